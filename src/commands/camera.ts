@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** `alpr camera …` subcommands. */
+export function registerCameraCommands(_program: Command): void {}

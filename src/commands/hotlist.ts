@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** `alpr hotlist …` subcommands. */
+export function registerHotlistCommands(_program: Command): void {}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { alertsSection } from './sections/alerts.ts';
+import { camerasSection } from './sections/capture.ts';
+import { logSection, pathsSection, unitSection } from './sections/common.ts';
+import { gpsSection } from './sections/gps.ts';
+import { hotlistSection } from './sections/hotlist.ts';
+import { recognizeSection } from './sections/recognize.ts';
+import { storeSection } from './sections/store.ts';
+import { syncSection } from './sections/sync.ts';
+
+export const CONFIG_VERSION = 1;
+
+/** The one schema for the unit's YAML config. */
+export const configSchema = z.strictObject({
+  version: z.literal(CONFIG_VERSION).describe('Config format version'),
+  unit: unitSection,
+  paths: pathsSection,
+  log: logSection,
+  cameras: camerasSection,
+  recognize: recognizeSection,
+  gps: gpsSection,
+  hotlist: hotlistSection,
+  store: storeSection,
+  sync: syncSection,
+  alerts: alertsSection,
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type CameraConfig = Config['cameras'][number];

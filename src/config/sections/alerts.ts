@@ -1,0 +1,7 @@
+import { z } from 'zod';
+
+export const alertsSection = z
+  .strictObject({
+    console: z.boolean().default(true).describe('Print hits on the terminal (demo, garage)'),
+  })
+  .prefault({});

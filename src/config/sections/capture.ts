@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { orientation, pathString } from './common.ts';
+
+const base = {
+  id: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 of a-z 0-9 _ -'),
+  orientation,
+  enabled: z.boolean().default(true),
+  fps: z.number().min(0.1).max(60).default(10).describe('Target frames per second handed to recognition'),
+};
+
+export const fileCamera = z.strictObject({
+  ...base,
+  type: z.literal('file'),
+  path: pathString.describe('A folder of JPEG/PNG frames (sorted by name) or a video file'),
+  loop: z.boolean().default(true).describe('Start again at the end'),
+});
+
+export const streamCamera = z.strictObject({
+  ...base,
+  type: z.enum(['rtsp', 'mjpeg', 'v4l2']),
+  url: z.string().min(1).describe('rtsp://…, http://… (MJPEG) or /dev/videoN'),
+  width: z.number().int().min(160).max(4096).default(1280),
+  height: z.number().int().min(120).max(2160).default(720),
+  noFrameTimeoutS: z.number().min(1).max(300).default(5),
+});
+
+export const cameraSchema = z.discriminatedUnion('type', [fileCamera, streamCamera]);
+
+export const camerasSection = z.array(cameraSchema).max(8).default([]);

@@ -1,0 +1,39 @@
+/** Coded errors: stable codes for machines, plain messages for people. */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'ALPR_E_CONFIG_INVALID',
+  CONFIG_READ: 'ALPR_E_CONFIG_READ',
+  SECRET_MISSING: 'ALPR_E_SECRET_MISSING',
+  MODEL_LOAD: 'ALPR_E_MODEL_LOAD',
+  CAMERA: 'ALPR_E_CAMERA',
+  GPS: 'ALPR_E_GPS',
+  HOTLIST: 'ALPR_E_HOTLIST',
+  HOTLIST_SIGNATURE: 'ALPR_E_HOTLIST_SIGNATURE',
+  STORE: 'ALPR_E_STORE',
+  SYNC: 'ALPR_E_SYNC',
+  STAGE_START: 'ALPR_E_STAGE_START',
+  INPUT: 'ALPR_E_INPUT',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class AlprError extends Error {
+  readonly code: ErrorCode;
+  readonly details: readonly string[];
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: string[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AlprError';
+    this.code = code;
+    this.details = options?.details ?? [];
+  }
+}
+
+export class ConfigError extends AlprError {
+  constructor(message: string, details: string[]) {
+    super(ErrorCodes.CONFIG_INVALID, message, { details });
+    this.name = 'ConfigError';
+  }
+}
+
+export function isAlprError(e: unknown): e is AlprError {
+  return e instanceof AlprError;
+}

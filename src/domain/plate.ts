@@ -1,0 +1,35 @@
+/** Plate text helpers: pure functions. */
+
+/** Upper-case A-Z0-9 only: spaces, dashes, dots and anything else removed. */
+export function normalizePlate(raw: string): string {
+  return raw.toUpperCase().replace(/[^A-Z0-9]/g, '');
+}
+
+/** A plausible US plate string: 2-8 characters. Readings outside this are dropped. */
+export function isPlausiblePlate(text: string, minLen = 2, maxLen = 8): boolean {
+  return text.length >= minLen && text.length <= maxLen && /^[A-Z0-9]+$/.test(text);
+}
+
+/**
+ * Groups of glyphs that OCR confuses on plates. Each character maps to one canonical
+ * representative, so two plates that differ only by look-alikes fold to the same key.
+ */
+const LOOKALIKE_GROUPS = ['0ODQ', '1IL', 'T7', '8B', '5S', '2Z', '6G', '4A', 'UV'] as const;
+const FOLD = new Map<string, string>();
+for (const group of LOOKALIKE_GROUPS) {
+  for (const ch of group) FOLD.set(ch, group[0]!);
+}
+
+/** Folds look-alike glyphs to one representative (O→0, I→1, B→8, …). */
+export function foldLookalikes(text: string): string {
+  let out = '';
+  for (const ch of text) out += FOLD.get(ch) ?? ch;
+  return out;
+}
+
+/** True when two characters are the same or look-alikes of each other. */
+export function isLookalike(a: string, b: string): boolean {
+  if (a === b) return true;
+  const fa = FOLD.get(a);
+  return fa !== undefined && fa === FOLD.get(b);
+}

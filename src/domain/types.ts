@@ -1,0 +1,167 @@
+/** Shared data shapes. `src/domain` imports nothing else of ours. */
+
+export type Orientation = 'front' | 'rear' | 'left' | 'right';
+export type Light = 'green' | 'amber' | 'red';
+
+/** Axis-aligned box in frame pixels; (x, y) is the top-left corner. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** A decoded image, interleaved RGB (3 bytes per pixel), row-major, no padding. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+/** One decoded camera frame, interleaved RGB (3 bytes per pixel). */
+export interface Frame {
+  cameraId: string;
+  orientation: Orientation;
+  seq: number;
+  /** System clock, epoch ms, when the frame was captured. */
+  capturedAt: number;
+  width: number;
+  height: number;
+  data: Buffer;
+  /** Where the frame came from, for logs at debug level (a file name, a stream URL). */
+  source?: string;
+}
+
+export type FrameMeta = Omit<Frame, 'data'>;
+
+export interface Candidate {
+  text: string;
+  /** 0..1, product-like score of the per-character probabilities. */
+  confidence: number;
+}
+
+/** A plate found and read on one frame. */
+export interface PlateReading {
+  box: Box;
+  /** Best text, normalized A-Z0-9. */
+  text: string;
+  confidence: number;
+  /** Best first; includes `text` at index 0. */
+  candidates: Candidate[];
+  charConfidences: number[];
+  /** Detector's score for the region. */
+  detScore: number;
+}
+
+export interface FrameResult {
+  frame: FrameMeta;
+  plates: PlateReading[];
+  /** Recognition time for the frame in ms. */
+  ms: number;
+}
+
+export type FixQuality =
+  | 'none'
+  | 'gps'
+  | 'dgps'
+  | 'pps'
+  | 'rtk'
+  | 'float-rtk'
+  | 'estimated'
+  | 'manual'
+  | 'sim';
+
+/** The receiver's latest fix as the GPS stage knows it. */
+export interface Fix {
+  /** Receiver UTC as ISO 8601, or null when the receiver gave none. */
+  time: string | null;
+  lat: number;
+  lon: number;
+  alt: number | null;
+  /** m/s */
+  speed: number | null;
+  /** degrees true, 0..360 */
+  course: number | null;
+  quality: FixQuality;
+  sats: number | null;
+  hdop: number | null;
+  /** System clock (epoch ms) when the fix arrived. */
+  receivedAt: number;
+}
+
+/** The position a read carries: a fresh fix, or null with a reason. Never 0,0 by default. */
+export type ReadPosition =
+  | {
+      lat: number;
+      lon: number;
+      speed: number | null;
+      course: number | null;
+      quality: FixQuality;
+      fixAgeMs: number;
+      deadReckoned: boolean;
+    }
+  | { lat: null; lon: null; reason: 'no-fix' | 'stale-fix' | 'no-gps' };
+
+/** A detection: the record the unit stores and syncs. */
+export interface Read {
+  id: string;
+  plate: string;
+  confidence: number;
+  candidates: Candidate[];
+  cameraId: string;
+  orientation: Orientation;
+  /** ISO 8601, system clock at capture. */
+  capturedAt: string;
+  box: Box;
+  position: ReadPosition;
+  operatorId: string | null;
+  unitId: string;
+  modelVersion: string;
+}
+
+export interface HitMatch {
+  list: string;
+  listVersion: string;
+  entryPlate: string;
+  state: string | null;
+  priority: number;
+  caseNumber: string | null;
+  reason: string | null;
+  informational: boolean;
+  shareable: boolean;
+  /** True when the read matched only through look-alike substitutions or a wildcard. */
+  approximate: boolean;
+  /** Positions (0-based) in the read's text that differ from the entry. */
+  substitutions: number[];
+  /** Which OCR candidate matched (0 = the top read). */
+  candidateIndex: number;
+}
+
+export interface Hit {
+  id: string;
+  readId: string;
+  plate: string;
+  cameraId: string;
+  capturedAt: string;
+  position: ReadPosition;
+  match: HitMatch;
+  /** Raised after a hot-list update re-check rather than at read time. */
+  late: boolean;
+  /** Likely compass direction of the observed vehicle, when known. */
+  direction: string | null;
+}
+
+export interface HealthReport {
+  component: string;
+  light: Light;
+  reason: string;
+  at: number;
+}
+
+/** One vehicle's plate as the tracker settles it: the reading to record and the frame it came from. */
+export interface Detection {
+  frame: FrameMeta;
+  reading: PlateReading;
+  /** Frames the tracker saw this plate on. */
+  frames: number;
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // two cores: integration tests start real brokers, gpsd and onnxruntime sessions
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
