@@ -1,0 +1,51 @@
+import type { Hit, Read, ReadPosition } from '../domain/types.ts';
+
+/** Policy rule 4: shown with every hit, everywhere a hit is shown. */
+export const VERIFY_BANNER =
+  'VERIFY WITH DISPATCH (CLETS/NCIC) BEFORE ACTING. An ALPR hit is not by itself grounds for a stop.';
+
+function where(p: ReadPosition): string {
+  if (p.lat === null) return `position unknown (${p.reason})`;
+  const age = (p.fixAgeMs / 1000).toFixed(1);
+  return `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)} (fix ${age} s old${p.deadReckoned ? ', dead-reckoned' : ''})`;
+}
+
+function time(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** One line for the operator's terminal per read. */
+export function formatRead(r: Read): string {
+  const alts = r.candidates
+    .slice(1, 4)
+    .map((c) => c.text)
+    .join(' ');
+  return `READ  ${r.plate.padEnd(8)} ${(r.confidence * 100).toFixed(0).padStart(3)}%  cam ${r.cameraId}  ${time(r.capturedAt)}  ${where(r.position)}${alts ? `  alt: ${alts}` : ''}`;
+}
+
+/** The block shown for a hit: list, case, reason, look-alike marks, place, direction and the banner. */
+export function formatHit(h: Hit): string {
+  const m = h.match;
+  const kind = m.informational
+    ? 'INFORMATIONAL (special list, this agency only)'
+    : `HIT  priority ${m.priority}`;
+  const marks =
+    m.approximate && m.substitutions.length
+      ? `  look-alike match: read ${markPositions(h.plate, m.substitutions)} vs entry ${m.entryPlate}`
+      : m.approximate
+        ? `  approximate match: entry ${m.entryPlate}`
+        : '';
+  const lines = [
+    `*** ${kind}  ${h.plate}  list ${m.list}${m.state ? ` (${m.state})` : ''}${h.late ? '  [late: list updated]' : ''}`,
+    `    case ${m.caseNumber ?? '-'}  reason ${m.reason ?? '-'}${marks}`,
+    `    cam ${h.cameraId}  ${time(h.capturedAt)}  ${where(h.position)}  travelling ${h.direction ?? 'unknown'}`,
+    `    ${VERIFY_BANNER}`,
+  ];
+  return lines.join('\n');
+}
+
+/** `7AB[C]123`: brackets around the characters that differ from the entry. */
+export function markPositions(text: string, positions: readonly number[]): string {
+  const set = new Set(positions);
+  return [...text].map((ch, i) => (set.has(i) ? `[${ch}]` : ch)).join('');
+}

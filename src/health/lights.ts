@@ -1,0 +1,56 @@
+import type { HealthReport, Light } from '../domain/types.ts';
+
+/** The four lights an officer checks at the start of a shift. */
+export type LightName = 'cameras' | 'server' | 'gps' | 'system';
+export const LIGHT_NAMES: readonly LightName[] = ['cameras', 'server', 'gps', 'system'];
+
+export interface LightState {
+  light: Light;
+  /** Every non-green component's reason, worst first; "ok" when green. */
+  reasons: string[];
+}
+
+export type Lights = Record<LightName, LightState>;
+
+/** Which light a component reports into: `camera:front` → cameras, `gps` → gps, the rest → system. */
+export function lightOf(component: string): LightName {
+  if (component.startsWith('camera')) return 'cameras';
+  if (component === 'server' || component === 'sync') return 'server';
+  if (component === 'gps') return 'gps';
+  return 'system';
+}
+
+const RANK: Record<Light, number> = { green: 0, amber: 1, red: 2 };
+
+/**
+ * Folds the latest report of every component into the four lights: a light is as bad as its worst
+ * component. A light nobody has reported into is amber ("not reported yet"), never green by default.
+ */
+export function foldLights(
+  latest: Iterable<HealthReport>,
+  expected: Partial<Record<LightName, boolean>> = {},
+): Lights {
+  const out = {} as Lights;
+  const byLight = new Map<LightName, HealthReport[]>();
+  for (const r of latest) {
+    const name = lightOf(r.component);
+    const list = byLight.get(name) ?? [];
+    list.push(r);
+    byLight.set(name, list);
+  }
+  for (const name of LIGHT_NAMES) {
+    const reports = byLight.get(name) ?? [];
+    if (reports.length === 0) {
+      const needed = expected[name] ?? true;
+      out[name] = needed
+        ? { light: 'amber', reasons: [`${name}: not reported yet`] }
+        : { light: 'green', reasons: [`${name}: not configured`] };
+      continue;
+    }
+    reports.sort((a, b) => RANK[b.light] - RANK[a.light] || a.component.localeCompare(b.component));
+    const worst = reports[0]!.light;
+    const bad = reports.filter((r) => r.light !== 'green').map((r) => `${r.component}: ${r.reason}`);
+    out[name] = { light: worst, reasons: bad.length ? bad : ['ok'] };
+  }
+  return out;
+}

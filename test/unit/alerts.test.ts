@@ -1,0 +1,88 @@
+import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { AlertsStage } from '../../src/alerts/index.ts';
+import { formatHit, markPositions, VERIFY_BANNER } from '../../src/alerts/format.ts';
+import { Bus } from '../../src/core/bus.ts';
+import type { Hit } from '../../src/domain/types.ts';
+
+const hit = (over: Partial<Hit['match']> = {}): Hit => ({
+  id: 'h1',
+  readId: 'r1',
+  plate: '7ABC123',
+  cameraId: 'front',
+  capturedAt: '2026-01-02T03:04:05.123Z',
+  position: {
+    lat: 34.1,
+    lon: -118.2,
+    speed: 10,
+    course: 90,
+    quality: 'gps',
+    fixAgeMs: 400,
+    deadReckoned: false,
+  },
+  late: false,
+  direction: 'E',
+  match: {
+    list: 'SVS',
+    listVersion: '1',
+    entryPlate: '7ABC123',
+    state: 'CA',
+    priority: 1,
+    caseNumber: 'C-1',
+    reason: 'stolen',
+    informational: false,
+    shareable: true,
+    approximate: false,
+    substitutions: [],
+    candidateIndex: 0,
+    ...over,
+  },
+});
+
+describe('hit display', () => {
+  it('always carries the dispatch-verification banner, the list, case and direction', () => {
+    const text = formatHit(hit());
+    expect(text).toContain(VERIFY_BANNER);
+    expect(text).toContain('list SVS (CA)');
+    expect(text).toContain('case C-1');
+    expect(text).toContain('travelling E');
+    expect(text).toContain('34.10000, -118.20000');
+  });
+
+  it('marks look-alike positions and special lists as informational', () => {
+    const text = formatHit(
+      hit({ approximate: true, substitutions: [3], entryPlate: '7AB0123', informational: true }),
+    );
+    expect(text).toContain('INFORMATIONAL');
+    expect(text).toContain('7AB[C]123 vs entry 7AB0123');
+    expect(markPositions('ABC', [0, 2])).toBe('[A]B[C]');
+  });
+
+  it('says plainly when the position is unknown', () => {
+    expect(formatHit({ ...hit(), position: { lat: null, lon: null, reason: 'stale-fix' } })).toContain(
+      'position unknown (stale-fix)',
+    );
+  });
+
+  it('the stage prints hits to the display but logs no plate text', async () => {
+    const bus = new Bus();
+    const display = new PassThrough();
+    const logs = new PassThrough();
+    const stage = new AlertsStage({
+      bus,
+      log: pino(logs),
+      config: { console: true, showReads: false },
+      out: display,
+    });
+    await stage.start();
+    bus.emit('hit', hit());
+    await stage.stop();
+    bus.emit('hit', hit());
+    const shown = display.read()?.toString() ?? '';
+    const logged = logs.read()?.toString() ?? '';
+    expect(shown.match(/7ABC123/g)?.length).toBe(1); // the second hit came after stop()
+    expect(logged).toContain('"hitId":"h1"');
+    expect(logged).not.toContain('7ABC123');
+  });
+});

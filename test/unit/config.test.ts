@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configProblems, loadConfig, parseConfigText } from '../../src/config/load.ts';
+import { ConfigError, ErrorCodes } from '../../src/domain/errors.ts';
+import { ROOT, runCli } from '../helpers/cli.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'alpr-config-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const minimal = { version: 1, unit: { id: 'u1', agency: 'pd' } };
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfigText(text, tmp);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return [...(e as ConfigError).details];
+  }
+}
+
+describe('config schema', () => {
+  it('accepts the shipped configs', () => {
+    for (const f of ['config/default.yaml', 'config/demo.yaml']) {
+      expect(() => loadConfig(resolve(ROOT, f))).not.toThrow();
+    }
+  });
+
+  it('fills defaults and freezes the result', () => {
+    const c = parseConfigText('version: 1\nunit: { id: u1, agency: pd }\n', tmp);
+    expect(c.unit.mode).toBe('car');
+    expect(c.store.retentionDays).toBe(7);
+    expect(c.recognize.threads).toBe(1);
+    expect(c.gps.type).toBe('none');
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.unit)).toBe(true);
+    expect(() => {
+      (c.unit as { id: string }).id = 'x';
+    }).toThrow(TypeError);
+  });
+
+  it('resolves relative paths against the config folder', () => {
+    const c = parseConfigText(
+      'version: 1\nunit: { id: u1, agency: pd }\npaths: { dataDir: data }\ncameras: [{ id: f, type: file, orientation: front, path: frames }]\n',
+      '/etc/alpr',
+    );
+    expect(c.paths.dataDir).toBe('/etc/alpr/data');
+    expect(c.cameras[0]!.type === 'file' && c.cameras[0]!.path).toBe('/etc/alpr/frames');
+  });
+
+  it.each([
+    ['missing version', { unit: minimal.unit }, 'version: Invalid input'],
+    ['wrong version', { ...minimal, version: 2 }, 'version: Invalid input: expected 1'],
+    ['unknown top key', { ...minimal, colour: 'red' }, 'colour: unknown key'],
+    ['unknown nested key', { ...minimal, unit: { ...minimal.unit, color: 1 } }, 'unit.color: unknown key'],
+    [
+      'bad enum names allowed values',
+      { ...minimal, unit: { ...minimal.unit, mode: 'boat' } },
+      'unit.mode: Invalid option: expected one of "car"|"trailer"',
+    ],
+    [
+      'retention above policy',
+      { ...minimal, store: { retentionDays: 731 } },
+      'store.retentionDays: policy: at most 730 days',
+    ],
+    [
+      'bad camera type',
+      { ...minimal, cameras: [{ id: 'a', type: 'usb', orientation: 'front' }] },
+      'cameras[0].type:',
+    ],
+    [
+      'duplicate camera ids',
+      {
+        ...minimal,
+        cameras: [
+          { id: 'a', type: 'file', orientation: 'front', path: 'x' },
+          { id: 'a', type: 'file', orientation: 'rear', path: 'y' },
+        ],
+      },
+      'cameras[1].id: duplicate camera id "a"',
+    ],
+  ])('%s', (_name, raw, expected) => {
+    const problems = configProblems(raw);
+    expect(
+      problems.some((p) => p.startsWith(expected)),
+      problems.join('\n'),
+    ).toBe(true);
+  });
+
+  it('reports YAML syntax errors as a ConfigError', () => {
+    expect(problemsOf('version: 1\nunit: { id: u1\n')[0]).toMatch(/^yaml: /);
+    expect(problemsOf('version: 1\nversion: 1\n')[0]).toMatch(/^yaml: .*[Dd]uplicate|unique/);
+  });
+
+  it('names a missing file with its own code', () => {
+    try {
+      loadConfig(join(tmp, 'nope.yaml'));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).code).toBe(ErrorCodes.CONFIG_READ);
+    }
+  });
+});
+
+describe('alpr config check', () => {
+  it('prints all three mistakes with their paths and exits 1', () => {
+    const f = join(tmp, 'three.yaml');
+    writeFileSync(
+      f,
+      [
+        'version: 1',
+        'unit: { id: u1, agency: pd, mode: boat }',
+        'cameras:',
+        '  - { id: front, type: file, orientation: up, path: frames }',
+        'store: { retentionDays: 9999 }',
+        '',
+      ].join('\n'),
+    );
+    const r = runCli(['config', 'check', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('3 problem(s)');
+    expect(r.stdout).toMatch(/unit\.mode: .*"car"\|"trailer"/);
+    expect(r.stdout).toMatch(/cameras\[0\]\.orientation: .*"front"\|"rear"\|"left"\|"right"/);
+    expect(r.stdout).toMatch(/store\.retentionDays: .*730/);
+  });
+
+  it('exits 0 on the demo config', () => {
+    const r = runCli(['config', 'check', resolve(ROOT, 'config/demo.yaml')]);
+    expect(r.stdout).toContain('OK');
+    expect(r.code).toBe(0);
+  });
+});
