@@ -12,6 +12,9 @@ export const ErrorCodes = {
   SYNC: 'ALPR_E_SYNC',
   STAGE_START: 'ALPR_E_STAGE_START',
   INPUT: 'ALPR_E_INPUT',
+  HOTLIST_VERSION: 'ALPR_E_HOTLIST_VERSION',
+  HOTLIST_CSV: 'ALPR_E_HOTLIST_CSV',
+  HOTLIST_ENTRY: 'ALPR_E_HOTLIST_ENTRY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

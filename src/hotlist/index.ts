@@ -1,0 +1,218 @@
+/**
+ * The hot-list stage: matches every read against the local lists and raises hits; re-checks
+ * recent reads when a list changes (late hits); reports list freshness to health.
+ */
+import { stat } from 'node:fs/promises';
+import type { Config } from '../config/schema.ts';
+import type { Bus } from '../core/bus.ts';
+import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
+import { uuidv7 } from '../domain/ids.ts';
+import type { Hit, HitMatch, Read } from '../domain/types.ts';
+import { type CsvError, csvEntries, fileLines } from './csv.ts';
+import { hotlistHealth } from './health.ts';
+import { type HotlistEntry, matchRead } from './match.ts';
+import { type OfficerPlateInput, officerPlateEntry } from './officer.ts';
+import { type ApplyMeta, HotlistStore, type ListInfo } from './store.ts';
+
+export type { HotlistEntry } from './match.ts';
+export type { ApplyMeta, ListInfo } from './store.ts';
+
+export interface HotlistStageOptions {
+  bus: Bus;
+  log: Logger;
+  config: Config['hotlist'];
+  dbPath: string;
+  /** Clock, for tests. */
+  now?: () => number;
+  /** How often the stage looks for list changes made by other processes (the CLI), ms. */
+  pollMs?: number;
+}
+
+const hitKey = (m: HitMatch) =>
+  `${m.list}\u0000${m.entryPlate}\u0000${m.state ?? ''}\u0000${m.caseNumber ?? ''}`;
+
+export class HotlistStage implements Stage {
+  readonly name = 'hotlist';
+  readonly critical = true;
+  private store: HotlistStore | null = null;
+  private recent: { read: Read; at: number; keys: Set<string> }[] = [];
+  private unsub: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastHealth = '';
+  private readonly now: () => number;
+
+  constructor(private readonly opts: HotlistStageOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.store = new HotlistStore(this.opts.dbPath);
+    const purged = this.store.purgeExpired(this.now());
+    if (purged > 0) this.opts.log.info({ purged }, 'expired hot-list entries purged');
+    for (const seed of this.opts.config.seedCsv) await this.loadSeed(seed.list, seed.path);
+    this.unsub = this.opts.bus.on('read', (r) => this.onRead(r));
+    this.timer = setInterval(() => this.tick(), this.opts.pollMs ?? 15_000);
+    this.timer.unref();
+    this.emitHealth(true);
+    this.opts.log.info(
+      { lists: this.store.lists().map((l) => [l.name, l.version, l.entries]) },
+      'hot lists open',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.unsub?.();
+    this.unsub = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.store?.close();
+    this.store = null;
+  }
+
+  lists(): readonly ListInfo[] {
+    return this.store?.lists() ?? [];
+  }
+
+  /** The live version of a list, 0 when none (for the sync client's version-order check). */
+  listVersion(list: string): number {
+    return this.store?.list(list)?.version ?? 0;
+  }
+
+  /** Applies a new version of a list (signed sync, CLI import), then re-checks recent reads. */
+  async applyVersion(
+    meta: ApplyMeta,
+    entries: Iterable<HotlistEntry> | AsyncIterable<HotlistEntry>,
+    onProgress?: (rows: number) => void,
+  ): Promise<number> {
+    const n = await this.requireStore().applyVersion(meta, entries, { now: this.now(), onProgress });
+    this.opts.log.info({ list: meta.list, version: meta.version, entries: n }, 'hot-list version applied');
+    this.changed();
+    return n;
+  }
+
+  /** Adds an officer hot plate (list LOCAL); throws AlprError listing every problem. */
+  addOfficerPlate(input: OfficerPlateInput): HotlistEntry {
+    const entry = officerPlateEntry(input, this.now());
+    this.requireStore().addEntry(entry, this.now());
+    this.opts.log.info({ list: entry.list }, 'officer hot plate added');
+    this.changed();
+    return entry;
+  }
+
+  /** Matches one read; exposed for the web page's manual look-up. */
+  match(read: Pick<Read, 'plate' | 'candidates'>): HitMatch[] {
+    const store = this.store;
+    if (!store) return [];
+    return matchRead(read, store, {
+      maxSubs: this.opts.config.lookalikeMaxSubs,
+      candidates: this.opts.config.candidates,
+      now: this.now(),
+    });
+  }
+
+  private requireStore(): HotlistStore {
+    if (!this.store) throw new Error('hotlist stage is not started');
+    return this.store;
+  }
+
+  private async loadSeed(list: string, path: string): Promise<void> {
+    const store = this.requireStore();
+    const st = await stat(path);
+    const source = `seed:${path}:${Math.round(st.mtimeMs)}:${st.size}`;
+    const cur = store.list(list);
+    if (cur?.source === source) return;
+    const now = this.now();
+    const errors: CsvError[] = [];
+    const n = await store.applyVersion(
+      { list, version: Math.max(now, (cur?.version ?? 0) + 1), issuedAt: now, source },
+      csvEntries(fileLines(path), { list, now, source: 'seed' }, (e) => errors.push(e)),
+      { now },
+    );
+    if (errors.length > 0) {
+      // Messages may quote plate text: line numbers only above debug.
+      this.opts.log.warn(
+        { list, bad: errors.length, lines: errors.slice(0, 20).map((e) => e.line) },
+        'bad seed rows',
+      );
+      this.opts.log.debug({ errors: errors.slice(0, 100) }, 'bad seed rows (details)');
+    }
+    this.opts.log.info({ list, entries: n }, 'seed hot list loaded');
+  }
+
+  private onRead(read: Read): void {
+    const at = this.now();
+    const keys = new Set<string>();
+    for (const m of this.match(read)) {
+      keys.add(hitKey(m));
+      this.emitHit(read, m, false);
+    }
+    this.recent.push({ read, at, keys });
+    this.prune(at);
+  }
+
+  private emitHit(read: Read, match: HitMatch, late: boolean): void {
+    const hit: Hit = {
+      id: uuidv7(this.now()),
+      readId: read.id,
+      plate: read.plate,
+      cameraId: read.cameraId,
+      capturedAt: read.capturedAt,
+      position: read.position,
+      match,
+      late,
+      direction: null,
+    };
+    this.opts.log.info(
+      { readId: read.id, list: match.list, approximate: match.approximate, late },
+      'hot-list hit',
+    );
+    this.opts.bus.emit('hit', hit);
+  }
+
+  private prune(now: number): void {
+    const keepMs = this.opts.config.recheckMinutes * 60_000;
+    let i = 0;
+    while (i < this.recent.length && now - this.recent[i]!.at > keepMs) i++;
+    if (i > 0) this.recent.splice(0, i);
+  }
+
+  /** A list changed: re-check recent reads and raise late hits for new matches. */
+  private changed(): void {
+    const now = this.now();
+    this.prune(now);
+    let late = 0;
+    for (const r of this.recent) {
+      for (const m of this.match(r.read)) {
+        const k = hitKey(m);
+        if (r.keys.has(k)) continue;
+        r.keys.add(k);
+        this.emitHit(r.read, m, true);
+        late++;
+      }
+    }
+    if (late > 0)
+      this.opts.log.info({ late, rechecked: this.recent.length }, 'late hits after a list change');
+    this.emitHealth(true);
+  }
+
+  private tick(): void {
+    const store = this.store;
+    if (!store) return;
+    try {
+      const purged = store.purgeExpired(this.now());
+      if (store.reloadIfChanged() || purged > 0) this.changed();
+      else this.emitHealth(false);
+    } catch (err) {
+      this.opts.log.error({ err }, 'hot-list upkeep failed');
+    }
+  }
+
+  private emitHealth(force: boolean): void {
+    const h = hotlistHealth(this.lists(), this.now());
+    const sig = `${h.light}:${h.reason}`;
+    if (!force && sig === this.lastHealth) return;
+    this.lastHealth = sig;
+    this.opts.bus.emit('health', h);
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * The hot-list store: one SQLite file (WAL). Each list version lives in its own table
+ * `e_<LIST>_<version>`; the `lists` table names the live table of each list. A new version is
+ * built beside the old one in batches, then swapped in by one small transaction, so a crash at
+ * any point leaves the old version live (the half-built table is dropped at the next open).
+ */
+import Database from 'better-sqlite3';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { foldKey } from './confusion.ts';
+import { type HotlistEntry, isWildcard, type StoredEntry } from './match.ts';
+
+export type Layout = 'without-rowid' | 'rowid-index';
+
+export interface ListInfo {
+  name: string;
+  version: number;
+  /** Epoch ms when the admin issued the version. */
+  issuedAt: number;
+  /** Epoch ms when this unit applied it. */
+  appliedAt: number;
+  entries: number;
+  source: string | null;
+  table: string;
+}
+
+export interface ApplyMeta {
+  list: string;
+  version: number;
+  issuedAt: number;
+  source?: string | null;
+}
+
+export interface ApplyOptions {
+  /** Rows per transaction while building; Infinity builds and swaps in one transaction. */
+  batchRows?: number;
+  onProgress?: (rows: number) => void;
+  now?: number;
+}
+
+const LIST_NAME = /^[A-Z][A-Z0-9_]{1,31}$/;
+const COLS =
+  'plate, raw, state, priority, case_number, xref, reason, officer_name, officer_phone, synopsis, informational, shareable, source, created, expires';
+
+interface Row {
+  plate: string;
+  raw: string;
+  state: string | null;
+  priority: number;
+  case_number: string | null;
+  xref: string | null;
+  reason: string | null;
+  officer_name: string | null;
+  officer_phone: string | null;
+  synopsis: string | null;
+  informational: number;
+  shareable: number;
+  source: string | null;
+  created: number;
+  expires: number | null;
+  list: string;
+  version: number;
+}
+
+function fromRow(r: Row): StoredEntry {
+  return {
+    list: r.list,
+    listVersion: String(r.version),
+    plate: r.plate,
+    raw: r.raw,
+    state: r.state,
+    priority: r.priority,
+    caseNumber: r.case_number,
+    xref: r.xref,
+    reason: r.reason,
+    officerName: r.officer_name,
+    officerPhone: r.officer_phone,
+    synopsis: r.synopsis,
+    informational: r.informational === 1,
+    shareable: r.shareable === 1,
+    source: r.source,
+    created: r.created,
+    expires: r.expires,
+  };
+}
+
+function toParams(n: number, e: HotlistEntry): unknown[] {
+  return [
+    foldKey(e.plate),
+    n,
+    isWildcard(e.plate) ? 1 : 0,
+    e.plate,
+    e.raw,
+    e.state,
+    e.priority,
+    e.caseNumber,
+    e.xref,
+    e.reason,
+    e.officerName,
+    e.officerPhone,
+    e.synopsis,
+    e.informational ? 1 : 0,
+    e.shareable ? 1 : 0,
+    e.source,
+    e.created,
+    e.expires,
+  ];
+}
+
+const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export class HotlistStore {
+  readonly db: Database.Database;
+  private readonly layout: Layout;
+  private probe: Database.Statement | null = null;
+  private wild: StoredEntry[] = [];
+  private listCache: ListInfo[] = [];
+
+  constructor(path: string, opts: { layout?: Layout; cacheMiB?: number } = {}) {
+    this.layout = opts.layout ?? 'without-rowid';
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 16) * 1024}`);
+      this.db.exec(`CREATE TABLE IF NOT EXISTS lists(
+        name TEXT PRIMARY KEY, version INTEGER NOT NULL, issued_at INTEGER NOT NULL,
+        applied_at INTEGER NOT NULL, entries INTEGER NOT NULL, source TEXT, tbl TEXT NOT NULL) STRICT`);
+    } catch (err) {
+      throw new AlprError(ErrorCodes.HOTLIST, `cannot open hot-list database ${path}`, { cause: err });
+    }
+    this.dropOrphans();
+    this.refresh();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  lists(): readonly ListInfo[] {
+    return this.listCache;
+  }
+
+  list(name: string): ListInfo | undefined {
+    return this.listCache.find((l) => l.name === name);
+  }
+
+  /** Entries of every list whose fold key is `folded` (one index probe per list). */
+  byFold(folded: string): StoredEntry[] {
+    if (!this.probe) return [];
+    return (this.probe.all({ f: folded }) as Row[]).map(fromRow);
+  }
+
+  wildcards(): readonly StoredEntry[] {
+    return this.wild;
+  }
+
+  /** Tables of half-applied versions left by a crash. */
+  private dropOrphans(): void {
+    const live = new Set((this.db.prepare('SELECT tbl FROM lists').pluck().all() as string[]) ?? []);
+    const tables = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'e\\_%' ESCAPE '\\'")
+      .pluck()
+      .all() as string[];
+    for (const t of tables) if (!live.has(t)) this.db.exec(`DROP TABLE "${t}"`);
+  }
+
+  private readLists(): ListInfo[] {
+    const rows = this.db.prepare('SELECT * FROM lists ORDER BY name').all() as {
+      name: string;
+      version: number;
+      issued_at: number;
+      applied_at: number;
+      entries: number;
+      source: string | null;
+      tbl: string;
+    }[];
+    return rows.map((r) => ({
+      name: r.name,
+      version: r.version,
+      issuedAt: r.issued_at,
+      appliedAt: r.applied_at,
+      entries: r.entries,
+      source: r.source,
+      table: r.tbl,
+    }));
+  }
+
+  /** Rebuilds the probe statement and the wildcard cache after any list change. */
+  private refresh(): void {
+    this.listCache = this.readLists();
+    if (this.listCache.length === 0) {
+      this.probe = null;
+      this.wild = [];
+      return;
+    }
+    const sel = (l: ListInfo, where: string) =>
+      `SELECT ${COLS}, '${l.name}' AS list, ${l.version} AS version FROM "${l.table}" WHERE ${where}`;
+    this.probe = this.db.prepare(this.listCache.map((l) => sel(l, 'folded = $f')).join(' UNION ALL '));
+    this.wild = (
+      this.db.prepare(this.listCache.map((l) => sel(l, 'wild = 1')).join(' UNION ALL ')).all() as Row[]
+    ).map(fromRow);
+  }
+
+  private createTable(name: string): void {
+    const cols = `folded TEXT NOT NULL, n INTEGER NOT NULL, wild INTEGER NOT NULL, plate TEXT NOT NULL,
+      raw TEXT NOT NULL, state TEXT, priority INTEGER NOT NULL, case_number TEXT, xref TEXT, reason TEXT,
+      officer_name TEXT, officer_phone TEXT, synopsis TEXT, informational INTEGER NOT NULL,
+      shareable INTEGER NOT NULL, source TEXT, created INTEGER NOT NULL, expires INTEGER`;
+    if (this.layout === 'without-rowid') {
+      this.db.exec(`CREATE TABLE "${name}"(${cols}, PRIMARY KEY(folded, n)) WITHOUT ROWID`);
+    } else {
+      this.db.exec(`CREATE TABLE "${name}"(${cols})`);
+    }
+  }
+
+  private createIndexes(name: string): void {
+    if (this.layout === 'rowid-index') this.db.exec(`CREATE INDEX "${name}_f" ON "${name}"(folded)`);
+    this.db.exec(`CREATE INDEX "${name}_w" ON "${name}"(n) WHERE wild = 1`);
+    this.db.exec(`CREATE INDEX "${name}_x" ON "${name}"(expires) WHERE expires IS NOT NULL`);
+  }
+
+  private insertStmt(table: string): Database.Statement {
+    return this.db.prepare(`INSERT INTO "${table}"(folded, n, wild, ${COLS}) VALUES (${'?, '.repeat(17)}?)`);
+  }
+
+  /**
+   * Applies a new version of a list: newest overwrites old (policy rule 5). Refuses a version
+   * that is not newer than the live one. Returns the number of entries applied.
+   */
+  async applyVersion(
+    meta: ApplyMeta,
+    entries: Iterable<HotlistEntry> | AsyncIterable<HotlistEntry>,
+    opts: ApplyOptions = {},
+  ): Promise<number> {
+    if (!LIST_NAME.test(meta.list)) throw new AlprError(ErrorCodes.HOTLIST, `bad list name "${meta.list}"`);
+    if (!Number.isSafeInteger(meta.version) || meta.version < 1) {
+      throw new AlprError(ErrorCodes.HOTLIST, `bad version ${meta.version} for list ${meta.list}`);
+    }
+    const cur = this.list(meta.list);
+    if (cur && cur.version >= meta.version) {
+      throw new AlprError(
+        ErrorCodes.HOTLIST_VERSION,
+        `list ${meta.list}: version ${meta.version} is not newer than the live version ${cur.version}`,
+      );
+    }
+    const table = `e_${meta.list}_${meta.version}`;
+    const batch = opts.batchRows ?? 20_000;
+    const single = !Number.isFinite(batch);
+    this.db.exec(`DROP TABLE IF EXISTS "${table}"`);
+    if (single) this.db.exec('BEGIN');
+    try {
+      this.createTable(table);
+      const ins = this.insertStmt(table);
+      let n = 0;
+      let inTx = single;
+      for await (const e of entries) {
+        if (e.list !== meta.list) {
+          throw new AlprError(ErrorCodes.HOTLIST, `entry of list ${e.list} in a version of ${meta.list}`);
+        }
+        if (!inTx) {
+          this.db.exec('BEGIN');
+          inTx = true;
+        }
+        ins.run(toParams(n++, e));
+        if (!single && n % batch === 0) {
+          this.db.exec('COMMIT');
+          inTx = false;
+          opts.onProgress?.(n);
+          await yieldLoop();
+        }
+      }
+      if (inTx && !single) this.db.exec('COMMIT');
+      this.createIndexes(table);
+      this.swap(meta, table, n, opts.now ?? Date.now(), single);
+      opts.onProgress?.(n);
+      return n;
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.db.exec(`DROP TABLE IF EXISTS "${table}"`);
+      throw err;
+    }
+  }
+
+  private swap(meta: ApplyMeta, table: string, n: number, now: number, inOpenTx: boolean): void {
+    const old = this.list(meta.list);
+    if (!inOpenTx) this.db.exec('BEGIN IMMEDIATE');
+    this.db
+      .prepare('INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(meta.list, meta.version, meta.issuedAt, now, n, meta.source ?? null, table);
+    this.db.exec('COMMIT');
+    // Dropping the old table after the commit: a crash here only leaves an orphan to drop at open.
+    if (old && old.table !== table) this.db.exec(`DROP TABLE IF EXISTS "${old.table}"`);
+    this.refresh();
+  }
+
+  /** Adds one entry to a list in place (officer hot plates, list LOCAL), creating the list if needed. */
+  addEntry(e: HotlistEntry, now = Date.now()): void {
+    let cur = this.list(e.list);
+    const tx = this.db.transaction(() => {
+      if (!cur) {
+        const table = `e_${e.list}_${now}`;
+        this.createTable(table);
+        this.createIndexes(table);
+        this.db
+          .prepare('INSERT INTO lists VALUES (?, ?, ?, ?, 0, ?, ?)')
+          .run(e.list, now, now, now, 'local', table);
+        cur = {
+          name: e.list,
+          version: now,
+          issuedAt: now,
+          appliedAt: now,
+          entries: 0,
+          source: 'local',
+          table,
+        };
+      }
+      const n =
+        (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM "${cur.table}"`).pluck().get() as number) ?? 0;
+      this.insertStmt(cur.table).run(toParams(n, e));
+      const version = Math.max(now, cur.version + 1);
+      this.db
+        .prepare(
+          'UPDATE lists SET version = ?, issued_at = ?, applied_at = ?, entries = entries + 1 WHERE name = ?',
+        )
+        .run(version, now, now, e.list);
+    });
+    tx();
+    this.refresh();
+  }
+
+  /** Deletes expired entries from every list; returns how many went. */
+  purgeExpired(now = Date.now()): number {
+    let gone = 0;
+    const tx = this.db.transaction(() => {
+      for (const l of this.listCache) {
+        const r = this.db
+          .prepare(`DELETE FROM "${l.table}" WHERE expires IS NOT NULL AND expires <= ?`)
+          .run(now);
+        if (r.changes > 0) {
+          this.db.prepare('UPDATE lists SET entries = entries - ? WHERE name = ?').run(r.changes, l.name);
+          gone += r.changes;
+        }
+      }
+    });
+    tx();
+    if (gone > 0) this.refresh();
+    return gone;
+  }
+
+  /** Re-reads the list table when another process (the CLI) changed it. Returns true on change. */
+  reloadIfChanged(): boolean {
+    const sig = (ls: ListInfo[]) => JSON.stringify(ls.map((l) => [l.name, l.version, l.entries, l.table]));
+    if (sig(this.readLists()) === sig(this.listCache)) return false;
+    this.refresh();
+    return true;
+  }
+}
