@@ -6,6 +6,12 @@ const base = {
   orientation,
   enabled: z.boolean().default(true),
   fps: z.number().min(0.1).max(60).default(10).describe('Target frames per second handed to recognition'),
+  noFrameTimeoutS: z
+    .number()
+    .min(1)
+    .max(300)
+    .default(5)
+    .describe('Camera light turns red after this long without a frame (at least 3 frame intervals)'),
 };
 
 export const fileCamera = z.strictObject({
@@ -13,6 +19,14 @@ export const fileCamera = z.strictObject({
   type: z.literal('file'),
   path: pathString.describe('A folder of JPEG/PNG frames (sorted by name) or a video file'),
   loop: z.boolean().default(true).describe('Start again at the end'),
+  width: z
+    .number()
+    .int()
+    .min(160)
+    .max(4096)
+    .optional()
+    .describe('Video files only: scale to this width (default: the video size)'),
+  height: z.number().int().min(120).max(2160).optional().describe('Video files only: scale to this height'),
 });
 
 export const streamCamera = z.strictObject({
@@ -21,7 +35,12 @@ export const streamCamera = z.strictObject({
   url: z.string().min(1).describe('rtsp://…, http://… (MJPEG) or /dev/videoN'),
   width: z.number().int().min(160).max(4096).default(1280),
   height: z.number().int().min(120).max(2160).default(720),
-  noFrameTimeoutS: z.number().min(1).max(300).default(5),
+  restartMaxS: z
+    .number()
+    .min(1)
+    .max(300)
+    .default(30)
+    .describe('Longest wait between ffmpeg restarts (backoff doubles from 1 s)'),
 });
 
 export const cameraSchema = z.discriminatedUnion('type', [fileCamera, streamCamera]);

@@ -1,0 +1,146 @@
+import type { CameraConfig } from '../config/schema.ts';
+import type { Bus } from '../core/bus.ts';
+import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
+import type { Frame, Light } from '../domain/types.ts';
+import { createSource, noFrameTimeoutMs } from './create.ts';
+import { CameraHealth, FpsMeter, type HealthChange } from './pure.ts';
+import type { CameraSource } from './source.ts';
+
+export type { CameraSource, SourceHandlers } from './source.ts';
+export { createSource } from './create.ts';
+
+export interface CaptureStageDeps {
+  bus: Bus;
+  log: Logger;
+  cameras: readonly CameraConfig[];
+  /** Source factory; the default picks by `type`. Tests inject fakes. */
+  createSource?: (cfg: CameraConfig, log: Logger) => CameraSource;
+}
+
+export interface CameraStats {
+  id: string;
+  light: Light;
+  reason: string;
+  /** Frames received since start. */
+  framesIn: number;
+  /** Frames per second received over the last 5 s. */
+  fpsIn: number;
+  /** Epoch ms of the last frame, or null. */
+  lastFrameAt: number | null;
+}
+
+interface Camera {
+  cfg: CameraConfig;
+  source: CameraSource;
+  health: CameraHealth;
+  meter: FpsMeter;
+  framesIn: number;
+  lastFrameAt: number | null;
+  running: boolean;
+}
+
+/**
+ * Runs every enabled camera and emits its frames ('frame') and its light ('health', component
+ * `camera:<id>`). A camera that cannot start is red and the others keep working.
+ */
+export class CaptureStage implements Stage {
+  readonly name = 'capture';
+  readonly critical = false;
+  private cameras: Camera[] = [];
+  private ticker: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: CaptureStageDeps) {}
+
+  async start(): Promise<void> {
+    const make = this.deps.createSource ?? createSource;
+    const now = Date.now();
+    this.cameras = this.deps.cameras
+      .filter((c) => c.enabled)
+      .map((cfg) => ({
+        cfg,
+        source: make(cfg, this.deps.log),
+        health: new CameraHealth(cfg.id, noFrameTimeoutMs(cfg), now),
+        meter: new FpsMeter(5000),
+        framesIn: 0,
+        lastFrameAt: null,
+        running: false,
+      }));
+    for (const cam of this.cameras) this.report(cam, cam.health.current);
+    await Promise.all(this.cameras.map((cam) => this.startCamera(cam)));
+    this.ticker = setInterval(() => this.tick(), 500);
+    this.ticker.unref();
+    const up = this.cameras.filter((c) => c.running).length;
+    this.deps.log.info({ cameras: this.cameras.length, running: up }, 'capture started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    await Promise.allSettled(
+      this.cameras.map(async (cam) => {
+        cam.running = false;
+        await cam.source.stop();
+      }),
+    );
+  }
+
+  stats(): CameraStats[] {
+    const now = Date.now();
+    return this.cameras.map((c) => ({
+      id: c.cfg.id,
+      ...c.health.current,
+      framesIn: c.framesIn,
+      fpsIn: Math.round(c.meter.fps(now) * 10) / 10,
+      lastFrameAt: c.lastFrameAt,
+    }));
+  }
+
+  private async startCamera(cam: Camera): Promise<void> {
+    try {
+      await cam.source.start({
+        onFrame: (frame) => this.frame(cam, frame),
+        onError: (reason) => {
+          cam.health.note(reason);
+          this.deps.log.warn({ cameraId: cam.cfg.id, reason }, 'camera error');
+        },
+        onEnd: () => this.report(cam, cam.health.end()),
+      });
+      cam.running = true;
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.deps.log.error({ cameraId: cam.cfg.id, reason }, 'camera failed to start');
+      this.report(cam, cam.health.fail(`failed to start: ${reason}`));
+      await cam.source.stop().catch(() => undefined);
+    }
+  }
+
+  private frame(cam: Camera, frame: Frame): void {
+    const now = Date.now();
+    cam.framesIn++;
+    cam.lastFrameAt = now;
+    cam.meter.tick(now);
+    this.report(cam, cam.health.frame(now));
+    this.deps.bus.emit('frame', frame);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const cam of this.cameras) if (cam.running) this.report(cam, cam.health.tick(now));
+  }
+
+  private report(cam: Camera, change: HealthChange | null): void {
+    if (!change) return;
+    const log =
+      change.light === 'red'
+        ? this.deps.log.warn.bind(this.deps.log)
+        : this.deps.log.info.bind(this.deps.log);
+    log({ cameraId: cam.cfg.id, light: change.light, reason: change.reason }, 'camera health');
+    this.deps.bus.emit('health', {
+      component: `camera:${cam.cfg.id}`,
+      light: change.light,
+      reason: change.reason,
+      at: Date.now(),
+    });
+  }
+}

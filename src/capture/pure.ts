@@ -1,0 +1,214 @@
+/** Pure parts of capture: ffmpeg arguments, backoff, frame assembly, fps counting, health. */
+import type { Light } from '../domain/types.ts';
+
+/** Restart delay after `attempt` failures in a row (0-based): base·2^attempt, capped. */
+export function backoffMs(attempt: number, baseMs = 1000, maxMs = 30_000): number {
+  const n = Math.max(0, Math.floor(attempt));
+  return Math.min(maxMs, baseMs * 2 ** Math.min(n, 30));
+}
+
+/** Hides user:password in URLs (`rtsp://user:pw@host/` → `rtsp://***@host/`) for logs and health. */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+}
+
+export type StreamType = 'rtsp' | 'mjpeg' | 'v4l2' | 'video';
+
+export interface FfmpegArgsInput {
+  type: StreamType;
+  /** URL, device path or video file path. */
+  url: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** Video files only: start again at the end. */
+  loop?: boolean;
+}
+
+/**
+ * ffmpeg arguments that decode one camera into raw rgb24 frames of width×height on stdout.
+ * Frames are decimated to at most `fps` with a select filter, which only drops frames and never
+ * duplicates them (ffmpeg's `-r`/fps filter would fill a stall with copies of the last frame).
+ */
+export function ffmpegArgs(i: FfmpegArgsInput): string[] {
+  const input: string[] = [];
+  switch (i.type) {
+    case 'rtsp':
+      input.push('-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', i.url);
+      break;
+    case 'mjpeg':
+      // Multipart MJPEG carries no timestamps (ffmpeg would assume 25 fps): stamp on arrival.
+      input.push('-fflags', 'nobuffer', '-flags', 'low_delay', '-use_wallclock_as_timestamps', '1', '-i', i.url);
+      break;
+    case 'v4l2':
+      input.push('-f', 'v4l2', '-i', i.url);
+      break;
+    case 'video':
+      // A video file replays at its own rate (-re), like a camera would deliver it.
+      input.push('-re', ...(i.loop ? ['-stream_loop', '-1'] : []), '-i', i.url);
+      break;
+  }
+  const minGap = (0.95 / i.fps).toFixed(4);
+  const vf = `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${minGap})',scale=${i.width}:${i.height}`;
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    ...input,
+    '-an',
+    '-sn',
+    '-vf',
+    vf,
+    '-vsync',
+    '0',
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
+}
+
+/**
+ * Cuts a byte stream of raw frames into whole frames. Bytes are copied straight from the pipe's
+ * chunks into the frame's own buffer (no concatenation, nothing queued). Each frame gets its own
+ * buffer because consumers keep frames past the next one (the recognizer's newest-frame slot, the
+ * tracker's best crop); a reused ring would let a later frame overwrite one still in use.
+ */
+export class FrameAssembler {
+  private buf: Buffer;
+  private off = 0;
+  constructor(
+    readonly frameBytes: number,
+    private readonly onFrame: (data: Buffer) => void,
+  ) {
+    if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError('frameBytes must be > 0');
+    this.buf = Buffer.allocUnsafeSlow(frameBytes);
+  }
+
+  push(chunk: Buffer): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      const n = Math.min(this.frameBytes - this.off, chunk.length - pos);
+      chunk.copy(this.buf, this.off, pos, pos + n);
+      this.off += n;
+      pos += n;
+      if (this.off === this.frameBytes) {
+        const done = this.buf;
+        this.buf = Buffer.allocUnsafeSlow(this.frameBytes);
+        this.off = 0;
+        this.onFrame(done);
+      }
+    }
+  }
+
+  /** Drops a partial frame (after the producer restarts). */
+  reset(): void {
+    this.off = 0;
+  }
+
+  get pending(): number {
+    return this.off;
+  }
+}
+
+/** Frames per second over a sliding window of recent timestamps. */
+export class FpsMeter {
+  private readonly times: number[] = [];
+  constructor(private readonly windowMs = 5000) {}
+
+  tick(now: number): void {
+    this.times.push(now);
+    this.trim(now);
+  }
+
+  fps(now: number): number {
+    this.trim(now);
+    const first = this.times[0];
+    if (first === undefined || this.times.length < 2) return 0;
+    const span = Math.max(now - first, 1);
+    return ((this.times.length - 1) * 1000) / span;
+  }
+
+  private trim(now: number): void {
+    while (this.times.length > 0 && now - this.times[0]! > this.windowMs) this.times.shift();
+  }
+}
+
+export interface HealthChange {
+  light: Light;
+  reason: string;
+}
+
+/**
+ * One camera's light: amber while starting, green while frames arrive, red after `timeoutMs`
+ * without a frame or on a failure, amber when a finite replay has ended. Returns a change only
+ * when the light or reason changes, so the bus is not flooded.
+ */
+export class CameraHealth {
+  private light: Light = 'amber';
+  private reason = 'starting';
+  private lastFrameAt: number;
+  private ended = false;
+  private failure: string | null = null;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly cameraId: string,
+    private readonly timeoutMs: number,
+    startedAt: number,
+  ) {
+    this.lastFrameAt = startedAt;
+  }
+
+  get current(): HealthChange {
+    return { light: this.light, reason: this.reason };
+  }
+
+  frame(now: number): HealthChange | null {
+    this.lastFrameAt = now;
+    this.failure = null;
+    this.lastError = null;
+    this.ended = false;
+    return this.set('green', `camera ${this.cameraId}: frames arriving`);
+  }
+
+  fail(reason: string): HealthChange | null {
+    this.failure = reason;
+    return this.set('red', `camera ${this.cameraId}: ${reason}`);
+  }
+
+  /** A transient error the source recovers from by itself; named in the red reason if frames stop. */
+  note(reason: string): void {
+    this.lastError = reason;
+  }
+
+  end(): HealthChange | null {
+    this.ended = true;
+    return this.set('amber', `camera ${this.cameraId}: replay finished`);
+  }
+
+  tick(now: number): HealthChange | null {
+    if (this.ended || this.failure !== null) return null;
+    const idle = now - this.lastFrameAt;
+    if (idle > this.timeoutMs) {
+      const last = this.lastError ? ` (last error: ${this.lastError})` : '';
+      return this.set('red', `camera ${this.cameraId}: no frame for ${Math.floor(idle / 1000)} s${last}`);
+    }
+    return null;
+  }
+
+  private set(light: Light, reason: string): HealthChange | null {
+    // Red is reported once per red spell: "no frame for N s" would otherwise change every tick.
+    if (light === this.light && (reason === this.reason || light === 'red')) return null;
+    this.light = light;
+    this.reason = reason;
+    return { light, reason };
+  }
+}
+
+/** Image files of a replay folder, in replay (name) order. */
+export function replayOrder(names: readonly string[]): string[] {
+  return names.filter((n) => /\.(jpe?g|png)$/i.test(n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

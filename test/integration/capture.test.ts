@@ -1,0 +1,191 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CaptureStage } from '../../src/capture/index.ts';
+import type { CameraConfig } from '../../src/config/schema.ts';
+import { cameraSchema } from '../../src/config/sections/capture.ts';
+import { Bus } from '../../src/core/bus.ts';
+import type { Frame, HealthReport } from '../../src/domain/types.ts';
+
+const DEMO = resolve(import.meta.dirname, '../../fixtures/demo/frames');
+const log = pino({ level: 'silent' });
+const children: ChildProcess[] = [];
+const stages: CaptureStage[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'alpr-capture-'));
+
+afterAll(async () => {
+  for (const s of stages) await s.stop();
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function cam(raw: Record<string, unknown>): CameraConfig {
+  return cameraSchema.parse({ orientation: 'rear', ...raw });
+}
+
+function harness(cameras: CameraConfig[]) {
+  const bus = new Bus((_e, err) => {
+    throw err;
+  });
+  const frames: Frame[] = [];
+  const health: HealthReport[] = [];
+  bus.on('frame', (f) => frames.push(f));
+  bus.on('health', (h) => health.push(h));
+  const stage = new CaptureStage({ bus, log, cameras });
+  stages.push(stage);
+  return { stage, frames, health };
+}
+
+async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+function lastLight(health: HealthReport[], component: string) {
+  return health.filter((h) => h.component === component).at(-1);
+}
+
+describe('file camera', () => {
+  it('replays the demo frames in name order; a camera that cannot start is red, the other runs', async () => {
+    const { stage, frames, health } = harness([
+      cam({ id: 'demo', type: 'file', path: DEMO, fps: 20, loop: false }),
+      cam({ id: 'gone', type: 'file', path: join(tmp, 'missing') }),
+    ]);
+    await stage.start();
+    expect(lastLight(health, 'camera:gone')?.light).toBe('red');
+    expect(lastLight(health, 'camera:gone')?.reason).toContain('failed to start');
+    await waitFor(
+      'replay end',
+      () => lastLight(health, 'camera:demo')?.reason.includes('finished') === true,
+      10_000,
+    );
+    expect(frames.map((f) => f.seq)).toEqual([...Array(12).keys()]);
+    const names = frames.map((f) => f.source?.split('/').pop());
+    expect(names).toEqual([...names].sort());
+    for (const f of frames) {
+      expect([f.cameraId, f.orientation, f.width, f.height, f.data.length]).toEqual([
+        'demo',
+        'rear',
+        1280,
+        720,
+        1280 * 720 * 3,
+      ]);
+    }
+    const lights = health.filter((h) => h.component === 'camera:demo').map((h) => h.light);
+    expect(lights).toEqual(['amber', 'green', 'amber']);
+    const st = stage.stats().find((s) => s.id === 'demo')!;
+    expect(st.framesIn).toBe(12);
+    expect(st.fpsIn).toBeGreaterThan(5);
+    await stage.stop();
+  });
+
+  it('replays a video file through ffmpeg at the configured fps', async () => {
+    const video = join(tmp, 'clip.mkv');
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=20:duration=2',
+      '-c:v',
+      'mjpeg',
+      video,
+    ]);
+    const { stage, frames, health } = harness([
+      cam({ id: 'vid', type: 'file', path: video, fps: 5, loop: false }),
+    ]);
+    await stage.start();
+    await waitFor(
+      'video end',
+      () => lastLight(health, 'camera:vid')?.reason.includes('finished') === true,
+      10_000,
+    );
+    // 2 s of video at 5 fps, decimated from 20 fps: about 10 frames, never all 40
+    expect(frames.length).toBeGreaterThanOrEqual(8);
+    expect(frames.length).toBeLessThanOrEqual(12);
+    expect([frames[0]!.width, frames[0]!.height, frames[0]!.data.length]).toEqual([320, 240, 320 * 240 * 3]);
+    await stage.stop();
+  });
+});
+
+describe('mjpeg camera over HTTP (ffmpeg -listen 1)', () => {
+  function serve(port: number): ChildProcess {
+    const c = spawn(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=640x360:rate=10',
+        '-f',
+        'mpjpeg',
+        '-listen',
+        '1',
+        `http://127.0.0.1:${port}/`,
+      ],
+      { stdio: 'ignore' },
+    );
+    children.push(c);
+    return c;
+  }
+
+  it('reads the stream end to end; stream killed → red; stream back → green', async () => {
+    const port = await freePort();
+    let server = serve(port);
+    const { stage, frames, health } = harness([
+      cam({
+        id: 'ipcam',
+        type: 'mjpeg',
+        url: `http://127.0.0.1:${port}/`,
+        width: 320,
+        height: 180,
+        fps: 5,
+        noFrameTimeoutS: 1,
+      }),
+    ]);
+    await stage.start();
+    await waitFor('first frames', () => frames.length >= 5, 15_000);
+    expect(lastLight(health, 'camera:ipcam')?.light).toBe('green');
+    const f = frames.at(-1)!;
+    expect([f.width, f.height, f.data.length]).toEqual([320, 180, 320 * 180 * 3]);
+    // testsrc is colourful: the frame is not blank
+    expect(new Set(f.data.subarray(0, 30_000)).size).toBeGreaterThan(20);
+    const fps = stage.stats()[0]!.fpsIn;
+    expect(fps).toBeGreaterThan(3);
+    expect(fps).toBeLessThan(7);
+
+    server.kill('SIGKILL');
+    await waitFor('red', () => lastLight(health, 'camera:ipcam')?.light === 'red', 5000);
+    expect(lastLight(health, 'camera:ipcam')?.reason).toContain('camera ipcam: no frame');
+
+    const before = frames.length;
+    server = serve(port);
+    await waitFor('green again', () => lastLight(health, 'camera:ipcam')?.light === 'green', 20_000);
+    expect(frames.length).toBeGreaterThan(before);
+    await stage.stop();
+  });
+});

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import {
+  backoffMs,
+  CameraHealth,
+  FpsMeter,
+  FrameAssembler,
+  ffmpegArgs,
+  redactUrl,
+  replayOrder,
+} from '../../src/capture/pure.ts';
+
+describe('backoffMs', () => {
+  it.each([
+    [0, 1000],
+    [1, 2000],
+    [2, 4000],
+    [4, 16_000],
+    [5, 30_000],
+    [50, 30_000],
+    [-3, 1000],
+  ])('attempt %i → %i ms', (attempt, ms) => {
+    expect(backoffMs(attempt, 1000, 30_000)).toBe(ms);
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['rtsp://admin:secret@10.0.0.5:554/s1', 'rtsp://***@10.0.0.5:554/s1'],
+    ['http://user@cam/video.mjpg', 'http://***@cam/video.mjpg'],
+    ['rtsp://10.0.0.5/s1', 'rtsp://10.0.0.5/s1'],
+    ['rtsp://a:b@h/x: Connection refused', 'rtsp://***@h/x: Connection refused'],
+    ['/dev/video0', '/dev/video0'],
+  ])('%s', (input, out) => {
+    expect(redactUrl(input)).toBe(out);
+  });
+});
+
+describe('ffmpegArgs', () => {
+  const base = { url: 'X', width: 640, height: 360, fps: 5 };
+  it.each([
+    ['rtsp', ['-rtsp_transport', 'tcp']],
+    ['mjpeg', ['-fflags', 'nobuffer']],
+    ['v4l2', ['-f', 'v4l2']],
+    ['video', ['-re']],
+  ] as const)('%s input', (type, expected) => {
+    const a = ffmpegArgs({ ...base, type });
+    const i = a.indexOf('-i');
+    expect(a[i + 1]).toBe('X');
+    expect(a.slice(0, i).join(' ')).toContain(expected.join(' '));
+    expect(a.slice(-5)).toEqual(['-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1']);
+    const vf = a[a.indexOf('-vf') + 1]!;
+    expect(vf).toContain('scale=640:360');
+    expect(vf).toContain('0.1900');
+  });
+  it('loops a video file only when asked', () => {
+    expect(ffmpegArgs({ ...base, type: 'video', loop: true })).toContain('-stream_loop');
+    expect(ffmpegArgs({ ...base, type: 'video', loop: false })).not.toContain('-stream_loop');
+    expect(ffmpegArgs({ ...base, type: 'rtsp', loop: true })).not.toContain('-stream_loop');
+  });
+});
+
+describe('FrameAssembler', () => {
+  const cases: { name: string; frameBytes: number; chunks: number[]; frames: number; pending: number }[] = [
+    { name: 'exact chunks', frameBytes: 6, chunks: [6, 6], frames: 2, pending: 0 },
+    { name: 'small chunks', frameBytes: 6, chunks: [1, 2, 3, 4, 2], frames: 2, pending: 0 },
+    { name: 'one big chunk', frameBytes: 4, chunks: [13], frames: 3, pending: 1 },
+    { name: 'partial', frameBytes: 10, chunks: [9], frames: 0, pending: 9 },
+  ];
+  it.each(cases)('$name', ({ frameBytes, chunks, frames, pending }) => {
+    const out: Buffer[] = [];
+    const a = new FrameAssembler(frameBytes, (b) => out.push(b));
+    let v = 0;
+    for (const n of chunks) {
+      const c = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) c[i] = v++ & 0xff;
+      a.push(c);
+    }
+    expect(out.length).toBe(frames);
+    expect(a.pending).toBe(pending);
+    // bytes arrive in order and every frame has its own buffer
+    out.forEach((b, k) => {
+      expect(b.length).toBe(frameBytes);
+      expect([...b]).toEqual(Array.from({ length: frameBytes }, (_, i) => (k * frameBytes + i) & 0xff));
+    });
+    expect(new Set(out.map((b) => b.buffer)).size).toBe(out.length);
+  });
+  it('reset drops a partial frame', () => {
+    const out: Buffer[] = [];
+    const a = new FrameAssembler(4, (b) => out.push(b));
+    a.push(Buffer.from([1, 2]));
+    a.reset();
+    a.push(Buffer.from([3, 4, 5, 6]));
+    expect([...out[0]!]).toEqual([3, 4, 5, 6]);
+  });
+  it('rejects a zero frame size', () => {
+    expect(() => new FrameAssembler(0, () => {})).toThrow(RangeError);
+  });
+});
+
+describe('FpsMeter', () => {
+  it.each([
+    { name: 'none', ticks: [], now: 1000, fps: 0 },
+    { name: 'one', ticks: [0], now: 1000, fps: 0 },
+    { name: '10 fps', ticks: Array.from({ length: 11 }, (_, i) => i * 100), now: 1000, fps: 10 },
+    { name: 'old ticks fall out', ticks: [0, 100, 6000, 6500, 7000], now: 7000, fps: 2 },
+    { name: 'stalled', ticks: [0, 100, 200], now: 10_000, fps: 0 },
+  ])('$name', ({ ticks, now, fps }) => {
+    const m = new FpsMeter(5000);
+    for (const t of ticks) m.tick(t);
+    expect(m.fps(now)).toBeCloseTo(fps, 5);
+  });
+});
+
+describe('CameraHealth', () => {
+  it('amber → green → red after the timeout → green', () => {
+    const h = new CameraHealth('rear', 5000, 0);
+    expect(h.current.light).toBe('amber');
+    expect(h.tick(1000)).toBeNull();
+    expect(h.frame(1000)?.light).toBe('green');
+    expect(h.frame(1100)).toBeNull();
+    expect(h.tick(6000)).toBeNull();
+    h.note('ffmpeg exited (code 1)');
+    const red = h.tick(6200);
+    expect(red?.light).toBe('red');
+    expect(red?.reason).toContain('camera rear');
+    expect(red?.reason).toContain('no frame for 5 s');
+    expect(red?.reason).toContain('ffmpeg exited');
+    expect(h.tick(9000)).toBeNull();
+    expect(h.frame(9500)?.light).toBe('green');
+  });
+  it('goes red when it never gets a frame', () => {
+    const h = new CameraHealth('front', 3000, 0);
+    expect(h.tick(3001)?.light).toBe('red');
+  });
+  it('fail is red at once; a finished replay is amber and does not time out', () => {
+    const h = new CameraHealth('x', 1000, 0);
+    expect(h.fail('failed to start: no ffmpeg')).toEqual({
+      light: 'red',
+      reason: 'camera x: failed to start: no ffmpeg',
+    });
+    const e = new CameraHealth('y', 1000, 0);
+    e.frame(10);
+    expect(e.end()?.light).toBe('amber');
+    expect(e.tick(60_000)).toBeNull();
+  });
+});
+
+describe('replayOrder', () => {
+  it('keeps images, sorted by name', () => {
+    expect(replayOrder(['b.png', 'a.JPG', 'README.md', 'c.jpeg', 'frame-010.jpg', 'frame-002.jpg'])).toEqual([
+      'a.JPG',
+      'b.png',
+      'c.jpeg',
+      'frame-002.jpg',
+      'frame-010.jpg',
+    ]);
+  });
+});
