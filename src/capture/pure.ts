@@ -38,7 +38,16 @@ export function ffmpegArgs(i: FfmpegArgsInput): string[] {
       break;
     case 'mjpeg':
       // Multipart MJPEG carries no timestamps (ffmpeg would assume 25 fps): stamp on arrival.
-      input.push('-fflags', 'nobuffer', '-flags', 'low_delay', '-use_wallclock_as_timestamps', '1', '-i', i.url);
+      input.push(
+        '-fflags',
+        'nobuffer',
+        '-flags',
+        'low_delay',
+        '-use_wallclock_as_timestamps',
+        '1',
+        '-i',
+        i.url,
+      );
       break;
     case 'v4l2':
       input.push('-f', 'v4l2', '-i', i.url);
