@@ -134,10 +134,15 @@ export class FpsMeter {
 
   fps(now: number): number {
     this.trim(now);
+    const n = this.times.length;
     const first = this.times[0];
-    if (first === undefined || this.times.length < 2) return 0;
-    const span = Math.max(now - first, 1);
-    return ((this.times.length - 1) * 1000) / span;
+    const last = this.times[n - 1];
+    if (first === undefined || last === undefined || n < 2 || last === first) return 0;
+    // Intervals between ticks measure a steady rate exactly; once the stream is late by more than
+    // two intervals, count the silence too, so a stalled camera decays to 0.
+    const interval = (last - first) / (n - 1);
+    const span = now - last > 2 * interval ? now - first : last - first;
+    return ((n - 1) * 1000) / span;
   }
 
   private trim(now: number): void {

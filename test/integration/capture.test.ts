@@ -1,9 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureStage } from '../../src/capture/index.ts';
 import type { CameraConfig } from '../../src/config/schema.ts';
@@ -187,5 +188,28 @@ describe('mjpeg camera over HTTP (ffmpeg -listen 1)', () => {
     await waitFor('green again', () => lastLight(health, 'camera:ipcam')?.light === 'green', 20_000);
     expect(frames.length).toBeGreaterThan(before);
     await stage.stop();
+  });
+});
+
+describe('alpr camera test', () => {
+  it('prints fps and saves a snapshot JPEG', async () => {
+    const cfgFile = join(tmp, 'cam.yaml');
+    const snap = join(tmp, 'snap.jpg');
+    writeFileSync(
+      cfgFile,
+      `version: 1\nunit: { id: t1, agency: t }\ncameras:\n  - { id: demo, type: file, orientation: rear, path: ${JSON.stringify(DEMO)}, fps: 5 }\n`,
+    );
+    const cli = resolve(import.meta.dirname, '../../src/cli.ts');
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', cli, 'camera', 'test', '-c', cfgFile, 'demo', '-s', '2', '-o', snap],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(out).toMatch(/2 s\s+frames\s+\d+\s+fps\s+[45]\.\d/);
+    expect(out).toContain(`snapshot saved to ${snap}`);
+    const meta = await sharp(snap).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 1280, 720]);
   });
 });

@@ -104,6 +104,8 @@ describe('FpsMeter', () => {
     { name: '10 fps', ticks: Array.from({ length: 11 }, (_, i) => i * 100), now: 1000, fps: 10 },
     { name: 'old ticks fall out', ticks: [0, 100, 6000, 6500, 7000], now: 7000, fps: 2 },
     { name: 'stalled', ticks: [0, 100, 200], now: 10_000, fps: 0 },
+    { name: 'steady, between ticks', ticks: [0, 500, 1000, 1500], now: 1900, fps: 2 },
+    { name: 'late', ticks: [1000, 1100, 1200], now: 2200, fps: 1.6666666 },
   ])('$name', ({ ticks, now, fps }) => {
     const m = new FpsMeter(5000);
     for (const t of ticks) m.tick(t);
