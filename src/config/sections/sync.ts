@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+const fileName = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a file name in the credentials folder');
+
+/** Store-and-forward to the agency's central MQTT broker. */
 export const syncSection = z
   .discriminatedUnion('type', [
     z.strictObject({ type: z.literal('none') }),
@@ -12,10 +15,37 @@ export const syncSection = z
         .string()
         .regex(/^[A-Za-z0-9_/-]{1,64}$/)
         .default('alpr'),
-      caFile: z.string().optional().describe('Name of the CA file in the credentials folder'),
-      certFile: z.string().optional().describe('Client certificate file name in the credentials folder'),
-      keyFile: z.string().optional().describe('Client key file name in the credentials folder'),
-      images: z.boolean().default(false),
+      caFile: fileName.optional().describe('Name of the CA file in the credentials folder'),
+      certFile: fileName.optional().describe('Client certificate file name in the credentials folder'),
+      keyFile: fileName.optional().describe('Client key file name in the credentials folder'),
+      protocolVersion: z
+        .union([z.literal(5), z.literal(4)])
+        .default(5)
+        .describe('MQTT 5, or 4 (3.1.1) for older brokers'),
+      images: z.boolean().default(false).describe('Upload plate/overview JPEGs (see store.outboxImages)'),
+      inflight: z.number().int().min(1).max(10_000).default(256).describe('Unacknowledged publishes at once'),
+      batch: z.number().int().min(1).max(5000).default(200).describe('Outbox rows read per query'),
+      maxBytesPerSecond: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe('Upload bandwidth cap in bytes/s (0 = no cap)'),
+      reconnectMinMs: z.number().int().min(100).max(60_000).default(1000),
+      reconnectMaxMs: z.number().int().min(1000).max(600_000).default(60_000),
+      keepaliveSeconds: z.number().int().min(5).max(600).default(30),
+      amberAfterMinutes: z
+        .number()
+        .min(0)
+        .max(1440)
+        .default(0)
+        .describe('Server light goes amber once disconnected this long (0 = at once)'),
+      redAfterMinutes: z
+        .number()
+        .min(0.05)
+        .max(1440)
+        .default(15)
+        .describe('Server light goes red once disconnected this long'),
     }),
   ])
   .default({ type: 'none' });

@@ -1,0 +1,51 @@
+import type { Hit, Read } from './types.ts';
+
+/**
+ * Ports: interfaces one stage offers another, wired by the composition root (src/daemon.ts).
+ * A stage folder never imports another stage folder; it depends on these instead.
+ */
+
+/** Upload priority: lower goes first. Hits before reads, reads before images. */
+export const OutboxPriority = { hit: 0, read: 1, image: 2 } as const;
+export type OutboxKind = keyof typeof OutboxPriority;
+
+export type OutboxMessage =
+  | { seq: number; priority: number; kind: 'hit'; id: string; enqueuedAt: number; hit: Hit }
+  | { seq: number; priority: number; kind: 'read'; id: string; enqueuedAt: number; read: Read }
+  | {
+      seq: number;
+      priority: number;
+      kind: 'image';
+      /** `<readId>:<imageKind>`, stable across resends. */
+      id: string;
+      enqueuedAt: number;
+      readId: string;
+      imageKind: string;
+      jpeg: Buffer;
+    };
+
+/** Resume point for `peek`: the last (priority, seq) a caller has seen. */
+export interface OutboxCursor {
+  priority: number;
+  seq: number;
+}
+
+/** The durable outbox the store keeps and sync drains. */
+export interface OutboxPort {
+  /** Up to `limit` pending messages after `after` (exclusive), ordered by priority, then seq. */
+  peek(limit: number, after?: OutboxCursor): OutboxMessage[];
+  /** Marks messages delivered (call only on the broker's acknowledgement). Unknown seqs are ignored. */
+  ack(seqs: readonly number[]): void;
+  /** Pending messages. */
+  depth(): number;
+  /** Epoch ms when the server last acknowledged a read, or null if never. */
+  lastAckedAt(): number | null;
+  /** Called after each enqueue with the new message's priority; returns an unsubscribe function. */
+  onEnqueue(listener: (priority: number) => void): () => void;
+}
+
+/** Evidence holds requested by the server: held reads are never purged until released. */
+export interface HoldPort {
+  /** Holds (or releases) reads by id under a case reference; returns how many reads changed. */
+  setHold(readIds: readonly string[], ref: string, held: boolean): number;
+}

@@ -1,0 +1,352 @@
+import Database from 'better-sqlite3';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { type OutboxCursor, type OutboxMessage, OutboxPriority } from '../domain/ports.ts';
+import type { Hit, Read } from '../domain/types.ts';
+import type { PurgeRule } from './retention.ts';
+import type { Sealer } from './seal.ts';
+
+type Db = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reads (
+  id TEXT PRIMARY KEY,
+  captured_at INTEGER NOT NULL,
+  camera_id TEXT NOT NULL,
+  plate_tag BLOB NOT NULL,
+  body BLOB NOT NULL,
+  stored_at INTEGER NOT NULL,
+  synced_at INTEGER,
+  hold_ref TEXT
+);
+CREATE INDEX IF NOT EXISTS reads_captured ON reads(captured_at);
+CREATE INDEX IF NOT EXISTS reads_plate ON reads(plate_tag);
+CREATE TABLE IF NOT EXISTS hits (
+  id TEXT PRIMARY KEY,
+  read_id TEXT NOT NULL,
+  captured_at INTEGER NOT NULL,
+  plate_tag BLOB NOT NULL,
+  body BLOB NOT NULL,
+  stored_at INTEGER NOT NULL,
+  synced_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS hits_read ON hits(read_id);
+CREATE INDEX IF NOT EXISTS hits_captured ON hits(captured_at);
+CREATE TABLE IF NOT EXISTS images (
+  read_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body BLOB NOT NULL,
+  bytes INTEGER NOT NULL,
+  captured_at INTEGER NOT NULL,
+  synced_at INTEGER,
+  PRIMARY KEY (read_id, kind)
+);
+CREATE INDEX IF NOT EXISTS images_captured ON images(captured_at);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  priority INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  enqueued_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_order ON outbox(priority, seq);
+`;
+
+export interface PurgeResult {
+  count: number;
+  from: number | null;
+  to: number | null;
+}
+
+interface OutboxRow {
+  seq: number;
+  priority: number;
+  kind: string;
+  ref: string;
+  enqueued_at: number;
+}
+
+/** Opens (creating if needed) the store file: WAL, incremental vacuum, the schema. */
+export function openDb(file: string, opts: { synchronous?: 'full' | 'normal'; readonly?: boolean } = {}): Db {
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (err) {
+    throw new AlprError(ErrorCodes.STORE, `cannot open store ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (opts.readonly) return db;
+  // auto_vacuum only takes effect before the first table exists: purges must give space back.
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}
+
+/** Typed access to the store's tables; personal fields go through the Sealer. */
+export class StoreDb {
+  private readonly st;
+  private pending: number;
+
+  constructor(
+    readonly db: Db,
+    private readonly sealer: Sealer,
+  ) {
+    this.st = {
+      insRead: db.prepare(
+        'INSERT OR IGNORE INTO reads (id, captured_at, camera_id, plate_tag, body, stored_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      insHit: db.prepare(
+        'INSERT OR IGNORE INTO hits (id, read_id, captured_at, plate_tag, body, stored_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      insImage: db.prepare(
+        'INSERT OR IGNORE INTO images (read_id, kind, body, bytes, captured_at) SELECT ?, ?, ?, ?, captured_at FROM reads WHERE id = ?',
+      ),
+      enqueue: db.prepare('INSERT INTO outbox (priority, kind, ref, enqueued_at) VALUES (?, ?, ?, ?)'),
+      peek: db.prepare(
+        'SELECT seq, priority, kind, ref, enqueued_at FROM outbox WHERE (priority, seq) > (?, ?) ORDER BY priority, seq LIMIT ?',
+      ),
+      readBody: db.prepare('SELECT body FROM reads WHERE id = ?').pluck(),
+      hitBody: db.prepare('SELECT body FROM hits WHERE id = ?').pluck(),
+      imageBody: db.prepare('SELECT body FROM images WHERE read_id = ? AND kind = ?').pluck(),
+      ackOne: db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING kind, ref'),
+      syncRead: db.prepare('UPDATE reads SET synced_at = ? WHERE id = ?'),
+      syncHit: db.prepare('UPDATE hits SET synced_at = ? WHERE id = ?'),
+      syncImage: db.prepare('UPDATE images SET synced_at = ? WHERE read_id = ? AND kind = ?'),
+      dropOutbox: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v',
+      ),
+      getMeta: db.prepare('SELECT v FROM meta WHERE k = ?').pluck(),
+      hold: db.prepare('UPDATE reads SET hold_ref = ? WHERE id = ? AND (hold_ref IS NULL OR hold_ref = ?)'),
+      release: db.prepare('UPDATE reads SET hold_ref = NULL WHERE id = ? AND hold_ref = ?'),
+      count: db.prepare('SELECT count(*) FROM outbox').pluck(),
+    };
+    this.pending = this.st.count.get() as number;
+  }
+
+  /** Stores a read and queues it, in one transaction. False when the id was already stored. */
+  readonly putRead = (read: Read, now: number): boolean =>
+    this.db.transaction(() => {
+      const body = this.sealer.seal(Buffer.from(JSON.stringify(read)), `reads:${read.id}:body`);
+      const at = Date.parse(read.capturedAt);
+      const r = this.st.insRead.run(read.id, at, read.cameraId, this.sealer.plateTag(read.plate), body, now);
+      if (r.changes === 0) return false;
+      this.st.enqueue.run(OutboxPriority.read, 'read', read.id, now);
+      this.pending++;
+      return true;
+    })();
+
+  readonly putHit = (hit: Hit, now: number): boolean =>
+    this.db.transaction(() => {
+      const body = this.sealer.seal(Buffer.from(JSON.stringify(hit)), `hits:${hit.id}:body`);
+      const at = Date.parse(hit.capturedAt);
+      const r = this.st.insHit.run(hit.id, hit.readId, at, this.sealer.plateTag(hit.plate), body, now);
+      if (r.changes === 0) return false;
+      this.st.enqueue.run(OutboxPriority.hit, 'hit', hit.id, now);
+      this.pending++;
+      return true;
+    })();
+
+  /** Stores an image of a stored read; queues it when `enqueue`. False if the read is unknown or the image exists. */
+  readonly putImage = (readId: string, kind: string, jpeg: Buffer, enqueue: boolean, now: number): boolean =>
+    this.db.transaction(() => {
+      const body = this.sealer.seal(jpeg, `images:${readId}:${kind}`);
+      const r = this.st.insImage.run(readId, kind, body, jpeg.length, readId);
+      if (r.changes === 0) return false;
+      if (enqueue) {
+        this.st.enqueue.run(OutboxPriority.image, 'image', `${readId}:${kind}`, now);
+        this.pending++;
+      }
+      return true;
+    })();
+
+  peek(limit: number, after?: OutboxCursor): OutboxMessage[] {
+    const rows = this.st.peek.all(after?.priority ?? -1, after?.seq ?? -1, limit) as OutboxRow[];
+    const out: OutboxMessage[] = [];
+    for (const row of rows) {
+      const m = this.load(row);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  private load(row: OutboxRow): OutboxMessage | null {
+    const base = { seq: row.seq, priority: row.priority, enqueuedAt: row.enqueued_at };
+    if (row.kind === 'read') {
+      const b = this.st.readBody.get(row.ref) as Buffer | undefined;
+      if (b) return { ...base, kind: 'read', id: row.ref, read: this.openJson(b, `reads:${row.ref}:body`) };
+    } else if (row.kind === 'hit') {
+      const b = this.st.hitBody.get(row.ref) as Buffer | undefined;
+      if (b) return { ...base, kind: 'hit', id: row.ref, hit: this.openJson(b, `hits:${row.ref}:body`) };
+    } else if (row.kind === 'image') {
+      const [readId = '', imageKind = ''] = splitImageRef(row.ref);
+      const b = this.st.imageBody.get(readId, imageKind) as Buffer | undefined;
+      if (b) {
+        const jpeg = this.sealer.open(b, `images:${readId}:${imageKind}`);
+        return { ...base, kind: 'image', id: row.ref, readId, imageKind, jpeg };
+      }
+    }
+    // The record is gone (purged at the hard maximum): the queue entry has nothing left to send.
+    if (this.st.dropOutbox.run(row.seq).changes > 0) this.pending--;
+    return null;
+  }
+
+  private openJson<T>(blob: Buffer, aad: string): T {
+    return JSON.parse(this.sealer.open(blob, aad).toString('utf8')) as T;
+  }
+
+  /** Deletes acknowledged queue entries and marks their records synced. */
+  readonly ack = (seqs: readonly number[], now: number): number =>
+    this.db.transaction(() => {
+      let reads = 0;
+      let n = 0;
+      for (const seq of seqs) {
+        const r = this.st.ackOne.get(seq) as { kind: string; ref: string } | undefined;
+        if (!r) continue;
+        n++;
+        if (r.kind === 'read') {
+          this.st.syncRead.run(now, r.ref);
+          reads++;
+        } else if (r.kind === 'hit') this.st.syncHit.run(now, r.ref);
+        else {
+          const [readId = '', kind = ''] = splitImageRef(r.ref);
+          this.st.syncImage.run(now, readId, kind);
+        }
+      }
+      if (reads > 0) this.st.setMeta.run('last_acked_at', String(now));
+      this.pending -= n;
+      return n;
+    })();
+
+  depth(): number {
+    return this.pending;
+  }
+
+  lastAckedAt(): number | null {
+    const v = this.st.getMeta.get('last_acked_at') as string | undefined;
+    return v === undefined ? null : Number(v);
+  }
+
+  readonly setHold = (ids: readonly string[], ref: string, held: boolean): number =>
+    this.db.transaction(() => {
+      let n = 0;
+      for (const id of ids)
+        n += (held ? this.st.hold.run(ref, id, ref) : this.st.release.run(id, ref)).changes;
+      return n;
+    })();
+
+  /** Applies one retention rule, in batches; held reads and reads with unsent hits stay. */
+  purge(rule: PurgeRule): PurgeResult {
+    const where = `captured_at < @before AND hold_ref IS NULL AND (@all = 1 OR (synced_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)))`;
+    const p = { before: rule.before, all: rule.includeUnsynced ? 1 : 0 };
+    const stats = this.db
+      .prepare(
+        `SELECT count(*) AS count, min(captured_at) AS "from", max(captured_at) AS "to" FROM reads WHERE ${where}`,
+      )
+      .get(p) as PurgeResult;
+    const hitWhere = `captured_at < @before AND (@all = 1 OR synced_at IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM reads r WHERE r.id = hits.read_id AND r.hold_ref IS NOT NULL)`;
+    const batch = this.db.prepare(`SELECT id FROM reads WHERE ${where} LIMIT 2000`).pluck();
+    const step = this.db.transaction((ids: string[]) => {
+      const list = `(${ids.map(() => '?').join(',')})`;
+      this.db.prepare(`DELETE FROM images WHERE read_id IN ${list}`).run(...ids);
+      this.db.prepare(`DELETE FROM hits WHERE read_id IN ${list}`).run(...ids);
+      const gone = this.db
+        .prepare(`DELETE FROM outbox WHERE kind = 'read' AND ref IN ${list}`)
+        .run(...ids).changes;
+      this.pending -= gone;
+      this.db.prepare(`DELETE FROM reads WHERE id IN ${list}`).run(...ids);
+    });
+    for (let ids = batch.all(p) as string[]; ids.length > 0; ids = batch.all(p) as string[]) step(ids);
+    // Hits whose read is not stored here (or already gone) follow the same rule by their own time.
+    const orphans = this.db
+      .prepare(`DELETE FROM hits WHERE ${hitWhere} RETURNING id`)
+      .pluck()
+      .all(p) as string[];
+    if (rule.includeUnsynced && orphans.length > 0) {
+      const list = `(${orphans.map(() => '?').join(',')})`;
+      this.pending -= this.db
+        .prepare(`DELETE FROM outbox WHERE kind = 'hit' AND ref IN ${list}`)
+        .run(...orphans).changes;
+    }
+    if (stats.count > 0) this.db.pragma('incremental_vacuum');
+    return stats;
+  }
+
+  /** Disk watermark step: deletes up to `limit` of the oldest synced images, then synced, unheld reads. */
+  purgeOldestSynced(limit: number): { images: number; reads: PurgeResult } {
+    const images = this.db
+      .prepare(
+        `DELETE FROM images WHERE rowid IN (SELECT rowid FROM images WHERE synced_at IS NOT NULL
+         OR read_id IN (SELECT id FROM reads WHERE synced_at IS NOT NULL) ORDER BY captured_at LIMIT ?)`,
+      )
+      .run(limit).changes;
+    let reads: PurgeResult = { count: 0, from: null, to: null };
+    if (images === 0) {
+      const ids = this.db
+        .prepare(
+          `SELECT captured_at FROM reads WHERE synced_at IS NOT NULL AND hold_ref IS NULL
+           AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)
+           ORDER BY captured_at LIMIT 1 OFFSET ?`,
+        )
+        .pluck()
+        .get(Math.max(0, limit - 1)) as number | undefined;
+      const before = ids === undefined ? Number.MAX_SAFE_INTEGER : ids + 1;
+      reads = this.purge({ reason: 'disk-watermark', before, includeUnsynced: false });
+    }
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return { images, reads };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function splitImageRef(ref: string): string[] {
+  const i = ref.lastIndexOf(':');
+  return [ref.slice(0, i), ref.slice(i + 1)];
+}
+
+/** Queue depth and last acknowledgement, read from a store file without its key. */
+export function readStoreStatus(file: string): {
+  depth: number;
+  byKind: Record<string, number>;
+  lastAckedAt: number | null;
+  reads: number;
+  unsyncedReads: number;
+  held: number;
+} {
+  const db = openDb(file, { readonly: true });
+  try {
+    const byKind: Record<string, number> = {};
+    for (const r of db.prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind').all() as {
+      kind: string;
+      n: number;
+    }[]) {
+      byKind[r.kind] = r.n;
+    }
+    const v = db.prepare("SELECT v FROM meta WHERE k = 'last_acked_at'").pluck().get() as string | undefined;
+    const c = db
+      .prepare(
+        'SELECT count(*) AS reads, count(*) - count(synced_at) AS unsynced, count(hold_ref) AS held FROM reads',
+      )
+      .get() as { reads: number; unsynced: number; held: number };
+    return {
+      depth: Object.values(byKind).reduce((a, b) => a + b, 0),
+      byKind,
+      lastAckedAt: v === undefined ? null : Number(v),
+      reads: c.reads,
+      unsyncedReads: c.unsynced,
+      held: c.held,
+    };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,203 @@
+import { mkdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { readSecret } from '../config/secrets.ts';
+import type { Bus } from '../core/bus.ts';
+import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
+import type { Hit, Light, Read } from '../domain/types.ts';
+import { openDb, type PurgeResult, StoreDb } from './db.ts';
+import { diskState, type PurgeReason, retentionRules } from './retention.ts';
+import { aesSealer, parseKey, plainSealer, type Sealer } from './seal.ts';
+
+export interface StoreStageOptions {
+  bus: Bus;
+  log: Logger;
+  config: Config['store'];
+  dataDir: string;
+  credentialsDir?: string;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * The reads store: every read and hit from the bus lands in SQLite (WAL) under dataDir, with its
+ * personal fields sealed (see seal.ts for why field encryption), and is queued in a durable
+ * outbox that the sync stage drains through `outbox()`. Retention runs at start and then every
+ * `purgeIntervalMinutes`; the disk watermark is checked on the same timer.
+ * Critical: without the store the unit would read plates it can neither keep nor upload.
+ */
+export class StoreStage implements Stage {
+  readonly name = 'store';
+  readonly critical = true;
+  private db: StoreDb | null = null;
+  private readonly listeners = new Set<(priority: number) => void>();
+  private readonly offs: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastLight: Light | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: StoreStageOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const { config, dataDir, log } = this.opts;
+    const sealer = this.makeSealer();
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, config.file);
+    this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
+    log.info({ file, encrypted: sealer.encrypted, pending: this.db.depth() }, 'store open');
+    this.offs.push(
+      this.opts.bus.on('read', (r) => this.putRead(r)),
+      this.opts.bus.on('hit', (h) => this.putHit(h)),
+    );
+    this.maintain();
+    this.timer = setInterval(() => this.maintain(), config.purgeIntervalMinutes * 60_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.db?.close();
+    this.db = null;
+  }
+
+  private makeSealer(): Sealer {
+    const { config, log, credentialsDir } = this.opts;
+    if (config.encryption === 'none') {
+      log.warn(
+        'STORE ENCRYPTION IS OFF (store.encryption: none): plates, positions and images are stored in clear. Demo only, never on a deployed unit.',
+      );
+      return plainSealer();
+    }
+    return aesSealer(parseKey(readSecret(credentialsDir, config.keyFile)));
+  }
+
+  private get store(): StoreDb {
+    if (!this.db) throw new AlprError(ErrorCodes.STORE, 'store is not open');
+    return this.db;
+  }
+
+  /** Persists a read and queues it for upload. Returns false for an id already stored. */
+  putRead(read: Read): boolean {
+    const added = this.store.putRead(read, this.now());
+    if (added) this.notify(1);
+    return added;
+  }
+
+  putHit(hit: Hit): boolean {
+    const added = this.store.putHit(hit, this.now());
+    if (added) this.notify(0);
+    return added;
+  }
+
+  /** Keeps a plate crop or overview JPEG of a stored read (sealed); queued when store.outboxImages. */
+  putImage(readId: string, kind: 'plate' | 'overview', jpeg: Buffer): boolean {
+    const added = this.store.putImage(readId, kind, jpeg, this.opts.config.outboxImages, this.now());
+    if (added && this.opts.config.outboxImages) this.notify(2);
+    return added;
+  }
+
+  private notify(priority: number): void {
+    for (const l of this.listeners) {
+      try {
+        l(priority);
+      } catch (err) {
+        this.opts.log.error({ err }, 'outbox listener failed');
+      }
+    }
+  }
+
+  outbox(): OutboxPort {
+    return {
+      peek: (limit: number, after?: OutboxCursor): OutboxMessage[] => this.store.peek(limit, after),
+      ack: (seqs: readonly number[]) => {
+        this.store.ack(seqs, this.now());
+      },
+      depth: () => this.db?.depth() ?? 0,
+      lastAckedAt: () => this.db?.lastAckedAt() ?? null,
+      onEnqueue: (l: (priority: number) => void) => {
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+      },
+    };
+  }
+
+  holds(): HoldPort {
+    return {
+      setHold: (ids, ref, held) => {
+        const n = this.store.setHold(ids, ref, held);
+        this.opts.log.info(
+          { requested: ids.length, changed: n, ref, held },
+          held ? 'evidence hold set' : 'evidence hold released',
+        );
+        return n;
+      },
+    };
+  }
+
+  /** Runs retention now; returns what each rule purged. Every purge with a count is logged. */
+  purgeNow(): Record<PurgeReason, PurgeResult> {
+    const out = {} as Record<PurgeReason, PurgeResult>;
+    for (const rule of retentionRules(this.now(), this.opts.config.retentionDays)) {
+      const r = this.store.purge(rule);
+      out[rule.reason] = r;
+      this.logPurge(rule.reason, r);
+    }
+    return out;
+  }
+
+  private logPurge(reason: PurgeReason, r: PurgeResult): void {
+    if (r.count === 0) return;
+    const range = { from: new Date(r.from ?? 0).toISOString(), to: new Date(r.to ?? 0).toISOString() };
+    const msg = { count: r.count, ...range, reason };
+    if (reason === 'retention') this.opts.log.info(msg, 'purged reads');
+    else this.opts.log.warn(msg, 'purged reads');
+  }
+
+  /** Frees disk below the watermark: oldest synced images first, then synced reads; unsynced data stays. */
+  checkDisk(freeBytes: () => number = () => this.freeBytes()): Light {
+    const min = this.opts.config.minFreeMb;
+    let state = diskState(freeBytes(), min);
+    for (let round = 0; state !== 'ok' && round < 50; round++) {
+      const { images, reads } = this.store.purgeOldestSynced(5000);
+      if (images > 0) this.opts.log.warn({ count: images, reason: 'disk-watermark' }, 'purged images');
+      this.logPurge('disk-watermark', reads);
+      if (images === 0 && reads.count === 0) break;
+      state = diskState(freeBytes(), min);
+    }
+    const light: Light = state === 'ok' ? 'green' : state === 'low' ? 'amber' : 'red';
+    if (light !== this.lastLight || light !== 'green') {
+      this.opts.bus.emit('health', {
+        component: 'storage',
+        light,
+        reason:
+          light === 'green'
+            ? 'disk space ok'
+            : `free disk below ${min} MB with only unsynced or held data left`,
+        at: this.now(),
+      });
+    }
+    this.lastLight = light;
+    return light;
+  }
+
+  private freeBytes(): number {
+    const s = statfsSync(this.opts.dataDir);
+    return s.bavail * s.bsize;
+  }
+
+  private maintain(): void {
+    try {
+      this.purgeNow();
+      this.checkDisk();
+    } catch (err) {
+      this.opts.log.error({ err }, 'store maintenance failed');
+    }
+  }
+}

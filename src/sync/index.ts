@@ -1,0 +1,414 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Config } from '../config/schema.ts';
+import { readSecret } from '../config/secrets.ts';
+import type { Bus } from '../core/bus.ts';
+import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
+import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
+import type { Light } from '../domain/types.ts';
+import { backoffMs, describeMqttError, serverLight, TokenBucket } from './state.ts';
+import { parseHoldCommand, payloads, topics } from './topics.ts';
+
+type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
+
+export interface SyncStageOptions {
+  bus: Bus;
+  log: Logger;
+  config: Config['sync'];
+  unit: { id: string; agency: string };
+  credentialsDir?: string;
+  outbox: OutboxPort;
+  /** Where evidence-hold commands from the server go; without it they are refused. */
+  holds?: HoldPort;
+  now?: () => number;
+  /** How often the server light is re-evaluated (ms). */
+  healthIntervalMs?: number;
+}
+
+/** Unacknowledged publishes older than this are given up on and sent again (idempotent by id). */
+const STUCK_MS = 120_000;
+/** After the broker refuses a publish (ACL, quota), wait this long before trying the queue again. */
+const REFUSED_RETRY_MS = 30_000;
+const SESSION_EXPIRY_S = 7 * 86_400;
+
+/**
+ * Store-and-forward to the agency's broker (mqtt.js, MQTT 5 or 3.1.1, QoS 1, persistent session,
+ * TLS with the unit's client certificate). Drains the store's outbox in priority order (hits,
+ * reads, images), with at most `inflight` unacknowledged publishes and `batch` rows read at a time,
+ * so memory stays bounded whatever the backlog. A message leaves the outbox only on its PUBACK.
+ * Each connection is a fresh client: on loss, everything not acknowledged is sent again from the
+ * outbox after a jittered backoff; receivers de-duplicate on `id`.
+ * Not critical: without the server link the unit keeps reading and queues.
+ */
+export class SyncStage implements Stage {
+  readonly name = 'sync';
+  readonly critical = false;
+  private cfg: MqttConfig | null = null;
+  private client: MqttClient | null = null;
+  private gen = 0;
+  private connected = false;
+  private stopping = false;
+  private pumping = false;
+  private attempt = 0;
+  private downSince: number;
+  private lastError: string | null = null;
+  private cursor: OutboxCursor | null = null;
+  private window = 1;
+  /** seq → epoch ms published */
+  private readonly inflight = new Map<number, number>();
+  private acks: number[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private offEnqueue: (() => void) | null = null;
+  private depths: number[] = [];
+  private lastHealth = '';
+  private ticks = 0;
+  private bucket: TokenBucket | null = null;
+  private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
+  private readonly now: () => number;
+  /** Counters for tests, benchmarks and status. */
+  readonly stats = { published: 0, acked: 0, refused: 0, connects: 0 };
+
+  constructor(private readonly opts: SyncStageOptions) {
+    this.now = opts.now ?? Date.now;
+    this.downSince = this.now();
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.opts;
+    if (config.type === 'none') {
+      log.warn('sync disabled (sync.type: none): reads stay on the unit');
+      this.emitHealth('amber', 'upload disabled in config (sync.type: none)');
+      return;
+    }
+    this.cfg = config;
+    this.tls = this.loadTls(config);
+    this.bucket = new TokenBucket(
+      config.maxBytesPerSecond,
+      Math.max(config.maxBytesPerSecond, 256 * 1024),
+      this.now(),
+    );
+    this.downSince = this.now();
+    this.stopping = false;
+    this.offEnqueue = this.opts.outbox.onEnqueue((priority) => {
+      if (this.cursor && priority < this.cursor.priority) this.cursor = null;
+      this.pump();
+    });
+    this.healthTimer = setInterval(() => this.tick(), this.opts.healthIntervalMs ?? 10_000);
+    this.healthTimer.unref();
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.offEnqueue?.();
+    for (const t of [this.healthTimer, this.retryTimer, this.flushTimer, ...this.timers])
+      if (t) clearTimeout(t);
+    this.timers.clear();
+    this.healthTimer = this.retryTimer = this.flushTimer = null;
+    const client = this.client;
+    this.client = null;
+    if (client && this.connected && this.cfg) {
+      client.removeAllListeners('message');
+      const t = topics(this.cfg.topicBase, this.opts.unit);
+      const offline = JSON.stringify(payloads.status(this.opts.unit, 'offline', this.now()));
+      await withTimeout(
+        new Promise<void>((res) => client.publish(t.status, offline, { qos: 1, retain: true }, () => res())),
+        2000,
+      );
+      // Give PUBACKs for what is still in flight a moment to arrive: fewer resends next time.
+      const until = this.now() + 2000;
+      while (this.inflight.size > 0 && this.now() < until) await sleep(20);
+    }
+    this.connected = false;
+    this.gen++; // the close that follows is ours: no reconnect, no health change
+    if (client) await withTimeout(new Promise<void>((res) => client.end(false, {}, () => res())), 3000);
+    client?.end(true);
+    this.flushAcks();
+    this.inflight.clear();
+  }
+
+  private loadTls(c: MqttConfig): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
+    const dir = this.opts.credentialsDir;
+    const out: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
+    if (c.caFile) out.ca = readSecret(dir, c.caFile);
+    if (c.certFile) out.cert = readSecret(dir, c.certFile);
+    if (c.keyFile) out.key = readSecret(dir, c.keyFile);
+    if (!/^(mqtts|wss|ssl):/.test(c.url)) {
+      this.opts.log.warn(
+        { url: c.url },
+        'sync link is NOT encrypted (policy rule 9 asks for TLS): test and demo only',
+      );
+    }
+    return out;
+  }
+
+  private connect(): void {
+    const c = this.cfg;
+    if (!c || this.stopping) return;
+    const gen = ++this.gen;
+    const { unit } = this.opts;
+    const t = topics(c.topicBase, unit);
+    const options: IClientOptions = {
+      clientId: `alpr-${unit.agency}-${unit.id}`,
+      clean: false,
+      protocolVersion: c.protocolVersion,
+      keepalive: c.keepaliveSeconds,
+      reconnectPeriod: 0,
+      connectTimeout: 20_000,
+      resubscribe: false,
+      rejectUnauthorized: true,
+      will: {
+        topic: t.status,
+        payload: Buffer.from(JSON.stringify(payloads.status(unit, 'offline', this.now()))),
+        qos: 1,
+        retain: true,
+      },
+      ...this.tls,
+    };
+    if (c.protocolVersion === 5) options.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
+    const client = mqtt.connect(c.url, options);
+    this.client = client;
+    client.on('connect', (connack) => {
+      if (gen !== this.gen) return;
+      const recvMax = connack.properties?.receiveMaximum ?? 65_535;
+      this.onConnect(client, Math.max(1, Math.min(c.inflight, recvMax)));
+    });
+    client.on('error', (err) => this.onError(err));
+    client.on('close', () => this.onClose(client, gen));
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  private onConnect(client: MqttClient, window: number): void {
+    const c = this.cfg!;
+    const t = topics(c.topicBase, this.opts.unit);
+    this.connected = true;
+    this.attempt = 0;
+    this.downSince = 0;
+    this.lastError = null;
+    this.window = window;
+    this.cursor = null;
+    this.stats.connects++;
+    this.opts.log.info({ url: c.url, window, pending: this.opts.outbox.depth() }, 'connected to server');
+    const online = JSON.stringify(payloads.status(this.opts.unit, 'online', this.now()));
+    client.publish(t.status, online, { qos: 1, retain: true });
+    client.subscribe(t.holdCommand, { qos: 1 }, (err) => {
+      if (err) this.opts.log.warn({ err: describeMqttError(err) }, 'cannot subscribe to hold commands');
+    });
+    this.evaluate(true);
+    this.pump();
+  }
+
+  private onError(err: unknown): void {
+    const msg = describeMqttError(err);
+    if (msg !== this.lastError) this.opts.log.warn({ err: msg }, 'server link error');
+    this.lastError = msg;
+  }
+
+  private onClose(client: MqttClient, gen: number): void {
+    if (gen !== this.gen) return;
+    this.gen++; // late callbacks of this connection no longer steer the pump
+    client.removeAllListeners('connect');
+    client.removeAllListeners('close');
+    client.removeAllListeners('message');
+    client.end(true);
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.inflight.clear();
+    this.cursor = null;
+    this.flushAcks();
+    if (wasConnected) {
+      this.downSince = this.now();
+      this.opts.log.warn({ pending: this.opts.outbox.depth() }, 'disconnected from server; queueing');
+      this.evaluate(true);
+    }
+    if (this.stopping) return;
+    const wait = backoffMs(this.attempt++, this.cfg!.reconnectMinMs, this.cfg!.reconnectMaxMs);
+    this.later(wait, () => this.connect());
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Fills the in-flight window from the outbox, in priority order, within the bandwidth cap. */
+  private pump(): void {
+    const client = this.client;
+    if (!this.connected || this.pumping || !client || this.stopping) return;
+    this.pumping = true;
+    try {
+      while (this.connected && this.inflight.size < this.window) {
+        const want = Math.min(this.cfg!.batch, this.window - this.inflight.size);
+        const msgs = this.opts.outbox.peek(want, this.cursor ?? undefined);
+        for (const m of msgs) {
+          if (this.inflight.size >= this.window) return;
+          const before = this.cursor;
+          this.cursor = { priority: m.priority, seq: m.seq };
+          if (this.inflight.has(m.seq)) continue;
+          const out = this.encode(m);
+          if (!out) continue;
+          const wait = this.bucket!.take(out.body.length, this.now());
+          if (wait > 0) {
+            this.cursor = before;
+            this.later(wait, () => this.pump());
+            return;
+          }
+          this.publish(client, m.seq, out.topic, out.body);
+        }
+        if (msgs.length < want) return;
+      }
+    } catch (err) {
+      this.opts.log.error({ err }, 'outbox read failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private encode(m: OutboxMessage): { topic: string; body: Buffer } | null {
+    const c = this.cfg!;
+    const t = topics(c.topicBase, this.opts.unit);
+    const now = this.now();
+    const u = this.opts.unit;
+    if (m.kind === 'hit')
+      return { topic: t.hit, body: Buffer.from(JSON.stringify(payloads.hit(u, m.hit, now))) };
+    if (m.kind === 'read')
+      return { topic: t.read, body: Buffer.from(JSON.stringify(payloads.read(u, m.read, now))) };
+    if (!c.images) return null;
+    const p = payloads.image(u, m.id, m.readId, m.imageKind, m.jpeg, now);
+    return { topic: t.image, body: Buffer.from(JSON.stringify(p)) };
+  }
+
+  private publish(client: MqttClient, seq: number, topic: string, body: Buffer): void {
+    const gen = this.gen;
+    this.inflight.set(seq, this.now());
+    this.stats.published++;
+    client.publish(topic, body, { qos: 1 }, (err) => {
+      if (!err) {
+        this.stats.acked++;
+        this.acks.push(seq);
+        if (gen === this.gen) this.inflight.delete(seq);
+        this.scheduleFlush();
+        return;
+      }
+      if (gen !== this.gen) return;
+      this.inflight.delete(seq);
+      this.stats.refused++;
+      this.onRefused(err);
+    });
+  }
+
+  /** The broker refused a publish (e.g. ACL): the message stays queued; try again later, loudly. */
+  private onRefused(err: unknown): void {
+    const msg = `publish refused by the broker: ${describeMqttError(err)}`;
+    if (msg !== this.lastError)
+      this.opts.log.error({ err: msg }, 'upload refused; messages kept in the outbox');
+    this.lastError = msg;
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.cursor = null;
+      this.pump();
+    }, REFUSED_RETRY_MS);
+  }
+
+  private scheduleFlush(): void {
+    if (this.acks.length >= this.cfg!.batch) {
+      this.flushAcks();
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => this.flushAcks(), 10);
+  }
+
+  private flushAcks(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.acks.length === 0) return;
+    const seqs = this.acks;
+    this.acks = [];
+    try {
+      this.opts.outbox.ack(seqs);
+    } catch (err) {
+      this.opts.log.error({ err }, 'cannot record acknowledgements (messages will be sent again)');
+    }
+    if (this.inflight.size <= this.window / 2) this.pump();
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const c = this.cfg;
+    if (!c || topic !== topics(c.topicBase, this.opts.unit).holdCommand) return;
+    const cmd = parseHoldCommand(payload);
+    if (typeof cmd === 'string') {
+      this.opts.log.warn({ topic, problem: cmd }, 'ignored malformed hold command');
+      return;
+    }
+    if (!this.opts.holds) {
+      this.opts.log.error({ requestId: cmd.id }, 'hold command received but no store is wired to take it');
+      return;
+    }
+    const changed = this.opts.holds.setHold(cmd.readIds, cmd.ref, cmd.action === 'hold');
+    const result = JSON.stringify(payloads.holdResult(this.opts.unit, cmd.id, changed, this.now()));
+    this.client?.publish(topics(c.topicBase, this.opts.unit).holdResult, result, { qos: 1 });
+  }
+
+  private tick(): void {
+    const now = this.now();
+    if (this.connected) {
+      let stuck = 0;
+      for (const [seq, at] of this.inflight) {
+        if (now - at > STUCK_MS) {
+          this.inflight.delete(seq);
+          stuck++;
+        }
+      }
+      if (stuck > 0) {
+        this.opts.log.warn({ count: stuck }, 'no acknowledgement in time; sending again');
+        this.cursor = null;
+        this.pump();
+      }
+    }
+    this.evaluate(false);
+  }
+
+  /** Recomputes the server light; emits on change and every sixth tick. */
+  private evaluate(sampleless: boolean): void {
+    if (!sampleless) {
+      this.depths.push(this.opts.outbox.depth());
+      if (this.depths.length > 6) this.depths.shift();
+    }
+    const s = serverLight({
+      connected: this.connected,
+      downSince: this.connected ? null : this.downSince,
+      depths: this.depths.length > 0 ? this.depths : [this.opts.outbox.depth()],
+      lastError: this.lastError,
+      now: this.now(),
+      amberAfterMinutes: this.cfg?.amberAfterMinutes ?? 0,
+      redAfterMinutes: this.cfg?.redAfterMinutes ?? 15,
+    });
+    const key = `${s.light}|${s.reason.replace(/\d+/g, '#')}`;
+    if (key !== this.lastHealth || ++this.ticks % 6 === 0) this.emitHealth(s.light, s.reason);
+    this.lastHealth = key;
+  }
+
+  private emitHealth(light: Light, reason: string): void {
+    this.opts.bus.emit('health', { component: 'server', light, reason, at: this.now() });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
+}

@@ -1,0 +1,110 @@
+/** Pure pieces of the sync stage: reconnect backoff, the server light, error wording, bandwidth cap. */
+import type { Light } from '../domain/types.ts';
+
+/** Exponential backoff with full jitter in [min/2, cap]: attempt 0 → ~min, doubling up to max. */
+export function backoffMs(
+  attempt: number,
+  minMs: number,
+  maxMs: number,
+  rand: number = Math.random(),
+): number {
+  const cap = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(cap / 2 + (cap / 2) * rand);
+}
+
+export interface LinkState {
+  connected: boolean;
+  /** Epoch ms since when the link is down (or since start, if it never came up); null when connected. */
+  downSince: number | null;
+  /** Recent queue depths, oldest first, sampled at a steady interval. */
+  depths: readonly number[];
+  lastError: string | null;
+  now: number;
+  amberAfterMinutes: number;
+  redAfterMinutes: number;
+}
+
+/** A backlog is growing when every sample is ≥ the one before and it rose by more than `minRise`. */
+export function backlogGrowing(depths: readonly number[], minRise = 50): boolean {
+  if (depths.length < 3) return false;
+  for (let i = 1; i < depths.length; i++) if (depths[i]! < depths[i - 1]!) return false;
+  return depths[depths.length - 1]! - depths[0]! > minRise;
+}
+
+/**
+ * The server light (policy rule 2: the operator checks it at the start of each shift):
+ * green connected and draining; amber disconnected for less than redAfterMinutes, or backlog
+ * growing while connected; red disconnected for redAfterMinutes or more.
+ */
+export function serverLight(s: LinkState): { light: Light; reason: string } {
+  const depth = s.depths[s.depths.length - 1] ?? 0;
+  if (s.connected) {
+    if (backlogGrowing(s.depths))
+      return { light: 'amber', reason: `connected, backlog growing (${depth} queued)` };
+    return { light: 'green', reason: `connected, ${depth} queued` };
+  }
+  const downMin = (s.now - (s.downSince ?? s.now)) / 60_000;
+  const why = s.lastError ? `: ${s.lastError}` : '';
+  const text = `server unreachable for ${formatMinutes(downMin)}, ${depth} queued${why}`;
+  if (downMin >= s.redAfterMinutes) return { light: 'red', reason: text };
+  if (downMin >= s.amberAfterMinutes) return { light: 'amber', reason: text };
+  return { light: 'green', reason: `reconnecting, ${depth} queued` };
+}
+
+function formatMinutes(m: number): string {
+  if (m < 1) return `${Math.round(m * 60)} s`;
+  if (m < 120) return `${Math.round(m)} min`;
+  return `${Math.round(m / 60)} h`;
+}
+
+const TLS_HINTS: Record<string, string> = {
+  SELF_SIGNED_CERT_IN_CHAIN: 'server certificate not signed by the configured CA (wrong caFile?)',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'server certificate is self-signed and not trusted (wrong caFile?)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'server certificate not signed by the configured CA (wrong caFile?)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'server certificate not signed by the configured CA (wrong caFile?)',
+  CERT_HAS_EXPIRED: 'a certificate has expired',
+  CERT_NOT_YET_VALID: 'a certificate is not yet valid (check the unit clock)',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'server certificate does not match the host name in sync.url',
+  ECONNREFUSED: 'connection refused (broker down or wrong port)',
+  ENOTFOUND: 'broker host name not found',
+  ETIMEDOUT: 'connection timed out',
+  ECONNRESET: 'connection reset by the broker (client certificate rejected or revoked?)',
+  EPIPE: 'connection closed by the broker (client certificate rejected or revoked?)',
+};
+
+/** Plain words for MQTT/TLS/socket errors, for logs and the health reason. */
+export function describeMqttError(err: unknown): string {
+  const e = err as { code?: string | number; message?: string };
+  const msg = e?.message ?? String(err);
+  if (typeof e?.code === 'string' && TLS_HINTS[e.code]) return `${TLS_HINTS[e.code]} [${e.code}]`;
+  if (/certificate (unknown|revoked|expired)|alert/i.test(msg)) {
+    return `TLS handshake refused by the broker (client certificate not accepted): ${msg}`;
+  }
+  if (/not authori[sz]ed/i.test(msg)) return `broker refused: not authorized (ACL or identity) — ${msg}`;
+  return msg;
+}
+
+/** Token bucket for the upload bandwidth cap; rate 0 means no cap. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+  /** Takes `bytes`; returns 0 when allowed now, else the ms to wait before trying again. */
+  take(bytes: number, now: number): number {
+    if (this.rate <= 0) return 0;
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.last = now;
+    if (this.tokens >= Math.min(bytes, this.burst)) {
+      this.tokens -= bytes;
+      return 0;
+    }
+    return Math.ceil(((Math.min(bytes, this.burst) - this.tokens) * 1000) / this.rate);
+  }
+}

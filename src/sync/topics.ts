@@ -1,0 +1,144 @@
+/**
+ * The MQTT contract between a unit and the agency's server: every topic and payload, in one file.
+ * Documented for the server team in PROTOCOL.md (keep the two in step; bump PROTOCOL_VERSION on
+ * any incompatible change). Everything lives under `<topicBase>/<agency>/<unit>/`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Hit, Read } from '../domain/types.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface UnitRef {
+  agency: string;
+  id: string;
+}
+
+/** Unit → server topics, and the server → unit command topic. Never a wildcard here. */
+export function topics(base: string, unit: UnitRef) {
+  const root = `${base}/${unit.agency}/${unit.id}`;
+  return {
+    root,
+    /** retained; `online` on connect, `offline` as the last will and on clean shutdown */
+    status: `${root}/status`,
+    /** QoS 1, one message per read */
+    read: `${root}/read`,
+    /** QoS 1, one message per hit (sent before reads) */
+    hit: `${root}/hit`,
+    /** QoS 1, one message per image, only when images are enabled */
+    image: `${root}/image`,
+    /** server → unit: evidence holds; the unit subscribes to this one topic only */
+    holdCommand: `${root}/cmd/hold`,
+    /** unit → server: the outcome of a hold command */
+    holdResult: `${root}/cmd/hold/result`,
+  } as const;
+}
+
+/** Server-side subscriptions (the reference sink uses these): every unit of every agency. */
+export function serverSubscriptions(base: string): string[] {
+  return ['status', 'read', 'hit', 'image', 'cmd/hold/result'].map((t) => `${base}/+/+/${t}`);
+}
+
+interface Envelope<T extends string> {
+  type: T;
+  version: typeof PROTOCOL_VERSION;
+  /** Idempotency key: the same id is always the same record; receivers de-duplicate on it. */
+  id: string;
+  agency: string;
+  unit: string;
+  /** Epoch ms when this copy was published (differs between resends; not part of identity). */
+  sentAt: number;
+}
+
+export type StatusPayload = Envelope<'status'> & { state: 'online' | 'offline' };
+export type ReadPayload = Envelope<'read'> & { read: Read };
+export type HitPayload = Envelope<'hit'> & { hit: Hit };
+export type ImagePayload = Envelope<'image'> & {
+  readId: string;
+  kind: string;
+  mime: 'image/jpeg';
+  /** base64 */
+  data: string;
+};
+export type HoldCommand = {
+  type: 'hold';
+  version: typeof PROTOCOL_VERSION;
+  id: string;
+  action: 'hold' | 'release';
+  /** Case or request reference; a release must name the same ref. */
+  ref: string;
+  readIds: string[];
+};
+export type HoldResultPayload = Envelope<'holdResult'> & { requestId: string; changed: number };
+export type UnitPayload = StatusPayload | ReadPayload | HitPayload | ImagePayload | HoldResultPayload;
+
+function envelope<T extends string>(type: T, id: string, unit: UnitRef, sentAt: number): Envelope<T> {
+  return { type, version: PROTOCOL_VERSION, id, agency: unit.agency, unit: unit.id, sentAt };
+}
+
+export const payloads = {
+  status: (unit: UnitRef, state: 'online' | 'offline', now: number): StatusPayload => ({
+    ...envelope('status', randomUUID(), unit, now),
+    state,
+  }),
+  read: (unit: UnitRef, read: Read, now: number): ReadPayload => ({
+    ...envelope('read', read.id, unit, now),
+    read,
+  }),
+  hit: (unit: UnitRef, hit: Hit, now: number): HitPayload => ({ ...envelope('hit', hit.id, unit, now), hit }),
+  image: (
+    unit: UnitRef,
+    id: string,
+    readId: string,
+    kind: string,
+    jpeg: Buffer,
+    now: number,
+  ): ImagePayload => ({
+    ...envelope('image', id, unit, now),
+    readId,
+    kind,
+    mime: 'image/jpeg',
+    data: jpeg.toString('base64'),
+  }),
+  holdResult: (unit: UnitRef, requestId: string, changed: number, now: number): HoldResultPayload => ({
+    ...envelope('holdResult', randomUUID(), unit, now),
+    requestId,
+    changed,
+  }),
+};
+
+const ID = /^[A-Za-z0-9:_-]{1,128}$/;
+
+/** Validates a hold command from the server; returns a reason string when it is not one. */
+export function parseHoldCommand(buf: Buffer): HoldCommand | string {
+  let m: unknown;
+  try {
+    m = JSON.parse(buf.toString('utf8'));
+  } catch {
+    return 'not JSON';
+  }
+  const c = m as Partial<HoldCommand>;
+  if (c?.type !== 'hold') return 'type must be "hold"';
+  if (c.version !== PROTOCOL_VERSION) return `unsupported version ${String(c.version)}`;
+  if (typeof c.id !== 'string' || !ID.test(c.id)) return 'bad id';
+  if (c.action !== 'hold' && c.action !== 'release') return 'action must be hold or release';
+  if (typeof c.ref !== 'string' || c.ref.length < 1 || c.ref.length > 128) return 'bad ref';
+  if (
+    !Array.isArray(c.readIds) ||
+    c.readIds.length > 10_000 ||
+    !c.readIds.every((x) => typeof x === 'string' && ID.test(x))
+  ) {
+    return 'readIds must be up to 10000 ids';
+  }
+  return c as HoldCommand;
+}
+
+/** Splits a unit topic `<base>/<agency>/<unit>/<rest>`; null when it is not under `base`. */
+export function parseUnitTopic(
+  base: string,
+  topic: string,
+): { agency: string; unit: string; rest: string } | null {
+  if (!topic.startsWith(`${base}/`)) return null;
+  const parts = topic.slice(base.length + 1).split('/');
+  if (parts.length < 3) return null;
+  return { agency: parts[0]!, unit: parts[1]!, rest: parts.slice(2).join('/') };
+}

@@ -1,0 +1,216 @@
+/**
+ * Starts a real mosquitto on a free loopback port with a temp config, optionally with TLS
+ * (a throw-away CA, server and client certificates made with openssl, require_certificate,
+ * use_identity_as_username) and an ACL file. Used by the sync tests and the sync benchmark.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+export const hasMosquitto = existsSync(MOSQUITTO);
+
+export interface CertSet {
+  dir: string;
+  ca: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  /** Client certificate and key file paths for a common name (the unit identity). */
+  client(cn: string): { cert: string; key: string };
+}
+
+export interface BrokerOptions {
+  tls?: boolean;
+  /** ACL file text (TLS mode: usernames are certificate CNs). */
+  acl?: string;
+  /** Keep sessions and queued messages across restarts (saved on clean stop). Default true. */
+  persistence?: boolean;
+}
+
+export interface Broker {
+  port: number;
+  url: string;
+  dir: string;
+  certs: CertSet | null;
+  /** Starts it again on the same port and config (after stop). */
+  start(): Promise<void>;
+  /** SIGTERM and wait (mosquitto saves its persistence file on the way out). */
+  stop(): Promise<void>;
+  log(): string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function ssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: 'pipe' });
+}
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** A CA with a server certificate for localhost/127.0.0.1; client certificates on demand. */
+export function makeCerts(dir: string, caName = 'alpr-test-ca'): CertSet {
+  mkdirSync(dir, { recursive: true });
+  ssl(
+    ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${caName}`],
+    dir,
+  );
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  const sign = (name: string, cn: string, ext?: string) => {
+    ssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
+    const extra = ext ? ['-extfile', ext] : [];
+    ssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        ...extra,
+      ],
+      dir,
+    );
+  };
+  sign('server', 'localhost', 'server.ext');
+  return {
+    dir,
+    ca: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    serverCert: join(dir, 'server.crt'),
+    serverKey: join(dir, 'server.key'),
+    client(cn: string) {
+      const name = `client-${cn}`;
+      if (!existsSync(join(dir, `${name}.crt`))) sign(name, cn);
+      return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+    },
+  };
+}
+
+async function waitPort(port: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+export async function startMosquitto(opts: BrokerOptions = {}): Promise<Broker> {
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-mosq-'));
+  const port = await freePort();
+  const certs = opts.tls ? makeCerts(join(dir, 'pki')) : null;
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    // As root, mosquitto drops to user "mosquitto", which cannot write our temp folder.
+    `user ${userInfo().username}`,
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+    `persistence ${opts.persistence === false ? 'false' : 'true'}`,
+    `persistence_location ${dir}/`,
+    // A server must never drop queued messages for a subscriber: no queue limit in tests.
+    'max_queued_messages 0',
+    'max_inflight_messages 100',
+  ];
+  if (certs) {
+    lines.push(
+      `cafile ${certs.ca}`,
+      `certfile ${certs.serverCert}`,
+      `keyfile ${certs.serverKey}`,
+      'require_certificate true',
+      'use_identity_as_username true',
+      'allow_anonymous false',
+    );
+  } else {
+    lines.push('allow_anonymous true');
+  }
+  if (opts.acl !== undefined) {
+    writeFileSync(join(dir, 'acl'), opts.acl);
+    lines.push(`acl_file ${join(dir, 'acl')}`);
+  }
+  writeFileSync(join(dir, 'mosquitto.conf'), `${lines.join('\n')}\n`);
+  let child: ChildProcess | null = null;
+  let logText = '';
+
+  const broker: Broker = {
+    port,
+    url: `${certs ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+    dir,
+    certs,
+    async start() {
+      if (child) return;
+      const c = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child = c;
+      c.stderr?.on('data', (d: Buffer) => {
+        logText += d.toString();
+      });
+      c.once('exit', () => {
+        if (child === c) child = null;
+      });
+      if (!(await waitPort(port, 10_000))) {
+        c.kill('SIGKILL');
+        throw new Error(`mosquitto did not listen on ${port}:\n${logText}`);
+      }
+    },
+    async stop() {
+      const c = child;
+      if (!c) return;
+      await new Promise<void>((res) => {
+        c.once('exit', () => res());
+        c.kill('SIGTERM');
+        setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+      });
+      child = null;
+    },
+    log: () => logText,
+  };
+  await broker.start();
+  return broker;
+}
+
+/** Stops the broker and removes its folder. */
+export async function destroyMosquitto(b: Broker | undefined): Promise<void> {
+  if (!b) return;
+  await b.stop();
+  rmSync(b.dir, { recursive: true, force: true });
+}
+
+/** Copies CA and a client certificate into a credentials folder under the names the config uses. */
+export function writeCredentials(dir: string, certs: CertSet, cn: string, caFrom: string = certs.ca): void {
+  mkdirSync(dir, { recursive: true });
+  const c = certs.client(cn);
+  writeFileSync(join(dir, 'ca.crt'), readFileSync(caFrom));
+  writeFileSync(join(dir, 'client.crt'), readFileSync(c.cert));
+  writeFileSync(join(dir, 'client.key'), readFileSync(c.key));
+}
