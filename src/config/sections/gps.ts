@@ -1,16 +1,37 @@
 import { z } from 'zod';
 import { pathString } from './common.ts';
 
+/** Fix qualities a unit may demand for a green GPS light, weakest first. */
+export const GPS_MIN_QUALITIES = ['gps', 'dgps', 'float-rtk', 'rtk'] as const;
+
 const common = {
   maxFixAgeS: z.number().min(0.5).max(60).default(5).describe('Older fixes are not put on reads'),
   noDataTimeoutS: z.number().min(1).max(300).default(5).describe('No bytes this long: GPS light red'),
+  minQuality: z
+    .enum(GPS_MIN_QUALITIES)
+    .default('gps')
+    .describe('Weakest fix quality that still makes the GPS light green'),
+  deadReckonS: z
+    .number()
+    .min(0)
+    .max(30)
+    .default(0)
+    .describe(
+      'After a fix goes stale, project it from its speed and course this many more seconds (flagged deadReckoned); 0 = off',
+    ),
+  reconnectMaxS: z
+    .number()
+    .min(1)
+    .max(300)
+    .default(10)
+    .describe('Longest wait between attempts to reopen a lost device or gpsd connection'),
 };
 
 export const gpsSection = z
   .discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('serial'),
-      path: pathString.default('/dev/ttyUSB0'),
+      path: pathString.default('/dev/ttyUSB0').describe('Serial device of the receiver'),
       baud: z
         .union([
           z.literal(4800),
@@ -25,8 +46,9 @@ export const gpsSection = z
     }),
     z.strictObject({
       type: z.literal('gpsd'),
-      host: z.string().default('127.0.0.1'),
+      host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(1).max(65535).default(2947),
+      device: pathString.optional().describe('Watch only this gpsd device (default: all)'),
       ...common,
     }),
     z.strictObject({
@@ -38,4 +60,5 @@ export const gpsSection = z
     }),
     z.strictObject({ type: z.literal('none') }),
   ])
-  .default({ type: 'none' });
+  .default({ type: 'none' })
+  .describe('GPS receiver: serial port, gpsd, an NMEA replay, or none');

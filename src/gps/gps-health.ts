@@ -1,0 +1,63 @@
+/** The GPS light (pure): what a technician and the start-of-shift check see. */
+import type { Fix, FixQuality, Light } from '../domain/types.ts';
+
+/** Rank of a fix quality; receiver estimates, manual and simulated positions rank below GPS. */
+const RANK: Record<FixQuality, number> = {
+  none: 0,
+  estimated: 1,
+  manual: 1,
+  sim: 1,
+  gps: 2,
+  dgps: 3,
+  pps: 3,
+  'float-rtk': 4,
+  rtk: 5,
+};
+
+export function qualityAtLeast(q: FixQuality, min: FixQuality): boolean {
+  return RANK[q] >= RANK[min];
+}
+
+export interface GpsHealthInput {
+  now: number;
+  /** Last time the receiver said anything (bytes, gpsd report), or null if never. */
+  lastDataAt: number | null;
+  linkUp: boolean;
+  linkReason: string;
+  lastFix: Fix | null;
+  /** True when the newest epoch had no fix (the receiver lost it after lastFix). */
+  fixLost: boolean;
+  satellitesInView: number | null;
+  maxFixAgeMs: number;
+  noDataTimeoutMs: number;
+  minQuality: FixQuality;
+}
+
+export interface GpsLight {
+  light: Light;
+  reason: string;
+}
+
+const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+export function gpsLight(h: GpsHealthInput): GpsLight {
+  if (h.lastDataAt === null || h.now - h.lastDataAt > h.noDataTimeoutMs) {
+    if (!h.linkUp) return { light: 'red', reason: h.linkReason };
+    if (h.lastDataAt === null)
+      return { light: 'red', reason: `no data from the GPS receiver yet (${h.linkReason})` };
+    return { light: 'red', reason: `no data from the GPS receiver for ${secs(h.now - h.lastDataAt)}` };
+  }
+  const inView = h.satellitesInView === null ? '' : ` (${h.satellitesInView} satellites in view)`;
+  if (h.lastFix === null)
+    return { light: 'amber', reason: `GPS receiver sends data but has no fix yet${inView}` };
+  if (h.fixLost) return { light: 'amber', reason: `GPS receiver lost its fix${inView}` };
+  const age = h.now - h.lastFix.receivedAt;
+  if (age > h.maxFixAgeMs) return { light: 'amber', reason: `last GPS fix is ${secs(age)} old` };
+  const f = h.lastFix;
+  if (!qualityAtLeast(f.quality, h.minQuality)) {
+    return { light: 'amber', reason: `GPS fix quality ${f.quality} is below the required ${h.minQuality}` };
+  }
+  const sats = f.sats === null ? '' : `, ${f.sats} satellites`;
+  const hdop = f.hdop === null ? '' : `, HDOP ${f.hdop}`;
+  return { light: 'green', reason: `GPS fix (${f.quality}${sats}${hdop})` };
+}
