@@ -1,0 +1,152 @@
+/**
+ * Signed hot-list snapshots (admin → unit) and the MQTT topics that carry them.
+ *
+ * A snapshot is the list as CSV (every column, CSV_COLUMNS order), gzip-compressed and cut into
+ * chunks. The manifest names the list, its version, the SHA-256 of the whole body and of each
+ * chunk, and carries an Ed25519 signature by an admin key that units pin in their config.
+ */
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+
+export const SNAPSHOT_FORMAT = 1;
+export const CHUNK_SIZE = 256 * 1024;
+/** Units refuse bigger snapshots: 5M entries compress to well under this. */
+export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+
+export interface Manifest {
+  type: 'hotlist-manifest';
+  version: typeof SNAPSHOT_FORMAT;
+  /** Idempotent message id (UUIDv7). */
+  id: string;
+  agency: string;
+  list: string;
+  listVersion: number;
+  issuedAt: number;
+  entries: number;
+  bytes: number;
+  sha256: string;
+  chunkSize: number;
+  chunks: string[];
+  keyId: string;
+  /** base64 Ed25519 signature over signedBytes(manifest). */
+  sig: string;
+}
+
+export interface Ack {
+  type: 'hotlist-ack';
+  version: 1;
+  id: string;
+  unit: string;
+  list: string;
+  /** The version now live on the unit (0 = none). */
+  current: number;
+  last: { listVersion: number; status: 'applied' | 'rejected'; reason: string | null; at: number };
+}
+
+export const topics = {
+  manifest: (base: string, agency: string, list: string) => `${base}/${agency}/hotlist/${list}/manifest`,
+  manifestAll: (base: string, agency: string) => `${base}/${agency}/hotlist/+/manifest`,
+  chunk: (base: string, agency: string, list: string, v: number, i: number) =>
+    `${base}/${agency}/hotlist/${list}/chunk/${v}/${i}`,
+  ack: (base: string, agency: string, unit: string, list: string) =>
+    `${base}/${agency}/${unit}/hotlist/${list}/ack`,
+  ackAll: (base: string, agency: string) => `${base}/${agency}/+/hotlist/+/ack`,
+};
+
+/** The exact bytes the signature covers: every manifest field but `sig`, in a fixed order. */
+export function signedBytes(m: Omit<Manifest, 'sig'>): Buffer {
+  return Buffer.from(
+    JSON.stringify([
+      m.type,
+      m.version,
+      m.id,
+      m.agency,
+      m.list,
+      m.listVersion,
+      m.issuedAt,
+      m.entries,
+      m.bytes,
+      m.sha256,
+      m.chunkSize,
+      m.chunks,
+      m.keyId,
+    ]),
+  );
+}
+
+export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+export function cutChunks(body: Buffer, size = CHUNK_SIZE): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < body.length; i += size) out.push(body.subarray(i, i + size));
+  return out;
+}
+
+export function signManifest(m: Omit<Manifest, 'sig'>, privateKeyPem: string | Buffer): Manifest {
+  const key = createPrivateKey(privateKeyPem);
+  return { ...m, sig: sign(null, signedBytes(m), key).toString('base64') };
+}
+
+/** A pinned admin key from config: base64 of the raw 32-byte Ed25519 public key. */
+export function publicKeyFromBase64(raw: string): KeyObject {
+  const b = Buffer.from(raw, 'base64');
+  if (b.length !== 32) throw new Error('an Ed25519 public key is 32 bytes (base64)');
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b.toString('base64url') }, format: 'jwk' });
+}
+
+/** Base64 of the raw 32-byte public key of an Ed25519 private or public key (PEM). */
+export function publicKeyBase64(pem: string | Buffer): string {
+  const jwk = createPublicKey(pem).export({ format: 'jwk' }) as { x: string };
+  return Buffer.from(jwk.x, 'base64url').toString('base64');
+}
+
+/**
+ * Why a manifest must be refused, or null when its shape and signature are good.
+ * Version order is the caller's check (it knows the live version).
+ */
+export function manifestProblem(
+  raw: unknown,
+  expect: { agency: string; list: string },
+  keys: ReadonlyMap<string, KeyObject>,
+): string | null {
+  if (typeof raw !== 'object' || raw === null) return 'manifest is not a JSON object';
+  const m = raw as Partial<Manifest>;
+  if (m.type !== 'hotlist-manifest' || m.version !== SNAPSHOT_FORMAT)
+    return 'unknown manifest type or format';
+  if (m.agency !== expect.agency || m.list !== expect.list) return 'manifest is for another agency or list';
+  const ints = [m.listVersion, m.issuedAt, m.entries, m.bytes, m.chunkSize];
+  if (!ints.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) return 'manifest has bad numbers';
+  if (!Array.isArray(m.chunks) || !m.chunks.every((c) => typeof c === 'string' && /^[0-9a-f]{64}$/.test(c))) {
+    return 'manifest has bad chunk hashes';
+  }
+  if (typeof m.sha256 !== 'string' || typeof m.id !== 'string') return 'manifest has bad fields';
+  if ((m.bytes as number) > MAX_SNAPSHOT_BYTES) return 'snapshot too large';
+  if (m.chunks.length !== Math.ceil((m.bytes as number) / Math.max(1, m.chunkSize as number))) {
+    return 'chunk count does not match the size';
+  }
+  if (typeof m.sig !== 'string' || m.sig === '') return 'unsigned manifest';
+  if (typeof m.keyId !== 'string') return 'manifest names no key';
+  const key = keys.get(m.keyId);
+  if (!key) return `manifest signed by unknown key "${m.keyId}"`;
+  const { sig, ...rest } = m as Manifest;
+  let good = false;
+  try {
+    good = verify(null, signedBytes(rest), key, Buffer.from(sig, 'base64'));
+  } catch {
+    good = false;
+  }
+  return good ? null : 'bad signature';
+}
+
+/** Why the assembled chunks do not match the manifest, or null when they do. */
+export function bodyProblem(m: Manifest, chunks: readonly (Buffer | undefined)[]): string | null {
+  const have = chunks.filter((c) => c !== undefined).length;
+  if (have !== m.chunks.length) return `truncated: ${have} of ${m.chunks.length} chunks`;
+  for (let i = 0; i < m.chunks.length; i++) {
+    if (sha256(chunks[i]!) !== m.chunks[i]) return `chunk ${i} is corrupted`;
+  }
+  const total = chunks.reduce((s, c) => s + c!.length, 0);
+  if (total !== m.bytes) return `size ${total} differs from the manifest's ${m.bytes}`;
+  if (sha256(Buffer.concat(chunks as Buffer[])) !== m.sha256)
+    return 'snapshot hash differs from the manifest';
+  return null;
+}

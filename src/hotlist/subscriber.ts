@@ -1,0 +1,226 @@
+/**
+ * Unit side of hot-list sync: listens for signed manifests on the agency's hot-list topics,
+ * gathers the chunks, verifies everything against the pinned admin keys, applies the version
+ * through the target (the HotlistStage) and acknowledges on the unit's own topic. Anything
+ * unsigned, badly signed, truncated, corrupted or older is refused with a logged reason.
+ */
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { KeyObject } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../core/log.ts';
+import { uuidv7 } from '../domain/ids.ts';
+import { csvEntries } from './csv.ts';
+import type { HotlistEntry } from './match.ts';
+import {
+  type Ack,
+  bodyProblem,
+  type Manifest,
+  manifestProblem,
+  publicKeyFromBase64,
+  topics,
+} from './snapshot.ts';
+import type { ApplyMeta } from './store.ts';
+
+/** What the subscriber needs of the stage. */
+export interface HotlistTarget {
+  listVersion(list: string): number;
+  applyVersion(meta: ApplyMeta, entries: AsyncIterable<HotlistEntry>): Promise<number>;
+}
+
+export interface HotlistSubscriberOptions {
+  mqtt: { url: string; options?: IClientOptions };
+  topicBase: string;
+  agency: string;
+  unitId: string;
+  adminKeys: readonly { id: string; publicKey: string }[];
+  target: HotlistTarget;
+  log: Logger;
+  chunkTimeoutMs?: number;
+  /** Called after every decision, for tests and the status page. */
+  onResult?: (ack: Ack) => void;
+}
+
+interface Pending {
+  m: Manifest;
+  chunks: (Buffer | undefined)[];
+  timer: NodeJS.Timeout;
+  topic: string;
+}
+
+/** Streams the entries of a verified snapshot body; throws on any bad row or a wrong count. */
+export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerator<HotlistEntry> {
+  const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
+  const onError = (e: { line: number; message: string }) => {
+    throw new Error(`snapshot row ${e.line} is bad: ${e.message}`);
+  };
+  let n = 0;
+  for await (const e of csvEntries(
+    lines,
+    { list: m.list, now: m.issuedAt, source: `sync:${m.keyId}` },
+    onError,
+  )) {
+    if (++n > m.entries)
+      throw new Error(`snapshot holds more than the ${m.entries} entries its manifest says`);
+    yield e;
+  }
+  if (n !== m.entries) throw new Error(`snapshot holds ${n} entries, its manifest says ${m.entries}`);
+}
+
+export class HotlistSubscriber {
+  private client: MqttClient | null = null;
+  private readonly keys = new Map<string, KeyObject>();
+  private readonly pending = new Map<string, Pending>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: HotlistSubscriberOptions) {}
+
+  async start(): Promise<void> {
+    for (const k of this.opts.adminKeys) this.keys.set(k.id, publicKeyFromBase64(k.publicKey));
+    if (this.keys.size === 0)
+      this.opts.log.warn('no admin keys pinned: every hot-list snapshot will be refused');
+    const client = mqtt.connect(this.opts.mqtt.url, {
+      clientId: `alpr-${this.opts.unitId}-hotlist`,
+      ...this.opts.mqtt.options,
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => this.opts.log.warn({ err: err.message }, 'hot-list sync connection error'));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.subscribeAsync(topics.manifestAll(this.opts.topicBase, this.opts.agency), { qos: 1 });
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    await this.queue.catch(() => {});
+    await this.client?.endAsync();
+    this.client = null;
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const prefix = `${this.opts.topicBase}/${this.opts.agency}/hotlist/`;
+    if (!topic.startsWith(prefix)) return;
+    const parts = topic.slice(prefix.length).split('/');
+    if (parts.length === 2 && parts[1] === 'manifest') this.onManifest(parts[0]!, payload);
+    else if (parts.length === 4 && parts[1] === 'chunk')
+      this.onChunk(parts[0]!, Number(parts[2]), Number(parts[3]), payload);
+  }
+
+  private onManifest(list: string, payload: Buffer): void {
+    if (payload.length === 0) return; // a cleared retained manifest
+    let raw: unknown;
+    try {
+      raw = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.reject(list, 0, 'manifest is not JSON');
+      return;
+    }
+    const claimed = Number((raw as { listVersion?: unknown })?.listVersion) || 0;
+    const problem = manifestProblem(raw, { agency: this.opts.agency, list }, this.keys);
+    if (problem) {
+      this.reject(list, claimed, problem);
+      return;
+    }
+    const m = raw as Manifest;
+    const live = this.opts.target.listVersion(list);
+    if (m.listVersion === live) return; // already applied (a retained manifest seen again)
+    if (m.listVersion < live) {
+      this.reject(list, m.listVersion, `version ${m.listVersion} is older than the live version ${live}`);
+      return;
+    }
+    const old = this.pending.get(list);
+    if (old && old.m.listVersion >= m.listVersion) return;
+    if (old) this.drop(list, old);
+    const topic = `${this.opts.topicBase}/${this.opts.agency}/hotlist/${list}/chunk/${m.listVersion}/+`;
+    const timer = setTimeout(() => {
+      const p = this.pending.get(list);
+      if (p?.m !== m) return;
+      this.drop(list, p);
+      this.reject(list, m.listVersion, bodyProblem(m, p.chunks) ?? 'truncated');
+    }, this.opts.chunkTimeoutMs ?? 120_000);
+    timer.unref();
+    this.pending.set(list, { m, chunks: new Array(m.chunks.length).fill(undefined), timer, topic });
+    if (m.chunks.length === 0) this.maybeFinish(list);
+    else this.client?.subscribe(topic, { qos: 1 });
+  }
+
+  private onChunk(list: string, version: number, i: number, payload: Buffer): void {
+    const p = this.pending.get(list);
+    if (!p || p.m.listVersion !== version || !(i >= 0 && i < p.chunks.length) || payload.length === 0) return;
+    p.chunks[i] = Buffer.from(payload);
+    this.maybeFinish(list);
+  }
+
+  private maybeFinish(list: string): void {
+    const p = this.pending.get(list);
+    if (!p || p.chunks.some((c) => c === undefined)) return;
+    this.drop(list, p);
+    const problem = bodyProblem(p.m, p.chunks);
+    if (problem) {
+      this.reject(list, p.m.listVersion, problem);
+      return;
+    }
+    const body = Buffer.concat(p.chunks as Buffer[]);
+    this.queue = this.queue.then(() => this.apply(p.m, body));
+  }
+
+  private drop(list: string, p: Pending): void {
+    clearTimeout(p.timer);
+    this.pending.delete(list);
+    this.client?.unsubscribe(p.topic);
+  }
+
+  private async apply(m: Manifest, body: Buffer): Promise<void> {
+    try {
+      const n = await this.opts.target.applyVersion(
+        { list: m.list, version: m.listVersion, issuedAt: m.issuedAt, source: `sync:${m.keyId}` },
+        snapshotEntries(body, m),
+      );
+      this.opts.log.info({ list: m.list, version: m.listVersion, entries: n }, 'hot-list snapshot applied');
+      this.ack(m.list, m.listVersion, 'applied', null);
+    } catch (err) {
+      this.reject(m.list, m.listVersion, (err as Error).message);
+    }
+  }
+
+  private reject(list: string, listVersion: number, reason: string): void {
+    this.opts.log.warn(
+      { list, version: listVersion, reason },
+      'hot-list snapshot rejected; current list kept',
+    );
+    this.ack(list, listVersion, 'rejected', reason);
+  }
+
+  private ack(
+    list: string,
+    listVersion: number,
+    status: 'applied' | 'rejected',
+    reason: string | null,
+  ): void {
+    const ack: Ack = {
+      type: 'hotlist-ack',
+      version: 1,
+      id: uuidv7(),
+      unit: this.opts.unitId,
+      list,
+      current: this.opts.target.listVersion(list),
+      last: { listVersion, status, reason, at: Date.now() },
+    };
+    if (/^[A-Z][A-Z0-9_]{1,31}$/.test(list)) {
+      this.client?.publish(
+        topics.ack(this.opts.topicBase, this.opts.agency, this.opts.unitId, list),
+        JSON.stringify(ack),
+        {
+          qos: 1,
+          retain: true,
+        },
+      );
+    }
+    this.opts.onResult?.(ack);
+  }
+}

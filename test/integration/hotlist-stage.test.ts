@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.ts';
+import { Bus } from '../../src/core/bus.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { ErrorCodes } from '../../src/domain/errors.ts';
+import type { HealthReport, Hit, Read } from '../../src/domain/types.ts';
+import { HotlistStage } from '../../src/hotlist/index.ts';
+import { HotlistStore } from '../../src/hotlist/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-stage-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const log = createLogger({ level: 'silent' });
+const H = 3600_000;
+
+function read(plate: string, cands: string[] = [], id = `r-${plate}`): Read {
+  return {
+    id,
+    plate,
+    confidence: 0.9,
+    candidates: [plate, ...cands].map((text) => ({ text, confidence: 0.5 })),
+    cameraId: 'front',
+    orientation: 'front',
+    capturedAt: new Date().toISOString(),
+    box: { x: 0, y: 0, w: 10, h: 5 },
+    position: { lat: null, lon: null, reason: 'no-gps' },
+    operatorId: null,
+    unitId: 'u1',
+    modelVersion: 'm',
+  };
+}
+
+function setup(name: string, hotlist: Record<string, unknown> = {}, clock = { t: Date.now() }) {
+  const bus = new Bus();
+  const hits: Hit[] = [];
+  const health: HealthReport[] = [];
+  bus.on('hit', (h) => hits.push(h));
+  bus.on('health', (h) => health.push(h));
+  const config = configSchema.shape.hotlist.parse(hotlist);
+  const stage = new HotlistStage({ bus, log, config, dbPath: join(dir, `${name}.db`), now: () => clock.t });
+  return { bus, hits, health, stage, clock };
+}
+
+describe('HotlistStage', () => {
+  it('is red with no list, loads seed CSVs, emits hits for exact and look-alike reads', async () => {
+    const csv = join(dir, 'seed.csv');
+    writeFileSync(
+      csv,
+      'plate,state,priority,case_number,reason,expires\n' +
+        '7ABC123,CA,2,C-1,stolen vehicle,\n' +
+        'BAD PLATE TOO LONG,CA,,,,\n' +
+        `OLD999,,,C-2,old,${new Date(Date.now() - H).toISOString()}\n` +
+        '8XY*12,,,C-3,partial from witness,\n',
+    );
+    const empty = setup('empty');
+    await empty.stage.start();
+    expect(empty.health.at(-1)).toMatchObject({ component: 'hotlist', light: 'red' });
+    await empty.stage.stop();
+
+    const { bus, hits, health, stage } = setup('seeded', { seedCsv: [{ list: 'SVS', path: csv }] });
+    await stage.start();
+    expect(stage.critical).toBe(true);
+    expect(health.at(-1)).toMatchObject({ light: 'green' });
+    expect(stage.lists()[0]).toMatchObject({ name: 'SVS', entries: 3 });
+    bus.emit('read', read('7ABC123'));
+    bus.emit('read', read('7A8C123')); // B read as 8
+    bus.emit('read', read('NOPE12'));
+    bus.emit('read', read('OLD999')); // expired
+    bus.emit('read', read('8XYQ12'));
+    expect(
+      hits.map((h) => [h.plate, h.match.entryPlate, h.match.approximate, h.match.substitutions]),
+    ).toEqual([
+      ['7ABC123', '7ABC123', false, []],
+      ['7A8C123', '7ABC123', true, [2]],
+      ['8XYQ12', '8XY*12', true, [3]],
+    ]);
+    const h = hits[0]!;
+    expect(h).toMatchObject({ readId: 'r-7ABC123', cameraId: 'front', late: false, direction: null });
+    expect(h.match).toMatchObject({ list: 'SVS', priority: 2, caseNumber: 'C-1', reason: 'stolen vehicle' });
+    expect(h.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    const v1 = stage.listVersion('SVS');
+    expect(v1).toBeGreaterThan(0);
+    await stage.stop();
+    // A second start with the same file does not re-import (same version).
+    const again = setup('seeded', { seedCsv: [{ list: 'SVS', path: csv }] });
+    await again.stage.start();
+    expect(again.stage.listVersion('SVS')).toBe(v1);
+    await again.stage.stop();
+  });
+
+  it('raises late hits when a list version arrives, only for reads within the window', async () => {
+    const clock = { t: 1_000_000_000_000 };
+    const { bus, hits, stage } = setup('late', { recheckMinutes: 30 }, clock);
+    await stage.start();
+    bus.emit('read', read('OLDREAD', [], 'r-old'));
+    clock.t += 31 * 60_000;
+    bus.emit('read', read('9ZZZ999', [], 'r-1'));
+    bus.emit('read', read('5SS555', ['XXXX'], 'r-2'));
+    expect(hits).toEqual([]);
+    const e = (plate: string) => ({
+      list: 'SVS',
+      plate,
+      raw: plate,
+      state: null,
+      priority: 1,
+      caseNumber: 'C',
+      xref: null,
+      reason: 'r',
+      officerName: null,
+      officerPhone: null,
+      synopsis: null,
+      informational: false,
+      shareable: true,
+      source: null,
+      created: 0,
+      expires: null,
+    });
+    await stage.applyVersion({ list: 'SVS', version: 2, issuedAt: clock.t }, [e('9ZZZ999'), e('OLDREAD')]);
+    expect(hits.map((h) => [h.readId, h.late])).toEqual([['r-1', true]]);
+    // A newer version with the same entry raises nothing new; a new entry does.
+    await stage.applyVersion({ list: 'SVS', version: 3, issuedAt: clock.t }, [e('9ZZZ999'), e('XXXX')]);
+    expect(hits.map((h) => [h.readId, h.late, h.match.candidateIndex])).toEqual([
+      ['r-1', true, 0],
+      ['r-2', true, 1],
+    ]);
+    await stage.stop();
+  });
+
+  it('turns amber when a state list is older than 12 h or a special list older than 24 h', async () => {
+    const clock = { t: 2_000_000_000_000 };
+    const { health, stage } = setup('ages', {}, clock);
+    const f = join(dir, 'ages.db');
+    const s = new HotlistStore(f);
+    await s.applyVersion({ list: 'SVS', version: 1, issuedAt: clock.t - 11 * H }, []);
+    await s.applyVersion({ list: 'SPECIAL', version: 1, issuedAt: clock.t - 23 * H }, []);
+    s.close();
+    await stage.start();
+    expect(health.at(-1)?.light).toBe('green');
+    await stage.stop();
+    clock.t += 2 * H;
+    await stage.start();
+    expect(health.at(-1)).toMatchObject({ light: 'amber' });
+    expect(health.at(-1)?.reason).toMatch(/SVS is 13\.0 h old/);
+    expect(health.at(-1)?.reason).toMatch(/SPECIAL is 25\.0 h old/);
+    await stage.stop();
+  });
+
+  it('adds officer hot plates with capped expiry and matches them at once (late hit)', async () => {
+    const clock = { t: Date.now() };
+    const { bus, hits, stage } = setup('officer', {}, clock);
+    await stage.start();
+    bus.emit('read', read('HOT123', [], 'r-h'));
+    expect(() =>
+      stage.addOfficerPlate({
+        plate: 'HOT123',
+        reason: 'x',
+        inStateSystems: true,
+        expires: clock.t + 25 * H,
+        caseNumber: 'C',
+      }),
+    ).toThrow(expect.objectContaining({ code: ErrorCodes.HOTLIST_ENTRY }));
+    stage.addOfficerPlate({
+      plate: 'HOT 123',
+      reason: 'armed robbery',
+      xref: 'X1',
+      inStateSystems: true,
+      expires: clock.t + 24 * H,
+    });
+    expect(hits.map((h) => [h.readId, h.late, h.match.list])).toEqual([['r-h', true, 'LOCAL']]);
+    bus.emit('read', read('HOT123', [], 'r-h2'));
+    expect(hits).toHaveLength(2);
+    clock.t += 24 * H + 1;
+    bus.emit('read', read('HOT123', [], 'r-h3'));
+    expect(hits).toHaveLength(2);
+    await stage.stop();
+  });
+});
