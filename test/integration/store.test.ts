@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { storeSection } from '../../src/config/sections/store.ts';
+import { Bus } from '../../src/core/bus.ts';
+import type { HealthReport } from '../../src/domain/types.ts';
+import { readStoreStatus } from '../../src/store/db.ts';
+import { StoreStage } from '../../src/store/index.ts';
+import { DAY_MS } from '../../src/store/retention.ts';
+import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function openStore(
+  over: Record<string, unknown> = {},
+  opts: { now?: () => number; dirs?: ReturnType<typeof tempDirs> } = {},
+) {
+  const dirs = opts.dirs ?? tempDirs();
+  const cap = captureLog();
+  const bus = new Bus();
+  const store = new StoreStage({
+    bus,
+    log: cap.log,
+    config: storeConfig(over),
+    dataDir: dirs.data,
+    credentialsDir: dirs.creds,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  await store.start();
+  cleanup.push(async () => {
+    await store.stop();
+    if (!opts.dirs) rmSync(dirs.root, { recursive: true, force: true });
+  });
+  return { store, bus, cap, dirs };
+}
+
+function rawBytes(dataDir: string): Buffer {
+  const f = join(dataDir, 'reads.sqlite');
+  return Buffer.concat([f, `${f}-wal`].filter(existsSync).map((p) => readFileSync(p)));
+}
+
+describe('store: encryption at rest', () => {
+  it('never writes plate text or positions in clear to the SQLite file or its WAL', async () => {
+    const { store, bus, dirs } = await openStore();
+    const reads = Array.from({ length: 200 }, (_, i) => makeRead(i));
+    for (const r of reads) bus.emit('read', r);
+    bus.emit('hit', makeHit(reads[3]!));
+    store.putImage(reads[0]!.id, 'plate', Buffer.from(`JPEG-${reads[0]!.plate}`));
+    const bytes = rawBytes(dirs.data);
+    expect(bytes.length).toBeGreaterThan(10_000);
+    expect(bytes.includes('ZQX0')).toBe(false);
+    expect(bytes.includes('47.6097')).toBe(false);
+    expect(bytes.includes('-122.33')).toBe(false);
+    // …and the store still gives everything back through the outbox, hits first.
+    const out = store.outbox().peek(300);
+    expect(out).toHaveLength(201);
+    expect(out[0]!.kind).toBe('hit');
+    expect(out[1]!.kind === 'read' && out[1].read).toEqual(reads[0]);
+  });
+
+  it('the same check fails on a plaintext store (so it can fail), which warns loudly', async () => {
+    const { bus, dirs, cap } = await openStore({ encryption: 'none' });
+    bus.emit('read', makeRead(42));
+    expect(rawBytes(dirs.data).includes('ZQX0042')).toBe(true);
+    expect(cap.lines().some((l) => l['level'] === 'warn' && /ENCRYPTION IS OFF/.test(String(l['msg'])))).toBe(
+      true,
+    );
+  });
+
+  it('refuses to start without the key file, and refuses data sealed with another key', async () => {
+    const dirs = tempDirs();
+    cleanup.push(() => rmSync(dirs.root, { recursive: true, force: true }));
+    rmSync(join(dirs.creds, 'store.key'));
+    const bus = new Bus();
+    const cap = captureLog();
+    const s = new StoreStage({
+      bus,
+      log: cap.log,
+      config: storeConfig(),
+      dataDir: dirs.data,
+      credentialsDir: dirs.creds,
+    });
+    await expect(s.start()).rejects.toMatchObject({ code: 'ALPR_E_SECRET_MISSING' });
+    writeFileSync(join(dirs.creds, 'store.key'), randomBytes(32).toString('hex'));
+    await s.start();
+    s.putRead(makeRead(1));
+    await s.stop();
+    writeFileSync(join(dirs.creds, 'store.key'), randomBytes(32).toString('base64'));
+    await s.start();
+    expect(() => s.outbox().peek(10)).toThrow(/fails authentication/);
+    await s.stop();
+  });
+});
+
+describe('store: outbox', () => {
+  it('orders hits before reads, acks by seq, keeps depth and the last ack time across restarts', async () => {
+    const dirs = tempDirs();
+    cleanup.push(() => rmSync(dirs.root, { recursive: true, force: true }));
+    let t = 1_700_000_000_000;
+    const { store } = await openStore({}, { dirs, now: () => t });
+    const reads = Array.from({ length: 5 }, (_, i) => makeRead(i, t));
+    for (const r of reads) store.putRead(r);
+    expect(store.putRead(reads[0]!)).toBe(false);
+    store.putHit(makeHit(reads[4]!));
+    const port = store.outbox();
+    const all = port.peek(10);
+    expect(all.map((m) => m.kind)).toEqual(['hit', 'read', 'read', 'read', 'read', 'read']);
+    const page = port.peek(2, { priority: all[1]!.priority, seq: all[1]!.seq });
+    expect(page.map((m) => m.id)).toEqual([reads[1]!.id, reads[2]!.id]);
+    expect(port.lastAckedAt()).toBeNull();
+    t += 1000;
+    port.ack([all[0]!.seq, all[1]!.seq, 999_999]);
+    expect(port.depth()).toBe(4);
+    expect(port.lastAckedAt()).toBe(t);
+    await store.stop();
+    const st = readStoreStatus(join(dirs.data, 'reads.sqlite'));
+    expect(st).toMatchObject({ depth: 4, byKind: { read: 4 }, lastAckedAt: t, reads: 5, unsyncedReads: 4 });
+    await store.start();
+    expect(store.outbox().depth()).toBe(4);
+  });
+});
+
+describe('store: retention', () => {
+  it('refuses a retention above 730 days in config', () => {
+    expect(storeSection.safeParse({ retentionDays: 731 }).success).toBe(false);
+    expect(storeSection.safeParse({ retentionDays: 730 }).success).toBe(true);
+  });
+
+  it('purges synced reads past retention, unsynced only past 730 days, never held ones; logs counts', async () => {
+    const now = 1_800_000_000_000;
+    const { store, cap } = await openStore({ retentionDays: 7 }, { now: () => now });
+    const mk = (i: number, ageDays: number) => {
+      const r = makeRead(i, now - ageDays * DAY_MS);
+      store.putRead(r);
+      return r;
+    };
+    const fresh = [mk(1, 1), mk(2, 2)];
+    const oldSynced = [mk(3, 10), mk(4, 11), mk(5, 12)];
+    const oldUnsynced = [mk(6, 10)];
+    const oldSyncedUnsentHit = mk(7, 10);
+    store.putHit(makeHit(oldSyncedUnsentHit));
+    const ancient = [mk(8, 800), mk(9, 900)];
+    const ancientHeld = mk(10, 800);
+    const port = store.outbox();
+    const syncedIds = new Set([...fresh, ...oldSynced, oldSyncedUnsentHit].map((r) => r.id));
+    port.ack(
+      port
+        .peek(100)
+        .filter((m) => m.kind === 'read' && syncedIds.has(m.id))
+        .map((m) => m.seq),
+    );
+    expect(store.holds().setHold([ancientHeld.id], 'CASE-1', true)).toBe(1);
+    const r = store.purgeNow();
+    expect(r.retention.count).toBe(3);
+    expect(r.retention.from).toBe(now - 12 * DAY_MS);
+    expect(r.retention.to).toBe(now - 10 * DAY_MS);
+    expect(r['hard-max'].count).toBe(2);
+    const left = new Set(port.peek(100).map((m) => m.id));
+    expect(left.has(oldUnsynced[0]!.id)).toBe(true);
+    expect(left.has(ancient[0]!.id)).toBe(false);
+    expect(left.has(ancientHeld.id)).toBe(true);
+    // Left queued: the unsent hit, the unsynced 10-day read, the held 800-day read. The synced read
+    // whose hit is unsent stays stored (not counted above: 3, not 4).
+    expect(port.depth()).toBe(3);
+    const purgeLogs = cap.lines().filter((l) => l['msg'] === 'purged reads');
+    expect(purgeLogs.map((l) => [l['reason'], l['count']])).toEqual([
+      ['retention', 3],
+      ['hard-max', 2],
+    ]);
+    expect(purgeLogs[0]).toMatchObject({ from: new Date(now - 12 * DAY_MS).toISOString() });
+    // Released holds fall under the rules again.
+    store.holds().setHold([ancientHeld.id], 'CASE-1', false);
+    expect(store.purgeNow()['hard-max'].count).toBe(1);
+  });
+
+  it('disk watermark: frees synced images, then synced reads, never unsynced hits; raises the storage light', async () => {
+    const { store, bus } = await openStore({ minFreeMb: 100, outboxImages: true });
+    const lights: HealthReport[] = [];
+    bus.on('health', (h) => lights.push(h));
+    const synced = Array.from({ length: 20 }, (_, i) => makeRead(i, Date.now() - (100 - i) * 60_000));
+    const unsynced = Array.from({ length: 5 }, (_, i) => makeRead(100 + i));
+    for (const r of [...synced, ...unsynced]) store.putRead(r);
+    for (const r of synced) store.putImage(r.id, 'overview', randomBytes(2000));
+    store.putHit(makeHit(unsynced[0]!));
+    const port = store.outbox();
+    const ids = new Set(synced.map((r) => r.id));
+    port.ack(
+      port
+        .peek(500)
+        .filter((m) => m.kind !== 'hit' && ids.has(m.kind === 'image' ? m.readId : m.id))
+        .map((m) => m.seq),
+    );
+    expect(port.depth()).toBe(6);
+    let free = 10 * 1024 * 1024; // below half the mark: critical
+    expect(store.checkDisk(() => free)).toBe('red');
+    // It purged everything it was allowed to: all synced data, none of the unsynced.
+    expect(port.depth()).toBe(6);
+    expect(port.peek(10).map((m) => m.kind)).toEqual(['hit', 'read', 'read', 'read', 'read', 'read']);
+    expect(lights.at(-1)).toMatchObject({ component: 'storage', light: 'red' });
+    free = 200 * 1024 * 1024;
+    expect(store.checkDisk(() => free)).toBe('green');
+    expect(lights.at(-1)).toMatchObject({ component: 'storage', light: 'green' });
+  });
+});
