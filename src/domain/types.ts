@@ -164,4 +164,8 @@ export interface Detection {
   reading: PlateReading;
   /** Frames the tracker saw this plate on. */
   frames: number;
+  /** JPEG of the plate crop (padded), cut from the full-resolution frame `frame`, when kept. */
+  plateJpeg?: Buffer;
+  /** JPEG overview of the same frame (downscaled), when kept. */
+  overviewJpeg?: Buffer;
 }
