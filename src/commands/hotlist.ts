@@ -1,4 +1,279 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import type { IClientOptions } from 'mqtt';
+import { loadConfig } from '../config/load.ts';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { type CsvError, csvEntries, fileLines, validateCsv } from '../hotlist/csv.ts';
+import { matchRead } from '../hotlist/match.ts';
+import { officerPlateEntry } from '../hotlist/officer.ts';
+import { generateAdminKey, hotlistStatus, pushHotlist } from '../hotlist/push.ts';
+import { HotlistStore } from '../hotlist/store.ts';
+
+const DEFAULT_CONFIG = process.env.ALPR_CONFIG ?? '/etc/alpr/config.yaml';
+
+interface DbOpts {
+  db?: string;
+  config: string;
+}
+
+/** The unit's hot-list database: --db, else <paths.dataDir>/hotlist.sqlite of the config. */
+function dbPath(o: DbOpts): string {
+  return o.db ?? join(loadConfig(o.config).paths.dataDir, 'hotlist.sqlite');
+}
+
+function withDb(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'unit config (for paths.dataDir)', DEFAULT_CONFIG)
+    .option('--db <file>', 'hot-list database file (overrides --config)');
+}
+
+interface BrokerCli {
+  url: string;
+  agency: string;
+  topicBase: string;
+  ca?: string;
+  cert?: string;
+  clientKey?: string;
+}
+
+function withBroker(cmd: Command): Command {
+  return cmd
+    .requiredOption('--url <url>', 'broker URL, mqtts://host:8883')
+    .requiredOption('--agency <id>', 'agency id used in topics')
+    .option('--topic-base <base>', 'topic prefix', 'alpr')
+    .option('--ca <file>', 'CA certificate (PEM) for mqtts')
+    .option('--cert <file>', 'client certificate (PEM)')
+    .option('--client-key <file>', 'client certificate key (PEM)');
+}
+
+function brokerOptions(o: BrokerCli) {
+  const options: IClientOptions = {};
+  if (o.ca) options.ca = readFileSync(o.ca);
+  if (o.cert) options.cert = readFileSync(o.cert);
+  if (o.clientKey) options.key = readFileSync(o.clientKey);
+  return { url: o.url, options, topicBase: o.topicBase, agency: o.agency };
+}
+
+/** "2026-01-01T10:00Z", or relative: "90m", "24h", "30d". */
+export function parseWhen(v: string, now: number): number {
+  const rel = /^(\d+)\s*([mhd])$/.exec(v.trim());
+  if (rel) return now + Number(rel[1]) * { m: 60_000, h: 3600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
+  const t = Date.parse(v);
+  if (!Number.isFinite(t))
+    throw new AlprError(ErrorCodes.INPUT, `"${v}" is not a date-time or a duration like 24h`);
+  return t;
+}
+
+const csvFailure = (errors: CsvError[], what: string) =>
+  new AlprError(
+    ErrorCodes.HOTLIST_CSV,
+    `${errors.length} bad row(s): ${what} refused (--skip-bad to drop them)`,
+    {
+      details: errors.slice(0, 200).map((e) => `line ${e.line}: ${e.message}`),
+    },
+  );
 
 /** `alpr hotlist …` subcommands. */
-export function registerHotlistCommands(_program: Command): void {}
+export function registerHotlistCommands(program: Command): void {
+  const hl = program
+    .command('hotlist')
+    .description('Hot lists: import, officer hot plates, signed push, status');
+
+  hl.command('keygen')
+    .description('Make an admin Ed25519 key pair: private key to a file, public key for units’ config')
+    .requiredOption('--out <file>', 'private key file to write (PEM, mode 0600)')
+    .action((o: { out: string }) => {
+      const k = generateAdminKey();
+      writeFileSync(o.out, k.privateKeyPem, { mode: 0o600, flag: 'wx' });
+      process.stdout.write(
+        `private key: ${o.out}\nunit config: hotlist.adminKeys: [{ id: <name>, publicKey: ${k.publicKey} }]\n`,
+      );
+    });
+
+  withBroker(
+    hl
+      .command('push')
+      .description('Validate, sign and publish a list version to the units')
+      .requiredOption('--list <name>', 'list name, e.g. SVS, SFR, SPECIAL')
+      .requiredOption('--file <csv>', 'the list as CSV (see docs: plate,state,priority,case_number,…)')
+      .requiredOption('--key <file>', 'admin Ed25519 private key (PEM)')
+      .option('--key-id <id>', 'key id the units pinned', 'admin')
+      .option('--skip-bad', 'drop bad rows instead of refusing the push')
+      .option('--list-version <n>', 'list version (default: now in ms)', Number),
+  ).action(
+    async (
+      o: BrokerCli & {
+        list: string;
+        file: string;
+        key: string;
+        keyId: string;
+        skipBad?: boolean;
+        version?: number;
+      },
+    ) => {
+      const bar = new SingleBar({ format: ' {phase} [{bar}] {value}/{total}', stream: process.stderr });
+      let started = false;
+      const { manifest, errors } = await pushHotlist({
+        ...brokerOptions(o),
+        list: o.list.toUpperCase(),
+        file: o.file,
+        privateKeyPem: readFileSync(o.key),
+        keyId: o.keyId,
+        skipBad: o.skipBad,
+        version: o.listVersion,
+        onProgress: (phase, done, total) => {
+          if (phase !== 'publish') return;
+          if (!started) bar.start(total, 0, { phase });
+          started = true;
+          bar.update(done, { phase });
+        },
+      });
+      if (started) bar.stop();
+      for (const e of errors) process.stderr.write(`skipped line ${e.line}: ${e.message}\n`);
+      process.stdout.write(
+        `${manifest.list} version ${manifest.listVersion}: ${manifest.entries} entries, ${manifest.chunks.length} chunk(s), ` +
+          `${manifest.bytes} bytes compressed, signed by ${manifest.keyId}\n`,
+      );
+    },
+  );
+
+  withBroker(
+    hl.command('status').description('Which units run which version of each list (from their acks)'),
+  ).action(async (o: BrokerCli) => {
+    const acks = await hotlistStatus(brokerOptions(o));
+    if (acks.length === 0) process.stdout.write('no unit has acknowledged a hot list yet\n');
+    for (const a of acks) {
+      const last =
+        a.last.status === 'applied' ? '' : `  last ${a.last.listVersion} rejected: ${a.last.reason}`;
+      process.stdout.write(
+        `${a.unit.padEnd(20)} ${a.list.padEnd(18)} ${String(a.current).padEnd(15)}${last}\n`,
+      );
+    }
+  });
+
+  withDb(
+    hl
+      .command('import')
+      .description('Load a CSV as a new version of a list on this unit (demo, bench, recovery)')
+      .requiredOption('--list <name>', 'list name')
+      .requiredOption('--file <csv>', 'CSV file')
+      .option('--skip-bad', 'drop bad rows instead of refusing'),
+  ).action(async (o: DbOpts & { list: string; file: string; skipBad?: boolean }) => {
+    const list = o.list.toUpperCase();
+    const now = Date.now();
+    const ctx = { list, now, source: `import:${o.file}` };
+    const check = await validateCsv(fileLines(o.file), ctx);
+    if (check.errors.length > 0 && !o.skipBad) throw csvFailure(check.errors, 'import');
+    const store = new HotlistStore(dbPath(o));
+    try {
+      const version = Math.max(now, (store.list(list)?.version ?? 0) + 1);
+      const n = await store.applyVersion(
+        { list, version, issuedAt: now, source: ctx.source },
+        csvEntries(fileLines(o.file), ctx, () => {}),
+      );
+      process.stdout.write(
+        `${list} version ${version}: ${n} entries (${check.errors.length} bad rows skipped)\n`,
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  withDb(
+    hl
+      .command('add')
+      .description(
+        'Enter an officer hot plate (list LOCAL); expiry ≤ 24 h if in state/national systems, else ≤ 30 days',
+      )
+      .requiredOption('--plate <plate>', 'plate; * for one unknown character (at most 2)')
+      .option('--state <st>', '2-letter state')
+      .option('--case <number>', 'case number (or --xref)')
+      .option('--xref <xref>', "subject's XREF when there is no case")
+      .option('--reason <text>', 'reason for entry (required)')
+      .option('--officer <name>', 'entering officer')
+      .option('--phone <phone>', "officer's phone")
+      .option('--synopsis <text>', 'short synopsis')
+      .option('--expires <when>', 'ISO date-time or 90m / 24h / 30d (required)')
+      .option('--in-state-systems', 'the plate is also entered in state/national systems (24 h cap)')
+      .option('--priority <n>', '1 (most urgent) .. 9', Number),
+  ).action(
+    (
+      o: DbOpts & {
+        plate: string;
+        state?: string;
+        case?: string;
+        xref?: string;
+        reason?: string;
+        officer?: string;
+        phone?: string;
+        synopsis?: string;
+        expires?: string;
+        inStateSystems?: boolean;
+        priority?: number;
+      },
+    ) => {
+      const now = Date.now();
+      const entry = officerPlateEntry(
+        {
+          plate: o.plate,
+          state: o.state,
+          caseNumber: o.case,
+          xref: o.xref,
+          reason: o.reason,
+          officerName: o.officer,
+          officerPhone: o.phone,
+          synopsis: o.synopsis,
+          expires: o.expires === undefined ? undefined : parseWhen(o.expires, now),
+          inStateSystems: o.inStateSystems === true,
+          priority: o.priority,
+        },
+        now,
+      );
+      const store = new HotlistStore(dbPath(o));
+      try {
+        store.addEntry(entry, now);
+      } finally {
+        store.close();
+      }
+      process.stdout.write(`added to ${entry.list}, expires ${new Date(entry.expires!).toISOString()}\n`);
+    },
+  );
+
+  withDb(hl.command('lists').description('Lists on this unit: version, age, entries')).action((o: DbOpts) => {
+    const store = new HotlistStore(dbPath(o));
+    try {
+      const now = Date.now();
+      if (store.lists().length === 0) process.stdout.write('no hot list loaded\n');
+      for (const l of store.lists()) {
+        const age = ((now - l.issuedAt) / 3600_000).toFixed(1);
+        process.stdout.write(
+          `${l.name.padEnd(18)} v${String(l.version).padEnd(15)} ${String(l.entries).padStart(9)} entries  ${age} h old\n`,
+        );
+      }
+    } finally {
+      store.close();
+    }
+  });
+
+  withDb(
+    hl
+      .command('check <plate>')
+      .description('Match one plate as a read would be (technician use)')
+      .option('--max-subs <n>', 'look-alike substitutions', Number, 1),
+  ).action((plate: string, o: DbOpts & { maxSubs: number }) => {
+    const store = new HotlistStore(dbPath(o));
+    try {
+      const ms = matchRead({ plate, candidates: [] }, store, {
+        maxSubs: o.maxSubs,
+        candidates: 1,
+        now: Date.now(),
+      });
+      if (ms.length === 0) process.stdout.write('no match\n');
+      for (const m of ms) process.stdout.write(`${JSON.stringify(m)}\n`);
+    } finally {
+      store.close();
+    }
+  });
+}

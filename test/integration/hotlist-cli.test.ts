@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-cli-'));
+const db = join(dir, 'hotlist.sqlite');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('alpr hotlist (unit side)', () => {
+  it('import refuses bad rows with line numbers, then loads with --skip-bad', () => {
+    const f = join(dir, 'l.csv');
+    writeFileSync(f, 'plate,state,reason\n7ABC123,CA,stolen\n7ABC12345,CA,x\n6XYZ777,California,x\n');
+    const bad = runCli(['hotlist', 'import', '--db', db, '--list', 'SVS', '--file', f]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('2 bad row(s)');
+    expect(bad.stderr).toContain('line 3: plate');
+    expect(bad.stderr).toContain('line 4: state');
+    const ok = runCli(['hotlist', 'import', '--db', db, '--list', 'SVS', '--file', f, '--skip-bad']);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/SVS version \d+: 1 entries \(2 bad rows skipped\)/);
+    const check = runCli(['hotlist', 'check', '--db', db, '7A8C123']);
+    expect(JSON.parse(check.stdout.trim())).toMatchObject({
+      list: 'SVS',
+      approximate: true,
+      substitutions: [2],
+    });
+  });
+
+  it('add caps expiry and requires case number or XREF and a reason', () => {
+    const base = ['hotlist', 'add', '--db', db, '--plate', 'HOT 1'];
+    const missing = runCli([...base, '--expires', '2h']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('case number or XREF: one is required');
+    expect(missing.stderr).toContain('reason: required');
+    const long = runCli([...base, '--case', 'C1', '--reason', 'r', '--in-state-systems', '--expires', '25h']);
+    expect(long.stderr).toContain('expires: at most 24 hours');
+    const ok = runCli([...base, '--xref', 'X1', '--reason', 'r', '--expires', '30d', '--officer', 'Ofc. A']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('added to LOCAL');
+    const lists = runCli(['hotlist', 'lists', '--db', db]);
+    expect(lists.stdout).toMatch(/LOCAL .* 1 entries/);
+    expect(lists.stdout).toMatch(/SVS .* 1 entries/);
+  });
+});
+
+describe.skipIf(!hasMosquitto)('alpr hotlist keygen / push / status (plain mosquitto)', () => {
+  let broker: Broker;
+  beforeAll(async () => {
+    broker = await startMosquitto();
+  });
+  afterAll(() => destroyMosquitto(broker));
+
+  it('pushes a signed list and reports no unit yet', () => {
+    const key = join(dir, 'admin.key');
+    const kg = runCli(['hotlist', 'keygen', '--out', key]);
+    expect(kg.stdout).toMatch(/publicKey: [A-Za-z0-9+/]{43}=/);
+    const f = join(dir, 'push.csv');
+    writeFileSync(f, 'plate,reason\nAAA111,x\nBBB222,y\n');
+    const b = ['--url', broker.url, '--agency', 'pd1'];
+    const push = runCli([
+      'hotlist',
+      'push',
+      ...b,
+      '--list',
+      'sfr',
+      '--file',
+      f,
+      '--key',
+      key,
+      '--key-id',
+      'a1',
+    ]);
+    expect(push.stdout).toMatch(
+      /SFR version \d+: 2 entries, 1 chunk\(s\), \d+ bytes compressed, signed by a1/,
+    );
+    const again = runCli([
+      ...['hotlist', 'push', ...b],
+      '--list',
+      'SFR',
+      '--file',
+      f,
+      '--key',
+      key,
+      '--list-version',
+      '5',
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('is not newer than the published');
+    const st = runCli(['hotlist', 'status', ...b]);
+    expect(st.stdout).toContain('no unit has acknowledged');
+  });
+});
