@@ -110,7 +110,7 @@ export function registerHotlistCommands(program: Command): void {
         key: string;
         keyId: string;
         skipBad?: boolean;
-        version?: number;
+        listVersion?: number;
       },
     ) => {
       const bar = new SingleBar({ format: ' {phase} [{bar}] {value}/{total}', stream: process.stderr });

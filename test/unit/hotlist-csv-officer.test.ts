@@ -109,7 +109,9 @@ describe('officer hot plates', () => {
   ] as const)('%s', (_n, input, want) => {
     const got = officerPlateProblems(input, NOW);
     expect(got).toHaveLength(want.length);
-    want.forEach((w, i) => expect(got[i]).toContain(w));
+    want.forEach((w, i) => {
+      expect(got[i]).toContain(w);
+    });
   });
 
   it('builds a LOCAL entry or throws with every problem', () => {
