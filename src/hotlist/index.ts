@@ -27,6 +27,8 @@ export interface HotlistStageOptions {
   now?: () => number;
   /** How often the stage looks for list changes made by other processes (the CLI), ms. */
   pollMs?: number;
+  /** Called for each officer hot plate entered through this stage, so the root can send it upstream. */
+  onOfficerPlate?: (entry: HotlistEntry) => void;
 }
 
 const hitKey = (m: HitMatch) =>
@@ -97,6 +99,7 @@ export class HotlistStage implements Stage {
     this.requireStore().addEntry(entry, this.now());
     this.opts.log.info({ list: entry.list }, 'officer hot plate added');
     this.changed();
+    this.opts.onOfficerPlate?.(entry);
     return entry;
   }
 

@@ -32,14 +32,26 @@ function read(plate: string, cands: string[] = [], id = `r-${plate}`): Read {
   };
 }
 
-function setup(name: string, hotlist: Record<string, unknown> = {}, clock = { t: Date.now() }) {
+function setup(
+  name: string,
+  hotlist: Record<string, unknown> = {},
+  clock = { t: Date.now() },
+  pollMs?: number,
+) {
   const bus = new Bus();
   const hits: Hit[] = [];
   const health: HealthReport[] = [];
   bus.on('hit', (h) => hits.push(h));
   bus.on('health', (h) => health.push(h));
   const config = configSchema.shape.hotlist.parse(hotlist);
-  const stage = new HotlistStage({ bus, log, config, dbPath: join(dir, `${name}.db`), now: () => clock.t });
+  const stage = new HotlistStage({
+    bus,
+    log,
+    config,
+    dbPath: join(dir, `${name}.db`),
+    now: () => clock.t,
+    pollMs,
+  });
   return { bus, hits, health, stage, clock };
 }
 
@@ -174,6 +186,36 @@ describe('HotlistStage', () => {
     clock.t += 24 * H + 1;
     bus.emit('read', read('HOT123', [], 'r-h3'));
     expect(hits).toHaveLength(2);
+    await stage.stop();
+  });
+
+  it('picks up a list changed by another process (the CLI) and raises late hits', async () => {
+    const { bus, hits, stage } = setup('poll', {}, { t: Date.now() }, 50);
+    await stage.start();
+    bus.emit('read', read('CLI777', [], 'r-c'));
+    const other = new HotlistStore(join(dir, 'poll.db'));
+    other.addEntry({
+      list: 'LOCAL',
+      plate: 'CLI777',
+      raw: 'CLI777',
+      state: null,
+      priority: 3,
+      caseNumber: 'C',
+      xref: null,
+      reason: 'r',
+      officerName: null,
+      officerPhone: null,
+      synopsis: null,
+      informational: false,
+      shareable: true,
+      source: 'officer',
+      created: Date.now(),
+      expires: Date.now() + H,
+    });
+    other.close();
+    const until = Date.now() + 5000;
+    while (hits.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(hits.map((h) => [h.readId, h.late, h.match.list])).toEqual([['r-c', true, 'LOCAL']]);
     await stage.stop();
   });
 });
