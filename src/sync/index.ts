@@ -47,6 +47,9 @@ export class SyncStage implements Stage {
   private client: MqttClient | null = null;
   private gen = 0;
   private connected = false;
+  private connectedAt = 0;
+  /** Set once the broker has accepted our status on this connection. */
+  private draining = false;
   private stopping = false;
   private pumping = false;
   private attempt = 0;
@@ -78,6 +81,11 @@ export class SyncStage implements Stage {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** The last link or publish error, in plain words (null once the link works). */
+  get lastLinkError(): string | null {
+    return this.lastError;
   }
 
   async start(): Promise<void> {
@@ -189,20 +197,36 @@ export class SyncStage implements Stage {
     const c = this.cfg!;
     const t = topics(c.topicBase, this.opts.unit);
     this.connected = true;
-    this.attempt = 0;
+    this.connectedAt = this.now();
     this.downSince = 0;
-    this.lastError = null;
     this.window = window;
     this.cursor = null;
     this.stats.connects++;
     this.opts.log.info({ url: c.url, window, pending: this.opts.outbox.depth() }, 'connected to server');
     const online = JSON.stringify(payloads.status(this.opts.unit, 'online', this.now()));
-    client.publish(t.status, online, { qos: 1, retain: true });
+    const gen = this.gen;
     client.subscribe(t.holdCommand, { qos: 1 }, (err) => {
       if (err) this.opts.log.warn({ err: describeMqttError(err) }, 'cannot subscribe to hold commands');
     });
+    // The retained `online` status goes first; draining starts on its PUBACK. A broker that
+    // refuses it (ACL, identity) would refuse the reads too: say so instead of pushing the queue.
+    client.publish(t.status, online, { qos: 1, retain: true }, (err) => {
+      if (gen !== this.gen) return;
+      if (err) {
+        this.onRefused(err);
+        return;
+      }
+      this.markHealthy();
+      this.draining = true;
+      this.pump();
+    });
     this.evaluate(true);
-    this.pump();
+  }
+
+  /** The link works end to end: forget the backoff and the last error. */
+  private markHealthy(): void {
+    this.attempt = 0;
+    this.lastError = null;
   }
 
   private onError(err: unknown): void {
@@ -220,6 +244,9 @@ export class SyncStage implements Stage {
     client.end(true);
     const wasConnected = this.connected;
     this.connected = false;
+    this.draining = false;
+    // A link that drops right after connecting keeps backing off (ACL kicks, flapping radio).
+    if (wasConnected && this.now() - this.connectedAt > 30_000) this.attempt = 0;
     this.inflight.clear();
     this.cursor = null;
     this.flushAcks();
@@ -244,7 +271,7 @@ export class SyncStage implements Stage {
   /** Fills the in-flight window from the outbox, in priority order, within the bandwidth cap. */
   private pump(): void {
     const client = this.client;
-    if (!this.connected || this.pumping || !client || this.stopping) return;
+    if (!this.connected || !this.draining || this.pumping || !client || this.stopping) return;
     this.pumping = true;
     try {
       while (this.connected && this.inflight.size < this.window) {
@@ -294,7 +321,7 @@ export class SyncStage implements Stage {
     this.stats.published++;
     client.publish(topic, body, { qos: 1 }, (err) => {
       if (!err) {
-        this.stats.acked++;
+        if (this.stats.acked++ === 0 || this.attempt > 0 || this.lastError) this.markHealthy();
         this.acks.push(seq);
         if (gen === this.gen) this.inflight.delete(seq);
         this.scheduleFlush();
@@ -302,13 +329,13 @@ export class SyncStage implements Stage {
       }
       if (gen !== this.gen) return;
       this.inflight.delete(seq);
-      this.stats.refused++;
       this.onRefused(err);
     });
   }
 
   /** The broker refused a publish (e.g. ACL): the message stays queued; try again later, loudly. */
   private onRefused(err: unknown): void {
+    this.stats.refused++;
     const msg = `publish refused by the broker: ${describeMqttError(err)}`;
     if (msg !== this.lastError)
       this.opts.log.error({ err: msg }, 'upload refused; messages kept in the outbox');

@@ -33,12 +33,13 @@ export function backlogGrowing(depths: readonly number[], minRise = 50): boolean
 
 /**
  * The server light (policy rule 2: the operator checks it at the start of each shift):
- * green connected and draining; amber disconnected for less than redAfterMinutes, or backlog
- * growing while connected; red disconnected for redAfterMinutes or more.
+ * green connected and draining; amber disconnected for less than redAfterMinutes, connected but
+ * refused, or backlog growing while connected; red disconnected for redAfterMinutes or more.
  */
 export function serverLight(s: LinkState): { light: Light; reason: string } {
   const depth = s.depths[s.depths.length - 1] ?? 0;
   if (s.connected) {
+    if (s.lastError) return { light: 'amber', reason: `connected, but uploads fail: ${s.lastError}` };
     if (backlogGrowing(s.depths))
       return { light: 'amber', reason: `connected, backlog growing (${depth} queued)` };
     return { light: 'green', reason: `connected, ${depth} queued` };

@@ -59,7 +59,8 @@ describe('store: encryption at rest', () => {
     const out = store.outbox().peek(300);
     expect(out).toHaveLength(201);
     expect(out[0]!.kind).toBe('hit');
-    expect(out[1]!.kind === 'read' && out[1].read).toEqual(reads[0]);
+    const first = out[1]!;
+    expect(first.kind === 'read' && first.read).toEqual(reads[0]);
   });
 
   it('the same check fails on a plaintext store (so it can fail), which warns loudly', async () => {

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  backlogGrowing,
+  backoffMs,
+  describeMqttError,
+  serverLight,
+  TokenBucket,
+} from '../../src/sync/state.ts';
+import {
+  parseHoldCommand,
+  parseUnitTopic,
+  payloads,
+  serverSubscriptions,
+  topics,
+} from '../../src/sync/topics.ts';
+
+const unit = { agency: 'metro', id: 'unit-7' };
+
+describe('backoffMs', () => {
+  it.each([
+    [0, 0, 500],
+    [0, 1, 1000],
+    [1, 1, 2000],
+    [3, 0.5, 6000],
+    [10, 1, 60_000],
+    [100, 1, 60_000],
+  ])('attempt %i, rand %d → %i', (attempt, rand, want) => {
+    expect(backoffMs(attempt, 1000, 60_000, rand)).toBe(want);
+  });
+});
+
+describe('backlogGrowing', () => {
+  it.each([
+    [[0, 0, 0], false],
+    [[10, 40, 100], true],
+    [[10, 40], false],
+    [[100, 90, 200], false],
+    [[10, 20, 30], false],
+  ])('%j → %s', (d, want) => {
+    expect(backlogGrowing(d)).toBe(want);
+  });
+});
+
+describe('serverLight', () => {
+  const base = { now: 10 * 60_000, amberAfterMinutes: 0, redAfterMinutes: 5, lastError: null };
+  it.each([
+    [{ connected: true, downSince: null, depths: [3] }, 'green', /connected, 3 queued/],
+    [{ connected: true, downSince: null, depths: [0, 100, 500] }, 'amber', /backlog growing \(500/],
+    [
+      { connected: true, downSince: null, depths: [0], lastError: 'Not authorized' },
+      'amber',
+      /uploads fail: Not authorized/,
+    ],
+    [{ connected: false, downSince: 9 * 60_000, depths: [7] }, 'amber', /unreachable for 1 min, 7 queued/],
+    [{ connected: false, downSince: 0, depths: [7], lastError: 'wrong CA' }, 'red', /10 min.*wrong CA/],
+    [
+      { connected: false, downSince: 10 * 60_000 - 5000, depths: [0], amberAfterMinutes: 1 },
+      'green',
+      /reconnecting/,
+    ],
+  ])('%j', (s, light, reason) => {
+    const r = serverLight({ ...base, ...s });
+    expect(r.light).toBe(light);
+    expect(r.reason).toMatch(reason);
+  });
+});
+
+describe('describeMqttError', () => {
+  it.each([
+    [{ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'x' }, /configured CA/],
+    [{ code: 'CERT_HAS_EXPIRED', message: 'x' }, /expired/],
+    [{ code: 'ECONNREFUSED', message: 'x' }, /connection refused/],
+    [new Error('ssl3_read_bytes:tlsv1 alert unknown ca'), /client certificate not accepted/],
+    [new Error('Publish error: Not authorized'), /not authorized \(ACL/],
+    [new Error('something else'), /^something else$/],
+  ])('%o', (e, want) => {
+    expect(describeMqttError(e)).toMatch(want);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('lets a burst through, then paces to the rate', () => {
+    const b = new TokenBucket(1000, 1000, 0);
+    expect(b.take(800, 0)).toBe(0);
+    expect(b.take(800, 0)).toBe(600);
+    expect(b.take(800, 600)).toBe(0);
+    expect(new TokenBucket(0, 0, 0).take(1e9, 0)).toBe(0);
+  });
+});
+
+describe('topics', () => {
+  it('puts everything under <base>/<agency>/<unit>/ and never a wildcard', () => {
+    const t = topics('alpr', unit);
+    for (const v of Object.values(t)) {
+      expect(v.startsWith('alpr/metro/unit-7')).toBe(true);
+      expect(v).not.toMatch(/[+#]/);
+    }
+    expect(serverSubscriptions('alpr')).toContain('alpr/+/+/read');
+    expect(parseUnitTopic('alpr', 'alpr/metro/unit-7/cmd/hold')).toEqual({
+      agency: 'metro',
+      unit: 'unit-7',
+      rest: 'cmd/hold',
+    });
+    expect(parseUnitTopic('alpr', 'other/metro/unit-7/read')).toBeNull();
+  });
+
+  it('every payload carries type, version and id', () => {
+    const p = payloads.status(unit, 'online', 5);
+    expect(p).toMatchObject({
+      type: 'status',
+      version: 1,
+      agency: 'metro',
+      unit: 'unit-7',
+      state: 'online',
+      sentAt: 5,
+    });
+    expect(p.id).toMatch(/^[0-9a-f-]{36}$/);
+    const img = payloads.image(unit, 'r1:plate', 'r1', 'plate', Buffer.from('jpeg'), 1);
+    expect(img).toMatchObject({
+      type: 'image',
+      version: 1,
+      id: 'r1:plate',
+      data: Buffer.from('jpeg').toString('base64'),
+    });
+  });
+
+  const good = { type: 'hold', version: 1, id: 'req-1', action: 'hold', ref: 'CASE-1', readIds: ['a', 'b'] };
+  it.each([
+    ['valid', good, null],
+    ['not JSON', '{', 'not JSON'],
+    ['wrong type', { ...good, type: 'read' }, 'type must be "hold"'],
+    ['version 2', { ...good, version: 2 }, 'unsupported version 2'],
+    ['bad action', { ...good, action: 'delete' }, 'action must be hold or release'],
+    ['no ref', { ...good, ref: '' }, 'bad ref'],
+    ['bad ids', { ...good, readIds: ['a b'] }, 'readIds must be up to 10000 ids'],
+  ])('hold command: %s', (_n, body, problem) => {
+    const r = parseHoldCommand(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+    if (problem === null) expect(r).toEqual(good);
+    else expect(r).toBe(problem);
+  });
+});
