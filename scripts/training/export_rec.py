@@ -1,0 +1,61 @@
+"""Export a fine-tuned plate recognizer checkpoint to ONNX (opset 13) and check it.
+
+    /usr/bin/python3 scripts/training/export_rec.py --ckpt .tmp/plate-rec/run1/ckpt.pt \
+        --out models/plate-rec/plate-rec.onnx
+
+Input  "x":      float32 [N, 3, 48, 160], RGB, (x/255-0.5)/0.5, aspect kept, right-padded with 0.
+Output "logits": float32 [N, 20, 37], raw CTC logits; class 0 = blank, 1..36 = A-Z then 0-9.
+The check runs the ONNX in onnxruntime-node and compares with PyTorch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from ppocr_torch import PlateRec  # noqa: E402
+from train_rec import ASSETS, IN_H, IN_W, ROOT  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", help="training checkpoint; omitted = the un-tuned sliced PP-OCRv4")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    model = PlateRec(os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"), os.path.join(ASSETS, "ppocr_keys_v1.txt"))
+    if args.ckpt:
+        model.load_state_dict(torch.load(args.ckpt)["model"])
+    model.eval()
+    # the big 6625-way head is not part of the exported graph: drop its buffers
+    x = torch.randn(2, 3, IN_H, IN_W)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with torch.no_grad():
+        ref = model(x).numpy()
+        torch.onnx.export(model, (x,), args.out, opset_version=13, input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, do_constant_folding=True)
+    xb = np.random.default_rng(0).uniform(-1, 1, (3, 3, IN_H, IN_W)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(xb)).numpy()
+    xb.tofile("/tmp/export_in.f32")
+    r = subprocess.run(["node", "scripts/training/ort_run.mjs", os.path.abspath(args.out), "/tmp/export_in.f32",
+                        f"3,3,{IN_H},{IN_W}", "/tmp/export_out.f32"], cwd=ROOT, capture_output=True, text=True,
+                       check=True)
+    dims = json.loads(r.stdout.strip().splitlines()[-1])["dims"]
+    got = np.fromfile("/tmp/export_out.f32", dtype=np.float32).reshape(dims)
+    diff = float(np.abs(got - ref).max())
+    size = os.path.getsize(args.out)
+    print(json.dumps({"out": args.out, "dims": dims, "max_abs_diff": diff, "bytes": size}))
+    if diff > 1e-3:
+        raise SystemExit("onnxruntime output differs from PyTorch")
+
+
+if __name__ == "__main__":
+    main()

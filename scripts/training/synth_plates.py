@@ -1,0 +1,356 @@
+"""Synthetic US licence plate crops for recognizer training.
+
+Renders plates with per-state serial formats, state name on top, slogan at the
+bottom, frames, bolts, stickers, colours, perspective, blur, noise, JPEG artefacts,
+low resolution and detector-like crop padding. Only Debian fonts are used
+(fonts-dejavu-core, plus DejaVu extra / Liberation when installed).
+
+    /usr/bin/python3 scripts/training/synth_plates.py --out /tmp/synth --n 32   # preview PNGs
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import io
+import os
+import random
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
+ALL_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+DIGITS = "0123456789"
+
+# (state name, serial patterns, slogans). L letter, D digit, ' ' gap, '-' dash.
+STATES = [
+    ("CALIFORNIA", ["DLLLDDD"], ["DMV.CA.GOV", "The Golden State"]),
+    ("TEXAS", ["LLL-DDDD", "LLL DDDD", "DLLLD"], ["THE LONE STAR STATE"]),
+    ("NEW YORK", ["LLL-DDDD", "LLL DDDD"], ["EMPIRE STATE", "EXCELSIOR"]),
+    ("FLORIDA", ["LLL LLD", "LLLL DD", "DDD LLL", "LLL D"], ["Sunshine State", "MYFLORIDA.COM"]),
+    ("ILLINOIS", ["LL DDDDD", "L DDDDDD", "DDDDDDD"], ["Land of Lincoln"]),
+    ("PENNSYLVANIA", ["LLL-DDDD"], ["visitPA.com", "keystone state"]),
+    ("OHIO", ["LLL DDDD", "LL DDDDD"], ["BIRTHPLACE of AVIATION"]),
+    ("Virginia", ["LLL-DDDD", "LLL DDDD"], ["Virginia is for Lovers"]),
+    ("NORTH CAROLINA", ["LLL-DDDD"], ["FIRST IN FLIGHT", "FIRST IN FREEDOM"]),
+    ("NEW JERSEY", ["LDDLLL", "LLL DDL", "LDD-LLL"], ["Garden State"]),
+    ("Idaho", ["DL DDDDD", "DL LDDDD", "LL DDDDD"], ["FAMOUS POTATOES", "SCENIC IDAHO"]),
+    ("Washington D.C.", ["LL-DDDD", "LL DDDD"], ["TAXATION WITHOUT REPRESENTATION", "Celebrate & Discover"]),
+    ("Louisiana", ["LLL DDD", "DDD LLL"], ["SPORTSMAN'S PARADISE", "Pelican State"]),
+    ("NEVADA", ["DDL-DDD", "DDL DDD", "LLL DDD"], ["The Silver State", "HOME MEANS NEVADA"]),
+    ("OREGON", ["DDD LLL", "LLL DDD"], ["PACIFIC WONDERLAND"]),
+    ("HAWAII", ["LLL DDD"], ["ALOHA STATE"]),
+    ("MARYLAND", ["DLLDDDD", "DLL DDDD"], ["MY OLD LINE STATE", "Treasure the Chesapeake"]),
+    ("NEW HAMPSHIRE", ["DDDDDDD", "DDD DDDD", "LLL DDD"], ["LIVE FREE OR DIE"]),
+    ("RHODE ISLAND", ["DDDDDD", "LL-DDD", "DDD-DDD"], ["OCEAN STATE"]),
+    ("WISCONSIN", ["LLL-DDDD", "DDD-LLL"], ["AMERICA'S DAIRYLAND"]),
+    ("Massachusetts", ["DLLD DD", "DLLDDD", "DDLDDD"], ["The Spirit of America"]),
+    ("MAINE", ["DDDD LL", "DDD LLL"], ["VACATIONLAND"]),
+    ("MINNESOTA", ["DDD LLL", "LLL DDD"], ["10,000 lakes", "Explore Minnesota"]),
+    ("Washington", ["LLLDDDD", "DDDLLLL", "LLL DDDD"], ["Evergreen State"]),
+    ("ARKANSAS", ["DDD LLL", "LLL DDL"], ["The Natural State"]),
+    ("IOWA", ["LLL DDD", "DDD LLL"], ["Iowa", "COUNTY"]),
+    ("MISSISSIPPI", ["LLL DDDD", "LLL DDD"], ["IN GOD WE TRUST", "Magnolia State"]),
+    ("VERMONT", ["LLL DDD", "DDDLDDD"], ["GREEN MOUNTAIN STATE"]),
+    ("WYOMING", ["D-DDDDD", "DD-DDDD", "D-DDDDL"], [""]),
+    ("NORTH DAKOTA", ["LLL DDD", "DDD LLL"], ["PEACE GARDEN STATE", "Legendary"]),
+    ("ARIZONA", ["LLL DDDD", "LLL DDD", "DDL LLL"], ["GRAND CANYON STATE"]),
+    ("CONNECTICUT", ["LLL DDDD", "DLL DDD", "DDD LLL"], ["Constitution State"]),
+    ("DELAWARE", ["DDDDDD", "DDDDDDD", "DDDDD"], ["THE FIRST STATE"]),
+    ("MICHIGAN", ["LLL DDDD", "DLLLDD", "DDD LLL"], ["GREAT LAKES STATE", "Pure Michigan"]),
+    ("WEST VIRGINIA", ["DLLDDD", "LLL DDD", "DL DDDD"], ["Wild, Wonderful", "MOUNTAIN STATE"]),
+    ("ALABAMA", ["DDLDDDL", "DLDDDDL", "DDLLDDD"], ["Stars Fell on Alabama", "Heart of Dixie"]),
+    ("COLORADO", ["LLL-DDD", "DDD-LLL", "LLL-LDD"], [""]),
+    ("INDIANA", ["DDDL", "DDDLLL", "DDLDDD"], ["IN GOD WE TRUST", "Crossroads of America"]),
+    ("KENTUCKY", ["DDDLLL", "LLL DDD"], ["Unbridled Spirit", "KENTUCKY"]),
+    ("NEW MEXICO", ["LLL DDD", "DDD LLL", "LLLDDD"], ["Land of Enchantment", "USA"]),
+    ("SOUTH DAKOTA", ["DL DDDD", "DDL DDD"], ["Great Faces. Great Places."]),
+    ("Alaska", ["LLL DDD"], ["The Last Frontier", "North to the Future"]),
+    ("GEORGIA", ["LLL DDDD", "LLLDDDD"], ["IN GOD WE TRUST", "COUNTY"]),
+    ("MISSOURI", ["LLD-LDL", "LLD LDL"], ["SHOW-ME STATE"]),
+    ("TENNESSEE", ["LLL-DDD", "DDD-LLL", "LDD-DDL"], ["tnvacation.com", "Volunteer State"]),
+    ("SOUTH CAROLINA", ["LLL DDD", "DDDD LL"], ["WHILE I BREATHE I HOPE"]),
+    ("UTAH", ["LDDD LL", "DDD LLL", "LLL DDD"], ["LIFE ELEVATED", "Greatest Snow on Earth"]),
+    ("MONTANA", ["D-DDDDDL", "DDD LLL", "DD-DDDDL"], ["BIG SKY", "TREASURE STATE"]),
+    ("KANSAS", ["DDD LLL", "LLL DDD"], [""]),
+    ("NEBRASKA", ["DD-LDDD", "LLL DDD", "DDD-LLL"], ["The Good Life"]),
+    ("OKLAHOMA", ["LLL-DDD", "LLL DDD"], ["NATIVE AMERICA", "OK.gov"]),
+]
+
+FONT_PATTERNS = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans*Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed*.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerifCondensed-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation*/Liberation*Bold.ttf",
+    "/usr/share/fonts/truetype/liberation*/LiberationSansNarrow-Bold.ttf",
+]
+TEXT_FONT_PATTERNS = [
+    "/usr/share/fonts/truetype/dejavu/*.ttf",
+    "/usr/share/fonts/truetype/liberation*/*.ttf",
+]
+
+
+def _fonts(patterns: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in patterns:
+        out += [f for f in sorted(glob.glob(p)) if "Oblique" not in f and "Italic" not in f and "Math" not in f]
+    return sorted(set(out)) or ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"]
+
+
+SERIAL_FONTS = _fonts(FONT_PATTERNS)
+TEXT_FONTS = _fonts(TEXT_FONT_PATTERNS)
+_font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+
+def font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    key = (path, size)
+    if key not in _font_cache:
+        _font_cache[key] = ImageFont.truetype(path, size)
+    return _font_cache[key]
+
+
+def serial_from_pattern(rng: random.Random, pat: str) -> tuple[str, str]:
+    """Returns (display text with gaps/dashes, label A-Z0-9)."""
+    letters = LETTERS if rng.random() < 0.93 else ALL_LETTERS
+    disp = []
+    for ch in pat:
+        if ch == "L":
+            disp.append(rng.choice(letters))
+        elif ch == "D":
+            disp.append(rng.choice(DIGITS))
+        else:
+            disp.append(ch)
+    text = "".join(disp)
+    return text, "".join(c for c in text if c.isalnum())
+
+
+def random_serial(rng: random.Random) -> tuple[str, str, str, list[str]]:
+    if rng.random() < 0.08:  # vanity / special plates: 2-8 random characters
+        n = rng.choice([2, 3, 4, 5, 5, 6, 7, 7, 8])
+        pool = ALL_LETTERS + DIGITS
+        text = "".join(rng.choice(pool) for _ in range(n))
+        st = rng.choice(STATES)
+        return text, text, st[0], st[2]
+    st = rng.choice(STATES)
+    text, label = serial_from_pattern(rng, rng.choice(st[1]))
+    return text, label, st[0], st[2]
+
+
+def _color(rng: random.Random, dark: bool) -> tuple[int, int, int]:
+    if dark:
+        base = rng.choice([(10, 10, 10), (20, 30, 90), (110, 20, 20), (10, 70, 30), (40, 40, 60), (60, 20, 80)])
+        return tuple(int(np.clip(c + rng.randint(-15, 15), 0, 255)) for c in base)
+    base = rng.choice([(245, 245, 245), (235, 235, 225), (250, 245, 215), (225, 235, 245), (240, 240, 200),
+                       (250, 250, 250), (215, 225, 215), (245, 220, 180)])
+    return tuple(int(np.clip(c + rng.randint(-20, 10), 0, 255)) for c in base)
+
+
+def _background(rng: random.Random, w: int, h: int) -> Image.Image:
+    c1 = np.array(_color(rng, False), np.float32)
+    c2 = np.array(_color(rng, False), np.float32) if rng.random() < 0.5 else c1
+    t = np.linspace(0, 1, h if rng.random() < 0.6 else w, dtype=np.float32)
+    grad = c1[None, :] * (1 - t[:, None]) + c2[None, :] * t[:, None]
+    if len(t) == h:
+        arr = np.repeat(grad[:, None, :], w, axis=1)
+    else:
+        arr = np.repeat(grad[None, :, :], h, axis=0)
+    img = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    if rng.random() < 0.5:  # background scenery: hills, sun, waves, stripes
+        for _ in range(rng.randint(1, 4)):
+            col = tuple(int(v) for v in np.clip(np.array(_color(rng, rng.random() < 0.3)) * 0.5 + c1 * 0.5, 0, 255))
+            kind = rng.random()
+            if kind < 0.4:
+                y0 = rng.randint(h // 3, h)
+                pts = [(0, h)] + [(x, y0 + rng.randint(-h // 6, h // 6)) for x in range(0, w + 40, 40)] + [(w, h)]
+                d.polygon(pts, fill=col)
+            elif kind < 0.7:
+                r = rng.randint(h // 6, h // 2)
+                cx, cy = rng.randint(0, w), rng.randint(0, h)
+                d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col)
+            else:
+                y = rng.randint(0, h)
+                d.rectangle([0, y, w, y + rng.randint(3, h // 5)], fill=col)
+    return img
+
+
+def _fit_text(draw: ImageDraw.ImageDraw, text: str, fpath: str, max_w: int, max_h: int, stroke: int = 0):
+    size = max(6, max_h)
+    while size > 6:
+        f = font(fpath, size)
+        b = draw.textbbox((0, 0), text, font=f, stroke_width=stroke)
+        if b[2] - b[0] <= max_w and b[3] - b[1] <= max_h:
+            return f, b
+        size = int(size * 0.9)
+    f = font(fpath, 6)
+    return f, draw.textbbox((0, 0), text, font=f, stroke_width=stroke)
+
+
+def render_plate(rng: random.Random) -> tuple[Image.Image, str]:
+    W, H = 600, 300
+    disp, label, state, slogans = random_serial(rng)
+    img = _background(rng, W, H)
+    d = ImageDraw.Draw(img)
+    fg = _color(rng, True)
+    # state name at the top
+    top_h = rng.randint(35, 70)
+    if rng.random() < 0.92:
+        name = state if rng.random() < 0.7 else state.upper()
+        f, b = _fit_text(d, name, rng.choice(TEXT_FONTS), int(W * rng.uniform(0.4, 0.9)), top_h - 8)
+        col = _color(rng, True) if rng.random() < 0.7 else fg
+        x = (W - (b[2] - b[0])) // 2 + rng.randint(-30, 30) - b[0]
+        d.text((x, 10 + rng.randint(0, 8) - b[1]), name, font=f, fill=col)
+    # slogan at the bottom
+    bot_h = rng.randint(25, 50)
+    slogan = rng.choice(slogans)
+    if slogan and rng.random() < 0.85:
+        f, b = _fit_text(d, slogan, rng.choice(TEXT_FONTS), int(W * rng.uniform(0.4, 0.85)), bot_h - 6)
+        x = (W - (b[2] - b[0])) // 2 + rng.randint(-20, 20) - b[0]
+        d.text((x, H - bot_h + rng.randint(0, 6) - b[1]), slogan, font=f, fill=_color(rng, True))
+    # serial, rendered on its own layer so it can be condensed horizontally
+    fpath = rng.choice(SERIAL_FONTS)
+    stroke = rng.choice([0, 0, 0, 1, 2, 3])
+    size = 160
+    f = font(fpath, size)
+    if rng.random() < 0.15 and " " in disp:
+        disp = disp.replace(" ", rng.choice(["  ", "-", " · "]))
+    tb = d.textbbox((0, 0), disp, font=f, stroke_width=stroke)
+    layer = Image.new("L", (tb[2] - tb[0] + 20, tb[3] - tb[1] + 20), 0)
+    ImageDraw.Draw(layer).text((10 - tb[0], 10 - tb[1]), disp, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
+    avail_h = H - top_h - bot_h - rng.randint(0, 20)
+    char_h = int(avail_h * rng.uniform(0.75, 1.0))
+    sx = rng.uniform(0.55, 1.05)  # condensed plate typefaces
+    new_w = int(layer.width * char_h / layer.height * sx)
+    max_w = int(W * rng.uniform(0.8, 0.95))
+    if new_w > max_w:
+        char_h = int(char_h * max_w / new_w)
+        new_w = max_w
+    layer = layer.resize((max(8, new_w), max(8, char_h)), Image.BILINEAR)
+    x0 = (W - layer.width) // 2 + rng.randint(-15, 15)
+    y0 = top_h + (avail_h - layer.height) // 2 + rng.randint(-6, 6)
+    if rng.random() < 0.2:  # embossed shadow
+        shadow = Image.new("RGB", layer.size, tuple(max(0, c - 60) for c in _color(rng, False)))
+        img.paste(shadow, (x0 + 3, y0 + 3), layer)
+    img.paste(Image.new("RGB", layer.size, fg), (x0, y0), layer)
+    # small stickers / county text near the corners
+    for _ in range(rng.randint(0, 3)):
+        sw, sh = rng.randint(30, 70), rng.randint(20, 40)
+        sx0 = rng.choice([rng.randint(5, 60), rng.randint(W - 130, W - sw - 5)])
+        sy0 = rng.choice([rng.randint(5, 40), rng.randint(H - 80, H - sh - 5)])
+        col = tuple(rng.randint(0, 255) for _ in range(3))
+        d.rectangle([sx0, sy0, sx0 + sw, sy0 + sh], fill=col)
+        if rng.random() < 0.5:
+            d.text((sx0 + 3, sy0 + 2), str(rng.randint(10, 99)), font=font(TEXT_FONTS[0], sh - 6), fill=(0, 0, 0))
+    # bolts
+    if rng.random() < 0.7:
+        for bx in (W * 0.2, W * 0.8):
+            for by in (H * 0.12, H * 0.88) if rng.random() < 0.5 else (H * 0.12,):
+                r = rng.randint(6, 12)
+                c = rng.randint(90, 200)
+                d.ellipse([bx - r, by - r, bx + r, by + r], fill=(c, c, c))
+    # frame / border
+    if rng.random() < 0.6:
+        bw = rng.randint(3, 22)
+        col = _color(rng, True) if rng.random() < 0.7 else (rng.randint(120, 230),) * 3
+        d.rectangle([0, 0, W - 1, H - 1], outline=col, width=bw)
+        if rng.random() < 0.3:  # dealer frame with text at the bottom
+            d.rectangle([0, H - rng.randint(20, 40), W, H], fill=col)
+    # small text beside the serial (month/year stickers, "DISABLED", county), a source of extra characters
+    if rng.random() < 0.3:
+        side = rng.choice(["L", "R"])
+        tag = rng.choice(["FEB", "2014", "APR", "13", "JUN", "DEC", "07", "SEP"])
+        ft = font(rng.choice(TEXT_FONTS), rng.randint(16, 30))
+        tw = d.textbbox((0, 0), tag, font=ft)[2]
+        lo, hi = (4, x0 - tw - 2) if side == "L" else (x0 + layer.width + 2, W - tw - 4)
+        if hi > lo:
+            d.text((rng.randint(lo, hi), rng.randint(top_h, H - bot_h - 30)), tag, font=ft, fill=_color(rng, True))
+    # the benchmark's convention: round O glyphs are labelled as the digit 0
+    return img, label.replace("O", "0")
+
+
+def _perspective_coeffs(src, dst):
+    a = []
+    for (x, y), (u, v) in zip(dst, src):
+        a.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        a.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    A = np.array(a, np.float64)
+    B = np.array(src, np.float64).reshape(8)
+    return np.linalg.solve(A, B).tolist()
+
+
+def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
+    """A plate crop as a detector / the benchmark would cut it (RGB PIL image) and its label."""
+    plate, label = render_plate(rng)
+    W, H = plate.size
+    # place the plate on a car-body background with margins, then warp
+    m = 0.35
+    cw, ch = int(W * (1 + 2 * m)), int(H * (1 + 2 * m))
+    bgc = tuple(rng.randint(0, 255) for _ in range(3))
+    canvas = Image.new("RGB", (cw, ch), bgc)
+    noise = np.asarray(canvas, np.float32) + np.random.default_rng(rng.randint(0, 1 << 30)).normal(0, 12, (ch, cw, 3))
+    canvas = Image.fromarray(noise.clip(0, 255).astype(np.uint8))
+    ox, oy = int(W * m), int(H * m)
+    canvas.paste(plate, (ox, oy))
+    corners = [(ox, oy), (ox + W, oy), (ox + W, oy + H), (ox, oy + H)]
+    j = 0.08
+    dst = [(x + rng.uniform(-j, j) * W, y + rng.uniform(-j, j) * H) for x, y in corners]
+    # rotation
+    ang = np.deg2rad(rng.gauss(0, 4))
+    cx, cy = cw / 2, ch / 2
+    dst = [(cx + (x - cx) * np.cos(ang) - (y - cy) * np.sin(ang), cy + (x - cx) * np.sin(ang) + (y - cy) * np.cos(ang))
+           for x, y in dst]
+    coeffs = _perspective_coeffs(corners, dst)
+    warped = canvas.transform((cw, ch), Image.PERSPECTIVE, coeffs, Image.BILINEAR)
+    xs = [p[0] for p in dst]
+    ys = [p[1] for p in dst]
+    bw, bh = max(xs) - min(xs), max(ys) - min(ys)
+    # crop padding: benchmark-style tight crops mostly, some detector-style loose/tight boxes
+    if rng.random() < 0.6:
+        pl, pr, pt, pb = (rng.uniform(-0.01, 0.06) for _ in range(4))
+    else:
+        pl, pr, pt, pb = (rng.uniform(-0.02, 0.2) for _ in range(4))
+    box = (min(xs) - pl * bw, min(ys) - pt * bh, max(xs) + pr * bw, max(ys) + pb * bh)
+    crop = warped.crop(tuple(int(round(v)) for v in box))
+    # low resolution
+    target_w = int(rng.choice([rng.uniform(50, 120), rng.uniform(100, 330)]))
+    target_h = max(12, int(crop.height * target_w / crop.width))
+    crop = crop.resize((target_w, target_h), rng.choice([Image.BILINEAR, Image.BICUBIC, Image.LANCZOS, Image.NEAREST]))
+    if rng.random() < 0.5:
+        crop = crop.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.3)))
+    arr = np.asarray(crop, np.float32)
+    # lighting, contrast, colour cast, noise
+    arr = arr * rng.uniform(0.5, 1.3) + rng.uniform(-40, 40)
+    if rng.random() < 0.3:
+        arr = arr * np.array([rng.uniform(0.8, 1.2) for _ in range(3)], np.float32)
+    if rng.random() < 0.3:  # shadow across the plate
+        gx = np.linspace(rng.uniform(0.4, 1.0), rng.uniform(0.4, 1.0), arr.shape[1], dtype=np.float32)
+        arr = arr * gx[None, :, None]
+    arr = arr + np.random.default_rng(rng.randint(0, 1 << 30)).normal(0, rng.uniform(0, 12), arr.shape)
+    crop = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+    if rng.random() < 0.15:
+        crop = crop.convert("L").convert("RGB")
+    if rng.random() < 0.6:
+        buf = io.BytesIO()
+        crop.save(buf, format="JPEG", quality=rng.randint(15, 90))
+        crop = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    return crop, label
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--n", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    rng = random.Random(args.seed)
+    for i in range(args.n):
+        img, label = make_sample(rng)
+        img.save(os.path.join(args.out, f"{i:04d}_{label}.png"))
+
+
+if __name__ == "__main__":
+    main()
