@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { Bloom, bloomBits } from './bloom.ts';
 import { foldKey } from './confusion.ts';
 import { type HotlistEntry, isWildcard, type StoredEntry } from './match.ts';
 
@@ -28,6 +29,8 @@ export interface ApplyMeta {
   version: number;
   issuedAt: number;
   source?: string | null;
+  /** Entries expected (the manifest's count): sizes the Bloom filter. */
+  expectedEntries?: number;
 }
 
 export interface ApplyOptions {
@@ -106,17 +109,18 @@ function toParams(n: number, e: HotlistEntry): unknown[] {
   ];
 }
 
+const MULTI_ROWS = 50;
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export class HotlistStore {
   readonly db: Database.Database;
   private readonly layout: Layout;
-  private probe: Database.Statement | null = null;
+  private probes: { list: ListInfo; stmt: Database.Statement; bloom: Bloom }[] = [];
   private wild: StoredEntry[] = [];
   private listCache: ListInfo[] = [];
 
   constructor(path: string, opts: { layout?: Layout; cacheMiB?: number } = {}) {
-    this.layout = opts.layout ?? 'without-rowid';
+    this.layout = opts.layout ?? 'rowid-index';
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
@@ -124,7 +128,8 @@ export class HotlistStore {
       this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 16) * 1024}`);
       this.db.exec(`CREATE TABLE IF NOT EXISTS lists(
         name TEXT PRIMARY KEY, version INTEGER NOT NULL, issued_at INTEGER NOT NULL,
-        applied_at INTEGER NOT NULL, entries INTEGER NOT NULL, source TEXT, tbl TEXT NOT NULL) STRICT`);
+        applied_at INTEGER NOT NULL, entries INTEGER NOT NULL, source TEXT, tbl TEXT NOT NULL) STRICT;
+        CREATE TABLE IF NOT EXISTS blooms(tbl TEXT PRIMARY KEY, bits BLOB NOT NULL) STRICT`);
     } catch (err) {
       throw new AlprError(ErrorCodes.HOTLIST, `cannot open hot-list database ${path}`, { cause: err });
     }
@@ -144,10 +149,15 @@ export class HotlistStore {
     return this.listCache.find((l) => l.name === name);
   }
 
-  /** Entries of every list whose fold key is `folded` (one index probe per list). */
+  /** Entries of every list whose fold key is `folded`: an index probe only where the Bloom filter says maybe. */
   byFold(folded: string): StoredEntry[] {
-    if (!this.probe) return [];
-    return (this.probe.all({ f: folded }) as Row[]).map(fromRow);
+    let out: StoredEntry[] | null = null;
+    for (const p of this.probes) {
+      if (!p.bloom.has(folded)) continue;
+      const rows = (p.stmt.all(folded) as Row[]).map(fromRow);
+      out = out ? out.concat(rows) : rows;
+    }
+    return out ?? [];
   }
 
   wildcards(): readonly StoredEntry[] {
@@ -162,6 +172,7 @@ export class HotlistStore {
       .pluck()
       .all() as string[];
     for (const t of tables) if (!live.has(t)) this.db.exec(`DROP TABLE "${t}"`);
+    this.db.prepare('DELETE FROM blooms WHERE tbl NOT IN (SELECT tbl FROM lists)').run();
   }
 
   private readLists(): ListInfo[] {
@@ -188,17 +199,41 @@ export class HotlistStore {
   /** Rebuilds the probe statement and the wildcard cache after any list change. */
   private refresh(): void {
     this.listCache = this.readLists();
+    const sel = (l: ListInfo, where: string) =>
+      `SELECT ${COLS}, '${l.name}' AS list, ${l.version} AS version FROM "${l.table}" WHERE ${where}`;
+    // A filter is reused only for the same table at the same version: another process (the CLI)
+    // may have added entries, and saved the filter with them.
+    const old = new Map(this.probes.map((p) => [`${p.list.table}:${p.list.version}`, p.bloom]));
+    this.probes = this.listCache.map((l) => ({
+      list: l,
+      stmt: this.db.prepare(sel(l, 'folded = ?')),
+      bloom: old.get(`${l.table}:${l.version}`) ?? this.loadBloom(l.table),
+    }));
     if (this.listCache.length === 0) {
-      this.probe = null;
       this.wild = [];
       return;
     }
-    const sel = (l: ListInfo, where: string) =>
-      `SELECT ${COLS}, '${l.name}' AS list, ${l.version} AS version FROM "${l.table}" WHERE ${where}`;
-    this.probe = this.db.prepare(this.listCache.map((l) => sel(l, 'folded = $f')).join(' UNION ALL '));
     this.wild = (
       this.db.prepare(this.listCache.map((l) => sel(l, 'wild = 1')).join(' UNION ALL ')).all() as Row[]
     ).map(fromRow);
+  }
+
+  /** The table's stored filter, or one rebuilt by a scan (a database from before filters). */
+  private loadBloom(table: string): Bloom {
+    const blob = this.db.prepare('SELECT bits FROM blooms WHERE tbl = ?').pluck().get(table) as
+      | Buffer
+      | undefined;
+    if (blob) return new Bloom(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength));
+    const count = this.db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
+    const bloom = new Bloom(bloomBits(count * 2));
+    for (const f of this.db.prepare(`SELECT folded FROM "${table}"`).pluck().iterate())
+      bloom.add(f as string);
+    this.saveBloom(table, bloom);
+    return bloom;
+  }
+
+  private saveBloom(table: string, bloom: Bloom): void {
+    this.db.prepare('INSERT OR REPLACE INTO blooms VALUES (?, ?)').run(table, Buffer.from(bloom.bits));
   }
 
   private createTable(name: string): void {
@@ -219,8 +254,12 @@ export class HotlistStore {
     this.db.exec(`CREATE INDEX "${name}_x" ON "${name}"(expires) WHERE expires IS NOT NULL`);
   }
 
-  private insertStmt(table: string): Database.Statement {
-    return this.db.prepare(`INSERT INTO "${table}"(folded, n, wild, ${COLS}) VALUES (${'?, '.repeat(17)}?)`);
+  /** An INSERT of `rows` rows at once: fewer calls into SQLite per entry during bulk import. */
+  private insertStmt(table: string, rows = 1): Database.Statement {
+    const one = `(${'?, '.repeat(17)}?)`;
+    return this.db.prepare(
+      `INSERT INTO "${table}"(folded, n, wild, ${COLS}) VALUES ${Array(rows).fill(one).join(', ')}`,
+    );
   }
 
   /**
@@ -250,9 +289,17 @@ export class HotlistStore {
     if (single) this.db.exec('BEGIN');
     try {
       this.createTable(table);
-      const ins = this.insertStmt(table);
+      const bloom = new Bloom(bloomBits(Math.max(meta.expectedEntries ?? 0, cur?.entries ?? 0)));
+      const one = this.insertStmt(table);
+      const many = this.insertStmt(table, MULTI_ROWS);
+      let pending: unknown[] = [];
       let n = 0;
       let inTx = single;
+      const flush = () => {
+        if (pending.length === MULTI_ROWS * 18) many.run(pending);
+        else for (let i = 0; i < pending.length; i += 18) one.run(pending.slice(i, i + 18));
+        pending = [];
+      };
       for await (const e of entries) {
         if (e.list !== meta.list) {
           throw new AlprError(ErrorCodes.HOTLIST, `entry of list ${e.list} in a version of ${meta.list}`);
@@ -261,17 +308,23 @@ export class HotlistStore {
           this.db.exec('BEGIN');
           inTx = true;
         }
-        ins.run(toParams(n++, e));
+        const params = toParams(n++, e);
+        bloom.add(params[0] as string);
+        for (const v of params) pending.push(v);
+        if (pending.length === MULTI_ROWS * 18) flush();
         if (!single && n % batch === 0) {
+          flush();
           this.db.exec('COMMIT');
           inTx = false;
           opts.onProgress?.(n);
           await yieldLoop();
         }
       }
-      if (inTx && !single) this.db.exec('COMMIT');
+      if (!inTx && pending.length > 0) this.db.exec('BEGIN');
+      flush();
+      if (this.db.inTransaction && !single) this.db.exec('COMMIT');
       this.createIndexes(table);
-      this.swap(meta, table, n, opts.now ?? Date.now(), single);
+      this.swap(meta, table, n, opts.now ?? Date.now(), single, bloom);
       opts.onProgress?.(n);
       return n;
     } catch (err) {
@@ -281,15 +334,26 @@ export class HotlistStore {
     }
   }
 
-  private swap(meta: ApplyMeta, table: string, n: number, now: number, inOpenTx: boolean): void {
+  private swap(
+    meta: ApplyMeta,
+    table: string,
+    n: number,
+    now: number,
+    inOpenTx: boolean,
+    bloom: Bloom,
+  ): void {
     const old = this.list(meta.list);
     if (!inOpenTx) this.db.exec('BEGIN IMMEDIATE');
+    this.saveBloom(table, bloom);
     this.db
       .prepare('INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(meta.list, meta.version, meta.issuedAt, now, n, meta.source ?? null, table);
     this.db.exec('COMMIT');
     // Dropping the old table after the commit: a crash here only leaves an orphan to drop at open.
-    if (old && old.table !== table) this.db.exec(`DROP TABLE IF EXISTS "${old.table}"`);
+    if (old && old.table !== table) {
+      this.db.exec(`DROP TABLE IF EXISTS "${old.table}"`);
+      this.db.prepare('DELETE FROM blooms WHERE tbl = ?').run(old.table);
+    }
     this.refresh();
   }
 
@@ -316,7 +380,11 @@ export class HotlistStore {
       }
       const n =
         (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM "${cur.table}"`).pluck().get() as number) ?? 0;
-      this.insertStmt(cur.table).run(toParams(n, e));
+      const params = toParams(n, e);
+      this.insertStmt(cur.table).run(params);
+      const bloom = this.probes.find((p) => p.list.table === cur!.table)?.bloom ?? new Bloom(bloomBits(4096));
+      bloom.add(params[0] as string);
+      this.saveBloom(cur.table, bloom);
       const version = Math.max(now, cur.version + 1);
       this.db
         .prepare(
