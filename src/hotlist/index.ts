@@ -14,6 +14,7 @@ import { hotlistHealth } from './health.ts';
 import { type HotlistEntry, matchRead } from './match.ts';
 import { type OfficerPlateInput, officerPlateEntry } from './officer.ts';
 import { type ApplyMeta, HotlistStore, type ListInfo } from './store.ts';
+import { courseForDirection, observedDirection } from '../domain/geo.ts';
 
 export type { HotlistEntry } from './match.ts';
 export type { ApplyMeta, ListInfo } from './store.ts';
@@ -128,7 +129,7 @@ export class HotlistStage implements Stage {
     const now = this.now();
     const errors: CsvError[] = [];
     const n = await store.applyVersion(
-      { list, version: Math.max(now, (cur?.version ?? 0) + 1), issuedAt: now, source },
+      { list, version: Math.max(now, (cur?.version ?? 0) + 1), issuedAt: now, source, expectedEntries: st.size / 16 },
       csvEntries(fileLines(path), { list, now, source: 'seed' }, (e) => errors.push(e)),
       { now },
     );
@@ -164,7 +165,7 @@ export class HotlistStage implements Stage {
       position: read.position,
       match,
       late,
-      direction: null,
+      direction: observedDirection(courseForDirection(read.position), read.orientation),
     };
     this.opts.log.info(
       { readId: read.id, list: match.list, approximate: match.approximate, late },
