@@ -170,7 +170,7 @@ export function registerHotlistCommands(program: Command): void {
     try {
       const version = Math.max(now, (store.list(list)?.version ?? 0) + 1);
       const n = await store.applyVersion(
-        { list, version, issuedAt: now, source: ctx.source },
+        { list, version, issuedAt: now, source: ctx.source, expectedEntries: check.rows },
         csvEntries(fileLines(o.file), ctx, () => {}),
       );
       process.stdout.write(

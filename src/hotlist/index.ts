@@ -53,7 +53,17 @@ export class HotlistStage implements Stage {
     this.store = new HotlistStore(this.opts.dbPath);
     const purged = this.store.purgeExpired(this.now());
     if (purged > 0) this.opts.log.info({ purged }, 'expired hot-list entries purged');
-    for (const seed of this.opts.config.seedCsv) await this.loadSeed(seed.list, seed.path);
+    for (const seed of this.opts.config.seedCsv) {
+      try {
+        await this.loadSeed(seed.list, seed.path);
+      } catch (err) {
+        // A demo seed that cannot be read must not stop the unit: the live lists stay, health says so.
+        this.opts.log.error(
+          { list: seed.list, path: seed.path, err: (err as Error).message },
+          'seed list not loaded',
+        );
+      }
+    }
     this.unsub = this.opts.bus.on('read', (r) => this.onRead(r));
     this.timer = setInterval(() => this.tick(), this.opts.pollMs ?? 15_000);
     this.timer.unref();
@@ -129,7 +139,13 @@ export class HotlistStage implements Stage {
     const now = this.now();
     const errors: CsvError[] = [];
     const n = await store.applyVersion(
-      { list, version: Math.max(now, (cur?.version ?? 0) + 1), issuedAt: now, source, expectedEntries: st.size / 16 },
+      {
+        list,
+        version: Math.max(now, (cur?.version ?? 0) + 1),
+        issuedAt: now,
+        source,
+        expectedEntries: st.size / 16,
+      },
       csvEntries(fileLines(path), { list, now, source: 'seed' }, (e) => errors.push(e)),
       { now },
     );

@@ -53,7 +53,8 @@ interface Pending {
 export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerator<HotlistEntry> {
   const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
   const onError = (e: { line: number; message: string }) => {
-    throw new Error(`snapshot row ${e.line} is bad: ${e.message}`);
+    // The column only: the message may quote plate text, which goes neither to logs nor to acks.
+    throw new Error(`snapshot line ${e.line} is bad (${e.message.split(':')[0]})`);
   };
   let n = 0;
   for await (const e of csvEntries(
@@ -178,7 +179,13 @@ export class HotlistSubscriber {
   private async apply(m: Manifest, body: Buffer): Promise<void> {
     try {
       const n = await this.opts.target.applyVersion(
-        { list: m.list, version: m.listVersion, issuedAt: m.issuedAt, source: `sync:${m.keyId}` },
+        {
+          list: m.list,
+          version: m.listVersion,
+          issuedAt: m.issuedAt,
+          source: `sync:${m.keyId}`,
+          expectedEntries: m.entries,
+        },
         snapshotEntries(body, m),
       );
       this.opts.log.info({ list: m.list, version: m.listVersion, entries: n }, 'hot-list snapshot applied');

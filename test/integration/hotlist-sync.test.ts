@@ -5,6 +5,7 @@
  */
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { configSchema } from '../../src/config/schema.ts';
 import { Bus } from '../../src/core/bus.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Hit } from '../../src/domain/types.ts';
+import { CSV_COLUMNS } from '../../src/hotlist/csv.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
 import { buildSnapshotBody, generateAdminKey, hotlistStatus, pushHotlist } from '../../src/hotlist/push.ts';
 import {
@@ -249,6 +251,32 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
         /truncated: \d+ of \d+ chunks/,
       ],
       [
+        'signed, but a bad row inside (and a wrong count)',
+        async () => {
+          const body = gzipSync(`${CSV_COLUMNS.join(',')}\nGOOD1,,SVS,1,,,,,,,,,\nX,,SVS,1,,,,,,,,,\n`);
+          const m = signManifest(
+            {
+              type: 'hotlist-manifest',
+              version: 1,
+              id: 'bad-row',
+              agency: AGENCY,
+              list: 'SVS',
+              listVersion: v + 3,
+              issuedAt: v,
+              entries: 2,
+              bytes: body.length,
+              sha256: sha256(body),
+              chunkSize: 4096,
+              chunks: [sha256(body)],
+              keyId: 'admin1',
+            },
+            admin.privateKeyPem,
+          );
+          await publishRaw(m, [body]);
+        },
+        /snapshot line 3 is bad \(plate\)/,
+      ],
+      [
         'replayed older version',
         async () => {
           const { m, chunks } = await snapshot('SVS', file, live - 1);
@@ -267,9 +295,9 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
     }
     expect(stage.match({ plate: 'NW0001', candidates: [] })).toEqual([]);
     // A good, newer snapshot after all that is applied.
-    const { m, chunks } = await snapshot('SVS', file, v + 3);
+    const { m, chunks } = await snapshot('SVS', file, v + 4);
     await publishRaw(m, chunks);
-    await waitAck((x) => x.last.listVersion === v + 3 && x.last.status === 'applied');
+    await waitAck((x) => x.last.listVersion === v + 4 && x.last.status === 'applied');
     expect(stage.match({ plate: 'NW0001', candidates: [] })).toHaveLength(1);
     expect(stage.match({ plate: 'SV0001', candidates: [] })).toEqual([]);
   });
