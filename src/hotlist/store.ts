@@ -7,8 +7,8 @@
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { Bloom, bloomBits } from './bloom.ts';
-import { foldKey } from './confusion.ts';
-import { type HotlistEntry, isWildcard, type StoredEntry } from './match.ts';
+import type { HotlistEntry, StoredEntry } from './match.ts';
+import { COLS, fromRow, LIST_NAME, type Row, toParams } from './rows.ts';
 
 export type Layout = 'without-rowid' | 'rowid-index';
 
@@ -38,75 +38,6 @@ export interface ApplyOptions {
   batchRows?: number;
   onProgress?: (rows: number) => void;
   now?: number;
-}
-
-const LIST_NAME = /^[A-Z][A-Z0-9_]{1,31}$/;
-const COLS =
-  'plate, raw, state, priority, case_number, xref, reason, officer_name, officer_phone, synopsis, informational, shareable, source, created, expires';
-
-interface Row {
-  plate: string;
-  raw: string;
-  state: string | null;
-  priority: number;
-  case_number: string | null;
-  xref: string | null;
-  reason: string | null;
-  officer_name: string | null;
-  officer_phone: string | null;
-  synopsis: string | null;
-  informational: number;
-  shareable: number;
-  source: string | null;
-  created: number;
-  expires: number | null;
-  list: string;
-  version: number;
-}
-
-function fromRow(r: Row): StoredEntry {
-  return {
-    list: r.list,
-    listVersion: String(r.version),
-    plate: r.plate,
-    raw: r.raw,
-    state: r.state,
-    priority: r.priority,
-    caseNumber: r.case_number,
-    xref: r.xref,
-    reason: r.reason,
-    officerName: r.officer_name,
-    officerPhone: r.officer_phone,
-    synopsis: r.synopsis,
-    informational: r.informational === 1,
-    shareable: r.shareable === 1,
-    source: r.source,
-    created: r.created,
-    expires: r.expires,
-  };
-}
-
-function toParams(n: number, e: HotlistEntry): unknown[] {
-  return [
-    foldKey(e.plate),
-    n,
-    isWildcard(e.plate) ? 1 : 0,
-    e.plate,
-    e.raw,
-    e.state,
-    e.priority,
-    e.caseNumber,
-    e.xref,
-    e.reason,
-    e.officerName,
-    e.officerPhone,
-    e.synopsis,
-    e.informational ? 1 : 0,
-    e.shareable ? 1 : 0,
-    e.source,
-    e.created,
-    e.expires,
-  ];
 }
 
 const MULTI_ROWS = 50;
@@ -382,7 +313,8 @@ export class HotlistStore {
         (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM "${cur.table}"`).pluck().get() as number) ?? 0;
       const params = toParams(n, e);
       this.insertStmt(cur.table).run(params);
-      const bloom = this.probes.find((p) => p.list.table === cur!.table)?.bloom ?? new Bloom(bloomBits(4096));
+      // Read the filter from the file inside the write transaction: another process may have added too.
+      const bloom = this.loadBloom(cur.table);
       bloom.add(params[0] as string);
       this.saveBloom(cur.table, bloom);
       const version = Math.max(now, cur.version + 1);
@@ -392,7 +324,7 @@ export class HotlistStore {
         )
         .run(version, now, now, e.list);
     });
-    tx();
+    tx.immediate();
     this.refresh();
   }
 
