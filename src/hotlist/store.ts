@@ -10,7 +10,12 @@ import { Bloom, bloomBits } from './bloom.ts';
 import type { HotlistEntry, StoredEntry } from './match.ts';
 import { COLS, fromRow, LIST_NAME, type Row, toParams } from './rows.ts';
 
-export type Layout = 'without-rowid' | 'rowid-index';
+/**
+ * rowid-index: a rowid table plus an index on the fold key (the default: fastest import).
+ * without-rowid: the table clustered on (fold key, n), rows inserted in arrival order.
+ * without-rowid-sorted: clustered, filled from a rowid staging table in key order.
+ */
+export type Layout = 'without-rowid' | 'without-rowid-sorted' | 'rowid-index';
 
 export interface ListInfo {
   name: string;
@@ -167,12 +172,12 @@ export class HotlistStore {
     this.db.prepare('INSERT OR REPLACE INTO blooms VALUES (?, ?)').run(table, Buffer.from(bloom.bits));
   }
 
-  private createTable(name: string): void {
+  private createTable(name: string, clustered = this.layout !== 'rowid-index'): void {
     const cols = `folded TEXT NOT NULL, n INTEGER NOT NULL, wild INTEGER NOT NULL, plate TEXT NOT NULL,
       raw TEXT NOT NULL, state TEXT, priority INTEGER NOT NULL, case_number TEXT, xref TEXT, reason TEXT,
       officer_name TEXT, officer_phone TEXT, synopsis TEXT, informational INTEGER NOT NULL,
       shareable INTEGER NOT NULL, source TEXT, created INTEGER NOT NULL, expires INTEGER`;
-    if (this.layout === 'without-rowid') {
+    if (clustered) {
       this.db.exec(`CREATE TABLE "${name}"(${cols}, PRIMARY KEY(folded, n)) WITHOUT ROWID`);
     } else {
       this.db.exec(`CREATE TABLE "${name}"(${cols})`);
@@ -216,13 +221,17 @@ export class HotlistStore {
     const table = `e_${meta.list}_${meta.version}`;
     const batch = opts.batchRows ?? 20_000;
     const single = !Number.isFinite(batch);
-    this.db.exec(`DROP TABLE IF EXISTS "${table}"`);
+    const sorted = this.layout === 'without-rowid-sorted';
+    // The staging table's name starts like a list table's, so a crash leaves it to dropOrphans().
+    const fill = sorted ? `${table}_stage` : table;
+    this.db.exec(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${fill}"`);
     if (single) this.db.exec('BEGIN');
     try {
       this.createTable(table);
+      if (sorted) this.createTable(fill, false);
       const bloom = new Bloom(bloomBits(Math.max(meta.expectedEntries ?? 0, cur?.entries ?? 0)));
-      const one = this.insertStmt(table);
-      const many = this.insertStmt(table, MULTI_ROWS);
+      const one = this.insertStmt(fill);
+      const many = this.insertStmt(fill, MULTI_ROWS);
       let pending: unknown[] = [];
       let n = 0;
       let inTx = single;
@@ -254,13 +263,18 @@ export class HotlistStore {
       if (!inTx && pending.length > 0) this.db.exec('BEGIN');
       flush();
       if (this.db.inTransaction && !single) this.db.exec('COMMIT');
+      if (sorted) {
+        this.db.exec(
+          `INSERT INTO "${table}" SELECT * FROM "${fill}" ORDER BY folded, n; DROP TABLE "${fill}"`,
+        );
+      }
       this.createIndexes(table);
       this.swap(meta, table, n, opts.now ?? Date.now(), single, bloom);
       opts.onProgress?.(n);
       return n;
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.db.exec(`DROP TABLE IF EXISTS "${table}"`);
+      this.db.exec(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${fill}"`);
       throw err;
     }
   }

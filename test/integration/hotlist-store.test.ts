@@ -38,86 +38,89 @@ const opts = { maxSubs: 1, candidates: 5, now: 10_000 };
 const plates = (s: HotlistStore, p: string, now = opts.now) =>
   matchRead({ plate: p, candidates: [] }, s, { ...opts, now }).map((m) => `${m.list}:${m.entryPlate}`);
 
-describe.each(['without-rowid', 'rowid-index'] as Layout[])('HotlistStore (%s)', (layout) => {
-  it('applies versions atomically, newest only, and refuses older ones', async () => {
-    const s = new HotlistStore(dbFile(), { layout });
-    expect(s.lists()).toEqual([]);
-    expect(plates(s, 'ABC123')).toEqual([]);
-    await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 100 }, [entry('ABC123'), entry('XYZ9')], {
-      now: 200,
+describe.each(['without-rowid', 'without-rowid-sorted', 'rowid-index'] as Layout[])(
+  'HotlistStore (%s)',
+  (layout) => {
+    it('applies versions atomically, newest only, and refuses older ones', async () => {
+      const s = new HotlistStore(dbFile(), { layout });
+      expect(s.lists()).toEqual([]);
+      expect(plates(s, 'ABC123')).toEqual([]);
+      await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 100 }, [entry('ABC123'), entry('XYZ9')], {
+        now: 200,
+      });
+      expect(s.list('SVS')).toMatchObject({ version: 1, issuedAt: 100, appliedAt: 200, entries: 2 });
+      expect(plates(s, 'ABC123')).toEqual(['SVS:ABC123']);
+      expect(plates(s, 'A8C123')).toEqual(['SVS:ABC123']);
+      await s.applyVersion({ list: 'SVS', version: 2, issuedAt: 300 }, [entry('DEF456')], { batchRows: 1 });
+      expect(plates(s, 'ABC123')).toEqual([]);
+      expect(plates(s, 'DEF456')).toEqual(['SVS:DEF456']);
+      await expect(s.applyVersion({ list: 'SVS', version: 2, issuedAt: 1 }, [])).rejects.toMatchObject({
+        code: ErrorCodes.HOTLIST_VERSION,
+      });
+      await expect(s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1 }, [])).rejects.toMatchObject({
+        code: ErrorCodes.HOTLIST_VERSION,
+      });
+      // A failing apply (entry of another list) keeps the live version.
+      await expect(
+        s.applyVersion({ list: 'SVS', version: 3, issuedAt: 1 }, [entry('A1', { list: 'SFR' })]),
+      ).rejects.toThrow();
+      expect(s.list('SVS')?.version).toBe(2);
+      expect(plates(s, 'DEF456')).toEqual(['SVS:DEF456']);
+      const tables = s.db
+        .prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name LIKE 'e_%'")
+        .pluck();
+      expect(tables.get()).toBe(1);
+      s.close();
     });
-    expect(s.list('SVS')).toMatchObject({ version: 1, issuedAt: 100, appliedAt: 200, entries: 2 });
-    expect(plates(s, 'ABC123')).toEqual(['SVS:ABC123']);
-    expect(plates(s, 'A8C123')).toEqual(['SVS:ABC123']);
-    await s.applyVersion({ list: 'SVS', version: 2, issuedAt: 300 }, [entry('DEF456')], { batchRows: 1 });
-    expect(plates(s, 'ABC123')).toEqual([]);
-    expect(plates(s, 'DEF456')).toEqual(['SVS:DEF456']);
-    await expect(s.applyVersion({ list: 'SVS', version: 2, issuedAt: 1 }, [])).rejects.toMatchObject({
-      code: ErrorCodes.HOTLIST_VERSION,
+
+    it('matches across lists, wildcards and persists across reopen', async () => {
+      const f = dbFile();
+      const s = new HotlistStore(f, { layout });
+      await s.applyVersion({ list: 'SVS', version: 5, issuedAt: 1 }, [entry('ABC123'), entry('AB*12*')]);
+      await s.applyVersion({ list: 'SPECIAL', version: 9, issuedAt: 1 }, [
+        entry('ABC123', { list: 'SPECIAL', informational: true }),
+      ]);
+      expect(plates(s, 'ABC123').sort()).toEqual(['SPECIAL:ABC123', 'SVS:AB*12*', 'SVS:ABC123']);
+      expect(plates(s, 'ABX12Q')).toEqual(['SVS:AB*12*']);
+      s.close();
+      const again = new HotlistStore(f, { layout });
+      expect(again.lists().map((l) => [l.name, l.version])).toEqual([
+        ['SPECIAL', 9],
+        ['SVS', 5],
+      ]);
+      expect(plates(again, 'ABX12Q')).toEqual(['SVS:AB*12*']);
+      again.close();
     });
-    await expect(s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1 }, [])).rejects.toMatchObject({
-      code: ErrorCodes.HOTLIST_VERSION,
+
+    it('never matches expired entries and purges them', async () => {
+      const s = new HotlistStore(dbFile(), { layout });
+      await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1 }, [
+        entry('OLD1', { expires: 5_000 }),
+        entry('NEW1', { expires: 50_000 }),
+        entry('KEEP1'),
+      ]);
+      expect(plates(s, 'OLD1')).toEqual([]);
+      expect(plates(s, 'OLD1', 4_999)).toEqual(['SVS:OLD1']);
+      expect(plates(s, 'NEW1')).toEqual(['SVS:NEW1']);
+      expect(s.purgeExpired(10_000)).toBe(1);
+      expect(s.list('SVS')?.entries).toBe(2);
+      expect(plates(s, 'OLD1', 0)).toEqual([]);
+      expect(s.purgeExpired(60_000)).toBe(1);
+      expect(plates(s, 'KEEP1')).toEqual(['SVS:KEEP1']);
+      s.close();
     });
-    // A failing apply (entry of another list) keeps the live version.
-    await expect(
-      s.applyVersion({ list: 'SVS', version: 3, issuedAt: 1 }, [entry('A1', { list: 'SFR' })]),
-    ).rejects.toThrow();
-    expect(s.list('SVS')?.version).toBe(2);
-    expect(plates(s, 'DEF456')).toEqual(['SVS:DEF456']);
-    const tables = s.db
-      .prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name LIKE 'e_%'")
-      .pluck();
-    expect(tables.get()).toBe(1);
-    s.close();
-  });
 
-  it('matches across lists, wildcards and persists across reopen', async () => {
-    const f = dbFile();
-    const s = new HotlistStore(f, { layout });
-    await s.applyVersion({ list: 'SVS', version: 5, issuedAt: 1 }, [entry('ABC123'), entry('AB*12*')]);
-    await s.applyVersion({ list: 'SPECIAL', version: 9, issuedAt: 1 }, [
-      entry('ABC123', { list: 'SPECIAL', informational: true }),
-    ]);
-    expect(plates(s, 'ABC123').sort()).toEqual(['SPECIAL:ABC123', 'SVS:AB*12*', 'SVS:ABC123']);
-    expect(plates(s, 'ABX12Q')).toEqual(['SVS:AB*12*']);
-    s.close();
-    const again = new HotlistStore(f, { layout });
-    expect(again.lists().map((l) => [l.name, l.version])).toEqual([
-      ['SPECIAL', 9],
-      ['SVS', 5],
-    ]);
-    expect(plates(again, 'ABX12Q')).toEqual(['SVS:AB*12*']);
-    again.close();
-  });
-
-  it('never matches expired entries and purges them', async () => {
-    const s = new HotlistStore(dbFile(), { layout });
-    await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1 }, [
-      entry('OLD1', { expires: 5_000 }),
-      entry('NEW1', { expires: 50_000 }),
-      entry('KEEP1'),
-    ]);
-    expect(plates(s, 'OLD1')).toEqual([]);
-    expect(plates(s, 'OLD1', 4_999)).toEqual(['SVS:OLD1']);
-    expect(plates(s, 'NEW1')).toEqual(['SVS:NEW1']);
-    expect(s.purgeExpired(10_000)).toBe(1);
-    expect(s.list('SVS')?.entries).toBe(2);
-    expect(plates(s, 'OLD1', 0)).toEqual([]);
-    expect(s.purgeExpired(60_000)).toBe(1);
-    expect(plates(s, 'KEEP1')).toEqual(['SVS:KEEP1']);
-    s.close();
-  });
-
-  it('adds officer entries to LOCAL in place', () => {
-    const s = new HotlistStore(dbFile(), { layout });
-    s.addEntry(entry('HOT1', { list: 'LOCAL' }), 1_000);
-    s.addEntry(entry('HOT2', { list: 'LOCAL' }), 1_000);
-    expect(s.list('LOCAL')).toMatchObject({ entries: 2 });
-    expect(s.list('LOCAL')!.version).toBeGreaterThan(1_000);
-    expect(plates(s, 'HOT2')).toEqual(['LOCAL:HOT2']);
-    s.close();
-  });
-});
+    it('adds officer entries to LOCAL in place', () => {
+      const s = new HotlistStore(dbFile(), { layout });
+      s.addEntry(entry('HOT1', { list: 'LOCAL' }), 1_000);
+      s.addEntry(entry('HOT2', { list: 'LOCAL' }), 1_000);
+      expect(s.list('LOCAL')).toMatchObject({ entries: 2 });
+      expect(s.list('LOCAL')!.version).toBeGreaterThan(1_000);
+      expect(plates(s, 'HOT2')).toEqual(['LOCAL:HOT2']);
+      s.close();
+    });
+  },
+);
 
 /** Starts the child, waits until it is mid-apply, kills it with SIGKILL. */
 async function killMidApply(db: string, layout: Layout, batch: string): Promise<void> {
@@ -145,6 +148,7 @@ describe.each([
   ['without-rowid', '1000'],
   ['without-rowid', 'single'],
   ['rowid-index', '1000'],
+  ['without-rowid-sorted', '1000'],
 ] as [Layout, string][])('kill -9 in the middle of an apply (%s, batch %s)', (layout, batch) => {
   it('leaves the old version live and drops the half-built table', async () => {
     const f = dbFile();
