@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { FfmpegSource } from './ffmpeg-source.ts';
 import { FolderSource } from './folder-source.ts';
-import type { CameraSource, SourceHandlers } from './source.ts';
+import type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
 
 const run = promisify(execFile);
 
@@ -77,6 +77,10 @@ class FileCameraSource implements CameraSource {
 
   async stop(): Promise<void> {
     await this.inner?.stop();
+  }
+
+  stats(): SourceStats {
+    return this.inner?.stats?.() ?? { restarts: 0, dropped: 0 };
   }
 }
 

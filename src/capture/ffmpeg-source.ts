@@ -1,10 +1,9 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Orientation } from '../domain/types.ts';
-import { backoffMs, FrameAssembler, type FfmpegArgsInput, ffmpegArgs, redactUrl } from './pure.ts';
-import type { CameraSource, SourceHandlers } from './source.ts';
+import { type PipeMessage, PipeReader } from './pipe-worker.ts';
+import { backoffMs, type FfmpegArgsInput, ffmpegArgs, redactUrl } from './pure.ts';
+import type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
 
 export interface FfmpegSourceOptions extends FfmpegArgsInput {
   id: string;
@@ -16,24 +15,28 @@ export interface FfmpegSourceOptions extends FfmpegArgsInput {
   backoffMaxMs?: number;
   /** The ffmpeg binary; tests may point elsewhere. */
   ffmpegPath?: string;
+  /** Replaces the ffmpeg arguments (tests run a fake producer). */
+  args?: readonly string[];
 }
 
-type Child = ChildProcessByStdio<null, Readable, Readable>;
-
-/** A camera decoded by one ffmpeg child process writing raw rgb24 frames to a pipe. */
+/**
+ * A camera decoded by one ffmpeg child process writing raw rgb24 frames to a pipe, read by a
+ * worker thread (see pipe-worker.ts). Restarts ffmpeg with backoff when it exits or stalls.
+ */
 export class FfmpegSource implements CameraSource {
   readonly id: string;
-  private child: Child | null = null;
+  private reader: PipeReader | null = null;
   private handlers: SourceHandlers | null = null;
   private stopping = false;
+  private alive = false;
   private failures = 0;
   private seq = 0;
   private lastActivity = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
-  private lastStderr = '';
-  /** Restarts of ffmpeg since start, for stats. */
-  restarts = 0;
+  private spawnWait: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private exitWaiters: (() => void)[] = [];
+  private readonly counts = { restarts: 0, dropped: 0 };
 
   constructor(private readonly o: FfmpegSourceOptions) {
     this.id = o.id;
@@ -42,7 +45,13 @@ export class FfmpegSource implements CameraSource {
   async start(handlers: SourceHandlers): Promise<void> {
     this.handlers = handlers;
     this.stopping = false;
-    await this.spawnOnce();
+    this.reader = new PipeReader(this.o.width * this.o.height * 3, (m) => this.message(m));
+    try {
+      await this.spawnOnce();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     const every = Math.min(1000, Math.max(100, this.o.stallTimeoutMs / 4));
     this.stallTimer = setInterval(() => this.checkStall(), every);
     this.stallTimer.unref();
@@ -54,92 +63,105 @@ export class FfmpegSource implements CameraSource {
     if (this.stallTimer) clearInterval(this.stallTimer);
     this.restartTimer = null;
     this.stallTimer = null;
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const hard = setTimeout(() => child.kill('SIGKILL'), 2000);
-      child.once('exit', () => {
-        clearTimeout(hard);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    const reader = this.reader;
+    this.reader = null;
+    if (!reader) return;
+    if (this.alive) {
+      const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+      reader.kill('SIGTERM');
+      const hard = setTimeout(() => reader.kill('SIGKILL'), 2000);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      clearTimeout(hard);
+    }
+    await reader.close();
+  }
+
+  stats(): SourceStats {
+    return { ...this.counts };
   }
 
   private spawnOnce(): Promise<void> {
     const { o } = this;
-    const assembler = new FrameAssembler(o.width * o.height * 3, (data) => this.frame(data));
-    const child: Child = spawn(o.ffmpegPath ?? 'ffmpeg', ffmpegArgs(o), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
     this.lastActivity = Date.now();
-    this.lastStderr = '';
-    child.stdout.on('data', (chunk: Buffer) => assembler.push(chunk));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => {
-      const line = s.trim().split('\n').pop();
-      if (line) this.lastStderr = redactUrl(line).slice(0, 200);
-    });
     return new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        const msg = err.code === 'ENOENT' ? 'ffmpeg not found on PATH' : `ffmpeg: ${err.message}`;
-        if (this.child === child) this.child = null;
-        reject(new AlprError(ErrorCodes.CAMERA, `camera ${o.id}: ${msg}`, { cause: err }));
-      });
-      child.once('exit', (code, signal) => this.exited(child, code, signal));
+      this.spawnWait = { resolve, reject };
+      this.reader?.spawn(o.ffmpegPath ?? 'ffmpeg', o.args ?? ffmpegArgs(o));
     });
   }
 
-  private frame(data: Buffer): void {
-    this.lastActivity = Date.now();
-    this.failures = 0;
-    this.handlers?.onFrame({
-      cameraId: this.o.id,
-      orientation: this.o.orientation,
-      seq: this.seq++,
-      capturedAt: this.lastActivity,
-      width: this.o.width,
-      height: this.o.height,
-      data,
-    });
-  }
-
-  private exited(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.child === child) this.child = null;
-    // 'exit' may or may not follow a spawn 'error'; schedule one restart, not two.
-    if (this.stopping || this.restartTimer) return;
-    if (this.o.type === 'video' && !this.o.loop && code === 0) {
-      this.handlers?.onEnd();
-      return;
+  private message(m: PipeMessage): void {
+    switch (m.type) {
+      case 'frame':
+        this.frame(m.data, m.at, m.dropped);
+        return;
+      case 'spawned':
+        this.alive = true;
+        this.spawnWait?.resolve();
+        this.spawnWait = null;
+        return;
+      case 'error': {
+        const msg = m.code === 'ENOENT' ? 'ffmpeg not found' : `ffmpeg: ${m.message}`;
+        const err = new AlprError(ErrorCodes.CAMERA, `camera ${this.o.id}: ${msg}`);
+        if (this.spawnWait) {
+          this.spawnWait.reject(err);
+          this.spawnWait = null;
+          return;
+        }
+        this.failed(msg);
+        return;
+      }
+      case 'exit':
+        this.alive = false;
+        for (const w of this.exitWaiters.splice(0)) w();
+        if (this.o.type === 'video' && !this.o.loop && m.code === 0) {
+          if (!this.stopping) this.handlers?.onEnd();
+          return;
+        }
+        this.failed(
+          `ffmpeg exited (${m.signal ?? `code ${m.code}`})${m.stderr ? `: ${redactUrl(m.stderr).slice(0, 200)}` : ''}`,
+        );
     }
-    const why = `ffmpeg exited (${signal ?? `code ${code}`})${this.lastStderr ? `: ${this.lastStderr}` : ''}`;
+  }
+
+  private frame(data: ArrayBuffer, at: number, dropped: number): void {
+    this.lastActivity = at;
+    this.failures = 0;
+    this.counts.dropped += dropped;
+    try {
+      this.handlers?.onFrame({
+        cameraId: this.o.id,
+        orientation: this.o.orientation,
+        seq: this.seq++,
+        capturedAt: at,
+        width: this.o.width,
+        height: this.o.height,
+        data: Buffer.from(data),
+      });
+    } finally {
+      // Always ask for the next frame, or a throwing handler would stop the camera for good.
+      this.reader?.ack();
+    }
+  }
+
+  private failed(why: string): void {
+    // 'exit' may or may not follow a spawn 'error': schedule one restart, not two.
+    if (this.stopping || this.restartTimer) return;
     this.handlers?.onError(why);
     const delay = backoffMs(this.failures++, this.o.backoffBaseMs, this.o.backoffMaxMs);
-    this.o.log.warn(
-      { cameraId: this.o.id, code, signal, delayMs: delay },
-      'camera ffmpeg exited; restarting',
-    );
+    this.o.log.warn({ cameraId: this.o.id, reason: why, delayMs: delay }, 'camera ffmpeg failed; restarting');
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;
-      this.restarts++;
-      this.spawnOnce().catch((err: unknown) => {
-        this.handlers?.onError((err as Error).message);
-        this.exited(child, null, null);
-      });
+      this.counts.restarts++;
+      this.spawnOnce().catch((err: unknown) => this.failed((err as Error).message));
     }, delay);
   }
 
   private checkStall(): void {
-    const child = this.child;
-    if (!child || this.stopping) return;
+    if (!this.alive || this.stopping) return;
     if (Date.now() - this.lastActivity > this.o.stallTimeoutMs) {
       this.o.log.warn({ cameraId: this.o.id }, 'camera stalled; killing ffmpeg');
-      this.lastStderr = 'stalled, no frames';
-      child.kill('SIGKILL');
+      this.reader?.kill('SIGKILL');
     }
   }
 }

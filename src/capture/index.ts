@@ -7,7 +7,7 @@ import { createSource, noFrameTimeoutMs } from './create.ts';
 import { CameraHealth, FpsMeter, type HealthChange } from './pure.ts';
 import type { CameraSource } from './source.ts';
 
-export type { CameraSource, SourceHandlers } from './source.ts';
+export type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
 export { createSource } from './create.ts';
 
 export interface CaptureStageDeps {
@@ -28,6 +28,10 @@ export interface CameraStats {
   fpsIn: number;
   /** Epoch ms of the last frame, or null. */
   lastFrameAt: number | null;
+  /** Frames the capture thread dropped because the main thread was busy (newest kept). */
+  dropped: number;
+  /** Decoder (ffmpeg) restarts since start. */
+  restarts: number;
 }
 
 interface Camera {
@@ -93,6 +97,7 @@ export class CaptureStage implements Stage {
       framesIn: c.framesIn,
       fpsIn: Math.round(c.meter.fps(now) * 10) / 10,
       lastFrameAt: c.lastFrameAt,
+      ...(c.source.stats?.() ?? { restarts: 0, dropped: 0 }),
     }));
   }
 

@@ -27,8 +27,12 @@ export interface FfmpegArgsInput {
 
 /**
  * ffmpeg arguments that decode one camera into raw rgb24 frames of width×height on stdout.
- * Frames are decimated to at most `fps` with a select filter, which only drops frames and never
- * duplicates them (ffmpeg's `-r`/fps filter would fill a stall with copies of the last frame).
+ *
+ * Frames are decimated to at most `fps` by a select filter that only drops frames, never
+ * duplicates them (ffmpeg's `-r`/fps filter fills a stall with copies of the last frame). It keeps
+ * a schedule in st(0)/ld(0): a frame is taken when it is no more than a third of an interval early,
+ * and the next slot is one interval later (or now, after a stall). A plain minimum gap between
+ * frames would drop half the frames of a camera already at `fps` whose arrival times jitter.
  */
 export function ffmpegArgs(i: FfmpegArgsInput): string[] {
   const input: string[] = [];
@@ -57,8 +61,10 @@ export function ffmpegArgs(i: FfmpegArgsInput): string[] {
       input.push('-re', ...(i.loop ? ['-stream_loop', '-1'] : []), '-i', i.url);
       break;
   }
-  const minGap = (0.95 / i.fps).toFixed(4);
-  const vf = `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${minGap})',scale=${i.width}:${i.height}`;
+  const d = (1 / i.fps).toFixed(4);
+  const early = (1 / i.fps / 3).toFixed(4);
+  const select = `if(gte(t\\,ld(0)-${early})\\,st(0\\,max(ld(0)+${d}\\,t))*0+1\\,0)`;
+  const vf = `select='${select}',scale=${i.width}:${i.height}`;
   return [
     '-hide_banner',
     '-loglevel',
@@ -77,49 +83,6 @@ export function ffmpegArgs(i: FfmpegArgsInput): string[] {
     'rawvideo',
     'pipe:1',
   ];
-}
-
-/**
- * Cuts a byte stream of raw frames into whole frames. Bytes are copied straight from the pipe's
- * chunks into the frame's own buffer (no concatenation, nothing queued). Each frame gets its own
- * buffer because consumers keep frames past the next one (the recognizer's newest-frame slot, the
- * tracker's best crop); a reused ring would let a later frame overwrite one still in use.
- */
-export class FrameAssembler {
-  private buf: Buffer;
-  private off = 0;
-  constructor(
-    readonly frameBytes: number,
-    private readonly onFrame: (data: Buffer) => void,
-  ) {
-    if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError('frameBytes must be > 0');
-    this.buf = Buffer.allocUnsafeSlow(frameBytes);
-  }
-
-  push(chunk: Buffer): void {
-    let pos = 0;
-    while (pos < chunk.length) {
-      const n = Math.min(this.frameBytes - this.off, chunk.length - pos);
-      chunk.copy(this.buf, this.off, pos, pos + n);
-      this.off += n;
-      pos += n;
-      if (this.off === this.frameBytes) {
-        const done = this.buf;
-        this.buf = Buffer.allocUnsafeSlow(this.frameBytes);
-        this.off = 0;
-        this.onFrame(done);
-      }
-    }
-  }
-
-  /** Drops a partial frame (after the producer restarts). */
-  reset(): void {
-    this.off = 0;
-  }
-
-  get pending(): number {
-    return this.off;
-  }
 }
 
 /** Frames per second over a sliding window of recent timestamps. */

@@ -19,4 +19,11 @@ export interface CameraSource {
   readonly id: string;
   start(handlers: SourceHandlers): Promise<void>;
   stop(): Promise<void>;
+  /** Restarts of the decoder, and frames dropped before the main thread took them. */
+  stats?(): SourceStats;
+}
+
+export interface SourceStats {
+  restarts: number;
+  dropped: number;
 }

@@ -3,7 +3,6 @@ import {
   backoffMs,
   CameraHealth,
   FpsMeter,
-  FrameAssembler,
   ffmpegArgs,
   redactUrl,
   replayOrder,
@@ -50,50 +49,14 @@ describe('ffmpegArgs', () => {
     expect(a.slice(-5)).toEqual(['-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1']);
     const vf = a[a.indexOf('-vf') + 1]!;
     expect(vf).toContain('scale=640:360');
-    expect(vf).toContain('0.1900');
+    expect(vf).toBe(
+      "select='if(gte(t\\,ld(0)-0.0667)\\,st(0\\,max(ld(0)+0.2000\\,t))*0+1\\,0)',scale=640:360",
+    );
   });
   it('loops a video file only when asked', () => {
     expect(ffmpegArgs({ ...base, type: 'video', loop: true })).toContain('-stream_loop');
     expect(ffmpegArgs({ ...base, type: 'video', loop: false })).not.toContain('-stream_loop');
     expect(ffmpegArgs({ ...base, type: 'rtsp', loop: true })).not.toContain('-stream_loop');
-  });
-});
-
-describe('FrameAssembler', () => {
-  const cases: { name: string; frameBytes: number; chunks: number[]; frames: number; pending: number }[] = [
-    { name: 'exact chunks', frameBytes: 6, chunks: [6, 6], frames: 2, pending: 0 },
-    { name: 'small chunks', frameBytes: 6, chunks: [1, 2, 3, 4, 2], frames: 2, pending: 0 },
-    { name: 'one big chunk', frameBytes: 4, chunks: [13], frames: 3, pending: 1 },
-    { name: 'partial', frameBytes: 10, chunks: [9], frames: 0, pending: 9 },
-  ];
-  it.each(cases)('$name', ({ frameBytes, chunks, frames, pending }) => {
-    const out: Buffer[] = [];
-    const a = new FrameAssembler(frameBytes, (b) => out.push(b));
-    let v = 0;
-    for (const n of chunks) {
-      const c = Buffer.alloc(n);
-      for (let i = 0; i < n; i++) c[i] = v++ & 0xff;
-      a.push(c);
-    }
-    expect(out.length).toBe(frames);
-    expect(a.pending).toBe(pending);
-    // bytes arrive in order and every frame has its own buffer
-    out.forEach((b, k) => {
-      expect(b.length).toBe(frameBytes);
-      expect([...b]).toEqual(Array.from({ length: frameBytes }, (_, i) => (k * frameBytes + i) & 0xff));
-    });
-    expect(new Set(out.map((b) => b.buffer)).size).toBe(out.length);
-  });
-  it('reset drops a partial frame', () => {
-    const out: Buffer[] = [];
-    const a = new FrameAssembler(4, (b) => out.push(b));
-    a.push(Buffer.from([1, 2]));
-    a.reset();
-    a.push(Buffer.from([3, 4, 5, 6]));
-    expect([...out[0]!]).toEqual([3, 4, 5, 6]);
-  });
-  it('rejects a zero frame size', () => {
-    expect(() => new FrameAssembler(0, () => {})).toThrow(RangeError);
   });
 });
 

@@ -1,0 +1,172 @@
+/**
+ * Camera benchmark (issue 7): 2 cameras × 15 fps of 1280×720 MJPEG over HTTP on loopback, served by
+ * ffmpeg from the project's demo frames. Phase 1: capture only (fps in, CPU of node and of the
+ * decoding ffmpeg children, RSS). Phase 2: capture → recognize → track (fps processed, frames
+ * dropped, frame→read latency p50/p99, CPU, RSS at start and end).
+ *
+ *   npx tsx scripts/bench/cameras.ts [captureSeconds] [pipelineSeconds]   (default 15 30)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { CaptureStage } from '../../src/capture/index.ts';
+import { cameraSchema } from '../../src/config/sections/capture.ts';
+import { recognizeSection } from '../../src/config/sections/recognize.ts';
+import { Bus } from '../../src/core/bus.ts';
+import { createRecognizer, RecognizeStage } from '../../src/recognize/index.ts';
+import { TrackStage } from '../../src/track/index.ts';
+
+const FRAMES = resolve(import.meta.dirname, '../../fixtures/demo/frames/frame-%03d.jpg');
+const FPS = 15;
+/** Linux clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat times. */
+const TICKS = 100;
+const log = pino({ level: 'silent' });
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+/** An MJPEG-over-HTTP camera: the demo JPEGs looped at 15 fps, copied (not re-encoded). */
+function serve(port: number): ChildProcess {
+  return spawn(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-re', '-loop', '1', '-framerate', String(FPS)],
+      ...['-i', FRAMES, '-c:v', 'copy', '-f', 'mpjpeg', '-listen', '1', `http://127.0.0.1:${port}/`],
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
+/** CPU seconds used so far by the camera decoders: this process's ffmpeg children that write to a pipe. */
+function childFfmpegCpuS(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // fields after "(comm)": state ppid … utime(14) stime(15), 1-based over the whole line
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[1]) !== process.pid || !stat.includes('(ffmpeg)')) continue;
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pipe:1')) continue;
+      total += (Number(rest[11]) + Number(rest[12])) / TICKS;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const mb = (n: number) => Math.round(n / 1048576);
+
+export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Record<string, number | string>> {
+  const ports = [await freePort(), await freePort()];
+  // `-listen 1` serves one client and ends with it: each phase gets fresh servers.
+  let servers = ports.map(serve);
+  const cameras = ports.map((port, i) =>
+    cameraSchema.parse({
+      id: `cam${i}`,
+      type: 'mjpeg',
+      orientation: i === 0 ? 'front' : 'rear',
+      url: `http://127.0.0.1:${port}/`,
+      width: 1280,
+      height: 720,
+      fps: FPS,
+    }),
+  );
+  const out: Record<string, number | string> = {};
+  try {
+    // Phase 1: capture only.
+    const bus = new Bus();
+    const capture = new CaptureStage({ bus, log, cameras });
+    await capture.start();
+    await new Promise((r) => setTimeout(r, 3000)); // connect and settle
+    const frames0 = capture.stats().reduce((s, c) => s + c.framesIn, 0);
+    const cpu0 = process.cpuUsage();
+    const ff0 = childFfmpegCpuS();
+    const rss0 = process.memoryUsage().rss;
+    await new Promise((r) => setTimeout(r, captureS * 1000));
+    const cpu = process.cpuUsage(cpu0);
+    const frames = capture.stats().reduce((s, c) => s + c.framesIn, 0) - frames0;
+    out['capture: fps in, per camera (target 15)'] = capture
+      .stats()
+      .map((c) => c.fpsIn.toFixed(1))
+      .join(' / ');
+    out['capture: frames in'] = frames;
+    out['capture: node CPU % of one core'] = (cpu.user + cpu.system) / 1e4 / captureS;
+    out['capture: ffmpeg decoders CPU % of one core'] = ((childFfmpegCpuS() - ff0) * 100) / captureS;
+    out['capture: RSS MB start → end'] = `${mb(rss0)} → ${mb(process.memoryUsage().rss)}`;
+    await capture.stop();
+    for (const sv of servers) sv.kill('SIGKILL');
+    servers = ports.map(serve);
+
+    // Phase 2: capture → recognize → track.
+    const bus2 = new Bus();
+    const recognizer = await createRecognizer(recognizeSection.parse({}), log);
+    const recognize = new RecognizeStage({ bus: bus2, log, recognizer, minConfidence: 0.5 });
+    const track = new TrackStage({ bus: bus2, log });
+    const capture2 = new CaptureStage({ bus: bus2, log, cameras });
+    const lat: number[] = [];
+    let reads = 0;
+    bus2.on('frameResult', (r) => {
+      lat.push(Date.now() - r.frame.capturedAt);
+      reads += r.plates.length;
+    });
+    let detections = 0;
+    bus2.on('detection', () => detections++);
+    for (const s of [recognize, track, capture2]) await s.start();
+    await new Promise((r) => setTimeout(r, 3000));
+    lat.length = 0;
+    const r0 = recognize.stats();
+    const c0 = capture2.stats().reduce((s, c) => s + c.framesIn, 0);
+    const cpu1 = process.cpuUsage();
+    const ff1 = childFfmpegCpuS();
+    const rss1 = process.memoryUsage().rss;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    await new Promise((r) => setTimeout(r, pipelineS * 1000));
+    const cpu2 = process.cpuUsage(cpu1);
+    loop.disable();
+    const r1 = recognize.stats();
+    const inN = capture2.stats().reduce((s, c) => s + c.framesIn, 0) - c0;
+    const processed = r1.processed - r0.processed;
+    lat.sort((a, b) => a - b);
+    out['pipeline: fps in (both cameras)'] = inN / pipelineS;
+    out['pipeline: fps processed (both cameras)'] = processed / pipelineS;
+    out['pipeline: frames dropped (newest kept)'] = r1.dropped - r0.dropped;
+    out['pipeline: frame→read latency p50 ms'] = pct(lat, 50);
+    out['pipeline: frame→read latency p99 ms (goal < 100)'] = pct(lat, 99);
+    out['pipeline: plate reads / detections'] = `${reads} / ${detections}`;
+    out['pipeline: event loop delay p50 / p99 / max ms'] = [50, 99, 100]
+      .map((p) => (p === 100 ? loop.max : loop.percentile(p)) / 1e6)
+      .map((v) => v.toFixed(0))
+      .join(' / ');
+    out['pipeline: node CPU % of one core'] = (cpu2.user + cpu2.system) / 1e4 / pipelineS;
+    out['pipeline: ffmpeg decoders CPU % of one core'] = ((childFfmpegCpuS() - ff1) * 100) / pipelineS;
+    out['pipeline: RSS MB start → end'] = `${mb(rss1)} → ${mb(process.memoryUsage().rss)}`;
+    for (const s of [capture2, track, recognize]) await s.stop();
+  } finally {
+    for (const s of servers) s.kill('SIGKILL');
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [a, b] = process.argv.slice(2).map(Number);
+  const figures = await benchCameras(a || 15, b || 30);
+  for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(52)} ${v}\n`);
+}
