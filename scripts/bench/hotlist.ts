@@ -3,7 +3,9 @@
  * per read (p50/p99, µs), RSS, file size; WITHOUT ROWID clustered table vs rowid table + index,
  * and batched build-then-swap vs one transaction.
  *
- *   npx tsx scripts/bench/hotlist.ts [entries]     (default 5,000,000)
+ *   npx tsx scripts/bench/hotlist.ts [entries] [layout/mode …]   (default 5,000,000)
+ * layouts: rowid-index, without-rowid, without-rowid-sorted; modes: swap (batches, then swap), single
+ * (one transaction).
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +105,8 @@ export async function benchHotlist(opts: {
       const c = Array.from({ length: 5 }, () => ({ text: plate(r) }));
       return { plate: c[0]!.text, candidates: c };
     });
-    const variants = opts.variants ?? ['without-rowid/swap', 'rowid-index/swap', 'without-rowid/single'];
+    // without-rowid/swap (clustered, arrival order) measured 169 s for 5M on this machine: opt-in only.
+    const variants = opts.variants ?? ['rowid-index/swap', 'without-rowid-sorted/swap', 'rowid-index/single'];
     for (const v of variants) {
       const [layout, mode] = v.split('/') as [Layout, string];
       const db = join(dir, `${v.replace('/', '-')}.db`);

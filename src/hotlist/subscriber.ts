@@ -10,6 +10,7 @@ import { createGunzip } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { csvEntries } from './csv.ts';
 import type { HotlistEntry } from './match.ts';
@@ -69,7 +70,11 @@ export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerato
   if (n !== m.entries) throw new Error(`snapshot holds ${n} entries, its manifest says ${m.entries}`);
 }
 
-export class HotlistSubscriber {
+export class HotlistSubscriber implements Stage {
+  readonly name = 'hotlist-sync';
+  /** Without the broker the unit keeps matching against the lists it has; health shows their age. */
+  readonly critical = false;
+  private subscribed: Promise<void> | null = null;
   private client: MqttClient | null = null;
   private readonly keys = new Map<string, KeyObject>();
   private readonly pending = new Map<string, Pending>();
@@ -88,11 +93,21 @@ export class HotlistSubscriber {
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => this.opts.log.warn({ err: err.message }, 'hot-list sync connection error'));
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
+    // No broker at start is normal in a car: start() does not wait; mqtt.js keeps reconnecting and
+    // every (re)connect subscribes again, so retained manifests are seen on each return.
+    this.subscribed = new Promise<void>((resolve) => {
+      client.on('connect', () => {
+        client
+          .subscribeAsync(topics.manifestAll(this.opts.topicBase, this.opts.agency), { qos: 1 })
+          .then(() => resolve())
+          .catch((err: Error) => this.opts.log.warn({ err: err.message }, 'hot-list subscribe failed'));
+      });
     });
-    await client.subscribeAsync(topics.manifestAll(this.opts.topicBase, this.opts.agency), { qos: 1 });
+  }
+
+  /** Resolves once the manifest topics are subscribed (tests, the status page). */
+  whenSubscribed(): Promise<void> {
+    return this.subscribed ?? Promise.reject(new Error('hot-list sync not started'));
   }
 
   async stop(): Promise<void> {

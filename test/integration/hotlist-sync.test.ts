@@ -139,6 +139,7 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
       onResult: (a) => acks.push(a),
     });
     await sub.start();
+    await sub.whenSubscribed();
   });
 
   afterAll(async () => {
