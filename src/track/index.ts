@@ -3,7 +3,7 @@ import { type TrackConfig, trackSection } from '../config/sections/track.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
-import type { Detection, Frame, FrameResult } from '../domain/types.ts';
+import type { Detection, Frame, FrameResult, PlateReading } from '../domain/types.ts';
 import { cutImages } from './images.ts';
 import { type Settled, Tracker, type TrackerStats } from './tracker.ts';
 
@@ -14,6 +14,11 @@ export interface TrackStageDeps {
   log: Logger;
   /** The `track` config section; defaults apply to anything left out. */
   config?: Partial<TrackConfig>;
+  /**
+   * True when a frame's read matches the hot list. Its track is then settled at once (the hit is
+   * raised from that detection without waiting for the vehicle to leave), and not emitted again.
+   */
+  isHot?: (reading: PlateReading) => boolean;
 }
 
 export interface TrackStageStats extends TrackerStats {
@@ -92,6 +97,17 @@ export class TrackStage implements Stage {
 
   private onResult(r: FrameResult): void {
     const ids = this.tracker!.update(r);
+    this.keepTrackFrames(r, ids);
+    const { isHot } = this.deps;
+    if (!isHot) return;
+    ids.forEach((id, i) => {
+      if (this.settledIds.has(id) || !isHot(r.plates[i]!)) return;
+      const s = this.tracker!.settleNow(id);
+      if (s) this.emit(s);
+    });
+  }
+
+  private keepTrackFrames(r: FrameResult, ids: readonly number[]): void {
     if (!this.cfg!.images || ids.length === 0) return;
     const frame = this.recent.get(r.frame.cameraId)?.find((f) => f.seq === r.frame.seq);
     if (!frame) return;

@@ -108,6 +108,17 @@ export class Tracker {
     return out.reverse();
   }
 
+  /**
+   * Settles one open track now (a read on it matched the hot list: the hit must not wait for the
+   * vehicle to leave). The track stays open and is not emitted again. Null when already emitted.
+   */
+  settleNow(trackId: number): Settled | null {
+    const t = this.tracks.find((x) => x.id === trackId);
+    if (!t || t.emitted) return null;
+    t.emitted = true;
+    return this.settle(t);
+  }
+
   /** Settles every open track (on stop). */
   flush(): Settled[] {
     const out: Settled[] = [];

@@ -90,6 +90,58 @@ describe('track stage with synthetic reads', () => {
   });
 });
 
+describe('track stage with a hot-list port', () => {
+  it('a hot read is emitted at once, not when the vehicle leaves, and only once', async () => {
+    const bus = new Bus((_e, err) => {
+      throw err;
+    });
+    const dets: { at: number; text: string }[] = [];
+    bus.on('detection', (d) => dets.push({ at: Date.now(), text: d.reading.text }));
+    const track = new TrackStage({
+      bus,
+      log,
+      config: { leaveMs: 2000, images: false },
+      isHot: (r) => r.text === '4RDW219',
+    });
+    await track.start();
+    running.push(track);
+    const t0 = Date.now();
+    for (let seq = 0; seq < 3; seq++) {
+      for (const text of ['4RDW219', '7ABC123']) {
+        const x = text === '4RDW219' ? 100 : 800;
+        bus.emit('frameResult', {
+          frame: {
+            cameraId: 'front',
+            orientation: 'front',
+            seq,
+            capturedAt: t0 + seq * 100,
+            width: 1280,
+            height: 720,
+          },
+          ms: 10,
+          plates: [
+            {
+              box: { x, y: 400, w: 200, h: 80 },
+              text,
+              confidence: 0.9,
+              candidates: [{ text, confidence: 0.9 }],
+              charConfidences: Array(7).fill(0.9),
+              detScore: 0.9,
+            },
+          ],
+        });
+      }
+    }
+    expect(dets).toEqual([{ at: expect.any(Number), text: '4RDW219' }]);
+    expect(dets[0]!.at - t0).toBeLessThan(500);
+    await waitFor('the other car leaves', () => dets.length === 2, 5000);
+    expect(dets[1]!.text).toBe('7ABC123');
+    expect(dets[1]!.at - t0).toBeGreaterThanOrEqual(2000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(dets).toHaveLength(2);
+  });
+});
+
 describe('capture → recognize → track on the demo frames (real onnxruntime)', () => {
   it('gives one detection per car, each with the plate of its own frame', async () => {
     const bus = new Bus((_e, err) => {

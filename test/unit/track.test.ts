@@ -212,4 +212,16 @@ describe('Tracker', () => {
     expect(t.flush().map((s) => s.detection.reading.text)).toEqual(['TWICE2']);
     expect(t.stats().open).toBe(0);
   });
+
+  it('settleNow emits a track at once (a hot read) and never again for that track', () => {
+    const t = new Tracker(cfg);
+    const [id] = t.update(result('rear', 0, 0, [reading('HOT123', 0.9)]));
+    const s = t.settleNow(id!);
+    expect(s?.detection.reading.text).toBe('HOT123');
+    expect(t.settleNow(id!)).toBeNull();
+    t.update(result('rear', 1, 100, [reading('HOT123', 0.9)]));
+    expect(t.expire(5000)).toHaveLength(0);
+    expect(t.stats()).toMatchObject({ open: 0, emitted: 1 });
+    expect(t.settleNow(12345)).toBeNull();
+  });
 });
