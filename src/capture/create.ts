@@ -98,5 +98,6 @@ export function createSource(cfg: CameraConfig, log: Logger): CameraSource {
     log,
     stallTimeoutMs: noFrameTimeoutMs(cfg),
     backoffMaxMs: cfg.restartMaxS * 1000,
+    inputFormat: cfg.inputFormat,
   });
 }

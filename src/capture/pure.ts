@@ -23,6 +23,8 @@ export interface FfmpegArgsInput {
   fps: number;
   /** Video files only: start again at the end. */
   loop?: boolean;
+  /** v4l2 only: the pixel format to ask of the camera. */
+  inputFormat?: string | undefined;
 }
 
 /**
@@ -54,7 +56,10 @@ export function ffmpegArgs(i: FfmpegArgsInput): string[] {
       );
       break;
     case 'v4l2':
-      input.push('-f', 'v4l2', '-i', i.url);
+      // Ask the camera for the wanted size and rate; it answers with the nearest mode it has.
+      input.push('-f', 'v4l2', '-video_size', `${i.width}x${i.height}`, '-framerate', String(i.fps));
+      if (i.inputFormat) input.push('-input_format', i.inputFormat);
+      input.push('-i', i.url);
       break;
     case 'video':
       // A video file replays at its own rate (-re), like a camera would deliver it.

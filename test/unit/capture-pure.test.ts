@@ -53,6 +53,21 @@ describe('ffmpegArgs', () => {
       "select='if(gte(t\\,ld(0)-0.0667)\\,st(0\\,max(ld(0)+0.2000\\,t))*0+1\\,0)',scale=640:360",
     );
   });
+  it('asks a v4l2 camera for size, rate and format', () => {
+    const a = ffmpegArgs({ ...base, type: 'v4l2', url: '/dev/video0', inputFormat: 'mjpeg' });
+    expect(a.slice(a.indexOf('-f'), a.indexOf('-i') + 2)).toEqual([
+      '-f',
+      'v4l2',
+      '-video_size',
+      '640x360',
+      '-framerate',
+      '5',
+      '-input_format',
+      'mjpeg',
+      '-i',
+      '/dev/video0',
+    ]);
+  });
   it('loops a video file only when asked', () => {
     expect(ffmpegArgs({ ...base, type: 'video', loop: true })).toContain('-stream_loop');
     expect(ffmpegArgs({ ...base, type: 'video', loop: false })).not.toContain('-stream_loop');

@@ -35,6 +35,10 @@ export const streamCamera = z.strictObject({
   url: z.string().min(1).describe('rtsp://…, http://… (MJPEG) or /dev/videoN'),
   width: z.number().int().min(160).max(4096).default(1280),
   height: z.number().int().min(120).max(2160).default(720),
+  inputFormat: z
+    .enum(['mjpeg', 'yuyv422', 'h264'])
+    .optional()
+    .describe('v4l2 only: the pixel format asked of the camera (USB cameras need mjpeg for 720p at 15+ fps)'),
   restartMaxS: z
     .number()
     .min(1)
