@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox(priority, seq);
 `;
 
+/** Outbox rows at or above this priority are parked (unreadable) and skipped by peek. */
+const PARKED = 100;
+
 export interface PurgeResult {
   count: number;
   from: number | null;
@@ -107,7 +110,8 @@ export class StoreDb {
       ),
       enqueue: db.prepare('INSERT INTO outbox (priority, kind, ref, enqueued_at) VALUES (?, ?, ?, ?)'),
       peek: db.prepare(
-        'SELECT seq, priority, kind, ref, enqueued_at FROM outbox WHERE (priority, seq) > (?, ?) ORDER BY priority, seq LIMIT ?',
+        `SELECT seq, priority, kind, ref, enqueued_at FROM outbox WHERE (priority, seq) > (?, ?) AND priority < ${PARKED}
+         ORDER BY priority, seq LIMIT ?`,
       ),
       readBody: db.prepare('SELECT body FROM reads WHERE id = ?').pluck(),
       hitBody: db.prepare('SELECT body FROM hits WHERE id = ?').pluck(),
@@ -124,6 +128,7 @@ export class StoreDb {
       hold: db.prepare('UPDATE reads SET hold_ref = ? WHERE id = ? AND (hold_ref IS NULL OR hold_ref = ?)'),
       release: db.prepare('UPDATE reads SET hold_ref = NULL WHERE id = ? AND hold_ref = ?'),
       count: db.prepare('SELECT count(*) FROM outbox').pluck(),
+      park: db.prepare(`UPDATE outbox SET priority = priority + ${PARKED} WHERE seq = ?`),
     };
     this.pending = this.st.count.get() as number;
   }
@@ -164,12 +169,27 @@ export class StoreDb {
       return true;
     })();
 
-  peek(limit: number, after?: OutboxCursor): OutboxMessage[] {
+  /**
+   * Pending messages in upload order. A row that cannot be opened (bad key, corruption) is parked
+   * out of the upload order, reported through `onParked`, and kept for investigation: one bad row
+   * must not block the queue behind it.
+   */
+  peek(
+    limit: number,
+    after?: OutboxCursor,
+    onParked?: (seq: number, kind: string, err: unknown) => void,
+  ): OutboxMessage[] {
     const rows = this.st.peek.all(after?.priority ?? -1, after?.seq ?? -1, limit) as OutboxRow[];
     const out: OutboxMessage[] = [];
     for (const row of rows) {
-      const m = this.load(row);
-      if (m) out.push(m);
+      try {
+        const m = this.load(row);
+        if (m) out.push(m);
+      } catch (err) {
+        if (!onParked) throw err;
+        this.st.park.run(row.seq);
+        onParked(row.seq, row.kind, err);
+      }
     }
     return out;
   }
@@ -280,6 +300,8 @@ export class StoreDb {
 
   /** Disk watermark step: deletes up to `limit` of the oldest synced images, then synced, unheld reads. */
   purgeOldestSynced(limit: number): { images: number; reads: PurgeResult } {
+    // On a full disk the WAL is what has the room: fold it into the file first.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
     const images = this.db
       .prepare(
         `DELETE FROM images WHERE rowid IN (SELECT rowid FROM images WHERE synced_at IS NOT NULL

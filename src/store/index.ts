@@ -1,4 +1,4 @@
-import { mkdirSync, statfsSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
@@ -37,6 +37,7 @@ export class StoreStage implements Stage {
   private readonly offs: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastLight: Light | null = null;
+  private writes = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: StoreStageOptions) {
@@ -51,9 +52,10 @@ export class StoreStage implements Stage {
     this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
     log.info({ file, encrypted: sealer.encrypted, pending: this.db.depth() }, 'store open');
     this.offs.push(
-      this.opts.bus.on('read', (r) => this.putRead(r)),
-      this.opts.bus.on('hit', (h) => this.putHit(h)),
+      this.opts.bus.on('read', (r) => this.persist('read', () => this.putRead(r))),
+      this.opts.bus.on('hit', (h) => this.persist('hit', () => this.putHit(h))),
     );
+    this.ensureReserve();
     this.maintain();
     this.timer = setInterval(() => this.maintain(), config.purgeIntervalMinutes * 60_000);
     this.timer.unref();
@@ -83,8 +85,68 @@ export class StoreStage implements Stage {
     return this.db;
   }
 
+  /**
+   * A write from the bus. When the disk is full it frees synced data (watermark rules) and tries
+   * once more; any other failure, or a second one, turns the storage light red and goes to the
+   * bus's error handler (the root decides; the store is critical).
+   */
+  private persist(kind: 'read' | 'hit', write: () => void): void {
+    try {
+      write();
+      return;
+    } catch (first) {
+      if (!isDiskFull(first)) return this.writeFailed(kind, first);
+      this.opts.log.error({ kind }, 'disk full; freeing synced data and retrying');
+      // SQLite needs room to delete (WAL) and checkpoint: the reserve file gives it that room.
+      rmSync(this.reservePath(), { force: true });
+    }
+    for (let round = 0; round < 20; round++) {
+      let freed = 0;
+      try {
+        const { images, reads } = this.store.purgeOldestSynced(2000);
+        if (images > 0) this.opts.log.warn({ count: images, reason: 'disk-watermark' }, 'purged images');
+        this.logPurge('disk-watermark', reads);
+        freed = images + reads.count;
+        write();
+        return;
+      } catch (err) {
+        if (!isDiskFull(err) || freed === 0) return this.writeFailed(kind, err);
+      }
+    }
+    this.writeFailed(kind, new AlprError(ErrorCodes.STORE, 'disk full after freeing synced data'));
+  }
+
+  private writeFailed(kind: string, err: unknown): never {
+    this.opts.bus.emit('health', {
+      component: 'storage',
+      light: 'red',
+      reason: `cannot store ${kind}s: ${(err as Error).message}`,
+      at: this.now(),
+    });
+    throw err;
+  }
+
+  private reservePath(): string {
+    return join(this.opts.dataDir, '.alpr-reserve');
+  }
+
+  /** (Re)creates the reserve file when there is room for it; a disk that has none is left alone. */
+  private ensureReserve(): void {
+    const mb = this.opts.config.reserveMb;
+    if (mb <= 0) return;
+    try {
+      const f = this.reservePath();
+      if (fileSize(f) === mb * 1024 * 1024) return;
+      if (this.freeBytes() < (mb + this.opts.config.minFreeMb) * 1024 * 1024) return;
+      writeFileSync(f, Buffer.alloc(mb * 1024 * 1024));
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'cannot create the disk reserve file');
+    }
+  }
+
   /** Persists a read and queues it for upload. Returns false for an id already stored. */
   putRead(read: Read): boolean {
+    if (++this.writes % 200 === 0) this.checkDisk();
     const added = this.store.putRead(read, this.now());
     if (added) this.notify(1);
     return added;
@@ -115,7 +177,19 @@ export class StoreStage implements Stage {
 
   outbox(): OutboxPort {
     return {
-      peek: (limit: number, after?: OutboxCursor): OutboxMessage[] => this.store.peek(limit, after),
+      peek: (limit: number, after?: OutboxCursor): OutboxMessage[] =>
+        this.store.peek(limit, after, (seq, kind, err) => {
+          this.opts.log.error(
+            { seq, kind, err: (err as Error).message },
+            'outbox row unreadable; parked, not sent',
+          );
+          this.opts.bus.emit('health', {
+            component: 'storage',
+            light: 'amber',
+            reason: 'a stored record cannot be decrypted (wrong key or damage): it is kept but not uploaded',
+            at: this.now(),
+          });
+        }),
       ack: (seqs: readonly number[]) => {
         this.store.ack(seqs, this.now());
       },
@@ -195,9 +269,22 @@ export class StoreStage implements Stage {
   private maintain(): void {
     try {
       this.purgeNow();
-      this.checkDisk();
+      if (this.checkDisk() === 'green') this.ensureReserve();
     } catch (err) {
       this.opts.log.error({ err }, 'store maintenance failed');
     }
+  }
+}
+
+function isDiskFull(err: unknown): boolean {
+  return (err as { code?: string }).code === 'SQLITE_FULL';
+}
+
+/** Size of a file, or -1 when it does not exist. */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return -1;
   }
 }

@@ -92,7 +92,21 @@ describe('store: encryption at rest', () => {
     await s.stop();
     writeFileSync(join(dirs.creds, 'store.key'), randomBytes(32).toString('base64'));
     await s.start();
-    expect(() => s.outbox().peek(10)).toThrow(/fails authentication/);
+    const lights: string[] = [];
+    bus.on('health', (h) => lights.push(`${h.component}:${h.light}`));
+    // The unreadable row is parked (kept, not sent, reported), and does not block the queue.
+    expect(s.outbox().peek(10)).toEqual([]);
+    expect(s.outbox().depth()).toBe(1);
+    expect(cap.text()).toContain('outbox row unreadable; parked, not sent');
+    expect(cap.text()).toContain('fails authentication');
+    expect(lights).toContain('storage:amber');
+    s.putRead(makeRead(2));
+    expect(
+      s
+        .outbox()
+        .peek(10)
+        .map((m) => m.kind),
+    ).toEqual(['read']);
     await s.stop();
   });
 });

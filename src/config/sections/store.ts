@@ -38,6 +38,15 @@ export const storeSection = z
       .max(1_000_000)
       .default(512)
       .describe('Disk watermark: below this many free MB, the oldest synced data is purged first (0 = off)'),
+    reserveMb: z
+      .number()
+      .int()
+      .min(0)
+      .max(4096)
+      .default(16)
+      .describe(
+        'Space kept in a reserve file under dataDir and released when the disk fills, so purges can run',
+      ),
     outboxImages: z
       .boolean()
       .default(false)
