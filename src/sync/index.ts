@@ -99,7 +99,7 @@ export class SyncStage implements Stage {
     this.tls = this.loadTls(config);
     this.bucket = new TokenBucket(
       config.maxBytesPerSecond,
-      Math.max(config.maxBytesPerSecond, 256 * 1024),
+      Math.max(config.maxBytesPerSecond, 16 * 1024),
       this.now(),
     );
     this.downSince = this.now();
