@@ -6,10 +6,37 @@ export const recognizeSection = z
     type: z.enum(['ppocr']).default('ppocr').describe('Recognizer backend'),
     detModel: pathString.optional().describe('Detector ONNX; default: the shipped model'),
     recModel: pathString.optional().describe('Recognizer ONNX; default: the shipped model'),
-    threads: z.number().int().min(1).max(16).default(1),
-    detMaxSide: z.number().int().min(320).max(2048).default(960).describe('Long side the detector sees'),
-    detThreshold: z.number().min(0.05).max(0.95).default(0.3),
+    keys: pathString.optional().describe('Recognizer character list; default: the shipped one'),
+    threads: z.number().int().min(1).max(16).default(1).describe('onnxruntime intra-op threads per model'),
+    detMaxSide: z
+      .number()
+      .int()
+      .min(320)
+      .max(2048)
+      .refine((v) => v % 32 === 0, 'must be a multiple of 32')
+      .default(960)
+      .describe('Long side the detector sees (multiple of 32)'),
+    detThreshold: z.number().min(0.05).max(0.95).default(0.3).describe('Detector map threshold'),
+    detBoxThreshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('Minimum mean detector probability of a text region'),
+    unclipRatio: z
+      .number()
+      .min(0.5)
+      .max(4)
+      .default(1.5)
+      .describe('DB unclip ratio for detected text regions'),
+    maxRegions: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(12)
+      .describe('Text regions read per frame, best first'),
     minConfidence: z.number().min(0).max(1).default(0.5).describe('Plates read below this are dropped'),
-    topN: z.number().int().min(1).max(20).default(10),
+    topN: z.number().int().min(1).max(20).default(10).describe('Candidates kept per plate'),
   })
   .prefault({});

@@ -1,0 +1,129 @@
+/** Pure scoring of predictions against a manifest (the OpenALPR benchmark's standard metrics). */
+import { foldLookalikes, normalizePlate } from '../domain/plate.ts';
+
+export type XYWH = [number, number, number, number];
+
+/** One manifest line (see shared/data/README.md). */
+export interface ManifestLine {
+  image: string;
+  region?: string;
+  state?: string;
+  width?: number;
+  height?: number;
+  /** The image is already a plate crop: read it whole, no detection. */
+  crop?: boolean;
+  plates: { text: string; box: XYWH }[];
+}
+
+/** One prediction line: candidates of the primary plate, best first; boxes[0] is the primary plate. */
+export interface Prediction {
+  image: string;
+  candidates: string[];
+  boxes: XYWH[];
+  ms: number;
+}
+
+export interface ImageScore {
+  top1: boolean;
+  top10: boolean;
+  top1Folded: boolean;
+  /** null for crops (nothing to detect). */
+  detected: boolean | null;
+}
+
+export interface Summary {
+  images: number;
+  top1: number;
+  top10: number;
+  top1Folded: number;
+  /** Share of non-crop images whose plate was found; null when every line is a crop. */
+  detection: number | null;
+  medianMs: number;
+  p90Ms: number;
+  /** Median process CPU time per image (runs only; not derivable from the predictions file). */
+  medianCpuMs?: number;
+}
+
+export function boxIou(a: XYWH, b: XYWH): number {
+  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
+  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
+  const inter = ix * iy;
+  const union = a[2] * a[3] + b[2] * b[3] - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Scores one image. A line with several plates counts a read as right when it matches any of them. */
+export function scoreImage(line: ManifestLine, pred: Prediction, minIou = 0.3): ImageScore {
+  const truths = line.plates.map((p) => normalizePlate(p.text));
+  const cands = pred.candidates.map(normalizePlate);
+  const first = cands[0];
+  const top1 = first !== undefined && truths.includes(first);
+  const top10 = cands.slice(0, 10).some((c) => truths.includes(c));
+  const folded = truths.map(foldLookalikes);
+  const top1Folded = first !== undefined && folded.includes(foldLookalikes(first));
+  const detected = line.crop
+    ? null
+    : line.plates.some((p) => pred.boxes.some((b) => boxIou(p.box, b) > minIou));
+  return { top1, top10, top1Folded, detected };
+}
+
+/** Linear-interpolated quantile of unsorted values; 0 for an empty list. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+/**
+ * Summarises predictions over a manifest. Images without a prediction count as wrong and
+ * undetected (a crash must not raise the score).
+ */
+export function summarize(lines: readonly ManifestLine[], preds: readonly Prediction[]): Summary {
+  const byImage = new Map(preds.map((p) => [p.image, p]));
+  let top1 = 0;
+  let top10 = 0;
+  let folded = 0;
+  let det = 0;
+  let detN = 0;
+  for (const line of lines) {
+    const pred = byImage.get(line.image) ?? { image: line.image, candidates: [], boxes: [], ms: 0 };
+    const s = scoreImage(line, pred);
+    top1 += Number(s.top1);
+    top10 += Number(s.top10);
+    folded += Number(s.top1Folded);
+    if (s.detected !== null) {
+      detN++;
+      det += Number(s.detected);
+    }
+  }
+  const n = lines.length;
+  const share = (k: number) => (n > 0 ? k / n : 0);
+  const ms = preds.map((p) => p.ms);
+  return {
+    images: n,
+    top1: share(top1),
+    top10: share(top10),
+    top1Folded: share(folded),
+    detection: detN > 0 ? det / detN : null,
+    medianMs: quantile(ms, 0.5),
+    p90Ms: quantile(ms, 0.9),
+  };
+}
+
+/** Human-readable summary lines. */
+export function formatSummary(s: Summary): string {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  return [
+    `images          ${s.images}`,
+    `top-1           ${pct(s.top1)}`,
+    `top-10          ${pct(s.top10)}`,
+    `top-1 folded    ${pct(s.top1Folded)}`,
+    `detection       ${s.detection === null ? 'n/a (crops)' : pct(s.detection)}`,
+    `median ms       ${s.medianMs.toFixed(1)}`,
+    `p90 ms          ${s.p90Ms.toFixed(1)}`,
+    ...(s.medianCpuMs === undefined ? [] : [`median cpu ms   ${s.medianCpuMs.toFixed(1)}`]),
+  ].join('\n');
+}

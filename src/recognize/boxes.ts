@@ -1,0 +1,121 @@
+/** Pure box helpers for the text detector: component labelling, DB-style unclip, IoU, NMS. */
+import type { Box } from '../domain/types.ts';
+
+export interface Component {
+  /** Bounding box in map pixels. */
+  box: Box;
+  /** Pixels in the component. */
+  area: number;
+  /** Mean probability over the component's pixels. */
+  score: number;
+}
+
+/**
+ * Labels 8-connected regions of `prob >= threshold` in a w×h probability map and returns one
+ * component per region (bounding box, pixel count, mean probability). Iterative flood fill:
+ * no recursion, so large regions cannot overflow the stack.
+ */
+export function labelComponents(
+  prob: ArrayLike<number>,
+  w: number,
+  h: number,
+  threshold: number,
+): Component[] {
+  const n = w * h;
+  const seen = new Uint8Array(n);
+  const stack = new Int32Array(n);
+  const out: Component[] = [];
+  for (let start = 0; start < n; start++) {
+    if (seen[start] || (prob[start] ?? 0) < threshold) continue;
+    let top = 0;
+    stack[top++] = start;
+    seen[start] = 1;
+    let minX = w;
+    let minY = h;
+    let maxX = -1;
+    let maxY = -1;
+    let area = 0;
+    let sum = 0;
+    while (top > 0) {
+      const p = stack[--top]!;
+      const x = p % w;
+      const y = (p - x) / w;
+      area++;
+      sum += prob[p] ?? 0;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const q = yy * w + xx;
+          if (!seen[q] && (prob[q] ?? 0) >= threshold) {
+            seen[q] = 1;
+            stack[top++] = q;
+          }
+        }
+      }
+    }
+    out.push({ box: { x: minX, y: minY, w: maxX - minX + 1, h: maxY - minY + 1 }, area, score: sum / area });
+  }
+  return out;
+}
+
+/**
+ * DB-style unclip of an axis-aligned box: every side moves out by area·ratio / perimeter, which
+ * for a long thin text box is about ratio/2 of its height. The detector's map shrinks text
+ * regions; this restores them.
+ */
+export function unclipBox(box: Box, ratio: number): Box {
+  const d = (box.w * box.h * ratio) / (2 * (box.w + box.h));
+  return { x: box.x - d, y: box.y - d, w: box.w + 2 * d, h: box.h + 2 * d };
+}
+
+/** Grows a box by `fx` of its width on each side and `fy` of its height on top and bottom. */
+export function padBox(box: Box, fx: number, fy: number): Box {
+  const dx = box.w * fx;
+  const dy = box.h * fy;
+  return { x: box.x - dx, y: box.y - dy, w: box.w + 2 * dx, h: box.h + 2 * dy };
+}
+
+/** Clips a box to [0,W)×[0,H) and rounds to whole pixels; null when nothing is left. */
+export function clipBox(box: Box, width: number, height: number): Box | null {
+  const x0 = Math.max(0, Math.floor(box.x));
+  const y0 = Math.max(0, Math.floor(box.y));
+  const x1 = Math.min(width, Math.ceil(box.x + box.w));
+  const y1 = Math.min(height, Math.ceil(box.y + box.h));
+  if (x1 - x0 < 1 || y1 - y0 < 1) return null;
+  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+}
+
+export function scaleBox(box: Box, sx: number, sy: number): Box {
+  return { x: box.x * sx, y: box.y * sy, w: box.w * sx, h: box.h * sy };
+}
+
+/** Intersection over union of two boxes; 0 when either is empty. */
+export function iou(a: Box, b: Box): number {
+  const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
+  const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+  const inter = ix * iy;
+  const union = a.w * a.h + b.w * b.h - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy non-maximum suppression: keeps the best-scored item of every group overlapping > `maxIou`. */
+export function nms<T>(
+  items: readonly T[],
+  boxOf: (t: T) => Box,
+  scoreOf: (t: T) => number,
+  maxIou: number,
+): T[] {
+  const sorted = [...items].sort((a, b) => scoreOf(b) - scoreOf(a));
+  const kept: T[] = [];
+  for (const it of sorted) {
+    if (kept.every((k) => iou(boxOf(k), boxOf(it)) <= maxIou)) kept.push(it);
+  }
+  return kept;
+}

@@ -1,0 +1,4 @@
+/** The recognize stage: plate detection and reading. */
+export { decodeImageFile } from './image.ts';
+export { createRecognizer, DEFAULT_MODELS, type RecognizeConfig, type Recognizer } from './ppocr.ts';
+export { RecognizeStage, type RecognizeStageDeps } from './stage.ts';

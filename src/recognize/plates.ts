@@ -1,0 +1,53 @@
+/** Pure plate-level rules: plausibility, format priors, merging candidates from several crops. */
+import type { Box } from '../domain/types.ts';
+import type { Scored } from './ctc.ts';
+
+/** A plate read on a frame must be 4-8 characters of A-Z0-9 with at least one digit. */
+export function isPlausibleText(text: string): boolean {
+  return /^[A-Z0-9]{4,8}$/.test(text) && /[0-9]/.test(text);
+}
+
+/**
+ * A text box that could hold a plate's characters: wider than tall, not a long line of text.
+ * US plate characters span about 2-6× their height; margins for tilt and unclip.
+ */
+export function isPlausibleTextBox(box: Box, minHeight = 6): boolean {
+  if (box.h < minHeight) return false;
+  const aspect = box.w / box.h;
+  return aspect >= 1.2 && aspect <= 9;
+}
+
+/**
+ * Prior weight of a plate text from general US format knowledge (never from the evaluation
+ * images): most standard plates have 5-7 characters and mix letters and digits.
+ */
+export function formatPrior(text: string): number {
+  const n = text.length;
+  let w = n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1;
+  if (!/[0-9]/.test(text)) w *= 0.3;
+  return w;
+}
+
+/**
+ * Merges candidate lists read from several crops of the same plate: a text's score is its mean
+ * probability over the lists (absent = 0), so texts that every crop agrees on rise.
+ */
+export function mergeCandidates(lists: readonly (readonly Scored[])[]): Scored[] {
+  const sum = new Map<string, number>();
+  for (const list of lists) for (const s of list) sum.set(s.text, (sum.get(s.text) ?? 0) + s.prob);
+  const n = Math.max(1, lists.length);
+  return [...sum].map(([text, p]) => ({ text, prob: p / n })).sort((a, b) => b.prob - a.prob);
+}
+
+export interface Ranked extends Scored {
+  /** prob × format prior: the ranking key. `prob` stays the reading's confidence. */
+  score: number;
+}
+
+/** Ranks candidates by probability × format prior; drops texts failing `keep`. */
+export function rescore(cands: readonly Scored[], keep: (t: string) => boolean = () => true): Ranked[] {
+  return cands
+    .filter((c) => keep(c.text))
+    .map((c) => ({ text: c.text, prob: c.prob, score: c.prob * formatPrior(c.text) }))
+    .sort((a, b) => b.score - a.score);
+}

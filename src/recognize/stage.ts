@@ -1,0 +1,94 @@
+/** The recognize stage: frames in, frame results out, in real time (stale frames are dropped). */
+import type { Bus } from '../core/bus.ts';
+import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
+import type { Frame, FrameMeta } from '../domain/types.ts';
+import type { Recognizer } from './ppocr.ts';
+
+export interface RecognizeStageDeps {
+  bus: Bus;
+  log: Logger;
+  /** Already created (and warmed up); the stage closes it on stop(). */
+  recognizer: Recognizer;
+  /** Plates whose top candidate is below this confidence are left out of the result. */
+  minConfidence: number;
+}
+
+export interface RecognizeStats {
+  processed: number;
+  /** Frames replaced by a newer frame of the same camera before they were read. */
+  dropped: number;
+  errors: number;
+}
+
+/**
+ * Subscribes to `frame`, reads one frame at a time and emits `frameResult`. While a frame is being
+ * read, only the newest frame per camera waits: an older pending frame is dropped (and counted),
+ * so a slow CPU costs frames, never latency or memory. Cameras take turns (oldest pending first).
+ */
+export class RecognizeStage implements Stage {
+  readonly name = 'recognize';
+  readonly critical = true;
+  private readonly pending = new Map<string, Frame>();
+  private readonly counts: RecognizeStats = { processed: 0, dropped: 0, errors: 0 };
+  private running: Promise<void> | null = null;
+  private off: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: RecognizeStageDeps) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.off = this.deps.bus.on('frame', (f) => this.enqueue(f));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.off?.();
+    this.off = null;
+    this.pending.clear();
+    await this.running;
+    await this.deps.recognizer.close();
+    this.deps.log.info({ ...this.counts }, 'recognize stopped');
+  }
+
+  stats(): Readonly<RecognizeStats> {
+    return { ...this.counts };
+  }
+
+  private enqueue(frame: Frame): void {
+    if (this.stopped) return;
+    if (this.pending.has(frame.cameraId)) this.counts.dropped++;
+    this.pending.set(frame.cameraId, frame);
+    if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+  }
+
+  private next(): Frame | undefined {
+    let best: Frame | undefined;
+    for (const f of this.pending.values()) if (!best || f.capturedAt < best.capturedAt) best = f;
+    if (best) this.pending.delete(best.cameraId);
+    return best;
+  }
+
+  private async drain(): Promise<void> {
+    for (let f = this.next(); f && !this.stopped; f = this.next()) {
+      const t0 = performance.now();
+      try {
+        const plates = await this.deps.recognizer.readFrame(f);
+        const { data: _data, ...meta } = f;
+        const frame: FrameMeta = meta;
+        const ms = performance.now() - t0;
+        this.counts.processed++;
+        this.deps.log.debug({ cameraId: f.cameraId, seq: f.seq, plates: plates.length, ms }, 'frame read');
+        this.deps.bus.emit('frameResult', {
+          frame,
+          plates: plates.filter((p) => p.confidence >= this.deps.minConfidence),
+          ms,
+        });
+      } catch (err) {
+        this.counts.errors++;
+        this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, 'recognition failed');
+      }
+    }
+  }
+}

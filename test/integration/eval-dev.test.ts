@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../src/eval/manifest.ts';
+import { type Prediction, summarize } from '../../src/eval/score.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+const DEV = resolve(ROOT, '../shared/data/plates-dev');
+const MANIFEST = join(DEV, 'endtoend-us.jsonl');
+const present = existsSync(MANIFEST);
+if (!present)
+  console.warn(`eval-dev: skipped, ${MANIFEST} is absent (the shared dev set is not on this machine)`);
+
+describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-eval-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes well-formed predictions and scores consistent with them', async () => {
+    const out = join(dir, 'pred.jsonl');
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'eval',
+        '--manifest',
+        MANIFEST,
+        '--root',
+        DEV,
+        '--out',
+        out,
+        '--limit',
+        '10',
+        '--json',
+      ],
+      { cwd: ROOT, env: { ...process.env, ALPR_LOG_LEVEL: 'warn' }, timeout: 120_000 },
+    );
+    const printed = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    const lines = parseManifest(readFileSync(MANIFEST, 'utf8')).slice(0, 10);
+    const preds = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Prediction);
+    expect(preds.map((p) => p.image)).toEqual(lines.map((l) => l.image));
+    for (const p of preds) {
+      expect(Object.keys(p).sort()).toEqual(['boxes', 'candidates', 'image', 'ms']);
+      expect(p.candidates.length).toBeLessThanOrEqual(10);
+      for (const c of p.candidates) expect(c).toMatch(/^[A-Z0-9]{4,8}$/);
+      for (const b of p.boxes) {
+        expect(b).toHaveLength(4);
+        expect(b.every((v) => Number.isInteger(v) && v >= 0)).toBe(true);
+      }
+      expect(p.ms).toBeGreaterThan(0);
+    }
+    const { medianCpuMs, ...scores } = printed;
+    expect(scores).toEqual(summarize(lines, preds));
+    expect(medianCpuMs).toBeGreaterThan(0);
+    expect(printed.images).toBe(10);
+    expect(printed.top1).toBeGreaterThanOrEqual(0.2);
+    expect(printed.detection).toBeGreaterThanOrEqual(0.5);
+  }, 120_000);
+});

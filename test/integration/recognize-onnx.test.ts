@@ -1,0 +1,73 @@
+import { pino } from 'pino';
+import sharp, { type Sharp } from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recognizeSection } from '../../src/config/sections/recognize.ts';
+import type { RgbImage } from '../../src/domain/types.ts';
+import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts';
+import { iou } from '../../src/recognize/boxes.ts';
+
+const PLATE = { x: 520, y: 400, w: 240, h: 120 };
+
+/** A white plate with a dark border and black DejaVu Sans Bold text, as an SVG. */
+function plateSvg(text: string, w: number, h: number): string {
+  // US plate characters are condensed: squeeze the bold glyphs to fit 85% of the width
+  const fs = h * 0.5;
+  const sx = Math.min(1, (w * 0.85) / (text.length * 0.75 * fs));
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">
+  <rect x="2" y="2" width="${w - 4}" height="${h - 4}" rx="8" fill="#fafafa" stroke="#1a1a1a" stroke-width="4"/>
+  <text x="0" y="0" transform="translate(${w / 2} ${h * 0.72}) scale(${sx} 1)" font-family="DejaVu Sans"
+    font-weight="bold" font-size="${fs}" text-anchor="middle" fill="#111">${text}</text></svg>`;
+}
+
+async function toRgb(s: Sharp): Promise<RgbImage> {
+  const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+
+/** A 1280x720 gray scene with the plate placed at PLATE. */
+async function renderScene(text: string): Promise<RgbImage> {
+  const plate = await sharp(Buffer.from(plateSvg(text, PLATE.w, PLATE.h)))
+    .png()
+    .toBuffer();
+  return toRgb(
+    sharp({
+      create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
+    }).composite([{ input: plate, left: PLATE.x, top: PLATE.y }]),
+  );
+}
+
+describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
+  let rec: Recognizer;
+  beforeAll(async () => {
+    rec = await createRecognizer(recognizeSection.parse({ threads: 1 }), pino({ level: 'silent' }));
+  });
+  afterAll(async () => {
+    await rec?.close();
+  });
+
+  it('finds and reads a plate on a 1280x720 frame', async () => {
+    const plates = await rec.readFrame(await renderScene('7ABC123'));
+    expect(plates.length).toBeGreaterThan(0);
+    const p = plates[0]!;
+    expect(p.text).toBe('7ABC123');
+    expect(p.candidates[0]!.text).toBe('7ABC123');
+    expect(p.candidates.length).toBeGreaterThan(1);
+    expect(p.charConfidences).toHaveLength(7);
+    expect(p.confidence).toBeGreaterThan(0.5);
+    expect(iou(p.box, PLATE)).toBeGreaterThan(0.3);
+  });
+
+  it('finds nothing on an empty scene', async () => {
+    const blank = await toRgb(
+      sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }),
+    );
+    expect(await rec.readFrame(blank)).toEqual([]);
+  });
+
+  it('reads a plate crop whole', async () => {
+    const crop = await toRgb(sharp(Buffer.from(plateSvg('5KXT942', 320, 160))));
+    const p = await rec.readCrop(crop);
+    expect(p?.text).toBe('5KXT942');
+    expect(p?.box).toEqual({ x: 0, y: 0, w: 320, h: 160 });
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../../src/eval/manifest.ts';
+import { toPrediction } from '../../src/eval/run.ts';
+import {
+  boxIou,
+  type ManifestLine,
+  type Prediction,
+  quantile,
+  scoreImage,
+  summarize,
+} from '../../src/eval/score.ts';
+
+const line = (image: string, text: string, crop = false): ManifestLine => ({
+  image,
+  crop,
+  plates: [{ text, box: [100, 100, 60, 30] }],
+});
+const pred = (image: string, candidates: string[], boxes: Prediction['boxes'] = [], ms = 10): Prediction => ({
+  image,
+  candidates,
+  boxes,
+  ms,
+});
+
+describe('scoreImage', () => {
+  it.each([
+    [
+      'exact first',
+      ['ABC123', 'X'],
+      [[100, 100, 60, 30]],
+      { top1: true, top10: true, top1Folded: true, detected: true },
+    ],
+    [
+      'second',
+      ['A8C123', 'ABC123'],
+      [[120, 100, 60, 30]],
+      { top1: false, top10: true, top1Folded: true, detected: true },
+    ],
+    [
+      '11th',
+      [...'0123456789'].map((d) => `X${d}`).concat('ABC123'),
+      [],
+      { top1: false, top10: false, top1Folded: false, detected: false },
+    ],
+    ['case', ['abc123'], [[0, 0, 10, 10]], { top1: true, top10: true, top1Folded: true, detected: false }],
+    ['nothing', [], [], { top1: false, top10: false, top1Folded: false, detected: false }],
+  ] as const)('%s', (_n, cands, boxes, want) => {
+    expect(
+      scoreImage(
+        line('a', 'ABC123'),
+        pred(
+          'a',
+          [...cands],
+          boxes.map((b) => [...b] as [number, number, number, number]),
+        ),
+      ),
+    ).toEqual(want);
+  });
+
+  it('a box must overlap with IoU > 0.3', () => {
+    // shifted by 40 of 60 px: IoU = 20*30 / (2*1800 - 600) = 0.2
+    expect(scoreImage(line('a', 'X1'), pred('a', ['X1'], [[140, 100, 60, 30]])).detected).toBe(false);
+    expect(boxIou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
+  });
+
+  it('crops have no detection score', () => {
+    expect(scoreImage(line('c', 'ABC123', true), pred('c', ['ABC123'])).detected).toBeNull();
+  });
+});
+
+describe('summarize', () => {
+  it('computes shares, counts missing predictions as wrong, and quantiles of ms', () => {
+    const lines = [line('a', 'ABC123'), line('b', 'XYZ789'), line('c', 'Q1'), line('d', 'ZZ99')];
+    const preds = [
+      pred('a', ['ABC123'], [[100, 100, 60, 30]], 10),
+      pred('b', ['XYZ78', 'XYZ789'], [[100, 100, 60, 30]], 20),
+      pred('c', ['01'], [], 30),
+    ];
+    const s = summarize(lines, preds);
+    expect(s).toEqual({
+      images: 4,
+      top1: 0.25,
+      top10: 0.5,
+      top1Folded: 0.5,
+      detection: 0.5,
+      medianMs: 20,
+      p90Ms: 28,
+    });
+  });
+
+  it('reports detection as null when every line is a crop', () => {
+    expect(summarize([line('a', 'A1B2', true)], [pred('a', ['A1B2'])]).detection).toBeNull();
+  });
+
+  it.each([
+    [[], 0.5, 0],
+    [[5], 0.9, 5],
+    [[3, 1, 2], 0.5, 2],
+    [[1, 2, 3, 4], 0.5, 2.5],
+  ])('quantile(%j, %f) = %f', (v, q, want) => {
+    expect(quantile(v, q)).toBe(want);
+  });
+});
+
+describe('manifest and predictions', () => {
+  it('parses lines and names every bad one', () => {
+    const ok = '{"image":"a.jpg","width":10,"height":5,"plates":[{"text":"AB1","box":[0,0,10,5]}]}\n\n';
+    expect(parseManifest(ok)).toHaveLength(1);
+    expect(() => parseManifest(`${ok}{"image":"b.jpg","plates":[]}\nnot json\n`)).toThrow(/2 bad line/);
+  });
+
+  it('writes the primary plate first with rounded boxes', () => {
+    const p = toPrediction(
+      'x.jpg',
+      [
+        {
+          box: { x: 1.4, y: 2.6, w: 10, h: 5 },
+          text: 'AB12',
+          confidence: 0.5,
+          candidates: [
+            { text: 'AB12', confidence: 0.5 },
+            { text: 'A812', confidence: 0.2 },
+          ],
+          charConfidences: [],
+          detScore: 1,
+        },
+      ],
+      12.345,
+    );
+    expect(p).toEqual({ image: 'x.jpg', candidates: ['AB12', 'A812'], boxes: [[1, 3, 10, 5]], ms: 12.3 });
+  });
+});

@@ -1,0 +1,124 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Bus } from '../../src/core/bus.ts';
+import type { Frame, FrameResult, PlateReading, RgbImage } from '../../src/domain/types.ts';
+import { RecognizeStage } from '../../src/recognize/stage.ts';
+import type { Recognizer } from '../../src/recognize/ppocr.ts';
+
+const reading = (text: string, confidence: number): PlateReading => ({
+  box: { x: 0, y: 0, w: 10, h: 5 },
+  text,
+  confidence,
+  candidates: [{ text, confidence }],
+  charConfidences: [...text].map(() => confidence),
+  detScore: 0.9,
+});
+
+/** A recognizer whose readFrame resolves only when the test says so. */
+function gatedRecognizer() {
+  const gates: (() => void)[] = [];
+  const seen: number[] = [];
+  let closed = false;
+  const rec: Recognizer = {
+    modelVersion: 'fake',
+    async readFrame(img: RgbImage) {
+      seen.push((img as Frame).seq);
+      await new Promise<void>((r) => gates.push(r));
+      return [reading('ABC123', 0.9), reading('XYZ789', 0.2)];
+    },
+    async readCrop() {
+      return null;
+    },
+    async close() {
+      closed = true;
+    },
+  };
+  return { rec, gates, seen, isClosed: () => closed };
+}
+
+const frame = (cameraId: string, seq: number): Frame => ({
+  cameraId,
+  orientation: 'front',
+  seq,
+  capturedAt: 1000 + seq,
+  width: 4,
+  height: 4,
+  data: Buffer.alloc(48),
+});
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('RecognizeStage', () => {
+  it('keeps only the newest pending frame per camera and filters by confidence', async () => {
+    const bus = new Bus();
+    const g = gatedRecognizer();
+    const results: FrameResult[] = [];
+    bus.on('frameResult', (r) => results.push(r));
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: g.rec,
+      minConfidence: 0.5,
+    });
+    await stage.start();
+    bus.emit('frame', frame('front', 1)); // starts at once
+    await tick();
+    for (let s = 2; s <= 5; s++) bus.emit('frame', frame('front', s)); // 2,3,4 dropped; 5 waits
+    bus.emit('frame', frame('rear', 10));
+    expect(stage.stats().dropped).toBe(3);
+    g.gates.shift()!();
+    await tick();
+    await tick();
+    // oldest pending first: front #5 (capturedAt 1005) before rear #10 (1010)
+    expect(g.seen).toEqual([1, 5]);
+    g.gates.shift()!();
+    await tick();
+    await tick();
+    g.gates.shift()!();
+    await tick();
+    await tick();
+    expect(g.seen).toEqual([1, 5, 10]);
+    expect(results.map((r) => r.frame.seq)).toEqual([1, 5, 10]);
+    expect(results[0]!.plates.map((p) => p.text)).toEqual(['ABC123']);
+    expect('data' in results[0]!.frame).toBe(false);
+    expect(stage.stats()).toEqual({ processed: 3, dropped: 3, errors: 0 });
+    await stage.stop();
+    expect(g.isClosed()).toBe(true);
+    bus.emit('frame', frame('front', 99));
+    expect(g.seen).not.toContain(99);
+  });
+
+  it('counts a failing frame and goes on with the next one', async () => {
+    const bus = new Bus();
+    let n = 0;
+    const rec: Recognizer = {
+      modelVersion: 'fake',
+      async readFrame() {
+        n++;
+        if (n === 1) throw new Error('boom');
+        return [];
+      },
+      async readCrop() {
+        return null;
+      },
+      async close() {},
+    };
+    const results: FrameResult[] = [];
+    bus.on('frameResult', (r) => results.push(r));
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: rec,
+      minConfidence: 0,
+    });
+    await stage.start();
+    bus.emit('frame', frame('front', 1));
+    await tick();
+    bus.emit('frame', frame('front', 2));
+    await tick();
+    await tick();
+    expect(stage.stats().errors).toBe(1);
+    expect(results.map((r) => r.frame.seq)).toEqual([2]);
+    await stage.stop();
+  });
+});
