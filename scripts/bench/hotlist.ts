@@ -113,7 +113,7 @@ export async function benchHotlist(opts: {
       const store = new HotlistStore(db, { layout, cacheMiB: 64 });
       const t0 = performance.now();
       const n = await store.applyVersion(
-        { list: 'SVS', version: 1, issuedAt: Date.now() },
+        { list: 'SVS', version: 1, issuedAt: Date.now(), expectedEntries: opts.entries },
         csvEntries(fileLines(csv), { list: 'SVS', now: Date.now(), source: 'bench' }, () => {}),
         { batchRows: mode === 'single' ? Number.POSITIVE_INFINITY : 50_000 },
       );

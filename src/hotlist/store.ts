@@ -161,10 +161,15 @@ export class HotlistStore {
       | undefined;
     if (blob) return new Bloom(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength));
     const count = this.db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
-    const bloom = new Bloom(bloomBits(count * 2));
+    const bloom = this.scanBloom(table, count * 2);
+    this.saveBloom(table, bloom);
+    return bloom;
+  }
+
+  private scanBloom(table: string, expected: number): Bloom {
+    const bloom = new Bloom(bloomBits(expected));
     for (const f of this.db.prepare(`SELECT folded FROM "${table}"`).pluck().iterate())
       bloom.add(f as string);
-    this.saveBloom(table, bloom);
     return bloom;
   }
 
@@ -269,7 +274,9 @@ export class HotlistStore {
         );
       }
       this.createIndexes(table);
-      this.swap(meta, table, n, opts.now ?? Date.now(), single, bloom);
+      // Far more entries than the estimate: a saturated filter would send every read to SQLite.
+      const sized = bloom.bits.length * 8 >= bloomBits(n) / 2 ? bloom : this.scanBloom(table, n);
+      this.swap(meta, table, n, opts.now ?? Date.now(), single, sized);
       opts.onProgress?.(n);
       return n;
     } catch (err) {

@@ -169,3 +169,15 @@ describe.each([
     after.close();
   });
 });
+
+describe('Bloom filter sizing', () => {
+  it('rebuilds a filter that the estimate left too small, so misses stay cheap and hits still match', async () => {
+    const s = new HotlistStore(dbFile());
+    const many = Array.from({ length: 20_000 }, (_, i) => entry(`Q${String(i).padStart(5, '0')}`));
+    await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1, expectedEntries: 10 }, many);
+    const blob = s.db.prepare('SELECT length(bits) FROM blooms').pluck().get() as number;
+    expect(blob * 8).toBeGreaterThanOrEqual(20_000 * 10);
+    expect(plates(s, 'Q19999')).toEqual(['SVS:Q19999']);
+    s.close();
+  });
+});
