@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gpsSection } from '../../src/config/sections/gps.ts';
+import { Bus } from '../../src/core/bus.ts';
+import type { Fix, HealthReport } from '../../src/domain/types.ts';
+import { GpsStage } from '../../src/gps/index.ts';
+
+const ROUTE = fileURLToPath(new URL('../../fixtures/gps/demo-route.nmea', import.meta.url));
+const log = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let stage: GpsStage | null = null;
+afterEach(async () => {
+  await stage?.stop();
+  stage = null;
+});
+
+function collect(bus: Bus) {
+  const fixes: Fix[] = [];
+  const health: HealthReport[] = [];
+  bus.on('fix', (f) => fixes.push(f));
+  bus.on('health', (h) => health.push(h));
+  return { fixes, health };
+}
+
+describe('GpsStage', () => {
+  it('with GPS off: red light, reads say no-gps', async () => {
+    const bus = new Bus();
+    const { health } = collect(bus);
+    stage = new GpsStage({ bus, log, config: gpsSection.parse(undefined) });
+    expect(stage.critical).toBe(false);
+    await stage.start();
+    expect(health.at(-1)).toMatchObject({ component: 'gps', light: 'red' });
+    expect(health.at(-1)?.reason).toMatch(/gps.type: none/);
+    expect(stage.position(Date.now())).toEqual({ lat: null, lon: null, reason: 'no-gps' });
+    expect(stage.clockOffsetMs()).toBeNull();
+  });
+
+  it('replays the demo route: amber during the cold start, then green with fixes', async () => {
+    const bus = new Bus();
+    const { fixes, health } = collect(bus);
+    const config = gpsSection.parse({
+      type: 'replay',
+      path: ROUTE,
+      speed: 40,
+      loop: false,
+      noDataTimeoutS: 1,
+    });
+    stage = new GpsStage({ bus, log, config, tickMs: 25 });
+    await stage.start();
+    const t0 = Date.now();
+    const noFixYet = stage.position(Date.now());
+    while (fixes.length < 10 && Date.now() - t0 < 5000) await sleep(20);
+    expect(noFixYet.lat).toBeNull();
+    expect(fixes.length).toBeGreaterThanOrEqual(10);
+    const lights = health.map((h) => h.light);
+    expect(lights).toContain('amber');
+    expect(lights.at(-1)).toBe('green');
+    expect(lights.indexOf('amber')).toBeLessThan(lights.lastIndexOf('green'));
+    const pos = stage.position(Date.now());
+    expect(pos.lat).toBeCloseTo(38.5758, 2);
+    expect(pos.lat === null ? -1 : pos.fixAgeMs).toBeLessThan(1000);
+    // The route is dated 2026-05-14: the offset says how far the system clock is from it (a
+    // median of recent fixes; at 40× pace they spread, so it lies within their range).
+    const offsets = fixes.map((f) => Date.parse(f.time!) - f.receivedAt);
+    const off = stage.clockOffsetMs()!;
+    expect(off).toBeGreaterThanOrEqual(Math.min(...offsets));
+    expect(off).toBeLessThanOrEqual(Math.max(...offsets));
+    expect(stage.status().sentences.badChecksum).toBe(0);
+  });
+
+  it('a stale fix is never presented as fresh', async () => {
+    const bus = new Bus();
+    const { fixes } = collect(bus);
+    const config = gpsSection.parse({ type: 'replay', path: ROUTE, speed: 40, loop: false, maxFixAgeS: 1 });
+    stage = new GpsStage({ bus, log, config, tickMs: 25 });
+    await stage.start();
+    const t0 = Date.now();
+    while (fixes.length < 1 && Date.now() - t0 < 5000) await sleep(20);
+    const last = fixes.at(-1)!;
+    expect(stage.position(last.receivedAt + 500).lat).not.toBeNull();
+    expect(stage.position(last.receivedAt + 1500)).toMatchObject({ lat: null, reason: 'stale-fix' });
+    expect(stage.position(last.receivedAt + 60_000)).toMatchObject({ lat: null, reason: 'no-gps' });
+  });
+
+  it('a missing replay file is a red light, not a crash', async () => {
+    const bus = new Bus();
+    const { health } = collect(bus);
+    stage = new GpsStage({
+      bus,
+      log,
+      config: gpsSection.parse({ type: 'replay', path: '/nonexistent/x.nmea' }),
+    });
+    await stage.start();
+    expect(health.at(-1)).toMatchObject({ light: 'red' });
+    expect(health.at(-1)?.reason).toMatch(/cannot read NMEA replay/);
+  });
+});
