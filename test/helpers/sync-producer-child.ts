@@ -42,9 +42,12 @@ async function main(): Promise<void> {
   await sync.start();
   for (let i = 0; i < total; i++) {
     const read = makeRead(i, Date.now(), `kill-${String(i).padStart(6, '0')}`);
-    if (!store.putRead(read)) continue;
+    const added = store.putRead(read);
+    // A kill between the read and its hit leaves the read without a hit: produce the hit again
+    // (idempotent by id), as the hot-list stage would on its start-up re-check.
     if (i % 10 === 0) store.putHit(makeHit(read, `hit-${String(i).padStart(6, '0')}`));
-    if (i % 4 === 0) await new Promise((r) => setTimeout(r, 4));
+    if (!added) continue;
+    await new Promise((r) => setTimeout(r, 10));
   }
   while (store.outbox().depth() > 0) await new Promise((r) => setTimeout(r, 20));
   await sync.stop();
