@@ -54,3 +54,23 @@ export function foldLights(
   }
   return out;
 }
+
+/** The worst of the four lights: green only when all four are green. */
+export function overallLight(lights: Lights): Light {
+  let worst: Light = 'green';
+  for (const name of LIGHT_NAMES) if (RANK[lights[name].light] > RANK[worst]) worst = lights[name].light;
+  return worst;
+}
+
+/**
+ * What the lights show while the unit is still starting: every light amber ("checking"), with
+ * whatever is already known after it, so an officer never reads a green before start-up is done.
+ */
+export function startingLights(lights: Lights): Lights {
+  const out = {} as Lights;
+  for (const name of LIGHT_NAMES) {
+    const known = lights[name].reasons.filter((r) => r !== 'ok');
+    out[name] = { light: 'amber', reasons: ['starting: checking', ...known] };
+  }
+  return out;
+}

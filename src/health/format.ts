@@ -1,0 +1,51 @@
+/** Plain-text rendering of the health body for `alpr status` (pure; colour is optional). */
+import type { Light } from '../domain/types.ts';
+import { LIGHT_NAMES, type Lights } from './lights.ts';
+
+const COLOUR: Record<Light, string> = { green: '\x1b[32m', amber: '\x1b[33m', red: '\x1b[31m' };
+const RESET = '\x1b[0m';
+
+export interface StatusView {
+  status: Light;
+  phase?: string;
+  lights: Lights;
+  versions?: Record<string, string>;
+}
+
+function paint(light: Light, text: string, color: boolean): string {
+  return color ? `${COLOUR[light]}${text}${RESET}` : text;
+}
+
+/** Four lines (one per light) with their reasons, a headline and the versions. */
+export function formatStatus(view: StatusView, opts: { color: boolean }): string {
+  const head = `ALPR unit: ${paint(view.status, view.status.toUpperCase(), opts.color)}${
+    view.phase === 'starting' ? ' (starting up: checking)' : ''
+  }`;
+  const lines = [head];
+  for (const name of LIGHT_NAMES) {
+    const l = view.lights[name];
+    const word = paint(l.light, `● ${l.light.toUpperCase().padEnd(5)}`, opts.color);
+    const [first = '', ...rest] = l.reasons;
+    lines.push(`  ${name.padEnd(8)} ${word}  ${first}`);
+    for (const r of rest) lines.push(`  ${' '.repeat(8)} ${' '.repeat(7)}  ${r}`);
+  }
+  const v = Object.entries(view.versions ?? {});
+  if (v.length) lines.push(`versions: ${v.map(([k, x]) => `${k} ${x}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Exit code of `alpr status`: 0 only when all four lights are green. */
+export function statusExitCode(lights: Lights): 0 | 1 {
+  return LIGHT_NAMES.every((n) => lights[n].light === 'green') ? 0 : 1;
+}
+
+/** Whether a parsed JSON body looks like our health body (a foreign server on the port is not). */
+export function isStatusView(x: unknown): x is StatusView {
+  if (!x || typeof x !== 'object') return false;
+  const lights = (x as { lights?: unknown }).lights;
+  if (!lights || typeof lights !== 'object') return false;
+  return LIGHT_NAMES.every((n) => {
+    const l = (lights as Record<string, { light?: unknown; reasons?: unknown }>)[n];
+    return !!l && ['green', 'amber', 'red'].includes(l.light as string) && Array.isArray(l.reasons);
+  });
+}
