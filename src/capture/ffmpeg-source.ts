@@ -11,6 +11,12 @@ export interface FfmpegSourceOptions extends FfmpegArgsInput {
   log: Logger;
   /** Kill and restart ffmpeg when it has given no frame for this long. */
   stallTimeoutMs: number;
+  /**
+   * How long a fresh ffmpeg may take to its first frame before it is killed (RTSP: connect, probe,
+   * wait for a key frame). Default 15 s, never less than stallTimeoutMs. The light still turns red
+   * after the camera's noFrameTimeoutS; this only keeps the restart loop from killing every attempt.
+   */
+  startupGraceMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   /** The ffmpeg binary; tests may point elsewhere. */
@@ -32,6 +38,7 @@ export class FfmpegSource implements CameraSource {
   private failures = 0;
   private seq = 0;
   private lastActivity = 0;
+  private framesThisRun = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
   private spawnWait: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -83,6 +90,7 @@ export class FfmpegSource implements CameraSource {
   private spawnOnce(): Promise<void> {
     const { o } = this;
     this.lastActivity = Date.now();
+    this.framesThisRun = 0;
     return new Promise<void>((resolve, reject) => {
       this.spawnWait = { resolve, reject };
       this.reader?.spawn(o.ffmpegPath ?? 'ffmpeg', o.args ?? ffmpegArgs(o));
@@ -126,6 +134,7 @@ export class FfmpegSource implements CameraSource {
   private frame(data: ArrayBuffer, at: number, dropped: number): void {
     this.lastActivity = at;
     this.failures = 0;
+    this.framesThisRun++;
     this.counts.dropped += dropped;
     try {
       this.handlers?.onFrame({
@@ -159,7 +168,11 @@ export class FfmpegSource implements CameraSource {
 
   private checkStall(): void {
     if (!this.alive || this.stopping) return;
-    if (Date.now() - this.lastActivity > this.o.stallTimeoutMs) {
+    const limit =
+      this.framesThisRun > 0
+        ? this.o.stallTimeoutMs
+        : Math.max(this.o.stallTimeoutMs, this.o.startupGraceMs ?? 15_000);
+    if (Date.now() - this.lastActivity > limit) {
       this.o.log.warn({ cameraId: this.o.id }, 'camera stalled; killing ffmpeg');
       this.reader?.kill('SIGKILL');
     }

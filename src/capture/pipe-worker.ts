@@ -110,7 +110,6 @@ export class PipeReader {
   constructor(frameBytes: number, onMessage: (m: PipeMessage) => void) {
     this.worker = new Worker(WORKER_JS, { eval: true, workerData: { frameBytes } });
     this.worker.on('message', onMessage);
-    this.worker.unref();
   }
 
   spawn(cmd: string, args: readonly string[]): void {
