@@ -1,0 +1,159 @@
+/**
+ * Real captures through a pseudo-terminal made by socat into the real serialport source, and an
+ * unplug (socat killed) and replug: the light goes red, then green again.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gpsSection } from '../../src/config/sections/gps.ts';
+import { Bus } from '../../src/core/bus.ts';
+import type { Fix, HealthReport } from '../../src/domain/types.ts';
+import { GpsStage } from '../../src/gps/index.ts';
+import { compareWithOracle, oracleTpvs } from './gps-oracle.ts';
+
+const DIR = fileURLToPath(new URL('../../../shared/data/nmea', import.meta.url));
+const ROUTE = fileURLToPath(new URL('../../fixtures/gps/demo-route.nmea', import.meta.url));
+const LOGS = ['neo-m8n.log', 'gp-320fw-2019-04-07-coldboot.log', 'sirfstarv-nmea.log', 'foretrex-201.log'];
+const have = existsSync(DIR);
+const hasSocat = (() => {
+  try {
+    execFileSync('socat', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasSocat) console.warn('gps-serial-pty: skipped, socat is not installed (apt-get install socat)');
+if (!have) console.warn(`gps-serial-pty: captures skipped, ${DIR} is absent`);
+
+const log = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tmp = mkdtempSync(join(tmpdir(), 'alpr-gps-pty-'));
+const children = new Set<ChildProcess>();
+const stages = new Set<GpsStage>();
+
+afterAll(async () => {
+  for (const s of stages) await s.stop();
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A virtual null-modem cable: `dev` is the receiver's port, `feed` the receiver itself. */
+async function cable(name: string): Promise<{ dev: string; feed: string; proc: ChildProcess }> {
+  const dev = join(tmp, `${name}-dev`);
+  const feed = join(tmp, `${name}-feed`);
+  const proc = spawn('socat', [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${feed}`], {
+    stdio: 'ignore',
+  });
+  children.add(proc);
+  proc.on('exit', () => children.delete(proc));
+  for (let i = 0; i < 200 && !(existsSync(dev) && existsSync(feed)); i++) await sleep(10);
+  return { dev, feed, proc };
+}
+
+async function unplug(proc: ChildProcess): Promise<void> {
+  const gone = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await gone;
+}
+
+/** Writes bytes as a receiver would: in small slices, paced. */
+async function send(feed: string, bytes: Buffer, chunk = 256, gapMs = 2): Promise<void> {
+  const fh = await open(feed, 'w');
+  try {
+    for (let i = 0; i < bytes.length; i += chunk) {
+      await fh.write(bytes.subarray(i, i + chunk));
+      await sleep(gapMs);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function startStage(dev: string, extra: Record<string, unknown> = {}) {
+  const bus = new Bus();
+  const fixes: Fix[] = [];
+  const health: HealthReport[] = [];
+  bus.on('fix', (f) => fixes.push(f));
+  bus.on('health', (h) => health.push(h));
+  const config = gpsSection.parse({ type: 'serial', path: dev, baud: 9600, reconnectMaxS: 1, ...extra });
+  const stage = new GpsStage({ bus, log, config, tickMs: 50 });
+  stages.add(stage);
+  return { stage, fixes, health };
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const t0 = Date.now();
+  while (!cond() && Date.now() - t0 < ms) await sleep(20);
+  return cond();
+}
+
+describe.skipIf(!hasSocat || !have)('serial source on a socat pty: real captures', () => {
+  it.each(LOGS)('%s', async (name) => {
+    const { dev, feed, proc } = await cable(name);
+    const { stage, fixes } = startStage(dev);
+    await stage.start();
+    await sleep(100);
+    await send(feed, readFileSync(join(DIR, name)));
+    await sleep(300);
+    const c = compareWithOracle(fixes, oracleTpvs(readFileSync(join(DIR, `${name}.chk`), 'utf8')));
+    // A live stream never ends, so its last epoch is still open when the bytes stop.
+    const lastOpen = c.problems.filter((p) => !p.endsWith('gpsd has a fix, we have none'));
+    const missing = c.problems.length - lastOpen.length;
+    expect(lastOpen).toEqual([]);
+    expect(missing).toBeLessThanOrEqual(1);
+    expect(c.matched).toBeGreaterThan(0);
+    await stage.stop();
+    stages.delete(stage);
+    await unplug(proc);
+  });
+});
+
+describe.skipIf(!hasSocat)('serial source: unplug and replug', () => {
+  it('goes red when the receiver is unplugged and green again when it comes back', async () => {
+    const route = readFileSync(ROUTE, 'latin1');
+    // Skip the cold-start stretch: start where the fixes begin.
+    const fixPart = Buffer.from(route.slice(route.lastIndexOf('$', route.indexOf(',A,'))), 'latin1');
+    let cab = await cable('replug');
+    const { stage, health } = startStage(cab.dev, { noDataTimeoutS: 1 });
+    await stage.start();
+    let feeding = true;
+    let current = cab.feed;
+    const feeder = (async () => {
+      let off = 0;
+      while (feeding) {
+        const slice = fixPart.subarray(off, off + 600);
+        off = (off + 600) % fixPart.length;
+        try {
+          await send(current, slice, 600, 0);
+        } catch {
+          // the cable is unplugged: the receiver's bytes go nowhere
+        }
+        await sleep(100);
+      }
+    })();
+    const lights = () => health.map((h) => h.light);
+    expect(await until(() => lights().at(-1) === 'green', 5000)).toBe(true);
+    await unplug(cab.proc);
+    expect(await until(() => lights().at(-1) === 'red', 4000)).toBe(true);
+    const red = health.at(-1)!;
+    expect(red.reason).toMatch(/went away|cannot open|no data/);
+    expect(stage.position(Date.now() + 6000)).toMatchObject({ lat: null });
+    const before = health.length;
+    cab = await cable('replug');
+    current = cab.feed;
+    expect(await until(() => health.slice(before).some((h) => h.light === 'green'), 8000)).toBe(true);
+    expect(stage.position(Date.now()).lat).not.toBeNull();
+    feeding = false;
+    await feeder;
+    const seq = lights().filter((l, i, a) => i === 0 || a[i - 1] !== l);
+    const afterGreen = seq.slice(seq.indexOf('green'));
+    expect(afterGreen).toContain('red');
+    expect(afterGreen.at(-1)).toBe('green');
+  });
+});
