@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Frame, Light } from '../domain/types.ts';
 import { createSource, noFrameTimeoutMs } from './create.ts';
-import { CameraHealth, FpsMeter, type HealthChange } from './pure.ts';
+import { blackoutRects, CameraHealth, FpsMeter, fillBlack, type HealthChange } from './pure.ts';
 import type { CameraSource } from './source.ts';
 
 export type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
@@ -121,6 +121,9 @@ export class CaptureStage implements Stage {
   }
 
   private frame(cam: Camera, frame: Frame): void {
+    const { roi, masks } = cam.cfg;
+    if (roi || masks.length > 0)
+      fillBlack(frame.data, frame.width, blackoutRects(frame.width, frame.height, roi, masks));
     const now = Date.now();
     cam.framesIn++;
     cam.lastFrameAt = now;

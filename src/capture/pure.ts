@@ -1,5 +1,5 @@
 /** Pure parts of capture: ffmpeg arguments, backoff, frame assembly, fps counting, health. */
-import type { Light } from '../domain/types.ts';
+import type { Box, Light } from '../domain/types.ts';
 
 /** Restart delay after `attempt` failures in a row (0-based): base·2^attempt, capped. */
 export function backoffMs(attempt: number, baseMs = 1000, maxMs = 30_000): number {
@@ -193,4 +193,39 @@ export class CameraHealth {
 /** Image files of a replay folder, in replay (name) order. */
 export function replayOrder(names: readonly string[]): string[] {
   return names.filter((n) => /\.(jpe?g|png)$/i.test(n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The rectangles to black out: the masks, and everything outside the ROI; clipped, empty ones dropped. */
+export function blackoutRects(
+  width: number,
+  height: number,
+  roi: Box | undefined,
+  masks: readonly Box[],
+): Box[] {
+  const out: Box[] = [];
+  const add = (x0: number, y0: number, x1: number, y1: number) => {
+    const a = Math.max(0, Math.min(width, x0));
+    const b = Math.max(0, Math.min(height, y0));
+    const c = Math.max(0, Math.min(width, x1));
+    const d = Math.max(0, Math.min(height, y1));
+    if (c > a && d > b) out.push({ x: a, y: b, w: c - a, h: d - b });
+  };
+  if (roi) {
+    add(0, 0, width, roi.y); // above
+    add(0, roi.y + roi.h, width, height); // below
+    add(0, roi.y, roi.x, roi.y + roi.h); // left
+    add(roi.x + roi.w, roi.y, width, roi.y + roi.h); // right
+  }
+  for (const m of masks) add(m.x, m.y, m.x + m.w, m.y + m.h);
+  return out;
+}
+
+/** Fills rectangles of an interleaved RGB image with black, in place. */
+export function fillBlack(data: Buffer, width: number, rects: readonly Box[]): void {
+  for (const r of rects) {
+    for (let y = r.y; y < r.y + r.h; y++) {
+      const start = (y * width + r.x) * 3;
+      data.fill(0, start, start + r.w * 3);
+    }
+  }
 }

@@ -98,6 +98,29 @@ describe('file camera', () => {
     await stage.stop();
   });
 
+  it('blacks out the masks and everything outside the region of interest', async () => {
+    const { stage, frames } = harness([
+      cam({
+        id: 'masked',
+        type: 'file',
+        path: DEMO,
+        fps: 20,
+        loop: false,
+        roi: { x: 200, y: 100, w: 800, h: 500 },
+        masks: [{ x: 300, y: 150, w: 20, h: 10 }],
+      }),
+    ]);
+    await stage.start();
+    await waitFor('a frame', () => frames.length > 0, 5000);
+    await stage.stop();
+    const f = frames[0]!;
+    const px = (x: number, y: number) => f.data.readUIntBE((y * f.width + x) * 3, 3);
+    expect([px(10, 10), px(199, 300), px(1000, 300), px(600, 600), px(305, 155)]).toEqual([0, 0, 0, 0, 0]);
+    // inside the ROI and outside the mask the scene is untouched (the sky is not black)
+    expect(px(600, 120)).not.toBe(0);
+    expect(px(330, 150)).not.toBe(0);
+  });
+
   it('replays a video file through ffmpeg at the configured fps', async () => {
     const video = join(tmp, 'clip.mkv');
     execFileSync('ffmpeg', [

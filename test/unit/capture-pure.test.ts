@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   backoffMs,
+  blackoutRects,
+  fillBlack,
   CameraHealth,
   FpsMeter,
   ffmpegArgs,
@@ -134,5 +136,47 @@ describe('replayOrder', () => {
       'frame-002.jpg',
       'frame-010.jpg',
     ]);
+  });
+});
+
+describe('blackoutRects', () => {
+  it.each([
+    { name: 'nothing', roi: undefined, masks: [], out: [] },
+    {
+      name: 'a mask, clipped',
+      roi: undefined,
+      masks: [{ x: 90, y: 0, w: 50, h: 10 }],
+      out: [{ x: 90, y: 0, w: 10, h: 10 }],
+    },
+    { name: 'a mask outside the frame', roi: undefined, masks: [{ x: 200, y: 0, w: 5, h: 5 }], out: [] },
+    {
+      name: 'roi in the middle: four bands',
+      roi: { x: 10, y: 20, w: 30, h: 40 },
+      masks: [],
+      out: [
+        { x: 0, y: 0, w: 100, h: 20 },
+        { x: 0, y: 60, w: 100, h: 40 },
+        { x: 0, y: 20, w: 10, h: 40 },
+        { x: 40, y: 20, w: 60, h: 40 },
+      ],
+    },
+    { name: 'roi = whole frame', roi: { x: 0, y: 0, w: 100, h: 100 }, masks: [], out: [] },
+  ])('$name', ({ roi, masks, out }) => {
+    expect(blackoutRects(100, 100, roi, masks)).toEqual(out);
+  });
+});
+
+describe('fillBlack', () => {
+  it('blacks out exactly the rectangles', () => {
+    const w = 4;
+    const data = Buffer.alloc(w * 3 * 3, 255);
+    fillBlack(data, w, [{ x: 1, y: 1, w: 2, h: 1 }]);
+    const px = (x: number, y: number) => [...data.subarray((y * w + x) * 3, (y * w + x) * 3 + 3)];
+    expect(px(0, 1)).toEqual([255, 255, 255]);
+    expect(px(1, 1)).toEqual([0, 0, 0]);
+    expect(px(2, 1)).toEqual([0, 0, 0]);
+    expect(px(3, 1)).toEqual([255, 255, 255]);
+    expect(px(1, 0)).toEqual([255, 255, 255]);
+    expect(px(1, 2)).toEqual([255, 255, 255]);
   });
 });

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { orientation, pathString } from './common.ts';
 
+const rect = z.strictObject({
+  x: z.number().int().min(0).max(4096),
+  y: z.number().int().min(0).max(4096),
+  w: z.number().int().min(1).max(4096),
+  h: z.number().int().min(1).max(4096),
+});
+
 const base = {
   id: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 of a-z 0-9 _ -'),
   orientation,
@@ -12,6 +19,14 @@ const base = {
     .max(300)
     .default(5)
     .describe('Camera light turns red after this long without a frame (at least 3 frame intervals)'),
+  roi: rect
+    .optional()
+    .describe('Region of interest in frame pixels: everything outside it is blacked out before recognition'),
+  masks: z
+    .array(rect)
+    .max(16)
+    .default([])
+    .describe('Areas blacked out before recognition (a timestamp overlay, the car hood), in frame pixels'),
 };
 
 export const fileCamera = z.strictObject({
