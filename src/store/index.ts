@@ -95,7 +95,7 @@ export class StoreStage implements Stage {
       write();
       return;
     } catch (first) {
-      if (!isDiskFull(first)) return this.writeFailed(kind, first);
+      if (!isDiskFull(first)) this.writeFailed(kind, first);
       this.opts.log.error({ kind }, 'disk full; freeing synced data and retrying');
       // SQLite needs room to delete (WAL) and checkpoint: the reserve file gives it that room.
       rmSync(this.reservePath(), { force: true });
@@ -110,7 +110,7 @@ export class StoreStage implements Stage {
         write();
         return;
       } catch (err) {
-        if (!isDiskFull(err) || freed === 0) return this.writeFailed(kind, err);
+        if (!isDiskFull(err) || freed === 0) this.writeFailed(kind, err);
       }
     }
     this.writeFailed(kind, new AlprError(ErrorCodes.STORE, 'disk full after freeing synced data'));

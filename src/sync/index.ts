@@ -52,6 +52,8 @@ export class SyncStage implements Stage {
   private draining = false;
   private stopping = false;
   private pumping = false;
+  /** A bandwidth-cap wake-up is scheduled. */
+  private capWaiting = false;
   private attempt = 0;
   private downSince: number;
   private lastError: string | null = null;
@@ -119,6 +121,7 @@ export class SyncStage implements Stage {
     for (const t of [this.healthTimer, this.retryTimer, this.flushTimer, ...this.timers])
       if (t) clearTimeout(t);
     this.timers.clear();
+    this.capWaiting = false;
     this.healthTimer = this.retryTimer = this.flushTimer = null;
     const client = this.client;
     this.client = null;
@@ -287,7 +290,13 @@ export class SyncStage implements Stage {
           const wait = this.bucket!.take(out.body.length, this.now());
           if (wait > 0) {
             this.cursor = before;
-            this.later(wait, () => this.pump());
+            if (!this.capWaiting) {
+              this.capWaiting = true;
+              this.later(wait, () => {
+                this.capWaiting = false;
+                this.pump();
+              });
+            }
             return;
           }
           this.publish(client, m.seq, out.topic, out.body);

@@ -83,7 +83,7 @@ export function tempDirs(prefix = 'alpr-store-'): { root: string; data: string; 
 }
 
 export function storeConfig(over: Record<string, unknown> = {}) {
-  return storeSection.parse({ synchronous: 'normal', ...over });
+  return storeSection.parse({ synchronous: 'normal', reserveMb: 1, ...over });
 }
 
 export function syncConfig(url: string, over: Record<string, unknown> = {}) {
