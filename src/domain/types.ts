@@ -168,4 +168,15 @@ export interface Detection {
   plateJpeg?: Buffer;
   /** JPEG overview of the same frame (downscaled), when kept. */
   overviewJpeg?: Buffer;
+  /** Every frame's own read of this plate, for audits (track.rawReads). */
+  frameReads?: FrameRead[];
+}
+
+/** One frame's read of a tracked plate, kept for audits. */
+export interface FrameRead {
+  seq: number;
+  capturedAt: number;
+  text: string;
+  confidence: number;
+  box: Box;
 }

@@ -14,6 +14,8 @@ export interface TrackerConfig {
   similarityMin: number;
   minFrames: number;
   topN: number;
+  /** Attach each frame's own read (the last MAX_OBS) to the detection. */
+  rawReads?: boolean;
 }
 
 export const TRACKER_DEFAULTS: TrackerConfig = {
@@ -187,9 +189,16 @@ export class Tracker {
     }
     this.recent.set(key, t.lastAt);
     this.counts.emitted++;
-    return {
-      trackId: t.id,
-      detection: { frame: c.best.frame, reading: consensusReading(c), frames: t.frames },
-    };
+    const detection: Detection = { frame: c.best.frame, reading: consensusReading(c), frames: t.frames };
+    if (this.cfg.rawReads) {
+      detection.frameReads = t.obs.map((o) => ({
+        seq: o.frame.seq,
+        capturedAt: o.frame.capturedAt,
+        text: o.reading.text,
+        confidence: o.reading.confidence,
+        box: o.reading.box,
+      }));
+    }
+    return { trackId: t.id, detection };
   }
 }

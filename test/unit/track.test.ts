@@ -224,4 +224,21 @@ describe('Tracker', () => {
     expect(t.stats()).toMatchObject({ open: 0, emitted: 1 });
     expect(t.settleNow(12345)).toBeNull();
   });
+
+  it('attaches each frame read only when rawReads is on', () => {
+    for (const rawReads of [false, true]) {
+      const t = new Tracker({ ...cfg, rawReads });
+      t.update(result('rear', 0, 0, [reading('AB123', 0.8)]));
+      t.update(result('rear', 1, 100, [reading('A8123', 0.6)]));
+      const d = t.flush()[0]!.detection;
+      expect(d.frameReads?.map((r) => [r.seq, r.text])).toEqual(
+        rawReads
+          ? [
+              [0, 'AB123'],
+              [1, 'A8123'],
+            ]
+          : undefined,
+      );
+    }
+  });
 });

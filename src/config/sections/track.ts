@@ -39,6 +39,10 @@ export const trackSection = z
       .boolean()
       .default(true)
       .describe('Attach the best plate crop and an overview JPEG cut from the same frame'),
+    rawReads: z
+      .boolean()
+      .default(false)
+      .describe("Attach every frame's own read to the detection (for audits)"),
     keepFrames: z
       .number()
       .int()
