@@ -44,6 +44,17 @@ export function monitorConfig(o: MonitorOptions): GpsConfig {
 const f = (v: number | null | undefined, digits: number, unit = '') =>
   v == null ? '-' : `${v.toFixed(digits)}${unit}`;
 
+/** Receiver UTC minus system clock, readable: `+0.3 s`, `-2 h 5 min`, `+7168 d`. */
+export function formatOffset(ms: number | null): string {
+  if (ms === null) return '-';
+  const sign = ms < 0 ? '-' : '+';
+  const a = Math.abs(ms);
+  if (a < 60_000) return `${sign}${(a / 1000).toFixed(1)} s`;
+  if (a < 86_400_000)
+    return `${sign}${Math.floor(a / 3_600_000)} h ${Math.floor((a % 3_600_000) / 60_000)} min`;
+  return `${sign}${Math.round(a / 86_400_000)} d`;
+}
+
 /** One line for a technician: light, reason, then the fix. Positions are fine here: a console, not a log. */
 export function statusLine(s: GpsStatus): string {
   const fix = s.lastFix;
@@ -59,7 +70,7 @@ export function statusLine(s: GpsStatus): string {
       ? `utc ${fix.time ?? '-'} alt ${f(fix.alt, 1, ' m')} speed ${f(fix.speed, 1, ' m/s')} course ${f(fix.course, 1)} sats ${fix.sats ?? '-'} hdop ${fix.hdop ?? '-'}`
       : 'no fix yet',
     `in view ${s.satellitesInView ?? '-'}`,
-    `clock offset ${s.clockOffsetMs === null ? '-' : `${s.clockOffsetMs} ms`}`,
+    `receiver clock ${formatOffset(s.clockOffsetMs)} vs system`,
     `sentences ok ${s.sentences.ok} bad-checksum ${s.sentences.badChecksum}`,
   ];
   return parts.join(' | ');
