@@ -20,12 +20,35 @@ export interface CertSet {
   serverKey: string;
   /** Client certificate and key file paths for a common name (the unit identity). */
   client(cn: string): { cert: string; key: string };
+  /** A client certificate whose validity ended in 2020. */
+  expiredClient(cn: string): { cert: string; key: string };
+  /** Revokes a client certificate made by `client(cn)` and rewrites the CRL (restart the broker). */
+  revoke(cn: string): void;
+  /** The CRL file (empty until something is revoked). */
+  crl: string;
 }
+
+const CA_CNF = `[ ca ]
+default_ca = CA_default
+[ CA_default ]
+dir = .
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = policy_any
+copy_extensions = none
+unique_subject = no
+[ policy_any ]
+commonName = supplied
+`;
 
 export interface BrokerOptions {
   tls?: boolean;
   /** ACL file text (TLS mode: usernames are certificate CNs). */
   acl?: string;
+  /** Check client certificates against the CA's CRL (CertSet.revoke, then restart). */
+  crl?: boolean;
   /** Keep sessions and queued messages across restarts (saved on clean stop). Default true. */
   persistence?: boolean;
 }
@@ -92,7 +115,39 @@ export function makeCerts(dir: string, caName = 'alpr-test-ca'): CertSet {
     );
   };
   sign('server', 'localhost', 'server.ext');
+  writeFileSync(join(dir, 'ca.cnf'), CA_CNF);
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'serial'), '1000\n');
+  const caArgs = ['-batch', '-config', 'ca.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key'];
+  const gencrl = () => ssl(['ca', ...caArgs, '-gencrl', '-crldays', '2', '-out', 'crl.pem'], dir);
+  gencrl();
   return {
+    crl: join(dir, 'crl.pem'),
+    expiredClient(cn: string) {
+      const name = `expired-${cn}`;
+      ssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
+      ssl(
+        [
+          'ca',
+          ...caArgs,
+          '-notext',
+          '-in',
+          `${name}.csr`,
+          '-out',
+          `${name}.crt`,
+          '-startdate',
+          '20200101000000Z',
+          '-enddate',
+          '20200102000000Z',
+        ],
+        dir,
+      );
+      return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+    },
+    revoke(cn: string) {
+      ssl(['ca', ...caArgs, '-revoke', `client-${cn}.crt`], dir);
+      gencrl();
+    },
     dir,
     ca: join(dir, 'ca.crt'),
     caKey: join(dir, 'ca.key'),
@@ -150,6 +205,7 @@ export async function startMosquitto(opts: BrokerOptions = {}): Promise<Broker> 
       'use_identity_as_username true',
       'allow_anonymous false',
     );
+    if (opts.crl) lines.push(`crlfile ${certs.crl}`);
   } else {
     lines.push('allow_anonymous true');
   }
@@ -207,9 +263,14 @@ export async function destroyMosquitto(b: Broker | undefined): Promise<void> {
 }
 
 /** Copies CA and a client certificate into a credentials folder under the names the config uses. */
-export function writeCredentials(dir: string, certs: CertSet, cn: string, caFrom: string = certs.ca): void {
+export function writeCredentials(
+  dir: string,
+  certs: CertSet,
+  cn: string | { cert: string; key: string },
+  caFrom: string = certs.ca,
+): void {
   mkdirSync(dir, { recursive: true });
-  const c = certs.client(cn);
+  const c = typeof cn === 'string' ? certs.client(cn) : cn;
   writeFileSync(join(dir, 'ca.crt'), readFileSync(caFrom));
   writeFileSync(join(dir, 'client.crt'), readFileSync(c.cert));
   writeFileSync(join(dir, 'client.key'), readFileSync(c.key));

@@ -44,7 +44,7 @@ describe.skipIf(!hasMosquitto)('sync over TLS with client certificates and an AC
   let sync: SyncStage | null = null;
 
   beforeAll(async () => {
-    broker = await startMosquitto({ tls: true, acl: ACL });
+    broker = await startMosquitto({ tls: true, acl: ACL, crl: true });
     const certs = broker.certs!;
     const sc = certs.client('central-sink');
     sink = new CentralSink({
@@ -135,6 +135,31 @@ describe.skipIf(!hasMosquitto)('sync over TLS with client certificates and an AC
     expect(health.at(-1)?.reason).toMatch(/client certificate/);
     expect(store.outbox().depth()).toBe(20);
     console.log(`sync-tls: unknown client CA → ${health.at(-1)?.reason}`);
+  });
+
+  it('expired client certificate: refused by the broker, nothing lost', async () => {
+    writeCredentials(dirs.creds, broker.certs!, broker.certs!.expiredClient(UNIT.id));
+    const s = startSync();
+    await s.start();
+    await waitFor(() => s.lastLinkError !== null, 10_000, 'handshake failure');
+    await waitFor(() => health.length > 0, 5000, 'a health report');
+    expect(s.stats.connects).toBe(0);
+    expect(health.at(-1)?.reason).toMatch(/client certificate not accepted.*expired/);
+    expect(store.outbox().depth()).toBe(20);
+  });
+
+  it('revoked client certificate (CRL): refused by the broker, nothing lost', async () => {
+    writeCredentials(dirs.creds, broker.certs!, 'unit-7-old');
+    broker.certs!.revoke('unit-7-old');
+    await broker.stop();
+    await broker.start();
+    const s = startSync();
+    await s.start();
+    await waitFor(() => s.lastLinkError !== null, 10_000, 'handshake failure');
+    await waitFor(() => health.length > 0, 5000, 'a health report');
+    expect(s.stats.connects).toBe(0);
+    expect(health.at(-1)?.reason).toMatch(/client certificate not accepted.*revoked/);
+    expect(store.outbox().depth()).toBe(20);
   });
 
   it('with the right CA and its own certificate, the queued reads all arrive exactly once', async () => {
