@@ -9,6 +9,7 @@
  *
  * An epoch is a fix only when every position sentence in it says the position is valid: a no-fix
  * RMC/GGA/GLL (status V, quality 0, mode N) never yields a position, whatever its fields hold.
+ * Nor is the date of a no-fix RMC trusted: cold-booting receivers send made-up dates.
  */
 import type { Fix, FixQuality } from '../domain/types.ts';
 import { dateForTod, receiverUtcMs } from './gps-time.ts';
@@ -147,7 +148,7 @@ export class FixState {
   private applyPosition(r: PositionReport): void {
     const e = this.epoch;
     e.positions++;
-    if (r.date && r.tod !== null) this.setDate(r.date, r.tod);
+    if (r.valid && r.date && r.tod !== null) this.setDate(r.date, r.tod);
     if (r.sats !== null) e.sats.set(r.key, r.sats);
     if (!r.valid) {
       e.invalid = true;

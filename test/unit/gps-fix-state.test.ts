@@ -103,6 +103,13 @@ describe('fix state machine', () => {
     expect(decodeNmeaLog(text).fixes[0]?.time).toBe('2026-11-07T00:00:00.000Z');
   });
 
+  it('does not trust the date of a no-fix RMC (cold-boot receivers send garbage dates)', () => {
+    const text =
+      lines('GPRMC,235948.00,V,0000.0000,N,00000.0000,E,,,161206,,,N') +
+      lines('GPGGA,000001.00,3834.54584,N,12128.73106,W,1,09,0.90,9.4,M,-30.2,M,,');
+    expect(decodeNmeaLog(text).fixes[0]).toMatchObject({ time: null, quality: 'gps' });
+  });
+
   it('sums satellites of GP and GL GGAs in one epoch', () => {
     const text = lines(
       'GPGGA,020935.000,4404.1351,N,12118.8556,W,1,08,0.9,1123.9,M,-19.6,M,,0000',
