@@ -112,12 +112,16 @@ export async function benchHotlist(opts: {
       const db = join(dir, `${v.replace('/', '-')}.db`);
       const store = new HotlistStore(db, { layout, cacheMiB: 64 });
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const n = await store.applyVersion(
         { list: 'SVS', version: 1, issuedAt: Date.now(), expectedEntries: opts.entries },
         csvEntries(fileLines(csv), { list: 'SVS', now: Date.now(), source: 'bench' }, () => {}),
         { batchRows: mode === 'single' ? Number.POSITIVE_INFINITY : 50_000 },
       );
       out[`${v} import s`] = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      // CPU seconds of the import: close to wall time on an idle machine, stable under shared load.
+      out[`${v} import CPU s`] = (cpu.user + cpu.system) / 1e6;
       if (n !== opts.entries) throw new Error(`imported ${n} of ${opts.entries}`);
       store.db.pragma('wal_checkpoint(TRUNCATE)');
       store.close();
