@@ -49,3 +49,8 @@ export function isStatusView(x: unknown): x is StatusView {
     return !!l && ['green', 'amber', 'red'].includes(l.light as string) && Array.isArray(l.reasons);
   });
 }
+
+/** One line for systemd's STATUS= (shown by `systemctl status alpr`). */
+export function statusLine(lights: Lights): string {
+  return LIGHT_NAMES.map((n) => `${n} ${lights[n].light}`).join(', ');
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clockVerdict, diskVerdict, parseThermal, temperatureVerdict } from '../../src/health/checks.ts';
-import { formatStatus, isStatusView, statusExitCode } from '../../src/health/format.ts';
+import { formatStatus, isStatusView, statusExitCode, statusLine } from '../../src/health/format.ts';
 import { ledStates } from '../../src/health/leds.ts';
 import { foldLights, type Lights, overallLight, startingLights } from '../../src/health/lights.ts';
 
@@ -134,6 +134,10 @@ describe('status output', () => {
     expect(statusExitCode(all('green'))).toBe(0);
     expect(statusExitCode(view.lights)).toBe(1);
     expect(statusExitCode(all('amber'))).toBe(1);
+  });
+
+  it('gives systemd a one-line STATUS', () => {
+    expect(statusLine(view.lights)).toBe('cameras red, server green, gps green, system green');
   });
 
   it('recognises a health body', () => {
