@@ -1,7 +1,223 @@
-/** Composition root: builds every stage, starts them in order, stops them in reverse. */
+/**
+ * Composition root: the only place that knows every stage. It builds them in order, starts them
+ * in that order and stops them in reverse. Stages talk through the bus and the ports injected here.
+ */
+import { join } from 'node:path';
+import { AlertsStage } from './alerts/index.ts';
+import { CaptureStage } from './capture/index.ts';
+import { loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { credentialsDir } from './config/secrets.ts';
+import { Bus } from './core/bus.ts';
+import { createLogger, type Logger, stageLogger } from './core/log.ts';
+import type { Stage } from './core/stage.ts';
+import { AlprError, ErrorCodes, isAlprError } from './domain/errors.ts';
+import { buildRead } from './domain/read.ts';
+import type { ReadPosition } from './domain/types.ts';
+import { GpsStage } from './gps/index.ts';
+import { HealthStage } from './health/index.ts';
+import { HotlistStage } from './hotlist/index.ts';
+import { createRecognizer, RecognizeStage } from './recognize/index.ts';
+import { StoreStage } from './store/index.ts';
+import { SyncStage } from './sync/index.ts';
+import { TrackStage } from './track/index.ts';
+
+/** Exit codes systemd and scripts can tell apart. */
+export const ExitCodes = { ok: 0, config: 2, criticalStart: 3, criticalRuntime: 4 } as const;
+
+type Factory = () => Stage | Promise<Stage>;
+
+export class Daemon {
+  readonly bus: Bus;
+  private readonly started: Stage[] = [];
+  private readonly failed: string[] = [];
+  private stopping: Promise<void> | null = null;
+  health: HealthStage | null = null;
+
+  constructor(
+    readonly config: Readonly<Config>,
+    readonly log: Logger,
+  ) {
+    this.bus = new Bus((event, err) => log.error({ event, err }, 'bus handler failed'));
+  }
+
+  /** Builds and starts every stage in order. A critical stage that fails stops the rest and throws. */
+  async start(): Promise<void> {
+    for (const make of this.plan()) {
+      let stage: Stage | null = null;
+      try {
+        stage = await make();
+        await stage.start();
+        this.started.push(stage);
+        this.log.debug({ stage: stage.name }, 'stage started');
+      } catch (err) {
+        const name = stage?.name ?? 'unknown';
+        if (!stage || stage.critical) {
+          this.log.fatal({ stage: name, err }, 'critical stage failed to start');
+          await this.stop();
+          throw new AlprError(ErrorCodes.STAGE_START, `${name} failed to start: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+        this.failed.push(name);
+        this.log.error({ stage: name, err }, 'stage failed to start; running without it');
+        this.bus.emit('health', {
+          component: name,
+          light: 'red',
+          reason: `failed to start: ${(err as Error).message}`,
+          at: Date.now(),
+        });
+      }
+    }
+    this.log.info({ stages: this.started.map((s) => s.name), failed: this.failed }, 'daemon started');
+  }
+
+  /** Stops started stages in reverse order; safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      while (this.started.length) {
+        const s = this.started.pop()!;
+        try {
+          await s.stop();
+        } catch (err) {
+          this.log.error({ stage: s.name, err }, 'stage failed to stop cleanly');
+        }
+      }
+      this.log.info('daemon stopped');
+    })();
+    return this.stopping;
+  }
+
+  /** The stages in start order. Later factories may use stages built by earlier ones. */
+  private plan(): Factory[] {
+    const { config: c, bus, log } = this;
+    const dataDir = c.paths.dataDir;
+    const creds = credentialsDir(c.paths.credentialsDir);
+    const child = (n: string) => stageLogger(log, n);
+    let store: StoreStage | null = null;
+    const hotlist: HotlistStage | null = null;
+    let gps: GpsStage | null = null;
+    let modelVersion = 'unknown';
+
+    const factories: Factory[] = [
+      () => {
+        this.health = new HealthStage({
+          bus,
+          log: child('health'),
+          expected: {
+            gps: c.gps.type !== 'none',
+            server: c.sync.type !== 'none',
+            cameras: c.cameras.length > 0,
+          },
+        });
+        return this.health;
+      },
+      () => {
+        store = new StoreStage({ bus, log: child('store'), config: c.store, dataDir, credentialsDir: creds });
+        return store;
+      },
+      () =>
+        new HotlistStage({
+          bus,
+          log: child('hotlist'),
+          config: c.hotlist,
+          dbPath: join(dataDir, 'hotlist.sqlite'),
+        }),
+      async () => {
+        const recognizer = await createRecognizer(c.recognize, child('recognize'));
+        modelVersion = recognizer.modelVersion;
+        return new RecognizeStage({
+          bus,
+          log: child('recognize'),
+          recognizer,
+          minConfidence: c.recognize.minConfidence,
+        });
+      },
+      () =>
+        new TrackStage({
+          bus,
+          log: child('track'),
+          config: c.track,
+          // A frame read on the hot list settles its track at once: hits never wait for the vehicle to leave.
+          isHot: (r) => hotlist!.match({ plate: r.text, candidates: r.candidates }).length > 0,
+        }),
+    ];
+    if (c.gps.type !== 'none') {
+      factories.push(() => {
+        gps = new GpsStage({ bus, log: child('gps'), config: c.gps });
+        return gps;
+      });
+    }
+    if (c.sync.type !== 'none') {
+      factories.push(
+        () =>
+          new SyncStage({
+            bus,
+            log: child('sync'),
+            config: c.sync,
+            unit: { id: c.unit.id, agency: c.unit.agency },
+            credentialsDir: creds,
+            outbox: store!.outbox(),
+          }),
+      );
+    }
+    factories.push(() => new AlertsStage({ bus, log: child('alerts'), config: c.alerts }));
+    // Glue owned by the root: a settled detection + the position at capture time = a read.
+    factories.push(() => ({
+      name: 'reads',
+      critical: true,
+      start: async () => {
+        const off = bus.on('detection', (det) => {
+          const position: ReadPosition = gps
+            ? gps.position(det.frame.capturedAt)
+            : { lat: null, lon: null, reason: 'no-gps' };
+          bus.emit('read', buildRead(det, position, { unitId: c.unit.id, operatorId: null, modelVersion }));
+        });
+        this.offReads = off;
+      },
+      stop: async () => this.offReads?.(),
+    }));
+    // Cameras last: frames flow only once everything downstream is ready.
+    factories.push(() => new CaptureStage({ bus, log: child('capture'), cameras: c.cameras }));
+    return factories;
+  }
+
+  private offReads: (() => void) | null = null;
+}
+
+/** `alpr run`: load and validate the config before any device is opened, run until a signal. */
 export async function runDaemon(
-  _configFile: string,
-  _opts: { exitAfterS?: number | undefined },
+  configFile: string,
+  opts: { exitAfterS?: number | undefined },
 ): Promise<void> {
-  throw new Error('not wired yet');
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(configFile);
+  } catch (err) {
+    if (isAlprError(err)) {
+      process.stderr.write(
+        `alpr: ${err.message} [${err.code}]\n${err.details.map((d) => `  ${d}\n`).join('')}`,
+      );
+      process.exit(ExitCodes.config);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.log.level });
+  const daemon = new Daemon(config, log);
+  try {
+    await daemon.start();
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    process.exit(ExitCodes.criticalStart);
+  }
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (opts.exitAfterS) setTimeout(done, opts.exitAfterS * 1000).unref();
+  });
+  // A second Ctrl-C while stopping means "now".
+  process.once('SIGINT', () => process.exit(130));
+  await daemon.stop();
+  process.exit(ExitCodes.ok);
 }

@@ -7,6 +7,7 @@ import { hotlistSection } from './sections/hotlist.ts';
 import { recognizeSection } from './sections/recognize.ts';
 import { storeSection } from './sections/store.ts';
 import { syncSection } from './sections/sync.ts';
+import { trackSection } from './sections/track.ts';
 
 export const CONFIG_VERSION = 1;
 
@@ -18,6 +19,7 @@ export const configSchema = z.strictObject({
   log: logSection,
   cameras: camerasSection,
   recognize: recognizeSection,
+  track: trackSection.prefault({}),
   gps: gpsSection,
   hotlist: hotlistSection,
   store: storeSection,

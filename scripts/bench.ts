@@ -1,0 +1,30 @@
+/**
+ * `npm run bench [-- name…]`: every benchmark of the unit, printing figures and ratios against
+ * targets. Figures, not pass/fail: speed is measured here, never asserted by timed unit tests.
+ */
+import { loadBenches } from './bench/registry.ts';
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const benches = await loadBenches();
+let failed = 0;
+for (const b of benches) {
+  if (wanted.length && !wanted.includes(b.name)) continue;
+  process.stdout.write(`\n== ${b.name}: ${b.what}\n`);
+  const t0 = performance.now();
+  try {
+    const figures = await b.run();
+    for (const [k, v] of Object.entries(figures)) {
+      process.stdout.write(`  ${k.padEnd(44)} ${typeof v === 'number' ? fmt(v) : v}\n`);
+    }
+  } catch (err) {
+    failed++;
+    process.stdout.write(`  FAILED: ${(err as Error).message}\n`);
+  }
+  process.stdout.write(`  (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
+process.exitCode = failed ? 1 : 0;
+
+function fmt(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
+}
