@@ -28,6 +28,11 @@ export interface HealthDeps {
   dataDir?: string;
   /** Components that must have reported before their light can be green (e.g. 'storage', 'model'). */
   required?: readonly string[];
+  /**
+   * Components that re-send their light periodically, with the silence (ms) after which they count
+   * as hung, e.g. { gps: 90_000, server: 180_000 }: a stage that stops reporting turns its light red.
+   */
+  staleAfterMs?: Readonly<Record<string, number>>;
   /** GPS time minus system clock (ms), or null without a recent timed fix. */
   clockOffsetMs?: () => number | null;
   /** Software, model and hot-list versions shown on the endpoint. */
@@ -154,6 +159,7 @@ export class HealthStage implements Stage {
     const t = await cpuTemperature(temperature.path);
     if (t !== null) this.emit('temperature', temperatureVerdict(t, temperature));
     this.emit('clock', clockVerdict(this.now(), this.deps.clockOffsetMs?.() ?? null, clock));
+    this.refresh(false);
   }
 
   private emit(component: string, v: Verdict): void {
@@ -161,7 +167,13 @@ export class HealthStage implements Stage {
   }
 
   private display(): Lights {
-    const reports = [...this.latest.values()];
+    const now = this.now();
+    const reports = [...this.latest.values()].map((r) => {
+      const limit = this.deps.staleAfterMs?.[r.component];
+      if (limit === undefined || now - r.at <= limit) return r;
+      const s = Math.round((now - r.at) / 1000);
+      return { ...r, light: 'red' as const, reason: `no report for ${s} s (stage not responding)` };
+    });
     for (const c of this.deps.required ?? []) {
       if (!this.latest.has(c))
         reports.push({ component: c, light: 'amber', reason: 'not reported yet', at: 0 });
@@ -173,7 +185,7 @@ export class HealthStage implements Stage {
   private report(r: HealthReport): void {
     const prev = this.latest.get(r.component);
     this.latest.set(r.component, r);
-    if (prev && prev.light === r.light && prev.reason === r.reason) return;
+    // Always re-derive: an unchanged report still refreshes a light that had gone stale.
     if (!prev || prev.light !== r.light) {
       const level = r.light === 'red' ? 'warn' : r.light === 'amber' ? 'info' : 'debug';
       this.deps.log[level]({ component: r.component, light: r.light, reason: r.reason }, 'health changed');

@@ -175,3 +175,33 @@ describe('health stage without thermal file or data dir', () => {
     expect(stage.port).toBeNull();
   });
 });
+
+describe('health stage: a stage that stops reporting', () => {
+  it('turns its light red after its silence limit, and back when it reports again', async () => {
+    let t = Date.UTC(2026, 3, 1, 12);
+    const bus = new Bus();
+    const stage = new HealthStage({
+      bus,
+      log: createLogger({ level: 'silent' }),
+      config: healthSection.parse({ http: { enabled: false }, temperature: { path: join(tmp, 'absent') } }),
+      staleAfterMs: { gps: 90_000 },
+      now: () => t,
+    });
+    await stage.start();
+    stage.settle();
+    bus.emit('health', { component: 'gps', light: 'green', reason: '3D fix', at: t });
+    expect(stage.snapshot().gps).toEqual({ light: 'green', reasons: ['ok'] });
+    t += 60_000;
+    await stage.runChecks();
+    expect(stage.snapshot().gps.light).toBe('green');
+    t += 40_000;
+    await stage.runChecks();
+    expect(stage.snapshot().gps).toEqual({
+      light: 'red',
+      reasons: ['gps: no report for 100 s (stage not responding)'],
+    });
+    bus.emit('health', { component: 'gps', light: 'green', reason: '3D fix', at: t });
+    expect(stage.snapshot().gps.light).toBe('green');
+    await stage.stop();
+  });
+});
