@@ -4,7 +4,9 @@
  * decoding ffmpeg children, RSS). Phase 2: capture → recognize → track (fps processed, frames
  * dropped, frame→read latency p50/p99, CPU, RSS at start and end).
  *
- *   npx tsx scripts/bench/cameras.ts [captureSeconds] [pipelineSeconds]   (default 15 30)
+ * Then a soak: the stream killed and brought back N times (red → green each time, RSS flat).
+ *
+ *   npx tsx scripts/bench/cameras.ts [captureSeconds] [pipelineSeconds] [soakCycles]   (default 15 30 8)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -72,6 +74,11 @@ function pct(sorted: number[], p: number): number {
 }
 
 const mb = (n: number) => Math.round(n / 1048576);
+/** RSS after a full GC when node runs with --expose-gc (frames are big: garbage hides leaks). */
+function settledRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
 
 export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Record<string, number | string>> {
   const ports = [await freePort(), await freePort()];
@@ -169,8 +176,75 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
   return out;
 }
 
+/**
+ * Kill the stream and bring it back `cycles` times: every cycle must go red then green, and RSS must
+ * stay flat (no leaked workers, buffers or child processes).
+ */
+export async function benchCameraSoak(cycles = 8): Promise<Record<string, number | string>> {
+  const port = await freePort();
+  let server = serve(port);
+  const bus = new Bus();
+  const lights: string[] = [];
+  bus.on('health', (h) => lights.push(h.light));
+  const capture = new CaptureStage({
+    bus,
+    log,
+    cameras: [
+      cameraSchema.parse({
+        id: 'soak',
+        type: 'mjpeg',
+        orientation: 'front',
+        url: `http://127.0.0.1:${port}/`,
+        width: 1280,
+        height: 720,
+        fps: FPS,
+        noFrameTimeoutS: 1,
+        restartMaxS: 2,
+      }),
+    ],
+  });
+  const until = async (light: string) => {
+    const t0 = Date.now();
+    while (lights.at(-1) !== light) {
+      if (Date.now() - t0 > 20_000) throw new Error(`no ${light} within 20 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return Date.now() - t0;
+  };
+  const out: Record<string, number | string> = {};
+  try {
+    await capture.start();
+    await until('green');
+    await new Promise((r) => setTimeout(r, 2000));
+    const rss0 = settledRss();
+    const red: number[] = [];
+    const green: number[] = [];
+    for (let i = 0; i < cycles; i++) {
+      server.kill('SIGKILL');
+      red.push(await until('red'));
+      server = serve(port);
+      green.push(await until('green'));
+      await new Promise((r) => setTimeout(r, 1000));
+      if (process.env.ALPR_BENCH_VERBOSE)
+        process.stdout.write(`cycle ${i + 1}: RSS ${mb(settledRss())} MB\n`);
+    }
+    const rss1 = settledRss();
+    const s = capture.stats()[0]!;
+    const mean = (a: number[]) => Math.round(a.reduce((x, y) => x + y, 0) / a.length);
+    out['soak: kill → red → back → green cycles'] = `${cycles} of ${cycles}`;
+    out['soak: ms to red after kill (mean / max)'] = `${mean(red)} / ${Math.max(...red)}`;
+    out['soak: ms to green after restart (mean / max)'] = `${mean(green)} / ${Math.max(...green)}`;
+    out['soak: ffmpeg restarts'] = s.restarts;
+    out['soak: RSS MB before → after the cycles'] = `${mb(rss0)} → ${mb(rss1)}`;
+  } finally {
+    await capture.stop();
+    server.kill('SIGKILL');
+  }
+  return out;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [a, b] = process.argv.slice(2).map(Number);
-  const figures = await benchCameras(a || 15, b || 30);
+  const [a, b, c] = process.argv.slice(2).map(Number);
+  const figures = { ...(await benchCameras(a || 15, b || 30)), ...(await benchCameraSoak(c || 8)) };
   for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(52)} ${v}\n`);
 }
