@@ -47,6 +47,7 @@ export function registerStoreCommands(program: Command): void {
           `queue depth: ${s.depth} (${kinds})`,
           `last acknowledged read: ${last}`,
           `reads stored: ${s.reads} (not yet uploaded ${s.unsyncedReads}, on evidence hold ${s.held})`,
+          ...(s.parked > 0 ? [`UNREADABLE queued records (wrong key or damage): ${s.parked}`] : []),
           '',
         ].join('\n'),
       );

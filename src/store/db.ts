@@ -358,6 +358,8 @@ export function readStoreStatus(file: string): {
   reads: number;
   unsyncedReads: number;
   held: number;
+  /** Queued rows that cannot be decrypted (kept, not sent). */
+  parked: number;
 } {
   const db = openDb(file, { readonly: true });
   try {
@@ -374,7 +376,12 @@ export function readStoreStatus(file: string): {
         'SELECT count(*) AS reads, count(*) - count(synced_at) AS unsynced, count(hold_ref) AS held FROM reads',
       )
       .get() as { reads: number; unsynced: number; held: number };
+    const parked = db
+      .prepare(`SELECT count(*) FROM outbox WHERE priority >= ${PARKED}`)
+      .pluck()
+      .get() as number;
     return {
+      parked,
       depth: Object.values(byKind).reduce((a, b) => a + b, 0),
       byKind,
       lastAckedAt: v === undefined ? null : Number(v),

@@ -133,7 +133,14 @@ describe('store: outbox', () => {
     expect(port.lastAckedAt()).toBe(t);
     await store.stop();
     const st = readStoreStatus(join(dirs.data, 'reads.sqlite'));
-    expect(st).toMatchObject({ depth: 4, byKind: { read: 4 }, lastAckedAt: t, reads: 5, unsyncedReads: 4 });
+    expect(st).toMatchObject({
+      depth: 4,
+      byKind: { read: 4 },
+      lastAckedAt: t,
+      reads: 5,
+      unsyncedReads: 4,
+      parked: 0,
+    });
     await store.start();
     expect(store.outbox().depth()).toBe(4);
   });
