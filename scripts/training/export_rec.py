@@ -3,8 +3,9 @@
     /usr/bin/python3 scripts/training/export_rec.py --ckpt .tmp/plate-rec/run1/ckpt.pt \
         --out models/plate-rec/plate-rec.onnx
 
-Input  "x":      float32 [N, 3, 48, 160], RGB, (x/255-0.5)/0.5, aspect kept, right-padded with 0.
-Output "logits": float32 [N, 20, 37], raw CTC logits; class 0 = blank, 1..36 = A-Z then 0-9.
+Input  "x":     float32 [N, 3, 48, 160], RGB, (x/255-0.5)/0.5, aspect kept, right-padded with 0.
+Output "probs": float32 [N, 20, 37], per-step softmax; class 0 = CTC blank, 1..36 = "0-9A-Z"
+               (EXPORT_ALPHABET, the order of src/recognize/ctc.ts PLATE_ALPHABET).
 The check runs the ONNX in onnxruntime-node and compares with PyTorch.
 """
 
@@ -20,8 +21,23 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ppocr_torch import PlateRec  # noqa: E402
+from ppocr_torch import ALPHABET, EXPORT_ALPHABET, PlateRec  # noqa: E402
 from train_rec import ASSETS, IN_H, IN_W, ROOT  # noqa: E402
+
+
+class Exported(torch.nn.Module):
+    """The trained model with its head rows put in EXPORT_ALPHABET order and a softmax on top."""
+
+    def __init__(self, model: PlateRec):
+        super().__init__()
+        self.model = model
+        order = [0] + [ALPHABET.index(c) + 1 for c in EXPORT_ALPHABET]
+        with torch.no_grad():
+            model.head.weight.copy_(model.head.weight[order].clone())
+            model.head.bias.copy_(model.head.bias[order].clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.model(x), dim=-1)
 
 
 def main() -> None:
@@ -33,14 +49,14 @@ def main() -> None:
     model = PlateRec(os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"), os.path.join(ASSETS, "ppocr_keys_v1.txt"))
     if args.ckpt:
         model.load_state_dict(torch.load(args.ckpt)["model"])
-    model.eval()
+    model = Exported(model.eval()).eval()
     # the big 6625-way head is not part of the exported graph: drop its buffers
     x = torch.randn(2, 3, IN_H, IN_W)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with torch.no_grad():
         ref = model(x).numpy()
-        torch.onnx.export(model, (x,), args.out, opset_version=13, input_names=["x"], output_names=["logits"],
-                          dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, do_constant_folding=True)
+        torch.onnx.export(model, (x,), args.out, opset_version=13, input_names=["x"], output_names=["probs"],
+                          dynamic_axes={"x": {0: "n"}, "probs": {0: "n"}}, do_constant_folding=True)
     xb = np.random.default_rng(0).uniform(-1, 1, (3, 3, IN_H, IN_W)).astype(np.float32)
     with torch.no_grad():
         ref = model(torch.from_numpy(xb)).numpy()

