@@ -1,0 +1,160 @@
+/**
+ * The whole daemon, as `alpr run` starts it, on the project's demo frames and NMEA route, syncing
+ * over TLS with a client certificate and an ACL to a real Mosquitto, with the reference sink
+ * standing in for the central server. What must hold end to end:
+ * - every demo plate is read, stored and reaches the server exactly once, with a position once
+ *   the GPS has a fix;
+ * - the hot-list plate raises one hit on the officer's display with the dispatch banner, and the
+ *   hit reaches the server too;
+ * - the JSON logs never carry plate text;
+ * - a clean stop on SIGTERM exits 0.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERIFY_BANNER } from '../../src/alerts/format.ts';
+import { CentralSink } from '../../src/sync/sink.ts';
+import { ROOT } from '../helpers/cli.ts';
+import {
+  type Broker,
+  destroyMosquitto,
+  hasMosquitto,
+  startMosquitto,
+  writeCredentials,
+} from '../helpers/mosquitto.ts';
+
+if (!hasMosquitto) console.warn('daemon-e2e: skipped, mosquitto not installed (apt-get install mosquitto)');
+
+const plates = (
+  JSON.parse(readFileSync(resolve(ROOT, 'fixtures/demo/plates.json'), 'utf8')) as { plate: string }[]
+).map((p) => p.plate);
+const HOT = '4RDW219';
+const UNIT = 'e2e-0001';
+
+describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'alpr-e2e-'));
+  let broker: Broker;
+  let sink: CentralSink;
+  let stdout = '';
+  let code: number | null = null;
+
+  beforeAll(async () => {
+    broker = await startMosquitto({
+      tls: true,
+      acl: `user central-sink\ntopic readwrite alpr/#\n\npattern readwrite alpr/e2e-pd/%u/#\n`,
+    });
+    const certs = broker.certs!;
+    const creds = join(tmp, 'creds');
+    writeCredentials(creds, certs, UNIT);
+    writeFileSync(join(creds, 'store.key'), 'ab'.repeat(32));
+    const sc = certs.client('central-sink');
+    sink = new CentralSink({
+      url: broker.url,
+      dbFile: join(tmp, 'sink.sqlite'),
+      topicBase: 'alpr',
+      ca: readFileSync(certs.ca),
+      cert: readFileSync(sc.cert),
+      key: readFileSync(sc.key),
+    });
+    await sink.start();
+    mkdirSync(join(tmp, 'data'));
+    const config = join(tmp, 'config.yaml');
+    writeFileSync(
+      config,
+      `version: 1
+unit: { id: ${UNIT}, agency: e2e-pd, mode: car }
+paths: { dataDir: ${join(tmp, 'data')}, credentialsDir: ${creds} }
+log: { level: info }
+cameras:
+  - { id: front, type: file, orientation: front, path: ${join(ROOT, 'fixtures/demo/frames')}, fps: 3, loop: false }
+gps: { type: replay, path: ${join(ROOT, 'fixtures/gps/demo-route.nmea')}, speed: 4, loop: true }
+hotlist: { seedCsv: [{ list: LOCAL, path: ${join(ROOT, 'fixtures/demo/hotlist.csv')} }] }
+track: { leaveMs: 1000 }
+sync: { type: mqtt, url: '${broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }
+alerts: { console: true, showReads: false }
+`,
+    );
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'run', '--config', config],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ALPR_LOG_PLATES: '0' },
+      },
+    );
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // 12 frames at 3 fps, then the last track leaves; give the outbox time to drain.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && sink.counts().byType.read !== plates.length) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill('SIGTERM');
+    code = await new Promise((r) => child.on('exit', (c) => r(c)));
+    if (code !== 0) console.error(stderr);
+  }, 90_000);
+
+  afterAll(async () => {
+    await sink?.stop();
+    await destroyMosquitto(broker);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('stops cleanly on SIGTERM', () => {
+    expect(code).toBe(0);
+  });
+
+  it('every demo plate reaches the server exactly once, the hit too', () => {
+    const db = new Database(join(tmp, 'sink.sqlite'), { readonly: true });
+    const rows = db.prepare("SELECT payload FROM records WHERE type = 'read'").all() as { payload: string }[];
+    const read = rows.map(
+      (r) =>
+        JSON.parse(r.payload).read as { plate: string; unitId: string; position: { lat: number | null } },
+    );
+    expect(read.map((r) => r.plate).sort()).toEqual([...plates].sort());
+    expect(read.every((r) => r.unitId === UNIT)).toBe(true);
+    // The route has a fix after its first 12 s (3 s at ×4): later reads carry a position.
+    expect(read.some((r) => r.position.lat !== null)).toBe(true);
+    const hits = db.prepare("SELECT payload FROM records WHERE type = 'hit'").all() as { payload: string }[];
+    expect(hits.map((h) => JSON.parse(h.payload).hit.plate)).toEqual([HOT]);
+    expect(sink.counts().conflicts).toBe(0);
+    db.close();
+  });
+
+  it('shows the hit once on the display, with the dispatch banner', () => {
+    const display = stdout.split('\n').filter((l) => !l.startsWith('{'));
+    const hitLines = display.filter((l) => l.startsWith('*** HIT'));
+    expect(hitLines).toHaveLength(1);
+    expect(hitLines[0]).toContain(HOT);
+    expect(display.join('\n')).toContain(VERIFY_BANNER);
+  });
+
+  it('keeps plate text out of the JSON logs', () => {
+    const logs = stdout.split('\n').filter((l) => l.startsWith('{'));
+    expect(logs.length).toBeGreaterThan(5);
+    for (const p of plates) expect(logs.filter((l) => l.includes(p))).toEqual([]);
+    expect(logs.some((l) => l.includes('"msg":"daemon started"'))).toBe(true);
+  });
+
+  it('stored the reads encrypted: no plate text in the unit database file', () => {
+    const bytes = readFileSync(join(tmp, 'data', 'reads.sqlite')).toString('latin1');
+    const wal = (() => {
+      try {
+        return readFileSync(join(tmp, 'data', 'reads.sqlite-wal')).toString('latin1');
+      } catch {
+        return '';
+      }
+    })();
+    for (const p of plates) expect(bytes.includes(p) || wal.includes(p)).toBe(false);
+  });
+});
