@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Notifier, notifierEnv, pingIntervalMs } from '../../src/notify/sd-notify.ts';
 
@@ -96,4 +97,33 @@ describe('sd_notify against a socket the test owns', () => {
     expect(warned).toEqual(['sd_notify failed']);
     n.close();
   });
+});
+
+describe('sd_notify from a child process configured by systemd-style environment', () => {
+  const child = resolve(import.meta.dirname, '../helpers/notify-child.ts');
+  /** Runs the child; resolves with its messages once it sent STOPPING=1 and exited. */
+  async function run(env: Record<string, string>): Promise<string[]> {
+    const start = got.length;
+    const p = spawn(process.execPath, ['--import', 'tsx', child], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    p.stderr.on('data', (b) => {
+      stderr += String(b);
+    });
+    const code = await new Promise<number | null>((r) => p.on('exit', r));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    await until(() => got.slice(start).includes('STOPPING=1'));
+    return got.slice(start);
+  }
+
+  it('READY, WATCHDOG at half of WATCHDOG_USEC, STOPPING; no pings for a watchdog meant for another PID', async () => {
+    let mine = await run({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '100000' });
+    expect(mine[0]).toBe('READY=1\nSTATUS=child ready');
+    expect(mine.filter((m) => m === 'WATCHDOG=1').length).toBeGreaterThanOrEqual(3);
+    mine = await run({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '100000', WATCHDOG_PID: '1' });
+    expect(mine).toEqual(['READY=1\nSTATUS=child ready', 'STOPPING=1']);
+  }, 60_000);
 });
