@@ -71,6 +71,26 @@ async function writeRate(dir: string, creds: string, sync: 'full' | 'normal', n:
   return rate;
 }
 
+/** Images are kept as sealed blobs in SQLite (one file to encrypt, purge and back up). */
+async function imageRate(dir: string, creds: string, n: number): Promise<number> {
+  const s = new StoreStage({
+    bus: new Bus(),
+    log: createLogger({ level: 'error' }),
+    config: storeSection.parse({ synchronous: 'full', file: 'img.sqlite' }),
+    dataDir: dir,
+    credentialsDir: creds,
+  });
+  await s.start();
+  const reads = Array.from({ length: n }, (_, i) => read(i));
+  for (const r of reads) s.putRead(r);
+  const jpeg = randomBytes(30 * 1024);
+  const t0 = performance.now();
+  for (const r of reads) s.putImage(r.id, 'overview', jpeg);
+  const rate = n / ((performance.now() - t0) / 1000);
+  await s.stop();
+  return rate;
+}
+
 export async function benchSync(): Promise<Record<string, number | string>> {
   const n = Number(process.env.ALPR_BENCH_SYNC_READS ?? 100_000);
   const root = mkdtempSync(join(tmpdir(), 'alpr-bench-sync-'));
@@ -86,6 +106,9 @@ export async function benchSync(): Promise<Record<string, number | string>> {
     out['store write reads/s (synchronous=full)'] = Math.round(await writeRate(data, creds, 'full', 2000));
     out['store write reads/s (synchronous=normal)'] = Math.round(
       await writeRate(data, creds, 'normal', 5000),
+    );
+    out['store image writes/s (30 KB JPEG blob, sealed, full)'] = Math.round(
+      await imageRate(data, creds, 300),
     );
 
     const bus = new Bus();
