@@ -44,9 +44,12 @@ export class FfmpegSource implements CameraSource {
   private spawnWait: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private exitWaiters: (() => void)[] = [];
   private readonly counts = { restarts: 0, dropped: 0 };
+  /** Where frames come from, for debug logs: the URL without credentials. */
+  private readonly source: string;
 
   constructor(private readonly o: FfmpegSourceOptions) {
     this.id = o.id;
+    this.source = redactUrl(o.url);
   }
 
   async start(handlers: SourceHandlers): Promise<void> {
@@ -145,6 +148,7 @@ export class FfmpegSource implements CameraSource {
         width: this.o.width,
         height: this.o.height,
         data: Buffer.from(data),
+        source: this.source,
       });
     } finally {
       // Always ask for the next frame, or a throwing handler would stop the camera for good.

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { createSource } from '../capture/index.ts';
-import { FpsMeter } from '../capture/pure.ts';
+import { FpsMeter, redactUrl } from '../capture/pure.ts';
 import { loadConfig } from '../config/load.ts';
 import { createLogger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
@@ -30,7 +30,8 @@ async function cameraTest(id: string, opts: TestOptions): Promise<void> {
   let last: Frame | null = null;
   let count = 0;
   let lastError = '';
-  const where = cam.type === 'file' ? cam.path : cam.url;
+  // Camera URLs often carry a password: never print it.
+  const where = cam.type === 'file' ? cam.path : redactUrl(cam.url);
   process.stdout.write(`camera ${id} (${cam.type}, ${cam.orientation}): ${where}\n`);
   await source.start({
     onFrame: (f) => {
