@@ -40,6 +40,8 @@ export interface HealthDeps {
   now?: () => number;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 export type Phase = 'starting' | 'running';
 
 /** The JSON body of GET /health. */
@@ -96,9 +98,21 @@ export class HealthStage implements Stage {
     this.timers.push(every, giveUp);
     if (this.deps.config?.http.enabled) {
       const { host, port } = this.deps.config.http;
-      this.server = new HealthServer(host, port, () => this.body());
-      this.port = await this.server.start();
-      this.deps.log.info({ host, port: this.port }, 'health endpoint listening');
+      if (!LOOPBACK.has(host)) this.deps.log.warn({ host }, 'health endpoint bound beyond loopback');
+      const server = new HealthServer(host, port, () => this.body());
+      try {
+        this.port = await server.start();
+        this.server = server;
+        this.deps.log.info({ host, port: this.port }, 'health endpoint listening');
+      } catch (err) {
+        // The lights and LEDs still work; only `alpr status` cannot see them.
+        const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        this.deps.log.error({ host, port, err: why }, 'health endpoint failed to listen');
+        this.emit('endpoint', {
+          light: 'amber',
+          reason: `status endpoint ${host}:${port} unavailable (${why})`,
+        });
+      }
     }
   }
 

@@ -205,3 +205,32 @@ describe('health stage: a stage that stops reporting', () => {
     await stage.stop();
   });
 });
+
+describe('health stage: endpoint port taken', () => {
+  it('keeps running and says so on the system light', async () => {
+    const first = new HealthStage({
+      bus: new Bus(),
+      log: createLogger({ level: 'silent' }),
+      config: healthSection.parse({ http: { port: 0 }, temperature: { path: join(tmp, 'absent') } }),
+    });
+    await first.start();
+    const bus = new Bus();
+    const second = new HealthStage({
+      bus,
+      log: createLogger({ level: 'silent' }),
+      config: healthSection.parse({
+        http: { port: first.port! },
+        temperature: { path: join(tmp, 'absent') },
+      }),
+    });
+    await second.start();
+    second.settle();
+    expect(second.port).toBeNull();
+    expect(second.snapshot().system).toEqual({
+      light: 'amber',
+      reasons: [`endpoint: status endpoint 127.0.0.1:${first.port} unavailable (EADDRINUSE)`],
+    });
+    await second.stop();
+    await first.stop();
+  });
+});
