@@ -12,7 +12,7 @@ import type { Hit, HitMatch, Read } from '../domain/types.ts';
 import { type CsvError, csvEntries, fileLines } from './csv.ts';
 import { hotlistHealth } from './health.ts';
 import { type HotlistEntry, matchRead } from './match.ts';
-import { type OfficerPlateInput, officerPlateEntry } from './officer.ts';
+import { OFFICER_LIST, type OfficerPlateInput, officerPlateEntry } from './officer.ts';
 import { type ApplyMeta, HotlistStore, type ListInfo } from './store.ts';
 import { courseForDirection, observedDirection } from '../domain/geo.ts';
 
@@ -112,6 +112,14 @@ export class HotlistStage implements Stage {
     this.changed();
     this.opts.onOfficerPlate?.(entry);
     return entry;
+  }
+
+  /**
+   * The live officer hot plates (list LOCAL), including those entered with the CLI: the root can
+   * send them upstream when the server link comes up, so the central server knows them all.
+   */
+  officerPlates(): HotlistEntry[] {
+    return this.store?.entriesOf(OFFICER_LIST, this.now()) ?? [];
   }
 
   /** Matches one read; exposed for the web page's manual look-up. */

@@ -96,6 +96,15 @@ export class HotlistStore {
     return out ?? [];
   }
 
+  /** Every live entry of a small list (LOCAL), oldest first; never call it for a state list. */
+  entriesOf(list: string, now = Date.now()): StoredEntry[] {
+    const l = this.list(list);
+    if (!l) return [];
+    const sql = `SELECT ${COLS}, '${l.name}' AS list, ${l.version} AS version FROM "${l.table}"
+      WHERE expires IS NULL OR expires > ? ORDER BY n`;
+    return (this.db.prepare(sql).all(now) as Row[]).map(fromRow);
+  }
+
   wildcards(): readonly StoredEntry[] {
     return this.wild;
   }

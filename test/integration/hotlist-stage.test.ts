@@ -181,11 +181,15 @@ describe('HotlistStage', () => {
       expires: clock.t + 24 * H,
     });
     expect(hits.map((h) => [h.readId, h.late, h.match.list])).toEqual([['r-h', true, 'LOCAL']]);
+    expect(stage.officerPlates()).toEqual([
+      expect.objectContaining({ plate: 'HOT123', xref: 'X1', reason: 'armed robbery', list: 'LOCAL' }),
+    ]);
     bus.emit('read', read('HOT123', [], 'r-h2'));
     expect(hits).toHaveLength(2);
     clock.t += 24 * H + 1;
     bus.emit('read', read('HOT123', [], 'r-h3'));
     expect(hits).toHaveLength(2);
+    expect(stage.officerPlates()).toEqual([]);
     await stage.stop();
   });
 
