@@ -3,9 +3,11 @@ import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { CameraConfig } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
+import { readSecret } from '../config/secrets.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { FfmpegSource } from './ffmpeg-source.ts';
 import { FolderSource } from './folder-source.ts';
+import { withCredentials } from './pure.ts';
 import type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
 
 const run = promisify(execFile);
@@ -84,14 +86,51 @@ class FileCameraSource implements CameraSource {
   }
 }
 
-/** The source for one camera config, chosen by `type`. Opens nothing until `start`. */
-export function createSource(cfg: CameraConfig, log: Logger): CameraSource {
-  if (cfg.type === 'file') return new FileCameraSource(cfg, log);
+/** A stream camera whose password comes from a secret file, read when the camera starts. */
+class SecretUrlSource implements CameraSource {
+  readonly id: string;
+  private inner: CameraSource | null = null;
+  constructor(
+    private readonly cfg: Extract<CameraConfig, { type: 'rtsp' | 'mjpeg' | 'v4l2' }>,
+    private readonly log: Logger,
+    private readonly credentialsDir: string | undefined,
+  ) {
+    this.id = cfg.id;
+  }
+
+  async start(handlers: SourceHandlers): Promise<void> {
+    const { cfg } = this;
+    let url = cfg.url;
+    if (cfg.credentials) {
+      try {
+        url = withCredentials(url, readSecret(this.credentialsDir, cfg.credentials).toString('utf8'));
+      } catch (err) {
+        throw new AlprError(ErrorCodes.CAMERA, `camera ${cfg.id}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    this.inner = streamSource(cfg, url, this.log);
+    await this.inner.start(handlers);
+  }
+
+  async stop(): Promise<void> {
+    await this.inner?.stop();
+  }
+
+  stats(): SourceStats {
+    return this.inner?.stats?.() ?? { restarts: 0, dropped: 0 };
+  }
+}
+
+function streamSource(
+  cfg: Extract<CameraConfig, { type: 'rtsp' | 'mjpeg' | 'v4l2' }>,
+  url: string,
+  log: Logger,
+): FfmpegSource {
   return new FfmpegSource({
     id: cfg.id,
     orientation: cfg.orientation,
     type: cfg.type,
-    url: cfg.url,
+    url,
     width: cfg.width,
     height: cfg.height,
     fps: cfg.fps,
@@ -100,4 +139,14 @@ export function createSource(cfg: CameraConfig, log: Logger): CameraSource {
     backoffMaxMs: cfg.restartMaxS * 1000,
     inputFormat: cfg.inputFormat,
   });
+}
+
+/**
+ * The source for one camera config, chosen by `type`. Opens nothing until `start`.
+ * `credentialsDir` is where a camera's `credentials` secret file is read from.
+ */
+export function createSource(cfg: CameraConfig, log: Logger, credentialsDir?: string): CameraSource {
+  if (cfg.type === 'file') return new FileCameraSource(cfg, log);
+  if (cfg.credentials) return new SecretUrlSource(cfg, log, credentialsDir);
+  return streamSource(cfg, cfg.url, log);
 }

@@ -14,8 +14,10 @@ export interface CaptureStageDeps {
   bus: Bus;
   log: Logger;
   cameras: readonly CameraConfig[];
+  /** Folder of secret files: a camera's `credentials` ("user:password") is read from it at start. */
+  credentialsDir?: string | undefined;
   /** Source factory; the default picks by `type`. Tests inject fakes. */
-  createSource?: (cfg: CameraConfig, log: Logger) => CameraSource;
+  createSource?: (cfg: CameraConfig, log: Logger, credentialsDir?: string) => CameraSource;
 }
 
 export interface CameraStats {
@@ -63,7 +65,7 @@ export class CaptureStage implements Stage {
       .filter((c) => c.enabled)
       .map((cfg) => ({
         cfg,
-        source: make(cfg, this.deps.log),
+        source: make(cfg, this.deps.log, this.deps.credentialsDir),
         health: new CameraHealth(cfg.id, noFrameTimeoutMs(cfg), now),
         meter: new FpsMeter(5000),
         framesIn: 0,

@@ -12,6 +12,16 @@ export function redactUrl(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
 }
 
+/** The URL with `user:password` (one line, as read from a secret file) put in; special characters encoded. */
+export function withCredentials(url: string, userPassword: string): string {
+  const line = userPassword.trim();
+  const i = line.indexOf(':');
+  const u = new URL(url);
+  u.username = i < 0 ? line : line.slice(0, i);
+  u.password = i < 0 ? '' : line.slice(i + 1);
+  return u.href;
+}
+
 export type StreamType = 'rtsp' | 'mjpeg' | 'v4l2' | 'video';
 
 export interface FfmpegArgsInput {

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { createSource } from '../capture/index.ts';
 import { FpsMeter, redactUrl } from '../capture/pure.ts';
 import { loadConfig } from '../config/load.ts';
+import { credentialsDir } from '../config/secrets.ts';
 import { createLogger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Frame } from '../domain/types.ts';
@@ -25,7 +26,7 @@ async function cameraTest(id: string, opts: TestOptions): Promise<void> {
   const seconds = Math.max(1, Math.min(600, Number(opts.seconds) || 5));
   const out = resolve(opts.out ?? `camera-${id}.jpg`);
   const log = createLogger({ level: process.env.ALPR_LOG_LEVEL ?? 'warn' });
-  const source = createSource(cam, log.child({ stage: 'capture' }));
+  const source = createSource(cam, log.child({ stage: 'capture' }), credentialsDir(cfg.paths.credentialsDir));
   const meter = new FpsMeter(2000);
   let last: Frame | null = null;
   let count = 0;

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -176,6 +176,48 @@ describe('mjpeg camera over HTTP (ffmpeg -listen 1)', () => {
     children.push(c);
     return c;
   }
+
+  it('takes the camera password from a secret file, never from the YAML', async () => {
+    const bad = cameraSchema.safeParse({
+      id: 'x',
+      orientation: 'rear',
+      type: 'rtsp',
+      url: 'rtsp://admin:pw@10.0.0.5/s1',
+    });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.message).toContain('must not hold a password');
+    const port = await freePort();
+    serve(port);
+    const creds = join(tmp, 'creds');
+    mkdirSync(creds);
+    writeFileSync(join(creds, 'cam-a'), 'viewer:s3cret\n');
+    const cfg = (id: string, credentials: string) =>
+      cam({
+        id,
+        type: 'mjpeg',
+        url: `http://127.0.0.1:${port}/`,
+        width: 160,
+        height: 120,
+        fps: 5,
+        credentials,
+      });
+    const bus = new Bus();
+    const health: HealthReport[] = [];
+    bus.on('health', (h) => health.push(h));
+    const stage = new CaptureStage({
+      bus,
+      log,
+      cameras: [cfg('a', 'cam-a'), cfg('b', 'cam-missing')],
+      credentialsDir: creds,
+    });
+    stages.push(stage);
+    await stage.start();
+    expect(lastLight(health, 'camera:b')?.light).toBe('red');
+    expect(lastLight(health, 'camera:b')?.reason).toContain('cannot read secret "cam-missing"');
+    await waitFor('camera a green', () => lastLight(health, 'camera:a')?.light === 'green', 15_000);
+    expect(JSON.stringify(health)).not.toContain('s3cret');
+    await stage.stop();
+  });
 
   it('reads the stream end to end; stream killed → red; stream back → green', async () => {
     const port = await freePort();

@@ -7,6 +7,7 @@ import {
   FpsMeter,
   ffmpegArgs,
   redactUrl,
+  withCredentials,
   replayOrder,
 } from '../../src/capture/pure.ts';
 
@@ -178,5 +179,16 @@ describe('fillBlack', () => {
     expect(px(3, 1)).toEqual([255, 255, 255]);
     expect(px(1, 0)).toEqual([255, 255, 255]);
     expect(px(1, 2)).toEqual([255, 255, 255]);
+  });
+});
+
+describe('withCredentials', () => {
+  it.each([
+    ['rtsp://10.0.0.5:554/s1', 'admin:secret', 'rtsp://admin:secret@10.0.0.5:554/s1'],
+    ['rtsp://10.0.0.5/s1', 'admin:p@ss:w/rd\n', 'rtsp://admin:p%40ss%3Aw%2Frd@10.0.0.5/s1'],
+    ['http://cam/video.mjpg', 'viewer', 'http://viewer@cam/video.mjpg'],
+  ])('%s + %j', (url, secret, out) => {
+    expect(withCredentials(url, secret)).toBe(out);
+    expect(redactUrl(out)).not.toContain('secret');
   });
 });

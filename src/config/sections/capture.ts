@@ -47,7 +47,18 @@ export const fileCamera = z.strictObject({
 export const streamCamera = z.strictObject({
   ...base,
   type: z.enum(['rtsp', 'mjpeg', 'v4l2']),
-  url: z.string().min(1).describe('rtsp://…, http://… (MJPEG) or /dev/videoN'),
+  url: z
+    .string()
+    .min(1)
+    .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(u), {
+      message: 'must not hold a password: put "user:password" in a credentials file named by `credentials`',
+    })
+    .describe('rtsp://…, http://… (MJPEG) or /dev/videoN'),
+  credentials: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a file name (A-Z a-z 0-9 . _ -)')
+    .optional()
+    .describe('Secret file (in the credentials folder) holding "user:password" for the camera'),
   width: z.number().int().min(160).max(4096).default(1280),
   height: z.number().int().min(120).max(2160).default(720),
   inputFormat: z
