@@ -7,7 +7,7 @@ import { AlertsStage } from './alerts/index.ts';
 import { CaptureStage } from './capture/index.ts';
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { credentialsDir } from './config/secrets.ts';
+import { credentialsDir, readSecret } from './config/secrets.ts';
 import { Bus } from './core/bus.ts';
 import { createLogger, type Logger, stageLogger } from './core/log.ts';
 import type { Stage } from './core/stage.ts';
@@ -17,6 +17,7 @@ import type { ReadPosition } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
 import { HealthStage } from './health/index.ts';
 import { HotlistStage } from './hotlist/index.ts';
+import { HotlistSubscriber } from './hotlist/subscriber.ts';
 import { createRecognizer, RecognizeStage } from './recognize/index.ts';
 import { StoreStage } from './store/index.ts';
 import { SyncStage } from './sync/index.ts';
@@ -148,7 +149,25 @@ export class Daemon {
         return gps;
       });
     }
-    if (c.sync.type !== 'none') {
+    if (c.sync.type === 'mqtt') {
+      const sync = c.sync;
+      // Signed hot-list updates from admins arrive over the same broker, on their own connection.
+      factories.push(() => {
+        const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+        if (sync.caFile) tls.ca = readSecret(creds, sync.caFile);
+        if (sync.certFile) tls.cert = readSecret(creds, sync.certFile);
+        if (sync.keyFile) tls.key = readSecret(creds, sync.keyFile);
+        return new HotlistSubscriber({
+          mqtt: { url: sync.url, options: { ...tls, rejectUnauthorized: true } },
+          topicBase: sync.topicBase,
+          agency: c.unit.agency,
+          unitId: c.unit.id,
+          adminKeys: c.hotlist.adminKeys,
+          target: hotlist!,
+          log: child('hotlist-sync'),
+          chunkTimeoutMs: c.hotlist.chunkTimeoutS * 1000,
+        });
+      });
       factories.push(
         () =>
           new SyncStage({
@@ -158,6 +177,7 @@ export class Daemon {
             unit: { id: c.unit.id, agency: c.unit.agency },
             credentialsDir: creds,
             outbox: store!.outbox(),
+            holds: store!.holds(),
           }),
       );
     }
