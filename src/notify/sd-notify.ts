@@ -47,6 +47,7 @@ export class Notifier {
   private timer: NodeJS.Timeout | null = null;
   private hung = false;
   private disabled = false;
+  private lastStatus: string | null = null;
 
   constructor(private readonly opts: NotifierOptions = notifierEnv()) {}
 
@@ -62,6 +63,7 @@ export class Notifier {
 
   /** READY=1: only after the model is warm and the database open. */
   ready(status?: string): Promise<void> {
+    if (status) this.lastStatus = status;
     return this.send(status ? `READY=1\nSTATUS=${status}` : 'READY=1');
   }
 
@@ -70,8 +72,12 @@ export class Notifier {
     return this.send(status ? `STOPPING=1\nSTATUS=${status}` : 'STOPPING=1');
   }
 
+  /** STATUS=… (shown by `systemctl status`); a repeat of the last status is not sent again. */
   status(text: string): Promise<void> {
-    return this.send(`STATUS=${text.replace(/\n/g, ' ')}`);
+    const line = text.replace(/\n/g, ' ');
+    if (line === this.lastStatus) return Promise.resolve();
+    this.lastStatus = line;
+    return this.send(`STATUS=${line}`);
   }
 
   /**

@@ -66,6 +66,7 @@ describe('sd_notify against a socket the test owns', () => {
     await sleep(200);
     expect(count('WATCHDOG=1')).toBeGreaterThan(before);
     await n.status('2 cameras, 4.8 fps');
+    await n.status('2 cameras, 4.8 fps');
     await n.stopping();
     await until(() => got.at(-1) === 'STOPPING=1');
     const after = count('WATCHDOG=1');
