@@ -9,6 +9,8 @@ import { type HealthConfig, healthSection } from '../config/sections/health.ts';
 import { Bus } from '../core/bus.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { isAlprError } from '../domain/errors.ts';
+import type { Fix } from '../domain/types.ts';
+import { GpsStage } from '../gps/index.ts';
 import { clockVerdict, diskVerdict, temperatureVerdict } from '../health/checks.ts';
 import { cpuTemperature, diskSpace } from '../health/probes.ts';
 import {
@@ -35,6 +37,8 @@ export interface SelftestOptions {
   expect?: string | undefined;
   budgetMs: number;
   cameraTimeoutS: number;
+  /** How long to wait for a GPS fix (a cold receiver can take a minute). */
+  gpsTimeoutS?: number;
   /** Logs (warnings) go here; the report is returned, not printed. */
   log?: Logger;
 }
@@ -133,6 +137,47 @@ async function runCameras(c: Config, timeoutS: number, log: Logger): Promise<Sel
   );
 }
 
+/** A fix within the timeout and, from a live receiver, the system clock against GPS time. */
+async function runGps(c: Config, h: HealthConfig, timeoutS: number, log: Logger): Promise<SelftestCheck[]> {
+  if (c.gps.type === 'none')
+    return [{ name: 'gps', result: 'warn', detail: 'no GPS configured (gps.type: none)' }];
+  const bus = new Bus();
+  const gps = new GpsStage({ bus, log, config: c.gps });
+  const t0 = performance.now();
+  let fix: Fix | null = null;
+  let done: () => void = () => {};
+  const got = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  bus.on('fix', (f) => {
+    fix ??= f;
+    done();
+  });
+  const timer = setTimeout(done, timeoutS * 1000);
+  let offset: number | null = null;
+  try {
+    await gps.start();
+    await got;
+    // A replayed log carries its recording's time: comparing the clock with it means nothing.
+    if (fix && c.gps.type !== 'replay') offset = gps.clockOffsetMs();
+  } finally {
+    clearTimeout(timer);
+    await gps.stop();
+  }
+  const f = fix as Fix | null;
+  if (!f) return [{ name: 'gps', result: 'fail', detail: `no fix within ${timeoutS} s` }];
+  const sats = f.sats === null ? '' : `, ${f.sats} satellites`;
+  const out: SelftestCheck[] = [
+    {
+      name: 'gps',
+      result: 'pass',
+      detail: `fix after ${((performance.now() - t0) / 1000).toFixed(1)} s (${f.quality}${sats})`,
+    },
+  ];
+  if (offset !== null) out.push(checkFromVerdict('clock vs GPS', clockVerdict(Date.now(), offset, h.clock)));
+  return out;
+}
+
 /** Runs every check and returns the report (nothing printed). */
 export async function runSelftest(o: SelftestOptions): Promise<SelftestReport> {
   const log = o.log ?? createLogger({ level: 'warn', destination: process.stderr });
@@ -151,7 +196,11 @@ export async function runSelftest(o: SelftestOptions): Promise<SelftestReport> {
   const h = healthSection.parse((c as { health?: unknown }).health ?? {});
   checks.push(...(await systemChecks(c, h)));
   checks.push(await runModel(c, o, log, versions));
-  checks.push(...(await runCameras(c, o.cameraTimeoutS, log)));
+  const [cams, gps] = await Promise.all([
+    runCameras(c, o.cameraTimeoutS, log),
+    runGps(c, h, o.gpsTimeoutS ?? 60, log),
+  ]);
+  checks.push(...cams, ...gps);
   return buildReport(c.unit.id, Date.now(), versions, checks);
 }
 
@@ -160,13 +209,14 @@ export function registerSelftestCommand(program: Command): void {
   program
     .command('selftest')
     .description(
-      'Garage self-test: config, disk, clock, CPU temperature, the model on a reference image, cameras',
+      'Garage self-test (run it with the daemon stopped: it opens the cameras and the GPS): config, disk, clock, CPU temperature, the model on a reference image, cameras, GPS fix',
     )
     .option('-c, --config <file>', 'unit config', DEFAULT_CONFIG)
     .option('--image <file>', 'reference image (default: the shipped one, which shows 7ABC123)')
     .option('--expect <plate>', 'plate the reference image shows (checked when given)')
     .option('--budget-ms <ms>', 'time the model may take on the reference image', Number, 2000)
     .option('--camera-timeout <seconds>', 'wait this long for each camera’s first frame', Number, 15)
+    .option('--gps-timeout <seconds>', 'wait this long for a GPS fix', Number, 60)
     .option('--json', 'print the report as JSON')
     .option('--save <file>', 'also write the report as JSON to this file (keep it for the inspection record)')
     .action(
@@ -176,6 +226,7 @@ export function registerSelftestCommand(program: Command): void {
         expect?: string;
         budgetMs: number;
         cameraTimeout: number;
+        gpsTimeout: number;
         json?: boolean;
         save?: string;
       }) => {
@@ -185,6 +236,7 @@ export function registerSelftestCommand(program: Command): void {
           expect: o.expect,
           budgetMs: o.budgetMs,
           cameraTimeoutS: o.cameraTimeout,
+          gpsTimeoutS: o.gpsTimeout,
         });
         if (o.save) writeFileSync(o.save, `${JSON.stringify(report, null, 2)}\n`);
         process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : formatReport(report));
