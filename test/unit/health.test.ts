@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { healthSection } from '../../src/config/sections/health.ts';
 import { clockVerdict, diskVerdict, parseThermal, temperatureVerdict } from '../../src/health/checks.ts';
 import { formatStatus, isStatusView, statusExitCode, statusLine } from '../../src/health/format.ts';
 import { ledStates } from '../../src/health/leds.ts';
@@ -144,5 +145,26 @@ describe('status output', () => {
     expect(isStatusView(view)).toBe(true);
     expect(isStatusView({ lights: { cameras: { light: 'green', reasons: [] } } })).toBe(false);
     expect(isStatusView('ok')).toBe(false);
+  });
+});
+
+describe('health config section', () => {
+  it('has defaults that keep the endpoint on loopback', () => {
+    const h = healthSection.parse({});
+    expect(h.http).toEqual({ enabled: true, host: '127.0.0.1', port: 8720 });
+    expect(h.temperature.path).toBe('/sys/class/thermal/thermal_zone0/temp');
+    expect(h.leds).toEqual({ dir: '/sys/class/leds' });
+  });
+
+  it.each([
+    [{ disk: { amberFreeMb: 100, redFreeMb: 500 } }, 'disk.redFreeMb'],
+    [{ temperature: { amberC: 90, redC: 80 } }, 'temperature.redC'],
+    [{ leds: { gps: { red: 'bad/name' } } }, 'leds.gps.red'],
+    [{ http: { port: 70000 } }, 'http.port'],
+    [{ colour: 'x' }, ''],
+  ])('rejects %j at %s', (raw, path) => {
+    const r = healthSection.safeParse(raw);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path.join('.')).toBe(path);
   });
 });

@@ -46,6 +46,10 @@ export const healthSection = z
         amberFreeMb: z.number().int().min(0).max(10_000_000).default(2048).describe('Below: amber'),
         redFreeMb: z.number().int().min(0).max(10_000_000).default(512).describe('Below: red'),
       })
+      .refine((d) => d.redFreeMb <= d.amberFreeMb, {
+        message: 'redFreeMb must not be above amberFreeMb',
+        path: ['redFreeMb'],
+      })
       .prefault({})
       .describe('Free space of paths.dataDir'),
     temperature: z
@@ -56,6 +60,7 @@ export const healthSection = z
         amberC: z.number().min(20).max(150).default(75).describe('At or above: amber'),
         redC: z.number().min(20).max(150).default(85).describe('At or above: red'),
       })
+      .refine((t) => t.redC >= t.amberC, { message: 'redC must not be below amberC', path: ['redC'] })
       .prefault({})
       .describe('CPU temperature'),
     clock: z
