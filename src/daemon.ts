@@ -96,7 +96,7 @@ export class Daemon {
     const creds = credentialsDir(c.paths.credentialsDir);
     const child = (n: string) => stageLogger(log, n);
     let store: StoreStage | null = null;
-    const hotlist: HotlistStage | null = null;
+    let hotlist: HotlistStage | null = null;
     let gps: GpsStage | null = null;
     let modelVersion = 'unknown';
 
@@ -117,13 +117,23 @@ export class Daemon {
         store = new StoreStage({ bus, log: child('store'), config: c.store, dataDir, credentialsDir: creds });
         return store;
       },
-      () =>
-        new HotlistStage({
+      () => {
+        hotlist = new HotlistStage({
           bus,
           log: child('hotlist'),
           config: c.hotlist,
           dbPath: join(dataDir, 'hotlist.sqlite'),
-        }),
+        });
+        return hotlist;
+      },
+      // Started before recognize/track so that it stops after them: a track flushed on stop still
+      // becomes a stored read.
+      () =>
+        this.readsGlue(
+          () => gps,
+          () => store!,
+          () => modelVersion,
+        ),
       async () => {
         const recognizer = await createRecognizer(c.recognize, child('recognize'));
         modelVersion = recognizer.modelVersion;
@@ -182,27 +192,42 @@ export class Daemon {
       );
     }
     factories.push(() => new AlertsStage({ bus, log: child('alerts'), config: c.alerts }));
-    // Glue owned by the root: a settled detection + the position at capture time = a read.
-    factories.push(() => ({
-      name: 'reads',
-      critical: true,
-      start: async () => {
-        const off = bus.on('detection', (det) => {
-          const position: ReadPosition = gps
-            ? gps.position(det.frame.capturedAt)
-            : { lat: null, lon: null, reason: 'no-gps' };
-          bus.emit('read', buildRead(det, position, { unitId: c.unit.id, operatorId: null, modelVersion }));
-        });
-        this.offReads = off;
-      },
-      stop: async () => this.offReads?.(),
-    }));
     // Cameras last: frames flow only once everything downstream is ready.
-    factories.push(() => new CaptureStage({ bus, log: child('capture'), cameras: c.cameras }));
+    factories.push(
+      () => new CaptureStage({ bus, log: child('capture'), cameras: c.cameras, credentialsDir: creds }),
+    );
     return factories;
   }
 
-  private offReads: (() => void) | null = null;
+  /**
+   * Glue owned by the root: a settled detection + the position at capture time = a read; its plate
+   * crop and overview image go to the store beside it.
+   */
+  private readsGlue(gps: () => GpsStage | null, store: () => StoreStage, modelVersion: () => string): Stage {
+    const { bus, config: c } = this;
+    let off: (() => void) | null = null;
+    return {
+      name: 'reads',
+      critical: true,
+      start: async () => {
+        off = bus.on('detection', (det) => {
+          const g = gps();
+          const position: ReadPosition = g
+            ? g.position(det.frame.capturedAt)
+            : { lat: null, lon: null, reason: 'no-gps' };
+          const read = buildRead(det, position, {
+            unitId: c.unit.id,
+            operatorId: null,
+            modelVersion: modelVersion(),
+          });
+          bus.emit('read', read);
+          if (det.plateJpeg) store().putImage(read.id, 'plate', det.plateJpeg);
+          if (det.overviewJpeg) store().putImage(read.id, 'overview', det.overviewJpeg);
+        });
+      },
+      stop: async () => off?.(),
+    };
+  }
 }
 
 /** `alpr run`: load and validate the config before any device is opened, run until a signal. */

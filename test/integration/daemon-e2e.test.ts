@@ -146,6 +146,16 @@ alerts: { console: true, showReads: false }
     expect(logs.some((l) => l.includes('"msg":"daemon started"'))).toBe(true);
   });
 
+  it('kept a plate crop and an overview image beside every read on the unit', () => {
+    const db = new Database(join(tmp, 'data', 'reads.sqlite'), { readonly: true });
+    const kinds = db.prepare('SELECT kind, COUNT(*) AS n FROM images GROUP BY kind ORDER BY kind').all();
+    db.close();
+    expect(kinds).toEqual([
+      { kind: 'overview', n: plates.length },
+      { kind: 'plate', n: plates.length },
+    ]);
+  });
+
   it('stored the reads encrypted: no plate text in the unit database file', () => {
     const bytes = readFileSync(join(tmp, 'data', 'reads.sqlite')).toString('latin1');
     const wal = (() => {
