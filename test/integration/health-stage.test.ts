@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { registerStatusCommand } from '../../src/commands/status.ts';
+import { registerStatusCommand, statusUrl } from '../../src/commands/status.ts';
 import { healthSection } from '../../src/config/sections/health.ts';
 import { Bus } from '../../src/core/bus.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { type HealthBody, HealthStage } from '../../src/health/index.ts';
+import { LedWriter } from '../../src/health/leds.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alpr-health-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -232,5 +233,31 @@ describe('health stage: endpoint port taken', () => {
     });
     await second.stop();
     await first.stop();
+  });
+});
+
+describe('LEDs that are not there', () => {
+  it('are reported, never thrown', async () => {
+    const errors: string[] = [];
+    const w = new LedWriter(join(tmp, 'no-leds'), { gps: { green: 'gps-g' } }, (led) => errors.push(led));
+    const s = { light: 'green' as const, reasons: ['ok'] };
+    await w.show({ cameras: s, server: s, gps: s, system: s });
+    await w.off();
+    expect(errors).toEqual(['gps-g', 'gps-g']);
+  });
+});
+
+describe('alpr status: which endpoint', () => {
+  it('takes --url (a base URL gets /health), else the config, else the default', () => {
+    expect(statusUrl({ url: 'http://127.0.0.1:9000' })).toBe('http://127.0.0.1:9000/health');
+    expect(statusUrl({ url: 'http://127.0.0.1:9000/health' })).toBe('http://127.0.0.1:9000/health');
+    const cfg = join(tmp, 'status.yaml');
+    writeFileSync(
+      cfg,
+      'version: 1\nunit: { id: u1, agency: a1 }\ncameras: []\nhealth: { http: { host: "::1", port: 9123 } }\n',
+    );
+    // The config schema may not carry `health:` yet; either way the answer is a loopback URL.
+    expect(statusUrl({ config: cfg })).toMatch(/^http:\/\/(\[::1\]:9123|127\.0\.0\.1:8720)\/health$/);
+    expect(statusUrl({ config: join(tmp, 'absent.yaml') })).toBe('http://127.0.0.1:8720/health');
   });
 });
