@@ -28,6 +28,7 @@ export function maskProbs(
   T: number,
   C: number,
   groups: readonly number[][],
+  weights?: readonly number[],
 ): Float32Array {
   const K = groups.length + 1;
   const res = new Float32Array(T * K);
@@ -38,6 +39,7 @@ export function maskProbs(
     for (let j = 0; j < groups.length; j++) {
       let p = 0;
       for (const c of groups[j]!) p += out[base + c] ?? 0;
+      if (weights) p *= weights[j] ?? 1;
       res[t * K + j + 1] = p;
       sum += p;
     }

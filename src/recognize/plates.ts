@@ -21,11 +21,32 @@ export function isPlausibleTextBox(box: Box, minHeight = 6): boolean {
  * Prior weight of a plate text from general US format knowledge (never from the evaluation
  * images): most standard plates have 5-7 characters and mix letters and digits.
  */
+/**
+ * Weight of I, O and Q in the decoder: many states never issue them on standard plates (they are
+ * read as 1 and 0), so the decoder needs more evidence to emit them.
+ */
+export const RARE_LETTER_WEIGHT = 0.3;
+const RARE_LETTERS = 'IOQ';
+
+/** Per-class weights for maskProbs, in PLATE_ALPHABET order. */
+export function classWeights(alphabet: string): number[] {
+  return [...alphabet].map((c) => (RARE_LETTERS.includes(c) ? RARE_LETTER_WEIGHT : 1));
+}
+
 export function formatPrior(text: string): number {
   const n = text.length;
   let w = n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1;
   if (!/[0-9]/.test(text)) w *= 0.3;
   return w;
+}
+
+/**
+ * How likely a text read on a frame is a plate rather than other text, for ordering the plates of
+ * a frame: digits-only texts are mostly timestamps, overlays and signs (few US standard plates
+ * are all digits), so they rank after texts that mix letters and digits.
+ */
+export function framePlatePrior(text: string): number {
+  return /[A-Z]/.test(text) ? 1 : 0.2;
 }
 
 /**

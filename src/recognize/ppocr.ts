@@ -7,8 +7,16 @@ import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox } from './boxes.ts';
-import { beamSearch, greedyDecode, maskProbs, plateClassGroups, type Scored } from './ctc.ts';
-import { isPlausibleText, isPlausibleTextBox, mergeCandidates, type Ranked, rescore } from './plates.ts';
+import { PLATE_ALPHABET, beamSearch, greedyDecode, maskProbs, plateClassGroups, type Scored } from './ctc.ts';
+import {
+  classWeights,
+  framePlatePrior,
+  isPlausibleText,
+  isPlausibleTextBox,
+  mergeCandidates,
+  type Ranked,
+  rescore,
+} from './plates.ts';
 import { DET_NORM, detInputSize, REC_NORM, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
@@ -78,6 +86,7 @@ async function loadSession(path: string, threads: number): Promise<ort.Inference
 export class PpocrRecognizer implements Recognizer {
   readonly modelVersion = 'ppocr-v4-plate-1';
   private readonly groups: number[][];
+  private readonly weights: number[];
 
   constructor(
     private readonly cfg: RecognizeConfig,
@@ -86,6 +95,7 @@ export class PpocrRecognizer implements Recognizer {
     keys: readonly string[],
   ) {
     this.groups = plateClassGroups(keys, true);
+    this.weights = classWeights(PLATE_ALPHABET);
   }
 
   /** Text regions the detector finds, in frame pixels, best first. */
@@ -133,7 +143,7 @@ export class PpocrRecognizer implements Recognizer {
     const data = out.data as Float32Array;
     const K = this.groups.length + 1;
     return crops.map((_, i) => {
-      const probs = maskProbs(data.subarray(i * T * C, (i + 1) * T * C), T, C, this.groups);
+      const probs = maskProbs(data.subarray(i * T * C, (i + 1) * T * C), T, C, this.groups, this.weights);
       return { beams: beamSearch(probs, T, K, BEAM), greedy: greedyDecode(probs, T, K).text };
     });
   }
@@ -168,7 +178,8 @@ export class PpocrRecognizer implements Recognizer {
         .map((x) => x.beams);
       const ranked = rescore(mergeCandidates(lists), isPlausibleText);
       const reading = this.toReading(r.box, r.score, ranked);
-      if (reading) plates.push({ reading, score: ranked[0]!.score * r.score });
+      if (reading)
+        plates.push({ reading, score: ranked[0]!.score * r.score * framePlatePrior(ranked[0]!.text) });
     });
     return plates.sort((a, b) => b.score - a.score).map((p) => p.reading);
   }

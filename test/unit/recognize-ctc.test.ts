@@ -43,6 +43,10 @@ describe('maskProbs', () => {
     const m = maskProbs(out, 2, 4, [[1, 3]]);
     expect(Array.from(m)).toEqual([expect.closeTo(0.25), expect.closeTo(0.75), 1, 0]);
   });
+  it('applies class weights before renormalising', () => {
+    const m = maskProbs([0.2, 0.4, 0.4], 1, 3, [[1], [2]], [1, 0.5]);
+    expect(Array.from(m)).toEqual([expect.closeTo(0.25), expect.closeTo(0.5), expect.closeTo(0.25)]);
+  });
   it('gives zeros (not NaN) when every kept class is 0', () => {
     const m = maskProbs([0, 1], 1, 2, [[]]);
     expect(Array.from(m)).toEqual([0, 0]);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  classWeights,
   formatPrior,
+  framePlatePrior,
   isPlausibleText,
   isPlausibleTextBox,
   mergeCandidates,
@@ -33,6 +35,26 @@ describe('plate plausibility', () => {
     expect(formatPrior('AB12')).toBeLessThan(1);
     expect(formatPrior('ABCDEF')).toBeLessThan(formatPrior('ABCDE1'));
     expect(formatPrior('A1')).toBeLessThan(formatPrior('AB12'));
+  });
+});
+
+describe('priors', () => {
+  it('weights I, O and Q down and nothing else', () => {
+    const w = classWeights('0AIOQZ');
+    expect(w[0]).toBe(1);
+    expect(w[1]).toBe(1);
+    expect(w[2]).toBeLessThan(1);
+    expect(w[3]).toBeLessThan(1);
+    expect(w[4]).toBeLessThan(1);
+    expect(w[5]).toBe(1);
+  });
+
+  it.each([
+    ['ABC123', 1],
+    ['20140508', 0.2],
+    ['1049338', 0.2],
+  ])('framePlatePrior(%s) = %f', (t, v) => {
+    expect(framePlatePrior(t)).toBe(v);
   });
 });
 
