@@ -208,6 +208,8 @@ export class HealthStage implements Stage {
   }
 
   private refresh(force: boolean): void {
+    // After stop() (a check still in flight): the LEDs stay dark.
+    if (!this.off) return;
     const next = this.display();
     const changed = JSON.stringify(next) !== JSON.stringify(this.shown);
     this.shown = next;
