@@ -7,6 +7,8 @@ import { registerEvalCommands } from './commands/eval.ts';
 import { registerGpsCommands } from './commands/gps.ts';
 import { registerHotlistCommands } from './commands/hotlist.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerSelftestCommand } from './commands/selftest.ts';
+import { registerStatusCommand } from './commands/status.ts';
 import { registerStoreCommands } from './commands/store.ts';
 import { registerSyncCommands } from './commands/sync.ts';
 import { isAlprError } from './domain/errors.ts';
@@ -28,6 +30,8 @@ registerHotlistCommands(program);
 registerCameraCommands(program);
 registerStoreCommands(program);
 registerSyncCommands(program);
+registerStatusCommand(program);
+registerSelftestCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Users see the message and the code; the stack only with ALPR_DEBUG=1.

@@ -2,6 +2,7 @@
  * Composition root: the only place that knows every stage. It builds them in order, starts them
  * in that order and stops them in reverse. Stages talk through the bus and the ports injected here.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlertsStage } from './alerts/index.ts';
 import { CaptureStage } from './capture/index.ts';
@@ -15,13 +16,20 @@ import { AlprError, ErrorCodes, isAlprError } from './domain/errors.ts';
 import { buildRead } from './domain/read.ts';
 import type { ReadPosition } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
+import { statusLine } from './health/format.ts';
 import { HealthStage } from './health/index.ts';
 import { HotlistStage } from './hotlist/index.ts';
 import { HotlistSubscriber } from './hotlist/subscriber.ts';
 import { createRecognizer, RecognizeStage } from './recognize/index.ts';
+import { Liveness } from './notify/liveness.ts';
+import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 import { StoreStage } from './store/index.ts';
 import { SyncStage } from './sync/index.ts';
 import { TrackStage } from './track/index.ts';
+
+const SOFTWARE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Exit codes systemd and scripts can tell apart. */
 export const ExitCodes = { ok: 0, config: 2, criticalStart: 3, criticalRuntime: 4 } as const;
@@ -105,11 +113,19 @@ export class Daemon {
         this.health = new HealthStage({
           bus,
           log: child('health'),
+          config: c.health,
+          dataDir,
           expected: {
             gps: c.gps.type !== 'none',
             server: c.sync.type !== 'none',
             cameras: c.cameras.length > 0,
           },
+          required: ['storage', 'model'],
+          // GPS re-reports every 30 s and sync every 60 s: silence past these limits turns them red.
+          staleAfterMs: { gps: 90_000, server: 180_000 },
+          // A replayed log carries its recording's time: comparing the clock with it means nothing.
+          clockOffsetMs: () => (c.gps.type === 'replay' ? null : (gps?.clockOffsetMs() ?? null)),
+          versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion }),
         });
         return this.health;
       },
@@ -137,6 +153,12 @@ export class Daemon {
       async () => {
         const recognizer = await createRecognizer(c.recognize, child('recognize'));
         modelVersion = recognizer.modelVersion;
+        bus.emit('health', {
+          component: 'model',
+          light: 'green',
+          reason: `warm (${modelVersion})`,
+          at: Date.now(),
+        });
         return new RecognizeStage({
           bus,
           log: child('recognize'),
@@ -249,12 +271,25 @@ export async function runDaemon(
   }
   const log = createLogger({ level: config.log.level });
   const daemon = new Daemon(config, log);
+  const notifier = new Notifier({ ...notifierEnv(), log: stageLogger(log, 'systemd') });
+  const liveness = new Liveness(daemon.bus, {
+    maxLoopLagMs: config.health.watchdog.maxLoopLagMs,
+    maxFrameStallMs: config.health.watchdog.maxFrameStallS * 1000,
+  });
   try {
     await daemon.start();
   } catch (err) {
     log.fatal({ err }, 'start failed');
+    await notifier.status(`start failed: ${(err as Error).message}`);
     process.exit(ExitCodes.criticalStart);
   }
+  // READY=1 only now: the model is warm, the database open, every stage started.
+  daemon.health?.settle();
+  liveness.start();
+  await notifier.ready(daemon.health ? statusLine(daemon.health.snapshot()) : 'running');
+  // WATCHDOG=1 only while the main loop turns and frames that arrive get recognized.
+  notifier.startWatchdog(liveness.alive);
+  daemon.health?.onChange((l) => void notifier.status(statusLine(l)));
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);
@@ -263,6 +298,9 @@ export async function runDaemon(
   });
   // A second Ctrl-C while stopping means "now".
   process.once('SIGINT', () => process.exit(130));
+  await notifier.stopping();
+  liveness.stop();
   await daemon.stop();
+  notifier.close();
   process.exit(ExitCodes.ok);
 }

@@ -3,6 +3,7 @@ import { alertsSection } from './sections/alerts.ts';
 import { camerasSection } from './sections/capture.ts';
 import { logSection, pathsSection, unitSection } from './sections/common.ts';
 import { gpsSection } from './sections/gps.ts';
+import { healthSection } from './sections/health.ts';
 import { hotlistSection } from './sections/hotlist.ts';
 import { recognizeSection } from './sections/recognize.ts';
 import { storeSection } from './sections/store.ts';
@@ -25,6 +26,7 @@ export const configSchema = z.strictObject({
   store: storeSection,
   sync: syncSection,
   alerts: alertsSection,
+  health: healthSection,
 });
 
 export type Config = z.infer<typeof configSchema>;
