@@ -75,6 +75,7 @@ hotlist: { seedCsv: [{ list: LOCAL, path: ${join(ROOT, 'fixtures/demo/hotlist.cs
 track: { leaveMs: 1000 }
 sync: { type: mqtt, url: '${broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }
 alerts: { console: true, showReads: false }
+health: { http: { port: 0 } }
 `,
     );
     const child = spawn(
