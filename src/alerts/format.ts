@@ -1,8 +1,9 @@
 import type { Hit, Read, ReadPosition } from '../domain/types.ts';
 
-/** Policy rule 4: shown with every hit, everywhere a hit is shown. */
-export const VERIFY_BANNER =
-  'VERIFY WITH DISPATCH (CLETS/NCIC) BEFORE ACTING. An ALPR hit is not by itself grounds for a stop.';
+import { VERIFY_BANNER } from '../domain/policy.ts';
+
+/** Policy rule 4: shown with every hit, everywhere a hit is shown (the text lives in src/domain). */
+export { VERIFY_BANNER };
 
 function where(p: ReadPosition): string {
   if (p.lat === null) return `position unknown (${p.reason})`;

@@ -49,3 +49,25 @@ export interface HoldPort {
   /** Holds (or releases) reads by id under a case reference; returns how many reads changed. */
   setHold(readIds: readonly string[], ref: string, held: boolean): number;
 }
+
+/** A search of stored reads (the web page's audited search). Times are epoch ms, inclusive. */
+export interface ReadQuery {
+  /** Normalized plate text: the whole plate, or a part of it when `partial`. */
+  plate?: string;
+  /** Match `plate` anywhere in the read's plate (or any of its candidates). */
+  partial?: boolean;
+  from?: number;
+  to?: number;
+  /** At most this many reads, newest first. */
+  limit: number;
+}
+
+/** Decrypting search over the stored reads; the store offers it, the web page uses it. */
+export interface ReadSearchPort {
+  search(q: ReadQuery): Read[];
+}
+
+/** Stored plate-crop and overview JPEGs of a read (decrypted), or null when not kept. */
+export interface ImagePort {
+  image(readId: string, kind: 'plate' | 'overview'): Buffer | null;
+}

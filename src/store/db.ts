@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
-import { type OutboxCursor, type OutboxMessage, OutboxPriority } from '../domain/ports.ts';
+import { type OutboxCursor, type OutboxMessage, OutboxPriority, type ReadQuery } from '../domain/ports.ts';
+import { normalizePlate } from '../domain/plate.ts';
 import type { Hit, Read } from '../domain/types.ts';
 import type { PurgeRule } from './retention.ts';
 import type { Sealer } from './seal.ts';
@@ -338,6 +339,56 @@ export class StoreDb {
     this.db.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     return { images, reads };
+  }
+
+  /**
+   * Reads matching a query, newest first, decrypted. A whole plate is looked up by its keyed tag
+   * (index); a partial plate has to open every read in the time range, so at most `scanLimit` of
+   * them are opened (the caller narrows the time range for more). Unreadable rows are skipped.
+   */
+  searchReads(q: ReadQuery, scanLimit = 50_000): Read[] {
+    const from = q.from ?? 0;
+    const to = q.to ?? Number.MAX_SAFE_INTEGER;
+    const plate = q.plate ? normalizePlate(q.plate) : '';
+    const exact = plate !== '' && !q.partial;
+    const rows = (
+      exact
+        ? this.db
+            .prepare(
+              'SELECT id, body FROM reads WHERE plate_tag = ? AND captured_at BETWEEN ? AND ? ORDER BY captured_at DESC LIMIT ?',
+            )
+            .all(this.sealer.plateTag(plate), from, to, q.limit)
+        : this.db
+            .prepare(
+              'SELECT id, body FROM reads WHERE captured_at BETWEEN ? AND ? ORDER BY captured_at DESC LIMIT ?',
+            )
+            .all(from, to, scanLimit)
+    ) as { id: string; body: Buffer }[];
+    const out: Read[] = [];
+    for (const row of rows) {
+      let read: Read;
+      try {
+        read = this.openJson<Read>(row.body, `reads:${row.id}:body`);
+      } catch {
+        continue;
+      }
+      if (
+        !exact &&
+        plate !== '' &&
+        !read.candidates.some((c) => c.text.includes(plate)) &&
+        !read.plate.includes(plate)
+      )
+        continue;
+      out.push(read);
+      if (out.length >= q.limit) break;
+    }
+    return out;
+  }
+
+  /** A stored image of a read, decrypted; null when it was not kept (or is already purged). */
+  image(readId: string, kind: string): Buffer | null {
+    const b = this.st.imageBody.get(readId, kind) as Buffer | undefined;
+    return b ? this.sealer.open(b, `images:${readId}:${kind}`) : null;
   }
 
   close(): void {

@@ -6,7 +6,14 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
-import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
+import type {
+  HoldPort,
+  ImagePort,
+  OutboxCursor,
+  OutboxMessage,
+  OutboxPort,
+  ReadSearchPort,
+} from '../domain/ports.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
 import { openDb, type PurgeResult, StoreDb } from './db.ts';
 import { diskState, type PurgeReason, retentionRules } from './retention.ts';
@@ -213,6 +220,16 @@ export class StoreStage implements Stage {
         return n;
       },
     };
+  }
+
+  /** Decrypting search of stored reads, for the officer's audited search (the caller audits it). */
+  search(): ReadSearchPort {
+    return { search: (q) => this.store.searchReads(q) };
+  }
+
+  /** Stored plate crops and overviews, decrypted, for the officer's page. */
+  images(): ImagePort {
+    return { image: (readId, kind) => this.store.image(readId, kind) };
   }
 
   /** Runs retention now; returns what each rule purged. Every purge with a count is logged. */

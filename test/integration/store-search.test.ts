@@ -1,0 +1,69 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Bus } from '../../src/core/bus.ts';
+import { StoreStage } from '../../src/store/index.ts';
+import { captureLog, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function openStore(over: Record<string, unknown> = {}) {
+  const dirs = tempDirs();
+  const bus = new Bus();
+  const store = new StoreStage({
+    bus,
+    log: captureLog().log,
+    config: storeConfig(over),
+    dataDir: dirs.data,
+    credentialsDir: dirs.creds,
+  });
+  await store.start();
+  cleanup.push(async () => {
+    await store.stop();
+    rmSync(dirs.root, { recursive: true, force: true });
+  });
+  return { store, bus };
+}
+
+describe('store: decrypting search and image fetch', () => {
+  for (const encryption of ['aes-256-gcm', 'none']) {
+    it(`finds reads by whole plate, partial plate and time range (${encryption})`, async () => {
+      const { store, bus } = await openStore(encryption === 'none' ? { encryption: 'none' } : {});
+      const t0 = Date.parse('2026-11-20T10:00:00Z');
+      for (let i = 0; i < 50; i++) bus.emit('read', makeRead(i % 10, t0 + i * 60_000));
+      const s = store.search();
+      // plateFor(3) = ZQX0003: reads 3, 13, 23, 33, 43.
+      const exact = s.search({ plate: 'zqx-0003', limit: 100 });
+      expect(exact.map((r) => r.capturedAt)).toEqual(
+        [43, 33, 23, 13, 3].map((i) => new Date(t0 + i * 60_000).toISOString()),
+      );
+      expect(s.search({ plate: 'ZQX0003', limit: 2 })).toHaveLength(2);
+      expect(s.search({ plate: 'ZQX000', limit: 100 })).toHaveLength(0);
+      // Partial: "0003" in the plate; candidates count too ("ZQX0008" is the alternative of every read).
+      expect(s.search({ plate: '0003', partial: true, limit: 100 })).toHaveLength(5);
+      expect(s.search({ plate: 'X0008', partial: true, limit: 100 })).toHaveLength(50);
+      const window = s.search({
+        plate: 'ZQX',
+        partial: true,
+        from: t0 + 10 * 60_000,
+        to: t0 + 19 * 60_000,
+        limit: 100,
+      });
+      expect(window).toHaveLength(10);
+      expect(s.search({ from: t0, to: t0 + 4 * 60_000, limit: 100 })).toHaveLength(5);
+    });
+  }
+
+  it('gives back stored images decrypted, null for none', async () => {
+    const { store, bus } = await openStore();
+    const r = makeRead(1);
+    bus.emit('read', r);
+    const jpeg = Buffer.from('\xff\xd8fake-jpeg', 'latin1');
+    store.putImage(r.id, 'plate', jpeg);
+    expect(store.images().image(r.id, 'plate')).toEqual(jpeg);
+    expect(store.images().image(r.id, 'overview')).toBeNull();
+    expect(store.images().image('nope', 'plate')).toBeNull();
+  });
+});
