@@ -18,21 +18,23 @@ export function isPlausibleTextBox(box: Box, minHeight = 6): boolean {
 }
 
 /**
- * Prior weight of a plate text from general US format knowledge (never from the evaluation
- * images): most standard plates have 5-7 characters and mix letters and digits.
- */
-/**
  * Weight of I, O and Q in the decoder: many states never issue them on standard plates (they are
  * read as 1 and 0), so the decoder needs more evidence to emit them.
  */
 export const RARE_LETTER_WEIGHT = 0.3;
+/** O is rarer still: where a state issues it at all, plates and records mostly write it as 0. */
+export const O_WEIGHT = 0.1;
 const RARE_LETTERS = 'IOQ';
 
 /** Per-class weights for maskProbs, in PLATE_ALPHABET order. */
 export function classWeights(alphabet: string): number[] {
-  return [...alphabet].map((c) => (RARE_LETTERS.includes(c) ? RARE_LETTER_WEIGHT : 1));
+  return [...alphabet].map((c) => (c === 'O' ? O_WEIGHT : RARE_LETTERS.includes(c) ? RARE_LETTER_WEIGHT : 1));
 }
 
+/**
+ * Prior weight of a plate text from general US format knowledge (never from the evaluation
+ * images): most standard plates have 5-7 characters and mix letters and digits.
+ */
 export function formatPrior(text: string): number {
   const n = text.length;
   let w = n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1;

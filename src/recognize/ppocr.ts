@@ -7,7 +7,15 @@ import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox } from './boxes.ts';
-import { PLATE_ALPHABET, beamSearch, greedyDecode, maskProbs, plateClassGroups, type Scored } from './ctc.ts';
+import {
+  beamSearch,
+  type Decoded,
+  greedyDecode,
+  maskProbs,
+  PLATE_ALPHABET,
+  plateClassGroups,
+  type Scored,
+} from './ctc.ts';
 import {
   classWeights,
   framePlatePrior,
@@ -61,6 +69,11 @@ const CROP_VARIANTS: readonly Box[] = [
   { x: 0, y: 0.12, w: 1, h: 0.76 },
   { x: 0, y: 0.2, w: 1, h: 0.6 },
 ];
+
+interface RegionRead {
+  beams: Scored[];
+  greedy: Decoded;
+}
 
 interface Region {
   /** Text box in frame pixels. */
@@ -123,10 +136,7 @@ export class PpocrRecognizer implements Recognizer {
   }
 
   /** Runs the recognizer on a batch of crops; one candidate list (and greedy decode) per crop. */
-  private async recognize(
-    img: RgbImage,
-    crops: readonly Box[],
-  ): Promise<{ beams: Scored[]; greedy: string }[]> {
+  private async recognize(img: RgbImage, crops: readonly Box[]): Promise<RegionRead[]> {
     if (crops.length === 0) return [];
     const sizes = crops.map((c) => recInputSize(c.w, c.h, REC_H, REC_MAX_W, 8));
     const tensorW = Math.max(...sizes.map((s) => s.tensorW));
@@ -144,21 +154,26 @@ export class PpocrRecognizer implements Recognizer {
     const K = this.groups.length + 1;
     return crops.map((_, i) => {
       const probs = maskProbs(data.subarray(i * T * C, (i + 1) * T * C), T, C, this.groups, this.weights);
-      return { beams: beamSearch(probs, T, K, BEAM), greedy: greedyDecode(probs, T, K).text };
+      return { beams: beamSearch(probs, T, K, BEAM), greedy: greedyDecode(probs, T, K) };
     });
   }
 
-  private toReading(box: Box, detScore: number, ranked: Ranked[]): PlateReading | null {
+  /**
+   * Per-character confidences come from a crop whose best path spells the top text; when none
+   * does (the text won on summed alignments), each character gets the geometric mean.
+   */
+  private toReading(box: Box, detScore: number, ranked: Ranked[], reads: RegionRead[]): PlateReading | null {
     const top = ranked[0];
     if (!top) return null;
     const candidates = ranked.slice(0, this.cfg.topN).map((r) => ({ text: r.text, confidence: r.prob }));
     const perChar = top.text.length > 0 ? top.prob ** (1 / top.text.length) : 0;
+    const path = reads.find((r) => r.greedy.text === top.text)?.greedy;
     return {
       box,
       text: top.text,
       confidence: top.prob,
       candidates,
-      charConfidences: [...top.text].map(() => perChar),
+      charConfidences: path ? path.charConfidences : [...top.text].map(() => perChar),
       detScore,
     };
   }
@@ -173,11 +188,9 @@ export class PpocrRecognizer implements Recognizer {
     const reads = await this.recognize(img, crops);
     const plates: { reading: PlateReading; score: number }[] = [];
     regions.forEach((r, i) => {
-      const lists = reads
-        .slice(i * FRAME_VARIANTS.length, (i + 1) * FRAME_VARIANTS.length)
-        .map((x) => x.beams);
-      const ranked = rescore(mergeCandidates(lists), isPlausibleText);
-      const reading = this.toReading(r.box, r.score, ranked);
+      const mine = reads.slice(i * FRAME_VARIANTS.length, (i + 1) * FRAME_VARIANTS.length);
+      const ranked = rescore(mergeCandidates(mine.map((x) => x.beams)), isPlausibleText);
+      const reading = this.toReading(r.box, r.score, ranked, mine);
       if (reading)
         plates.push({ reading, score: ranked[0]!.score * r.score * framePlatePrior(ranked[0]!.text) });
     });
@@ -190,7 +203,7 @@ export class PpocrRecognizer implements Recognizer {
     ).filter((b): b is Box => b !== null);
     const reads = await this.recognize(img, crops);
     const ranked = rescore(mergeCandidates(reads.map((r) => r.beams)));
-    return this.toReading({ x: 0, y: 0, w: img.width, h: img.height }, 1, ranked);
+    return this.toReading({ x: 0, y: 0, w: img.width, h: img.height }, 1, ranked, reads);
   }
 
   async close(): Promise<void> {

@@ -53,6 +53,8 @@ describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
     expect(p.candidates[0]!.text).toBe('7ABC123');
     expect(p.candidates.length).toBeGreaterThan(1);
     expect(p.charConfidences).toHaveLength(7);
+    for (const c of p.charConfidences) expect(c).toBeGreaterThan(0.3);
+    for (const c of p.charConfidences) expect(c).toBeLessThanOrEqual(1);
     expect(p.confidence).toBeGreaterThan(0.5);
     expect(iou(p.box, PLATE)).toBeGreaterThan(0.3);
   });
