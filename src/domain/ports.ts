@@ -1,4 +1,4 @@
-import type { Hit, Read } from './types.ts';
+import type { Hit, Light, Read } from './types.ts';
 
 /**
  * Ports: interfaces one stage offers another, wired by the composition root (src/daemon.ts).
@@ -70,4 +70,38 @@ export interface ReadSearchPort {
 /** Stored plate-crop and overview JPEGs of a read (decrypted), or null when not kept. */
 export interface ImagePort {
   image(readId: string, kind: 'plate' | 'overview'): Buffer | null;
+}
+
+/** The health lights as shown now: published retained on `<base>/<agency>/<unit>/health`. */
+export interface HealthSnapshot {
+  /** The worst of the lights: green only when all are green. */
+  status: Light;
+  phase: 'starting' | 'running';
+  /** cameras, server, gps, system → colour and human reasons ("camera rear: no frames for 12 s"). */
+  lights: Record<string, { light: Light; reasons: string[] }>;
+}
+
+/** What the periodic heartbeat reports: the quarterly inspection's record of the unit. */
+export interface HeartbeatSnapshot {
+  /** At least `software` and `model`; anything else the root knows (node, config). */
+  versions: Record<string, string>;
+  hotlists: { list: string; version: number; entries: number; appliedAt: number }[];
+  /** Seconds since the daemon started. */
+  uptimeS: number;
+  cameras: { id: string; fps: number; light: Light }[];
+  diskFreeMb: number | null;
+  cpuTempC: number | null;
+  /** The last saved `alpr selftest` report, summarised; null when none was saved. */
+  lastSelftest: { at: string; passed: boolean; failed: string[] } | null;
+}
+
+/**
+ * What the sync stage publishes about the unit itself (health lights, heartbeat). The root fills it
+ * from the health stage, capture stats and the hot-list store; sync adds its own outbox depth.
+ */
+export interface TelemetryPort {
+  health(): HealthSnapshot;
+  /** Called whenever a light changes; returns an unsubscribe function. */
+  onHealthChange(listener: () => void): () => void;
+  heartbeat(): HeartbeatSnapshot | Promise<HeartbeatSnapshot>;
 }

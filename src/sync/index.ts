@@ -4,9 +4,11 @@ import { readSecret } from '../config/secrets.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
-import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
+import type { TelemetryConfig } from '../config/sections/telemetry.ts';
+import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort, TelemetryPort } from '../domain/ports.ts';
 import type { Light } from '../domain/types.ts';
 import { backoffMs, describeMqttError, serverLight, TokenBucket } from './state.ts';
+import { TelemetryPublisher } from './telemetry.ts';
 import { parseHoldCommand, payloads, topics } from './topics.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
@@ -23,6 +25,10 @@ export interface SyncStageOptions {
   now?: () => number;
   /** How often the server light is re-evaluated (ms). */
   healthIntervalMs?: number;
+  /** The unit's health lights and heartbeat, published retained on `…/health` and `…/heartbeat`. */
+  telemetry?: TelemetryPort;
+  /** Telemetry periods (the `telemetry:` config section); defaults when absent. */
+  telemetryConfig?: Pick<TelemetryConfig, 'healthIntervalS' | 'heartbeatIntervalS'>;
 }
 
 /** Unacknowledged publishes older than this are given up on and sent again (idempotent by id). */
@@ -72,6 +78,7 @@ export class SyncStage implements Stage {
   private ticks = 0;
   private bucket: TokenBucket | null = null;
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
+  private telemetry: TelemetryPublisher | null = null;
   private readonly now: () => number;
   /** Counters for tests, benchmarks and status. */
   readonly stats = { published: 0, acked: 0, refused: 0, connects: 0 };
@@ -110,6 +117,17 @@ export class SyncStage implements Stage {
       if (this.cursor && priority < this.cursor.priority) this.cursor = null;
       this.pump();
     });
+    if (this.opts.telemetry) {
+      this.telemetry = new TelemetryPublisher({
+        port: this.opts.telemetry,
+        unit: this.opts.unit,
+        topics: topics(config.topicBase, this.opts.unit),
+        config: this.opts.telemetryConfig ?? { healthIntervalS: 60, heartbeatIntervalS: 300 },
+        outboxDepth: () => this.opts.outbox.depth(),
+        log,
+        now: this.now,
+      });
+    }
     this.healthTimer = setInterval(() => this.tick(), this.opts.healthIntervalMs ?? 10_000);
     this.healthTimer.unref();
     this.connect();
@@ -117,6 +135,7 @@ export class SyncStage implements Stage {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.telemetry?.disconnected();
     this.offEnqueue?.();
     for (const t of [this.healthTimer, this.retryTimer, this.flushTimer, ...this.timers])
       if (t) clearTimeout(t);
@@ -222,6 +241,12 @@ export class SyncStage implements Stage {
       this.markHealthy();
       this.draining = true;
       this.pump();
+      this.telemetry?.connected(
+        (topic, body) =>
+          new Promise<void>((res, rej) =>
+            client.publish(topic, body, { qos: 1, retain: true }, (e) => (e ? rej(e) : res())),
+          ),
+      );
     });
     this.evaluate(true);
   }
@@ -247,6 +272,7 @@ export class SyncStage implements Stage {
     client.end(true);
     const wasConnected = this.connected;
     this.connected = false;
+    this.telemetry?.disconnected();
     this.draining = false;
     // A link that drops right after connecting keeps backing off (ACL kicks, flapping radio).
     if (wasConnected && this.now() - this.connectedAt > 30_000) this.attempt = 0;

@@ -4,6 +4,7 @@
  * any incompatible change). Everything lives under `<topicBase>/<agency>/<unit>/`.
  */
 import { randomUUID } from 'node:crypto';
+import type { HealthSnapshot, HeartbeatSnapshot } from '../domain/ports.ts';
 import type { Hit, Read } from '../domain/types.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -30,12 +31,21 @@ export function topics(base: string, unit: UnitRef) {
     holdCommand: `${root}/cmd/hold`,
     /** unit → server: the outcome of a hold command */
     holdResult: `${root}/cmd/hold/result`,
+    /** retained, QoS 1: the health lights, on every change and every `healthIntervalS` */
+    health: `${root}/health`,
+    /** retained, QoS 1: versions, uptime, fps, queue, disk, temperature, last self-test */
+    heartbeat: `${root}/heartbeat`,
   } as const;
 }
 
 /** Server-side subscriptions (the reference sink uses these): every unit of every agency. */
 export function serverSubscriptions(base: string): string[] {
   return ['status', 'read', 'hit', 'image', 'cmd/hold/result'].map((t) => `${base}/+/+/${t}`);
+}
+
+/** Server-side subscriptions for the unit's own state (live, retained; not stored records). */
+export function telemetrySubscriptions(base: string): string[] {
+  return ['health', 'heartbeat'].map((t) => `${base}/+/+/${t}`);
 }
 
 interface Envelope<T extends string> {
@@ -69,7 +79,20 @@ export type HoldCommand = {
   readIds: string[];
 };
 export type HoldResultPayload = Envelope<'holdResult'> & { requestId: string; changed: number };
-export type UnitPayload = StatusPayload | ReadPayload | HitPayload | ImagePayload | HoldResultPayload;
+export type HealthPayload = Envelope<'health'> & HealthSnapshot;
+export type HeartbeatPayload = Envelope<'heartbeat'> &
+  HeartbeatSnapshot & {
+    /** Messages waiting in the unit's outbox (reads, hits, images not yet acknowledged). */
+    outboxDepth: number;
+  };
+export type UnitPayload =
+  | StatusPayload
+  | ReadPayload
+  | HitPayload
+  | ImagePayload
+  | HoldResultPayload
+  | HealthPayload
+  | HeartbeatPayload;
 
 function envelope<T extends string>(type: T, id: string, unit: UnitRef, sentAt: number): Envelope<T> {
   return { type, version: PROTOCOL_VERSION, id, agency: unit.agency, unit: unit.id, sentAt };
@@ -103,6 +126,17 @@ export const payloads = {
     ...envelope('holdResult', randomUUID(), unit, now),
     requestId,
     changed,
+  }),
+  health: (unit: UnitRef, h: HealthSnapshot, now: number): HealthPayload => ({
+    ...envelope('health', randomUUID(), unit, now),
+    status: h.status,
+    phase: h.phase,
+    lights: h.lights,
+  }),
+  heartbeat: (unit: UnitRef, hb: HeartbeatSnapshot, outboxDepth: number, now: number): HeartbeatPayload => ({
+    ...envelope('heartbeat', randomUUID(), unit, now),
+    ...hb,
+    outboxDepth,
   }),
 };
 

@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { DEFAULT_CHECK, provision, rollback } from '../provision/index.ts';
+
+interface ProvisionCli {
+  bundle?: string;
+  root: string;
+  unitId?: string;
+  agency?: string;
+  mode?: 'car' | 'trailer';
+  cameras?: string;
+  broker?: string;
+  adminKey: string[];
+  cert?: string;
+  key?: string;
+  ca?: string;
+  csr?: boolean;
+  check: string[];
+  noCheck?: boolean;
+  rollback?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** `alpr provision`: garage flashing and A/B updates (run by a technician, as root). */
+export function registerProvisionCommand(program: Command): void {
+  program
+    .command('provision')
+    .description(
+      'Install a bundle onto a target root (SD card/eMMC image or /): release side by side with an atomic switch, unit identity, key pair and certificate request, admin keys, enabled service',
+    )
+    .option('--bundle <dir>', 'bundle folder (scripts/build-bundle.ts)')
+    .requiredOption('--root <dir>', 'target root (/ on the unit itself)')
+    .option('--unit-id <id>', 'unit identity (also the certificate CN)')
+    .option('--agency <id>', 'agency identifier')
+    .option('--mode <mode>', 'car or trailer', 'car')
+    .option('--cameras <list>', 'camera layout: front:/dev/video0,rear:/dev/video2[:orientation]')
+    .option('--broker <url>', 'agency broker URL (mqtts://host:8883); default: the bundle config')
+    .option('--admin-key <file>', 'admin Ed25519 public key (PEM or base64); repeatable', collect, [])
+    .option('--cert <file>', 'issued unit certificate (PEM), with --key')
+    .option('--key <file>', 'the unit key the certificate was issued for (PEM)')
+    .option('--ca <file>', 'agency CA certificate for the broker (PEM)')
+    .option('--csr', 'make the unit key and a certificate request (the default for a new unit)')
+    .option(
+      '--check <command>',
+      `post-install check (sh; $ALPR_RELEASE, $ALPR_ROOT set); failing rolls back; repeatable (default: ${DEFAULT_CHECK})`,
+      collect,
+      [],
+    )
+    .option('--no-check', 'no post-install check (checksums are still verified)')
+    .option('--rollback', 'switch back to the previous release')
+    .action(async (o: ProvisionCli & { check: string[] | false }) => {
+      if (o.rollback) {
+        const [from, to] = rollback(o.root);
+        process.stdout.write(`rolled back: ${from ?? '(none)'} -> ${to}\n`);
+        return;
+      }
+      if (!o.bundle) throw new Error('--bundle is required (or --rollback)');
+      if (o.mode !== 'car' && o.mode !== 'trailer') throw new Error('--mode must be car or trailer');
+      const checks = o.check === false ? [] : o.check.length > 0 ? o.check : undefined;
+      const r = await provision({
+        bundle: o.bundle,
+        root: o.root,
+        unitId: o.unitId,
+        agency: o.agency,
+        mode: o.mode,
+        cameras: o.cameras,
+        broker: o.broker,
+        adminKeys: o.adminKey,
+        cert: o.cert,
+        key: o.key,
+        ca: o.ca,
+        csr: o.csr,
+        checks,
+      });
+      if (r.rolledBack) {
+        process.stderr.write(
+          `alpr: release ${r.version} failed its post-install check; back on ${r.previous ?? '(nothing: service left disabled)'}\n  ${r.failure}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const lines = [
+        `installed ${r.version}${r.previous ? ` (previous: ${r.previous})` : ''}; service enabled`,
+        r.configWritten ? 'config written: etc/alpr/config.yaml' : 'config kept',
+      ];
+      if (r.csr) lines.push(`certificate request for the agency CA: ${r.csr}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
