@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+export const webSection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Serve the officer's page (sign-in, lights, hits, search)"),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .refine((h) => h !== '0.0.0.0' && h !== '::', {
+        message: 'bind to loopback or the in-car network address, never to every interface',
+      })
+      .describe('Bind address: loopback, or the in-car network interface address (never the cellular side)'),
+    port: z.number().int().min(0).max(65535).default(8730).describe('TCP port (0 = any free port)'),
+    file: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a file name inside paths.dataDir')
+      .default('web.sqlite')
+      .describe('SQLite file (roster, shift checks, hit actions, audit trail) under paths.dataDir'),
+    sessionHours: z.number().min(0.25).max(24).default(12).describe('A sign-in lasts this long (a shift)'),
+    pinMaxFailures: z.number().int().min(1).max(20).default(5).describe('Wrong PINs before a lockout'),
+    pinLockoutS: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .default(300)
+      .describe('First lockout after too many wrong PINs; each further one doubles (up to 16×)'),
+    recentReads: z.number().int().min(0).max(500).default(30).describe('Reads kept for the live list'),
+    recentHits: z.number().int().min(1).max(1000).default(100).describe('Hits kept for the page'),
+    searchMaxResults: z
+      .number()
+      .int()
+      .min(1)
+      .max(5000)
+      .default(500)
+      .describe('Most reads one search returns'),
+  })
+  .prefault({})
+  .describe("The officer's local web page");
+
+export type WebConfig = z.infer<typeof webSection>;

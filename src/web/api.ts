@@ -1,0 +1,286 @@
+/** The JSON API of the officer's page. Everything needs an operator session except the lights. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AlprError } from '../domain/errors.ts';
+import { normalizePlate } from '../domain/plate.ts';
+import { VERIFY_BANNER } from '../domain/policy.ts';
+import type { AuditEntry } from './audit.ts';
+import { nextHitState, parseHitAction, REJECT_REASONS } from './hit-state.ts';
+import { HttpError, hostName, readJson, sendJson, serveStatic, SECURITY_HEADERS } from './http.ts';
+import type { HotPlateInput, WebStage } from './index.ts';
+import { pinProblem, verifyPin } from './pin.ts';
+import { signInRefusal } from './roster.ts';
+import { clearedCookie, parseCookies, SESSION_COOKIE, type Session, sessionCookie } from './session.ts';
+import { allGreen, readView } from './views.ts';
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+export async function handleRequest(web: WebStage, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    // DNS rebinding: a page elsewhere that resolves its own name to this unit is refused.
+    const host = hostName(req.headers.host);
+    if (!LOOPBACK_NAMES.has(host) && host !== web.deps.config.host.toLowerCase())
+      throw new HttpError(421, 'unexpected Host');
+    const url = new URL(req.url ?? '/', 'http://unit');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (!path.startsWith('/api/')) {
+      if ((method === 'GET' || method === 'HEAD') && (await serveStatic(res, path, method === 'HEAD')))
+        return;
+      throw new HttpError(404, 'not found');
+    }
+    if (method === 'GET' && path === '/api/lights') {
+      const lights = web.deps.lights();
+      return sendJson(res, 200, { lights, allGreen: allGreen(lights) });
+    }
+    if (method === 'POST' && path === '/api/signin') return await signIn(web, req, res);
+    const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    const session = web.sessions.get(token);
+    if (!session) throw new HttpError(401, 'sign in first');
+    await route(web, session, method, path, req, res);
+  } catch (err) {
+    if (err instanceof HttpError) {
+      sendJson(res, err.status, { error: err.message, details: err.details });
+    } else {
+      web.deps.log.error({ err: (err as Error).message }, 'web request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.end();
+    }
+  }
+}
+
+async function route(
+  web: WebStage,
+  s: Session,
+  method: string,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const db = web.db;
+  if (!db) throw new HttpError(503, 'starting');
+  const hitAction = /^\/api\/hits\/([A-Za-z0-9-]{1,64})\/action$/.exec(path);
+  const image = /^\/api\/images\/([A-Za-z0-9-]{1,64})\/(plate|overview)$/.exec(path);
+  if (method === 'GET' && path === '/api/session') {
+    return sendJson(res, 200, {
+      operator: { badge: s.badge, name: s.name },
+      expiresAt: s.expiresAt,
+      mode: web.deps.mode,
+      shiftCheck: db.lastShiftCheck(s.badge, s.createdAt),
+      banner: VERIFY_BANNER,
+      rejectReasons: REJECT_REASONS,
+      features: { search: !!web.deps.search, hotPlates: !!web.deps.addHotPlate },
+    });
+  }
+  if (method === 'POST' && path === '/api/signout') {
+    web.sessions.end(s.token);
+    audit(web, s, { kind: 'sign-out', detail: {} });
+    return sendJson(res, 200, { ok: true }, { 'set-cookie': clearedCookie() });
+  }
+  if (method === 'GET' && path === '/api/events') return web.subscribe(res, s.token);
+  if (method === 'GET' && path === '/api/reads') return sendJson(res, 200, { reads: web.reads });
+  if (method === 'GET' && path === '/api/hits') return sendJson(res, 200, { hits: web.hitViews() });
+  if (method === 'POST' && path === '/api/shift-check') return shiftCheck(web, s, await readJson(req), res);
+  if (method === 'POST' && hitAction) return handleHit(web, s, hitAction[1]!, await readJson(req), res);
+  if (method === 'GET' && image) {
+    const jpeg = web.deps.images?.image(image[1]!, image[2] as 'plate' | 'overview') ?? null;
+    if (!jpeg) throw new HttpError(404, 'no such image');
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'image/jpeg' });
+    res.end(jpeg);
+    return;
+  }
+  if (method === 'POST' && path === '/api/search') return search(web, s, await readJson(req), res);
+  if (method === 'GET' && path === '/api/audit') {
+    return sendJson(res, 200, { rows: db.recentAudit(50), chain: db.verifyAudit() });
+  }
+  if (method === 'POST' && path === '/api/hotplates') return hotPlate(web, s, await readJson(req), res);
+  throw new HttpError(404, 'not found');
+}
+
+async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJson(req);
+  const badge = String(body.badge ?? '').trim();
+  const pin = String(body.pin ?? '');
+  if (!badge) throw new HttpError(400, 'Enter your badge number.');
+  const now = web.now();
+  const wait = web.throttle.waitMs(badge, now);
+  if (wait > 0) throw new HttpError(429, `Too many wrong PINs. Try again in ${Math.ceil(wait / 1000)} s.`);
+  if (pinProblem(pin)) throw new HttpError(400, 'Enter your PIN (4 to 12 digits).');
+  const entry = web.db?.rosterEntry(badge);
+  // Unknown badges count as failures too: guessing badges is throttled like guessing PINs.
+  const refusal = signInRefusal(entry, badge, now);
+  if (refusal) {
+    if (!entry) web.throttle.fail(badge, now);
+    throw new HttpError(403, refusal);
+  }
+  if (!(await verifyPin(pin, entry!.pinHash))) {
+    const left = web.throttle.fail(badge, web.now());
+    web.deps.log.warn({ badge }, 'wrong PIN');
+    throw new HttpError(
+      401,
+      left === 0
+        ? `Wrong PIN. Sign-in for ${badge} is locked for ${Math.ceil(web.throttle.waitMs(badge, web.now()) / 1000)} s.`
+        : `Wrong PIN (${left} ${left === 1 ? 'try' : 'tries'} left).`,
+    );
+  }
+  web.throttle.success(badge);
+  const s = web.sessions.create({ badge: entry!.badge, name: entry!.name });
+  web.deps.log.info({ badge }, 'operator signed in');
+  audit(web, s, { kind: 'sign-in', detail: {} });
+  sendJson(
+    res,
+    200,
+    { operator: { badge: s.badge, name: s.name }, expiresAt: s.expiresAt },
+    {
+      'set-cookie': sessionCookie(s, web.now()),
+    },
+  );
+}
+
+function text(v: unknown, max: number): string | null {
+  if (v === undefined || v === null) return null;
+  const t = String(v).trim();
+  if (t.length > max) throw new HttpError(400, `at most ${max} characters`);
+  return t === '' ? null : t;
+}
+
+function audit(
+  web: WebStage,
+  s: Session | null,
+  e: Partial<AuditEntry> & Pick<AuditEntry, 'kind' | 'detail'>,
+) {
+  const row = web.db!.appendAudit({
+    at: web.now(),
+    badge: s?.badge ?? null,
+    reason: null,
+    caseNumber: null,
+    resultCount: null,
+    ...e,
+  });
+  web.upstream({ kind: 'audit', row });
+  return row;
+}
+
+function shiftCheck(web: WebStage, s: Session, body: Record<string, unknown>, res: ServerResponse): void {
+  const lights = web.deps.lights();
+  const green = allGreen(lights);
+  const claimed = body.allGreen === true;
+  const note = text(body.note, 500);
+  if (claimed && !green)
+    throw new HttpError(409, 'Not every light is green now: record what is not green instead.');
+  if (!claimed && !note) throw new HttpError(400, 'Say what is not green (and that you reported it).');
+  const check = web.db!.addShiftCheck({ at: web.now(), badge: s.badge, allGreen: claimed, lights, note });
+  audit(web, s, { kind: 'shift-check', detail: { allGreen: claimed, lights: summary(lights), note } });
+  web.upstream({ kind: 'shift-check', by: s.badge, at: check.at, allGreen: claimed, lights, note });
+  sendJson(res, 200, { shiftCheck: check });
+}
+
+function summary(lights: ReturnType<WebStage['deps']['lights']>): Record<string, string> {
+  return Object.fromEntries(Object.entries(lights).map(([k, v]) => [k, v.light]));
+}
+
+function handleHit(
+  web: WebStage,
+  s: Session,
+  id: string,
+  body: Record<string, unknown>,
+  res: ServerResponse,
+) {
+  const hit = web.hits.get(id);
+  if (!hit) throw new HttpError(404, 'no such hit on this page (older than the page keeps?)');
+  const action = parseHitAction(body);
+  if (typeof action === 'string') throw new HttpError(400, action);
+  const [view] = web.hitViews([hit]);
+  const from = view!.handling.state;
+  const t = nextHitState(from, action);
+  if (!t.ok) throw new HttpError(409, t.error);
+  const at = web.now();
+  const reason = action.type === 'reject' ? action.reason : null;
+  const note = action.note ?? null;
+  web.db!.addHitAction({
+    hitId: id,
+    at,
+    badge: s.badge,
+    action: action.type,
+    from,
+    to: t.state,
+    reason,
+    note,
+  });
+  audit(web, s, {
+    kind: 'hit-action',
+    detail: { hitId: id, action: action.type, from, to: t.state, note },
+    reason,
+  });
+  web.upstream({ kind: 'hit-state', hitId: id, state: t.state, by: s.badge, at, reason, note });
+  const [next] = web.hitViews([hit]);
+  web.broadcast('hitState', next);
+  sendJson(res, 200, { hit: next });
+}
+
+function time(v: unknown, what: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const t = typeof v === 'number' ? v : Date.parse(String(v));
+  if (Number.isNaN(t)) throw new HttpError(400, `${what}: not a date and time`);
+  return t;
+}
+
+function search(web: WebStage, s: Session, body: Record<string, unknown>, res: ServerResponse): void {
+  if (!web.deps.search) throw new HttpError(503, 'search is not available on this unit');
+  const problems: string[] = [];
+  const reason = text(body.reason, 300);
+  const caseNumber = text(body.caseNumber, 40);
+  const plate = normalizePlate(String(body.plate ?? ''));
+  const partial = body.partial === true;
+  const from = time(body.from, 'from');
+  const to = time(body.to, 'to');
+  if (!reason || reason.length < 4) problems.push('reason: say why you search (at least 4 characters)');
+  if (!caseNumber || !/^[A-Za-z0-9][A-Za-z0-9/_-]{1,39}$/.test(caseNumber))
+    problems.push('case number: required (letters, digits, - / _)');
+  if (!plate && from === undefined && to === undefined)
+    problems.push('give a plate, part of one, or a time range');
+  if (partial && plate.length < 2) problems.push('partial plate: at least 2 characters');
+  if (from !== undefined && to !== undefined && from > to) problems.push('from: must be before to');
+  if (problems.length) throw new HttpError(400, 'the search was not run', problems);
+  const limit = web.deps.config.searchMaxResults;
+  const reads = web.deps.search.search({
+    limit,
+    ...(plate ? { plate, partial } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+  });
+  const query = { plate: plate || null, partial, from: from ?? null, to: to ?? null };
+  const row = audit(web, s, { kind: 'search', detail: query, reason, caseNumber, resultCount: reads.length });
+  sendJson(res, 200, { reads: reads.map(readView), truncated: reads.length >= limit, audit: row });
+}
+
+function hotPlate(web: WebStage, s: Session, body: Record<string, unknown>, res: ServerResponse): void {
+  const add = web.deps.addHotPlate;
+  if (!add) throw new HttpError(503, 'hot plates cannot be entered on this unit');
+  const input: HotPlateInput = {
+    plate: String(body.plate ?? ''),
+    state: text(body.state, 8),
+    caseNumber: text(body.caseNumber, 40),
+    xref: text(body.xref, 40),
+    reason: text(body.reason, 300),
+    officerName: text(body.officerName, 100) ?? s.name,
+    officerPhone: text(body.officerPhone, 40),
+    synopsis: text(body.synopsis, 500),
+    expires: time(body.expires, 'expires') ?? null,
+    inStateSystems: body.inStateSystems === true,
+  };
+  if (typeof body.priority === 'number') input.priority = body.priority;
+  let added: { plate: string; expires: number | null };
+  try {
+    added = add(input);
+  } catch (err) {
+    if (err instanceof AlprError) throw new HttpError(400, err.message, err.details);
+    throw err;
+  }
+  audit(web, s, {
+    kind: 'hot-plate',
+    detail: { plate: added.plate, expires: added.expires, inStateSystems: input.inStateSystems },
+    reason: input.reason ?? null,
+    caseNumber: input.caseNumber ?? input.xref ?? null,
+  });
+  sendJson(res, 200, { added });
+}

@@ -1,0 +1,83 @@
+/**
+ * The append-only audit trail (policy rule 10): every search of stored reads, and the officer's
+ * other recorded actions, in a hash chain: each row's hash = sha256(previous hash + canonical row),
+ * so changing, removing or reordering any row breaks every hash after it.
+ */
+import { createHash } from 'node:crypto';
+
+export const GENESIS = '0'.repeat(64);
+
+export type AuditKind = 'search' | 'shift-check' | 'hit-action' | 'hot-plate' | 'sign-in' | 'sign-out';
+
+/** The fields that are hashed; `seq` is the row number (1, 2, …). */
+export interface AuditEntry {
+  seq: number;
+  /** Epoch ms. */
+  at: number;
+  badge: string | null;
+  kind: AuditKind;
+  /** What was asked or done (search query, hit id and action…), as a JSON object. */
+  detail: Record<string, unknown>;
+  reason: string | null;
+  caseNumber: string | null;
+  resultCount: number | null;
+}
+
+export interface AuditRow extends AuditEntry {
+  prevHash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every depth: the same row always gives the same bytes. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+export function rowHash(prevHash: string, e: AuditEntry): string {
+  const canon = canonicalJson({
+    seq: e.seq,
+    at: e.at,
+    badge: e.badge,
+    kind: e.kind,
+    detail: e.detail,
+    reason: e.reason,
+    caseNumber: e.caseNumber,
+    resultCount: e.resultCount,
+  });
+  return createHash('sha256').update(prevHash).update(canon).digest('hex');
+}
+
+export function chainRow(prev: AuditRow | null, e: Omit<AuditEntry, 'seq'>): AuditRow {
+  const prevHash = prev?.hash ?? GENESIS;
+  const entry = { ...e, seq: (prev?.seq ?? 0) + 1 };
+  return { ...entry, prevHash, hash: rowHash(prevHash, entry) };
+}
+
+export type ChainVerdict =
+  | { ok: true; rows: number; head: string }
+  | { ok: false; rows: number; firstBad: number; why: string };
+
+/** Checks rows in seq order; reports the first row whose link or hash does not hold. */
+export function verifyAuditChain(rows: Iterable<AuditRow>): ChainVerdict {
+  let prev = GENESIS;
+  let expectSeq = 1;
+  let n = 0;
+  for (const r of rows) {
+    n++;
+    if (r.seq !== expectSeq)
+      return { ok: false, rows: n, firstBad: r.seq, why: `row ${expectSeq} is missing (found ${r.seq})` };
+    if (r.prevHash !== prev)
+      return { ok: false, rows: n, firstBad: r.seq, why: 'does not link to the row before it' };
+    if (rowHash(prev, r) !== r.hash)
+      return { ok: false, rows: n, firstBad: r.seq, why: 'its content does not match its hash (altered)' };
+    prev = r.hash;
+    expectSeq++;
+  }
+  return { ok: true, rows: n, head: prev };
+}

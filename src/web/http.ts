@@ -1,0 +1,93 @@
+/** HTTP plumbing for the web stage: JSON bodies and answers, static files, security headers. */
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** Same origin only; no framing; nothing cached; no referrer leaves the page. */
+export const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+} as const;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    ...headers,
+  });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+/** Reads a JSON body (≤ maxBytes); 415 without a JSON content type (no cross-site form posts). */
+export async function readJson(req: IncomingMessage, maxBytes = 16_384): Promise<Record<string, unknown>> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+    throw new HttpError(415, 'send JSON (content-type: application/json)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > maxBytes) throw new HttpError(413, 'request too large');
+    chunks.push(c);
+  }
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch {
+    throw new HttpError(400, 'the body is not a JSON object');
+  }
+}
+
+/** Serves a file of public/ (index.html for /); false when there is no such file. */
+export async function serveStatic(res: ServerResponse, path: string, head: boolean): Promise<boolean> {
+  const rel = path === '/' ? 'index.html' : decodeURIComponent(path.slice(1));
+  const file = normalize(join(PUBLIC_DIR, rel));
+  if (!file.startsWith(PUBLIC_DIR) || rel.includes(`..${sep}`) || !TYPES[extname(file)]) return false;
+  let body: Buffer;
+  try {
+    body = await readFile(file);
+  } catch {
+    return false;
+  }
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': TYPES[extname(file)]! });
+  res.end(head ? undefined : body);
+  return true;
+}
+
+/** The Host header's name part, lower case, without the port ("[::1]:80" → "::1"). */
+export function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  const i = h.lastIndexOf(':');
+  return i >= 0 ? h.slice(0, i) : h;
+}

@@ -1,0 +1,215 @@
+/**
+ * The officer's page (policy rules 1, 2, 4, 6, 7, 10): a local HTTP server with a small page and a
+ * JSON API, live reads and hits over Server-Sent Events. It never imports another stage: lights,
+ * the read search, images and officer hot plates come in as injected callbacks and ports.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type ServerResponse, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { WebConfig } from '../config/sections/web.ts';
+import type { Bus } from '../core/bus.ts';
+import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
+import type { ImagePort, ReadSearchPort } from '../domain/ports.ts';
+import type { Hit } from '../domain/types.ts';
+import { handleRequest } from './api.ts';
+import type { AuditRow } from './audit.ts';
+import { openWebDb, type WebDb } from './db.ts';
+import { PinThrottle } from './pin.ts';
+import { Sessions } from './session.ts';
+import { type HitView, hitView, type LightsView, type ReadView, readView } from './views.ts';
+
+export type { LightsView } from './views.ts';
+
+/** The officer hot-plate form's fields (the same shape as the hot-list stage's OfficerPlateInput). */
+export interface HotPlateInput {
+  plate: string;
+  state?: string | null;
+  caseNumber?: string | null;
+  xref?: string | null;
+  reason?: string | null;
+  officerName?: string | null;
+  officerPhone?: string | null;
+  synopsis?: string | null;
+  expires?: number | string | null;
+  inStateSystems: boolean;
+  priority?: number;
+}
+
+/** What the page records that the server should also get (hit handling, shift checks, audit rows). */
+export type WebUpstream =
+  | {
+      kind: 'hit-state';
+      hitId: string;
+      state: string;
+      by: string | null;
+      at: number;
+      reason: string | null;
+      note: string | null;
+    }
+  | {
+      kind: 'shift-check';
+      by: string | null;
+      at: number;
+      allGreen: boolean;
+      lights: LightsView;
+      note: string | null;
+    }
+  | { kind: 'audit'; row: AuditRow };
+
+export interface WebDeps {
+  bus: Bus;
+  log: Logger;
+  config: WebConfig;
+  dataDir: string;
+  /** unit.mode: a trailer runs without an operator (reads are never tagged). */
+  mode: 'car' | 'trailer';
+  /** The four lights now, and their changes (health stage's snapshot() / onChange()). */
+  lights: () => LightsView;
+  onLights: (fn: (l: LightsView) => void) => () => void;
+  search?: ReadSearchPort;
+  images?: ImagePort;
+  /** Adds an officer hot plate (hot-list stage); throws AlprError with `details` when invalid. */
+  addHotPlate?: (input: HotPlateInput) => { plate: string; expires: number | null };
+  /** Queues a record for the server (the root wires it to the outbox when it can). */
+  upstream?: (m: WebUpstream) => void;
+  now?: () => number;
+}
+
+export class WebStage implements Stage {
+  readonly name = 'web';
+  readonly critical = false;
+  db: WebDb | null = null;
+  sessions: Sessions;
+  throttle: PinThrottle;
+  readonly reads: ReadView[] = [];
+  readonly hits = new Map<string, Hit>();
+  private server: Server | null = null;
+  /** Live streams and the session token each belongs to. */
+  private readonly clients = new Map<ServerResponse, string>();
+  private offs: (() => void)[] = [];
+  private ping: NodeJS.Timeout | null = null;
+  /** The bound port once started. */
+  port: number | null = null;
+
+  constructor(readonly deps: WebDeps) {
+    this.sessions = new Sessions(deps.config.sessionHours * 3600_000, () => this.now());
+    this.throttle = new PinThrottle(deps.config.pinMaxFailures, deps.config.pinLockoutS * 1000);
+  }
+
+  now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** The signed-in operator's badge, to tag reads with; always null on a trailer. */
+  currentOperator(): string | null {
+    return this.deps.mode === 'trailer' ? null : this.sessions.current();
+  }
+
+  async start(): Promise<void> {
+    const { config, dataDir, bus, log } = this.deps;
+    mkdirSync(dataDir, { recursive: true });
+    this.db = openWebDb(join(dataDir, config.file));
+    if (this.db.rosterSize() === 0 && this.deps.mode === 'car')
+      log.warn('the roster is empty: nobody can sign in (alpr roster import FILE)');
+    this.offs.push(
+      bus.on('read', (r) => {
+        if (config.recentReads === 0) return;
+        const v = readView(r);
+        this.reads.unshift(v);
+        this.reads.length = Math.min(this.reads.length, config.recentReads);
+        this.broadcast('read', v);
+      }),
+      bus.on('hit', (h) => {
+        this.hits.set(h.id, h);
+        if (this.hits.size > config.recentHits) this.hits.delete(this.hits.keys().next().value as string);
+        this.broadcast('hit', this.hitViews([h])[0]);
+      }),
+      this.deps.onLights((l) => this.broadcast('lights', l)),
+    );
+    const server = createServer((req, res) => void handleRequest(this, req, res));
+    server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+    // Comments keep idle proxies and the page's own watchdog aware that the daemon is alive.
+    this.ping = setInterval(() => this.broadcast('ping', { at: this.now() }), 15_000);
+    this.ping.unref();
+    log.info({ host: config.host, port: this.port, mode: this.deps.mode }, "officer's page listening");
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    if (this.ping) clearInterval(this.ping);
+    this.ping = null;
+    for (const c of this.clients.keys()) c.end();
+    this.clients.clear();
+    const s = this.server;
+    this.server = null;
+    if (s) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+    this.db?.close();
+    this.db = null;
+  }
+
+  /** Hits newest first, each with its handling state. */
+  hitViews(hits: readonly Hit[] = [...this.hits.values()].reverse()): HitView[] {
+    const states = this.db?.hitStates(hits.map((h) => h.id)) ?? new Map();
+    return hits.map((h) => {
+      const s = states.get(h.id);
+      return hitView(h, {
+        state: s?.to ?? 'new',
+        by: s?.badge ?? null,
+        at: s?.at ?? null,
+        reason: s?.reason ?? null,
+        note: s?.note ?? null,
+      });
+    });
+  }
+
+  /** Adds a page to the live stream (the caller has checked its session). */
+  subscribe(res: ServerResponse, token: string): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write('retry: 3000\n\n');
+    this.clients.set(res, token);
+    res.on('close', () => this.clients.delete(res));
+    this.send(res, 'lights', this.deps.lights());
+  }
+
+  /** Sends to every live stream; a stream whose session has ended is closed instead. */
+  broadcast(event: string, data: unknown): void {
+    for (const [c, token] of this.clients) {
+      if (this.sessions.get(token)) this.send(c, event, data);
+      else {
+        this.clients.delete(c);
+        c.end();
+      }
+    }
+  }
+
+  private send(res: ServerResponse, event: string, data: unknown): void {
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  upstream(m: WebUpstream): void {
+    try {
+      this.deps.upstream?.(m);
+    } catch (err) {
+      this.deps.log.error({ err, kind: m.kind }, 'cannot queue a record for the server');
+    }
+  }
+}

@@ -1,0 +1,438 @@
+// The officer's page: plain browser JavaScript, no build step. Talks to the unit's JSON API and
+// listens to its Server-Sent Events. Text from the server only ever goes into textContent.
+
+const $ = (id) => document.getElementById(id);
+const LIGHTS = ['cameras', 'server', 'gps', 'system'];
+let session = null;
+let events = null;
+let lastEvent = 0;
+let audio = null;
+let alarm = null;
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+async function api(path, body) {
+  const opts =
+    body === undefined
+      ? {}
+      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  let res;
+  try {
+    res = await fetch(path, { credentials: 'same-origin', ...opts });
+  } catch {
+    showOffline(true);
+    throw new Error('the unit is not answering');
+  }
+  showOffline(false);
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && path !== '/api/signin') {
+    session = null;
+    show('signin');
+  }
+  if (!res.ok) {
+    const e = new Error([data.error || `HTTP ${res.status}`, ...(data.details || [])].join('\n'));
+    e.status = res.status;
+    throw e;
+  }
+  return data;
+}
+
+function show(name) {
+  for (const s of ['signin', 'check', 'main']) $(`screen-${s}`).classList.toggle('hidden', s !== name);
+  $('signout').classList.toggle('hidden', !session);
+  $('who').textContent = session ? `${session.operator.name} (${session.operator.badge})` : '';
+  if (name === 'signin') {
+    closeEvents();
+    pollLights();
+  }
+}
+
+function showOffline(off) {
+  $('offline').classList.toggle('hidden', !off);
+}
+
+function renderLights(target, lights, big) {
+  const box = $(target);
+  box.replaceChildren();
+  for (const n of LIGHTS) {
+    const l = lights[n] || { light: 'amber', reasons: ['unknown'] };
+    const d = el('div', `light ${l.light}`);
+    d.dataset.light = n;
+    d.append(el('div', 'name', `${n}: ${l.light}`));
+    if (big || l.light !== 'green') d.append(el('div', 'reasons', l.reasons.join('; ')));
+    box.append(d);
+  }
+}
+
+function renderMini(lights) {
+  const box = $('mini-lights');
+  box.replaceChildren(...LIGHTS.map((n) => el('span', `dot ${lights[n]?.light || ''}`, n)));
+}
+
+function onLights(lights) {
+  renderMini(lights);
+  renderLights('signin-lights', lights, false);
+  renderLights('check-lights', lights, true);
+  const green = LIGHTS.every((n) => lights[n] && lights[n].light === 'green');
+  $('ack-green').disabled = !green;
+}
+
+let polling = false;
+async function pollLights() {
+  if (polling) return;
+  polling = true;
+  while (!session) {
+    try {
+      onLights((await api('/api/lights')).lights);
+    } catch {
+      /* the offline overlay shows it */
+    }
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+  polling = false;
+}
+
+// ---- sign-in and the start-of-shift check ----
+$('signin-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  unlockAudio();
+  $('signin-error').textContent = '';
+  try {
+    await api('/api/signin', { badge: $('badge').value.trim(), pin: $('pin').value });
+    $('pin').value = '';
+    await enter();
+  } catch (e) {
+    $('signin-error').textContent = e.message;
+  }
+});
+
+async function enter() {
+  session = await api('/api/session');
+  if (session.shiftCheck) startMain();
+  else {
+    show('check');
+    openEvents();
+  }
+}
+
+async function ack(allGreen) {
+  unlockAudio();
+  $('check-error').textContent = '';
+  try {
+    const r = await api('/api/shift-check', { allGreen, note: $('check-note').value });
+    session.shiftCheck = r.shiftCheck;
+    startMain();
+  } catch (e) {
+    $('check-error').textContent = e.message;
+  }
+}
+$('ack-green').addEventListener('click', () => ack(true));
+$('ack-notgreen').addEventListener('click', () => ack(false));
+$('signout').addEventListener('click', async () => {
+  try {
+    await api('/api/signout', {});
+  } catch {
+    /* signed out locally anyway */
+  }
+  session = null;
+  show('signin');
+});
+
+async function startMain() {
+  show('main');
+  openEvents();
+  const [h, r] = await Promise.all([api('/api/hits'), api('/api/reads')]);
+  for (const n of $('hits').querySelectorAll('.hit')) n.remove();
+  for (const hit of h.hits.slice().reverse()) renderHit(hit, false);
+  $('reads').tBodies[0].replaceChildren();
+  for (const read of r.reads.slice().reverse()) addRead(read);
+}
+
+// ---- live stream; a lost stream means a gone daemon ----
+function openEvents() {
+  if (events) return;
+  events = new EventSource('/api/events');
+  lastEvent = Date.now();
+  const seen = () => {
+    lastEvent = Date.now();
+    showOffline(false);
+  };
+  events.addEventListener('open', seen);
+  events.addEventListener('ping', seen);
+  events.addEventListener('lights', (e) => {
+    seen();
+    onLights(JSON.parse(e.data));
+  });
+  events.addEventListener('read', (e) => {
+    seen();
+    addRead(JSON.parse(e.data));
+  });
+  events.addEventListener('hit', (e) => {
+    seen();
+    renderHit(JSON.parse(e.data), true);
+  });
+  events.addEventListener('hitState', (e) => {
+    seen();
+    renderHit(JSON.parse(e.data), false);
+  });
+  events.addEventListener('error', async () => {
+    // Either the daemon is gone (offline) or our session ended (sign in again).
+    try {
+      await api('/api/session');
+    } catch (err) {
+      if (err.status === 401) closeEvents();
+    }
+  });
+}
+function closeEvents() {
+  if (events) events.close();
+  events = null;
+}
+setInterval(() => {
+  if (events && Date.now() - lastEvent > 40000) showOffline(true);
+}, 5000);
+
+function addRead(r) {
+  const tb = $('reads').tBodies[0];
+  const tr = el('tr');
+  tr.append(
+    el('td', 'plate', r.plate),
+    el('td', '', `${Math.round(r.confidence * 100)}%`),
+    el('td', '', r.cameraId),
+    el('td', '', new Date(r.capturedAt).toLocaleTimeString()),
+  );
+  tb.prepend(tr);
+  while (tb.rows.length > 30) tb.deleteRow(-1);
+}
+
+// ---- hits ----
+function plateWithMarks(plate, subs) {
+  const span = el('span', 'plate');
+  for (const [i, c] of [...plate].entries()) {
+    span.append(subs.includes(i) ? el('span', 'sub', c) : document.createTextNode(c));
+  }
+  return span;
+}
+
+function where(p) {
+  if (p.lat === null) return `unknown (${p.reason})`;
+  return `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)} (fix ${(p.fixAgeMs / 1000).toFixed(0)} s old)`;
+}
+
+function renderHit(h, fresh) {
+  $('no-hits').classList.add('hidden');
+  const existing = document.querySelector(`.hit[data-id="${CSS.escape(h.id)}"]`);
+  const node = $('hit-template').content.firstElementChild.cloneNode(true);
+  node.dataset.id = h.id;
+  node.classList.toggle('informational', h.informational);
+  node.classList.toggle('p1', !h.informational && h.priority === 1 && fresh);
+  node.classList.toggle('done', h.handling.state === 'rejected' || h.handling.state === 'verified');
+  node.querySelector('.banner').textContent = h.banner;
+  node.querySelector('.plate').replaceWith(plateWithMarks(h.plate, h.approximate ? h.substitutions : []));
+  node.querySelector('.kind').textContent = h.informational
+    ? 'INFORMATIONAL (special list)'
+    : `HIT priority ${h.priority}`;
+  const st = h.handling;
+  node.querySelector('.handling').textContent =
+    st.state === 'new'
+      ? 'NEW'
+      : `${st.state.toUpperCase()}${st.reason ? `: ${st.reason}` : ''} (${st.by || ''})`;
+  const facts = node.querySelector('.facts');
+  const fact = (k, v) => facts.append(el('dt', '', k), el('dd', '', v));
+  fact('List', `${h.list}${h.state ? ` (${h.state})` : ''}${h.late ? ' — list updated after the read' : ''}`);
+  fact('Case', h.caseNumber || '—');
+  fact('Reason', h.reason || '—');
+  if (h.approximate)
+    fact('Match', `APPROXIMATE: read ${h.plate} vs entry ${h.entryPlate} (look-alike characters underlined)`);
+  fact('Where', where(h.position));
+  fact('Direction', h.direction || 'unknown');
+  fact('Time', `${new Date(h.capturedAt).toLocaleTimeString()} · camera ${h.cameraId}`);
+  const imgs = node.querySelector('.images');
+  for (const kind of ['plate', 'overview']) {
+    const img = el('img');
+    img.alt = `${kind} image`;
+    img.src = `/api/images/${encodeURIComponent(h.readId)}/${kind}`;
+    img.addEventListener('error', () => img.remove());
+    imgs.append(img);
+  }
+  const sel = node.querySelector('.reject-reason');
+  sel.append(el('option', '', 'Reject reason…'));
+  sel.firstChild.value = '';
+  for (const [k, v] of Object.entries(session ? session.rejectReasons : {})) {
+    const o = el('option', '', v);
+    o.value = k;
+    sel.append(o);
+  }
+  const actions = node.querySelector('.actions');
+  if (st.state === 'rejected') actions.classList.add('hidden');
+  for (const b of actions.querySelectorAll('button')) {
+    b.addEventListener('click', async () => {
+      const body = { type: b.dataset.act, note: node.querySelector('.note').value };
+      if (body.type === 'reject') body.reason = sel.value;
+      try {
+        const r = await api(`/api/hits/${encodeURIComponent(h.id)}/action`, body);
+        renderHit(r.hit, false);
+      } catch (e) {
+        node.querySelector('.hit-error').textContent = e.message;
+      }
+    });
+  }
+  if (existing) existing.replaceWith(node);
+  else $('hits').prepend(node);
+  if (fresh) sound(h);
+}
+
+// ---- sound: Web Audio; priority decides the pattern; the officer can silence it ----
+function unlockAudio() {
+  if (!audio && window.AudioContext) audio = new AudioContext();
+  if (audio && audio.state === 'suspended') audio.resume();
+}
+
+function beep(freq, at, dur) {
+  const o = audio.createOscillator();
+  const g = audio.createGain();
+  o.frequency.value = freq;
+  o.type = 'square';
+  g.gain.setValueAtTime(0.0001, at);
+  g.gain.exponentialRampToValueAtTime(0.3, at + 0.01);
+  g.gain.exponentialRampToValueAtTime(0.0001, at + dur);
+  o.connect(g).connect(audio.destination);
+  o.start(at);
+  o.stop(at + dur + 0.02);
+  return o;
+}
+
+function sound(h) {
+  if (!audio) return;
+  silence();
+  const t = audio.currentTime + 0.05;
+  const pattern = h.informational
+    ? [[660, 0, 0.25]]
+    : h.priority === 1
+      ? Array.from({ length: 12 }, (_, i) => [i % 2 ? 880 : 1320, i * 0.25, 0.2])
+      : h.priority <= 3
+        ? Array.from({ length: 4 }, (_, i) => [1040, i * 0.4, 0.25])
+        : [[880, 0, 0.3]];
+  alarm = pattern.map(([f, d, l]) => beep(f, t + d, l));
+  document.body.dataset.sound = h.informational ? 'info' : `p${h.priority}`;
+  $('silence').classList.remove('hidden');
+}
+
+function silence() {
+  for (const o of alarm || []) {
+    try {
+      o.stop();
+    } catch {
+      /* already stopped */
+    }
+  }
+  alarm = null;
+  delete document.body.dataset.sound;
+  $('silence').classList.add('hidden');
+}
+$('silence').addEventListener('click', silence);
+
+// ---- tabs, search, hot plate, audit ----
+for (const t of document.querySelectorAll('.tab')) {
+  t.addEventListener('click', () => {
+    for (const o of document.querySelectorAll('.tab')) o.classList.toggle('active', o === t);
+    for (const b of document.querySelectorAll('.tab-body'))
+      b.classList.toggle('hidden', b.id !== `tab-${t.dataset.tab}`);
+    if (t.dataset.tab === 'audit') loadAudit();
+  });
+}
+
+const isoOf = (v) => (v ? new Date(v).toISOString() : undefined);
+
+$('search-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  $('search-error').textContent = '';
+  try {
+    const r = await api('/api/search', {
+      plate: $('s-plate').value,
+      partial: $('s-partial').checked,
+      from: isoOf($('s-from').value),
+      to: isoOf($('s-to').value),
+      caseNumber: $('s-case').value,
+      reason: $('s-reason').value,
+    });
+    $('search-summary').textContent =
+      `${r.reads.length} read(s)${r.truncated ? ' (more: narrow the search)' : ''}; logged as audit row ${r.audit.seq}.`;
+    const tb = $('search-results').tBodies[0];
+    tb.replaceChildren(
+      ...r.reads.map((x) => {
+        const tr = el('tr');
+        tr.append(
+          el('td', 'plate', x.plate),
+          el('td', '', new Date(x.capturedAt).toLocaleString()),
+          el('td', '', x.cameraId),
+          el('td', '', x.lat === null ? 'no position' : `${x.lat.toFixed(5)}, ${x.lon.toFixed(5)}`),
+          el('td', '', x.operatorId || ''),
+        );
+        return tr;
+      }),
+    );
+  } catch (e) {
+    $('search-error').textContent = e.message;
+  }
+});
+
+$('hp-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const out = $('hp-result');
+  try {
+    const r = await api('/api/hotplates', {
+      plate: $('hp-plate').value,
+      state: $('hp-state').value,
+      caseNumber: $('hp-case').value,
+      xref: $('hp-xref').value,
+      reason: $('hp-reason').value,
+      expires: isoOf($('hp-expires').value),
+      inStateSystems: $('hp-instate').checked,
+      synopsis: $('hp-synopsis').value,
+    });
+    out.className = 'ok';
+    out.textContent = `Added ${r.added.plate} until ${new Date(r.added.expires).toLocaleString()}.`;
+  } catch (e) {
+    out.className = 'error';
+    out.textContent = e.message;
+  }
+});
+
+async function loadAudit() {
+  const r = await api('/api/audit');
+  $('audit-chain').className = r.chain.ok ? 'ok' : 'bad';
+  $('audit-chain').textContent = r.chain.ok
+    ? `Audit chain intact (${r.chain.rows} rows).`
+    : `AUDIT CHAIN BROKEN at row ${r.chain.firstBad}: ${r.chain.why}`;
+  $('audit').tBodies[0].replaceChildren(
+    ...r.rows.map((a) => {
+      const tr = el('tr');
+      tr.dataset.seq = a.seq;
+      tr.append(
+        el('td', '', a.seq),
+        el('td', '', new Date(a.at).toLocaleString()),
+        el('td', '', a.badge || ''),
+        el('td', '', a.kind),
+        el('td', '', JSON.stringify(a.detail)),
+        el('td', '', [a.caseNumber, a.reason].filter(Boolean).join(' · ')),
+        el('td', '', a.resultCount === null ? '' : `${a.resultCount} result(s)`),
+      );
+      return tr;
+    }),
+  );
+}
+
+// ---- boot ----
+(async () => {
+  try {
+    await enter();
+  } catch {
+    show('signin');
+  }
+})();

@@ -1,0 +1,88 @@
+/** What the page is sent: slim views of reads and hits (no more personal data than it shows). */
+import { VERIFY_BANNER } from '../domain/policy.ts';
+import type { Hit, Light, Read, ReadPosition } from '../domain/types.ts';
+import type { HitState } from './hit-state.ts';
+
+/** The four lights as the health stage shows them (structurally the same type). */
+export type LightsView = Record<string, { light: Light; reasons: string[] }>;
+
+export interface ReadView {
+  id: string;
+  plate: string;
+  confidence: number;
+  cameraId: string;
+  capturedAt: string;
+  lat: number | null;
+  lon: number | null;
+  operatorId: string | null;
+}
+
+export interface HitView {
+  id: string;
+  readId: string;
+  plate: string;
+  cameraId: string;
+  capturedAt: string;
+  position: ReadPosition;
+  direction: string | null;
+  late: boolean;
+  list: string;
+  state: string | null;
+  entryPlate: string;
+  priority: number;
+  caseNumber: string | null;
+  reason: string | null;
+  informational: boolean;
+  approximate: boolean;
+  substitutions: number[];
+  banner: string;
+  handling: {
+    state: HitState;
+    by: string | null;
+    at: number | null;
+    reason: string | null;
+    note: string | null;
+  };
+}
+
+export function readView(r: Read): ReadView {
+  return {
+    id: r.id,
+    plate: r.plate,
+    confidence: r.confidence,
+    cameraId: r.cameraId,
+    capturedAt: r.capturedAt,
+    lat: r.position.lat,
+    lon: r.position.lon,
+    operatorId: r.operatorId,
+  };
+}
+
+export function hitView(h: Hit, handling: HitView['handling']): HitView {
+  const m = h.match;
+  return {
+    id: h.id,
+    readId: h.readId,
+    plate: h.plate,
+    cameraId: h.cameraId,
+    capturedAt: h.capturedAt,
+    position: h.position,
+    direction: h.direction,
+    late: h.late,
+    list: m.list,
+    state: m.state,
+    entryPlate: m.entryPlate,
+    priority: m.priority,
+    caseNumber: m.caseNumber,
+    reason: m.reason,
+    informational: m.informational,
+    approximate: m.approximate,
+    substitutions: m.substitutions,
+    banner: VERIFY_BANNER,
+    handling,
+  };
+}
+
+export function allGreen(l: LightsView): boolean {
+  return Object.values(l).every((s) => s.light === 'green');
+}

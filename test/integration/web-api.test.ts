@@ -1,0 +1,285 @@
+import { request } from 'node:http';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERIFY_BANNER } from '../../src/domain/policy.ts';
+import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
+
+let u: WebUnit;
+beforeAll(async () => {
+  u = await startWebUnit({ web: { pinMaxFailures: 3, pinLockoutS: 60 } });
+});
+afterAll(async () => {
+  await u?.stop();
+});
+
+/** Reads Server-Sent Events from the page's stream until `until` says stop. */
+function sse(base: string, cookie: string) {
+  const events: { event: string; data: unknown }[] = [];
+  let buf = '';
+  const req = request(`${base}/api/events`, { headers: { cookie } });
+  const opened = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buf += c;
+        let i = buf.indexOf('\n\n');
+        while (i >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const ev = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
+          i = buf.indexOf('\n\n');
+        }
+      });
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
+  req.end();
+  return { events, opened, close: () => req.destroy() };
+}
+
+async function until(cond: () => boolean, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('web API over HTTP', () => {
+  it('serves the page and the lights without a session, everything else needs one', async () => {
+    const c = client(u.base);
+    const page = await c.call('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(Buffer.from(page.data as ArrayBuffer).toString()).toContain('<title>ALPR unit</title>');
+    expect((await c.call('/app.js')).status).toBe(200);
+    expect((await c.call('/../index.ts')).status).toBe(404);
+    expect((await c.call('/%2e%2e/index.ts')).status).toBe(404);
+    const l = await c.call('/api/lights');
+    expect(l.status).toBe(200);
+    expect(l.data.allGreen).toBe(true);
+    for (const p of ['/api/session', '/api/hits', '/api/reads', '/api/audit', '/api/events'])
+      expect((await c.call(p)).status).toBe(401);
+    expect((await c.call('/api/search', { plate: 'ABC123' })).status).toBe(401);
+    // A page elsewhere that points its name at the unit (DNS rebinding) is refused.
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${u.base}/api/lights`, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await status('evil.example')).toBe(421);
+    expect(await status(`localhost:${u.web.port}`)).toBe(200);
+  });
+
+  it('refuses unknown, untrained and expired users and wrong PINs with clear messages, then locks', async () => {
+    const c = client(u.base);
+    const cases: [string, string, number, RegExp][] = [
+      ['Z999', '1234', 403, /not on this unit's roster/],
+      ['B200', '1234', 403, /not marked as trained/],
+      ['C300', '1234', 403, /expired on 2020-01-01/],
+      ['D400', '12', 400, /4 to 12 digits/],
+      ['D400', '0000', 401, /Wrong PIN \(2 tries left\)/],
+      ['D400', '0001', 401, /Wrong PIN \(1 try left\)/],
+      ['D400', '0002', 401, /locked for 60 s/],
+      ['D400', '5678', 429, /Too many wrong PINs/],
+    ];
+    for (const [badge, pin, status, msg] of cases) {
+      const r = await c.call('/api/signin', { badge, pin });
+      expect([badge, pin, r.status]).toEqual([badge, pin, status]);
+      expect(r.data.error).toMatch(msg);
+    }
+    expect(c.cookie).toBe('');
+    expect(u.web.currentOperator()).toBeNull();
+    // Form posts from another site cannot even reach the handler: JSON only.
+    const form = await fetch(`${u.base}/api/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'badge=A100&pin=1234',
+    });
+    expect(form.status).toBe(415);
+  });
+
+  it('signs in, does the shift check, receives a hit live, handles it, searches with audit', async () => {
+    const c = client(u.base);
+    const r = await c.call('/api/signin', { badge: 'A100', pin: '1234' });
+    expect(r.status).toBe(200);
+    const set = r.headers.get('set-cookie')!;
+    expect(set).toMatch(
+      /^alpr_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=(43199|43200)$/,
+    );
+    expect(u.web.currentOperator()).toBe('A100');
+    const s = await c.call('/api/session');
+    expect(s.data).toMatchObject({
+      operator: { badge: 'A100', name: 'Alex Rivera' },
+      shiftCheck: null,
+      banner: VERIFY_BANNER,
+    });
+
+    // Shift check: "all green" is refused while a light is not green; what is not green is recorded.
+    u.setLights({ ...lightsAll('green'), gps: { light: 'red', reasons: ['gps: no fix'] } });
+    expect((await c.call('/api/shift-check', { allGreen: true })).status).toBe(409);
+    expect((await c.call('/api/shift-check', { allGreen: false })).status).toBe(400);
+    const bad = await c.call('/api/shift-check', { allGreen: false, note: 'GPS red, reported to fleet' });
+    expect(bad.status).toBe(200);
+    u.setLights(lightsAll('green'));
+    const ok = await c.call('/api/shift-check', { allGreen: true });
+    expect(ok.data.shiftCheck).toMatchObject({ badge: 'A100', allGreen: true });
+    expect((await c.call('/api/session')).data.shiftCheck.allGreen).toBe(true);
+    expect(
+      u.upstream.filter((m) => m.kind === 'shift-check').map((m) => (m as { allGreen: boolean }).allGreen),
+    ).toEqual([false, true]);
+
+    // Live stream: lights, reads and the hit arrive pushed.
+    const stream = sse(u.base, c.cookie);
+    expect(await stream.opened).toBe(200);
+    await until(() => stream.events.some((e) => e.event === 'lights'));
+    const t0 = Date.now();
+    const hit = await u.emitHit({ priority: 1 });
+    await until(() => stream.events.some((e) => e.event === 'hit'));
+    const pushMs = Date.now() - t0;
+    const pushed = stream.events.find((e) => e.event === 'hit')!.data as Record<string, unknown>;
+    expect(pushed).toMatchObject({
+      id: hit.id,
+      plate: hit.plate,
+      banner: VERIFY_BANNER,
+      priority: 1,
+      direction: 'northbound',
+    });
+    expect(pushed.handling).toMatchObject({ state: 'new' });
+    expect(
+      stream.events.some((e) => e.event === 'read' && (e.data as { id: string }).id === hit.readId),
+    ).toBe(true);
+    const img = await c.call(`/api/images/${hit.readId}/plate`);
+    expect(img.status).toBe(200);
+    expect(img.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(img.data as ArrayBuffer).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect((await c.call('/api/images/nope/plate')).status).toBe(404);
+
+    // Hit handling through the state machine.
+    const act = (body: unknown) => c.call(`/api/hits/${hit.id}/action`, body);
+    expect((await act({ type: 'reject' })).status).toBe(400);
+    expect((await act({ type: 'request' })).data.hit.handling.state).toBe('requested');
+    expect((await act({ type: 'request' })).status).toBe(409);
+    const rej = await act({
+      type: 'reject',
+      reason: 'vehicle-mismatch',
+      note: 'white sedan, entry says red truck',
+    });
+    expect(rej.data.hit.handling).toMatchObject({
+      state: 'rejected',
+      by: 'A100',
+      reason: 'vehicle-mismatch',
+    });
+    await until(() => stream.events.some((e) => e.event === 'hitState'));
+    expect((await act({ type: 'verify' })).data.error).toBe('a rejected hit cannot be verified');
+    expect((await c.call('/api/hits')).data.hits[0].handling.state).toBe('rejected');
+    expect(
+      u.upstream.filter((m) => m.kind === 'hit-state').map((m) => (m as { state: string }).state),
+    ).toEqual(['requested', 'rejected']);
+
+    // Search needs a reason and a case number; every search is in the audit trail.
+    const miss = await c.call('/api/search', { plate: hit.plate });
+    expect(miss.status).toBe(400);
+    expect(miss.data.details).toEqual([
+      'reason: say why you search (at least 4 characters)',
+      'case number: required (letters, digits, - / _)',
+    ]);
+    const found = await c.call('/api/search', {
+      plate: hit.plate,
+      reason: 'follow-up on hit',
+      caseNumber: 'C-2026-0042',
+    });
+    expect(found.status).toBe(200);
+    expect(found.data.reads.map((x: { id: string }) => x.id)).toEqual([hit.readId]);
+    const part = await c.call('/api/search', {
+      plate: hit.plate.slice(2, 6),
+      partial: true,
+      reason: 'partial plate from witness',
+      caseNumber: 'C-7',
+    });
+    expect(part.data.reads.length).toBeGreaterThanOrEqual(1);
+    const audit = await c.call('/api/audit');
+    expect(audit.data.chain).toMatchObject({ ok: true });
+    const searches = audit.data.rows.filter((a: { kind: string }) => a.kind === 'search');
+    expect(searches[0]).toMatchObject({
+      badge: 'A100',
+      caseNumber: 'C-7',
+      reason: 'partial plate from witness',
+      resultCount: part.data.reads.length,
+    });
+    expect(searches[1]).toMatchObject({
+      caseNumber: 'C-2026-0042',
+      resultCount: 1,
+      detail: { plate: hit.plate, partial: false },
+    });
+
+    // Officer hot plate through the hot-list stage's own validation.
+    const badHp = await c.call('/api/hotplates', { plate: 'X', reason: '' });
+    expect(badHp.status).toBe(400);
+    expect(badHp.data.details).toContain(
+      'case number or XREF: one is required (the XREF when there is no case)',
+    );
+    const exp = new Date(Date.now() + 3600_000).toISOString();
+    const hp = await c.call('/api/hotplates', {
+      plate: '7abc123',
+      caseNumber: 'C-9',
+      reason: 'armed robbery suspect',
+      expires: exp,
+      inStateSystems: true,
+    });
+    expect(hp.status).toBe(200);
+    expect(u.hotlist.officerPlates().map((e) => [e.plate, e.officerName])).toEqual([
+      ['7ABC123', 'Alex Rivera'],
+    ]);
+    const late = await c.call('/api/hotplates', {
+      plate: '7abc124',
+      caseNumber: 'C-9',
+      reason: 'x',
+      expires: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+      inStateSystems: true,
+    });
+    expect(late.data.details).toEqual([
+      'expires: at most 24 hours (the plate is also in state/national systems) from now',
+    ]);
+
+    // The whole trail verifies; altering a row in SQLite breaks it at that row.
+    expect(u.web.db!.verifyAudit()).toMatchObject({ ok: true });
+    const seq = searches[1].seq as number;
+    const raw = new Database(join(u.dirs.data, 'web.sqlite'));
+    expect(() => raw.prepare('UPDATE audit SET result_count = 0 WHERE seq = ?').run(seq)).toThrow(
+      /append-only/,
+    );
+    raw.exec('DROP TRIGGER audit_no_update');
+    raw.prepare('UPDATE audit SET result_count = 0 WHERE seq = ?').run(seq);
+    raw.close();
+    expect(u.web.db!.verifyAudit()).toMatchObject({ ok: false, firstBad: seq });
+    expect((await c.call('/api/audit')).data.chain).toMatchObject({ ok: false, firstBad: seq });
+
+    // Sign out ends the session and its stream.
+    expect((await c.call('/api/signout', {})).status).toBe(200);
+    expect(u.web.currentOperator()).toBeNull();
+    expect((await c.call('/api/session')).status).toBe(401);
+    u.web.broadcast('ping', {});
+    stream.close();
+    process.stdout.write(`web: hit pushed to the page's stream in ${pushMs} ms (incl. 2 JPEG encodes)\n`);
+  });
+
+  it('a trailer never tags reads with an operator', async () => {
+    const t = await startWebUnit({ mode: 'trailer' });
+    try {
+      const c = client(t.base);
+      expect((await c.call('/api/signin', { badge: 'A100', pin: '1234' })).status).toBe(200);
+      expect(t.web.currentOperator()).toBeNull();
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { webSection } from '../../src/config/sections/web.ts';
+import { type AuditRow, canonicalJson, chainRow, GENESIS, verifyAuditChain } from '../../src/web/audit.ts';
+import { type HitAction, type HitState, nextHitState, parseHitAction } from '../../src/web/hit-state.ts';
+import { hostName } from '../../src/web/http.ts';
+import { hashPin, PinThrottle, parsePinHash, pinProblem, verifyPin } from '../../src/web/pin.ts';
+import { csvRows, parseRoster, signInRefusal } from '../../src/web/roster.ts';
+import { parseCookies, SESSION_COOKIE, Sessions, sessionCookie } from '../../src/web/session.ts';
+
+describe('web: PINs', () => {
+  it('hashes with scrypt, verifies the right PIN only, and rejects malformed hashes', async () => {
+    const h = await hashPin('4321');
+    expect(h).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(await verifyPin('4321', h)).toBe(true);
+    expect(await verifyPin('4322', h)).toBe(false);
+    expect(await hashPin('4321')).not.toBe(h); // salted
+    for (const bad of [
+      '',
+      'plain',
+      'scrypt$3$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==',
+      h.replace('16384', '4194304'),
+    ])
+      expect(parsePinHash(bad)).toBeNull();
+    expect(await verifyPin('4321', 'scrypt$1$1$1$x$y')).toBe(false);
+  });
+
+  it.each([
+    ['1234', null],
+    ['123456789012', null],
+    ['123', 'PIN: 4 to 12 digits'],
+    ['12a4', 'PIN: 4 to 12 digits'],
+    ['1234567890123', 'PIN: 4 to 12 digits'],
+  ])('PIN %s → %s', (pin, want) => expect(pinProblem(pin)).toBe(want));
+
+  it('throttles wrong PINs per badge, doubling lockouts, cleared by a right PIN', () => {
+    const t = new PinThrottle(3, 10_000);
+    expect(t.fail('A', 0)).toBe(2);
+    expect(t.fail('A', 1)).toBe(1);
+    expect(t.waitMs('A', 2)).toBe(0);
+    expect(t.fail('A', 2)).toBe(0);
+    expect(t.waitMs('A', 3)).toBe(9_999);
+    expect(t.waitMs('B', 3)).toBe(0);
+    expect(t.waitMs('A', 10_002)).toBe(0);
+    for (let i = 0; i < 3; i++) t.fail('A', 20_000);
+    expect(t.waitMs('A', 20_000)).toBe(20_000);
+    t.success('A');
+    expect(t.waitMs('A', 20_001)).toBe(0);
+    expect(t.fail('A', 20_001)).toBe(2);
+  });
+});
+
+describe('web: sessions', () => {
+  it('issues random tokens that expire; one operator at a time', () => {
+    let now = 1000;
+    const s = new Sessions(60_000, () => now);
+    const a = s.create({ badge: 'A1', name: 'A' });
+    expect(a.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(s.get(a.token)?.badge).toBe('A1');
+    expect(s.current()).toBe('A1');
+    expect(s.get('nope')).toBeNull();
+    expect(s.get(undefined)).toBeNull();
+    const b = s.create({ badge: 'B2', name: 'B' });
+    expect(b.token).not.toBe(a.token);
+    expect(s.get(a.token)).toBeNull();
+    expect(s.current()).toBe('B2');
+    now += 60_000;
+    expect(s.get(b.token)).toBeNull();
+    expect(s.current()).toBeNull();
+    const c = s.create({ badge: 'C3', name: 'C' });
+    s.end(c.token);
+    expect(s.current()).toBeNull();
+  });
+
+  it('sets an HttpOnly, SameSite=Strict cookie with the remaining lifetime, and parses cookies', () => {
+    const s = new Sessions(3_600_000, () => 0).create({ badge: 'A', name: 'A' });
+    const c = sessionCookie(s, 600_000);
+    expect(c).toBe(`${SESSION_COOKIE}=${s.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=3000`);
+    expect(parseCookies(`x=1; ${SESSION_COOKIE}=abc; ${SESSION_COOKIE}=def`)).toEqual({
+      x: '1',
+      [SESSION_COOKIE]: 'abc',
+    });
+    expect(parseCookies(undefined)).toEqual({});
+  });
+
+  it.each([
+    ['127.0.0.1:8730', '127.0.0.1'],
+    ['LOCALHOST', 'localhost'],
+    ['[::1]:80', '::1'],
+    ['evil.example:8730', 'evil.example'],
+    [undefined, ''],
+  ])('Host %s → %s', (h, want) => expect(hostName(h)).toBe(want));
+});
+
+describe('web: hit state machine', () => {
+  const req: HitAction = { type: 'request' };
+  const ver: HitAction = { type: 'verify' };
+  const rej: HitAction = { type: 'reject', reason: 'misread' };
+  const other: HitAction = { type: 'reject', reason: 'other' };
+  const cases: [HitState, HitAction, HitState | string][] = [
+    ['new', req, 'requested'],
+    ['new', ver, 'verified'],
+    ['new', rej, 'rejected'],
+    ['requested', ver, 'verified'],
+    ['requested', rej, 'rejected'],
+    ['requested', req, 'a requested hit cannot be sent to dispatch again'],
+    ['verified', rej, 'rejected'],
+    ['verified', ver, 'a verified hit cannot be verified'],
+    ['verified', req, 'a verified hit cannot be sent to dispatch again'],
+    ['rejected', ver, 'a rejected hit cannot be verified'],
+    ['rejected', rej, 'a rejected hit cannot be rejected again'],
+    ['new', other, 'note: say why when the reason is "other"'],
+    ['new', { ...other, note: 'plate cover' }, 'rejected'],
+  ];
+  it.each(cases)('%s + %j → %s', (from, action, want) => {
+    const t = nextHitState(from, action);
+    expect(t.ok ? t.state : t.error).toBe(want);
+  });
+
+  it.each([
+    [
+      { type: 'verify', note: ' ok ' },
+      { type: 'verify', note: 'ok' },
+    ],
+    [
+      { type: 'reject', reason: 'wrong-state' },
+      { type: 'reject', reason: 'wrong-state' },
+    ],
+    [
+      { type: 'reject', reason: 'toString' },
+      'reason: one of misread, wrong-state, vehicle-mismatch, entry-not-valid, other',
+    ],
+    [{ type: 'reject' }, 'reason: one of misread, wrong-state, vehicle-mismatch, entry-not-valid, other'],
+    [{ type: 'accept' }, 'type: request, verify or reject'],
+    [null, 'type: request, verify or reject'],
+    [{ type: 'verify', note: 'x'.repeat(501) }, 'note: at most 500 characters'],
+  ])('parses %j', (body, want) => expect(parseHitAction(body)).toEqual(want));
+});
+
+describe('web: audit chain', () => {
+  function chain(n: number): AuditRow[] {
+    const rows: AuditRow[] = [];
+    for (let i = 0; i < n; i++) {
+      rows.push(
+        chainRow(rows.at(-1) ?? null, {
+          at: 1_700_000_000_000 + i,
+          badge: 'A100',
+          kind: 'search',
+          detail: { plate: `ABC${i}`, partial: false },
+          reason: 'stolen vehicle follow-up',
+          caseNumber: 'C-1',
+          resultCount: i,
+        }),
+      );
+    }
+    return rows;
+  }
+
+  it('links each row to the one before and verifies an intact chain', () => {
+    const rows = chain(5);
+    expect(rows[0]!.prevHash).toBe(GENESIS);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    for (let i = 1; i < 5; i++) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
+    expect(verifyAuditChain(rows)).toEqual({ ok: true, rows: 5, head: rows[4]!.hash });
+    expect(verifyAuditChain([])).toEqual({ ok: true, rows: 0, head: GENESIS });
+  });
+
+  it('reports the first altered, removed or relinked row', () => {
+    const altered = chain(5);
+    altered[2] = { ...altered[2]!, resultCount: 0 };
+    expect(verifyAuditChain(altered)).toMatchObject({
+      ok: false,
+      firstBad: 3,
+      why: expect.stringMatching(/altered/),
+    });
+    const nested = chain(5);
+    nested[1] = { ...nested[1]!, detail: { partial: false, plate: 'XYZ1' } };
+    expect(verifyAuditChain(nested)).toMatchObject({ ok: false, firstBad: 2 });
+    const removed = chain(5);
+    removed.splice(3, 1);
+    expect(verifyAuditChain(removed)).toMatchObject({
+      ok: false,
+      firstBad: 5,
+      why: 'row 4 is missing (found 5)',
+    });
+    // Rewriting one row and its own hash still breaks the next row's link.
+    const rehashed = chain(5);
+    const forged = chainRow(rehashed[0]!, { ...rehashed[1]!, resultCount: 99 });
+    rehashed[1] = forged;
+    expect(verifyAuditChain(rehashed)).toMatchObject({
+      ok: false,
+      firstBad: 3,
+      why: 'does not link to the row before it',
+    });
+  });
+
+  it('canonical JSON sorts keys at every depth and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: null }], c: undefined } })).toBe(
+      '{"a":{"d":[2,{"y":null,"z":1}]},"b":1}',
+    );
+  });
+});
+
+describe('web: roster', () => {
+  it('reads CSV with quotes, hashes clear PINs, keeps given hashes', async () => {
+    const hash = await hashPin('9999');
+    const list = await parseRoster(
+      `badge,name,trained,pin,pin_hash,expires\nA1,"Rivera, Alex",true,1234,,2030-01-01\nB2,Bo,no,,${hash},\n`,
+      'csv',
+    );
+    expect(list.map((e) => [e.badge, e.name, e.trained, e.expires])).toEqual([
+      ['A1', 'Rivera, Alex', true, Date.parse('2030-01-01')],
+      ['B2', 'Bo', false, null],
+    ]);
+    expect(await verifyPin('1234', list[0]!.pinHash)).toBe(true);
+    expect(list[1]!.pinHash).toBe(hash);
+    const json = await parseRoster(
+      JSON.stringify([{ badge: 'J1', name: 'Jo', trained: true, pinHash: hash }]),
+      'json',
+    );
+    expect(json[0]).toMatchObject({ badge: 'J1', trained: true, pinHash: hash, expires: null });
+  });
+
+  it('lists every bad line', async () => {
+    const err = await parseRoster(
+      'badge,name,trained,pin,expires\nA 1,X,true,1234,\nB2,,maybe,12,\nC3,C,true,,soon\nC3,C,true,1234,\n',
+      'csv',
+    ).catch((e: { details: string[] }) => e);
+    expect((err as { details: string[] }).details).toEqual([
+      'user 1: badge must be 1-32 of A-Z a-z 0-9 _ -',
+      'user 2: name is required (at most 100 characters)',
+      'user 2: trained must be true or false',
+      'user 2: PIN: 4 to 12 digits',
+      'user 3: expires is not a date',
+      'user 3: pin_hash (or pin) is required',
+      'user 4: badge C3 appears twice',
+    ]);
+    expect(csvRows('a,"b ""q"""\r\n\r\nc,d')).toEqual([
+      ['a', 'b "q"'],
+      ['c', 'd'],
+    ]);
+  });
+
+  it('refuses unknown, untrained and expired users with clear messages', () => {
+    const e = { badge: 'A1', name: 'Alex', trained: true, pinHash: 'x', expires: 2000 };
+    expect(signInRefusal(undefined, 'Z9', 0)).toMatch(/Badge Z9 is not on this unit's roster/);
+    expect(signInRefusal({ ...e, trained: false }, 'A1', 0)).toMatch(/not marked as trained/);
+    expect(signInRefusal(e, 'A1', 2000)).toMatch(/expired on 1970-01-01/);
+    expect(signInRefusal(e, 'A1', 1999)).toBeNull();
+    expect(signInRefusal({ ...e, expires: null }, 'A1', 1e15)).toBeNull();
+  });
+});
+
+describe('web: config section', () => {
+  it('binds to loopback by default and never to every interface', () => {
+    const d = webSection.parse({});
+    expect([d.host, d.port, d.enabled]).toEqual(['127.0.0.1', 8730, true]);
+    expect(webSection.safeParse({ host: '0.0.0.0' }).success).toBe(false);
+    expect(webSection.safeParse({ host: '::' }).success).toBe(false);
+    expect(webSection.safeParse({ host: '10.0.0.2' }).success).toBe(true);
+    expect(webSection.safeParse({ extra: 1 }).success).toBe(false);
+    expect(webSection.safeParse({ file: '../x.sqlite' }).success).toBe(false);
+  });
+});
