@@ -225,12 +225,15 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     char_h = int(avail_h * rng.uniform(0.75, 1.0))
     sx = rng.uniform(0.55, 1.05)  # condensed plate typefaces
     new_w = int(layer.width * char_h / layer.height * sx)
-    max_w = int(W * rng.uniform(0.8, 0.95))
+    emblem = rng.choice(["L", "R"]) if rng.random() < 0.35 else None
+    max_w = int(W * (rng.uniform(0.55, 0.72) if emblem else rng.uniform(0.8, 0.95)))
     if new_w > max_w:
         char_h = int(char_h * max_w / new_w)
         new_w = max_w
     layer = layer.resize((max(8, new_w), max(8, char_h)), Image.BILINEAR)
     x0 = (W - layer.width) // 2 + rng.randint(-15, 15)
+    if emblem:  # leave room for a graphic beside the serial
+        x0 = W - layer.width - rng.randint(15, 40) if emblem == "L" else rng.randint(15, 40)
     y0 = top_h + (avail_h - layer.height) // 2 + rng.randint(-6, 6)
     if rng.random() < 0.2:  # embossed shadow
         shadow = Image.new("RGB", layer.size, tuple(max(0, c - 60) for c in _color(rng, False)))
@@ -259,6 +262,8 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
         d.rectangle([0, 0, W - 1, H - 1], outline=col, width=bw)
         if rng.random() < 0.3:  # dealer frame with text at the bottom
             d.rectangle([0, H - rng.randint(20, 40), W, H], fill=col)
+    if emblem:
+        _draw_emblem(rng, img, (8, x0 - 8) if emblem == "L" else (x0 + layer.width + 8, W - 8), (y0, y0 + layer.height))
     # small text beside the serial (month/year stickers, "DISABLED", county), a source of extra characters
     if rng.random() < 0.3:
         side = rng.choice(["L", "R"])
@@ -272,6 +277,48 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     ink = layer.getbbox() or (0, 0, layer.width, layer.height)
     serial_box = (x0 + ink[0], y0 + ink[1], x0 + ink[2], y0 + ink[3])
     return img, label.replace("O", "0"), serial_box
+
+
+def _draw_emblem(rng: random.Random, img: Image.Image, xr: tuple[int, int], yr: tuple[int, int]) -> None:
+    """State outlines, logos, flags or vertical words beside the serial: not part of the label."""
+    x0, x1 = xr
+    y0, y1 = yr
+    if x1 - x0 < 20:
+        return
+    d = ImageDraw.Draw(img)
+    kind = rng.random()
+    col = _color(rng, True) if rng.random() < 0.6 else tuple(rng.randint(0, 255) for _ in range(3))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    rx, ry = (x1 - x0) / 2 * rng.uniform(0.5, 1.0), (y1 - y0) / 2 * rng.uniform(0.5, 1.0)
+    if kind < 0.45:  # blob / state outline
+        n = rng.randint(5, 11)
+        pts = []
+        for i in range(n):
+            a = 2 * np.pi * i / n + rng.uniform(-0.3, 0.3)
+            r = rng.uniform(0.5, 1.0)
+            pts.append((cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)))
+        d.polygon(pts, fill=col)
+        if rng.random() < 0.4:
+            d.ellipse([cx - rx / 3, cy - ry / 3, cx + rx / 3, cy + ry / 3], fill=_color(rng, False))
+    elif kind < 0.7:  # vertical word (county, "TRUCK", month)
+        word = rng.choice(["COUNTY", "TRUCK", "PASS", "APR", "LIONS", "MARION", "DISABLED", "TRAILER", "2015"])
+        ft = font(rng.choice(TEXT_FONTS), max(10, int(min(x1 - x0, 60) * rng.uniform(0.4, 0.8))))
+        b = d.textbbox((0, 0), word, font=ft)
+        lay = Image.new("L", (b[2] - b[0] + 4, b[3] - b[1] + 4), 0)
+        ImageDraw.Draw(lay).text((2 - b[0], 2 - b[1]), word, font=ft, fill=255)
+        lay = lay.rotate(90, expand=True)
+        if lay.height > y1 - y0:
+            lay = lay.resize((max(4, int(lay.width * (y1 - y0) / lay.height)), y1 - y0))
+        px = int(cx - lay.width / 2)
+        img.paste(Image.new("RGB", lay.size, col), (px, int(cy - lay.height / 2)), lay)
+    else:  # flag / stripes / circle logo
+        if rng.random() < 0.5:
+            for i in range(rng.randint(2, 5)):
+                yy = cy - ry + i * 2 * ry / 5
+                d.rectangle([cx - rx, yy, cx + rx, yy + ry / 5], fill=tuple(rng.randint(0, 255) for _ in range(3)))
+        else:
+            d.ellipse([cx - rx, cy - rx, cx + rx, cy + rx], outline=col, width=max(2, int(rx / 5)))
+            d.line([cx - rx / 2, cy, cx + rx / 2, cy], fill=col, width=max(2, int(rx / 6)))
 
 
 def _perspective_coeffs(src, dst):
@@ -313,6 +360,8 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     # crop padding: benchmark-style tight crops mostly, some detector-style loose/tight boxes
     if rng.random() < 0.6:
         pl, pr, pt, pb = (rng.uniform(-0.01, 0.06) for _ in range(4))
+        if rng.random() < 0.35:  # a middle band: cuts through the state name and slogan
+            pt, pb = rng.uniform(-0.25, -0.05), rng.uniform(-0.25, -0.05)
     else:
         pl, pr, pt, pb = (rng.uniform(-0.02, 0.2) for _ in range(4))
     box = (min(xs) - pl * bw, min(ys) - pt * bh, max(xs) + pr * bw, max(ys) + pb * bh)
