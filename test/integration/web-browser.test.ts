@@ -1,0 +1,166 @@
+/**
+ * The officer's page in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * sign in, acknowledge the lights, receive a hit pushed live, reject it, search, see the search in
+ * the audit trail, see the chain break when a row is altered in SQLite, see "unit offline".
+ * Screenshots of the main screens go to src/web/screenshots/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERIFY_BANNER } from '../../src/domain/policy.ts';
+import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = resolve(import.meta.dirname, '../../src/web/screenshots');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`web-browser: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
+
+describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
+  let u: WebUnit;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    u = await startWebUnit();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1024, height: 768 }, hasTouch: true });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await u?.stop();
+  });
+
+  // Palette PNGs: the screens are flat colours, so they stay small in the repository.
+  const shot = async (name: string) =>
+    sharp(await page.screenshot())
+      .png({ palette: true, compressionLevel: 9 })
+      .toFile(join(SHOTS, `${name}.png`));
+
+  it('runs a shift: sign-in, lights, live hit, reject, search, audit, tamper, offline', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    u.setLights({
+      ...lightsAll('green'),
+      gps: { light: 'amber', reasons: ['gps: 2D fix only (3 satellites)'] },
+    });
+    await page.goto(u.base);
+    await page.locator('#screen-signin').waitFor({ state: 'visible' });
+    await page.locator('#signin-lights .light.amber[data-light="gps"]').waitFor();
+    // A wrong PIN is refused with a clear message.
+    await page.fill('#badge', 'A100');
+    await page.fill('#pin', '9999');
+    await page.click('#signin-form button[type=submit]');
+    await expect.poll(() => page.textContent('#signin-error')).toMatch(/Wrong PIN \(4 tries left\)/);
+    await shot('sign-in');
+    await page.fill('#pin', '1234');
+    await page.click('#signin-form button[type=submit]');
+
+    // Start-of-shift check: "all green" is not offered until the lights are green (pushed live).
+    await page.locator('#screen-check').waitFor({ state: 'visible' });
+    await page.locator('#check-lights .light.amber[data-light="gps"]').waitFor();
+    expect(await page.isDisabled('#ack-green')).toBe(true);
+    await shot('lights-check');
+    u.setLights(lightsAll('green'));
+    await page.locator('#check-lights .light.green[data-light="gps"]').waitFor();
+    expect(await page.isDisabled('#ack-green')).toBe(false);
+    await page.click('#ack-green');
+    await page.locator('#screen-main').waitFor({ state: 'visible' });
+    expect(u.web.db!.lastShiftCheck('A100', 0)).toMatchObject({ allGreen: true });
+    expect(u.web.currentOperator()).toBe('A100');
+
+    // A hit pushed live: banner, priority, look-alike marks, images, sound.
+    const info = await u.emitHit({ list: 'SPECIAL', informational: true, priority: 5, reason: 'gang intel' });
+    const hit = await u.emitHit({
+      priority: 1,
+      approximate: true,
+      substitutions: [3],
+      entryPlate: 'ZQXO9001',
+      reason: 'stolen vehicle',
+    });
+    const card = page.locator(`.hit[data-id="${hit.id}"]`);
+    await card.waitFor();
+    expect(await card.locator('.banner').textContent()).toBe(VERIFY_BANNER);
+    expect(await card.locator('.kind').textContent()).toBe('HIT priority 1');
+    expect(await card.locator('.plate .sub').textContent()).toBe(hit.plate[3]);
+    expect(await card.textContent()).toContain('APPROXIMATE');
+    expect(await card.textContent()).toContain('northbound');
+    expect(await card.textContent()).toContain('C-2026-0042');
+    await expect
+      .poll(() =>
+        card.locator('img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth)),
+      )
+      .toEqual([160, 320]);
+    const infoCard = page.locator(`.hit.informational[data-id="${info.id}"]`);
+    expect(await infoCard.locator('.kind').textContent()).toBe('INFORMATIONAL (special list)');
+    expect(await infoCard.locator('.banner').textContent()).toBe(VERIFY_BANNER);
+    expect(await page.evaluate(() => document.body.dataset.sound)).toBe('p1');
+    expect(await page.isVisible('#silence')).toBe(true);
+    await page.waitForTimeout(300);
+    await shot('hit');
+    await page.click('#silence');
+    expect(await page.evaluate(() => document.body.dataset.sound)).toBeUndefined();
+
+    // Reject with a reason and a note.
+    await card.locator('.reject-reason').selectOption('misread');
+    await card.locator('.note').fill('plate reads 8 not B');
+    await card.locator('button[data-act=reject]').click();
+    await expect
+      .poll(() => page.locator(`.hit[data-id="${hit.id}"] .handling`).textContent())
+      .toBe('REJECTED: misread (A100)');
+    expect(u.web.db!.hitStates([hit.id]).get(hit.id)).toMatchObject({
+      to: 'rejected',
+      reason: 'misread',
+      note: 'plate reads 8 not B',
+    });
+
+    // Search (audited), then see it in the audit trail.
+    await page.click('button[data-tab=search]');
+    await page.fill('#s-plate', hit.plate);
+    await page.fill('#s-case', 'C-2026-0042');
+    await page.fill('#s-reason', 'verify the hit history');
+    await page.click('#search-form button[type=submit]');
+    await expect
+      .poll(() => page.textContent('#search-summary'))
+      .toMatch(/^1 read\(s\); logged as audit row \d+\.$/);
+    const seq = Number(/row (\d+)/.exec((await page.textContent('#search-summary'))!)![1]);
+    await page.click('button[data-tab=audit]');
+    const row = page.locator(`#audit tr[data-seq="${seq}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('verify the hit history');
+    expect(await page.textContent('#audit-chain')).toMatch(/^Audit chain intact \(\d+ rows\)\.$/);
+    await shot('audit');
+
+    // Alter that row in SQLite: the page shows the chain broken at it.
+    const raw = new Database(join(u.dirs.data, 'web.sqlite'));
+    raw.exec('DROP TRIGGER audit_no_update');
+    raw.prepare("UPDATE audit SET reason = 'routine' WHERE seq = ?").run(seq);
+    raw.close();
+    await page.click('button[data-tab=search]');
+    await page.click('button[data-tab=audit]');
+    await expect
+      .poll(() => page.textContent('#audit-chain'))
+      .toBe(`AUDIT CHAIN BROKEN at row ${seq}: its content does not match its hash (altered)`);
+
+    // The daemon goes away: the page says so, full screen.
+    expect(await page.isVisible('#offline')).toBe(false);
+    await u.web.stop();
+    await page.locator('#offline').waitFor({ state: 'visible', timeout: 10_000 });
+    await shot('offline');
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
