@@ -92,8 +92,10 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
       entryPlate: 'ZQXO9001',
       reason: 'stolen vehicle',
     });
+    const emitted = Date.now();
     const card = page.locator(`.hit[data-id="${hit.id}"]`);
     await card.waitFor();
+    const shownMs = Date.now() - emitted;
     expect(await card.locator('.banner').textContent()).toBe(VERIFY_BANNER);
     expect(await card.locator('.kind').textContent()).toBe('HIT priority 1');
     expect(await card.locator('.plate .sub').textContent()).toBe(hit.plate[3]);
@@ -102,18 +104,20 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     expect(await card.textContent()).toContain('C-2026-0042');
     await expect
       .poll(() =>
-        card.locator('img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth)),
+        card
+          .locator('img')
+          .evaluateAll((imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth)),
       )
       .toEqual([160, 320]);
     const infoCard = page.locator(`.hit.informational[data-id="${info.id}"]`);
     expect(await infoCard.locator('.kind').textContent()).toBe('INFORMATIONAL (special list)');
     expect(await infoCard.locator('.banner').textContent()).toBe(VERIFY_BANNER);
-    expect(await page.evaluate(() => document.body.dataset.sound)).toBe('p1');
+    expect(await page.evaluate('document.body.dataset.sound')).toBe('p1');
     expect(await page.isVisible('#silence')).toBe(true);
     await page.waitForTimeout(300);
     await shot('hit');
     await page.click('#silence');
-    expect(await page.evaluate(() => document.body.dataset.sound)).toBeUndefined();
+    expect(await page.evaluate('document.body.dataset.sound')).toBeUndefined();
 
     // Reject with a reason and a note.
     await card.locator('.reject-reason').selectOption('misread');
@@ -158,9 +162,14 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
 
     // The daemon goes away: the page says so, full screen.
     expect(await page.isVisible('#offline')).toBe(false);
+    const stopped = Date.now();
     await u.web.stop();
     await page.locator('#offline').waitFor({ state: 'visible', timeout: 10_000 });
     await shot('offline');
+    const offlineMs = Date.now() - stopped;
     expect(errors).toEqual([]);
+    process.stdout.write(
+      `web-browser: hit on the bus → card on screen ${shownMs} ms; daemon stop → "unit offline" ${offlineMs} ms\n`,
+    );
   }, 90_000);
 });

@@ -1,0 +1,102 @@
+/**
+ * The web stage wired the way the composition root wires it: the real health stage's lights, and
+ * `alpr roster import` (in-process) filling the database the stage signs users in against.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { registerRosterCommands } from '../../src/commands/roster.ts';
+import { webSection } from '../../src/config/sections/web.ts';
+import { Bus } from '../../src/core/bus.ts';
+import { HealthStage } from '../../src/health/index.ts';
+import { openWebDb } from '../../src/web/db.ts';
+import { WebStage } from '../../src/web/index.ts';
+import { verifyPin } from '../../src/web/pin.ts';
+import { captureLog } from '../helpers/sync-fixtures.ts';
+import { client } from '../helpers/web-harness.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'alpr-web-wiring-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ out: string; err: unknown }> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const program = new Command('alpr').exitOverride();
+  registerRosterCommands(program);
+  try {
+    await program.parseAsync(['node', 'alpr', ...args]);
+    return { out, err: null };
+  } catch (err) {
+    return { out, err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('web stage wiring', () => {
+  it('alpr roster import replaces the roster from CSV or JSON and refuses a bad file whole', async () => {
+    const db = join(tmp, 'web.sqlite');
+    const csv = join(tmp, 'roster.csv');
+    writeFileSync(csv, 'badge,name,trained,pin,expires\nA1,Alex,true,2468,\nB2,Bo,false,1357,\n');
+    expect((await cli(['roster', 'import', csv, '--db', db])).out).toBe(
+      'roster imported: 2 users (1 trained)\n',
+    );
+    const json = join(tmp, 'roster.json');
+    writeFileSync(json, JSON.stringify([{ badge: 'C3', name: 'Cy', trained: true, pin: '9753' }]));
+    expect((await cli(['roster', 'import', json, '--db', db])).out).toBe(
+      'roster imported: 1 users (1 trained)\n',
+    );
+    const bad = join(tmp, 'bad.csv');
+    writeFileSync(bad, 'badge,name,trained,pin\nD4,Di,maybe,1\n');
+    const r = await cli(['roster', 'import', bad, '--db', db]);
+    expect((r.err as { details: string[] }).details).toEqual([
+      'user 1: trained must be true or false',
+      'user 1: PIN: 4 to 12 digits',
+    ]);
+    const w = openWebDb(db);
+    try {
+      expect(w.rosterEntry('A1')).toBeUndefined();
+      expect(await verifyPin('9753', w.rosterEntry('C3')!.pinHash)).toBe(true);
+    } finally {
+      w.close();
+    }
+  });
+
+  it("shows the real health stage's lights and pushes their changes", async () => {
+    const bus = new Bus();
+    const log = captureLog().log;
+    const health = new HealthStage({ bus, log, expected: { gps: true, server: false, cameras: true } });
+    const web = new WebStage({
+      bus,
+      log,
+      config: webSection.parse({ port: 0 }),
+      dataDir: join(tmp, 'unit'),
+      mode: 'car',
+      lights: () => health.snapshot(),
+      onLights: (fn) => health.onChange(fn),
+    });
+    await health.start();
+    await web.start();
+    try {
+      const c = client(`http://127.0.0.1:${web.port}`);
+      const before = await c.call('/api/lights');
+      expect(before.data.allGreen).toBe(false);
+      expect(before.data.lights.gps.reasons).toEqual(['starting: checking', 'gps: not reported yet']);
+      health.settle();
+      bus.emit('health', { component: 'camera:front', light: 'green', reason: 'ok', at: Date.now() });
+      bus.emit('health', { component: 'gps', light: 'red', reason: 'no fix for 120 s', at: Date.now() });
+      const after = await c.call('/api/lights');
+      expect(after.data.lights.gps).toEqual({ light: 'red', reasons: ['gps: no fix for 120 s'] });
+      expect(after.data.lights.cameras.light).toBe('green');
+      expect(after.data.lights.server).toEqual({ light: 'green', reasons: ['server: not configured'] });
+    } finally {
+      await web.stop();
+      await health.stop();
+    }
+  });
+});
