@@ -19,6 +19,10 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+# generator version: 1 = without emblems and middle-band crops (the first shipped model's
+# data, commit history of this file); 2 = current. train_rec.py --gen sets it.
+GEN = 2
+
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
 ALL_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -225,7 +229,7 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     char_h = int(avail_h * rng.uniform(0.75, 1.0))
     sx = rng.uniform(0.55, 1.05)  # condensed plate typefaces
     new_w = int(layer.width * char_h / layer.height * sx)
-    emblem = rng.choice(["L", "R"]) if rng.random() < 0.35 else None
+    emblem = (rng.choice(["L", "R"]) if rng.random() < 0.35 else None) if GEN >= 2 else None
     max_w = int(W * (rng.uniform(0.55, 0.72) if emblem else rng.uniform(0.8, 0.95)))
     if new_w > max_w:
         char_h = int(char_h * max_w / new_w)
@@ -360,7 +364,7 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     # crop padding: benchmark-style tight crops mostly, some detector-style loose/tight boxes
     if rng.random() < 0.6:
         pl, pr, pt, pb = (rng.uniform(-0.01, 0.06) for _ in range(4))
-        if rng.random() < 0.35:  # a middle band: cuts through the state name and slogan
+        if GEN >= 2 and rng.random() < 0.35:  # a middle band: cuts through the state name and slogan
             pt, pb = rng.uniform(-0.25, -0.05), rng.uniform(-0.25, -0.05)
     else:
         pl, pr, pt, pb = (rng.uniform(-0.02, 0.2) for _ in range(4))

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from ppocr_torch import ALPHABET, PlateRec  # noqa: E402
+import synth_plates  # noqa: E402
 from synth_plates import make_sample  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -113,11 +114,14 @@ def main() -> None:
     ap.add_argument("--temp", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=30)
+    ap.add_argument("--gen", type=int, default=2, help="synthetic generator version (synth_plates.GEN)")
+    ap.add_argument("--stop-step", type=int, default=0, help="stop at this step (0 = at --steps)")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--ckpt-min", type=float, default=4.0)
     ap.add_argument("--val", type=int, default=128)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
+    synth_plates.GEN = args.gen
     torch.set_num_threads(args.threads)
     os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "ckpt.pt")
@@ -170,7 +174,7 @@ def main() -> None:
     ema = None
     student.train()
     for x, labels in loader:
-        if step >= args.steps or time.time() - t_start > args.minutes * 60:
+        if step >= (args.stop_step or args.steps) or time.time() - t_start > args.minutes * 60:
             break
         warm = min(1.0, (step + 1) / args.warmup)
         decay = 0.5 * (1 + math.cos(math.pi * min(1.0, step / args.steps)))
