@@ -105,3 +105,8 @@ export interface TelemetryPort {
   onHealthChange(listener: () => void): () => void;
   heartbeat(): HeartbeatSnapshot | Promise<HeartbeatSnapshot>;
 }
+
+/** Stored hits, decrypted, newest first: the officer's page shows them again after a restart. */
+export interface HitHistoryPort {
+  recent(since: number, limit: number): Hit[];
+}

@@ -385,6 +385,22 @@ export class StoreDb {
     return out;
   }
 
+  /** Hits captured at or after `since`, newest first, decrypted; unreadable rows are skipped. */
+  recentHits(since: number, limit: number): Hit[] {
+    const rows = this.db
+      .prepare('SELECT id, body FROM hits WHERE captured_at >= ? ORDER BY captured_at DESC LIMIT ?')
+      .all(since, limit) as { id: string; body: Buffer }[];
+    const out: Hit[] = [];
+    for (const r of rows) {
+      try {
+        out.push(this.openJson<Hit>(r.body, `hits:${r.id}:body`));
+      } catch {
+        // A row this key cannot open is reported by the outbox; the page just does not show it.
+      }
+    }
+    return out;
+  }
+
   /** A stored image of a read, decrypted; null when it was not kept (or is already purged). */
   image(readId: string, kind: string): Buffer | null {
     const b = this.st.imageBody.get(readId, kind) as Buffer | undefined;

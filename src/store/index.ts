@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type {
+  HitHistoryPort,
   HoldPort,
   ImagePort,
   OutboxCursor,
@@ -230,6 +231,11 @@ export class StoreStage implements Stage {
   /** Stored plate crops and overviews, decrypted, for the officer's page. */
   images(): ImagePort {
     return { image: (readId, kind) => this.store.image(readId, kind) };
+  }
+
+  /** Recent stored hits, decrypted, so the officer's page keeps them across a restart. */
+  hitHistory(): HitHistoryPort {
+    return { recent: (since, limit) => this.store.recentHits(since, limit) };
   }
 
   /** Runs retention now; returns what each rule purged. Every purge with a count is logged. */

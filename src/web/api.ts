@@ -30,7 +30,7 @@ export async function handleRequest(web: WebStage, req: IncomingMessage, res: Se
     }
     if (method === 'GET' && path === '/api/lights') {
       const lights = web.deps.lights();
-      return sendJson(res, 200, { lights, allGreen: allGreen(lights) });
+      return sendJson(res, 200, { lights, allGreen: allGreen(lights), hotlist: web.hotlist });
     }
     if (method === 'POST' && path === '/api/signin') return await signIn(web, req, res);
     const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
@@ -102,17 +102,21 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
   const pin = String(body.pin ?? '');
   if (!badge) throw new HttpError(400, 'Enter your badge number.');
   const now = web.now();
-  const wait = web.throttle.waitMs(badge, now);
+  const wait = Math.max(web.throttle.waitMs(badge, now), web.throttleAll.waitMs('*', now));
   if (wait > 0) throw new HttpError(429, `Too many wrong PINs. Try again in ${Math.ceil(wait / 1000)} s.`);
   if (pinProblem(pin)) throw new HttpError(400, 'Enter your PIN (4 to 12 digits).');
   const entry = web.db?.rosterEntry(badge);
   // Unknown badges count as failures too: guessing badges is throttled like guessing PINs.
   const refusal = signInRefusal(entry, badge, now);
   if (refusal) {
-    if (!entry) web.throttle.fail(badge, now);
+    if (!entry) {
+      web.throttle.fail(badge, now);
+      web.throttleAll.fail('*', now);
+    }
     throw new HttpError(403, refusal);
   }
   if (!(await verifyPin(pin, entry!.pinHash))) {
+    web.throttleAll.fail('*', web.now());
     const left = web.throttle.fail(badge, web.now());
     web.deps.log.warn({ badge }, 'wrong PIN');
     throw new HttpError(
@@ -168,8 +172,22 @@ function shiftCheck(web: WebStage, s: Session, body: Record<string, unknown>, re
   if (claimed && !green)
     throw new HttpError(409, 'Not every light is green now: record what is not green instead.');
   if (!claimed && !note) throw new HttpError(400, 'Say what is not green (and that you reported it).');
-  const check = web.db!.addShiftCheck({ at: web.now(), badge: s.badge, allGreen: claimed, lights, note });
-  audit(web, s, { kind: 'shift-check', detail: { allGreen: claimed, lights: summary(lights), note } });
+  const hotlist = web.hotlist ? { light: web.hotlist.light, reason: web.hotlist.reason } : null;
+  const seen = {
+    ...lights,
+    ...(hotlist ? { hotlist: { light: hotlist.light, reasons: [hotlist.reason] } } : {}),
+  };
+  const check = web.db!.addShiftCheck({
+    at: web.now(),
+    badge: s.badge,
+    allGreen: claimed,
+    lights: seen,
+    note,
+  });
+  audit(web, s, {
+    kind: 'shift-check',
+    detail: { allGreen: claimed, lights: summary(lights), hotlist, note },
+  });
   web.upstream({ kind: 'shift-check', by: s.badge, at: check.at, allGreen: claimed, lights, note });
   sendJson(res, 200, { shiftCheck: check });
 }

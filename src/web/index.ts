@@ -11,12 +11,14 @@ import type { WebConfig } from '../config/sections/web.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
-import type { ImagePort, ReadSearchPort } from '../domain/ports.ts';
-import type { Hit } from '../domain/types.ts';
+import type { HitHistoryPort, ImagePort, ReadSearchPort } from '../domain/ports.ts';
+import type { HealthReport, Hit } from '../domain/types.ts';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
 import { openWebDb, type WebDb } from './db.ts';
 import { PinThrottle } from './pin.ts';
+import type { RosterEntry } from './roster.ts';
 import { Sessions } from './session.ts';
 import { type HitView, hitView, type LightsView, type ReadView, readView } from './views.ts';
 
@@ -70,8 +72,12 @@ export interface WebDeps {
   onLights: (fn: (l: LightsView) => void) => () => void;
   search?: ReadSearchPort;
   images?: ImagePort;
+  /** Stored hits, to show the last `web.hitHistoryHours` again after a restart. */
+  hitHistory?: HitHistoryPort;
   /** Adds an officer hot plate (hot-list stage); throws AlprError with `details` when invalid. */
   addHotPlate?: (input: HotPlateInput) => { plate: string; expires: number | null };
+  /** Every component's latest health report (health stage's body().components): seeds the hot-list age. */
+  healthReports?: () => readonly HealthReport[];
   /** Queues a record for the server (the root wires it to the outbox when it can). */
   upstream?: (m: WebUpstream) => void;
   now?: () => number;
@@ -83,8 +89,12 @@ export class WebStage implements Stage {
   db: WebDb | null = null;
   sessions: Sessions;
   throttle: PinThrottle;
+  /** Wrong PINs and unknown badges of everyone together: slows a walk through many badges. */
+  throttleAll: PinThrottle;
   readonly reads: ReadView[] = [];
   readonly hits = new Map<string, Hit>();
+  /** The hot-list stage's latest freshness report (its age), shown beside the lights. */
+  hotlist: HealthReport | null = null;
   private server: Server | null = null;
   /** Live streams and the session token each belongs to. */
   private readonly clients = new Map<ServerResponse, string>();
@@ -96,6 +106,7 @@ export class WebStage implements Stage {
   constructor(readonly deps: WebDeps) {
     this.sessions = new Sessions(deps.config.sessionHours * 3600_000, () => this.now());
     this.throttle = new PinThrottle(deps.config.pinMaxFailures, deps.config.pinLockoutS * 1000);
+    this.throttleAll = new PinThrottle(deps.config.pinMaxFailures * 4, deps.config.pinLockoutS * 1000);
   }
 
   now(): number {
@@ -111,6 +122,10 @@ export class WebStage implements Stage {
     const { config, dataDir, bus, log } = this.deps;
     mkdirSync(dataDir, { recursive: true });
     this.db = openWebDb(join(dataDir, config.file));
+    const since = this.now() - config.hitHistoryHours * 3600_000;
+    for (const h of (this.deps.hitHistory?.recent(since, config.recentHits) ?? []).reverse())
+      this.hits.set(h.id, h);
+    this.hotlist = this.deps.healthReports?.().find((r) => r.component === 'hotlist') ?? null;
     if (this.db.rosterSize() === 0 && this.deps.mode === 'car')
       log.warn('the roster is empty: nobody can sign in (alpr roster import FILE)');
     this.offs.push(
@@ -125,6 +140,11 @@ export class WebStage implements Stage {
         this.hits.set(h.id, h);
         if (this.hits.size > config.recentHits) this.hits.delete(this.hits.keys().next().value as string);
         this.broadcast('hit', this.hitViews([h])[0]);
+      }),
+      bus.on('health', (r) => {
+        if (r.component !== 'hotlist') return;
+        this.hotlist = r;
+        this.broadcast('hotlist', r);
       }),
       this.deps.onLights((l) => this.broadcast('lights', l)),
     );
@@ -161,6 +181,13 @@ export class WebStage implements Stage {
     this.db = null;
   }
 
+  /** Replaces the roster (an admin push routed here by the root); the entries are already checked. */
+  applyRoster(entries: readonly RosterEntry[]): void {
+    if (!this.db) throw new AlprError(ErrorCodes.INPUT, 'the web stage is not started');
+    this.db.replaceRoster(entries, this.now());
+    this.deps.log.info({ users: entries.length }, 'roster replaced');
+  }
+
   /** Hits newest first, each with its handling state. */
   hitViews(hits: readonly Hit[] = [...this.hits.values()].reverse()): HitView[] {
     const states = this.db?.hitStates(hits.map((h) => h.id)) ?? new Map();
@@ -188,6 +215,7 @@ export class WebStage implements Stage {
     this.clients.set(res, token);
     res.on('close', () => this.clients.delete(res));
     this.send(res, 'lights', this.deps.lights());
+    if (this.hotlist) this.send(res, 'hotlist', this.hotlist);
   }
 
   /** Sends to every live stream; a stream whose session has ended is closed instead. */

@@ -72,13 +72,15 @@ export async function startWebUnit(
     },
     search: store.search(),
     images: store.images(),
+    hitHistory: store.hitHistory(),
     addHotPlate: (i) => hotlist.addOfficerPlate(i),
     upstream: (m) => upstream.push(m),
     ...(opts.now ? { now: opts.now } : {}),
   });
+  // The root's order: store, web, hot lists (the web stage hears the hot list's first report).
   await store.start();
-  await hotlist.start();
   await web.start();
+  await hotlist.start();
   web.db!.replaceRoster(await parseRoster(ROSTER_CSV, 'csv'), Date.now());
   const base = `http://127.0.0.1:${web.port}`;
   let i = 0;

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
 import { StoreStage } from '../../src/store/index.ts';
-import { captureLog, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
+import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -55,6 +55,15 @@ describe('store: decrypting search and image fetch', () => {
       expect(s.search({ from: t0, to: t0 + 4 * 60_000, limit: 100 })).toHaveLength(5);
     });
   }
+
+  it('gives back recent hits decrypted, newest first, since a time', async () => {
+    const { store, bus } = await openStore();
+    const t0 = Date.parse('2026-11-20T10:00:00Z');
+    const hits = [0, 1, 2].map((i) => makeHit(makeRead(i, t0 + i * 1000)));
+    for (const h of hits) bus.emit('hit', h);
+    expect(store.hitHistory().recent(t0 + 1000, 10)).toEqual([hits[2], hits[1]]);
+    expect(store.hitHistory().recent(0, 1)).toEqual([hits[2]]);
+  });
 
   it('gives back stored images decrypted, null for none', async () => {
     const { store, bus } = await openStore();

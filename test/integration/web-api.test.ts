@@ -272,6 +272,46 @@ describe('web API over HTTP', () => {
     process.stdout.write(`web: hit pushed to the page's stream in ${pushMs} ms (incl. 2 JPEG encodes)\n`);
   });
 
+  it('slows a walk through many badges: every unknown badge and wrong PIN counts unit-wide', async () => {
+    const t = await startWebUnit({ web: { pinMaxFailures: 2, pinLockoutS: 30 } });
+    try {
+      const c = client(t.base);
+      for (let i = 0; i < 8; i++)
+        expect((await c.call('/api/signin', { badge: `X${i}`, pin: '1234' })).status).toBe(403);
+      const r = await c.call('/api/signin', { badge: 'A100', pin: '1234' });
+      expect(r.status).toBe(429);
+      expect(r.data.error).toMatch(/Try again in 30 s/);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('shows stored hits again after a restart, with their handling; a pushed roster replaces the old', async () => {
+    const t = await startWebUnit();
+    try {
+      const c = client(t.base);
+      await c.call('/api/signin', { badge: 'A100', pin: '1234' });
+      const hit = await t.emitHit();
+      await c.call(`/api/hits/${hit.id}/action`, { type: 'verify', note: 'dispatch confirmed stolen' });
+      await t.web.stop();
+      t.web.hits.clear();
+      await t.web.start();
+      const c2 = client(`http://127.0.0.1:${t.web.port}`);
+      expect((await c2.call('/api/signin', { badge: 'A100', pin: '1234' })).status).toBe(200);
+      const hits = (await c2.call('/api/hits')).data.hits;
+      expect(hits.map((h: { id: string; handling: { state: string } }) => [h.id, h.handling.state])).toEqual([
+        [hit.id, 'verified'],
+      ]);
+      t.web.applyRoster([]);
+      expect(
+        (await client(`http://127.0.0.1:${t.web.port}`).call('/api/signin', { badge: 'A100', pin: '1234' }))
+          .status,
+      ).toBe(403);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('a trailer never tags reads with an operator', async () => {
     const t = await startWebUnit({ mode: 'trailer' });
     try {

@@ -74,6 +74,9 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     await page.locator('#screen-check').waitFor({ state: 'visible' });
     await page.locator('#check-lights .light.amber[data-light="gps"]').waitFor();
     expect(await page.isDisabled('#ack-green')).toBe(true);
+    // No list loaded in this unit: the hot-list line says so in red.
+    expect(await page.textContent('#check-hotlist')).toBe('Hot lists: no hot list loaded');
+    expect(await page.getAttribute('#check-hotlist', 'class')).toBe('hotlist red');
     await shot('lights-check');
     u.setLights(lightsAll('green'));
     await page.locator('#check-lights .light.green[data-light="gps"]').waitFor();

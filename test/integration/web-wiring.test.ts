@@ -79,13 +79,25 @@ describe('web stage wiring', () => {
       mode: 'car',
       lights: () => health.snapshot(),
       onLights: (fn) => health.onChange(fn),
+      healthReports: () => health.body().components,
     });
     await health.start();
+    // Reported before the web stage starts: it still shows it.
+    bus.emit('health', {
+      component: 'hotlist',
+      light: 'amber',
+      reason: 'SVS is 13.0 h old (at most 12 h)',
+      at: Date.now(),
+    });
     await web.start();
     try {
       const c = client(`http://127.0.0.1:${web.port}`);
       const before = await c.call('/api/lights');
       expect(before.data.allGreen).toBe(false);
+      expect(before.data.hotlist).toMatchObject({
+        light: 'amber',
+        reason: 'SVS is 13.0 h old (at most 12 h)',
+      });
       expect(before.data.lights.gps.reasons).toEqual(['starting: checking', 'gps: not reported yet']);
       health.settle();
       bus.emit('health', { component: 'camera:front', light: 'green', reason: 'ok', at: Date.now() });

@@ -28,6 +28,12 @@ export const webSection = z
       .describe('First lockout after too many wrong PINs; each further one doubles (up to 16×)'),
     recentReads: z.number().int().min(0).max(500).default(30).describe('Reads kept for the live list'),
     recentHits: z.number().int().min(1).max(1000).default(100).describe('Hits kept for the page'),
+    hitHistoryHours: z
+      .number()
+      .min(0)
+      .max(72)
+      .default(12)
+      .describe('Stored hits of the last hours shown again after a restart (0 = none)'),
     searchMaxResults: z
       .number()
       .int()

@@ -83,6 +83,12 @@ function onLights(lights) {
 }
 
 let polling = false;
+function onHotlist(r) {
+  const p = $('check-hotlist');
+  p.className = `hotlist ${r.light}`;
+  p.textContent = `Hot lists: ${r.reason}`;
+}
+
 async function pollLights() {
   if (polling) return;
   polling = true;
@@ -167,6 +173,10 @@ function openEvents() {
   events.addEventListener('lights', (e) => {
     seen();
     onLights(JSON.parse(e.data));
+  });
+  events.addEventListener('hotlist', (e) => {
+    seen();
+    onHotlist(JSON.parse(e.data));
   });
   events.addEventListener('read', (e) => {
     seen();
