@@ -3,7 +3,7 @@
  *
  *   out/bundle/alpr-<version>/
  *     bin/alpr            launcher (execs node, so node is the service's main PID)
- *     dist/               compiled JS (tsconfig.build.json)
+ *     dist/               compiled JS (tsconfig.build.json) and the files src/ reads at run time
  *     node_modules/       production dependencies only, other platforms' binaries stripped
  *     models/ systemd/ config/default.yaml fixtures/demo/frames/frame-001.jpg (self-test image)
  *     package.json package-lock.json
@@ -35,6 +35,7 @@ import { parseArgs } from 'node:util';
 import {
   type BundleManifest,
   checksumTree,
+  listFiles,
   MANIFEST_FILE,
   MANIFEST_FORMAT,
 } from '../src/provision/manifest.ts';
@@ -61,6 +62,14 @@ export const LAUNCHER = `#!/bin/sh
 here=$(CDPATH= cd -- "$(dirname -- "$(readlink -f -- "$0")")/.." && pwd)
 exec "\${ALPR_NODE:-node}" "$here/dist/cli.js" "$@"
 `;
+
+/**
+ * Files under src/ that the compiled code reads at run time (e.g. the web UI's public/ folder,
+ * resolved beside its module): everything but TypeScript, documentation and screenshots.
+ */
+export function isRuntimeAsset(rel: string): boolean {
+  return !/\.(ts|md)$/.test(rel) && !rel.split('/').includes('screenshots');
+}
 
 /** onnxruntime-node binary folders to delete: every platform/arch other than the target's. */
 export function foreignOrtDirs(available: readonly string[], platform: string, arch: string): string[] {
@@ -144,6 +153,10 @@ export async function buildBundle(o: { out: string; quick: boolean; tar: boolean
     [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist'), '--sourceMap', 'false'],
     { stdio: 'inherit' },
   );
+  for (const rel of listFiles(join(ROOT, 'src')).filter(isRuntimeAsset)) {
+    mkdirSync(dirname(join(stage, 'dist', rel)), { recursive: true });
+    cpSync(join(ROOT, 'src', rel), join(stage, 'dist', rel));
+  }
   for (const rel of COPIED) {
     mkdirSync(dirname(join(stage, rel)), { recursive: true });
     cpSync(join(ROOT, rel), join(stage, rel), { recursive: true });

@@ -101,6 +101,9 @@ health: { http: { port: 0 } }
       'manifest.json',
     ])
       expect(existsSync(join(bundle.dir, f)), f).toBe(true);
+    // Run-time files beside the compiled modules (the web UI), when the checkout has them.
+    if (existsSync(join(ROOT, 'src/web/public/index.html')))
+      expect(existsSync(join(bundle.dir, 'dist/web/public/index.html'))).toBe(true);
     const m = JSON.parse(readFileSync(join(bundle.dir, 'manifest.json'), 'utf8'));
     expect(m.version).toBe(bundle.version);
     expect(m.files['dist/cli.js']).toMatch(/^[0-9a-f]{64}$/);

@@ -16,7 +16,7 @@ import {
   renderConfig,
   type TargetState,
 } from '../../src/provision/plan.ts';
-import { foreignOrtDirs, foreignPrebuilds } from '../../scripts/build-bundle.ts';
+import { foreignOrtDirs, foreignPrebuilds, isRuntimeAsset } from '../../scripts/build-bundle.ts';
 
 const TEMPLATE = readFileSync(resolve(import.meta.dirname, '../../config/default.yaml'), 'utf8');
 const FRESH: TargetState = { current: null, previous: null, releases: [], storeKey: false, unitKey: false };
@@ -249,6 +249,14 @@ describe('manifest and bundle helpers', () => {
       'win32-x64',
     ]);
   });
+
+  it.each([
+    ['web/public/index.html', true],
+    ['web/public/app.js', true],
+    ['web/http.ts', false],
+    ['sync/PROTOCOL.md', false],
+    ['web/screenshots/hit.png', false],
+  ])('runtime asset %s: %s', (rel, want) => expect(isRuntimeAsset(rel)).toBe(want));
 
   it('admin key ids come from file names', () => {
     expect(adminKeyId('/keys/admin1.pub')).toBe('admin1');
