@@ -31,7 +31,8 @@ export class TelemetryPublisher {
   private pending: NodeJS.Timeout | null = null;
   private off: (() => void) | null = null;
   private lastHealthAt = 0;
-  private lastError = '';
+  /** The last problem logged per kind: each distinct problem is logged once. */
+  private readonly lastError = new Map<'health' | 'heartbeat', string>();
   /** Counters for tests and status. */
   readonly stats = { health: 0, heartbeat: 0, failed: 0 };
 
@@ -93,7 +94,7 @@ export class TelemetryPublisher {
       const hb = await this.o.port.heartbeat();
       body = payloads.heartbeat(this.o.unit, hb, this.o.outboxDepth(), this.o.now());
     } catch (err) {
-      this.fail(`heartbeat not built: ${(err as Error).message}`);
+      this.fail('heartbeat', `heartbeat not built: ${(err as Error).message}`);
       return;
     }
     await this.send(publish, this.o.topics.heartbeat, body, 'heartbeat');
@@ -108,16 +109,16 @@ export class TelemetryPublisher {
     try {
       await publish(topic, JSON.stringify(body));
       this.stats[kind]++;
-      this.lastError = '';
+      this.lastError.delete(kind);
     } catch (err) {
-      this.fail(`${kind} not published: ${(err as Error).message}`);
+      this.fail(kind, `${kind} not published: ${(err as Error).message}`);
     }
   }
 
-  private fail(msg: string): void {
+  private fail(kind: 'health' | 'heartbeat', msg: string): void {
     this.stats.failed++;
     // Once per distinct problem: a refused topic would otherwise log every minute.
-    if (msg !== this.lastError) this.o.log.warn({ err: msg }, 'telemetry');
-    this.lastError = msg;
+    if (msg !== this.lastError.get(kind)) this.o.log.warn({ err: msg }, 'telemetry');
+    this.lastError.set(kind, msg);
   }
 }
