@@ -36,8 +36,8 @@ export function registerProvisionCommand(program: Command): void {
     .option('--cameras <list>', 'camera layout: front:/dev/video0,rear:/dev/video2[:orientation]')
     .option('--broker <url>', 'agency broker URL (mqtts://host:8883); default: the bundle config')
     .option('--admin-key <file>', 'admin Ed25519 public key (PEM or base64); repeatable', collect, [])
-    .option('--cert <file>', 'issued unit certificate (PEM), with --key')
-    .option('--key <file>', 'the unit key the certificate was issued for (PEM)')
+    .option('--cert <file>', 'issued unit certificate (PEM)')
+    .option('--key <file>', 'the key the certificate was issued for, when not the unit’s own (PEM)')
     .option('--ca <file>', 'agency CA certificate for the broker (PEM)')
     .option('--csr', 'make the unit key and a certificate request (the default for a new unit)')
     .option(
@@ -80,7 +80,9 @@ export function registerProvisionCommand(program: Command): void {
         return;
       }
       const lines = [
-        `installed ${r.version}${r.previous ? ` (previous: ${r.previous})` : ''}; service enabled`,
+        r.inPlace
+          ? `${r.version} is already current: identity and credentials updated`
+          : `installed ${r.version}${r.previous ? ` (previous: ${r.previous})` : ''}; service enabled`,
         r.configWritten ? 'config written: etc/alpr/config.yaml' : 'config kept',
       ];
       if (r.csr) lines.push(`certificate request for the agency CA: ${r.csr}`);

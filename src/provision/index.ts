@@ -44,6 +44,8 @@ export interface ProvisionOptions {
 export interface ProvisionResult {
   version: string;
   previous: string | null;
+  /** The bundle was already current: only identity and credentials changed. */
+  inPlace: boolean;
   /** The certificate request to send to the agency CA, when one was made. */
   csr: string | null;
   configWritten: boolean;
@@ -61,8 +63,13 @@ function identityOf(o: ProvisionOptions): Identity | null {
 function certChoice(o: ProvisionOptions, hasKey: boolean): CertChoice | null {
   if (o.csr && (o.cert || o.key)) throw new Error('give either --cert and --key, or --csr');
   if (o.cert || o.key) {
-    if (!o.cert || !o.key) throw new Error('--cert and --key go together');
-    return { kind: 'install', cert: resolve(o.cert), key: resolve(o.key), ca: o.ca && resolve(o.ca) };
+    if (!o.cert) throw new Error('--key goes with --cert');
+    return {
+      kind: 'install',
+      cert: resolve(o.cert),
+      key: o.key && resolve(o.key),
+      ca: o.ca && resolve(o.ca),
+    };
   }
   // A fresh unit gets its key pair and a request to send to the agency CA.
   return o.csr || !hasKey ? { kind: 'csr' } : null;
@@ -125,8 +132,9 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
   }
   const result: ProvisionResult = {
     version: manifest.version,
-    previous: state.current,
+    previous: state.current === manifest.version ? state.previous : state.current,
     csr: cert?.kind === 'csr' ? join(root, LAYOUT.csr) : null,
+    inPlace: state.current === manifest.version,
     configWritten: configYaml !== null,
     rolledBack: false,
     failure,

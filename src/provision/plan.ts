@@ -134,7 +134,8 @@ export interface TargetState {
 
 export type CertChoice =
   | { kind: 'csr' }
-  | { kind: 'install'; cert: string; key: string; ca?: string | undefined };
+  /** Without `key`: the certificate was issued for the unit's own key (the CSR provisioning made). */
+  | { kind: 'install'; cert: string; key?: string | undefined; ca?: string | undefined };
 
 export interface InstallInput {
   bundleDir: string;
@@ -171,19 +172,28 @@ export function unitActions(releaseDir: string): Action[] {
   ];
 }
 
-/** Installs a release beside the others, writes identity and credentials, enables the service. */
+/**
+ * Installs a release beside the others, writes identity and credentials, enables the service.
+ * With the current release's own bundle it changes identity and credentials only (e.g. the
+ * certificate the agency CA issued for the request made at first provisioning).
+ */
 export function planInstall(i: InstallInput): Action[] {
   const { state, version } = i;
-  if (state.current === version)
-    throw new Error(`release ${version} is already current (nothing to install; use --rollback to go back)`);
+  const inPlace = state.current === version;
   const releaseDir = rel(LAYOUT.releases, version);
   const out: Action[] = [];
-  // Before anything is written: a mismatched pair must not replace the unit's working key.
-  if (i.cert?.kind === 'install') out.push({ op: 'checkCertKey', cert: i.cert.cert, key: i.cert.key });
-  out.push({ op: 'mkdir', path: LAYOUT.releases, mode: 0o755 });
-  // A leftover folder of the same version (an interrupted or rolled-back install) is replaced.
-  if (state.releases.includes(version)) out.push({ op: 'remove', path: releaseDir });
-  out.push({ op: 'copyTree', from: i.bundleDir, to: releaseDir });
+  const cert = i.cert;
+  if (cert?.kind === 'install') {
+    if (!cert.key && !state.unitKey) throw new Error('the unit has no key yet: give --key with --cert');
+    // Before anything is written: a mismatched pair must not replace the unit's working key.
+    out.push({ op: 'checkCertKey', cert: cert.cert, key: cert.key ?? rel(LAYOUT.credentials, 'unit.key') });
+  }
+  if (!inPlace) {
+    out.push({ op: 'mkdir', path: LAYOUT.releases, mode: 0o755 });
+    // A leftover folder of the same version (an interrupted or rolled-back install) is replaced.
+    if (state.releases.includes(version)) out.push({ op: 'remove', path: releaseDir });
+    out.push({ op: 'copyTree', from: i.bundleDir, to: releaseDir });
+  }
 
   out.push({ op: 'mkdir', path: LAYOUT.etc, mode: 0o755 });
   out.push({ op: 'mkdir', path: LAYOUT.credentials, mode: 0o700 });
@@ -191,9 +201,9 @@ export function planInstall(i: InstallInput): Action[] {
     out.push({ op: 'write', path: LAYOUT.config, content: i.configYaml, mode: 0o644 });
   if (!state.storeKey)
     out.push({ op: 'randomKey', path: rel(LAYOUT.credentials, 'store.key'), bytes: 32, mode: 0o600 });
-  const cert = i.cert;
   if (cert?.kind === 'install') {
-    out.push({ op: 'copyFile', from: cert.key, to: rel(LAYOUT.credentials, 'unit.key'), mode: 0o600 });
+    if (cert.key)
+      out.push({ op: 'copyFile', from: cert.key, to: rel(LAYOUT.credentials, 'unit.key'), mode: 0o600 });
     out.push({ op: 'copyFile', from: cert.cert, to: rel(LAYOUT.credentials, 'unit.crt'), mode: 0o600 });
     if (cert.ca)
       out.push({ op: 'copyFile', from: cert.ca, to: rel(LAYOUT.credentials, 'ca.pem'), mode: 0o600 });
@@ -217,7 +227,7 @@ export function planInstall(i: InstallInput): Action[] {
       });
   }
   out.push(...unitActions(releaseDir));
-  out.push(...switchTo(version, state.current));
+  if (!inPlace) out.push(...switchTo(version, state.current));
   return out;
 }
 

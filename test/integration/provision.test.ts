@@ -111,8 +111,43 @@ describe('alpr provision onto a target root', () => {
     expect(existsSync(at(LAYOUT.sysusers))).toBe(true);
   });
 
+  let certs: ReturnType<typeof makeCerts>;
+
+  it('the certificate the CA issued for that request installs in place, with the same bundle', async () => {
+    certs = makeCerts(join(tmp, 'pki'));
+    const issued = join(tmp, 'issued.crt');
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        at(LAYOUT.csr),
+        '-CA',
+        certs.ca,
+        '-CAkey',
+        certs.caKey,
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-out',
+        issued,
+      ],
+      { stdio: 'ignore' },
+    );
+    const unitKey = readFileSync(at(`${LAYOUT.credentials}/unit.key`));
+    const r = await provision({ bundle: join(tmp, 'bundles', '1.0.0'), root, cert: issued, ca: certs.ca });
+    expect(r).toMatchObject({ version: '1.0.0', inPlace: true, previous: null, rolledBack: false });
+    expect(readFileSync(at(`${LAYOUT.credentials}/unit.crt`), 'utf8')).toBe(readFileSync(issued, 'utf8'));
+    expect(readFileSync(at(`${LAYOUT.credentials}/unit.key`))).toEqual(unitKey);
+    expect(inspectTarget(root)).toMatchObject({ current: '1.0.0', previous: null, releases: ['1.0.0'] });
+    // A certificate for some other key is refused.
+    await expect(
+      provision({ bundle: join(tmp, 'bundles', '1.0.0'), root, cert: certs.client('car-0042').cert }),
+    ).rejects.toThrow(/does not belong/);
+  });
+
   it('an update with an issued certificate: side by side, previous kept, store key untouched', async () => {
-    const certs = makeCerts(join(tmp, 'pki'));
     const client = certs.client('car-0042');
     const r = await provision({
       bundle: await fakeBundle('1.1.0'),

@@ -156,9 +156,35 @@ describe('planInstall', () => {
     expect(ops(plan).filter((o) => o.startsWith('remove'))).toEqual([]);
   });
 
-  it('refuses to reinstall the current release; replaces a leftover folder of the same version', () => {
-    const cur: TargetState = { ...FRESH, current: '0.2.0+abc', releases: ['0.2.0+abc'] };
-    expect(() => planInstall({ ...base, state: cur, cert: null })).toThrow(/already current/);
+  it('the current release again: identity and credentials only, no copy, no switch', () => {
+    const cur: TargetState = {
+      ...FRESH,
+      current: '0.2.0+abc',
+      releases: ['0.2.0+abc'],
+      storeKey: true,
+      unitKey: true,
+    };
+    const plan = planInstall({ ...base, state: cur, cert: { kind: 'install', cert: '/tmp/u.crt' } });
+    expect(plan[0]).toEqual({
+      op: 'checkCertKey',
+      cert: '/tmp/u.crt',
+      key: `${LAYOUT.credentials}/unit.key`,
+    });
+    const o = ops(plan);
+    expect(o.some((x) => x.startsWith('copyTree') || x.startsWith('remove'))).toBe(false);
+    expect(o).not.toContain(`symlink ${LAYOUT.current}`);
+    expect(o).toContain(`copyFile ${LAYOUT.credentials}/unit.crt`);
+    expect(o).not.toContain(`copyFile ${LAYOUT.credentials}/unit.key`);
+    expect(o).toContain(`write ${LAYOUT.config}`);
+  });
+
+  it('a certificate without its key needs the unit key provisioning made', () => {
+    expect(() =>
+      planInstall({ ...base, state: FRESH, cert: { kind: 'install', cert: '/tmp/u.crt' } }),
+    ).toThrow(/no key yet/);
+  });
+
+  it('replaces a leftover folder of the same version', () => {
     const left: TargetState = { ...FRESH, current: '0.1.0', releases: ['0.1.0', '0.2.0+abc'] };
     expect(ops(planInstall({ ...base, state: left, cert: null }))).toContain(
       `remove ${LAYOUT.releases}/0.2.0+abc`,
