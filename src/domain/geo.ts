@@ -63,3 +63,12 @@ export function projectPosition(
   const lonDeg = ((((l2 * 180) / Math.PI + 540) % 360) + 360) % 360;
   return { lat: (p2 * 180) / Math.PI, lon: lonDeg - 180 };
 }
+
+/** Great-circle distance in metres between two positions (haversine). */
+export function distanceM(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const r = Math.PI / 180;
+  const dp = (b.lat - a.lat) * r;
+  const dl = (b.lon - a.lon) * r;
+  const h = Math.sin(dp / 2) ** 2 + Math.cos(a.lat * r) * Math.cos(b.lat * r) * Math.sin(dl / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}

@@ -58,6 +58,8 @@ export interface ReadQuery {
   partial?: boolean;
   from?: number;
   to?: number;
+  /** Only reads whose position is within `radiusM` metres of (lat, lon). */
+  near?: { lat: number; lon: number; radiusM: number };
   /** At most this many reads, newest first. */
   limit: number;
 }

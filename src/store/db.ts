@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type OutboxCursor, type OutboxMessage, OutboxPriority, type ReadQuery } from '../domain/ports.ts';
+import { distanceM } from '../domain/geo.ts';
 import { normalizePlate } from '../domain/plate.ts';
 import type { Hit, Read } from '../domain/types.ts';
 import type { PurgeRule } from './retention.ts';
@@ -343,8 +344,9 @@ export class StoreDb {
 
   /**
    * Reads matching a query, newest first, decrypted. A whole plate is looked up by its keyed tag
-   * (index); a partial plate has to open every read in the time range, so at most `scanLimit` of
-   * them are opened (the caller narrows the time range for more). Unreadable rows are skipped.
+   * (index); a partial plate or a place alone has to open every read in the time range, so at most
+   * `scanLimit` of them are opened (the caller narrows the time range for more). Unreadable rows
+   * are skipped.
    */
   searchReads(q: ReadQuery, scanLimit = 50_000): Read[] {
     const from = q.from ?? 0;
@@ -357,7 +359,7 @@ export class StoreDb {
             .prepare(
               'SELECT id, body FROM reads WHERE plate_tag = ? AND captured_at BETWEEN ? AND ? ORDER BY captured_at DESC LIMIT ?',
             )
-            .all(this.sealer.plateTag(plate), from, to, q.limit)
+            .all(this.sealer.plateTag(plate), from, to, q.near ? scanLimit : q.limit)
         : this.db
             .prepare(
               'SELECT id, body FROM reads WHERE captured_at BETWEEN ? AND ? ORDER BY captured_at DESC LIMIT ?',
@@ -379,6 +381,8 @@ export class StoreDb {
         !read.plate.includes(plate)
       )
         continue;
+      const p = read.position;
+      if (q.near && (p.lat === null || distanceM(p, q.near) > q.near.radiusM)) continue;
       out.push(read);
       if (out.length >= q.limit) break;
     }

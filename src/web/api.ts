@@ -73,6 +73,7 @@ async function route(
   }
   if (method === 'POST' && path === '/api/signout') {
     web.sessions.end(s.token);
+    web.reportOperator();
     audit(web, s, { kind: 'sign-out', detail: {} });
     return sendJson(res, 200, { ok: true }, { 'set-cookie': clearedCookie() });
   }
@@ -87,6 +88,11 @@ async function route(
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'image/jpeg' });
     res.end(jpeg);
     return;
+  }
+  if (method === 'GET' && path === '/api/here') {
+    const f = web.lastFix;
+    if (!f || f.quality === 'none') throw new HttpError(404, 'no GPS position');
+    return sendJson(res, 200, { lat: f.lat, lon: f.lon, ageMs: web.now() - f.receivedAt });
   }
   if (method === 'POST' && path === '/api/search') return search(web, s, await readJson(req), res);
   if (method === 'GET' && path === '/api/audit') {
@@ -128,6 +134,7 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
   }
   web.throttle.success(badge);
   const s = web.sessions.create({ badge: entry!.badge, name: entry!.name });
+  web.reportOperator();
   web.deps.log.info({ badge }, 'operator signed in');
   audit(web, s, { kind: 'sign-in', detail: {} });
   sendJson(
@@ -254,8 +261,9 @@ function search(web: WebStage, s: Session, body: Record<string, unknown>, res: S
   if (!reason || reason.length < 4) problems.push('reason: say why you search (at least 4 characters)');
   if (!caseNumber || !/^[A-Za-z0-9][A-Za-z0-9/_-]{1,39}$/.test(caseNumber))
     problems.push('case number: required (letters, digits, - / _)');
-  if (!plate && from === undefined && to === undefined)
-    problems.push('give a plate, part of one, or a time range');
+  const near = place(body.near, problems);
+  if (!plate && from === undefined && to === undefined && (body.near === undefined || body.near === null))
+    problems.push('give a plate, part of one, a time range or a place');
   if (partial && plate.length < 2) problems.push('partial plate: at least 2 characters');
   if (from !== undefined && to !== undefined && from > to) problems.push('from: must be before to');
   if (problems.length) throw new HttpError(400, 'the search was not run', problems);
@@ -265,10 +273,23 @@ function search(web: WebStage, s: Session, body: Record<string, unknown>, res: S
     ...(plate ? { plate, partial } : {}),
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
+    ...(near ? { near } : {}),
   });
-  const query = { plate: plate || null, partial, from: from ?? null, to: to ?? null };
+  const query = { plate: plate || null, partial, from: from ?? null, to: to ?? null, near };
   const row = audit(web, s, { kind: 'search', detail: query, reason, caseNumber, resultCount: reads.length });
   sendJson(res, 200, { reads: reads.map(readView), truncated: reads.length >= limit, audit: row });
+}
+
+/** A search's place: { lat, lon, radiusM } (10 m to 50 km), or null when none was given. */
+function place(v: unknown, problems: string[]): { lat: number; lon: number; radiusM: number } | null {
+  if (v === undefined || v === null) return null;
+  const p = v as Record<string, unknown>;
+  const [lat, lon, radiusM] = [Number(p.lat), Number(p.lon), Number(p.radiusM)];
+  if (!(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180) || !(radiusM >= 10 && radiusM <= 50_000)) {
+    problems.push('place: latitude, longitude and a radius of 10 m to 50 km');
+    return null;
+  }
+  return { lat, lon, radiusM };
 }
 
 function hotPlate(web: WebStage, s: Session, body: Record<string, unknown>, res: ServerResponse): void {

@@ -12,7 +12,7 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { HitHistoryPort, ImagePort, ReadSearchPort } from '../domain/ports.ts';
-import type { HealthReport, Hit } from '../domain/types.ts';
+import type { Fix, HealthReport, Hit } from '../domain/types.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
@@ -95,11 +95,14 @@ export class WebStage implements Stage {
   readonly hits = new Map<string, Hit>();
   /** The hot-list stage's latest freshness report (its age), shown beside the lights. */
   hotlist: HealthReport | null = null;
+  /** The latest GPS fix, for "search near my position". */
+  lastFix: Fix | null = null;
   private server: Server | null = null;
   /** Live streams and the session token each belongs to. */
   private readonly clients = new Map<ServerResponse, string>();
   private offs: (() => void)[] = [];
   private ping: NodeJS.Timeout | null = null;
+  private operatorShown: boolean | null = null;
   /** The bound port once started. */
   port: number | null = null;
 
@@ -141,6 +144,9 @@ export class WebStage implements Stage {
         if (this.hits.size > config.recentHits) this.hits.delete(this.hits.keys().next().value as string);
         this.broadcast('hit', this.hitViews([h])[0]);
       }),
+      bus.on('fix', (f) => {
+        this.lastFix = f;
+      }),
       bus.on('health', (r) => {
         if (r.component !== 'hotlist') return;
         this.hotlist = r;
@@ -159,8 +165,12 @@ export class WebStage implements Stage {
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
+    this.reportOperator();
     // Comments keep idle proxies and the page's own watchdog aware that the daemon is alive.
-    this.ping = setInterval(() => this.broadcast('ping', { at: this.now() }), 15_000);
+    this.ping = setInterval(() => {
+      this.broadcast('ping', { at: this.now() });
+      this.reportOperator();
+    }, 15_000);
     this.ping.unref();
     log.info({ host: config.host, port: this.port, mode: this.deps.mode }, "officer's page listening");
   }
@@ -179,6 +189,23 @@ export class WebStage implements Stage {
     }
     this.db?.close();
     this.db = null;
+  }
+
+  /**
+   * Car mode: tells the health stage whether someone is signed in (component `operator`, which
+   * folds into the system light). Sent on every change (sign-in, sign-out, expiry).
+   */
+  reportOperator(): void {
+    if (this.deps.mode === 'trailer' || !this.deps.config.operatorLight) return;
+    const on = this.sessions.current() !== null;
+    if (on === this.operatorShown) return;
+    this.operatorShown = on;
+    this.deps.bus.emit('health', {
+      component: 'operator',
+      light: on ? 'green' : 'amber',
+      reason: on ? 'operator signed in' : 'no operator signed in (sign in on the in-car page)',
+      at: this.now(),
+    });
   }
 
   /** Replaces the roster (an admin push routed here by the root); the entries are already checked. */

@@ -53,6 +53,11 @@ describe('store: decrypting search and image fetch', () => {
       });
       expect(window).toHaveLength(10);
       expect(s.search({ from: t0, to: t0 + 4 * 60_000, limit: 100 })).toHaveLength(5);
+      // By place: every fixture read is at 47.6097, -122.3331.
+      const here = { lat: 47.6097, lon: -122.3331 };
+      expect(s.search({ near: { ...here, radiusM: 50 }, limit: 100 })).toHaveLength(50);
+      expect(s.search({ near: { lat: 47.62, lon: -122.3331, radiusM: 1000 }, limit: 100 })).toHaveLength(0);
+      expect(s.search({ plate: 'ZQX0003', near: { ...here, radiusM: 50 }, limit: 3 })).toHaveLength(3);
     });
   }
 

@@ -206,9 +206,42 @@ describe('web API over HTTP', () => {
       caseNumber: 'C-7',
     });
     expect(part.data.reads.length).toBeGreaterThanOrEqual(1);
+    expect((await c.call('/api/here')).status).toBe(404);
+    u.bus.emit('fix', {
+      time: null,
+      lat: 47.6101,
+      lon: -122.3331,
+      alt: null,
+      speed: 0,
+      course: null,
+      quality: 'gps',
+      sats: 8,
+      hdop: 0.9,
+      receivedAt: Date.now(),
+    });
+    const here = (await c.call('/api/here')).data;
+    expect([here.lat, here.lon]).toEqual([47.6101, -122.3331]);
+    const near = (radiusM: number) =>
+      c.call('/api/search', {
+        near: { lat: here.lat, lon: here.lon, radiusM },
+        reason: 'area canvass',
+        caseNumber: 'C-8',
+      });
+    expect((await near(100)).data.reads.map((x: { id: string }) => x.id)).toEqual([hit.readId]);
+    expect((await near(20)).data.reads).toEqual([]);
+    expect((await near(5)).data.details).toEqual([
+      'place: latitude, longitude and a radius of 10 m to 50 km',
+    ]);
     const audit = await c.call('/api/audit');
     expect(audit.data.chain).toMatchObject({ ok: true });
-    const searches = audit.data.rows.filter((a: { kind: string }) => a.kind === 'search');
+    const searches = audit.data.rows.filter(
+      (a: { kind: string; caseNumber: string }) => a.kind === 'search' && a.caseNumber !== 'C-8',
+    );
+    expect(
+      audit.data.rows
+        .filter((a: { caseNumber: string }) => a.caseNumber === 'C-8')
+        .map((a: { resultCount: number }) => a.resultCount),
+    ).toEqual([0, 1]);
     expect(searches[0]).toMatchObject({
       badge: 'A100',
       caseNumber: 'C-7',

@@ -14,6 +14,7 @@ import { HealthStage } from '../../src/health/index.ts';
 import { openWebDb } from '../../src/web/db.ts';
 import { WebStage } from '../../src/web/index.ts';
 import { verifyPin } from '../../src/web/pin.ts';
+import { parseRoster } from '../../src/web/roster.ts';
 import { captureLog } from '../helpers/sync-fixtures.ts';
 import { client } from '../helpers/web-harness.ts';
 
@@ -106,6 +107,17 @@ describe('web stage wiring', () => {
       expect(after.data.lights.gps).toEqual({ light: 'red', reasons: ['gps: no fix for 120 s'] });
       expect(after.data.lights.cameras.light).toBe('green');
       expect(after.data.lights.server).toEqual({ light: 'green', reasons: ['server: not configured'] });
+      // Car mode: nobody signed in keeps the system light amber; signing in and out moves it.
+      expect(after.data.lights.system.reasons).toContain(
+        'operator: no operator signed in (sign in on the in-car page)',
+      );
+      web.applyRoster(await parseRoster('badge,name,trained,pin\nA1,Al,true,2468\n', 'csv'));
+      expect((await c.call('/api/signin', { badge: 'A1', pin: '2468' })).status).toBe(200);
+      expect(health.snapshot().system.reasons).not.toContain(
+        'operator: no operator signed in (sign in on the in-car page)',
+      );
+      await c.call('/api/signout', {});
+      expect(health.snapshot().system.light).toBe('amber');
     } finally {
       await web.stop();
       await health.stop();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { webSection } from '../../src/config/sections/web.ts';
+import { distanceM } from '../../src/domain/geo.ts';
 import { type AuditRow, canonicalJson, chainRow, GENESIS, verifyAuditChain } from '../../src/web/audit.ts';
 import { type HitAction, type HitState, nextHitState, parseHitAction } from '../../src/web/hit-state.ts';
 import { hostName } from '../../src/web/http.ts';
@@ -260,4 +261,12 @@ describe('web: config section', () => {
     expect(webSection.safeParse({ extra: 1 }).success).toBe(false);
     expect(webSection.safeParse({ file: '../x.sqlite' }).success).toBe(false);
   });
+});
+
+describe('domain: distanceM', () => {
+  it.each([
+    [{ lat: 0, lon: 0 }, { lat: 0, lon: 1 }, 111_195],
+    [{ lat: 47.6097, lon: -122.3331 }, { lat: 47.62, lon: -122.3331 }, 1145],
+    [{ lat: 10, lon: 20 }, { lat: 10, lon: 20 }, 0],
+  ])('%j → %j ≈ %d m', (a, b, m) => expect(distanceM(a, b)).toBeCloseTo(m, -1));
 });

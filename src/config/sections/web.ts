@@ -17,6 +17,10 @@ export const webSection = z
       .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a file name inside paths.dataDir')
       .default('web.sqlite')
       .describe('SQLite file (roster, shift checks, hit actions, audit trail) under paths.dataDir'),
+    operatorLight: z
+      .boolean()
+      .default(true)
+      .describe('Car mode: the system light is amber while no operator is signed in (policy rule 1)'),
     sessionHours: z.number().min(0.25).max(24).default(12).describe('A sign-in lasts this long (a shift)'),
     pinMaxFailures: z.number().int().min(1).max(20).default(5).describe('Wrong PINs before a lockout'),
     pinLockoutS: z

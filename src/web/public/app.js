@@ -359,11 +359,28 @@ for (const t of document.querySelectorAll('.tab')) {
 
 const isoOf = (v) => (v ? new Date(v).toISOString() : undefined);
 
+function placeOf() {
+  const t = $('s-place').value.trim();
+  if (!t) return undefined;
+  const [lat, lon] = t.split(/[,\s]+/).map(Number);
+  return { lat, lon, radiusM: Number($('s-radius').value) };
+}
+
+$('s-here').addEventListener('click', async () => {
+  try {
+    const h = await api('/api/here');
+    $('s-place').value = `${h.lat.toFixed(5)}, ${h.lon.toFixed(5)}`;
+  } catch (e) {
+    $('search-error').textContent = e.message;
+  }
+});
+
 $('search-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   $('search-error').textContent = '';
   try {
     const r = await api('/api/search', {
+      near: placeOf(),
       plate: $('s-plate').value,
       partial: $('s-partial').checked,
       from: isoOf($('s-from').value),
