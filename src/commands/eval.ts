@@ -16,6 +16,7 @@ interface EvalOpts {
   threads?: number;
   detMaxSide?: number;
   limit?: number;
+  recognize?: string;
   json?: boolean;
 }
 
@@ -49,11 +50,13 @@ export function registerEvalCommands(program: Command): void {
     .option('--threads <n>', 'onnxruntime threads per model (overrides the config)', Number)
     .option('--det-max-side <px>', 'detector long side (overrides the config)', Number)
     .option('--limit <n>', 'only the first N lines', Number)
+    .option('--recognize <json>', 'override recognize settings, e.g. \'{"detThreshold":0.25}\'')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: EvalOpts) => {
       const base = opts.config ? loadConfig(opts.config).recognize : recognizeSection.parse({});
       const cfg = recognizeSection.parse({
         ...base,
+        ...(opts.recognize ? (JSON.parse(opts.recognize) as object) : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.detMaxSide ? { detMaxSide: opts.detMaxSide } : {}),
       });

@@ -59,6 +59,19 @@ describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
     expect(iou(p.box, PLATE)).toBeGreaterThan(0.3);
   });
 
+  it('reads the same with a single crop variant', async () => {
+    const one = await createRecognizer(
+      recognizeSection.parse({ cropVariants: 1 }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const plates = await one.readFrame(await renderScene('4XKD816'));
+      expect(plates[0]?.text).toBe('4XKD816');
+    } finally {
+      await one.close();
+    }
+  });
+
   it('finds nothing on an empty scene', async () => {
     const blank = await toRgb(
       sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }),

@@ -29,6 +29,13 @@ export const recognizeSection = z
       .max(4)
       .default(1.5)
       .describe('DB unclip ratio for detected text regions'),
+    cropVariants: z
+      .number()
+      .int()
+      .min(1)
+      .max(3)
+      .default(2)
+      .describe('Crops read per text region and merged: more is slightly more accurate and slower'),
     maxRegions: z
       .number()
       .int()

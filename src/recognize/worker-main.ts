@@ -1,0 +1,47 @@
+/** Worker-thread side of the off-main-thread recognizer (see worker.ts). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../core/log.ts';
+import type { RgbImage } from '../domain/types.ts';
+import { createRecognizer, type RecognizeConfig } from './ppocr.ts';
+
+export interface WorkerRequest {
+  id: number;
+  kind: 'frame' | 'crop' | 'close';
+  img?: RgbImage;
+}
+
+const { cfg, logLevel } = workerData as { cfg: RecognizeConfig; logLevel: string };
+const log = createLogger({ level: logLevel }).child({ stage: 'recognize', thread: 'worker' });
+const port = parentPort!;
+
+try {
+  const rec = await createRecognizer(cfg, log);
+  port.postMessage({ ready: true, modelVersion: rec.modelVersion });
+  port.on('message', async (m: WorkerRequest) => {
+    try {
+      if (m.kind === 'close') {
+        await rec.close();
+        port.postMessage({ id: m.id, result: null });
+        port.close();
+        return;
+      }
+      // Buffers arrive as Uint8Arrays after structured cloning.
+      const img = {
+        ...m.img!,
+        data: Buffer.from(m.img!.data.buffer, m.img!.data.byteOffset, m.img!.data.byteLength),
+      };
+      const result = m.kind === 'frame' ? await rec.readFrame(img) : await rec.readCrop(img);
+      port.postMessage({ id: m.id, result });
+    } catch (err) {
+      port.postMessage({
+        id: m.id,
+        error: { message: (err as Error).message, code: (err as { code?: string }).code },
+      });
+    }
+  });
+} catch (err) {
+  port.postMessage({
+    ready: false,
+    error: { message: (err as Error).message, code: (err as { code?: string }).code },
+  });
+}

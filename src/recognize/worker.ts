@@ -1,0 +1,106 @@
+/**
+ * The recognizer on a worker thread. Inference takes hundreds of ms per frame on one core; on the
+ * main thread it would stall GPS, MQTT, health and the watchdog for that long. The proxy keeps the
+ * Recognizer contract, so the stage does not know where inference runs.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../core/log.ts';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { PlateReading, RgbImage } from '../domain/types.ts';
+import type { RecognizeConfig, Recognizer } from './ppocr.ts';
+import type { WorkerRequest } from './worker-main.ts';
+
+type Reply = { id: number; result?: unknown; error?: { message: string; code?: string } };
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/**
+ * The worker's boot script. Built, it imports worker-main.js. Run from source, it first registers
+ * tsx's loader inside the worker (Node 20 does not carry the parent's loader hooks into workers).
+ */
+function bootScript(): string {
+  const entry = new URL(`./worker-main${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url).href;
+  const tsx = FROM_SOURCE
+    ? `(await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})).register();`
+    : '';
+  return `(async () => { ${tsx} await import(${JSON.stringify(entry)}); })().catch((err) => {
+    require('node:worker_threads').parentPort.postMessage({ ready: false, error: { message: String(err && err.message || err) } });
+  });`;
+}
+
+class WorkerRecognizer implements Recognizer {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    private readonly worker: Worker,
+    readonly modelVersion: string,
+    private readonly log: Logger,
+  ) {
+    worker.on('message', (m: Reply) => this.settle(m));
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', (code) => this.failAll(new Error(`recognizer worker exited (code ${code})`)));
+  }
+
+  readFrame(img: RgbImage): Promise<PlateReading[]> {
+    return this.call('frame', img) as Promise<PlateReading[]>;
+  }
+
+  readCrop(img: RgbImage): Promise<PlateReading | null> {
+    return this.call('crop', img) as Promise<PlateReading | null>;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.call('close');
+    } catch {
+      // already gone
+    }
+    await this.worker.terminate();
+  }
+
+  private call(kind: WorkerRequest['kind'], img?: RgbImage): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      // Only the pixels travel (copied: the tracker keeps the frame for its images).
+      const msg: WorkerRequest = { id, kind };
+      if (img) msg.img = { width: img.width, height: img.height, data: img.data };
+      this.worker.postMessage(msg);
+    });
+  }
+
+  private settle(m: Reply): void {
+    const w = this.waiting.get(m.id);
+    if (!w) return;
+    this.waiting.delete(m.id);
+    if (m.error) w.reject(new AlprError(ErrorCodes.MODEL_LOAD, m.error.message));
+    else w.resolve(m.result);
+  }
+
+  private failAll(err: Error): void {
+    if (this.waiting.size) this.log.error({ err }, 'recognizer worker failed');
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+}
+
+/** Starts a worker, loads and warms the models there, and resolves once it is ready. */
+export async function createWorkerRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
+  const worker = new Worker(bootScript(), { eval: true, workerData: { cfg, logLevel: log.level } });
+  const first = await new Promise<{ ready: boolean; modelVersion?: string; error?: { message: string } }>(
+    (resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) =>
+        reject(new Error(`recognizer worker exited during start (code ${code})`)),
+      );
+    },
+  ).catch((err: Error) => ({ ready: false, modelVersion: undefined, error: { message: err.message } }));
+  if (!first.ready) {
+    await worker.terminate();
+    throw new AlprError(ErrorCodes.MODEL_LOAD, `recognizer worker failed to start: ${first.error?.message}`);
+  }
+  worker.removeAllListeners();
+  return new WorkerRecognizer(worker, first.modelVersion ?? 'unknown', log);
+}
