@@ -112,3 +112,31 @@ export interface TelemetryPort {
 export interface HitHistoryPort {
   recent(since: number, limit: number): Hit[];
 }
+
+/** One queued record for the server that is not a read, hit or image (hit state, shift check, audit row). */
+export interface QueuedRecord {
+  seq: number;
+  /** Idempotency key: the same record always has the same id. */
+  id: string;
+  /** What it is, e.g. 'hit-state', 'shift-check', 'audit'. */
+  kind: string;
+  enqueuedAt: number;
+  body: unknown;
+}
+
+/**
+ * A durable queue (in the store, sealed at rest) of records for the server beside the outbox:
+ * the web page puts its hit handling, shift checks and audit rows here; sync drains it in seq order
+ * and acknowledges on the broker's PUBACK, like the outbox.
+ */
+export interface RecordQueuePort {
+  /** Queues a record; false when one with this id is already queued. */
+  put(r: { id: string; kind: string; body: unknown }): boolean;
+  /** Up to `limit` records after seq `after` (exclusive), oldest first. */
+  peek(limit: number, after?: number): QueuedRecord[];
+  /** Drops acknowledged records. Unknown seqs are ignored. */
+  ack(seqs: readonly number[]): void;
+  depth(): number;
+  /** Called after each put; returns an unsubscribe function. */
+  onPut(listener: () => void): () => void;
+}

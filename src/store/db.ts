@@ -1,6 +1,12 @@
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
-import { type OutboxCursor, type OutboxMessage, OutboxPriority, type ReadQuery } from '../domain/ports.ts';
+import {
+  type OutboxCursor,
+  type OutboxMessage,
+  OutboxPriority,
+  type QueuedRecord,
+  type ReadQuery,
+} from '../domain/ports.ts';
 import { distanceM } from '../domain/geo.ts';
 import { normalizePlate } from '../domain/plate.ts';
 import type { Hit, Read } from '../domain/types.ts';
@@ -52,6 +58,13 @@ CREATE TABLE IF NOT EXISTS outbox (
   enqueued_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox(priority, seq);
+CREATE TABLE IF NOT EXISTS records (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  body BLOB NOT NULL,
+  enqueued_at INTEGER NOT NULL
+);
 `;
 
 /** Outbox rows at or above this priority are parked (unreadable) and skipped by peek. */
@@ -387,6 +400,42 @@ export class StoreDb {
       if (out.length >= q.limit) break;
     }
     return out;
+  }
+
+  /** Queues a record for the server (sealed); false when its id is already queued. */
+  putRecord(id: string, kind: string, body: unknown, now: number): boolean {
+    const sealed = this.sealer.seal(Buffer.from(JSON.stringify(body)), `records:${id}`);
+    return (
+      this.db
+        .prepare('INSERT OR IGNORE INTO records (id, kind, body, enqueued_at) VALUES (?, ?, ?, ?)')
+        .run(id, kind, sealed, now).changes > 0
+    );
+  }
+
+  /** Queued records after `after`, oldest first; one that cannot be opened is skipped (and kept). */
+  peekRecords(limit: number, after = 0): QueuedRecord[] {
+    const rows = this.db
+      .prepare('SELECT seq, id, kind, body, enqueued_at FROM records WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(after, limit) as { seq: number; id: string; kind: string; body: Buffer; enqueued_at: number }[];
+    const out: QueuedRecord[] = [];
+    for (const r of rows) {
+      try {
+        const body = this.openJson<unknown>(r.body, `records:${r.id}`);
+        out.push({ seq: r.seq, id: r.id, kind: r.kind, enqueuedAt: r.enqueued_at, body });
+      } catch {
+        // Same policy as the outbox: a row this key cannot open is kept for investigation.
+      }
+    }
+    return out;
+  }
+
+  ackRecords(seqs: readonly number[]): number {
+    const del = this.db.prepare('DELETE FROM records WHERE seq = ?');
+    return this.db.transaction(() => seqs.reduce((n, seq) => n + del.run(seq).changes, 0))();
+  }
+
+  recordDepth(): number {
+    return this.db.prepare('SELECT count(*) FROM records').pluck().get() as number;
   }
 
   /** Hits captured at or after `since`, newest first, decrypted; unreadable rows are skipped. */

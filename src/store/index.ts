@@ -14,6 +14,7 @@ import type {
   OutboxMessage,
   OutboxPort,
   ReadSearchPort,
+  RecordQueuePort,
 } from '../domain/ports.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
 import { openDb, type PurgeResult, StoreDb } from './db.ts';
@@ -42,6 +43,7 @@ export class StoreStage implements Stage {
   readonly critical = true;
   private db: StoreDb | null = null;
   private readonly listeners = new Set<(priority: number) => void>();
+  private readonly recordListeners = new Set<() => void>();
   private readonly offs: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastLight: Light | null = null;
@@ -231,6 +233,34 @@ export class StoreStage implements Stage {
   /** Stored plate crops and overviews, decrypted, for the officer's page. */
   images(): ImagePort {
     return { image: (readId, kind) => this.store.image(readId, kind) };
+  }
+
+  /** The queue of other records for the server (hit states, shift checks, audit rows). */
+  records(): RecordQueuePort {
+    return {
+      put: (r) => {
+        const added = this.store.putRecord(r.id, r.kind, r.body, this.now());
+        if (added) {
+          for (const l of this.recordListeners) {
+            try {
+              l();
+            } catch (err) {
+              this.opts.log.error({ err }, 'record listener failed');
+            }
+          }
+        }
+        return added;
+      },
+      peek: (limit, after) => this.store.peekRecords(limit, after),
+      ack: (seqs) => {
+        this.store.ackRecords(seqs);
+      },
+      depth: () => this.db?.recordDepth() ?? 0,
+      onPut: (l) => {
+        this.recordListeners.add(l);
+        return () => this.recordListeners.delete(l);
+      },
+    };
   }
 
   /** Recent stored hits, decrypted, so the officer's page keeps them across a restart. */

@@ -1,6 +1,7 @@
 /** The JSON API of the officer's page. Everything needs an operator session except the lights. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AlprError } from '../domain/errors.ts';
+import { uuidv7 } from '../domain/ids.ts';
 import { normalizePlate } from '../domain/plate.ts';
 import { VERIFY_BANNER } from '../domain/policy.ts';
 import type { AuditEntry } from './audit.ts';
@@ -167,7 +168,7 @@ function audit(
     resultCount: null,
     ...e,
   });
-  web.upstream({ kind: 'audit', row });
+  web.upstream({ id: `audit:${row.seq}:${row.hash.slice(0, 16)}`, kind: 'audit', body: row });
   return row;
 }
 
@@ -195,7 +196,11 @@ function shiftCheck(web: WebStage, s: Session, body: Record<string, unknown>, re
     kind: 'shift-check',
     detail: { allGreen: claimed, lights: summary(lights), hotlist, note },
   });
-  web.upstream({ kind: 'shift-check', by: s.badge, at: check.at, allGreen: claimed, lights, note });
+  web.upstream({
+    id: `shift-check:${uuidv7(check.at)}`,
+    kind: 'shift-check',
+    body: { by: s.badge, at: check.at, allGreen: claimed, lights, note },
+  });
   sendJson(res, 200, { shiftCheck: check });
 }
 
@@ -236,7 +241,12 @@ function handleHit(
     detail: { hitId: id, action: action.type, from, to: t.state, note },
     reason,
   });
-  web.upstream({ kind: 'hit-state', hitId: id, state: t.state, by: s.badge, at, reason, note });
+  // The machine never returns to a state: (hit, state) is a stable id.
+  web.upstream({
+    id: `hit-state:${id}:${t.state}`,
+    kind: 'hit-state',
+    body: { hitId: id, from, state: t.state, action: action.type, by: s.badge, at, reason, note },
+  });
   const [next] = web.hitViews([hit]);
   web.broadcast('hitState', next);
   sendJson(res, 200, { hit: next });

@@ -11,7 +11,7 @@ import type { WebConfig } from '../config/sections/web.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
-import type { HitHistoryPort, ImagePort, ReadSearchPort } from '../domain/ports.ts';
+import type { HitHistoryPort, ImagePort, ReadSearchPort, RecordQueuePort } from '../domain/ports.ts';
 import type { Fix, HealthReport, Hit } from '../domain/types.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { handleRequest } from './api.ts';
@@ -39,26 +39,31 @@ export interface HotPlateInput {
   priority?: number;
 }
 
-/** What the page records that the server should also get (hit handling, shift checks, audit rows). */
-export type WebUpstream =
+/**
+ * What the page records that the server should also get, as queued records (RecordQueuePort):
+ * `id` is the idempotency key the server de-duplicates on.
+ */
+export type WebRecord =
   | {
+      id: string;
       kind: 'hit-state';
-      hitId: string;
-      state: string;
-      by: string | null;
-      at: number;
-      reason: string | null;
-      note: string | null;
+      body: {
+        hitId: string;
+        from: string;
+        state: string;
+        action: string;
+        by: string | null;
+        at: number;
+        reason: string | null;
+        note: string | null;
+      };
     }
   | {
+      id: string;
       kind: 'shift-check';
-      by: string | null;
-      at: number;
-      allGreen: boolean;
-      lights: LightsView;
-      note: string | null;
+      body: { by: string | null; at: number; allGreen: boolean; lights: LightsView; note: string | null };
     }
-  | { kind: 'audit'; row: AuditRow };
+  | { id: string; kind: 'audit'; body: AuditRow };
 
 export interface WebDeps {
   bus: Bus;
@@ -78,8 +83,8 @@ export interface WebDeps {
   addHotPlate?: (input: HotPlateInput) => { plate: string; expires: number | null };
   /** Every component's latest health report (health stage's body().components): seeds the hot-list age. */
   healthReports?: () => readonly HealthReport[];
-  /** Queues a record for the server (the root wires it to the outbox when it can). */
-  upstream?: (m: WebUpstream) => void;
+  /** Where records for the server are queued (the store's record queue). */
+  records?: Pick<RecordQueuePort, 'put'>;
   now?: () => number;
 }
 
@@ -260,9 +265,10 @@ export class WebStage implements Stage {
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
-  upstream(m: WebUpstream): void {
+  /** Queues a record for the server; a failure is logged, never lost silently, never fatal to the page. */
+  upstream(m: WebRecord): void {
     try {
-      this.deps.upstream?.(m);
+      this.deps.records?.put(m);
     } catch (err) {
       this.deps.log.error({ err, kind: m.kind }, 'cannot queue a record for the server');
     }

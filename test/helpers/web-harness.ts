@@ -11,7 +11,7 @@ import { Bus } from '../../src/core/bus.ts';
 import type { Hit, Light } from '../../src/domain/types.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
 import { StoreStage } from '../../src/store/index.ts';
-import { type LightsView, WebStage, type WebUpstream } from '../../src/web/index.ts';
+import { type LightsView, WebStage } from '../../src/web/index.ts';
 import { parseRoster } from '../../src/web/roster.ts';
 import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from './sync-fixtures.ts';
 
@@ -58,7 +58,6 @@ export async function startWebUnit(
   });
   let lights = lightsAll('green');
   const lightListeners = new Set<(l: LightsView) => void>();
-  const upstream: WebUpstream[] = [];
   const web = new WebStage({
     bus,
     log: cap.log,
@@ -74,7 +73,7 @@ export async function startWebUnit(
     images: store.images(),
     hitHistory: store.hitHistory(),
     addHotPlate: (i) => hotlist.addOfficerPlate(i),
-    upstream: (m) => upstream.push(m),
+    records: store.records(),
     ...(opts.now ? { now: opts.now } : {}),
   });
   // The root's order: store, web, hot lists (the web stage hears the hot list's first report).
@@ -92,7 +91,14 @@ export async function startWebUnit(
     web,
     base,
     cap,
-    upstream,
+    /** What the page queued for the server, by kind (read back from the store's record queue). */
+    queued(kind: string): Record<string, unknown>[] {
+      return store
+        .records()
+        .peek(1000)
+        .filter((r) => r.kind === kind)
+        .map((r) => r.body as Record<string, unknown>);
+    },
     setLights(l: LightsView) {
       lights = l;
       for (const fn of lightListeners) fn(l);

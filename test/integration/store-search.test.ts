@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
 import { StoreStage } from '../../src/store/index.ts';
@@ -24,7 +24,7 @@ async function openStore(over: Record<string, unknown> = {}) {
     await store.stop();
     rmSync(dirs.root, { recursive: true, force: true });
   });
-  return { store, bus };
+  return { store, bus, dirs };
 }
 
 describe('store: decrypting search and image fetch', () => {
@@ -68,6 +68,32 @@ describe('store: decrypting search and image fetch', () => {
     for (const h of hits) bus.emit('hit', h);
     expect(store.hitHistory().recent(t0 + 1000, 10)).toEqual([hits[2], hits[1]]);
     expect(store.hitHistory().recent(0, 1)).toEqual([hits[2]]);
+  });
+
+  it('queues other records for the server: sealed at rest, idempotent by id, in order, acked away', async () => {
+    const { store, dirs } = await openStore();
+    const q = store.records();
+    let woken = 0;
+    const off = q.onPut(() => woken++);
+    expect(q.put({ id: 'r1', kind: 'audit', body: { query: 'ZQX7777' } })).toBe(true);
+    expect(q.put({ id: 'r1', kind: 'audit', body: { query: 'other' } })).toBe(false);
+    expect(q.put({ id: 'r2', kind: 'hit-state', body: { state: 'rejected' } })).toBe(true);
+    off();
+    q.put({ id: 'r3', kind: 'shift-check', body: { allGreen: true } });
+    expect(woken).toBe(2);
+    const all = q.peek(10);
+    expect(all.map((r) => [r.id, r.kind, r.body])).toEqual([
+      ['r1', 'audit', { query: 'ZQX7777' }],
+      ['r2', 'hit-state', { state: 'rejected' }],
+      ['r3', 'shift-check', { allGreen: true }],
+    ]);
+    expect(q.peek(10, all[0]!.seq).map((r) => r.id)).toEqual(['r2', 'r3']);
+    q.ack([all[0]!.seq, all[1]!.seq, 999]);
+    expect(q.depth()).toBe(1);
+    expect(q.peek(10).map((r) => r.id)).toEqual(['r3']);
+    const f = `${dirs.data}/reads.sqlite`;
+    const bytes = Buffer.concat([f, `${f}-wal`].filter(existsSync).map((p) => readFileSync(p)));
+    expect(bytes.includes('ZQX7777')).toBe(false);
   });
 
   it('gives back stored images decrypted, null for none', async () => {

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFY_BANNER } from '../../src/domain/policy.ts';
+import { type AuditRow, verifyAuditChain } from '../../src/web/audit.ts';
 import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
 let u: WebUnit;
@@ -133,9 +134,7 @@ describe('web API over HTTP', () => {
     const ok = await c.call('/api/shift-check', { allGreen: true });
     expect(ok.data.shiftCheck).toMatchObject({ badge: 'A100', allGreen: true });
     expect((await c.call('/api/session')).data.shiftCheck.allGreen).toBe(true);
-    expect(
-      u.upstream.filter((m) => m.kind === 'shift-check').map((m) => (m as { allGreen: boolean }).allGreen),
-    ).toEqual([false, true]);
+    expect(u.queued('shift-check').map((m) => m.allGreen)).toEqual([false, true]);
 
     // Live stream: lights, reads and the hit arrive pushed.
     const stream = sse(u.base, c.cookie);
@@ -181,9 +180,7 @@ describe('web API over HTTP', () => {
     await until(() => stream.events.some((e) => e.event === 'hitState'));
     expect((await act({ type: 'verify' })).data.error).toBe('a rejected hit cannot be verified');
     expect((await c.call('/api/hits')).data.hits[0].handling.state).toBe('rejected');
-    expect(
-      u.upstream.filter((m) => m.kind === 'hit-state').map((m) => (m as { state: string }).state),
-    ).toEqual(['requested', 'rejected']);
+    expect(u.queued('hit-state').map((m) => m.state)).toEqual(['requested', 'rejected']);
 
     // Search needs a reason and a case number; every search is in the audit trail.
     const miss = await c.call('/api/search', { plate: hit.plate });
@@ -295,6 +292,10 @@ describe('web API over HTTP', () => {
     raw.close();
     expect(u.web.db!.verifyAudit()).toMatchObject({ ok: false, firstBad: seq });
     expect((await c.call('/api/audit')).data.chain).toMatchObject({ ok: false, firstBad: seq });
+    // The copies queued for the server were taken before the change: they still verify there.
+    const sent = u.queued('audit') as unknown as AuditRow[];
+    expect(sent.length).toBe(u.web.db!.recentAudit(1000).length);
+    expect(verifyAuditChain(sent)).toMatchObject({ ok: true, rows: sent.length });
 
     // Sign out ends the session and its stream.
     expect((await c.call('/api/signout', {})).status).toBe(200);
