@@ -18,6 +18,7 @@ import type {
 } from '../domain/ports.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
 import { openDb, type PurgeResult, StoreDb } from './db.ts';
+import { StoreQueries } from './queries.ts';
 import { diskState, type PurgeReason, retentionRules } from './retention.ts';
 import { aesSealer, parseKey, plainSealer, type Sealer } from './seal.ts';
 
@@ -42,6 +43,7 @@ export class StoreStage implements Stage {
   readonly name = 'store';
   readonly critical = true;
   private db: StoreDb | null = null;
+  private queries: StoreQueries | null = null;
   private readonly listeners = new Set<(priority: number) => void>();
   private readonly recordListeners = new Set<() => void>();
   private readonly offs: (() => void)[] = [];
@@ -60,6 +62,7 @@ export class StoreStage implements Stage {
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, config.file);
     this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
+    this.queries = new StoreQueries(this.db.db, sealer);
     log.info({ file, encrypted: sealer.encrypted, pending: this.db.depth() }, 'store open');
     this.offs.push(
       this.opts.bus.on('read', (r) => this.persist('read', () => this.putRead(r))),
@@ -77,6 +80,7 @@ export class StoreStage implements Stage {
     this.timer = null;
     this.db?.close();
     this.db = null;
+    this.queries = null;
   }
 
   private makeSealer(): Sealer {
@@ -88,6 +92,11 @@ export class StoreStage implements Stage {
       return plainSealer();
     }
     return aesSealer(parseKey(readSecret(credentialsDir, config.keyFile)));
+  }
+
+  private get q(): StoreQueries {
+    if (!this.queries) throw new AlprError(ErrorCodes.STORE, 'store is not open');
+    return this.queries;
   }
 
   private get store(): StoreDb {
@@ -227,19 +236,19 @@ export class StoreStage implements Stage {
 
   /** Decrypting search of stored reads, for the officer's audited search (the caller audits it). */
   search(): ReadSearchPort {
-    return { search: (q) => this.store.searchReads(q) };
+    return { search: (q) => this.q.searchReads(q) };
   }
 
   /** Stored plate crops and overviews, decrypted, for the officer's page. */
   images(): ImagePort {
-    return { image: (readId, kind) => this.store.image(readId, kind) };
+    return { image: (readId, kind) => this.q.image(readId, kind) };
   }
 
   /** The queue of other records for the server (hit states, shift checks, audit rows). */
   records(): RecordQueuePort {
     return {
       put: (r) => {
-        const added = this.store.putRecord(r.id, r.kind, r.body, this.now());
+        const added = this.q.putRecord(r.id, r.kind, r.body, this.now());
         if (added) {
           for (const l of this.recordListeners) {
             try {
@@ -251,11 +260,11 @@ export class StoreStage implements Stage {
         }
         return added;
       },
-      peek: (limit, after) => this.store.peekRecords(limit, after),
+      peek: (limit, after) => this.q.peekRecords(limit, after),
       ack: (seqs) => {
-        this.store.ackRecords(seqs);
+        this.q.ackRecords(seqs);
       },
-      depth: () => this.db?.recordDepth() ?? 0,
+      depth: () => this.queries?.recordDepth() ?? 0,
       onPut: (l) => {
         this.recordListeners.add(l);
         return () => this.recordListeners.delete(l);
@@ -265,7 +274,7 @@ export class StoreStage implements Stage {
 
   /** Recent stored hits, decrypted, so the officer's page keeps them across a restart. */
   hitHistory(): HitHistoryPort {
-    return { recent: (since, limit) => this.store.recentHits(since, limit) };
+    return { recent: (since, limit) => this.q.recentHits(since, limit) };
   }
 
   /** Runs retention now; returns what each rule purged. Every purge with a count is logged. */
