@@ -1,7 +1,7 @@
 /** HTTP plumbing for the web stage: JSON bodies and answers, static files, security headers. */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -70,9 +70,14 @@ export async function readJson(req: IncomingMessage, maxBytes = 16_384): Promise
 
 /** Serves a file of public/ (index.html for /); false when there is no such file. */
 export async function serveStatic(res: ServerResponse, path: string, head: boolean): Promise<boolean> {
-  const rel = path === '/' ? 'index.html' : decodeURIComponent(path.slice(1));
+  let rel: string;
+  try {
+    rel = path === '/' ? 'index.html' : decodeURIComponent(path.slice(1));
+  } catch {
+    return false;
+  }
   const file = normalize(join(PUBLIC_DIR, rel));
-  if (!file.startsWith(PUBLIC_DIR) || rel.includes(`..${sep}`) || !TYPES[extname(file)]) return false;
+  if (!file.startsWith(PUBLIC_DIR) || rel.includes('\0') || !TYPES[extname(file)]) return false;
   let body: Buffer;
   try {
     body = await readFile(file);

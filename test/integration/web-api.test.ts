@@ -60,6 +60,8 @@ describe('web API over HTTP', () => {
     expect((await c.call('/app.js')).status).toBe(200);
     expect((await c.call('/../index.ts')).status).toBe(404);
     expect((await c.call('/%2e%2e/index.ts')).status).toBe(404);
+    expect((await c.call('/%2e%2e%2fweb%2fpublic%2fapp.js')).status).toBe(404);
+    expect((await c.call('/%E0%A4%A')).status).toBe(404);
     const l = await c.call('/api/lights');
     expect(l.status).toBe(200);
     expect(l.data.allGreen).toBe(true);
