@@ -5,8 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { registerAuditCommands } from '../../src/commands/audit.ts';
 import { registerRosterCommands } from '../../src/commands/roster.ts';
 import { webSection } from '../../src/config/sections/web.ts';
 import { Bus } from '../../src/core/bus.ts';
@@ -29,6 +31,7 @@ async function cli(args: string[]): Promise<{ out: string; err: unknown }> {
   });
   const program = new Command('alpr').exitOverride();
   registerRosterCommands(program);
+  registerAuditCommands(program);
   try {
     await program.parseAsync(['node', 'alpr', ...args]);
     return { out, err: null };
@@ -66,6 +69,33 @@ describe('web stage wiring', () => {
     } finally {
       w.close();
     }
+  });
+
+  it('alpr audit verify reports an intact chain, then the first altered row (exit 1)', async () => {
+    const db = join(tmp, 'audit.sqlite');
+    const w = openWebDb(db);
+    for (let i = 0; i < 3; i++)
+      w.appendAudit({
+        at: i,
+        badge: 'A1',
+        kind: 'search',
+        detail: { plate: `P${i}` },
+        reason: 'r',
+        caseNumber: 'C',
+        resultCount: i,
+      });
+    w.close();
+    const ok = await cli(['audit', 'verify', '--db', db]);
+    expect(ok.out).toMatch(/^audit chain intact: 3 rows, head [0-9a-f]{64}\n$/);
+    expect(process.exitCode).toBe(0);
+    const raw = new Database(db);
+    raw.exec('DROP TRIGGER audit_no_update');
+    raw.prepare('UPDATE audit SET detail = \'{"plate":"P9"}\' WHERE seq = 2').run();
+    raw.close();
+    const bad = await cli(['audit', 'verify', '--db', db]);
+    expect(bad.out).toBe('AUDIT CHAIN BROKEN at row 2: its content does not match its hash (altered)\n');
+    expect(process.exitCode).toBe(1);
+    process.exitCode = 0;
   });
 
   it("shows the real health stage's lights and pushes their changes", async () => {
