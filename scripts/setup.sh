@@ -10,7 +10,7 @@ want_test=0
 
 need_pkgs=()
 if [ "$want_test" = 1 ]; then
-  need_pkgs+=(mosquitto mosquitto-clients gpsd gpsd-clients socat ffmpeg fonts-dejavu-core openssl
+  need_pkgs+=(mosquitto mosquitto-clients gpsd gpsd-clients socat ffmpeg fonts-dejavu-core openssl chromium
     python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly systemd)
 fi
 

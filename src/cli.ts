@@ -6,6 +6,9 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerEvalCommands } from './commands/eval.ts';
 import { registerGpsCommands } from './commands/gps.ts';
 import { registerHotlistCommands } from './commands/hotlist.ts';
+import { registerAuditCommands } from './commands/audit.ts';
+import { registerProvisionCommand } from './commands/provision.ts';
+import { registerRosterCommands } from './commands/roster.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSelftestCommand } from './commands/selftest.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -32,6 +35,9 @@ registerStoreCommands(program);
 registerSyncCommands(program);
 registerStatusCommand(program);
 registerSelftestCommand(program);
+registerProvisionCommand(program);
+registerRosterCommands(program);
+registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Users see the message and the code; the stack only with ALPR_DEBUG=1.

@@ -25,7 +25,9 @@ import { Liveness } from './notify/liveness.ts';
 import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 import { StoreStage } from './store/index.ts';
 import { SyncStage } from './sync/index.ts';
+import { telemetryPort } from './telemetry-port.ts';
 import { TrackStage } from './track/index.ts';
+import { WebStage } from './web/index.ts';
 
 const SOFTWARE_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -35,6 +37,11 @@ const SOFTWARE_VERSION = (
 export const ExitCodes = { ok: 0, config: 2, criticalStart: 3, criticalRuntime: 4 } as const;
 
 type Factory = () => Stage | Promise<Stage>;
+
+/** A placeholder for a stage the config turns off. */
+function disabledStage(name: string): Stage {
+  return { name: `${name} (disabled)`, critical: false, start: async () => {}, stop: async () => {} };
+}
 
 export class Daemon {
   readonly bus: Bus;
@@ -106,6 +113,9 @@ export class Daemon {
     let store: StoreStage | null = null;
     let hotlist: HotlistStage | null = null;
     let gps: GpsStage | null = null;
+    let capture: CaptureStage | null = null;
+    let web: WebStage | null = null;
+    const startedAt = Date.now();
     let modelVersion = 'unknown';
 
     const factories: Factory[] = [
@@ -133,6 +143,26 @@ export class Daemon {
         store = new StoreStage({ bus, log: child('store'), config: c.store, dataDir, credentialsDir: creds });
         return store;
       },
+      // Before the hot list, so the page hears its first health report.
+      () => {
+        if (!c.web.enabled) return disabledStage('web');
+        web = new WebStage({
+          bus,
+          log: child('web'),
+          config: c.web,
+          dataDir,
+          mode: c.unit.mode,
+          lights: () => this.health!.snapshot(),
+          onLights: (fn) => this.health!.onChange(fn),
+          healthReports: () => this.health!.body().components,
+          search: store!.search(),
+          images: store!.images(),
+          hitHistory: store!.hitHistory(),
+          records: store!.records(),
+          addHotPlate: (input) => hotlist!.addOfficerPlate(input),
+        });
+        return web;
+      },
       () => {
         hotlist = new HotlistStage({
           bus,
@@ -147,6 +177,7 @@ export class Daemon {
       () =>
         this.readsGlue(
           () => gps,
+          () => web?.currentOperator() ?? null,
           () => store!,
           () => modelVersion,
         ),
@@ -210,14 +241,26 @@ export class Daemon {
             credentialsDir: creds,
             outbox: store!.outbox(),
             holds: store!.holds(),
+            telemetry: telemetryPort({
+              health: this.health!,
+              cameras: () => capture?.stats() ?? null,
+              hotlists: () => hotlist?.lists() ?? null,
+              versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion, node: process.version }),
+              dataDir,
+              temperaturePath: c.health.temperature.path,
+              selftestFile: join(dataDir, c.telemetry.selftestFile),
+              startedAt,
+            }),
+            telemetryConfig: c.telemetry,
           }),
       );
     }
     factories.push(() => new AlertsStage({ bus, log: child('alerts'), config: c.alerts }));
     // Cameras last: frames flow only once everything downstream is ready.
-    factories.push(
-      () => new CaptureStage({ bus, log: child('capture'), cameras: c.cameras, credentialsDir: creds }),
-    );
+    factories.push(() => {
+      capture = new CaptureStage({ bus, log: child('capture'), cameras: c.cameras, credentialsDir: creds });
+      return capture;
+    });
     return factories;
   }
 
@@ -225,7 +268,12 @@ export class Daemon {
    * Glue owned by the root: a settled detection + the position at capture time = a read; its plate
    * crop and overview image go to the store beside it.
    */
-  private readsGlue(gps: () => GpsStage | null, store: () => StoreStage, modelVersion: () => string): Stage {
+  private readsGlue(
+    gps: () => GpsStage | null,
+    operator: () => string | null,
+    store: () => StoreStage,
+    modelVersion: () => string,
+  ): Stage {
     const { bus, config: c } = this;
     let off: (() => void) | null = null;
     return {
@@ -239,7 +287,7 @@ export class Daemon {
             : { lat: null, lon: null, reason: 'no-gps' };
           const read = buildRead(det, position, {
             unitId: c.unit.id,
-            operatorId: null,
+            operatorId: operator(),
             modelVersion: modelVersion(),
           });
           bus.emit('read', read);

@@ -60,6 +60,7 @@ function resolvePaths(c: Config, baseDir: string): Config {
   if (c.gps.type === 'replay') c.gps.path = abs(c.gps.path);
   if (c.recognize.detModel) c.recognize.detModel = abs(c.recognize.detModel);
   if (c.recognize.recModel) c.recognize.recModel = abs(c.recognize.recModel);
+  if (c.recognize.keys) c.recognize.keys = abs(c.recognize.keys);
   for (const s of c.hotlist.seedCsv) s.path = abs(s.path);
   return c;
 }

@@ -8,7 +8,9 @@ import { hotlistSection } from './sections/hotlist.ts';
 import { recognizeSection } from './sections/recognize.ts';
 import { storeSection } from './sections/store.ts';
 import { syncSection } from './sections/sync.ts';
+import { telemetrySection } from './sections/telemetry.ts';
 import { trackSection } from './sections/track.ts';
+import { webSection } from './sections/web.ts';
 
 export const CONFIG_VERSION = 1;
 
@@ -27,6 +29,8 @@ export const configSchema = z.strictObject({
   sync: syncSection,
   alerts: alertsSection,
   health: healthSection,
+  telemetry: telemetrySection,
+  web: webSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -11,6 +11,7 @@ export const STAGES = [
   'sync',
   'alerts',
   'health',
+  'web',
 ];
 
 function walk(dir: string): string[] {
