@@ -76,6 +76,7 @@ track: { leaveMs: 1000 }
 sync: { type: mqtt, url: '${broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }
 alerts: { console: true, showReads: false }
 health: { http: { port: 0 } }
+web: { port: 0 }
 `,
     );
     const child = spawn(
