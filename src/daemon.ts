@@ -20,7 +20,7 @@ import { statusLine } from './health/format.ts';
 import { HealthStage } from './health/index.ts';
 import { HotlistStage } from './hotlist/index.ts';
 import { HotlistSubscriber } from './hotlist/subscriber.ts';
-import { createRecognizer, RecognizeStage } from './recognize/index.ts';
+import { createRecognizer, createWorkerRecognizer, RecognizeStage } from './recognize/index.ts';
 import { Liveness } from './notify/liveness.ts';
 import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 import { StoreStage } from './store/index.ts';
@@ -182,7 +182,10 @@ export class Daemon {
           () => modelVersion,
         ),
       async () => {
-        const recognizer = await createRecognizer(c.recognize, child('recognize'));
+        const recognizer = await (c.recognize.worker ? createWorkerRecognizer : createRecognizer)(
+          c.recognize,
+          child('recognize'),
+        );
         modelVersion = recognizer.modelVersion;
         bus.emit('health', {
           component: 'model',

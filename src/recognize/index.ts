@@ -2,3 +2,4 @@
 export { decodeImageFile } from './image.ts';
 export { createRecognizer, DEFAULT_MODELS, type RecognizeConfig, type Recognizer } from './ppocr.ts';
 export { RecognizeStage, type RecognizeStageDeps } from './stage.ts';
+export { createWorkerRecognizer } from './worker.ts';

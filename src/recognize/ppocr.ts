@@ -232,10 +232,15 @@ export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promi
       cause: err,
     });
   }
-  const [det, rec] = await Promise.all([
-    loadSession(paths.det, cfg.threads),
-    loadSession(paths.rec, cfg.threads),
-  ]);
+  // One after the other: a session left alive after its twin failed would outlive a worker thread.
+  const det = await loadSession(paths.det, cfg.threads);
+  let rec: ort.InferenceSession;
+  try {
+    rec = await loadSession(paths.rec, cfg.threads);
+  } catch (err) {
+    await det.release();
+    throw err;
+  }
   const r = new PpocrRecognizer(cfg, det, rec, keys);
   const t0 = performance.now();
   const gray: RgbImage = { width: 320, height: 160, data: Buffer.alloc(320 * 160 * 3, 128) };

@@ -17,7 +17,12 @@ const port = parentPort!;
 try {
   const rec = await createRecognizer(cfg, log);
   port.postMessage({ ready: true, modelVersion: rec.modelVersion });
-  port.on('message', async (m: WorkerRequest) => {
+  // One request at a time, in arrival order: the sessions are not re-entrant.
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (m: WorkerRequest) => {
+    queue = queue.then(() => handle(m));
+  });
+  async function handle(m: WorkerRequest): Promise<void> {
     try {
       if (m.kind === 'close') {
         await rec.close();
@@ -38,7 +43,7 @@ try {
         error: { message: (err as Error).message, code: (err as { code?: string }).code },
       });
     }
-  });
+  }
 } catch (err) {
   port.postMessage({
     ready: false,

@@ -30,6 +30,7 @@ function bootScript(): string {
 
 class WorkerRecognizer implements Recognizer {
   private nextId = 1;
+  private closed = false;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(
@@ -51,15 +52,19 @@ class WorkerRecognizer implements Recognizer {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     try {
       await this.call('close');
+      this.closed = true;
     } catch {
       // already gone
     }
+    this.closed = true;
     await this.worker.terminate();
   }
 
   private call(kind: WorkerRequest['kind'], img?: RgbImage): Promise<unknown> {
+    if (this.closed) return Promise.reject(new AlprError(ErrorCodes.MODEL_LOAD, 'recognizer is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -79,6 +84,7 @@ class WorkerRecognizer implements Recognizer {
   }
 
   private failAll(err: Error): void {
+    if (err.message.startsWith('recognizer worker exited')) this.closed = true;
     if (this.waiting.size) this.log.error({ err }, 'recognizer worker failed');
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
@@ -87,20 +93,28 @@ class WorkerRecognizer implements Recognizer {
 
 /** Starts a worker, loads and warms the models there, and resolves once it is ready. */
 export async function createWorkerRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
-  const worker = new Worker(bootScript(), { eval: true, workerData: { cfg, logLevel: log.level } });
+  const worker = new Worker(bootScript(), {
+    eval: true,
+    execArgv: [],
+    workerData: { cfg, logLevel: log.level },
+  });
   const first = await new Promise<{ ready: boolean; modelVersion?: string; error?: { message: string } }>(
-    (resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) =>
-        reject(new Error(`recognizer worker exited during start (code ${code})`)),
-      );
+    (resolve) => {
+      const onExit = (code: number) =>
+        resolve({ ready: false, error: { message: `exited during start (code ${code})` } });
+      const onError = (err: Error) => resolve({ ready: false, error: { message: err.message } });
+      worker.once('message', (m) => {
+        worker.off('exit', onExit);
+        worker.off('error', onError);
+        resolve(m);
+      });
+      worker.once('error', onError);
+      worker.once('exit', onExit);
     },
-  ).catch((err: Error) => ({ ready: false, modelVersion: undefined, error: { message: err.message } }));
+  );
   if (!first.ready) {
     await worker.terminate();
     throw new AlprError(ErrorCodes.MODEL_LOAD, `recognizer worker failed to start: ${first.error?.message}`);
   }
-  worker.removeAllListeners();
   return new WorkerRecognizer(worker, first.modelVersion ?? 'unknown', log);
 }

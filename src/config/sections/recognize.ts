@@ -7,6 +7,10 @@ export const recognizeSection = z
     detModel: pathString.optional().describe('Detector ONNX; default: the shipped model'),
     recModel: pathString.optional().describe('Recognizer ONNX; default: the shipped model'),
     keys: pathString.optional().describe('Recognizer character list; default: the shipped one'),
+    worker: z
+      .boolean()
+      .default(true)
+      .describe('Run inference on a worker thread so GPS, sync and the watchdog never wait for it'),
     threads: z.number().int().min(1).max(16).default(1).describe('onnxruntime intra-op threads per model'),
     detMaxSide: z
       .number()

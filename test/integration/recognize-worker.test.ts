@@ -1,0 +1,34 @@
+/**
+ * The recognizer on a worker thread (the daemon's default): same readings as in-thread, the main
+ * event loop keeps turning during inference, concurrent requests get their own answers, and a
+ * model that cannot load fails start with a coded error instead of crashing the process.
+ * It runs in a child process started like the daemon (node + tsx), outside vitest's module runner.
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/domain/errors.ts';
+import { ROOT } from '../helpers/cli.ts';
+
+describe('worker-thread recognizer', () => {
+  it('reads like the in-thread recognizer without blocking the main loop', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', resolve(ROOT, 'test/support/worker-check.ts')],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 90_000,
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.got).toEqual(out.expected);
+    expect(out.got[0].text).toBe('4RDW219');
+    // The loop turned through the inference: at least a third of the 5 ms slots it lasted.
+    expect(out.ticks).toBeGreaterThan(out.ms / 5 / 3);
+    expect(out.pair).toEqual([['4RDW219'], ['7ABC123']]);
+    expect(out.afterClose).toBe('rejected');
+    expect(out.failure).toBe(ErrorCodes.MODEL_LOAD);
+  }, 120_000);
+});

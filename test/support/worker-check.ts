@@ -1,0 +1,51 @@
+/**
+ * Runs the worker-thread recognizer outside vitest's module runner (as the daemon runs it) and
+ * prints what it saw as one JSON line: readings, main-loop ticks during inference, concurrency,
+ * behaviour after close, and the start failure on a missing model.
+ */
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { recognizeSection } from '../../src/config/sections/recognize.ts';
+import { createRecognizer, createWorkerRecognizer, decodeImageFile } from '../../src/recognize/index.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const log = pino({ level: 'silent' });
+const cfg = recognizeSection.parse({});
+const img = await decodeImageFile(resolve(root, 'fixtures/demo/frames/frame-006.jpg'));
+const other = await decodeImageFile(resolve(root, 'fixtures/demo/frames/frame-001.jpg'));
+
+const inThread = await createRecognizer(cfg, log);
+const expected = await inThread.readFrame(img);
+await inThread.close();
+
+const rec = await createWorkerRecognizer(cfg, log);
+let ticks = 0;
+const iv = setInterval(() => ticks++, 5);
+const t0 = performance.now();
+const got = await rec.readFrame(img);
+const ms = performance.now() - t0;
+clearInterval(iv);
+const [a, b] = await Promise.all([rec.readFrame(img), rec.readFrame(other)]);
+await rec.close();
+const afterClose = await rec.readFrame(img).then(
+  () => 'resolved',
+  () => 'rejected',
+);
+const failure = await createWorkerRecognizer(
+  recognizeSection.parse({ detModel: '/nonexistent/det.onnx' }),
+  log,
+).then(
+  () => null,
+  (e: { code?: string }) => e.code ?? 'no code',
+);
+process.stdout.write(
+  `${JSON.stringify({
+    expected: expected.map((p) => ({ text: p.text, box: p.box })),
+    got: got.map((p) => ({ text: p.text, box: p.box })),
+    ms,
+    ticks,
+    pair: [a.map((p) => p.text), b.map((p) => p.text)],
+    afterClose,
+    failure,
+  })}\n`,
+);
