@@ -73,7 +73,7 @@ unit: { id: garage-0001, agency: demo-pd, mode: car }
 paths: { dataDir: ${data}, credentialsDir: ${join(target, LAYOUT.credentials)} }
 log: { level: info }
 cameras:
-  - { id: front, type: file, orientation: front, path: ${join(ROOT, 'fixtures/demo/frames')}, fps: 3, loop: false }
+  - { id: front, type: file, orientation: front, path: ${join(ROOT, 'fixtures/demo/frames')}, fps: 1, loop: false }
 recognize: { type: ppocr, threads: 1 }
 gps: { type: replay, path: ${join(ROOT, 'fixtures/gps/demo-route.nmea')}, speed: 4, loop: true }
 hotlist: { seedCsv: [{ list: SVS, path: ${join(ROOT, 'fixtures/demo/hotlist.csv')} }] }
@@ -81,6 +81,7 @@ track: { leaveMs: 1000 }
 sync: { type: none }
 alerts: { console: true, showReads: true }
 health: { http: { port: 0 } }
+web: { port: 0 }
 `,
     );
   }, 120_000);
@@ -142,7 +143,7 @@ health: { http: { port: 0 } }
 
   it('the installed daemon reads every demo plate and raises the hit', async () => {
     const t = performance.now();
-    const child = spawn(alpr, ['run', '--config', config, '--exit-after', '15'], {
+    const child = spawn(alpr, ['run', '--config', config, '--exit-after', '18'], {
       cwd: tmp,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
