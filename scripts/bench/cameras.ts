@@ -18,7 +18,7 @@ import { CaptureStage } from '../../src/capture/index.ts';
 import { cameraSchema } from '../../src/config/sections/capture.ts';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import { Bus } from '../../src/core/bus.ts';
-import { createRecognizer, RecognizeStage } from '../../src/recognize/index.ts';
+import { createWorkerRecognizer, RecognizeStage } from '../../src/recognize/index.ts';
 import { TrackStage } from '../../src/track/index.ts';
 
 const FRAMES = resolve(import.meta.dirname, '../../fixtures/demo/frames/frame-%03d.jpg');
@@ -123,7 +123,8 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
 
     // Phase 2: capture → recognize → track.
     const bus2 = new Bus();
-    const recognizer = await createRecognizer(recognizeSection.parse({}), log);
+    // As the daemon runs it: inference on a worker thread.
+    const recognizer = await createWorkerRecognizer(recognizeSection.parse({}), log);
     const recognize = new RecognizeStage({ bus: bus2, log, recognizer, minConfidence: 0.5 });
     const track = new TrackStage({ bus: bus2, log });
     const capture2 = new CaptureStage({ bus: bus2, log, cameras });
