@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CaptureStage } from '../capture/index.ts';
 import { loadConfig } from '../config/load.ts';
+import { credentialsDir } from '../config/secrets.ts';
 import type { Config } from '../config/schema.ts';
 import { type HealthConfig, healthSection } from '../config/sections/health.ts';
 import { Bus } from '../core/bus.ts';
@@ -11,6 +12,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { isAlprError } from '../domain/errors.ts';
 import type { Fix } from '../domain/types.ts';
 import { GpsStage } from '../gps/index.ts';
+import { checkBroker } from '../health/broker.ts';
 import { clockVerdict, diskVerdict, temperatureVerdict } from '../health/checks.ts';
 import { cpuTemperature, diskSpace } from '../health/probes.ts';
 import {
@@ -39,6 +41,8 @@ export interface SelftestOptions {
   cameraTimeoutS: number;
   /** How long to wait for a GPS fix (a cold receiver can take a minute). */
   gpsTimeoutS?: number;
+  /** How long to wait for the broker's CONNACK (default 10 s). */
+  brokerTimeoutS?: number;
   /** Logs (warnings) go here; the report is returned, not printed. */
   log?: Logger;
 }
@@ -178,6 +182,24 @@ async function runGps(c: Config, h: HealthConfig, timeoutS: number, log: Logger)
   return out;
 }
 
+/** The broker accepts the unit's certificate (only when the config has a server link). */
+async function runBroker(c: Config, timeoutS: number): Promise<SelftestCheck[]> {
+  const s = c.sync;
+  if (s.type !== 'mqtt') return [];
+  return [
+    await checkBroker({
+      url: s.url,
+      protocolVersion: s.protocolVersion,
+      unit: c.unit,
+      credentialsDir: credentialsDir(c.paths.credentialsDir),
+      caFile: s.caFile,
+      certFile: s.certFile,
+      keyFile: s.keyFile,
+      timeoutMs: timeoutS * 1000,
+    }),
+  ];
+}
+
 /** Runs every check and returns the report (nothing printed). */
 export async function runSelftest(o: SelftestOptions): Promise<SelftestReport> {
   const log = o.log ?? createLogger({ level: 'warn', destination: process.stderr });
@@ -196,11 +218,12 @@ export async function runSelftest(o: SelftestOptions): Promise<SelftestReport> {
   const h = healthSection.parse((c as { health?: unknown }).health ?? {});
   checks.push(...(await systemChecks(c, h)));
   checks.push(await runModel(c, o, log, versions));
-  const [cams, gps] = await Promise.all([
+  const [cams, gps, broker] = await Promise.all([
     runCameras(c, o.cameraTimeoutS, log),
     runGps(c, h, o.gpsTimeoutS ?? 60, log),
+    runBroker(c, o.brokerTimeoutS ?? 10),
   ]);
-  checks.push(...cams, ...gps);
+  checks.push(...cams, ...gps, ...broker);
   return buildReport(c.unit.id, Date.now(), versions, checks);
 }
 
@@ -209,7 +232,7 @@ export function registerSelftestCommand(program: Command): void {
   program
     .command('selftest')
     .description(
-      'Garage self-test (run it with the daemon stopped: it opens the cameras and the GPS): config, disk, clock, CPU temperature, the model on a reference image, cameras, GPS fix',
+      'Garage self-test (run it with the daemon stopped: it opens the cameras and the GPS): config, disk, clock, CPU temperature, the model on a reference image, cameras, GPS fix, the broker accepts the unit certificate',
     )
     .option('-c, --config <file>', 'unit config', DEFAULT_CONFIG)
     .option('--image <file>', 'reference image (default: the shipped one, which shows 7ABC123)')
@@ -217,6 +240,12 @@ export function registerSelftestCommand(program: Command): void {
     .option('--budget-ms <ms>', 'time the model may take on the reference image', Number, 2000)
     .option('--camera-timeout <seconds>', 'wait this long for each camera’s first frame', Number, 15)
     .option('--gps-timeout <seconds>', 'wait this long for a GPS fix', Number, 60)
+    .option(
+      '--broker-timeout <seconds>',
+      'wait this long for the broker to accept the connection',
+      Number,
+      10,
+    )
     .option('--json', 'print the report as JSON')
     .option('--save <file>', 'also write the report as JSON to this file (keep it for the inspection record)')
     .action(
@@ -227,6 +256,7 @@ export function registerSelftestCommand(program: Command): void {
         budgetMs: number;
         cameraTimeout: number;
         gpsTimeout: number;
+        brokerTimeout: number;
         json?: boolean;
         save?: string;
       }) => {
@@ -237,6 +267,7 @@ export function registerSelftestCommand(program: Command): void {
           budgetMs: o.budgetMs,
           cameraTimeoutS: o.cameraTimeout,
           gpsTimeoutS: o.gpsTimeout,
+          brokerTimeoutS: o.brokerTimeout,
         });
         if (o.save) writeFileSync(o.save, `${JSON.stringify(report, null, 2)}\n`);
         process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : formatReport(report));
