@@ -28,7 +28,7 @@ export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description(
-      'Show the four health lights (exit 0 only when all are green; 2 when the daemon is not reachable)',
+      'Show the four health lights and the upload queue (exit 0 only when all lights are green; 2 when the daemon is not reachable)',
     )
     .option('--url <url>', 'health endpoint (default: from the config, http://127.0.0.1:8720/health)')
     .option('-c, --config <file>', 'unit config (for health.http)', DEFAULT_CONFIG)

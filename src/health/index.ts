@@ -14,8 +14,10 @@ import { LedWriter } from './leds.ts';
 import { foldLights, type LightName, type Lights, overallLight, startingLights } from './lights.ts';
 import { cpuTemperature, diskSpace } from './probes.ts';
 import { HealthServer } from './server.ts';
+import { type UploadBody, type UploadInfo, uploadBody } from './upload.ts';
 
 export { overallLight, type LightName, type Lights } from './lights.ts';
+export type { UploadBody, UploadInfo } from './upload.ts';
 
 export interface HealthDeps {
   bus: Bus;
@@ -37,6 +39,8 @@ export interface HealthDeps {
   clockOffsetMs?: () => number | null;
   /** Software, model and hot-list versions shown on the endpoint. */
   versions?: () => Record<string, string>;
+  /** The outbox for `alpr status` (queue depth, last acknowledged read); null/absent without sync. */
+  upload?: () => UploadInfo | null;
   now?: () => number;
 }
 
@@ -51,6 +55,8 @@ export interface HealthBody {
   lights: Lights;
   components: HealthReport[];
   versions: Record<string, string>;
+  /** Queue depth and last acknowledged read; null without a server link (or when unreadable). */
+  upload: UploadBody | null;
   at: string;
   uptimeS: number;
 }
@@ -149,9 +155,21 @@ export class HealthStage implements Stage {
       lights,
       components: [...this.latest.values()].sort((a, b) => a.component.localeCompare(b.component)),
       versions: this.deps.versions?.() ?? {},
+      upload: this.upload(now),
       at: new Date(now).toISOString(),
       uptimeS: Math.round((now - this.startedAt) / 1000),
     };
+  }
+
+  private upload(now: number): UploadBody | null {
+    try {
+      const info = this.deps.upload?.() ?? null;
+      return info ? uploadBody(info, now) : null;
+    } catch (err) {
+      // A closed or busy store must not take the endpoint down: the lights still answer.
+      this.deps.log.debug({ err: (err as Error).message }, 'upload state unavailable');
+      return null;
+    }
   }
 
   onChange(fn: (l: Lights) => void): () => void {
