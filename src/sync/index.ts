@@ -1,15 +1,17 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.ts';
-import { readSecret } from '../config/secrets.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
-import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort, TelemetryPort } from '../domain/ports.ts';
+import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
+import type { RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
 import type { Light } from '../domain/types.ts';
+import { applyHoldCommand, loadTls, sleep, withTimeout } from './link.ts';
+import { RecordDrain } from './records.ts';
 import { backoffMs, describeMqttError, serverLight, TokenBucket } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
-import { parseHoldCommand, payloads, topics } from './topics.ts';
+import { payloads, topics } from './topics.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
 
@@ -20,6 +22,8 @@ export interface SyncStageOptions {
   unit: { id: string; agency: string };
   credentialsDir?: string;
   outbox: OutboxPort;
+  /** Other records for the server (hit states, shift checks, audit rows, officer hot plates): sent after hits, before reads. */
+  records?: RecordQueuePort;
   /** Where evidence-hold commands from the server go; without it they are refused. */
   holds?: HoldPort;
   now?: () => number;
@@ -79,6 +83,7 @@ export class SyncStage implements Stage {
   private bucket: TokenBucket | null = null;
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
   private telemetry: TelemetryPublisher | null = null;
+  private records: RecordDrain | null = null;
   private readonly now: () => number;
   /** Counters for tests, benchmarks and status. */
   readonly stats = { published: 0, acked: 0, refused: 0, connects: 0 };
@@ -105,7 +110,7 @@ export class SyncStage implements Stage {
       return;
     }
     this.cfg = config;
-    this.tls = this.loadTls(config);
+    this.tls = loadTls(config, this.opts.credentialsDir, log);
     this.bucket = new TokenBucket(
       config.maxBytesPerSecond,
       Math.max(config.maxBytesPerSecond, 16 * 1024),
@@ -113,17 +118,24 @@ export class SyncStage implements Stage {
     );
     this.downSince = this.now();
     this.stopping = false;
-    this.offEnqueue = this.opts.outbox.onEnqueue((priority) => {
+    const offOutbox = this.opts.outbox.onEnqueue((priority) => {
       if (this.cursor && priority < this.cursor.priority) this.cursor = null;
       this.pump();
     });
+    const rq = this.opts.records;
+    this.records = rq ? new RecordDrain(rq, this.opts.unit, log, this.now) : null;
+    const offRecords = rq?.onPut(() => this.pump());
+    this.offEnqueue = () => {
+      offOutbox();
+      offRecords?.();
+    };
     if (this.opts.telemetry) {
       this.telemetry = new TelemetryPublisher({
         port: this.opts.telemetry,
         unit: this.opts.unit,
         topics: topics(config.topicBase, this.opts.unit),
         config: this.opts.telemetryConfig ?? { healthIntervalS: 60, heartbeatIntervalS: 300 },
-        outboxDepth: () => this.opts.outbox.depth(),
+        outboxDepth: () => this.opts.outbox.depth() + (this.records?.depth() ?? 0),
         log,
         now: this.now,
       });
@@ -154,7 +166,8 @@ export class SyncStage implements Stage {
       );
       // Give PUBACKs for what is still in flight a moment to arrive: fewer resends next time.
       const until = this.now() + 2000;
-      while (this.inflight.size > 0 && this.now() < until) await sleep(20);
+      while (this.inflight.size + (this.records?.inflightCount ?? 0) > 0 && this.now() < until)
+        await sleep(20);
     }
     this.connected = false;
     this.gen++; // the close that follows is ours: no reconnect, no health change
@@ -162,21 +175,7 @@ export class SyncStage implements Stage {
     client?.end(true);
     this.flushAcks();
     this.inflight.clear();
-  }
-
-  private loadTls(c: MqttConfig): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
-    const dir = this.opts.credentialsDir;
-    const out: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
-    if (c.caFile) out.ca = readSecret(dir, c.caFile);
-    if (c.certFile) out.cert = readSecret(dir, c.certFile);
-    if (c.keyFile) out.key = readSecret(dir, c.keyFile);
-    if (!/^(mqtts|wss|ssl):/.test(c.url)) {
-      this.opts.log.warn(
-        { url: c.url },
-        'sync link is NOT encrypted (policy rule 9 asks for TLS): test and demo only',
-      );
-    }
-    return out;
+    this.records?.reset();
   }
 
   private connect(): void {
@@ -223,6 +222,7 @@ export class SyncStage implements Stage {
     this.downSince = 0;
     this.window = window;
     this.cursor = null;
+    this.records?.reset();
     this.stats.connects++;
     this.opts.log.info({ url: c.url, window, pending: this.opts.outbox.depth() }, 'connected to server');
     const online = JSON.stringify(payloads.status(this.opts.unit, 'online', this.now()));
@@ -279,6 +279,7 @@ export class SyncStage implements Stage {
     this.inflight.clear();
     this.cursor = null;
     this.flushAcks();
+    this.records?.reset();
     if (wasConnected) {
       this.downSince = this.now();
       this.opts.log.warn({ pending: this.opts.outbox.depth() }, 'disconnected from server; queueing');
@@ -303,11 +304,13 @@ export class SyncStage implements Stage {
     if (!this.connected || !this.draining || this.pumping || !client || this.stopping) return;
     this.pumping = true;
     try {
-      while (this.connected && this.inflight.size < this.window) {
-        const want = Math.min(this.cfg!.batch, this.window - this.inflight.size);
+      while (this.connected && this.room() > 0) {
+        const want = Math.min(this.cfg!.batch, this.room());
         const msgs = this.opts.outbox.peek(want, this.cursor ?? undefined);
         for (const m of msgs) {
-          if (this.inflight.size >= this.window) return;
+          if (this.room() <= 0) return;
+          // Queued records go after the hits, before the reads.
+          if (m.kind !== 'hit' && !this.fillRecords(client)) return;
           const before = this.cursor;
           this.cursor = { priority: m.priority, seq: m.seq };
           if (this.inflight.has(m.seq)) continue;
@@ -316,24 +319,49 @@ export class SyncStage implements Stage {
           const wait = this.bucket!.take(out.body.length, this.now());
           if (wait > 0) {
             this.cursor = before;
-            if (!this.capWaiting) {
-              this.capWaiting = true;
-              this.later(wait, () => {
-                this.capWaiting = false;
-                this.pump();
-              });
-            }
+            this.waitCap(wait);
             return;
           }
           this.publish(client, m.seq, out.topic, out.body);
         }
-        if (msgs.length < want) return;
+        if (msgs.length < want) {
+          this.fillRecords(client);
+          return;
+        }
       }
     } catch (err) {
       this.opts.log.error({ err }, 'outbox read failed');
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Free slots in the in-flight window, shared by the outbox and the record queue. */
+  private room(): number {
+    return this.window - this.inflight.size - (this.records?.inflightCount ?? 0);
+  }
+
+  private waitCap(wait: number): void {
+    if (this.capWaiting) return;
+    this.capWaiting = true;
+    this.later(wait, () => {
+      this.capWaiting = false;
+      this.pump();
+    });
+  }
+
+  /** Publishes queued records while there is room; false while some still wait (window or cap). */
+  private fillRecords(client: MqttClient): boolean {
+    const r =
+      this.records?.fill({
+        room: () => this.room(),
+        take: (bytes) => this.bucket!.take(bytes, this.now()),
+        publish: (topic, body, done) => this.send(client, topic, body, done),
+        topicBase: this.cfg!.topicBase,
+        batch: this.cfg!.batch,
+      }) ?? 'done';
+    if (typeof r === 'number') this.waitCap(r);
+    return r === 'done';
   }
 
   private encode(m: OutboxMessage): { topic: string; body: Buffer } | null {
@@ -353,18 +381,25 @@ export class SyncStage implements Stage {
   private publish(client: MqttClient, seq: number, topic: string, body: Buffer): void {
     const gen = this.gen;
     this.inflight.set(seq, this.now());
+    this.send(client, topic, body, (ok) => {
+      if (ok) this.acks.push(seq);
+      if (gen === this.gen) this.inflight.delete(seq);
+    });
+  }
+
+  /** QoS 1 publish; `done(true)` on its PUBACK, `done(false)` when refused on this connection. */
+  private send(client: MqttClient, topic: string, body: Buffer, done: (ok: boolean) => void): void {
+    const gen = this.gen;
     this.stats.published++;
     client.publish(topic, body, { qos: 1 }, (err) => {
       if (!err) {
         if (this.stats.acked++ === 0 || this.attempt > 0 || this.lastError) this.markHealthy();
-        this.acks.push(seq);
-        if (gen === this.gen) this.inflight.delete(seq);
+        done(true);
         this.scheduleFlush();
-        return;
+      } else if (gen === this.gen) {
+        done(false);
+        this.onRefused(err);
       }
-      if (gen !== this.gen) return;
-      this.inflight.delete(seq);
-      this.onRefused(err);
     });
   }
 
@@ -384,7 +419,7 @@ export class SyncStage implements Stage {
   }
 
   private scheduleFlush(): void {
-    if (this.acks.length >= this.cfg!.batch) {
+    if (this.acks.length + (this.records?.pendingAcks() ?? 0) >= this.cfg!.batch) {
       this.flushAcks();
       return;
     }
@@ -394,7 +429,11 @@ export class SyncStage implements Stage {
   private flushAcks(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.acks.length === 0) return;
+    this.records?.flush();
+    if (this.acks.length === 0) {
+      if (this.room() >= this.window / 2) this.pump();
+      return;
+    }
     const seqs = this.acks;
     this.acks = [];
     try {
@@ -402,24 +441,15 @@ export class SyncStage implements Stage {
     } catch (err) {
       this.opts.log.error({ err }, 'cannot record acknowledgements (messages will be sent again)');
     }
-    if (this.inflight.size <= this.window / 2) this.pump();
+    if (this.room() >= this.window / 2) this.pump();
   }
 
   private onMessage(topic: string, payload: Buffer): void {
     const c = this.cfg;
-    if (!c || topic !== topics(c.topicBase, this.opts.unit).holdCommand) return;
-    const cmd = parseHoldCommand(payload);
-    if (typeof cmd === 'string') {
-      this.opts.log.warn({ topic, problem: cmd }, 'ignored malformed hold command');
-      return;
-    }
-    if (!this.opts.holds) {
-      this.opts.log.error({ requestId: cmd.id }, 'hold command received but no store is wired to take it');
-      return;
-    }
-    const changed = this.opts.holds.setHold(cmd.readIds, cmd.ref, cmd.action === 'hold');
-    const result = JSON.stringify(payloads.holdResult(this.opts.unit, cmd.id, changed, this.now()));
-    this.client?.publish(topics(c.topicBase, this.opts.unit).holdResult, result, { qos: 1 });
+    const t = c && topics(c.topicBase, this.opts.unit);
+    if (!t || topic !== t.holdCommand) return;
+    const result = applyHoldCommand(payload, this.opts.holds, this.opts.unit, this.now(), this.opts.log);
+    if (result) this.client?.publish(t.holdResult, result, { qos: 1 });
   }
 
   private tick(): void {
@@ -432,6 +462,7 @@ export class SyncStage implements Stage {
           stuck++;
         }
       }
+      stuck += this.records?.dropStuck(STUCK_MS) ?? 0;
       if (stuck > 0) {
         this.opts.log.warn({ count: stuck }, 'no acknowledgement in time; sending again');
         this.cursor = null;
@@ -464,13 +495,4 @@ export class SyncStage implements Stage {
   private emitHealth(light: Light, reason: string): void {
     this.opts.bus.emit('health', { component: 'server', light, reason, at: this.now() });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function withTimeout(p: Promise<void>, ms: number): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
 }

@@ -4,7 +4,7 @@
  * any incompatible change). Everything lives under `<topicBase>/<agency>/<unit>/`.
  */
 import { randomUUID } from 'node:crypto';
-import type { HealthSnapshot, HeartbeatSnapshot } from '../domain/ports.ts';
+import type { HealthSnapshot, HeartbeatSnapshot, QueuedRecord } from '../domain/ports.ts';
 import type { Hit, Read } from '../domain/types.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -35,12 +35,37 @@ export function topics(base: string, unit: UnitRef) {
     health: `${root}/health`,
     /** retained, QoS 1: versions, uptime, fps, queue, disk, temperature, last self-test */
     heartbeat: `${root}/heartbeat`,
+    /** QoS 1, queued records (sent after hits, before reads): hit handling on the officer's page */
+    hitState: `${root}/hit-state`,
+    /** QoS 1, queued records: start-of-shift light checks */
+    shiftCheck: `${root}/shift-check`,
+    /** QoS 1, queued records: rows of the hash-chained search audit log */
+    audit: `${root}/audit`,
+    /** QoS 1, queued records: officer-entered hot plates (list LOCAL) */
+    hotPlate: `${root}/hot-plate`,
+    /** QoS 1, queued records of a kind this version does not name (forward compatibility) */
+    record: `${root}/record`,
   } as const;
+}
+
+/** Kinds of queued records (RecordQueuePort) that have their own topic `<root>/<kind>`. */
+export const RECORD_KINDS = ['hit-state', 'shift-check', 'audit', 'hot-plate'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+function isRecordKind(kind: string): kind is RecordKind {
+  return (RECORD_KINDS as readonly string[]).includes(kind);
+}
+
+/** The topic of a queued record: `<root>/<kind>` for known kinds, `<root>/record` otherwise. */
+export function recordTopic(base: string, unit: UnitRef, kind: string): string {
+  return `${base}/${unit.agency}/${unit.id}/${isRecordKind(kind) ? kind : 'record'}`;
 }
 
 /** Server-side subscriptions (the reference sink uses these): every unit of every agency. */
 export function serverSubscriptions(base: string): string[] {
-  return ['status', 'read', 'hit', 'image', 'cmd/hold/result'].map((t) => `${base}/+/+/${t}`);
+  return ['status', 'read', 'hit', 'image', 'cmd/hold/result', ...RECORD_KINDS, 'record'].map(
+    (t) => `${base}/+/+/${t}`,
+  );
 }
 
 /** Server-side subscriptions for the unit's own state (live, retained; not stored records). */
@@ -85,8 +110,16 @@ export type HeartbeatPayload = Envelope<'heartbeat'> &
     /** Messages waiting in the unit's outbox (reads, hits, images not yet acknowledged). */
     outboxDepth: number;
   };
+/** A queued record: `type` is its kind (or `record` for an unnamed kind), `id` the record's own id. */
+export type RecordPayload = Envelope<RecordKind | 'record'> & {
+  kind: string;
+  /** Epoch ms when the unit queued it (stable across resends). */
+  queuedAt: number;
+  body: unknown;
+};
 export type UnitPayload =
   | StatusPayload
+  | RecordPayload
   | ReadPayload
   | HitPayload
   | ImagePayload
@@ -126,6 +159,12 @@ export const payloads = {
     ...envelope('holdResult', randomUUID(), unit, now),
     requestId,
     changed,
+  }),
+  record: (unit: UnitRef, r: QueuedRecord, now: number): RecordPayload => ({
+    ...envelope(isRecordKind(r.kind) ? r.kind : 'record', r.id, unit, now),
+    kind: r.kind,
+    queuedAt: r.enqueuedAt,
+    body: r.body,
   }),
   health: (unit: UnitRef, h: HealthSnapshot, now: number): HealthPayload => ({
     ...envelope('health', randomUUID(), unit, now),

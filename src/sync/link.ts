@@ -1,0 +1,55 @@
+/** Small helpers of the sync stage's broker link (TLS material, timing). */
+import type { IClientOptions } from 'mqtt';
+import type { Config } from '../config/schema.ts';
+import { readSecret } from '../config/secrets.ts';
+import type { Logger } from '../core/log.ts';
+import type { HoldPort } from '../domain/ports.ts';
+import { parseHoldCommand, payloads, type UnitRef } from './topics.ts';
+
+type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
+
+/** The unit's CA, client certificate and key from the credentials dir; warns when the URL is not TLS. */
+export function loadTls(
+  c: MqttConfig,
+  dir: string | undefined,
+  log: Logger,
+): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
+  const out: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
+  if (c.caFile) out.ca = readSecret(dir, c.caFile);
+  if (c.certFile) out.cert = readSecret(dir, c.certFile);
+  if (c.keyFile) out.key = readSecret(dir, c.keyFile);
+  if (!/^(mqtts|wss|ssl):/.test(c.url)) {
+    log.warn({ url: c.url }, 'sync link is NOT encrypted (policy rule 9 asks for TLS): test and demo only');
+  }
+  return out;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
+}
+
+/** Applies an evidence-hold command from the server; returns the result to publish, or null. */
+export function applyHoldCommand(
+  payload: Buffer,
+  holds: HoldPort | undefined,
+  unit: UnitRef,
+  now: number,
+  log: Logger,
+): string | null {
+  const cmd = parseHoldCommand(payload);
+  if (typeof cmd === 'string') {
+    log.warn({ problem: cmd }, 'ignored malformed hold command');
+    return null;
+  }
+  if (!holds) {
+    log.error({ requestId: cmd.id }, 'hold command received but no store is wired to take it');
+    return null;
+  }
+  const changed = holds.setHold(cmd.readIds, cmd.ref, cmd.action === 'hold');
+  return JSON.stringify(payloads.holdResult(unit, cmd.id, changed, now));
+}

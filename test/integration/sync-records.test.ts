@@ -1,0 +1,146 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bus } from '../../src/core/bus.ts';
+import { StoreStage } from '../../src/store/index.ts';
+import { SyncStage } from '../../src/sync/index.ts';
+import { hotPlateRecord } from '../../src/sync/records.ts';
+import { CentralSink } from '../../src/sync/sink.ts';
+import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
+import {
+  captureLog,
+  makeHit,
+  makeRead,
+  storeConfig,
+  syncConfig,
+  tempDirs,
+  UNIT,
+  waitFor,
+} from '../helpers/sync-fixtures.ts';
+
+if (!hasMosquitto) console.warn('sync-records: skipped, mosquitto not installed (apt-get install mosquitto)');
+
+const hitState = (n: number) => ({
+  id: `hit-state:h${n}:1`,
+  kind: 'hit-state',
+  body: {
+    hitId: `h${n}`,
+    from: 'new',
+    state: 'rejected',
+    action: 'reject',
+    by: 'B12',
+    at: 1_700_000_000_000 + n,
+    reason: 'misread',
+    note: null,
+  },
+});
+const audit = (n: number) => ({
+  id: `audit:${n}`,
+  kind: 'audit',
+  body: { seq: n, by: 'B12', at: 1_700_000_000_000 + n, reason: 'case', hash: `h${n}`, results: 3 },
+});
+
+describe.skipIf(!hasMosquitto)('sync drains the record queue through a real mosquitto', () => {
+  let broker: Broker;
+  let sink: CentralSink;
+  let store: StoreStage;
+  let sync: SyncStage;
+  const bus = new Bus();
+  const dirs = tempDirs();
+  const cap = captureLog();
+  const sinkFile = () => join(dirs.root, 'sink.sqlite');
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    sink = new CentralSink({ url: broker.url, dbFile: sinkFile(), topicBase: 'alpr' });
+    await sink.start();
+    store = new StoreStage({
+      bus,
+      log: cap.log,
+      config: storeConfig(),
+      dataDir: dirs.data,
+      credentialsDir: dirs.creds,
+    });
+    await store.start();
+    sync = new SyncStage({
+      bus,
+      log: cap.log,
+      config: syncConfig(broker.url),
+      unit: UNIT,
+      outbox: store.outbox(),
+      records: store.records(),
+      healthIntervalMs: 200,
+    });
+    await sync.start();
+  });
+
+  afterAll(async () => {
+    await sync?.stop();
+    await store?.stop();
+    await sink?.stop();
+    await destroyMosquitto(broker);
+    rmSync(dirs.root, { recursive: true, force: true });
+  });
+
+  it('delivers a hit-state record, an audit row and a hot plate exactly once, on their own topics', async () => {
+    await waitFor(() => sync.isConnected, 10_000, 'connect');
+    const q = store.records();
+    expect(q.put(hitState(1))).toBe(true);
+    expect(q.put(audit(1))).toBe(true);
+    const entry = { plate: 'ABC123', state: 'CA', created: 1_700_000_000_000, list: 'LOCAL', reason: 'x' };
+    expect(q.put(hotPlateRecord(entry))).toBe(true);
+    await waitFor(() => sink.counts().records >= 3, 10_000, 'three records at the sink');
+    await waitFor(() => q.depth() === 0, 5000, 'record queue to drain');
+    const c = sink.counts();
+    expect(c.byType).toEqual({ 'hit-state': 1, audit: 1, 'hot-plate': 1 });
+    expect(c.duplicates).toBe(0);
+    expect(sink.ids('hit-state')).toEqual(['hit-state:h1:1']);
+    expect(sink.ids('hot-plate')).toEqual(['hot-plate:ABC123:CA:1700000000000']);
+    // The payload carries the body as queued, the record's id as envelope id, on `<root>/<kind>`.
+    const db = new Database(sinkFile(), { readonly: true });
+    const row = db.prepare("SELECT payload FROM records WHERE type = 'audit'").pluck().get() as string;
+    db.close();
+    const p = JSON.parse(row);
+    expect(p).toMatchObject({ type: 'audit', id: 'audit:1', kind: 'audit', agency: 'metro', unit: 'unit-7' });
+    expect(p.body).toEqual(audit(1).body);
+  });
+
+  it('queues records while the broker is down and sends them after hits, before reads, exactly once', async () => {
+    const before = sink.counts().records;
+    await broker.stop();
+    await waitFor(() => !sync.isConnected, 10_000, 'disconnect');
+    const reads = Array.from({ length: 30 }, (_, i) => makeRead(2000 + i));
+    for (const r of reads) bus.emit('read', r);
+    const hits = reads.slice(0, 3).map((r) => makeHit(r));
+    for (const h of hits) bus.emit('hit', h);
+    const q = store.records();
+    for (let i = 2; i < 6; i++) q.put(hitState(i));
+    for (let i = 2; i < 6; i++) q.put(audit(i));
+    expect(q.put(audit(2))).toBe(false); // already queued
+    expect(q.depth()).toBe(8);
+    await broker.start();
+    await waitFor(() => sink.counts().records >= before + 41, 30_000, 'backlog to drain').catch((e) => {
+      console.log(sink.counts(), q.depth(), sync.stats, cap.text().slice(-2000));
+      throw e;
+    });
+    await waitFor(() => q.depth() === 0, 5000, 'record queue to drain');
+    const arrival = sink.arrivalTypes().slice(before);
+    expect(arrival.slice(0, 3)).toEqual(['hit', 'hit', 'hit']);
+    expect(new Set(arrival.slice(3, 11))).toEqual(new Set(['hit-state', 'audit']));
+    expect(arrival.slice(11).every((t) => t === 'read')).toBe(true);
+    const c = sink.counts();
+    expect(c.byType['hit-state']).toBe(5);
+    expect(c.byType['audit']).toBe(5);
+    expect(c.duplicates).toBe(0);
+    expect(c.conflicts).toBe(0);
+  });
+
+  it('a record put while connected wakes the drain at once', async () => {
+    const t0 = Date.now();
+    store.records().put(hitState(99));
+    await waitFor(() => sink.ids('hit-state').includes('hit-state:h99:1'), 5000, 'woken drain');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(cap.text()).not.toContain('ABC123');
+  });
+});
