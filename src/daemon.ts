@@ -136,6 +136,11 @@ export class Daemon {
           // A replayed log carries its recording's time: comparing the clock with it means nothing.
           clockOffsetMs: () => (c.gps.type === 'replay' ? null : (gps?.clockOffsetMs() ?? null)),
           versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion }),
+          // alpr status: queue depth and last acknowledged read. The store is built after health.
+          upload: () =>
+            store && c.sync.type !== 'none'
+              ? { depth: store.outbox().depth(), lastAckedAt: store.outbox().lastAckedAt() }
+              : null,
         });
         return this.health;
       },
