@@ -1,0 +1,193 @@
+/**
+ * The roster of users allowed to operate the units (policy rule 1), pushed by admins over MQTT:
+ * one retained, Ed25519-signed message per agency on `<base>/<agency>/roster`. Units verify it
+ * against the admin keys pinned in their config (hotlist.adminKeys), refuse anything unsigned,
+ * badly signed, for another agency or older than what they applied, and hand the users to the
+ * root's `applyRoster` (which checks the entries and replaces the web page's roster).
+ *
+ * The signature covers `tag + body` where `body` is the exact JSON text carried in the message,
+ * so no canonical JSON is needed.
+ */
+import { randomUUID } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../core/log.ts';
+import type { Stage } from '../core/stage.ts';
+import { adminKeyMap, signBytes, verifyBytes } from '../domain/signed.ts';
+import type { KeyObject } from 'node:crypto';
+
+const TAG = 'alpr-roster-v1\n';
+export const ROSTER_FORMAT = 1;
+
+export const rosterTopic = (base: string, agency: string) => `${base}/${agency}/roster`;
+
+/** What is signed: the users as admins gave them (badge, name, trained, pinHash, expires). */
+export interface RosterBody {
+  id: string;
+  agency: string;
+  /** Epoch ms; also the roster's version: a unit never applies an older one. */
+  issuedAt: number;
+  users: unknown[];
+}
+
+export interface RosterMessage {
+  type: 'roster';
+  version: typeof ROSTER_FORMAT;
+  keyId: string;
+  /** base64 Ed25519 signature over TAG + body */
+  sig: string;
+  /** JSON text of a RosterBody */
+  body: string;
+}
+
+export function signRoster(
+  b: { agency: string; users: unknown[]; issuedAt?: number; id?: string },
+  privateKeyPem: string | Buffer,
+  keyId: string,
+): RosterMessage {
+  const body: RosterBody = {
+    id: b.id ?? randomUUID(),
+    agency: b.agency,
+    issuedAt: b.issuedAt ?? Date.now(),
+    users: b.users,
+  };
+  const text = JSON.stringify(body);
+  return {
+    type: 'roster',
+    version: ROSTER_FORMAT,
+    keyId,
+    sig: signBytes(Buffer.from(TAG + text), privateKeyPem),
+    body: text,
+  };
+}
+
+/** The verified body, or why the message must be refused. Version order is the caller's check. */
+export function openRoster(
+  payload: Buffer,
+  agency: string,
+  keys: ReadonlyMap<string, KeyObject>,
+): RosterBody | string {
+  let m: Partial<RosterMessage>;
+  try {
+    m = JSON.parse(payload.toString('utf8')) as Partial<RosterMessage>;
+  } catch {
+    return 'roster is not JSON';
+  }
+  if (m?.type !== 'roster' || m.version !== ROSTER_FORMAT) return 'unknown roster type or format';
+  if (typeof m.body !== 'string') return 'roster has no body';
+  if (typeof m.sig !== 'string' || m.sig === '') return 'unsigned roster';
+  const key = typeof m.keyId === 'string' ? keys.get(m.keyId) : undefined;
+  if (!key) return `roster signed by unknown key "${String(m.keyId)}"`;
+  if (!verifyBytes(Buffer.from(TAG + m.body), m.sig, key)) return 'bad signature';
+  let b: Partial<RosterBody>;
+  try {
+    b = JSON.parse(m.body) as Partial<RosterBody>;
+  } catch {
+    return 'roster body is not JSON';
+  }
+  if (b.agency !== agency) return 'roster is for another agency';
+  if (!Number.isSafeInteger(b.issuedAt) || !Array.isArray(b.users) || typeof b.id !== 'string')
+    return 'roster has bad fields';
+  return b as RosterBody;
+}
+
+export interface RosterSubscriberOptions {
+  mqtt: { url: string; options?: IClientOptions };
+  topicBase: string;
+  agency: string;
+  unitId: string;
+  adminKeys: readonly { id: string; publicKey: string }[];
+  /** Checks and applies the users (the root: parse them with the web's roster rules, then web.applyRoster). Throws to refuse. */
+  applyRoster: (users: unknown[]) => void | Promise<void>;
+  /** The issuedAt of the roster applied last (kept by the root across restarts), 0 when none. */
+  lastIssuedAt?: () => number;
+  log: Logger;
+}
+
+/** Unit side: subscribes to the agency's retained roster and applies each newer, well-signed one. */
+export class RosterSubscriber implements Stage {
+  readonly name = 'roster-sync';
+  readonly critical = false;
+  private client: MqttClient | null = null;
+  private keys = new Map<string, KeyObject>();
+  private applied = 0;
+  /** Outcomes, for tests and status. */
+  readonly stats = { applied: 0, rejected: 0, lastProblem: null as string | null };
+
+  constructor(private readonly opts: RosterSubscriberOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    this.keys = adminKeyMap(o.adminKeys);
+    this.applied = o.lastIssuedAt?.() ?? 0;
+    const topic = rosterTopic(o.topicBase, o.agency);
+    const client = mqtt.connect(o.mqtt.url, {
+      clientId: `alpr-roster-${o.agency}-${o.unitId}`,
+      reconnectPeriod: 5000,
+      ...o.mqtt.options,
+    });
+    this.client = client;
+    client.on('connect', () => client.subscribe(topic, { qos: 1 }));
+    client.on('error', (err) => o.log.warn({ err: err.message }, 'roster link error'));
+    let chain = Promise.resolve();
+    client.on('message', (t, payload) => {
+      if (t !== topic || payload.length === 0) return;
+      chain = chain.then(() => this.onRoster(payload));
+    });
+  }
+
+  private async onRoster(payload: Buffer): Promise<void> {
+    const b = openRoster(payload, this.opts.agency, this.keys);
+    if (typeof b === 'string') return this.refuse(b);
+    if (b.issuedAt === this.applied) return; // the retained copy again
+    if (b.issuedAt < this.applied)
+      return this.refuse(`older than the roster in use (${b.issuedAt} < ${this.applied})`);
+    try {
+      await this.opts.applyRoster(b.users);
+    } catch (err) {
+      return this.refuse(`entries refused: ${(err as Error).message}`);
+    }
+    this.applied = b.issuedAt;
+    this.stats.applied++;
+    this.opts.log.info({ users: b.users.length, issuedAt: b.issuedAt }, 'roster applied');
+  }
+
+  private refuse(problem: string): void {
+    this.stats.rejected++;
+    this.stats.lastProblem = problem;
+    this.opts.log.warn({ problem }, 'roster refused; the current roster stays');
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    if (c) await c.endAsync(true);
+  }
+}
+
+/** Admin side: signs the users and publishes them retained (QoS 1) for every unit of the agency. */
+export async function pushRoster(o: {
+  url: string;
+  options?: IClientOptions;
+  topicBase: string;
+  agency: string;
+  users: unknown[];
+  privateKeyPem: string | Buffer;
+  keyId: string;
+  issuedAt?: number;
+}): Promise<RosterMessage> {
+  const msg = signRoster(
+    { agency: o.agency, users: o.users, ...(o.issuedAt ? { issuedAt: o.issuedAt } : {}) },
+    o.privateKeyPem,
+    o.keyId,
+  );
+  const client = await mqtt.connectAsync(o.url, { reconnectPeriod: 0, ...o.options });
+  try {
+    await client.publishAsync(rosterTopic(o.topicBase, o.agency), JSON.stringify(msg), {
+      qos: 1,
+      retain: true,
+    });
+  } finally {
+    await client.endAsync();
+  }
+  return msg;
+}

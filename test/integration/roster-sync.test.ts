@@ -1,0 +1,181 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerRosterPush } from '../../src/commands/roster-push.ts';
+import { publicKeyBase64 } from '../../src/domain/signed.ts';
+import { parseRoster } from '../../src/web/roster.ts';
+import { pushRoster, RosterSubscriber, rosterTopic, signRoster } from '../../src/sync/roster.ts';
+import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
+import { waitFor } from '../helpers/sync-fixtures.ts';
+
+if (!hasMosquitto) console.warn('roster-sync: skipped, mosquitto not installed (apt-get install mosquitto)');
+
+const pem = (k: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
+  k.export({ type: 'pkcs8', format: 'pem' }) as string;
+const admin = pem(generateKeyPairSync('ed25519').privateKey);
+const stranger = pem(generateKeyPairSync('ed25519').privateKey);
+const user = (badge: string) => ({
+  badge,
+  name: `Officer ${badge}`,
+  trained: true,
+  pin: '482913',
+  expires: null,
+});
+
+describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
+  let broker: Broker;
+  let sub: RosterSubscriber;
+  const applied: unknown[][] = [];
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    sub = new RosterSubscriber({
+      mqtt: { url: broker.url },
+      topicBase: 'alpr',
+      agency: 'metro',
+      unitId: 'unit-7',
+      adminKeys: [{ id: 'admin', publicKey: publicKeyBase64(admin) }],
+      applyRoster: (users) => {
+        if (users.some((u) => (u as { badge?: string }).badge === 'bad badge'))
+          throw new Error('user 1: badge');
+        applied.push(users);
+      },
+      log: pino({ level: 'silent' }),
+    });
+    await sub.start();
+  });
+
+  afterAll(async () => {
+    await sub?.stop();
+    await destroyMosquitto(broker);
+  });
+
+  const raw = async (payload: string) => {
+    const c = await mqtt.connectAsync(broker.url);
+    await c.publishAsync(rosterTopic('alpr', 'metro'), payload, { qos: 1, retain: true });
+    await c.endAsync();
+  };
+  const push = (users: unknown[], issuedAt: number, privateKeyPem = admin) =>
+    pushRoster({
+      url: broker.url,
+      topicBase: 'alpr',
+      agency: 'metro',
+      users,
+      privateKeyPem,
+      keyId: 'admin',
+      issuedAt,
+    });
+
+  it('applies a well-signed roster, and the retained copy reaches a unit that connects later', async () => {
+    await push([user('B1'), user('B2')], 1000);
+    await waitFor(() => applied.length === 1, 10_000, 'roster applied');
+    expect(applied[0]!.map((u) => (u as { badge: string }).badge)).toEqual(['B1', 'B2']);
+    const late: unknown[][] = [];
+    const other = new RosterSubscriber({
+      mqtt: { url: broker.url },
+      topicBase: 'alpr',
+      agency: 'metro',
+      unitId: 'unit-8',
+      adminKeys: [{ id: 'admin', publicKey: publicKeyBase64(admin) }],
+      applyRoster: (u) => void late.push(u),
+      log: pino({ level: 'silent' }),
+    });
+    await other.start();
+    await waitFor(() => late.length === 1, 10_000, 'retained roster for a late unit');
+    await other.stop();
+  });
+
+  it.each([
+    [
+      'signed by a key that is not the pinned one',
+      async () => push([user('X')], 2000, stranger),
+      'bad signature',
+    ],
+    [
+      'tampered after signing',
+      async () => {
+        const m = signRoster({ agency: 'metro', users: [user('B1')], issuedAt: 3000 }, admin, 'admin');
+        await raw(JSON.stringify({ ...m, body: m.body.replace('B1', 'B9') }));
+      },
+      'bad signature',
+    ],
+    [
+      'unsigned',
+      async () => raw(JSON.stringify({ type: 'roster', version: 1, keyId: 'admin', sig: '', body: '{}' })),
+      'unsigned roster',
+    ],
+    [
+      'older than the one in use (replay)',
+      async () => push([user('OLD')], 500),
+      'older than the roster in use',
+    ],
+    [
+      'for another agency',
+      async () => {
+        const m = signRoster({ agency: 'other', users: [user('B1')], issuedAt: 4000 }, admin, 'admin');
+        await raw(JSON.stringify(m));
+      },
+      'another agency',
+    ],
+    ['with entries the unit refuses', async () => push([user('bad badge')], 5000), 'entries refused'],
+  ])('refuses a roster %s and keeps the current one', async (_what, send, problem) => {
+    const before = sub.stats.rejected;
+    await send();
+    await waitFor(() => sub.stats.rejected === before + 1, 10_000, 'rejection');
+    expect(sub.stats.lastProblem).toContain(problem);
+    expect(applied).toHaveLength(1);
+  });
+
+  it('applies a newer roster', async () => {
+    await push([user('B3')], 6000);
+    await waitFor(() => applied.length === 2, 10_000, 'newer roster applied');
+    expect(applied[1]).toEqual([user('B3')]);
+  });
+
+  it('`alpr roster push` checks the file, hashes clear PINs and publishes a signed roster', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alpr-roster-'));
+    try {
+      const file = join(dir, 'roster.csv');
+      const key = join(dir, 'admin.key');
+      writeFileSync(
+        file,
+        'badge,name,trained,pin,expires\nB7,Officer Seven,true,482913,\nB8,Trainee,false,739164,\n',
+      );
+      writeFileSync(key, admin, { mode: 0o600 });
+      const program = new Command().exitOverride();
+      registerRosterPush(program);
+      await program.parseAsync(
+        ['roster', 'push', '--file', file, '--key', key, '--url', broker.url, '--agency', 'metro'],
+        {
+          from: 'user',
+        },
+      );
+      await waitFor(() => applied.length === 3, 10_000, 'pushed roster applied');
+      const users = applied[2] as { badge: string; pinHash: string; trained: boolean }[];
+      expect(users.map((u) => [u.badge, u.trained])).toEqual([
+        ['B7', true],
+        ['B8', false],
+      ]);
+      expect(users[0]!.pinHash).toMatch(/^scrypt/);
+      expect(JSON.stringify(users)).not.toContain('482913');
+      // The root checks pushed users with the web page's own rules before applying them.
+      expect(await parseRoster(JSON.stringify(users), 'json')).toEqual(users);
+      writeFileSync(file, 'badge,name,trained,pin,expires\n,No Badge,true,482913,\n');
+      await expect(
+        program.parseAsync(
+          ['roster', 'push', '--file', file, '--key', key, '--url', broker.url, '--agency', 'metro'],
+          {
+            from: 'user',
+          },
+        ),
+      ).rejects.toThrow(/not imported/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
