@@ -9,6 +9,7 @@
  * so no canonical JSON is needed.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
@@ -98,8 +99,8 @@ export interface RosterSubscriberOptions {
   adminKeys: readonly { id: string; publicKey: string }[];
   /** Checks and applies the users (the root: parse them with the web's roster rules, then web.applyRoster). Throws to refuse. */
   applyRoster: (users: unknown[]) => void | Promise<void>;
-  /** The issuedAt of the roster applied last (kept by the root across restarts), 0 when none. */
-  lastIssuedAt?: () => number;
+  /** Keeps the issuedAt of the roster applied last across restarts (no rollback after a reboot). */
+  stateFile?: string;
   log: Logger;
 }
 
@@ -118,7 +119,7 @@ export class RosterSubscriber implements Stage {
   async start(): Promise<void> {
     const o = this.opts;
     this.keys = adminKeyMap(o.adminKeys);
-    this.applied = o.lastIssuedAt?.() ?? 0;
+    this.applied = o.stateFile ? readApplied(o.stateFile) : 0;
     const topic = rosterTopic(o.topicBase, o.agency);
     const client = mqtt.connect(o.mqtt.url, {
       clientId: `alpr-roster-${o.agency}-${o.unitId}`,
@@ -147,6 +148,7 @@ export class RosterSubscriber implements Stage {
       return this.refuse(`entries refused: ${(err as Error).message}`);
     }
     this.applied = b.issuedAt;
+    if (this.opts.stateFile) writeFileAtomic(this.opts.stateFile, `${b.issuedAt}\n`);
     this.stats.applied++;
     this.opts.log.info({ users: b.users.length, issuedAt: b.issuedAt }, 'roster applied');
   }
@@ -190,4 +192,18 @@ export async function pushRoster(o: {
     await client.endAsync();
   }
   return msg;
+}
+
+function readApplied(file: string): number {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isSafeInteger(n) ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function writeFileAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
 }

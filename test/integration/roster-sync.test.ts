@@ -32,9 +32,13 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
   let sub: RosterSubscriber;
   const applied: unknown[][] = [];
 
+  const stateDir = mkdtempSync(join(tmpdir(), 'alpr-roster-state-'));
+  const stateFile = join(stateDir, 'roster.applied');
+
   beforeAll(async () => {
     broker = await startMosquitto();
     sub = new RosterSubscriber({
+      stateFile,
       mqtt: { url: broker.url },
       topicBase: 'alpr',
       agency: 'metro',
@@ -53,6 +57,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
   afterAll(async () => {
     await sub?.stop();
     await destroyMosquitto(broker);
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   const raw = async (payload: string) => {
@@ -177,5 +182,26 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('remembers the applied version across a restart: a replayed older roster is still refused', async () => {
+    await sub.stop();
+    const seen: unknown[][] = [];
+    const again = new RosterSubscriber({
+      stateFile,
+      mqtt: { url: broker.url },
+      topicBase: 'alpr',
+      agency: 'metro',
+      unitId: 'unit-7',
+      adminKeys: [{ id: 'admin', publicKey: publicKeyBase64(admin) }],
+      applyRoster: (u) => void seen.push(u),
+      log: pino({ level: 'silent' }),
+    });
+    sub = again;
+    await again.start();
+    await push([user('OLD')], 700);
+    await waitFor(() => again.stats.rejected === 1, 10_000, 'replay refused');
+    expect(again.stats.lastProblem).toContain('older');
+    expect(seen).toHaveLength(0);
   });
 });
