@@ -8,6 +8,7 @@ import { registerGpsCommands } from './commands/gps.ts';
 import { registerHotlistCommands } from './commands/hotlist.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerProvisionCommand } from './commands/provision.ts';
+import { registerRosterPush } from './commands/roster-push.ts';
 import { registerRosterCommands } from './commands/roster.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSelftestCommand } from './commands/selftest.ts';
@@ -37,6 +38,7 @@ registerStatusCommand(program);
 registerSelftestCommand(program);
 registerProvisionCommand(program);
 registerRosterCommands(program);
+registerRosterPush(program);
 registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

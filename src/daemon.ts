@@ -25,9 +25,12 @@ import { Liveness } from './notify/liveness.ts';
 import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 import { StoreStage } from './store/index.ts';
 import { SyncStage } from './sync/index.ts';
+import { hotPlateRecord } from './sync/records.ts';
+import { RosterSubscriber } from './sync/roster.ts';
 import { telemetryPort } from './telemetry-port.ts';
 import { TrackStage } from './track/index.ts';
 import { WebStage } from './web/index.ts';
+import { parseRoster } from './web/roster.ts';
 
 const SOFTWARE_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -174,6 +177,8 @@ export class Daemon {
           log: child('hotlist'),
           config: c.hotlist,
           dbPath: join(dataDir, 'hotlist.sqlite'),
+          // Officer hot plates go upstream so the central server knows about them.
+          onOfficerPlate: (e) => void store!.records().put(hotPlateRecord(e)),
         });
         return hotlist;
       },
@@ -223,13 +228,33 @@ export class Daemon {
     if (c.sync.type === 'mqtt') {
       const sync = c.sync;
       // Signed hot-list updates from admins arrive over the same broker, on their own connection.
-      factories.push(() => {
+      const brokerOptions = () => {
         const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
         if (sync.caFile) tls.ca = readSecret(creds, sync.caFile);
         if (sync.certFile) tls.cert = readSecret(creds, sync.certFile);
         if (sync.keyFile) tls.key = readSecret(creds, sync.keyFile);
+        return { url: sync.url, options: { ...tls, rejectUnauthorized: true } };
+      };
+      // Signed rosters from admins: who may sign in on the officer's page.
+      factories.push(
+        () =>
+          new RosterSubscriber({
+            mqtt: brokerOptions(),
+            topicBase: sync.topicBase,
+            agency: c.unit.agency,
+            unitId: c.unit.id,
+            adminKeys: c.hotlist.adminKeys,
+            stateFile: join(dataDir, 'roster.applied'),
+            applyRoster: async (users) => {
+              if (!web) throw new Error('the officer page is disabled (web.enabled: false)');
+              web.applyRoster(await parseRoster(JSON.stringify(users), 'json'));
+            },
+            log: child('roster-sync'),
+          }),
+      );
+      factories.push(() => {
         return new HotlistSubscriber({
-          mqtt: { url: sync.url, options: { ...tls, rejectUnauthorized: true } },
+          mqtt: brokerOptions(),
           topicBase: sync.topicBase,
           agency: c.unit.agency,
           unitId: c.unit.id,
@@ -248,6 +273,7 @@ export class Daemon {
             unit: { id: c.unit.id, agency: c.unit.agency },
             credentialsDir: creds,
             outbox: store!.outbox(),
+            records: store!.records(),
             holds: store!.holds(),
             telemetry: telemetryPort({
               health: this.health!,
