@@ -5,7 +5,7 @@
  * chunks. The manifest names the list, its version, the SHA-256 of the whole body and of each
  * chunk, and carries an Ed25519 signature by an admin key that units pin in their config.
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, sign, verify } from 'node:crypto';
 
 export const SNAPSHOT_FORMAT = 1;
 export const CHUNK_SIZE = 256 * 1024;
@@ -86,18 +86,8 @@ export function signManifest(m: Omit<Manifest, 'sig'>, privateKeyPem: string | B
   return { ...m, sig: sign(null, signedBytes(m), key).toString('base64') };
 }
 
-/** A pinned admin key from config: base64 of the raw 32-byte Ed25519 public key. */
-export function publicKeyFromBase64(raw: string): KeyObject {
-  const b = Buffer.from(raw, 'base64');
-  if (b.length !== 32) throw new Error('an Ed25519 public key is 32 bytes (base64)');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b.toString('base64url') }, format: 'jwk' });
-}
-
-/** Base64 of the raw 32-byte public key of an Ed25519 private or public key (PEM). */
-export function publicKeyBase64(pem: string | Buffer): string {
-  const jwk = createPublicKey(pem).export({ format: 'jwk' }) as { x: string };
-  return Buffer.from(jwk.x, 'base64url').toString('base64');
-}
+// The Ed25519 key helpers are shared with the roster (src/domain/signed.ts).
+export { publicKeyBase64, publicKeyFromBase64 } from '../domain/signed.ts';
 
 /**
  * Why a manifest must be refused, or null when its shape and signature are good.

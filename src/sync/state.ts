@@ -58,32 +58,8 @@ function formatMinutes(m: number): string {
   return `${Math.round(m / 60)} h`;
 }
 
-const TLS_HINTS: Record<string, string> = {
-  SELF_SIGNED_CERT_IN_CHAIN: 'server certificate not signed by the configured CA (wrong caFile?)',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'server certificate is self-signed and not trusted (wrong caFile?)',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'server certificate not signed by the configured CA (wrong caFile?)',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'server certificate not signed by the configured CA (wrong caFile?)',
-  CERT_HAS_EXPIRED: 'a certificate has expired',
-  CERT_NOT_YET_VALID: 'a certificate is not yet valid (check the unit clock)',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'server certificate does not match the host name in sync.url',
-  ECONNREFUSED: 'connection refused (broker down or wrong port)',
-  ENOTFOUND: 'broker host name not found',
-  ETIMEDOUT: 'connection timed out',
-  ECONNRESET: 'connection reset by the broker (client certificate rejected or revoked?)',
-  EPIPE: 'connection closed by the broker (client certificate rejected or revoked?)',
-};
-
-/** Plain words for MQTT/TLS/socket errors, for logs and the health reason. */
-export function describeMqttError(err: unknown): string {
-  const e = err as { code?: string | number; message?: string };
-  const msg = e?.message ?? String(err);
-  if (typeof e?.code === 'string' && TLS_HINTS[e.code]) return `${TLS_HINTS[e.code]} [${e.code}]`;
-  if (/certificate (unknown|revoked|expired)|alert/i.test(msg)) {
-    return `TLS handshake refused by the broker (client certificate not accepted): ${msg}`;
-  }
-  if (/not authori[sz]ed/i.test(msg)) return `broker refused: not authorized (ACL or identity) — ${msg}`;
-  return msg;
-}
+// Shared with the self-test's broker check (src/domain/mqtt-errors.ts).
+export { describeMqttError } from '../domain/mqtt-errors.ts';
 
 /** Token bucket for the upload bandwidth cap; rate 0 means no cap. */
 export class TokenBucket {
