@@ -178,7 +178,7 @@ export class Daemon {
           config: c.hotlist,
           dbPath: join(dataDir, 'hotlist.sqlite'),
           // Officer hot plates go upstream so the central server knows about them.
-          onOfficerPlate: (e) => void store!.records().put(hotPlateRecord(e)),
+          onOfficerPlate: (e) => void store!.records().put(hotPlateRecord(e, (t) => store!.tag(t))),
         });
         return hotlist;
       },
@@ -264,30 +264,33 @@ export class Daemon {
           chunkTimeoutMs: c.hotlist.chunkTimeoutS * 1000,
         });
       });
-      factories.push(
-        () =>
-          new SyncStage({
-            bus,
-            log: child('sync'),
-            config: c.sync,
-            unit: { id: c.unit.id, agency: c.unit.agency },
-            credentialsDir: creds,
-            outbox: store!.outbox(),
-            records: store!.records(),
-            holds: store!.holds(),
-            telemetry: telemetryPort({
-              health: this.health!,
-              cameras: () => capture?.stats() ?? null,
-              hotlists: () => hotlist?.lists() ?? null,
-              versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion, node: process.version }),
-              dataDir,
-              temperaturePath: c.health.temperature.path,
-              selftestFile: join(dataDir, c.telemetry.selftestFile),
-              startedAt,
-            }),
-            telemetryConfig: c.telemetry,
+      factories.push(() => {
+        // Officer plates entered with the CLI (another process) never passed the stage's callback:
+        // queue every current one once per start; ids are stable, the server keeps one copy.
+        for (const e of hotlist!.officerPlates())
+          store!.records().put(hotPlateRecord(e, (t) => store!.tag(t)));
+        return new SyncStage({
+          bus,
+          log: child('sync'),
+          config: c.sync,
+          unit: { id: c.unit.id, agency: c.unit.agency },
+          credentialsDir: creds,
+          outbox: store!.outbox(),
+          records: store!.records(),
+          holds: store!.holds(),
+          telemetry: telemetryPort({
+            health: this.health!,
+            cameras: () => capture?.stats() ?? null,
+            hotlists: () => hotlist?.lists() ?? null,
+            versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion, node: process.version }),
+            dataDir,
+            temperaturePath: c.health.temperature.path,
+            selftestFile: join(dataDir, c.telemetry.selftestFile),
+            startedAt,
           }),
-      );
+          telemetryConfig: c.telemetry,
+        });
+      });
     }
     factories.push(() => new AlertsStage({ bus, log: child('alerts'), config: c.alerts }));
     // Cameras last: frames flow only once everything downstream is ready.

@@ -51,6 +51,7 @@ export class StoreStage implements Stage {
   private lastLight: Light | null = null;
   private writes = 0;
   private readonly now: () => number;
+  private sealer: Sealer | null = null;
 
   constructor(private readonly opts: StoreStageOptions) {
     this.now = opts.now ?? Date.now;
@@ -59,6 +60,7 @@ export class StoreStage implements Stage {
   async start(): Promise<void> {
     const { config, dataDir, log } = this.opts;
     const sealer = this.makeSealer();
+    this.sealer = sealer;
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, config.file);
     this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
@@ -81,6 +83,12 @@ export class StoreStage implements Stage {
     this.db?.close();
     this.db = null;
     this.queries = null;
+  }
+
+  /** A keyed hash of `text` (hex), for record ids that must be stable but must not show plate text. */
+  tag(text: string): string {
+    if (!this.sealer) throw new AlprError(ErrorCodes.STORE, 'store is not open');
+    return this.sealer.plateTag(text).toString('hex').slice(0, 32);
   }
 
   private makeSealer(): Sealer {

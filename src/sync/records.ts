@@ -138,9 +138,12 @@ export class RecordDrain {
  */
 export function hotPlateRecord<E extends { plate: string; state: string | null; created: number }>(
   entry: E,
+  tag: (text: string) => string,
 ): { id: string; kind: 'hot-plate'; body: E } {
   return {
-    id: `hot-plate:${entry.plate}:${entry.state ?? ''}:${entry.created}`,
+    // Stable across restarts (the server keeps one copy) yet without plate text: the id column and
+    // the MQTT envelope are not encrypted. `tag` is a keyed hash (the store's).
+    id: `hot-plate:${tag(`${entry.plate}|${entry.state ?? ''}|${entry.created}`)}`,
     kind: 'hot-plate',
     body: entry,
   };

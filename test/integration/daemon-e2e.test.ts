@@ -133,6 +133,22 @@ web: { port: 0 }
     db.close();
   });
 
+  it('sends the hot plates entered on the unit (list LOCAL) upstream, ids free of plate text', () => {
+    const db = new Database(join(tmp, 'sink.sqlite'), { readonly: true });
+    const rows = db.prepare("SELECT id, payload FROM records WHERE type = 'hot-plate'").all() as {
+      id: string;
+      payload: string;
+    }[];
+    db.close();
+    const seeded = readFileSync(resolve(ROOT, 'fixtures/demo/hotlist.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]);
+    expect(rows.map((r) => JSON.parse(r.payload).body.plate).sort()).toEqual(seeded.sort());
+    for (const r of rows) for (const p of seeded) expect(r.id).not.toContain(p!);
+  });
+
   it('shows the hit once on the display, with the dispatch banner', () => {
     const display = stdout.split('\n').filter((l) => !l.startsWith('{'));
     const hitLines = display.filter((l) => l.startsWith('*** HIT'));

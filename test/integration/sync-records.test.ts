@@ -89,14 +89,15 @@ describe.skipIf(!hasMosquitto)('sync drains the record queue through a real mosq
     expect(q.put(hitState(1))).toBe(true);
     expect(q.put(audit(1))).toBe(true);
     const entry = { plate: 'ABC123', state: 'CA', created: 1_700_000_000_000, list: 'LOCAL', reason: 'x' };
-    expect(q.put(hotPlateRecord(entry))).toBe(true);
+    const plateRecord = hotPlateRecord(entry, (t) => Buffer.from(t).toString('hex'));
+    expect(q.put(plateRecord)).toBe(true);
     await waitFor(() => sink.counts().records >= 3, 10_000, 'three records at the sink');
     await waitFor(() => q.depth() === 0, 5000, 'record queue to drain');
     const c = sink.counts();
     expect(c.byType).toEqual({ 'hit-state': 1, audit: 1, 'hot-plate': 1 });
     expect(c.duplicates).toBe(0);
     expect(sink.ids('hit-state')).toEqual(['hit-state:h1:1']);
-    expect(sink.ids('hot-plate')).toEqual(['hot-plate:ABC123:CA:1700000000000']);
+    expect(sink.ids('hot-plate')).toEqual([plateRecord.id]);
     // The payload carries the body as queued, the record's id as envelope id, on `<root>/<kind>`.
     const db = new Database(sinkFile(), { readonly: true });
     const row = db.prepare("SELECT payload FROM records WHERE type = 'audit'").pluck().get() as string;

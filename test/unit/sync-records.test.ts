@@ -83,8 +83,10 @@ describe('record topics and payloads', () => {
 
   it('hot-plate records have a stable id per entry', () => {
     const e = { plate: 'ABC123', state: null, created: 42, list: 'LOCAL' };
-    expect(hotPlateRecord(e)).toEqual({ id: 'hot-plate:ABC123::42', kind: 'hot-plate', body: e });
-    expect(hotPlateRecord({ ...e }).id).toBe(hotPlateRecord(e).id);
+    const tag = (t: string) => `T(${t.length})`;
+    expect(hotPlateRecord(e, tag)).toEqual({ id: 'hot-plate:T(10)', kind: 'hot-plate', body: e });
+    expect(hotPlateRecord({ ...e }, tag).id).toBe(hotPlateRecord(e, tag).id);
+    expect(hotPlateRecord(e, (t) => t).id).toBe('hot-plate:ABC123||42');
   });
 });
 
