@@ -7,17 +7,8 @@ import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox } from './boxes.ts';
+import { beamSearch, type Decoded, greedyDecode, maskProbs, type Scored } from './ctc.ts';
 import {
-  beamSearch,
-  type Decoded,
-  greedyDecode,
-  maskProbs,
-  PLATE_ALPHABET,
-  plateClassGroups,
-  type Scored,
-} from './ctc.ts';
-import {
-  classWeights,
   framePlatePrior,
   isPlausibleText,
   isPlausibleTextBox,
@@ -25,7 +16,8 @@ import {
   type Ranked,
   rescore,
 } from './plates.ts';
-import { DET_NORM, detInputSize, REC_NORM, recInputSize, regionToChw } from './tensor.ts';
+import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderSpec } from './reader.ts';
+import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
 
@@ -46,10 +38,7 @@ export const DEFAULT_MODELS = {
   keys: `${MODEL_DIR}ppocr_keys_v1.txt`,
 };
 
-const REC_H = 48;
 const BEAM = 16;
-/** PP-OCRv4's training width; wider crops are squeezed to it. */
-const REC_MAX_W = 320;
 /**
  * Crop variants read per detected text region, as [x, y] padding shares of the unclipped box
  * (negative trims); `recognize.cropVariants` says how many, in this order. The unclip already pads
@@ -100,19 +89,17 @@ async function loadSession(path: string, threads: number): Promise<ort.Inference
   }
 }
 
+/** PP-OCRv4's detector with a text reader (`recognize.reader`: PP-OCRv4's recognizer or plate-rec). */
 export class PpocrRecognizer implements Recognizer {
-  readonly modelVersion = 'ppocr-v4-plate-1';
-  private readonly groups: number[][];
-  private readonly weights: number[];
+  readonly modelVersion: string;
 
   constructor(
     private readonly cfg: RecognizeConfig,
     private readonly det: ort.InferenceSession,
     private readonly rec: ort.InferenceSession,
-    keys: readonly string[],
+    private readonly reader: ReaderSpec,
   ) {
-    this.groups = plateClassGroups(keys, true);
-    this.weights = classWeights(PLATE_ALPHABET);
+    this.modelVersion = reader.modelVersion;
   }
 
   /** Text regions the detector finds, in frame pixels, best first. */
@@ -142,22 +129,23 @@ export class PpocrRecognizer implements Recognizer {
   /** Runs the recognizer on a batch of crops; one candidate list (and greedy decode) per crop. */
   private async recognize(img: RgbImage, crops: readonly Box[]): Promise<RegionRead[]> {
     if (crops.length === 0) return [];
-    const sizes = crops.map((c) => recInputSize(c.w, c.h, REC_H, REC_MAX_W, 8));
+    const { height: H, maxW, minTensorW, norm, groups, weights } = this.reader;
+    const sizes = crops.map((c) => recInputSize(c.w, c.h, H, maxW, minTensorW));
     const tensorW = Math.max(...sizes.map((s) => s.tensorW));
-    const plane = 3 * REC_H * tensorW;
+    const plane = 3 * H * tensorW;
     const input = new Float32Array(plane * crops.length);
     crops.forEach((c, i) => {
-      regionToChw(img, c, sizes[i]!.w, REC_H, REC_NORM, tensorW, input.subarray(i * plane, (i + 1) * plane));
+      regionToChw(img, c, sizes[i]!.w, H, norm, tensorW, input.subarray(i * plane, (i + 1) * plane));
     });
     const feeds = {
-      [this.rec.inputNames[0]!]: new ort.Tensor('float32', input, [crops.length, 3, REC_H, tensorW]),
+      [this.rec.inputNames[0]!]: new ort.Tensor('float32', input, [crops.length, 3, H, tensorW]),
     };
     const out = (await this.rec.run(feeds))[this.rec.outputNames[0]!]!;
     const [, T, C] = out.dims as [number, number, number];
     const data = out.data as Float32Array;
-    const K = this.groups.length + 1;
+    const K = groups.length + 1;
     return crops.map((_, i) => {
-      const probs = maskProbs(data.subarray(i * T * C, (i + 1) * T * C), T, C, this.groups, this.weights);
+      const probs = maskProbs(data.subarray(i * T * C, (i + 1) * T * C), T, C, groups, weights);
       return { beams: beamSearch(probs, T, K, BEAM), greedy: greedyDecode(probs, T, K) };
     });
   }
@@ -220,18 +208,24 @@ export class PpocrRecognizer implements Recognizer {
   }
 }
 
-/** Loads both models (config paths or the shipped ones) and warms them up once. */
-export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
-  const paths = { det: cfg.detModel ?? DEFAULT_MODELS.det, rec: cfg.recModel ?? DEFAULT_MODELS.rec };
+/** The reader `cfg.reader` names; PP-OCRv4's needs its character list. */
+async function loadReader(cfg: RecognizeConfig): Promise<ReaderSpec> {
+  if (cfg.reader === 'plate-rec') return plateRecReader();
   const keysPath = cfg.keys ?? DEFAULT_MODELS.keys;
-  let keys: string[];
   try {
-    keys = (await readFile(keysPath, 'utf8')).replace(/\r/g, '').split('\n');
+    return ppocrReader((await readFile(keysPath, 'utf8')).replace(/\r/g, '').split('\n'));
   } catch (err) {
     throw new AlprError(ErrorCodes.MODEL_LOAD, `cannot read keys ${keysPath}: ${(err as Error).message}`, {
       cause: err,
     });
   }
+}
+
+/** Loads both models (config paths or the shipped ones) and warms them up once. */
+export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
+  const shippedRec = cfg.reader === 'plate-rec' ? PLATE_REC_MODEL : DEFAULT_MODELS.rec;
+  const paths = { det: cfg.detModel ?? DEFAULT_MODELS.det, rec: cfg.recModel ?? shippedRec };
+  const reader = await loadReader(cfg);
   // One after the other: a session left alive after its twin failed would outlive a worker thread.
   const det = await loadSession(paths.det, cfg.threads);
   let rec: ort.InferenceSession;
@@ -241,13 +235,19 @@ export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promi
     await det.release();
     throw err;
   }
-  const r = new PpocrRecognizer(cfg, det, rec, keys);
+  const r = new PpocrRecognizer(cfg, det, rec, reader);
   const t0 = performance.now();
   const gray: RgbImage = { width: 320, height: 160, data: Buffer.alloc(320 * 160 * 3, 128) };
   await r.readFrame(gray);
   await r.readCrop(gray);
   log.info(
-    { det: paths.det, rec: paths.rec, threads: cfg.threads, warmupMs: Math.round(performance.now() - t0) },
+    {
+      det: paths.det,
+      rec: paths.rec,
+      reader: reader.kind,
+      threads: cfg.threads,
+      warmupMs: Math.round(performance.now() - t0),
+    },
     'recognizer ready',
   );
   return r;

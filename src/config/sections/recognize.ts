@@ -4,8 +4,16 @@ import { pathString } from './common.ts';
 export const recognizeSection = z
   .strictObject({
     type: z.enum(['ppocr']).default('ppocr').describe('Recognizer backend'),
+    reader: z
+      .enum(['ppocr', 'plate-rec'])
+      .default('ppocr')
+      .describe(
+        "Text reader: PP-OCRv4's recognizer masked to A-Z0-9, or the project's fine-tuned plate-rec (models/plate-rec.md)",
+      ),
     detModel: pathString.optional().describe('Detector ONNX; default: the shipped model'),
-    recModel: pathString.optional().describe('Recognizer ONNX; default: the shipped model'),
+    recModel: pathString
+      .optional()
+      .describe("Recognizer ONNX for the chosen reader; default: the reader's shipped model"),
     keys: pathString.optional().describe('Recognizer character list; default: the shipped one'),
     worker: z
       .boolean()

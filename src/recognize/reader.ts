@@ -1,0 +1,58 @@
+/** Text readers: how a recognizer model wants its crops and how its output maps to plate classes. */
+import { fileURLToPath } from 'node:url';
+import { PLATE_ALPHABET, plateClassGroups } from './ctc.ts';
+import { classWeights } from './plates.ts';
+import { type Norm, REC_NORM } from './tensor.ts';
+
+export type ReaderKind = 'ppocr' | 'plate-rec';
+
+/** The input geometry and output mapping of one recognizer model. */
+export interface ReaderSpec {
+  kind: ReaderKind;
+  modelVersion: string;
+  /** Input height in pixels. */
+  height: number;
+  /** Widest image width; wider crops are squeezed to it. */
+  maxW: number;
+  /** Narrowest tensor width (the fixed width for fixed-width models). */
+  minTensorW: number;
+  norm: Norm;
+  /** Model classes summed into each plate character (class 0 = blank). */
+  groups: number[][];
+  /** Prior weight per plate character, applied while masking (undefined: none). */
+  weights?: number[];
+}
+
+export const PLATE_REC_MODEL = fileURLToPath(
+  new URL('../../models/plate-rec/plate-rec.onnx', import.meta.url),
+);
+
+/** PP-OCRv4's recognizer: BGR, width up to its training width 320, 6,625 classes masked to A-Z0-9. */
+export function ppocrReader(keys: readonly string[]): ReaderSpec {
+  return {
+    kind: 'ppocr',
+    modelVersion: 'ppocr-v4-plate-1',
+    height: 48,
+    maxW: 320,
+    minTensorW: 8,
+    norm: REC_NORM,
+    groups: plateClassGroups(keys, true),
+    weights: classWeights(PLATE_ALPHABET),
+  };
+}
+
+/**
+ * The project's fine-tuned plate recognizer (models/plate-rec.md, "Runtime contract"): RGB, fixed
+ * 160-px tensor, 37 classes already softmaxed in PLATE_ALPHABET order; no class prior (it learned one).
+ */
+export function plateRecReader(): ReaderSpec {
+  return {
+    kind: 'plate-rec',
+    modelVersion: 'plate-rec-1',
+    height: 48,
+    maxW: 160,
+    minTensorW: 160,
+    norm: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], bgr: false },
+    groups: plateClassGroups([...PLATE_ALPHABET], false),
+  };
+}

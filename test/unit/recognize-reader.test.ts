@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { recognizeSection } from '../../src/config/sections/recognize.ts';
+import { maskProbs, PLATE_ALPHABET } from '../../src/recognize/ctc.ts';
+import { plateRecReader, ppocrReader } from '../../src/recognize/reader.ts';
+import { recInputSize } from '../../src/recognize/tensor.ts';
+
+describe('text readers', () => {
+  it('defaults to the PP-OCRv4 reader and accepts plate-rec', () => {
+    expect(recognizeSection.parse({}).reader).toBe('ppocr');
+    expect(recognizeSection.parse({ reader: 'plate-rec' }).reader).toBe('plate-rec');
+    expect(() => recognizeSection.parse({ reader: 'other' })).toThrow();
+  });
+
+  it('plate-rec: RGB, identity classes in PLATE_ALPHABET order, no prior', () => {
+    const r = plateRecReader();
+    expect(r.norm.bgr).toBe(false);
+    expect(r.groups).toEqual([...PLATE_ALPHABET].map((_, j) => [j + 1]));
+    expect(r.weights).toBeUndefined();
+    // its output is already the plate distribution: masking leaves it unchanged
+    const row = Float32Array.from({ length: 37 }, (_, k) => (k + 1) / ((37 * 38) / 2));
+    expect(Array.from(maskProbs(row, 1, 37, r.groups, r.weights))).toEqual(
+      Array.from(row).map((v) => expect.closeTo(v, 6)),
+    );
+  });
+
+  it.each([
+    // [box w, box h, image width, tensor width]
+    [320, 48, 160, 160],
+    [100, 48, 100, 160],
+    [60, 30, 96, 160],
+    [1000, 50, 160, 160],
+  ])('plate-rec input of a %ix%i crop is %i px in a %i-px tensor', (w, h, outW, tensorW) => {
+    const r = plateRecReader();
+    expect(recInputSize(w, h, r.height, r.maxW, r.minTensorW)).toEqual({ w: outW, tensorW });
+  });
+
+  it('ppocr: BGR, lowercase folded into plate classes, width up to 320', () => {
+    const keys = ['a', 'A', '0', '中'];
+    const r = ppocrReader(keys);
+    expect(r.norm.bgr).toBe(true);
+    expect(r.groups[PLATE_ALPHABET.indexOf('A')]).toEqual([1, 2]);
+    expect(r.groups[0]).toEqual([3]);
+    expect(recInputSize(1000, 48, r.height, r.maxW, r.minTensorW)).toEqual({ w: 320, tensorW: 320 });
+  });
+});
