@@ -5,9 +5,9 @@ import { plateRecReader, ppocrReader } from '../../src/recognize/reader.ts';
 import { recInputSize } from '../../src/recognize/tensor.ts';
 
 describe('text readers', () => {
-  it('defaults to the PP-OCRv4 reader and accepts plate-rec', () => {
-    expect(recognizeSection.parse({}).reader).toBe('ppocr');
-    expect(recognizeSection.parse({ reader: 'plate-rec' }).reader).toBe('plate-rec');
+  it("defaults to the project's plate-rec reader and accepts ppocr", () => {
+    expect(recognizeSection.parse({}).reader).toBe('plate-rec');
+    expect(recognizeSection.parse({ reader: 'ppocr' }).reader).toBe('ppocr');
     expect(() => recognizeSection.parse({ reader: 'other' })).toThrow();
   });
 
