@@ -29,6 +29,8 @@ export const LAYOUT = {
   wants: 'etc/systemd/system/multi-user.target.wants/alpr.service',
   sysusers: 'etc/sysusers.d/alpr.conf',
   udevRules: 'etc/udev/rules.d/70-alpr-leds.rules',
+  /** `alpr` on the technician's PATH, following whichever release is current. */
+  bin: 'usr/local/bin/alpr',
 } as const;
 
 export type Action =
@@ -169,6 +171,8 @@ export function unitActions(releaseDir: string): Action[] {
     { op: 'copyFile', from: rel(releaseDir, 'systemd/alpr.sysusers.conf'), to: LAYOUT.sysusers, mode: 0o644 },
     { op: 'mkdir', path: 'etc/udev/rules.d', mode: 0o755 },
     { op: 'copyFile', from: rel(releaseDir, 'systemd/alpr-leds.rules'), to: LAYOUT.udevRules, mode: 0o644 },
+    { op: 'mkdir', path: 'usr/local/bin', mode: 0o755 },
+    { op: 'symlink', path: LAYOUT.bin, target: `/${LAYOUT.current}/bin/alpr` },
   ];
 }
 
@@ -247,7 +251,11 @@ export function planRestore(before: TargetState, failed: string): Action[] {
     out.push({ op: 'symlink', path: LAYOUT.current, target: rel('releases', before.current) });
   } else {
     // A fresh unit whose first release fails stays disabled rather than restarting a broken service.
-    out.push({ op: 'remove', path: LAYOUT.wants }, { op: 'remove', path: LAYOUT.current });
+    out.push(
+      { op: 'remove', path: LAYOUT.wants },
+      { op: 'remove', path: LAYOUT.bin },
+      { op: 'remove', path: LAYOUT.current },
+    );
   }
   if (before.previous)
     out.push({ op: 'symlink', path: LAYOUT.previous, target: rel('releases', before.previous) });

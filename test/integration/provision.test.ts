@@ -108,6 +108,8 @@ describe('alpr provision onto a target root', () => {
 
     expect(readFileSync(at(LAYOUT.unitFile), 'utf8')).toContain('Type=notify');
     expect(readlinkSync(at(LAYOUT.wants))).toBe('/etc/systemd/system/alpr.service');
+    // `alpr` on PATH follows the current release.
+    expect(readlinkSync(at(LAYOUT.bin))).toBe('/opt/alpr/current/bin/alpr');
     expect(existsSync(at(LAYOUT.sysusers))).toBe(true);
   });
 

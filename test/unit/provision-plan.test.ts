@@ -122,6 +122,7 @@ describe('planInstall', () => {
       mode: 0o600,
     });
     expect(plan).toContainEqual({ op: 'symlink', path: LAYOUT.wants, target: `/${LAYOUT.unitFile}` });
+    expect(plan).toContainEqual({ op: 'symlink', path: LAYOUT.bin, target: '/opt/alpr/current/bin/alpr' });
     // The switch is last: nothing points at a half-installed release.
     expect(plan.at(-1)).toEqual({ op: 'symlink', path: LAYOUT.current, target: 'releases/0.2.0+abc' });
     expect(ops(plan)).not.toContain(`symlink ${LAYOUT.previous}`);
@@ -227,6 +228,7 @@ describe('prune, restore, rollback', () => {
   it('restore on a fresh unit leaves the service disabled', () => {
     expect(ops(planRestore(FRESH, 'c'))).toEqual([
       `remove ${LAYOUT.wants}`,
+      `remove ${LAYOUT.bin}`,
       `remove ${LAYOUT.current}`,
       `remove ${LAYOUT.previous}`,
       `remove ${LAYOUT.releases}/c`,
