@@ -40,6 +40,12 @@ function crossChecks(c: Config): string[] {
     if (seen.has(cam.id)) out.push(`cameras[${i}].id: duplicate camera id "${cam.id}"`);
     seen.add(cam.id);
   });
+  // Images queued but never sent would grow the outbox forever; images wanted but never queued never go.
+  if (c.sync.type === 'mqtt' && c.sync.images !== c.store.outboxImages) {
+    out.push(
+      `sync.images: is ${c.sync.images} but store.outboxImages is ${c.store.outboxImages}; set both to the same value`,
+    );
+  }
   return out;
 }
 

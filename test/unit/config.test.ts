@@ -81,12 +81,26 @@ describe('config schema', () => {
       },
       'cameras[1].id: duplicate camera id "a"',
     ],
+    [
+      'images uploaded but never queued',
+      { ...minimal, sync: { type: 'mqtt', url: 'mqtts://b:8883', images: true } },
+      'sync.images: is true but store.outboxImages is false',
+    ],
   ])('%s', (_name, raw, expected) => {
     const problems = configProblems(raw);
     expect(
       problems.some((p) => p.startsWith(expected)),
       problems.join('\n'),
     ).toBe(true);
+  });
+
+  it('accepts images on when both sides agree', () => {
+    const raw = {
+      ...minimal,
+      sync: { type: 'mqtt', url: 'mqtts://b:8883', images: true },
+      store: { outboxImages: true },
+    };
+    expect(configProblems(raw)).toEqual([]);
   });
 
   it('reports YAML syntax errors as a ConfigError', () => {
