@@ -180,3 +180,21 @@ export interface FrameRead {
   confidence: number;
   box: Box;
 }
+
+/** An officer-entered hot plate as the form or the CLI gives it (policy rule 6). */
+export interface OfficerPlateInput {
+  plate: string;
+  state?: string | null;
+  caseNumber?: string | null;
+  xref?: string | null;
+  reason?: string | null;
+  officerName?: string | null;
+  officerPhone?: string | null;
+  synopsis?: string | null;
+  /** Absolute expiry: epoch ms or an ISO 8601 string. */
+  expires?: number | string | null;
+  /** True when the plate is also entered in state/national systems (expiry ≤ 24 h). */
+  inStateSystems: boolean;
+  priority?: number;
+  shareable?: boolean;
+}

@@ -2,7 +2,7 @@
 import { type Socket, connect } from 'node:net';
 import type { Logger } from '../core/log.ts';
 import { parseGpsdLine, watchCommand } from './gpsd-json.ts';
-import { backoffMs, type GpsSink, type GpsSource } from './source.ts';
+import { type GpsSink, type GpsSource, Reconnect } from './source.ts';
 
 export interface GpsdSourceOptions {
   host: string;
@@ -19,9 +19,8 @@ export class GpsdSource implements GpsSource {
   readonly description: string;
   private socket: Socket | null = null;
   private sink: GpsSink | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private attempt = 0;
   private stopped = false;
+  private reconnect: Reconnect | null = null;
   private buf = '';
   private sky: { hdop: number | null; used: number | null } = { hdop: null, used: null };
 
@@ -37,8 +36,7 @@ export class GpsdSource implements GpsSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.reconnect?.cancel();
     this.socket?.destroy();
     this.socket = null;
   }
@@ -51,7 +49,7 @@ export class GpsdSource implements GpsSource {
     this.buf = '';
     s.setEncoding('utf8');
     s.on('connect', () => {
-      this.attempt = 0;
+      this.reconnect?.succeeded();
       log.info({ host, port }, 'connected to gpsd');
       s.write(watchCommand(this.opts.device));
       this.sink?.link(true, `gpsd ${host}:${port} connected`);
@@ -93,15 +91,8 @@ export class GpsdSource implements GpsSource {
 
   private lost(reason: string): void {
     if (this.stopped) return;
-    const first = this.attempt === 0;
-    const wait = backoffMs(this.attempt++, this.opts.reconnectMaxS * 1000);
-    if (first) this.opts.log.warn({ retryInMs: wait }, reason);
-    else this.opts.log.debug({ retryInMs: wait }, reason);
     this.sink?.link(false, reason);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.connect();
-    }, wait);
-    this.timer.unref();
+    this.reconnect ??= new Reconnect(this.opts.reconnectMaxS * 1000, this.opts.log);
+    this.reconnect.schedule(reason, () => this.connect());
   }
 }

@@ -1,7 +1,7 @@
 /** A receiver on a serial port (USB or UART), reopened with backoff after it is unplugged. */
 import { SerialPort } from 'serialport';
 import type { Logger } from '../core/log.ts';
-import { backoffMs, type GpsSink, type GpsSource } from './source.ts';
+import { type GpsSink, type GpsSource, Reconnect } from './source.ts';
 
 export interface SerialSourceOptions {
   path: string;
@@ -14,9 +14,8 @@ export class SerialSource implements GpsSource {
   readonly description: string;
   private port: SerialPort | null = null;
   private sink: GpsSink | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private attempt = 0;
   private stopped = false;
+  private reconnect: Reconnect | null = null;
 
   constructor(private readonly opts: SerialSourceOptions) {
     this.description = `serial ${opts.path} @${opts.baud}`;
@@ -30,8 +29,7 @@ export class SerialSource implements GpsSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.reconnect?.cancel();
     const port = this.port;
     this.port = null;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
@@ -59,7 +57,7 @@ export class SerialSource implements GpsSource {
         this.lost(`cannot open GPS receiver at ${path}: ${err.message}`);
         return;
       }
-      this.attempt = 0;
+      this.reconnect?.succeeded();
       log.info({ path, baud }, 'GPS serial port open');
       this.sink?.link(true, `${path} open`);
     });
@@ -67,16 +65,8 @@ export class SerialSource implements GpsSource {
 
   private lost(reason: string): void {
     if (this.stopped) return;
-    const first = this.attempt === 0;
-    const wait = backoffMs(this.attempt++, this.opts.reconnectMaxS * 1000);
-    // One warning per outage; the retries after it go to debug.
-    if (first) this.opts.log.warn({ retryInMs: wait }, reason);
-    else this.opts.log.debug({ retryInMs: wait }, reason);
     this.sink?.link(false, reason);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.open();
-    }, wait);
-    this.timer.unref();
+    this.reconnect ??= new Reconnect(this.opts.reconnectMaxS * 1000, this.opts.log);
+    this.reconnect.schedule(reason, () => this.open());
   }
 }

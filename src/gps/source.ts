@@ -30,3 +30,41 @@ export interface GpsSource {
 export function backoffMs(attempt: number, maxMs: number): number {
   return Math.min(maxMs, 500 * 2 ** Math.min(attempt, 20));
 }
+
+/**
+ * Reopening a lost device with backoff, shared by the serial and gpsd sources: one warning per
+ * outage, the retries after it at debug level.
+ */
+export class Reconnect {
+  private attempt = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly maxMs: number,
+    private readonly log: { warn: (o: object, m: string) => void; debug: (o: object, m: string) => void },
+  ) {}
+
+  /** The device answered: the next outage starts from the shortest wait again. */
+  succeeded(): void {
+    this.attempt = 0;
+  }
+
+  /** Logs why the link was lost and calls `retry` after the backoff. */
+  schedule(reason: string, retry: () => void): void {
+    const first = this.attempt === 0;
+    const wait = backoffMs(this.attempt++, this.maxMs);
+    if (first) this.log.warn({ retryInMs: wait }, reason);
+    else this.log.debug({ retryInMs: wait }, reason);
+    this.cancel();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      retry();
+    }, wait);
+    this.timer.unref();
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -9,22 +9,9 @@ export const OFFICER_LIST = 'LOCAL';
 export const MAX_EXPIRY_IN_STATE_SYSTEMS_MS = 24 * 3600_000;
 export const MAX_EXPIRY_LOCAL_MS = 30 * 24 * 3600_000;
 
-export interface OfficerPlateInput {
-  plate: string;
-  state?: string | null;
-  caseNumber?: string | null;
-  xref?: string | null;
-  reason?: string | null;
-  officerName?: string | null;
-  officerPhone?: string | null;
-  synopsis?: string | null;
-  /** Absolute expiry: epoch ms or an ISO 8601 string. */
-  expires?: number | string | null;
-  /** True when the plate is also entered in state/national systems (expiry ≤ 24 h). */
-  inStateSystems: boolean;
-  priority?: number;
-  shareable?: boolean;
-}
+import type { OfficerPlateInput } from '../domain/types.ts';
+
+export type { OfficerPlateInput };
 
 const clean = (v: string | null | undefined) => (v && v.trim() !== '' ? v.trim() : null);
 

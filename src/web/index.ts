@@ -12,7 +12,7 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { HitHistoryPort, ImagePort, ReadSearchPort, RecordQueuePort } from '../domain/ports.ts';
-import type { Fix, HealthReport, Hit } from '../domain/types.ts';
+import type { Fix, HealthReport, Hit, OfficerPlateInput } from '../domain/types.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
@@ -24,20 +24,8 @@ import { type HitView, hitView, type LightsView, type ReadView, readView } from 
 
 export type { LightsView } from './views.ts';
 
-/** The officer hot-plate form's fields (the same shape as the hot-list stage's OfficerPlateInput). */
-export interface HotPlateInput {
-  plate: string;
-  state?: string | null;
-  caseNumber?: string | null;
-  xref?: string | null;
-  reason?: string | null;
-  officerName?: string | null;
-  officerPhone?: string | null;
-  synopsis?: string | null;
-  expires?: number | string | null;
-  inStateSystems: boolean;
-  priority?: number;
-}
+/** The officer hot-plate form's fields: the hot-list stage's input, from src/domain. */
+export type HotPlateInput = OfficerPlateInput;
 
 /**
  * What the page records that the server should also get, as queued records (RecordQueuePort):
