@@ -302,8 +302,8 @@ export class Daemon {
   }
 
   /**
-   * Glue owned by the root: a settled detection + the position at capture time = a read; its plate
-   * crop and overview image go to the store beside it.
+   * Glue owned by the root: a settled detection + the position at capture time = a read, stored
+   * with its hits in one transaction; its plate crop and overview image go to the store beside it.
    */
   private readsGlue(
     gps: () => GpsStage | null,
@@ -327,7 +327,9 @@ export class Daemon {
             operatorId: operator(),
             modelVersion: modelVersion(),
           });
-          bus.emit('read', read);
+          // The hot list raises hits while the read is announced: the store keeps the read and
+          // those hits in one transaction (never one without the other after a crash).
+          store().putReadWithHits(read, () => bus.emit('read', read));
           if (det.plateJpeg) store().putImage(read.id, 'plate', det.plateJpeg);
           if (det.overviewJpeg) store().putImage(read.id, 'overview', det.overviewJpeg);
         });

@@ -129,6 +129,7 @@ export class StoreDb {
          ORDER BY priority, seq LIMIT ?`,
       ),
       readBody: db.prepare('SELECT body FROM reads WHERE id = ?').pluck(),
+      hasRead: db.prepare('SELECT 1 FROM reads WHERE id = ?').pluck(),
       hitBody: db.prepare('SELECT body FROM hits WHERE id = ?').pluck(),
       imageBody: db.prepare('SELECT body FROM images WHERE read_id = ? AND kind = ?').pluck(),
       ackOne: db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING kind, ref'),
@@ -149,31 +150,66 @@ export class StoreDb {
   }
 
   /** Stores a read and queues it, in one transaction. False when the id was already stored. */
-  readonly putRead = (read: Read, now: number): boolean =>
-    this.db.transaction(() => {
-      const body = this.sealer.seal(Buffer.from(JSON.stringify(read)), `reads:${read.id}:body`);
-      const at = Date.parse(read.capturedAt);
-      const r = this.st.insRead.run(read.id, at, read.cameraId, this.sealer.plateTag(read.plate), body, now);
-      if (r.changes === 0) return false;
-      this.st.enqueue.run(OutboxPriority.read, 'read', read.id, now);
-      this.pending++;
-      return true;
-    })();
+  readonly putRead = (read: Read, now: number): boolean => this.atomic(() => this.insertRead(read, now));
 
-  readonly putHit = (hit: Hit, now: number): boolean =>
-    this.db.transaction(() => {
-      const body = this.sealer.seal(Buffer.from(JSON.stringify(hit)), `hits:${hit.id}:body`);
-      const at = Date.parse(hit.capturedAt);
-      const r = this.st.insHit.run(hit.id, hit.readId, at, this.sealer.plateTag(hit.plate), body, now);
-      if (r.changes === 0) return false;
-      this.st.enqueue.run(OutboxPriority.hit, 'hit', hit.id, now);
-      this.pending++;
-      return true;
-    })();
+  readonly putHit = (hit: Hit, now: number): boolean => this.atomic(() => this.insertHit(hit, now));
+
+  /**
+   * Stores a read, the hits raised for it and their outbox rows in one transaction: a crash
+   * never leaves a read without its hits, nor a hit without its read. Returns what was new.
+   */
+  readonly putReadWithHits = (
+    read: Read,
+    hits: readonly Hit[],
+    now: number,
+  ): { read: boolean; hits: number } =>
+    this.atomic(() => {
+      const added = this.insertRead(read, now);
+      let n = 0;
+      for (const hit of hits) if (this.insertHit(hit, now)) n++;
+      return { read: added, hits: n };
+    });
+
+  /** One transaction; the queue-depth counter goes back with the rows when it rolls back. */
+  private atomic<T>(fn: () => T): T {
+    const before = this.pending;
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      this.pending = before;
+      throw err;
+    }
+  }
+
+  /** True when a read with this id is stored. */
+  hasRead(id: string): boolean {
+    return this.st.hasRead.get(id) !== undefined;
+  }
+
+  // Callers hold a transaction (atomic), which puts `pending` back if the rows roll back.
+  private insertRead(read: Read, now: number): boolean {
+    const body = this.sealer.seal(Buffer.from(JSON.stringify(read)), `reads:${read.id}:body`);
+    const at = Date.parse(read.capturedAt);
+    const r = this.st.insRead.run(read.id, at, read.cameraId, this.sealer.plateTag(read.plate), body, now);
+    if (r.changes === 0) return false;
+    this.st.enqueue.run(OutboxPriority.read, 'read', read.id, now);
+    this.pending++;
+    return true;
+  }
+
+  private insertHit(hit: Hit, now: number): boolean {
+    const body = this.sealer.seal(Buffer.from(JSON.stringify(hit)), `hits:${hit.id}:body`);
+    const at = Date.parse(hit.capturedAt);
+    const r = this.st.insHit.run(hit.id, hit.readId, at, this.sealer.plateTag(hit.plate), body, now);
+    if (r.changes === 0) return false;
+    this.st.enqueue.run(OutboxPriority.hit, 'hit', hit.id, now);
+    this.pending++;
+    return true;
+  }
 
   /** Stores an image of a stored read; queues it when `enqueue`. False if the read is unknown or the image exists. */
   readonly putImage = (readId: string, kind: string, jpeg: Buffer, enqueue: boolean, now: number): boolean =>
-    this.db.transaction(() => {
+    this.atomic(() => {
       const body = this.sealer.seal(jpeg, `images:${readId}:${kind}`);
       const r = this.st.insImage.run(readId, kind, body, jpeg.length, readId);
       if (r.changes === 0) return false;
@@ -182,7 +218,7 @@ export class StoreDb {
         this.pending++;
       }
       return true;
-    })();
+    });
 
   /**
    * Pending messages in upload order. A row that cannot be opened (bad key, corruption) is parked

@@ -52,6 +52,8 @@ export class StoreStage implements Stage {
   private writes = 0;
   private readonly now: () => number;
   private sealer: Sealer | null = null;
+  /** The read being announced by putReadWithHits, and the hits raised for it meanwhile. */
+  private announcing: { readId: string; hits: Hit[] } | null = null;
 
   constructor(private readonly opts: StoreStageOptions) {
     this.now = opts.now ?? Date.now;
@@ -67,8 +69,13 @@ export class StoreStage implements Stage {
     this.queries = new StoreQueries(this.db.db, sealer);
     log.info({ file, encrypted: sealer.encrypted, pending: this.db.depth() }, 'store open');
     this.offs.push(
-      this.opts.bus.on('read', (r) => this.persist('read', () => this.putRead(r))),
-      this.opts.bus.on('hit', (h) => this.persist('hit', () => this.putHit(h))),
+      this.opts.bus.on('read', (r) => {
+        if (this.announcing?.readId !== r.id) this.persist('read', () => this.putRead(r));
+      }),
+      this.opts.bus.on('hit', (h) => {
+        if (this.announcing?.readId === h.readId) this.announcing.hits.push(h);
+        else this.persist('hit', () => this.putHit(h));
+      }),
     );
     this.ensureReserve();
     this.maintain();
@@ -177,6 +184,36 @@ export class StoreStage implements Stage {
     const added = this.store.putRead(read, this.now());
     if (added) this.notify(1);
     return added;
+  }
+
+  /**
+   * Announces a read (`announce` emits it on the bus, where the hot list raises its hits at once)
+   * and then stores the read, every hit raised for it meanwhile and their outbox rows in one
+   * transaction: a crash never leaves a read without its hits, nor a hit without its read. Hits
+   * raised later (re-checks after a list change) reference a stored read and go on their own.
+   * Handlers of the announcement run before the commit, which follows in the same tick.
+   */
+  putReadWithHits(read: Read, announce: () => void): { read: boolean; hits: number } {
+    if (this.announcing) throw new AlprError(ErrorCodes.STORE, 'a read is already being announced');
+    const batch = { readId: read.id, hits: [] as Hit[] };
+    this.announcing = batch;
+    try {
+      announce();
+    } finally {
+      this.announcing = null;
+    }
+    if (++this.writes % 200 === 0) this.checkDisk();
+    let added = { read: false, hits: 0 };
+    this.persist('read', () => {
+      added = this.store.putReadWithHits(read, batch.hits, this.now());
+    });
+    if (added.hits > 0 || added.read) this.notify(added.hits > 0 ? 0 : 1);
+    return added;
+  }
+
+  /** True when a read with this id is stored (producers use it to resume after a crash). */
+  hasRead(id: string): boolean {
+    return this.store.hasRead(id);
   }
 
   putHit(hit: Hit): boolean {

@@ -1,9 +1,11 @@
 /**
  * A producer process for the kill -9 test: opens the store and sync stages like the daemon does,
- * produces reads `kill-000000…` (and a hit every tenth read) at a steady pace, skipping ids the
- * store already holds, then waits for the outbox to drain and exits 0. The parent kills it at
- * random points and starts it again.
- * Env: ALPR_T_DATA, ALPR_T_CREDS, ALPR_T_URL, ALPR_T_TOTAL.
+ * produces reads `kill-000000…` at a steady pace the way the daemon's reads glue does (announced on
+ * the bus, where a stand-in for the hot list raises a hit `hit-…` for every tenth read, stored with
+ * its hits in one transaction), skips reads the store already holds, then waits for the
+ * outbox to drain and exits 0. The parent kills it at random points and starts it again.
+ * Env: ALPR_T_DATA, ALPR_T_CREDS, ALPR_T_URL, ALPR_T_TOTAL; ALPR_T_DIE_AT=i kills the process
+ * (SIGKILL) while read i is being announced, after the store has seen it and before its hit.
  */
 import { Bus } from '../../src/core/bus.ts';
 import { createLogger } from '../../src/core/log.ts';
@@ -40,13 +42,22 @@ async function main(): Promise<void> {
     outbox: store.outbox(),
   });
   await sync.start();
+  const index = (id: string) => Number(id.slice('kill-'.length));
+  const dieAt = process.env['ALPR_T_DIE_AT'];
+  if (dieAt !== undefined)
+    bus.on('read', (r) => {
+      if (index(r.id) === Number(dieAt)) process.kill(process.pid, 'SIGKILL');
+    });
+  bus.on('read', (r) => {
+    const i = index(r.id);
+    if (i % 10 === 0) bus.emit('hit', makeHit(r, `hit-${String(i).padStart(6, '0')}`));
+  });
   for (let i = 0; i < total; i++) {
-    const read = makeRead(i, Date.now(), `kill-${String(i).padStart(6, '0')}`);
-    const added = store.putRead(read);
-    // A kill between the read and its hit leaves the read without a hit: produce the hit again
-    // (idempotent by id), as the hot-list stage would on its start-up re-check.
-    if (i % 10 === 0) store.putHit(makeHit(read, `hit-${String(i).padStart(6, '0')}`));
-    if (!added) continue;
+    const id = `kill-${String(i).padStart(6, '0')}`;
+    // Like the daemon after a restart, a read already kept is never read again (nor its hits).
+    if (store.hasRead(id)) continue;
+    const read = makeRead(i, Date.now(), id);
+    store.putReadWithHits(read, () => bus.emit('read', read));
     await new Promise((r) => setTimeout(r, 10));
   }
   while (store.outbox().depth() > 0) await new Promise((r) => setTimeout(r, 20));

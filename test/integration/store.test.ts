@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeSection } from '../../src/config/sections/store.ts';
 import { Bus } from '../../src/core/bus.ts';
@@ -143,6 +144,70 @@ describe('store: outbox', () => {
     });
     await store.start();
     expect(store.outbox().depth()).toBe(4);
+  });
+});
+
+describe('store: a read and its hits in one transaction', () => {
+  /** Announces a read on the bus, where a stand-in for the hot list raises `n` hits for it. */
+  function withHotlist(bus: Bus, n: number) {
+    bus.on('read', (r) => {
+      for (let k = 0; k < n; k++) bus.emit('hit', makeHit(r));
+    });
+  }
+  const rowCount = (dirs: ReturnType<typeof tempDirs>, table: string) => {
+    const db = new Database(join(dirs.data, 'reads.sqlite'), { readonly: true });
+    const n = db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    db.close();
+    return n;
+  };
+  /** A failure inside the store's transaction: SQLite refuses every hit row. */
+  const failHits = (dirs: ReturnType<typeof tempDirs>, on: boolean) => {
+    const db = new Database(join(dirs.data, 'reads.sqlite'));
+    db.exec(
+      on
+        ? "CREATE TRIGGER fail_hits BEFORE INSERT ON hits BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        : 'DROP TRIGGER fail_hits',
+    );
+    db.close();
+  };
+
+  it('stores the read with every hit raised while it is announced, hits first in the outbox', async () => {
+    const { store, bus } = await openStore();
+    withHotlist(bus, 2);
+    const seen: string[] = [];
+    bus.on('hit', (h) => seen.push(h.readId));
+    const read = makeRead(1);
+    expect(store.putReadWithHits(read, () => bus.emit('read', read))).toEqual({ read: true, hits: 2 });
+    expect(seen).toEqual([read.id, read.id]);
+    const out = store.outbox().peek(10);
+    expect(out.map((m) => m.kind)).toEqual(['hit', 'hit', 'read']);
+    expect(store.outbox().depth()).toBe(3);
+    // Announced again (same id): nothing new; the hits' ids are new but the read is known.
+    expect(store.putReadWithHits(read, () => {})).toEqual({ read: false, hits: 0 });
+    expect(store.hasRead(read.id)).toBe(true);
+  });
+
+  it('a failure inside the transaction leaves neither the read nor its hits, nor queue rows', async () => {
+    const { store, bus, dirs } = await openStore();
+    const health: HealthReport[] = [];
+    bus.on('health', (h) => health.push(h));
+    withHotlist(bus, 1);
+    failHits(dirs, true);
+    const read = makeRead(2);
+    expect(() => store.putReadWithHits(read, () => bus.emit('read', read))).toThrow(/injected/);
+    expect(rowCount(dirs, 'reads')).toBe(0);
+    expect(rowCount(dirs, 'outbox')).toBe(0);
+    expect(store.outbox().depth()).toBe(0);
+    expect(store.hasRead(read.id)).toBe(false);
+    expect(health.at(-1)).toMatchObject({ component: 'storage', light: 'red' });
+    // Separate transactions (the old way) do leave the read behind: the check above can fail.
+    const other = makeRead(3);
+    store.putRead(other);
+    expect(() => store.putHit(makeHit(other))).toThrow(/injected/);
+    expect(rowCount(dirs, 'reads')).toBe(1);
+    failHits(dirs, false);
+    expect(store.putReadWithHits(read, () => bus.emit('read', read))).toEqual({ read: true, hits: 1 });
+    expect(store.outbox().depth()).toBe(3);
   });
 });
 

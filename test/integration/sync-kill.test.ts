@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentralSink } from '../../src/sync/sink.ts';
 import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
@@ -64,7 +65,19 @@ describe.skipIf(!hasMosquitto)('kill -9 of the producing process at random point
       ALPR_T_URL: broker.url,
       ALPR_T_TOTAL: String(TOTAL),
     };
-    let killed = 0;
+    // Killed while read 10 (which raises a hit) is being announced: neither it nor its hit is kept.
+    const died = await runChild({ ...env, ALPR_T_DIE_AT: '10' }, null);
+    expect(died.signal).toBe('SIGKILL');
+    const db = new Database(join(dirs.data, 'reads.sqlite'), { readonly: true });
+    const has = (t: string, id: string) =>
+      db.prepare(`SELECT 1 FROM ${t} WHERE id = ?`).get(id) !== undefined;
+    expect([has('reads', 'kill-000009'), has('reads', 'kill-000010'), has('hits', 'hit-000010')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    db.close();
+    let killed = 1;
     for (let i = 0; i < ITERATIONS; i++) {
       // tsx start-up takes ~0.5-1 s; production runs ~1 s after that: kill anywhere in it.
       const r = await runChild(env, 400 + Math.floor(Math.random() * 1600));
@@ -76,10 +89,13 @@ describe.skipIf(!hasMosquitto)('kill -9 of the producing process at random point
     expect(last.code).toBe(0);
     const wantReads = Array.from({ length: TOTAL }, (_, i) => `kill-${String(i).padStart(6, '0')}`);
     const c = sink.counts();
-    console.log(`sync-kill: ${killed}/${ITERATIONS} runs killed mid-way; sink ${JSON.stringify(c)}`);
+    console.log(`sync-kill: ${killed}/${ITERATIONS + 1} runs killed mid-way; sink ${JSON.stringify(c)}`);
     expect(new Set(sink.ids('read'))).toEqual(new Set(wantReads));
     expect(sink.ids('read')).toHaveLength(TOTAL);
-    expect(sink.ids('hit')).toHaveLength(Math.ceil(TOTAL / 10));
+    // Every hit-raising read has its hit, and every hit its read (hit-i belongs to kill-i).
+    const wantHits = wantReads.filter((_, i) => i % 10 === 0).map((id) => id.replace('kill-', 'hit-'));
+    expect(new Set(sink.ids('hit'))).toEqual(new Set(wantHits));
+    expect(sink.ids('hit')).toHaveLength(wantHits.length);
     expect(c.conflicts).toBe(0);
     expect(c.malformed).toBe(0);
     expect(killed).toBeGreaterThan(0);
