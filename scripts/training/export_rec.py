@@ -44,6 +44,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", help="training checkpoint; omitted = the un-tuned sliced PP-OCRv4")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--no-fuse", action="store_true", help="keep torch's graph (no fuse_onnx.py rewrite)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     model = PlateRec(os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"), os.path.join(ASSETS, "ppocr_keys_v1.txt"))
@@ -71,6 +72,13 @@ def main() -> None:
     print(json.dumps({"out": args.out, "dims": dims, "max_abs_diff": diff, "bytes": size}))
     if diff > 1e-3:
         raise SystemExit("onnxruntime output differs from PyTorch")
+    if not args.no_fuse:
+        # same function, fewer passes: see fuse_onnx.py (checks the fused graph against this one)
+        unfused = args.out + ".unfused"
+        os.replace(args.out, unfused)
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "fuse_onnx.py"), "--src", unfused,
+                        "--out", args.out, "--check-shape", f"{IN_H},{IN_W}"], check=True)
+        os.remove(unfused)
 
 
 if __name__ == "__main__":

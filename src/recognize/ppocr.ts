@@ -33,7 +33,7 @@ export interface Recognizer {
 
 const MODEL_DIR = fileURLToPath(new URL('../../models/ppocr/', import.meta.url));
 export const DEFAULT_MODELS = {
-  det: `${MODEL_DIR}ch_PP-OCRv4_det_infer.onnx`,
+  det: `${MODEL_DIR}ch_PP-OCRv4_det_fused.onnx`,
   rec: `${MODEL_DIR}ch_PP-OCRv4_rec_infer.onnx`,
   keys: `${MODEL_DIR}ppocr_keys_v1.txt`,
 };
