@@ -2,7 +2,7 @@ import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Orientation } from '../domain/types.ts';
 import { type PipeMessage, PipeReader } from './pipe-worker.ts';
-import { backoffMs, type FfmpegArgsInput, ffmpegArgs, redactUrl } from './pure.ts';
+import { backoffMs, type FfmpegArgsInput, ffmpegCommand, redactUrl } from './pure.ts';
 import type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
 
 export interface FfmpegSourceOptions extends FfmpegArgsInput {
@@ -96,7 +96,9 @@ export class FfmpegSource implements CameraSource {
     this.framesThisRun = 0;
     return new Promise<void>((resolve, reject) => {
       this.spawnWait = { resolve, reject };
-      this.reader?.spawn(o.ffmpegPath ?? 'ffmpeg', o.args ?? ffmpegArgs(o));
+      // A URL's user:password goes to ffmpeg through its stdin, never its (world-readable) argv.
+      const cmd = o.args ? { args: [...o.args], stdin: null } : ffmpegCommand(o);
+      this.reader?.spawn(o.ffmpegPath ?? 'ffmpeg', cmd.args, cmd.stdin);
     });
   }
 

@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Frame, Light } from '../domain/types.ts';
 import { createSource, noFrameTimeoutMs } from './create.ts';
-import { blackoutRects, CameraHealth, FpsMeter, fillBlack, type HealthChange } from './pure.ts';
+import { backoffMs, blackoutRects, CameraHealth, FpsMeter, fillBlack, type HealthChange } from './pure.ts';
 import type { CameraSource } from './source.ts';
 
 export type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
@@ -32,7 +32,7 @@ export interface CameraStats {
   lastFrameAt: number | null;
   /** Frames the capture thread dropped because the main thread was busy (newest kept). */
   dropped: number;
-  /** Decoder (ffmpeg) restarts since start. */
+  /** Decoder (ffmpeg) restarts since start, and attempts to start a camera that failed to start. */
   restarts: number;
 }
 
@@ -44,23 +44,31 @@ interface Camera {
   framesIn: number;
   lastFrameAt: number | null;
   running: boolean;
+  /** Start attempts that failed in a row; the next retry waits backoffMs(startFailures). */
+  startFailures: number;
+  startRetries: number;
+  retryTimer: NodeJS.Timeout | null;
 }
 
 /**
  * Runs every enabled camera and emits its frames ('frame') and its light ('health', component
- * `camera:<id>`). A camera that cannot start is red and the others keep working.
+ * `camera:<id>`). A camera that cannot start is red and the others keep working; it is tried again
+ * with backoff (a USB camera plugged in late, an IP camera that boots after the car PC, a secret
+ * provisioned later) and turns green when its frames flow.
  */
 export class CaptureStage implements Stage {
   readonly name = 'capture';
   readonly critical = false;
   private cameras: Camera[] = [];
   private ticker: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(private readonly deps: CaptureStageDeps) {}
 
   async start(): Promise<void> {
     const make = this.deps.createSource ?? createSource;
     const now = Date.now();
+    this.stopped = false;
     this.cameras = this.deps.cameras
       .filter((c) => c.enabled)
       .map((cfg) => ({
@@ -71,6 +79,9 @@ export class CaptureStage implements Stage {
         framesIn: 0,
         lastFrameAt: null,
         running: false,
+        startFailures: 0,
+        startRetries: 0,
+        retryTimer: null,
       }));
     for (const cam of this.cameras) this.report(cam, cam.health.current);
     await Promise.all(this.cameras.map((cam) => this.startCamera(cam)));
@@ -81,10 +92,13 @@ export class CaptureStage implements Stage {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     await Promise.allSettled(
       this.cameras.map(async (cam) => {
+        if (cam.retryTimer) clearTimeout(cam.retryTimer);
+        cam.retryTimer = null;
         cam.running = false;
         await cam.source.stop();
       }),
@@ -93,14 +107,18 @@ export class CaptureStage implements Stage {
 
   stats(): CameraStats[] {
     const now = Date.now();
-    return this.cameras.map((c) => ({
-      id: c.cfg.id,
-      ...c.health.current,
-      framesIn: c.framesIn,
-      fpsIn: Math.round(c.meter.fps(now) * 10) / 10,
-      lastFrameAt: c.lastFrameAt,
-      ...(c.source.stats?.() ?? { restarts: 0, dropped: 0 }),
-    }));
+    return this.cameras.map((c) => {
+      const src = c.source.stats?.() ?? { restarts: 0, dropped: 0 };
+      return {
+        id: c.cfg.id,
+        ...c.health.current,
+        framesIn: c.framesIn,
+        fpsIn: Math.round(c.meter.fps(now) * 10) / 10,
+        lastFrameAt: c.lastFrameAt,
+        dropped: src.dropped,
+        restarts: src.restarts + c.startRetries,
+      };
+    });
   }
 
   private async startCamera(cam: Camera): Promise<void> {
@@ -113,13 +131,41 @@ export class CaptureStage implements Stage {
         },
         onEnd: () => this.report(cam, cam.health.end()),
       });
-      cam.running = true;
     } catch (err) {
       const reason = (err as Error).message;
-      this.deps.log.error({ cameraId: cam.cfg.id, reason }, 'camera failed to start');
-      this.report(cam, cam.health.fail(`failed to start: ${reason}`));
+      const log = cam.startFailures === 0 ? this.deps.log.error : this.deps.log.warn;
+      log.call(this.deps.log, { cameraId: cam.cfg.id, reason }, 'camera failed to start');
+      // The light's reason names the camera already: "camera x: failed to start: …", said once.
+      const why = reason.replace(`camera ${cam.cfg.id}: `, '');
+      this.report(cam, cam.health.fail(`failed to start: ${why}`));
       await cam.source.stop().catch(() => undefined);
+      this.retryLater(cam);
+      return;
     }
+    if (this.stopped) {
+      // stop() ran while this start was under way: it found nothing running to stop.
+      await cam.source.stop().catch(() => undefined);
+      return;
+    }
+    cam.running = true;
+    if (cam.startFailures > 0) {
+      this.deps.log.info({ cameraId: cam.cfg.id, attempts: cam.startFailures + 1 }, 'camera started');
+      cam.health.started(Date.now());
+    }
+    cam.startFailures = 0;
+  }
+
+  /** Tries a camera that failed to start again, after 1 s, 2 s, 4 s… up to its restart cap. */
+  private retryLater(cam: Camera): void {
+    if (this.stopped) return;
+    const maxMs = 'restartMaxS' in cam.cfg ? cam.cfg.restartMaxS * 1000 : 30_000;
+    const delay = backoffMs(cam.startFailures++, 1000, maxMs);
+    cam.retryTimer = setTimeout(() => {
+      cam.retryTimer = null;
+      if (this.stopped) return;
+      cam.startRetries++;
+      void this.startCamera(cam);
+    }, delay);
   }
 
   private frame(cam: Camera, frame: Frame): void {

@@ -53,14 +53,19 @@ function onData(chunk) {
     }
   }
 }
-function start(cmd, args) {
+function start(cmd, args, input) {
   buf = new Uint8Array(new ArrayBuffer(frameBytes));
   off = 0;
   pending = null;
   exitMsg = null;
   stderr = '';
-  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(cmd, args, { stdio: [input == null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   child = c;
+  if (input != null) {
+    // A producer that exits before reading its input must not crash this thread with EPIPE.
+    c.stdin.on('error', () => {});
+    c.stdin.end(input);
+  }
   c.once('spawn', () => parentPort.postMessage({ type: 'spawned' }));
   c.once('error', (e) => parentPort.postMessage({ type: 'error', code: e.code || null, message: e.message }));
   c.once('exit', (code, signal) => {
@@ -88,7 +93,7 @@ parentPort.on('message', (m) => {
       ready = true;
     }
   } else if (m.type === 'spawn') {
-    start(m.cmd, m.args);
+    start(m.cmd, m.args, m.stdin);
   } else if (m.type === 'kill') {
     if (child) child.kill(m.signal);
   }
@@ -102,7 +107,7 @@ export type PipeMessage =
   | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; stderr: string };
 
 /**
- * A pipe reader for frames of `frameBytes`. Send `{type:'spawn', cmd, args}` to run a producer,
+ * A pipe reader for frames of `frameBytes`. Send `{type:'spawn', cmd, args, stdin}` to run a producer,
  * `{type:'kill', signal}` to end it, and `{type:'ack'}` after each frame message to get the next.
  */
 export class PipeReader {
@@ -112,8 +117,9 @@ export class PipeReader {
     this.worker.on('message', onMessage);
   }
 
-  spawn(cmd: string, args: readonly string[]): void {
-    this.worker.postMessage({ type: 'spawn', cmd, args });
+  /** Runs `cmd`; `stdin`, when given, is written to its standard input (then closed). */
+  spawn(cmd: string, args: readonly string[], stdin: string | null = null): void {
+    this.worker.postMessage({ type: 'spawn', cmd, args, stdin });
   }
 
   kill(signal: NodeJS.Signals): void {

@@ -37,67 +37,86 @@ export interface FfmpegArgsInput {
   inputFormat?: string | undefined;
 }
 
-/**
- * ffmpeg arguments that decode one camera into raw rgb24 frames of width×height on stdout.
- *
- * Frames are decimated to at most `fps` by a select filter that only drops frames, never
- * duplicates them (ffmpeg's `-r`/fps filter fills a stall with copies of the last frame). It keeps
- * a schedule in st(0)/ld(0): a frame is taken when it is no more than a third of an interval early,
- * and the next slot is one interval later (or now, after a stall). A plain minimum gap between
- * frames would drop half the frames of a camera already at `fps` whose arrival times jitter.
- */
-export function ffmpegArgs(i: FfmpegArgsInput): string[] {
-  const input: string[] = [];
+/** The input options ffmpeg's demuxer needs for each stream type, before `-i`. */
+function inputOptions(i: FfmpegArgsInput): string[] {
   switch (i.type) {
     case 'rtsp':
-      input.push('-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', i.url);
-      break;
+      return ['-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay'];
     case 'mjpeg':
       // Multipart MJPEG carries no timestamps (ffmpeg would assume 25 fps): stamp on arrival.
-      input.push(
-        '-fflags',
-        'nobuffer',
-        '-flags',
-        'low_delay',
-        '-use_wallclock_as_timestamps',
-        '1',
-        '-i',
-        i.url,
-      );
-      break;
-    case 'v4l2':
+      return ['-fflags', 'nobuffer', '-flags', 'low_delay', '-use_wallclock_as_timestamps', '1'];
+    case 'v4l2': {
       // Ask the camera for the wanted size and rate; it answers with the nearest mode it has.
-      input.push('-f', 'v4l2', '-video_size', `${i.width}x${i.height}`, '-framerate', String(i.fps));
-      if (i.inputFormat) input.push('-input_format', i.inputFormat);
-      input.push('-i', i.url);
-      break;
+      const o = ['-f', 'v4l2', '-video_size', `${i.width}x${i.height}`, '-framerate', String(i.fps)];
+      return i.inputFormat ? [...o, '-input_format', i.inputFormat] : o;
+    }
     case 'video':
       // A video file replays at its own rate (-re), like a camera would deliver it.
-      input.push('-re', ...(i.loop ? ['-stream_loop', '-1'] : []), '-i', i.url);
-      break;
+      return ['-re', ...(i.loop ? ['-stream_loop', '-1'] : [])];
   }
+}
+
+/**
+ * The output half: frames decimated to at most `fps` by a select filter that only drops frames,
+ * never duplicates them (ffmpeg's `-r`/fps filter fills a stall with copies of the last frame). It
+ * keeps a schedule in st(0)/ld(0): a frame is taken when it is no more than a third of an interval
+ * early, and the next slot is one interval later (or now, after a stall). A plain minimum gap
+ * between frames would drop half the frames of a camera already at `fps` whose arrival times jitter.
+ */
+function outputArgs(i: FfmpegArgsInput): string[] {
   const d = (1 / i.fps).toFixed(4);
   const early = (1 / i.fps / 3).toFixed(4);
   const select = `if(gte(t\\,ld(0)-${early})\\,st(0\\,max(ld(0)+${d}\\,t))*0+1\\,0)`;
   const vf = `select='${select}',scale=${i.width}:${i.height}`;
-  return [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    ...input,
-    '-an',
-    '-sn',
-    '-vf',
-    vf,
-    '-vsync',
-    '0',
-    '-pix_fmt',
-    'rgb24',
-    '-f',
-    'rawvideo',
-    'pipe:1',
+  return ['-an', '-sn', '-vf', vf, '-vsync', '0', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+}
+
+const HEAD = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+
+/** ffmpeg arguments that decode one camera into raw rgb24 frames of width×height on stdout. */
+export function ffmpegArgs(i: FfmpegArgsInput): string[] {
+  return [...HEAD, ...inputOptions(i), '-i', i.url, ...outputArgs(i)];
+}
+
+/** Protocols a camera opened through a concat script may use (ffmpeg whitelists `pipe` readers to crypto,data). */
+const STREAM_PROTOCOLS = 'pipe,crypto,data,tcp,tls,http,https,httpproxy,rtsp,rtsps,rtp,srtp,udp';
+
+/** A value for an ffconcat script: single-quoted, a quote written as '\'' (ffmpeg's av_get_token rules). */
+function concatQuote(v: string): string {
+  return `'${v.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The ffmpeg command for a camera, with the URL's `user:password` kept off the command line
+ * (/proc/PID/cmdline is world-readable). A URL with credentials goes in an ffconcat script that
+ * ffmpeg reads from its stdin (`-f concat -i pipe:0`): the script names the URL and the demuxer
+ * options the stream needs; the decoder options stay on the command line. Nothing touches disk.
+ * A URL without credentials is passed as is and `stdin` is null.
+ */
+export function ffmpegCommand(i: FfmpegArgsInput): { args: string[]; stdin: string | null } {
+  if (!hasCredentials(i.url)) return { args: ffmpegArgs(i), stdin: null };
+  const inner = inputOptions(i);
+  const lines = ['ffconcat version 1.0', `file ${concatQuote(i.url)}`];
+  const outer: string[] = [];
+  for (let k = 0; k < inner.length; k += 2) {
+    const [opt, val] = [inner[k]!, inner[k + 1]!];
+    // -flags is a decoder option: the decoder is ffmpeg's own, outside the concat demuxer.
+    if (opt === '-flags') outer.push(opt, val);
+    else lines.push(`option ${opt.slice(1)} ${concatQuote(val)}`);
+  }
+  const args = [
+    ...HEAD,
+    ...outer,
+    ...['-fflags', 'nobuffer', '-protocol_whitelist', STREAM_PROTOCOLS],
+    ...['-f', 'concat', '-safe', '0', '-i', 'pipe:0'],
+    ...outputArgs(i),
   ];
+  return { args, stdin: `${lines.join('\n')}\n` };
+}
+
+/** True when a URL carries a user name or password. */
+export function hasCredentials(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(url);
 }
 
 /** Frames per second over a sliding window of recent timestamps. */
@@ -169,6 +188,15 @@ export class CameraHealth {
   fail(reason: string): HealthChange | null {
     this.failure = reason;
     return this.set('red', `camera ${this.cameraId}: ${reason}`);
+  }
+
+  /**
+   * A camera that had failed to start runs now: the failure is over, and the no-frame clock starts
+   * again from `now`. The light stays as it is (red) until frames arrive.
+   */
+  started(now: number): void {
+    this.failure = null;
+    this.lastFrameAt = now;
   }
 
   /** A transient error the source recovers from by itself; named in the red reason if frames stop. */

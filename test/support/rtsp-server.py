@@ -3,8 +3,10 @@
 gstreamer1.0-plugins-ugly for x264enc) serving a moving test pattern at rtsp://127.0.0.1:PORT/cam.
 
     python3 test/support/rtsp-server.py PORT [WIDTHxHEIGHT] [FPS]
-Prints "ready" on stdout once it listens; runs until killed.
+Prints "ready" on stdout once it listens; runs until killed. With RTSP_AUTH=user:password in the
+environment, clients must authenticate (RTSP Basic) to play the stream.
 """
+import os
 import sys
 
 import gi
@@ -27,6 +29,19 @@ factory.set_launch(
     f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} ! rtph264pay name=pay0 pt=96 )"
 )
 factory.set_shared(True)
+auth_line = os.environ.get("RTSP_AUTH")
+if auth_line:
+    user, _, password = auth_line.partition(":")
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", "viewer")
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    server.set_auth(auth)
+    permissions = GstRtspServer.RTSPPermissions()
+    permissions.add_role_from_structure(Gst.Structure.new_empty("viewer"))
+    permissions.add_permission_for_role("viewer", "media.factory.access", True)
+    permissions.add_permission_for_role("viewer", "media.factory.construct", True)
+    factory.set_permissions(permissions)
 server.get_mount_points().add_factory("/cam", factory)
 if server.attach(None) == 0:
     sys.exit("cannot listen on port " + port)

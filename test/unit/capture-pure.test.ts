@@ -6,6 +6,8 @@ import {
   CameraHealth,
   FpsMeter,
   ffmpegArgs,
+  ffmpegCommand,
+  hasCredentials,
   redactUrl,
   withCredentials,
   replayOrder,
@@ -94,7 +96,77 @@ describe('FpsMeter', () => {
   });
 });
 
+describe('ffmpegCommand', () => {
+  const base = { width: 640, height: 360, fps: 5 };
+  it('passes a URL without credentials on the command line, as ffmpegArgs does', () => {
+    for (const [type, url] of [
+      ['rtsp', 'rtsp://10.0.0.5/s1'],
+      ['mjpeg', 'http://cam/video.mjpg'],
+      ['v4l2', '/dev/video0'],
+    ] as const) {
+      expect(ffmpegCommand({ ...base, type, url })).toEqual({
+        args: ffmpegArgs({ ...base, type, url }),
+        stdin: null,
+      });
+    }
+  });
+  it.each([
+    [
+      'rtsp',
+      "rtsp://admin:p%40ss'x@10.0.0.5:554/s1",
+      [
+        'ffconcat version 1.0',
+        "file 'rtsp://admin:p%40ss'\\''x@10.0.0.5:554/s1'",
+        "option rtsp_transport 'tcp'",
+        "option fflags 'nobuffer'",
+        '',
+      ],
+    ],
+    [
+      'mjpeg',
+      'http://viewer:pw@cam/video.mjpg',
+      [
+        'ffconcat version 1.0',
+        "file 'http://viewer:pw@cam/video.mjpg'",
+        "option fflags 'nobuffer'",
+        "option use_wallclock_as_timestamps '1'",
+        '',
+      ],
+    ],
+  ] as const)('%s with credentials: the URL goes through stdin (an ffconcat script)', (type, url, script) => {
+    const { args, stdin } = ffmpegCommand({ ...base, type, url });
+    expect(stdin?.split('\n')).toEqual(script);
+    const line = args.join(' ');
+    expect(line).not.toContain('@');
+    expect(line).not.toContain('10.0.0.5');
+    expect(line).toContain('-f concat -safe 0 -i pipe:0');
+    // the decoder option stays on the command line; the output half is unchanged
+    expect(line).toContain('-flags low_delay');
+    expect(args.slice(args.indexOf('pipe:0') + 1)).toEqual(
+      ffmpegArgs({ ...base, type, url }).slice(ffmpegArgs({ ...base, type, url }).indexOf(url) + 1),
+    );
+  });
+  it.each([
+    ['rtsp://a:b@h/x', true],
+    ['http://user@cam/', true],
+    ['rtsp://h/x?user=a', false],
+    ['/dev/video0', false],
+  ])('hasCredentials(%s) = %s', (url, has) => {
+    expect(hasCredentials(url)).toBe(has);
+  });
+});
+
 describe('CameraHealth', () => {
+  it('a camera started after failing stays red until frames come, then turns green', () => {
+    const h = new CameraHealth('late', 1000, 0);
+    expect(h.fail('failed to start: not found')?.light).toBe('red');
+    expect(h.tick(5000)).toBeNull();
+    h.started(6000);
+    expect(h.current.light).toBe('red');
+    expect(h.tick(6500)).toBeNull();
+    expect(h.frame(6600)).toEqual({ light: 'green', reason: 'camera late: frames arriving' });
+    expect(h.tick(7700)?.light).toBe('red');
+  });
   it('amber → green → red after the timeout → green', () => {
     const h = new CameraHealth('rear', 5000, 0);
     expect(h.current.light).toBe('amber');
