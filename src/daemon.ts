@@ -14,6 +14,7 @@ import { createLogger, type Logger, stageLogger } from './core/log.ts';
 import type { Stage } from './core/stage.ts';
 import { AlprError, ErrorCodes, isAlprError } from './domain/errors.ts';
 import { buildRead } from './domain/read.ts';
+import { fieldSealer } from './domain/seal.ts';
 import type { ReadPosition } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
 import { statusLine } from './health/format.ts';
@@ -160,6 +161,8 @@ export class Daemon {
           config: c.web,
           dataDir,
           mode: c.unit.mode,
+          // Audit details and notes are sealed with the store key (its own sub-keys: context 'web').
+          cipher: fieldSealer(c.store.encryption, () => readSecret(creds, c.store.keyFile), 'web'),
           lights: () => this.health!.snapshot(),
           onLights: (fn) => this.health!.onChange(fn),
           healthReports: () => this.health!.body().components,
@@ -190,6 +193,7 @@ export class Daemon {
           () => web?.currentOperator() ?? null,
           () => store!,
           () => modelVersion,
+          () => Object.fromEntries((hotlist?.lists() ?? []).map((l) => [l.name, l.version])),
         ),
       async () => {
         const recognizer = await (c.recognize.worker ? createWorkerRecognizer : createRecognizer)(
@@ -310,6 +314,7 @@ export class Daemon {
     operator: () => string | null,
     store: () => StoreStage,
     modelVersion: () => string,
+    hotlistVersions: () => Record<string, number>,
   ): Stage {
     const { bus, config: c } = this;
     let off: (() => void) | null = null;
@@ -326,6 +331,7 @@ export class Daemon {
             unitId: c.unit.id,
             operatorId: operator(),
             modelVersion: modelVersion(),
+            hotlistVersions: hotlistVersions(),
           });
           // The hot list raises hits while the read is announced: the store keeps the read and
           // those hits in one transaction (never one without the other after a crash).

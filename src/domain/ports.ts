@@ -64,9 +64,13 @@ export interface ReadQuery {
   limit: number;
 }
 
-/** Decrypting search over the stored reads; the store offers it, the web page uses it. */
+/**
+ * Decrypting search over the stored reads; the store offers it, the web page uses it. Asynchronous:
+ * a scan that opens many reads yields to the event loop between chunks (GPS, sync and the watchdog
+ * share the thread).
+ */
 export interface ReadSearchPort {
-  search(q: ReadQuery): Read[];
+  search(q: ReadQuery): Promise<Read[]>;
 }
 
 /** Stored plate-crop and overview JPEGs of a read (decrypted), or null when not kept. */

@@ -3,6 +3,7 @@
  * record queue beside the outbox. Same file and sealer as StoreDb; kept apart to keep files small.
  */
 import type Database from 'better-sqlite3';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { distanceM } from '../domain/geo.ts';
 import { normalizePlate } from '../domain/plate.ts';
 import type { QueuedRecord, ReadQuery } from '../domain/ports.ts';
@@ -23,47 +24,66 @@ export class StoreQueries {
    * Reads matching a query, newest first, decrypted. A whole plate is looked up by its keyed tag
    * (index); a partial plate or a place alone has to open every read in the time range, so at most
    * `scanLimit` of them are opened (the caller narrows the time range for more). Unreadable rows
-   * are skipped.
+   * are skipped. Rows are fetched and opened `chunk` at a time (keyset pages on captured_at, rowid),
+   * yielding to the event loop between chunks: a 50k-read scan never holds the thread for more
+   * than one chunk's decryption (a few ms). Rows written meanwhile do not shift the pages.
    */
-  searchReads(q: ReadQuery, scanLimit = 50_000): Read[] {
+  async searchReads(q: ReadQuery, scanLimit = 50_000, chunk = 256): Promise<Read[]> {
     const from = q.from ?? 0;
     const to = q.to ?? Number.MAX_SAFE_INTEGER;
     const plate = q.plate ? normalizePlate(q.plate) : '';
     const exact = plate !== '' && !q.partial;
-    const rows = (
-      exact
-        ? this.db
-            .prepare(
-              'SELECT id, body FROM reads WHERE plate_tag = ? AND captured_at BETWEEN ? AND ? ORDER BY captured_at DESC LIMIT ?',
-            )
-            .all(this.sealer.plateTag(plate), from, to, q.near ? scanLimit : q.limit)
-        : this.db
-            .prepare(
-              'SELECT id, body FROM reads WHERE captured_at BETWEEN ? AND ? ORDER BY captured_at DESC LIMIT ?',
-            )
-            .all(from, to, scanLimit)
-    ) as { id: string; body: Buffer }[];
+    const budget = exact && !q.near ? q.limit : scanLimit;
+    const tagSql = exact ? 'plate_tag = ? AND ' : '';
+    const tag = exact ? [this.sealer.plateTag(plate)] : [];
+    const first = this.db.prepare(
+      `SELECT rowid AS rid, id, captured_at, body FROM reads WHERE ${tagSql}captured_at BETWEEN ? AND ? ORDER BY captured_at DESC, rowid DESC LIMIT ?`,
+    );
+    const next = this.db.prepare(
+      `SELECT rowid AS rid, id, captured_at, body FROM reads WHERE ${tagSql}captured_at BETWEEN ? AND ? AND (captured_at < ? OR rowid < ?) ORDER BY captured_at DESC, rowid DESC LIMIT ?`,
+    );
     const out: Read[] = [];
-    for (const row of rows) {
-      let read: Read;
-      try {
-        read = this.openJson<Read>(row.body, `reads:${row.id}:body`);
-      } catch {
-        continue;
+    let scanned = 0;
+    let last: { rid: number; captured_at: number } | null = null;
+    while (scanned < budget && out.length < q.limit) {
+      if (last) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.db.open) throw new AlprError(ErrorCodes.STORE, 'store closed during a search');
+      const n = Math.min(chunk, budget - scanned);
+      const rows = (
+        last
+          ? next.all(...tag, from, last.captured_at, last.captured_at, last.rid, n)
+          : first.all(...tag, from, to, n)
+      ) as { rid: number; id: string; captured_at: number; body: Buffer }[];
+      for (const row of rows) {
+        const read = this.match(row, q, plate, exact);
+        if (read) out.push(read);
+        if (out.length >= q.limit) break;
       }
-      if (
-        !exact &&
-        plate !== '' &&
-        !read.candidates.some((c) => c.text.includes(plate)) &&
-        !read.plate.includes(plate)
-      )
-        continue;
-      const p = read.position;
-      if (q.near && (p.lat === null || distanceM(p, q.near) > q.near.radiusM)) continue;
-      out.push(read);
-      if (out.length >= q.limit) break;
+      scanned += rows.length;
+      if (rows.length < n) break;
+      last = rows.at(-1)!;
     }
     return out;
+  }
+
+  /** One stored read opened and checked against the query, or null (no match, or unreadable). */
+  private match(row: { id: string; body: Buffer }, q: ReadQuery, plate: string, exact: boolean): Read | null {
+    let read: Read;
+    try {
+      read = this.openJson<Read>(row.body, `reads:${row.id}:body`);
+    } catch {
+      return null;
+    }
+    if (
+      !exact &&
+      plate !== '' &&
+      !read.candidates.some((c) => c.text.includes(plate)) &&
+      !read.plate.includes(plate)
+    )
+      return null;
+    const p = read.position;
+    if (q.near && (p.lat === null || distanceM(p, q.near) > q.near.radiusM)) return null;
+    return read;
   }
 
   /** Queues a record for the server (sealed); false when its id is already queued. */

@@ -37,7 +37,7 @@ export async function handleRequest(web: WebStage, req: IncomingMessage, res: Se
     const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     const session = web.sessions.get(token);
     if (!session) throw new HttpError(401, 'sign in first');
-    await route(web, session, method, path, req, res);
+    await route(web, session, method, url, req, res);
   } catch (err) {
     if (err instanceof HttpError) {
       sendJson(res, err.status, { error: err.message, details: err.details });
@@ -53,10 +53,11 @@ async function route(
   web: WebStage,
   s: Session,
   method: string,
-  path: string,
+  url: URL,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  const path = url.pathname;
   const db = web.db;
   if (!db) throw new HttpError(503, 'starting');
   const hitAction = /^\/api\/hits\/([A-Za-z0-9-]{1,64})\/action$/.exec(path);
@@ -73,29 +74,24 @@ async function route(
     });
   }
   if (method === 'POST' && path === '/api/signout') {
-    web.sessions.end(s.token);
+    web.sessions.end(s.id);
     web.reportOperator();
     audit(web, s, { kind: 'sign-out', detail: {} });
     return sendJson(res, 200, { ok: true }, { 'set-cookie': clearedCookie() });
   }
-  if (method === 'GET' && path === '/api/events') return web.subscribe(res, s.token);
+  if (method === 'GET' && path === '/api/events') return web.subscribe(res, s.id);
   if (method === 'GET' && path === '/api/reads') return sendJson(res, 200, { reads: web.reads });
   if (method === 'GET' && path === '/api/hits') return sendJson(res, 200, { hits: web.hitViews() });
   if (method === 'POST' && path === '/api/shift-check') return shiftCheck(web, s, await readJson(req), res);
   if (method === 'POST' && hitAction) return handleHit(web, s, hitAction[1]!, await readJson(req), res);
-  if (method === 'GET' && image) {
-    const jpeg = web.deps.images?.image(image[1]!, image[2] as 'plate' | 'overview') ?? null;
-    if (!jpeg) throw new HttpError(404, 'no such image');
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'image/jpeg' });
-    res.end(jpeg);
-    return;
-  }
+  if (method === 'GET' && image)
+    return viewImage(web, s, image[1]!, image[2] as 'plate' | 'overview', url, res);
   if (method === 'GET' && path === '/api/here') {
     const f = web.lastFix;
     if (!f || f.quality === 'none') throw new HttpError(404, 'no GPS position');
     return sendJson(res, 200, { lat: f.lat, lon: f.lon, ageMs: web.now() - f.receivedAt });
   }
-  if (method === 'POST' && path === '/api/search') return search(web, s, await readJson(req), res);
+  if (method === 'POST' && path === '/api/search') return await search(web, s, await readJson(req), res);
   if (method === 'GET' && path === '/api/audit') {
     return sendJson(res, 200, { rows: db.recentAudit(50), chain: db.verifyAudit() });
   }
@@ -134,7 +130,7 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
     );
   }
   web.throttle.success(badge);
-  const s = web.sessions.create({ badge: entry!.badge, name: entry!.name });
+  const { session: s, token } = web.sessions.create({ badge: entry!.badge, name: entry!.name });
   web.reportOperator();
   web.deps.log.info({ badge }, 'operator signed in');
   audit(web, s, { kind: 'sign-in', detail: {} });
@@ -143,7 +139,7 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
     200,
     { operator: { badge: s.badge, name: s.name }, expiresAt: s.expiresAt },
     {
-      'set-cookie': sessionCookie(s, web.now()),
+      'set-cookie': sessionCookie(s, token, web.now()),
     },
   );
 }
@@ -259,7 +255,12 @@ function time(v: unknown, what: string): number | undefined {
   return t;
 }
 
-function search(web: WebStage, s: Session, body: Record<string, unknown>, res: ServerResponse): void {
+async function search(
+  web: WebStage,
+  s: Session,
+  body: Record<string, unknown>,
+  res: ServerResponse,
+): Promise<void> {
   if (!web.deps.search) throw new HttpError(503, 'search is not available on this unit');
   const problems: string[] = [];
   const reason = text(body.reason, 300);
@@ -278,7 +279,7 @@ function search(web: WebStage, s: Session, body: Record<string, unknown>, res: S
   if (from !== undefined && to !== undefined && from > to) problems.push('from: must be before to');
   if (problems.length) throw new HttpError(400, 'the search was not run', problems);
   const limit = web.deps.config.searchMaxResults;
-  const reads = web.deps.search.search({
+  const reads = await web.deps.search.search({
     limit,
     ...(plate ? { plate, partial } : {}),
     ...(from !== undefined ? { from } : {}),
@@ -287,7 +288,41 @@ function search(web: WebStage, s: Session, body: Record<string, unknown>, res: S
   });
   const query = { plate: plate || null, partial, from: from ?? null, to: to ?? null, near };
   const row = audit(web, s, { kind: 'search', detail: query, reason, caseNumber, resultCount: reads.length });
+  web.rememberSearch(s.id, { seq: row.seq, readIds: new Set(reads.map((r) => r.id)), reason, caseNumber });
   sendJson(res, 200, { reads: reads.map(readView), truncated: reads.length >= limit, audit: row });
+}
+
+/**
+ * A read's plate crop or overview. The images of a hit on the page (the live alert, and the hits
+ * kept across a restart) are shown without an audit row: they were pushed to the officer, not
+ * looked up. Any other stored read opens only from an audited search of this session
+ * (`?search=<its audit row>` naming a search that returned the read), and each view is an audit row
+ * of its own (who, when, which read and image, under which search; the search's reason and case).
+ */
+function viewImage(
+  web: WebStage,
+  s: Session,
+  readId: string,
+  kind: 'plate' | 'overview',
+  url: URL,
+  res: ServerResponse,
+): void {
+  const onPage = [...web.hits.values()].some((h) => h.readId === readId);
+  const seq = Number(url.searchParams.get('search'));
+  const found = onPage ? null : web.searches.get(s.id)?.find((f) => f.seq === seq && f.readIds.has(readId));
+  if (!onPage && !found)
+    throw new HttpError(403, 'images of a stored read open from a search that found it (audited)');
+  const jpeg = web.deps.images?.image(readId, kind) ?? null;
+  if (!jpeg) throw new HttpError(404, 'no such image');
+  if (found)
+    audit(web, s, {
+      kind: 'image-view',
+      detail: { readId, image: kind, search: found.seq },
+      reason: found.reason,
+      caseNumber: found.caseNumber,
+    });
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'image/jpeg' });
+  res.end(jpeg);
 }
 
 /** A search's place: { lat, lon, radiusM } (10 m to 50 km), or null when none was given. */

@@ -2,12 +2,26 @@
  * The append-only audit trail (policy rule 10): every search of stored reads, and the officer's
  * other recorded actions, in a hash chain: each row's hash = sha256(previous hash + canonical row),
  * so changing, removing or reordering any row breaks every hash after it.
+ *
+ * The chain covers the plaintext row (what was searched, why), not the ciphertext kept at rest
+ * (db.ts seals `detail` and `reason`): the copy sent upstream is plaintext, so the server and the
+ * quarterly auditors verify it without the unit's key, and re-keying the unit never breaks the
+ * chain. A plate has little entropy (a few million formats), so a hash of the plaintext alone
+ * would give a thief the plate by trying them all: each row carries a random 128-bit `salt`,
+ * sealed with the detail at rest and sent upstream in clear, and hashed with the row.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export const GENESIS = '0'.repeat(64);
 
-export type AuditKind = 'search' | 'shift-check' | 'hit-action' | 'hot-plate' | 'sign-in' | 'sign-out';
+export type AuditKind =
+  | 'search'
+  | 'image-view'
+  | 'shift-check'
+  | 'hit-action'
+  | 'hot-plate'
+  | 'sign-in'
+  | 'sign-out';
 
 /** The fields that are hashed; `seq` is the row number (1, 2, …). */
 export interface AuditEntry {
@@ -21,6 +35,8 @@ export interface AuditEntry {
   reason: string | null;
   caseNumber: string | null;
   resultCount: number | null;
+  /** 32 hex characters of randomness hashed with the row (absent on rows written before it existed). */
+  salt?: string;
 }
 
 export interface AuditRow extends AuditEntry {
@@ -49,13 +65,14 @@ export function rowHash(prevHash: string, e: AuditEntry): string {
     reason: e.reason,
     caseNumber: e.caseNumber,
     resultCount: e.resultCount,
+    salt: e.salt,
   });
   return createHash('sha256').update(prevHash).update(canon).digest('hex');
 }
 
-export function chainRow(prev: AuditRow | null, e: Omit<AuditEntry, 'seq'>): AuditRow {
+export function chainRow(prev: Pick<AuditRow, 'seq' | 'hash'> | null, e: Omit<AuditEntry, 'seq'>): AuditRow {
   const prevHash = prev?.hash ?? GENESIS;
-  const entry = { ...e, seq: (prev?.seq ?? 0) + 1 };
+  const entry = { ...e, seq: (prev?.seq ?? 0) + 1, salt: e.salt ?? randomBytes(16).toString('hex') };
   return { ...entry, prevHash, hash: rowHash(prevHash, entry) };
 }
 

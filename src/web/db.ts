@@ -1,9 +1,19 @@
 /**
  * The web stage's SQLite file (paths.dataDir/<web.file>): the roster, start-of-shift checks, hit
- * actions and the hash-chained audit trail. No plate text is kept here except in audited search
- * queries (the auditors need to see what was searched).
+ * actions, operator sessions and the hash-chained audit trail.
+ *
+ * Plate and position text never lies here in clear: an audit row's `detail` (search query, plate of
+ * a hot plate, place) and `reason`, and the free-text notes of hit actions and shift checks, are
+ * sealed with the unit's field cipher (AES-256-GCM, context `web`, injected by the root), each
+ * bound to its row by its AAD. What stays in clear: times, badges, kinds, case numbers, result
+ * counts, hit ids and states, hashes. Sealed values sit in the same columns as BLOBs (SQLite keeps
+ * a BLOB as-is in a TEXT column); a text value there is a row written before sealing, which
+ * `migrate()` seals on the first open with a key. secure_delete zeroes what an update frees.
+ * Sessions are kept as the SHA-256 of their token only.
  */
 import Database from 'better-sqlite3';
+import type { Sealer } from '../domain/seal.ts';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type AuditEntry, type AuditRow, chainRow, type ChainVerdict, verifyAuditChain } from './audit.ts';
 import type { HitState } from './hit-state.ts';
 import type { RosterEntry } from './roster.ts';
@@ -28,11 +38,32 @@ CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, badge TEXT, kind TEXT NOT NULL, detail TEXT NOT NULL,
   reason TEXT, case_number TEXT, result_count INTEGER, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY, badge TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, last_seen INTEGER NOT NULL
+);
 `;
+const NO_UPDATE = `CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;`;
+
+/** A stored operator session: the token itself is never stored, only its SHA-256. */
+export interface SessionRow {
+  tokenHash: string;
+  badge: string;
+  name: string;
+  createdAt: number;
+  expiresAt: number;
+  lastSeen: number;
+}
+
+/** The sealed part of an audit row. */
+interface SealedAudit {
+  detail: Record<string, unknown>;
+  reason: string | null;
+  salt?: string;
+}
 
 export interface ShiftCheck {
   id: number;
@@ -59,7 +90,8 @@ interface AuditDbRow {
   at: number;
   badge: string | null;
   kind: AuditRow['kind'];
-  detail: string;
+  /** Sealed JSON of {detail, reason, salt}; JSON text on rows written before sealing. */
+  detail: string | Buffer;
   reason: string | null;
   case_number: string | null;
   result_count: number | null;
@@ -67,32 +99,113 @@ interface AuditDbRow {
   hash: string;
 }
 
-function toAudit(r: AuditDbRow): AuditRow {
-  return {
-    seq: r.seq,
-    at: r.at,
-    badge: r.badge,
-    kind: r.kind,
-    detail: JSON.parse(r.detail) as Record<string, unknown>,
-    reason: r.reason,
-    caseNumber: r.case_number,
-    resultCount: r.result_count,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
-
-export function openWebDb(file: string): WebDb {
+/**
+ * Opens (and creates) the page's database. `cipher` seals and opens audit details and notes; without
+ * one (the roster command) only the roster and sessions can be used. With an encrypting cipher,
+ * rows written in clear by an older version are sealed now.
+ */
+export function openWebDb(file: string, cipher: Sealer | null = null): WebDb {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  db.pragma('secure_delete = ON');
   db.exec(SCHEMA);
-  return new WebDb(db);
+  db.exec(NO_UPDATE);
+  const w = new WebDb(db, cipher);
+  if (cipher?.encrypted) w.migrate();
+  return w;
 }
 
 export class WebDb {
-  constructor(readonly db: Db) {}
+  constructor(
+    readonly db: Db,
+    private readonly cipher: Sealer | null = null,
+  ) {}
+
+  private get c(): Sealer {
+    if (!this.cipher)
+      throw new AlprError(ErrorCodes.STORE, 'the audit trail and notes need the unit key (store.keyFile)');
+    return this.cipher;
+  }
+
+  private seal(v: unknown, aad: string): Buffer {
+    return this.c.seal(Buffer.from(JSON.stringify(v), 'utf8'), aad);
+  }
+
+  private open<T>(v: string | Buffer, aad: string): T {
+    return JSON.parse(typeof v === 'string' ? v : this.c.open(v, aad).toString('utf8')) as T;
+  }
+
+  /** A note column: sealed BLOB, or text written before sealing, or null. */
+  private note(v: string | Buffer | null, aad: string): string | null {
+    return v === null ? null : this.open<string>(typeof v === 'string' ? JSON.stringify(v) : v, aad);
+  }
+
+  /** Throws AlprError (STORE) when the sealed part does not open: altered, or another key. */
+  private toAudit(r: AuditDbRow): AuditRow {
+    const s: SealedAudit =
+      typeof r.detail === 'string'
+        ? { detail: JSON.parse(r.detail) as Record<string, unknown>, reason: r.reason }
+        : this.open<SealedAudit>(r.detail, `audit:${r.seq}`);
+    return {
+      seq: r.seq,
+      at: r.at,
+      badge: r.badge,
+      kind: r.kind,
+      detail: s.detail,
+      reason: s.reason,
+      caseNumber: r.case_number,
+      resultCount: r.result_count,
+      ...(s.salt ? { salt: s.salt } : {}),
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    };
+  }
+
+  /**
+   * Seals what older versions wrote in clear (audit details and reasons, notes), in one
+   * transaction, then empties the WAL so no clear copy is left in it. The hashes do not change:
+   * they cover the plaintext.
+   */
+  migrate(): { audit: number; notes: number } {
+    const out = this.db
+      .transaction(() => {
+        const legacy = this.db
+          .prepare("SELECT seq, detail, reason FROM audit WHERE typeof(detail) = 'text'")
+          .all() as { seq: number; detail: string; reason: string | null }[];
+        let notes = 0;
+        if (legacy.length) {
+          this.db.exec('DROP TRIGGER IF EXISTS audit_no_update');
+          const up = this.db.prepare('UPDATE audit SET detail = ?, reason = NULL WHERE seq = ?');
+          for (const r of legacy)
+            up.run(this.seal({ detail: JSON.parse(r.detail), reason: r.reason }, `audit:${r.seq}`), r.seq);
+          this.db.exec(NO_UPDATE);
+        }
+        const hit = this.db
+          .prepare("SELECT id, hit_id, to_state, note FROM hit_actions WHERE typeof(note) = 'text'")
+          .all() as { id: number; hit_id: string; to_state: string; note: string }[];
+        for (const r of hit) {
+          this.db
+            .prepare('UPDATE hit_actions SET note = ? WHERE id = ?')
+            .run(this.seal(r.note, `hit_actions:${r.hit_id}:${r.to_state}`), r.id);
+          notes++;
+        }
+        const checks = this.db
+          .prepare("SELECT id, at, badge, note FROM shift_checks WHERE typeof(note) = 'text'")
+          .all() as { id: number; at: number; badge: string | null; note: string }[];
+        for (const r of checks) {
+          this.db
+            .prepare('UPDATE shift_checks SET note = ? WHERE id = ?')
+            .run(this.seal(r.note, `shift_checks:${r.at}:${r.badge}`), r.id);
+          notes++;
+        }
+        return { audit: legacy.length, notes };
+      })
+      .immediate();
+    if (out.audit + out.notes > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return out;
+  }
 
   /** Replaces the roster with `entries` (the admins' list is the whole truth). */
   replaceRoster(entries: readonly RosterEntry[], now: number): void {
@@ -121,7 +234,13 @@ export class WebDb {
   addShiftCheck(c: Omit<ShiftCheck, 'id'>): ShiftCheck {
     const r = this.db
       .prepare('INSERT INTO shift_checks (at, badge, all_green, lights, note) VALUES (?, ?, ?, ?, ?)')
-      .run(c.at, c.badge, c.allGreen ? 1 : 0, JSON.stringify(c.lights), c.note);
+      .run(
+        c.at,
+        c.badge,
+        c.allGreen ? 1 : 0,
+        JSON.stringify(c.lights),
+        c.note === null ? null : this.seal(c.note, `shift_checks:${c.at}:${c.badge}`),
+      );
     return { ...c, id: Number(r.lastInsertRowid) };
   }
 
@@ -130,7 +249,14 @@ export class WebDb {
     const r = this.db
       .prepare('SELECT * FROM shift_checks WHERE badge = ? AND at >= ? ORDER BY id DESC LIMIT 1')
       .get(badge, since) as
-      | { id: number; at: number; badge: string; all_green: number; lights: string; note: string | null }
+      | {
+          id: number;
+          at: number;
+          badge: string;
+          all_green: number;
+          lights: string;
+          note: string | Buffer | null;
+        }
       | undefined;
     return r
       ? {
@@ -139,7 +265,7 @@ export class WebDb {
           badge: r.badge,
           allGreen: r.all_green === 1,
           lights: JSON.parse(r.lights),
-          note: r.note,
+          note: this.note(r.note, `shift_checks:${r.at}:${r.badge}`),
         }
       : null;
   }
@@ -149,7 +275,16 @@ export class WebDb {
       .prepare(
         'INSERT INTO hit_actions (hit_id, at, badge, action, from_state, to_state, reason, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(a.hitId, a.at, a.badge, a.action, a.from, a.to, a.reason, a.note);
+      .run(
+        a.hitId,
+        a.at,
+        a.badge,
+        a.action,
+        a.from,
+        a.to,
+        a.reason,
+        a.note === null ? null : this.seal(a.note, `hit_actions:${a.hitId}:${a.to}`),
+      );
   }
 
   /** The current state of each of `hitIds` that has one (absent = new). */
@@ -166,7 +301,7 @@ export class WebDb {
             from_state: HitState;
             to_state: HitState;
             reason: string | null;
-            note: string | null;
+            note: string | Buffer | null;
           }
         | undefined;
       if (r)
@@ -178,7 +313,7 @@ export class WebDb {
           from: r.from_state,
           to: r.to_state,
           reason: r.reason,
-          note: r.note,
+          note: this.note(r.note, `hit_actions:${r.hit_id}:${r.to_state}`),
         });
     }
     return out;
@@ -191,7 +326,8 @@ export class WebDb {
         const last = this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT 1').get() as
           | AuditDbRow
           | undefined;
-        const row = chainRow(last ? toAudit(last) : null, e);
+        const row = chainRow(last ? { seq: last.seq, hash: last.hash } : null, e);
+        const sealed: SealedAudit = { detail: row.detail, reason: row.reason, salt: row.salt! };
         this.db
           .prepare(
             'INSERT INTO audit (seq, at, badge, kind, detail, reason, case_number, result_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -201,8 +337,8 @@ export class WebDb {
             row.at,
             row.badge,
             row.kind,
-            JSON.stringify(row.detail),
-            row.reason,
+            this.seal(sealed, `audit:${row.seq}`),
+            null,
             row.caseNumber,
             row.resultCount,
             row.prevHash,
@@ -213,20 +349,91 @@ export class WebDb {
       .immediate();
   }
 
-  /** The latest `limit` audit rows, newest first. */
+  /** The latest `limit` audit rows, newest first; a row that does not open shows as `unreadable`. */
   recentAudit(limit: number): AuditRow[] {
-    return (this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT ?').all(limit) as AuditDbRow[]).map(
-      toAudit,
-    );
+    const rows = this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT ?').all(limit) as AuditDbRow[];
+    return rows.map((r) => {
+      try {
+        return this.toAudit(r);
+      } catch {
+        return {
+          ...this.toAudit({ ...r, detail: '{"unreadable":true}', reason: null }),
+          salt: undefined,
+        } as AuditRow;
+      }
+    });
   }
 
+  /** Checks the whole chain (needs the key: it covers the plaintext). A row that does not open is bad. */
   verifyAudit(): ChainVerdict {
     const it = this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditDbRow>;
-    return verifyAuditChain(
+    let opened = 0;
+    const stop: { bad: ChainVerdict | null } = { bad: null };
+    const self = this;
+    const verdict = verifyAuditChain(
       (function* () {
-        for (const r of it) yield toAudit(r);
+        for (const r of it) {
+          let row: AuditRow;
+          try {
+            row = self.toAudit(r);
+          } catch {
+            stop.bad = {
+              ok: false,
+              rows: opened + 1,
+              firstBad: r.seq,
+              why: 'its sealed content does not open (altered, or not this unit key)',
+            };
+            return;
+          }
+          opened++;
+          yield row;
+        }
       })(),
     );
+    // The chain up to the unopenable row may itself be broken earlier: that comes first.
+    if (!verdict.ok) return verdict;
+    return stop.bad ?? verdict;
+  }
+
+  /** Stores a new session; `only` ends every other one (one operator per unit). */
+  putSession(s: SessionRow, only: boolean): void {
+    this.db.transaction(() => {
+      if (only) this.db.prepare('DELETE FROM sessions').run();
+      this.db
+        .prepare(
+          'INSERT INTO sessions (token_hash, badge, name, created_at, expires_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(s.tokenHash, s.badge, s.name, s.createdAt, s.expiresAt, s.lastSeen);
+    })();
+  }
+
+  /** Every stored session (the caller drops the dead ones). */
+  sessions(): SessionRow[] {
+    return (
+      this.db.prepare('SELECT * FROM sessions').all() as {
+        token_hash: string;
+        badge: string;
+        name: string;
+        created_at: number;
+        expires_at: number;
+        last_seen: number;
+      }[]
+    ).map((r) => ({
+      tokenHash: r.token_hash,
+      badge: r.badge,
+      name: r.name,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      lastSeen: r.last_seen,
+    }));
+  }
+
+  touchSession(tokenHash: string, lastSeen: number): void {
+    this.db.prepare('UPDATE sessions SET last_seen = ? WHERE token_hash = ?').run(lastSeen, tokenHash);
+  }
+
+  deleteSession(tokenHash: string): void {
+    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import type { Stage } from '../core/stage.ts';
 import type { HitHistoryPort, ImagePort, ReadSearchPort, RecordQueuePort } from '../domain/ports.ts';
 import type { Fix, HealthReport, Hit, OfficerPlateInput } from '../domain/types.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { Sealer } from '../domain/seal.ts';
 import { handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
 import { openWebDb, type WebDb } from './db.ts';
@@ -63,6 +64,11 @@ export interface WebDeps {
   /** The four lights now, and their changes (health stage's snapshot() / onChange()). */
   lights: () => LightsView;
   onLights: (fn: (l: LightsView) => void) => () => void;
+  /**
+   * Seals audit details and notes at rest: the unit key's `web` context (aesSealer(key, 'web'));
+   * plainSealer('web') only with store.encryption: none.
+   */
+  cipher: Sealer;
   search?: ReadSearchPort;
   images?: ImagePort;
   /** Stored hits, to show the last `web.hitHistoryHours` again after a restart. */
@@ -75,6 +81,15 @@ export interface WebDeps {
   records?: Pick<RecordQueuePort, 'put'>;
   now?: () => number;
 }
+
+/** One audited search's results, remembered for the image views it allows. */
+export interface FoundReads {
+  seq: number;
+  readIds: Set<string>;
+  reason: string | null;
+  caseNumber: string | null;
+}
+const SEARCHES_KEPT = 20;
 
 export class WebStage implements Stage {
   readonly name = 'web';
@@ -91,7 +106,13 @@ export class WebStage implements Stage {
   /** The latest GPS fix, for "search near my position". */
   lastFix: Fix | null = null;
   private server: Server | null = null;
-  /** Live streams and the session token each belongs to. */
+  /**
+   * Recent searches by session id (newest last, at most SEARCHES_KEPT): which reads each returned,
+   * and its audit row, reason and case, so that opening a found read's images is audited under it.
+   * In memory only: after a restart the officer searches again (a new audited search).
+   */
+  readonly searches = new Map<string, FoundReads[]>();
+  /** Live streams and the session id each belongs to. */
   private readonly clients = new Map<ServerResponse, string>();
   private offs: (() => void)[] = [];
   private ping: NodeJS.Timeout | null = null;
@@ -100,7 +121,11 @@ export class WebStage implements Stage {
   port: number | null = null;
 
   constructor(readonly deps: WebDeps) {
-    this.sessions = new Sessions(deps.config.sessionHours * 3600_000, () => this.now());
+    this.sessions = new Sessions(
+      deps.config.sessionHours * 3600_000,
+      () => this.now(),
+      deps.config.sessionIdleMinutes * 60_000,
+    );
     this.throttle = new PinThrottle(deps.config.pinMaxFailures, deps.config.pinLockoutS * 1000);
     this.throttleAll = new PinThrottle(deps.config.pinMaxFailures * 4, deps.config.pinLockoutS * 1000);
   }
@@ -117,7 +142,8 @@ export class WebStage implements Stage {
   async start(): Promise<void> {
     const { config, dataDir, bus, log } = this.deps;
     mkdirSync(dataDir, { recursive: true });
-    this.db = openWebDb(join(dataDir, config.file));
+    this.db = openWebDb(join(dataDir, config.file), this.deps.cipher);
+    this.sessions.attach(this.db);
     const since = this.now() - config.hitHistoryHours * 3600_000;
     for (const h of (this.deps.hitHistory?.recent(since, config.recentHits) ?? []).reverse())
       this.hits.set(h.id, h);
@@ -161,6 +187,11 @@ export class WebStage implements Stage {
     this.reportOperator();
     // Comments keep idle proxies and the page's own watchdog aware that the daemon is alive.
     this.ping = setInterval(() => {
+      // An open live stream is page contact: the page is on screen, so the session is not idle.
+      for (const id of new Set(this.clients.values())) {
+        const s = this.sessions.live(id);
+        if (s) this.sessions.touch(s);
+      }
       this.broadcast('ping', { at: this.now() });
       this.reportOperator();
     }, 15_000);
@@ -180,8 +211,20 @@ export class WebStage implements Stage {
       s.closeAllConnections();
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
+    this.sessions.attach(null);
+    this.searches.clear();
     this.db?.close();
     this.db = null;
+  }
+
+  /** Remembers a search's results for the session (bounded). */
+  rememberSearch(sessionId: string, found: FoundReads): void {
+    for (const id of this.searches.keys())
+      if (id !== sessionId && !this.sessions.live(id)) this.searches.delete(id);
+    const list = this.searches.get(sessionId) ?? [];
+    list.push(found);
+    if (list.length > SEARCHES_KEPT) list.shift();
+    this.searches.set(sessionId, list);
   }
 
   /**
@@ -224,7 +267,7 @@ export class WebStage implements Stage {
   }
 
   /** Adds a page to the live stream (the caller has checked its session). */
-  subscribe(res: ServerResponse, token: string): void {
+  subscribe(res: ServerResponse, sessionId: string): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -232,7 +275,7 @@ export class WebStage implements Stage {
       'x-content-type-options': 'nosniff',
     });
     res.write('retry: 3000\n\n');
-    this.clients.set(res, token);
+    this.clients.set(res, sessionId);
     res.on('close', () => this.clients.delete(res));
     this.send(res, 'lights', this.deps.lights());
     if (this.hotlist) this.send(res, 'hotlist', this.hotlist);
@@ -240,8 +283,8 @@ export class WebStage implements Stage {
 
   /** Sends to every live stream; a stream whose session has ended is closed instead. */
   broadcast(event: string, data: unknown): void {
-    for (const [c, token] of this.clients) {
-      if (this.sessions.get(token)) this.send(c, event, data);
+    for (const [c, id] of this.clients) {
+      if (this.sessions.live(id)) this.send(c, event, data);
       else {
         this.clients.delete(c);
         c.end();

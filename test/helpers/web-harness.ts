@@ -2,12 +2,13 @@
  * A test unit for the web stage: the real store (encrypted) and hot-list stages on a bus, lights
  * that tests set, and the web stage wired to them the way the composition root does.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { hotlistSection } from '../../src/config/sections/hotlist.ts';
 import { webSection } from '../../src/config/sections/web.ts';
 import { Bus } from '../../src/core/bus.ts';
+import { fieldSealer } from '../../src/domain/seal.ts';
 import type { Hit, Light } from '../../src/domain/types.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
 import { StoreStage } from '../../src/store/index.ts';
@@ -64,6 +65,8 @@ export async function startWebUnit(
     config: webSection.parse({ port: 0, ...opts.web }),
     dataDir: dirs.data,
     mode: opts.mode ?? 'car',
+    // As the root does: the store's key file, the 'web' context.
+    cipher: fieldSealer('aes-256-gcm', () => readFileSync(join(dirs.creds, 'store.key')), 'web'),
     lights: () => lights,
     onLights: (fn) => {
       lightListeners.add(fn);

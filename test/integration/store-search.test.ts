@@ -35,16 +35,16 @@ describe('store: decrypting search and image fetch', () => {
       for (let i = 0; i < 50; i++) bus.emit('read', makeRead(i % 10, t0 + i * 60_000));
       const s = store.search();
       // plateFor(3) = ZQX0003: reads 3, 13, 23, 33, 43.
-      const exact = s.search({ plate: 'zqx-0003', limit: 100 });
+      const exact = await s.search({ plate: 'zqx-0003', limit: 100 });
       expect(exact.map((r) => r.capturedAt)).toEqual(
         [43, 33, 23, 13, 3].map((i) => new Date(t0 + i * 60_000).toISOString()),
       );
-      expect(s.search({ plate: 'ZQX0003', limit: 2 })).toHaveLength(2);
-      expect(s.search({ plate: 'ZQX000', limit: 100 })).toHaveLength(0);
+      expect(await s.search({ plate: 'ZQX0003', limit: 2 })).toHaveLength(2);
+      expect(await s.search({ plate: 'ZQX000', limit: 100 })).toHaveLength(0);
       // Partial: "0003" in the plate; candidates count too ("ZQX0008" is the alternative of every read).
-      expect(s.search({ plate: '0003', partial: true, limit: 100 })).toHaveLength(5);
-      expect(s.search({ plate: 'X0008', partial: true, limit: 100 })).toHaveLength(50);
-      const window = s.search({
+      expect(await s.search({ plate: '0003', partial: true, limit: 100 })).toHaveLength(5);
+      expect(await s.search({ plate: 'X0008', partial: true, limit: 100 })).toHaveLength(50);
+      const window = await s.search({
         plate: 'ZQX',
         partial: true,
         from: t0 + 10 * 60_000,
@@ -52,12 +52,14 @@ describe('store: decrypting search and image fetch', () => {
         limit: 100,
       });
       expect(window).toHaveLength(10);
-      expect(s.search({ from: t0, to: t0 + 4 * 60_000, limit: 100 })).toHaveLength(5);
+      expect(await s.search({ from: t0, to: t0 + 4 * 60_000, limit: 100 })).toHaveLength(5);
       // By place: every fixture read is at 47.6097, -122.3331.
       const here = { lat: 47.6097, lon: -122.3331 };
-      expect(s.search({ near: { ...here, radiusM: 50 }, limit: 100 })).toHaveLength(50);
-      expect(s.search({ near: { lat: 47.62, lon: -122.3331, radiusM: 1000 }, limit: 100 })).toHaveLength(0);
-      expect(s.search({ plate: 'ZQX0003', near: { ...here, radiusM: 50 }, limit: 3 })).toHaveLength(3);
+      expect(await s.search({ near: { ...here, radiusM: 50 }, limit: 100 })).toHaveLength(50);
+      expect(
+        await s.search({ near: { lat: 47.62, lon: -122.3331, radiusM: 1000 }, limit: 100 }),
+      ).toHaveLength(0);
+      expect(await s.search({ plate: 'ZQX0003', near: { ...here, radiusM: 50 }, limit: 3 })).toHaveLength(3);
     });
   }
 

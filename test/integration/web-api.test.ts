@@ -162,7 +162,8 @@ describe('web API over HTTP', () => {
     expect(img.status).toBe(200);
     expect(img.headers.get('content-type')).toBe('image/jpeg');
     expect(Buffer.from(img.data as ArrayBuffer).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
-    expect((await c.call('/api/images/nope/plate')).status).toBe(404);
+    // Not a hit on the page and not found by a search: refused (stored reads open from an audited search).
+    expect((await c.call('/api/images/nope/plate')).status).toBe(403);
 
     // Hit handling through the state machine.
     const act = (body: unknown) => c.call(`/api/hits/${hit.id}/action`, body);

@@ -2,7 +2,8 @@
  * The web stage wired the way the composition root wires it: the real health stage's lights, and
  * `alpr roster import` (in-process) filling the database the stage signs users in against.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,7 +13,9 @@ import { registerAuditCommands } from '../../src/commands/audit.ts';
 import { registerRosterCommands } from '../../src/commands/roster.ts';
 import { webSection } from '../../src/config/sections/web.ts';
 import { Bus } from '../../src/core/bus.ts';
+import { aesSealer, fieldSealer, plainSealer } from '../../src/domain/seal.ts';
 import { HealthStage } from '../../src/health/index.ts';
+import { chainRow, GENESIS, rowHash } from '../../src/web/audit.ts';
 import { openWebDb } from '../../src/web/db.ts';
 import { WebStage } from '../../src/web/index.ts';
 import { verifyPin } from '../../src/web/pin.ts';
@@ -71,31 +74,128 @@ describe('web stage wiring', () => {
     }
   });
 
-  it('alpr audit verify reports an intact chain, then the first altered row (exit 1)', async () => {
+  it('alpr audit verify opens the sealed rows with the unit key, reports an intact chain, then the first bad row (exit 1)', async () => {
     const db = join(tmp, 'audit.sqlite');
-    const w = openWebDb(db);
+    const keyFile = join(tmp, 'store.key');
+    writeFileSync(keyFile, randomBytes(32).toString('hex'));
+    const cipher = fieldSealer('aes-256-gcm', () => readFileSync(keyFile), 'web');
+    const w = openWebDb(db, cipher);
     for (let i = 0; i < 3; i++)
       w.appendAudit({
         at: i,
         badge: 'A1',
         kind: 'search',
-        detail: { plate: `P${i}` },
-        reason: 'r',
+        detail: { plate: `QJZ${i}77`, near: { lat: 47.61234, lon: -122.33456, radiusM: 100 } },
+        reason: `witness saw QJZ${i}77`,
         caseNumber: 'C',
         resultCount: i,
       });
+    expect(w.recentAudit(3).map((r) => r.detail.plate)).toEqual(['QJZ277', 'QJZ177', 'QJZ077']);
     w.close();
-    const ok = await cli(['audit', 'verify', '--db', db]);
+    // At rest: no plate, no place, no reason in the file (or its WAL) in clear.
+    for (const f of [db, `${db}-wal`]) {
+      const bytes = existsSync(f) ? readFileSync(f).toString('latin1') : '';
+      for (const secret of ['QJZ077', 'QJZ177', 'QJZ277', '47.61234', 'witness'])
+        expect(bytes).not.toContain(secret);
+    }
+    const verify = (...more: string[]) =>
+      cli(['audit', 'verify', '--db', db, '--key-file', keyFile, ...more]);
+    const ok = await verify();
     expect(ok.out).toMatch(/^audit chain intact: 3 rows, head [0-9a-f]{64}\n$/);
     expect(process.exitCode).toBe(0);
+    // Another key opens nothing: the first row is reported.
+    const other = join(tmp, 'other.key');
+    writeFileSync(other, randomBytes(32));
+    expect((await cli(['audit', 'verify', '--db', db, '--key-file', other])).out).toBe(
+      'AUDIT CHAIN BROKEN at row 1: its sealed content does not open (altered, or not this unit key)\n',
+    );
+    expect(process.exitCode).toBe(1);
     const raw = new Database(db);
     raw.exec('DROP TRIGGER audit_no_update');
-    raw.prepare('UPDATE audit SET detail = \'{"plate":"P9"}\' WHERE seq = 2').run();
+    // A sealed detail moved onto another row does not open there (bound to its row).
+    const d1 = raw.prepare('SELECT detail FROM audit WHERE seq = 1').pluck().get();
+    raw.prepare('UPDATE audit SET detail = ? WHERE seq = 3').run(d1);
+    // A clear column changed breaks the hash.
+    raw.prepare('UPDATE audit SET result_count = 9 WHERE seq = 2').run();
     raw.close();
-    const bad = await cli(['audit', 'verify', '--db', db]);
+    const bad = await verify();
     expect(bad.out).toBe('AUDIT CHAIN BROKEN at row 2: its content does not match its hash (altered)\n');
     expect(process.exitCode).toBe(1);
+    const raw2 = new Database(db);
+    // Every open puts the append-only trigger back.
+    raw2.exec('DROP TRIGGER audit_no_update');
+    raw2.prepare('UPDATE audit SET result_count = 1 WHERE seq = 2').run();
+    raw2.close();
+    expect((await verify('--json')).out).toBe(
+      `${JSON.stringify({ ok: false, rows: 3, firstBad: 3, why: 'its sealed content does not open (altered, or not this unit key)' })}\n`,
+    );
     process.exitCode = 0;
+  });
+
+  it('seals what an older version wrote in clear on the first open with the key; the chain still verifies', () => {
+    const db = join(tmp, 'legacy.sqlite');
+    const w = openWebDb(db);
+    // An older version's rows: detail and reason as text, no salt, notes in clear.
+    const row = chainRow(null, {
+      at: 1,
+      badge: 'A1',
+      kind: 'search',
+      detail: { plate: 'QJZ9LEG' },
+      reason: 'old reason',
+      caseNumber: 'C',
+      resultCount: 0,
+      salt: undefined,
+    });
+    const { salt: _salt, ...legacy } = row;
+    const legacyRow = { ...legacy, hash: rowHash(GENESIS, { ...legacy }) };
+    w.db
+      .prepare(
+        'INSERT INTO audit (seq, at, badge, kind, detail, reason, case_number, result_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        1,
+        1,
+        'A1',
+        'search',
+        JSON.stringify(legacyRow.detail),
+        'old reason',
+        'C',
+        0,
+        GENESIS,
+        legacyRow.hash,
+      );
+    w.db
+      .prepare(
+        "INSERT INTO hit_actions (hit_id, at, badge, action, from_state, to_state, reason, note) VALUES ('h1', 1, 'A1', 'reject', 'new', 'rejected', 'misread', 'plate was QJZ9NOTE')",
+      )
+      .run();
+    w.close();
+    expect(readFileSync(db).toString('latin1')).toContain('QJZ9LEG');
+    const cipher = aesSealer(randomBytes(32), 'web');
+    const m = openWebDb(db, cipher);
+    try {
+      expect(m.verifyAudit()).toMatchObject({ ok: true, rows: 1 });
+      expect(m.recentAudit(1)[0]).toMatchObject({ detail: { plate: 'QJZ9LEG' }, reason: 'old reason' });
+      expect(m.hitStates(['h1']).get('h1')?.note).toBe('plate was QJZ9NOTE');
+      m.appendAudit({
+        at: 2,
+        badge: 'A1',
+        kind: 'sign-in',
+        detail: {},
+        reason: null,
+        caseNumber: null,
+        resultCount: null,
+      });
+      expect(m.verifyAudit()).toMatchObject({ ok: true, rows: 2 });
+    } finally {
+      m.close();
+    }
+    for (const f of [db, `${db}-wal`]) {
+      const bytes = existsSync(f) ? readFileSync(f).toString('latin1') : '';
+      expect(bytes).not.toContain('QJZ9LEG');
+      expect(bytes).not.toContain('QJZ9NOTE');
+      expect(bytes).not.toContain('old reason');
+    }
   });
 
   it("shows the real health stage's lights and pushes their changes", async () => {
@@ -108,6 +208,7 @@ describe('web stage wiring', () => {
       config: webSection.parse({ port: 0 }),
       dataDir: join(tmp, 'unit'),
       mode: 'car',
+      cipher: plainSealer('web'),
       lights: () => health.snapshot(),
       onLights: (fn) => health.onChange(fn),
       healthReports: () => health.body().components,

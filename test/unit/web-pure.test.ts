@@ -6,7 +6,8 @@ import { type HitAction, type HitState, nextHitState, parseHitAction } from '../
 import { hostName } from '../../src/web/http.ts';
 import { hashPin, PinThrottle, parsePinHash, pinProblem, verifyPin } from '../../src/web/pin.ts';
 import { csvRows, parseRoster, signInRefusal } from '../../src/web/roster.ts';
-import { parseCookies, SESSION_COOKIE, Sessions, sessionCookie } from '../../src/web/session.ts';
+import type { SessionRow } from '../../src/web/db.ts';
+import { parseCookies, SESSION_COOKIE, Sessions, sessionCookie, tokenHash } from '../../src/web/session.ts';
 
 describe('web: PINs', () => {
   it('hashes with scrypt, verifies the right PIN only, and rejects malformed hashes', async () => {
@@ -54,28 +55,72 @@ describe('web: sessions', () => {
   it('issues random tokens that expire; one operator at a time', () => {
     let now = 1000;
     const s = new Sessions(60_000, () => now);
-    const a = s.create({ badge: 'A1', name: 'A' });
-    expect(a.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(s.get(a.token)?.badge).toBe('A1');
+    const { session: a, token: ta } = s.create({ badge: 'A1', name: 'A' });
+    expect(ta).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.id).toBe(tokenHash(ta));
+    expect(a.id).not.toContain(ta);
+    expect(s.get(ta)?.badge).toBe('A1');
     expect(s.current()).toBe('A1');
     expect(s.get('nope')).toBeNull();
     expect(s.get(undefined)).toBeNull();
-    const b = s.create({ badge: 'B2', name: 'B' });
-    expect(b.token).not.toBe(a.token);
-    expect(s.get(a.token)).toBeNull();
+    const { token: tb } = s.create({ badge: 'B2', name: 'B' });
+    expect(tb).not.toBe(ta);
+    expect(s.get(ta)).toBeNull();
     expect(s.current()).toBe('B2');
     now += 60_000;
-    expect(s.get(b.token)).toBeNull();
+    expect(s.get(tb)).toBeNull();
     expect(s.current()).toBeNull();
-    const c = s.create({ badge: 'C3', name: 'C' });
-    s.end(c.token);
+    const { session: c } = s.create({ badge: 'C3', name: 'C' });
+    s.end(c.id);
     expect(s.current()).toBeNull();
   });
 
+  it('ends a session idle too long; contact keeps it; a store keeps only token hashes and survives a restart', () => {
+    let now = 0;
+    const rows = new Map<string, SessionRow>();
+    const store = {
+      putSession: (r: SessionRow, only: boolean) => {
+        if (only) rows.clear();
+        rows.set(r.tokenHash, { ...r });
+      },
+      sessions: () => [...rows.values()].map((r) => ({ ...r })),
+      touchSession: (h: string, t: number) => {
+        const r = rows.get(h);
+        if (r) r.lastSeen = t;
+      },
+      deleteSession: (h: string) => rows.delete(h),
+    };
+    const s = new Sessions(8 * 3600_000, () => now, 30 * 60_000);
+    s.attach(store);
+    const { token } = s.create({ badge: 'A1', name: 'A' });
+    expect(JSON.stringify([...rows.values()])).not.toContain(token);
+    // Contact every 20 min for 2 h keeps it; the stored lastSeen follows (at most once a minute).
+    for (let i = 0; i < 6; i++) {
+      now += 20 * 60_000;
+      expect(s.get(token)?.badge).toBe('A1');
+    }
+    expect(rows.get(tokenHash(token))?.lastSeen).toBe(now);
+    // A restart: a new Sessions on the same store takes it up.
+    const after = new Sessions(8 * 3600_000, () => now, 30 * 60_000);
+    after.attach(store);
+    expect(after.current()).toBe('A1');
+    expect(after.get(token)?.badge).toBe('A1');
+    now += 30 * 60_000;
+    expect(after.get(token)).toBeNull();
+    expect(rows.size).toBe(0);
+    // Absolute expiry even with contact.
+    const { token: t2 } = after.create({ badge: 'B2', name: 'B' });
+    for (let i = 0; i < 25; i++) {
+      now += 20 * 60_000;
+      after.get(t2);
+    }
+    expect(after.get(t2)).toBeNull();
+  });
+
   it('sets an HttpOnly, SameSite=Strict cookie with the remaining lifetime, and parses cookies', () => {
-    const s = new Sessions(3_600_000, () => 0).create({ badge: 'A', name: 'A' });
-    const c = sessionCookie(s, 600_000);
-    expect(c).toBe(`${SESSION_COOKIE}=${s.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=3000`);
+    const { session: s, token } = new Sessions(3_600_000, () => 0).create({ badge: 'A', name: 'A' });
+    const c = sessionCookie(s, token, 600_000);
+    expect(c).toBe(`${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=3000`);
     expect(parseCookies(`x=1; ${SESSION_COOKIE}=abc; ${SESSION_COOKIE}=def`)).toEqual({
       x: '1',
       [SESSION_COOKIE]: 'abc',

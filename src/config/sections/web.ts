@@ -22,6 +22,13 @@ export const webSection = z
       .default(true)
       .describe('Car mode: the system light is amber while no operator is signed in (policy rule 1)'),
     sessionHours: z.number().min(0.25).max(24).default(12).describe('A sign-in lasts this long (a shift)'),
+    sessionIdleMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(720)
+      .default(60)
+      .describe('A sign-in ends after this long without page contact (no request, no open live stream)'),
     pinMaxFailures: z.number().int().min(1).max(20).default(5).describe('Wrong PINs before a lockout'),
     pinLockoutS: z
       .number()
