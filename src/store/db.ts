@@ -63,9 +63,14 @@ CREATE TABLE IF NOT EXISTS records (
 const PARKED = 100;
 
 export interface PurgeResult {
+  /** Reads purged, and the range of their capture times. */
   count: number;
   from: number | null;
   to: number | null;
+  /** Hits purged (with their reads, or on their own when their read is gone). */
+  hits: number;
+  /** Images purged with their reads. */
+  images: number;
 }
 
 interface OutboxRow {
@@ -329,15 +334,24 @@ export class StoreDb {
     const hitWhere = `captured_at < @before AND (@all = 1 OR synced_at IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM reads r WHERE r.id = hits.read_id AND r.hold_ref IS NOT NULL)`;
     const batch = this.db.prepare(`SELECT id FROM reads WHERE ${where} LIMIT 2000`).pluck();
+    stats.hits = 0;
+    stats.images = 0;
     const step = this.db.transaction((ids: string[]) => {
       const list = `(${ids.map(() => '?').join(',')})`;
-      this.db.prepare(`DELETE FROM images WHERE read_id IN ${list}`).run(...ids);
-      this.db.prepare(`DELETE FROM hits WHERE read_id IN ${list}`).run(...ids);
-      const gone = this.db
-        .prepare(`DELETE FROM outbox WHERE kind = 'read' AND ref IN ${list}`)
-        .run(...ids).changes;
-      this.pending -= gone;
+      const images = this.db
+        .prepare(`DELETE FROM images WHERE read_id IN ${list} RETURNING read_id || ':' || kind`)
+        .pluck()
+        .all(...ids) as string[];
+      const hits = this.db
+        .prepare(`DELETE FROM hits WHERE read_id IN ${list} RETURNING id`)
+        .pluck()
+        .all(...ids) as string[];
+      this.dropQueued('read', ids);
+      this.dropQueued('hit', hits);
+      this.dropQueued('image', images);
       this.db.prepare(`DELETE FROM reads WHERE id IN ${list}`).run(...ids);
+      stats.hits += hits.length;
+      stats.images += images.length;
     });
     for (let ids = batch.all(p) as string[]; ids.length > 0; ids = batch.all(p) as string[]) step(ids);
     // Hits whose read is not stored here (or already gone) follow the same rule by their own time.
@@ -345,14 +359,21 @@ export class StoreDb {
       .prepare(`DELETE FROM hits WHERE ${hitWhere} RETURNING id`)
       .pluck()
       .all(p) as string[];
-    if (rule.includeUnsynced && orphans.length > 0) {
-      const list = `(${orphans.map(() => '?').join(',')})`;
-      this.pending -= this.db
-        .prepare(`DELETE FROM outbox WHERE kind = 'hit' AND ref IN ${list}`)
-        .run(...orphans).changes;
-    }
-    if (stats.count > 0) this.db.pragma('incremental_vacuum');
+    if (rule.includeUnsynced) this.dropQueued('hit', orphans);
+    stats.hits += orphans.length;
+    if (stats.count + stats.hits > 0) this.db.pragma('incremental_vacuum');
     return stats;
+  }
+
+  /** Removes the queue entries of purged records (in chunks: SQLite caps bound parameters). */
+  private dropQueued(kind: string, refs: readonly string[]): void {
+    for (let i = 0; i < refs.length; i += 500) {
+      const part = refs.slice(i, i + 500);
+      const list = `(${part.map(() => '?').join(',')})`;
+      this.pending -= this.db
+        .prepare(`DELETE FROM outbox WHERE kind = ? AND ref IN ${list}`)
+        .run(kind, ...part).changes;
+    }
   }
 
   /** Disk watermark step: deletes up to `limit` of the oldest synced images, then synced, unheld reads. */
@@ -365,7 +386,7 @@ export class StoreDb {
          OR read_id IN (SELECT id FROM reads WHERE synced_at IS NOT NULL) ORDER BY captured_at LIMIT ?)`,
       )
       .run(limit).changes;
-    let reads: PurgeResult = { count: 0, from: null, to: null };
+    let reads: PurgeResult = { count: 0, from: null, to: null, hits: 0, images: 0 };
     if (images === 0) {
       const ids = this.db
         .prepare(

@@ -334,9 +334,12 @@ export class StoreStage implements Stage {
   }
 
   private logPurge(reason: PurgeReason, r: PurgeResult): void {
-    if (r.count === 0) return;
-    const range = { from: new Date(r.from ?? 0).toISOString(), to: new Date(r.to ?? 0).toISOString() };
-    const msg = { count: r.count, ...range, reason };
+    if (r.count === 0 && r.hits === 0) return;
+    const range =
+      r.count === 0
+        ? {}
+        : { from: new Date(r.from ?? 0).toISOString(), to: new Date(r.to ?? 0).toISOString() };
+    const msg = { count: r.count, ...range, hits: r.hits, images: r.images, reason };
     if (reason === 'retention') this.opts.log.info(msg, 'purged reads');
     else this.opts.log.warn(msg, 'purged reads');
   }

@@ -231,6 +231,7 @@ describe('store: retention', () => {
     const oldSyncedUnsentHit = mk(7, 10);
     store.putHit(makeHit(oldSyncedUnsentHit));
     const ancient = [mk(8, 800), mk(9, 900)];
+    store.putHit(makeHit(ancient[0]!)); // unsent, but past the hard maximum: goes with its read
     const ancientHeld = mk(10, 800);
     const port = store.outbox();
     const syncedIds = new Set([...fresh, ...oldSynced, oldSyncedUnsentHit].map((r) => r.id));
@@ -246,6 +247,9 @@ describe('store: retention', () => {
     expect(r.retention.from).toBe(now - 12 * DAY_MS);
     expect(r.retention.to).toBe(now - 10 * DAY_MS);
     expect(r['hard-max'].count).toBe(2);
+    expect(r['hard-max'].hits).toBe(1);
+    // Queue entries of purged records go with them (the counter too, before any peek).
+    expect(port.depth()).toBe(3);
     const left = new Set(port.peek(100).map((m) => m.id));
     expect(left.has(oldUnsynced[0]!.id)).toBe(true);
     expect(left.has(ancient[0]!.id)).toBe(false);
@@ -258,7 +262,8 @@ describe('store: retention', () => {
       ['retention', 3],
       ['hard-max', 2],
     ]);
-    expect(purgeLogs[0]).toMatchObject({ from: new Date(now - 12 * DAY_MS).toISOString() });
+    expect(purgeLogs[0]).toMatchObject({ from: new Date(now - 12 * DAY_MS).toISOString(), hits: 0 });
+    expect(purgeLogs[1]).toMatchObject({ reason: 'hard-max', hits: 1, images: 0 });
     // Released holds fall under the rules again.
     store.holds().setHold([ancientHeld.id], 'CASE-1', false);
     expect(store.purgeNow()['hard-max'].count).toBe(1);
