@@ -193,6 +193,7 @@ export class Daemon {
           () => web?.currentOperator() ?? null,
           () => store!,
           () => modelVersion,
+          () => Object.fromEntries((hotlist?.lists() ?? []).map((l) => [l.name, l.version])),
         ),
       async () => {
         const recognizer = await (c.recognize.worker ? createWorkerRecognizer : createRecognizer)(
@@ -313,6 +314,7 @@ export class Daemon {
     operator: () => string | null,
     store: () => StoreStage,
     modelVersion: () => string,
+    hotlistVersions: () => Record<string, number>,
   ): Stage {
     const { bus, config: c } = this;
     let off: (() => void) | null = null;
@@ -329,6 +331,7 @@ export class Daemon {
             unitId: c.unit.id,
             operatorId: operator(),
             modelVersion: modelVersion(),
+            hotlistVersions: hotlistVersions(),
           });
           // The hot list raises hits while the read is announced: the store keeps the read and
           // those hits in one transaction (never one without the other after a crash).

@@ -5,6 +5,8 @@ export interface ReadContext {
   unitId: string;
   operatorId: string | null;
   modelVersion: string;
+  /** List name → version of the hot lists the read is matched against. */
+  hotlistVersions?: Record<string, number>;
 }
 
 /** Turns a settled detection plus the position at capture time into the record the unit keeps. */
@@ -23,5 +25,6 @@ export function buildRead(det: Detection, position: ReadPosition, ctx: ReadConte
     operatorId: ctx.operatorId,
     unitId: ctx.unitId,
     modelVersion: ctx.modelVersion,
+    ...(ctx.hotlistVersions ? { hotlistVersions: ctx.hotlistVersions } : {}),
   };
 }

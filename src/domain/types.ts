@@ -117,6 +117,8 @@ export interface Read {
   operatorId: string | null;
   unitId: string;
   modelVersion: string;
+  /** The hot lists live when the read was matched: list name → version (absent on older reads). */
+  hotlistVersions?: Record<string, number>;
 }
 
 export interface HitMatch {

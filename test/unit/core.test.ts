@@ -133,5 +133,12 @@ describe('buildRead', () => {
       modelVersion: 'm1',
     });
     expect(read.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    expect(read).not.toHaveProperty('hotlistVersions');
+    const versioned = buildRead(
+      det,
+      { lat: null, lon: null, reason: 'no-fix' },
+      { unitId: 'u1', operatorId: null, modelVersion: 'm1', hotlistVersions: { SVS: 7, LOCAL: 3 } },
+    );
+    expect(versioned.hotlistVersions).toEqual({ SVS: 7, LOCAL: 3 });
   });
 });
