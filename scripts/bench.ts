@@ -8,7 +8,10 @@ const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const benches = await loadBenches();
 let failed = 0;
 for (const b of benches) {
-  if (wanted.length && !wanted.includes(b.name)) continue;
+  if (wanted.length ? !wanted.includes(b.name) : b.onlyWhenNamed) {
+    if (!wanted.length) process.stdout.write(`\n== ${b.name}: skipped (long; npm run bench -- ${b.name})\n`);
+    continue;
+  }
   process.stdout.write(`\n== ${b.name}: ${b.what}\n`);
   const t0 = performance.now();
   try {

@@ -6,38 +6,11 @@
  * (reads per second per unit, default 2).
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { uuidv7 } from '../../src/domain/ids.ts';
-import type { Read } from '../../src/domain/types.ts';
 import { payloads, serverSubscriptions, topics } from '../../src/sync/topics.ts';
 import { destroyMosquitto, startMosquitto } from '../../test/helpers/mosquitto.ts';
+import { makeRead } from '../../test/helpers/sync-fixtures.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function read(unit: string, i: number): Read {
-  const plate = `FL${String(i % 100000).padStart(5, '0')}`;
-  return {
-    id: uuidv7(),
-    plate,
-    confidence: 0.9,
-    candidates: [{ text: plate, confidence: 0.9 }],
-    cameraId: 'front',
-    orientation: 'front',
-    capturedAt: new Date().toISOString(),
-    box: { x: 10, y: 20, w: 120, h: 40 },
-    position: {
-      lat: 47.6,
-      lon: -122.3,
-      speed: 10,
-      course: 90,
-      quality: 'gps',
-      fixAgeMs: 200,
-      deadReckoned: false,
-    },
-    operatorId: 'op-1',
-    unitId: unit,
-    modelVersion: 'bench',
-  };
-}
 
 function pct(sorted: number[], p: number): number {
   return sorted.length === 0
@@ -82,7 +55,7 @@ export async function benchFleet(): Promise<Record<string, number | string>> {
       await sleep(Math.max(0, due - performance.now()));
       for (let u = 0; u < units; u++) {
         const unit = { agency: 'fleet', id: `u${u}` };
-        const body = JSON.stringify(payloads.read(unit, read(unit.id, k), Date.now()));
+        const body = JSON.stringify(payloads.read(unit, { ...makeRead(k), unitId: unit.id }, Date.now()));
         published++;
         clients[u + 1]!.publish(topics('alpr', unit).read, body, { qos: 1 }, (err) => {
           if (!err) acked++;

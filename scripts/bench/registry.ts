@@ -2,6 +2,8 @@ export interface Bench {
   name: string;
   what: string;
   run: () => Promise<Record<string, number | string>>;
+  /** Long: runs only when named (`npm run bench -- <name>`). */
+  onlyWhenNamed?: boolean;
 }
 
 /** The benchmarks `npm run bench [-- name…]` runs, in order. */
@@ -32,6 +34,19 @@ export async function loadBenches(): Promise<Bench[]> {
       name: 'sync',
       what: '100,000-read backlog drained to Mosquitto on loopback; store write rate',
       run: async () => (await import('./sync.ts')).benchSync(),
+    },
+    {
+      name: 'sync-backlog',
+      what: '1,000,000-read backlog (bulk-built) drained to Mosquitto: reads/s, RSS flat or not, loss',
+      // ~6 minutes on 2 cores: `npm run bench -- sync-backlog` (ALPR_BENCH_BACKLOG_READS to resize).
+      onlyWhenNamed: true,
+      run: async () =>
+        (await import('./backlog.ts')).benchBacklog(
+          Number(process.env.ALPR_BENCH_BACKLOG_READS ?? 1_000_000),
+          {
+            bulk: true,
+          },
+        ),
     },
     {
       name: 'fleet',

@@ -4,14 +4,14 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
-import type { HoldPort, OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
-import type { RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
+import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
 import type { Light } from '../domain/types.ts';
 import { applyHoldCommand, loadTls, sleep, withTimeout } from './link.ts';
 import { RecordDrain } from './records.ts';
 import { backoffMs, describeMqttError, serverLight, TokenBucket } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
 import { payloads, topics } from './topics.ts';
+import { Uploader } from './uploader.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
 
@@ -35,18 +35,14 @@ export interface SyncStageOptions {
   telemetryConfig?: Pick<TelemetryConfig, 'healthIntervalS' | 'heartbeatIntervalS'>;
 }
 
-/** Unacknowledged publishes older than this are given up on and sent again (idempotent by id). */
-const STUCK_MS = 120_000;
-/** After the broker refuses a publish (ACL, quota), wait this long before trying the queue again. */
-const REFUSED_RETRY_MS = 30_000;
 const SESSION_EXPIRY_S = 7 * 86_400;
 
 /**
  * Store-and-forward to the agency's broker (mqtt.js, MQTT 5 or 3.1.1, QoS 1, persistent session,
- * TLS with the unit's client certificate). Drains the store's outbox in priority order (hits,
- * reads, images), with at most `inflight` unacknowledged publishes and `batch` rows read at a time,
- * so memory stays bounded whatever the backlog. A message leaves the outbox only on its PUBACK.
- * Each connection is a fresh client: on loss, everything not acknowledged is sent again from the
+ * TLS with the unit's client certificate). The Uploader (uploader.ts) drains the store's outbox in
+ * priority order (hits, records, reads, images), with at most `inflight` unacknowledged publishes
+ * and `batch` rows read at a time, so memory stays bounded whatever the backlog. A message leaves
+ * the outbox only on its PUBACK. Each connection is a fresh client: on loss, everything not acknowledged is sent again from the
  * outbox after a jittered backoff; receivers de-duplicate on `id`.
  * Not critical: without the server link the unit keeps reading and queues.
  */
@@ -58,32 +54,20 @@ export class SyncStage implements Stage {
   private gen = 0;
   private connected = false;
   private connectedAt = 0;
-  /** Set once the broker has accepted our status on this connection. */
-  private draining = false;
   private stopping = false;
-  private pumping = false;
-  /** A bandwidth-cap wake-up is scheduled. */
-  private capWaiting = false;
   private attempt = 0;
   private downSince: number;
   private lastError: string | null = null;
-  private cursor: OutboxCursor | null = null;
-  private window = 1;
-  /** seq → epoch ms published */
-  private readonly inflight = new Map<number, number>();
-  private acks: number[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  private flushTimer: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
   private healthTimer: NodeJS.Timeout | null = null;
   private offEnqueue: (() => void) | null = null;
   private depths: number[] = [];
   private lastHealth = '';
   private ticks = 0;
-  private bucket: TokenBucket | null = null;
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
   private telemetry: TelemetryPublisher | null = null;
   private records: RecordDrain | null = null;
+  private uploader: Uploader | null = null;
   private readonly now: () => number;
   /** Counters for tests, benchmarks and status. */
   readonly stats = { published: 0, acked: 0, refused: 0, connects: 0 };
@@ -111,20 +95,31 @@ export class SyncStage implements Stage {
     }
     this.cfg = config;
     this.tls = loadTls(config, this.opts.credentialsDir, log);
-    this.bucket = new TokenBucket(
-      config.maxBytesPerSecond,
-      Math.max(config.maxBytesPerSecond, 16 * 1024),
-      this.now(),
-    );
     this.downSince = this.now();
     this.stopping = false;
-    const offOutbox = this.opts.outbox.onEnqueue((priority) => {
-      if (this.cursor && priority < this.cursor.priority) this.cursor = null;
-      this.pump();
-    });
     const rq = this.opts.records;
     this.records = rq ? new RecordDrain(rq, this.opts.unit, log, this.now) : null;
-    const offRecords = rq?.onPut(() => this.pump());
+    const uploader = new Uploader({
+      config,
+      unit: this.opts.unit,
+      outbox: this.opts.outbox,
+      records: this.records,
+      bucket: new TokenBucket(
+        config.maxBytesPerSecond,
+        Math.max(config.maxBytesPerSecond, 16 * 1024),
+        this.now(),
+      ),
+      log,
+      now: this.now,
+      stats: this.stats,
+      onAcked: () => {
+        if (this.stats.acked === 1 || this.attempt > 0 || this.lastError) this.markHealthy();
+      },
+      onRefused: (err) => this.onRefused(err),
+    });
+    this.uploader = uploader;
+    const offOutbox = this.opts.outbox.onEnqueue((priority) => uploader.enqueued(priority));
+    const offRecords = rq?.onPut(() => uploader.pump());
     this.offEnqueue = () => {
       offOutbox();
       offRecords?.();
@@ -147,13 +142,12 @@ export class SyncStage implements Stage {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.uploader?.pause();
     this.telemetry?.disconnected();
     this.offEnqueue?.();
-    for (const t of [this.healthTimer, this.retryTimer, this.flushTimer, ...this.timers])
-      if (t) clearTimeout(t);
+    for (const t of [this.healthTimer, ...this.timers]) if (t) clearTimeout(t);
     this.timers.clear();
-    this.capWaiting = false;
-    this.healthTimer = this.retryTimer = this.flushTimer = null;
+    this.healthTimer = null;
     const client = this.client;
     this.client = null;
     if (client && this.connected && this.cfg) {
@@ -166,16 +160,13 @@ export class SyncStage implements Stage {
       );
       // Give PUBACKs for what is still in flight a moment to arrive: fewer resends next time.
       const until = this.now() + 2000;
-      while (this.inflight.size + (this.records?.inflightCount ?? 0) > 0 && this.now() < until)
-        await sleep(20);
+      while ((this.uploader?.inflightCount ?? 0) > 0 && this.now() < until) await sleep(20);
     }
     this.connected = false;
     this.gen++; // the close that follows is ours: no reconnect, no health change
     if (client) await withTimeout(new Promise<void>((res) => client.end(false, {}, () => res())), 3000);
     client?.end(true);
-    this.flushAcks();
-    this.inflight.clear();
-    this.records?.reset();
+    this.uploader?.halt();
   }
 
   private connect(): void {
@@ -220,9 +211,6 @@ export class SyncStage implements Stage {
     this.connected = true;
     this.connectedAt = this.now();
     this.downSince = 0;
-    this.window = window;
-    this.cursor = null;
-    this.records?.reset();
     this.stats.connects++;
     this.opts.log.info({ url: c.url, window, pending: this.opts.outbox.depth() }, 'connected to server');
     const online = JSON.stringify(payloads.status(this.opts.unit, 'online', this.now()));
@@ -239,8 +227,7 @@ export class SyncStage implements Stage {
         return;
       }
       this.markHealthy();
-      this.draining = true;
-      this.pump();
+      this.uploader?.begin(client, window);
       this.telemetry?.connected(
         (topic, body) =>
           new Promise<void>((res, rej) =>
@@ -273,13 +260,9 @@ export class SyncStage implements Stage {
     const wasConnected = this.connected;
     this.connected = false;
     this.telemetry?.disconnected();
-    this.draining = false;
     // A link that drops right after connecting keeps backing off (ACL kicks, flapping radio).
     if (wasConnected && this.now() - this.connectedAt > 30_000) this.attempt = 0;
-    this.inflight.clear();
-    this.cursor = null;
-    this.flushAcks();
-    this.records?.reset();
+    this.uploader?.halt();
     if (wasConnected) {
       this.downSince = this.now();
       this.opts.log.warn({ pending: this.opts.outbox.depth() }, 'disconnected from server; queueing');
@@ -298,111 +281,6 @@ export class SyncStage implements Stage {
     this.timers.add(t);
   }
 
-  /** Fills the in-flight window from the outbox, in priority order, within the bandwidth cap. */
-  private pump(): void {
-    const client = this.client;
-    if (!this.connected || !this.draining || this.pumping || !client || this.stopping) return;
-    this.pumping = true;
-    try {
-      while (this.connected && this.room() > 0) {
-        const want = Math.min(this.cfg!.batch, this.room());
-        const msgs = this.opts.outbox.peek(want, this.cursor ?? undefined);
-        for (const m of msgs) {
-          if (this.room() <= 0) return;
-          // Queued records go after the hits, before the reads.
-          if (m.kind !== 'hit' && !this.fillRecords(client)) return;
-          const before = this.cursor;
-          this.cursor = { priority: m.priority, seq: m.seq };
-          if (this.inflight.has(m.seq)) continue;
-          const out = this.encode(m);
-          if (!out) continue;
-          const wait = this.bucket!.take(out.body.length, this.now());
-          if (wait > 0) {
-            this.cursor = before;
-            this.waitCap(wait);
-            return;
-          }
-          this.publish(client, m.seq, out.topic, out.body);
-        }
-        if (msgs.length < want) {
-          this.fillRecords(client);
-          return;
-        }
-      }
-    } catch (err) {
-      this.opts.log.error({ err }, 'outbox read failed');
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  /** Free slots in the in-flight window, shared by the outbox and the record queue. */
-  private room(): number {
-    return this.window - this.inflight.size - (this.records?.inflightCount ?? 0);
-  }
-
-  private waitCap(wait: number): void {
-    if (this.capWaiting) return;
-    this.capWaiting = true;
-    this.later(wait, () => {
-      this.capWaiting = false;
-      this.pump();
-    });
-  }
-
-  /** Publishes queued records while there is room; false while some still wait (window or cap). */
-  private fillRecords(client: MqttClient): boolean {
-    const r =
-      this.records?.fill({
-        room: () => this.room(),
-        take: (bytes) => this.bucket!.take(bytes, this.now()),
-        publish: (topic, body, done) => this.send(client, topic, body, done),
-        topicBase: this.cfg!.topicBase,
-        batch: this.cfg!.batch,
-      }) ?? 'done';
-    if (typeof r === 'number') this.waitCap(r);
-    return r === 'done';
-  }
-
-  private encode(m: OutboxMessage): { topic: string; body: Buffer } | null {
-    const c = this.cfg!;
-    const t = topics(c.topicBase, this.opts.unit);
-    const now = this.now();
-    const u = this.opts.unit;
-    if (m.kind === 'hit')
-      return { topic: t.hit, body: Buffer.from(JSON.stringify(payloads.hit(u, m.hit, now))) };
-    if (m.kind === 'read')
-      return { topic: t.read, body: Buffer.from(JSON.stringify(payloads.read(u, m.read, now))) };
-    if (!c.images) return null;
-    const p = payloads.image(u, m.id, m.readId, m.imageKind, m.jpeg, now);
-    return { topic: t.image, body: Buffer.from(JSON.stringify(p)) };
-  }
-
-  private publish(client: MqttClient, seq: number, topic: string, body: Buffer): void {
-    const gen = this.gen;
-    this.inflight.set(seq, this.now());
-    this.send(client, topic, body, (ok) => {
-      if (ok) this.acks.push(seq);
-      if (gen === this.gen) this.inflight.delete(seq);
-    });
-  }
-
-  /** QoS 1 publish; `done(true)` on its PUBACK, `done(false)` when refused on this connection. */
-  private send(client: MqttClient, topic: string, body: Buffer, done: (ok: boolean) => void): void {
-    const gen = this.gen;
-    this.stats.published++;
-    client.publish(topic, body, { qos: 1 }, (err) => {
-      if (!err) {
-        if (this.stats.acked++ === 0 || this.attempt > 0 || this.lastError) this.markHealthy();
-        done(true);
-        this.scheduleFlush();
-      } else if (gen === this.gen) {
-        done(false);
-        this.onRefused(err);
-      }
-    });
-  }
-
   /** The broker refused a publish (e.g. ACL): the message stays queued; try again later, loudly. */
   private onRefused(err: unknown): void {
     this.stats.refused++;
@@ -410,38 +288,7 @@ export class SyncStage implements Stage {
     if (msg !== this.lastError)
       this.opts.log.error({ err: msg }, 'upload refused; messages kept in the outbox');
     this.lastError = msg;
-    if (this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.cursor = null;
-      this.pump();
-    }, REFUSED_RETRY_MS);
-  }
-
-  private scheduleFlush(): void {
-    if (this.acks.length + (this.records?.pendingAcks() ?? 0) >= this.cfg!.batch) {
-      this.flushAcks();
-      return;
-    }
-    this.flushTimer ??= setTimeout(() => this.flushAcks(), 10);
-  }
-
-  private flushAcks(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.records?.flush();
-    if (this.acks.length === 0) {
-      if (this.room() >= this.window / 2) this.pump();
-      return;
-    }
-    const seqs = this.acks;
-    this.acks = [];
-    try {
-      this.opts.outbox.ack(seqs);
-    } catch (err) {
-      this.opts.log.error({ err }, 'cannot record acknowledgements (messages will be sent again)');
-    }
-    if (this.room() >= this.window / 2) this.pump();
+    this.uploader?.retryLater();
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -453,22 +300,7 @@ export class SyncStage implements Stage {
   }
 
   private tick(): void {
-    const now = this.now();
-    if (this.connected) {
-      let stuck = 0;
-      for (const [seq, at] of this.inflight) {
-        if (now - at > STUCK_MS) {
-          this.inflight.delete(seq);
-          stuck++;
-        }
-      }
-      stuck += this.records?.dropStuck(STUCK_MS) ?? 0;
-      if (stuck > 0) {
-        this.opts.log.warn({ count: stuck }, 'no acknowledgement in time; sending again');
-        this.cursor = null;
-        this.pump();
-      }
-    }
+    if (this.connected) this.uploader?.resendStuck();
     this.evaluate(false);
   }
 

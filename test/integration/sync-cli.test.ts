@@ -1,84 +1,28 @@
-import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/core/bus.ts';
-import { StoreStage } from '../../src/store/index.ts';
-import { SyncStage } from '../../src/sync/index.ts';
-import { ROOT, runCli } from '../helpers/cli.ts';
-import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-import {
-  captureLog,
-  makeHit,
-  makeRead,
-  storeConfig,
-  syncConfig,
-  tempDirs,
-  UNIT,
-  waitFor,
-} from '../helpers/sync-fixtures.ts';
+import { runCli } from '../helpers/cli.ts';
+import { hasMosquitto } from '../helpers/mosquitto.ts';
+import { captureLog, makeHit, makeRead, waitFor } from '../helpers/sync-fixtures.ts';
+import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 if (!hasMosquitto) console.warn('sync-cli: skipped, mosquitto not installed (apt-get install mosquitto)');
 
 describe.skipIf(!hasMosquitto)('alpr central-sink and alpr store status', () => {
-  let broker: Broker;
-  const dirs = tempDirs('alpr-cli-');
+  let rig: SyncRig;
 
   beforeAll(async () => {
-    broker = await startMosquitto();
+    // The sink runs as the `alpr central-sink` CLI, in its own process.
+    rig = await startSyncRig({ prefix: 'alpr-cli-', sink: 'process' });
   });
   afterAll(async () => {
-    await destroyMosquitto(broker);
-    rmSync(dirs.root, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('the sink CLI receives, de-duplicates and reports; store status shows depth and last ack', async () => {
-    const sinkDb = join(dirs.root, 'sink.sqlite');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        resolve(ROOT, 'src/cli.ts'),
-        'central-sink',
-        '--url',
-        broker.url,
-        '--db',
-        sinkDb,
-        '--report-every',
-        '0',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    await waitFor(() => err.includes('subscribed'), 20_000, 'sink to subscribe');
-
-    const bus = new Bus();
-    const { log } = captureLog('warn');
-    const store = new StoreStage({
-      bus,
-      log,
-      config: storeConfig(),
-      dataDir: dirs.data,
-      credentialsDir: dirs.creds,
-    });
-    await store.start();
-    const sync = new SyncStage({
-      bus,
-      log,
-      config: syncConfig(broker.url),
-      unit: UNIT,
-      outbox: store.outbox(),
-    });
-    await sync.start();
+    const dirs = rig.dirs;
+    const sinkDb = rig.sinkFile;
+    const { bus, store, sync } = await rig.stages({ log: captureLog('warn').log });
     const reads = Array.from({ length: 12 }, (_, i) => makeRead(i));
     for (const r of reads) bus.emit('read', r);
     bus.emit('hit', makeHit(reads[2]!));
@@ -86,9 +30,8 @@ describe.skipIf(!hasMosquitto)('alpr central-sink and alpr store status', () => 
     await sync.stop();
     await store.stop();
 
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    const counts = JSON.parse(out.trim().split('\n').at(-1)!);
+    const { counts, code } = await rig.sinkProcess!.stop();
+    expect(code).toBe(0);
     expect(counts).toMatchObject({ records: 13, byType: { read: 12, hit: 1 }, conflicts: 0 });
 
     const report = runCli(['sync', 'sink-report', '--db', sinkDb]);

@@ -1,24 +1,14 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
 import type { HealthReport } from '../../src/domain/types.ts';
-import { StoreStage } from '../../src/store/index.ts';
-import { SyncStage } from '../../src/sync/index.ts';
-import { CentralSink } from '../../src/sync/sink.ts';
+import type { StoreStage } from '../../src/store/index.ts';
+import type { SyncStage } from '../../src/sync/index.ts';
+import type { CentralSink } from '../../src/sync/sink.ts';
 import { topics } from '../../src/sync/topics.ts';
-import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-import {
-  captureLog,
-  makeHit,
-  makeRead,
-  storeConfig,
-  syncConfig,
-  tempDirs,
-  UNIT,
-  waitFor,
-} from '../helpers/sync-fixtures.ts';
+import { type Broker, hasMosquitto } from '../helpers/mosquitto.ts';
+import { captureLog, makeHit, makeRead, UNIT, waitFor } from '../helpers/sync-fixtures.ts';
+import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 /** A day offline is ~10-20k reads: ALPR_SYNC_OFFLINE_READS=20000 for that run; 400 by default. */
 const OFFLINE_READS = Number(process.env.ALPR_SYNC_OFFLINE_READS ?? 400);
@@ -27,48 +17,30 @@ const HIT_EVERY = 40;
 if (!hasMosquitto) console.warn('sync-flow: skipped, mosquitto not installed (apt-get install mosquitto)');
 
 describe.skipIf(!hasMosquitto)('store and sync through a real mosquitto', () => {
+  let rig: SyncRig;
   let broker: Broker;
   let sink: CentralSink;
   let store: StoreStage;
   let sync: SyncStage;
   const bus = new Bus();
   const health: HealthReport[] = [];
-  const dirs = tempDirs();
   const cap = captureLog();
 
   beforeAll(async () => {
-    broker = await startMosquitto();
-    sink = new CentralSink({ url: broker.url, dbFile: join(dirs.root, 'sink.sqlite'), topicBase: 'alpr' });
-    await sink.start();
+    rig = await startSyncRig();
+    ({ broker, sink } = rig);
     bus.on('health', (h) => {
       if (h.component === 'server') health.push(h);
     });
-    store = new StoreStage({
+    ({ store, sync } = await rig.stages({
       bus,
       log: cap.log,
-      config: storeConfig(),
-      dataDir: dirs.data,
-      credentialsDir: dirs.creds,
-    });
-    await store.start();
-    sync = new SyncStage({
-      bus,
-      log: cap.log,
-      config: syncConfig(broker.url),
-      unit: UNIT,
-      outbox: store.outbox(),
-      holds: store.holds(),
-      healthIntervalMs: 200,
-    });
-    await sync.start();
+      wire: (st) => ({ holds: st.holds(), healthIntervalMs: 200 }),
+    }));
   });
 
   afterAll(async () => {
-    await sync?.stop();
-    await store?.stop();
-    await sink?.stop();
-    await destroyMosquitto(broker);
-    rmSync(dirs.root, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('delivers every read and hit to the sink exactly once, and marks them synced', async () => {

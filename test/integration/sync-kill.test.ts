@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CentralSink } from '../../src/sync/sink.ts';
-import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-import { tempDirs } from '../helpers/sync-fixtures.ts';
+import type { CentralSink } from '../../src/sync/sink.ts';
+import { type Broker, hasMosquitto } from '../helpers/mosquitto.ts';
+import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 /** ~10 kills in the normal suite; ALPR_KILL_ITERATIONS=50 (or more) for the full fault run. */
 const ITERATIONS = Number(process.env.ALPR_KILL_ITERATIONS ?? 10);
@@ -40,20 +39,19 @@ function runChild(
 }
 
 describe.skipIf(!hasMosquitto)('kill -9 of the producing process at random points', () => {
+  let rig: SyncRig;
   let broker: Broker;
   let sink: CentralSink;
-  const dirs = tempDirs('alpr-kill-');
+  let dirs: SyncRig['dirs'];
 
   beforeAll(async () => {
-    broker = await startMosquitto();
-    sink = new CentralSink({ url: broker.url, dbFile: join(dirs.root, 'sink.sqlite'), topicBase: 'alpr' });
-    await sink.start();
+    // The store and sync stages run in the child processes: the rig is the server side only.
+    rig = await startSyncRig({ prefix: 'alpr-kill-' });
+    ({ broker, sink, dirs } = rig);
   });
 
   afterAll(async () => {
-    await sink?.stop();
-    await destroyMosquitto(broker);
-    rmSync(dirs.root, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it(`ends with every read exactly once after ${ITERATIONS} kills`, {

@@ -1,58 +1,33 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/core/bus.ts';
-import { StoreStage } from '../../src/store/index.ts';
-import { SyncStage } from '../../src/sync/index.ts';
-import { CentralSink } from '../../src/sync/sink.ts';
+import type { CentralSink } from '../../src/sync/sink.ts';
 import { payloads } from '../../src/sync/topics.ts';
-import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-import {
-  captureLog,
-  makeRead,
-  storeConfig,
-  syncConfig,
-  tempDirs,
-  UNIT,
-  waitFor,
-} from '../helpers/sync-fixtures.ts';
+import { hasMosquitto } from '../helpers/mosquitto.ts';
+import { captureLog, makeRead, UNIT, waitFor } from '../helpers/sync-fixtures.ts';
+import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 if (!hasMosquitto) console.warn('sync-options: skipped, mosquitto not installed (apt-get install mosquitto)');
 
 describe.skipIf(!hasMosquitto)('sync options: MQTT 3.1.1, images, bandwidth cap', () => {
-  let broker: Broker;
+  let rig: SyncRig;
   let sink: CentralSink;
-  const dirs = tempDirs('alpr-opts-');
 
   beforeAll(async () => {
-    broker = await startMosquitto();
-    sink = new CentralSink({ url: broker.url, dbFile: join(dirs.root, 'sink.sqlite'), topicBase: 'alpr' });
-    await sink.start();
+    rig = await startSyncRig({ prefix: 'alpr-opts-' });
+    sink = rig.sink;
   });
   afterAll(async () => {
-    await sink?.stop();
-    await destroyMosquitto(broker);
-    rmSync(dirs.root, { recursive: true, force: true });
+    await rig?.close();
   });
 
   async function stages(dataDir: string, store: Record<string, unknown>, sync: Record<string, unknown>) {
-    const bus = new Bus();
-    const { log } = captureLog('warn');
-    const st = new StoreStage({ bus, log, config: storeConfig(store), dataDir, credentialsDir: dirs.creds });
-    await st.start();
-    const sy = new SyncStage({
-      bus,
-      log,
-      config: syncConfig(broker.url, sync),
-      unit: UNIT,
-      outbox: st.outbox(),
-    });
-    return { bus, st, sy };
+    const s = await rig.stages({ dataDir, store, sync, log: captureLog('warn').log, startSync: false });
+    return { bus: s.bus, st: s.store, sy: s.sync };
   }
 
   it('over MQTT 3.1.1, uploads images in their own messages after the reads', async () => {
     const { st, sy } = await stages(
-      join(dirs.root, 'a'),
+      join(rig.dirs.root, 'a'),
       { outboxImages: true },
       { protocolVersion: 4, images: true },
     );
@@ -73,7 +48,7 @@ describe.skipIf(!hasMosquitto)('sync options: MQTT 3.1.1, images, bandwidth cap'
 
   it('keeps to the bandwidth cap', async () => {
     const cap = 40_000;
-    const { st, sy } = await stages(join(dirs.root, 'b'), {}, { maxBytesPerSecond: cap });
+    const { st, sy } = await stages(join(rig.dirs.root, 'b'), {}, { maxBytesPerSecond: cap });
     const reads = Array.from({ length: 150 }, (_, i) => makeRead(100 + i));
     for (const r of reads) st.putRead(r);
     const bytes = reads.reduce((n, r) => n + JSON.stringify(payloads.read(UNIT, r, Date.now())).length, 0);

@@ -1,23 +1,13 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
-import { StoreStage } from '../../src/store/index.ts';
-import { SyncStage } from '../../src/sync/index.ts';
+import type { StoreStage } from '../../src/store/index.ts';
+import type { SyncStage } from '../../src/sync/index.ts';
 import { hotPlateRecord } from '../../src/sync/records.ts';
-import { CentralSink } from '../../src/sync/sink.ts';
-import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-import {
-  captureLog,
-  makeHit,
-  makeRead,
-  storeConfig,
-  syncConfig,
-  tempDirs,
-  UNIT,
-  waitFor,
-} from '../helpers/sync-fixtures.ts';
+import type { CentralSink } from '../../src/sync/sink.ts';
+import { type Broker, hasMosquitto } from '../helpers/mosquitto.ts';
+import { captureLog, makeHit, makeRead, waitFor } from '../helpers/sync-fixtures.ts';
+import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 if (!hasMosquitto) console.warn('sync-records: skipped, mosquitto not installed (apt-get install mosquitto)');
 
@@ -42,45 +32,27 @@ const audit = (n: number) => ({
 });
 
 describe.skipIf(!hasMosquitto)('sync drains the record queue through a real mosquitto', () => {
+  let rig: SyncRig;
   let broker: Broker;
   let sink: CentralSink;
   let store: StoreStage;
   let sync: SyncStage;
   const bus = new Bus();
-  const dirs = tempDirs();
   const cap = captureLog();
-  const sinkFile = () => join(dirs.root, 'sink.sqlite');
+  const sinkFile = () => rig.sinkFile;
 
   beforeAll(async () => {
-    broker = await startMosquitto();
-    sink = new CentralSink({ url: broker.url, dbFile: sinkFile(), topicBase: 'alpr' });
-    await sink.start();
-    store = new StoreStage({
+    rig = await startSyncRig();
+    ({ broker, sink } = rig);
+    ({ store, sync } = await rig.stages({
       bus,
       log: cap.log,
-      config: storeConfig(),
-      dataDir: dirs.data,
-      credentialsDir: dirs.creds,
-    });
-    await store.start();
-    sync = new SyncStage({
-      bus,
-      log: cap.log,
-      config: syncConfig(broker.url),
-      unit: UNIT,
-      outbox: store.outbox(),
-      records: store.records(),
-      healthIntervalMs: 200,
-    });
-    await sync.start();
+      wire: (st) => ({ records: st.records(), healthIntervalMs: 200 }),
+    }));
   });
 
   afterAll(async () => {
-    await sync?.stop();
-    await store?.stop();
-    await sink?.stop();
-    await destroyMosquitto(broker);
-    rmSync(dirs.root, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('delivers a hit-state record, an audit row and a hot plate exactly once, on their own topics', async () => {

@@ -1,29 +1,14 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
 import type { HealthReport } from '../../src/domain/types.ts';
-import { StoreStage } from '../../src/store/index.ts';
+import type { StoreStage } from '../../src/store/index.ts';
 import { SyncStage } from '../../src/sync/index.ts';
-import { CentralSink } from '../../src/sync/sink.ts';
-import {
-  type Broker,
-  destroyMosquitto,
-  hasMosquitto,
-  makeCerts,
-  startMosquitto,
-  writeCredentials,
-} from '../helpers/mosquitto.ts';
-import {
-  captureLog,
-  makeRead,
-  storeConfig,
-  syncConfig,
-  tempDirs,
-  UNIT,
-  waitFor,
-} from '../helpers/sync-fixtures.ts';
+import type { CentralSink } from '../../src/sync/sink.ts';
+import { type Broker, hasMosquitto, makeCerts, writeCredentials } from '../helpers/mosquitto.ts';
+import { captureLog, makeRead, syncConfig, UNIT, waitFor } from '../helpers/sync-fixtures.ts';
+import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 if (!hasMosquitto) console.warn('sync-tls: skipped, mosquitto not installed (apt-get install mosquitto)');
 
@@ -34,9 +19,10 @@ pattern readwrite alpr/metro/%u/#
 `;
 
 describe.skipIf(!hasMosquitto)('sync over TLS with client certificates and an ACL', () => {
+  let rig: SyncRig;
   let broker: Broker;
   let sink: CentralSink;
-  const dirs = tempDirs('alpr-tls-');
+  let dirs: SyncRig['dirs'];
   const bus = new Bus();
   const cap = captureLog();
   const health: HealthReport[] = [];
@@ -44,29 +30,20 @@ describe.skipIf(!hasMosquitto)('sync over TLS with client certificates and an AC
   let sync: SyncStage | null = null;
 
   beforeAll(async () => {
-    broker = await startMosquitto({ tls: true, acl: ACL, crl: true });
-    const certs = broker.certs!;
-    const sc = certs.client('central-sink');
-    sink = new CentralSink({
-      url: broker.url,
-      dbFile: join(dirs.root, 'sink.sqlite'),
-      topicBase: 'alpr',
-      ca: readFileSync(certs.ca),
-      cert: readFileSync(sc.cert),
-      key: readFileSync(sc.key),
+    rig = await startSyncRig({
+      prefix: 'alpr-tls-',
+      broker: { tls: true, acl: ACL, crl: true },
+      sinkOptions: (b) => {
+        const sc = b.certs!.client('central-sink');
+        return { ca: readFileSync(b.certs!.ca), cert: readFileSync(sc.cert), key: readFileSync(sc.key) };
+      },
     });
-    await sink.start();
+    ({ broker, sink, dirs } = rig);
     bus.on('health', (h) => {
       if (h.component === 'server') health.push(h);
     });
-    store = new StoreStage({
-      bus,
-      log: cap.log,
-      config: storeConfig(),
-      dataDir: dirs.data,
-      credentialsDir: dirs.creds,
-    });
-    await store.start();
+    // The rig's own sync stage stays unstarted: each test starts one with other credentials.
+    ({ store } = await rig.stages({ bus, log: cap.log, startSync: false }));
     for (let i = 0; i < 20; i++) bus.emit('read', makeRead(i));
   });
 
@@ -77,10 +54,7 @@ describe.skipIf(!hasMosquitto)('sync over TLS with client certificates and an AC
   });
 
   afterAll(async () => {
-    await store?.stop();
-    await sink?.stop();
-    await destroyMosquitto(broker);
-    rmSync(dirs.root, { recursive: true, force: true });
+    await rig?.close();
   });
 
   function startSync(): SyncStage {

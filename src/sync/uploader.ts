@@ -1,0 +1,254 @@
+/**
+ * The sync stage's outbox pump on one live connection: fills an in-flight window of QoS 1
+ * publishes from the store's outbox in priority order (hits, then queued records, then reads,
+ * then images), `batch` rows read at a time from a cursor, so memory stays bounded whatever the
+ * backlog; acknowledges rows to the store only on PUBACK, in batches; keeps within the bandwidth
+ * cap. The stage owns the connection and calls `begin` once the broker has accepted its status,
+ * `halt` when the connection ends.
+ */
+import type { MqttClient } from 'mqtt';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../core/log.ts';
+import type { OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
+import type { RecordDrain } from './records.ts';
+import type { TokenBucket } from './state.ts';
+import { payloads, topics, type UnitRef } from './topics.ts';
+
+type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
+
+/** Unacknowledged publishes older than this are given up on and sent again (idempotent by id). */
+export const STUCK_MS = 120_000;
+/** After the broker refuses a publish (ACL, quota), wait this long before trying the queue again. */
+const REFUSED_RETRY_MS = 30_000;
+
+export interface UploaderOptions {
+  config: MqttConfig;
+  unit: UnitRef;
+  outbox: OutboxPort;
+  records: RecordDrain | null;
+  bucket: TokenBucket;
+  log: Logger;
+  now: () => number;
+  /** Shared with the stage: what was published and acknowledged. */
+  stats: { published: number; acked: number };
+  /** A publish was acknowledged (the link works end to end). */
+  onAcked: () => void;
+  /** The broker refused a publish on the live connection (the stage logs and lights it). */
+  onRefused: (err: unknown) => void;
+}
+
+export class Uploader {
+  private client: MqttClient | null = null;
+  /** Bumped by begin/halt: callbacks of an ended connection no longer steer the window. */
+  private gen = 0;
+  private window = 1;
+  private paused = false;
+  private pumping = false;
+  private cursor: OutboxCursor | null = null;
+  /** seq → epoch ms published */
+  private readonly inflight = new Map<number, number>();
+  private acks: number[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private capTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: UploaderOptions) {}
+
+  /** Publishes not yet acknowledged (outbox and record queue). */
+  get inflightCount(): number {
+    return this.inflight.size + (this.o.records?.inflightCount ?? 0);
+  }
+
+  /** The broker accepted our status on this connection: start draining with this window. */
+  begin(client: MqttClient, window: number): void {
+    this.gen++;
+    this.client = client;
+    this.window = window;
+    this.paused = false;
+    this.cursor = null;
+    this.o.records?.reset();
+    this.pump();
+  }
+
+  /** Stops taking new rows (stopping); acknowledgements of what is in flight still count. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** The connection ended: forget what was in flight (sent again next time), keep what was acked. */
+  halt(): void {
+    this.gen++;
+    this.client = null;
+    for (const t of [this.retryTimer, this.capTimer]) if (t) clearTimeout(t);
+    this.retryTimer = this.capTimer = null;
+    this.flushAcks();
+    this.inflight.clear();
+    this.cursor = null;
+    this.o.records?.reset();
+  }
+
+  /** New rows were queued at `priority`: a hit jumps ahead of the reads being sent. */
+  enqueued(priority: number): void {
+    if (this.cursor && priority < this.cursor.priority) this.cursor = null;
+    this.pump();
+  }
+
+  /** Gives up on publishes unacknowledged for STUCK_MS and sends them again; returns how many. */
+  resendStuck(): number {
+    if (!this.client) return 0;
+    const now = this.o.now();
+    let stuck = 0;
+    for (const [seq, at] of this.inflight) {
+      if (now - at > STUCK_MS) {
+        this.inflight.delete(seq);
+        stuck++;
+      }
+    }
+    stuck += this.o.records?.dropStuck(STUCK_MS) ?? 0;
+    if (stuck > 0) {
+      this.o.log.warn({ count: stuck }, 'no acknowledgement in time; sending again');
+      this.cursor = null;
+      this.pump();
+    }
+    return stuck;
+  }
+
+  /** Fills the in-flight window from the outbox, in priority order, within the bandwidth cap. */
+  pump(): void {
+    const client = this.client;
+    if (!client || this.paused || this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.client === client && this.room() > 0) {
+        const want = Math.min(this.o.config.batch, this.room());
+        const msgs = this.o.outbox.peek(want, this.cursor ?? undefined);
+        for (const m of msgs) {
+          if (this.room() <= 0) return;
+          // Queued records go after the hits, before the reads.
+          if (m.kind !== 'hit' && !this.fillRecords(client)) return;
+          const before = this.cursor;
+          this.cursor = { priority: m.priority, seq: m.seq };
+          if (this.inflight.has(m.seq)) continue;
+          const out = this.encode(m);
+          if (!out) continue;
+          const wait = this.o.bucket.take(out.body.length, this.o.now());
+          if (wait > 0) {
+            this.cursor = before;
+            this.waitCap(wait);
+            return;
+          }
+          this.publish(client, m.seq, out.topic, out.body);
+        }
+        if (msgs.length < want) {
+          this.fillRecords(client);
+          return;
+        }
+      }
+    } catch (err) {
+      this.o.log.error({ err }, 'outbox read failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** The broker refused a publish (e.g. ACL): the message stays queued; try the queue again later. */
+  retryLater(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.cursor = null;
+      this.pump();
+    }, REFUSED_RETRY_MS);
+  }
+
+  /** Free slots in the in-flight window, shared by the outbox and the record queue. */
+  private room(): number {
+    return this.window - this.inflightCount;
+  }
+
+  private waitCap(wait: number): void {
+    if (this.capTimer) return;
+    this.capTimer = setTimeout(() => {
+      this.capTimer = null;
+      this.pump();
+    }, wait);
+  }
+
+  /** Publishes queued records while there is room; false while some still wait (window or cap). */
+  private fillRecords(client: MqttClient): boolean {
+    const r =
+      this.o.records?.fill({
+        room: () => this.room(),
+        take: (bytes) => this.o.bucket.take(bytes, this.o.now()),
+        publish: (topic, body, done) => this.send(client, topic, body, done),
+        topicBase: this.o.config.topicBase,
+        batch: this.o.config.batch,
+      }) ?? 'done';
+    if (typeof r === 'number') this.waitCap(r);
+    return r === 'done';
+  }
+
+  private encode(m: OutboxMessage): { topic: string; body: Buffer } | null {
+    const c = this.o.config;
+    const t = topics(c.topicBase, this.o.unit);
+    const now = this.o.now();
+    const u = this.o.unit;
+    if (m.kind === 'hit')
+      return { topic: t.hit, body: Buffer.from(JSON.stringify(payloads.hit(u, m.hit, now))) };
+    if (m.kind === 'read')
+      return { topic: t.read, body: Buffer.from(JSON.stringify(payloads.read(u, m.read, now))) };
+    if (!c.images) return null;
+    const p = payloads.image(u, m.id, m.readId, m.imageKind, m.jpeg, now);
+    return { topic: t.image, body: Buffer.from(JSON.stringify(p)) };
+  }
+
+  private publish(client: MqttClient, seq: number, topic: string, body: Buffer): void {
+    const gen = this.gen;
+    this.inflight.set(seq, this.o.now());
+    this.send(client, topic, body, (ok) => {
+      if (ok) this.acks.push(seq);
+      if (gen === this.gen) this.inflight.delete(seq);
+    });
+  }
+
+  /** QoS 1 publish; `done(true)` on its PUBACK, `done(false)` when refused on this connection. */
+  private send(client: MqttClient, topic: string, body: Buffer, done: (ok: boolean) => void): void {
+    const gen = this.gen;
+    this.o.stats.published++;
+    client.publish(topic, body, { qos: 1 }, (err) => {
+      if (!err) {
+        this.o.stats.acked++;
+        this.o.onAcked();
+        done(true);
+        this.scheduleFlush();
+      } else if (gen === this.gen) {
+        done(false);
+        this.o.onRefused(err);
+      }
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.acks.length + (this.o.records?.pendingAcks() ?? 0) >= this.o.config.batch) {
+      this.flushAcks();
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => this.flushAcks(), 10);
+  }
+
+  private flushAcks(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.o.records?.flush();
+    if (this.acks.length > 0) {
+      const seqs = this.acks;
+      this.acks = [];
+      try {
+        this.o.outbox.ack(seqs);
+      } catch (err) {
+        this.o.log.error({ err }, 'cannot record acknowledgements (messages will be sent again)');
+      }
+    }
+    if (this.room() >= this.window / 2) this.pump();
+  }
+}
