@@ -293,11 +293,12 @@ async function search(
 }
 
 /**
- * A read's plate crop or overview. The images of a hit on the page (the live alert, and the hits
- * kept across a restart) are shown without an audit row: they were pushed to the officer, not
- * looked up. Any other stored read opens only from an audited search of this session
- * (`?search=<its audit row>` naming a search that returned the read), and each view is an audit row
- * of its own (who, when, which read and image, under which search; the search's reason and case).
+ * A read's plate crop or overview. Opened from a search result (`?search=<the search's audit row>`,
+ * a search of this session that returned the read), each view is an audit row of its own (who,
+ * when, which read and image, under which search, with that search's reason and case), even when
+ * the read is also a hit on the page. Without `?search`, only the images of a hit on the page (the
+ * live alert card, and the hits kept across a restart) are shown, without an audit row: they were
+ * pushed to the officer, not looked up. Anything else is refused.
  */
 function viewImage(
   web: WebStage,
@@ -307,9 +308,10 @@ function viewImage(
   url: URL,
   res: ServerResponse,
 ): void {
-  const onPage = [...web.hits.values()].some((h) => h.readId === readId);
-  const seq = Number(url.searchParams.get('search'));
-  const found = onPage ? null : web.searches.get(s.id)?.find((f) => f.seq === seq && f.readIds.has(readId));
+  const search = url.searchParams.get('search');
+  const seq = Number(search);
+  const found = search ? web.searches.get(s.id)?.find((f) => f.seq === seq && f.readIds.has(readId)) : null;
+  const onPage = !search && [...web.hits.values()].some((h) => h.readId === readId);
   if (!onPage && !found)
     throw new HttpError(403, 'images of a stored read open from a search that found it (audited)');
   const jpeg = web.deps.images?.image(readId, kind) ?? null;

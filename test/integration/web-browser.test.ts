@@ -1,7 +1,8 @@
 /**
  * The officer's page in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
- * sign in, acknowledge the lights, receive a hit pushed live, reject it, search, see the search in
- * the audit trail, see the chain break when a row is altered in SQLite, see "unit offline".
+ * sign in, acknowledge the lights, receive a hit pushed live, reject it, search, open a found read's
+ * images, see the search and the image views in the audit trail, see the chain break when a row is
+ * altered in SQLite, see "unit offline", and still be signed in when the daemon comes back.
  * Screenshots of the main screens go to src/web/screenshots/ with ALPR_WEB_SCREENSHOTS=1.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFY_BANNER } from '../../src/domain/policy.ts';
+import { WebStage } from '../../src/web/index.ts';
 import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -58,7 +60,7 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
       .png({ palette: true, compressionLevel: 9 })
       .toFile(join(SHOTS, `${name}.png`));
 
-  it('runs a shift: sign-in, lights, live hit, reject, search, audit, tamper, offline', async () => {
+  it('runs a shift: sign-in, lights, live hit, reject, search, images, audit, tamper, offline, back', async () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     u.setLights({
@@ -152,17 +154,38 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
       .poll(() => page.textContent('#search-summary'))
       .toMatch(/^1 read\(s\); logged as audit row \d+\.$/);
     const seq = Number(/row (\d+)/.exec((await page.textContent('#search-summary'))!)![1]);
+    // The found read's images: opened from the result, each view an audit row under the search.
+    await page.locator(`#search-results tr[data-id="${hit.readId}"] button.view`).click();
+    await expect
+      .poll(() =>
+        page
+          .locator('#search-images img')
+          .evaluateAll((imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth)),
+      )
+      .toEqual([160, 320]);
+    expect(await page.textContent('#search-view-note')).toContain(`under search ${seq}`);
+    await page.locator('#search-images').scrollIntoViewIfNeeded();
+    await shot('search');
     await page.click('button[data-tab=audit]');
     const row = page.locator(`#audit tr[data-seq="${seq}"]`);
     await row.waitFor();
     expect(await row.textContent()).toContain('verify the hit history');
+    for (const [n, image] of [
+      [seq + 1, 'plate'],
+      [seq + 2, 'overview'],
+    ] as const) {
+      const view = page.locator(`#audit tr[data-seq="${n}"]`);
+      expect(await view.textContent()).toContain('image-view');
+      expect(await view.textContent()).toContain(`"image":"${image}"`);
+      expect(await view.textContent()).toContain('C-2026-0042 · verify the hit history');
+    }
     expect(await page.textContent('#audit-chain')).toMatch(/^Audit chain intact \(\d+ rows\)\.$/);
     await shot('audit');
 
     // Alter that row in SQLite: the page shows the chain broken at it.
     const raw = new Database(join(u.dirs.data, 'web.sqlite'));
     raw.exec('DROP TRIGGER audit_no_update');
-    raw.prepare("UPDATE audit SET reason = 'routine' WHERE seq = ?").run(seq);
+    raw.prepare('UPDATE audit SET result_count = 7 WHERE seq = ?').run(seq);
     raw.close();
     await page.click('button[data-tab=search]');
     await page.click('button[data-tab=audit]');
@@ -177,6 +200,23 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     await page.locator('#offline').waitFor({ state: 'visible', timeout: 10_000 });
     await shot('offline');
     const offlineMs = Date.now() - stopped;
+
+    // The daemon comes back (watchdog restart) on the same data dir and port: the page reconnects
+    // by itself and the officer is still signed in (sessions are kept, as token hashes).
+    const port = u.web.port!;
+    const back = new WebStage({ ...u.web.deps, config: { ...u.web.deps.config, port } });
+    await back.start();
+    try {
+      await page.locator('#offline').waitFor({ state: 'hidden', timeout: 15_000 });
+      expect(await page.isVisible('#screen-main')).toBe(true);
+      expect(back.currentOperator()).toBe('A100');
+      await page.click('button[data-tab=search]');
+      await page.click('button[data-tab=audit]');
+      await page.locator(`#audit tr[data-seq="${seq}"]`).waitFor();
+      expect(await page.isVisible('#screen-signin')).toBe(false);
+    } finally {
+      await back.stop();
+    }
     expect(errors).toEqual([]);
     process.stdout.write(
       `web-browser: hit on the bus → card on screen ${shownMs} ms; daemon stop → "unit offline" ${offlineMs} ms\n`,

@@ -263,16 +263,25 @@ $('search-form').addEventListener('submit', async (ev) => {
     });
     $('search-summary').textContent =
       `${r.reads.length} read(s)${r.truncated ? ' (more: narrow the search)' : ''}; logged as audit row ${r.audit.seq}.`;
+    $('search-view').classList.add('hidden');
+    $('search-images').replaceChildren();
     const tb = $('search-results').tBodies[0];
     tb.replaceChildren(
       ...r.reads.map((x) => {
         const tr = el('tr');
+        tr.dataset.id = x.id;
+        const view = el('button', 'view', 'Images');
+        view.type = 'button';
+        view.addEventListener('click', () => viewImages(x, r.audit.seq));
+        const cell = el('td');
+        cell.append(view);
         tr.append(
           el('td', 'plate', x.plate),
           el('td', '', new Date(x.capturedAt).toLocaleString()),
           el('td', '', x.cameraId),
           el('td', '', x.lat === null ? 'no position' : `${x.lat.toFixed(5)}, ${x.lon.toFixed(5)}`),
           el('td', '', x.operatorId || ''),
+          cell,
         );
         return tr;
       }),
@@ -281,6 +290,22 @@ $('search-form').addEventListener('submit', async (ev) => {
     $('search-error').textContent = e.message;
   }
 });
+
+// Images of a found read: each one opened is an audit row under the search that found it.
+function viewImages(read, seq) {
+  $('search-view').classList.remove('hidden');
+  $('search-view-note').textContent =
+    `${read.plate}, ${new Date(read.capturedAt).toLocaleString()}: each image opened is logged in the audit trail under search ${seq}.`;
+  const box = $('search-images');
+  box.replaceChildren();
+  for (const kind of ['plate', 'overview']) {
+    const img = el('img');
+    img.alt = `${kind} image`;
+    img.src = `/api/images/${encodeURIComponent(read.id)}/${kind}?search=${seq}`;
+    img.addEventListener('error', () => img.remove());
+    box.append(img);
+  }
+}
 
 $('hp-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
