@@ -6,7 +6,7 @@ import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
 import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
 import type { Light } from '../domain/types.ts';
-import { applyHoldCommand, loadTls, sleep, withTimeout } from './link.ts';
+import { applyHoldCommand, clientOptions, loadTls, sleep, withTimeout } from './link.ts';
 import { RecordDrain } from './records.ts';
 import { backoffMs, describeMqttError, serverLight, TokenBucket } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
@@ -34,8 +34,6 @@ export interface SyncStageOptions {
   /** Telemetry periods (the `telemetry:` config section); defaults when absent. */
   telemetryConfig?: Pick<TelemetryConfig, 'healthIntervalS' | 'heartbeatIntervalS'>;
 }
-
-const SESSION_EXPIRY_S = 7 * 86_400;
 
 /**
  * Store-and-forward to the agency's broker (mqtt.js, MQTT 5 or 3.1.1, QoS 1, persistent session,
@@ -173,26 +171,8 @@ export class SyncStage implements Stage {
     const c = this.cfg;
     if (!c || this.stopping) return;
     const gen = ++this.gen;
-    const { unit } = this.opts;
-    const t = topics(c.topicBase, unit);
-    const options: IClientOptions = {
-      clientId: `alpr-${unit.agency}-${unit.id}`,
-      clean: false,
-      protocolVersion: c.protocolVersion,
-      keepalive: c.keepaliveSeconds,
-      reconnectPeriod: 0,
-      connectTimeout: 20_000,
-      resubscribe: false,
-      rejectUnauthorized: true,
-      will: {
-        topic: t.status,
-        payload: Buffer.from(JSON.stringify(payloads.status(unit, 'offline', this.now()))),
-        qos: 1,
-        retain: true,
-      },
-      ...this.tls,
-    };
-    if (c.protocolVersion === 5) options.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
+    const offline = JSON.stringify(payloads.status(this.opts.unit, 'offline', this.now()));
+    const options = clientOptions(c, this.opts.unit, this.tls, offline);
     const client = mqtt.connect(c.url, options);
     this.client = client;
     client.on('connect', (connack) => {

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
 import type { Logger } from '../core/log.ts';
 import type { HoldPort } from '../domain/ports.ts';
-import { parseHoldCommand, payloads, type UnitRef } from './topics.ts';
+import { parseHoldCommand, payloads, topics, type UnitRef } from './topics.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
 
@@ -22,6 +22,39 @@ export function loadTls(
     log.warn({ url: c.url }, 'sync link is NOT encrypted (policy rule 9 asks for TLS): test and demo only');
   }
   return out;
+}
+
+const SESSION_EXPIRY_S = 7 * 86_400;
+
+/**
+ * One connection's options: our own reconnect (backoff) rather than mqtt.js's, a persistent
+ * session, the unit's certificate, and the retained `offline` status as last will.
+ */
+export function clientOptions(
+  c: MqttConfig,
+  unit: UnitRef,
+  tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>,
+  offlineStatus: string,
+): IClientOptions {
+  const options: IClientOptions = {
+    clientId: `alpr-${unit.agency}-${unit.id}`,
+    clean: false,
+    protocolVersion: c.protocolVersion,
+    keepalive: c.keepaliveSeconds,
+    reconnectPeriod: 0,
+    connectTimeout: 20_000,
+    resubscribe: false,
+    rejectUnauthorized: true,
+    will: {
+      topic: topics(c.topicBase, unit).status,
+      payload: Buffer.from(offlineStatus),
+      qos: 1,
+      retain: true,
+    },
+    ...tls,
+  };
+  if (c.protocolVersion === 5) options.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
+  return options;
 }
 
 export function sleep(ms: number): Promise<void> {
