@@ -3,7 +3,7 @@
  * sign in, acknowledge the lights, receive a hit pushed live, reject it, search, open a found read's
  * images, see the search and the image views in the audit trail, see the chain break when a row is
  * altered in SQLite, see "unit offline", and still be signed in when the daemon comes back.
- * Screenshots of the main screens go to src/web/screenshots/ with ALPR_WEB_SCREENSHOTS=1.
+ * Screenshots of the main screens go to docs/screenshots/ with ALPR_WEB_SCREENSHOTS=1.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ const CHROMIUM = '/usr/bin/chromium';
 // run must not leave tracked files changed.
 const SHOTS =
   process.env.ALPR_WEB_SCREENSHOTS === '1'
-    ? resolve(import.meta.dirname, '../../src/web/screenshots')
+    ? resolve(import.meta.dirname, '../../docs/screenshots')
     : mkdtempSync(join(tmpdir(), 'alpr-web-shots-'));
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`web-browser: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
@@ -143,6 +143,25 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
       reason: 'misread',
       note: 'plate reads 8 not B',
     });
+
+    // An officer hot plate: the hot-list stage's own errors, then an entry with name and phone.
+    await page.click('button[data-tab=hotplate]');
+    await page.fill('#hp-plate', '7abc123');
+    await page.fill('#hp-reason', 'armed robbery suspect');
+    await page.fill('#hp-expires', '2099-01-01T00:00');
+    await page.click('#hp-form button[type=submit]');
+    await expect.poll(() => page.textContent('#hp-result')).toContain('case number or XREF: one is required');
+    await page.fill('#hp-case', 'C-2026-0099');
+    await page.fill('#hp-phone', '555-0142');
+    const exp = new Date(Date.now() + 3600_000);
+    const local = new Date(exp.getTime() - exp.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.fill('#hp-expires', local);
+    await page.click('#hp-form button[type=submit]');
+    await expect.poll(() => page.textContent('#hp-result')).toMatch(/^Added 7ABC123 until /);
+    await shot('hot-plate');
+    expect(u.hotlist.officerPlates().map((e) => [e.plate, e.officerName, e.officerPhone])).toEqual([
+      ['7ABC123', 'Alex Rivera', '555-0142'],
+    ]);
 
     // Search (audited), then see it in the audit trail.
     await page.click('button[data-tab=search]');

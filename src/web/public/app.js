@@ -319,6 +319,7 @@ $('hp-form').addEventListener('submit', async (ev) => {
       reason: $('hp-reason').value,
       expires: isoOf($('hp-expires').value),
       inStateSystems: $('hp-instate').checked,
+      officerPhone: $('hp-phone').value,
       synopsis: $('hp-synopsis').value,
     });
     out.className = 'ok';
