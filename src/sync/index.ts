@@ -8,7 +8,7 @@ import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../do
 import type { Light } from '../domain/types.ts';
 import { applyHoldCommand, clientOptions, loadTls, sleep, withTimeout } from './link.ts';
 import { RecordDrain } from './records.ts';
-import { backoffMs, describeMqttError, serverLight, TokenBucket } from './state.ts';
+import { backoffMs, describeMqttError, refusesMqtt5, serverLight, TokenBucket } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
 import { payloads, topics } from './topics.ts';
 import { Uploader } from './uploader.ts';
@@ -66,6 +66,8 @@ export class SyncStage implements Stage {
   private telemetry: TelemetryPublisher | null = null;
   private records: RecordDrain | null = null;
   private uploader: Uploader | null = null;
+  /** The MQTT version spoken: the configured one, or 3.1.1 once the broker refused 5. */
+  private protocol: 4 | 5 = 5;
   private readonly now: () => number;
   /** Counters for tests, benchmarks and status. */
   readonly stats = { published: 0, acked: 0, refused: 0, connects: 0 };
@@ -92,6 +94,7 @@ export class SyncStage implements Stage {
       return;
     }
     this.cfg = config;
+    this.protocol = config.protocolVersion;
     this.tls = loadTls(config, this.opts.credentialsDir, log);
     this.downSince = this.now();
     this.stopping = false;
@@ -172,7 +175,12 @@ export class SyncStage implements Stage {
     if (!c || this.stopping) return;
     const gen = ++this.gen;
     const offline = JSON.stringify(payloads.status(this.opts.unit, 'offline', this.now()));
-    const options = clientOptions(c, this.opts.unit, this.tls, offline);
+    const options = clientOptions(
+      { ...c, protocolVersion: this.protocol },
+      this.opts.unit,
+      this.tls,
+      offline,
+    );
     const client = mqtt.connect(c.url, options);
     this.client = client;
     client.on('connect', (connack) => {
@@ -225,6 +233,12 @@ export class SyncStage implements Stage {
   }
 
   private onError(err: unknown): void {
+    if (this.protocol === 5 && refusesMqtt5(err)) {
+      this.protocol = 4;
+      this.attempt = 0;
+      this.opts.log.warn('the broker does not speak MQTT 5: falling back to MQTT 3.1.1');
+      return;
+    }
     const msg = describeMqttError(err);
     if (msg !== this.lastError) this.opts.log.warn({ err: msg }, 'server link error');
     this.lastError = msg;

@@ -58,6 +58,15 @@ function formatMinutes(m: number): string {
   return `${Math.round(m / 60)} h`;
 }
 
+/**
+ * The broker refused our MQTT 5 CONNECT for its protocol version: a 3.1.1 broker answers with
+ * return code 1 (unacceptable protocol version), an MQTT 5 one that disabled 5 with reason 0x84.
+ */
+export function refusesMqtt5(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 1 || code === 0x84;
+}
+
 // Shared with the self-test's broker check (src/domain/mqtt-errors.ts).
 export { describeMqttError } from '../domain/mqtt-errors.ts';
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CentralSink } from '../../src/sync/sink.ts';
 import { payloads } from '../../src/sync/topics.ts';
 import { hasMosquitto } from '../helpers/mosquitto.ts';
+import { startMqtt311Proxy } from '../helpers/mqtt311-proxy.ts';
 import { captureLog, makeRead, UNIT, waitFor } from '../helpers/sync-fixtures.ts';
 import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
@@ -20,10 +21,34 @@ describe.skipIf(!hasMosquitto)('sync options: MQTT 3.1.1, images, bandwidth cap'
     await rig?.close();
   });
 
-  async function stages(dataDir: string, store: Record<string, unknown>, sync: Record<string, unknown>) {
-    const s = await rig.stages({ dataDir, store, sync, log: captureLog('warn').log, startSync: false });
+  async function stages(
+    dataDir: string,
+    store: Record<string, unknown>,
+    sync: Record<string, unknown>,
+    log = captureLog('warn').log,
+  ) {
+    const s = await rig.stages({ dataDir, store, sync, log, startSync: false });
     return { bus: s.bus, st: s.store, sy: s.sync };
   }
+
+  it('falls back to MQTT 3.1.1 when the broker refuses 5, and delivers', async () => {
+    const proxy = await startMqtt311Proxy(rig.broker.port);
+    try {
+      const cap = captureLog('info');
+      const { st, sy } = await stages(join(rig.dirs.root, 'v4'), {}, { url: proxy.url }, cap.log);
+      const reads = Array.from({ length: 3 }, (_, i) => makeRead(300 + i));
+      for (const r of reads) st.putRead(r);
+      await sy.start();
+      await waitFor(() => st.outbox().depth() === 0, 10_000, 'drain over 3.1.1');
+      expect(proxy.levels.slice(0, 2)).toEqual([5, 4]);
+      expect(cap.text()).toContain('falling back to MQTT 3.1.1');
+      await waitFor(() => reads.every((r) => sink.ids('read').includes(r.id)), 5000, 'reads at the sink');
+      await sy.stop();
+      await st.stop();
+    } finally {
+      await proxy.close();
+    }
+  });
 
   it('over MQTT 3.1.1, uploads images in their own messages after the reads', async () => {
     const { st, sy } = await stages(

@@ -3,6 +3,7 @@ import {
   backlogGrowing,
   backoffMs,
   describeMqttError,
+  refusesMqtt5,
   serverLight,
   TokenBucket,
 } from '../../src/sync/state.ts';
@@ -75,6 +76,19 @@ describe('describeMqttError', () => {
     [new Error('something else'), /^something else$/],
   ])('%o', (e, want) => {
     expect(describeMqttError(e)).toMatch(want);
+  });
+});
+
+describe('refusesMqtt5', () => {
+  it.each([
+    [{ code: 1, message: 'Connection refused: undefined' }, true],
+    [{ code: 0x84, message: 'Connection refused: Unsupported Protocol Version' }, true],
+    [{ code: 0x87, message: 'Connection refused: Not authorized' }, false],
+    [{ code: 'ECONNREFUSED' }, false],
+    [new Error('x'), false],
+    [null, false],
+  ])('%o → %s', (e, want) => {
+    expect(refusesMqtt5(e)).toBe(want);
   });
 });
 

@@ -21,7 +21,9 @@ export const syncSection = z
       protocolVersion: z
         .union([z.literal(5), z.literal(4)])
         .default(5)
-        .describe('MQTT 5, or 4 (3.1.1) for older brokers'),
+        .describe(
+          'MQTT 5 (falls back to 3.1.1 by itself when the broker refuses 5), or 4: 3.1.1 from the start',
+        ),
       images: z.boolean().default(false).describe('Upload plate/overview JPEGs (see store.outboxImages)'),
       inflight: z.number().int().min(1).max(10_000).default(256).describe('Unacknowledged publishes at once'),
       batch: z.number().int().min(1).max(5000).default(200).describe('Outbox rows read per query'),
