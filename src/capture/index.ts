@@ -28,6 +28,10 @@ export interface CameraStats {
   framesIn: number;
   /** Frames per second received over the last 5 s. */
   fpsIn: number;
+  /** Frames of this camera read by recognition since start ('frameResult' events). */
+  processed: number;
+  /** Frames per second read by recognition over the last 5 s (the rest were dropped, newest kept). */
+  fpsProcessed: number;
   /** Epoch ms of the last frame, or null. */
   lastFrameAt: number | null;
   /** Frames the capture thread dropped because the main thread was busy (newest kept). */
@@ -42,6 +46,8 @@ interface Camera {
   health: CameraHealth;
   meter: FpsMeter;
   framesIn: number;
+  processedMeter: FpsMeter;
+  processed: number;
   lastFrameAt: number | null;
   running: boolean;
   /** Start attempts that failed in a row; the next retry waits backoffMs(startFailures). */
@@ -62,6 +68,7 @@ export class CaptureStage implements Stage {
   private cameras: Camera[] = [];
   private ticker: NodeJS.Timeout | null = null;
   private stopped = false;
+  private offResults: (() => void) | null = null;
 
   constructor(private readonly deps: CaptureStageDeps) {}
 
@@ -77,6 +84,8 @@ export class CaptureStage implements Stage {
         health: new CameraHealth(cfg.id, noFrameTimeoutMs(cfg), now),
         meter: new FpsMeter(5000),
         framesIn: 0,
+        processedMeter: new FpsMeter(5000),
+        processed: 0,
         lastFrameAt: null,
         running: false,
         startFailures: 0,
@@ -84,6 +93,14 @@ export class CaptureStage implements Stage {
         retryTimer: null,
       }));
     for (const cam of this.cameras) this.report(cam, cam.health.current);
+    // fps processed per camera, from whoever reads the frames (recognize), over the bus.
+    const byId = new Map(this.cameras.map((c) => [c.cfg.id, c]));
+    this.offResults = this.deps.bus.on('frameResult', (r) => {
+      const cam = byId.get(r.frame.cameraId);
+      if (!cam) return;
+      cam.processed++;
+      cam.processedMeter.tick(Date.now());
+    });
     await Promise.all(this.cameras.map((cam) => this.startCamera(cam)));
     this.ticker = setInterval(() => this.tick(), 500);
     this.ticker.unref();
@@ -93,6 +110,8 @@ export class CaptureStage implements Stage {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.offResults?.();
+    this.offResults = null;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     await Promise.allSettled(
@@ -114,6 +133,8 @@ export class CaptureStage implements Stage {
         ...c.health.current,
         framesIn: c.framesIn,
         fpsIn: Math.round(c.meter.fps(now) * 10) / 10,
+        processed: c.processed,
+        fpsProcessed: Math.round(c.processedMeter.fps(now) * 10) / 10,
         lastFrameAt: c.lastFrameAt,
         dropped: src.dropped,
         restarts: src.restarts + c.startRetries,

@@ -159,7 +159,7 @@ export interface HealthChange {
  */
 export class CameraHealth {
   private light: Light = 'amber';
-  private reason = 'starting';
+  private reason: string;
   private lastFrameAt: number;
   private ended = false;
   private failure: string | null = null;
@@ -171,6 +171,8 @@ export class CameraHealth {
     startedAt: number,
   ) {
     this.lastFrameAt = startedAt;
+    // Every reason names its camera: the cameras light lists the reasons of all of them.
+    this.reason = `camera ${cameraId}: starting`;
   }
 
   get current(): HealthChange {

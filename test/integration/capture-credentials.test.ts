@@ -4,12 +4,14 @@
  * comes from the credentials folder, reaches ffmpeg through its stdin, and shows neither in
  * /proc/<ffmpeg pid>/cmdline (world-readable) nor in logs or health reasons.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureStage } from '../../src/capture/index.ts';
@@ -128,6 +130,35 @@ describe('MJPEG camera behind HTTP Basic auth', () => {
     expectNoLeak('logs', h.logs());
     expectNoLeak('health reports', JSON.stringify(h.health));
     expectNoLeak('frame sources', JSON.stringify(h.frames.map((f) => f.source)));
+  });
+
+  it('alpr camera test opens the camera with its secret: fps, a snapshot, no password printed', async () => {
+    const server = await startAuthMjpeg({ user: 'viewer', password: PASSWORD, size: '320x240', fps: 10 });
+    cleanups.push(() => server.close());
+    const cfgFile = join(tmp, 'unit.yaml');
+    const snap = join(tmp, 'ipcam.jpg');
+    writeFileSync(
+      cfgFile,
+      [
+        'version: 1',
+        'unit: { id: t1, agency: t }',
+        `paths: { credentialsDir: ${JSON.stringify(creds)} }`,
+        'cameras:',
+        `  - { id: ipcam, type: mjpeg, orientation: front, url: "http://127.0.0.1:${server.port}/v.mjpg", credentials: cam-right, width: 320, height: 240, fps: 5 }`,
+        '',
+      ].join('\n'),
+    );
+    const cli = resolve(import.meta.dirname, '../../src/cli.ts');
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', cli, 'camera', 'test', '-c', cfgFile, 'ipcam', '-s', '4', '-o', snap],
+      { encoding: 'utf8' },
+    );
+    expect(stdout).toMatch(/4 s\s+frames\s+\d+\s+fps\s+[3-6]\.\d\s+320x240/);
+    expect(stdout).toContain(`snapshot saved to ${snap}`);
+    expectNoLeak('camera test output', stdout + stderr);
+    const meta = await sharp(snap).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 240]);
   });
 });
 

@@ -4,7 +4,7 @@
  * frames flow, while the other cameras keep producing frames throughout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,6 +42,19 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Prom
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Pids of this process's ffmpeg children that decode a camera (raw frames on a pipe). */
+function decoders(): string[] {
+  return readdirSync('/proc').filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rawvideo');
+    } catch {
+      return false;
+    }
+  });
 }
 
 function harness(cameras: unknown[]) {
@@ -124,6 +137,8 @@ describe('a camera that is not there at start-up', () => {
     } finally {
       await h.stage.stop();
     }
+    // no decoder outlives the stage (each restart replaced its ffmpeg, stop ended the last one)
+    expect(decoders()).toEqual([]);
   });
 
   it('a camera that fails to start (its folder missing) is tried again and turns green', async () => {

@@ -82,7 +82,8 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs = 10_000): Pro
 describe('ffmpeg source pipe thread', () => {
   it('cuts the byte stream into whole frames, in order, whatever the write sizes', async () => {
     const c = collect();
-    await make(producer(6, 7, 1)).start(c.h);
+    // 50 ms between frames: time for a busy CI main thread to take each one (else the newest wins)
+    await make(producer(6, 7, 50)).start(c.h);
     await waitFor('end', c.ended);
     expect(c.frames.map((f) => f.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     c.frames.forEach((f, i) => {
