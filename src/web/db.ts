@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import type { Sealer } from '../domain/seal.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type AuditEntry, type AuditRow, chainRow, type ChainVerdict, verifyAuditChain } from './audit.ts';
+import { sealClearRows } from './legacy.ts';
 import type { HitState } from './hit-state.ts';
 import type { RosterEntry } from './roster.ts';
 
@@ -163,48 +164,9 @@ export class WebDb {
     };
   }
 
-  /**
-   * Seals what older versions wrote in clear (audit details and reasons, notes), in one
-   * transaction, then empties the WAL so no clear copy is left in it. The hashes do not change:
-   * they cover the plaintext.
-   */
+  /** Seals what an older version wrote in clear (see legacy.ts); the hashes do not change. */
   migrate(): { audit: number; notes: number } {
-    const out = this.db
-      .transaction(() => {
-        const legacy = this.db
-          .prepare("SELECT seq, detail, reason FROM audit WHERE typeof(detail) = 'text'")
-          .all() as { seq: number; detail: string; reason: string | null }[];
-        let notes = 0;
-        if (legacy.length) {
-          this.db.exec('DROP TRIGGER IF EXISTS audit_no_update');
-          const up = this.db.prepare('UPDATE audit SET detail = ?, reason = NULL WHERE seq = ?');
-          for (const r of legacy)
-            up.run(this.seal({ detail: JSON.parse(r.detail), reason: r.reason }, `audit:${r.seq}`), r.seq);
-          this.db.exec(NO_UPDATE);
-        }
-        const hit = this.db
-          .prepare("SELECT id, hit_id, to_state, note FROM hit_actions WHERE typeof(note) = 'text'")
-          .all() as { id: number; hit_id: string; to_state: string; note: string }[];
-        for (const r of hit) {
-          this.db
-            .prepare('UPDATE hit_actions SET note = ? WHERE id = ?')
-            .run(this.seal(r.note, `hit_actions:${r.hit_id}:${r.to_state}`), r.id);
-          notes++;
-        }
-        const checks = this.db
-          .prepare("SELECT id, at, badge, note FROM shift_checks WHERE typeof(note) = 'text'")
-          .all() as { id: number; at: number; badge: string | null; note: string }[];
-        for (const r of checks) {
-          this.db
-            .prepare('UPDATE shift_checks SET note = ? WHERE id = ?')
-            .run(this.seal(r.note, `shift_checks:${r.at}:${r.badge}`), r.id);
-          notes++;
-        }
-        return { audit: legacy.length, notes };
-      })
-      .immediate();
-    if (out.audit + out.notes > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return out;
+    return sealClearRows(this.db, (v, aad) => this.seal(v, aad), NO_UPDATE);
   }
 
   /** Replaces the roster with `entries` (the admins' list is the whole truth). */
