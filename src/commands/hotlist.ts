@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -12,6 +13,10 @@ import { generateAdminKey, hotlistStatus, pushHotlist } from '../hotlist/push.ts
 import { HotlistStore } from '../hotlist/store.ts';
 
 const DEFAULT_CONFIG = process.env.ALPR_CONFIG ?? '/etc/alpr/config.yaml';
+/** The admin's record of the last pushed version of each list (for deltas). */
+const DEFAULT_ADMIN_STATE =
+  process.env.ALPR_ADMIN_STATE ??
+  join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'alpr-admin', 'hotlist');
 
 interface DbOpts {
   db?: string;
@@ -101,7 +106,9 @@ export function registerHotlistCommands(program: Command): void {
       .requiredOption('--key <file>', 'admin Ed25519 private key (PEM)')
       .option('--key-id <id>', 'key id the units pinned', 'admin')
       .option('--skip-bad', 'drop bad rows instead of refusing the push')
-      .option('--list-version <n>', 'list version (default: now in ms)', Number),
+      .option('--list-version <n>', 'list version (default: now in ms)', Number)
+      .option('--delta', 'publish only the changes against the previous pushed version')
+      .option('--state-dir <dir>', 'where the last pushed version of each list is kept', DEFAULT_ADMIN_STATE),
   ).action(
     async (
       o: BrokerCli & {
@@ -111,11 +118,13 @@ export function registerHotlistCommands(program: Command): void {
         keyId: string;
         skipBad?: boolean;
         listVersion?: number;
+        delta?: boolean;
+        stateDir: string;
       },
     ) => {
       const bar = new SingleBar({ format: ' {phase} [{bar}] {value}/{total}', stream: process.stderr });
       let started = false;
-      const { manifest, errors } = await pushHotlist({
+      const { manifest, errors, delta } = await pushHotlist({
         ...brokerOptions(o),
         list: o.list.toUpperCase(),
         file: o.file,
@@ -123,6 +132,8 @@ export function registerHotlistCommands(program: Command): void {
         keyId: o.keyId,
         skipBad: o.skipBad,
         version: o.listVersion,
+        delta: o.delta === true,
+        stateDir: o.stateDir,
         onProgress: (phase, done, total) => {
           if (phase !== 'publish') return;
           if (!started) bar.start(total, 0, { phase });
@@ -132,6 +143,14 @@ export function registerHotlistCommands(program: Command): void {
       });
       if (started) bar.stop();
       for (const e of errors) process.stderr.write(`skipped line ${e.line}: ${e.message}\n`);
+      if (delta) {
+        process.stdout.write(
+          `${manifest.list} version ${manifest.listVersion}: delta from ${manifest.baseVersion}, ` +
+            `${delta.removes} removed, ${delta.adds} added (${manifest.entries} entries), ` +
+            `${manifest.bytes} bytes compressed, signed by ${manifest.keyId}\n`,
+        );
+        return;
+      }
       process.stdout.write(
         `${manifest.list} version ${manifest.listVersion}: ${manifest.entries} entries, ${manifest.chunks.length} chunk(s), ` +
           `${manifest.bytes} bytes compressed, signed by ${manifest.keyId}\n`,

@@ -10,6 +10,7 @@ import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import type { Hit, HitMatch, Read } from '../domain/types.ts';
 import { type CsvError, csvEntries, fileLines } from './csv.ts';
+import type { DeltaChange } from './delta.ts';
 import { hotlistHealth } from './health.ts';
 import { type HotlistEntry, matchRead } from './match.ts';
 import { OFFICER_LIST, type OfficerPlateInput, officerPlateEntry } from './officer.ts';
@@ -100,6 +101,20 @@ export class HotlistStage implements Stage {
   ): Promise<number> {
     const n = await this.requireStore().applyVersion(meta, entries, { now: this.now(), onProgress });
     this.opts.log.info({ list: meta.list, version: meta.version, entries: n }, 'hot-list version applied');
+    this.changed();
+    return n;
+  }
+
+  /**
+   * Applies a delta on top of its base version (atomically; refused unless the base is live),
+   * then re-checks recent reads like a full version.
+   */
+  applyDelta(meta: ApplyMeta & { baseVersion: number }, changes: DeltaChange[]): number {
+    const n = this.requireStore().applyDelta(meta, changes, this.now());
+    this.opts.log.info(
+      { list: meta.list, version: meta.version, base: meta.baseVersion, changes: changes.length, entries: n },
+      'hot-list delta applied',
+    );
     this.changed();
     return n;
   }

@@ -44,6 +44,11 @@ export interface MatchInput {
 export interface MatchSource {
   /** Every live-or-expired entry whose fold key equals `folded` (all lists). */
   byFold(folded: string): readonly StoredEntry[];
+  /**
+   * Optional narrower look-up: the entries sharing `text`'s fold key, or none when no entry is
+   * within `maxSubs` look-alike substitutions of `text` (the store answers that in memory).
+   */
+  near?(text: string, maxSubs: number): readonly StoredEntry[];
   /** Entries holding `*`. */
   wildcards(): readonly StoredEntry[];
 }
@@ -118,11 +123,13 @@ export function matchRead(input: MatchInput, src: MatchSource, opts: MatchOption
   const probed = new Map<string, readonly StoredEntry[]>();
   const wild = src.wildcards();
   texts.forEach((text, i) => {
+    // Candidates of one read often share a fold key: the entries of a key are read once.
     const fk = foldKey(text);
     let rows = probed.get(fk);
     if (!rows) {
-      rows = src.byFold(fk);
-      probed.set(fk, rows);
+      rows = src.near ? src.near(text, opts.maxSubs) : src.byFold(fk);
+      // An empty near() only says "nothing close to this text": another candidate may still be.
+      if (rows.length > 0 || !src.near) probed.set(fk, rows);
     }
     for (const e of rows) {
       if (!live(e, opts.now, input.state)) continue;

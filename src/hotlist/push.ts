@@ -1,17 +1,23 @@
 /**
  * Admin side of hot-list sync: validate a CSV, build a gzip snapshot, sign it with the admin's
  * Ed25519 key, publish chunks then the retained manifest, and clear the previous version's chunks.
+ * With `delta`, publish only the changes against the previous pushed version (kept in the admin's
+ * state directory) on the list's delta topic; the last full snapshot stays retained beside it.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { CSV_COLUMNS, type CsvError, csvEntries, entryToCsv, fileLines } from './csv.ts';
+import { bodyLines, deltaBody, diffLines } from './delta.ts';
 import {
   type Ack,
   CHUNK_SIZE,
   cutChunks,
+  DELTA_FORMAT,
   type Manifest,
   publicKeyBase64,
   SNAPSHOT_FORMAT,
@@ -35,6 +41,10 @@ export interface PushOptions extends BrokerOptions {
   skipBad?: boolean;
   /** Defaults to now in ms: versions then order by issue time. */
   version?: number;
+  /** Publish only the changes against the previous pushed version (needs `stateDir`). */
+  delta?: boolean;
+  /** Where the last pushed version of each list is kept (for deltas); saved after every push. */
+  stateDir?: string;
   now?: number;
   onProgress?: (phase: 'validate' | 'publish', done: number, total: number) => void;
 }
@@ -100,44 +110,130 @@ async function retained(client: MqttClient, filter: string, waitMs: number): Pro
   return got;
 }
 
-/** Validates, signs and publishes one list version. Returns the manifest and any skipped rows. */
-export async function pushHotlist(o: PushOptions): Promise<{ manifest: Manifest; errors: CsvError[] }> {
+interface PushState {
+  agency: string;
+  list: string;
+  listVersion: number;
+  entries: number;
+}
+
+const statePaths = (dir: string, agency: string, list: string) => ({
+  meta: join(dir, `${agency}.${list}.json`),
+  body: join(dir, `${agency}.${list}.csv.gz`),
+});
+
+function readState(dir: string, agency: string, list: string): { state: PushState; body: Buffer } | null {
+  const p = statePaths(dir, agency, list);
+  try {
+    return { state: JSON.parse(readFileSync(p.meta, 'utf8')) as PushState, body: readFileSync(p.body) };
+  } catch {
+    return null;
+  }
+}
+
+/** The body first, then the version file: a crash in between leaves a state that says "stale". */
+function writeState(dir: string, state: PushState, body: Buffer): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const p = statePaths(dir, state.agency, state.list);
+  writeFileSync(`${p.body}.tmp`, body, { mode: 0o600 });
+  renameSync(`${p.body}.tmp`, p.body);
+  writeFileSync(`${p.meta}.tmp`, JSON.stringify(state), { mode: 0o600 });
+  renameSync(`${p.meta}.tmp`, p.meta);
+}
+
+const parseManifest = (raw: Buffer | undefined): Manifest | null => {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw.toString('utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+};
+
+/** The delta body from the last pushed version's canonical body to the new one. */
+async function buildDelta(
+  prev: Buffer,
+  next: Buffer,
+): Promise<{ body: Buffer; removes: number; adds: number }> {
+  const before: string[] = [];
+  for await (const l of bodyLines(prev)) before.push(l);
+  const after: string[] = [];
+  for await (const l of bodyLines(next)) after.push(l);
+  const d = diffLines(before, after);
+  return { body: deltaBody(d), removes: d.removes.length, adds: d.adds.length };
+}
+
+async function clearChunks(client: MqttClient, o: BrokerOptions, m: Manifest | null): Promise<void> {
+  if (!m || !Array.isArray(m.chunks)) return;
+  for (let i = 0; i < m.chunks.length; i++) {
+    await client.publishAsync(topics.chunk(o.topicBase, o.agency, m.list, m.listVersion, i), '', {
+      qos: 1,
+      retain: true,
+    });
+  }
+}
+
+/**
+ * Validates, signs and publishes one list version (a full snapshot, or with `delta` the changes
+ * against the previous pushed version). Returns the manifest, any skipped rows, and for a delta
+ * the counts of removed and added entries.
+ */
+export async function pushHotlist(
+  o: PushOptions,
+): Promise<{ manifest: Manifest; errors: CsvError[]; delta?: { removes: number; adds: number } }> {
   const now = o.now ?? Date.now();
+  if (o.delta && !o.stateDir) {
+    throw new AlprError(ErrorCodes.INPUT, 'a delta needs the state directory of the previous push');
+  }
   o.onProgress?.('validate', 0, 1);
   const { body, entries, errors } = await buildSnapshotBody(o.file, o.list, now, o.skipBad);
   o.onProgress?.('validate', 1, 1);
   const client = await connect(o, 'push');
   try {
-    const prevRaw = [
-      ...(await retained(client, topics.manifest(o.topicBase, o.agency, o.list), 500)).values(),
-    ][0];
-    const prev = prevRaw ? (JSON.parse(prevRaw.toString('utf8')) as Manifest) : null;
-    const version = o.version ?? Math.max(now, (prev?.listVersion ?? 0) + 1);
-    if (prev && prev.listVersion >= version) {
+    const got = await retained(client, `${o.topicBase}/${o.agency}/hotlist/${o.list}/+`, 500);
+    const prev = parseManifest(got.get(topics.manifest(o.topicBase, o.agency, o.list)));
+    const prevDelta = parseManifest(got.get(topics.delta(o.topicBase, o.agency, o.list)));
+    const latest = Math.max(prev?.listVersion ?? 0, prevDelta?.listVersion ?? 0);
+    const version = o.version ?? Math.max(now, latest + 1);
+    if (latest >= version) {
       throw new AlprError(
         ErrorCodes.HOTLIST_VERSION,
-        `list ${o.list}: version ${version} is not newer than the published ${prev.listVersion}`,
+        `list ${o.list}: version ${version} is not newer than the published ${latest}`,
       );
     }
-    const chunks = cutChunks(body, CHUNK_SIZE);
-    const manifest = signManifest(
-      {
-        type: 'hotlist-manifest',
-        version: SNAPSHOT_FORMAT,
-        id: uuidv7(now),
-        agency: o.agency,
-        list: o.list,
-        listVersion: version,
-        issuedAt: now,
-        entries,
-        bytes: body.length,
-        sha256: sha256(body),
-        chunkSize: CHUNK_SIZE,
-        chunks: chunks.map(sha256),
-        keyId: o.keyId,
-      },
-      o.privateKeyPem,
-    );
+    let published = body;
+    let delta: { removes: number; adds: number } | undefined;
+    if (o.delta) {
+      const st = readState(o.stateDir!, o.agency, o.list);
+      if (!prev || !st || st.state.listVersion !== latest) {
+        throw new AlprError(
+          ErrorCodes.HOTLIST_VERSION,
+          `list ${o.list}: no delta possible (the saved state is for version ${st?.state.listVersion ?? 'none'}, ` +
+            `the broker's latest is ${latest || 'none'}): push a full snapshot (without --delta)`,
+        );
+      }
+      const d = await buildDelta(st.body, body);
+      published = d.body;
+      delta = { removes: d.removes, adds: d.adds };
+    }
+    const chunks = cutChunks(published, CHUNK_SIZE);
+    const fields = {
+      type: 'hotlist-manifest' as const,
+      version: (o.delta ? DELTA_FORMAT : SNAPSHOT_FORMAT) as Manifest['version'],
+      id: uuidv7(now),
+      agency: o.agency,
+      list: o.list,
+      listVersion: version,
+      issuedAt: now,
+      entries,
+      bytes: published.length,
+      sha256: sha256(published),
+      chunkSize: CHUNK_SIZE,
+      chunks: chunks.map(sha256),
+      keyId: o.keyId,
+      ...(delta ? { kind: 'delta' as const, baseVersion: latest, changes: delta.removes + delta.adds } : {}),
+    };
+    const manifest = signManifest(fields, o.privateKeyPem);
     for (let i = 0; i < chunks.length; i++) {
       await client.publishAsync(topics.chunk(o.topicBase, o.agency, o.list, version, i), chunks[i]!, {
         qos: 1,
@@ -145,20 +241,21 @@ export async function pushHotlist(o: PushOptions): Promise<{ manifest: Manifest;
       });
       o.onProgress?.('publish', i + 1, chunks.length + 1);
     }
-    await client.publishAsync(topics.manifest(o.topicBase, o.agency, o.list), JSON.stringify(manifest), {
-      qos: 1,
-      retain: true,
-    });
+    const topic = (delta ? topics.delta : topics.manifest)(o.topicBase, o.agency, o.list);
+    await client.publishAsync(topic, JSON.stringify(manifest), { qos: 1, retain: true });
     o.onProgress?.('publish', chunks.length + 1, chunks.length + 1);
-    if (prev && Array.isArray(prev.chunks)) {
-      for (let i = 0; i < prev.chunks.length; i++) {
-        await client.publishAsync(topics.chunk(o.topicBase, o.agency, o.list, prev.listVersion, i), '', {
-          qos: 1,
-          retain: true,
-        });
+    // A delta replaces the previous delta (units apply deltas in order; one that missed a delta
+    // waits for the next full); a full replaces the previous full and every delta.
+    await clearChunks(client, o, prevDelta);
+    if (!delta) {
+      await clearChunks(client, o, prev);
+      if (prevDelta) {
+        await client.publishAsync(topics.delta(o.topicBase, o.agency, o.list), '', { qos: 1, retain: true });
       }
     }
-    return { manifest, errors };
+    if (o.stateDir)
+      writeState(o.stateDir, { agency: o.agency, list: o.list, listVersion: version, entries }, body);
+    return { manifest, errors, delta };
   } finally {
     await client.endAsync();
   }

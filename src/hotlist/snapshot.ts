@@ -4,17 +4,23 @@
  * A snapshot is the list as CSV (every column, CSV_COLUMNS order), gzip-compressed and cut into
  * chunks. The manifest names the list, its version, the SHA-256 of the whole body and of each
  * chunk, and carries an Ed25519 signature by an admin key that units pin in their config.
+ *
+ * A delta (format 2, `kind: 'delta'`) carries only the changes from `baseVersion` to
+ * `listVersion` (see delta.ts); `entries` is still the size of the resulting version. Fulls are
+ * retained on `…/<LIST>/manifest`, deltas on `…/<LIST>/delta`, so a unit that missed a delta
+ * can take the full and then the delta on top of it.
  */
 import { createHash, createPrivateKey, type KeyObject, sign, verify } from 'node:crypto';
 
 export const SNAPSHOT_FORMAT = 1;
+export const DELTA_FORMAT = 2;
 export const CHUNK_SIZE = 256 * 1024;
 /** Units refuse bigger snapshots: 5M entries compress to well under this. */
 export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
 
 export interface Manifest {
   type: 'hotlist-manifest';
-  version: typeof SNAPSHOT_FORMAT;
+  version: typeof SNAPSHOT_FORMAT | typeof DELTA_FORMAT;
   /** Idempotent message id (UUIDv7). */
   id: string;
   agency: string;
@@ -27,9 +33,15 @@ export interface Manifest {
   chunkSize: number;
   chunks: string[];
   keyId: string;
+  /** Deltas only (format 2): the version the changes apply to, and how many lines they hold. */
+  kind?: 'delta';
+  baseVersion?: number;
+  changes?: number;
   /** base64 Ed25519 signature over signedBytes(manifest). */
   sig: string;
 }
+
+export const isDelta = (m: Pick<Manifest, 'version'>) => m.version === DELTA_FORMAT;
 
 export interface Ack {
   type: 'hotlist-ack';
@@ -45,6 +57,8 @@ export interface Ack {
 export const topics = {
   manifest: (base: string, agency: string, list: string) => `${base}/${agency}/hotlist/${list}/manifest`,
   manifestAll: (base: string, agency: string) => `${base}/${agency}/hotlist/+/manifest`,
+  delta: (base: string, agency: string, list: string) => `${base}/${agency}/hotlist/${list}/delta`,
+  deltaAll: (base: string, agency: string) => `${base}/${agency}/hotlist/+/delta`,
   chunk: (base: string, agency: string, list: string, v: number, i: number) =>
     `${base}/${agency}/hotlist/${list}/chunk/${v}/${i}`,
   ack: (base: string, agency: string, unit: string, list: string) =>
@@ -54,6 +68,7 @@ export const topics = {
 
 /** The exact bytes the signature covers: every manifest field but `sig`, in a fixed order. */
 export function signedBytes(m: Omit<Manifest, 'sig'>): Buffer {
+  const delta = isDelta(m) ? [m.kind, m.baseVersion, m.changes] : [];
   return Buffer.from(
     JSON.stringify([
       m.type,
@@ -69,6 +84,7 @@ export function signedBytes(m: Omit<Manifest, 'sig'>): Buffer {
       m.chunkSize,
       m.chunks,
       m.keyId,
+      ...delta,
     ]),
   );
 }
@@ -95,13 +111,21 @@ export { publicKeyBase64, publicKeyFromBase64 } from '../domain/signed.ts';
  */
 export function manifestProblem(
   raw: unknown,
-  expect: { agency: string; list: string },
+  expect: { agency: string; list: string; delta?: boolean },
   keys: ReadonlyMap<string, KeyObject>,
 ): string | null {
   if (typeof raw !== 'object' || raw === null) return 'manifest is not a JSON object';
   const m = raw as Partial<Manifest>;
-  if (m.type !== 'hotlist-manifest' || m.version !== SNAPSHOT_FORMAT)
+  if (m.type !== 'hotlist-manifest' || (m.version !== SNAPSHOT_FORMAT && m.version !== DELTA_FORMAT))
     return 'unknown manifest type or format';
+  if ((m.version === DELTA_FORMAT) !== (expect.delta === true))
+    return expect.delta ? 'a full snapshot on the delta topic' : 'a delta on the full-snapshot topic';
+  if (m.version === DELTA_FORMAT) {
+    const base = m.baseVersion as number;
+    if (m.kind !== 'delta' || !Number.isSafeInteger(base) || base < 1 || base >= (m.listVersion as number))
+      return 'delta has a bad base version';
+    if (!Number.isSafeInteger(m.changes) || (m.changes as number) < 0) return 'delta has a bad change count';
+  }
   if (m.agency !== expect.agency || m.list !== expect.list) return 'manifest is for another agency or list';
   const ints = [m.listVersion, m.issuedAt, m.entries, m.bytes, m.chunkSize];
   if (!ints.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) return 'manifest has bad numbers';

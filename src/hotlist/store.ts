@@ -6,8 +6,10 @@
  */
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
-import { Bloom, bloomBits } from './bloom.ts';
+import { foldKey } from './confusion.ts';
+import type { DeltaChange } from './delta.ts';
 import type { HotlistEntry, StoredEntry } from './match.ts';
+import { PLATE_INDEX_FORMAT, PlateIndex, PlateIndexBuilder } from './plate-index.ts';
 import { COLS, fromRow, LIST_NAME, type Row, toParams } from './rows.ts';
 
 /**
@@ -34,7 +36,7 @@ export interface ApplyMeta {
   version: number;
   issuedAt: number;
   source?: string | null;
-  /** Entries expected (the manifest's count): sizes the Bloom filter. */
+  /** Entries expected (the manifest's count): sizes the plate index up front. */
   expectedEntries?: number;
 }
 
@@ -51,21 +53,28 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 export class HotlistStore {
   readonly db: Database.Database;
   private readonly layout: Layout;
-  private probes: { list: ListInfo; stmt: Database.Statement; bloom: Bloom }[] = [];
+  private probes: { list: ListInfo; stmt: Database.Statement; index: PlateIndex }[] = [];
   private wild: StoredEntry[] = [];
   private listCache: ListInfo[] = [];
 
+  /**
+   * `cacheMiB` bounds SQLite's page cache (RSS): the plate index answers misses in memory, so
+   * SQLite is read only for hits and needs little cache. No mmap: mapped pages would count in RSS.
+   */
   constructor(path: string, opts: { layout?: Layout; cacheMiB?: number } = {}) {
     this.layout = opts.layout ?? 'rowid-index';
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
-      this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 16) * 1024}`);
+      this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 8) * 1024}`);
+      this.db.pragma('mmap_size = 0');
+      // blooms: the fold-key filters of earlier releases, replaced by plate_index.
       this.db.exec(`CREATE TABLE IF NOT EXISTS lists(
         name TEXT PRIMARY KEY, version INTEGER NOT NULL, issued_at INTEGER NOT NULL,
         applied_at INTEGER NOT NULL, entries INTEGER NOT NULL, source TEXT, tbl TEXT NOT NULL) STRICT;
-        CREATE TABLE IF NOT EXISTS blooms(tbl TEXT PRIMARY KEY, bits BLOB NOT NULL) STRICT`);
+        CREATE TABLE IF NOT EXISTS plate_index(tbl TEXT PRIMARY KEY, format TEXT NOT NULL, data BLOB NOT NULL) STRICT;
+        DROP TABLE IF EXISTS blooms`);
     } catch (err) {
       throw new AlprError(ErrorCodes.HOTLIST, `cannot open hot-list database ${path}`, { cause: err });
     }
@@ -85,11 +94,28 @@ export class HotlistStore {
     return this.listCache.find((l) => l.name === name);
   }
 
-  /** Entries of every list whose fold key is `folded`: an index probe only where the Bloom filter says maybe. */
+  /** Entries of every list whose fold key is `folded`: an SQLite probe only where the plate index has the key. */
   byFold(folded: string): StoredEntry[] {
     let out: StoredEntry[] | null = null;
     for (const p of this.probes) {
-      if (!p.bloom.has(folded)) continue;
+      if (!p.index.hasFold(folded)) continue;
+      const rows = (p.stmt.all(folded) as Row[]).map(fromRow);
+      out = out ? out.concat(rows) : rows;
+    }
+    return out ?? [];
+  }
+
+  /**
+   * Entries (of any list) that share `text`'s fold key, read from SQLite only for lists whose
+   * plate index holds a plate within `maxSubs` look-alike substitutions of `text`: a miss costs
+   * a binary search per list and no SQLite at all.
+   */
+  near(text: string, maxSubs: number): StoredEntry[] {
+    let out: StoredEntry[] | null = null;
+    let folded: string | null = null;
+    for (const p of this.probes) {
+      if (!p.index.near(text, maxSubs)) continue;
+      folded ??= foldKey(text);
       const rows = (p.stmt.all(folded) as Row[]).map(fromRow);
       out = out ? out.concat(rows) : rows;
     }
@@ -117,7 +143,7 @@ export class HotlistStore {
       .pluck()
       .all() as string[];
     for (const t of tables) if (!live.has(t)) this.db.exec(`DROP TABLE "${t}"`);
-    this.db.prepare('DELETE FROM blooms WHERE tbl NOT IN (SELECT tbl FROM lists)').run();
+    this.db.prepare('DELETE FROM plate_index WHERE tbl NOT IN (SELECT tbl FROM lists)').run();
   }
 
   private readLists(): ListInfo[] {
@@ -146,13 +172,14 @@ export class HotlistStore {
     this.listCache = this.readLists();
     const sel = (l: ListInfo, where: string) =>
       `SELECT ${COLS}, '${l.name}' AS list, ${l.version} AS version FROM "${l.table}" WHERE ${where}`;
-    // A filter is reused only for the same table at the same version: another process (the CLI)
-    // may have added entries, and saved the filter with them.
-    const old = new Map(this.probes.map((p) => [`${p.list.table}:${p.list.version}`, p.bloom]));
+    // An index is reused only for the same table at the same version: another process (the CLI)
+    // may have added entries, and saved the index with them. Purged entries stay in it (a
+    // superset only costs an SQLite probe that finds nothing).
+    const old = new Map(this.probes.map((p) => [`${p.list.table}:${p.list.version}`, p.index]));
     this.probes = this.listCache.map((l) => ({
       list: l,
       stmt: this.db.prepare(sel(l, 'folded = ?')),
-      bloom: old.get(`${l.table}:${l.version}`) ?? this.loadBloom(l.table),
+      index: old.get(`${l.table}:${l.version}`) ?? this.loadIndex(l.table),
     }));
     if (this.listCache.length === 0) {
       this.wild = [];
@@ -163,27 +190,24 @@ export class HotlistStore {
     ).map(fromRow);
   }
 
-  /** The table's stored filter, or one rebuilt by a scan (a database from before filters). */
-  private loadBloom(table: string): Bloom {
-    const blob = this.db.prepare('SELECT bits FROM blooms WHERE tbl = ?').pluck().get(table) as
-      | Buffer
+  /** The table's stored plate index, or one rebuilt by a scan (an older database or format). */
+  private loadIndex(table: string): PlateIndex {
+    const row = this.db.prepare('SELECT format, data FROM plate_index WHERE tbl = ?').get(table) as
+      | { format: string; data: Buffer }
       | undefined;
-    if (blob) return new Bloom(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength));
-    const count = this.db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
-    const bloom = this.scanBloom(table, count * 2);
-    this.saveBloom(table, bloom);
-    return bloom;
+    if (row && row.format === PLATE_INDEX_FORMAT) return PlateIndex.fromBytes(row.data);
+    const b = new PlateIndexBuilder();
+    for (const p of this.db.prepare(`SELECT plate FROM "${table}" WHERE wild = 0`).pluck().iterate())
+      b.add(p as string);
+    const index = b.finish();
+    this.saveIndex(table, index);
+    return index;
   }
 
-  private scanBloom(table: string, expected: number): Bloom {
-    const bloom = new Bloom(bloomBits(expected));
-    for (const f of this.db.prepare(`SELECT folded FROM "${table}"`).pluck().iterate())
-      bloom.add(f as string);
-    return bloom;
-  }
-
-  private saveBloom(table: string, bloom: Bloom): void {
-    this.db.prepare('INSERT OR REPLACE INTO blooms VALUES (?, ?)').run(table, Buffer.from(bloom.bits));
+  private saveIndex(table: string, index: PlateIndex): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO plate_index VALUES (?, ?, ?)')
+      .run(table, PLATE_INDEX_FORMAT, index.bytes());
   }
 
   private createTable(name: string, clustered = this.layout !== 'rowid-index'): void {
@@ -243,7 +267,7 @@ export class HotlistStore {
     try {
       this.createTable(table);
       if (sorted) this.createTable(fill, false);
-      const bloom = new Bloom(bloomBits(Math.max(meta.expectedEntries ?? 0, cur?.entries ?? 0)));
+      const index = new PlateIndexBuilder(Math.max(meta.expectedEntries ?? 0, cur?.entries ?? 0) * 1.05);
       const one = this.insertStmt(fill);
       const many = this.insertStmt(fill, MULTI_ROWS);
       let pending: unknown[] = [];
@@ -263,7 +287,7 @@ export class HotlistStore {
           inTx = true;
         }
         const params = toParams(n++, e);
-        bloom.add(params[0] as string);
+        index.add(e.plate);
         for (const v of params) pending.push(v);
         if (pending.length === MULTI_ROWS * 18) flush();
         if (!single && n % batch === 0) {
@@ -283,9 +307,7 @@ export class HotlistStore {
         );
       }
       this.createIndexes(table);
-      // Far more entries than the estimate: a saturated filter would send every read to SQLite.
-      const sized = bloom.bits.length * 8 >= bloomBits(n) / 2 ? bloom : this.scanBloom(table, n);
-      this.swap(meta, table, n, opts.now ?? Date.now(), single, sized);
+      this.swap(meta, table, n, opts.now ?? Date.now(), single, index.finish());
       opts.onProgress?.(n);
       return n;
     } catch (err) {
@@ -301,11 +323,11 @@ export class HotlistStore {
     n: number,
     now: number,
     inOpenTx: boolean,
-    bloom: Bloom,
+    index: PlateIndex,
   ): void {
     const old = this.list(meta.list);
     if (!inOpenTx) this.db.exec('BEGIN IMMEDIATE');
-    this.saveBloom(table, bloom);
+    this.saveIndex(table, index);
     this.db
       .prepare('INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(meta.list, meta.version, meta.issuedAt, now, n, meta.source ?? null, table);
@@ -313,9 +335,105 @@ export class HotlistStore {
     // Dropping the old table after the commit: a crash here only leaves an orphan to drop at open.
     if (old && old.table !== table) {
       this.db.exec(`DROP TABLE IF EXISTS "${old.table}"`);
-      this.db.prepare('DELETE FROM blooms WHERE tbl = ?').run(old.table);
+      this.db.prepare('DELETE FROM plate_index WHERE tbl = ?').run(old.table);
     }
     this.refresh();
+  }
+
+  /**
+   * Applies a delta: the live version of `meta.list` must be `baseVersion`; every removed row
+   * must be there (equal in every column). One transaction: a crash or a refusal leaves the base
+   * version live, untouched. Returns the number of entries of the new version.
+   */
+  applyDelta(
+    meta: ApplyMeta & { baseVersion: number },
+    changes: Iterable<DeltaChange>,
+    now = Date.now(),
+  ): number {
+    const cur = this.list(meta.list);
+    if (!cur || cur.version !== meta.baseVersion) {
+      throw new AlprError(
+        ErrorCodes.HOTLIST_VERSION,
+        `list ${meta.list}: delta ${meta.baseVersion}→${meta.version} does not apply to the live version ${cur?.version ?? 'none'}`,
+      );
+    }
+    if (!Number.isSafeInteger(meta.version) || meta.version <= cur.version) {
+      throw new AlprError(
+        ErrorCodes.HOTLIST_VERSION,
+        `list ${meta.list}: delta version ${meta.version} is not newer`,
+      );
+    }
+    const t = `"${cur.table}"`;
+    const find = this.db
+      .prepare(
+        `SELECT rowid FROM ${t} WHERE folded = ? AND plate = ? AND state IS ? AND priority = ? AND case_number IS ?
+          AND xref IS ? AND reason IS ? AND officer_name IS ? AND officer_phone IS ? AND synopsis IS ?
+          AND informational = ? AND shareable = ? AND expires IS ? LIMIT 1`,
+      )
+      .pluck();
+    const del = this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
+    const ins = this.insertStmt(cur.table);
+    const added: string[] = [];
+    const removed: string[] = [];
+    const tx = this.db.transaction(() => {
+      let n = (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM ${t}`).pluck().get() as number) ?? 0;
+      let entries = cur.entries;
+      for (const c of changes) {
+        if (c.entry.list !== meta.list) {
+          throw new AlprError(ErrorCodes.HOTLIST, `entry of list ${c.entry.list} in a delta of ${meta.list}`);
+        }
+        const params = toParams(n, c.entry);
+        if (c.op === '+') {
+          ins.run(params);
+          added.push(c.entry.plate);
+          n++;
+          entries++;
+          continue;
+        }
+        const e = c.entry;
+        const id = find.get(
+          params[0],
+          e.plate,
+          e.state,
+          e.priority,
+          e.caseNumber,
+          e.xref,
+          e.reason,
+          e.officerName,
+          e.officerPhone,
+          e.synopsis,
+          e.informational ? 1 : 0,
+          e.shareable ? 1 : 0,
+          e.expires,
+        );
+        if (id === undefined) {
+          throw new AlprError(
+            ErrorCodes.HOTLIST_VERSION,
+            `list ${meta.list}: delta removes an entry that version ${cur.version} does not hold`,
+          );
+        }
+        del.run(id);
+        removed.push(e.plate);
+        entries--;
+      }
+      if (meta.expectedEntries !== undefined && entries !== meta.expectedEntries) {
+        throw new AlprError(
+          ErrorCodes.HOTLIST_VERSION,
+          `list ${meta.list}: delta leaves ${entries} entries, its manifest says ${meta.expectedEntries}`,
+        );
+      }
+      const index = this.loadIndex(cur.table).withChanges(added, removed);
+      this.db
+        .prepare(
+          'UPDATE lists SET version = ?, issued_at = ?, applied_at = ?, entries = ?, source = ? WHERE name = ?',
+        )
+        .run(meta.version, meta.issuedAt, now, entries, meta.source ?? null, meta.list);
+      this.saveIndex(cur.table, index);
+      return entries;
+    });
+    const entries = tx.immediate();
+    this.refresh();
+    return entries;
   }
 
   /** Adds one entry to a list in place (officer hot plates, list LOCAL), creating the list if needed. */
@@ -343,10 +461,8 @@ export class HotlistStore {
         (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM "${cur.table}"`).pluck().get() as number) ?? 0;
       const params = toParams(n, e);
       this.insertStmt(cur.table).run(params);
-      // Read the filter from the file inside the write transaction: another process may have added too.
-      const bloom = this.loadBloom(cur.table);
-      bloom.add(params[0] as string);
-      this.saveBloom(cur.table, bloom);
+      // Read the index from the file inside the write transaction: another process may have added too.
+      this.saveIndex(cur.table, this.loadIndex(cur.table).withAdded([e.plate]));
       const version = Math.max(now, cur.version + 1);
       this.db
         .prepare(

@@ -3,6 +3,10 @@
  * gathers the chunks, verifies everything against the pinned admin keys, applies the version
  * through the target (the HotlistStage) and acknowledges on the unit's own topic. Anything
  * unsigned, badly signed, truncated, corrupted or older is refused with a logged reason.
+ *
+ * Deltas (`…/<LIST>/delta`) apply only on top of their base version. A delta whose base is not
+ * the live version is refused (current list kept) but remembered: once the full snapshot of its
+ * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -13,10 +17,12 @@ import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { csvEntries } from './csv.ts';
+import { type DeltaChange, deltaChanges } from './delta.ts';
 import type { HotlistEntry } from './match.ts';
 import {
   type Ack,
   bodyProblem,
+  isDelta,
   type Manifest,
   manifestProblem,
   publicKeyFromBase64,
@@ -28,6 +34,8 @@ import type { ApplyMeta } from './store.ts';
 export interface HotlistTarget {
   listVersion(list: string): number;
   applyVersion(meta: ApplyMeta, entries: AsyncIterable<HotlistEntry>): Promise<number>;
+  /** Applies a delta on top of `meta.baseVersion`, atomically; absent = deltas are refused. */
+  applyDelta?(meta: ApplyMeta & { baseVersion: number }, changes: DeltaChange[]): number | Promise<number>;
 }
 
 export interface HotlistSubscriberOptions {
@@ -77,7 +85,10 @@ export class HotlistSubscriber implements Stage {
   private subscribed: Promise<void> | null = null;
   private client: MqttClient | null = null;
   private readonly keys = new Map<string, KeyObject>();
+  /** Snapshots being gathered, by `<list>/<version>`. */
   private readonly pending = new Map<string, Pending>();
+  /** The last verified delta of each list, kept until its base is live or a newer version is. */
+  private readonly deltas = new Map<string, Manifest>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: HotlistSubscriberOptions) {}
@@ -98,7 +109,13 @@ export class HotlistSubscriber implements Stage {
     this.subscribed = new Promise<void>((resolve) => {
       client.on('connect', () => {
         client
-          .subscribeAsync(topics.manifestAll(this.opts.topicBase, this.opts.agency), { qos: 1 })
+          .subscribeAsync(
+            [
+              topics.manifestAll(this.opts.topicBase, this.opts.agency),
+              topics.deltaAll(this.opts.topicBase, this.opts.agency),
+            ],
+            { qos: 1 },
+          )
           .then(() => resolve())
           .catch((err: Error) => this.opts.log.warn({ err: err.message }, 'hot-list subscribe failed'));
       });
@@ -122,12 +139,13 @@ export class HotlistSubscriber implements Stage {
     const prefix = `${this.opts.topicBase}/${this.opts.agency}/hotlist/`;
     if (!topic.startsWith(prefix)) return;
     const parts = topic.slice(prefix.length).split('/');
-    if (parts.length === 2 && parts[1] === 'manifest') this.onManifest(parts[0]!, payload);
+    if (parts.length === 2 && parts[1] === 'manifest') this.onManifest(parts[0]!, payload, false);
+    else if (parts.length === 2 && parts[1] === 'delta') this.onManifest(parts[0]!, payload, true);
     else if (parts.length === 4 && parts[1] === 'chunk')
       this.onChunk(parts[0]!, Number(parts[2]), Number(parts[3]), payload);
   }
 
-  private onManifest(list: string, payload: Buffer): void {
+  private onManifest(list: string, payload: Buffer, delta: boolean): void {
     if (payload.length === 0) return; // a cleared retained manifest
     let raw: unknown;
     try {
@@ -137,7 +155,7 @@ export class HotlistSubscriber implements Stage {
       return;
     }
     const claimed = Number((raw as { listVersion?: unknown })?.listVersion) || 0;
-    const problem = manifestProblem(raw, { agency: this.opts.agency, list }, this.keys);
+    const problem = manifestProblem(raw, { agency: this.opts.agency, list, delta }, this.keys);
     if (problem) {
       this.reject(list, claimed, problem);
       return;
@@ -149,46 +167,116 @@ export class HotlistSubscriber implements Stage {
       this.reject(list, m.listVersion, `version ${m.listVersion} is older than the live version ${live}`);
       return;
     }
-    const old = this.pending.get(list);
-    if (old && old.m.listVersion >= m.listVersion) return;
-    if (old) this.drop(list, old);
-    const topic = `${this.opts.topicBase}/${this.opts.agency}/hotlist/${list}/chunk/${m.listVersion}/+`;
+    if (delta) {
+      this.deltas.set(list, m);
+      const baseComing = [...this.pending.values()].some(
+        (p) => p.m.list === list && !isDelta(p.m) && p.m.listVersion === m.baseVersion,
+      );
+      if (baseComing) return; // applied right after the full snapshot of its base (afterApply)
+      if (m.baseVersion !== live) {
+        this.reject(
+          list,
+          m.listVersion,
+          `delta applies to version ${m.baseVersion}, the live version is ${live || 'none'}: current list kept until a full snapshot`,
+        );
+        return;
+      }
+    } else {
+      // A newer full supersedes an older one still being gathered.
+      for (const p of [...this.pending.values()]) {
+        if (p.m.list !== list || isDelta(p.m)) continue;
+        if (p.m.listVersion >= m.listVersion) return;
+        this.drop(p);
+      }
+    }
+    this.fetch(m);
+  }
+
+  private fetch(m: Manifest): void {
+    const key = `${m.list}/${m.listVersion}`;
+    if (this.pending.has(key)) return;
+    const topic = `${this.opts.topicBase}/${this.opts.agency}/hotlist/${m.list}/chunk/${m.listVersion}/+`;
     const timer = setTimeout(() => {
-      const p = this.pending.get(list);
+      const p = this.pending.get(key);
       if (p?.m !== m) return;
-      this.drop(list, p);
-      this.reject(list, m.listVersion, bodyProblem(m, p.chunks) ?? 'truncated');
+      this.drop(p);
+      this.reject(m.list, m.listVersion, bodyProblem(m, p.chunks) ?? 'truncated');
     }, this.opts.chunkTimeoutMs ?? 120_000);
     timer.unref();
-    this.pending.set(list, { m, chunks: new Array(m.chunks.length).fill(undefined), timer, topic });
-    if (m.chunks.length === 0) this.maybeFinish(list);
+    this.pending.set(key, { m, chunks: new Array(m.chunks.length).fill(undefined), timer, topic });
+    if (m.chunks.length === 0) this.maybeFinish(key);
     else this.client?.subscribe(topic, { qos: 1 });
   }
 
   private onChunk(list: string, version: number, i: number, payload: Buffer): void {
-    const p = this.pending.get(list);
-    if (!p || p.m.listVersion !== version || !(i >= 0 && i < p.chunks.length) || payload.length === 0) return;
+    const key = `${list}/${version}`;
+    const p = this.pending.get(key);
+    if (!p || !(i >= 0 && i < p.chunks.length) || payload.length === 0) return;
     p.chunks[i] = Buffer.from(payload);
-    this.maybeFinish(list);
+    this.maybeFinish(key);
   }
 
-  private maybeFinish(list: string): void {
-    const p = this.pending.get(list);
+  private maybeFinish(key: string): void {
+    const p = this.pending.get(key);
     if (!p || p.chunks.some((c) => c === undefined)) return;
-    this.drop(list, p);
+    this.drop(p);
     const problem = bodyProblem(p.m, p.chunks);
     if (problem) {
-      this.reject(list, p.m.listVersion, problem);
+      this.reject(p.m.list, p.m.listVersion, problem);
       return;
     }
     const body = Buffer.concat(p.chunks as Buffer[]);
-    this.queue = this.queue.then(() => this.apply(p.m, body));
+    this.queue = this.queue.then(() => (isDelta(p.m) ? this.applyDelta(p.m, body) : this.apply(p.m, body)));
   }
 
-  private drop(list: string, p: Pending): void {
+  private drop(p: Pending): void {
     clearTimeout(p.timer);
-    this.pending.delete(list);
+    this.pending.delete(`${p.m.list}/${p.m.listVersion}`);
     this.client?.unsubscribe(p.topic);
+  }
+
+  /** After a version went live: fetch the remembered delta when it applies on top of it. */
+  private afterApply(list: string): void {
+    const d = this.deltas.get(list);
+    if (!d) return;
+    const live = this.opts.target.listVersion(list);
+    if (d.listVersion <= live) this.deltas.delete(list);
+    else if (d.baseVersion === live) this.fetch(d);
+  }
+
+  private async applyDelta(m: Manifest, body: Buffer): Promise<void> {
+    try {
+      const target = this.opts.target;
+      if (!target.applyDelta) throw new Error('this unit does not apply deltas');
+      const live = target.listVersion(m.list);
+      if (m.baseVersion !== live) {
+        throw new Error(`delta applies to version ${m.baseVersion}, the live version is ${live || 'none'}`);
+      }
+      const changes = await deltaChanges(
+        body,
+        { list: m.list, now: m.issuedAt, source: `sync:${m.keyId}` },
+        m.changes ?? 0,
+      );
+      const n = await target.applyDelta(
+        {
+          list: m.list,
+          version: m.listVersion,
+          baseVersion: m.baseVersion,
+          issuedAt: m.issuedAt,
+          source: `sync:${m.keyId}`,
+          expectedEntries: m.entries,
+        },
+        changes,
+      );
+      this.opts.log.info(
+        { list: m.list, version: m.listVersion, base: m.baseVersion, changes: changes.length, entries: n },
+        'hot-list delta applied',
+      );
+      this.ack(m.list, m.listVersion, 'applied', null);
+      this.deltas.delete(m.list);
+    } catch (err) {
+      this.reject(m.list, m.listVersion, (err as Error).message);
+    }
   }
 
   private async apply(m: Manifest, body: Buffer): Promise<void> {
@@ -205,6 +293,7 @@ export class HotlistSubscriber implements Stage {
       );
       this.opts.log.info({ list: m.list, version: m.listVersion, entries: n }, 'hot-list snapshot applied');
       this.ack(m.list, m.listVersion, 'applied', null);
+      this.afterApply(m.list);
     } catch (err) {
       this.reject(m.list, m.listVersion, (err as Error).message);
     }

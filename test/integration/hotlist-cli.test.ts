@@ -60,6 +60,7 @@ describe.skipIf(!hasMosquitto)('alpr hotlist keygen / push / status (plain mosqu
     const f = join(dir, 'push.csv');
     writeFileSync(f, 'plate,reason\nAAA111,x\nBBB222,y\n');
     const b = ['--url', broker.url, '--agency', 'pd1'];
+    const state = ['--state-dir', join(dir, 'admin-state')];
     const push = runCli([
       'hotlist',
       'push',
@@ -72,10 +73,24 @@ describe.skipIf(!hasMosquitto)('alpr hotlist keygen / push / status (plain mosqu
       key,
       '--key-id',
       'a1',
+      ...state,
     ]);
     expect(push.stdout).toMatch(
       /SFR version \d+: 2 entries, 1 chunk\(s\), \d+ bytes compressed, signed by a1/,
     );
+    writeFileSync(f, 'plate,reason\nAAA111,x\nCCC333,z\nDDD444,w\n');
+    const delta = runCli([
+      ...['hotlist', 'push', ...b, ...state, '--delta'],
+      ...['--list', 'SFR', '--file', f, '--key', key, '--key-id', 'a1'],
+    ]);
+    expect(delta.stderr).toBe('');
+    expect(delta.stdout).toMatch(/SFR version \d+: delta from \d+, 1 removed, 2 added \(3 entries\)/);
+    const noState = runCli([
+      ...['hotlist', 'push', ...b, '--state-dir', join(dir, 'empty-state'), '--delta'],
+      ...['--list', 'SFR', '--file', f, '--key', key, '--key-id', 'a1'],
+    ]);
+    expect(noState.code).toBe(1);
+    expect(noState.stderr).toContain('push a full snapshot (without --delta)');
     const again = runCli([
       ...['hotlist', 'push', ...b],
       '--list',
@@ -86,6 +101,7 @@ describe.skipIf(!hasMosquitto)('alpr hotlist keygen / push / status (plain mosqu
       key,
       '--list-version',
       '5',
+      ...state,
     ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('is not newer than the published');

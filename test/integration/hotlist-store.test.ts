@@ -170,14 +170,75 @@ describe.each([
   });
 });
 
-describe('Bloom filter sizing', () => {
-  it('rebuilds a filter that the estimate left too small, so misses stay cheap and hits still match', async () => {
+describe('kill -9 in the middle of a delta', () => {
+  it('leaves the base version live and untouched', async () => {
+    const f = dbFile();
+    const s = new HotlistStore(f);
+    await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1 }, [entry('ABC123')]);
+    s.close();
+    await killMidApply(f, 'rowid-index', 'delta');
+    const after = new HotlistStore(f);
+    expect(after.list('SVS')).toMatchObject({ version: 1, entries: 1 });
+    expect(plates(after, 'ABC123')).toEqual(['SVS:ABC123']);
+    expect(plates(after, 'N000001')).toEqual([]);
+    expect(after.db.prepare('SELECT count(*) FROM e_SVS_1').pluck().get()).toBe(1);
+    expect(after.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    after.close();
+  });
+});
+
+describe('deltas in the store', () => {
+  it('removes one equal row per remove, adds, keeps the table, refuses a wrong base atomically', async () => {
     const s = new HotlistStore(dbFile());
+    await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1 }, [
+      entry('AAA111'),
+      entry('AAA111'),
+      entry('BBB222', { reason: 'other' }),
+    ]);
+    const n = s.applyDelta({ list: 'SVS', version: 2, baseVersion: 1, issuedAt: 5, expectedEntries: 3 }, [
+      { op: '-', entry: entry('AAA111') },
+      { op: '+', entry: entry('CCC333') },
+    ]);
+    expect(n).toBe(3);
+    expect(s.list('SVS')).toMatchObject({ version: 2, issuedAt: 5, entries: 3 });
+    expect(plates(s, 'AAA111')).toEqual(['SVS:AAA111']);
+    expect(plates(s, 'CCC333')).toEqual(['SVS:CCC333']);
+    // Equal in every column: BBB222 with another reason is not the row the delta names.
+    expect(() =>
+      s.applyDelta({ list: 'SVS', version: 3, baseVersion: 2, issuedAt: 6 }, [
+        { op: '+', entry: entry('DDD444') },
+        { op: '-', entry: entry('BBB222') },
+      ]),
+    ).toThrow(/does not hold/);
+    expect(() =>
+      s.applyDelta({ list: 'SVS', version: 3, baseVersion: 1, issuedAt: 6 }, [
+        { op: '+', entry: entry('DDD444') },
+      ]),
+    ).toThrow(/does not apply to the live version 2/);
+    expect(s.list('SVS')).toMatchObject({ version: 2, entries: 3 });
+    expect(plates(s, 'DDD444')).toEqual([]);
+    expect(s.near('DDD444', 0)).toEqual([]);
+    s.close();
+  });
+});
+
+describe('plate index', () => {
+  it('grows past a low estimate, is stored with the version, and is rebuilt when missing', async () => {
+    const f = dbFile();
+    const s = new HotlistStore(f);
     const many = Array.from({ length: 20_000 }, (_, i) => entry(`Q${String(i).padStart(5, '0')}`));
     await s.applyVersion({ list: 'SVS', version: 1, issuedAt: 1, expectedEntries: 10 }, many);
-    const blob = s.db.prepare('SELECT length(bits) FROM blooms').pluck().get() as number;
-    expect(blob * 8).toBeGreaterThanOrEqual(20_000 * 10);
+    const bytes = () => s.db.prepare('SELECT length(data) FROM plate_index').pluck().all();
+    expect(bytes()).toEqual([20_000 * 8]);
     expect(plates(s, 'Q19999')).toEqual(['SVS:Q19999']);
+    expect(plates(s, 'Q1999B')).toEqual(['SVS:Q19998']);
+    expect(s.near('QX9999', 1)).toEqual([]);
+    s.db.exec('DELETE FROM plate_index');
     s.close();
+    // An older database (fold-key filters, no plate index): the index is rebuilt by a scan.
+    const again = new HotlistStore(f);
+    expect(again.db.prepare('SELECT count(*) FROM plate_index').pluck().get()).toBe(1);
+    expect(plates(again, 'Q00042')).toEqual(['SVS:Q00042']);
+    again.close();
   });
 });

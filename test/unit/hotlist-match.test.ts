@@ -160,18 +160,3 @@ describe('matchRead', () => {
     ).toEqual([]);
   });
 });
-
-describe('Bloom filter over fold keys', () => {
-  it('never forgets a key and has few false positives at 10 bits a key', async () => {
-    const { Bloom, bloomBits } = await import('../../src/hotlist/bloom.ts');
-    const b = new Bloom(bloomBits(20_000));
-    for (let i = 0; i < 20_000; i++) b.add(`K${i}`);
-    for (let i = 0; i < 20_000; i++) expect(b.has(`K${i}`)).toBe(true);
-    let fp = 0;
-    for (let i = 0; i < 20_000; i++) if (b.has(`M${i}`)) fp++;
-    expect(fp / 20_000).toBeLessThan(0.02);
-    const copy = new Bloom(new Uint8Array(b.bits));
-    expect(copy.has('K123')).toBe(true);
-    expect(() => new Bloom(1000)).toThrow(/power of two/);
-  });
-});
