@@ -8,7 +8,7 @@ import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../do
 import type { Light } from '../domain/types.ts';
 import { applyHoldCommand, clientOptions, loadTls, sleep, withTimeout } from './link.ts';
 import { RecordDrain } from './records.ts';
-import { backoffMs, describeMqttError, refusesMqtt5, serverLight, TokenBucket } from './state.ts';
+import { backoffMs, describeMqttError, LightReporter, refusesMqtt5 } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
 import { payloads, topics } from './topics.ts';
 import { Uploader } from './uploader.ts';
@@ -40,8 +40,8 @@ export interface SyncStageOptions {
  * TLS with the unit's client certificate). The Uploader (uploader.ts) drains the store's outbox in
  * priority order (hits, records, reads, images), with at most `inflight` unacknowledged publishes
  * and `batch` rows read at a time, so memory stays bounded whatever the backlog. A message leaves
- * the outbox only on its PUBACK. Each connection is a fresh client: on loss, everything not acknowledged is sent again from the
- * outbox after a jittered backoff; receivers de-duplicate on `id`.
+ * the outbox only on its PUBACK. Each connection is a fresh client: on loss, everything not
+ * acknowledged is sent again from the outbox after a jittered backoff; receivers de-duplicate on `id`.
  * Not critical: without the server link the unit keeps reading and queues.
  */
 export class SyncStage implements Stage {
@@ -59,9 +59,7 @@ export class SyncStage implements Stage {
   private readonly timers = new Set<NodeJS.Timeout>();
   private healthTimer: NodeJS.Timeout | null = null;
   private offEnqueue: (() => void) | null = null;
-  private depths: number[] = [];
-  private lastHealth = '';
-  private ticks = 0;
+  private readonly lights = new LightReporter();
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
   private telemetry: TelemetryPublisher | null = null;
   private records: RecordDrain | null = null;
@@ -105,11 +103,6 @@ export class SyncStage implements Stage {
       unit: this.opts.unit,
       outbox: this.opts.outbox,
       records: this.records,
-      bucket: new TokenBucket(
-        config.maxBytesPerSecond,
-        Math.max(config.maxBytesPerSecond, 16 * 1024),
-        this.now(),
-      ),
       log,
       now: this.now,
       stats: this.stats,
@@ -298,24 +291,22 @@ export class SyncStage implements Stage {
     this.evaluate(false);
   }
 
-  /** Recomputes the server light; emits on change and every sixth tick. */
+  /** Recomputes the server light (sampling the queue depth on ticks); emits when due. */
   private evaluate(sampleless: boolean): void {
-    if (!sampleless) {
-      this.depths.push(this.opts.outbox.depth());
-      if (this.depths.length > 6) this.depths.shift();
-    }
-    const s = serverLight({
-      connected: this.connected,
-      downSince: this.connected ? null : this.downSince,
-      depths: this.depths.length > 0 ? this.depths : [this.opts.outbox.depth()],
-      lastError: this.lastError,
-      now: this.now(),
-      amberAfterMinutes: this.cfg?.amberAfterMinutes ?? 0,
-      redAfterMinutes: this.cfg?.redAfterMinutes ?? 15,
-    });
-    const key = `${s.light}|${s.reason.replace(/\d+/g, '#')}`;
-    if (key !== this.lastHealth || ++this.ticks % 6 === 0) this.emitHealth(s.light, s.reason);
-    this.lastHealth = key;
+    const depth = this.opts.outbox.depth();
+    if (!sampleless) this.lights.sample(depth);
+    const s = this.lights.next(
+      {
+        connected: this.connected,
+        downSince: this.connected ? null : this.downSince,
+        lastError: this.lastError,
+        now: this.now(),
+        amberAfterMinutes: this.cfg?.amberAfterMinutes ?? 0,
+        redAfterMinutes: this.cfg?.redAfterMinutes ?? 15,
+      },
+      depth,
+    );
+    if (s) this.emitHealth(s.light, s.reason);
   }
 
   private emitHealth(light: Light, reason: string): void {

@@ -52,6 +52,28 @@ export function serverLight(s: LinkState): { light: Light; reason: string } {
   return { light: 'green', reason: `reconnecting, ${depth} queued` };
 }
 
+/** The server light over time: the last six queue depths, re-emitted on a change and every sixth tick. */
+export class LightReporter {
+  private depths: number[] = [];
+  private last = '';
+  private ticks = 0;
+
+  /** One queue depth sample per health tick. */
+  sample(depth: number): void {
+    this.depths.push(depth);
+    if (this.depths.length > 6) this.depths.shift();
+  }
+
+  /** The light for this state, or null when it need not be emitted again. */
+  next(s: Omit<LinkState, 'depths'>, depth: number): { light: Light; reason: string } | null {
+    const out = serverLight({ ...s, depths: this.depths.length > 0 ? this.depths : [depth] });
+    const key = `${out.light}|${out.reason.replace(/\d+/g, '#')}`;
+    const emit = key !== this.last || ++this.ticks % 6 === 0;
+    this.last = key;
+    return emit ? out : null;
+  }
+}
+
 function formatMinutes(m: number): string {
   if (m < 1) return `${Math.round(m * 60)} s`;
   if (m < 120) return `${Math.round(m)} min`;

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/log.ts';
 import type { OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts';
 import type { RecordDrain } from './records.ts';
-import type { TokenBucket } from './state.ts';
+import { TokenBucket } from './state.ts';
 import { payloads, topics, type UnitRef } from './topics.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
@@ -26,7 +26,6 @@ export interface UploaderOptions {
   unit: UnitRef;
   outbox: OutboxPort;
   records: RecordDrain | null;
-  bucket: TokenBucket;
   log: Logger;
   now: () => number;
   /** Shared with the stage: what was published and acknowledged. */
@@ -51,8 +50,13 @@ export class Uploader {
   private flushTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private capTimer: NodeJS.Timeout | null = null;
+  /** The bandwidth cap (maxBytesPerSecond; 0 = none), with at least one message of burst. */
+  private readonly bucket: TokenBucket;
 
-  constructor(private readonly o: UploaderOptions) {}
+  constructor(private readonly o: UploaderOptions) {
+    const rate = o.config.maxBytesPerSecond;
+    this.bucket = new TokenBucket(rate, Math.max(rate, 16 * 1024), o.now());
+  }
 
   /** Publishes not yet acknowledged (outbox and record queue). */
   get inflightCount(): number {
@@ -131,7 +135,7 @@ export class Uploader {
           if (this.inflight.has(m.seq)) continue;
           const out = this.encode(m);
           if (!out) continue;
-          const wait = this.o.bucket.take(out.body.length, this.o.now());
+          const wait = this.bucket.take(out.body.length, this.o.now());
           if (wait > 0) {
             this.cursor = before;
             this.waitCap(wait);
@@ -179,7 +183,7 @@ export class Uploader {
     const r =
       this.o.records?.fill({
         room: () => this.room(),
-        take: (bytes) => this.o.bucket.take(bytes, this.o.now()),
+        take: (bytes) => this.bucket.take(bytes, this.o.now()),
         publish: (topic, body, done) => this.send(client, topic, body, done),
         topicBase: this.o.config.topicBase,
         batch: this.o.config.batch,
