@@ -93,7 +93,9 @@ async function route(
   }
   if (method === 'POST' && path === '/api/search') return await search(web, s, await readJson(req), res);
   if (method === 'GET' && path === '/api/audit') {
-    return sendJson(res, 200, { rows: db.recentAudit(50), chain: db.verifyAudit() });
+    // The officer sees their own rows (other officers' searches are for the auditors), and whether
+    // the whole trail's chain holds.
+    return sendJson(res, 200, { rows: db.recentAudit(50, s.badge), chain: db.verifyAudit() });
   }
   if (method === 'POST' && path === '/api/hotplates') return hotPlate(web, s, await readJson(req), res);
   throw new HttpError(404, 'not found');

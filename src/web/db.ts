@@ -311,9 +311,16 @@ export class WebDb {
       .immediate();
   }
 
-  /** The latest `limit` audit rows, newest first; a row that does not open shows as `unreadable`. */
-  recentAudit(limit: number): AuditRow[] {
-    const rows = this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT ?').all(limit) as AuditDbRow[];
+  /**
+   * The latest `limit` audit rows (of `badge` only, when given), newest first; a row that does not
+   * open shows as `unreadable`.
+   */
+  recentAudit(limit: number, badge?: string): AuditRow[] {
+    const rows = (
+      badge === undefined
+        ? this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT ?').all(limit)
+        : this.db.prepare('SELECT * FROM audit WHERE badge = ? ORDER BY seq DESC LIMIT ?').all(badge, limit)
+    ) as AuditDbRow[];
     return rows.map((r) => {
       try {
         return this.toAudit(r);

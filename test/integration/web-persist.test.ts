@@ -140,5 +140,14 @@ describe('web: audit at rest and image views', () => {
     for (const secret of [hit.plate, read.plate, read.plate.slice(1, 6), 'robbery witness', '47.6097'])
       expect(text).not.toContain(secret);
     expect(text).toContain('C-2026-0077'); // case numbers stay in clear (no plate in them)
+
+    // Another officer sees their own audit rows only (and whether the whole chain holds).
+    const other = client(u.base);
+    expect((await other.call('/api/signin', { badge: 'D400', pin: '5678' })).status).toBe(200);
+    const theirs = (await other.call('/api/audit')).data;
+    expect(theirs.chain).toMatchObject({ ok: true, rows: view.seq + 1 });
+    expect(theirs.rows.map((r: { badge: string; kind: string }) => [r.badge, r.kind])).toEqual([
+      ['D400', 'sign-in'],
+    ]);
   });
 });
