@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { foldKey } from './confusion.ts';
 import type { DeltaChange } from './delta.ts';
+import { writeDelta } from './store-delta.ts';
 import type { HotlistEntry, StoredEntry } from './match.ts';
 import { PLATE_INDEX_FORMAT, PlateIndex, PlateIndexBuilder } from './plate-index.ts';
 import { COLS, fromRow, LIST_NAME, type Row, toParams } from './rows.ts';
@@ -56,6 +57,8 @@ export class HotlistStore {
   private probes: { list: ListInfo; stmt: Database.Statement; index: PlateIndex }[] = [];
   private wild: StoredEntry[] = [];
   private listCache: ListInfo[] = [];
+  /** Indexes this process just built and saved, by `<table>:<version>`: refresh() takes them as they are. */
+  private readonly built = new Map<string, PlateIndex>();
 
   /**
    * `cacheMiB` bounds SQLite's page cache (RSS): the plate index answers misses in memory, so
@@ -179,8 +182,12 @@ export class HotlistStore {
     this.probes = this.listCache.map((l) => ({
       list: l,
       stmt: this.db.prepare(sel(l, 'folded = ?')),
-      index: old.get(`${l.table}:${l.version}`) ?? this.loadIndex(l.table),
+      index:
+        old.get(`${l.table}:${l.version}`) ??
+        this.built.get(`${l.table}:${l.version}`) ??
+        this.loadIndex(l.table),
     }));
+    this.built.clear();
     if (this.listCache.length === 0) {
       this.wild = [];
       return;
@@ -332,6 +339,7 @@ export class HotlistStore {
       .prepare('INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(meta.list, meta.version, meta.issuedAt, now, n, meta.source ?? null, table);
     this.db.exec('COMMIT');
+    this.built.set(`${table}:${meta.version}`, index);
     // Dropping the old table after the commit: a crash here only leaves an orphan to drop at open.
     if (old && old.table !== table) {
       this.db.exec(`DROP TABLE IF EXISTS "${old.table}"`);
@@ -363,75 +371,26 @@ export class HotlistStore {
         `list ${meta.list}: delta version ${meta.version} is not newer`,
       );
     }
-    const t = `"${cur.table}"`;
-    const find = this.db
-      .prepare(
-        `SELECT rowid FROM ${t} WHERE folded = ? AND plate = ? AND state IS ? AND priority = ? AND case_number IS ?
-          AND xref IS ? AND reason IS ? AND officer_name IS ? AND officer_phone IS ? AND synopsis IS ?
-          AND informational = ? AND shareable = ? AND expires IS ? LIMIT 1`,
-      )
-      .pluck();
-    const del = this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
-    const ins = this.insertStmt(cur.table);
-    const added: string[] = [];
-    const removed: string[] = [];
     const tx = this.db.transaction(() => {
-      let n = (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM ${t}`).pluck().get() as number) ?? 0;
-      let entries = cur.entries;
-      for (const c of changes) {
-        if (c.entry.list !== meta.list) {
-          throw new AlprError(ErrorCodes.HOTLIST, `entry of list ${c.entry.list} in a delta of ${meta.list}`);
-        }
-        const params = toParams(n, c.entry);
-        if (c.op === '+') {
-          ins.run(params);
-          added.push(c.entry.plate);
-          n++;
-          entries++;
-          continue;
-        }
-        const e = c.entry;
-        const id = find.get(
-          params[0],
-          e.plate,
-          e.state,
-          e.priority,
-          e.caseNumber,
-          e.xref,
-          e.reason,
-          e.officerName,
-          e.officerPhone,
-          e.synopsis,
-          e.informational ? 1 : 0,
-          e.shareable ? 1 : 0,
-          e.expires,
-        );
-        if (id === undefined) {
-          throw new AlprError(
-            ErrorCodes.HOTLIST_VERSION,
-            `list ${meta.list}: delta removes an entry that version ${cur.version} does not hold`,
-          );
-        }
-        del.run(id);
-        removed.push(e.plate);
-        entries--;
-      }
+      const { entries, added, removed } = writeDelta(this.db, cur, meta, changes, this.insertStmt(cur.table));
       if (meta.expectedEntries !== undefined && entries !== meta.expectedEntries) {
         throw new AlprError(
           ErrorCodes.HOTLIST_VERSION,
           `list ${meta.list}: delta leaves ${entries} entries, its manifest says ${meta.expectedEntries}`,
         );
       }
-      const index = this.loadIndex(cur.table).withChanges(added, removed);
+      const live = this.probes.find((p) => p.list.name === meta.list)?.index ?? this.loadIndex(cur.table);
+      const index = live.withChanges(added, removed);
       this.db
         .prepare(
           'UPDATE lists SET version = ?, issued_at = ?, applied_at = ?, entries = ?, source = ? WHERE name = ?',
         )
         .run(meta.version, meta.issuedAt, now, entries, meta.source ?? null, meta.list);
       this.saveIndex(cur.table, index);
-      return entries;
+      return { entries, index };
     });
-    const entries = tx.immediate();
+    const { entries, index } = tx.immediate();
+    this.built.set(`${cur.table}:${meta.version}`, index);
     this.refresh();
     return entries;
   }

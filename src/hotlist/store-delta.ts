@@ -1,0 +1,72 @@
+/** The row work of a delta inside the store's transaction: remove equal rows, add new ones. */
+import type Database from 'better-sqlite3';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { DeltaChange } from './delta.ts';
+import { toParams } from './rows.ts';
+
+/**
+ * Applies `changes` to the live table of `cur` (the caller holds the transaction). A remove
+ * deletes one row equal in every published column (`created` and `source` are the unit's own);
+ * a remove that finds none throws, which rolls the whole delta back. Returns the new entry
+ * count and the plates added and removed (for the plate index).
+ */
+export function writeDelta(
+  db: Database.Database,
+  cur: { name: string; version: number; table: string; entries: number },
+  meta: { list: string },
+  changes: Iterable<DeltaChange>,
+  insert: Database.Statement,
+): { entries: number; added: string[]; removed: string[] } {
+  const t = `"${cur.table}"`;
+  const find = db
+    .prepare(
+      `SELECT rowid FROM ${t} WHERE folded = ? AND plate = ? AND state IS ? AND priority = ? AND case_number IS ?
+        AND xref IS ? AND reason IS ? AND officer_name IS ? AND officer_phone IS ? AND synopsis IS ?
+        AND informational = ? AND shareable = ? AND expires IS ? LIMIT 1`,
+    )
+    .pluck();
+  const del = db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
+  const added: string[] = [];
+  const removed: string[] = [];
+  let n = (db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM ${t}`).pluck().get() as number) ?? 0;
+  let entries = cur.entries;
+  for (const c of changes) {
+    if (c.entry.list !== meta.list) {
+      throw new AlprError(ErrorCodes.HOTLIST, `entry of list ${c.entry.list} in a delta of ${meta.list}`);
+    }
+    const params = toParams(n, c.entry);
+    if (c.op === '+') {
+      insert.run(params);
+      added.push(c.entry.plate);
+      n++;
+      entries++;
+      continue;
+    }
+    const e = c.entry;
+    const id = find.get(
+      params[0],
+      e.plate,
+      e.state,
+      e.priority,
+      e.caseNumber,
+      e.xref,
+      e.reason,
+      e.officerName,
+      e.officerPhone,
+      e.synopsis,
+      e.informational ? 1 : 0,
+      e.shareable ? 1 : 0,
+      e.expires,
+    );
+    if (id === undefined) {
+      throw new AlprError(
+        ErrorCodes.HOTLIST_VERSION,
+        `list ${meta.list}: delta removes an entry that version ${cur.version} does not hold`,
+      );
+    }
+    del.run(id);
+    removed.push(e.plate);
+    entries--;
+  }
+  return { entries, added, removed };
+}
