@@ -9,7 +9,7 @@ import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type CsvError, csvEntries, fileLines, validateCsv } from '../hotlist/csv.ts';
 import { matchRead } from '../hotlist/match.ts';
 import { officerPlateEntry } from '../hotlist/officer.ts';
-import { generateAdminKey, hotlistStatus, pushHotlist } from '../hotlist/push.ts';
+import { generateAdminKey, hotlistStatus, publishedVersions, pushHotlist } from '../hotlist/push.ts';
 import { HotlistStore } from '../hotlist/store.ts';
 
 const DEFAULT_CONFIG = process.env.ALPR_CONFIG ?? '/etc/alpr/config.yaml';
@@ -161,13 +161,23 @@ export function registerHotlistCommands(program: Command): void {
   withBroker(
     hl.command('status').description('Which units run which version of each list (from their acks)'),
   ).action(async (o: BrokerCli) => {
-    const acks = await hotlistStatus(brokerOptions(o));
+    const [acks, published] = await Promise.all([
+      hotlistStatus(brokerOptions(o)),
+      publishedVersions(brokerOptions(o)),
+    ]);
+    const now = Date.now();
+    for (const [list, p] of published) {
+      const age = ((now - p.issuedAt) / 3600_000).toFixed(1);
+      process.stdout.write(`published ${list.padEnd(18)} ${String(p.listVersion).padEnd(15)} ${age} h old\n`);
+    }
     if (acks.length === 0) process.stdout.write('no unit has acknowledged a hot list yet\n');
     for (const a of acks) {
+      const latest = published.get(a.list)?.listVersion;
+      const where = latest === undefined ? '' : a.current >= latest ? '  up to date' : '  BEHIND';
       const last =
         a.last.status === 'applied' ? '' : `  last ${a.last.listVersion} rejected: ${a.last.reason}`;
       process.stdout.write(
-        `${a.unit.padEnd(20)} ${a.list.padEnd(18)} ${String(a.current).padEnd(15)}${last}\n`,
+        `${a.unit.padEnd(20)} ${a.list.padEnd(18)} ${String(a.current).padEnd(15)}${where}${last}\n`,
       );
     }
   });

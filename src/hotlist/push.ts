@@ -281,6 +281,28 @@ export async function hotlistStatus(b: BrokerOptions, waitMs = 1000): Promise<Ac
   }
 }
 
+/** The latest published version of each list (full or delta) and when it was issued. */
+export async function publishedVersions(
+  b: BrokerOptions,
+  waitMs = 1000,
+): Promise<Map<string, { listVersion: number; issuedAt: number }>> {
+  const client = await connect(b, 'status');
+  try {
+    const got = await retained(client, `${b.topicBase}/${b.agency}/hotlist/+/+`, waitMs);
+    const out = new Map<string, { listVersion: number; issuedAt: number }>();
+    for (const payload of got.values()) {
+      const m = parseManifest(payload);
+      if (m?.type !== 'hotlist-manifest' || typeof m.list !== 'string') continue;
+      const prev = out.get(m.list);
+      if (!prev || m.listVersion > prev.listVersion)
+        out.set(m.list, { listVersion: m.listVersion, issuedAt: m.issuedAt });
+    }
+    return out;
+  } finally {
+    await client.endAsync();
+  }
+}
+
 /** A new admin key pair: the private key as PKCS#8 PEM, the public key as config wants it. */
 export function generateAdminKey(): { privateKeyPem: string; publicKey: string } {
   const { privateKey } = generateKeyPairSync('ed25519');

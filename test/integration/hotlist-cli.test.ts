@@ -107,5 +107,6 @@ describe.skipIf(!hasMosquitto)('alpr hotlist keygen / push / status (plain mosqu
     expect(again.stderr).toContain('is not newer than the published');
     const st = runCli(['hotlist', 'status', ...b]);
     expect(st.stdout).toContain('no unit has acknowledged');
+    expect(st.stdout).toMatch(/published SFR\s+\d+\s+0\.0 h old/);
   });
 });

@@ -16,7 +16,7 @@ import { createLogger } from '../../src/core/log.ts';
 import type { Hit, Read } from '../../src/domain/types.ts';
 import { deltaBody } from '../../src/hotlist/delta.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
-import { generateAdminKey, pushHotlist } from '../../src/hotlist/push.ts';
+import { generateAdminKey, hotlistStatus, publishedVersions, pushHotlist } from '../../src/hotlist/push.ts';
 import {
   type Ack,
   cutChunks,
@@ -299,10 +299,18 @@ describe.skipIf(!hasMosquitto)('hot-list delta snapshots over mosquitto (TLS)', 
     ]);
     expect(late.stage.match({ plate: 'GGG777', candidates: [] })).toHaveLength(1);
     expect(late.stage.match({ plate: 'AAA111', candidates: [] })).toEqual([]);
+    // What `alpr hotlist status` shows: the latest published version (the delta), both units on it.
+    const b = { url: broker.url, options: tls('admin'), topicBase: BASE, agency: AGENCY };
+    expect((await publishedVersions(b, 300)).get('SVS')?.listVersion).toBe(d.manifest.listVersion);
     // The first unit got both too.
     await waitAck(
       units[0]!.acks,
       (a) => a.last.listVersion === d.manifest.listVersion && a.last.status === 'applied',
     );
+    const acks = await hotlistStatus(b, 300);
+    expect(acks.map((a) => [a.unit, a.current])).toEqual([
+      ['unit1', d.manifest.listVersion],
+      ['unit2', d.manifest.listVersion],
+    ]);
   });
 });
