@@ -199,6 +199,10 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
     out['pipeline: fps handed to the main thread'] = inN / pipelineS;
     out['pipeline: frames dropped in capture (main busy)'] = dropN;
     out['pipeline: fps processed (both cameras)'] = processed / pipelineS;
+    out['pipeline: fps processed, per camera (last 5 s)'] = capture2
+      .stats()
+      .map((c) => c.fpsProcessed.toFixed(1))
+      .join(' / ');
     out['pipeline: frames dropped by recognize (newest kept)'] = r1.dropped - r0.dropped;
     out['pipeline: frame→read latency p50 ms'] = Math.round(pct(lat, 50));
     out['pipeline: frame→read latency p99 ms (goal < 100)'] = Math.round(pct(lat, 99));

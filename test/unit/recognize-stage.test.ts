@@ -69,7 +69,7 @@ describe('RecognizeStage', () => {
     g.gates.shift()!();
     await tick();
     await tick();
-    // oldest pending first: front #5 (capturedAt 1005) before rear #10 (1010)
+    // front began waiting (#2) before rear did (#10): its turn first, with its newest frame #5
     expect(g.seen).toEqual([1, 5]);
     g.gates.shift()!();
     await tick();
@@ -86,6 +86,41 @@ describe('RecognizeStage', () => {
     expect(g.isClosed()).toBe(true);
     bus.emit('frame', frame('front', 99));
     expect(g.seen).not.toContain(99);
+  });
+
+  it("cameras take turns whatever their frames' capture times (each with its newest frame)", async () => {
+    const bus = new Bus();
+    const g = gatedRecognizer();
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: g.rec,
+      minConfidence: 0,
+    });
+    await stage.start();
+    const release = async () => {
+      g.gates.shift()!();
+      await tick();
+      await tick();
+    };
+    bus.emit('frame', frame('front', 1)); // read at once
+    await tick();
+    // front's camera is ahead in phase: its pending frames are always captured before rear's
+    bus.emit('frame', frame('rear', 10));
+    bus.emit('frame', frame('front', 2));
+    await release();
+    bus.emit('frame', frame('front', 3));
+    bus.emit('frame', frame('rear', 11));
+    await release();
+    bus.emit('frame', frame('front', 4));
+    bus.emit('frame', frame('rear', 12));
+    await release();
+    await release();
+    // front, rear, front, rear (#12 replaced #11 while #3 was read); never front #2 first because it
+    // was captured before rear #10
+    expect(g.seen).toEqual([1, 10, 3, 12, 4]);
+    await release(); // #4, so that stop() finds nothing in flight
+    await stage.stop();
   });
 
   it('counts a failing frame and goes on with the next one', async () => {
