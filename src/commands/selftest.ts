@@ -117,7 +117,13 @@ async function runCameras(c: Config, timeoutS: number, log: Logger): Promise<Sel
   const bus = new Bus();
   const first = new Map<string, number>();
   const t0 = performance.now();
-  const capture = new CaptureStage({ bus, log, cameras: cams });
+  // IP cameras' passwords come from the credentials folder, as in the daemon.
+  const capture = new CaptureStage({
+    bus,
+    log,
+    cameras: cams,
+    credentialsDir: credentialsDir(c.paths.credentialsDir),
+  });
   let done: () => void = () => {};
   const all = new Promise<void>((resolve) => {
     done = resolve;
