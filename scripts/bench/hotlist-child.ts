@@ -2,7 +2,8 @@
  * Child process of the hot-list benchmark, so that import and matching are each measured in a
  * fresh process (RSS as the unit would see it, not the bench's own CSV generator).
  *   import <db> <csv> <entries> <layout> <mode>   → JSON { importS, cpuS, maxRssMb, entries }
- *   match <db> <reads-*.json …>                   → JSON { rssOpenMb, rssMb, maxRssMb, sets }
+ *   match <db> <exact> <look-alike> <miss1> <miss5>  (read-set JSON files)
+ *                                                 → JSON { rssOpenMb, rssMb, maxRssMb, sets }
  *   baseline                                      → JSON { rssMb }   (node + tsx, no store)
  * Prints one JSON line on stdout.
  */
@@ -87,9 +88,31 @@ if (mode === 'import') {
   const rssOpenMb = mb(process.memoryUsage().rss);
   const out = [];
   let rssMb = 0;
+  const load = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as ReadSet;
+  // Random plates sometimes are on a dense synthetic list (through a look-alike): the miss sets
+  // keep true misses only, so that "miss" means what it says.
+  const misses = (set: ReadSet) => {
+    const opts = { maxSubs: 1, candidates: 5, now: Date.now() };
+    return { ...set, reads: set.reads.filter((r) => matchRead(r, store, opts).length === 0) };
+  };
+  const [exactF, looksF, miss1F, miss5F] = readFiles as [string, string, string, string];
+  const sets: (() => ReadSet)[] = [
+    () => load(exactF),
+    () => load(looksF),
+    () => misses(load(miss1F)),
+    () => misses(load(miss5F)),
+    () => {
+      // A patrol shift: 1 read in 200 is on a list, 1 in 1,000 only through a look-alike.
+      const m = misses(load(miss5F)).reads;
+      const exact = load(exactF).reads;
+      const looks = load(looksF).reads;
+      const reads = m.map((r, i) => (i % 200 === 0 ? exact[i]! : i % 1000 === 500 ? (looks[i] ?? r) : r));
+      return { name: 'patrol mix (0.6% hits)', reads };
+    },
+  ];
   // One read set in memory at a time: the bench's own data should not count as the store's RSS.
-  for (const f of readFiles) {
-    const set = JSON.parse(readFileSync(f, 'utf8')) as ReadSet;
+  for (const make of sets) {
+    const set = make();
     gc?.();
     out.push(timeSet(store, set, 3));
     rssMb = Math.max(rssMb, mb(process.memoryUsage().rss));

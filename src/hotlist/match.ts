@@ -45,10 +45,11 @@ export interface MatchSource {
   /** Every live-or-expired entry whose fold key equals `folded` (all lists). */
   byFold(folded: string): readonly StoredEntry[];
   /**
-   * Optional narrower look-up: the entries sharing `text`'s fold key, or none when no entry is
-   * within `maxSubs` look-alike substitutions of `text` (the store answers that in memory).
+   * Optional narrower look-up: the entries whose plate is within `maxSubs` look-alike
+   * substitutions of `text` (the store finds those plates in memory and reads only their rows).
+   * `seen` lives for one read: rows already read for a plate are not read again.
    */
-  near?(text: string, maxSubs: number): readonly StoredEntry[];
+  near?(text: string, maxSubs: number, seen: Map<string, readonly StoredEntry[]>): readonly StoredEntry[];
   /** Entries holding `*`. */
   wildcards(): readonly StoredEntry[];
 }
@@ -121,15 +122,19 @@ export function matchRead(input: MatchInput, src: MatchSource, opts: MatchOption
   };
   const texts = candidateTexts(input, opts.candidates);
   const probed = new Map<string, readonly StoredEntry[]>();
+  const seen = new Map<string, readonly StoredEntry[]>();
   const wild = src.wildcards();
   texts.forEach((text, i) => {
-    // Candidates of one read often share a fold key: the entries of a key are read once.
-    const fk = foldKey(text);
-    let rows = probed.get(fk);
-    if (!rows) {
-      rows = src.near ? src.near(text, opts.maxSubs) : src.byFold(fk);
-      // An empty near() only says "nothing close to this text": another candidate may still be.
-      if (rows.length > 0 || !src.near) probed.set(fk, rows);
+    // Candidates of one read often share a fold key (or a near plate): their rows are read once.
+    let rows: readonly StoredEntry[] | undefined;
+    if (src.near) rows = src.near(text, opts.maxSubs, seen);
+    else {
+      const fk = foldKey(text);
+      rows = probed.get(fk);
+      if (!rows) {
+        rows = src.byFold(fk);
+        probed.set(fk, rows);
+      }
     }
     for (const e of rows) {
       if (!live(e, opts.now, input.state)) continue;

@@ -180,18 +180,35 @@ export class PlateIndex {
    * legal look-alike substitutions (the same rule as `lookalikeDiff`).
    */
   near(text: string, maxSubs: number): boolean {
+    return this.scan(text, maxSubs, null);
+  }
+
+  /** Every distinct indexed plate within `maxSubs` look-alike substitutions of `text`. */
+  matches(text: string, maxSubs: number): string[] {
+    const out: string[] = [];
+    this.scan(text, maxSubs, out);
+    return out;
+  }
+
+  /** The fold-key run of `text`: stops at the first match when `out` is null, else collects. */
+  private scan(text: string, maxSubs: number, out: string[] | null): boolean {
     const p = packPlate(text);
     if (!p) return false;
     const [hi, lo] = p;
     const w = this.words;
     const top = lo >>> 24;
+    let last = -1;
     for (let i = this.lowerBound(hi, (top * 0x1000000) >>> 0); i < this.size; i++) {
       const elo = w[i * 2]!;
-      if (w[i * 2 + 1] !== hi || elo >>> 24 !== top) return false;
-      if (elo === lo) return true;
-      if (maxSubs > 0 && withinSubs(text, elo & 0xffffff, lo & 0xffffff, maxSubs)) return true;
+      if (w[i * 2 + 1] !== hi || elo >>> 24 !== top) break;
+      if (elo === last) continue; // the same plate again (sorted: repeats are adjacent)
+      if (elo === lo || (maxSubs > 0 && withinSubs(text, elo & 0xffffff, lo & 0xffffff, maxSubs))) {
+        if (!out) return true;
+        out.push(unpackPlate(hi, elo));
+        last = elo;
+      }
     }
-    return false;
+    return out !== null && out.length > 0;
   }
 }
 

@@ -54,7 +54,12 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 export class HotlistStore {
   readonly db: Database.Database;
   private readonly layout: Layout;
-  private probes: { list: ListInfo; stmt: Database.Statement; index: PlateIndex }[] = [];
+  private probes: {
+    list: ListInfo;
+    stmt: Database.Statement;
+    byPlate: Database.Statement;
+    index: PlateIndex;
+  }[] = [];
   private wild: StoredEntry[] = [];
   private listCache: ListInfo[] = [];
   /** Indexes this process just built and saved, by `<table>:<version>`: refresh() takes them as they are. */
@@ -109,18 +114,25 @@ export class HotlistStore {
   }
 
   /**
-   * Entries (of any list) that share `text`'s fold key, read from SQLite only for lists whose
-   * plate index holds a plate within `maxSubs` look-alike substitutions of `text`: a miss costs
-   * a binary search per list and no SQLite at all.
+   * Entries (of any list) whose plate is within `maxSubs` look-alike substitutions of `text`.
+   * The plate index finds those plates in memory, so a miss costs a binary search per list and
+   * no SQLite; a hit reads only the rows of the matching plates (one index seek on (folded,
+   * plate) each), not every row that shares the fold key.
    */
-  near(text: string, maxSubs: number): StoredEntry[] {
-    let out: StoredEntry[] | null = null;
-    let folded: string | null = null;
+  near(text: string, maxSubs: number, seen?: Map<string, readonly StoredEntry[]>): readonly StoredEntry[] {
+    let out: readonly StoredEntry[] | null = null;
     for (const p of this.probes) {
-      if (!p.index.near(text, maxSubs)) continue;
-      folded ??= foldKey(text);
-      const rows = (p.stmt.all(folded) as Row[]).map(fromRow);
-      out = out ? out.concat(rows) : rows;
+      const plates = p.index.matches(text, maxSubs);
+      for (const plate of plates) {
+        const key = `${p.list.name}\u0000${plate}`;
+        // Read once per read: other candidates of the same read get the rows from `seen`.
+        let rows = seen?.get(key);
+        if (!rows) {
+          rows = (p.byPlate.all(foldKey(plate), plate) as Row[]).map(fromRow);
+          seen?.set(key, rows);
+        }
+        out = out ? out.concat(rows) : rows;
+      }
     }
     return out ?? [];
   }
@@ -182,6 +194,7 @@ export class HotlistStore {
     this.probes = this.listCache.map((l) => ({
       list: l,
       stmt: this.db.prepare(sel(l, 'folded = ?')),
+      byPlate: this.db.prepare(sel(l, 'folded = ? AND plate = ?')),
       index:
         old.get(`${l.table}:${l.version}`) ??
         this.built.get(`${l.table}:${l.version}`) ??
@@ -230,7 +243,9 @@ export class HotlistStore {
   }
 
   private createIndexes(name: string): void {
-    if (this.layout === 'rowid-index') this.db.exec(`CREATE INDEX "${name}_f" ON "${name}"(folded)`);
+    // (folded, plate): a hit seeks its plate's rows only (a dense fold key may hold dozens of
+    // plates, each row on another page); `folded = ?` alone still uses the prefix.
+    if (this.layout === 'rowid-index') this.db.exec(`CREATE INDEX "${name}_f" ON "${name}"(folded, plate)`);
     this.db.exec(`CREATE INDEX "${name}_w" ON "${name}"(n) WHERE wild = 1`);
     this.db.exec(`CREATE INDEX "${name}_x" ON "${name}"(expires) WHERE expires IS NOT NULL`);
   }

@@ -223,6 +223,31 @@ describe('deltas in the store', () => {
 });
 
 describe('plate index', () => {
+  it('matching through near() gives what the fold-key scan gives, candidates included', async () => {
+    const s = new HotlistStore(dbFile());
+    const g = '0OD81IT7Z2BS5';
+    let seed = 9;
+    const r = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const word = () => Array.from({ length: 4 }, () => g[Math.floor(r() * g.length)]).join('');
+    await s.applyVersion(
+      { list: 'SVS', version: 1, issuedAt: 1 },
+      Array.from({ length: 3000 }, (_, i) => entry(word(), { caseNumber: `C${i % 7}` })),
+    );
+    const plain = { byFold: (f: string) => s.byFold(f), wildcards: () => s.wildcards() };
+    let hits = 0;
+    for (let i = 0; i < 400; i++) {
+      const read = { plate: word(), candidates: [{ text: word() }, { text: word() }] };
+      const want = matchRead(read, plain, opts);
+      expect(matchRead(read, s, opts)).toEqual(want);
+      if (want.length > 0) hits++;
+    }
+    expect(hits).toBeGreaterThan(50);
+    s.close();
+  });
+
   it('grows past a low estimate, is stored with the version, and is rebuilt when missing', async () => {
     const f = dbFile();
     const s = new HotlistStore(f);

@@ -75,6 +75,13 @@ describe('plate index: look-ups agree with lookalikeDiff', () => {
     expect(hits).toBeLessThan(reads.length);
   });
 
+  it('matches() lists exactly the distinct plates within maxSubs', () => {
+    for (const r of reads.slice(0, 1500)) {
+      const want = [...new Set(list.filter((e) => lookalikeDiff(r, e, 1) !== null))].sort();
+      expect(idx.matches(r, 1).sort(), r).toEqual(want);
+    }
+  });
+
   it('hasFold is true exactly when some plate shares the fold key', () => {
     const folds = new Set(list.map(foldKey));
     for (const r of reads) expect(idx.hasFold(foldKey(r))).toBe(folds.has(foldKey(r)));
