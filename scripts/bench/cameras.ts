@@ -215,6 +215,7 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
     out['pipeline: … inference (worker round trip)'] = p5099(parts.infer);
     out['pipeline: … hit path: read → detection with JPEGs'] = p5099(parts.hit);
     out['pipeline: plate reads / detections'] = `${reads} / ${detections}`;
+    out['pipeline: detections without images (frame no longer kept)'] = track.stats().imagesMissing;
     out['pipeline: event loop delay p50 / p99 / max ms'] = loopDelay(loop);
     out['pipeline: node CPU % of one core'] = (cpu2.user + cpu2.system) / 1e4 / pipelineS;
     out['pipeline: ffmpeg decoders CPU % of one core'] = ((childFfmpegCpuS() - ff1) * 100) / pipelineS;

@@ -16,6 +16,11 @@ export interface BusEvents {
   fix: Fix;
   /** any stage → health */
   health: HealthReport;
+  /**
+   * recognize → track: the frame whose reading starts now (its frameResult follows). The track
+   * stage holds it to cut the detection's images from, however late the result comes.
+   */
+  recognizing: Frame;
 }
 
 export type BusEventName = keyof BusEvents;

@@ -79,6 +79,7 @@ export class RecognizeStage implements Stage {
 
   private async drain(): Promise<void> {
     for (let f = this.next(); f && !this.stopped; f = this.next()) {
+      this.deps.bus.emit('recognizing', f);
       const t0 = performance.now();
       try {
         const plates = await this.deps.recognizer.readFrame(f);

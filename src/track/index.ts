@@ -42,6 +42,8 @@ export class TrackStage implements Stage {
   private offs: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly recent = new Map<string, Frame[]>();
+  /** Frames being read (announced by 'recognizing'), by `camera:seq`, until their result comes. */
+  private readonly reading = new Map<string, Frame>();
   private readonly trackFrames = new Map<number, { frame: Frame; conf: number }[]>();
   private readonly settledIds = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -54,7 +56,10 @@ export class TrackStage implements Stage {
     this.cfg = cfg;
     this.tracker = new Tracker(cfg);
     this.offs.push(this.deps.bus.on('frameResult', (r) => this.onResult(r)));
-    if (cfg.images) this.offs.push(this.deps.bus.on('frame', (f) => this.keep(f)));
+    if (cfg.images) {
+      this.offs.push(this.deps.bus.on('frame', (f) => this.keep(f)));
+      this.offs.push(this.deps.bus.on('recognizing', (f) => this.hold(f)));
+    }
     this.timer = setInterval(() => this.tick(Date.now()), Math.min(250, cfg.leaveMs / 4));
     this.timer.unref();
   }
@@ -66,6 +71,7 @@ export class TrackStage implements Stage {
     if (this.tracker) for (const s of this.tracker.flush()) this.emit(s);
     await Promise.allSettled([...this.inFlight]);
     this.recent.clear();
+    this.reading.clear();
     this.trackFrames.clear();
     this.settledIds.clear();
     if (this.tracker) this.deps.log.info({ ...this.stats() }, 'track stopped');
@@ -95,9 +101,23 @@ export class TrackStage implements Stage {
     if (list.length > this.cfg!.keepFrames) list.shift();
   }
 
+  /**
+   * Holds the frame recognition reads now until its result: with a slow or busy reader the result
+   * comes after more than keepFrames newer frames (measured: 5 of 46 detections without images
+   * at 680 ms p99 latency with keepFrames 6 at 15 fps). One per camera: a camera's next frame read
+   * replaces it (a read that failed gives no result).
+   */
+  private hold(f: Frame): void {
+    for (const [k, held] of this.reading) if (held.cameraId === f.cameraId) this.reading.delete(k);
+    this.reading.set(`${f.cameraId}:${f.seq}`, f);
+  }
+
   private onResult(r: FrameResult): void {
+    const k = `${r.frame.cameraId}:${r.frame.seq}`;
+    const held = this.reading.get(k);
+    this.reading.delete(k);
     const ids = this.tracker!.update(r);
-    this.keepTrackFrames(r, ids);
+    this.keepTrackFrames(r, ids, held);
     const { isHot } = this.deps;
     if (!isHot) return;
     ids.forEach((id, i) => {
@@ -107,9 +127,9 @@ export class TrackStage implements Stage {
     });
   }
 
-  private keepTrackFrames(r: FrameResult, ids: readonly number[]): void {
+  private keepTrackFrames(r: FrameResult, ids: readonly number[], held: Frame | undefined): void {
     if (!this.cfg!.images || ids.length === 0) return;
-    const frame = this.recent.get(r.frame.cameraId)?.find((f) => f.seq === r.frame.seq);
+    const frame = held ?? this.recent.get(r.frame.cameraId)?.find((f) => f.seq === r.frame.seq);
     if (!frame) return;
     ids.forEach((id, i) => {
       if (this.settledIds.has(id)) return;

@@ -90,6 +90,60 @@ describe('track stage with synthetic reads', () => {
   });
 });
 
+describe('track stage with a slow reader', () => {
+  it('cuts the images from the frame being read, however many frames came after it', async () => {
+    const bus = new Bus((_e, err) => {
+      throw err;
+    });
+    const dets: Detection[] = [];
+    bus.on('detection', (d) => dets.push(d));
+    const track = new TrackStage({ bus, log, config: { keepFrames: 2 }, isHot: () => true });
+    await track.start();
+    running.push(track);
+    const frame = (cameraId: string, seq: number): Frame => ({
+      cameraId,
+      orientation: 'rear',
+      seq,
+      capturedAt: Date.now(),
+      width: 320,
+      height: 240,
+      data: Buffer.alloc(320 * 240 * 3, seq),
+    });
+    const result = (f: Frame, text: string) => {
+      const { data: _d, ...meta } = f;
+      const reading = {
+        box: { x: 100, y: 100, w: 80, h: 30 },
+        text,
+        confidence: 0.9,
+        candidates: [{ text, confidence: 0.9 }],
+        charConfidences: Array(7).fill(0.9),
+        detScore: 0.9,
+      };
+      bus.emit('frameResult', { frame: meta, ms: 700, plates: [reading] });
+    };
+    // camera a: frame 0 is read (announced), 10 newer frames arrive during its reading
+    const a0 = frame('a', 0);
+    bus.emit('frame', a0);
+    bus.emit('recognizing', a0);
+    for (let s = 1; s <= 10; s++) bus.emit('frame', frame('a', s));
+    result(a0, '7ABC123');
+    // camera b: the same, but its reading was never announced: only the last 2 frames were kept
+    const b0 = frame('b', 0);
+    bus.emit('frame', b0);
+    for (let s = 1; s <= 10; s++) bus.emit('frame', frame('b', s));
+    result(b0, '8XYZ999');
+    await waitFor('two detections', () => dets.length === 2, 3000);
+    const byCam = Object.fromEntries(dets.map((d) => [d.frame.cameraId, d]));
+    expect(byCam.a!.overviewJpeg?.length).toBeGreaterThan(100);
+    expect(byCam.a!.plateJpeg?.length).toBeGreaterThan(100);
+    // the images are of frame 0 (all pixels 0), not of a later frame
+    const px = await sharp(byCam.a!.overviewJpeg!).raw().toBuffer();
+    expect(Math.max(...px.subarray(0, 3000))).toBeLessThan(4);
+    expect(byCam.b!.overviewJpeg).toBeUndefined();
+    expect(track.stats().imagesMissing).toBe(1);
+  });
+});
+
 describe('track stage with a hot-list port', () => {
   it('a hot read is emitted at once, not when the vehicle leaves, and only once', async () => {
     const bus = new Bus((_e, err) => {

@@ -97,6 +97,9 @@ describe('RecognizeStage', () => {
       recognizer: g.rec,
       minConfidence: 0,
     });
+    // each reading is announced (the track stage holds that frame for its images)
+    const announced: Frame[] = [];
+    bus.on('recognizing', (f) => announced.push(f));
     await stage.start();
     const release = async () => {
       g.gates.shift()!();
@@ -119,6 +122,8 @@ describe('RecognizeStage', () => {
     // front, rear, front, rear (#12 replaced #11 while #3 was read); never front #2 first because it
     // was captured before rear #10
     expect(g.seen).toEqual([1, 10, 3, 12, 4]);
+    expect(announced.map((f) => f.seq)).toEqual(g.seen);
+    expect(announced.every((f) => f.data.length === 48)).toBe(true);
     await release(); // #4, so that stop() finds nothing in flight
     await stage.stop();
   });
