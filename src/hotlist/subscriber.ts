@@ -226,7 +226,10 @@ export class HotlistSubscriber implements Stage {
       return;
     }
     const body = Buffer.concat(p.chunks as Buffer[]);
-    this.queue = this.queue.then(() => (isDelta(p.m) ? this.applyDelta(p.m, body) : this.apply(p.m, body)));
+    // The chunks go now: a state list's body is tens of MB, and it waits for earlier applies.
+    p.chunks.fill(undefined);
+    const m = p.m;
+    this.queue = this.queue.then(() => (isDelta(m) ? this.applyDelta(m, body) : this.apply(m, body)));
   }
 
   private drop(p: Pending): void {
