@@ -48,8 +48,10 @@ export const trackSection = z
       .int()
       .min(1)
       .max(30)
-      .default(6)
-      .describe('Recent frames kept per camera to cut images from (a 1280x720 frame is 2.7 MB)'),
+      .default(2)
+      .describe(
+        'Recent frames kept per camera to cut images from, besides the frame being read, which is always held (a 1280x720 frame is 2.7 MB)',
+      ),
   })
   .prefault({});
 
