@@ -8,6 +8,7 @@
  *   npx tsx scripts/bench/hotlist.ts [entries] [layout/mode …]
  *   ALPR_BENCH_HOTLIST=500000 npm run bench -- hotlist          (smaller list)
  *   ALPR_BENCH_HOTLIST_LAYOUTS=1 npm run bench -- hotlist       (+ WITHOUT ROWID variants at 500k)
+ *   ALPR_BENCH_NODE_FLAGS=--max-semi-space-size=2 …              (node flags for the child processes)
  * layouts: rowid-index (default), without-rowid, without-rowid-sorted; modes: swap, single.
  *
  * Match times are the median of 3 interleaved passes per read (a read that lost the CPU to
@@ -119,9 +120,20 @@ function readSets(sample: string[]): ReadSet[] {
 }
 
 async function child(...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout, stderr } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, ...args], {
-    maxBuffer: 1 << 24,
-  });
+  const { stdout, stderr } = await run(
+    process.execPath,
+    [
+      ...(process.env.ALPR_BENCH_NODE_FLAGS?.split(' ') ?? []),
+      '--expose-gc',
+      '--import',
+      'tsx',
+      CHILD,
+      ...args,
+    ],
+    {
+      maxBuffer: 1 << 24,
+    },
+  );
   if (process.env.ALPR_BENCH_DEBUG) process.stderr.write(stderr);
   return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }
@@ -178,6 +190,8 @@ export async function benchHotlist(opts: {
           `${us(s.p50)} / ${us(s.p99)} / ${us(s.p999)}${goal}; raw p99 ${us(s.rawP99)}; hits ${(s.hitRate * 100).toFixed(1)}%`;
       }
       out[`${v} RSS MB, list open`] = `${m.rssOpenMb} (${ratio(m.rssOpenMb, GOAL.rssMb)} MB)`;
+      out[`${v} RSS MB above node + tsx: open / peak`] =
+        `${m.rssOpenMb - base.rssMb} / ${m.maxRssMb - base.rssMb}`;
       out[`${v} RSS MB while matching, peak of process`] =
         `${m.rssMb}, ${m.maxRssMb} (${ratio(m.maxRssMb, GOAL.rssMb)} MB)`;
       rmSync(db, { force: true });
