@@ -77,12 +77,13 @@ export class HotlistStore {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 8) * 1024}`);
       this.db.pragma('mmap_size = 0');
-      // blooms: the fold-key filters of earlier releases, replaced by plate_index.
+      // blooms (fold-key filters) and plate_index (one-blob indexes) are earlier formats.
       this.db.exec(`CREATE TABLE IF NOT EXISTS lists(
         name TEXT PRIMARY KEY, version INTEGER NOT NULL, issued_at INTEGER NOT NULL,
         applied_at INTEGER NOT NULL, entries INTEGER NOT NULL, source TEXT, tbl TEXT NOT NULL) STRICT;
-        CREATE TABLE IF NOT EXISTS plate_index(tbl TEXT PRIMARY KEY, format TEXT NOT NULL, data BLOB NOT NULL) STRICT;
-        DROP TABLE IF EXISTS blooms`);
+        CREATE TABLE IF NOT EXISTS plate_index_parts(tbl TEXT NOT NULL, part INTEGER NOT NULL,
+          format TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(tbl, part)) STRICT;
+        DROP TABLE IF EXISTS blooms; DROP TABLE IF EXISTS plate_index`);
     } catch (err) {
       throw new AlprError(ErrorCodes.HOTLIST, `cannot open hot-list database ${path}`, { cause: err });
     }
@@ -158,7 +159,7 @@ export class HotlistStore {
       .pluck()
       .all() as string[];
     for (const t of tables) if (!live.has(t)) this.db.exec(`DROP TABLE "${t}"`);
-    this.db.prepare('DELETE FROM plate_index WHERE tbl NOT IN (SELECT tbl FROM lists)').run();
+    this.db.prepare('DELETE FROM plate_index_parts WHERE tbl NOT IN (SELECT tbl FROM lists)').run();
   }
 
   private readLists(): ListInfo[] {
@@ -212,10 +213,22 @@ export class HotlistStore {
 
   /** The table's stored plate index, or one rebuilt by a scan (an older database or format). */
   private loadIndex(table: string): PlateIndex {
-    const row = this.db.prepare('SELECT format, data FROM plate_index WHERE tbl = ?').get(table) as
-      | { format: string; data: Buffer }
-      | undefined;
-    if (row && row.format === PLATE_INDEX_FORMAT) return PlateIndex.fromBytes(row.data);
+    const info = this.db
+      .prepare(
+        'SELECT count(*) AS n, sum(length(data)) AS bytes, min(format = ?) AS ok FROM plate_index_parts WHERE tbl = ?',
+      )
+      .get(PLATE_INDEX_FORMAT, table) as { n: number; bytes: number | null; ok: number | null };
+    if (info.n > 0 && info.ok === 1) {
+      // Part by part into one array: never the whole index twice in memory.
+      const all = new Uint8Array(info.bytes ?? 0);
+      let at = 0;
+      const parts = this.db.prepare('SELECT data FROM plate_index_parts WHERE tbl = ? ORDER BY part').pluck();
+      for (const d of parts.iterate(table) as Iterable<Buffer>) {
+        all.set(d, at);
+        at += d.length;
+      }
+      return PlateIndex.fromBytes(all);
+    }
     const b = new PlateIndexBuilder();
     for (const p of this.db.prepare(`SELECT plate FROM "${table}" WHERE wild = 0`).pluck().iterate())
       b.add(p as string);
@@ -224,10 +237,18 @@ export class HotlistStore {
     return index;
   }
 
+  /**
+   * Stored in 1 MiB parts: SQLite copies a bound blob and holds it in dirty pages until the
+   * commit, so one 40 MB blob (a 5,000,000-entry list) added ~70 MB to RSS at the swap.
+   */
   private saveIndex(table: string, index: PlateIndex): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO plate_index VALUES (?, ?, ?)')
-      .run(table, PLATE_INDEX_FORMAT, index.bytes());
+    this.db.prepare('DELETE FROM plate_index_parts WHERE tbl = ?').run(table);
+    const ins = this.db.prepare('INSERT INTO plate_index_parts VALUES (?, ?, ?, ?)');
+    const bytes = index.bytes();
+    const part = 1 << 20;
+    for (let i = 0, k = 0; i === 0 || i < bytes.length; i += part, k++) {
+      ins.run(table, k, PLATE_INDEX_FORMAT, bytes.subarray(i, i + part));
+    }
   }
 
   private createTable(name: string, clustered = this.layout !== 'rowid-index'): void {
@@ -358,7 +379,7 @@ export class HotlistStore {
     // Dropping the old table after the commit: a crash here only leaves an orphan to drop at open.
     if (old && old.table !== table) {
       this.db.exec(`DROP TABLE IF EXISTS "${old.table}"`);
-      this.db.prepare('DELETE FROM plate_index WHERE tbl = ?').run(old.table);
+      this.db.prepare('DELETE FROM plate_index_parts WHERE tbl = ?').run(old.table);
     }
     this.refresh();
   }
