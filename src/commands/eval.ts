@@ -5,7 +5,7 @@ import { recognizeSection } from '../config/sections/recognize.ts';
 import { createLogger } from '../core/log.ts';
 import { readManifest } from '../eval/manifest.ts';
 import { runEval } from '../eval/run.ts';
-import { formatSummary } from '../eval/score.ts';
+import { type FalsePlates, falsePlates, formatSummary } from '../eval/score.ts';
 import { createRecognizer, decodeImageFile } from '../recognize/index.ts';
 
 interface EvalOpts {
@@ -18,6 +18,8 @@ interface EvalOpts {
   limit?: number;
   recognize?: string;
   json?: boolean;
+  plateFree?: boolean;
+  threshold?: number;
 }
 
 async function progressBar(total: number): Promise<{ update: (n: number) => void; stop: () => void }> {
@@ -33,6 +35,15 @@ async function progressBar(total: number): Promise<{ update: (n: number) => void
   );
   bar.start(total, 0);
   return { update: (n) => bar.update(n), stop: () => bar.stop() };
+}
+
+function formatFalsePlates(f: FalsePlates, threshold?: number): string {
+  return [
+    `plate-free frames       ${f.frames} (labelled plates painted over)`,
+    `false plates per frame  ${f.perFrame.toFixed(3)}`,
+    `frames with any         ${(f.framesWithAny * 100).toFixed(1)}%`,
+    ...(f.perFrameAbove === undefined ? [] : [`per frame at >= ${threshold}  ${f.perFrameAbove.toFixed(3)}`]),
+  ].join('\n');
 }
 
 /** `alpr eval`: runs the recognizer over a manifest, writes predictions, prints the scores. */
@@ -52,6 +63,11 @@ export function registerEvalCommands(program: Command): void {
     .option('--limit <n>', 'only the first N lines', Number)
     .option('--recognize <json>', 'override recognize settings, e.g. \'{"detThreshold":0.25}\'')
     .option('--json', 'print the summary as JSON')
+    .option(
+      '--plate-free',
+      'paint over every labelled plate and count the plates still reported (false plates per frame)',
+    )
+    .option('--threshold <conf>', 'with --plate-free: also count plates at or above this confidence', Number)
     .action(async (opts: EvalOpts) => {
       const base = opts.config ? loadConfig(opts.config).recognize : recognizeSection.parse({});
       const cfg = recognizeSection.parse({
@@ -66,15 +82,23 @@ export function registerEvalCommands(program: Command): void {
       const recognizer = await createRecognizer(cfg, log);
       const bar = await progressBar(lines.length);
       try {
-        const { summary } = await runEval({
+        const { summary, predictions } = await runEval({
           lines,
           root: opts.root ?? dirname(resolve(opts.manifest)),
           out: opts.out,
           recognizer,
           decode: decodeImageFile,
           onProgress: (n) => bar.update(n),
+          maskPlates: opts.plateFree === true,
         });
         bar.stop();
+        if (opts.plateFree) {
+          const f = falsePlates(predictions, opts.threshold);
+          process.stdout.write(
+            opts.json ? `${JSON.stringify(f)}\n` : `${formatFalsePlates(f, opts.threshold)}\n`,
+          );
+          return;
+        }
         process.stdout.write(
           opts.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\npredictions ${opts.out}\n`,
         );

@@ -23,6 +23,8 @@ export interface EvalOptions {
   out: string;
   recognizer: EvalRecognizer;
   decode: (path: string) => Promise<EvalImage>;
+  /** Paint over every labelled plate before reading: plate-free frames for counting false plates. */
+  maskPlates?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -35,7 +37,43 @@ export function toPrediction(image: string, plates: readonly PlateReading[], ms:
     candidates: plates[0]?.candidates.map((c) => c.text) ?? [],
     boxes: plates.map((p) => xywh(p.box)),
     ms: Math.round(ms * 10) / 10,
+    confidences: plates.map((p) => Math.round(p.confidence * 1e4) / 1e4),
   };
+}
+
+/**
+ * Fills a plate's box, grown by a quarter of its height on every side (frame, bolts, state name),
+ * with the mean colour of the pixels just around it: the plate is gone, the scene stays a scene.
+ */
+export function paintOver(img: EvalImage, box: XYWH): void {
+  const m = box[3] * 0.25;
+  const x0 = Math.max(0, Math.floor(box[0] - m));
+  const y0 = Math.max(0, Math.floor(box[1] - m));
+  const x1 = Math.min(img.width, Math.ceil(box[0] + box[2] + m));
+  const y1 = Math.min(img.height, Math.ceil(box[1] + box[3] + m));
+  const sum = [0, 0, 0];
+  let n = 0;
+  const ring = (x: number, y: number) => {
+    if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;
+    const i = (y * img.width + x) * 3;
+    for (let c = 0; c < 3; c++) sum[c]! += img.data[i + c]!;
+    n++;
+  };
+  for (let x = x0; x < x1; x++) {
+    ring(x, y0 - 1);
+    ring(x, y1);
+  }
+  for (let y = y0; y < y1; y++) {
+    ring(x0 - 1, y);
+    ring(x1, y);
+  }
+  const fill = sum.map((v) => Math.round(v / Math.max(1, n)));
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const i = (y * img.width + x) * 3;
+      for (let c = 0; c < 3; c++) img.data[i + c] = fill[c]!;
+    }
+  }
 }
 
 export async function runEval(opts: EvalOptions): Promise<{ predictions: Prediction[]; summary: Summary }> {
@@ -46,6 +84,7 @@ export async function runEval(opts: EvalOptions): Promise<{ predictions: Predict
   try {
     for (const [i, line] of opts.lines.entries()) {
       const img = await opts.decode(resolve(opts.root, line.image));
+      if (opts.maskPlates) for (const p of line.plates) paintOver(img, p.box);
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       let plates: PlateReading[];

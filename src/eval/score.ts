@@ -21,6 +21,8 @@ export interface Prediction {
   candidates: string[];
   boxes: XYWH[];
   ms: number;
+  /** Confidence of each plate read (same order as boxes); absent in old prediction files. */
+  confidences?: number[];
 }
 
 export interface ImageScore {
@@ -42,6 +44,73 @@ export interface Summary {
   p90Ms: number;
   /** Median process CPU time per image (runs only; not derivable from the predictions file). */
   medianCpuMs?: number;
+  /** Lowest confidence at which top-1 reads are ≥ 99% right, and the share of images read above it. */
+  calibration?: Calibration;
+}
+
+export interface Calibration {
+  /** null when no threshold reaches the precision (or no prediction has a confidence). */
+  threshold: number | null;
+  /** Share of all images whose top read has confidence ≥ threshold. */
+  coverage: number;
+  /** Precision of the reads above the threshold. */
+  precision: number;
+}
+
+/**
+ * The lowest confidence threshold at which the top-1 reads at or above it are at least `target`
+ * right. Reads are walked from the most confident down; the threshold is the lowest confidence
+ * where the running precision still meets the target, so the precision above it holds.
+ */
+export function calibrate(
+  lines: readonly ManifestLine[],
+  preds: readonly Prediction[],
+  target = 0.99,
+): Calibration {
+  const byImage = new Map(preds.map((p) => [p.image, p]));
+  const reads: { conf: number; right: boolean }[] = [];
+  for (const line of lines) {
+    const pred = byImage.get(line.image);
+    const conf = pred?.confidences?.[0];
+    if (!pred || conf === undefined || pred.candidates.length === 0) continue;
+    reads.push({ conf, right: scoreImage(line, pred).top1 });
+  }
+  reads.sort((a, b) => b.conf - a.conf);
+  let right = 0;
+  let best: Calibration = { threshold: null, coverage: 0, precision: 0 };
+  reads.forEach((r, i) => {
+    right += Number(r.right);
+    const next = reads[i + 1];
+    // only cut between distinct confidences: a threshold keeps every read at its value
+    if (next && next.conf === r.conf) return;
+    const precision = right / (i + 1);
+    if (precision >= target)
+      best = { threshold: r.conf, coverage: (i + 1) / Math.max(1, lines.length), precision };
+  });
+  return best;
+}
+
+/** Plates reported on frames that should have none: per frame, and the share of frames with any. */
+export interface FalsePlates {
+  frames: number;
+  perFrame: number;
+  framesWithAny: number;
+  /** The same counting only plates at or above a confidence threshold (when one is given). */
+  perFrameAbove?: number;
+}
+
+export function falsePlates(preds: readonly Prediction[], threshold?: number | null): FalsePlates {
+  const counts = preds.map((p) => p.boxes.length);
+  const above = preds.map(
+    (p) => (p.confidences ?? []).filter((c) => threshold != null && c >= threshold).length,
+  );
+  const n = Math.max(1, preds.length);
+  return {
+    frames: preds.length,
+    perFrame: counts.reduce((a, b) => a + b, 0) / n,
+    framesWithAny: counts.filter((c) => c > 0).length / n,
+    ...(threshold != null ? { perFrameAbove: above.reduce((a, b) => a + b, 0) / n } : {}),
+  };
 }
 
 export function boxIou(a: XYWH, b: XYWH): number {
@@ -110,6 +179,7 @@ export function summarize(lines: readonly ManifestLine[], preds: readonly Predic
     detection: detN > 0 ? det / detN : null,
     medianMs: quantile(ms, 0.5),
     p90Ms: quantile(ms, 0.9),
+    calibration: calibrate(lines, preds),
   };
 }
 
@@ -125,5 +195,12 @@ export function formatSummary(s: Summary): string {
     `median ms       ${s.medianMs.toFixed(1)}`,
     `p90 ms          ${s.p90Ms.toFixed(1)}`,
     ...(s.medianCpuMs === undefined ? [] : [`median cpu ms   ${s.medianCpuMs.toFixed(1)}`]),
+    ...(s.calibration
+      ? [
+          s.calibration.threshold === null
+            ? 'conf for 99%    none reaches 99% precision'
+            : `conf for 99%    ${s.calibration.threshold.toFixed(3)} (${pct(s.calibration.coverage)} of images read above it, precision ${pct(s.calibration.precision)})`,
+        ]
+      : []),
   ].join('\n');
 }

@@ -16,7 +16,7 @@ import {
   type Ranked,
   rescore,
 } from './plates.ts';
-import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderSpec } from './reader.ts';
+import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderKind, type ReaderSpec } from './reader.ts';
 import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
@@ -34,8 +34,8 @@ export interface Recognizer {
 const MODEL_DIR = fileURLToPath(new URL('../../models/ppocr/', import.meta.url));
 export const DEFAULT_MODELS = {
   det: `${MODEL_DIR}ch_PP-OCRv4_det_fused.onnx`,
-  rec: `${MODEL_DIR}ch_PP-OCRv4_rec_infer.onnx`,
-  keys: `${MODEL_DIR}ppocr_keys_v1.txt`,
+  rec: `${MODEL_DIR}ch_PP-OCRv4_rec_plate.onnx`,
+  keys: `${MODEL_DIR}plate_keys.txt`,
 };
 
 const BEAM = 16;
@@ -89,6 +89,33 @@ async function loadSession(path: string, threads: number): Promise<ort.Inference
   }
 }
 
+/** A recognizer session with the reader spec that says how to feed it and decode it. */
+interface ReaderModel {
+  rec: ort.InferenceSession;
+  reader: ReaderSpec;
+}
+
+interface FramePlate {
+  reading: PlateReading;
+  ranked: Ranked[];
+  /** Orders the plates of a frame. */
+  score: number;
+}
+
+function plateScore(ranked: readonly Ranked[], detScore: number): number {
+  return ranked[0]!.score * detScore * framePlatePrior(ranked[0]!.text);
+}
+
+/** Copies a whole-pixel region of an image. */
+function cutImage(img: RgbImage, b: Box): RgbImage {
+  const data = Buffer.alloc(b.w * b.h * 3);
+  for (let y = 0; y < b.h; y++) {
+    const src = ((b.y + y) * img.width + b.x) * 3;
+    data.set(img.data.subarray(src, src + b.w * 3), y * b.w * 3);
+  }
+  return { width: b.w, height: b.h, data };
+}
+
 /** PP-OCRv4's detector with a text reader (`recognize.reader`: PP-OCRv4's recognizer or plate-rec). */
 export class PpocrRecognizer implements Recognizer {
   readonly modelVersion: string;
@@ -98,8 +125,10 @@ export class PpocrRecognizer implements Recognizer {
     private readonly det: ort.InferenceSession,
     private readonly rec: ort.InferenceSession,
     private readonly reader: ReaderSpec,
+    /** A second reader for uncertain reads (`recognize.secondReader`); its candidates are merged. */
+    private readonly second?: ReaderModel,
   ) {
-    this.modelVersion = reader.modelVersion;
+    this.modelVersion = second ? `${reader.modelVersion}+${second.reader.modelVersion}` : reader.modelVersion;
   }
 
   /** Text regions the detector finds, in frame pixels, best first. */
@@ -127,9 +156,13 @@ export class PpocrRecognizer implements Recognizer {
   }
 
   /** Runs the recognizer on a batch of crops; one candidate list (and greedy decode) per crop. */
-  private async recognize(img: RgbImage, crops: readonly Box[]): Promise<RegionRead[]> {
+  private async recognize(
+    img: RgbImage,
+    crops: readonly Box[],
+    model: ReaderModel = { rec: this.rec, reader: this.reader },
+  ): Promise<RegionRead[]> {
     if (crops.length === 0) return [];
-    const { height: H, maxW, minTensorW, norm, groups, weights } = this.reader;
+    const { height: H, maxW, minTensorW, norm, groups, weights } = model.reader;
     const sizes = crops.map((c) => recInputSize(c.w, c.h, H, maxW, minTensorW));
     const tensorW = Math.max(...sizes.map((s) => s.tensorW));
     const plane = 3 * H * tensorW;
@@ -138,9 +171,9 @@ export class PpocrRecognizer implements Recognizer {
       regionToChw(img, c, sizes[i]!.w, H, norm, tensorW, input.subarray(i * plane, (i + 1) * plane));
     });
     const feeds = {
-      [this.rec.inputNames[0]!]: new ort.Tensor('float32', input, [crops.length, 3, H, tensorW]),
+      [model.rec.inputNames[0]!]: new ort.Tensor('float32', input, [crops.length, 3, H, tensorW]),
     };
-    const out = (await this.rec.run(feeds))[this.rec.outputNames[0]!]!;
+    const out = (await model.rec.run(feeds))[model.rec.outputNames[0]!]!;
     const [, T, C] = out.dims as [number, number, number];
     const data = out.data as Float32Array;
     const K = groups.length + 1;
@@ -170,6 +203,40 @@ export class PpocrRecognizer implements Recognizer {
     };
   }
 
+  /** True when a read should get a second opinion: a plausible plate the first reader is unsure of. */
+  private unsure(ranked: readonly Ranked[]): boolean {
+    const top = ranked[0];
+    return this.second !== undefined && top !== undefined && top.prob < this.cfg.secondBelow;
+  }
+
+  /** Reads crops with the first reader, then the unsure groups (crops `per` at a time) with the second. */
+  private async readGroups(
+    img: RgbImage,
+    crops: readonly Box[],
+    per: number,
+    keep?: (t: string) => boolean,
+  ): Promise<{ ranked: Ranked[]; reads: RegionRead[] }[]> {
+    const reads = await this.recognize(img, crops);
+    const groups: { ranked: Ranked[]; reads: RegionRead[] }[] = [];
+    for (let i = 0; i * per < crops.length; i++) {
+      const mine = reads.slice(i * per, (i + 1) * per);
+      groups.push({ ranked: rescore(mergeCandidates(mine.map((x) => x.beams)), keep), reads: mine });
+    }
+    const unsure = groups.map((g, i) => (this.unsure(g.ranked) ? i : -1)).filter((i) => i >= 0);
+    if (this.second && unsure.length > 0) {
+      const again = await this.recognize(
+        img,
+        unsure.flatMap((i) => crops.slice(i * per, (i + 1) * per)),
+        this.second,
+      );
+      unsure.forEach((g, k) => {
+        const both = [...groups[g]!.reads, ...again.slice(k * per, (k + 1) * per)];
+        groups[g] = { ranked: rescore(mergeCandidates(both.map((x) => x.beams)), keep), reads: both };
+      });
+    }
+    return groups;
+  }
+
   async readFrame(img: RgbImage): Promise<PlateReading[]> {
     const regions = await this.detect(img);
     const variants = FRAME_VARIANTS.slice(0, this.cfg.cropVariants);
@@ -177,19 +244,45 @@ export class PpocrRecognizer implements Recognizer {
     for (const r of regions) {
       for (const [fx, fy] of variants) crops.push(clipBox(padBox(r.box, fx, fy), img.width, img.height)!);
     }
-    const reads = await this.recognize(img, crops);
-    const plates: { reading: PlateReading; score: number }[] = [];
+    const groups = await this.readGroups(img, crops, variants.length, isPlausibleText);
+    const plates: FramePlate[] = [];
     regions.forEach((r, i) => {
-      const mine = reads.slice(i * variants.length, (i + 1) * variants.length);
-      const ranked = rescore(mergeCandidates(mine.map((x) => x.beams)), isPlausibleText);
-      const reading = this.toReading(r.box, r.score, ranked, mine);
-      if (reading)
-        plates.push({ reading, score: ranked[0]!.score * r.score * framePlatePrior(ranked[0]!.text) });
+      const { ranked, reads } = groups[i]!;
+      const reading = this.toReading(r.box, r.score, ranked, reads);
+      if (reading) plates.push({ reading, ranked, score: plateScore(ranked, r.score) });
     });
+    plates.sort((a, b) => b.score - a.score);
+    await this.refine(img, plates.slice(0, this.cfg.refine));
     return plates.sort((a, b) => b.score - a.score).map((p) => p.reading);
   }
 
+  /**
+   * A second look at the best plates of a frame: the plate-shaped window around each text line
+   * (15% wider each side, 60% of the line's height above and below: the whole plate, no more) is
+   * read as a whole-plate crop (readCrop: bands plus the detector's line at crop scale), and its
+   * candidates are merged with the first read's.
+   */
+  private async refine(img: RgbImage, plates: FramePlate[]): Promise<void> {
+    for (const p of plates) {
+      const win = clipBox(padBox(p.reading.box, 0.15, 0.6), img.width, img.height);
+      const second = win ? await this.readCropRanked(cutImage(img, win)) : null;
+      if (!second || second.ranked.length === 0) continue;
+      const ranked = rescore(mergeCandidates([p.ranked, second.ranked]), isPlausibleText);
+      const reading = this.toReading(p.reading.box, p.reading.detScore ?? 1, ranked, second.reads);
+      if (!reading) continue;
+      p.reading = reading;
+      p.ranked = ranked;
+      p.score = plateScore(ranked, p.reading.detScore ?? 1);
+    }
+  }
+
   async readCrop(img: RgbImage): Promise<PlateReading | null> {
+    const { ranked, reads } = await this.readCropRanked(img);
+    return this.toReading({ x: 0, y: 0, w: img.width, h: img.height }, 1, ranked, reads);
+  }
+
+  /** Whole-plate reading: the crop's variants read as one group. */
+  private async readCropRanked(img: RgbImage): Promise<{ ranked: Ranked[]; reads: RegionRead[] }> {
     const crops = CROP_VARIANTS.map((v) =>
       clipBox(scaleBox(v, img.width, img.height), img.width, img.height),
     ).filter((b): b is Box => b !== null);
@@ -198,19 +291,17 @@ export class PpocrRecognizer implements Recognizer {
       (a, b) => b.box.w * b.box.h - a.box.w * a.box.h,
     )[0];
     if (line) crops.push(clipBox(padBox(line.box, ...FRAME_VARIANTS[0]!), img.width, img.height)!);
-    const reads = await this.recognize(img, crops);
-    const ranked = rescore(mergeCandidates(reads.map((r) => r.beams)));
-    return this.toReading({ x: 0, y: 0, w: img.width, h: img.height }, 1, ranked, reads);
+    return (await this.readGroups(img, crops, crops.length))[0] ?? { ranked: [], reads: [] };
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.det.release(), this.rec.release()]);
+    await Promise.all([this.det.release(), this.rec.release(), this.second?.rec.release()]);
   }
 }
 
-/** The reader `cfg.reader` names; PP-OCRv4's needs its character list. */
-async function loadReader(cfg: RecognizeConfig): Promise<ReaderSpec> {
-  if (cfg.reader === 'plate-rec') return plateRecReader();
+/** The reader `kind` names; PP-OCRv4's needs its character list. */
+async function loadReader(kind: ReaderKind, cfg: RecognizeConfig): Promise<ReaderSpec> {
+  if (kind === 'plate-rec') return plateRecReader();
   const keysPath = cfg.keys ?? DEFAULT_MODELS.keys;
   try {
     return ppocrReader((await readFile(keysPath, 'utf8')).replace(/\r/g, '').split('\n'));
@@ -221,21 +312,39 @@ async function loadReader(cfg: RecognizeConfig): Promise<ReaderSpec> {
   }
 }
 
-/** Loads both models (config paths or the shipped ones) and warms them up once. */
+function shippedRec(kind: ReaderKind): string {
+  return kind === 'plate-rec' ? PLATE_REC_MODEL : DEFAULT_MODELS.rec;
+}
+
+/** Loads the models (config paths or the shipped ones) and warms them up once. */
 export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
-  const shippedRec = cfg.reader === 'plate-rec' ? PLATE_REC_MODEL : DEFAULT_MODELS.rec;
-  const paths = { det: cfg.detModel ?? DEFAULT_MODELS.det, rec: cfg.recModel ?? shippedRec };
-  const reader = await loadReader(cfg);
+  // the same model twice is no second opinion
+  const secondKind =
+    cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
+  const paths = {
+    det: cfg.detModel ?? DEFAULT_MODELS.det,
+    rec: cfg.recModel ?? shippedRec(cfg.reader),
+    second: secondKind && shippedRec(secondKind),
+  };
+  const reader = await loadReader(cfg.reader, cfg);
+  const secondSpec = secondKind && (await loadReader(secondKind, cfg));
   // One after the other: a session left alive after its twin failed would outlive a worker thread.
-  const det = await loadSession(paths.det, cfg.threads);
-  let rec: ort.InferenceSession;
+  const sessions: ort.InferenceSession[] = [];
   try {
-    rec = await loadSession(paths.rec, cfg.threads);
+    for (const path of [paths.det, paths.rec, paths.second]) {
+      if (path) sessions.push(await loadSession(path, cfg.threads));
+    }
   } catch (err) {
-    await det.release();
+    await Promise.all(sessions.map((s) => s.release()));
     throw err;
   }
-  const r = new PpocrRecognizer(cfg, det, rec, reader);
+  const [det, rec, secondRec] = sessions as [
+    ort.InferenceSession,
+    ort.InferenceSession,
+    ort.InferenceSession?,
+  ];
+  const second = secondRec && secondSpec ? { rec: secondRec, reader: secondSpec } : undefined;
+  const r = new PpocrRecognizer(cfg, det, rec, reader, second);
   const t0 = performance.now();
   const gray: RgbImage = { width: 320, height: 160, data: Buffer.alloc(320 * 160 * 3, 128) };
   await r.readFrame(gray);
@@ -245,6 +354,7 @@ export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promi
       det: paths.det,
       rec: paths.rec,
       reader: reader.kind,
+      second: paths.second,
       threads: cfg.threads,
       warmupMs: Math.round(performance.now() - t0),
     },

@@ -48,7 +48,9 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
       .map((l) => JSON.parse(l) as Prediction);
     expect(preds.map((p) => p.image)).toEqual(lines.map((l) => l.image));
     for (const p of preds) {
-      expect(Object.keys(p).sort()).toEqual(['boxes', 'candidates', 'image', 'ms']);
+      expect(Object.keys(p).sort()).toEqual(['boxes', 'candidates', 'confidences', 'image', 'ms']);
+      expect(p.confidences).toHaveLength(p.boxes.length);
+      for (const c of p.confidences!) expect(c >= 0 && c <= 1).toBe(true);
       expect(p.candidates.length).toBeLessThanOrEqual(10);
       for (const c of p.candidates) expect(c).toMatch(/^[A-Z0-9]{4,8}$/);
       for (const b of p.boxes) {

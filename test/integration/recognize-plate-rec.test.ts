@@ -20,8 +20,17 @@ describe('plate-rec reader (recognize.reader: plate-rec) on the demo frames', ()
     await rec?.close();
   });
 
-  it('names its model', () => {
-    expect(rec.modelVersion).toBe('plate-rec-1');
+  it('names its models: plate-rec, with PP-OCRv4 as the second reader of unsure reads', async () => {
+    expect(rec.modelVersion).toBe('plate-rec-1+ppocr-v4-plate-1');
+    const alone = await createRecognizer(
+      recognizeSection.parse({ reader: 'plate-rec', secondReader: 'none' }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      expect(alone.modelVersion).toBe('plate-rec-1');
+    } finally {
+      await alone.close();
+    }
   });
 
   it('reads the plate of every demo frame as its best text', async () => {

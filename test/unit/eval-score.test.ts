@@ -85,6 +85,8 @@ describe('summarize', () => {
       detection: 0.5,
       medianMs: 20,
       p90Ms: 28,
+      // these predictions carry no confidences: nothing to calibrate
+      calibration: { threshold: null, coverage: 0, precision: 0 },
     });
   });
 
@@ -127,6 +129,12 @@ describe('manifest and predictions', () => {
       ],
       12.345,
     );
-    expect(p).toEqual({ image: 'x.jpg', candidates: ['AB12', 'A812'], boxes: [[1, 3, 10, 5]], ms: 12.3 });
+    expect(p).toEqual({
+      image: 'x.jpg',
+      candidates: ['AB12', 'A812'],
+      boxes: [[1, 3, 10, 5]],
+      ms: 12.3,
+      confidences: [0.5],
+    });
   });
 });

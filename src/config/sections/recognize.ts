@@ -11,6 +11,25 @@ export const recognizeSection = z
       .describe(
         "Text reader: PP-OCRv4's recognizer masked to A-Z0-9, or the project's fine-tuned plate-rec (models/plate-rec.md)",
       ),
+    secondReader: z
+      .enum(['none', 'ppocr', 'plate-rec'])
+      .default('ppocr')
+      .describe(
+        'A second reader for unsure reads (top text below secondBelow); its candidates are merged with the first',
+      ),
+    secondBelow: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.9)
+      .describe('Reads whose top text has a lower probability also go to the second reader'),
+    refine: z
+      .number()
+      .int()
+      .min(0)
+      .max(4)
+      .default(1)
+      .describe("The best plates of a frame re-read as whole-plate windows (each costs about a crop's read)"),
     detModel: pathString.optional().describe('Detector ONNX; default: the shipped model'),
     recModel: pathString
       .optional()
