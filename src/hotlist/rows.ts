@@ -26,6 +26,29 @@ export interface Row {
   version: number;
 }
 
+/** A row of the `lists` table. */
+export interface ListRow {
+  name: string;
+  version: number;
+  issued_at: number;
+  applied_at: number;
+  entries: number;
+  source: string | null;
+  tbl: string;
+}
+
+export function listInfo(r: ListRow) {
+  return {
+    name: r.name,
+    version: r.version,
+    issuedAt: r.issued_at,
+    appliedAt: r.applied_at,
+    entries: r.entries,
+    source: r.source,
+    table: r.tbl,
+  };
+}
+
 export function fromRow(r: Row): StoredEntry {
   return {
     list: r.list,

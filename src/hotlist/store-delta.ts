@@ -13,7 +13,7 @@ import { toParams } from './rows.ts';
 export function writeDelta(
   db: Database.Database,
   cur: { name: string; version: number; table: string; entries: number },
-  meta: { list: string },
+  meta: { list: string; expectedEntries?: number },
   changes: Iterable<DeltaChange>,
   insert: Database.Statement,
 ): { entries: number; added: string[]; removed: string[] } {
@@ -68,5 +68,30 @@ export function writeDelta(
     removed.push(e.plate);
     entries--;
   }
+  if (meta.expectedEntries !== undefined && entries !== meta.expectedEntries) {
+    throw new AlprError(
+      ErrorCodes.HOTLIST_VERSION,
+      `list ${meta.list}: delta leaves ${entries} entries, its manifest says ${meta.expectedEntries}`,
+    );
+  }
   return { entries, added, removed };
+}
+
+/** Throws unless `cur` (the live version) is the delta's base and the delta is newer. */
+export function checkDeltaBase(
+  cur: { version: number } | undefined,
+  meta: { list: string; version: number; baseVersion: number },
+): asserts cur is { version: number } {
+  if (!cur || cur.version !== meta.baseVersion) {
+    throw new AlprError(
+      ErrorCodes.HOTLIST_VERSION,
+      `list ${meta.list}: delta ${meta.baseVersion}→${meta.version} does not apply to the live version ${cur?.version ?? 'none'}`,
+    );
+  }
+  if (!Number.isSafeInteger(meta.version) || meta.version <= cur.version) {
+    throw new AlprError(
+      ErrorCodes.HOTLIST_VERSION,
+      `list ${meta.list}: delta version ${meta.version} is not newer`,
+    );
+  }
 }

@@ -8,10 +8,11 @@ import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { foldKey } from './confusion.ts';
 import type { DeltaChange } from './delta.ts';
-import { writeDelta } from './store-delta.ts';
+import { checkDeltaBase, writeDelta } from './store-delta.ts';
 import type { HotlistEntry, StoredEntry } from './match.ts';
-import { PLATE_INDEX_FORMAT, PlateIndex, PlateIndexBuilder } from './plate-index.ts';
-import { COLS, fromRow, LIST_NAME, type Row, toParams } from './rows.ts';
+import { type PlateIndex, PlateIndexBuilder } from './plate-index.ts';
+import { loadPlateIndex, PLATE_INDEX_DDL, savePlateIndex } from './store-index.ts';
+import { COLS, fromRow, LIST_NAME, type ListRow, listInfo, type Row, toParams } from './rows.ts';
 
 /**
  * rowid-index: a rowid table plus an index on the fold key (the default: fastest import).
@@ -81,9 +82,7 @@ export class HotlistStore {
       this.db.exec(`CREATE TABLE IF NOT EXISTS lists(
         name TEXT PRIMARY KEY, version INTEGER NOT NULL, issued_at INTEGER NOT NULL,
         applied_at INTEGER NOT NULL, entries INTEGER NOT NULL, source TEXT, tbl TEXT NOT NULL) STRICT;
-        CREATE TABLE IF NOT EXISTS plate_index_parts(tbl TEXT NOT NULL, part INTEGER NOT NULL,
-          format TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(tbl, part)) STRICT;
-        DROP TABLE IF EXISTS blooms; DROP TABLE IF EXISTS plate_index`);
+        ${PLATE_INDEX_DDL}; DROP TABLE IF EXISTS blooms; DROP TABLE IF EXISTS plate_index`);
     } catch (err) {
       throw new AlprError(ErrorCodes.HOTLIST, `cannot open hot-list database ${path}`, { cause: err });
     }
@@ -163,24 +162,7 @@ export class HotlistStore {
   }
 
   private readLists(): ListInfo[] {
-    const rows = this.db.prepare('SELECT * FROM lists ORDER BY name').all() as {
-      name: string;
-      version: number;
-      issued_at: number;
-      applied_at: number;
-      entries: number;
-      source: string | null;
-      tbl: string;
-    }[];
-    return rows.map((r) => ({
-      name: r.name,
-      version: r.version,
-      issuedAt: r.issued_at,
-      appliedAt: r.applied_at,
-      entries: r.entries,
-      source: r.source,
-      table: r.tbl,
-    }));
+    return (this.db.prepare('SELECT * FROM lists ORDER BY name').all() as ListRow[]).map(listInfo);
   }
 
   /** Rebuilds the probe statement and the wildcard cache after any list change. */
@@ -211,44 +193,12 @@ export class HotlistStore {
     ).map(fromRow);
   }
 
-  /** The table's stored plate index, or one rebuilt by a scan (an older database or format). */
   private loadIndex(table: string): PlateIndex {
-    const info = this.db
-      .prepare(
-        'SELECT count(*) AS n, sum(length(data)) AS bytes, min(format = ?) AS ok FROM plate_index_parts WHERE tbl = ?',
-      )
-      .get(PLATE_INDEX_FORMAT, table) as { n: number; bytes: number | null; ok: number | null };
-    if (info.n > 0 && info.ok === 1) {
-      // Part by part into one array: never the whole index twice in memory.
-      const all = new Uint8Array(info.bytes ?? 0);
-      let at = 0;
-      const parts = this.db.prepare('SELECT data FROM plate_index_parts WHERE tbl = ? ORDER BY part').pluck();
-      for (const d of parts.iterate(table) as Iterable<Buffer>) {
-        all.set(d, at);
-        at += d.length;
-      }
-      return PlateIndex.fromBytes(all);
-    }
-    const b = new PlateIndexBuilder();
-    for (const p of this.db.prepare(`SELECT plate FROM "${table}" WHERE wild = 0`).pluck().iterate())
-      b.add(p as string);
-    const index = b.finish();
-    this.saveIndex(table, index);
-    return index;
+    return loadPlateIndex(this.db, table);
   }
 
-  /**
-   * Stored in 1 MiB parts: SQLite copies a bound blob and holds it in dirty pages until the
-   * commit, so one 40 MB blob (a 5,000,000-entry list) added ~70 MB to RSS at the swap.
-   */
   private saveIndex(table: string, index: PlateIndex): void {
-    this.db.prepare('DELETE FROM plate_index_parts WHERE tbl = ?').run(table);
-    const ins = this.db.prepare('INSERT INTO plate_index_parts VALUES (?, ?, ?, ?)');
-    const bytes = index.bytes();
-    const part = 1 << 20;
-    for (let i = 0, k = 0; i === 0 || i < bytes.length; i += part, k++) {
-      ins.run(table, k, PLATE_INDEX_FORMAT, bytes.subarray(i, i + part));
-    }
+    savePlateIndex(this.db, table, index);
   }
 
   private createTable(name: string, clustered = this.layout !== 'rowid-index'): void {
@@ -395,26 +345,9 @@ export class HotlistStore {
     now = Date.now(),
   ): number {
     const cur = this.list(meta.list);
-    if (!cur || cur.version !== meta.baseVersion) {
-      throw new AlprError(
-        ErrorCodes.HOTLIST_VERSION,
-        `list ${meta.list}: delta ${meta.baseVersion}→${meta.version} does not apply to the live version ${cur?.version ?? 'none'}`,
-      );
-    }
-    if (!Number.isSafeInteger(meta.version) || meta.version <= cur.version) {
-      throw new AlprError(
-        ErrorCodes.HOTLIST_VERSION,
-        `list ${meta.list}: delta version ${meta.version} is not newer`,
-      );
-    }
+    checkDeltaBase(cur, meta);
     const tx = this.db.transaction(() => {
       const { entries, added, removed } = writeDelta(this.db, cur, meta, changes, this.insertStmt(cur.table));
-      if (meta.expectedEntries !== undefined && entries !== meta.expectedEntries) {
-        throw new AlprError(
-          ErrorCodes.HOTLIST_VERSION,
-          `list ${meta.list}: delta leaves ${entries} entries, its manifest says ${meta.expectedEntries}`,
-        );
-      }
       const live = this.probes.find((p) => p.list.name === meta.list)?.index ?? this.loadIndex(cur.table);
       const index = live.withChanges(added, removed);
       this.db
