@@ -14,7 +14,20 @@
  * Match times are the median of 3 interleaved passes per read (a read that lost the CPU to
  * another process once is not counted as slow; the raw first-pass p99 is printed too). The
  * match process runs the TypeScript through tsx: the "node + tsx" baseline RSS is printed, and
- * the compiled daemon carries less.
+ * the compiled daemon carries less (node alone: 39 MB, node + tsx: 77 MB).
+ *
+ * Measured 2026-11-24, 2-core VM shared with other jobs (load ~2), 5,000,000 entries:
+ *   before the plate index (Bloom filter on fold keys, index on folded): import 28.0 s, exact
+ *   hit p50 11.9 / p99 95.8 µs (1 candidate), miss with 5 candidates p50 15.9 / p99 155.9 µs
+ *   (dense fold keys sent most misses to SQLite), RSS 286 MB in the bench process.
+ *   now: import 20.9 s (19.7 s CPU), peak RSS 165 MB; exact hit p50 16.6 / p99 42.2 µs and
+ *   look-alike hit 15.2 / 38.5 µs (5 candidates); miss 2.8 / 4.7 µs; patrol mix 2.8 / 5.6 µs;
+ *   RSS 119 MB with the list open (37 MB above node + tsx), 195 MB after matching.
+ * WITHOUT ROWID vs rowid table + index (500k, ALPR_BENCH_HOTLIST_LAYOUTS=1): same match times
+ * (hit p99 19.6 vs 22.5 µs, misses equal: SQLite is read only for hits), import 7.4 s vs 2.7 s
+ * (random B-tree inserts), 3.0 s and a 83 vs 55 MB file when filled in key order from a staging
+ * table. At 5M (earlier run): without-rowid 169-371 s, without-rowid-sorted 78 s and 839 MB,
+ * one-transaction apply 281 s. The rowid table stays the default.
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
