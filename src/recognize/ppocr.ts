@@ -1,10 +1,6 @@
-/** PaddleOCR PP-OCRv4 text detector + recognizer on onnxruntime-node, restricted to plate text. */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+/** PaddleOCR PP-OCRv4 text detector + a plate reader (and a second reader) on onnxruntime-node. */
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../core/log.ts';
-import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox } from './boxes.ts';
 import { beamSearch, type Decoded, greedyDecode, maskProbs, type Scored } from './ctc.ts';
@@ -16,7 +12,7 @@ import {
   type Ranked,
   rescore,
 } from './plates.ts';
-import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderKind, type ReaderSpec } from './reader.ts';
+import type { ReaderSpec } from './reader.ts';
 import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
@@ -31,14 +27,12 @@ export interface Recognizer {
   close(): Promise<void>;
 }
 
-const MODEL_DIR = fileURLToPath(new URL('../../models/ppocr/', import.meta.url));
-export const DEFAULT_MODELS = {
-  det: `${MODEL_DIR}ch_PP-OCRv4_det_fused.onnx`,
-  rec: `${MODEL_DIR}ch_PP-OCRv4_rec_plate.onnx`,
-  keys: `${MODEL_DIR}plate_keys.txt`,
-};
-
 const BEAM = 16;
+/**
+ * The second reader reads at most this many unsure groups of a frame, the best-ranked first (a
+ * frame seldom shows more plates; the rest are signs and overlays): ~20 ms less per dev frame.
+ */
+const SECOND_MAX = 3;
 /**
  * Crop variants read per detected text region, as [x, y] padding shares of the unclipped box
  * (negative trims); `recognize.cropVariants` says how many, in this order. The unclip already pads
@@ -74,23 +68,8 @@ interface Region {
   score: number;
 }
 
-async function loadSession(path: string, threads: number): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(path, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-  } catch (err) {
-    throw new AlprError(ErrorCodes.MODEL_LOAD, `cannot load model ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
 /** A recognizer session with the reader spec that says how to feed it and decode it. */
-interface ReaderModel {
+export interface ReaderModel {
   rec: ort.InferenceSession;
   reader: ReaderSpec;
 }
@@ -215,6 +194,7 @@ export class PpocrRecognizer implements Recognizer {
     crops: readonly Box[],
     per: number,
     keep?: (t: string) => boolean,
+    rank?: (group: number, ranked: readonly Ranked[]) => number,
   ): Promise<{ ranked: Ranked[]; reads: RegionRead[] }[]> {
     const reads = await this.recognize(img, crops);
     const groups: { ranked: Ranked[]; reads: RegionRead[] }[] = [];
@@ -222,7 +202,12 @@ export class PpocrRecognizer implements Recognizer {
       const mine = reads.slice(i * per, (i + 1) * per);
       groups.push({ ranked: rescore(mergeCandidates(mine.map((x) => x.beams)), keep), reads: mine });
     }
-    const unsure = groups.map((g, i) => (this.unsure(g.ranked) ? i : -1)).filter((i) => i >= 0);
+    const unsure = groups
+      .map((g, i) => ({ i, score: this.unsure(g.ranked) ? (rank?.(i, g.ranked) ?? 1) : -1 }))
+      .filter((g) => g.score >= 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, SECOND_MAX)
+      .map((g) => g.i);
     if (this.second && unsure.length > 0) {
       const again = await this.recognize(
         img,
@@ -244,7 +229,9 @@ export class PpocrRecognizer implements Recognizer {
     for (const r of regions) {
       for (const [fx, fy] of variants) crops.push(clipBox(padBox(r.box, fx, fy), img.width, img.height)!);
     }
-    const groups = await this.readGroups(img, crops, variants.length, isPlausibleText);
+    const groups = await this.readGroups(img, crops, variants.length, isPlausibleText, (i, ranked) =>
+      plateScore(ranked, regions[i]!.score),
+    );
     const plates: FramePlate[] = [];
     regions.forEach((r, i) => {
       const { ranked, reads } = groups[i]!;
@@ -297,68 +284,4 @@ export class PpocrRecognizer implements Recognizer {
   async close(): Promise<void> {
     await Promise.all([this.det.release(), this.rec.release(), this.second?.rec.release()]);
   }
-}
-
-/** The reader `kind` names; PP-OCRv4's needs its character list. */
-async function loadReader(kind: ReaderKind, cfg: RecognizeConfig): Promise<ReaderSpec> {
-  if (kind === 'plate-rec') return plateRecReader();
-  const keysPath = cfg.keys ?? DEFAULT_MODELS.keys;
-  try {
-    return ppocrReader((await readFile(keysPath, 'utf8')).replace(/\r/g, '').split('\n'));
-  } catch (err) {
-    throw new AlprError(ErrorCodes.MODEL_LOAD, `cannot read keys ${keysPath}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-function shippedRec(kind: ReaderKind): string {
-  return kind === 'plate-rec' ? PLATE_REC_MODEL : DEFAULT_MODELS.rec;
-}
-
-/** Loads the models (config paths or the shipped ones) and warms them up once. */
-export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
-  // the same model twice is no second opinion
-  const secondKind =
-    cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
-  const paths = {
-    det: cfg.detModel ?? DEFAULT_MODELS.det,
-    rec: cfg.recModel ?? shippedRec(cfg.reader),
-    second: secondKind && shippedRec(secondKind),
-  };
-  const reader = await loadReader(cfg.reader, cfg);
-  const secondSpec = secondKind && (await loadReader(secondKind, cfg));
-  // One after the other: a session left alive after its twin failed would outlive a worker thread.
-  const sessions: ort.InferenceSession[] = [];
-  try {
-    for (const path of [paths.det, paths.rec, paths.second]) {
-      if (path) sessions.push(await loadSession(path, cfg.threads));
-    }
-  } catch (err) {
-    await Promise.all(sessions.map((s) => s.release()));
-    throw err;
-  }
-  const [det, rec, secondRec] = sessions as [
-    ort.InferenceSession,
-    ort.InferenceSession,
-    ort.InferenceSession?,
-  ];
-  const second = secondRec && secondSpec ? { rec: secondRec, reader: secondSpec } : undefined;
-  const r = new PpocrRecognizer(cfg, det, rec, reader, second);
-  const t0 = performance.now();
-  const gray: RgbImage = { width: 320, height: 160, data: Buffer.alloc(320 * 160 * 3, 128) };
-  await r.readFrame(gray);
-  await r.readCrop(gray);
-  log.info(
-    {
-      det: paths.det,
-      rec: paths.rec,
-      reader: reader.kind,
-      second: paths.second,
-      threads: cfg.threads,
-      warmupMs: Math.round(performance.now() - t0),
-    },
-    'recognizer ready',
-  );
-  return r;
 }

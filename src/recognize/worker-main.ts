@@ -2,7 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../core/log.ts';
 import type { RgbImage } from '../domain/types.ts';
-import { createRecognizer, type RecognizeConfig } from './ppocr.ts';
+import { createRecognizer } from './load.ts';
+import type { RecognizeConfig } from './ppocr.ts';
 
 export interface WorkerRequest {
   id: number;
