@@ -22,15 +22,18 @@ export interface DeltaChange {
   entry: HotlistEntry;
 }
 
-/** The lines to remove and to add to turn `prev` into `next` (both canonical CSV lines, no header). */
-export function diffLines(
-  prev: Iterable<string>,
-  next: Iterable<string>,
-): { removes: string[]; adds: string[] } {
+/**
+ * The lines to remove and to add to turn `prev` into `next` (both canonical CSV lines, no
+ * header). Only `prev` is held in memory (as counts); `next` streams.
+ */
+export async function diffLines(
+  prev: Iterable<string> | AsyncIterable<string>,
+  next: Iterable<string> | AsyncIterable<string>,
+): Promise<{ removes: string[]; adds: string[] }> {
   const count = new Map<string, number>();
-  for (const l of prev) count.set(l, (count.get(l) ?? 0) + 1);
+  for await (const l of prev) count.set(l, (count.get(l) ?? 0) + 1);
   const adds: string[] = [];
-  for (const l of next) {
+  for await (const l of next) {
     const c = count.get(l) ?? 0;
     if (c === 0) adds.push(l);
     else if (c === 1) count.delete(l);

@@ -155,11 +155,7 @@ async function buildDelta(
   prev: Buffer,
   next: Buffer,
 ): Promise<{ body: Buffer; removes: number; adds: number }> {
-  const before: string[] = [];
-  for await (const l of bodyLines(prev)) before.push(l);
-  const after: string[] = [];
-  for await (const l of bodyLines(next)) after.push(l);
-  const d = diffLines(before, after);
+  const d = await diffLines(bodyLines(prev), bodyLines(next));
   return { body: deltaBody(d), removes: d.removes.length, adds: d.adds.length };
 }
 

@@ -20,8 +20,8 @@ describe('diffLines (multiset)', () => {
     ['a duplicate added', ['a'], ['a', 'a'], [], ['a']],
     ['from empty', [], ['x', 'y'], [], ['x', 'y']],
     ['to empty', ['x', 'x'], [], ['x', 'x'], []],
-  ])('%s', (_name, prev, next, removes, adds) => {
-    const d = diffLines(prev, next);
+  ])('%s', async (_name, prev, next, removes, adds) => {
+    const d = await diffLines(prev, next);
     expect(d.removes.sort()).toEqual(removes);
     expect(d.adds.sort()).toEqual(adds);
   });
