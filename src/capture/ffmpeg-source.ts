@@ -131,7 +131,7 @@ export class FfmpegSource implements CameraSource {
           return;
         }
         this.failed(
-          `ffmpeg exited (${m.signal ?? `code ${m.code}`})${m.stderr ? `: ${redactUrl(m.stderr).slice(0, 200)}` : ''}`,
+          `ffmpeg exited (${m.signal ?? `code ${m.code}`})${m.stderr ? `: ${stderrLine(m.stderr)}` : ''}`,
         );
     }
   }
@@ -183,4 +183,14 @@ export class FfmpegSource implements CameraSource {
       this.reader?.kill('SIGKILL');
     }
   }
+}
+
+/**
+ * ffmpeg's last stderr line for a light's reason: any URL password hidden, and the "pipe:0: "
+ * prefix gone (a camera with a password is opened through a script on stdin, see ffmpegCommand).
+ */
+function stderrLine(line: string): string {
+  return redactUrl(line)
+    .replace(/^pipe:0: /, '')
+    .slice(0, 200);
 }

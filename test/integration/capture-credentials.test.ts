@@ -125,6 +125,10 @@ describe('MJPEG camera behind HTTP Basic auth', () => {
     await waitFor('late green once its secret is there', () => h.light('late')?.light === 'green', 15_000);
     await waitFor('wrong password red', () => h.light('wrong')?.light === 'red', 10_000);
     expect(h.count('wrong')).toBe(0);
+    // a technician reads why: the server refused the password
+    expect(h.light('wrong')?.reason).toMatch(
+      /^camera wrong: no frame for \d+ s \(last error: ffmpeg exited \(code \d+\): Server returned 401 Unauthorized/,
+    );
     await h.stage.stop();
     expect(h.logs()).toContain('401');
     expectNoLeak('logs', h.logs());
