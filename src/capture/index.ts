@@ -54,6 +54,7 @@ interface Camera {
   startFailures: number;
   startRetries: number;
   retryTimer: NodeJS.Timeout | null;
+  lastStartError: string | null;
 }
 
 /**
@@ -91,6 +92,7 @@ export class CaptureStage implements Stage {
         startFailures: 0,
         startRetries: 0,
         retryTimer: null,
+        lastStartError: null,
       }));
     for (const cam of this.cameras) this.report(cam, cam.health.current);
     // fps processed per camera, from whoever reads the frames (recognize), over the bus.
@@ -154,8 +156,14 @@ export class CaptureStage implements Stage {
       });
     } catch (err) {
       const reason = (err as Error).message;
-      const log = cam.startFailures === 0 ? this.deps.log.error : this.deps.log.warn;
-      log.call(this.deps.log, { cameraId: cam.cfg.id, reason }, 'camera failed to start');
+      // Error once, then only when the reason changes: a camera missing for a whole shift would
+      // otherwise log a line per retry (every restartMaxS).
+      const level = cam.startFailures === 0 ? 'error' : reason !== cam.lastStartError ? 'warn' : 'debug';
+      cam.lastStartError = reason;
+      this.deps.log[level](
+        { cameraId: cam.cfg.id, reason, attempt: cam.startFailures + 1 },
+        'camera failed to start',
+      );
       // The light's reason names the camera already: "camera x: failed to start: …", said once.
       const why = reason.replace(`camera ${cam.cfg.id}: `, '');
       this.report(cam, cam.health.fail(`failed to start: ${why}`));
@@ -174,6 +182,7 @@ export class CaptureStage implements Stage {
       cam.health.started(Date.now());
     }
     cam.startFailures = 0;
+    cam.lastStartError = null;
   }
 
   /** Tries a camera that failed to start again, after 1 s, 2 s, 4 s… up to its restart cap. */

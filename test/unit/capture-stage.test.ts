@@ -51,7 +51,7 @@ function cam(id: string, extra: Record<string, unknown> = {}): CameraConfig {
   return cameraSchema.parse({ id, type: 'v4l2', orientation: 'front', url: '/dev/video7', ...extra });
 }
 
-function harness(cameras: CameraConfig[], sources: Record<string, FakeSource>) {
+function harness(cameras: CameraConfig[], sources: Record<string, FakeSource>, logger = log) {
   const bus = new Bus((_e, err) => {
     throw err;
   });
@@ -59,7 +59,7 @@ function harness(cameras: CameraConfig[], sources: Record<string, FakeSource>) {
   const frames: Frame[] = [];
   bus.on('health', (h) => health.push(h));
   bus.on('frame', (f) => frames.push(f));
-  const stage = new CaptureStage({ bus, log, cameras, createSource: (c) => sources[c.id]! });
+  const stage = new CaptureStage({ bus, log: logger, cameras, createSource: (c) => sources[c.id]! });
   const lights = (id: string) =>
     health.filter((h) => h.component === `camera:${id}`).map((h) => `${h.light} ${h.reason}`);
   return { bus, stage, health, frames, lights };
@@ -103,12 +103,16 @@ describe('capture stage', () => {
     await h.stage.stop();
   });
 
-  it('caps the retry delay at restartMaxS and stops retrying on stop', async () => {
+  it('caps the retry delay at restartMaxS, logs the same failure once, and stops retrying on stop', async () => {
     const never = new FakeSource('never', 1000, 100);
-    const h = harness([cam('never', { restartMaxS: 3 })], { never });
+    const lines: { level: number; msg: string }[] = [];
+    const sink = { write: (s: string) => lines.push(JSON.parse(s) as { level: number; msg: string }) };
+    const h = harness([cam('never', { restartMaxS: 3 })], { never }, pino({ level: 'info' }, sink));
     await h.stage.start();
     await vi.advanceTimersByTimeAsync(1000 + 2000 + 3000 + 3000);
     expect(never.starts).toBe(5);
+    // one error line at info and above for five failures with the same reason
+    expect(lines.filter((l) => l.msg === 'camera failed to start').map((l) => l.level)).toEqual([50]);
     await h.stage.stop();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(never.starts).toBe(5);
