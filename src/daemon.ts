@@ -145,6 +145,9 @@ export class Daemon {
             store && c.sync.type !== 'none'
               ? { depth: store.outbox().depth(), lastAckedAt: store.outbox().lastAckedAt() }
               : null,
+          // alpr status: fps each camera delivers and recognition reads. Capture is built last.
+          cameras: () =>
+            capture?.stats().map((s) => ({ id: s.id, fpsIn: s.fpsIn, fpsProcessed: s.fpsProcessed })) ?? null,
         });
         return this.health;
       },

@@ -1,6 +1,7 @@
 /** Plain-text rendering of the health body for `alpr status` (pure; colour is optional). */
 import type { Light } from '../domain/types.ts';
 import { LIGHT_NAMES, type Lights } from './lights.ts';
+import { formatCameras, isCameraRates } from './cameras.ts';
 import { formatUpload, isUploadBody } from './upload.ts';
 
 const COLOUR: Record<Light, string> = { green: '\x1b[32m', amber: '\x1b[33m', red: '\x1b[31m' };
@@ -13,13 +14,15 @@ export interface StatusView {
   versions?: Record<string, string>;
   /** The outbox (`UploadBody`); null or absent without a server link or from an older daemon. */
   upload?: unknown;
+  /** Per-camera fps in and read (`CameraRate[]`); null or absent without cameras or from an older daemon. */
+  cameras?: unknown;
 }
 
 function paint(light: Light, text: string, color: boolean): string {
   return color ? `${COLOUR[light]}${text}${RESET}` : text;
 }
 
-/** Four lines (one per light) with their reasons, a headline, the upload line and the versions. */
+/** Four lines (one per light) with their reasons, a headline, the cameras and upload lines and the versions. */
 export function formatStatus(view: StatusView, opts: { color: boolean; timeZone?: string }): string {
   const head = `ALPR unit: ${paint(view.status, view.status.toUpperCase(), opts.color)}${
     view.phase === 'starting' ? ' (starting up: checking)' : ''
@@ -32,6 +35,7 @@ export function formatStatus(view: StatusView, opts: { color: boolean; timeZone?
     lines.push(`  ${name.padEnd(8)} ${word}  ${first}`);
     for (const r of rest) lines.push(`  ${' '.repeat(8)} ${' '.repeat(7)}  ${r}`);
   }
+  if (isCameraRates(view.cameras)) lines.push(formatCameras(view.cameras));
   if (isUploadBody(view.upload)) lines.push(formatUpload(view.upload, opts));
   const v = Object.entries(view.versions ?? {});
   if (v.length) lines.push(`versions: ${v.map(([k, x]) => `${k} ${x}`).join(', ')}`);

@@ -14,9 +14,11 @@ import { LedWriter } from './leds.ts';
 import { foldLights, type LightName, type Lights, overallLight, startingLights } from './lights.ts';
 import { cpuTemperature, diskSpace } from './probes.ts';
 import { HealthServer } from './server.ts';
+import type { CameraRate } from './cameras.ts';
 import { type UploadBody, type UploadInfo, uploadBody } from './upload.ts';
 
 export { overallLight, type LightName, type Lights } from './lights.ts';
+export type { CameraRate } from './cameras.ts';
 export type { UploadBody, UploadInfo } from './upload.ts';
 
 export interface HealthDeps {
@@ -41,6 +43,8 @@ export interface HealthDeps {
   versions?: () => Record<string, string>;
   /** The outbox for `alpr status` (queue depth, last acknowledged read); null/absent without sync. */
   upload?: () => UploadInfo | null;
+  /** Per-camera fps in and read for `alpr status`; null/absent without cameras. */
+  cameras?: () => CameraRate[] | null;
   now?: () => number;
 }
 
@@ -57,6 +61,8 @@ export interface HealthBody {
   versions: Record<string, string>;
   /** Queue depth and last acknowledged read; null without a server link (or when unreadable). */
   upload: UploadBody | null;
+  /** Frames per second each camera delivers and recognition reads; null without cameras. */
+  cameras: CameraRate[] | null;
   at: string;
   uptimeS: number;
 }
@@ -156,9 +162,19 @@ export class HealthStage implements Stage {
       components: [...this.latest.values()].sort((a, b) => a.component.localeCompare(b.component)),
       versions: this.deps.versions?.() ?? {},
       upload: this.upload(now),
+      cameras: this.cameraRates(),
       at: new Date(now).toISOString(),
       uptimeS: Math.round((now - this.startedAt) / 1000),
     };
+  }
+
+  private cameraRates(): CameraRate[] | null {
+    try {
+      return this.deps.cameras?.() ?? null;
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message }, 'camera rates unavailable');
+      return null;
+    }
   }
 
   private upload(now: number): UploadBody | null {

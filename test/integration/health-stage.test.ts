@@ -70,6 +70,10 @@ describe('health stage: lights from reports and system checks, endpoint, LEDs, a
     required: ['storage', 'model'],
     clockOffsetMs: () => offset,
     versions: () => ({ software: '9.9.9', model: 'test-model' }),
+    cameras: () => [
+      { id: 'front', fpsIn: 15, fpsProcessed: 2.74 },
+      { id: 'rear', fpsIn: 0, fpsProcessed: 0 },
+    ],
   });
   afterAll(() => stage.stop());
   let url = '';
@@ -129,6 +133,8 @@ describe('health stage: lights from reports and system checks, endpoint, LEDs, a
     expect(s.code).toBe(0);
     expect(s.out).toMatch(/^ALPR unit: GREEN\n {2}cameras {2}● GREEN {2}ok\n/);
     expect(s.out).toContain('versions: software 9.9.9, model test-model');
+    // per camera: frames delivered and frames recognition read (the rest dropped, newest kept)
+    expect(s.out).toContain('cameras: front 15.0 fps in, 2.7 read · rear 0.0 fps in, 0.0 read\n');
     const body = (await (await fetch(url)).json()) as HealthBody;
     expect(body.components.map((c: { component: string }) => c.component)).toContain('disk');
   });
