@@ -21,7 +21,7 @@ import { statusLine } from './health/format.ts';
 import { HealthStage } from './health/index.ts';
 import { HotlistStage } from './hotlist/index.ts';
 import { HotlistSubscriber } from './hotlist/subscriber.ts';
-import { createRecognizer, createWorkerRecognizer, RecognizeStage } from './recognize/index.ts';
+import { createRecognizer, createWorkerPool, RecognizeStage } from './recognize/index.ts';
 import { Liveness } from './notify/liveness.ts';
 import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 import { StoreStage } from './store/index.ts';
@@ -199,10 +199,11 @@ export class Daemon {
           () => Object.fromEntries((hotlist?.lists() ?? []).map((l) => [l.name, l.version])),
         ),
       async () => {
-        const recognizer = await (c.recognize.worker ? createWorkerRecognizer : createRecognizer)(
-          c.recognize,
-          child('recognize'),
-        );
+        // One worker thread per `recognize.workers` (each with its own models); in-thread without.
+        const workers = c.recognize.worker ? c.recognize.workers : 1;
+        const recognizer = c.recognize.worker
+          ? await createWorkerPool(c.recognize, child('recognize'), workers)
+          : await createRecognizer(c.recognize, child('recognize'));
         modelVersion = recognizer.modelVersion;
         bus.emit('health', {
           component: 'model',
@@ -215,6 +216,7 @@ export class Daemon {
           log: child('recognize'),
           recognizer,
           minConfidence: c.recognize.minConfidence,
+          concurrency: workers,
         });
       },
       () =>

@@ -46,6 +46,12 @@ function crossChecks(c: Config): string[] {
       `sync.images: is ${c.sync.images} but store.outboxImages is ${c.store.outboxImages}; set both to the same value`,
     );
   }
+  // Worker threads are how several frames are read at once: in-thread there is only one.
+  if (!c.recognize.worker && c.recognize.workers > 1) {
+    out.push(
+      `recognize.workers: is ${c.recognize.workers} but recognize.worker is false; set worker: true or workers: 1`,
+    );
+  }
   return out;
 }
 

@@ -3,4 +3,5 @@ export { decodeImageFile } from './image.ts';
 export { createRecognizer, DEFAULT_MODELS } from './load.ts';
 export type { RecognizeConfig, Recognizer } from './ppocr.ts';
 export { RecognizeStage, type RecognizeStageDeps } from './stage.ts';
+export { createWorkerPool } from './pool.ts';
 export { createWorkerRecognizer } from './worker.ts';

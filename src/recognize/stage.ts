@@ -12,6 +12,11 @@ export interface RecognizeStageDeps {
   recognizer: Recognizer;
   /** Plates whose top candidate is below this confidence are left out of the result. */
   minConfidence: number;
+  /**
+   * Frames read at the same time (default 1), at most one per camera: a recognizer with that many
+   * workers (createWorkerPool) reads the cameras in parallel, and each camera's results stay in order.
+   */
+  concurrency?: number;
 }
 
 export interface RecognizeStats {
@@ -22,16 +27,19 @@ export interface RecognizeStats {
 }
 
 /**
- * Subscribes to `frame`, reads one frame at a time and emits `frameResult`. While a frame is being
- * read, only the newest frame per camera waits: an older pending frame is dropped (and counted),
- * so a slow CPU costs frames, never latency or memory. Cameras take turns (see next()).
+ * Subscribes to `frame`, reads frames (`concurrency` at a time, one per camera) and emits
+ * `frameResult`. While frames are being read, only the newest frame per camera waits: an older
+ * pending frame is dropped (and counted), so a slow CPU costs frames, never latency or memory.
+ * Cameras take turns (see next()).
  */
 export class RecognizeStage implements Stage {
   readonly name = 'recognize';
   readonly critical = true;
   private readonly pending = new Map<string, Frame>();
   private readonly counts: RecognizeStats = { processed: 0, dropped: 0, errors: 0 };
-  private running: Promise<void> | null = null;
+  /** Cameras with a frame being read, and the lanes reading them. */
+  private readonly inFlight = new Set<string>();
+  private readonly lanes = new Set<Promise<void>>();
   private off: (() => void) | null = null;
   private stopped = false;
 
@@ -47,7 +55,7 @@ export class RecognizeStage implements Stage {
     this.off?.();
     this.off = null;
     this.pending.clear();
-    await this.running;
+    await Promise.all(this.lanes);
     await this.deps.recognizer.close();
     this.deps.log.info({ ...this.counts }, 'recognize stopped');
   }
@@ -60,7 +68,15 @@ export class RecognizeStage implements Stage {
     if (this.stopped) return;
     if (this.pending.has(frame.cameraId)) this.counts.dropped++;
     this.pending.set(frame.cameraId, frame);
-    if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+    while (this.lanes.size < (this.deps.concurrency ?? 1) && this.hasNext()) {
+      const lane: Promise<void> = this.drain().finally(() => this.lanes.delete(lane));
+      this.lanes.add(lane);
+    }
+  }
+
+  private hasNext(): boolean {
+    for (const id of this.pending.keys()) if (!this.inFlight.has(id)) return true;
+    return false;
   }
 
   /**
@@ -71,14 +87,17 @@ export class RecognizeStage implements Stage {
    * 200 ms reader, simulated: turns 15/25 instead of 20/20, mean wait 32-51 ms instead of 19-34 ms).
    */
   private next(): Frame | undefined {
-    const first = this.pending.values().next();
-    if (first.done) return undefined;
-    this.pending.delete(first.value.cameraId);
-    return first.value;
+    for (const f of this.pending.values()) {
+      if (this.inFlight.has(f.cameraId)) continue; // its previous frame is still being read
+      this.pending.delete(f.cameraId);
+      return f;
+    }
+    return undefined;
   }
 
   private async drain(): Promise<void> {
     for (let f = this.next(); f && !this.stopped; f = this.next()) {
+      this.inFlight.add(f.cameraId);
       this.deps.bus.emit('recognizing', f);
       const t0 = performance.now();
       try {
@@ -96,6 +115,8 @@ export class RecognizeStage implements Stage {
       } catch (err) {
         this.counts.errors++;
         this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, 'recognition failed');
+      } finally {
+        this.inFlight.delete(f.cameraId);
       }
     }
   }

@@ -29,6 +29,9 @@ describe('worker-thread recognizer', () => {
     expect(out.ticks).toBeGreaterThan(out.ms / 5 / 3);
     expect(out.pair).toEqual([['4RDW219'], ['7ABC123']]);
     expect(out.afterClose).toBe('rejected');
+    // a pool of two workers (recognize.workers: 2) answers two frames at once, each its own
+    expect(out.poolPair).toEqual([['4RDW219'], ['7ABC123']]);
+    expect(out.poolLoad).toEqual([0, 0]);
     expect(out.failure).toBe(ErrorCodes.MODEL_LOAD);
   }, 120_000);
 });

@@ -6,7 +6,12 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
-import { createRecognizer, createWorkerRecognizer, decodeImageFile } from '../../src/recognize/index.ts';
+import {
+  createRecognizer,
+  createWorkerPool,
+  createWorkerRecognizer,
+  decodeImageFile,
+} from '../../src/recognize/index.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const log = pino({ level: 'silent' });
@@ -31,6 +36,11 @@ const afterClose = await rec.readFrame(img).then(
   () => 'resolved',
   () => 'rejected',
 );
+// two workers: two frames at once, each answered with its own plates
+const pool = await createWorkerPool(cfg, log, 2);
+const [pa, pb] = await Promise.all([pool.readFrame(img), pool.readFrame(other)]);
+const poolLoad = (pool as unknown as { load?: () => number[] }).load?.() ?? null;
+await pool.close();
 const failure = await createWorkerRecognizer(
   recognizeSection.parse({ detModel: '/nonexistent/det.onnx' }),
   log,
@@ -46,6 +56,8 @@ process.stdout.write(
     ticks,
     pair: [a.map((p) => p.text), b.map((p) => p.text)],
     afterClose,
+    poolPair: [pa.map((p) => p.text), pb.map((p) => p.text)],
+    poolLoad,
     failure,
   })}\n`,
 );

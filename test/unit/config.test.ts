@@ -86,6 +86,12 @@ describe('config schema', () => {
       { ...minimal, sync: { type: 'mqtt', url: 'mqtts://b:8883', images: true } },
       'sync.images: is true but store.outboxImages is false',
     ],
+    [
+      'several recognizer workers without worker threads',
+      { ...minimal, recognize: { worker: false, workers: 2 } },
+      'recognize.workers: is 2 but recognize.worker is false',
+    ],
+    ['more workers than allowed', { ...minimal, recognize: { workers: 9 } }, 'recognize.workers:'],
   ])('%s', (_name, raw, expected) => {
     const problems = configProblems(raw);
     expect(

@@ -162,3 +162,46 @@ describe('RecognizeStage', () => {
     await stage.stop();
   });
 });
+
+describe('RecognizeStage with concurrency (a pool of workers)', () => {
+  it('reads different cameras at the same time, never two frames of one camera, results in order', async () => {
+    const bus = new Bus();
+    const g = gatedRecognizer();
+    const results: FrameResult[] = [];
+    bus.on('frameResult', (r) => results.push(r));
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: g.rec,
+      minConfidence: 0.5,
+      concurrency: 2,
+    });
+    await stage.start();
+    bus.emit('frame', frame('a', 1));
+    bus.emit('frame', frame('a', 2)); // a is being read: waits
+    await tick();
+    expect(g.seen).toEqual([1]);
+    bus.emit('frame', frame('b', 10)); // another camera: read at once on the second lane
+    await tick();
+    expect(g.seen).toEqual([1, 10]);
+    bus.emit('frame', frame('c', 20)); // both lanes busy: waits
+    await tick();
+    expect(g.seen).toEqual([1, 10]);
+    g.gates.shift()!(); // a:1 done → that lane takes the camera waiting longest (a:2, then c)
+    await tick();
+    await tick();
+    expect(g.seen).toEqual([1, 10, 2]);
+    g.gates.shift()!(); // b:10 done → c:20
+    await tick();
+    await tick();
+    expect(g.seen).toEqual([1, 10, 2, 20]);
+    while (g.gates.length) {
+      g.gates.shift()!();
+      await tick();
+      await tick();
+    }
+    expect(results.map((r) => `${r.frame.cameraId}:${r.frame.seq}`)).toEqual(['a:1', 'b:10', 'a:2', 'c:20']);
+    await stage.stop();
+    expect(stage.stats()).toMatchObject({ processed: 4, dropped: 0 });
+  });
+});

@@ -39,6 +39,15 @@ export const recognizeSection = z
       .boolean()
       .default(true)
       .describe('Run inference on a worker thread so GPS, sync and the watchdog never wait for it'),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .default(1)
+      .describe(
+        'Recognizer worker threads, each with its own models (~150 MB): frames of different cameras are read in parallel; about one per core the cameras leave free',
+      ),
     threads: z.number().int().min(1).max(16).default(1).describe('onnxruntime intra-op threads per model'),
     detMaxSide: z
       .number()
