@@ -14,9 +14,7 @@
  *
  *   npx tsx scripts/bench/cameras.ts [captureSeconds] [pipelineSeconds] [soakCycles]   (default 15 30 8)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -26,52 +24,20 @@ import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import { Bus } from '../../src/core/bus.ts';
 import { createWorkerRecognizer, RecognizeStage } from '../../src/recognize/index.ts';
 import { TrackStage } from '../../src/track/index.ts';
+import { cameraDecoders, freePort, serveMjpeg } from '../../test/support/camera-servers.ts';
 
 const FRAMES = resolve(import.meta.dirname, '../../fixtures/demo/frames/frame-%03d.jpg');
 const FPS = 15;
-/** Linux clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat times. */
-const TICKS = 100;
 const log = pino({ level: 'silent' });
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
 
 /** An MJPEG-over-HTTP camera: the demo JPEGs looped at 15 fps, copied (not re-encoded). */
 function serve(port: number): ChildProcess {
-  return spawn(
-    'ffmpeg',
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-re', '-loop', '1', '-framerate', String(FPS)],
-      ...['-i', FRAMES, '-c:v', 'copy', '-f', 'mpjpeg', '-listen', '1', `http://127.0.0.1:${port}/`],
-    ],
-    { stdio: 'ignore' },
-  );
+  return serveMjpeg(port, ['-loop', '1', '-framerate', String(FPS), '-i', FRAMES, '-c:v', 'copy']);
 }
 
-/** CPU seconds used so far by the camera decoders: this process's ffmpeg children that write to a pipe. */
+/** CPU seconds used so far by the camera decoders: this process's ffmpeg children that write raw frames to a pipe. */
 function childFfmpegCpuS(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // fields after "(comm)": state ppid … utime(14) stime(15), 1-based over the whole line
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[1]) !== process.pid || !stat.includes('(ffmpeg)')) continue;
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pipe:1')) continue;
-      total += (Number(rest[11]) + Number(rest[12])) / TICKS;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return total;
+  return cameraDecoders().reduce((s, c) => s + c.cpuS, 0);
 }
 
 function pct(sorted: number[], p: number): number {

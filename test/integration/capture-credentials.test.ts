@@ -4,9 +4,8 @@
  * comes from the credentials folder, reaches ffmpeg through its stdin, and shows neither in
  * /proc/<ffmpeg pid>/cmdline (world-readable) nor in logs or health reasons.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type ChildProcess, execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,10 +13,9 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureStage } from '../../src/capture/index.ts';
-import { cameraSchema } from '../../src/config/sections/capture.ts';
 import { Bus } from '../../src/core/bus.ts';
-import type { Frame, HealthReport } from '../../src/domain/types.ts';
+import { cameraDecoders, freePort, rtspServerMissing, startRtspServer } from '../support/camera-servers.ts';
+import { cameraConfig, captureHarness, waitFor } from '../support/capture-harness.ts';
 import { startAuthMjpeg } from '../support/mjpeg-auth-server.ts';
 
 /** Special characters on purpose: they must survive URL encoding and the ffconcat script's quoting. */
@@ -35,29 +33,9 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Command lines of this process's ffmpeg children that decode a camera (raw frames on a pipe). */
 function decoderCmdlines(): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid || !stat.includes('(ffmpeg)')) continue;
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmdline.includes('rawvideo')) out.push(cmdline);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
+  return cameraDecoders().map((c) => c.cmdline);
 }
 
 /** A capture stage logging at debug level into a string, with its cameras' secrets in `creds`. */
@@ -69,21 +47,14 @@ function harness(cameras: unknown[]) {
       done();
     },
   });
-  const bus = new Bus();
-  const frames: Frame[] = [];
-  const health: HealthReport[] = [];
-  bus.on('frame', (f) => frames.push(f));
-  bus.on('health', (h) => health.push(h));
-  const stage = new CaptureStage({
-    bus,
+  const h = captureHarness({
+    bus: new Bus(),
     log: pino({ level: 'debug' }, sink),
-    cameras: cameras.map((c) => cameraSchema.parse({ orientation: 'front', ...(c as object) })),
+    cameras: cameras.map((c) => cameraConfig(c as object, 'front')),
     credentialsDir: creds,
   });
-  cleanups.push(() => stage.stop());
-  const light = (id: string) => health.filter((h) => h.component === `camera:${id}`).at(-1);
-  const count = (id: string) => frames.filter((f) => f.cameraId === id).length;
-  return { stage, frames, health, light, count, logs: () => logs };
+  cleanups.push(() => h.stage.stop());
+  return { ...h, logs: () => logs };
 }
 
 function expectNoLeak(where: string, text: string): void {
@@ -166,48 +137,13 @@ describe('MJPEG camera behind HTTP Basic auth', () => {
   });
 });
 
-const PY = '/usr/bin/python3';
-const RTSP_SERVER = resolve(import.meta.dirname, '../support/rtsp-server.py');
-const probe = spawnSync(PY, [
-  '-c',
-  [
-    'import gi, sys',
-    "gi.require_version('Gst', '1.0')",
-    "gi.require_version('GstRtspServer', '1.0')",
-    'from gi.repository import Gst, GstRtspServer',
-    'Gst.init(None)',
-    "sys.exit(0 if Gst.ElementFactory.find('x264enc') and Gst.ElementFactory.find('rtph264pay') else 1)",
-  ].join('\n'),
-]);
-const noGst =
-  probe.status === 0
-    ? null
-    : 'needs Debian packages python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly';
+const noGst = rtspServerMissing();
 if (noGst) console.log(`RTSP credentials test skipped: ${noGst}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
 
 describe.skipIf(noGst !== null)('RTSP camera behind RTSP auth (GStreamer RTSP server)', () => {
   it('reads the stream with the secret file; a wrong password is red; nothing leaks', async () => {
     const port = await freePort();
-    const server = spawn(PY, [RTSP_SERVER, String(port), '320x240', '10'], {
-      env: { ...process.env, RTSP_AUTH: `viewer:${PASSWORD}` },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(server);
-    await new Promise<void>((res, rej) => {
-      server.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && res());
-      server.once('exit', (code) => rej(new Error(`rtsp server exited ${code}`)));
-    });
+    await startRtspServer(port, { size: '320x240', fps: 10, auth: `viewer:${PASSWORD}`, children });
     const url = `rtsp://127.0.0.1:${port}/cam`;
     const cam = { type: 'rtsp', url, width: 160, height: 120, fps: 5, noFrameTimeoutS: 3, restartMaxS: 2 };
     const h = harness([

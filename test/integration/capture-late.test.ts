@@ -3,20 +3,15 @@
  * stick of frames mounted late): red with the camera named, retried with backoff, green once
  * frames flow, while the other cameras keep producing frames throughout.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureStage } from '../../src/capture/index.ts';
-import { cameraSchema } from '../../src/config/sections/capture.ts';
-import { Bus } from '../../src/core/bus.ts';
-import type { Frame, HealthReport } from '../../src/domain/types.ts';
+import { childProcesses, freePort, mjpegCamera, serveMjpeg } from '../support/camera-servers.ts';
+import { cameraConfig, captureHarness, waitFor } from '../support/capture-harness.ts';
 
 const DEMO = resolve(import.meta.dirname, '../../fixtures/demo/frames');
-const log = pino({ level: 'silent' });
 const children: ChildProcess[] = [];
 const tmp = mkdtempSync(join(tmpdir(), 'alpr-capture-late-'));
 
@@ -25,58 +20,21 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
-
-async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Pids of this process's ffmpeg children that decode a camera (raw frames on a pipe). */
+/** Pids of this process's children that decode a camera (raw frames on a pipe). */
 function decoders(): string[] {
-  return readdirSync('/proc').filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rawvideo');
-    } catch {
-      return false;
-    }
-  });
+  return childProcesses()
+    .filter((c) => c.cmdline.includes('rawvideo'))
+    .map((c) => c.pid);
 }
 
-function harness(cameras: unknown[]) {
-  const bus = new Bus((_e, err) => {
-    throw err;
-  });
-  const frames: Frame[] = [];
-  const health: HealthReport[] = [];
-  bus.on('frame', (f) => frames.push(f));
-  bus.on('health', (h) => health.push(h));
-  const stage = new CaptureStage({
-    bus,
-    log,
-    cameras: cameras.map((c) => cameraSchema.parse({ orientation: 'rear', ...(c as object) })),
-  });
-  const lights = (id: string) => health.filter((h) => h.component === `camera:${id}`);
+function harness(cameras: object[]) {
+  const h = captureHarness({ cameras: cameras.map((c) => cameraConfig(c)) });
   /** Longest silence between two frames of one camera, in ms. */
   const maxGap = (id: string) => {
-    const t = frames.filter((f) => f.cameraId === id).map((f) => f.capturedAt);
+    const t = h.frames.filter((f) => f.cameraId === id).map((f) => f.capturedAt);
     return Math.max(...t.slice(1).map((x, i) => x - t[i]!));
   };
-  return { stage, frames, health, lights, maxGap };
+  return { ...h, maxGap };
 }
 
 /** The demo frames, replayed by a file camera at 5 fps: the camera that keeps working. */
@@ -85,19 +43,7 @@ const steady = { id: 'steady', type: 'file', path: DEMO, fps: 5, loop: true };
 describe('a camera that is not there at start-up', () => {
   it('an MJPEG camera whose server comes up after capture started: red named, then green', async () => {
     const port = await freePort();
-    const h = harness([
-      steady,
-      {
-        id: 'late',
-        type: 'mjpeg',
-        url: `http://127.0.0.1:${port}/`,
-        width: 320,
-        height: 180,
-        fps: 5,
-        noFrameTimeoutS: 1,
-        restartMaxS: 2,
-      },
-    ]);
+    const h = harness([steady, mjpegCamera('late', port, { restartMaxS: 2 })]);
     await h.stage.start();
     try {
       await waitFor('late red', () => h.lights('late').at(-1)?.light === 'red', 8000);
@@ -105,23 +51,7 @@ describe('a camera that is not there at start-up', () => {
       expect(red.reason).toMatch(/^camera late: /);
       expect(h.lights('late').some((l) => l.light === 'green')).toBe(false);
       // the camera boots: ffmpeg's HTTP server starts listening only now
-      const server = spawn(
-        'ffmpeg',
-        [
-          ...[
-            '-hide_banner',
-            '-loglevel',
-            'error',
-            '-re',
-            '-f',
-            'lavfi',
-            '-i',
-            'testsrc=size=640x360:rate=10',
-          ],
-          ...['-f', 'mpjpeg', '-listen', '1', `http://127.0.0.1:${port}/`],
-        ],
-        { stdio: 'ignore' },
-      );
+      const server = serveMjpeg(port);
       children.push(server);
       const bootedAt = Date.now();
       await waitFor('late green', () => h.lights('late').at(-1)?.light === 'green', 15_000);

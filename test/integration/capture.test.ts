@@ -1,19 +1,18 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureStage } from '../../src/capture/index.ts';
+import type { CaptureStage } from '../../src/capture/index.ts';
 import type { CameraConfig } from '../../src/config/schema.ts';
 import { cameraSchema } from '../../src/config/sections/capture.ts';
 import { Bus } from '../../src/core/bus.ts';
-import type { Frame, HealthReport } from '../../src/domain/types.ts';
+import type { HealthReport } from '../../src/domain/types.ts';
+import { freePort, mjpegCamera, serveMjpeg } from '../support/camera-servers.ts';
+import { cameraConfig as cam, captureHarness, waitFor } from '../support/capture-harness.ts';
 
 const DEMO = resolve(import.meta.dirname, '../../fixtures/demo/frames');
-const log = pino({ level: 'silent' });
 const children: ChildProcess[] = [];
 const stages: CaptureStage[] = [];
 const tmp = mkdtempSync(join(tmpdir(), 'alpr-capture-'));
@@ -24,40 +23,10 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function cam(raw: Record<string, unknown>): CameraConfig {
-  return cameraSchema.parse({ orientation: 'rear', ...raw });
-}
-
-function harness(cameras: CameraConfig[]) {
-  const bus = new Bus((_e, err) => {
-    throw err;
-  });
-  const frames: Frame[] = [];
-  const health: HealthReport[] = [];
-  bus.on('frame', (f) => frames.push(f));
-  bus.on('health', (h) => health.push(h));
-  const stage = new CaptureStage({ bus, log, cameras });
-  stages.push(stage);
-  return { stage, frames, health };
-}
-
-async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
+function harness(cameras: CameraConfig[], deps: { bus?: Bus; credentialsDir?: string } = {}) {
+  const h = captureHarness({ cameras, ...deps });
+  stages.push(h.stage);
+  return h;
 }
 
 function lastLight(health: HealthReport[], component: string) {
@@ -154,25 +123,7 @@ describe('file camera', () => {
 
 describe('mjpeg camera over HTTP (ffmpeg -listen 1)', () => {
   function serve(port: number): ChildProcess {
-    const c = spawn(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc=size=640x360:rate=10',
-        '-f',
-        'mpjpeg',
-        '-listen',
-        '1',
-        `http://127.0.0.1:${port}/`,
-      ],
-      { stdio: 'ignore' },
-    );
+    const c = serveMjpeg(port);
     children.push(c);
     return c;
   }
@@ -201,16 +152,10 @@ describe('mjpeg camera over HTTP (ffmpeg -listen 1)', () => {
         fps: 5,
         credentials,
       });
-    const bus = new Bus();
-    const health: HealthReport[] = [];
-    bus.on('health', (h) => health.push(h));
-    const stage = new CaptureStage({
-      bus,
-      log,
-      cameras: [cfg('a', 'cam-a'), cfg('b', 'cam-missing')],
+    const { stage, health } = harness([cfg('a', 'cam-a'), cfg('b', 'cam-missing')], {
+      bus: new Bus(),
       credentialsDir: creds,
     });
-    stages.push(stage);
     await stage.start();
     expect(lastLight(health, 'camera:b')?.light).toBe('red');
     expect(lastLight(health, 'camera:b')?.reason).toContain('cannot read secret "cam-missing"');
@@ -222,17 +167,7 @@ describe('mjpeg camera over HTTP (ffmpeg -listen 1)', () => {
   it('reads the stream end to end; stream killed → red; stream back → green', async () => {
     const port = await freePort();
     let server = serve(port);
-    const { stage, frames, health } = harness([
-      cam({
-        id: 'ipcam',
-        type: 'mjpeg',
-        url: `http://127.0.0.1:${port}/`,
-        width: 320,
-        height: 180,
-        fps: 5,
-        noFrameTimeoutS: 1,
-      }),
-    ]);
+    const { stage, frames, health } = harness([cam(mjpegCamera('ipcam', port))]);
     await stage.start();
     await waitFor('first frames', () => frames.length >= 5, 15_000);
     expect(lastLight(health, 'camera:ipcam')?.light).toBe('green');

@@ -1,13 +1,10 @@
 /** The capture stage with fake sources and fake timers: start-up retries, fps in and fps processed. */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CaptureStage } from '../../src/capture/index.ts';
 import type { CameraSource, SourceHandlers } from '../../src/capture/source.ts';
 import type { CameraConfig } from '../../src/config/schema.ts';
-import { cameraSchema } from '../../src/config/sections/capture.ts';
-import { Bus } from '../../src/core/bus.ts';
 import { AlprError, ErrorCodes } from '../../src/domain/errors.ts';
-import type { Frame, HealthReport } from '../../src/domain/types.ts';
+import { cameraConfig, captureHarness } from '../support/capture-harness.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -48,21 +45,13 @@ class FakeSource implements CameraSource {
 }
 
 function cam(id: string, extra: Record<string, unknown> = {}): CameraConfig {
-  return cameraSchema.parse({ id, type: 'v4l2', orientation: 'front', url: '/dev/video7', ...extra });
+  return cameraConfig({ id, type: 'v4l2', url: '/dev/video7', ...extra }, 'front');
 }
 
 function harness(cameras: CameraConfig[], sources: Record<string, FakeSource>, logger = log) {
-  const bus = new Bus((_e, err) => {
-    throw err;
-  });
-  const health: HealthReport[] = [];
-  const frames: Frame[] = [];
-  bus.on('health', (h) => health.push(h));
-  bus.on('frame', (f) => frames.push(f));
-  const stage = new CaptureStage({ bus, log: logger, cameras, createSource: (c) => sources[c.id]! });
-  const lights = (id: string) =>
-    health.filter((h) => h.component === `camera:${id}`).map((h) => `${h.light} ${h.reason}`);
-  return { bus, stage, health, frames, lights };
+  const h = captureHarness({ log: logger, cameras, createSource: (c) => sources[c.id]! });
+  const lights = (id: string) => h.lights(id).map((r) => `${r.light} ${r.reason}`);
+  return { ...h, lights };
 }
 
 beforeEach(() => {
