@@ -5,6 +5,8 @@ import { type HotlistEntry, isWildcard, type StoredEntry } from './match.ts';
 export const LIST_NAME = /^[A-Z][A-Z0-9_]{1,31}$/;
 export const COLS =
   'plate, raw, state, priority, case_number, xref, reason, officer_name, officer_phone, synopsis, informational, shareable, source, created, expires';
+/** The columns `toParams` fills, in its order. */
+export const PARAM_COLS: readonly string[] = ['folded', 'n', 'wild', ...COLS.split(', ')];
 
 export interface Row {
   plate: string;

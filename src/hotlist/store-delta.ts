@@ -2,7 +2,12 @@
 import type Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { DeltaChange } from './delta.ts';
-import { toParams } from './rows.ts';
+import { PARAM_COLS, toParams } from './rows.ts';
+
+/** Columns the unit fills itself; a remove compares all the others, the ones the admin publishes. */
+const UNIT_OWN = new Set(['n', 'wild', 'raw', 'source', 'created']);
+/** The compared columns and their place in `toParams` (`IS`: `=` that also matches NULL, same plan). */
+const MATCH = PARAM_COLS.flatMap((col, at) => (UNIT_OWN.has(col) ? [] : [{ col, at }]));
 
 /**
  * Applies `changes` to the live table of `cur` (the caller holds the transaction). A remove
@@ -19,11 +24,7 @@ export function writeDelta(
 ): { entries: number; added: string[]; removed: string[] } {
   const t = `"${cur.table}"`;
   const find = db
-    .prepare(
-      `SELECT rowid FROM ${t} WHERE folded = ? AND plate = ? AND state IS ? AND priority = ? AND case_number IS ?
-        AND xref IS ? AND reason IS ? AND officer_name IS ? AND officer_phone IS ? AND synopsis IS ?
-        AND informational = ? AND shareable = ? AND expires IS ? LIMIT 1`,
-    )
+    .prepare(`SELECT rowid FROM ${t} WHERE ${MATCH.map((m) => `${m.col} IS ?`).join(' AND ')} LIMIT 1`)
     .pluck();
   const del = db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
   const added: string[] = [];
@@ -42,22 +43,7 @@ export function writeDelta(
       entries++;
       continue;
     }
-    const e = c.entry;
-    const id = find.get(
-      params[0],
-      e.plate,
-      e.state,
-      e.priority,
-      e.caseNumber,
-      e.xref,
-      e.reason,
-      e.officerName,
-      e.officerPhone,
-      e.synopsis,
-      e.informational ? 1 : 0,
-      e.shareable ? 1 : 0,
-      e.expires,
-    );
+    const id = find.get(MATCH.map((m) => params[m.at]));
     if (id === undefined) {
       throw new AlprError(
         ErrorCodes.HOTLIST_VERSION,
@@ -65,7 +51,7 @@ export function writeDelta(
       );
     }
     del.run(id);
-    removed.push(e.plate);
+    removed.push(c.entry.plate);
     entries--;
   }
   if (meta.expectedEntries !== undefined && entries !== meta.expectedEntries) {

@@ -5,59 +5,22 @@
  * the base does not hold are refused and the live list kept; a unit that comes later takes the
  * retained full snapshot and then the retained delta.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.ts';
-import { Bus } from '../../src/core/bus.ts';
-import { createLogger } from '../../src/core/log.ts';
-import type { Hit, Read } from '../../src/domain/types.ts';
 import { deltaBody } from '../../src/hotlist/delta.ts';
-import { HotlistStage } from '../../src/hotlist/index.ts';
-import { generateAdminKey, hotlistStatus, publishedVersions, pushHotlist } from '../../src/hotlist/push.ts';
-import {
-  type Ack,
-  cutChunks,
-  type Manifest,
-  sha256,
-  signManifest,
-  topics,
-} from '../../src/hotlist/snapshot.ts';
-import { HotlistSubscriber } from '../../src/hotlist/subscriber.ts';
-import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-
-const log = createLogger({ level: 'silent' });
-const BASE = 'alpr';
-const AGENCY = 'pd1';
-
-function read(plate: string, id: string): Read {
-  return {
-    id,
-    plate,
-    confidence: 0.9,
-    candidates: [{ text: plate, confidence: 0.9 }],
-    cameraId: 'front',
-    orientation: 'front',
-    capturedAt: new Date().toISOString(),
-    box: { x: 0, y: 0, w: 1, h: 1 },
-    position: { lat: null, lon: null, reason: 'no-gps' },
-    operatorId: null,
-    unitId: 'unit1',
-    modelVersion: 'm',
-  };
-}
+import { hotlistStatus, publishedVersions } from '../../src/hotlist/push.ts';
+import type { Manifest } from '../../src/hotlist/snapshot.ts';
+import { hotlistRead as read } from '../helpers/hotlist-fixtures.ts';
+import { type HotlistRig, type HotlistUnit, startHotlistRig, waitAck } from '../helpers/hotlist-rig.ts';
+import { hasMosquitto } from '../helpers/mosquitto.ts';
 
 describe.skipIf(!hasMosquitto)('hot-list delta snapshots over mosquitto (TLS)', () => {
-  let broker: Broker;
-  let dir: string;
-  let tls: (cn: string) => IClientOptions;
-  const admin = generateAdminKey();
-  const units: { stage: HotlistStage; sub: HotlistSubscriber; acks: Ack[]; hits: Hit[]; bus: Bus }[] = [];
+  let rig: HotlistRig;
+  const units: HotlistUnit[] = [];
 
   const csv = (name: string, plates: string[]) => {
-    const f = join(dir, name);
+    const f = join(rig.dir, name);
     writeFileSync(
       f,
       `plate,state,priority,case_number,reason\n${plates.map((p) => `${p},CA,3,C-${p},stolen\n`).join('')}`,
@@ -65,120 +28,38 @@ describe.skipIf(!hasMosquitto)('hot-list delta snapshots over mosquitto (TLS)', 
     return f;
   };
   const push = (file: string, delta: boolean) =>
-    pushHotlist({
-      url: broker.url,
-      options: tls('admin'),
-      topicBase: BASE,
-      agency: AGENCY,
-      list: 'SVS',
-      file,
-      privateKeyPem: admin.privateKeyPem,
-      keyId: 'admin1',
-      delta,
-      stateDir: join(dir, 'admin-state'),
-    });
+    rig.push(file, { delta, stateDir: join(rig.dir, 'admin-state') });
 
   async function startUnit(id: string) {
-    const bus = new Bus();
-    const acks: Ack[] = [];
-    const hits: Hit[] = [];
-    bus.on('hit', (h) => hits.push(h));
-    const config = configSchema.shape.hotlist.parse({
-      adminKeys: [{ id: 'admin1', publicKey: admin.publicKey }],
-    });
-    const stage = new HotlistStage({ bus, log, config, dbPath: join(dir, `${id}.db`) });
-    await stage.start();
-    const sub = new HotlistSubscriber({
-      mqtt: { url: broker.url, options: tls(id) },
-      topicBase: BASE,
-      agency: AGENCY,
-      unitId: id,
-      adminKeys: config.adminKeys,
-      target: stage,
-      log,
-      chunkTimeoutMs: 1500,
-      onResult: (a) => acks.push(a),
-    });
-    await sub.start();
-    await sub.whenSubscribed();
-    const u = { stage, sub, acks, hits, bus };
+    const u = await rig.startUnit(id);
     units.push(u);
     return u;
   }
 
-  const waitAck = async (acks: Ack[], pred: (a: Ack) => boolean, ms = 20_000): Promise<Ack> => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const a = acks.find(pred);
-      if (a) return a;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`no matching ack; got ${JSON.stringify(acks.map((a) => a.last))}`);
-  };
-
   /** A hand-made signed delta, so a test can get any part of it wrong. */
   function delta(o: { base: number; version: number; entries: number; removes?: string[]; adds?: string[] }) {
     const body = deltaBody({ removes: o.removes ?? [], adds: o.adds ?? [] });
-    const chunks = cutChunks(body, 4096);
-    const m = signManifest(
-      {
-        type: 'hotlist-manifest',
-        version: 2,
-        id: `d-${o.version}`,
-        agency: AGENCY,
-        list: 'SVS',
-        listVersion: o.version,
-        issuedAt: o.version,
-        entries: o.entries,
-        bytes: body.length,
-        sha256: sha256(body),
-        chunkSize: 4096,
-        chunks: chunks.map(sha256),
-        keyId: 'admin1',
-        kind: 'delta',
-        baseVersion: o.base,
-        changes: (o.removes ?? []).length + (o.adds ?? []).length,
-      },
-      admin.privateKeyPem,
-    );
-    return { m, chunks };
+    return rig.sign(body, {
+      version: 2,
+      id: `d-${o.version}`,
+      list: 'SVS',
+      listVersion: o.version,
+      entries: o.entries,
+      kind: 'delta',
+      baseVersion: o.base,
+      changes: (o.removes ?? []).length + (o.adds ?? []).length,
+    });
   }
 
-  async function publishDelta(m: Manifest | Record<string, unknown>, chunks: Buffer[]) {
-    const c = await mqtt.connectAsync(broker.url, tls('admin'));
-    const mm = m as Manifest;
-    for (let i = 0; i < chunks.length; i++) {
-      await c.publishAsync(topics.chunk(BASE, AGENCY, 'SVS', mm.listVersion, i), chunks[i]!, {
-        qos: 1,
-        retain: true,
-      });
-    }
-    await c.publishAsync(topics.delta(BASE, AGENCY, 'SVS'), JSON.stringify(m), { qos: 1, retain: true });
-    await c.endAsync();
-  }
+  const publishDelta = (m: Manifest | Record<string, unknown>, chunks: Buffer[]) =>
+    rig.publish(m, chunks, 'delta');
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-delta-'));
-    broker = await startMosquitto({ tls: true });
-    const certs = broker.certs!;
-    tls = (cn) => {
-      const c = certs.client(cn);
-      return {
-        ca: readFileSync(certs.ca),
-        cert: readFileSync(c.cert),
-        key: readFileSync(c.key),
-        rejectUnauthorized: true,
-      };
-    };
+    rig = await startHotlistRig('alpr-hotlist-delta-');
   });
 
   afterAll(async () => {
-    for (const u of units) {
-      await u.sub.stop();
-      await u.stage.stop();
-    }
-    await destroyMosquitto(broker);
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('applies a delta on top of the pushed full list and raises late hits', async () => {
@@ -188,7 +69,7 @@ describe.skipIf(!hasMosquitto)('hot-list delta snapshots over mosquitto (TLS)', 
       u.acks,
       (a) => a.last.listVersion === full.manifest.listVersion && a.last.status === 'applied',
     );
-    u.bus.emit('read', read('DDD444', 'r-late'));
+    u.bus.emit('read', read('DDD444', [], 'r-late'));
     const d = await push(csv('v2.csv', ['AAA111', 'CCC333', 'DDD444', 'EEE555']), true);
     expect(d.delta).toEqual({ removes: 1, adds: 2 });
     expect(d.manifest).toMatchObject({
@@ -300,7 +181,7 @@ describe.skipIf(!hasMosquitto)('hot-list delta snapshots over mosquitto (TLS)', 
     expect(late.stage.match({ plate: 'GGG777', candidates: [] })).toHaveLength(1);
     expect(late.stage.match({ plate: 'AAA111', candidates: [] })).toEqual([]);
     // What `alpr hotlist status` shows: the latest published version (the delta), both units on it.
-    const b = { url: broker.url, options: tls('admin'), topicBase: BASE, agency: AGENCY };
+    const b = rig.adminBroker();
     expect((await publishedVersions(b, 300)).get('SVS')?.listVersion).toBe(d.manifest.listVersion);
     // The first unit got both too.
     await waitAck(

@@ -6,31 +6,15 @@ import { configSchema } from '../../src/config/schema.ts';
 import { Bus } from '../../src/core/bus.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { ErrorCodes } from '../../src/domain/errors.ts';
-import type { HealthReport, Hit, Read } from '../../src/domain/types.ts';
+import type { HealthReport, Hit } from '../../src/domain/types.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
 import { HotlistStore } from '../../src/hotlist/store.ts';
+import { hotlistEntry, hotlistRead as read } from '../helpers/hotlist-fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-stage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger({ level: 'silent' });
 const H = 3600_000;
-
-function read(plate: string, cands: string[] = [], id = `r-${plate}`): Read {
-  return {
-    id,
-    plate,
-    confidence: 0.9,
-    candidates: [plate, ...cands].map((text) => ({ text, confidence: 0.5 })),
-    cameraId: 'front',
-    orientation: 'front',
-    capturedAt: new Date().toISOString(),
-    box: { x: 0, y: 0, w: 10, h: 5 },
-    position: { lat: null, lon: null, reason: 'no-gps' },
-    operatorId: null,
-    unitId: 'u1',
-    modelVersion: 'm',
-  };
-}
 
 function setup(
   name: string,
@@ -111,24 +95,7 @@ describe('HotlistStage', () => {
     bus.emit('read', read('9ZZZ999', [], 'r-1'));
     bus.emit('read', read('5SS555', ['XXXX'], 'r-2'));
     expect(hits).toEqual([]);
-    const e = (plate: string) => ({
-      list: 'SVS',
-      plate,
-      raw: plate,
-      state: null,
-      priority: 1,
-      caseNumber: 'C',
-      xref: null,
-      reason: 'r',
-      officerName: null,
-      officerPhone: null,
-      synopsis: null,
-      informational: false,
-      shareable: true,
-      source: null,
-      created: 0,
-      expires: null,
-    });
+    const e = (plate: string) => hotlistEntry(plate, { priority: 1, caseNumber: 'C', reason: 'r' });
     await stage.applyVersion({ list: 'SVS', version: 2, issuedAt: clock.t }, [e('9ZZZ999'), e('OLDREAD')]);
     expect(hits.map((h) => [h.readId, h.late])).toEqual([['r-1', true]]);
     // A newer version with the same entry raises nothing new; a new entry does.

@@ -4,35 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/domain/errors.ts';
-import { type HotlistEntry, matchRead } from '../../src/hotlist/match.ts';
+import { matchRead } from '../../src/hotlist/match.ts';
 import { HotlistStore, type Layout } from '../../src/hotlist/store.ts';
+import { hotlistEntry as entry } from '../helpers/hotlist-fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let seq = 0;
 const dbFile = () => join(dir, `h${seq++}.db`);
-
-function entry(plate: string, over: Partial<HotlistEntry> = {}): HotlistEntry {
-  return {
-    list: 'SVS',
-    plate,
-    raw: plate,
-    state: null,
-    priority: 5,
-    caseNumber: 'C1',
-    xref: null,
-    reason: 'stolen',
-    officerName: null,
-    officerPhone: null,
-    synopsis: null,
-    informational: false,
-    shareable: true,
-    source: null,
-    created: 0,
-    expires: null,
-    ...over,
-  };
-}
 
 const opts = { maxSubs: 1, candidates: 5, now: 10_000 };
 const plates = (s: HotlistStore, p: string, now = opts.now) =>

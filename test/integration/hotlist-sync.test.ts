@@ -3,55 +3,28 @@
  * admin push of 5,000 rows → unit verify/apply/ack; tampered, unsigned, unknown-key,
  * corrupted, truncated and replayed-older snapshots are refused and the live list kept.
  */
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { gzipSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type IClientOptions } from 'mqtt';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.ts';
-import { Bus } from '../../src/core/bus.ts';
-import { createLogger } from '../../src/core/log.ts';
+import type { Bus } from '../../src/core/bus.ts';
 import type { Hit } from '../../src/domain/types.ts';
 import { CSV_COLUMNS } from '../../src/hotlist/csv.ts';
-import { HotlistStage } from '../../src/hotlist/index.ts';
-import { buildSnapshotBody, generateAdminKey, hotlistStatus, pushHotlist } from '../../src/hotlist/push.ts';
-import {
-  type Ack,
-  cutChunks,
-  type Manifest,
-  sha256,
-  signManifest,
-  topics,
-} from '../../src/hotlist/snapshot.ts';
-import { HotlistSubscriber } from '../../src/hotlist/subscriber.ts';
-import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-
-const log = createLogger({ level: 'silent' });
-const BASE = 'alpr';
-const AGENCY = 'pd1';
+import type { HotlistStage } from '../../src/hotlist/index.ts';
+import { buildSnapshotBody, generateAdminKey, hotlistStatus } from '../../src/hotlist/push.ts';
+import type { Ack, Manifest } from '../../src/hotlist/snapshot.ts';
+import { hotlistRead } from '../helpers/hotlist-fixtures.ts';
+import { type HotlistRig, startHotlistRig, waitAck } from '../helpers/hotlist-rig.ts';
+import { hasMosquitto } from '../helpers/mosquitto.ts';
 
 describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () => {
-  let broker: Broker;
+  let rig: HotlistRig;
   let dir: string;
   let stage: HotlistStage;
-  let sub: HotlistSubscriber;
-  const bus = new Bus();
-  const hits: Hit[] = [];
-  const acks: Ack[] = [];
-  const admin = generateAdminKey();
+  let bus: Bus;
+  let hits: Hit[];
+  let acks: Ack[];
   const rogue = generateAdminKey();
-  let tls: (cn: string) => IClientOptions;
-
-  const waitAck = async (pred: (a: Ack) => boolean, ms = 20_000): Promise<Ack> => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const a = acks.find(pred);
-      if (a) return a;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`no matching ack; got ${JSON.stringify(acks.map((a) => a.last))}`);
-  };
 
   const csvOf = (name: string, rows: number, prefix: string) => {
     const f = join(dir, name);
@@ -63,122 +36,31 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
   };
 
   /** Publishes a hand-made snapshot: lets a test tamper with any part of it. */
-  async function publishRaw(m: Manifest | Record<string, unknown>, chunks: (Buffer | null)[]) {
-    const c = await mqtt.connectAsync(broker.url, tls('admin'));
-    const mm = m as Manifest;
-    for (let i = 0; i < chunks.length; i++) {
-      const b = chunks[i];
-      if (b)
-        await c.publishAsync(topics.chunk(BASE, AGENCY, mm.list, mm.listVersion, i), b, {
-          qos: 1,
-          retain: true,
-        });
-    }
-    await c.publishAsync(topics.manifest(BASE, AGENCY, mm.list), JSON.stringify(m), { qos: 1, retain: true });
-    await c.endAsync();
-  }
+  const publishRaw = (m: Manifest | Record<string, unknown>, chunks: (Buffer | null)[]) =>
+    rig.publish(m, chunks);
 
-  async function snapshot(
-    list: string,
-    file: string,
-    version: number,
-    key = admin.privateKeyPem,
-    keyId = 'admin1',
-  ) {
+  async function snapshot(list: string, file: string, version: number, key?: string) {
     const { body, entries } = await buildSnapshotBody(file, list, version);
-    const chunks = cutChunks(body, 4096);
-    const m = signManifest(
-      {
-        type: 'hotlist-manifest',
-        version: 1,
-        id: `id-${version}`,
-        agency: AGENCY,
-        list,
-        listVersion: version,
-        issuedAt: version,
-        entries,
-        bytes: body.length,
-        sha256: sha256(body),
-        chunkSize: 4096,
-        chunks: chunks.map(sha256),
-        keyId,
-      },
-      key,
-    );
-    return { m, chunks };
+    return rig.sign(body, { id: `id-${version}`, list, listVersion: version, entries }, key);
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-sync-'));
-    broker = await startMosquitto({ tls: true });
-    const certs = broker.certs!;
-    tls = (cn) => {
-      const c = certs.client(cn);
-      return {
-        ca: readFileSync(certs.ca),
-        cert: readFileSync(c.cert),
-        key: readFileSync(c.key),
-        rejectUnauthorized: true,
-      };
-    };
-    bus.on('hit', (h) => hits.push(h));
-    const config = configSchema.shape.hotlist.parse({
-      adminKeys: [{ id: 'admin1', publicKey: admin.publicKey }],
-    });
-    stage = new HotlistStage({ bus, log, config, dbPath: join(dir, 'unit.db') });
-    await stage.start();
-    sub = new HotlistSubscriber({
-      mqtt: { url: broker.url, options: tls('unit1') },
-      topicBase: BASE,
-      agency: AGENCY,
-      unitId: 'unit1',
-      adminKeys: config.adminKeys,
-      target: stage,
-      log,
-      chunkTimeoutMs: 1500,
-      onResult: (a) => acks.push(a),
-    });
-    await sub.start();
-    await sub.whenSubscribed();
+    rig = await startHotlistRig('alpr-hotlist-sync-');
+    dir = rig.dir;
+    ({ stage, bus, hits, acks } = await rig.startUnit('unit1'));
   });
 
   afterAll(async () => {
-    await sub?.stop();
-    await stage?.stop();
-    await destroyMosquitto(broker);
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('pushes 5,000 rows end to end: verified, applied, acknowledged, late hit raised', async () => {
-    bus.emit('read', {
-      id: 'r1',
-      plate: 'SV0042',
-      confidence: 0.9,
-      candidates: [{ text: 'SV0042', confidence: 0.9 }],
-      cameraId: 'front',
-      orientation: 'front',
-      capturedAt: new Date().toISOString(),
-      box: { x: 0, y: 0, w: 1, h: 1 },
-      position: { lat: null, lon: null, reason: 'no-gps' },
-      operatorId: null,
-      unitId: 'unit1',
-      modelVersion: 'm',
-    });
+    bus.emit('read', hotlistRead('SV0042', [], 'r1'));
     const file = csvOf('svs.csv', 5000, 'SV');
     const progress: number[] = [];
-    const { manifest } = await pushHotlist({
-      url: broker.url,
-      options: tls('admin'),
-      topicBase: BASE,
-      agency: AGENCY,
-      list: 'SVS',
-      file,
-      privateKeyPem: admin.privateKeyPem,
-      keyId: 'admin1',
-      onProgress: (_p, done) => progress.push(done),
-    });
+    const { manifest } = await rig.push(file, { onProgress: (_p, done) => progress.push(done) });
     expect(manifest.entries).toBe(5000);
-    const ack = await waitAck((a) => a.last.listVersion === manifest.listVersion);
+    const ack = await waitAck(acks, (a) => a.last.listVersion === manifest.listVersion);
     expect(ack.last).toMatchObject({ status: 'applied', reason: null });
     expect(stage.lists()).toEqual([
       expect.objectContaining({ name: 'SVS', version: manifest.listVersion, entries: 5000 }),
@@ -186,10 +68,7 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
     expect(hits).toEqual([expect.objectContaining({ readId: 'r1', late: true })]);
     expect(stage.match({ plate: 'SV4999', candidates: [] })).toHaveLength(1);
     expect(progress.length).toBeGreaterThan(0);
-    const status = await hotlistStatus(
-      { url: broker.url, options: tls('admin'), topicBase: BASE, agency: AGENCY },
-      500,
-    );
+    const status = await hotlistStatus(rig.adminBroker(), 500);
     expect(status.map((s) => [s.unit, s.list, s.current])).toEqual([['unit1', 'SVS', manifest.listVersion]]);
   });
 
@@ -255,25 +134,14 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
         'signed, but a bad row inside (and a wrong count)',
         async () => {
           const body = gzipSync(`${CSV_COLUMNS.join(',')}\nGOOD1,,SVS,1,,,,,,,,,\nX,,SVS,1,,,,,,,,,\n`);
-          const m = signManifest(
-            {
-              type: 'hotlist-manifest',
-              version: 1,
-              id: 'bad-row',
-              agency: AGENCY,
-              list: 'SVS',
-              listVersion: v + 3,
-              issuedAt: v,
-              entries: 2,
-              bytes: body.length,
-              sha256: sha256(body),
-              chunkSize: 4096,
-              chunks: [sha256(body)],
-              keyId: 'admin1',
-            },
-            admin.privateKeyPem,
-          );
-          await publishRaw(m, [body]);
+          const { m, chunks } = rig.sign(body, {
+            id: 'bad-row',
+            list: 'SVS',
+            listVersion: v + 3,
+            issuedAt: v,
+            entries: 2,
+          });
+          await publishRaw(m, chunks);
         },
         /snapshot line 3 is bad \(plate\)/,
       ],
@@ -289,7 +157,7 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
     for (const [name, act, reason] of cases) {
       const n = acks.length;
       await act();
-      const a = await waitAck((x) => acks.indexOf(x) >= n);
+      const a = await waitAck(acks, (x) => acks.indexOf(x) >= n);
       expect(a.last.status, name).toBe('rejected');
       expect(a.last.reason, name).toMatch(reason);
       expect(stage.listVersion('SVS'), name).toBe(live);
@@ -298,7 +166,7 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
     // A good, newer snapshot after all that is applied.
     const { m, chunks } = await snapshot('SVS', file, v + 4);
     await publishRaw(m, chunks);
-    await waitAck((x) => x.last.listVersion === v + 4 && x.last.status === 'applied');
+    await waitAck(acks, (x) => x.last.listVersion === v + 4 && x.last.status === 'applied');
     expect(stage.match({ plate: 'NW0001', candidates: [] })).toHaveLength(1);
     expect(stage.match({ plate: 'SV0001', candidates: [] })).toEqual([]);
   });

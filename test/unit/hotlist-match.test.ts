@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { confusable, foldKey, lookalikeDiff, wildcardDiff } from '../../src/hotlist/confusion.ts';
 import { candidateTexts, type MatchSource, matchRead, type StoredEntry } from '../../src/hotlist/match.ts';
+import { storedEntry } from '../helpers/hotlist-fixtures.ts';
 
-function entry(plate: string, over: Partial<StoredEntry> = {}): StoredEntry {
-  return {
-    list: 'SVS',
-    listVersion: '7',
-    plate,
-    raw: plate,
-    state: null,
-    priority: 5,
-    caseNumber: 'C1',
-    xref: null,
-    reason: 'stolen',
-    officerName: null,
-    officerPhone: null,
-    synopsis: null,
-    informational: false,
-    shareable: true,
-    source: null,
-    created: 0,
-    expires: null,
-    ...over,
-  };
-}
+const entry = (plate: string, over: Partial<StoredEntry> = {}) =>
+  storedEntry(plate, { listVersion: '7', ...over });
 
 /** An in-memory source with the same contract as the SQLite store. */
 function source(entries: StoredEntry[]): MatchSource {

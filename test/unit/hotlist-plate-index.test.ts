@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldKey, lookalikeDiff } from '../../src/hotlist/confusion.ts';
-import { matchRead, type MatchSource, type StoredEntry } from '../../src/hotlist/match.ts';
+import { matchRead, type MatchSource } from '../../src/hotlist/match.ts';
 import {
   PLATE_INDEX_FORMAT,
   PlateIndex,
@@ -8,6 +8,7 @@ import {
   packPlate,
   unpackPlate,
 } from '../../src/hotlist/plate-index.ts';
+import { storedEntry } from '../helpers/hotlist-fixtures.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -105,25 +106,9 @@ describe('plate index: look-ups agree with lookalikeDiff', () => {
 
 describe('matchRead with an index-gated source', () => {
   it('gives the same matches as the fold-key source, without probing on misses', () => {
-    const entries: StoredEntry[] = plates(800, 21).map((plate, i) => ({
-      list: 'SVS',
-      listVersion: '1',
-      plate,
-      raw: plate,
-      state: null,
-      priority: 1 + (i % 9),
-      caseNumber: `C${i}`,
-      xref: null,
-      reason: null,
-      officerName: null,
-      officerPhone: null,
-      synopsis: null,
-      informational: false,
-      shareable: true,
-      source: null,
-      created: 0,
-      expires: null,
-    }));
+    const entries = plates(800, 21).map((plate, i) =>
+      storedEntry(plate, { priority: 1 + (i % 9), caseNumber: `C${i}`, reason: null }),
+    );
     const idx = build(entries.map((e) => e.plate));
     let probes = 0;
     const byFold = (f: string) => entries.filter((e) => foldKey(e.plate) === f);

@@ -7,30 +7,13 @@
 import { HotlistStore, type Layout } from '../../../src/hotlist/store.ts';
 import type { DeltaChange } from '../../../src/hotlist/delta.ts';
 import type { HotlistEntry } from '../../../src/hotlist/match.ts';
+import { hotlistEntry } from '../../helpers/hotlist-fixtures.ts';
 
 const [dbPath, layout, batch] = process.argv.slice(2) as [string, Layout, string];
 const store = new HotlistStore(dbPath, { layout });
 
-function entry(i: number): HotlistEntry {
-  return {
-    list: 'SVS',
-    plate: `N${String(i).padStart(6, '0')}`,
-    raw: 'x',
-    state: null,
-    priority: 5,
-    caseNumber: null,
-    xref: null,
-    reason: null,
-    officerName: null,
-    officerPhone: null,
-    synopsis: null,
-    informational: false,
-    shareable: true,
-    source: null,
-    created: 0,
-    expires: null,
-  };
-}
+const entry = (i: number): HotlistEntry =>
+  hotlistEntry(`N${String(i).padStart(6, '0')}`, { raw: 'x', caseNumber: null, reason: null });
 
 async function* rows(): AsyncGenerator<HotlistEntry> {
   for (let i = 0; ; i++) {
