@@ -2,9 +2,42 @@
 import type { Box } from '../domain/types.ts';
 import type { Scored } from './ctc.ts';
 
-/** A plate read on a frame must be 4-8 characters of A-Z0-9 with at least one digit. */
+/**
+ * A plate read on a frame must be 4-8 characters of A-Z0-9. Texts without a digit are kept (vanity
+ * plates such as FZRULZ have none; dropping them missed those plates entirely) but rank after
+ * mixed texts (framePlatePrior), since words on signs and badges are letters only.
+ */
 export function isPlausibleText(text: string): boolean {
-  return /^[A-Z0-9]{4,8}$/.test(text) && /[0-9]/.test(text);
+  return /^[A-Z0-9]{4,8}$/.test(text) && !PLATE_WORDS.has(text);
+}
+
+/**
+ * Words printed on US plates around the registration, never a registration on their own as read
+ * here: state names (spaces dropped; 4-8 letters fit the plausible length) and common legends.
+ */
+export const PLATE_WORDS: ReadonlySet<string> = new Set([
+  ...['ALABAMA', 'ALASKA', 'ARIZONA', 'ARKANSAS', 'COLORADO', 'DELAWARE', 'FLORIDA', 'GEORGIA'],
+  ...['HAWAII', 'IDAHO', 'ILLINOIS', 'INDIANA', 'IOWA', 'KANSAS', 'KENTUCKY', 'MAINE'],
+  ...['MARYLAND', 'MICHIGAN', 'MISSOURI', 'MONTANA', 'NEBRASKA', 'NEVADA', 'NEWYORK', 'OHIO'],
+  ...['OKLAHOMA', 'OREGON', 'TEXAS', 'UTAH', 'VERMONT', 'VIRGINIA', 'WYOMING'],
+  ...['COUNTY', 'DEALER', 'EXEMPT', 'TRAILER', 'TRUCK', 'USA', 'GOVT', 'OFFICIAL'],
+]);
+
+/**
+ * Drops letters-only reads stacked right above or below another plate read (the state name or
+ * legend of that plate): they overlap it by half its width and sit within 1.5 line heights.
+ */
+export function dropStackedWords<T extends { text: string; box: Box }>(plates: readonly T[]): T[] {
+  const mixed = plates.filter((p) => /[0-9]/.test(p.text));
+  return plates.filter((p) => {
+    if (/[0-9]/.test(p.text)) return true;
+    return !mixed.some((m) => {
+      const overlap = Math.min(p.box.x + p.box.w, m.box.x + m.box.w) - Math.max(p.box.x, m.box.x);
+      const h = Math.max(p.box.h, m.box.h);
+      const gap = Math.max(p.box.y, m.box.y) - Math.min(p.box.y + p.box.h, m.box.y + m.box.h);
+      return overlap >= 0.5 * Math.min(p.box.w, m.box.w) && gap < 1.5 * h;
+    });
+  });
 }
 
 /**
@@ -44,11 +77,12 @@ export function formatPrior(text: string): number {
 
 /**
  * How likely a text read on a frame is a plate rather than other text, for ordering the plates of
- * a frame: digits-only texts are mostly timestamps, overlays and signs (few US standard plates
- * are all digits), so they rank after texts that mix letters and digits.
+ * a frame: digits-only texts are mostly timestamps, overlays and phone numbers, letters-only
+ * texts mostly words on signs and badges (few US standard plates are either), so both rank after
+ * texts that mix letters and digits.
  */
 export function framePlatePrior(text: string): number {
-  return /[A-Z]/.test(text) ? 1 : 0.2;
+  return /[A-Z]/.test(text) && /[0-9]/.test(text) ? 1 : 0.2;
 }
 
 /**

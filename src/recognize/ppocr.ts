@@ -5,6 +5,7 @@ import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox } from './boxes.ts';
 import { beamSearch, type Decoded, greedyDecode, maskProbs, type Scored } from './ctc.ts';
 import {
+  dropStackedWords,
   framePlatePrior,
   isPlausibleText,
   isPlausibleTextBox,
@@ -240,7 +241,8 @@ export class PpocrRecognizer implements Recognizer {
     });
     plates.sort((a, b) => b.score - a.score);
     await this.refine(img, plates.slice(0, this.cfg.refine));
-    return plates.sort((a, b) => b.score - a.score).map((p) => p.reading);
+    const kept = dropStackedWords(plates.map((p) => ({ ...p, text: p.reading.text, box: p.reading.box })));
+    return kept.sort((a, b) => b.score - a.score).map((p) => p.reading);
   }
 
   /**

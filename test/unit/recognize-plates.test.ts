@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   classWeights,
+  dropStackedWords,
   formatPrior,
   framePlatePrior,
   isPlausibleText,
@@ -13,7 +14,10 @@ describe('plate plausibility', () => {
   it.each([
     ['7ABC123', true],
     ['AB12', true],
-    ['ABCDEFG', false],
+    ['ABCDEFG', true], // vanity plates may have no digit (ranked after mixed texts)
+    ['ABCDEFGHI', false],
+    ['NEVADA', false], // the state name printed on the plate
+    ['COUNTY', false],
     ['A1', false],
     ['123456789', false],
     ['AB-123', false],
@@ -53,6 +57,7 @@ describe('priors', () => {
     ['ABC123', 1],
     ['20140508', 0.2],
     ['1049338', 0.2],
+    ['FZRULZ', 0.2],
   ])('framePlatePrior(%s) = %f', (t, v) => {
     expect(framePlatePrior(t)).toBe(v);
   });
@@ -81,7 +86,28 @@ describe('candidate merging', () => {
       ],
       isPlausibleText,
     );
-    expect(r.map((s) => s.text)).toEqual(['ABC12']);
+    // XY is too short; ABCD (4 letters, no digit) stays but its prior (0.4 × 0.3) ranks it last
+    expect(r.map((s) => s.text)).toEqual(['ABC12', 'ABCD']);
     expect(r[0]).toEqual({ text: 'ABC12', prob: 0.4, score: 0.4 });
+    expect(r[1]!.prob).toBe(0.5);
+    expect(r[1]!.score).toBeCloseTo(0.5 * 0.4 * 0.3);
+  });
+});
+
+describe('dropStackedWords', () => {
+  const at = (text: string, x: number, y: number, w = 100, h = 30) => ({ text, box: { x, y, w, h } });
+
+  it('drops a letters-only line right above or below a plate read, keeps the rest', () => {
+    const plate = at('7ABC123', 100, 100);
+    const above = at('KANSASX', 110, 60, 80, 20); // state-like line 20 px above
+    const below = at('SUNSHINE', 95, 135, 110, 18);
+    const farWord = at('PARKING', 600, 100); // a sign elsewhere
+    const farBelow = at('ABCDEF', 100, 300); // letters-only, far under: its own vanity plate
+    const kept = dropStackedWords([plate, above, below, farWord, farBelow]).map((p) => p.text);
+    expect(kept).toEqual(['7ABC123', 'PARKING', 'ABCDEF']);
+  });
+
+  it('keeps a vanity plate when no plate read is stacked with it', () => {
+    expect(dropStackedWords([at('FZRULZ', 0, 0)]).map((p) => p.text)).toEqual(['FZRULZ']);
   });
 });
