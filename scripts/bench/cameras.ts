@@ -22,7 +22,7 @@ import { CaptureStage } from '../../src/capture/index.ts';
 import { cameraSchema } from '../../src/config/sections/capture.ts';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import { Bus } from '../../src/core/bus.ts';
-import { createWorkerRecognizer, RecognizeStage } from '../../src/recognize/index.ts';
+import { createWorkerPool, RecognizeStage } from '../../src/recognize/index.ts';
 import { TrackStage } from '../../src/track/index.ts';
 import { cameraDecoders, freePort, serveMjpeg } from '../../test/support/camera-servers.ts';
 
@@ -101,9 +101,18 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
 
     // Phase 2: capture → recognize → track.
     const bus2 = new Bus();
-    // As the daemon runs it: inference on a worker thread.
-    const recognizer = await createWorkerRecognizer(recognizeSection.parse({}), log);
-    const recognize = new RecognizeStage({ bus: bus2, log, recognizer, minConfidence: 0.5 });
+    // As the daemon runs it: inference on worker threads (recognize.workers, default 1;
+    // ALPR_BENCH_WORKERS=2 measures two, one per camera).
+    const workers = Number(process.env.ALPR_BENCH_WORKERS ?? 1);
+    const recognizer = await createWorkerPool(recognizeSection.parse({ workers }), log, workers);
+    const recognize = new RecognizeStage({
+      bus: bus2,
+      log,
+      recognizer,
+      minConfidence: 0.5,
+      concurrency: workers,
+    });
+    out['pipeline: recognizer workers'] = workers;
     // Every read is hot: each track settles on its first read, as a hit would (detection count
     // is unchanged: a track is emitted once either way).
     const track = new TrackStage({ bus: bus2, log, isHot: () => true });
