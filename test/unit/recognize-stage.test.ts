@@ -48,19 +48,26 @@ const frame = (cameraId: string, seq: number): Frame => ({
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A started stage on a gated recognizer, collecting its frame results. */
+async function gatedStage(concurrency?: number) {
+  const bus = new Bus();
+  const g = gatedRecognizer();
+  const results: FrameResult[] = [];
+  bus.on('frameResult', (r) => results.push(r));
+  const stage = new RecognizeStage({
+    bus,
+    log: pino({ level: 'silent' }),
+    recognizer: g.rec,
+    minConfidence: 0.5,
+    ...(concurrency ? { concurrency } : {}),
+  });
+  await stage.start();
+  return { bus, g, results, stage };
+}
+
 describe('RecognizeStage', () => {
   it('keeps only the newest pending frame per camera and filters by confidence', async () => {
-    const bus = new Bus();
-    const g = gatedRecognizer();
-    const results: FrameResult[] = [];
-    bus.on('frameResult', (r) => results.push(r));
-    const stage = new RecognizeStage({
-      bus,
-      log: pino({ level: 'silent' }),
-      recognizer: g.rec,
-      minConfidence: 0.5,
-    });
-    await stage.start();
+    const { bus, g, results, stage } = await gatedStage();
     bus.emit('frame', frame('front', 1)); // starts at once
     await tick();
     for (let s = 2; s <= 5; s++) bus.emit('frame', frame('front', s)); // 2,3,4 dropped; 5 waits
@@ -165,18 +172,7 @@ describe('RecognizeStage', () => {
 
 describe('RecognizeStage with concurrency (a pool of workers)', () => {
   it('reads different cameras at the same time, never two frames of one camera, results in order', async () => {
-    const bus = new Bus();
-    const g = gatedRecognizer();
-    const results: FrameResult[] = [];
-    bus.on('frameResult', (r) => results.push(r));
-    const stage = new RecognizeStage({
-      bus,
-      log: pino({ level: 'silent' }),
-      recognizer: g.rec,
-      minConfidence: 0.5,
-      concurrency: 2,
-    });
-    await stage.start();
+    const { bus, g, results, stage } = await gatedStage(2);
     bus.emit('frame', frame('a', 1));
     bus.emit('frame', frame('a', 2)); // a is being read: waits
     await tick();
