@@ -8,11 +8,25 @@ import type { PlateReading, RgbImage } from '../domain/types.ts';
 import type { RecognizeConfig, Recognizer } from './ppocr.ts';
 import { createWorkerRecognizer } from './worker.ts';
 
+/** A recognizer that can tell it has died (a worker thread that exited). */
+type Mortal = Recognizer & { alive?: () => boolean };
+
 class WorkerPool implements Recognizer {
   readonly modelVersion: string;
   private readonly busy: number[];
+  private readonly respawning = new Set<number>();
+  private closed = false;
 
-  constructor(private readonly workers: Recognizer[]) {
+  /**
+   * `respawn` builds a replacement for a worker that died (crash, out of memory); without it a
+   * dead worker stays dead. Replacements start one at a time per slot, `retryMs` apart on failure.
+   */
+  constructor(
+    private readonly workers: Mortal[],
+    private readonly respawn?: () => Promise<Recognizer>,
+    private readonly log?: Logger,
+    private readonly retryMs = 2000,
+  ) {
     this.modelVersion = workers[0]!.modelVersion;
     this.busy = workers.map(() => 0);
   }
@@ -26,7 +40,13 @@ class WorkerPool implements Recognizer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  /** Workers alive now (a dead one counts until its replacement is up). */
+  aliveCount(): number {
+    return this.workers.filter((w) => w.alive?.() !== false).length;
   }
 
   /** Busy counts per worker (for tests and stats). */
@@ -35,22 +55,57 @@ class WorkerPool implements Recognizer {
   }
 
   private async on<T>(call: (r: Recognizer) => Promise<T>): Promise<T> {
-    let i = 0;
-    for (let j = 1; j < this.busy.length; j++) if (this.busy[j]! < this.busy[i]!) i = j;
+    // a dead worker is replaced as soon as a call notices it
+    this.workers.forEach((w, k) => {
+      if (w.alive?.() === false) this.replace(k);
+    });
+    // the least busy live worker; a dead one only when none lives (its call fails plainly)
+    const order = this.workers.map((_, k) => k).sort((a, b) => this.rank(a) - this.rank(b));
+    const i = order[0]!;
     this.busy[i]!++;
     try {
       return await call(this.workers[i]!);
+    } catch (err) {
+      if (this.workers[i]!.alive?.() === false) this.replace(i);
+      throw err;
     } finally {
       this.busy[i]!--;
     }
+  }
+
+  private rank(k: number): number {
+    return this.busy[k]! + (this.workers[k]!.alive?.() === false ? 1e6 : 0);
+  }
+
+  /** Starts a replacement for the dead worker in slot i (once at a time per slot). */
+  private replace(i: number): void {
+    if (!this.respawn || this.closed || this.respawning.has(i)) return;
+    this.respawning.add(i);
+    const attempt = async (): Promise<void> => {
+      try {
+        const fresh = await this.respawn!();
+        if (this.closed) {
+          await fresh.close();
+          return;
+        }
+        this.workers[i] = fresh;
+        this.log?.warn({ slot: i }, 'recognizer worker replaced');
+        this.respawning.delete(i);
+      } catch (err) {
+        this.log?.error({ err, slot: i }, 'recognizer worker could not be replaced; retrying');
+        if (!this.closed) setTimeout(() => void attempt(), this.retryMs).unref();
+        else this.respawning.delete(i);
+      }
+    };
+    void attempt();
   }
 }
 
 /**
  * Starts `n` recognizer workers one after the other (model loading is memory-hungry) and returns
- * them as one Recognizer; n = 1 returns the single worker itself.
+ * them as one Recognizer that replaces a worker that dies.
  */
-export async function createWorkerPool(cfg: RecognizeConfig, log: Logger, n: number): Promise<Recognizer> {
+export async function createWorkerPool(cfg: RecognizeConfig, log: Logger, n: number): Promise<WorkerPool> {
   const workers: Recognizer[] = [];
   try {
     for (let i = 0; i < n; i++) workers.push(await createWorkerRecognizer(cfg, log));
@@ -58,7 +113,7 @@ export async function createWorkerPool(cfg: RecognizeConfig, log: Logger, n: num
     await Promise.all(workers.map((w) => w.close()));
     throw err;
   }
-  return n === 1 ? workers[0]! : new WorkerPool(workers);
+  return new WorkerPool(workers, () => createWorkerRecognizer(cfg, log), log);
 }
 
 export { WorkerPool };

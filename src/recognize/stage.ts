@@ -19,6 +19,9 @@ export interface RecognizeStageDeps {
   concurrency?: number;
 }
 
+/** Frames failing in a row before the model light turns red (one can be a bad frame). */
+const FAILS_RED = 3;
+
 export interface RecognizeStats {
   processed: number;
   /** Frames replaced by a newer frame of the same camera before they were read. */
@@ -42,6 +45,8 @@ export class RecognizeStage implements Stage {
   private readonly lanes = new Set<Promise<void>>();
   private off: (() => void) | null = null;
   private stopped = false;
+  /** Frames failed in a row; the model light is red from FAILS_RED on until a frame is read. */
+  private failsInRow = 0;
 
   constructor(private readonly deps: RecognizeStageDeps) {}
 
@@ -58,6 +63,10 @@ export class RecognizeStage implements Stage {
     await Promise.all(this.lanes);
     await this.deps.recognizer.close();
     this.deps.log.info({ ...this.counts }, 'recognize stopped');
+  }
+
+  private modelLight(light: 'green' | 'red', reason: string): void {
+    this.deps.bus.emit('health', { component: 'model', light, reason, at: Date.now() });
   }
 
   stats(): Readonly<RecognizeStats> {
@@ -106,6 +115,9 @@ export class RecognizeStage implements Stage {
         const frame: FrameMeta = meta;
         const ms = performance.now() - t0;
         this.counts.processed++;
+        if (this.failsInRow >= FAILS_RED)
+          this.modelLight('green', `warm (${this.deps.recognizer.modelVersion})`);
+        this.failsInRow = 0;
         this.deps.log.debug({ cameraId: f.cameraId, seq: f.seq, plates: plates.length, ms }, 'frame read');
         this.deps.bus.emit('frameResult', {
           frame,
@@ -115,6 +127,12 @@ export class RecognizeStage implements Stage {
       } catch (err) {
         this.counts.errors++;
         this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, 'recognition failed');
+        if (++this.failsInRow === FAILS_RED) {
+          this.modelLight(
+            'red',
+            `recognition failing: ${(err as Error).message} (${FAILS_RED} frames in a row)`,
+          );
+        }
       } finally {
         this.inFlight.delete(f.cameraId);
       }

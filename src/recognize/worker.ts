@@ -43,6 +43,16 @@ class WorkerRecognizer implements Recognizer {
     worker.on('exit', (code) => this.failAll(new Error(`recognizer worker exited (code ${code})`)));
   }
 
+  /** Ends the thread at once, as a crash would (pending calls fail); close() is the orderly way. */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  /** False once the worker thread has exited (crashed, killed or closed). */
+  alive(): boolean {
+    return !this.closed;
+  }
+
   readFrame(img: RgbImage): Promise<PlateReading[]> {
     return this.call('frame', img) as Promise<PlateReading[]>;
   }

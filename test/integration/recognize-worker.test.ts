@@ -32,6 +32,11 @@ describe('worker-thread recognizer', () => {
     // a pool of two workers (recognize.workers: 2) answers two frames at once, each its own
     expect(out.poolPair).toEqual([['4RDW219'], ['7ABC123']]);
     expect(out.poolLoad).toEqual([0, 0]);
+    // a killed worker: reads go on on the live one while a replacement starts, then both read
+    expect(out.afterKill.every((r: string) => r === '4RDW219' || r === 'failed')).toBe(true);
+    expect(out.afterKill.filter((r: string) => r === 'failed').length).toBeLessThanOrEqual(1);
+    expect(out.healed).toBe(2);
+    expect(out.healedPair).toEqual([['4RDW219'], ['7ABC123']]);
     expect(out.failure).toBe(ErrorCodes.MODEL_LOAD);
   }, 120_000);
 });

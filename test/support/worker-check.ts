@@ -39,7 +39,22 @@ const afterClose = await rec.readFrame(img).then(
 // two workers: two frames at once, each answered with its own plates
 const pool = await createWorkerPool(cfg, log, 2);
 const [pa, pb] = await Promise.all([pool.readFrame(img), pool.readFrame(other)]);
-const poolLoad = (pool as unknown as { load?: () => number[] }).load?.() ?? null;
+const poolLoad = pool.load();
+// a worker thread dies (as in a crash): its call fails, the pool starts a replacement, reads go on
+const victim = (pool as unknown as { workers: { kill(): Promise<void> }[] }).workers[0]!;
+await victim.kill();
+const afterKill: string[] = [];
+for (let i = 0; i < 40 && pool.aliveCount() < 2; i++) {
+  afterKill.push(
+    await pool.readFrame(img).then(
+      (r) => r.map((p) => p.text).join(','),
+      () => 'failed',
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 250));
+}
+const healed = pool.aliveCount();
+const [ha, hb] = await Promise.all([pool.readFrame(img), pool.readFrame(other)]);
 await pool.close();
 const failure = await createWorkerRecognizer(
   recognizeSection.parse({ detModel: '/nonexistent/det.onnx' }),
@@ -58,6 +73,9 @@ process.stdout.write(
     afterClose,
     poolPair: [pa.map((p) => p.text), pb.map((p) => p.text)],
     poolLoad,
+    afterKill,
+    healed,
+    healedPair: [ha.map((p) => p.text), hb.map((p) => p.text)],
     failure,
   })}\n`,
 );

@@ -61,3 +61,60 @@ describe('WorkerPool', () => {
     expect(pool.load()).toEqual([0]);
   });
 });
+
+describe('WorkerPool replacing a dead worker', () => {
+  const img = { width: 1, height: 1, data: Buffer.alloc(3) };
+  /** A worker that can die: then every call fails, as a WorkerRecognizer's does. */
+  function mortal(name: string) {
+    let alive = true;
+    const rec = {
+      modelVersion: 'm1',
+      alive: () => alive,
+      readFrame: async () => {
+        if (!alive) throw new Error('recognizer worker exited (code 1)');
+        return [{ text: name } as PlateReading];
+      },
+      readCrop: async () => null,
+      close: async () => {
+        alive = false;
+      },
+    };
+    return { rec, die: () => (alive = false) };
+  }
+
+  it('sends calls to the live worker and puts a fresh one in the dead one’s place', async () => {
+    const a = mortal('a');
+    const b = mortal('b');
+    let made = 0;
+    const pool = new WorkerPool([a.rec, b.rec], async () => mortal(`fresh${++made}`).rec);
+    a.die();
+    expect(pool.aliveCount()).toBe(1);
+    expect((await pool.readFrame(img))[0]!.text).toBe('b'); // never the dead one while one lives
+    await new Promise((r) => setImmediate(r));
+    expect(made).toBe(1);
+    expect(pool.aliveCount()).toBe(2);
+    const texts = (await Promise.all([pool.readFrame(img), pool.readFrame(img)])).map((r) => r[0]!.text);
+    expect(texts.sort()).toEqual(['b', 'fresh1']);
+    await pool.close();
+  });
+
+  it('keeps retrying a replacement that fails to start, and fails calls plainly meanwhile', async () => {
+    const a = mortal('a');
+    let tries = 0;
+    const pool = new WorkerPool(
+      [a.rec],
+      async () => {
+        if (++tries < 3) throw new Error('out of memory');
+        return mortal('back').rec;
+      },
+      undefined,
+      5,
+    );
+    a.die();
+    await expect(pool.readFrame(img)).rejects.toThrow(/exited/);
+    for (let i = 0; i < 50 && pool.aliveCount() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(tries).toBe(3);
+    expect((await pool.readFrame(img))[0]!.text).toBe('back');
+    await pool.close();
+  });
+});

@@ -201,3 +201,49 @@ describe('RecognizeStage with concurrency (a pool of workers)', () => {
     expect(stage.stats()).toMatchObject({ processed: 4, dropped: 0 });
   });
 });
+
+describe('RecognizeStage model light', () => {
+  it('turns red after 3 frames fail in a row, and green again when a frame is read', async () => {
+    const bus = new Bus();
+    const lights: string[] = [];
+    bus.on('health', (h) => {
+      if (h.component === 'model') lights.push(`${h.light}: ${h.reason}`);
+    });
+    let failing = true;
+    const rec: Recognizer = {
+      modelVersion: 'm7',
+      readFrame: async () => {
+        if (failing) throw new Error('recognizer worker exited (code 1)');
+        return [];
+      },
+      readCrop: async () => null,
+      close: async () => {},
+    };
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: rec,
+      minConfidence: 0.5,
+    });
+    await stage.start();
+    for (let seq = 1; seq <= 2; seq++) {
+      bus.emit('frame', frame('front', seq));
+      await tick();
+    }
+    expect(lights).toEqual([]); // one or two bad frames are not a failure yet
+    for (let seq = 3; seq <= 5; seq++) {
+      bus.emit('frame', frame('front', seq));
+      await tick();
+    }
+    expect(lights).toEqual([
+      'red: recognition failing: recognizer worker exited (code 1) (3 frames in a row)',
+    ]);
+    failing = false;
+    bus.emit('frame', frame('front', 6));
+    await tick();
+    bus.emit('frame', frame('front', 7));
+    await tick();
+    expect(lights.slice(1)).toEqual(['green: warm (m7)']);
+    await stage.stop();
+  });
+});
