@@ -43,6 +43,11 @@ async function loadReader(kind: ReaderKind, cfg: RecognizeConfig): Promise<Reade
   }
 }
 
+/** The project's distilled text detector (models/README.md, `plate-det/`). */
+export const PLATE_DET_MODEL = fileURLToPath(
+  new URL('../../models/plate-det/plate-det.onnx', import.meta.url),
+);
+
 function shippedRec(kind: ReaderKind): string {
   return kind === 'plate-rec' ? PLATE_REC_MODEL : DEFAULT_MODELS.rec;
 }
@@ -53,7 +58,7 @@ export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promi
   const secondKind =
     cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
   const paths = {
-    det: cfg.detModel ?? DEFAULT_MODELS.det,
+    det: cfg.detModel ?? (cfg.detector === 'plate-det' ? PLATE_DET_MODEL : DEFAULT_MODELS.det),
     rec: cfg.recModel ?? shippedRec(cfg.reader),
     second: secondKind && shippedRec(secondKind),
   };

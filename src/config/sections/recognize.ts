@@ -30,7 +30,13 @@ export const recognizeSection = z
       .max(4)
       .default(1)
       .describe("The best plates of a frame re-read as whole-plate windows (each costs about a crop's read)"),
-    detModel: pathString.optional().describe('Detector ONNX; default: the shipped model'),
+    detector: z
+      .enum(['ppocr', 'plate-det'])
+      .default('ppocr')
+      .describe(
+        "Text detector: PP-OCRv4's (most accurate), or the project's distilled plate-det (~10x less compute, a few points less; models/README.md)",
+      ),
+    detModel: pathString.optional().describe("Detector ONNX; default: the chosen detector's shipped model"),
     recModel: pathString
       .optional()
       .describe("Recognizer ONNX for the chosen reader; default: the reader's shipped model"),
