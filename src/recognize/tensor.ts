@@ -46,26 +46,35 @@ export function regionToChw(
     x1s[x] = Math.min(width - 1, ix + 1) * 3;
     fxs[x] = fx - ix;
   }
+  // Channels unrolled, constants in locals: the same arithmetic, about twice as fast (the
+  // detector's input is 1.5 M values per frame).
+  const [k0, k1, k2] = rgbOf as [number, number, number];
+  const [s0, s1, s2] = scale as [number, number, number];
+  const [f0, f1, f2] = offset as [number, number, number];
+  const p2 = 2 * plane;
   for (let y = 0; y < outH; y++) {
     const fy = Math.min(height - 1, Math.max(0, src.y + (y + 0.5) * sy - 0.5));
     const iy = Math.floor(fy);
     const wy = fy - iy;
     const row0 = iy * width * 3;
     const row1 = Math.min(height - 1, iy + 1) * width * 3;
+    const orow = y * tensorW;
     for (let x = 0; x < outW; x++) {
       const wx = fxs[x]!;
       const a = row0 + x0s[x]!;
       const b = row0 + x1s[x]!;
       const c = row1 + x0s[x]!;
       const d = row1 + x1s[x]!;
-      const o = y * tensorW + x;
-      for (let ch = 0; ch < 3; ch++) {
-        const k = rgbOf[ch]!;
-        const top = data[a + k]! + (data[b + k]! - data[a + k]!) * wx;
-        const bot = data[c + k]! + (data[d + k]! - data[c + k]!) * wx;
-        const v = top + (bot - top) * wy;
-        out[ch * plane + o] = v * scale[ch]! - offset[ch]!;
-      }
+      const o = orow + x;
+      let top = data[a + k0]! + (data[b + k0]! - data[a + k0]!) * wx;
+      let bot = data[c + k0]! + (data[d + k0]! - data[c + k0]!) * wx;
+      out[o] = (top + (bot - top) * wy) * s0 - f0;
+      top = data[a + k1]! + (data[b + k1]! - data[a + k1]!) * wx;
+      bot = data[c + k1]! + (data[d + k1]! - data[c + k1]!) * wx;
+      out[plane + o] = (top + (bot - top) * wy) * s1 - f1;
+      top = data[a + k2]! + (data[b + k2]! - data[a + k2]!) * wx;
+      bot = data[c + k2]! + (data[d + k2]! - data[c + k2]!) * wx;
+      out[p2 + o] = (top + (bot - top) * wy) * s2 - f2;
     }
   }
   return out;
