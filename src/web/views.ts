@@ -1,6 +1,6 @@
 /** What the page is sent: slim views of reads and hits (no more personal data than it shows). */
 import { VERIFY_BANNER } from '../domain/policy.ts';
-import type { Hit, Light, Read, ReadPosition } from '../domain/types.ts';
+import type { Hit, Light, Read } from '../domain/types.ts';
 import type { HitState } from './hit-state.ts';
 
 /** The four lights as the health stage shows them (structurally the same type). */
@@ -17,13 +17,9 @@ export interface ReadView {
   operatorId: string | null;
 }
 
-export interface HitView {
-  id: string;
-  readId: string;
-  plate: string;
-  cameraId: string;
-  capturedAt: string;
-  position: ReadPosition;
+/** A hit as the page shows it: the hit's own identity, time and place, and what the page needs. */
+export interface HitView
+  extends Pick<Hit, 'id' | 'readId' | 'plate' | 'cameraId' | 'capturedAt' | 'position'> {
   direction: string | null;
   late: boolean;
   list: string;
