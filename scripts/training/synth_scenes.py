@@ -3,7 +3,7 @@
 Procedural backgrounds (multi-scale noise, buildings, road, poles), car-like bodies each carrying a
 plate from synth_plates.render_plate, distractor text (signs, badges, phone numbers) and camera
 overlays (timestamps). Nothing comes from the evaluation images. The teacher (PP-OCRv4's detector)
-labels the frames afterwards (teacher_maps.mjs); the student learns its maps (train_det.py).
+labels the frames afterwards (teacher_maps.ts); the student learns its maps (train_det.py).
 
     /usr/bin/python3 scripts/training/synth_scenes.py --out .tmp/det/frames2.npy --n 1500 --seed 11
 """

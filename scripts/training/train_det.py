@@ -1,7 +1,7 @@
 """Distil PP-OCRv4's text detector into a small plate-text detector (experimental).
 
 The student (depthwise-separable FCN with a small FPN, ~0.1M parameters) learns the teacher's
-probability map at 1/4 resolution on synthetic frames (synth_scenes.py + teacher_maps.mjs). Its
+probability map at 1/4 resolution on synthetic frames (synth_scenes.py + teacher_maps.ts). Its
 ONNX takes the detector's input (1x3xHxW, BGR, ImageNet mean/std) and gives a 1x1xHxW map
 (sigmoid, bilinear x4), so the runtime's post-processing is unchanged (`recognize.detModel`).
 
