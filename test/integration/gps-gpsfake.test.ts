@@ -1,7 +1,7 @@
 /**
- * The gpsd source against a real gpsd, driven by gpsfake (gpsd's own test harness): real captures
- * compared with gpsd's .chk oracle, the project's demo route compared with our own decoder, and a
- * gpsd that goes away and comes back.
+ * The gpsd source against a real gpsd: real captures written into a socat pty compared with gpsd's
+ * .chk oracle, the project's demo route compared with our own decoder, and a gpsd (run by gpsfake,
+ * gpsd's own test harness) that goes away and comes back.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +16,8 @@ import type { Fix, HealthReport } from '../../src/domain/types.ts';
 import { decodeNmeaLog } from '../../src/gps/decoder.ts';
 import { GpsdSource } from '../../src/gps/gpsd-source.ts';
 import { GpsStage } from '../../src/gps/index.ts';
+import type { GpsSource } from '../../src/gps/source.ts';
+import { startGpsdPty } from '../helpers/gpsd-pty.ts';
 import { compareWithOracle, oracleTpvs } from './gps-oracle.ts';
 
 const DIR = fileURLToPath(new URL('../../../shared/data/nmea', import.meta.url));
@@ -59,10 +61,8 @@ async function freePort(): Promise<number> {
 }
 
 /** gpsfake in its own process group, so that stopping it stops its gpsd too. */
-function startFake(file: string, port: number, opts: { once: boolean; cycle: string }): ChildProcess {
-  const args = ['-n', '-q', '-c', opts.cycle, '-P', String(port)];
-  // -W: without a client of its own, a one-shot gpsfake waits this long after the log, then exits.
-  if (opts.once) args.push('-1', '-W', '2');
+function startFake(file: string, port: number, cycle: string): ChildProcess {
+  const args = ['-n', '-q', '-c', cycle, '-P', String(port)];
   const p = spawn('gpsfake', [...args, file], { stdio: 'ignore', detached: true });
   fakes.add(p);
   p.on('exit', () => fakes.delete(p));
@@ -102,25 +102,74 @@ function gpsdStage(port: number, extra: Record<string, unknown> = {}) {
   bus.on('fix', (f) => fixes.push(f));
   bus.on('health', (h) => health.push(h));
   const config = gpsSection.parse({ type: 'gpsd', host: '127.0.0.1', port, reconnectMaxS: 1, ...extra });
-  // The real gpsd source, retrying fast so that it is watching before gpsfake's first sentence.
-  const source = new GpsdSource({ host: '127.0.0.1', port, reconnectMaxS: 0.05, log });
+  // The real gpsd source, retrying fast; `linked` resolves when its connection is first up.
+  const inner = new GpsdSource({ host: '127.0.0.1', port, reconnectMaxS: 0.05, log });
+  let up: () => void = () => {};
+  const linked = new Promise<void>((r) => {
+    up = r;
+  });
+  const source: GpsSource = {
+    description: inner.description,
+    start: (sink) =>
+      inner.start({
+        ...sink,
+        link: (isUp, reason) => {
+          sink.link(isUp, reason);
+          if (isUp) up();
+        },
+      }),
+    stop: () => inner.stop(),
+  };
   const stage = new GpsStage({ bus, log, config, source, tickMs: 50 });
   stages.add(stage);
-  return { stage, fixes, health };
+  return { stage, fixes, health, linked };
 }
 
-/** Runs one log through gpsfake into a gpsd stage; returns the fixes it got. */
-async function throughGpsd(file: string, cycle = '0.01'): Promise<Fix[]> {
+/** Resolves once gpsd answers a WATCH on a fresh connection: it has served every earlier one. */
+async function watchAnswered(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port });
+    let buf = '';
+    s.setEncoding('utf8');
+    s.on('connect', () => s.write('?WATCH={"enable":true,"json":true};'));
+    s.on('data', (t: string) => {
+      buf += t;
+      if (buf.includes('"class":"WATCH"')) {
+        s.destroy();
+        resolve();
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+/**
+ * Runs one log through a real gpsd (on a socat pty) into a gpsd stage; returns the fixes it got.
+ * The log is written only once the stage's connection is up and gpsd has answered a later WATCH,
+ * so no sentence goes out before the stage is listening.
+ */
+async function throughGpsd(file: string, cycleMs = 10): Promise<Fix[]> {
   const port = await freePort();
-  const fake = startFake(file, port, { once: true, cycle });
-  const done = new Promise((r) => fake.once('exit', r));
-  await listening(port);
-  const { stage, fixes } = gpsdStage(port);
-  await stage.start();
-  await done;
-  await stage.stop();
-  stages.delete(stage);
-  return fixes;
+  const gpsd = await startGpsdPty(port);
+  try {
+    await listening(port);
+    const { stage, fixes, linked } = gpsdStage(port);
+    await stage.start();
+    await linked;
+    await watchAnswered(port);
+    await gpsd.feed(readFileSync(file), cycleMs);
+    // gpsd reports an epoch once the next one starts or its cycle times out: let it finish.
+    let n = -1;
+    while (n !== fixes.length) {
+      n = fixes.length;
+      await sleep(800);
+    }
+    await stage.stop();
+    stages.delete(stage);
+    return fixes;
+  } finally {
+    await gpsd.stop();
+  }
 }
 
 /** gpsd sends several TPVs per epoch as sentences arrive; its last one is its final word. */
@@ -156,7 +205,7 @@ describe.skipIf(!hasGpsfake || !have)('gpsd source via gpsfake: real captures', 
 describe.skipIf(!hasGpsfake)('gpsd source via gpsfake: demo route and reconnect', () => {
   it('gpsd decodes the demo route exactly as our own NMEA path does', async () => {
     const ours = decodeNmeaLog(readFileSync(ROUTE)).fixes;
-    const theirs = lastPerEpoch(await throughGpsd(ROUTE, '0.004'));
+    const theirs = lastPerEpoch(await throughGpsd(ROUTE, 4));
     expect(ours.length).toBeGreaterThan(200);
     expect(theirs.map((f) => f.time)).toEqual(ours.map((f) => f.time));
     theirs.forEach((f, i) => {
@@ -167,7 +216,7 @@ describe.skipIf(!hasGpsfake)('gpsd source via gpsfake: demo route and reconnect'
 
   it('goes red when gpsd goes away and green when it is back', async () => {
     const port = await freePort();
-    let fake = startFake(ROUTE, port, { once: false, cycle: '0.005' });
+    let fake = startFake(ROUTE, port, '0.005');
     await listening(port);
     const { stage, health } = gpsdStage(port, { noDataTimeoutS: 1 });
     await stage.start();
@@ -181,7 +230,7 @@ describe.skipIf(!hasGpsfake)('gpsd source via gpsfake: demo route and reconnect'
     await stopFake(fake);
     expect(await until(() => last() === 'red', 5000)).toBe(true);
     expect(health.at(-1)?.reason).toMatch(/gpsd|no data/);
-    fake = startFake(ROUTE, port, { once: false, cycle: '0.005' });
+    fake = startFake(ROUTE, port, '0.005');
     expect(await until(() => last() === 'green', 10_000)).toBe(true);
     expect(stage.position(Date.now()).lat).not.toBeNull();
     await stopFake(fake);
