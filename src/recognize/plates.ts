@@ -82,7 +82,27 @@ export function formatPrior(text: string): number {
  * texts that mix letters and digits.
  */
 export function framePlatePrior(text: string): number {
+  if (DATE_LIKE.test(text)) return 0.05;
   return /[A-Z]/.test(text) && /[0-9]/.test(text) ? 1 : 0.2;
+}
+
+/**
+ * Digits that read as a year or a date (19xx/20xx, then more digits): registration stickers,
+ * timestamps burned into the video, dealer frames. A digits-only plate seldom starts with a year.
+ */
+const DATE_LIKE = /^(19|20)[0-9]{2,6}$/;
+
+/**
+ * How likely a text region is a plate from where it lies on the frame: text touching the frame's
+ * border is an overlay (camera timestamps and names sit in the corners) or a plate cut off by the
+ * edge, whose read is partial either way. `box` is the region after unclipping, so text within
+ * about a character height of the border (plus 1% of the frame) touches it.
+ */
+export function framePositionPrior(box: Box, width: number, height: number): number {
+  const mx = Math.max(1, 0.01 * width);
+  const my = Math.max(1, 0.01 * height);
+  const touches = box.x <= mx || box.y <= my || box.x + box.w >= width - mx || box.y + box.h >= height - my;
+  return touches ? 0.2 : 1;
 }
 
 /**

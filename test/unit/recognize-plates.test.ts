@@ -4,6 +4,7 @@ import {
   dropStackedWords,
   formatPrior,
   framePlatePrior,
+  framePositionPrior,
   isPlausibleText,
   isPlausibleTextBox,
   mergeCandidates,
@@ -55,11 +56,24 @@ describe('priors', () => {
 
   it.each([
     ['ABC123', 1],
-    ['20140508', 0.2],
+    ['20140508', 0.05], // a date: timestamp overlay
+    ['2014', 0.05], // a registration sticker's year
     ['1049338', 0.2],
+    ['5201403', 0.2], // digits only, not a year at the start
     ['FZRULZ', 0.2],
+    ['2014ABC', 1],
   ])('framePlatePrior(%s) = %f', (t, v) => {
     expect(framePlatePrior(t)).toBe(v);
+  });
+
+  it.each([
+    [{ x: 500, y: 300, w: 100, h: 40 }, 1], // mid-frame
+    [{ x: 0, y: 0, w: 120, h: 27 }, 0.2], // corner timestamp
+    [{ x: 57, y: 3, w: 60, h: 15 }, 0.2], // within 1% of the top edge
+    [{ x: 1214, y: 694, w: 50, h: 26 }, 0.2], // bottom right: 694 + 26 = 720
+    [{ x: 1100, y: 600, w: 150, h: 60 }, 1], // near, not at, the bottom right
+  ])('framePositionPrior(%o) on 1280x720 = %f', (b, v) => {
+    expect(framePositionPrior(b, 1280, 720)).toBe(v);
   });
 });
 
