@@ -59,7 +59,10 @@ class Exported(nn.Module):
         self.m = m
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(torch.sigmoid(self.m(x)), scale_factor=4.0, mode="bilinear", align_corners=False)
+        # The map at a quarter of the input's resolution: the runtime upsamples it (bilinear,
+        # half-pixel, as F.interpolate(scale_factor=4) would) only around text, which costs far
+        # less than a full-resolution map (src/recognize/boxes.ts, upsampleQuarterMap).
+        return torch.sigmoid(self.m(x))
 
 
 def to_input(rgb: np.ndarray) -> torch.Tensor:
@@ -103,8 +106,8 @@ def validate(model, frames, maps, idx) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", required=True)
-    ap.add_argument("--maps", required=True)
+    ap.add_argument("--frames", help="frames .npy (training only)")
+    ap.add_argument("--maps", help="teacher maps .u8 (training only)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=20)
     ap.add_argument("--batch", type=int, default=16)
@@ -114,9 +117,6 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    frames = np.load(args.frames, mmap_mode="r")
-    n, H, W, _ = frames.shape
-    maps = np.fromfile(args.maps, np.uint8).reshape(n, H // 4, W // 4)
     os.makedirs(args.out, exist_ok=True)
     ckpt = os.path.join(args.out, "ckpt.pt")
     model = Student()
@@ -134,6 +134,9 @@ def main() -> None:
                           dynamic_axes={"x": {2: "h", 3: "w"}, "map": {2: "h", 3: "w"}})
         print(f"exported step {step} -> {args.export} ({sum(p.numel() for p in model.parameters())} parameters)")
         return
+    frames = np.load(args.frames, mmap_mode="r")
+    n, H, W, _ = frames.shape
+    maps = np.fromfile(args.maps, np.uint8).reshape(n, H // 4, W // 4)
     val = list(range(n - 60, n))
     rng = np.random.default_rng(step)
     t0 = time.time()

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.ts';
 import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
-import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox } from './boxes.ts';
+import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox, upsampleQuarterMap } from './boxes.ts';
 import { beamSearch, type Decoded, greedyDecode, maskProbs, type Scored } from './ctc.ts';
 import {
   dropStackedWords,
@@ -121,7 +121,13 @@ export class PpocrRecognizer implements Recognizer {
     const out = await this.det.run({
       [this.det.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, h, w]),
     });
-    const map = out[this.det.outputNames[0]!]!.data as Float32Array;
+    const res = out[this.det.outputNames[0]!]!;
+    const mh = res.dims[2];
+    // plate-det maps at a quarter of the input's resolution; PP-OCRv4's at full resolution
+    const map =
+      mh === h / 4
+        ? upsampleQuarterMap(res.data as Float32Array, w / 4, h / 4, this.cfg.detThreshold)
+        : (res.data as Float32Array);
     const sx = img.width / w;
     const sy = img.height / h;
     const regions: Region[] = [];

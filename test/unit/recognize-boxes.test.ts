@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { clipBox, iou, labelComponents, nms, padBox, unclipBox } from '../../src/recognize/boxes.ts';
+import {
+  clipBox,
+  iou,
+  labelComponents,
+  nms,
+  padBox,
+  unclipBox,
+  upsampleQuarterMap,
+} from '../../src/recognize/boxes.ts';
 
 const grid = (rows: string[]) => {
   const w = rows[0]!.length;
@@ -89,5 +97,58 @@ describe('box helpers', () => {
       0.3,
     );
     expect(kept.map((k) => k.id)).toEqual(['b', 'c']);
+  });
+});
+
+describe('upsampleQuarterMap', () => {
+  /** Every pixel upsampled (bilinear, half-pixel centres, clamped edges): the reference. */
+  function fullUpsample(m: Float32Array, w4: number, h4: number): Float32Array {
+    const w = w4 * 4;
+    const out = new Float32Array(w * h4 * 4);
+    for (let y = 0; y < h4 * 4; y++) {
+      for (let x = 0; x < w; x++) {
+        const sx = Math.min(w4 - 1, Math.max(0, (x + 0.5) / 4 - 0.5));
+        const sy = Math.min(h4 - 1, Math.max(0, (y + 0.5) / 4 - 0.5));
+        const [x0, y0] = [Math.floor(sx), Math.floor(sy)];
+        const [x1, y1] = [Math.min(w4 - 1, x0 + 1), Math.min(h4 - 1, y0 + 1)];
+        const v = (xx: number, yy: number) => m[yy * w4 + xx]!;
+        const top = v(x0, y0) * (1 - (sx - x0)) + v(x1, y0) * (sx - x0);
+        const bot = v(x0, y1) * (1 - (sx - x0)) + v(x1, y1) * (sx - x0);
+        out[y * w + x] = top * (1 - (sy - y0)) + bot * (sy - y0);
+      }
+    }
+    return out;
+  }
+
+  it('finds the same components as the fully upsampled map, at the edges too', () => {
+    const [w4, h4] = [40, 24];
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const m = new Float32Array(w4 * h4).map(() => rnd() * 0.25);
+    const blob = (x0: number, y0: number, x1: number, y1: number) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m[y * w4 + x] = 0.5 + rnd() * 0.5;
+    };
+    blob(5, 5, 15, 8); // a text line
+    blob(0, 0, 6, 2); // touching the top-left corner
+    blob(34, 20, 40, 24); // touching the bottom-right corner
+    blob(17, 5, 19, 8); // two cells from the first line: separate at full resolution
+    const full = fullUpsample(m, w4, h4);
+    const sparse = upsampleQuarterMap(m, w4, h4, 0.3);
+    const ref = labelComponents(full, w4 * 4, h4 * 4, 0.3);
+    const got = labelComponents(sparse, w4 * 4, h4 * 4, 0.3);
+    expect(ref.length).toBe(4);
+    expect(got.map((c) => c.box)).toEqual(ref.map((c) => c.box));
+    expect(got.map((c) => c.area)).toEqual(ref.map((c) => c.area));
+    got.forEach((c, i) => {
+      expect(c.score).toBeCloseTo(ref[i]!.score, 5);
+    });
+    // every pixel at or above the threshold has its exact value; the rest are below it
+    for (let i = 0; i < full.length; i++) {
+      if (full[i]! >= 0.3) expect(sparse[i]).toBeCloseTo(full[i]!, 6);
+      else expect(sparse[i]).toBeLessThan(0.3);
+    }
   });
 });
