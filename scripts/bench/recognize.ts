@@ -1,7 +1,8 @@
 /**
- * Recognition speed: ms per 720p frame (detector + reader) and per plate crop (reader alone), with
- * 1 and 2 onnxruntime threads, and the process RSS. Frames: the project's demo frames, plus the
- * first real frames of ../shared/data/plates-dev when that folder is present.
+ * Recognition speed of both recognize profiles (accurate, fast): ms per 720p frame (detector +
+ * reader) and per plate crop (reader alone), with 1 and 2 onnxruntime threads, and the process
+ * RSS. Frames: the project's demo frames, plus the first real frames of ../shared/data/plates-dev
+ * when that folder is present.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -52,28 +53,31 @@ export async function benchRecognize(): Promise<Record<string, number | string>>
   };
   if (!plateCrops.length) out.note = '../shared/data/plates-dev absent: demo frames only, no crop timing';
   const log = pino({ level: 'silent' });
-  for (const threads of [1, 2]) {
-    const cfg = configSchema.shape.recognize.parse({ threads });
-    const rec = await createRecognizer(cfg, log);
-    const ms: number[] = [];
-    for (const { img } of imgs) {
-      const t0 = performance.now();
-      await rec.readFrame(img);
-      ms.push(performance.now() - t0);
-    }
-    out[`frame ms median, ${threads} thread(s)`] = quantile(ms, 0.5);
-    out[`frame ms p90, ${threads} thread(s)`] = quantile(ms, 0.9);
-    out[`frame ms median vs OpenALPR 224 ms (ratio), ${threads} thr`] = quantile(ms, 0.5) / 224;
-    if (plateCrops.length) {
-      const cms: number[] = [];
-      for (const c of plateCrops) {
+  for (const profile of ['accurate', 'fast'] as const) {
+    for (const threads of [1, 2]) {
+      const cfg = configSchema.shape.recognize.parse({ profile, threads });
+      const rec = await createRecognizer(cfg, log);
+      const ms: number[] = [];
+      for (const { img } of imgs) {
         const t0 = performance.now();
-        await rec.readCrop(c);
-        cms.push(performance.now() - t0);
+        await rec.readFrame(img);
+        ms.push(performance.now() - t0);
       }
-      out[`plate crop ms median, ${threads} thread(s)`] = quantile(cms, 0.5);
+      const k = `${profile}, ${threads} thr`;
+      out[`frame ms median, ${k}`] = quantile(ms, 0.5);
+      out[`frame ms p90, ${k}`] = quantile(ms, 0.9);
+      out[`frame ms median vs OpenALPR 224 ms (ratio), ${k}`] = quantile(ms, 0.5) / 224;
+      if (plateCrops.length) {
+        const cms: number[] = [];
+        for (const c of plateCrops) {
+          const t0 = performance.now();
+          await rec.readCrop(c);
+          cms.push(performance.now() - t0);
+        }
+        out[`plate crop ms median, ${k}`] = quantile(cms, 0.5);
+      }
+      await rec.close();
     }
-    await rec.close();
   }
   out['RSS MB'] = Math.round(process.memoryUsage().rss / 2 ** 20);
   return out;

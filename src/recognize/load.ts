@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../core/log.ts';
+import { resolveRecognize } from '../config/sections/recognize.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { RgbImage } from '../domain/types.ts';
 import { PpocrRecognizer, type RecognizeConfig, type Recognizer } from './ppocr.ts';
@@ -53,7 +54,8 @@ function shippedRec(kind: ReaderKind): string {
 }
 
 /** Loads the models (config paths or the shipped ones) and warms them up once. */
-export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
+export async function createRecognizer(section: RecognizeConfig, log: Logger): Promise<Recognizer> {
+  const cfg = resolveRecognize(section);
   // the same model twice is no second opinion
   const secondKind =
     cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
@@ -89,6 +91,8 @@ export async function createRecognizer(cfg: RecognizeConfig, log: Logger): Promi
     {
       det: paths.det,
       rec: paths.rec,
+      profile: cfg.profile,
+      detector: cfg.detector,
       reader: reader.kind,
       second: paths.second,
       threads: cfg.threads,

@@ -1,6 +1,7 @@
 /** PaddleOCR PP-OCRv4 text detector + a plate reader (and a second reader) on onnxruntime-node. */
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.ts';
+import type { ResolvedRecognize } from '../config/sections/recognize.ts';
 import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox, upsampleQuarterMap } from './boxes.ts';
 import { beamSearch, type Decoded, greedyDecode, maskProbs, type Scored } from './ctc.ts';
@@ -104,7 +105,7 @@ export class PpocrRecognizer implements Recognizer {
   readonly modelVersion: string;
 
   constructor(
-    private readonly cfg: RecognizeConfig,
+    private readonly cfg: ResolvedRecognize,
     private readonly det: ort.InferenceSession,
     private readonly rec: ort.InferenceSession,
     private readonly reader: ReaderSpec,

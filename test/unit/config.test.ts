@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configProblems, loadConfig, parseConfigText } from '../../src/config/load.ts';
+import { resolveRecognize } from '../../src/config/sections/recognize.ts';
 import { ConfigError, ErrorCodes } from '../../src/domain/errors.ts';
 import { ROOT, runCli } from '../helpers/cli.ts';
 
@@ -92,12 +93,34 @@ describe('config schema', () => {
       'recognize.workers: is 2 but recognize.worker is false',
     ],
     ['more workers than allowed', { ...minimal, recognize: { workers: 9 } }, 'recognize.workers:'],
+    [
+      'unknown recognize profile names the allowed ones',
+      { ...minimal, recognize: { profile: 'turbo' } },
+      'recognize.profile: Invalid option: expected one of "accurate"|"fast"',
+    ],
   ])('%s', (_name, raw, expected) => {
     const problems = configProblems(raw);
     expect(
       problems.some((p) => p.startsWith(expected)),
       problems.join('\n'),
     ).toBe(true);
+  });
+
+  it('fills the recognizer settings from its profile; explicit settings win', () => {
+    const r = (recognize: object) =>
+      resolveRecognize(parseConfigText(JSON.stringify({ ...minimal, recognize }), tmp).recognize);
+    expect(r({})).toMatchObject({ profile: 'accurate', detector: 'ppocr', secondReader: 'ppocr', refine: 1 });
+    expect(r({ profile: 'fast' })).toMatchObject({ detector: 'plate-det', secondReader: 'none', refine: 0 });
+    expect(r({ profile: 'fast', secondReader: 'ppocr' })).toMatchObject({
+      detector: 'plate-det',
+      secondReader: 'ppocr',
+      refine: 0,
+    });
+    expect(r({ detector: 'plate-det' })).toMatchObject({
+      detector: 'plate-det',
+      secondReader: 'ppocr',
+      refine: 1,
+    });
   });
 
   it('accepts images on when both sides agree', () => {

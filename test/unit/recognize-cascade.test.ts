@@ -5,7 +5,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { recognizeSection } from '../../src/config/sections/recognize.ts';
+import { recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
 import { PLATE_ALPHABET } from '../../src/recognize/ctc.ts';
 import { PpocrRecognizer } from '../../src/recognize/ppocr.ts';
 import { plateRecReader } from '../../src/recognize/reader.ts';
@@ -65,7 +65,7 @@ const frame = { width: 640, height: 360, data: Buffer.alloc(640 * 360 * 3, 100) 
 function recognizer(firstP: number, secondText = '7ABC123') {
   const first = fakeRec('7ABC123', firstP);
   const second = fakeRec(secondText, 0.99);
-  const cfg = recognizeSection.parse({ cropVariants: 3, refine: 0 });
+  const cfg = resolveRecognize(recognizeSection.parse({ cropVariants: 3, refine: 0 }));
   const r = new PpocrRecognizer(cfg, fakeDet(), first.session, plateRecReader(), {
     rec: second.session,
     reader: plateRecReader(),

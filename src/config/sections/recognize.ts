@@ -4,6 +4,12 @@ import { pathString } from './common.ts';
 export const recognizeSection = z
   .strictObject({
     type: z.enum(['ppocr']).default('ppocr').describe('Recognizer backend'),
+    profile: z
+      .enum(['accurate', 'fast'])
+      .default('accurate')
+      .describe(
+        "Defaults for detector, secondReader and refine (set any of them to override): accurate reads the most plates per frame (PP-OCRv4's detector, a second reader, a second look; ~230 ms per 720p frame on one core); fast reads a few points fewer per frame at about a quarter of the CPU (plate-det, one reader; ~60 ms), so a 2-core unit reads every frame of two 15-fps cameras (models/README.md)",
+      ),
     reader: z
       .enum(['ppocr', 'plate-rec'])
       // plate-rec (trained by the project) beats PP-OCRv4 on every dev figure and is faster.
@@ -13,9 +19,9 @@ export const recognizeSection = z
       ),
     secondReader: z
       .enum(['none', 'ppocr', 'plate-rec'])
-      .default('ppocr')
+      .optional()
       .describe(
-        'A second reader for unsure reads (top text below secondBelow); its candidates are merged with the first',
+        "A second reader for unsure reads (top text below secondBelow); its candidates are merged with the first. Default: the profile's (accurate: ppocr, fast: none)",
       ),
     secondBelow: z
       .number()
@@ -28,13 +34,15 @@ export const recognizeSection = z
       .int()
       .min(0)
       .max(4)
-      .default(1)
-      .describe("The best plates of a frame re-read as whole-plate windows (each costs about a crop's read)"),
+      .optional()
+      .describe(
+        "The best plates of a frame re-read as whole-plate windows (each costs about a crop's read). Default: the profile's (accurate: 1, fast: 0)",
+      ),
     detector: z
       .enum(['ppocr', 'plate-det'])
-      .default('ppocr')
+      .optional()
       .describe(
-        "Text detector: PP-OCRv4's (most accurate), or the project's distilled plate-det (~10x less compute, a few points less; models/README.md)",
+        "Text detector: PP-OCRv4's, or the project's distilled plate-det (~10x less compute). Default: the profile's (accurate: ppocr, fast: plate-det)",
       ),
     detModel: pathString.optional().describe("Detector ONNX; default: the chosen detector's shipped model"),
     recModel: pathString
@@ -101,3 +109,27 @@ export const recognizeSection = z
     topN: z.number().int().min(1).max(20).default(10).describe('Candidates kept per plate'),
   })
   .prefault({});
+
+export type RecognizeSection = z.infer<typeof recognizeSection>;
+/** The recognize section with the profile's defaults filled in. */
+export type ResolvedRecognize = RecognizeSection &
+  Required<Pick<RecognizeSection, 'detector' | 'secondReader' | 'refine'>>;
+
+const PROFILES: Record<
+  RecognizeSection['profile'],
+  Pick<ResolvedRecognize, 'detector' | 'secondReader' | 'refine'>
+> = {
+  accurate: { detector: 'ppocr', secondReader: 'ppocr', refine: 1 },
+  fast: { detector: 'plate-det', secondReader: 'none', refine: 0 },
+};
+
+/** Fills detector, secondReader and refine from the profile where the config leaves them unset. */
+export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
+  const p = PROFILES[cfg.profile];
+  return {
+    ...cfg,
+    detector: cfg.detector ?? p.detector,
+    secondReader: cfg.secondReader ?? p.secondReader,
+    refine: cfg.refine ?? p.refine,
+  };
+}
