@@ -26,6 +26,7 @@ W, H = 960, 544
 # Non-text clutter (grilles, foliage, bricks...). The first training stage of the shipped model ran
 # on frames made before clutter existed: --no-clutter makes exactly those frames again.
 CLUTTER = True
+BIG = False
 WORDS = ["STOP", "ONE WAY", "PARKING", "EXIT", "SALE", "OPEN", "PIZZA", "MOTEL", "BANK", "AUTO",
          "TOYOTA", "FORD", "HONDA", "DEALER", "SPEED LIMIT 35", "NO PARKING", "BUS", "TAXI",
          "CAFE", "HOTEL", "MARKET", "SCHOOL", "WASH", "TIRES", "OIL", "SERVICE", "RAV4", "CIVIC",
@@ -115,7 +116,10 @@ def clutter(rng: random.Random, nrg: np.random.Generator, img: Image.Image) -> N
 
 
 def car(rng: random.Random, img: Image.Image) -> None:
-    pw = int(rng.choice([rng.uniform(40, 90), rng.uniform(60, 150), rng.uniform(100, 230)]))
+    sizes = [rng.uniform(40, 90), rng.uniform(60, 150), rng.uniform(100, 230)]
+    if BIG:  # close-ups: plates up to 45% of the frame's width (characters up to ~90 px tall)
+        sizes += [rng.uniform(180, 300), rng.uniform(250, 430)]
+    pw = int(rng.choice(sizes))
     cw = min(int(pw * rng.uniform(3.5, 5.5)), int(W * 0.95))
     ch = min(int(cw * rng.uniform(0.45, 0.75)), int(H * 0.9))
     cx = rng.randint(-cw // 4, max(-cw // 4 + 1, W - cw * 3 // 4))
@@ -194,9 +198,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--preview", help="also write the first 8 frames as JPEGs here")
     ap.add_argument("--no-clutter", action="store_true", help="frames without non-text clutter (stage 1)")
+    ap.add_argument("--big", action="store_true", help="close-up plates as well (stage 4)")
     args = ap.parse_args()
-    global CLUTTER
+    global CLUTTER, BIG
     CLUTTER = not args.no_clutter
+    BIG = args.big
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     rng = random.Random(args.seed)
     nrg = np.random.default_rng(args.seed)
