@@ -1,6 +1,7 @@
 /**
  * The web stage's SQLite file (paths.dataDir/<web.file>): the roster, start-of-shift checks, hit
- * actions, operator sessions and the hash-chained audit trail.
+ * actions, operator sessions, the hash-chained audit trail, and the wrong-PIN throttle
+ * (throttle-db.ts).
  *
  * Plate and position text never lies here in clear: an audit row's `detail` (search query, plate of
  * a hot plate, place) and `reason`, and the free-text notes of hit actions and shift checks, are

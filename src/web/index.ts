@@ -19,6 +19,7 @@ import { handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
 import { openWebDb, type WebDb } from './db.ts';
 import { PinThrottle } from './pin.ts';
+import { throttleTable } from './throttle-db.ts';
 import type { RosterEntry } from './roster.ts';
 import { Sessions } from './session.ts';
 import { type HitView, hitView, type LightsView, type ReadView, readView } from './views.ts';
@@ -144,6 +145,8 @@ export class WebStage implements Stage {
     mkdirSync(dataDir, { recursive: true });
     this.db = openWebDb(join(dataDir, config.file), this.deps.cipher);
     this.sessions.attach(this.db);
+    this.throttle.attach(throttleTable(this.db.db, 'badge'));
+    this.throttleAll.attach(throttleTable(this.db.db, 'unit'));
     const since = this.now() - config.hitHistoryHours * 3600_000;
     for (const h of (this.deps.hitHistory?.recent(since, config.recentHits) ?? []).reverse())
       this.hits.set(h.id, h);
@@ -212,6 +215,8 @@ export class WebStage implements Stage {
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
     this.sessions.attach(null);
+    this.throttle.attach(null);
+    this.throttleAll.attach(null);
     this.searches.clear();
     this.db?.close();
     this.db = null;

@@ -47,17 +47,40 @@ export async function verifyPin(pin: string, stored: string): Promise<boolean> {
   return timingSafeEqual(key, h.key);
 }
 
+/** One key's wrong-PIN state. */
+export interface ThrottleState {
+  failures: number;
+  lockedUntil: number;
+  lockouts: number;
+}
+
+/** Where throttle state is kept (the page's database), so that a restart does not reset it. */
+export interface ThrottleStore {
+  load(): Iterable<[string, ThrottleState]>;
+  save(key: string, state: ThrottleState | null): void;
+}
+
 /**
  * Wrong-PIN throttle per badge: after `maxFailures` wrong PINs the badge is locked for `lockoutMs`;
- * each further lockout doubles (up to 16×). A right PIN clears the count.
+ * each further lockout doubles (up to 16×). A right PIN clears the count. Attached to a store, the
+ * counts and lockouts survive a restart of the daemon: restarting the unit (or making it crash) is
+ * no way around a lockout.
  */
 export class PinThrottle {
-  private readonly state = new Map<string, { failures: number; lockedUntil: number; lockouts: number }>();
+  private readonly state = new Map<string, ThrottleState>();
+  private store: ThrottleStore | null = null;
 
   constructor(
     private readonly maxFailures: number,
     private readonly lockoutMs: number,
   ) {}
+
+  /** Keeps the state in `store` from now on, taking up what it holds. */
+  attach(store: ThrottleStore | null): void {
+    this.store = store;
+    this.state.clear();
+    for (const [k, s] of store?.load() ?? []) this.state.set(k, { ...s });
+  }
 
   /** 0 when the badge may try now, else the ms to wait. */
   waitMs(badge: string, now: number): number {
@@ -69,18 +92,19 @@ export class PinThrottle {
   fail(badge: string, now: number): number {
     const s = this.state.get(badge) ?? { failures: 0, lockedUntil: 0, lockouts: 0 };
     s.failures++;
+    let left = this.maxFailures - s.failures;
     if (s.failures >= this.maxFailures) {
       s.lockedUntil = now + this.lockoutMs * 2 ** Math.min(s.lockouts, 4);
       s.lockouts++;
       s.failures = 0;
-      this.state.set(badge, s);
-      return 0;
+      left = 0;
     }
     this.state.set(badge, s);
-    return this.maxFailures - s.failures;
+    this.store?.save(badge, s);
+    return left;
   }
 
   success(badge: string): void {
-    this.state.delete(badge);
+    if (this.state.delete(badge)) this.store?.save(badge, null);
   }
 }

@@ -323,6 +323,33 @@ describe('web API over HTTP', () => {
     }
   });
 
+  it('keeps a wrong-PIN lockout across a restart; a right PIN after it clears the count for good', async () => {
+    let now = Date.parse('2026-11-24T08:00:00Z');
+    const t = await startWebUnit({ web: { pinMaxFailures: 2, pinLockoutS: 60 }, now: () => now });
+    try {
+      const signin = (pin: string) =>
+        client(`http://127.0.0.1:${t.web.port}`).call('/api/signin', { badge: 'D400', pin });
+      expect((await signin('0000')).status).toBe(401);
+      const locked = await signin('0001');
+      expect([locked.status, locked.data.error]).toEqual([401, expect.stringMatching(/locked for 60 s/)]);
+      // A restart (crash, watchdog, power) does not lift it: the state is in the page's database.
+      await t.web.stop();
+      await t.web.start();
+      now += 30_000;
+      const still = await signin('5678');
+      expect([still.status, still.data.error]).toEqual([429, expect.stringMatching(/Try again in 30 s/)]);
+      // Past the lockout the right PIN signs in; the next lockout starts from a clean count again.
+      now += 31_000;
+      expect((await signin('5678')).status).toBe(200);
+      await t.web.stop();
+      await t.web.start();
+      const fresh = await signin('0000');
+      expect([fresh.status, fresh.data.error]).toEqual([401, expect.stringMatching(/1 try left/)]);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('shows stored hits again after a restart, with their handling; a pushed roster replaces the old', async () => {
     const t = await startWebUnit();
     try {

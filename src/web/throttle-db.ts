@@ -1,0 +1,34 @@
+/**
+ * Wrong-PIN throttle state in the page's database (table `pin_throttle`), one scope per throttle
+ * (per badge, unit-wide). Badges and counts only: nothing here is sealed.
+ */
+import type Database from 'better-sqlite3';
+import type { ThrottleState, ThrottleStore } from './pin.ts';
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS pin_throttle (
+  scope TEXT NOT NULL, key TEXT NOT NULL, failures INTEGER NOT NULL, locked_until INTEGER NOT NULL,
+  lockouts INTEGER NOT NULL, PRIMARY KEY (scope, key)
+)`;
+
+export function throttleTable(db: Database.Database, scope: string): ThrottleStore {
+  db.exec(SCHEMA);
+  const put = db.prepare(
+    'INSERT OR REPLACE INTO pin_throttle (scope, key, failures, locked_until, lockouts) VALUES (?, ?, ?, ?, ?)',
+  );
+  const del = db.prepare('DELETE FROM pin_throttle WHERE scope = ? AND key = ?');
+  return {
+    load() {
+      const rows = db
+        .prepare('SELECT key, failures, locked_until, lockouts FROM pin_throttle WHERE scope = ?')
+        .all(scope) as { key: string; failures: number; locked_until: number; lockouts: number }[];
+      return rows.map((r): [string, ThrottleState] => [
+        r.key,
+        { failures: r.failures, lockedUntil: r.locked_until, lockouts: r.lockouts },
+      ]);
+    },
+    save(key, state) {
+      if (state) put.run(scope, key, state.failures, state.lockedUntil, state.lockouts);
+      else del.run(scope, key);
+    },
+  };
+}
