@@ -1,7 +1,7 @@
 /**
- * Recognition speed of both recognize profiles (accurate, fast): ms per 720p frame (detector +
- * reader) and per plate crop (reader alone), with 1 and 2 onnxruntime threads, and the process
- * RSS. Frames: the project's demo frames, plus the first real frames of ../shared/data/plates-dev
+ * Recognition speed of the recognize profiles (accurate, fast, thorough): ms per 720p frame
+ * (detector + reader) and per plate crop (reader alone), with 1 and 2 onnxruntime threads, and
+ * the process RSS. Frames: the project's demo frames, plus the first real frames of ../shared/data/plates-dev
  * when that folder is present.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ export async function benchRecognize(): Promise<Record<string, number | string>>
   };
   if (!plateCrops.length) out.note = '../shared/data/plates-dev absent: demo frames only, no crop timing';
   const log = pino({ level: 'silent' });
-  for (const profile of ['accurate', 'fast'] as const) {
+  for (const profile of ['accurate', 'fast', 'thorough'] as const) {
     for (const threads of [1, 2]) {
       const cfg = configSchema.shape.recognize.parse({ profile, threads });
       const rec = await createRecognizer(cfg, log);

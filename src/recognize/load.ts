@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../core/log.ts';
-import { resolveRecognize } from '../config/sections/recognize.ts';
+import { firstPass, type ResolvedRecognize, resolveRecognize } from '../config/sections/recognize.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { RgbImage } from '../domain/types.ts';
+import { CascadeRecognizer } from './cascade.ts';
 import { PpocrRecognizer, type RecognizeConfig, type Recognizer } from './ppocr.ts';
 import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderKind, type ReaderSpec } from './reader.ts';
 
@@ -53,9 +54,28 @@ function shippedRec(kind: ReaderKind): string {
   return kind === 'plate-rec' ? PLATE_REC_MODEL : DEFAULT_MODELS.rec;
 }
 
-/** Loads the models (config paths or the shipped ones) and warms them up once. */
-export async function createRecognizer(section: RecognizeConfig, log: Logger): Promise<Recognizer> {
-  const cfg = resolveRecognize(section);
+/** Sessions by model path, each loaded once (an escalating recognizer shares its reader). */
+class SessionCache {
+  private readonly byPath = new Map<string, ort.InferenceSession>();
+  constructor(private readonly threads: number) {}
+
+  async get(path: string): Promise<ort.InferenceSession> {
+    let s = this.byPath.get(path);
+    if (!s) {
+      s = await loadSession(path, this.threads);
+      this.byPath.set(path, s);
+    }
+    return s;
+  }
+
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.byPath.values()].map((s) => s.release()));
+    this.byPath.clear();
+  }
+}
+
+/** One detector + reader (+ second reader) pipeline; sessions come from (and stay in) the cache. */
+async function pipeline(cfg: ResolvedRecognize, cache: SessionCache) {
   // the same model twice is no second opinion
   const secondKind =
     cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
@@ -67,34 +87,57 @@ export async function createRecognizer(section: RecognizeConfig, log: Logger): P
   const reader = await loadReader(cfg.reader, cfg);
   const secondSpec = secondKind && (await loadReader(secondKind, cfg));
   // One after the other: a session left alive after its twin failed would outlive a worker thread.
-  const sessions: ort.InferenceSession[] = [];
+  const det = await cache.get(paths.det);
+  const rec = await cache.get(paths.rec);
+  const second =
+    paths.second && secondSpec ? { rec: await cache.get(paths.second), reader: secondSpec } : undefined;
+  return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second), paths, reader };
+}
+
+/** True when the fast first pass would be the configured pipeline itself. */
+function sameAsFirst(cfg: ResolvedRecognize): boolean {
+  const f = firstPass(cfg);
+  return (
+    cfg.detector === f.detector &&
+    !cfg.detModel &&
+    cfg.secondReader === f.secondReader &&
+    cfg.refine === f.refine
+  );
+}
+
+/** Loads the models (config paths or the shipped ones) and warms them up once. */
+export async function createRecognizer(section: RecognizeConfig, log: Logger): Promise<Recognizer> {
+  const cfg = resolveRecognize(section);
+  const cache = new SessionCache(cfg.threads);
+  let r: Recognizer;
+  let main: Awaited<ReturnType<typeof pipeline>>;
+  const escalate = cfg.escalateBelow > 0 && !sameAsFirst(cfg);
   try {
-    for (const path of [paths.det, paths.rec, paths.second]) {
-      if (path) sessions.push(await loadSession(path, cfg.threads));
+    main = await pipeline(cfg, cache);
+    r = main.recognizer;
+    if (escalate) {
+      const first = await pipeline(firstPass(cfg), cache);
+      r = new CascadeRecognizer(first.recognizer, main.recognizer, cfg.escalateBelow, () =>
+        cache.releaseAll(),
+      );
     }
   } catch (err) {
-    await Promise.all(sessions.map((s) => s.release()));
+    await cache.releaseAll();
     throw err;
   }
-  const [det, rec, secondRec] = sessions as [
-    ort.InferenceSession,
-    ort.InferenceSession,
-    ort.InferenceSession?,
-  ];
-  const second = secondRec && secondSpec ? { rec: secondRec, reader: secondSpec } : undefined;
-  const r = new PpocrRecognizer(cfg, det, rec, reader, second);
   const t0 = performance.now();
   const gray: RgbImage = { width: 320, height: 160, data: Buffer.alloc(320 * 160 * 3, 128) };
   await r.readFrame(gray);
   await r.readCrop(gray);
   log.info(
     {
-      det: paths.det,
-      rec: paths.rec,
+      det: main.paths.det,
+      rec: main.paths.rec,
       profile: cfg.profile,
       detector: cfg.detector,
-      reader: reader.kind,
-      second: paths.second,
+      reader: main.reader.kind,
+      second: main.paths.second,
+      escalateBelow: escalate ? cfg.escalateBelow : null,
       threads: cfg.threads,
       warmupMs: Math.round(performance.now() - t0),
     },

@@ -5,6 +5,7 @@ import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import type { RgbImage } from '../../src/domain/types.ts';
 import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts';
 import { iou } from '../../src/recognize/boxes.ts';
+import { CascadeRecognizer } from '../../src/recognize/cascade.ts';
 
 const PLATE = { x: 520, y: 400, w: 240, h: 120 };
 
@@ -69,6 +70,29 @@ describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
       expect(plates[0]?.text).toBe('4XKD816');
     } finally {
       await one.close();
+    }
+  });
+
+  it.each([
+    ['fast', {}],
+    ['thorough', {}],
+    ['accurate', { escalateBelow: 1 }], // every frame sent on: the full pipeline's answer
+  ] as const)('reads it with the %s profile %o', async (profile, extra) => {
+    const r = await createRecognizer(
+      recognizeSection.parse({ profile, ...extra }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const before = r instanceof CascadeRecognizer ? { ...r.stats } : null;
+      const plates = await r.readFrame(await renderScene('8MWN275'));
+      expect(plates[0]?.text).toBe('8MWN275');
+      expect(iou(plates[0]!.box, PLATE)).toBeGreaterThan(0.3);
+      expect(r instanceof CascadeRecognizer).toBe(profile === 'accurate');
+      if (r instanceof CascadeRecognizer) {
+        expect([r.stats.images - before!.images, r.stats.escalated - before!.escalated]).toEqual([1, 1]);
+      }
+    } finally {
+      await r.close();
     }
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configProblems, loadConfig, parseConfigText } from '../../src/config/load.ts';
-import { resolveRecognize } from '../../src/config/sections/recognize.ts';
+import { firstPass, resolveRecognize } from '../../src/config/sections/recognize.ts';
 import { ConfigError, ErrorCodes } from '../../src/domain/errors.ts';
 import { ROOT, runCli } from '../helpers/cli.ts';
 
@@ -96,7 +96,7 @@ describe('config schema', () => {
     [
       'unknown recognize profile names the allowed ones',
       { ...minimal, recognize: { profile: 'turbo' } },
-      'recognize.profile: Invalid option: expected one of "accurate"|"fast"',
+      'recognize.profile: Invalid option: expected one of "fast"|"accurate"|"thorough"',
     ],
   ])('%s', (_name, raw, expected) => {
     const problems = configProblems(raw);
@@ -109,17 +109,28 @@ describe('config schema', () => {
   it('fills the recognizer settings from its profile; explicit settings win', () => {
     const r = (recognize: object) =>
       resolveRecognize(parseConfigText(JSON.stringify({ ...minimal, recognize }), tmp).recognize);
-    expect(r({})).toMatchObject({ profile: 'accurate', detector: 'ppocr', secondReader: 'ppocr', refine: 1 });
-    expect(r({ profile: 'fast' })).toMatchObject({ detector: 'plate-det', secondReader: 'none', refine: 0 });
+    const full = { detector: 'ppocr', secondReader: 'ppocr', refine: 1 };
+    expect(r({})).toMatchObject({ profile: 'accurate', ...full, escalateBelow: 0.5 });
+    expect(r({ profile: 'thorough' })).toMatchObject({ ...full, escalateBelow: 0 });
+    expect(r({ profile: 'fast' })).toMatchObject({
+      detector: 'plate-det',
+      secondReader: 'none',
+      refine: 0,
+      escalateBelow: 0,
+    });
     expect(r({ profile: 'fast', secondReader: 'ppocr' })).toMatchObject({
       detector: 'plate-det',
       secondReader: 'ppocr',
       refine: 0,
     });
-    expect(r({ detector: 'plate-det' })).toMatchObject({
+    expect(r({ escalateBelow: 0.8 })).toMatchObject({ ...full, escalateBelow: 0.8 });
+    // the first pass of an escalating configuration: the fast pipeline, one crop per region
+    expect(firstPass(r({ recModel: '/m/rec.onnx' }))).toMatchObject({
       detector: 'plate-det',
-      secondReader: 'ppocr',
-      refine: 1,
+      secondReader: 'none',
+      refine: 0,
+      cropVariants: 1,
+      recModel: '/m/rec.onnx',
     });
   });
 

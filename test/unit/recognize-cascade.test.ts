@@ -7,7 +7,9 @@ import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
 import { PLATE_ALPHABET } from '../../src/recognize/ctc.ts';
-import { PpocrRecognizer } from '../../src/recognize/ppocr.ts';
+import type { PlateReading } from '../../src/domain/types.ts';
+import { CascadeRecognizer } from '../../src/recognize/cascade.ts';
+import { PpocrRecognizer, type Recognizer } from '../../src/recognize/ppocr.ts';
 import { plateRecReader } from '../../src/recognize/reader.ts';
 
 type Feeds = Record<string, { dims: readonly number[] }>;
@@ -99,5 +101,72 @@ describe('reading cascade', () => {
     expect(plate?.text).toBe('7ABC123');
     // three bands plus the detector's line
     expect(first.crops()).toBe(4);
+  });
+});
+
+describe('escalation (recognize.escalateBelow)', () => {
+  const reading = (
+    text: string,
+    confidence: number,
+    box = { x: 300, y: 150, w: 80, h: 30 },
+  ): PlateReading => ({
+    box,
+    text,
+    confidence,
+    candidates: [{ text, confidence }],
+    charConfidences: [...text].map(() => confidence),
+    detScore: 0.9,
+  });
+  /** A recognizer that always answers the same, counting calls. */
+  const scripted = (frame: PlateReading[], crop: PlateReading | null) => {
+    const calls = { frame: 0, crop: 0 };
+    const r: Recognizer = {
+      modelVersion: 'scripted',
+      async readFrame() {
+        calls.frame++;
+        return frame;
+      },
+      async readCrop() {
+        calls.crop++;
+        return crop;
+      },
+      async close() {},
+    };
+    return { r, calls };
+  };
+  const cascade = (quick: PlateReading[], full: PlateReading[]) => {
+    const first = scripted(quick, quick[0] ?? null);
+    const second = scripted(full, full[0] ?? null);
+    return { c: new CascadeRecognizer(first.r, second.r, 0.5, async () => {}), first, second };
+  };
+
+  it('keeps a confident, plate-like first read: the full pipeline never runs', async () => {
+    const { c, second } = cascade([reading('7ABC123', 0.8)], [reading('7ABC128', 0.9)]);
+    expect((await c.readFrame(frame))[0]?.text).toBe('7ABC123');
+    expect((await c.readCrop(frame))?.text).toBe('7ABC123');
+    expect(second.calls).toEqual({ frame: 0, crop: 0 });
+    expect(c.stats).toEqual({ images: 2, escalated: 0 });
+  });
+
+  it.each([
+    ['an unsure read', [reading('7ABC123', 0.4)]],
+    ['no read at all', []],
+    ['a confident year (sticker, timestamp)', [reading('2014', 0.97)]],
+    ['a confident word', [reading('PARKING', 0.95)]],
+    [
+      'a confident read touching the border (overlay)',
+      [reading('AB12CD', 0.95, { x: 0, y: 0, w: 120, h: 27 })],
+    ],
+  ])('sends %s to the full pipeline and answers with its reads', async (_name, quick) => {
+    const { c, second } = cascade(quick, [reading('7ABC128', 0.9)]);
+    expect((await c.readFrame(frame))[0]?.text).toBe('7ABC128');
+    expect(second.calls.frame).toBe(1);
+    expect(c.stats.escalated).toBe(1);
+  });
+
+  it('keeps the first reads when the full pipeline finds nothing', async () => {
+    const { c } = cascade([reading('7ABC123', 0.3)], []);
+    expect((await c.readFrame(frame))[0]?.text).toBe('7ABC123');
+    expect((await c.readCrop(frame))?.text).toBe('7ABC123');
   });
 });

@@ -5,10 +5,18 @@ export const recognizeSection = z
   .strictObject({
     type: z.enum(['ppocr']).default('ppocr').describe('Recognizer backend'),
     profile: z
-      .enum(['accurate', 'fast'])
+      .enum(['fast', 'accurate', 'thorough'])
       .default('accurate')
       .describe(
-        "Defaults for detector, secondReader and refine (set any of them to override): accurate reads the most plates per frame (PP-OCRv4's detector, a second reader, a second look; ~230 ms per 720p frame on one core); fast reads a few points fewer per frame at about a quarter of the CPU (plate-det, one reader; ~60 ms), so a 2-core unit reads every frame of two 15-fps cameras (models/README.md)",
+        "Defaults for detector, secondReader, refine and escalateBelow (set any to override). fast: the project's plate-det and one reader (~60 ms per 720p frame on one core). thorough: PP-OCRv4's detector, a second reader and a second look on every frame (~230 ms). accurate: fast first, and the frames it is unsure of again the thorough way (as many plates as thorough at about a third of its median time; models/README.md)",
+      ),
+    escalateBelow: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        "Above 0: a fast first pass (plate-det, the reader alone) on every frame, and frames whose best read is below this confidence, or that have none, read again with the configured detector, secondReader and refine. 0: the configured pipeline on every frame. Default: the profile's (accurate: 0.5, else 0)",
       ),
     reader: z
       .enum(['ppocr', 'plate-rec'])
@@ -21,7 +29,7 @@ export const recognizeSection = z
       .enum(['none', 'ppocr', 'plate-rec'])
       .optional()
       .describe(
-        "A second reader for unsure reads (top text below secondBelow); its candidates are merged with the first. Default: the profile's (accurate: ppocr, fast: none)",
+        "A second reader for unsure reads (top text below secondBelow); its candidates are merged with the first. Default: the profile's (fast: none, else ppocr)",
       ),
     secondBelow: z
       .number()
@@ -36,13 +44,13 @@ export const recognizeSection = z
       .max(4)
       .optional()
       .describe(
-        "The best plates of a frame re-read as whole-plate windows (each costs about a crop's read). Default: the profile's (accurate: 1, fast: 0)",
+        "The best plates of a frame re-read as whole-plate windows (each costs about a crop's read). Default: the profile's (fast: 0, else 1)",
       ),
     detector: z
       .enum(['ppocr', 'plate-det'])
       .optional()
       .describe(
-        "Text detector: PP-OCRv4's, or the project's distilled plate-det (~10x less compute). Default: the profile's (accurate: ppocr, fast: plate-det)",
+        "Text detector: PP-OCRv4's, or the project's distilled plate-det (~10x less compute). Default: the profile's (fast: plate-det, else ppocr)",
       ),
     detModel: pathString.optional().describe("Detector ONNX; default: the chosen detector's shipped model"),
     recModel: pathString
@@ -113,17 +121,19 @@ export const recognizeSection = z
 export type RecognizeSection = z.infer<typeof recognizeSection>;
 /** The recognize section with the profile's defaults filled in. */
 export type ResolvedRecognize = RecognizeSection &
-  Required<Pick<RecognizeSection, 'detector' | 'secondReader' | 'refine'>>;
+  Required<Pick<RecognizeSection, 'detector' | 'secondReader' | 'refine' | 'escalateBelow'>>;
 
-const PROFILES: Record<
-  RecognizeSection['profile'],
-  Pick<ResolvedRecognize, 'detector' | 'secondReader' | 'refine'>
-> = {
-  accurate: { detector: 'ppocr', secondReader: 'ppocr', refine: 1 },
-  fast: { detector: 'plate-det', secondReader: 'none', refine: 0 },
+type ProfileDefaults = Pick<ResolvedRecognize, 'detector' | 'secondReader' | 'refine' | 'escalateBelow'>;
+
+const THOROUGH: ProfileDefaults = { detector: 'ppocr', secondReader: 'ppocr', refine: 1, escalateBelow: 0 };
+const PROFILES: Record<RecognizeSection['profile'], ProfileDefaults> = {
+  fast: { detector: 'plate-det', secondReader: 'none', refine: 0, escalateBelow: 0 },
+  thorough: THOROUGH,
+  // "unsure": the fast pass's best read is more likely wrong than right to take at face value
+  accurate: { ...THOROUGH, escalateBelow: 0.5 },
 };
 
-/** Fills detector, secondReader and refine from the profile where the config leaves them unset. */
+/** Fills detector, secondReader, refine and escalateBelow from the profile where the config leaves them unset. */
 export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
   const p = PROFILES[cfg.profile];
   return {
@@ -131,5 +141,14 @@ export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
     detector: cfg.detector ?? p.detector,
     secondReader: cfg.secondReader ?? p.secondReader,
     refine: cfg.refine ?? p.refine,
+    escalateBelow: cfg.escalateBelow ?? p.escalateBelow,
   };
+}
+
+/**
+ * The first pass of an escalating configuration: the fast profile's pipeline with the same reader
+ * and one crop per region (a read it is unsure of goes to the full pipeline anyway).
+ */
+export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
+  return { ...cfg, ...PROFILES.fast, detModel: undefined, cropVariants: 1 };
 }

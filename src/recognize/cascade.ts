@@ -1,0 +1,55 @@
+/**
+ * Escalation (`recognize.escalateBelow`): a cheap first pass on every image, and the images whose
+ * best read it is unsure of (or that it reads nothing on) again through the full pipeline. Most
+ * frames show a plate the first pass reads with confidence, so the full pipeline's cost is paid
+ * on the hard ones only.
+ */
+import type { PlateReading, RgbImage } from '../domain/types.ts';
+import { framePlatePrior, framePositionPrior } from './plates.ts';
+import type { Recognizer } from './ppocr.ts';
+
+export class CascadeRecognizer implements Recognizer {
+  readonly modelVersion: string;
+  /** Images read, and how many of them went to the full pipeline. */
+  readonly stats = { images: 0, escalated: 0 };
+
+  constructor(
+    private readonly first: Recognizer,
+    private readonly full: Recognizer,
+    private readonly below: number,
+    private readonly release: () => Promise<void>,
+  ) {
+    this.modelVersion = full.modelVersion;
+  }
+
+  /**
+   * The first pass's best read is taken as it is when it is confident and looks like a plate:
+   * letters and digits mixed, and (on a frame) away from the border. A confident `2014` in a
+   * corner is a timestamp or a sticker, and the plate may be elsewhere.
+   */
+  private sure(best: PlateReading | null | undefined, frame?: RgbImage): boolean {
+    if (!best || best.confidence < this.below || framePlatePrior(best.text) < 1) return false;
+    return !frame || framePositionPrior(best.box, frame.width, frame.height) === 1;
+  }
+
+  async readFrame(img: RgbImage): Promise<PlateReading[]> {
+    this.stats.images++;
+    const quick = await this.first.readFrame(img);
+    if (this.sure(quick[0], img)) return quick;
+    this.stats.escalated++;
+    const again = await this.full.readFrame(img);
+    return again.length > 0 ? again : quick;
+  }
+
+  async readCrop(img: RgbImage): Promise<PlateReading | null> {
+    this.stats.images++;
+    const quick = await this.first.readCrop(img);
+    if (this.sure(quick)) return quick;
+    this.stats.escalated++;
+    return (await this.full.readCrop(img)) ?? quick;
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+  }
+}
