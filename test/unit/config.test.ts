@@ -130,8 +130,10 @@ describe('config schema', () => {
       secondReader: 'none',
       refine: 0,
       cropVariants: 1,
+      detMaxSide: 768,
       recModel: '/m/rec.onnx',
     });
+    expect(firstPass(r({ detMaxSide: 640 })).detMaxSide).toBe(640);
   });
 
   it('accepts images on when both sides agree', () => {
