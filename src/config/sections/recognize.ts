@@ -8,7 +8,7 @@ export const recognizeSection = z
       .enum(['fast', 'accurate', 'thorough'])
       .default('accurate')
       .describe(
-        "Defaults for detector, secondReader, refine and escalateBelow (set any to override). fast: the project's plate-det and one reader (~60 ms per 720p frame on one core). thorough: PP-OCRv4's detector, a second reader and a second look on every frame (~230 ms). accurate: fast first, and the frames it is unsure of again the thorough way (as many plates as thorough at about a third of its median time; models/README.md)",
+        "Defaults for detector, secondReader, refine and escalateBelow (set any to override). fast: the project's plate-det and one reader (~60 ms per 720p frame on one core). thorough: PP-OCRv4's detector, a second reader and a second look on every frame (~230 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (within a point of thorough's reads at about a quarter of its median time, ~50 ms; models/README.md)",
       ),
     escalateBelow: z
       .number()
