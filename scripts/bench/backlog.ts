@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../src/core/log.ts';
-import { openDb, StoreDb } from '../../src/store/db.ts';
+import { StoreDb } from '../../src/store/db.ts';
+import { openDb } from '../../src/store/file.ts';
 import { aesSealer, parseKey } from '../../src/store/seal.ts';
 import { makeRead } from '../../test/helpers/sync-fixtures.ts';
 import { readSinkCounts, startSyncRig } from '../../test/helpers/sync-rig.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
-import { readStoreStatus } from '../store/db.ts';
+import { readStoreStatus } from '../store/file.ts';
 
 const DEFAULT_CONFIG = process.env.ALPR_CONFIG ?? '/etc/alpr/config.yaml';
 

@@ -17,7 +17,8 @@ import type {
   RecordQueuePort,
 } from '../domain/ports.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
-import { openDb, type PurgeResult, StoreDb } from './db.ts';
+import { type PurgeResult, StoreDb } from './db.ts';
+import { openDb } from './file.ts';
 import { StoreQueries } from './queries.ts';
 import { diskState, type PurgeReason, retentionRules } from './retention.ts';
 import { aesSealer, parseKey, plainSealer, type Sealer } from './seal.ts';

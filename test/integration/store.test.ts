@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { storeSection } from '../../src/config/sections/store.ts';
 import { Bus } from '../../src/core/bus.ts';
 import type { HealthReport } from '../../src/domain/types.ts';
-import { readStoreStatus } from '../../src/store/db.ts';
+import { readStoreStatus } from '../../src/store/file.ts';
 import { StoreStage } from '../../src/store/index.ts';
 import { DAY_MS } from '../../src/store/retention.ts';
 import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
