@@ -6,7 +6,7 @@ import { createLogger } from '../core/log.ts';
 import { readManifest } from '../eval/manifest.ts';
 import { runEval } from '../eval/run.ts';
 import { type FalsePlates, falsePlates, formatSummary } from '../eval/score.ts';
-import { createRecognizer, decodeImageFile } from '../recognize/index.ts';
+import { CascadeRecognizer, createRecognizer, decodeImageFile } from '../recognize/index.ts';
 
 interface EvalOpts {
   manifest: string;
@@ -81,6 +81,9 @@ export function registerEvalCommands(program: Command): void {
       const log = createLogger({ level: process.env.ALPR_LOG_LEVEL ?? 'warn', destination: process.stderr });
       const recognizer = await createRecognizer(cfg, log);
       const bar = await progressBar(lines.length);
+      // An escalating recognizer counts what it sent on; the warm-up's images are not the manifest's.
+      const stats = recognizer instanceof CascadeRecognizer ? recognizer.stats : null;
+      const before = stats ? { ...stats } : null;
       try {
         const { summary, predictions } = await runEval({
           lines,
@@ -99,8 +102,14 @@ export function registerEvalCommands(program: Command): void {
           );
           return;
         }
+        const escalated =
+          stats && before
+            ? (stats.escalated - before.escalated) / Math.max(1, stats.images - before.images)
+            : null;
         process.stdout.write(
-          opts.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\npredictions ${opts.out}\n`,
+          opts.json
+            ? `${JSON.stringify({ ...summary, escalated })}\n`
+            : `${formatSummary(summary)}\n${escalated === null ? '' : `sent on        ${(escalated * 100).toFixed(1)}% (escalateBelow)\n`}predictions ${opts.out}\n`,
         );
       } finally {
         bar.stop();
