@@ -59,9 +59,13 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
       }
       expect(p.ms).toBeGreaterThan(0);
     }
-    const { medianCpuMs, ...scores } = printed;
+    const { medianCpuMs, escalated, ...scores } = printed;
     expect(scores).toEqual(summarize(lines, preds));
     expect(medianCpuMs).toBeGreaterThan(0);
+    // the default profile escalates: a share of the 10 frames, in tenths
+    expect(escalated).toBeGreaterThanOrEqual(0);
+    expect(escalated).toBeLessThanOrEqual(1);
+    expect(Math.round(escalated * 10)).toBeCloseTo(escalated * 10, 9);
     expect(printed.images).toBe(10);
     expect(printed.top1).toBeGreaterThanOrEqual(0.2);
     expect(printed.detection).toBeGreaterThanOrEqual(0.5);
