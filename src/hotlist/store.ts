@@ -13,6 +13,7 @@ import type { HotlistEntry, StoredEntry } from './match.ts';
 import { type PlateIndex, PlateIndexBuilder } from './plate-index.ts';
 import { loadPlateIndex, PLATE_INDEX_DDL, savePlateIndex } from './store-index.ts';
 import { COLS, fromRow, LIST_NAME, type ListRow, listInfo, type Row, toParams } from './rows.ts';
+import { createIndexes, createTable, insertStmt } from './store-tables.ts';
 
 /**
  * rowid-index: a rowid table plus an index on the fold key (the default: fastest import).
@@ -181,7 +182,7 @@ export class HotlistStore {
       index:
         old.get(`${l.table}:${l.version}`) ??
         this.built.get(`${l.table}:${l.version}`) ??
-        this.loadIndex(l.table),
+        loadPlateIndex(this.db, l.table),
     }));
     this.built.clear();
     if (this.listCache.length === 0) {
@@ -191,42 +192,6 @@ export class HotlistStore {
     this.wild = (
       this.db.prepare(this.listCache.map((l) => sel(l, 'wild = 1')).join(' UNION ALL ')).all() as Row[]
     ).map(fromRow);
-  }
-
-  private loadIndex(table: string): PlateIndex {
-    return loadPlateIndex(this.db, table);
-  }
-
-  private saveIndex(table: string, index: PlateIndex): void {
-    savePlateIndex(this.db, table, index);
-  }
-
-  private createTable(name: string, clustered = this.layout !== 'rowid-index'): void {
-    const cols = `folded TEXT NOT NULL, n INTEGER NOT NULL, wild INTEGER NOT NULL, plate TEXT NOT NULL,
-      raw TEXT NOT NULL, state TEXT, priority INTEGER NOT NULL, case_number TEXT, xref TEXT, reason TEXT,
-      officer_name TEXT, officer_phone TEXT, synopsis TEXT, informational INTEGER NOT NULL,
-      shareable INTEGER NOT NULL, source TEXT, created INTEGER NOT NULL, expires INTEGER`;
-    if (clustered) {
-      this.db.exec(`CREATE TABLE "${name}"(${cols}, PRIMARY KEY(folded, n)) WITHOUT ROWID`);
-    } else {
-      this.db.exec(`CREATE TABLE "${name}"(${cols})`);
-    }
-  }
-
-  private createIndexes(name: string): void {
-    // (folded, plate): a hit seeks its plate's rows only (a dense fold key may hold dozens of
-    // plates, each row on another page); `folded = ?` alone still uses the prefix.
-    if (this.layout === 'rowid-index') this.db.exec(`CREATE INDEX "${name}_f" ON "${name}"(folded, plate)`);
-    this.db.exec(`CREATE INDEX "${name}_w" ON "${name}"(n) WHERE wild = 1`);
-    this.db.exec(`CREATE INDEX "${name}_x" ON "${name}"(expires) WHERE expires IS NOT NULL`);
-  }
-
-  /** An INSERT of `rows` rows at once: fewer calls into SQLite per entry during bulk import. */
-  private insertStmt(table: string, rows = 1): Database.Statement {
-    const one = `(${'?, '.repeat(17)}?)`;
-    return this.db.prepare(
-      `INSERT INTO "${table}"(folded, n, wild, ${COLS}) VALUES ${Array(rows).fill(one).join(', ')}`,
-    );
   }
 
   /**
@@ -258,11 +223,11 @@ export class HotlistStore {
     this.db.exec(`DROP TABLE IF EXISTS "${table}"; DROP TABLE IF EXISTS "${fill}"`);
     if (single) this.db.exec('BEGIN');
     try {
-      this.createTable(table);
-      if (sorted) this.createTable(fill, false);
+      createTable(this.db, table, this.layout !== 'rowid-index');
+      if (sorted) createTable(this.db, fill, false);
       const index = new PlateIndexBuilder(Math.max(meta.expectedEntries ?? 0, cur?.entries ?? 0) * 1.05);
-      const one = this.insertStmt(fill);
-      const many = this.insertStmt(fill, MULTI_ROWS);
+      const one = insertStmt(this.db, fill);
+      const many = insertStmt(this.db, fill, MULTI_ROWS);
       let pending: unknown[] = [];
       let n = 0;
       let inTx = single;
@@ -299,7 +264,7 @@ export class HotlistStore {
           `INSERT INTO "${table}" SELECT * FROM "${fill}" ORDER BY folded, n; DROP TABLE "${fill}"`,
         );
       }
-      this.createIndexes(table);
+      createIndexes(this.db, table, this.layout);
       this.swap(meta, table, n, opts.now ?? Date.now(), single, index.finish());
       opts.onProgress?.(n);
       return n;
@@ -320,7 +285,7 @@ export class HotlistStore {
   ): void {
     const old = this.list(meta.list);
     if (!inOpenTx) this.db.exec('BEGIN IMMEDIATE');
-    this.saveIndex(table, index);
+    savePlateIndex(this.db, table, index);
     this.db
       .prepare('INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(meta.list, meta.version, meta.issuedAt, now, n, meta.source ?? null, table);
@@ -347,15 +312,22 @@ export class HotlistStore {
     const cur = this.list(meta.list);
     checkDeltaBase(cur, meta);
     const tx = this.db.transaction(() => {
-      const { entries, added, removed } = writeDelta(this.db, cur, meta, changes, this.insertStmt(cur.table));
-      const live = this.probes.find((p) => p.list.name === meta.list)?.index ?? this.loadIndex(cur.table);
+      const { entries, added, removed } = writeDelta(
+        this.db,
+        cur,
+        meta,
+        changes,
+        insertStmt(this.db, cur.table),
+      );
+      const live =
+        this.probes.find((p) => p.list.name === meta.list)?.index ?? loadPlateIndex(this.db, cur.table);
       const index = live.withChanges(added, removed);
       this.db
         .prepare(
           'UPDATE lists SET version = ?, issued_at = ?, applied_at = ?, entries = ?, source = ? WHERE name = ?',
         )
         .run(meta.version, meta.issuedAt, now, entries, meta.source ?? null, meta.list);
-      this.saveIndex(cur.table, index);
+      savePlateIndex(this.db, cur.table, index);
       return { entries, index };
     });
     const { entries, index } = tx.immediate();
@@ -370,8 +342,8 @@ export class HotlistStore {
     const tx = this.db.transaction(() => {
       if (!cur) {
         const table = `e_${e.list}_${now}`;
-        this.createTable(table);
-        this.createIndexes(table);
+        createTable(this.db, table, this.layout !== 'rowid-index');
+        createIndexes(this.db, table, this.layout);
         this.db
           .prepare('INSERT INTO lists VALUES (?, ?, ?, ?, 0, ?, ?)')
           .run(e.list, now, now, now, 'local', table);
@@ -388,9 +360,9 @@ export class HotlistStore {
       const n =
         (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM "${cur.table}"`).pluck().get() as number) ?? 0;
       const params = toParams(n, e);
-      this.insertStmt(cur.table).run(params);
+      insertStmt(this.db, cur.table).run(params);
       // Read the index from the file inside the write transaction: another process may have added too.
-      this.saveIndex(cur.table, this.loadIndex(cur.table).withAdded([e.plate]));
+      savePlateIndex(this.db, cur.table, loadPlateIndex(this.db, cur.table).withAdded([e.plate]));
       const version = Math.max(now, cur.version + 1);
       this.db
         .prepare(
