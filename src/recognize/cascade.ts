@@ -8,6 +8,14 @@ import type { PlateReading, RgbImage } from '../domain/types.ts';
 import { framePlatePrior, framePositionPrior } from './plates.ts';
 import type { Recognizer } from './ppocr.ts';
 
+/**
+ * A first-pass read shorter than this is sent on even when confident: the screen reads one crop at
+ * a coarse resolution, and its confident mistakes are mostly reads cut short or run past the
+ * plate's edge (`YG9X2`, `V921`); US standard plates carry 6-7 characters, so a shorter read only
+ * costs the full pipeline's time when it is right.
+ */
+export const SURE_MIN_LENGTH = 6;
+
 export class CascadeRecognizer implements Recognizer {
   readonly modelVersion: string;
   /** Images read, and how many of them went to the full pipeline. */
@@ -24,11 +32,13 @@ export class CascadeRecognizer implements Recognizer {
 
   /**
    * The first pass's best read is taken as it is when it is confident and looks like a plate:
-   * letters and digits mixed, and (on a frame) away from the border. A confident `2014` in a
-   * corner is a timestamp or a sticker, and the plate may be elsewhere.
+   * letters and digits mixed, at least SURE_MIN_LENGTH characters, and (on a frame) away from the
+   * border. A confident `2014` in a corner is a timestamp or a sticker, and the plate may be
+   * elsewhere.
    */
   private sure(best: PlateReading | null | undefined, frame?: RgbImage): boolean {
     if (!best || best.confidence < this.below || framePlatePrior(best.text) < 1) return false;
+    if (best.text.length < SURE_MIN_LENGTH) return false;
     return !frame || framePositionPrior(best.box, frame.width, frame.height) === 1;
   }
 

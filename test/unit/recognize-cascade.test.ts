@@ -153,6 +153,7 @@ describe('escalation (recognize.escalateBelow)', () => {
     ['no read at all', []],
     ['a confident year (sticker, timestamp)', [reading('2014', 0.97)]],
     ['a confident word', [reading('PARKING', 0.95)]],
+    ['a confident five-character read (possibly cut short)', [reading('7ABC1', 0.95)]],
     [
       'a confident read touching the border (overlay)',
       [reading('AB12CD', 0.95, { x: 0, y: 0, w: 120, h: 27 })],
