@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.ts';
+import { ROOT, runCli } from '../helpers/cli.ts';
 import { freePort, serveMjpeg } from '../support/camera-servers.ts';
 
 const FRAMES = resolve(ROOT, 'fixtures/demo/frames/frame-%03d.jpg');
@@ -24,9 +24,12 @@ describe('alpr run with two MJPEG cameras, fast profile, two workers', () => {
   let stdout = '';
   let code: number | null = null;
   const readsBy = new Map<string, Set<string>>();
+  let statusText = '';
+  let statusJson: { cameras?: { id: string; fpsIn: number; fpsProcessed: number }[] } = {};
 
   beforeAll(async () => {
     const ports = [await freePort(), await freePort()];
+    const healthPort = await freePort();
     for (const port of ports) {
       servers.push(serveMjpeg(port, ['-loop', '1', '-framerate', '15', '-i', FRAMES, '-c:v', 'copy']));
     }
@@ -50,7 +53,7 @@ gps: { type: replay, path: ${join(ROOT, 'fixtures/gps/demo-route.nmea')}, speed:
 hotlist: { seedCsv: [{ list: SVS, path: ${join(ROOT, 'fixtures/demo/hotlist.csv')} }] }
 track: { leaveMs: 300 }
 alerts: { console: true, showReads: true }
-health: { http: { port: 0 } }
+health: { http: { port: ${healthPort} } }
 web: { port: 0 }
 `,
     );
@@ -79,6 +82,10 @@ web: { port: 0 }
     while (Date.now() < deadline && !allRead() && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 250));
     }
+    // What a technician sees while it runs: `alpr status` against the running daemon.
+    const url = `http://127.0.0.1:${healthPort}/`;
+    statusText = runCli(['status', '--url', url, '--no-color']).stdout;
+    statusJson = JSON.parse(runCli(['status', '--url', url, '--json']).stdout || '{}');
     child.kill('SIGTERM');
     code = await new Promise((r) =>
       child.exitCode !== null ? r(child.exitCode) : child.on('exit', (c) => r(c)),
@@ -103,6 +110,19 @@ web: { port: 0 }
     const hitLines = stdout.split('\n').filter((l) => l.startsWith('*** HIT'));
     expect(hitLines.length).toBeGreaterThanOrEqual(1);
     expect(hitLines.every((l) => l.includes(HOT))).toBe(true);
+  });
+
+  it('alpr status shows both cameras delivering and being read', () => {
+    expect(statusText).toMatch(
+      /cameras: cam0 \d+\.\d fps in, \d+\.\d read · cam1 \d+\.\d fps in, \d+\.\d read/,
+    );
+    const cams = statusJson.cameras ?? [];
+    expect(cams.map((c) => c.id)).toEqual(['cam0', 'cam1']);
+    for (const c of cams) {
+      expect(c.fpsIn).toBeGreaterThan(5); // 15 offered; a loaded CI machine may decode fewer
+      expect(c.fpsProcessed).toBeGreaterThan(0);
+      expect(c.fpsProcessed).toBeLessThanOrEqual(c.fpsIn + 0.5);
+    }
   });
 
   it('stops cleanly on SIGTERM', () => {
