@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -12,4 +12,16 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
     timeout: opts.timeoutMs ?? 30_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the real `alpr` CLI in the background (stdout and stderr piped), e.g. `alpr run`. */
+export function spawnCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/cli.ts'), ...args], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    env: { ...process.env, ...opts.env },
+  });
 }

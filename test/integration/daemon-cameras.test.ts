@@ -4,12 +4,12 @@
  * cameras are read, every demo plate comes through from each, the hot plate raises a hit, and the
  * daemon stops cleanly. (The speed of this setup is measured by `npm run bench -- cameras`.)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from '../helpers/cli.ts';
+import { ROOT, runCli, spawnCli } from '../helpers/cli.ts';
 import { freePort, serveMjpeg } from '../support/camera-servers.ts';
 
 const FRAMES = resolve(ROOT, 'fixtures/demo/frames/frame-%03d.jpg');
@@ -57,14 +57,7 @@ health: { http: { port: ${healthPort} } }
 web: { port: 0 }
 `,
     );
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'run', '--config', config],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawnCli(['run', '--config', config]);
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();

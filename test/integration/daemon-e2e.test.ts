@@ -9,7 +9,6 @@
  * - the JSON logs never carry plate text;
  * - a clean stop on SIGTERM exits 0.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,7 +16,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFY_BANNER } from '../../src/alerts/format.ts';
 import { CentralSink } from '../../src/sync/sink.ts';
-import { ROOT } from '../helpers/cli.ts';
+import { ROOT, spawnCli } from '../helpers/cli.ts';
 import {
   type Broker,
   destroyMosquitto,
@@ -79,15 +78,7 @@ health: { http: { port: 0 } }
 web: { port: 0 }
 `,
     );
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'run', '--config', config],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ALPR_LOG_PLATES: '0' },
-      },
-    );
+    const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
