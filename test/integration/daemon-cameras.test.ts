@@ -5,18 +5,17 @@
  * daemon stops cleanly. (The speed of this setup is measured by `npm run bench -- cameras`.)
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, spawnCli } from '../helpers/cli.ts';
 import { freePort, serveMjpeg } from '../support/camera-servers.ts';
+import { DEMO_HOT, DEMO_PLATES } from '../helpers/demo.ts';
 
 const FRAMES = resolve(ROOT, 'fixtures/demo/frames/frame-%03d.jpg');
-const plates = (
-  JSON.parse(readFileSync(resolve(ROOT, 'fixtures/demo/plates.json'), 'utf8')) as { plate: string }[]
-).map((p) => p.plate);
-const HOT = '4RDW219';
+const plates = DEMO_PLATES.map((p) => p.plate);
+const HOT = DEMO_HOT;
 
 describe('alpr run with two MJPEG cameras, fast profile, two workers', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'alpr-cams-'));

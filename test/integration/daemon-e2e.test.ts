@@ -24,13 +24,12 @@ import {
   startMosquitto,
   writeCredentials,
 } from '../helpers/mosquitto.ts';
+import { DEMO_HOT, DEMO_PLATES } from '../helpers/demo.ts';
 
 if (!hasMosquitto) console.warn('daemon-e2e: skipped, mosquitto not installed (apt-get install mosquitto)');
 
-const plates = (
-  JSON.parse(readFileSync(resolve(ROOT, 'fixtures/demo/plates.json'), 'utf8')) as { plate: string }[]
-).map((p) => p.plate);
-const HOT = '4RDW219';
+const plates = DEMO_PLATES.map((p) => p.plate);
+const HOT = DEMO_HOT;
 const UNIT = 'e2e-0001';
 
 describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () => {

@@ -20,12 +20,11 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../../scripts/build-bundle.ts';
 import { LAYOUT } from '../../src/provision/plan.ts';
+import { DEMO_HOT, DEMO_PLATES } from '../helpers/demo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const plates = (
-  JSON.parse(readFileSync(join(ROOT, 'fixtures/demo/plates.json'), 'utf8')) as { plate: string }[]
-).map((p) => p.plate);
-const HOT = '4RDW219';
+const plates = DEMO_PLATES.map((p) => p.plate);
+const HOT = DEMO_HOT;
 
 describe('bundle → provision → installed daemon and self-test', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'alpr-garage-'));

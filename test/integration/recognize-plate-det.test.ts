@@ -3,20 +3,14 @@
  * find and let the reader read the demo frames' plates like PP-OCRv4's detector does, at a
  * fraction of its compute.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import { createRecognizer, decodeImageFile, type Recognizer } from '../../src/recognize/index.ts';
 import { PLATE_DET_MODEL } from '../../src/recognize/load.ts';
-
-const DEMO = resolve(import.meta.dirname, '../../fixtures/demo');
-const PLATES = JSON.parse(readFileSync(join(DEMO, 'plates.json'), 'utf8')) as {
-  file: string;
-  plate: string;
-}[];
+import { DEMO, DEMO_PLATES } from '../helpers/demo.ts';
 
 describe('plate-det detector (recognize.detector: plate-det) on the demo frames', () => {
   let rec: Recognizer;
@@ -44,10 +38,10 @@ describe('plate-det detector (recognize.detector: plate-det) on the demo frames'
 
   it('reads the plate of every demo frame as its best text', async () => {
     const read: string[] = [];
-    for (const p of PLATES) {
+    for (const p of DEMO_PLATES) {
       const plates = await rec.readFrame(await decodeImageFile(join(DEMO, 'frames', p.file)));
       read.push(plates[0]?.text ?? '');
     }
-    expect(read).toEqual(PLATES.map((p) => p.plate));
+    expect(read).toEqual(DEMO_PLATES.map((p) => p.plate));
   });
 });

@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import { createRecognizer, decodeImageFile, type Recognizer } from '../../src/recognize/index.ts';
-
-const DEMO = resolve(import.meta.dirname, '../../fixtures/demo');
-const PLATES = JSON.parse(readFileSync(join(DEMO, 'plates.json'), 'utf8')) as {
-  file: string;
-  plate: string;
-}[];
+import { DEMO, DEMO_PLATES } from '../helpers/demo.ts';
 
 describe('plate-rec reader (recognize.reader: plate-rec) on the demo frames', () => {
   let rec: Recognizer;
@@ -34,9 +28,9 @@ describe('plate-rec reader (recognize.reader: plate-rec) on the demo frames', ()
   });
 
   it('reads the plate of every demo frame as its best text', async () => {
-    expect(PLATES.length).toBeGreaterThanOrEqual(10);
+    expect(DEMO_PLATES.length).toBeGreaterThanOrEqual(10);
     const read: string[] = [];
-    for (const p of PLATES) {
+    for (const p of DEMO_PLATES) {
       const plates = await rec.readFrame(await decodeImageFile(join(DEMO, 'frames', p.file)));
       read.push(plates[0]?.text ?? '');
       const top = plates[0];
@@ -47,11 +41,11 @@ describe('plate-rec reader (recognize.reader: plate-rec) on the demo frames', ()
         for (const c of top.charConfidences) expect(c).toBeLessThanOrEqual(1);
       }
     }
-    expect(read).toEqual(PLATES.map((p) => p.plate));
+    expect(read).toEqual(DEMO_PLATES.map((p) => p.plate));
   });
 
   it('reads a plate crop cut from a demo frame', async () => {
-    const p = PLATES[0]!;
+    const p = DEMO_PLATES[0]!;
     const frame = await decodeImageFile(join(DEMO, 'frames', p.file));
     const box = (await rec.readFrame(frame))[0]!.box;
     // the detector's text box, widened into a plate-like crop

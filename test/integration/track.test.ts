@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
@@ -12,13 +11,9 @@ import type { Detection, Frame } from '../../src/domain/types.ts';
 import { createRecognizer, RecognizeStage } from '../../src/recognize/index.ts';
 import { TrackStage } from '../../src/track/index.ts';
 import { padBox } from '../../src/track/pure.ts';
+import { DEMO, DEMO_PLATES } from '../helpers/demo.ts';
 
-const DEMO = resolve(import.meta.dirname, '../../fixtures/demo');
-const truth = new Map(
-  (JSON.parse(readFileSync(resolve(DEMO, 'plates.json'), 'utf8')) as { file: string; plate: string }[]).map(
-    (e) => [e.file, e.plate],
-  ),
-);
+const truth = new Map(DEMO_PLATES.map((e) => [e.file, e.plate]));
 const log = pino({ level: 'silent' });
 const running: Stage[] = [];
 
