@@ -4,18 +4,25 @@
  */
 import { loadBenches } from './bench/registry.ts';
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const benches = await loadBenches();
+const names = new Set(benches.map((b) => b.name));
+const wanted = process.argv.slice(2).filter((a) => names.has(a));
+// --json: one line of figures per bench, nothing else
+const json = process.argv.includes('--json');
 let failed = 0;
 for (const b of benches) {
   if (wanted.length ? !wanted.includes(b.name) : b.onlyWhenNamed) {
     if (!wanted.length) process.stdout.write(`\n== ${b.name}: skipped (long; npm run bench -- ${b.name})\n`);
     continue;
   }
-  process.stdout.write(`\n== ${b.name}: ${b.what}\n`);
+  if (!json) process.stdout.write(`\n== ${b.name}: ${b.what}\n`);
   const t0 = performance.now();
   try {
     const figures = await b.run();
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ bench: b.name, ...figures })}\n`);
+      continue;
+    }
     for (const [k, v] of Object.entries(figures)) {
       process.stdout.write(`  ${k.padEnd(44)} ${typeof v === 'number' ? fmt(v) : v}\n`);
     }

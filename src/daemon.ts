@@ -13,7 +13,7 @@ import { Bus } from './core/bus.ts';
 import { createLogger, type Logger, stageLogger } from './core/log.ts';
 import type { Stage } from './core/stage.ts';
 import { AlprError, ErrorCodes, isAlprError } from './domain/errors.ts';
-import { buildRead } from './domain/read.ts';
+import { attachEvidence, buildRead } from './domain/read.ts';
 import { fieldSealer } from './domain/seal.ts';
 import type { ReadPosition } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
@@ -21,7 +21,7 @@ import { statusLine } from './health/format.ts';
 import { HealthStage } from './health/index.ts';
 import { HotlistStage } from './hotlist/index.ts';
 import { HotlistSubscriber } from './hotlist/subscriber.ts';
-import { createRecognizer, createWorkerPool, RecognizeStage } from './recognize/index.ts';
+import { createRecognizer, createWorkerPool, ctcLogProb, RecognizeStage } from './recognize/index.ts';
 import { Liveness } from './notify/liveness.ts';
 import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 import { StoreStage } from './store/index.ts';
@@ -185,6 +185,8 @@ export class Daemon {
           dbPath: join(dataDir, 'hotlist.sqlite'),
           // Officer hot plates go upstream so the central server knows about them.
           onOfficerPlate: (e) => void store!.records().put(hotPlateRecord(e, (t) => store!.tag(t))),
+          // hits are judged by the recognizer's own output: the entry's CTC probability
+          scoreText: (ev, text) => ctcLogProb(ev.probs, ev.T, ev.K, text),
         });
         return hotlist;
       },
@@ -225,7 +227,9 @@ export class Daemon {
           log: child('track'),
           config: c.track,
           // A frame read on the hot list settles its track at once: hits never wait for the vehicle to leave.
-          isHot: (r) => hotlist!.match({ plate: r.text, candidates: r.candidates }).length > 0,
+          isHot: (r) =>
+            hotlist!.match({ plate: r.text, candidates: r.candidates, state: r.state }, [r.evidence ?? []])
+              .length > 0,
         }),
     ];
     if (c.gps.type !== 'none') {
@@ -340,6 +344,7 @@ export class Daemon {
           });
           // The hot list raises hits while the read is announced: the store keeps the read and
           // those hits in one transaction (never one without the other after a crash).
+          attachEvidence(read, det.evidence ?? [det.reading.evidence ?? []]);
           store().putReadWithHits(read, () => bus.emit('read', read));
           if (det.plateJpeg) store().putImage(read.id, 'plate', det.plateJpeg);
           if (det.overviewJpeg) store().putImage(read.id, 'overview', det.overviewJpeg);

@@ -15,6 +15,12 @@ export async function loadBenches(): Promise<Bench[]> {
       run: async () => (await import('./recognize.ts')).benchRecognize(),
     },
     {
+      name: 'hits',
+      what: 'hot-list hits by evidence at 100k / 1M / 5M entries: recall of listed plates and false alerts per 10,000 reads, by level',
+      onlyWhenNamed: true,
+      run: async () => (await import('./hits.ts')).benchHits(),
+    },
+    {
       name: 'cameras',
       what: '2 cameras × 15 fps 1280×720 MJPEG: fps, drops, frame→read latency, CPU, RSS; kill/restart soak',
       run: async () => {

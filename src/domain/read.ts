@@ -1,5 +1,5 @@
 import { uuidv7 } from './ids.ts';
-import type { Detection, Read, ReadPosition } from './types.ts';
+import type { CtcEvidence, Detection, Read, ReadPosition } from './types.ts';
 
 export interface ReadContext {
   unitId: string;
@@ -25,6 +25,22 @@ export function buildRead(det: Detection, position: ReadPosition, ctx: ReadConte
     operatorId: ctx.operatorId,
     unitId: ctx.unitId,
     modelVersion: ctx.modelVersion,
+    ...(reading.state ? { state: reading.state } : {}),
     ...(ctx.hotlistVersions ? { hotlistVersions: ctx.hotlistVersions } : {}),
   };
+}
+
+/**
+ * The CTC outputs behind a read, kept beside it (never in it: the read is stored and synced, the
+ * outputs are a few kB of model internals) for as long as the read object lives, so the hot list
+ * can score entries against them, late re-checks included.
+ */
+const EVIDENCE = new WeakMap<Read, CtcEvidence[][]>();
+
+export function attachEvidence(read: Read, frames: CtcEvidence[][]): void {
+  if (frames.some((f) => f.length > 0)) EVIDENCE.set(read, frames);
+}
+
+export function evidenceOf(read: Read): CtcEvidence[][] {
+  return EVIDENCE.get(read) ?? [];
 }

@@ -51,6 +51,31 @@ export interface PlateReading {
   charConfidences: number[];
   /** Detector's score for the region. */
   detScore: number;
+  /** The issuing state read from the words on the plate (name, legend), when any were read. */
+  state?: PlateState | null;
+  /**
+   * The reader's per-step character distributions for the crops this reading came from, kept so
+   * a hot-list entry can be scored against the model's own output (any text's probability).
+   */
+  evidence?: CtcEvidence[];
+}
+
+/** An issuing state as the recognizer tells it. */
+export interface PlateState {
+  /** USPS code (CA, TX, DC…). */
+  code: string;
+  /** 0..1. */
+  confidence: number;
+}
+
+/**
+ * One crop's CTC output: T steps × K classes, row-major (class 0 = blank, class j = the j-th
+ * character of PLATE_ALPHABET `0-9A-Z`), each row a distribution.
+ */
+export interface CtcEvidence {
+  T: number;
+  K: number;
+  probs: Float32Array;
 }
 
 export interface FrameResult {
@@ -119,6 +144,8 @@ export interface Read {
   modelVersion: string;
   /** The hot lists live when the read was matched: list name → version (absent on older reads). */
   hotlistVersions?: Record<string, number>;
+  /** The issuing state read on the plate (USPS code) and its confidence; absent when none was read. */
+  state?: PlateState | null;
 }
 
 export interface HitMatch {
@@ -137,7 +164,16 @@ export interface HitMatch {
   substitutions: number[];
   /** Which OCR candidate matched (0 = the top read). */
   candidateIndex: number;
+  /**
+   * confirmed: the entry is the read's best text by a wide margin; possible: the model gives the
+   * entry's text a real chance (shown with ≈). Absent on hits from before levels existed.
+   */
+  level?: HitLevel;
+  /** The entry text's probability for the read (the recognizer's CTC output, all frames). */
+  probability?: number;
 }
+
+export type HitLevel = 'confirmed' | 'possible';
 
 export interface Hit {
   id: string;
@@ -172,6 +208,8 @@ export interface Detection {
   overviewJpeg?: Buffer;
   /** Every frame's own read of this plate, for audits (track.rawReads). */
   frameReads?: FrameRead[];
+  /** The CTC outputs of the best frames' reads of this plate (per frame), for judging hits. */
+  evidence?: CtcEvidence[][];
 }
 
 /** One frame's read of a tracked plate, kept for audits. */

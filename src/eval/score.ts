@@ -23,6 +23,9 @@ export interface Prediction {
   ms: number;
   /** Confidence of each plate read (same order as boxes); absent in old prediction files. */
   confidences?: number[];
+  /** The primary plate's issuing state (USPS code) as read, or null; absent in old prediction files. */
+  state?: string | null;
+  state_confidence?: number | null;
 }
 
 export interface ImageScore {
@@ -46,6 +49,11 @@ export interface Summary {
   medianCpuMs?: number;
   /** Lowest confidence at which top-1 reads are ≥ 99% right, and the share of images read above it. */
   calibration?: Calibration;
+  /** Over the lines that carry a state: the share whose primary read names it; null when none carry one. */
+  stateAccuracy: number | null;
+  /** The share of those lines with any state read, and the accuracy among them. */
+  stateCoverage: number | null;
+  statePrecision: number | null;
 }
 
 export interface Calibration {
@@ -157,8 +165,14 @@ export function summarize(lines: readonly ManifestLine[], preds: readonly Predic
   let folded = 0;
   let det = 0;
   let detN = 0;
+  const st = { n: 0, named: 0, right: 0 };
   for (const line of lines) {
     const pred = byImage.get(line.image) ?? { image: line.image, candidates: [], boxes: [], ms: 0 };
+    if (line.state) {
+      st.n++;
+      if (pred.state) st.named++;
+      if (pred.state && pred.state.toUpperCase() === line.state.toUpperCase()) st.right++;
+    }
     const s = scoreImage(line, pred);
     top1 += Number(s.top1);
     top10 += Number(s.top10);
@@ -180,6 +194,9 @@ export function summarize(lines: readonly ManifestLine[], preds: readonly Predic
     medianMs: quantile(ms, 0.5),
     p90Ms: quantile(ms, 0.9),
     calibration: calibrate(lines, preds),
+    stateAccuracy: st.n > 0 ? st.right / st.n : null,
+    stateCoverage: st.n > 0 ? st.named / st.n : null,
+    statePrecision: st.named > 0 ? st.right / st.named : null,
   };
 }
 
@@ -192,6 +209,11 @@ export function formatSummary(s: Summary): string {
     `top-10          ${pct(s.top10)}`,
     `top-1 folded    ${pct(s.top1Folded)}`,
     `detection       ${s.detection === null ? 'n/a (crops)' : pct(s.detection)}`,
+    ...(s.stateAccuracy === null
+      ? []
+      : [
+          `state           ${pct(s.stateAccuracy)} (named on ${pct(s.stateCoverage ?? 0)}, right when named ${pct(s.statePrecision ?? 0)})`,
+        ]),
     `median ms       ${s.medianMs.toFixed(1)}`,
     `p90 ms          ${s.p90Ms.toFixed(1)}`,
     ...(s.medianCpuMs === undefined ? [] : [`median cpu ms   ${s.medianCpuMs.toFixed(1)}`]),

@@ -8,9 +8,11 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
-import type { Hit, HitMatch, Read } from '../domain/types.ts';
+import { evidenceOf } from '../domain/read.ts';
+import type { CtcEvidence, Hit, HitMatch, Read } from '../domain/types.ts';
 import { type CsvError, csvEntries, fileLines } from './csv.ts';
 import type { DeltaChange } from './delta.ts';
+import { type CtcScorer, judgeMatches, STATE_GATE } from './evidence.ts';
 import { hotlistHealth } from './health.ts';
 import { type HotlistEntry, matchRead } from './match.ts';
 import { OFFICER_LIST, type OfficerPlateInput, officerPlateEntry } from './officer.ts';
@@ -31,6 +33,8 @@ export interface HotlistStageOptions {
   pollMs?: number;
   /** Called for each officer hot plate entered through this stage, so the root can send it upstream. */
   onOfficerPlate?: (entry: HotlistEntry) => void;
+  /** A text's CTC log-probability on one crop (the recognizer's forward algorithm), to judge hits by evidence. */
+  scoreText?: CtcScorer;
 }
 
 const hitKey = (m: HitMatch) =>
@@ -137,15 +141,24 @@ export class HotlistStage implements Stage {
     return this.store?.entriesOf(OFFICER_LIST, this.now()) ?? [];
   }
 
-  /** Matches one read; exposed for the web page's manual look-up. */
-  match(read: Pick<Read, 'plate' | 'candidates'>): HitMatch[] {
+  /**
+   * Matches one read: entries are found by look-alikes, candidates and wildcards, then judged by
+   * the read's evidence (judgeMatches); only confirmed and possible ones are returned. Exposed
+   * for the web page's manual look-up (no evidence there: the candidates' confidences stand in).
+   */
+  match(
+    read: Pick<Read, 'plate' | 'candidates' | 'state'>,
+    frames: readonly (readonly CtcEvidence[])[] = [],
+  ): HitMatch[] {
     const store = this.store;
     if (!store) return [];
-    return matchRead(read, store, {
+    const gate = read.state && read.state.confidence >= STATE_GATE ? read.state.code : null;
+    const found = matchRead({ plate: read.plate, candidates: read.candidates, state: gate }, store, {
       maxSubs: this.opts.config.lookalikeMaxSubs,
       candidates: this.opts.config.candidates,
       now: this.now(),
     });
+    return judgeMatches(found, { frames, candidates: read.candidates }, this.opts.scoreText);
   }
 
   private requireStore(): HotlistStore {
@@ -186,7 +199,7 @@ export class HotlistStage implements Stage {
   private onRead(read: Read): void {
     const at = this.now();
     const keys = new Set<string>();
-    for (const m of this.match(read)) {
+    for (const m of this.match(read, evidenceOf(read))) {
       keys.add(hitKey(m));
       this.emitHit(read, m, false);
     }
@@ -226,7 +239,7 @@ export class HotlistStage implements Stage {
     this.prune(now);
     let late = 0;
     for (const r of this.recent) {
-      for (const m of this.match(r.read)) {
+      for (const m of this.match(r.read, evidenceOf(r.read))) {
         const k = hitKey(m);
         if (r.keys.has(k)) continue;
         r.keys.add(k);

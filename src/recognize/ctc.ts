@@ -136,3 +136,54 @@ export function beamSearch(
     .filter((s) => s.text.length > 0 && s.prob > 0)
     .sort((a, b) => b.prob - a.prob);
 }
+
+/**
+ * The probability of `text` under a T×K CTC output, summed over every alignment (the forward
+ * algorithm, in log space so long texts do not underflow). Characters outside `alphabet` give 0.
+ * This scores any text, not only the beams the decoder kept: a hot-list entry read as a
+ * near miss still gets the probability the model gives it.
+ */
+export function ctcLogProb(
+  probs: ArrayLike<number>,
+  T: number,
+  K: number,
+  text: string,
+  alphabet = PLATE_ALPHABET,
+): number {
+  const labels: number[] = [];
+  for (const ch of text) {
+    const j = alphabet.indexOf(ch);
+    if (j < 0 || j + 1 >= K) return Number.NEGATIVE_INFINITY;
+    labels.push(j + 1);
+  }
+  const L = labels.length;
+  const S = 2 * L + 1;
+  // extended label sequence: blank, l1, blank, l2, …, blank
+  const ext = (s: number) => (s % 2 === 0 ? 0 : labels[(s - 1) / 2]!);
+  if (T === 0) return L === 0 ? 0 : Number.NEGATIVE_INFINITY;
+  const NEG = Number.NEGATIVE_INFINITY;
+  let alpha = new Float64Array(S).fill(NEG);
+  const lp = (t: number, k: number) => Math.log(Math.max(probs[t * K + k] ?? 0, 1e-30));
+  alpha[0] = lp(0, 0);
+  if (S > 1) alpha[1] = lp(0, ext(1));
+  for (let t = 1; t < T; t++) {
+    const next = new Float64Array(S).fill(NEG);
+    // only states that can still reach the end in the steps left are live
+    const lo = Math.max(0, S - 2 * (T - t));
+    for (let s = lo; s < S; s++) {
+      let a = alpha[s]!;
+      if (s > 0) a = logAdd(a, alpha[s - 1]!);
+      if (s > 1 && ext(s) !== 0 && ext(s) !== ext(s - 2)) a = logAdd(a, alpha[s - 2]!);
+      if (a === NEG) continue;
+      next[s] = a + lp(t, ext(s));
+    }
+    alpha = next;
+  }
+  return S > 1 ? logAdd(alpha[S - 1]!, alpha[S - 2]!) : alpha[0]!;
+}
+
+function logAdd(a: number, b: number): number {
+  if (a === Number.NEGATIVE_INFINITY) return b;
+  if (b === Number.NEGATIVE_INFINITY) return a;
+  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
+}

@@ -1,6 +1,7 @@
 /** The recognize stage: plate detection and reading. */
 export { decodeImageFile } from './image.ts';
 export { CascadeRecognizer } from './cascade.ts';
+export { ctcLogProb } from './ctc.ts';
 export { createRecognizer, DEFAULT_MODELS } from './load.ts';
 export type { RecognizeConfig, Recognizer } from './ppocr.ts';
 export { RecognizeStage, type RecognizeStageDeps } from './stage.ts';

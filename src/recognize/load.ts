@@ -91,7 +91,14 @@ async function pipeline(cfg: ResolvedRecognize, cache: SessionCache) {
   const rec = await cache.get(paths.rec);
   const second =
     paths.second && secondSpec ? { rec: await cache.get(paths.second), reader: secondSpec } : undefined;
-  return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second), paths, reader };
+  // the words around a registration are any text: PP-OCRv4's reader, without the plate class prior
+  const legend = cfg.state
+    ? {
+        rec: await cache.get(DEFAULT_MODELS.rec),
+        reader: { ...(await loadReader('ppocr', cfg)), weights: undefined },
+      }
+    : undefined;
+  return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second, legend), paths, reader };
 }
 
 /** True when the fast first pass would be the configured pipeline itself. */

@@ -31,13 +31,19 @@ export function dropStackedWords<T extends { text: string; box: Box }>(plates: r
   const mixed = plates.filter((p) => /[0-9]/.test(p.text));
   return plates.filter((p) => {
     if (/[0-9]/.test(p.text)) return true;
-    return !mixed.some((m) => {
-      const overlap = Math.min(p.box.x + p.box.w, m.box.x + m.box.w) - Math.max(p.box.x, m.box.x);
-      const h = Math.max(p.box.h, m.box.h);
-      const gap = Math.max(p.box.y, m.box.y) - Math.min(p.box.y + p.box.h, m.box.y + m.box.h);
-      return overlap >= 0.5 * Math.min(p.box.w, m.box.w) && gap < 1.5 * h;
-    });
+    return !mixed.some((m) => stackedOn(p.box, m.box));
   });
+}
+
+/**
+ * True when the text line `p` sits right above or below the line `m`, as a plate's legend sits
+ * on its registration: overlapping half the narrower width and within 1.5 line heights.
+ */
+export function stackedOn(p: Box, m: Box): boolean {
+  const overlap = Math.min(p.x + p.w, m.x + m.w) - Math.max(p.x, m.x);
+  const h = Math.max(p.h, m.h);
+  const gap = Math.max(p.y, m.y) - Math.min(p.y + p.h, m.y + m.h);
+  return overlap >= 0.5 * Math.min(p.w, m.w) && gap < 1.5 * h;
 }
 
 /**

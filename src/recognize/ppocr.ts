@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.ts';
 import type { ResolvedRecognize } from '../config/sections/recognize.ts';
-import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
+import type { Box, CtcEvidence, PlateReading, PlateState, RgbImage } from '../domain/types.ts';
 import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox, upsampleQuarterMap } from './boxes.ts';
 import { beamSearch, type Decoded, greedyDecode, maskProbs, type Scored } from './ctc.ts';
 import {
@@ -14,8 +14,10 @@ import {
   mergeCandidates,
   type Ranked,
   rescore,
+  stackedOn,
 } from './plates.ts';
 import type { ReaderSpec } from './reader.ts';
+import { applyState, guessState, stateEvidence } from './state.ts';
 import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
@@ -63,7 +65,16 @@ const CROP_VARIANTS: readonly Box[] = [
 interface RegionRead {
   beams: Scored[];
   greedy: Decoded;
+  ev: CtcEvidence;
 }
+
+/**
+ * Crops' CTC outputs kept on a reading (for scoring hot-list entries against them): a few
+ * suffice, and each is a few kB that crosses the worker boundary and sits in the tracker.
+ */
+const MAX_EVIDENCE = 4;
+/** Plates of a frame that carry evidence, best first (the rest are signs and overlays). */
+const EVIDENCE_PLATES = 3;
 
 interface Region {
   /** Text box in frame pixels. */
@@ -111,6 +122,8 @@ export class PpocrRecognizer implements Recognizer {
     private readonly reader: ReaderSpec,
     /** A second reader for uncertain reads (`recognize.secondReader`); its candidates are merged. */
     private readonly second?: ReaderModel,
+    /** A general text reader for the words around the registration, to tell the state. */
+    private readonly legend?: ReaderModel,
   ) {
     this.modelVersion = second ? `${reader.modelVersion}+${second.reader.modelVersion}` : reader.modelVersion;
   }
@@ -165,7 +178,11 @@ export class PpocrRecognizer implements Recognizer {
       const out = (await model.rec.run(feeds))[model.rec.outputNames[0]!]!;
       const [, T, C] = out.dims as [number, number, number];
       const probs = maskProbs(out.data as Float32Array, T, C, groups, weights);
-      reads.push({ beams: beamSearch(probs, T, K, BEAM), greedy: greedyDecode(probs, T, K) });
+      reads.push({
+        beams: beamSearch(probs, T, K, BEAM),
+        greedy: greedyDecode(probs, T, K),
+        ev: { T, K, probs },
+      });
     }
     return reads;
   }
@@ -174,7 +191,14 @@ export class PpocrRecognizer implements Recognizer {
    * Per-character confidences come from a crop whose best path spells the top text; when none
    * does (the text won on summed alignments), each character gets the geometric mean.
    */
-  private toReading(box: Box, detScore: number, ranked: Ranked[], reads: RegionRead[]): PlateReading | null {
+  private toReading(
+    box: Box,
+    detScore: number,
+    ranked: Ranked[],
+    reads: RegionRead[],
+    state: PlateState | null = null,
+    evidence: readonly CtcEvidence[] = reads.map((r) => r.ev),
+  ): PlateReading | null {
     const top = ranked[0];
     if (!top) return null;
     const candidates = ranked.slice(0, this.cfg.topN).map((r) => ({ text: r.text, confidence: r.prob }));
@@ -187,6 +211,8 @@ export class PpocrRecognizer implements Recognizer {
       candidates,
       charConfidences: path ? path.charConfidences : [...top.text].map(() => perChar),
       detScore,
+      state,
+      evidence: evidence.slice(0, MAX_EVIDENCE),
     };
   }
 
@@ -252,15 +278,18 @@ export class PpocrRecognizer implements Recognizer {
     });
     const plates: FramePlate[] = [];
     regions.forEach((r, i) => {
-      const { ranked, reads } = groups[i]!;
-      const reading = this.toReading(r.box, r.score, ranked, reads);
+      const state = this.cfg.state ? stackedState(regions, groups, i) : null;
+      const ranked = applyState(groups[i]!.ranked, state);
+      const reading = this.toReading(r.box, r.score, ranked, groups[i]!.reads, state);
       if (reading)
         plates.push({ reading, ranked, where: where[i]!, score: plateScore(ranked, r.score, where[i]!) });
     });
     plates.sort((a, b) => b.score - a.score);
     await this.refine(img, plates.slice(0, this.cfg.refine));
     const kept = dropStackedWords(plates.map((p) => ({ ...p, text: p.reading.text, box: p.reading.box })));
-    return kept.sort((a, b) => b.score - a.score).map((p) => p.reading);
+    return kept
+      .sort((a, b) => b.score - a.score)
+      .map((p, i) => (i < EVIDENCE_PLATES ? p.reading : { ...p.reading, evidence: undefined }));
   }
 
   /**
@@ -274,8 +303,17 @@ export class PpocrRecognizer implements Recognizer {
       const win = clipBox(padBox(p.reading.box, 0.15, 0.6), img.width, img.height);
       const second = win ? await this.readCropRanked(cutImage(img, win)) : null;
       if (!second || second.ranked.length === 0) continue;
-      const ranked = rescore(mergeCandidates([p.ranked, second.ranked]), isPlausibleText);
-      const reading = this.toReading(p.reading.box, p.reading.detScore ?? 1, ranked, second.reads);
+      const state = second.state ?? p.reading.state ?? null;
+      const ranked = applyState(rescore(mergeCandidates([p.ranked, second.ranked]), isPlausibleText), state);
+      const evidence = [...(p.reading.evidence ?? []).slice(0, 2), ...second.reads.map((r) => r.ev)];
+      const reading = this.toReading(
+        p.reading.box,
+        p.reading.detScore ?? 1,
+        ranked,
+        second.reads,
+        state,
+        evidence,
+      );
       if (!reading) continue;
       p.reading = reading;
       p.ranked = ranked;
@@ -284,24 +322,63 @@ export class PpocrRecognizer implements Recognizer {
   }
 
   async readCrop(img: RgbImage): Promise<PlateReading | null> {
-    const { ranked, reads } = await this.readCropRanked(img);
-    return this.toReading({ x: 0, y: 0, w: img.width, h: img.height }, 1, ranked, reads);
+    const { ranked, reads, state } = await this.readCropRanked(img);
+    return this.toReading({ x: 0, y: 0, w: img.width, h: img.height }, 1, ranked, reads, state);
   }
 
   /** Whole-plate reading: the crop's variants read as one group. */
-  private async readCropRanked(img: RgbImage): Promise<{ ranked: Ranked[]; reads: RegionRead[] }> {
+  private async readCropRanked(
+    img: RgbImage,
+  ): Promise<{ ranked: Ranked[]; reads: RegionRead[]; state: PlateState | null }> {
     const crops = CROP_VARIANTS.map((v) =>
       clipBox(scaleBox(v, img.width, img.height), img.width, img.height),
     ).filter((b): b is Box => b !== null);
     // plus the largest text line the detector finds on the crop (the registration, usually)
-    const line = (await this.detect(img, CROP_DET_SIDE)).sort(
+    const lines = (await this.detect(img, CROP_DET_SIDE)).sort(
       (a, b) => b.box.w * b.box.h - a.box.w * a.box.h,
-    )[0];
+    );
+    const line = lines[0];
     if (line) crops.push(clipBox(padBox(line.box, ...FRAME_VARIANTS[0]!), img.width, img.height)!);
-    return (await this.readGroups(img, [crops], { lazy: false }))[0] ?? { ranked: [], reads: [] };
+    const group = (await this.readGroups(img, [crops], { lazy: false }))[0] ?? { ranked: [], reads: [] };
+    const state = this.cfg.state ? await this.readState(img, lines) : null;
+    return { ranked: applyState(group.ranked, state), reads: group.reads, state };
+  }
+
+  /** The state from every text line on a whole-plate image, read by the legend reader. */
+  private async readState(img: RgbImage, lines: readonly Region[]): Promise<PlateState | null> {
+    if (!this.legend || lines.length === 0) return null;
+    const reads = await this.recognize(
+      img,
+      lines.map((l) => l.box),
+      this.legend,
+    );
+    return guessState(stateEvidence(reads.map((r) => r.greedy.text)));
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.det.release(), this.rec.release(), this.second?.rec.release()]);
+    const shared = this.legend && (this.legend.rec === this.second?.rec || this.legend.rec === this.rec);
+    const legend = shared ? undefined : this.legend?.rec;
+    await Promise.all([
+      this.det.release(),
+      this.rec.release(),
+      this.second?.rec.release(),
+      legend?.release(),
+    ]);
   }
+}
+
+/**
+ * A frame plate's state from the first reader's reads of the lines stacked on it (a state name or
+ * legend printed above or below the registration): no extra model run.
+ */
+function stackedState(
+  regions: readonly Region[],
+  groups: readonly { reads: readonly RegionRead[] }[],
+  i: number,
+): PlateState | null {
+  const texts: string[] = [];
+  regions.forEach((r, j) => {
+    if (j !== i && stackedOn(r.box, regions[i]!.box)) texts.push(groups[j]!.reads[0]?.greedy.text ?? '');
+  });
+  return texts.length > 0 ? guessState(stateEvidence(texts)) : null;
 }

@@ -3,7 +3,7 @@
  * frames per camera and settles one detection per vehicle.
  */
 import { foldLookalikes } from '../domain/plate.ts';
-import type { Detection, FrameResult } from '../domain/types.ts';
+import type { CtcEvidence, Detection, FrameResult } from '../domain/types.ts';
 import { consensus, consensusReading, iou, type Observation, textSimilarity } from './pure.ts';
 
 export interface TrackerConfig {
@@ -166,6 +166,7 @@ export class Tracker {
     t.last = o;
     t.frames++;
     t.obs.push(o);
+    dropSurplusEvidence(t.obs);
     if (t.obs.length > MAX_OBS) {
       let worst = 0;
       for (let i = 1; i < t.obs.length; i++) {
@@ -189,7 +190,12 @@ export class Tracker {
     }
     this.recent.set(key, t.lastAt);
     this.counts.emitted++;
-    const detection: Detection = { frame: c.best.frame, reading: consensusReading(c), frames: t.frames };
+    const detection: Detection = {
+      frame: c.best.frame,
+      reading: consensusReading(c),
+      frames: t.frames,
+      evidence: trackEvidence(t.obs),
+    };
     if (this.cfg.rawReads) {
       detection.frameReads = t.obs.map((o) => ({
         seq: o.frame.seq,
@@ -201,4 +207,31 @@ export class Tracker {
     }
     return { trackId: t.id, detection };
   }
+}
+
+/** Frames whose CTC outputs a track keeps (the most confident reads): enough to judge a hit. */
+const EVIDENCE_FRAMES = 4;
+/** Crops per frame kept with them. */
+const EVIDENCE_CROPS = 2;
+
+/** The best frames' CTC outputs of a track, most confident first. */
+function trackEvidence(obs: readonly Observation[]): CtcEvidence[][] {
+  return obs
+    .filter((o) => (o.reading.evidence?.length ?? 0) > 0)
+    .sort((a, b) => b.reading.confidence - a.reading.confidence)
+    .slice(0, EVIDENCE_FRAMES)
+    .map((o) => o.reading.evidence!.slice(0, EVIDENCE_CROPS));
+}
+
+/**
+ * Keeps CTC outputs on the EVIDENCE_FRAMES most confident observations only (a parked car's track
+ * would otherwise hold 64 frames of them).
+ */
+function dropSurplusEvidence(obs: Observation[]): void {
+  const withEv = obs.filter((o) => o.reading.evidence);
+  if (withEv.length <= EVIDENCE_FRAMES) return;
+  let worst = withEv[0]!;
+  for (const o of withEv) if (o.reading.confidence < worst.reading.confidence) worst = o;
+  const i = obs.indexOf(worst);
+  obs[i] = { ...worst, reading: { ...worst.reading, evidence: undefined } };
 }

@@ -87,7 +87,27 @@ describe('summarize', () => {
       p90Ms: 28,
       // these predictions carry no confidences: nothing to calibrate
       calibration: { threshold: null, coverage: 0, precision: 0 },
+      // no line carries a state
+      stateAccuracy: null,
+      stateCoverage: null,
+      statePrecision: null,
     });
+  });
+
+  it('scores the state over the lines that carry one', () => {
+    const lines = ['a', 'b', 'c', 'd'].map((id, i) => ({
+      ...line(id, 'ABC123', true),
+      state: ['ca', 'tx', 'ny', 'wa'][i],
+    }));
+    const preds = [
+      { ...pred('a', ['ABC123']), state: 'CA', state_confidence: 0.9 },
+      { ...pred('b', ['ABC123']), state: 'OK', state_confidence: 0.5 },
+      { ...pred('c', ['ABC123']), state: null, state_confidence: null },
+    ];
+    const s = summarize(lines, preds);
+    expect(s.stateAccuracy).toBe(0.25);
+    expect(s.stateCoverage).toBe(0.5);
+    expect(s.statePrecision).toBe(0.5);
   });
 
   it('reports detection as null when every line is a crop', () => {
@@ -125,6 +145,7 @@ describe('manifest and predictions', () => {
           ],
           charConfidences: [],
           detScore: 1,
+          state: { code: 'CA', confidence: 0.91 },
         },
       ],
       12.345,
@@ -135,6 +156,8 @@ describe('manifest and predictions', () => {
       boxes: [[1, 3, 10, 5]],
       ms: 12.3,
       confidences: [0.5],
+      state: 'CA',
+      state_confidence: 0.91,
     });
   });
 });

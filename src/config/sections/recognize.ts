@@ -57,6 +57,12 @@ export const recognizeSection = z
       .optional()
       .describe("Recognizer ONNX for the chosen reader; default: the reader's shipped model"),
     keys: pathString.optional().describe('Recognizer character list; default: the shipped one'),
+    state: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Tell each plate's issuing state from the words printed on it (name, legend, slogan; PP-OCRv4's recognizer reads them) and rank readings by that state's serial series",
+      ),
     worker: z
       .boolean()
       .default(true)

@@ -1,0 +1,146 @@
+/**
+ * Hits by evidence: a hot-list entry found for a read (by look-alikes, candidates or wildcards) is
+ * scored against the recognizer's own output — the probability its CTC output gives the entry's
+ * text, over every frame and crop of the vehicle — and raised only when that probability stands
+ * up against the best competing text. Pure.
+ */
+import type { Candidate, CtcEvidence, HitLevel, HitMatch } from '../domain/types.ts';
+
+/**
+ * CTC probability of a text on one crop. Injected so this module does not import the recognize
+ * stage (stages never import each other); the root passes ctcLogProb.
+ */
+export type CtcScorer = (ev: CtcEvidence, text: string) => number;
+
+/** The evidence one read carries: its crops' CTC outputs, or only its candidate list. */
+export interface ReadEvidence {
+  /** Crops' CTC outputs, grouped per frame. Empty: fall back to the candidates. */
+  frames: readonly (readonly CtcEvidence[])[];
+  candidates: readonly Candidate[];
+}
+
+/**
+ * The probability of `text` for the read: per frame, the mean over its crops of the text's CTC
+ * probability (as the recognizer merges crops); over frames, the mean (as the tracker votes).
+ * Without CTC outputs, the candidate's own confidence (0 when it is not a candidate).
+ */
+export function textProbability(ev: ReadEvidence, text: string, score: CtcScorer): number {
+  const frames = ev.frames.filter((f) => f.length > 0);
+  if (frames.length === 0) return ev.candidates.find((c) => c.text === text)?.confidence ?? 0;
+  let sum = 0;
+  for (const crops of frames) {
+    let s = 0;
+    for (const c of crops) s += Math.exp(score(c, text));
+    sum += s / crops.length;
+  }
+  return sum / frames.length;
+}
+
+/** Thresholds of the two alert levels (chosen from what each level tells the officer, not fitted). */
+export interface LevelRule {
+  /** confirmed: the entry is the read's best text, at least this probable… */
+  confirmedMin: number;
+  /** …and at least this many times as probable as any other text. */
+  confirmedOdds: number;
+  /** possible: at least this probable… */
+  possibleMin: number;
+  /** …and within this factor of the best text's probability. */
+  possibleRatio: number;
+}
+
+export const LEVEL_RULE: LevelRule = {
+  // "more likely right than wrong, and well clear of any other text"
+  confirmedMin: 0.5,
+  confirmedOdds: 3,
+  // "a real chance": worth a look, shown with ≈ and the differing characters
+  possibleMin: 0.02,
+  possibleRatio: 50,
+};
+
+export interface Judgement {
+  level: HitLevel;
+  /** The entry text's probability for the read. */
+  probability: number;
+}
+
+/**
+ * The alert level of an entry for a read, or null (no alert). `best` is the read's most probable
+ * text and `runnerUp` the next one's probability (both measured the same way as the entry).
+ * Wildcard entries (`*`) can never be confirmed: their probability is that of the read's text.
+ */
+export function judge(
+  entryPlate: string,
+  pEntry: number,
+  best: { text: string; p: number },
+  runnerUp: number,
+  rule: LevelRule = LEVEL_RULE,
+): Judgement | null {
+  const exact = entryPlate === best.text;
+  if (exact && pEntry >= rule.confirmedMin && pEntry >= rule.confirmedOdds * runnerUp)
+    return { level: 'confirmed', probability: pEntry };
+  if (pEntry >= rule.possibleMin && pEntry * rule.possibleRatio >= best.p)
+    return { level: 'possible', probability: pEntry };
+  return null;
+}
+
+/**
+ * The read's best text and the runner-up's probability, among its candidates rescored by the same
+ * evidence (the decoder's beams are where the probability mass is).
+ */
+export function bestTexts(
+  ev: ReadEvidence,
+  score: CtcScorer,
+  extra: readonly string[] = [],
+): { best: { text: string; p: number }; runnerUp: number; probs: Map<string, number> } {
+  const probs = new Map<string, number>();
+  for (const t of [...ev.candidates.map((c) => c.text), ...extra]) {
+    if (!probs.has(t)) probs.set(t, textProbability(ev, t, score));
+  }
+  const ranked = [...probs].sort((a, b) => b[1] - a[1]);
+  const top = ranked[0] ?? ['', 0];
+  return { best: { text: top[0], p: top[1] }, runnerUp: ranked[1]?.[1] ?? 0, probs };
+}
+
+/**
+ * A state read with at least this confidence gates matching: entries of another state are not
+ * hits. Below it the state is shown, never used to drop a hit (a wrong state must not let a
+ * stolen car pass).
+ */
+export const STATE_GATE = 0.9;
+
+/**
+ * Judges the entries found for a read by the read's evidence: each gets its level and
+ * probability, those below `possible` are dropped; confirmed first, then by priority.
+ * Without a scorer (or CTC outputs) the candidates' confidences are the evidence.
+ */
+export function judgeMatches(
+  found: readonly HitMatch[],
+  ev: ReadEvidence,
+  score: CtcScorer = () => Number.NEGATIVE_INFINITY,
+  rule: LevelRule = LEVEL_RULE,
+): HitMatch[] {
+  if (found.length === 0) return [];
+  const noCtc = ev.frames.every((f) => f.length === 0);
+  const scorer: CtcScorer = noCtc ? () => Number.NEGATIVE_INFINITY : score;
+  const plain = found.filter((m) => !m.entryPlate.includes('*')).map((m) => m.entryPlate);
+  const { best, probs } = bestTexts(ev, scorer, plain);
+  const out: HitMatch[] = [];
+  for (const m of found) {
+    const wild = m.entryPlate.includes('*');
+    // a wildcard entry is as probable as the candidate text it matched
+    const text = wild ? (ev.candidates[m.candidateIndex]?.text ?? best.text) : m.entryPlate;
+    const p = probs.get(text) ?? textProbability(ev, text, scorer);
+    const runnerUp = Math.max(0, ...[...probs].filter(([t]) => t !== text).map(([, q]) => q));
+    const j = judge(wild ? `${text}*` : text, p, best, runnerUp, rule);
+    if (!j) continue;
+    out.push({
+      ...m,
+      level: j.level,
+      probability: Math.round(j.probability * 1e4) / 1e4,
+      approximate: m.approximate || j.level !== 'confirmed',
+    });
+  }
+  return out.sort(
+    (a, b) => Number(a.level !== 'confirmed') - Number(b.level !== 'confirmed') || a.priority - b.priority,
+  );
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { CtcEvidence, HitMatch } from '../../src/domain/types.ts';
+import { judge, judgeMatches, LEVEL_RULE, textProbability } from '../../src/hotlist/evidence.ts';
+import { beamSearch, ctcLogProb, PLATE_ALPHABET } from '../../src/recognize/ctc.ts';
+
+const K = PLATE_ALPHABET.length + 1;
+
+/**
+ * A CTC output that spells `text` for sure, except at the positions in `alt`, where the character
+ * has probability `p` and the alternative glyph the rest.
+ */
+function spell(text: string, p: number, alt: Record<number, string> = {}): CtcEvidence {
+  const T = text.length * 2 + 1;
+  const probs = new Float32Array(T * K);
+  for (let t = 0; t < T; t++) {
+    const i = (t - 1) / 2;
+    const ch = t % 2 === 1 ? text[i]! : null;
+    const k = ch ? PLATE_ALPHABET.indexOf(ch) + 1 : 0;
+    const other = ch ? alt[i] : undefined;
+    probs[t * K + k] = other ? p : 1;
+    if (other) probs[t * K + PLATE_ALPHABET.indexOf(other) + 1] = 1 - p;
+  }
+  return { T, K, probs };
+}
+
+const score = (ev: CtcEvidence, t: string) => ctcLogProb(ev.probs, ev.T, ev.K, t);
+
+describe('CTC forward probability', () => {
+  it('equals the brute-force sum over every alignment', () => {
+    const A = 'AB';
+    const T = 5;
+    const k = 3;
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const probs = new Float32Array(T * k);
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += probs[t * k + j] = rnd() + 0.05;
+      for (let j = 0; j < k; j++) probs[t * k + j]! /= s;
+    }
+    const brute = new Map<string, number>();
+    const walk = (t: number, path: number[], p: number) => {
+      if (t === T) {
+        let out = '';
+        let prev = 0;
+        for (const c of path) {
+          if (c !== 0 && c !== prev) out += A[c - 1];
+          prev = c;
+        }
+        brute.set(out, (brute.get(out) ?? 0) + p);
+        return;
+      }
+      for (let j = 0; j < k; j++) walk(t + 1, [...path, j], p * probs[t * k + j]!);
+    };
+    walk(0, [], 1);
+    for (const [text, p] of brute) expect(Math.exp(ctcLogProb(probs, T, k, text, A))).toBeCloseTo(p, 10);
+    // and agrees with the beam search's summed probabilities
+    for (const b of beamSearch(probs, T, k, 64, A, 0).slice(0, 5))
+      expect(Math.exp(ctcLogProb(probs, T, k, b.text, A))).toBeCloseTo(b.prob, 10);
+  });
+
+  it('gives a text that cannot fit, or has a foreign character, probability 0', () => {
+    const ev = spell('AB1', 0.9);
+    expect(ctcLogProb(ev.probs, ev.T, ev.K, 'AB1AB1AB1AB1')).toBe(Number.NEGATIVE_INFINITY);
+    expect(ctcLogProb(ev.probs, ev.T, ev.K, 'AB*')).toBe(Number.NEGATIVE_INFINITY);
+  });
+});
+
+describe('hits by evidence', () => {
+  it('scores a near miss the decoder did not keep', () => {
+    // F read as P at one step with 0.4 left for F: the entry CK0A1F still has a real chance
+    const ev = {
+      frames: [[spell('CK0A1P', 0.6, { 5: 'F' })]],
+      candidates: [{ text: 'CK0A1P', confidence: 0.6 }],
+    };
+    expect(textProbability(ev, 'CK0A1F', score)).toBeCloseTo(0.4, 5);
+    expect(textProbability(ev, 'CK0A1X', score)).toBeLessThan(1e-20);
+  });
+
+  it('averages over crops and frames', () => {
+    const ev = { frames: [[spell('ABC123', 1)], [spell('ABC123', 0.5, { 0: 'X' })]], candidates: [] };
+    expect(textProbability(ev, 'ABC123', score)).toBeCloseTo(0.75, 5);
+  });
+
+  it('confirms only the best text when sure and well clear; possible for a real chance; else nothing', () => {
+    const best = { text: 'ABC123', p: 0.9 };
+    expect(judge('ABC123', 0.9, best, 0.05)?.level).toBe('confirmed');
+    // the best text, but a close rival: possible
+    expect(judge('ABC123', 0.55, { text: 'ABC123', p: 0.55 }, 0.4)?.level).toBe('possible');
+    expect(judge('ABC128', 0.05, best, 0.9)?.level).toBe('possible');
+    expect(judge('ABC128', LEVEL_RULE.possibleMin / 2, best, 0.9)).toBeNull();
+    // a wildcard is never confirmed
+    expect(judge('ABC123*', 0.9, best, 0)?.level).toBe('possible');
+  });
+
+  const match = (entryPlate: string, candidateIndex = 0): HitMatch => ({
+    list: 'L',
+    listVersion: '1',
+    entryPlate,
+    state: null,
+    priority: 1,
+    caseNumber: null,
+    reason: null,
+    informational: false,
+    shareable: false,
+    approximate: false,
+    substitutions: [],
+    candidateIndex,
+  });
+
+  it('keeps the found entries the evidence supports, confirmed first', () => {
+    const ev = {
+      frames: [[spell('CH0P8Y', 0.97, { 2: 'O' })]],
+      candidates: [
+        { text: 'CH0P8Y', confidence: 0.97 },
+        { text: 'CHOP8Y', confidence: 0.03 },
+      ],
+    };
+    const out = judgeMatches([match('CHOP8Y', 1), match('CH0P8Y'), match('CH0P8X')], ev, score);
+    expect(out.map((m) => [m.entryPlate, m.level])).toEqual([
+      ['CH0P8Y', 'confirmed'],
+      ['CHOP8Y', 'possible'],
+    ]);
+    expect(out[1]!.approximate).toBe(true);
+    expect(out[0]!.probability).toBeCloseTo(0.97, 2);
+  });
+
+  it('falls back on the candidates when there is no CTC output', () => {
+    const ev = { frames: [], candidates: [{ text: 'ABC123', confidence: 0.8 }] };
+    expect(judgeMatches([match('ABC123'), match('ABC128')], ev, score).map((m) => m.level)).toEqual([
+      'confirmed',
+    ]);
+  });
+});

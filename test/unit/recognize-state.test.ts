@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+  patternMisfits,
+  seriesMisfits,
+  US_JURISDICTIONS,
+  usJurisdiction,
+} from '../../src/domain/us-plates.ts';
+import {
+  applyState,
+  guessState,
+  statePrior,
+  stateEvidence,
+  substringDistance,
+} from '../../src/recognize/state.ts';
+
+describe('US plate series data', () => {
+  it('has the 50 states and DC once each, every pattern of letters and digits', () => {
+    const codes = US_JURISDICTIONS.map((j) => j.code);
+    expect(new Set(codes).size).toBe(51);
+    for (const j of US_JURISDICTIONS) {
+      expect(j.words.length).toBeGreaterThan(0);
+      for (const p of j.patterns) expect(p).toMatch(/^[LD]{4,8}$/);
+    }
+    expect(usJurisdiction('ca')?.words[0]).toBe('CALIFORNIA');
+  });
+
+  it.each([
+    ['7ABC123', 'DLLLDDD', 0],
+    ['7AB0123', 'DLLLDDD', 0], // a round O is recorded as 0 in a letter position
+    ['7A1C123', 'DLLLDDD', 1],
+    ['ABC1234', 'DLLLDDD', 2],
+    ['ABC123', 'DLLLDDD', Number.POSITIVE_INFINITY],
+  ])('%s against %s misfits %d', (text, pattern, n) => {
+    expect(patternMisfits(text, pattern)).toBe(n);
+  });
+
+  it('takes the best of a state series', () => {
+    expect(seriesMisfits('ABC1234', 'TX')).toBe(0);
+    expect(seriesMisfits('ABC1234', 'XX')).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('telling the state from words on the plate', () => {
+  it('finds a word inside a longer line, with edits counted', () => {
+    expect(substringDistance('TEXAS', 'XXTEXASYY')).toBe(0);
+    expect(substringDistance('TEXAS', 'TEXS')).toBe(1);
+    // look-alikes (I/L) cost half an edit
+    expect(substringDistance('IOWA', 'LOWA')).toBe(0.5);
+  });
+
+  it.each([
+    [['CALIFORNIA'], 'CA'],
+    [['7ABC123', 'dmv.ca.gov'], 'CA'],
+    [['Land of Lincoln'], 'IL'],
+    [['LOWA', 'POLK'], 'IA'],
+    [['WESTVIRGINIA'], 'WV'],
+    [['NEW HAMPSHIRE'], 'NH'],
+    [['HAMPSHIRE'], 'NH'], // one distinctive word of a legend
+    [['BIRTHPLACE'], 'OH'],
+  ])('%j → %s', (lines, code) => {
+    expect(guessState(stateEvidence(lines))?.code).toBe(code);
+  });
+
+  it('names no state from a registration or a short unrelated word', () => {
+    expect(guessState(stateEvidence(['ABC1234', 'JAN', '2014']))).toBeNull();
+  });
+
+  it('is less confident when two states have evidence', () => {
+    const alone = guessState(stateEvidence(['VIRGINIA']))!;
+    const both = guessState(stateEvidence(['VIRGINIA', 'TEXAS']))!;
+    expect(alone.confidence).toBeGreaterThan(both.confidence);
+    expect(alone.confidence).toBeGreaterThan(0.9);
+  });
+});
+
+describe('state-aware rescoring', () => {
+  const ca = { code: 'CA', confidence: 1 };
+  it('weighs a reading that misfits the series below one that fits', () => {
+    expect(statePrior('5NWV468', ca)).toBe(1);
+    expect(statePrior('5NWVL68', ca)).toBeLessThan(0.5);
+    expect(statePrior('5NWVL68', null)).toBe(1);
+    // half sure: half way
+    expect(statePrior('5NWVL68', { code: 'CA', confidence: 0.5 })).toBeCloseTo(
+      0.5 + 0.5 * statePrior('5NWVL68', ca),
+    );
+  });
+
+  it('reorders candidates, keeping their probabilities', () => {
+    const ranked = [
+      { text: '5NWVL68', prob: 0.5, score: 0.5 },
+      { text: '5NWV468', prob: 0.3, score: 0.3 },
+    ];
+    const out = applyState(ranked, ca);
+    expect(out.map((r) => r.text)).toEqual(['5NWV468', '5NWVL68']);
+    expect(out[1]!.prob).toBe(0.5);
+    expect(applyState(ranked, null).map((r) => r.text)).toEqual(['5NWVL68', '5NWV468']);
+  });
+});
