@@ -37,6 +37,15 @@ export const webSection = z
       .max(3600)
       .default(300)
       .describe('First lockout after too many wrong PINs; each further one doubles (up to 16×)'),
+    pinSlowdownMaxS: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(30)
+      .describe(
+        'Past 4× pinMaxFailures wrong tries unit-wide, each wrong answer waits 1 s, doubling up to this; a right PIN never waits',
+      ),
     recentReads: z.number().int().min(0).max(500).default(30).describe('Reads kept for the live list'),
     recentHits: z.number().int().min(1).max(1000).default(100).describe('Hits kept for the page'),
     hitHistoryHours: z
