@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before any command module loads onnxruntime-node: see no-egress.ts.
+import './core/no-egress.ts';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCameraCommands } from './commands/camera.ts';

@@ -4,8 +4,8 @@ export type { Logger };
 
 /**
  * Paths that may hold plate numbers, positions or images. Plate text is personal data under the
- * agency's policy: it is only ever logged at debug level, and even there through these paths it is
- * censored unless ALPR_LOG_PLATES=1 (a technician's bench, never a car).
+ * agency's policy: whatever the level, these paths are censored, and there is no switch to lift
+ * that (a bench switch would one day be left on in a car).
  */
 export const REDACT_PATHS = [
   'plate',
@@ -17,7 +17,14 @@ export const REDACT_PATHS = [
   'lat',
   'lon',
   'position',
+  'reading',
+  'entry',
+  'row',
+  'rows',
   '*.plate',
+  '*.reading',
+  '*.entry',
+  '*.row',
   '*.text',
   '*.candidates',
   '*.image',
@@ -33,8 +40,8 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
     base: { svc: 'alpr' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
-  if (process.env.ALPR_LOG_PLATES !== '1') options.redact = { paths: REDACT_PATHS, censor: '[redacted]' };
   return opts.destination ? pino(options, opts.destination as pino.DestinationStream) : pino(options);
 }
 

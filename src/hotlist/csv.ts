@@ -14,7 +14,6 @@
  * Fields follow RFC 4180 quoting ("a, b" and "" for a quote) on a single line.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type HotlistEntry, normalizeEntryPlate } from './match.ts';
 
@@ -34,6 +33,41 @@ export const CSV_COLUMNS = [
   'expires',
 ] as const;
 type Column = (typeof CSV_COLUMNS)[number];
+
+/**
+ * Longest value per column, in characters (before trimming): a row is at most a few hundred bytes,
+ * and a field of megabytes is an attack on the unit's memory, not data.
+ */
+export const MAX_FIELD_CHARS: Readonly<Record<Column, number>> = {
+  plate: 32,
+  state: 8,
+  list: 64,
+  priority: 8,
+  case_number: 64,
+  xref: 64,
+  reason: 1000,
+  officer_name: 200,
+  officer_phone: 64,
+  synopsis: 2000,
+  informational: 8,
+  shareable: 8,
+  expires: 64,
+};
+/** Longest CSV line: every column at its longest, quoted, with room to spare. */
+export const MAX_LINE_CHARS = 16 * 1024;
+
+/**
+ * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula (`=cmd|…`):
+ * such text is written behind a `'`, which spreadsheets show as text. Text that starts with `'`
+ * gets one more, so that reading back (unescapeFormula) gives the text exactly as entered.
+ */
+export function escapeFormula(s: string): string {
+  return /^[=+\-@\t\r']/.test(s) ? `'${s}` : s;
+}
+
+export function unescapeFormula(s: string): string {
+  return s.startsWith("'") ? s.slice(1) : s;
+}
 
 export interface CsvContext {
   list: string;
@@ -103,6 +137,7 @@ function bool(v: string, dflt: boolean): boolean {
 }
 
 const text = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : null);
+const freeText = (v: string | undefined) => text(unescapeFormula(text(v) ?? '')) ?? null;
 export const isSpecialList = (list: string) => list.startsWith('SPECIAL');
 
 /** One data row to an entry; throws an Error naming the column on a bad value. */
@@ -114,6 +149,9 @@ export function rowToEntry(
   if (fields.length !== cols.length) throw new Error(`${fields.length} fields, header has ${cols.length}`);
   const f = {} as Record<Column, string>;
   cols.forEach((c, i) => {
+    // The column only in the message: the value may be a plate, or megabytes.
+    if (fields[i]!.length > MAX_FIELD_CHARS[c])
+      throw new Error(`${c}: longer than ${MAX_FIELD_CHARS[c]} characters`);
     f[c] = fields[i]!;
   });
   const plate = normalizeEntryPlate(f.plate ?? '');
@@ -155,12 +193,12 @@ export function rowToEntry(
     raw: (f.plate ?? '').trim(),
     state,
     priority,
-    caseNumber: text(f.case_number),
-    xref: text(f.xref),
-    reason: text(f.reason),
-    officerName: text(f.officer_name),
-    officerPhone: text(f.officer_phone),
-    synopsis: text(f.synopsis),
+    caseNumber: freeText(f.case_number),
+    xref: freeText(f.xref),
+    reason: freeText(f.reason),
+    officerName: freeText(f.officer_name),
+    officerPhone: freeText(f.officer_phone),
+    synopsis: freeText(f.synopsis),
     informational,
     shareable,
     source: ctx.source,
@@ -201,9 +239,50 @@ export async function* csvEntries(
   if (cols === null) throw new AlprError(ErrorCodes.HOTLIST_CSV, 'empty file: no header line');
 }
 
-/** The lines of a text file, streamed. */
+/** The lines of a text file, streamed, none longer than MAX_LINE_CHARS. */
 export function fileLines(path: string): AsyncIterable<string> {
-  return createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  return boundedLines(createReadStream(path, { encoding: 'utf8' }));
+}
+
+/**
+ * Splits a text stream into lines (LF or CRLF, as readline does) and throws a
+ * coded error as soon as a line passes `maxChars`, without holding more of it: a line-reader that
+ * collects whole lines first would take a gigabyte for a 150 MB line.
+ */
+export async function* boundedLines(
+  input: Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
+  maxChars = MAX_LINE_CHARS,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let part = '';
+  let lineNo = 1;
+  for await (const chunk of input) {
+    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let from = 0;
+    let nl = text.indexOf('\n', from);
+    while (nl >= 0) {
+      const full = part + text.slice(from, nl);
+      const line = full.endsWith('\r') ? full.slice(0, -1) : full;
+      part = '';
+      if (line.length > maxChars) throw lineTooLong(lineNo, maxChars);
+      yield line;
+      lineNo++;
+      from = nl + 1;
+      nl = text.indexOf('\n', from);
+    }
+    part += text.slice(from);
+    if (part.length > maxChars) throw lineTooLong(lineNo, maxChars);
+  }
+  part += decoder.decode();
+  if (part.length > maxChars) throw lineTooLong(lineNo, maxChars);
+  if (part !== '') yield part;
+}
+
+function lineTooLong(line: number, max: number): AlprError {
+  return new AlprError(
+    ErrorCodes.HOTLIST_CSV,
+    `line ${line}: longer than ${max} characters (not a hot-list row)`,
+  );
 }
 
 /** Validates a whole CSV; returns the entries count and every bad row. */
@@ -219,17 +298,18 @@ export async function validateCsv(
 
 /** One entry as a CSV line with every column, in CSV_COLUMNS order. */
 export function entryToCsv(e: HotlistEntry): string {
+  const free = (v: string | null) => (v === null ? null : escapeFormula(v));
   return [
     e.plate,
     e.state,
     e.list,
     e.priority,
-    e.caseNumber,
-    e.xref,
-    e.reason,
-    e.officerName,
-    e.officerPhone,
-    e.synopsis,
+    free(e.caseNumber),
+    free(e.xref),
+    free(e.reason),
+    free(e.officerName),
+    free(e.officerPhone),
+    free(e.synopsis),
     e.informational,
     e.shareable,
     e.expires === null ? null : new Date(e.expires).toISOString(),

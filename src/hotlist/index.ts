@@ -191,7 +191,9 @@ export class HotlistStage implements Stage {
         { list, bad: errors.length, lines: errors.slice(0, 20).map((e) => e.line) },
         'bad seed rows',
       );
-      this.opts.log.debug({ errors: errors.slice(0, 100) }, 'bad seed rows (details)');
+      // The column only, even at debug: a message may quote the row's plate.
+      const details = errors.slice(0, 100).map((e) => ({ line: e.line, column: e.message.split(':')[0] }));
+      this.opts.log.debug({ errors: details }, 'bad seed rows (details)');
     }
     this.opts.log.info({ list, entries: n }, 'seed hot list loaded');
   }

@@ -17,6 +17,12 @@ export const DELTA_FORMAT = 2;
 export const CHUNK_SIZE = 256 * 1024;
 /** Units refuse bigger snapshots: 5M entries compress to well under this. */
 export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+/** A manifest names ~2,000 chunk hashes at most (140 KB): a bigger message is refused unparsed. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** Chunks are CHUNK_SIZE; a manifest may not ask for chunks above this (each is held in memory). */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+/** The largest MQTT packet the hot-list link takes (MQTT 5 Maximum Packet Size): payload + topic. */
+export const MAX_HOTLIST_PACKET_BYTES = Math.max(MAX_MANIFEST_BYTES, MAX_CHUNK_BYTES) + 4096;
 
 export interface Manifest {
   type: 'hotlist-manifest';
@@ -134,6 +140,8 @@ export function manifestProblem(
   }
   if (typeof m.sha256 !== 'string' || typeof m.id !== 'string') return 'manifest has bad fields';
   if ((m.bytes as number) > MAX_SNAPSHOT_BYTES) return 'snapshot too large';
+  if ((m.chunkSize as number) < 1 || (m.chunkSize as number) > MAX_CHUNK_BYTES)
+    return 'chunk size out of range';
   if (m.chunks.length !== Math.ceil((m.bytes as number) / Math.max(1, m.chunkSize as number))) {
     return 'chunk count does not match the size';
   }

@@ -9,14 +9,13 @@
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
 import { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
-import { csvEntries } from './csv.ts';
+import { boundedLines, csvEntries } from './csv.ts';
 import { type DeltaChange, deltaChanges } from './delta.ts';
 import type { HotlistEntry } from './match.ts';
 import {
@@ -26,6 +25,8 @@ import {
   type Manifest,
   manifestProblem,
   publicKeyFromBase64,
+  MAX_HOTLIST_PACKET_BYTES,
+  MAX_MANIFEST_BYTES,
   topics,
 } from './snapshot.ts';
 import type { ApplyMeta } from './store.ts';
@@ -60,7 +61,7 @@ interface Pending {
 
 /** Streams the entries of a verified snapshot body; throws on any bad row or a wrong count. */
 export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerator<HotlistEntry> {
-  const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
+  const lines = boundedLines(Readable.from([body]).pipe(createGunzip()));
   const onError = (e: { line: number; message: string }) => {
     // The column only: the message may quote plate text, which goes neither to logs nor to acks.
     throw new Error(`snapshot line ${e.line} is bad (${e.message.split(':')[0]})`);
@@ -97,9 +98,14 @@ export class HotlistSubscriber implements Stage {
     for (const k of this.opts.adminKeys) this.keys.set(k.id, publicKeyFromBase64(k.publicKey));
     if (this.keys.size === 0)
       this.opts.log.warn('no admin keys pinned: every hot-list snapshot will be refused');
+    const options = this.opts.mqtt.options;
     const client = mqtt.connect(this.opts.mqtt.url, {
       clientId: `alpr-${this.opts.unitId}-hotlist`,
-      ...this.opts.mqtt.options,
+      ...options,
+      // MQTT 5: the broker drops bigger packets instead of sending them (3.1.1 has no such field).
+      ...(options?.protocolVersion === 5
+        ? { properties: { ...options.properties, maximumPacketSize: MAX_HOTLIST_PACKET_BYTES } }
+        : {}),
     });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
@@ -147,6 +153,10 @@ export class HotlistSubscriber implements Stage {
 
   private onManifest(list: string, payload: Buffer, delta: boolean): void {
     if (payload.length === 0) return; // a cleared retained manifest
+    if (payload.length > MAX_MANIFEST_BYTES) {
+      this.reject(list, 0, `manifest too large (${payload.length} bytes)`);
+      return;
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(payload.toString('utf8'));
@@ -212,6 +222,12 @@ export class HotlistSubscriber implements Stage {
     const key = `${list}/${version}`;
     const p = this.pending.get(key);
     if (!p || !(i >= 0 && i < p.chunks.length) || payload.length === 0) return;
+    // Bigger than the signed manifest's chunk size: not one of its chunks, and not kept.
+    if (payload.length > p.m.chunkSize) {
+      this.drop(p);
+      this.reject(list, version, `chunk ${i} is larger than the manifest's chunk size`);
+      return;
+    }
     p.chunks[i] = Buffer.from(payload);
     this.maybeFinish(key);
   }

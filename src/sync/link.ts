@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
 import type { Logger } from '../core/log.ts';
 import type { HoldPort } from '../domain/ports.ts';
-import { parseHoldCommand, payloads, topics, type UnitRef } from './topics.ts';
+import { MAX_LINK_PACKET_BYTES, parseHoldCommand, payloads, topics, type UnitRef } from './topics.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
 
@@ -53,7 +53,11 @@ export function clientOptions(
     },
     ...tls,
   };
-  if (c.protocolVersion === 5) options.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
+  if (c.protocolVersion === 5)
+    options.properties = {
+      sessionExpiryInterval: SESSION_EXPIRY_S,
+      maximumPacketSize: MAX_LINK_PACKET_BYTES,
+    };
   return options;
 }
 

@@ -18,6 +18,11 @@ import type { KeyObject } from 'node:crypto';
 
 const TAG = 'alpr-roster-v1\n';
 export const ROSTER_FORMAT = 1;
+/**
+ * A roster of a few thousand users is well under this; a bigger message is refused before it is
+ * parsed (a 100 MB one would take a gigabyte of the unit's memory as strings and objects).
+ */
+export const MAX_ROSTER_BYTES = 2 * 1024 * 1024;
 
 export const rosterTopic = (base: string, agency: string) => `${base}/${agency}/roster`;
 
@@ -67,6 +72,7 @@ export function openRoster(
   agency: string,
   keys: ReadonlyMap<string, KeyObject>,
 ): RosterBody | string {
+  if (payload.length > MAX_ROSTER_BYTES) return `roster too large (${payload.length} bytes)`;
   let m: Partial<RosterMessage>;
   try {
     m = JSON.parse(payload.toString('utf8')) as Partial<RosterMessage>;
@@ -125,6 +131,7 @@ export class RosterSubscriber implements Stage {
       clientId: `alpr-roster-${o.agency}-${o.unitId}`,
       reconnectPeriod: 5000,
       ...o.mqtt.options,
+      ...packetCap(o.mqtt.options, MAX_ROSTER_BYTES + 4096),
     });
     this.client = client;
     client.on('connect', () => client.subscribe(topic, { qos: 1 }));
@@ -206,4 +213,10 @@ function readApplied(file: string): number {
 function writeFileAtomic(file: string, text: string): void {
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
+}
+
+/** MQTT 5: asks the broker not to send packets above `bytes` (it drops them); 3.1.1 has no such field. */
+export function packetCap(options: IClientOptions | undefined, bytes: number): Partial<IClientOptions> {
+  if (options?.protocolVersion !== 5) return {};
+  return { properties: { ...options.properties, maximumPacketSize: bytes } };
 }

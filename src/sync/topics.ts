@@ -8,6 +8,13 @@ import type { HealthSnapshot, HeartbeatSnapshot, QueuedRecord } from '../domain/
 import type { Hit, Read } from '../domain/types.ts';
 
 export const PROTOCOL_VERSION = 1;
+/** A hold command is a few hundred bytes: anything far bigger is refused before it is parsed. */
+export const MAX_HOLD_COMMAND_BYTES = 16 * 1024;
+/**
+ * The largest MQTT packet the unit's link takes from the broker (MQTT 5 Maximum Packet Size: the
+ * broker drops bigger ones instead of sending them). The link receives hold commands only.
+ */
+export const MAX_LINK_PACKET_BYTES = 64 * 1024;
 
 export interface UnitRef {
   agency: string;
@@ -183,6 +190,7 @@ const ID = /^[A-Za-z0-9:_-]{1,128}$/;
 
 /** Validates a hold command from the server; returns a reason string when it is not one. */
 export function parseHoldCommand(buf: Buffer): HoldCommand | string {
+  if (buf.length > MAX_HOLD_COMMAND_BYTES) return `too large (${buf.length} bytes)`;
   let m: unknown;
   try {
     m = JSON.parse(buf.toString('utf8'));

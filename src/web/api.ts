@@ -6,14 +6,23 @@ import { normalizePlate } from '../domain/plate.ts';
 import { VERIFY_BANNER } from '../domain/policy.ts';
 import type { AuditEntry } from './audit.ts';
 import { nextHitState, parseHitAction, REJECT_REASONS } from './hit-state.ts';
-import { HttpError, hostName, readJson, sendJson, serveStatic, SECURITY_HEADERS } from './http.ts';
+import {
+  crossSiteProblem,
+  HttpError,
+  hostName,
+  readJson,
+  sendJson,
+  serveStatic,
+  SECURITY_HEADERS,
+} from './http.ts';
 import type { HotPlateInput, WebStage } from './index.ts';
-import { pinProblem, verifyPin } from './pin.ts';
-import { signInRefusal } from './roster.ts';
+import { pinProblem } from './pin.ts';
 import { clearedCookie, parseCookies, SESSION_COOKIE, type Session, sessionCookie } from './session.ts';
 import { allGreen, readView } from './views.ts';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+/** A roster badge's shape (roster.ts): anything else is not even looked up. */
+const BADGE = /^[A-Za-z0-9_-]{1,32}$/;
 
 export async function handleRequest(web: WebStage, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -32,6 +41,11 @@ export async function handleRequest(web: WebStage, req: IncomingMessage, res: Se
     if (method === 'GET' && path === '/api/lights') {
       const lights = web.deps.lights();
       return sendJson(res, 200, { lights, allGreen: allGreen(lights), hotlist: web.hotlist });
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      const problem = crossSiteProblem(req.headers);
+      if (problem === 'not JSON') throw new HttpError(415, 'send JSON (content-type: application/json)');
+      if (problem) throw new HttpError(403, `refused: a request from ${problem}`);
     }
     if (method === 'POST' && path === '/api/signin') return await signIn(web, req, res);
     const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
@@ -101,38 +115,35 @@ async function route(
   throw new HttpError(404, 'not found');
 }
 
+/** Every refused sign-in reads the same whether the badge exists or not, and names nobody. */
+const WRONG = 'Wrong badge or PIN';
+
 async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJson(req);
   const badge = String(body.badge ?? '').trim();
   const pin = String(body.pin ?? '');
-  if (!badge) throw new HttpError(400, 'Enter your badge number.');
-  const now = web.now();
-  const wait = Math.max(web.throttle.waitMs(badge, now), web.throttleAll.waitMs('*', now));
-  if (wait > 0) throw new HttpError(429, `Too many wrong PINs. Try again in ${Math.ceil(wait / 1000)} s.`);
+  if (!BADGE.test(badge)) throw new HttpError(400, 'Enter your badge number.');
   if (pinProblem(pin)) throw new HttpError(400, 'Enter your PIN (4 to 12 digits).');
-  const entry = web.db?.rosterEntry(badge);
-  // Unknown badges count as failures too: guessing badges is throttled like guessing PINs.
-  const refusal = signInRefusal(entry, badge, now);
-  if (refusal) {
-    if (!entry) {
-      web.throttle.fail(badge, now);
-      web.throttleAll.fail('*', now);
-    }
-    throw new HttpError(403, refusal);
-  }
-  if (!(await verifyPin(pin, entry!.pinHash))) {
-    web.throttleAll.fail('*', web.now());
-    const left = web.throttle.fail(badge, web.now());
-    web.deps.log.warn({ badge }, 'wrong PIN');
+  const r = await web.signIn.attempt(badge, pin);
+  const seconds = (ms: number) => Math.ceil(ms / 1000);
+  if (r.kind === 'busy') throw new HttpError(429, 'A sign-in for this badge is being checked. Try again.');
+  if (r.kind === 'locked')
+    throw new HttpError(429, `Too many wrong tries for this badge. Try again in ${seconds(r.waitMs)} s.`);
+  if (r.kind === 'wrong') {
+    web.deps.log.warn('wrong badge or PIN');
     throw new HttpError(
       401,
-      left === 0
-        ? `Wrong PIN. Sign-in for ${badge} is locked for ${Math.ceil(web.throttle.waitMs(badge, web.now()) / 1000)} s.`
-        : `Wrong PIN (${left} ${left === 1 ? 'try' : 'tries'} left).`,
+      r.left === 0
+        ? `${WRONG}. Sign-in for this badge is locked for ${seconds(r.lockedMs)} s.`
+        : `${WRONG} (${r.left} ${r.left === 1 ? 'try' : 'tries'} left).`,
     );
   }
-  web.throttle.success(badge);
-  const { session: s, token } = web.sessions.create({ badge: entry!.badge, name: entry!.name });
+  if (r.kind === 'barred')
+    throw new HttpError(
+      403,
+      'This account may not operate the unit now (not marked as trained, or expired). Ask an ALPR administrator.',
+    );
+  const { session: s, token } = web.sessions.create({ badge: r.entry.badge, name: r.entry.name });
   web.reportOperator();
   web.deps.log.info({ badge }, 'operator signed in');
   audit(web, s, { kind: 'sign-in', detail: {} });

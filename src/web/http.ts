@@ -48,6 +48,22 @@ export function sendJson(
   res.end(`${JSON.stringify(body)}\n`);
 }
 
+/**
+ * Why a state-changing request may come from another page, or null. SameSite cookies do not tell
+ * one local port from another (same site), so the origin itself is checked: a browser names it on
+ * every POST (Origin, Sec-Fetch-Site). A client without them (curl) holds no officer's cookie.
+ * JSON only: a form or a no-CORS fetch from another page cannot send it without a preflight.
+ */
+export function crossSiteProblem(headers: IncomingMessage['headers']): string | null {
+  const host = (headers.host ?? '').trim().toLowerCase();
+  const origin = headers.origin?.trim().toLowerCase();
+  if (origin !== undefined && origin !== `http://${host}`) return 'another origin';
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return 'another site';
+  if (!(headers['content-type'] ?? '').startsWith('application/json')) return 'not JSON';
+  return null;
+}
+
 /** Reads a JSON body (≤ maxBytes); 415 without a JSON content type (no cross-site form posts). */
 export async function readJson(req: IncomingMessage, maxBytes = 16_384): Promise<Record<string, unknown>> {
   if (!(req.headers['content-type'] ?? '').startsWith('application/json'))

@@ -18,7 +18,8 @@ import type { Sealer } from '../domain/seal.ts';
 import { handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
 import { openWebDb, type WebDb } from './db.ts';
-import { PinThrottle } from './pin.ts';
+import { PinThrottle, UnitPace } from './pin.ts';
+import { SignInGuard } from './signin.ts';
 import { throttleTable } from './throttle-db.ts';
 import type { RosterEntry } from './roster.ts';
 import { Sessions } from './session.ts';
@@ -81,6 +82,8 @@ export interface WebDeps {
   /** Where records for the server are queued (the store's record queue). */
   records?: Pick<RecordQueuePort, 'put'>;
   now?: () => number;
+  /** Holds back wrong sign-in answers under the unit-wide pace (setTimeout unless a test steps it). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** One audited search's results, remembered for the image views it allows. */
@@ -99,7 +102,8 @@ export class WebStage implements Stage {
   sessions: Sessions;
   throttle: PinThrottle;
   /** Wrong PINs and unknown badges of everyone together: slows a walk through many badges. */
-  throttleAll: PinThrottle;
+  readonly pace: UnitPace;
+  readonly signIn: SignInGuard;
   readonly reads: ReadView[] = [];
   readonly hits = new Map<string, Hit>();
   /** The hot-list stage's latest freshness report (its age), shown beside the lights. */
@@ -128,7 +132,18 @@ export class WebStage implements Stage {
       deps.config.sessionIdleMinutes * 60_000,
     );
     this.throttle = new PinThrottle(deps.config.pinMaxFailures, deps.config.pinLockoutS * 1000);
-    this.throttleAll = new PinThrottle(deps.config.pinMaxFailures * 4, deps.config.pinLockoutS * 1000);
+    this.pace = new UnitPace(
+      deps.config.pinMaxFailures * 4,
+      deps.config.pinLockoutS * 1000,
+      deps.config.pinSlowdownMaxS * 1000,
+    );
+    this.signIn = new SignInGuard({
+      throttle: this.throttle,
+      pace: this.pace,
+      roster: (badge) => this.db?.rosterEntry(badge),
+      now: () => this.now(),
+      sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    });
   }
 
   now(): number {
@@ -146,7 +161,6 @@ export class WebStage implements Stage {
     this.db = openWebDb(join(dataDir, config.file), this.deps.cipher);
     this.sessions.attach(this.db);
     this.throttle.attach(throttleTable(this.db.db, 'badge'));
-    this.throttleAll.attach(throttleTable(this.db.db, 'unit'));
     const since = this.now() - config.hitHistoryHours * 3600_000;
     for (const h of (this.deps.hitHistory?.recent(since, config.recentHits) ?? []).reverse())
       this.hits.set(h.id, h);
@@ -216,7 +230,6 @@ export class WebStage implements Stage {
     }
     this.sessions.attach(null);
     this.throttle.attach(null);
-    this.throttleAll.attach(null);
     this.searches.clear();
     this.db?.close();
     this.db = null;

@@ -60,11 +60,16 @@ export interface ThrottleStore {
   save(key: string, state: ThrottleState | null): void;
 }
 
+/** Badges with throttle state kept at most: made-up badges cannot grow the table without bound. */
+const MAX_KEYS = 10_000;
+
 /**
- * Wrong-PIN throttle per badge: after `maxFailures` wrong PINs the badge is locked for `lockoutMs`;
- * each further lockout doubles (up to 16×). A right PIN clears the count. Attached to a store, the
- * counts and lockouts survive a restart of the daemon: restarting the unit (or making it crash) is
- * no way around a lockout.
+ * Wrong-PIN throttle per badge (any badge typed, on the roster or not, so that a lockout says
+ * nothing about which badges exist). A try is counted as wrong *before* its PIN is checked
+ * (`begin`), and cleared only by a right PIN (`success`): tries checked in parallel, or cut short by
+ * a crash, all count. After `maxFailures` wrong tries the badge is locked for `lockoutMs`; each
+ * further lockout doubles (up to 16×). Attached to a store, the counts and lockouts survive a
+ * restart of the daemon: restarting the unit (or making it crash) is no way around a lockout.
  */
 export class PinThrottle {
   private readonly state = new Map<string, ThrottleState>();
@@ -88,23 +93,85 @@ export class PinThrottle {
     return s && s.lockedUntil > now ? s.lockedUntil - now : 0;
   }
 
-  /** Records a wrong PIN; returns the tries left before a lockout (0 = locked now). */
-  fail(badge: string, now: number): number {
+  /**
+   * Counts a try before its PIN is checked: 0 when it may go ahead (and is now counted), else the
+   * ms to wait. A count left at the limit (a crash before the answer) locks here.
+   */
+  begin(badge: string, now: number): number {
+    const wait = this.waitMs(badge, now);
+    if (wait > 0) return wait;
     const s = this.state.get(badge) ?? { failures: 0, lockedUntil: 0, lockouts: 0 };
-    s.failures++;
-    let left = this.maxFailures - s.failures;
     if (s.failures >= this.maxFailures) {
-      s.lockedUntil = now + this.lockoutMs * 2 ** Math.min(s.lockouts, 4);
-      s.lockouts++;
-      s.failures = 0;
-      left = 0;
+      this.lock(s, now);
+      this.put(badge, s, now);
+      return s.lockedUntil - now;
     }
-    this.state.set(badge, s);
-    this.store?.save(badge, s);
+    s.failures++;
+    this.put(badge, s, now);
+    return 0;
+  }
+
+  /** The counted try was a wrong PIN: returns the tries left before a lockout (0 = locked now). */
+  wrong(badge: string, now: number): number {
+    const s = this.state.get(badge) ?? { failures: 1, lockedUntil: 0, lockouts: 0 };
+    const left = Math.max(0, this.maxFailures - s.failures);
+    if (left === 0) this.lock(s, now);
+    this.put(badge, s, now);
     return left;
+  }
+
+  /** Records a wrong PIN not counted by `begin` (both steps at once). */
+  fail(badge: string, now: number): number {
+    const wait = this.begin(badge, now);
+    return wait > 0 ? 0 : this.wrong(badge, now);
   }
 
   success(badge: string): void {
     if (this.state.delete(badge)) this.store?.save(badge, null);
+  }
+
+  private lock(s: ThrottleState, now: number): void {
+    s.lockedUntil = now + this.lockoutMs * 2 ** Math.min(s.lockouts, 4);
+    s.lockouts++;
+    s.failures = 0;
+  }
+
+  private put(badge: string, s: ThrottleState, now: number): void {
+    this.state.delete(badge);
+    this.state.set(badge, s);
+    this.store?.save(badge, s);
+    // The oldest touched badges go first; a badge locked now is kept.
+    for (const [k, old] of this.state) {
+      if (this.state.size <= MAX_KEYS) break;
+      if (old.lockedUntil > now) continue;
+      this.state.delete(k);
+      this.store?.save(k, null);
+    }
+  }
+}
+
+/**
+ * The unit-wide pace of wrong tries (every badge together, made-up ones included). It never
+ * refuses a try: past `free` wrong tries within `windowMs`, each further wrong answer is held back
+ * (1 s, doubling up to `maxDelayMs`) while its badge stays busy, so a walk through many badges slows
+ * down, and a right PIN is answered at once whatever the pace.
+ */
+export class UnitPace {
+  private wrongs: number[] = [];
+
+  constructor(
+    private readonly free: number,
+    private readonly windowMs: number,
+    private readonly maxDelayMs: number,
+  ) {}
+
+  /** Records a wrong try; returns how long to hold its answer back. */
+  wrong(now: number): number {
+    this.wrongs = this.wrongs.filter((t) => t > now - this.windowMs);
+    this.wrongs.push(now);
+    // Enough history to reach the longest delay; older entries change nothing.
+    if (this.wrongs.length > this.free + 64) this.wrongs.shift();
+    const over = this.wrongs.length - this.free;
+    return over <= 0 ? 0 : Math.min(this.maxDelayMs, 1000 * 2 ** Math.min(over - 1, 30));
   }
 }

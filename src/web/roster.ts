@@ -108,13 +108,3 @@ export async function parseRoster(text: string, format: 'csv' | 'json'): Promise
     throw new AlprError(ErrorCodes.INPUT, 'the roster was not imported', { details: problems });
   return out;
 }
-
-/** Why a roster entry may not sign in now, in words for the officer; null when it may. */
-export function signInRefusal(e: RosterEntry | undefined, badge: string, now: number): string | null {
-  if (!e) return `Badge ${badge} is not on this unit's roster. Ask an ALPR administrator to add you.`;
-  if (!e.trained)
-    return `${e.name} (${e.badge}) is not marked as trained on ALPR. Only trained users may operate it.`;
-  if (e.expires !== null && e.expires <= now)
-    return `The account of ${e.name} (${e.badge}) expired on ${new Date(e.expires).toISOString().slice(0, 10)}. Ask an administrator to renew it.`;
-  return null;
-}

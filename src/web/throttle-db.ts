@@ -1,6 +1,7 @@
 /**
- * Wrong-PIN throttle state in the page's database (table `pin_throttle`), one scope per throttle
- * (per badge, unit-wide). Badges and counts only: nothing here is sealed.
+ * Wrong-PIN throttle state in the page's database (table `pin_throttle`), scope `badge` (the
+ * unit-wide pace is kept in memory only: it slows, it never locks). Badges and counts only:
+ * nothing here is sealed.
  */
 import type Database from 'better-sqlite3';
 import type { ThrottleState, ThrottleStore } from './pin.ts';

@@ -51,7 +51,16 @@ export interface BrokerOptions {
   crl?: boolean;
   /** Keep sessions and queued messages across restarts (saved on clean stop). Default true. */
   persistence?: boolean;
+  /** Mosquitto's max_packet_size (bytes); default BROKER_MAX_PACKET_BYTES. */
+  maxPacketSize?: number;
 }
+
+/**
+ * The reference broker's packet cap: above every message of the contract (a hot-list manifest or
+ * chunk at most 1 MiB, a roster at most 2 MiB, records far less), so a client that sends more is
+ * disconnected by the broker before any unit sees it.
+ */
+export const BROKER_MAX_PACKET_BYTES = 4 * 1024 * 1024;
 
 export interface Broker {
   port: number;
@@ -195,6 +204,7 @@ export async function startMosquitto(opts: BrokerOptions = {}): Promise<Broker> 
     // A server must never drop queued messages for a subscriber: no queue limit in tests.
     'max_queued_messages 0',
     'max_inflight_messages 100',
+    `max_packet_size ${opts.maxPacketSize ?? BROKER_MAX_PACKET_BYTES}`,
   ];
   if (certs) {
     lines.push(

@@ -86,8 +86,17 @@ export function storeConfig(over: Record<string, unknown> = {}) {
   return storeSection.parse({ synchronous: 'normal', reserveMb: 1, ...over });
 }
 
+/** A sync section for a test broker: a plain mqtt:// one says `insecure` as a unit's config must. */
 export function syncConfig(url: string, over: Record<string, unknown> = {}) {
-  return syncSection.parse({ type: 'mqtt', url, reconnectMinMs: 200, reconnectMaxMs: 1000, ...over });
+  const insecure = !/^(mqtts|wss|ssl):/.test(url);
+  return syncSection.parse({
+    type: 'mqtt',
+    url,
+    insecure,
+    reconnectMinMs: 200,
+    reconnectMaxMs: 1000,
+    ...over,
+  });
 }
 
 /** A pino logger whose JSON lines are kept in memory. */

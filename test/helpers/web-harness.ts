@@ -38,7 +38,12 @@ export function jpeg(w: number, h: number, rgb: [number, number, number]): Promi
 }
 
 export async function startWebUnit(
-  opts: { mode?: 'car' | 'trailer'; web?: Record<string, unknown>; now?: () => number } = {},
+  opts: {
+    mode?: 'car' | 'trailer';
+    web?: Record<string, unknown>;
+    now?: () => number;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
 ) {
   const dirs = tempDirs('alpr-web-');
   const cap = captureLog();
@@ -78,6 +83,7 @@ export async function startWebUnit(
     addHotPlate: (i) => hotlist.addOfficerPlate(i),
     records: store.records(),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
   });
   // The root's order: store, web, hot lists (the web stage hears the hot list's first report).
   await store.start();

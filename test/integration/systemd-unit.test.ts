@@ -61,6 +61,10 @@ describe('systemd/alpr.service content', () => {
     ['DevicePolicy', 'closed'],
     ['MemoryDenyWriteExecute', 'no'],
     ['ExecStart', '/opt/alpr/current/bin/alpr run --config /etc/alpr/config.yaml'],
+    // No egress but loopback (and the broker, through a drop-in); onnxruntime's telemetry off.
+    ['Environment', 'ORT_DISABLE_TELEMETRY=1'],
+    ['IPAddressDeny', 'any'],
+    ['IPAddressAllow', 'localhost'],
   ])('%s=%s', (key, value) => {
     expect(d.get(key)).toContain(value);
   });

@@ -82,23 +82,29 @@ describe('web API over HTTP', () => {
     expect(await status(`localhost:${u.web.port}`)).toBe(200);
   });
 
-  it('refuses unknown, untrained and expired users and wrong PINs with clear messages, then locks', async () => {
+  it('answers unknown badges like wrong PINs, names nobody, bars untrained and expired, then locks', async () => {
     const c = client(u.base);
     const cases: [string, string, number, RegExp][] = [
-      ['Z999', '1234', 403, /not on this unit's roster/],
-      ['B200', '1234', 403, /not marked as trained/],
-      ['C300', '1234', 403, /expired on 2020-01-01/],
+      ['Z999', '1234', 401, /^Wrong badge or PIN \(2 tries left\)\.$/],
+      ['B200', '0000', 401, /^Wrong badge or PIN \(2 tries left\)\.$/],
+      ['B200', '1234', 403, /not marked as trained, or expired/],
+      ['C300', '1234', 403, /not marked as trained, or expired/],
       ['D400', '12', 400, /4 to 12 digits/],
-      ['D400', '0000', 401, /Wrong PIN \(2 tries left\)/],
-      ['D400', '0001', 401, /Wrong PIN \(1 try left\)/],
-      ['D400', '0002', 401, /locked for 60 s/],
-      ['D400', '5678', 429, /Too many wrong PINs/],
+      ['D 400', '1234', 400, /badge number/],
+      ['D400', '0000', 401, /^Wrong badge or PIN \(2 tries left\)\.$/],
+      ['D400', '0001', 401, /^Wrong badge or PIN \(1 try left\)\.$/],
+      ['D400', '0002', 401, /^Wrong badge or PIN\. Sign-in for this badge is locked for 60 s\.$/],
+      ['D400', '5678', 429, /Too many wrong tries for this badge/],
     ];
+    const errors: string[] = [];
     for (const [badge, pin, status, msg] of cases) {
       const r = await c.call('/api/signin', { badge, pin });
       expect([badge, pin, r.status]).toEqual([badge, pin, status]);
       expect(r.data.error).toMatch(msg);
+      errors.push(r.data.error);
     }
+    // No answer names an officer or repeats a badge.
+    for (const e of errors) expect(e).not.toMatch(/Bo|Cy|Dana|Doe|B200|C300|D400|2020/);
     expect(c.cookie).toBe('');
     expect(u.web.currentOperator()).toBeNull();
     // Form posts from another site cannot even reach the handler: JSON only.
@@ -108,6 +114,31 @@ describe('web API over HTTP', () => {
       body: 'badge=A100&pin=1234',
     });
     expect(form.status).toBe(415);
+  });
+
+  it('200 parallel guesses with a limit of 3 get at most 3 PIN checks; the right one among them fails', async () => {
+    const t = await startWebUnit({ web: { pinMaxFailures: 3, pinLockoutS: 60 } });
+    try {
+      const c = client(t.base);
+      const guesses = [...Array.from({ length: 199 }, (_, i) => String(1000 + i)), '5678'];
+      const answers = await Promise.all(guesses.map((pin) => c.call('/api/signin', { badge: 'D400', pin })));
+      // 401 (wrong) and 200 (right) are the answers of a PIN check; 429 is refused unchecked.
+      const checked = answers.filter((a) => a.status === 401 || a.status === 200);
+      expect(checked.length).toBeGreaterThan(0);
+      expect(checked.length).toBeLessThanOrEqual(3);
+      expect(answers.filter((a) => a.status === 200)).toEqual([]);
+      expect(answers.every((a) => [401, 429].includes(a.status))).toBe(true);
+      expect(t.web.currentOperator()).toBeNull();
+      // And in waves, as fast as answers come back: the limit holds until the lockout.
+      for (let wave = 0; wave < 5; wave++)
+        for (const a of await Promise.all(
+          ['1', '2', '3', '4'].map((d) => c.call('/api/signin', { badge: 'D400', pin: `900${d}` })),
+        ))
+          if (a.status !== 429) checked.push(a);
+      expect(checked.length).toBeLessThanOrEqual(3);
+    } finally {
+      await t.stop();
+    }
   });
 
   it('signs in, does the shift check, receives a hit live, handles it, searches with audit', async () => {
@@ -309,15 +340,71 @@ describe('web API over HTTP', () => {
     process.stdout.write(`web: hit pushed to the page's stream in ${pushMs} ms (incl. 2 JPEG encodes)\n`);
   });
 
-  it('slows a walk through many badges: every unknown badge and wrong PIN counts unit-wide', async () => {
-    const t = await startWebUnit({ web: { pinMaxFailures: 2, pinLockoutS: 30 } });
+  it('refuses a sign-out (or any POST) forged by a page on another local port', async () => {
+    const t = await startWebUnit();
     try {
       const c = client(t.base);
-      for (let i = 0; i < 8; i++)
-        expect((await c.call('/api/signin', { badge: `X${i}`, pin: '1234' })).status).toBe(403);
+      expect((await c.call('/api/signin', { badge: 'A100', pin: '1234' })).status).toBe(200);
+      const port = t.web.port!;
+      // The cookie is SameSite=Strict, but every port of localhost is the same site: the browser
+      // sends it along from http://localhost:9999. What such a page can send:
+      const forged = async (headers: Record<string, string>, body = '{}') =>
+        (
+          await fetch(`http://localhost:${port}/api/signout`, {
+            method: 'POST',
+            headers: { cookie: c.cookie, ...headers },
+            body,
+          })
+        ).status;
+      expect(await forged({ origin: 'http://localhost:9999', 'content-type': 'text/plain' })).toBe(403);
+      expect(await forged({ 'content-type': 'application/x-www-form-urlencoded' }, 'x=1')).toBe(415);
+      expect(await forged({ origin: 'http://localhost:9999', 'content-type': 'application/json' })).toBe(403);
+      expect(await forged({ origin: 'null', 'content-type': 'application/json' })).toBe(403);
+      expect(await forged({ 'sec-fetch-site': 'same-site', 'content-type': 'application/json' })).toBe(403);
+      expect(t.web.currentOperator()).toBe('A100');
+      // Other state-changing requests are refused the same way.
+      const check = await c.call('/api/shift-check', { allGreen: true }, { origin: 'http://127.0.0.1:1' });
+      expect(check.status).toBe(403);
+      // The page itself (same origin, JSON) signs out.
+      const own = await c.call(
+        '/api/signout',
+        {},
+        { origin: `http://127.0.0.1:${port}`, 'sec-fetch-site': 'same-origin' },
+      );
+      expect(own.status).toBe(200);
+      expect(t.web.currentOperator()).toBeNull();
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('slows a walk through made-up badges without ever keeping the real officer out', async () => {
+    const held: number[] = [];
+    const t = await startWebUnit({
+      web: { pinMaxFailures: 2, pinLockoutS: 30 },
+      sleep: async (ms) => {
+        held.push(ms);
+      },
+    });
+    try {
+      const c = client(t.base);
+      for (let i = 0; i < 40; i++)
+        for (const pin of ['1111', '2222'])
+          expect((await c.call('/api/signin', { badge: `X${i}`, pin })).status).toBe(401);
+      expect((await c.call('/api/signin', { badge: 'X0', pin: '1234' })).status).toBe(429);
+      // Past 4 × 2 wrong tries unit-wide each wrong answer is held back longer (never refused).
+      expect(held.length).toBe(80 - 8);
+      expect(held.slice(0, 3)).toEqual([1000, 2000, 4000]);
+      const before = held.length;
       const r = await c.call('/api/signin', { badge: 'A100', pin: '1234' });
-      expect(r.status).toBe(429);
-      expect(r.data.error).toMatch(/Try again in 30 s/);
+      expect(r.status).toBe(200);
+      expect(held.length).toBe(before);
+      // The pace is not a lockout: it does not survive in the page's database.
+      const rows = t.web
+        .db!.db.prepare("SELECT count(*) FROM pin_throttle WHERE scope = 'unit'")
+        .pluck()
+        .get();
+      expect(rows).toBe(0);
     } finally {
       await t.stop();
     }
@@ -370,7 +457,7 @@ describe('web API over HTTP', () => {
       expect(
         (await client(`http://127.0.0.1:${t.web.port}`).call('/api/signin', { badge: 'A100', pin: '1234' }))
           .status,
-      ).toBe(403);
+      ).toBe(401);
     } finally {
       await t.stop();
     }

@@ -74,7 +74,7 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     await page.fill('#badge', 'A100');
     await page.fill('#pin', '9999');
     await page.click('#signin-form button[type=submit]');
-    await expect.poll(() => page.textContent('#signin-error')).toMatch(/Wrong PIN \(4 tries left\)/);
+    await expect.poll(() => page.textContent('#signin-error')).toMatch(/Wrong badge or PIN \(4 tries left\)/);
     await shot('sign-in');
     await page.fill('#pin', '1234');
     await page.click('#signin-form button[type=submit]');

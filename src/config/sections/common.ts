@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 
 export const orientation = z.enum(['front', 'rear', 'left', 'right']).describe('Camera mounting direction');
@@ -33,3 +34,26 @@ export const logSection = z
     level: logLevel.default('info'),
   })
   .prefault({});
+
+/**
+ * True when binding to `host` listens on every interface (or the name is no host at all). Written
+ * forms differ ("0", "0x0", "::0", "[::]", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0"), so the address is
+ * normalised the way URLs are (WHATWG: the same numeric IPv4 forms getaddrinfo takes) first.
+ */
+export function wildcardHost(host: string): boolean {
+  const h = host.trim();
+  const bare = h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+  const unzoned = bare.replace(/%[A-Za-z0-9._-]+$/, '');
+  let name: string;
+  try {
+    name = new URL(`http://${isIPv6(unzoned) ? `[${unzoned}]` : unzoned}/`).hostname;
+  } catch {
+    return true;
+  }
+  return name === '' || name === '0.0.0.0' || name === '[::]' || name === '[::ffff:0:0]';
+}
+
+/** A listening address: loopback or one interface's address, never every interface. */
+export const bindHost = z.string().refine((h) => !wildcardHost(h), {
+  message: 'bind to loopback or one interface address, never to every interface (0, 0.0.0.0, ::)',
+});

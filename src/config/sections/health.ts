@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pathString } from './common.ts';
+import { bindHost, pathString } from './common.ts';
 
 /** A sysfs LED name (a folder under leds.dir), or absent when that colour has no LED. */
 const ledName = z
@@ -32,9 +32,7 @@ export const healthSection = z
     http: z
       .strictObject({
         enabled: z.boolean().default(true).describe('Serve GET /health (lights, reasons, versions)'),
-        host: z
-          .string()
-          .min(1)
+        host: bindHost
           .default('127.0.0.1')
           .describe('Bind address; keep it on loopback (policy K: no open ports)'),
         port: z.number().int().min(0).max(65535).default(8720).describe('TCP port (0 = any free port)'),

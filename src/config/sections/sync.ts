@@ -1,53 +1,72 @@
 import { z } from 'zod';
 
+/** Schemes that carry MQTT over TLS. */
+const TLS_URL = /^(mqtts|wss|ssl):\/\//;
+
 const fileName = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a file name in the credentials folder');
 
 /** Store-and-forward to the agency's central MQTT broker. */
 export const syncSection = z
   .discriminatedUnion('type', [
     z.strictObject({ type: z.literal('none') }),
-    z.strictObject({
-      type: z.literal('mqtt'),
-      url: z
-        .string()
-        .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://'),
-      topicBase: z
-        .string()
-        .regex(/^[A-Za-z0-9_/-]{1,64}$/)
-        .default('alpr'),
-      caFile: fileName.optional().describe('Name of the CA file in the credentials folder'),
-      certFile: fileName.optional().describe('Client certificate file name in the credentials folder'),
-      keyFile: fileName.optional().describe('Client key file name in the credentials folder'),
-      protocolVersion: z
-        .union([z.literal(5), z.literal(4)])
-        .default(5)
-        .describe(
-          'MQTT 5 (falls back to 3.1.1 by itself when the broker refuses 5), or 4: 3.1.1 from the start',
-        ),
-      images: z.boolean().default(false).describe('Upload plate/overview JPEGs (see store.outboxImages)'),
-      inflight: z.number().int().min(1).max(10_000).default(256).describe('Unacknowledged publishes at once'),
-      batch: z.number().int().min(1).max(5000).default(200).describe('Outbox rows read per query'),
-      maxBytesPerSecond: z
-        .number()
-        .int()
-        .min(0)
-        .default(0)
-        .describe('Upload bandwidth cap in bytes/s (0 = no cap)'),
-      reconnectMinMs: z.number().int().min(100).max(60_000).default(1000),
-      reconnectMaxMs: z.number().int().min(1000).max(600_000).default(60_000),
-      keepaliveSeconds: z.number().int().min(5).max(600).default(30),
-      amberAfterMinutes: z
-        .number()
-        .min(0)
-        .max(1440)
-        .default(0)
-        .describe('Server light goes amber once disconnected this long (0 = at once)'),
-      redAfterMinutes: z
-        .number()
-        .min(0.05)
-        .max(1440)
-        .default(15)
-        .describe('Server light goes red once disconnected this long'),
-    }),
+    z
+      .strictObject({
+        type: z.literal('mqtt'),
+        url: z
+          .string()
+          .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://'),
+        insecure: z
+          .boolean()
+          .default(false)
+          .describe('Allow a plain (unencrypted) broker URL: a test or demo broker only, never a car'),
+        topicBase: z
+          .string()
+          .regex(/^[A-Za-z0-9_/-]{1,64}$/)
+          .default('alpr'),
+        caFile: fileName.optional().describe('Name of the CA file in the credentials folder'),
+        certFile: fileName.optional().describe('Client certificate file name in the credentials folder'),
+        keyFile: fileName.optional().describe('Client key file name in the credentials folder'),
+        protocolVersion: z
+          .union([z.literal(5), z.literal(4)])
+          .default(5)
+          .describe(
+            'MQTT 5 (falls back to 3.1.1 by itself when the broker refuses 5), or 4: 3.1.1 from the start',
+          ),
+        images: z.boolean().default(false).describe('Upload plate/overview JPEGs (see store.outboxImages)'),
+        inflight: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(256)
+          .describe('Unacknowledged publishes at once'),
+        batch: z.number().int().min(1).max(5000).default(200).describe('Outbox rows read per query'),
+        maxBytesPerSecond: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe('Upload bandwidth cap in bytes/s (0 = no cap)'),
+        reconnectMinMs: z.number().int().min(100).max(60_000).default(1000),
+        reconnectMaxMs: z.number().int().min(1000).max(600_000).default(60_000),
+        keepaliveSeconds: z.number().int().min(5).max(600).default(30),
+        amberAfterMinutes: z
+          .number()
+          .min(0)
+          .max(1440)
+          .default(0)
+          .describe('Server light goes amber once disconnected this long (0 = at once)'),
+        redAfterMinutes: z
+          .number()
+          .min(0.05)
+          .max(1440)
+          .default(15)
+          .describe('Server light goes red once disconnected this long'),
+      })
+      // Policy rule 9: reads leave the unit only over an encrypted link.
+      .refine((s) => s.insecure || TLS_URL.test(s.url), {
+        message: 'must be mqtts:// or wss:// (a plain link needs sync.insecure: true, for a test broker)',
+        path: ['url'],
+      }),
   ])
   .default({ type: 'none' });

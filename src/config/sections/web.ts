@@ -1,15 +1,11 @@
 import { z } from 'zod';
+import { bindHost } from './common.ts';
 
 export const webSection = z
   .strictObject({
     enabled: z.boolean().default(true).describe("Serve the officer's page (sign-in, lights, hits, search)"),
-    host: z
-      .string()
-      .min(1)
+    host: bindHost
       .default('127.0.0.1')
-      .refine((h) => h !== '0.0.0.0' && h !== '::', {
-        message: 'bind to loopback or the in-car network address, never to every interface',
-      })
       .describe('Bind address: loopback, or the in-car network interface address (never the cellular side)'),
     port: z.number().int().min(0).max(65535).default(8730).describe('TCP port (0 = any free port)'),
     file: z
@@ -37,6 +33,15 @@ export const webSection = z
       .max(3600)
       .default(300)
       .describe('First lockout after too many wrong PINs; each further one doubles (up to 16×)'),
+    pinSlowdownMaxS: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(30)
+      .describe(
+        'Past 4× pinMaxFailures wrong tries unit-wide, each wrong answer waits 1 s, doubling up to this; a right PIN never waits',
+      ),
     recentReads: z.number().int().min(0).max(500).default(30).describe('Reads kept for the live list'),
     recentHits: z.number().int().min(1).max(1000).default(100).describe('Hits kept for the page'),
     hitHistoryHours: z

@@ -1,0 +1,72 @@
+/**
+ * Sign-in decisions, apart from HTTP. Every try is counted against its badge before any PIN hash is
+ * computed, and one badge is checked one try at a time, so parallel guesses get no more checks than
+ * the limit. Badges not on the roster are checked against a stand-in hash and answered exactly like
+ * a wrong PIN: the answers never say which badges exist, nor whose they are. Wrong tries unit-wide
+ * only slow the answers down (UnitPace); they never lock out a badge that is not itself guessed at.
+ */
+import { randomInt } from 'node:crypto';
+import { hashPin, type PinThrottle, type UnitPace, verifyPin } from './pin.ts';
+import type { RosterEntry } from './roster.ts';
+
+export type SignInOutcome =
+  | { kind: 'ok'; entry: RosterEntry }
+  /** Another try of this badge is being checked now: nothing was counted or checked. */
+  | { kind: 'busy' }
+  | { kind: 'locked'; waitMs: number }
+  /** A wrong PIN or a badge not on the roster (the same answer): tries left, 0 = now locked. */
+  | { kind: 'wrong'; left: number; lockedMs: number }
+  /** The right PIN of an account that may not operate the unit now (untrained or expired). */
+  | { kind: 'barred' };
+
+export interface SignInDeps {
+  throttle: PinThrottle;
+  pace: UnitPace;
+  roster: (badge: string) => RosterEntry | undefined;
+  now: () => number;
+  /** Holds a wrong answer back (the unit-wide pace); setTimeout in the daemon. */
+  sleep: (ms: number) => Promise<void>;
+  verify?: (pin: string, stored: string) => Promise<boolean>;
+}
+
+export class SignInGuard {
+  /** Badges with a try being checked now. */
+  private readonly busy = new Set<string>();
+  private standIn: Promise<string> | null = null;
+
+  constructor(private readonly deps: SignInDeps) {}
+
+  async attempt(badge: string, pin: string): Promise<SignInOutcome> {
+    const { throttle, pace, now } = this.deps;
+    if (this.busy.has(badge)) return { kind: 'busy' };
+    // Counted (and stored) before the hash: a crash or a parallel flood cannot skip the count.
+    const wait = throttle.begin(badge, now());
+    if (wait > 0) return { kind: 'locked', waitMs: wait };
+    this.busy.add(badge);
+    try {
+      const entry = this.deps.roster(badge);
+      // A stand-in hash for unknown badges costs the same time as a real check.
+      const right = await (this.deps.verify ?? verifyPin)(pin, entry?.pinHash ?? (await this.standInHash()));
+      if (right && entry) {
+        throttle.success(badge);
+        return allowed(entry, now()) ? { kind: 'ok', entry } : { kind: 'barred' };
+      }
+      const left = throttle.wrong(badge, now());
+      const hold = pace.wrong(now());
+      // The badge stays busy while the answer is held back: one guess per badge per pause.
+      if (hold > 0) await this.deps.sleep(hold);
+      return { kind: 'wrong', left, lockedMs: throttle.waitMs(badge, now()) };
+    } finally {
+      this.busy.delete(badge);
+    }
+  }
+
+  private standInHash(): Promise<string> {
+    this.standIn ??= hashPin(String(randomInt(0, 1e12)).padStart(12, '0'));
+    return this.standIn;
+  }
+}
+
+function allowed(e: RosterEntry, now: number): boolean {
+  return e.trained && (e.expires === null || e.expires > now);
+}
