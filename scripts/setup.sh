@@ -16,6 +16,8 @@ need_pkgs=()
 command -v python3 >/dev/null || need_pkgs+=(python3)
 command -v make >/dev/null || need_pkgs+=(make)
 command -v g++ >/dev/null || need_pkgs+=(g++)
+# Any npm fetches the pinned runtime; from then on npm runs on that runtime.
+command -v npm >/dev/null || need_pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   need_pkgs+=(mosquitto mosquitto-clients gpsd gpsd-clients socat ffmpeg fonts-dejavu-core openssl chromium
     python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly systemd)
