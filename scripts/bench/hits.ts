@@ -114,7 +114,10 @@ function drawList(n: number, seed: number): Map<string, string> {
   const total = states.reduce((a, s) => a + s.w, 0);
   const pick = <T>(items: readonly { w: number; v: T }[], sum: number): T => {
     let x = r() * sum;
-    for (const it of items) if ((x -= it.w) <= 0) return it.v;
+    for (const it of items) {
+      x -= it.w;
+      if (x <= 0) return it.v;
+    }
     return items[items.length - 1]!.v;
   };
   const series = new Map(

@@ -121,24 +121,53 @@ export function judgeMatches(
 ): HitMatch[] {
   if (found.length === 0) return [];
   const noCtc = ev.frames.every((f) => f.length === 0);
-  const scorer: CtcScorer = noCtc ? () => Number.NEGATIVE_INFINITY : score;
+  if (noCtc) return byCandidates(found, ev.candidates, rule);
   const plain = found.filter((m) => !m.entryPlate.includes('*')).map((m) => m.entryPlate);
-  const { best, probs } = bestTexts(ev, scorer, plain);
+  const { best, probs } = bestTexts(ev, score, plain);
   const out: HitMatch[] = [];
   for (const m of found) {
     const wild = m.entryPlate.includes('*');
     // a wildcard entry is as probable as the candidate text it matched
     const text = wild ? (ev.candidates[m.candidateIndex]?.text ?? best.text) : m.entryPlate;
-    const p = probs.get(text) ?? textProbability(ev, text, scorer);
+    const p = probs.get(text) ?? textProbability(ev, text, score);
     const runnerUp = Math.max(0, ...[...probs].filter(([t]) => t !== text).map(([, q]) => q));
     const j = judge(wild ? `${text}*` : text, p, best, runnerUp, rule);
-    if (!j) continue;
-    out.push({
-      ...m,
-      level: j.level,
-      probability: Math.round(j.probability * 1e4) / 1e4,
-      approximate: m.approximate || j.level !== 'confirmed',
-    });
+    if (j) out.push(withLevel(m, j));
+  }
+  return out.sort(
+    (a, b) => Number(a.level !== 'confirmed') - Number(b.level !== 'confirmed') || a.priority - b.priority,
+  );
+}
+
+function withLevel(m: HitMatch, j: Judgement): HitMatch {
+  return {
+    ...m,
+    level: j.level,
+    probability: Math.round(j.probability * 1e4) / 1e4,
+    approximate: m.approximate || j.level !== 'confirmed',
+  };
+}
+
+/**
+ * Without CTC outputs (a manual look-up, a read from before they were kept) the evidence is the
+ * confidence of the candidate an entry was found from: only an exact match of the top candidate
+ * can be confirmed, look-alikes and wildcards are possible at most.
+ */
+function byCandidates(
+  found: readonly HitMatch[],
+  candidates: readonly Candidate[],
+  rule: LevelRule,
+): HitMatch[] {
+  const top = candidates[0];
+  const out: HitMatch[] = [];
+  for (const m of found) {
+    const p = candidates[m.candidateIndex]?.confidence ?? 0;
+    const exactTop = !m.approximate && m.candidateIndex === 0 && top !== undefined;
+    const runnerUp = candidates[1]?.confidence ?? 0;
+    const j = exactTop
+      ? judge(m.entryPlate, p, { text: m.entryPlate, p }, runnerUp, rule)
+      : judge(`${m.entryPlate}*`, p, { text: '', p: top?.confidence ?? p }, 0, rule);
+    if (j) out.push(withLevel(m, j));
   }
   return out.sort(
     (a, b) => Number(a.level !== 'confirmed') - Number(b.level !== 'confirmed') || a.priority - b.priority,

@@ -158,7 +158,9 @@ export class HotlistStage implements Stage {
       candidates: this.opts.config.candidates,
       now: this.now(),
     });
-    return judgeMatches(found, { frames, candidates: read.candidates }, this.opts.scoreText);
+    // a look-up by plate alone (the officer typed it) is that text for sure
+    const candidates = read.candidates.length > 0 ? read.candidates : [{ text: read.plate, confidence: 1 }];
+    return judgeMatches(found, { frames, candidates }, this.opts.scoreText);
   }
 
   private requireStore(): HotlistStore {

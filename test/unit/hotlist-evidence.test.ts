@@ -31,11 +31,17 @@ describe('CTC forward probability', () => {
     const T = 5;
     const k = 3;
     let seed = 7;
-    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const rnd = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     const probs = new Float32Array(T * k);
     for (let t = 0; t < T; t++) {
       let s = 0;
-      for (let j = 0; j < k; j++) s += probs[t * k + j] = rnd() + 0.05;
+      for (let j = 0; j < k; j++) {
+        probs[t * k + j] = rnd() + 0.05;
+        s += probs[t * k + j]!;
+      }
       for (let j = 0; j < k; j++) probs[t * k + j]! /= s;
     }
     const brute = new Map<string, number>();
@@ -127,8 +133,15 @@ describe('hits by evidence', () => {
 
   it('falls back on the candidates when there is no CTC output', () => {
     const ev = { frames: [], candidates: [{ text: 'ABC123', confidence: 0.8 }] };
-    expect(judgeMatches([match('ABC123'), match('ABC128')], ev, score).map((m) => m.level)).toEqual([
-      'confirmed',
-    ]);
+    // a look-alike of the top candidate is possible at most; an unsure top read is not confirmed
+    const lookalike = { ...match('A8C123'), approximate: true, substitutions: [1] };
+    expect(judgeMatches([lookalike, match('ABC123')], ev, score).map((m) => [m.entryPlate, m.level])).toEqual(
+      [
+        ['ABC123', 'confirmed'],
+        ['A8C123', 'possible'],
+      ],
+    );
+    const unsure = { frames: [], candidates: [{ text: 'ABC123', confidence: 0.3 }] };
+    expect(judgeMatches([match('ABC123')], unsure, score).map((m) => m.level)).toEqual(['possible']);
   });
 });
