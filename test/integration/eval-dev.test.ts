@@ -48,7 +48,22 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
       .map((l) => JSON.parse(l) as Prediction);
     expect(preds.map((p) => p.image)).toEqual(lines.map((l) => l.image));
     for (const p of preds) {
-      expect(Object.keys(p).sort()).toEqual(['boxes', 'candidates', 'confidences', 'image', 'ms']);
+      expect(Object.keys(p).sort()).toEqual([
+        'boxes',
+        'candidates',
+        'confidences',
+        'image',
+        'ms',
+        'state',
+        'state_confidence',
+      ]);
+      // a two-letter USPS code with a confidence, or null for both
+      if (p.state === null) expect(p.state_confidence).toBeNull();
+      else
+        expect([p.state, (p.state_confidence ?? -1) >= 0 && (p.state_confidence ?? 2) <= 1]).toEqual([
+          expect.stringMatching(/^[A-Z]{2}$/),
+          true,
+        ]);
       expect(p.confidences).toHaveLength(p.boxes.length);
       for (const c of p.confidences!) expect(c >= 0 && c <= 1).toBe(true);
       expect(p.candidates.length).toBeLessThanOrEqual(10);
