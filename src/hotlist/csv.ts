@@ -15,6 +15,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type HotlistEntry, normalizeEntryPlate } from './match.ts';
 
@@ -204,6 +205,32 @@ export async function* csvEntries(
 /** The lines of a text file, streamed. */
 export function fileLines(path: string): AsyncIterable<string> {
   return createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+}
+
+/**
+ * The lines of a gzipped body, streamed (a state list is tens of MB unpacked). A body that is not
+ * gzip, or is cut short, ends the iteration with its Error. zlib can emit more than one error for
+ * one bad body; readline forwards only the first, and a second with no listener would be an
+ * uncaught exception that ends the process, so every error is listened to here.
+ */
+export async function* gunzipLines(body: Buffer): AsyncGenerator<string> {
+  const gunzip = createGunzip();
+  let failure: Error | null = null;
+  gunzip.on('error', (err) => {
+    failure ??= err;
+  });
+  const lines = createInterface({ input: gunzip, crlfDelay: Infinity });
+  gunzip.end(body);
+  try {
+    for await (const line of lines) {
+      if (failure) break;
+      yield line;
+    }
+  } finally {
+    lines.close();
+    gunzip.destroy();
+  }
+  if (failure) throw failure;
 }
 
 /** Validates a whole CSV; returns the entries count and every bad row. */

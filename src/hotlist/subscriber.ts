@@ -8,15 +8,13 @@
  * the live version is refused (current list kept) but remembered: once the full snapshot of its
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
-import { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.ts';
+import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
-import { csvEntries } from './csv.ts';
+import { csvEntries, gunzipLines } from './csv.ts';
 import { type DeltaChange, deltaChanges } from './delta.ts';
 import type { HotlistEntry } from './match.ts';
 import {
@@ -60,7 +58,7 @@ interface Pending {
 
 /** Streams the entries of a verified snapshot body; throws on any bad row or a wrong count. */
 export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerator<HotlistEntry> {
-  const lines = createInterface({ input: Readable.from([body]).pipe(createGunzip()), crlfDelay: Infinity });
+  const lines = gunzipLines(body);
   const onError = (e: { line: number; message: string }) => {
     // The column only: the message may quote plate text, which goes neither to logs nor to acks.
     throw new Error(`snapshot line ${e.line} is bad (${e.message.split(':')[0]})`);
@@ -90,8 +88,12 @@ export class HotlistSubscriber implements Stage {
   /** The last verified delta of each list, kept until its base is live or a newer version is. */
   private readonly deltas = new Map<string, Manifest>();
   private queue: Promise<void> = Promise.resolve();
+  /** Messages that could not be handled: counted, warned about once a minute. */
+  readonly rejects: RejectCounter;
 
-  constructor(private readonly opts: HotlistSubscriberOptions) {}
+  constructor(private readonly opts: HotlistSubscriberOptions) {
+    this.rejects = new RejectCounter(opts.log, 'hot-list message rejected');
+  }
 
   async start(): Promise<void> {
     for (const k of this.opts.adminKeys) this.keys.set(k.id, publicKeyFromBase64(k.publicKey));
@@ -102,7 +104,7 @@ export class HotlistSubscriber implements Stage {
       ...this.opts.mqtt.options,
     });
     this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload) => this.receive(topic, payload));
     client.on('error', (err) => this.opts.log.warn({ err: err.message }, 'hot-list sync connection error'));
     // No broker at start is normal in a car: start() does not wait; mqtt.js keeps reconnecting and
     // every (re)connect subscribes again, so retained manifests are seen on each return.
@@ -131,8 +133,19 @@ export class HotlistSubscriber implements Stage {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     await this.queue.catch(() => {});
-    await this.client?.endAsync();
+    // Without a broker, a graceful end waits forever for the queued acks: force it then (the ack
+    // is retained and published again on the next decision).
+    const c = this.client;
     this.client = null;
+    await c?.endAsync(!c.connected);
+  }
+
+  /**
+   * One message from the broker. Whatever it holds, nothing throws back into mqtt.js's packet
+   * handler: a message that breaks a rule no check foresaw is counted and dropped.
+   */
+  receive(topic: string, payload: Buffer): void {
+    guarded(this.rejects, 'hot-list message', () => this.onMessage(topic, payload));
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -229,7 +242,11 @@ export class HotlistSubscriber implements Stage {
     // The chunks go now: a state list's body is tens of MB, and it waits for earlier applies.
     p.chunks.fill(undefined);
     const m = p.m;
-    this.queue = this.queue.then(() => (isDelta(m) ? this.applyDelta(m, body) : this.apply(m, body)));
+    // apply/applyDelta catch their own errors; the catch keeps one unforeseen throw (in an ack, a
+    // log call) from rejecting the queue, which would stop every later version.
+    this.queue = this.queue
+      .then(() => (isDelta(m) ? this.applyDelta(m, body) : this.apply(m, body)))
+      .catch((err: unknown) => this.rejects.reject(`applying ${m.list}: ${(err as Error)?.message}`));
   }
 
   private drop(p: Pending): void {

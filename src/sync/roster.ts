@@ -16,7 +16,8 @@ import type { Stage } from '../core/stage.ts';
 import { adminKeyMap, signBytes, verifyBytes } from '../domain/signed.ts';
 import type { KeyObject } from 'node:crypto';
 
-const TAG = 'alpr-roster-v1\n';
+/** Prefix of the signed bytes, so a roster signature can never pass for another message's. */
+export const ROSTER_TAG = 'alpr-roster-v1\n';
 export const ROSTER_FORMAT = 1;
 
 export const rosterTopic = (base: string, agency: string) => `${base}/${agency}/roster`;
@@ -34,7 +35,7 @@ export interface RosterMessage {
   type: 'roster';
   version: typeof ROSTER_FORMAT;
   keyId: string;
-  /** base64 Ed25519 signature over TAG + body */
+  /** base64 Ed25519 signature over ROSTER_TAG + body */
   sig: string;
   /** JSON text of a RosterBody */
   body: string;
@@ -56,7 +57,7 @@ export function signRoster(
     type: 'roster',
     version: ROSTER_FORMAT,
     keyId,
-    sig: signBytes(Buffer.from(TAG + text), privateKeyPem),
+    sig: signBytes(Buffer.from(ROSTER_TAG + text), privateKeyPem),
     body: text,
   };
 }
@@ -78,13 +79,15 @@ export function openRoster(
   if (typeof m.sig !== 'string' || m.sig === '') return 'unsigned roster';
   const key = typeof m.keyId === 'string' ? keys.get(m.keyId) : undefined;
   if (!key) return `roster signed by unknown key "${String(m.keyId)}"`;
-  if (!verifyBytes(Buffer.from(TAG + m.body), m.sig, key)) return 'bad signature';
+  if (!verifyBytes(Buffer.from(ROSTER_TAG + m.body), m.sig, key)) return 'bad signature';
   let b: Partial<RosterBody>;
   try {
     b = JSON.parse(m.body) as Partial<RosterBody>;
   } catch {
     return 'roster body is not JSON';
   }
+  // A well-signed body is still input: `null` or a bare string must be refused, not dereferenced.
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return 'roster body is not an object';
   if (b.agency !== agency) return 'roster is for another agency';
   if (!Number.isSafeInteger(b.issuedAt) || !Array.isArray(b.users) || typeof b.id !== 'string')
     return 'roster has bad fields';
@@ -111,6 +114,7 @@ export class RosterSubscriber implements Stage {
   private client: MqttClient | null = null;
   private keys = new Map<string, KeyObject>();
   private applied = 0;
+  private chain: Promise<void> = Promise.resolve();
   /** Outcomes, for tests and status. */
   readonly stats = { applied: 0, rejected: 0, lastProblem: null as string | null };
 
@@ -129,11 +133,23 @@ export class RosterSubscriber implements Stage {
     this.client = client;
     client.on('connect', () => client.subscribe(topic, { qos: 1 }));
     client.on('error', (err) => o.log.warn({ err: err.message }, 'roster link error'));
-    let chain = Promise.resolve();
-    client.on('message', (t, payload) => {
-      if (t !== topic || payload.length === 0) return;
-      chain = chain.then(() => this.onRoster(payload));
-    });
+    client.on('message', (t, payload) => this.receive(t, payload));
+  }
+
+  /**
+   * One message from the broker. Rosters apply one at a time, in arrival order; a failure of one
+   * (a full disk writing the state file) refuses that roster and never breaks the chain for the
+   * next, nor escapes as an unhandled rejection, which would end the process.
+   */
+  receive(topic: string, payload: Buffer): Promise<void> {
+    const o = this.opts;
+    if (topic !== rosterTopic(o.topicBase, o.agency) || payload.length === 0) return this.chain;
+    this.chain = this.chain
+      .then(() => this.onRoster(payload))
+      .catch((err: unknown) =>
+        this.refuse(`could not be applied: ${(err as Error)?.message ?? String(err)}`),
+      );
+    return this.chain;
   }
 
   private async onRoster(payload: Buffer): Promise<void> {
