@@ -304,6 +304,7 @@ export class Daemon {
               unitId: c.unit.id,
               adminKeys: c.hotlist.adminKeys,
               stateFile: join(dataDir, 'roster.applied'),
+              reconnect: { minMs: sync.reconnectMinMs, maxMs: sync.reconnectMaxMs },
               applyRoster: async (users) => {
                 if (!web) throw new Error('the officer page is disabled (web.enabled: false)');
                 web.applyRoster(await parseRoster(JSON.stringify(users), 'json'));
@@ -323,6 +324,7 @@ export class Daemon {
             target: hotlist!,
             log: child('hotlist-sync'),
             chunkTimeoutMs: c.hotlist.chunkTimeoutS * 1000,
+            reconnect: { minMs: sync.reconnectMinMs, maxMs: sync.reconnectMaxMs },
           });
         }),
       );

@@ -10,6 +10,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
@@ -45,6 +46,8 @@ export interface HotlistSubscriberOptions {
   target: HotlistTarget;
   log: Logger;
   chunkTimeoutMs?: number;
+  /** Reconnect backoff (the upload link's reconnectMinMs/MaxMs); 1 s doubling to 5 s without. */
+  reconnect?: { minMs: number; maxMs: number };
   /** Called after every decision, for tests and the status page. */
   onResult?: (ack: Ack) => void;
 }
@@ -82,6 +85,7 @@ export class HotlistSubscriber implements Stage {
   readonly critical = false;
   private subscribed: Promise<void> | null = null;
   private client: MqttClient | null = null;
+  private backoff: BrokerBackoff | null = null;
   private readonly keys = new Map<string, KeyObject>();
   /** Snapshots being gathered, by `<list>/<version>`. */
   private readonly pending = new Map<string, Pending>();
@@ -102,10 +106,18 @@ export class HotlistSubscriber implements Stage {
     const client = mqtt.connect(this.opts.mqtt.url, {
       clientId: `alpr-${this.opts.unitId}-hotlist`,
       ...this.opts.mqtt.options,
+      // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
+      reconnectPeriod: 0,
     });
     this.client = client;
+    this.backoff = new BrokerBackoff(client, {
+      minMs: this.opts.reconnect?.minMs ?? 1000,
+      maxMs: this.opts.reconnect?.maxMs ?? 5000,
+      what: 'hot-list sync',
+      log: this.opts.log,
+    });
+    this.backoff.attach();
     client.on('message', (topic, payload) => this.receive(topic, payload));
-    client.on('error', (err) => this.opts.log.warn({ err: err.message }, 'hot-list sync connection error'));
     // No broker at start is normal in a car: start() does not wait; mqtt.js keeps reconnecting and
     // every (re)connect subscribes again, so retained manifests are seen on each return.
     this.subscribed = new Promise<void>((resolve) => {
@@ -130,6 +142,7 @@ export class HotlistSubscriber implements Stage {
   }
 
   async stop(): Promise<void> {
+    this.backoff?.stop();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     await this.queue.catch(() => {});

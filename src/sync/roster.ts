@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { adminKeyMap, signBytes, verifyBytes } from '../domain/signed.ts';
@@ -104,6 +105,8 @@ export interface RosterSubscriberOptions {
   applyRoster: (users: unknown[]) => void | Promise<void>;
   /** Keeps the issuedAt of the roster applied last across restarts (no rollback after a reboot). */
   stateFile?: string;
+  /** Reconnect backoff (the upload link's reconnectMinMs/MaxMs); 1 s doubling to 5 s without. */
+  reconnect?: { minMs: number; maxMs: number };
   log: Logger;
 }
 
@@ -112,6 +115,7 @@ export class RosterSubscriber implements Stage {
   readonly name = 'roster-sync';
   readonly critical = false;
   private client: MqttClient | null = null;
+  private backoff: BrokerBackoff | null = null;
   private keys = new Map<string, KeyObject>();
   private applied = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -127,12 +131,19 @@ export class RosterSubscriber implements Stage {
     const topic = rosterTopic(o.topicBase, o.agency);
     const client = mqtt.connect(o.mqtt.url, {
       clientId: `alpr-roster-${o.agency}-${o.unitId}`,
-      reconnectPeriod: 5000,
       ...o.mqtt.options,
+      // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
+      reconnectPeriod: 0,
     });
     this.client = client;
+    this.backoff = new BrokerBackoff(client, {
+      minMs: o.reconnect?.minMs ?? 1000,
+      maxMs: o.reconnect?.maxMs ?? 5000,
+      what: 'roster sync',
+      log: o.log,
+    });
+    this.backoff.attach();
     client.on('connect', () => client.subscribe(topic, { qos: 1 }));
-    client.on('error', (err) => o.log.warn({ err: err.message }, 'roster link error'));
     client.on('message', (t, payload) => this.receive(t, payload));
   }
 
@@ -176,6 +187,7 @@ export class RosterSubscriber implements Stage {
   }
 
   async stop(): Promise<void> {
+    this.backoff?.stop();
     const c = this.client;
     this.client = null;
     if (c) await c.endAsync(true);
