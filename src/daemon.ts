@@ -9,8 +9,9 @@ import { CaptureStage } from './capture/index.ts';
 import type { Config } from './config/schema.ts';
 import { credentialsDir, readSecret } from './config/secrets.ts';
 import { Bus } from './core/bus.ts';
+import { FailedStages } from './core/failed-stages.ts';
 import { type Logger, stageLogger } from './core/log.ts';
-import type { Stage, StageFactory } from './core/stage.ts';
+import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
 import { AlprError, ErrorCodes } from './domain/errors.ts';
 import { fieldSealer } from './domain/seal.ts';
 import { GpsStage } from './gps/index.ts';
@@ -32,25 +33,12 @@ const SOFTWARE_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** A stage the root builds; its name, criticality and light are known before it exists. */
-const factory = (
-  name: string,
-  critical: boolean,
-  component: string,
-  make: StageFactory['make'],
-  failed?: () => void,
-): StageFactory =>
-  failed ? { name, critical, component, make, failed } : { name, critical, component, make };
-
-/** A placeholder for a stage the config turns off. */
-function disabledStage(name: string): Stage {
-  return { name: `${name} (disabled)`, critical: false, start: async () => {}, stop: async () => {} };
-}
-
 export class Daemon {
   readonly bus: Bus;
   private readonly started: Stage[] = [];
   private readonly failed: string[] = [];
+  /** Red reports of stages that failed to start, repeated so the light keeps its reason. */
+  private readonly failedReports: FailedStages;
   private stopping: Promise<void> | null = null;
   health: HealthStage | null = null;
 
@@ -59,6 +47,7 @@ export class Daemon {
     readonly log: Logger,
   ) {
     this.bus = new Bus((event, err) => log.error({ event, err }, 'bus handler failed'));
+    this.failedReports = new FailedStages((r) => this.bus.emit('health', r));
   }
 
   /**
@@ -84,6 +73,7 @@ export class Daemon {
         await this.isolate(f, stage, err);
       }
     }
+    this.failedReports.start();
     this.log.info({ stages: this.started.map((s) => s.name), failed: this.failed }, 'daemon started');
   }
 
@@ -97,12 +87,7 @@ export class Daemon {
     } catch (stopErr) {
       this.log.debug({ stage: f.name, err: stopErr }, 'stage failed to stop after a failed start');
     }
-    this.bus.emit('health', {
-      component: f.component,
-      light: 'red',
-      reason: `${f.name} failed to start: ${(err as Error).message}`,
-      at: Date.now(),
-    });
+    this.failedReports.add(f.component, `${f.name} failed to start: ${(err as Error).message}`);
   }
 
   /** Stages that could not be built or started (the unit runs without them). */
@@ -112,6 +97,7 @@ export class Daemon {
 
   /** Stops started stages in reverse order; safe to call twice. */
   stop(): Promise<void> {
+    this.failedReports.stop();
     this.stopping ??= (async () => {
       while (this.started.length) {
         const s = this.started.pop()!;

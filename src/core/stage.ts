@@ -23,3 +23,18 @@ export interface StageFactory {
   /** Called when the stage could not be built or started: the root drops its references to it. */
   failed?: () => void;
 }
+
+/** A stage the root builds; its name, criticality and light are known before it exists. */
+export const factory = (
+  name: string,
+  critical: boolean,
+  component: string,
+  make: StageFactory['make'],
+  failed?: () => void,
+): StageFactory =>
+  failed ? { name, critical, component, make, failed } : { name, critical, component, make };
+
+/** A placeholder for a stage the config turns off. */
+export function disabledStage(name: string): Stage {
+  return { name: `${name} (disabled)`, critical: false, start: async () => {}, stop: async () => {} };
+}
