@@ -6,24 +6,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlertsStage } from './alerts/index.ts';
 import { CaptureStage } from './capture/index.ts';
-import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { credentialsDir, readSecret } from './config/secrets.ts';
 import { Bus } from './core/bus.ts';
-import { createLogger, type Logger, stageLogger } from './core/log.ts';
-import type { Stage } from './core/stage.ts';
-import { AlprError, ErrorCodes, isAlprError } from './domain/errors.ts';
-import { attachEvidence, buildRead } from './domain/read.ts';
+import { FailedStages } from './core/failed-stages.ts';
+import { type Logger, stageLogger } from './core/log.ts';
+import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
+import { AlprError, ErrorCodes } from './domain/errors.ts';
 import { fieldSealer } from './domain/seal.ts';
-import type { ReadPosition } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
-import { statusLine } from './health/format.ts';
 import { HealthStage } from './health/index.ts';
 import { HotlistStage } from './hotlist/index.ts';
 import { HotlistSubscriber } from './hotlist/subscriber.ts';
 import { createRecognizer, createWorkerPool, ctcLogProb, RecognizeStage } from './recognize/index.ts';
-import { Liveness } from './notify/liveness.ts';
-import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 import { StoreStage } from './store/index.ts';
 import { SyncStage } from './sync/index.ts';
 import { hotPlateRecord } from './sync/records.ts';
@@ -32,25 +27,18 @@ import { telemetryPort } from './telemetry-port.ts';
 import { TrackStage } from './track/index.ts';
 import { WebStage } from './web/index.ts';
 import { parseRoster } from './web/roster.ts';
+import { readsGlue } from './reads-glue.ts';
 
 const SOFTWARE_VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** Exit codes systemd and scripts can tell apart. */
-export const ExitCodes = { ok: 0, config: 2, criticalStart: 3, criticalRuntime: 4 } as const;
-
-type Factory = () => Stage | Promise<Stage>;
-
-/** A placeholder for a stage the config turns off. */
-function disabledStage(name: string): Stage {
-  return { name: `${name} (disabled)`, critical: false, start: async () => {}, stop: async () => {} };
-}
-
 export class Daemon {
   readonly bus: Bus;
   private readonly started: Stage[] = [];
   private readonly failed: string[] = [];
+  /** Red reports of stages that failed to start, repeated so the light keeps its reason. */
+  private readonly failedReports: FailedStages;
   private stopping: Promise<void> | null = null;
   health: HealthStage | null = null;
 
@@ -59,41 +47,57 @@ export class Daemon {
     readonly log: Logger,
   ) {
     this.bus = new Bus((event, err) => log.error({ event, err }, 'bus handler failed'));
+    this.failedReports = new FailedStages((r) => this.bus.emit('health', r));
   }
 
-  /** Builds and starts every stage in order. A critical stage that fails stops the rest and throws. */
+  /**
+   * Builds and starts every stage in order. A critical stage that fails stops the rest and throws;
+   * any other is logged, shown red on its light with the reason, and left out: reading, matching
+   * and alerting go on without the server link, GPS, cameras or the officer page.
+   */
   async start(): Promise<void> {
-    for (const make of this.plan()) {
+    for (const f of this.plan()) {
       let stage: Stage | null = null;
       try {
-        stage = await make();
+        stage = await f.make();
         await stage.start();
         this.started.push(stage);
         this.log.debug({ stage: stage.name }, 'stage started');
       } catch (err) {
-        const name = stage?.name ?? 'unknown';
-        if (!stage || stage.critical) {
-          this.log.fatal({ stage: name, err }, 'critical stage failed to start');
+        const reason = (err as Error).message;
+        if (stage?.critical ?? f.critical) {
+          this.log.fatal({ stage: f.name, err }, 'critical stage failed to start');
           await this.stop();
-          throw new AlprError(ErrorCodes.STAGE_START, `${name} failed to start: ${(err as Error).message}`, {
-            cause: err,
-          });
+          throw new AlprError(ErrorCodes.STAGE_START, `${f.name} failed to start: ${reason}`, { cause: err });
         }
-        this.failed.push(name);
-        this.log.error({ stage: name, err }, 'stage failed to start; running without it');
-        this.bus.emit('health', {
-          component: name,
-          light: 'red',
-          reason: `failed to start: ${(err as Error).message}`,
-          at: Date.now(),
-        });
+        await this.isolate(f, stage, err);
       }
     }
+    this.failedReports.start();
     this.log.info({ stages: this.started.map((s) => s.name), failed: this.failed }, 'daemon started');
+  }
+
+  /** A non-critical stage failed: release what it may have opened, say so, run on without it. */
+  private async isolate(f: StageFactory, stage: Stage | null, err: unknown): Promise<void> {
+    f.failed?.();
+    this.failed.push(f.name);
+    this.log.error({ stage: f.name, err }, 'stage failed to start; running without it');
+    try {
+      await stage?.stop();
+    } catch (stopErr) {
+      this.log.debug({ stage: f.name, err: stopErr }, 'stage failed to stop after a failed start');
+    }
+    this.failedReports.add(f.component, `${f.name} failed to start: ${(err as Error).message}`);
+  }
+
+  /** Stages that could not be built or started (the unit runs without them). */
+  get failedStages(): readonly string[] {
+    return this.failed;
   }
 
   /** Stops started stages in reverse order; safe to call twice. */
   stop(): Promise<void> {
+    this.failedReports.stop();
     this.stopping ??= (async () => {
       while (this.started.length) {
         const s = this.started.pop()!;
@@ -109,7 +113,7 @@ export class Daemon {
   }
 
   /** The stages in start order. Later factories may use stages built by earlier ones. */
-  private plan(): Factory[] {
+  private plan(): StageFactory[] {
     const { config: c, bus, log } = this;
     const dataDir = c.paths.dataDir;
     const creds = credentialsDir(c.paths.credentialsDir);
@@ -122,8 +126,8 @@ export class Daemon {
     const startedAt = Date.now();
     let modelVersion = 'unknown';
 
-    const factories: Factory[] = [
-      () => {
+    const factories: StageFactory[] = [
+      factory('health', false, 'health', () => {
         this.health = new HealthStage({
           bus,
           log: child('health'),
@@ -150,34 +154,43 @@ export class Daemon {
             capture?.stats().map((s) => ({ id: s.id, fpsIn: s.fpsIn, fpsProcessed: s.fpsProcessed })) ?? null,
         });
         return this.health;
-      },
-      () => {
+      }),
+      factory('store', true, 'storage', () => {
         store = new StoreStage({ bus, log: child('store'), config: c.store, dataDir, credentialsDir: creds });
         return store;
-      },
+      }),
       // Before the hot list, so the page hears its first health report.
-      () => {
-        if (!c.web.enabled) return disabledStage('web');
-        web = new WebStage({
-          bus,
-          log: child('web'),
-          config: c.web,
-          dataDir,
-          mode: c.unit.mode,
-          // Audit details and notes are sealed with the store key (its own sub-keys: context 'web').
-          cipher: fieldSealer(c.store.encryption, () => readSecret(creds, c.store.keyFile), 'web'),
-          lights: () => this.health!.snapshot(),
-          onLights: (fn) => this.health!.onChange(fn),
-          healthReports: () => this.health!.body().components,
-          search: store!.search(),
-          images: store!.images(),
-          hitHistory: store!.hitHistory(),
-          records: store!.records(),
-          addHotPlate: (input) => hotlist!.addOfficerPlate(input),
-        });
-        return web;
-      },
-      () => {
+      factory(
+        'web',
+        false,
+        'web',
+        () => {
+          if (!c.web.enabled) return disabledStage('web');
+          web = new WebStage({
+            bus,
+            log: child('web'),
+            config: c.web,
+            dataDir,
+            mode: c.unit.mode,
+            // Audit details and notes are sealed with the store key (its own sub-keys: context 'web').
+            cipher: fieldSealer(c.store.encryption, () => readSecret(creds, c.store.keyFile), 'web'),
+            lights: () => this.health!.snapshot(),
+            onLights: (fn) => this.health!.onChange(fn),
+            healthReports: () => this.health!.body().components,
+            search: store!.search(),
+            images: store!.images(),
+            hitHistory: store!.hitHistory(),
+            records: store!.records(),
+            addHotPlate: (input) => hotlist!.addOfficerPlate(input),
+          });
+          return web;
+        },
+        // Without the page, reads carry no operator rather than asking a stage that never opened.
+        () => {
+          web = null;
+        },
+      ),
+      factory('hotlist', true, 'hotlist', () => {
         hotlist = new HotlistStage({
           bus,
           log: child('hotlist'),
@@ -189,18 +202,21 @@ export class Daemon {
           scoreText: (ev, text) => ctcLogProb(ev.probs, ev.T, ev.K, text),
         });
         return hotlist;
-      },
+      }),
       // Started before recognize/track so that it stops after them: a track flushed on stop still
       // becomes a stored read.
-      () =>
-        this.readsGlue(
+      factory('reads', true, 'reads', () =>
+        readsGlue(
+          this.bus,
+          this.config.unit.id,
           () => gps,
           () => web?.currentOperator() ?? null,
           () => store!,
           () => modelVersion,
           () => Object.fromEntries((hotlist?.lists() ?? []).map((l) => [l.name, l.version])),
         ),
-      async () => {
+      ),
+      factory('recognize', true, 'model', async () => {
         // One worker thread per `recognize.workers` (each with its own models); in-thread without.
         const workers = c.recognize.worker ? c.recognize.workers : 1;
         const recognizer = c.recognize.worker
@@ -220,23 +236,39 @@ export class Daemon {
           minConfidence: c.recognize.minConfidence,
           concurrency: workers,
         });
-      },
-      () =>
-        new TrackStage({
-          bus,
-          log: child('track'),
-          config: c.track,
-          // A frame read on the hot list settles its track at once: hits never wait for the vehicle to leave.
-          isHot: (r) =>
-            hotlist!.match({ plate: r.text, candidates: r.candidates, state: r.state }, [r.evidence ?? []])
-              .length > 0,
-        }),
+      }),
+      factory(
+        'track',
+        true,
+        'track',
+        () =>
+          new TrackStage({
+            bus,
+            log: child('track'),
+            config: c.track,
+            // A frame read on the hot list settles its track at once: hits never wait for the vehicle to leave.
+            isHot: (r) =>
+              hotlist!.match({ plate: r.text, candidates: r.candidates, state: r.state }, [r.evidence ?? []])
+                .length > 0,
+          }),
+      ),
     ];
     if (c.gps.type !== 'none') {
-      factories.push(() => {
-        gps = new GpsStage({ bus, log: child('gps'), config: c.gps });
-        return gps;
-      });
+      factories.push(
+        factory(
+          'gps',
+          false,
+          'gps',
+          () => {
+            gps = new GpsStage({ bus, log: child('gps'), config: c.gps });
+            return gps;
+          },
+          // Reads then say `no-gps` rather than asking a stage that never started.
+          () => {
+            gps = null;
+          },
+        ),
+      );
     }
     if (c.sync.type === 'mqtt') {
       const sync = c.sync;
@@ -250,160 +282,100 @@ export class Daemon {
       };
       // Signed rosters from admins: who may sign in on the officer's page.
       factories.push(
-        () =>
-          new RosterSubscriber({
+        factory(
+          'roster-sync',
+          false,
+          'server:roster-sync',
+          () =>
+            new RosterSubscriber({
+              mqtt: brokerOptions(),
+              topicBase: sync.topicBase,
+              agency: c.unit.agency,
+              unitId: c.unit.id,
+              adminKeys: c.hotlist.adminKeys,
+              stateFile: join(dataDir, 'roster.applied'),
+              reconnect: { minMs: sync.reconnectMinMs, maxMs: sync.reconnectMaxMs },
+              applyRoster: async (users) => {
+                if (!web) throw new Error('the officer page is disabled (web.enabled: false)');
+                web.applyRoster(await parseRoster(JSON.stringify(users), 'json'));
+              },
+              log: child('roster-sync'),
+            }),
+        ),
+      );
+      factories.push(
+        factory('hotlist-sync', false, 'server:hotlist-sync', () => {
+          return new HotlistSubscriber({
             mqtt: brokerOptions(),
             topicBase: sync.topicBase,
             agency: c.unit.agency,
             unitId: c.unit.id,
             adminKeys: c.hotlist.adminKeys,
-            stateFile: join(dataDir, 'roster.applied'),
-            applyRoster: async (users) => {
-              if (!web) throw new Error('the officer page is disabled (web.enabled: false)');
-              web.applyRoster(await parseRoster(JSON.stringify(users), 'json'));
-            },
-            log: child('roster-sync'),
-          }),
+            target: hotlist!,
+            log: child('hotlist-sync'),
+            chunkTimeoutMs: c.hotlist.chunkTimeoutS * 1000,
+            reconnect: { minMs: sync.reconnectMinMs, maxMs: sync.reconnectMaxMs },
+          });
+        }),
       );
-      factories.push(() => {
-        return new HotlistSubscriber({
-          mqtt: brokerOptions(),
-          topicBase: sync.topicBase,
-          agency: c.unit.agency,
-          unitId: c.unit.id,
-          adminKeys: c.hotlist.adminKeys,
-          target: hotlist!,
-          log: child('hotlist-sync'),
-          chunkTimeoutMs: c.hotlist.chunkTimeoutS * 1000,
-        });
-      });
-      factories.push(() => {
-        // Officer plates entered with the CLI (another process) never passed the stage's callback:
-        // queue every current one once per start; ids are stable, the server keeps one copy.
-        for (const e of hotlist!.officerPlates())
-          store!.records().put(hotPlateRecord(e, (t) => store!.tag(t)));
-        return new SyncStage({
-          bus,
-          log: child('sync'),
-          config: c.sync,
-          unit: { id: c.unit.id, agency: c.unit.agency },
-          credentialsDir: creds,
-          outbox: store!.outbox(),
-          records: store!.records(),
-          holds: store!.holds(),
-          telemetry: telemetryPort({
-            health: this.health!,
-            cameras: () => capture?.stats() ?? null,
-            hotlists: () => hotlist?.lists() ?? null,
-            versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion, node: process.version }),
-            dataDir,
-            temperaturePath: c.health.temperature.path,
-            selftestFile: join(dataDir, c.telemetry.selftestFile),
-            startedAt,
-          }),
-          telemetryConfig: c.telemetry,
-        });
-      });
+      factories.push(
+        factory('sync', false, 'server', () => {
+          // Officer plates entered with the CLI (another process) never passed the stage's callback:
+          // queue every current one once per start; ids are stable, the server keeps one copy.
+          for (const e of hotlist!.officerPlates())
+            store!.records().put(hotPlateRecord(e, (t) => store!.tag(t)));
+          return new SyncStage({
+            bus,
+            log: child('sync'),
+            config: c.sync,
+            unit: { id: c.unit.id, agency: c.unit.agency },
+            credentialsDir: creds,
+            outbox: store!.outbox(),
+            records: store!.records(),
+            holds: store!.holds(),
+            telemetry: telemetryPort({
+              health: this.health!,
+              cameras: () => capture?.stats() ?? null,
+              hotlists: () => hotlist?.lists() ?? null,
+              versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion, node: process.version }),
+              dataDir,
+              temperaturePath: c.health.temperature.path,
+              selftestFile: join(dataDir, c.telemetry.selftestFile),
+              startedAt,
+            }),
+            telemetryConfig: c.telemetry,
+          });
+        }),
+      );
     }
-    factories.push(() => new AlertsStage({ bus, log: child('alerts'), config: c.alerts }));
+    factories.push(
+      factory(
+        'alerts',
+        false,
+        'alerts',
+        () => new AlertsStage({ bus, log: child('alerts'), config: c.alerts }),
+      ),
+    );
     // Cameras last: frames flow only once everything downstream is ready.
-    factories.push(() => {
-      capture = new CaptureStage({ bus, log: child('capture'), cameras: c.cameras, credentialsDir: creds });
-      return capture;
-    });
+    factories.push(
+      factory(
+        'capture',
+        false,
+        'camera:all',
+        () => {
+          capture = new CaptureStage({
+            bus,
+            log: child('capture'),
+            cameras: c.cameras,
+            credentialsDir: creds,
+          });
+          return capture;
+        },
+        () => {
+          capture = null;
+        },
+      ),
+    );
     return factories;
   }
-
-  /**
-   * Glue owned by the root: a settled detection + the position at capture time = a read, stored
-   * with its hits in one transaction; its plate crop and overview image go to the store beside it.
-   */
-  private readsGlue(
-    gps: () => GpsStage | null,
-    operator: () => string | null,
-    store: () => StoreStage,
-    modelVersion: () => string,
-    hotlistVersions: () => Record<string, number>,
-  ): Stage {
-    const { bus, config: c } = this;
-    let off: (() => void) | null = null;
-    return {
-      name: 'reads',
-      critical: true,
-      start: async () => {
-        off = bus.on('detection', (det) => {
-          const g = gps();
-          const position: ReadPosition = g
-            ? g.position(det.frame.capturedAt)
-            : { lat: null, lon: null, reason: 'no-gps' };
-          const read = buildRead(det, position, {
-            unitId: c.unit.id,
-            operatorId: operator(),
-            modelVersion: modelVersion(),
-            hotlistVersions: hotlistVersions(),
-          });
-          // The hot list raises hits while the read is announced: the store keeps the read and
-          // those hits in one transaction (never one without the other after a crash).
-          attachEvidence(read, det.evidence ?? [det.reading.evidence ?? []]);
-          store().putReadWithHits(read, () => bus.emit('read', read));
-          if (det.plateJpeg) store().putImage(read.id, 'plate', det.plateJpeg);
-          if (det.overviewJpeg) store().putImage(read.id, 'overview', det.overviewJpeg);
-        });
-      },
-      stop: async () => off?.(),
-    };
-  }
-}
-
-/** `alpr run`: load and validate the config before any device is opened, run until a signal. */
-export async function runDaemon(
-  configFile: string,
-  opts: { exitAfterS?: number | undefined },
-): Promise<void> {
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig(configFile);
-  } catch (err) {
-    if (isAlprError(err)) {
-      process.stderr.write(
-        `alpr: ${err.message} [${err.code}]\n${err.details.map((d) => `  ${d}\n`).join('')}`,
-      );
-      process.exit(ExitCodes.config);
-    }
-    throw err;
-  }
-  const log = createLogger({ level: config.log.level });
-  const daemon = new Daemon(config, log);
-  const notifier = new Notifier({ ...notifierEnv(), log: stageLogger(log, 'systemd') });
-  const liveness = new Liveness(daemon.bus, {
-    maxLoopLagMs: config.health.watchdog.maxLoopLagMs,
-    maxFrameStallMs: config.health.watchdog.maxFrameStallS * 1000,
-  });
-  try {
-    await daemon.start();
-  } catch (err) {
-    log.fatal({ err }, 'start failed');
-    await notifier.status(`start failed: ${(err as Error).message}`);
-    process.exit(ExitCodes.criticalStart);
-  }
-  // READY=1 only now: the model is warm, the database open, every stage started.
-  daemon.health?.settle();
-  liveness.start();
-  await notifier.ready(daemon.health ? statusLine(daemon.health.snapshot()) : 'running');
-  // WATCHDOG=1 only while the main loop turns and frames that arrive get recognized.
-  notifier.startWatchdog(liveness.alive);
-  daemon.health?.onChange((l) => void notifier.status(statusLine(l)));
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    if (opts.exitAfterS) setTimeout(done, opts.exitAfterS * 1000).unref();
-  });
-  // A second Ctrl-C while stopping means "now".
-  process.once('SIGINT', () => process.exit(130));
-  await notifier.stopping();
-  liveness.stop();
-  await daemon.stop();
-  notifier.close();
-  process.exit(ExitCodes.ok);
 }

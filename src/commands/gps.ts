@@ -127,7 +127,7 @@ export function registerGpsCommands(program: Command): void {
       for (const fix of fixes) process.stdout.write(`${JSON.stringify(fixRecord(fix))}\n`);
       process.stderr.write(
         `${fixes.length} fixes; sentences ok ${stats.ok}, bad checksum ${stats.badChecksum}, ` +
-          `no checksum ${stats.noChecksum}, garbage ${stats.garbage}\n`,
+          `no checksum ${stats.noChecksum}, garbage ${stats.garbage}, rejected ${stats.rejected}\n`,
       );
     });
   gps

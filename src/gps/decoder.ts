@@ -7,12 +7,21 @@ import { type FixEvent, FixState } from './fix-state.ts';
 import { type FramerStats, NmeaFramer } from './nmea.ts';
 import { decodeSentence } from './nmea-sentences.ts';
 
+export interface DecoderStats extends FramerStats {
+  /** Checked sentences refused for out-of-range values, or whose decoding failed. */
+  rejected: number;
+}
+
 export class NmeaDecoder {
   private readonly framer = new NmeaFramer();
   private readonly state = new FixState();
+  private rejected = 0;
 
-  get stats(): Readonly<FramerStats> {
-    return this.framer.stats;
+  /** `onReject` hears why a sentence was refused (the stage counts and rate-limits the warning). */
+  constructor(private readonly onReject: (reason: string) => void = () => {}) {}
+
+  get stats(): Readonly<DecoderStats> {
+    return { ...this.framer.stats, rejected: this.rejected };
   }
 
   satellitesInView(): number | null {
@@ -27,22 +36,41 @@ export class NmeaDecoder {
   /** End of stream: the unfinished sentence and epoch are closed. */
   flush(receivedAt: number): FixEvent[] {
     const out = this.run(this.framer.flush(), receivedAt);
-    out.push(...this.state.flush());
+    try {
+      out.push(...this.state.flush());
+    } catch (err) {
+      this.reject(`closing the last epoch failed: ${(err as Error).message}`);
+    }
     return out;
   }
 
+  /**
+   * Each sentence on its own: one that fails (a decoder bug no test found yet) is counted and
+   * skipped, and the sentences after it still decode. Nothing a receiver sends escapes as a throw.
+   */
   private run(sentences: ReturnType<NmeaFramer['push']>, receivedAt: number): FixEvent[] {
     const out: FixEvent[] = [];
     for (const s of sentences) {
-      const r = decodeSentence(s);
-      if (r) out.push(...this.state.feed(r, receivedAt));
+      try {
+        const r = decodeSentence(s);
+        if (!r) continue;
+        if (r.bad) this.reject(`${s.talker}${s.type}: ${r.bad.join(', ')} out of range`);
+        out.push(...this.state.feed(r, receivedAt));
+      } catch (err) {
+        this.reject(`${s.talker}${s.type} could not be decoded: ${(err as Error).message}`);
+      }
     }
     return out;
+  }
+
+  private reject(reason: string): void {
+    this.rejected++;
+    this.onReject(reason);
   }
 }
 
 /** Every fix in a whole NMEA log, in order (no-fix epochs yield nothing). */
-export function decodeNmeaLog(text: Buffer | string, receivedAt = 0): { fixes: Fix[]; stats: FramerStats } {
+export function decodeNmeaLog(text: Buffer | string, receivedAt = 0): { fixes: Fix[]; stats: DecoderStats } {
   const d = new NmeaDecoder();
   const events = [...d.push(text, receivedAt), ...d.flush(receivedAt)];
   const fixes = events.flatMap((e) => (e.type === 'fix' ? [e.fix] : []));

@@ -15,6 +15,9 @@ import type { Fix, FixQuality } from '../domain/types.ts';
 import { dateForTod, receiverUtcMs } from './gps-time.ts';
 import type { PositionReport, Report, YMD } from './nmea-sentences.ts';
 
+/** The largest epoch ms a JavaScript Date holds (ECMA-262 §21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
+
 export type FixEvent = { type: 'fix'; fix: Fix } | { type: 'nofix'; time: string | null; at: number };
 
 interface Epoch {
@@ -169,11 +172,13 @@ export class FixState {
     this.dateTod = tod;
   }
 
+  /** Null when the receiver's date cannot be a time (toISOString throws on those). */
   private timeIso(): string | null {
     const tod = this.epoch.tod;
     if (tod === null || this.date === null) return null;
     const day = dateForTod(this.date, this.dateTod, tod);
-    return new Date(receiverUtcMs(day, tod)).toISOString();
+    const ms = receiverUtcMs(day, tod);
+    return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
   }
 
   private close(out: FixEvent[]): void {

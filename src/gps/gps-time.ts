@@ -18,6 +18,8 @@ const DAY_MS = 86_400_000;
 /** Epoch ms of a receiver date + time of day, corrected for week rollover. */
 export function receiverUtcMs(date: YMD, todMs: number): number {
   let t = Date.UTC(date.y, date.m - 1, date.d) + todMs;
+  // NaN (a year no Date holds) and far-past values would make the loop below useless or long.
+  if (!Number.isFinite(t) || t < ROLLOVER_PIVOT_MS - 4 * WEEK_ROLLOVER_MS) return Number.NaN;
   while (t < ROLLOVER_PIVOT_MS) t += WEEK_ROLLOVER_MS;
   return t;
 }

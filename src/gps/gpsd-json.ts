@@ -40,6 +40,19 @@ export type GpsdMessage =
 
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** A number within [lo, hi], else null: gpsd passes on what a confused receiver says. */
+const within = (v: unknown, lo: number, hi: number): number | null => {
+  const n = numOrNull(v);
+  return n !== null && n >= lo && n <= hi ? n : null;
+};
+
+/** gpsd's ISO 8601 time, kept only when it is a real instant (a garbage string is no time). */
+function isoTime(v: unknown): string | null {
+  if (typeof v !== 'string' || v.length > 40) return null;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? v : null;
+}
+
 /** One line from gpsd; null when it is not a JSON object. `sky` gives what TPV lacks. */
 export function parseGpsdLine(
   line: string,
@@ -56,9 +69,12 @@ export function parseGpsdLine(
   }
   const cls = typeof o.class === 'string' ? o.class : '';
   if (cls === 'SKY') {
-    const sats = Array.isArray(o.satellites) ? (o.satellites as { used?: unknown }[]) : null;
-    const used = numOrNull(o.uSat) ?? (sats ? sats.filter((s) => s.used === true).length : null);
-    return { kind: 'sky', hdop: numOrNull(o.hdop), used };
+    // Entries are checked one by one: `"satellites":[null]` must not throw.
+    const sats: unknown[] | null = Array.isArray(o.satellites) ? o.satellites : null;
+    const usedOf = (s: unknown) =>
+      typeof s === 'object' && s !== null && (s as { used?: unknown }).used === true;
+    const used = within(o.uSat, 0, 255) ?? (sats ? sats.filter(usedOf).length : null);
+    return { kind: 'sky', hdop: within(o.hdop, 0, 100), used };
   }
   if (cls !== 'TPV') return { kind: 'other', cls };
   const lat = numOrNull(o.lat);
@@ -70,12 +86,12 @@ export function parseGpsdLine(
   return {
     kind: 'fix',
     fix: {
-      time: typeof o.time === 'string' ? o.time : null,
+      time: isoTime(o.time),
       lat,
       lon,
-      alt: mode === 3 ? (numOrNull(o.altMSL) ?? numOrNull(o.alt)) : null,
-      speed: numOrNull(o.speed),
-      course: numOrNull(o.track),
+      alt: mode === 3 ? (within(o.altMSL, -500, 20_000) ?? within(o.alt, -500, 20_000)) : null,
+      speed: within(o.speed, 0, 515),
+      course: within(o.track, 0, 360),
       quality: gpsdQuality(o.status),
       sats: sky.used,
       hdop: sky.hdop,

@@ -76,6 +76,15 @@ export class GpsdSource implements GpsSource {
   }
 
   private onLine(line: string): void {
+    try {
+      this.handleLine(line);
+    } catch (err) {
+      // The socket's data handler must never throw; the stage's sink counts its own failures.
+      this.opts.log.debug({ err: (err as Error).message }, 'gpsd line could not be handled');
+    }
+  }
+
+  private handleLine(line: string): void {
     const now = Date.now();
     const m = parseGpsdLine(line, now, this.sky);
     if (!m || !this.sink) return;

@@ -6,6 +6,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
+import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Fix, HealthReport, ReadPosition } from '../domain/types.ts';
 import { NmeaDecoder } from './decoder.ts';
@@ -38,7 +39,7 @@ export interface GpsStatus {
   position: ReadPosition;
   clockOffsetMs: number | null;
   satellitesInView: number | null;
-  sentences: { ok: number; badChecksum: number; noChecksum: number; garbage: number };
+  sentences: { ok: number; badChecksum: number; noChecksum: number; garbage: number; rejected: number };
 }
 
 const OFFSET_SAMPLES = 15;
@@ -72,7 +73,9 @@ export function createGpsSource(config: ActiveGpsConfig, log: Logger): GpsSource
 export class GpsStage implements Stage {
   readonly name = 'gps';
   readonly critical = false;
-  private readonly decoder = new NmeaDecoder();
+  /** Sentences refused and data handlers that failed: counted, warned about once a minute. */
+  readonly rejects: RejectCounter;
+  private readonly decoder: NmeaDecoder;
   private source: GpsSource | null = null;
   private tick: NodeJS.Timeout | null = null;
   private lastDataAt: number | null = null;
@@ -84,7 +87,10 @@ export class GpsStage implements Stage {
   private light: GpsLight | null = null;
   private lightSentAt = 0;
 
-  constructor(private readonly deps: GpsStageDeps) {}
+  constructor(private readonly deps: GpsStageDeps) {
+    this.rejects = new RejectCounter(deps.log, 'GPS input rejected');
+    this.decoder = new NmeaDecoder((reason) => this.rejects.reject(reason));
+  }
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
@@ -148,28 +154,37 @@ export class GpsStage implements Stage {
     };
   }
 
+  /**
+   * What the source calls with receiver data. Every callback is guarded: the source's data handler
+   * (a serial port, a socket) must never see a throw, whatever the receiver sent.
+   */
   private sink(): GpsSink {
+    const guard = (what: string, fn: () => void) => guarded(this.rejects, what, fn);
     return {
-      bytes: (chunk, at) => {
-        this.lastDataAt = at;
-        this.onEvents(this.decoder.push(chunk, at));
-      },
-      fix: (fix) => {
-        this.lastDataAt = fix.receivedAt;
-        this.onEvents([{ type: 'fix', fix }]);
-      },
-      noFix: (at) => {
-        this.lastDataAt = at;
-        this.onEvents([{ type: 'nofix', time: null, at }]);
-      },
+      bytes: (chunk, at) =>
+        guard('NMEA data', () => {
+          this.lastDataAt = at;
+          this.onEvents(this.decoder.push(chunk, at));
+        }),
+      fix: (fix) =>
+        guard('gpsd fix', () => {
+          this.lastDataAt = fix.receivedAt;
+          this.onEvents([{ type: 'fix', fix }]);
+        }),
+      noFix: (at) =>
+        guard('gpsd no-fix', () => {
+          this.lastDataAt = at;
+          this.onEvents([{ type: 'nofix', time: null, at }]);
+        }),
       alive: (at) => {
         this.lastDataAt = at;
       },
-      link: (up, reason) => {
-        this.linkUp = up;
-        this.linkReason = reason;
-        this.evaluate(false);
-      },
+      link: (up, reason) =>
+        guard('GPS link change', () => {
+          this.linkUp = up;
+          this.linkReason = reason;
+          this.evaluate(false);
+        }),
     };
   }
 
@@ -181,8 +196,9 @@ export class GpsStage implements Stage {
       }
       this.lastFix = e.fix;
       this.fixLost = false;
-      if (e.fix.time !== null) {
-        this.offsets.push({ offset: Date.parse(e.fix.time) - e.fix.receivedAt, at: e.fix.receivedAt });
+      const offset = e.fix.time === null ? Number.NaN : Date.parse(e.fix.time) - e.fix.receivedAt;
+      if (Number.isFinite(offset)) {
+        this.offsets.push({ offset, at: e.fix.receivedAt });
         if (this.offsets.length > OFFSET_SAMPLES) this.offsets.shift();
       }
       this.deps.log.debug({ fix: e.fix }, 'GPS fix');

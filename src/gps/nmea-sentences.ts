@@ -2,7 +2,9 @@
  * Field decoding of the NMEA sentences the GPS stage uses (pure): RMC, GGA, GLL, VTG, GSA, GSV,
  * ZDA from any talker (GP, GN, GL, GA, GB, BD…), NMEA 2.3 to 4.11. A field that is empty or out of
  * range decodes to null; a no-fix sentence decodes with `valid: false`, and its position (often
- * 0,0 or last-known) is never returned.
+ * 0,0 or last-known) is never returned. Every function here is total: whatever a receiver sends
+ * (a 7-digit year, a speed of 1e30 knots), decoding gives a report or null, never a throw, and
+ * nothing downstream sees a number it cannot turn into a date or store.
  */
 import type { FixQuality } from '../domain/types.ts';
 import type { Sentence } from './nmea.ts';
@@ -32,6 +34,8 @@ export interface PositionReport {
   alt: number | null;
   sats: number | null;
   hdop: number | null;
+  /** Fields present but out of range (decoded as null), for the stage's rejection count. */
+  bad?: string[];
 }
 
 export interface VelocityReport {
@@ -39,6 +43,7 @@ export interface VelocityReport {
   valid: boolean;
   speed: number | null;
   course: number | null;
+  bad?: string[];
 }
 
 export interface DopReport {
@@ -47,12 +52,14 @@ export interface DopReport {
   fixType: number | null;
   hdop: number | null;
   used: number;
+  bad?: string[];
 }
 
 export interface SkyReport {
   kind: 'sky';
   talker: string;
   inView: number | null;
+  bad?: string[];
 }
 
 export interface TimeReport {
@@ -60,6 +67,7 @@ export interface TimeReport {
   key: string;
   tod: number | null;
   date: YMD | null;
+  bad?: string[];
 }
 
 export type Report = PositionReport | VelocityReport | DopReport | SkyReport | TimeReport;
@@ -69,6 +77,41 @@ const KNOTS_TO_MS = 1852 / 3600;
 function num(s: string | undefined): number | null {
   if (s === undefined || s === '' || !/^[+-]?(\d+\.?\d*|\.\d+)$/.test(s)) return null;
   return Number(s);
+}
+
+/**
+ * Physical bounds of what a car's receiver can truly report. Beyond them the field is noise (a
+ * glitch, a fuzzer, a reset mid-sentence) and is dropped rather than stored or sent upstream.
+ */
+export const LIMITS = {
+  /** m/s: well above any car, below a receiver's COCOM cut-off (515 m/s). */
+  speed: [0, 515],
+  course: [0, 360],
+  /** m: the Dead Sea shore to an airliner's ceiling. */
+  alt: [-500, 20_000],
+  hdop: [0, 100],
+  sats: [0, 255],
+  fixType: [1, 3],
+  /** Receiver years: GPS began in 1980; past 2200 no receiver of ours is alive. */
+  year: [1980, 2200],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** A number field within `LIMITS[name]`; out of range → null and the field named in `bad`. */
+function ranged(s: string | undefined, name: keyof typeof LIMITS, bad: string[]): number | null {
+  return inRange(num(s), name, bad);
+}
+
+function inRange(v: number | null, name: keyof typeof LIMITS, bad: string[]): number | null {
+  if (v === null) return null;
+  const [lo, hi] = LIMITS[name];
+  if (Number.isFinite(v) && v >= lo && v <= hi) return v;
+  bad.push(name);
+  return null;
+}
+
+/** Adds `bad` to a report only when a field was out of range (keeps reports small and equal). */
+function withBad<T extends object>(r: T, bad: string[]): T {
+  return bad.length > 0 ? { ...r, bad } : r;
 }
 
 /** `hhmmss.sss` → ms of the day, or null. */
@@ -174,45 +217,60 @@ function emptyPosition(key: string): PositionReport {
   };
 }
 
+/** Knots (RMC, VTG) or km/h (VTG) → m/s, within the speed limit. */
+function speedOf(knots: string | undefined, kmh: string | undefined, bad: string[]): number | null {
+  const k = num(knots);
+  const h = num(kmh);
+  return inRange(k !== null ? k * KNOTS_TO_MS : h !== null ? h / 3.6 : null, 'speed', bad);
+}
+
 function rmc(s: Sentence): PositionReport {
   const f = s.fields;
+  const bad: string[] = [];
   const quality = modeQuality(f[11]);
   let valid = f[1] === 'A' && quality !== 'none';
   const { lat, lon } = latLon(f, 2, valid);
   valid = valid && lat !== null && lon !== null;
-  const knots = num(f[6]);
-  return {
-    ...emptyPosition(`${s.talker}RMC`),
-    tod: parseTod(f[0]),
-    valid,
-    lat: valid ? lat : null,
-    lon: valid ? lon : null,
-    quality,
-    date: parseDdmmyy(f[8]),
-    speed: valid && knots !== null ? knots * KNOTS_TO_MS : null,
-    course: valid ? num(f[7]) : null,
-  };
+  const speed = valid ? speedOf(f[6], undefined, bad) : null;
+  return withBad(
+    {
+      ...emptyPosition(`${s.talker}RMC`),
+      tod: parseTod(f[0]),
+      valid,
+      lat: valid ? lat : null,
+      lon: valid ? lon : null,
+      quality,
+      date: parseDdmmyy(f[8]),
+      speed,
+      course: valid ? ranged(f[7], 'course', bad) : null,
+    },
+    bad,
+  );
 }
 
 function gga(s: Sentence): PositionReport {
   const f = s.fields;
+  const bad: string[] = [];
   const q = num(f[5]);
   const quality = q !== null && Number.isInteger(q) ? (GGA_QUALITY[q] ?? null) : null;
   let valid = quality !== null && quality !== 'none';
   const { lat, lon } = latLon(f, 1, valid);
   valid = valid && lat !== null && lon !== null;
-  return {
-    ...emptyPosition(`${s.talker}GGA`),
-    tod: parseTod(f[0]),
-    valid,
-    lat: valid ? lat : null,
-    lon: valid ? lon : null,
-    quality: quality ?? 'none',
-    fromGga: true,
-    alt: valid ? num(f[8]) : null,
-    sats: num(f[6]),
-    hdop: valid ? num(f[7]) : null,
-  };
+  return withBad(
+    {
+      ...emptyPosition(`${s.talker}GGA`),
+      tod: parseTod(f[0]),
+      valid,
+      lat: valid ? lat : null,
+      lon: valid ? lon : null,
+      quality: quality ?? 'none',
+      fromGga: true,
+      alt: valid ? ranged(f[8], 'alt', bad) : null,
+      sats: ranged(f[6], 'sats', bad),
+      hdop: valid ? ranged(f[7], 'hdop', bad) : null,
+    },
+    bad,
+  );
 }
 
 function gll(s: Sentence): PositionReport {
@@ -233,27 +291,46 @@ function gll(s: Sentence): PositionReport {
 
 function vtg(s: Sentence): VelocityReport {
   const f = s.fields;
+  const bad: string[] = [];
   const valid = modeQuality(f[8]) !== 'none';
-  const knots = num(f[4]);
-  const kmh = num(f[6]);
-  const speed = knots !== null ? knots * KNOTS_TO_MS : kmh !== null ? kmh / 3.6 : null;
-  return { kind: 'velocity', valid, speed: valid ? speed : null, course: valid ? num(f[0]) : null };
+  const speed = valid ? speedOf(f[4], f[6], bad) : null;
+  const course = valid ? ranged(f[0], 'course', bad) : null;
+  return withBad({ kind: 'velocity', valid, speed, course }, bad);
 }
 
 function gsa(s: Sentence): DopReport {
   const f = s.fields;
+  const bad: string[] = [];
   let used = 0;
   for (let i = 2; i <= 13; i++) if ((f[i] ?? '') !== '') used++;
-  return { kind: 'dop', fixType: num(f[1]), hdop: num(f[15]), used };
+  const fixType = ranged(f[1], 'fixType', bad);
+  return withBad({ kind: 'dop', fixType, hdop: ranged(f[15], 'hdop', bad), used }, bad);
 }
 
+function gsv(s: Sentence): SkyReport {
+  const bad: string[] = [];
+  const inView = ranged(s.fields[2], 'sats', bad);
+  return withBad({ kind: 'sky', talker: s.talker, inView: inView !== null ? Math.trunc(inView) : null }, bad);
+}
+
+/**
+ * ZDA carries a four-digit year of its own: a receiver (or a corrupted line with a valid checksum,
+ * as inserting "0000" keeps it) can claim year 3000000, which no Date can hold.
+ */
 function zda(s: Sentence): TimeReport {
   const f = s.fields;
+  const bad: string[] = [];
   const d = num(f[1]);
   const m = num(f[2]);
   const y = num(f[3]);
-  const ok = d !== null && m !== null && y !== null && d >= 1 && d <= 31 && m >= 1 && m <= 12 && y >= 1980;
-  return { kind: 'time', key: `${s.talker}ZDA`, tod: parseTod(f[0]), date: ok ? { y, m, d } : null };
+  const whole = (v: number | null, lo: number, hi: number) =>
+    v !== null && Number.isInteger(v) && v >= lo && v <= hi;
+  const [ylo, yhi] = LIMITS.year;
+  const given = d !== null || m !== null || y !== null;
+  const ok = whole(d, 1, 31) && whole(m, 1, 12) && whole(y, ylo, yhi);
+  if (given && !ok) bad.push('date');
+  const date = ok ? { y: y!, m: m!, d: d! } : null;
+  return withBad({ kind: 'time', key: `${s.talker}ZDA`, tod: parseTod(f[0]), date }, bad);
 }
 
 /** Decodes one checked sentence, or null for sentence types the stage does not use. */
@@ -270,7 +347,7 @@ export function decodeSentence(s: Sentence): Report | null {
     case 'GSA':
       return gsa(s);
     case 'GSV':
-      return { kind: 'sky', talker: s.talker, inView: num(s.fields[2]) };
+      return gsv(s);
     case 'ZDA':
       return zda(s);
     default:

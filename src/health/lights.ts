@@ -12,10 +12,14 @@ export interface LightState {
 
 export type Lights = Record<LightName, LightState>;
 
-/** Which light a component reports into: `camera:front` → cameras, `gps` → gps, the rest → system. */
+/**
+ * Which light a component reports into: `camera:front` → cameras, `gps` → gps, the rest → system.
+ * `server:<stage>` is a part of the server link (roster or hot-list sync) that reports on its own,
+ * so a failure there is not overwritten by the upload link's green.
+ */
 export function lightOf(component: string): LightName {
   if (component.startsWith('camera')) return 'cameras';
-  if (component === 'server' || component === 'sync') return 'server';
+  if (component === 'server' || component === 'sync' || component.startsWith('server:')) return 'server';
   if (component === 'gps') return 'gps';
   return 'system';
 }

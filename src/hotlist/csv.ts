@@ -14,6 +14,7 @@
  * Fields follow RFC 4180 quoting ("a, b" and "" for a quote) on a single line.
  */
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type HotlistEntry, normalizeEntryPlate } from './match.ts';
 
@@ -283,6 +284,31 @@ function lineTooLong(line: number, max: number): AlprError {
     ErrorCodes.HOTLIST_CSV,
     `line ${line}: longer than ${max} characters (not a hot-list row)`,
   );
+}
+
+/**
+ * The lines of a gzipped body, streamed (a state list is tens of MB unpacked). A body that is not
+ * gzip, or is cut short, ends the iteration with its Error. zlib can emit more than one error for
+ * one bad body; readline forwards only the first, and a second with no listener would be an
+ * uncaught exception that ends the process, so every error is listened to here.
+ */
+export async function* gunzipLines(body: Buffer): AsyncGenerator<string> {
+  const gunzip = createGunzip();
+  let failure: Error | null = null;
+  // zlib can emit a second error after the first; nobody else listens, so catch them all here
+  gunzip.on('error', (err) => {
+    failure ??= err;
+  });
+  gunzip.end(body);
+  try {
+    for await (const line of boundedLines(gunzip)) {
+      if (failure) break;
+      yield line;
+    }
+  } finally {
+    gunzip.destroy();
+  }
+  if (failure) throw failure;
 }
 
 /** Validates a whole CSV; returns the entries count and every bad row. */

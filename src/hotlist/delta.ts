@@ -9,9 +9,8 @@
  * line by line; a changed entry is a remove plus an add. Lists may hold the same row twice, so
  * the comparison counts lines (a multiset), it does not dedupe them.
  */
-import { Readable } from 'node:stream';
-import { createGunzip, gzipSync } from 'node:zlib';
-import { boundedLines, CSV_COLUMNS, type CsvContext, rowToEntry, splitCsvLine } from './csv.ts';
+import { gzipSync } from 'node:zlib';
+import { CSV_COLUMNS, type CsvContext, gunzipLines, rowToEntry, splitCsvLine } from './csv.ts';
 import type { HotlistEntry } from './match.ts';
 
 export const DELTA_HEADER = `op,${CSV_COLUMNS.join(',')}`;
@@ -52,7 +51,7 @@ export function deltaBody(d: { removes: readonly string[]; adds: readonly string
 /** The data lines (no header) of a gzip body: a full snapshot or a delta. */
 export async function* bodyLines(body: Buffer): AsyncGenerator<string> {
   let first = true;
-  const lines = boundedLines(Readable.from([body]).pipe(createGunzip()));
+  const lines = gunzipLines(body);
   for await (const l of lines) {
     if (first) {
       first = false;
@@ -67,7 +66,7 @@ export async function* bodyLines(body: Buffer): AsyncGenerator<string> {
  * line number and column, never the plate), or when the count differs from `changes`.
  */
 export async function deltaChanges(body: Buffer, ctx: CsvContext, changes: number): Promise<DeltaChange[]> {
-  const lines = boundedLines(Readable.from([body]).pipe(createGunzip()));
+  const lines = gunzipLines(body);
   const out: DeltaChange[] = [];
   let lineNo = 0;
   for await (const line of lines) {

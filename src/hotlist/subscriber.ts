@@ -8,14 +8,14 @@
  * the live version is refused (current list kept) but remembered: once the full snapshot of its
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
+import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
-import { boundedLines, csvEntries } from './csv.ts';
+import { csvEntries, gunzipLines } from './csv.ts';
 import { type DeltaChange, deltaChanges } from './delta.ts';
 import type { HotlistEntry } from './match.ts';
 import {
@@ -48,6 +48,8 @@ export interface HotlistSubscriberOptions {
   target: HotlistTarget;
   log: Logger;
   chunkTimeoutMs?: number;
+  /** Reconnect backoff (the upload link's reconnectMinMs/MaxMs); 1 s doubling to 5 s without. */
+  reconnect?: { minMs: number; maxMs: number };
   /** Called after every decision, for tests and the status page. */
   onResult?: (ack: Ack) => void;
 }
@@ -61,7 +63,7 @@ interface Pending {
 
 /** Streams the entries of a verified snapshot body; throws on any bad row or a wrong count. */
 export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerator<HotlistEntry> {
-  const lines = boundedLines(Readable.from([body]).pipe(createGunzip()));
+  const lines = gunzipLines(body);
   const onError = (e: { line: number; message: string }) => {
     // The column only: the message may quote plate text, which goes neither to logs nor to acks.
     throw new Error(`snapshot line ${e.line} is bad (${e.message.split(':')[0]})`);
@@ -85,14 +87,19 @@ export class HotlistSubscriber implements Stage {
   readonly critical = false;
   private subscribed: Promise<void> | null = null;
   private client: MqttClient | null = null;
+  private backoff: BrokerBackoff | null = null;
   private readonly keys = new Map<string, KeyObject>();
   /** Snapshots being gathered, by `<list>/<version>`. */
   private readonly pending = new Map<string, Pending>();
   /** The last verified delta of each list, kept until its base is live or a newer version is. */
   private readonly deltas = new Map<string, Manifest>();
   private queue: Promise<void> = Promise.resolve();
+  /** Messages that could not be handled: counted, warned about once a minute. */
+  readonly rejects: RejectCounter;
 
-  constructor(private readonly opts: HotlistSubscriberOptions) {}
+  constructor(private readonly opts: HotlistSubscriberOptions) {
+    this.rejects = new RejectCounter(opts.log, 'hot-list message rejected');
+  }
 
   async start(): Promise<void> {
     for (const k of this.opts.adminKeys) this.keys.set(k.id, publicKeyFromBase64(k.publicKey));
@@ -106,10 +113,18 @@ export class HotlistSubscriber implements Stage {
       ...(options?.protocolVersion === 5
         ? { properties: { ...options.properties, maximumPacketSize: MAX_HOTLIST_PACKET_BYTES } }
         : {}),
+      // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
+      reconnectPeriod: 0,
     });
     this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    client.on('error', (err) => this.opts.log.warn({ err: err.message }, 'hot-list sync connection error'));
+    this.backoff = new BrokerBackoff(client, {
+      minMs: this.opts.reconnect?.minMs ?? 1000,
+      maxMs: this.opts.reconnect?.maxMs ?? 5000,
+      what: 'hot-list sync',
+      log: this.opts.log,
+    });
+    this.backoff.attach();
+    client.on('message', (topic, payload) => this.receive(topic, payload));
     // No broker at start is normal in a car: start() does not wait; mqtt.js keeps reconnecting and
     // every (re)connect subscribes again, so retained manifests are seen on each return.
     this.subscribed = new Promise<void>((resolve) => {
@@ -134,11 +149,23 @@ export class HotlistSubscriber implements Stage {
   }
 
   async stop(): Promise<void> {
+    this.backoff?.stop();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     await this.queue.catch(() => {});
-    await this.client?.endAsync();
+    // Without a broker, a graceful end waits forever for the queued acks: force it then (the ack
+    // is retained and published again on the next decision).
+    const c = this.client;
     this.client = null;
+    await c?.endAsync(!c.connected);
+  }
+
+  /**
+   * One message from the broker. Whatever it holds, nothing throws back into mqtt.js's packet
+   * handler: a message that breaks a rule no check foresaw is counted and dropped.
+   */
+  receive(topic: string, payload: Buffer): void {
+    guarded(this.rejects, 'hot-list message', () => this.onMessage(topic, payload));
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -245,7 +272,11 @@ export class HotlistSubscriber implements Stage {
     // The chunks go now: a state list's body is tens of MB, and it waits for earlier applies.
     p.chunks.fill(undefined);
     const m = p.m;
-    this.queue = this.queue.then(() => (isDelta(m) ? this.applyDelta(m, body) : this.apply(m, body)));
+    // apply/applyDelta catch their own errors; the catch keeps one unforeseen throw (in an ack, a
+    // log call) from rejecting the queue, which would stop every later version.
+    this.queue = this.queue
+      .then(() => (isDelta(m) ? this.applyDelta(m, body) : this.apply(m, body)))
+      .catch((err: unknown) => this.rejects.reject(`applying ${m.list}: ${(err as Error)?.message}`));
   }
 
   private drop(p: Pending): void {

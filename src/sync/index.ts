@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
+import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
 import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
@@ -69,9 +70,12 @@ export class SyncStage implements Stage {
   private readonly now: () => number;
   /** Counters for tests, benchmarks and status. */
   readonly stats = { published: 0, acked: 0, refused: 0, connects: 0 };
+  /** Server messages that could not be handled: counted, warned about once a minute. */
+  readonly rejects: RejectCounter;
 
   constructor(private readonly opts: SyncStageOptions) {
     this.now = opts.now ?? Date.now;
+    this.rejects = new RejectCounter(opts.log, 'server message rejected', 60_000, this.now);
     this.downSince = this.now();
   }
 
@@ -282,8 +286,11 @@ export class SyncStage implements Stage {
     const c = this.cfg;
     const t = c && topics(c.topicBase, this.opts.unit);
     if (!t || topic !== t.holdCommand) return;
-    const result = applyHoldCommand(payload, this.opts.holds, this.opts.unit, this.now(), this.opts.log);
-    if (result) this.client?.publish(t.holdResult, result, { qos: 1 });
+    // A store error taking the hold must not throw into mqtt.js's packet handler.
+    guarded(this.rejects, 'hold command', () => {
+      const result = applyHoldCommand(payload, this.opts.holds, this.opts.unit, this.now(), this.opts.log);
+      if (result) this.client?.publish(t.holdResult, result, { qos: 1 });
+    });
   }
 
   private tick(): void {

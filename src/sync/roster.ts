@@ -11,12 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { adminKeyMap, signBytes, verifyBytes } from '../domain/signed.ts';
 import type { KeyObject } from 'node:crypto';
 
-const TAG = 'alpr-roster-v1\n';
+/** Prefix of the signed bytes, so a roster signature can never pass for another message's. */
+export const ROSTER_TAG = 'alpr-roster-v1\n';
 export const ROSTER_FORMAT = 1;
 /**
  * A roster of a few thousand users is well under this; a bigger message is refused before it is
@@ -39,7 +41,7 @@ export interface RosterMessage {
   type: 'roster';
   version: typeof ROSTER_FORMAT;
   keyId: string;
-  /** base64 Ed25519 signature over TAG + body */
+  /** base64 Ed25519 signature over ROSTER_TAG + body */
   sig: string;
   /** JSON text of a RosterBody */
   body: string;
@@ -61,7 +63,7 @@ export function signRoster(
     type: 'roster',
     version: ROSTER_FORMAT,
     keyId,
-    sig: signBytes(Buffer.from(TAG + text), privateKeyPem),
+    sig: signBytes(Buffer.from(ROSTER_TAG + text), privateKeyPem),
     body: text,
   };
 }
@@ -84,13 +86,15 @@ export function openRoster(
   if (typeof m.sig !== 'string' || m.sig === '') return 'unsigned roster';
   const key = typeof m.keyId === 'string' ? keys.get(m.keyId) : undefined;
   if (!key) return `roster signed by unknown key "${String(m.keyId)}"`;
-  if (!verifyBytes(Buffer.from(TAG + m.body), m.sig, key)) return 'bad signature';
+  if (!verifyBytes(Buffer.from(ROSTER_TAG + m.body), m.sig, key)) return 'bad signature';
   let b: Partial<RosterBody>;
   try {
     b = JSON.parse(m.body) as Partial<RosterBody>;
   } catch {
     return 'roster body is not JSON';
   }
+  // A well-signed body is still input: `null` or a bare string must be refused, not dereferenced.
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return 'roster body is not an object';
   if (b.agency !== agency) return 'roster is for another agency';
   if (!Number.isSafeInteger(b.issuedAt) || !Array.isArray(b.users) || typeof b.id !== 'string')
     return 'roster has bad fields';
@@ -107,6 +111,8 @@ export interface RosterSubscriberOptions {
   applyRoster: (users: unknown[]) => void | Promise<void>;
   /** Keeps the issuedAt of the roster applied last across restarts (no rollback after a reboot). */
   stateFile?: string;
+  /** Reconnect backoff (the upload link's reconnectMinMs/MaxMs); 1 s doubling to 5 s without. */
+  reconnect?: { minMs: number; maxMs: number };
   log: Logger;
 }
 
@@ -115,8 +121,10 @@ export class RosterSubscriber implements Stage {
   readonly name = 'roster-sync';
   readonly critical = false;
   private client: MqttClient | null = null;
+  private backoff: BrokerBackoff | null = null;
   private keys = new Map<string, KeyObject>();
   private applied = 0;
+  private chain: Promise<void> = Promise.resolve();
   /** Outcomes, for tests and status. */
   readonly stats = { applied: 0, rejected: 0, lastProblem: null as string | null };
 
@@ -129,18 +137,37 @@ export class RosterSubscriber implements Stage {
     const topic = rosterTopic(o.topicBase, o.agency);
     const client = mqtt.connect(o.mqtt.url, {
       clientId: `alpr-roster-${o.agency}-${o.unitId}`,
-      reconnectPeriod: 5000,
       ...o.mqtt.options,
       ...packetCap(o.mqtt.options, MAX_ROSTER_BYTES + 4096),
+      // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
+      reconnectPeriod: 0,
     });
     this.client = client;
-    client.on('connect', () => client.subscribe(topic, { qos: 1 }));
-    client.on('error', (err) => o.log.warn({ err: err.message }, 'roster link error'));
-    let chain = Promise.resolve();
-    client.on('message', (t, payload) => {
-      if (t !== topic || payload.length === 0) return;
-      chain = chain.then(() => this.onRoster(payload));
+    this.backoff = new BrokerBackoff(client, {
+      minMs: o.reconnect?.minMs ?? 1000,
+      maxMs: o.reconnect?.maxMs ?? 5000,
+      what: 'roster sync',
+      log: o.log,
     });
+    this.backoff.attach();
+    client.on('connect', () => client.subscribe(topic, { qos: 1 }));
+    client.on('message', (t, payload) => this.receive(t, payload));
+  }
+
+  /**
+   * One message from the broker. Rosters apply one at a time, in arrival order; a failure of one
+   * (a full disk writing the state file) refuses that roster and never breaks the chain for the
+   * next, nor escapes as an unhandled rejection, which would end the process.
+   */
+  receive(topic: string, payload: Buffer): Promise<void> {
+    const o = this.opts;
+    if (topic !== rosterTopic(o.topicBase, o.agency) || payload.length === 0) return this.chain;
+    this.chain = this.chain
+      .then(() => this.onRoster(payload))
+      .catch((err: unknown) =>
+        this.refuse(`could not be applied: ${(err as Error)?.message ?? String(err)}`),
+      );
+    return this.chain;
   }
 
   private async onRoster(payload: Buffer): Promise<void> {
@@ -167,6 +194,7 @@ export class RosterSubscriber implements Stage {
   }
 
   async stop(): Promise<void> {
+    this.backoff?.stop();
     const c = this.client;
     this.client = null;
     if (c) await c.endAsync(true);

@@ -47,8 +47,24 @@ export const syncSection = z
           .min(0)
           .default(0)
           .describe('Upload bandwidth cap in bytes/s (0 = no cap)'),
-        reconnectMinMs: z.number().int().min(100).max(60_000).default(1000),
-        reconnectMaxMs: z.number().int().min(1000).max(600_000).default(60_000),
+        reconnectMinMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(10_000)
+          .default(1000)
+          .describe('First wait before reconnecting to the broker (ms); doubles per failed attempt'),
+        // A car's link comes and goes all shift: a long cap meant reconnecting up to a minute after
+        // the broker was back (28.5 s measured). Jitter keeps a fleet from reconnecting in step.
+        reconnectMaxMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(30_000)
+          .default(5000)
+          .describe(
+            'Longest wait between reconnect attempts (ms): the most the unit lags a returning broker',
+          ),
         keepaliveSeconds: z.number().int().min(5).max(600).default(30),
         amberAfterMinutes: z
           .number()

@@ -1,0 +1,68 @@
+/**
+ * `alpr run`: the process around the daemon. Loads and validates the config before any device is
+ * opened, tells systemd when the unit is ready and alive, and stops on a signal.
+ */
+import { loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { createLogger, stageLogger } from './core/log.ts';
+import { Daemon } from './daemon.ts';
+import { isAlprError } from './domain/errors.ts';
+import { statusLine } from './health/format.ts';
+import { Liveness } from './notify/liveness.ts';
+import { Notifier, notifierEnv } from './notify/sd-notify.ts';
+
+/** Exit codes systemd and scripts can tell apart. */
+export const ExitCodes = { ok: 0, config: 2, criticalStart: 3, criticalRuntime: 4 } as const;
+
+/** `alpr run`: load and validate the config before any device is opened, run until a signal. */
+export async function runDaemon(
+  configFile: string,
+  opts: { exitAfterS?: number | undefined },
+): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(configFile);
+  } catch (err) {
+    if (isAlprError(err)) {
+      process.stderr.write(
+        `alpr: ${err.message} [${err.code}]\n${err.details.map((d) => `  ${d}\n`).join('')}`,
+      );
+      process.exit(ExitCodes.config);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.log.level });
+  const daemon = new Daemon(config, log);
+  const notifier = new Notifier({ ...notifierEnv(), log: stageLogger(log, 'systemd') });
+  const liveness = new Liveness(daemon.bus, {
+    maxLoopLagMs: config.health.watchdog.maxLoopLagMs,
+    maxFrameStallMs: config.health.watchdog.maxFrameStallS * 1000,
+  });
+  try {
+    await daemon.start();
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    await notifier.status(`start failed: ${(err as Error).message}`);
+    process.exit(ExitCodes.criticalStart);
+  }
+  // READY=1 only now: the model is warm, the database open, every stage started.
+  daemon.health?.settle();
+  liveness.start();
+  await notifier.ready(daemon.health ? statusLine(daemon.health.snapshot()) : 'running');
+  // WATCHDOG=1 only while the main loop turns and frames that arrive get recognized.
+  notifier.startWatchdog(liveness.alive);
+  daemon.health?.onChange((l) => void notifier.status(statusLine(l)));
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (opts.exitAfterS) setTimeout(done, opts.exitAfterS * 1000).unref();
+  });
+  // A second Ctrl-C while stopping means "now".
+  process.once('SIGINT', () => process.exit(130));
+  await notifier.stopping();
+  liveness.stop();
+  await daemon.stop();
+  notifier.close();
+  process.exit(ExitCodes.ok);
+}
