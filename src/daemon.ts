@@ -235,6 +235,7 @@ export class Daemon {
           recognizer,
           minConfidence: c.recognize.minConfidence,
           concurrency: workers,
+          escalation: c.recognize.escalation,
         });
       }),
       factory(

@@ -106,7 +106,8 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
     // ALPR_BENCH_RECOGNIZE='{"detector":"plate-det",...}' measures another recognize profile.
     const workers = Number(process.env.ALPR_BENCH_WORKERS ?? 1);
     const profile = JSON.parse(process.env.ALPR_BENCH_RECOGNIZE ?? '{}') as Record<string, unknown>;
-    const recognizer = await createWorkerPool(recognizeSection.parse({ ...profile, workers }), log, workers);
+    const section = recognizeSection.parse({ ...profile, workers });
+    const recognizer = await createWorkerPool(section, log, workers);
     out['pipeline: recognize profile'] = JSON.stringify(profile);
     const recognize = new RecognizeStage({
       bus: bus2,
@@ -114,6 +115,7 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
       recognizer,
       minConfidence: 0.5,
       concurrency: workers,
+      escalation: section.escalation,
     });
     out['pipeline: recognizer workers'] = workers;
     // Every read is hot: each track settles on its first read, as a hit would (detection count
@@ -136,8 +138,14 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
       seenAt.set(key(f), now());
       if (seenAt.size > 500) seenAt.delete(seenAt.keys().next().value!);
     });
+    const lookLat: number[] = [];
     bus2.on('frameResult', (r) => {
       const t = now();
+      if (r.thorough) {
+        // a second, thorough read of an older frame: not a live frame's latency
+        lookLat.push(t - r.frame.capturedAt);
+        return;
+      }
       const seen = seenAt.get(key(r.frame)) ?? Number.NaN;
       lat.push(t - r.frame.capturedAt);
       parts.handoff.push(seen - r.frame.capturedAt);
@@ -196,6 +204,18 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
     out['pipeline: … hit path: read → detection with JPEGs'] =
       `${p5099(parts.hit)} (${parts.hit.length} hits)`;
     out['pipeline: plate reads / detections'] = `${reads} / ${detections}`;
+    if (section.escalation === 'idle') {
+      lookLat.sort((a, b) => a - b);
+      out['pipeline: screen unsure / thorough looks (escalation: idle)'] =
+        `${r1.unsure - r0.unsure} / ${r1.thorough - r0.thorough}`;
+      out['pipeline: unsure frames offered, already looked, replaced, expired'] = [
+        recognize.idle.stats.offered,
+        recognize.idle.stats.alreadyLooked,
+        recognize.idle.stats.replaced,
+        recognize.idle.stats.expired,
+      ].join(' / ');
+      out['pipeline: frame→thorough read p50 / p99 ms'] = `${Math.round(pct(lookLat, 50))} / ${Math.round(pct(lookLat, 99))}`;
+    }
     out['pipeline: detections without images (frame no longer kept)'] = track.stats().imagesMissing;
     out['pipeline: event loop delay p50 / p99 / max ms'] = loopDelay(loop);
     out['pipeline: node CPU % of one core'] = (cpu2.user + cpu2.system) / 1e4 / pipelineS;

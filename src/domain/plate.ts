@@ -33,3 +33,25 @@ export function isLookalike(a: string, b: string): boolean {
   const fa = FOLD.get(a);
   return fa !== undefined && fa === FOLD.get(b);
 }
+
+/** Levenshtein edit distance. */
+export function editDistance(a: string, b: string): number {
+  if (a === b) return 0;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** 1 for the same plate up to look-alike glyphs (O/0, B/8…), falling with each edit; 0 for nothing in common. */
+export function textSimilarity(a: string, b: string): number {
+  const n = Math.max(a.length, b.length);
+  if (n === 0) return 0;
+  return 1 - editDistance(foldLookalikes(a), foldLookalikes(b)) / n;
+}

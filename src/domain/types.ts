@@ -83,6 +83,11 @@ export interface FrameResult {
   plates: PlateReading[];
   /** Recognition time for the frame in ms. */
   ms: number;
+  /**
+   * A second, thorough read of a frame the screen was unsure of, done when the recognizer was
+   * idle: its reading supersedes the screen's reads of the same vehicle.
+   */
+  thorough?: boolean;
 }
 
 export type FixQuality =

@@ -6,7 +6,7 @@
  */
 import type { PlateReading, RgbImage } from '../domain/types.ts';
 import { framePlatePrior, framePositionPrior } from './plates.ts';
-import type { Recognizer } from './ppocr.ts';
+import type { Recognizer, ScreenResult } from './ppocr.ts';
 
 /**
  * A first-pass read shorter than this is sent on even when confident: the screen reads one crop at
@@ -49,6 +49,17 @@ export class CascadeRecognizer implements Recognizer {
     this.stats.escalated++;
     const again = await this.full.readFrame(img);
     return again.length > 0 ? again : quick;
+  }
+
+  async screenFrame(img: RgbImage): Promise<ScreenResult> {
+    this.stats.images++;
+    const plates = await this.first.readFrame(img);
+    return { plates, sure: this.sure(plates[0], img) };
+  }
+
+  async thoroughFrame(img: RgbImage): Promise<PlateReading[]> {
+    this.stats.escalated++;
+    return this.full.readFrame(img);
   }
 
   async readCrop(img: RgbImage): Promise<PlateReading | null> {

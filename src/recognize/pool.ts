@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import type { PlateReading, RgbImage } from '../domain/types.ts';
-import type { RecognizeConfig, Recognizer } from './ppocr.ts';
+import type { RecognizeConfig, Recognizer, ScreenResult } from './ppocr.ts';
 import { createWorkerRecognizer } from './worker.ts';
 
 /** A recognizer that can tell it has died (a worker thread that exited). */
@@ -37,6 +37,16 @@ class WorkerPool implements Recognizer {
 
   readCrop(img: RgbImage): Promise<PlateReading | null> {
     return this.on((r) => r.readCrop(img));
+  }
+
+  screenFrame(img: RgbImage): Promise<ScreenResult> {
+    return this.on(
+      async (r) => (await r.screenFrame?.(img)) ?? { plates: await r.readFrame(img), sure: true },
+    );
+  }
+
+  thoroughFrame(img: RgbImage): Promise<PlateReading[]> {
+    return this.on((r) => (r.thoroughFrame ?? r.readFrame).call(r, img));
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,19 @@ export interface Recognizer {
   readFrame(img: RgbImage): Promise<PlateReading[]>;
   /** Reads an image that is already a plate crop; null when nothing plate-like is read. */
   readCrop(img: RgbImage): Promise<PlateReading | null>;
+  /**
+   * An escalating recognizer's two halves, for reading the unsure frames later: the screen alone
+   * (with whether its best read is sure), and the thorough pipeline alone.
+   */
+  screenFrame?(img: RgbImage): Promise<ScreenResult>;
+  thoroughFrame?(img: RgbImage): Promise<PlateReading[]>;
   close(): Promise<void>;
+}
+
+export interface ScreenResult {
+  plates: PlateReading[];
+  /** False: the thorough pipeline would read this frame again (see CascadeRecognizer). */
+  sure: boolean;
 }
 
 const BEAM = 16;

@@ -2,7 +2,8 @@
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
-import type { Frame, FrameMeta } from '../domain/types.ts';
+import type { Frame, FrameMeta, FrameResult, PlateReading } from '../domain/types.ts';
+import { IdleQueue } from './idle-queue.ts';
 import type { Recognizer } from './ppocr.ts';
 
 export interface RecognizeStageDeps {
@@ -17,7 +18,16 @@ export interface RecognizeStageDeps {
    * workers (createWorkerPool) reads the cameras in parallel, and each camera's results stay in order.
    */
   concurrency?: number;
+  /**
+   * inline (default): an escalating recognizer reads an unsure frame again at once. idle: the
+   * screen reads every frame; the unsure ones (one per vehicle, its best view) are read again the
+   * thorough way only by a lane the cameras leave spare, so live frames never wait for it.
+   */
+  escalation?: 'inline' | 'idle';
 }
+
+/** A camera counts as live while its last frame is at most this old. */
+const LIVE_MS = 1000;
 
 /** Frames failing in a row before the model light turns red (one can be a bad frame). */
 const FAILS_RED = 3;
@@ -27,6 +37,10 @@ export interface RecognizeStats {
   /** Frames replaced by a newer frame of the same camera before they were read. */
   dropped: number;
   errors: number;
+  /** Frames the screen was unsure of (escalation: idle). */
+  unsure: number;
+  /** Frames read again the thorough way in spare time. */
+  thorough: number;
 }
 
 /**
@@ -39,7 +53,10 @@ export class RecognizeStage implements Stage {
   readonly name = 'recognize';
   readonly critical = true;
   private readonly pending = new Map<string, Frame>();
-  private readonly counts: RecognizeStats = { processed: 0, dropped: 0, errors: 0 };
+  private readonly counts: RecognizeStats = { processed: 0, dropped: 0, errors: 0, unsure: 0, thorough: 0 };
+  readonly idle = new IdleQueue();
+  private thoroughBusy = 0;
+  private readonly lastFrameAt = new Map<string, number>();
   /** Cameras with a frame being read, and the lanes reading them. */
   private readonly inFlight = new Set<string>();
   private readonly lanes = new Set<Promise<void>>();
@@ -60,9 +77,10 @@ export class RecognizeStage implements Stage {
     this.off?.();
     this.off = null;
     this.pending.clear();
+    this.idle.clear();
     await Promise.all(this.lanes);
     await this.deps.recognizer.close();
-    this.deps.log.info({ ...this.counts }, 'recognize stopped');
+    this.deps.log.info({ ...this.counts, idle: this.idle.stats }, 'recognize stopped');
   }
 
   private modelLight(light: 'green' | 'red', reason: string): void {
@@ -77,7 +95,17 @@ export class RecognizeStage implements Stage {
     if (this.stopped) return;
     if (this.pending.has(frame.cameraId)) this.counts.dropped++;
     this.pending.set(frame.cameraId, frame);
-    while (this.lanes.size < (this.deps.concurrency ?? 1) && this.hasNext()) {
+    this.lastFrameAt.set(frame.cameraId, Date.now());
+    this.kick();
+  }
+
+  /** Starts lanes while there is work and a lane free. */
+  private kick(): void {
+    if (this.stopped) return;
+    while (
+      this.lanes.size < (this.deps.concurrency ?? 1) &&
+      (this.hasNext() || (this.idle.has() && this.mayLook()))
+    ) {
       const lane: Promise<void> = this.drain().finally(() => this.lanes.delete(lane));
       this.lanes.add(lane);
     }
@@ -104,38 +132,96 @@ export class RecognizeStage implements Stage {
     return undefined;
   }
 
+  /**
+   * True when a lane may give a waiting unsure frame its thorough look: escalation is idle and,
+   * with that look running, a lane is still left for each live camera.
+   */
+  private mayLook(): boolean {
+    if (this.deps.escalation !== 'idle' || !this.deps.recognizer.thoroughFrame) return false;
+    const now = Date.now();
+    let live = 0;
+    for (const at of this.lastFrameAt.values()) if (now - at <= LIVE_MS) live++;
+    return this.thoroughBusy < (this.deps.concurrency ?? 1) - live;
+  }
+
   private async drain(): Promise<void> {
-    for (let f = this.next(); f && !this.stopped; f = this.next()) {
-      this.inFlight.add(f.cameraId);
-      this.deps.bus.emit('recognizing', f);
-      const t0 = performance.now();
-      try {
-        const plates = await this.deps.recognizer.readFrame(f);
-        const { data: _data, ...meta } = f;
-        const frame: FrameMeta = meta;
-        const ms = performance.now() - t0;
-        this.counts.processed++;
-        if (this.failsInRow >= FAILS_RED)
-          this.modelLight('green', `warm (${this.deps.recognizer.modelVersion})`);
-        this.failsInRow = 0;
-        this.deps.log.debug({ cameraId: f.cameraId, seq: f.seq, plates: plates.length, ms }, 'frame read');
-        this.deps.bus.emit('frameResult', {
-          frame,
-          plates: plates.filter((p) => p.confidence >= this.deps.minConfidence),
-          ms,
-        });
-      } catch (err) {
-        this.counts.errors++;
-        this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, 'recognition failed');
-        if (++this.failsInRow === FAILS_RED) {
-          this.modelLight(
-            'red',
-            `recognition failing: ${(err as Error).message} (${FAILS_RED} frames in a row)`,
-          );
-        }
-      } finally {
-        this.inFlight.delete(f.cameraId);
+    while (!this.stopped) {
+      const f = this.next();
+      if (f) {
+        await this.readLive(f);
+        continue;
       }
+      if (!this.mayLook()) return;
+      const u = this.idle.take(Date.now());
+      if (!u) return;
+      await this.readThorough(u);
+    }
+  }
+
+  private result(f: Frame, plates: PlateReading[], t0: number, thorough: boolean): FrameResult {
+    const { data: _data, ...meta } = f;
+    const frame: FrameMeta = meta;
+    return {
+      frame,
+      plates: plates.filter((p) => p.confidence >= this.deps.minConfidence),
+      ms: performance.now() - t0,
+      ...(thorough ? { thorough } : {}),
+    };
+  }
+
+  private async readLive(f: Frame): Promise<void> {
+    const rec = this.deps.recognizer;
+    this.inFlight.add(f.cameraId);
+    this.deps.bus.emit('recognizing', f);
+    const t0 = performance.now();
+    try {
+      let plates: PlateReading[];
+      if (this.deps.escalation === 'idle' && rec.screenFrame) {
+        const r = await rec.screenFrame(f);
+        plates = r.plates;
+        if (!r.sure) {
+          this.counts.unsure++;
+          this.idle.offer(f, r.plates);
+        }
+      } else plates = await rec.readFrame(f);
+      this.counts.processed++;
+      if (this.failsInRow >= FAILS_RED) this.modelLight('green', `warm (${rec.modelVersion})`);
+      this.failsInRow = 0;
+      const res = this.result(f, plates, t0, false);
+      this.deps.log.debug(
+        { cameraId: f.cameraId, seq: f.seq, plates: plates.length, ms: res.ms },
+        'frame read',
+      );
+      this.deps.bus.emit('frameResult', res);
+    } catch (err) {
+      this.counts.errors++;
+      this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, 'recognition failed');
+      if (++this.failsInRow === FAILS_RED) {
+        this.modelLight(
+          'red',
+          `recognition failing: ${(err as Error).message} (${FAILS_RED} frames in a row)`,
+        );
+      }
+    } finally {
+      this.inFlight.delete(f.cameraId);
+    }
+    this.kick();
+  }
+
+  /** The thorough look at a frame the screen was unsure of; its result supersedes the screen's reads. */
+  private async readThorough(f: Frame): Promise<void> {
+    this.thoroughBusy++;
+    const t0 = performance.now();
+    try {
+      const plates = await this.deps.recognizer.thoroughFrame!(f);
+      this.counts.thorough++;
+      this.idle.lookedAt(f.cameraId, plates[0]?.text ?? '', f.capturedAt);
+      this.deps.bus.emit('frameResult', this.result(f, plates, t0, true));
+    } catch (err) {
+      this.counts.errors++;
+      this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, 'thorough read failed');
+    } finally {
+      this.thoroughBusy--;
     }
   }
 }

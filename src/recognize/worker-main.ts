@@ -7,7 +7,7 @@ import type { RecognizeConfig } from './ppocr.ts';
 
 export interface WorkerRequest {
   id: number;
-  kind: 'frame' | 'crop' | 'close';
+  kind: 'frame' | 'crop' | 'screen' | 'thorough' | 'close';
   img?: RgbImage;
 }
 
@@ -36,7 +36,15 @@ try {
         ...m.img!,
         data: Buffer.from(m.img!.data.buffer, m.img!.data.byteOffset, m.img!.data.byteLength),
       };
-      const result = m.kind === 'frame' ? await rec.readFrame(img) : await rec.readCrop(img);
+      const result =
+        m.kind === 'frame'
+          ? await rec.readFrame(img)
+          : m.kind === 'crop'
+            ? await rec.readCrop(img)
+            : m.kind === 'screen'
+              ? // a recognizer that does not escalate is always sure of its one read
+                ((await rec.screenFrame?.(img)) ?? { plates: await rec.readFrame(img), sure: true })
+              : await (rec.thoroughFrame ?? rec.readFrame).call(rec, img);
       port.postMessage({ id: m.id, result });
     } catch (err) {
       port.postMessage({

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { PlateReading, RgbImage } from '../domain/types.ts';
-import type { RecognizeConfig, Recognizer } from './ppocr.ts';
+import type { RecognizeConfig, Recognizer, ScreenResult } from './ppocr.ts';
 import type { WorkerRequest } from './worker-main.ts';
 
 type Reply = { id: number; result?: unknown; error?: { message: string; code?: string } };
@@ -59,6 +59,14 @@ class WorkerRecognizer implements Recognizer {
 
   readCrop(img: RgbImage): Promise<PlateReading | null> {
     return this.call('crop', img) as Promise<PlateReading | null>;
+  }
+
+  screenFrame(img: RgbImage): Promise<ScreenResult> {
+    return this.call('screen', img) as Promise<ScreenResult>;
+  }
+
+  thoroughFrame(img: RgbImage): Promise<PlateReading[]> {
+    return this.call('thorough', img) as Promise<PlateReading[]>;
   }
 
   async close(): Promise<void> {

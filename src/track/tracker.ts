@@ -70,7 +70,7 @@ export class Tracker {
     const at = result.frame.capturedAt;
     const taken = new Set<Track>();
     return result.plates.map((reading) => {
-      const o: Observation = { frame: result.frame, reading };
+      const o: Observation = { frame: result.frame, reading, ...(result.thorough ? { thorough: true } : {}) };
       const t = this.match(o, taken);
       if (t) {
         taken.add(t);
@@ -181,7 +181,10 @@ export class Tracker {
       this.counts.short++;
       return null;
     }
-    const c = consensus(t.obs, this.cfg.topN);
+    // a thorough look supersedes the screen's reads of the vehicle (as an escalated frame's does)
+    const looked = t.obs.filter((o) => o.thorough);
+    const voters = looked.length > 0 ? looked : t.obs;
+    const c = consensus(voters, this.cfg.topN);
     const key = `${t.cameraId}|${foldLookalikes(c.text)}`;
     const prev = this.recent.get(key);
     if (prev !== undefined && t.lastAt - prev < this.cfg.suppressMs) {
@@ -194,7 +197,7 @@ export class Tracker {
       frame: c.best.frame,
       reading: consensusReading(c),
       frames: t.frames,
-      evidence: trackEvidence(t.obs),
+      evidence: trackEvidence(voters),
     };
     if (this.cfg.rawReads) {
       detection.frameReads = t.obs.map((o) => ({

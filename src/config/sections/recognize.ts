@@ -18,6 +18,12 @@ export const recognizeSection = z
       .describe(
         "Above 0: a fast first pass (plate-det, the reader alone) on every frame, and frames whose best read is below this confidence, or that have none, read again with the configured detector, secondReader and refine. 0: the configured pipeline on every frame. Default: the profile's (accurate: 0.5, else 0)",
       ),
+    escalation: z
+      .enum(['inline', 'idle'])
+      .default('inline')
+      .describe(
+        "When an escalating profile (accurate) reads the frames its screen is unsure of again. inline: at once, so every frame costs what it needs (eval, bench). idle: the screen reads every frame, and the unsure ones, one per vehicle (its best view), are read again by a worker the cameras leave spare: live frames never wait, and the thorough read supersedes the vehicle's screen reads. The car's setting; give it one more worker than cameras",
+      ),
     reader: z
       .enum(['ppocr', 'plate-rec'])
       // plate-rec (trained by the project) beats PP-OCRv4 on every dev figure and is faster.

@@ -1,0 +1,168 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Bus } from '../../src/core/bus.ts';
+import type { Frame, FrameResult, PlateReading } from '../../src/domain/types.ts';
+import { IdleQueue } from '../../src/recognize/idle-queue.ts';
+import type { Recognizer, ScreenResult } from '../../src/recognize/ppocr.ts';
+import { RecognizeStage } from '../../src/recognize/stage.ts';
+import { Tracker } from '../../src/track/tracker.ts';
+
+const reading = (text: string, confidence: number, h = 20): PlateReading => ({
+  box: { x: 100, y: 100, w: 4 * h, h },
+  text,
+  confidence,
+  candidates: [{ text, confidence }],
+  charConfidences: [...text].map(() => confidence),
+  detScore: 0.9,
+});
+
+const frame = (cameraId: string, seq: number, capturedAt = 1000 + seq * 66): Frame => ({
+  cameraId,
+  orientation: 'front',
+  seq,
+  capturedAt,
+  width: 4,
+  height: 4,
+  data: Buffer.alloc(48),
+});
+
+describe('IdleQueue: which unsure frames get the thorough look', () => {
+  it("keeps one frame per camera: the same vehicle's best view, or the newer vehicle", () => {
+    const q = new IdleQueue();
+    q.offer(frame('a', 1), [reading('BDJ0529', 0.3, 20)]);
+    q.offer(frame('a', 2), [reading('BDJ052', 0.3, 30)]); // same car, closer
+    q.offer(frame('a', 3), [reading('BDJ0529', 0.3, 25)]); // same car, not better
+    expect(q.take(frame('a', 3).capturedAt)?.seq).toBe(2);
+    expect(q.take(2000)).toBeUndefined();
+  });
+
+  it('looks at a vehicle once: later unsure frames of the same plate are not offered', () => {
+    const q = new IdleQueue();
+    q.offer(frame('a', 1), [reading('BDJ0529', 0.3)]);
+    q.take(1100);
+    q.offer(frame('a', 5), [reading('8DJ0529', 0.3)]);
+    expect(q.has()).toBe(false);
+    expect(q.stats.alreadyLooked).toBe(1);
+    // another camera, or another car, is offered
+    q.offer(frame('b', 5), [reading('8DJ0529', 0.3)]);
+    q.offer(frame('a', 6), [reading('XYZ123', 0.3)]);
+    expect(q.has()).toBe(true);
+  });
+
+  it('drops a frame too old to join its track, and takes the oldest first', () => {
+    const q = new IdleQueue({ maxAgeMs: 500, lookedMs: 10_000, sameText: 0.6 });
+    q.offer(frame('a', 1, 1000), [reading('AAA111', 0.3)]);
+    q.offer(frame('b', 1, 1400), [reading('BBB222', 0.3)]);
+    q.offer(frame('c', 1, 1300), [reading('CCC333', 0.3)]);
+    expect(q.take(1600)?.cameraId).toBe('c');
+    expect(q.stats.expired).toBe(1);
+    expect(q.take(1600)?.cameraId).toBe('b');
+  });
+});
+
+/** A cascade-like recognizer: the screen is unsure of every frame; thorough reads are gated. */
+function scripted() {
+  const gates: (() => void)[] = [];
+  const calls: string[] = [];
+  const rec: Recognizer = {
+    modelVersion: 'fake',
+    async readFrame() {
+      calls.push('inline');
+      return [reading('5DJ0529', 0.9)];
+    },
+    async readCrop() {
+      return null;
+    },
+    async screenFrame(img): Promise<ScreenResult> {
+      calls.push(`screen:${(img as Frame).cameraId}`);
+      return { plates: [reading('BDJ0529', 0.3)], sure: false };
+    },
+    async thoroughFrame() {
+      calls.push('thorough');
+      await new Promise<void>((r) => gates.push(r));
+      return [reading('5DJ0529', 0.8)];
+    },
+    async close() {},
+  };
+  return { rec, gates, calls };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('RecognizeStage with escalation: idle', () => {
+  async function run(concurrency: number, cameras: string[]) {
+    const bus = new Bus();
+    const s = scripted();
+    const results: FrameResult[] = [];
+    bus.on('frameResult', (r) => results.push(r));
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: s.rec,
+      minConfidence: 0.2,
+      concurrency,
+      escalation: 'idle',
+    });
+    await stage.start();
+    for (const [i, c] of cameras.entries()) bus.emit('frame', { ...frame(c, i), capturedAt: Date.now() });
+    for (let i = 0; i < 5; i++) await tick();
+    return { stage, s, results };
+  }
+
+  it('reads live frames by the screen at once, and the unsure one again in a spare lane', async () => {
+    const { stage, s, results } = await run(2, ['a']);
+    expect(results.map((r) => [r.plates[0]?.text, r.thorough ?? false])).toEqual([['BDJ0529', false]]);
+    expect(s.calls).toEqual(['screen:a', 'thorough']);
+    s.gates.shift()!();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(results.map((r) => [r.plates[0]?.text, r.thorough ?? false])).toEqual([
+      ['BDJ0529', false],
+      ['5DJ0529', true],
+    ]);
+    expect(stage.stats()).toMatchObject({ unsure: 1, thorough: 1, dropped: 0 });
+    await stage.stop();
+  });
+
+  it('never takes a lane the live cameras need: two cameras, two lanes, no thorough look', async () => {
+    const { stage, s } = await run(2, ['a', 'b']);
+    expect(s.calls.filter((c) => c === 'thorough')).toEqual([]);
+    expect(stage.stats().unsure).toBe(2);
+    await stage.stop();
+  });
+
+  it('with one lane more than cameras, the spare one looks', async () => {
+    const { stage, s } = await run(3, ['a', 'b']);
+    expect(s.calls.filter((c) => c === 'thorough')).toEqual(['thorough']);
+    s.gates.shift()!();
+    await stage.stop();
+  });
+});
+
+describe('Tracker: a thorough look supersedes the screen reads', () => {
+  it('votes with the thorough reads only, once there is one', () => {
+    const t = new Tracker({
+      leaveMs: 2000,
+      maxTrackMs: 15_000,
+      suppressMs: 0,
+      iouMin: 0.2,
+      similarityMin: 0.6,
+      minFrames: 1,
+      topN: 10,
+    });
+    const meta = (seq: number) => {
+      const { data: _d, ...m } = frame('a', seq);
+      return m;
+    };
+    for (let i = 0; i < 6; i++) t.update({ frame: meta(i), plates: [reading('BDJ0529', 0.45)], ms: 1 });
+    t.update({ frame: meta(2), plates: [reading('5DJ0529', 0.7)], ms: 1, thorough: true });
+    const [s] = t.flush();
+    expect(s?.detection.reading.text).toBe('5DJ0529');
+  });
+
+  it('without a thorough read, the screen reads vote as before', () => {
+    const t = new Tracker();
+    const { data: _d, ...m } = frame('a', 1);
+    t.update({ frame: m, plates: [reading('BDJ0529', 0.45)], ms: 1 });
+    expect(t.flush()[0]?.detection.reading.text).toBe('BDJ0529');
+  });
+});
