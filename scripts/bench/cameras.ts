@@ -214,7 +214,8 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
         recognize.idle.stats.replaced,
         recognize.idle.stats.expired,
       ].join(' / ');
-      out['pipeline: frame→thorough read p50 / p99 ms'] = `${Math.round(pct(lookLat, 50))} / ${Math.round(pct(lookLat, 99))}`;
+      out['pipeline: frame→thorough read p50 / p99 ms'] =
+        `${Math.round(pct(lookLat, 50))} / ${Math.round(pct(lookLat, 99))}`;
     }
     out['pipeline: detections without images (frame no longer kept)'] = track.stats().imagesMissing;
     out['pipeline: event loop delay p50 / p99 / max ms'] = loopDelay(loop);
