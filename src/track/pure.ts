@@ -1,8 +1,8 @@
 /** Pure parts of tracking: box overlap, text similarity and the consensus vote across frames. */
-import { editDistance, foldLookalikes, textSimilarity } from '../domain/plate.ts';
+import { editDistance, textSimilarity } from '../domain/plate.ts';
+import type { Box, Candidate, FrameMeta, PlateReading } from '../domain/types.ts';
 
 export { editDistance, textSimilarity };
-import type { Box, Candidate, FrameMeta, PlateReading } from '../domain/types.ts';
 
 /** Intersection over union of two boxes, 0..1. */
 export function iou(a: Box, b: Box): number {
