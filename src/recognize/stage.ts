@@ -28,6 +28,12 @@ export interface RecognizeStageDeps {
 
 /** A camera counts as live while its last frame is at most this old. */
 const LIVE_MS = 1000;
+/**
+ * Thorough looks start at least this far apart: each takes ~0.3 s of a core that the live lanes
+ * share on a small unit (every frame unsure, 2 cameras × 15 fps on 2 cores: 2.3 looks a second
+ * cost 1.7% of live frames; a vehicle seldom passes faster than one every half second).
+ */
+const LOOK_GAP_MS = 500;
 
 /** Frames failing in a row before the model light turns red (one can be a bad frame). */
 const FAILS_RED = 3;
@@ -56,6 +62,7 @@ export class RecognizeStage implements Stage {
   private readonly counts: RecognizeStats = { processed: 0, dropped: 0, errors: 0, unsure: 0, thorough: 0 };
   readonly idle = new IdleQueue();
   private thoroughBusy = 0;
+  private lastLookAt = Number.NEGATIVE_INFINITY;
   private readonly lastFrameAt = new Map<string, number>();
   /** Cameras with a frame being read, and the lanes reading them. */
   private readonly inFlight = new Set<string>();
@@ -141,7 +148,7 @@ export class RecognizeStage implements Stage {
     const now = Date.now();
     let live = 0;
     for (const at of this.lastFrameAt.values()) if (now - at <= LIVE_MS) live++;
-    return this.thoroughBusy < (this.deps.concurrency ?? 1) - live;
+    return now - this.lastLookAt >= LOOK_GAP_MS && this.thoroughBusy < (this.deps.concurrency ?? 1) - live;
   }
 
   private async drain(): Promise<void> {
@@ -211,6 +218,7 @@ export class RecognizeStage implements Stage {
   /** The thorough look at a frame the screen was unsure of; its result supersedes the screen's reads. */
   private async readThorough(f: Frame): Promise<void> {
     this.thoroughBusy++;
+    this.lastLookAt = Date.now();
     const t0 = performance.now();
     try {
       const plates = await this.deps.recognizer.thoroughFrame!(f);
