@@ -192,6 +192,8 @@ export interface Hit {
   late: boolean;
   /** Likely compass direction of the observed vehicle, when known. */
   direction: string | null;
+  /** The issuing state the recognizer read on the plate, when it read one (the entry's is match.state). */
+  readState?: PlateState | null;
 }
 
 export interface HealthReport {

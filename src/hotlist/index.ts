@@ -222,6 +222,7 @@ export class HotlistStage implements Stage {
       match,
       late,
       direction: observedDirection(courseForDirection(read.position), read.orientation),
+      readState: read.state ?? null,
     };
     this.opts.log.info(
       { readId: read.id, list: match.list, approximate: match.approximate, late },

@@ -15,6 +15,8 @@ export interface ReadView {
   lat: number | null;
   lon: number | null;
   operatorId: string | null;
+  /** The state read on the plate, when one was read. */
+  state: string | null;
 }
 
 /** A hit as the page shows it: the hit's own identity, time and place, and what the page needs. */
@@ -31,6 +33,12 @@ export interface HitView
   informational: boolean;
   approximate: boolean;
   substitutions: number[];
+  /** confirmed / possible (≈); null on hits from before levels existed. */
+  level: 'confirmed' | 'possible' | null;
+  /** The entry text's probability for the read, 0..1. */
+  probability: number | null;
+  /** The state read on the plate (USPS code and confidence), when one was read. */
+  readState: { code: string; confidence: number } | null;
   banner: string;
   handling: {
     state: HitState;
@@ -51,6 +59,7 @@ export function readView(r: Read): ReadView {
     lat: r.position.lat,
     lon: r.position.lon,
     operatorId: r.operatorId,
+    state: r.state?.code ?? null,
   };
 }
 
@@ -74,6 +83,9 @@ export function hitView(h: Hit, handling: HitView['handling']): HitView {
     informational: m.informational,
     approximate: m.approximate,
     substitutions: m.substitutions,
+    level: m.level ?? null,
+    probability: m.probability ?? null,
+    readState: h.readState ?? null,
     banner: VERIFY_BANNER,
     handling,
   };

@@ -113,12 +113,16 @@ export async function startWebUnit(
       for (const fn of lightListeners) fn(l);
     },
     /** A read (stored, with real images) and a hit on it, emitted on the bus as the stages do. */
-    async emitHit(over: Partial<Hit['match']> = {}, at = Date.now()): Promise<Hit> {
+    async emitHit(
+      over: Partial<Hit['match']> = {},
+      at = Date.now(),
+      extra: Partial<Pick<Hit, 'readState'>> = {},
+    ): Promise<Hit> {
       const read = makeRead(9000 + i++, at);
       bus.emit('read', read);
       store.putImage(read.id, 'plate', await jpeg(160, 50, [230, 230, 230]));
       store.putImage(read.id, 'overview', await jpeg(320, 180, [40, 60, 90]));
-      const hit = makeHit(read);
+      const hit = { ...makeHit(read), ...extra };
       hit.match = { ...hit.match, caseNumber: 'C-2026-0042', ...over };
       hit.direction = 'northbound';
       bus.emit('hit', hit);

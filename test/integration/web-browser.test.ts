@@ -97,21 +97,31 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
 
     // A hit pushed live: banner, priority, look-alike marks, images, sound.
     const info = await u.emitHit({ list: 'SPECIAL', informational: true, priority: 5, reason: 'gang intel' });
-    const hit = await u.emitHit({
-      priority: 1,
-      approximate: true,
-      substitutions: [3],
-      entryPlate: 'ZQXO9001',
-      reason: 'stolen vehicle',
-    });
+    const hit = await u.emitHit(
+      {
+        priority: 1,
+        approximate: true,
+        substitutions: [3],
+        entryPlate: 'ZQXO9001',
+        reason: 'stolen vehicle',
+        level: 'possible',
+        probability: 0.34,
+        state: 'TX',
+      },
+      Date.now(),
+      { readState: { code: 'CA', confidence: 0.93 } },
+    );
     const emitted = Date.now();
     const card = page.locator(`.hit[data-id="${hit.id}"]`);
     await card.waitFor();
     const shownMs = Date.now() - emitted;
     expect(await card.locator('.banner').textContent()).toBe(VERIFY_BANNER);
-    expect(await card.locator('.kind').textContent()).toBe('HIT priority 1');
+    // the level is in words and ≈, with the read and the entry side by side and how likely
+    expect(await card.locator('.kind').textContent()).toBe('POSSIBLE ≈ HIT priority 1');
     expect(await card.locator('.plate .sub').textContent()).toBe(hit.plate[3]);
-    expect(await card.textContent()).toContain('APPROXIMATE');
+    expect(await card.textContent()).toContain(`POSSIBLE ≈: read ${hit.plate} vs entry ZQXO9001, 34% likely`);
+    // the state read on the plate beside the entry's
+    expect(await card.textContent()).toContain('CA (93%) — entry is TX');
     expect(await card.textContent()).toContain('northbound');
     expect(await card.textContent()).toContain('C-2026-0042');
     await expect

@@ -26,9 +26,10 @@ function renderHit(h, fresh) {
   node.classList.toggle('done', h.handling.state === 'rejected' || h.handling.state === 'verified');
   node.querySelector('.banner').textContent = h.banner;
   node.querySelector('.plate').replaceWith(plateWithMarks(h.plate, h.approximate ? h.substitutions : []));
+  const level = h.level === 'possible' ? 'POSSIBLE ≈ ' : h.level === 'confirmed' ? 'CONFIRMED ' : '';
   node.querySelector('.kind').textContent = h.informational
     ? 'INFORMATIONAL (special list)'
-    : `HIT priority ${h.priority}`;
+    : `${level}HIT priority ${h.priority}`;
   const st = h.handling;
   node.querySelector('.handling').textContent =
     st.state === 'new'
@@ -39,8 +40,20 @@ function renderHit(h, fresh) {
   fact('List', `${h.list}${h.state ? ` (${h.state})` : ''}${h.late ? ' — list updated after the read' : ''}`);
   fact('Case', h.caseNumber || '—');
   fact('Reason', h.reason || '—');
-  if (h.approximate)
+  const pct = h.probability == null ? '' : `, ${Math.round(h.probability * 100)}% likely`;
+  if (h.level === 'possible')
+    fact(
+      'Match',
+      `POSSIBLE ≈: read ${h.plate} vs entry ${h.entryPlate}${pct} (differing characters underlined)`,
+    );
+  else if (h.approximate)
     fact('Match', `APPROXIMATE: read ${h.plate} vs entry ${h.entryPlate} (look-alike characters underlined)`);
+  else if (h.level === 'confirmed') fact('Match', `exact: ${h.entryPlate}${pct}`);
+  if (h.readState)
+    fact(
+      'State read',
+      `${h.readState.code} (${Math.round(h.readState.confidence * 100)}%)${h.state && h.state !== h.readState.code ? ` — entry is ${h.state}` : ''}`,
+    );
   fact('Where', where(h.position));
   fact('Direction', h.direction || 'unknown');
   fact('Time', `${new Date(h.capturedAt).toLocaleTimeString()} · camera ${h.cameraId}`);
