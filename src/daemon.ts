@@ -234,6 +234,7 @@ export class Daemon {
           log: child('recognize'),
           recognizer,
           minConfidence: c.recognize.minConfidence,
+          hotlistFloor: c.recognize.hotlistFloor,
           concurrency: workers,
           escalation: c.recognize.escalation,
         });

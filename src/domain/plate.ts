@@ -55,3 +55,20 @@ export function textSimilarity(a: string, b: string): number {
   if (n === 0) return 0;
   return 1 - editDistance(foldLookalikes(a), foldLookalikes(b)) / n;
 }
+
+/**
+ * How likely a text read on a frame is a plate rather than other text, for ordering the plates of
+ * a frame: digits-only texts are mostly timestamps, overlays and phone numbers, letters-only
+ * texts mostly words on signs and badges (few US standard plates are either), so both rank after
+ * texts that mix letters and digits.
+ */
+export function framePlatePrior(text: string): number {
+  if (DATE_LIKE.test(text)) return 0.05;
+  return /[A-Z]/.test(text) && /[0-9]/.test(text) ? 1 : 0.2;
+}
+
+/**
+ * Digits that read as a year or a date (19xx/20xx, then more digits): registration stickers,
+ * timestamps burned into the video, dealer frames. A digits-only plate seldom starts with a year.
+ */
+const DATE_LIKE = /^(19|20)[0-9]{2,6}$/;

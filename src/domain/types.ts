@@ -84,6 +84,11 @@ export interface FrameResult {
   /** Recognition time for the frame in ms. */
   ms: number;
   /**
+   * Plates read below the read threshold (recognize.minConfidence) but above the hot-list floor:
+   * not reads, only matched against the hot lists (judged by evidence); a hot one becomes a read.
+   */
+  faint?: PlateReading[];
+  /**
    * A second, thorough read of a frame the screen was unsure of, done when the recognizer was
    * idle: its reading supersedes the screen's reads of the same vehicle.
    */

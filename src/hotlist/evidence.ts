@@ -4,6 +4,7 @@
  * text, over every frame and crop of the vehicle — and raised only when that probability stands
  * up against the best competing text. Pure.
  */
+import { framePlatePrior } from '../domain/plate.ts';
 import type { Candidate, CtcEvidence, HitLevel, HitMatch } from '../domain/types.ts';
 
 /**
@@ -56,6 +57,19 @@ export const LEVEL_RULE: LevelRule = {
   possibleMin: 0.02,
   possibleRatio: 50,
 };
+
+/** List size (all lists' entries) up to which LEVEL_RULE's possibleMin applies as it is. */
+const BASE_LIST = 1_000_000;
+
+/**
+ * The rule for a list of `entries` plates: a bigger list holds more of the texts a misread could
+ * be, so false possible alerts grow with its size; possibleMin grows with it past BASE_LIST (at
+ * most 10×), keeping the expected false alerts per read about constant.
+ */
+export function ruleForListSize(entries: number, base: LevelRule = LEVEL_RULE): LevelRule {
+  const k = Math.min(10, Math.max(1, entries / BASE_LIST));
+  return { ...base, possibleMin: base.possibleMin * k };
+}
 
 export interface Judgement {
   level: HitLevel;
@@ -118,10 +132,11 @@ export function judgeMatches(
   ev: ReadEvidence,
   score: CtcScorer = () => Number.NEGATIVE_INFINITY,
   rule: LevelRule = LEVEL_RULE,
+  platePrior: (text: string) => number = framePlatePrior,
 ): HitMatch[] {
   if (found.length === 0) return [];
   const noCtc = ev.frames.every((f) => f.length === 0);
-  if (noCtc) return byCandidates(found, ev.candidates, rule);
+  if (noCtc) return byCandidates(found, ev.candidates, rule, platePrior);
   const plain = found.filter((m) => !m.entryPlate.includes('*')).map((m) => m.entryPlate);
   const { best, probs } = bestTexts(ev, score, plain);
   const out: HitMatch[] = [];
@@ -129,7 +144,8 @@ export function judgeMatches(
     const wild = m.entryPlate.includes('*');
     // a wildcard entry is as probable as the candidate text it matched
     const text = wild ? (ev.candidates[m.candidateIndex]?.text ?? best.text) : m.entryPlate;
-    const p = probs.get(text) ?? textProbability(ev, text, score);
+    // the text's probability, and that such a text is a plate at all (not a date, a phone number, a word)
+    const p = (probs.get(text) ?? textProbability(ev, text, score)) * platePrior(text);
     const runnerUp = Math.max(0, ...[...probs].filter(([t]) => t !== text).map(([, q]) => q));
     const j = judge(wild ? `${text}*` : text, p, best, runnerUp, rule);
     if (j) out.push(withLevel(m, j));
@@ -157,11 +173,13 @@ function byCandidates(
   found: readonly HitMatch[],
   candidates: readonly Candidate[],
   rule: LevelRule,
+  platePrior: (text: string) => number,
 ): HitMatch[] {
   const top = candidates[0];
   const out: HitMatch[] = [];
   for (const m of found) {
-    const p = candidates[m.candidateIndex]?.confidence ?? 0;
+    const p =
+      (candidates[m.candidateIndex]?.confidence ?? 0) * platePrior(candidates[m.candidateIndex]?.text ?? '');
     const exactTop = !m.approximate && m.candidateIndex === 0 && top !== undefined;
     const runnerUp = candidates[1]?.confidence ?? 0;
     const j = exactTop

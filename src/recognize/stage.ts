@@ -13,6 +13,8 @@ export interface RecognizeStageDeps {
   recognizer: Recognizer;
   /** Plates whose top candidate is below this confidence are left out of the result. */
   minConfidence: number;
+  /** Plates below minConfidence but at least this confident go in the result's `faint` list (hot-list only). */
+  hotlistFloor?: number;
   /**
    * Frames read at the same time (default 1), at most one per camera: a recognizer with that many
    * workers (createWorkerPool) reads the cameras in parallel, and each camera's results stay in order.
@@ -171,9 +173,17 @@ export class RecognizeStage implements Stage {
     return {
       frame,
       plates: plates.filter((p) => p.confidence >= this.deps.minConfidence),
+      ...this.faint(plates),
       ms: performance.now() - t0,
       ...(thorough ? { thorough } : {}),
     };
+  }
+
+  private faint(plates: PlateReading[]): Pick<FrameResult, 'faint'> {
+    const floor = this.deps.hotlistFloor;
+    if (floor === undefined || floor >= this.deps.minConfidence) return {};
+    const faint = plates.filter((p) => p.confidence >= floor && p.confidence < this.deps.minConfidence);
+    return faint.length > 0 ? { faint } : {};
   }
 
   private async readLive(f: Frame): Promise<void> {

@@ -116,9 +116,12 @@ export class TrackStage implements Stage {
     const k = `${r.frame.cameraId}:${r.frame.seq}`;
     const held = this.reading.get(k);
     this.reading.delete(k);
+    const { isHot } = this.deps;
+    // a faint plate (below the read threshold) joins the frame's plates only when it is hot
+    const hotFaint = isHot && r.faint ? r.faint.filter((p) => isHot(p)) : [];
+    if (hotFaint.length > 0) r = { ...r, plates: [...r.plates, ...hotFaint] };
     const ids = this.tracker!.update(r);
     this.keepTrackFrames(r, ids, held);
-    const { isHot } = this.deps;
     if (!isHot) return;
     ids.forEach((id, i) => {
       if (this.settledIds.has(id) || !isHot(r.plates[i]!)) return;

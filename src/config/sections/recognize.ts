@@ -126,6 +126,14 @@ export const recognizeSection = z
       .describe(
         'Plates whose best text has a lower probability are dropped (0.2 keeps 400 of 402 right reads on dev)',
       ),
+    hotlistFloor: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe(
+        "Plates below minConfidence but at or above this are matched against the hot lists only (hits are judged by the model's evidence, so a poorly read stolen plate can still raise a possible hit); a hot one becomes a read. At minConfidence or above: off",
+      ),
     topN: z.number().int().min(1).max(20).default(10).describe('Candidates kept per plate'),
   })
   .prefault({});
