@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CtcEvidence, HitMatch } from '../../src/domain/types.ts';
-import { judge, judgeMatches, LEVEL_RULE, textProbability } from '../../src/hotlist/evidence.ts';
+import {
+  judge,
+  judgeMatches,
+  LEVEL_RULE,
+  ruleForListSize,
+  textProbability,
+} from '../../src/hotlist/evidence.ts';
 import { beamSearch, ctcLogProb, PLATE_ALPHABET } from '../../src/recognize/ctc.ts';
 
 const K = PLATE_ALPHABET.length + 1;
@@ -143,5 +149,27 @@ describe('hits by evidence', () => {
     );
     const unsure = { frames: [], candidates: [{ text: 'ABC123', confidence: 0.3 }] };
     expect(judgeMatches([match('ABC123')], unsure, score).map((m) => m.level)).toEqual(['possible']);
+  });
+
+  it('weighs a text by how plate-like it is: a confident date or phone number is never confirmed', () => {
+    const ev = {
+      frames: [[spell('2014', 0.99, { 0: 'Z' })]],
+      candidates: [{ text: '2014', confidence: 0.99 }],
+    };
+    const [m] = judgeMatches([match('2014')], ev, score);
+    expect(m?.level).toBe('possible');
+    expect(m?.probability).toBeCloseTo(0.99 * 0.05, 3);
+    const digits = { frames: [[spell('9937410', 1)]], candidates: [{ text: '9937410', confidence: 1 }] };
+    expect(judgeMatches([match('9937410')], digits, score)[0]?.level).toBe('possible');
+  });
+
+  it('asks more of a possible hit on a bigger list', () => {
+    expect(ruleForListSize(100_000).possibleMin).toBe(LEVEL_RULE.possibleMin);
+    expect(ruleForListSize(5_000_000).possibleMin).toBeCloseTo(5 * LEVEL_RULE.possibleMin);
+    expect(ruleForListSize(1e9).possibleMin).toBeCloseTo(10 * LEVEL_RULE.possibleMin);
+    // a 5% read of the entry: possible on a small list, nothing on a 5M one
+    const best = { text: 'ABC123', p: 0.9 };
+    expect(judge('ABC128', 0.05, best, 0.9, ruleForListSize(100_000))?.level).toBe('possible');
+    expect(judge('ABC128', 0.05, best, 0.9, ruleForListSize(5_000_000))).toBeNull();
   });
 });

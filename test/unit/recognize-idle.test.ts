@@ -166,3 +166,56 @@ describe('Tracker: a thorough look supersedes the screen reads', () => {
     expect(t.flush()[0]?.detection.reading.text).toBe('BDJ0529');
   });
 });
+
+describe('TrackStage: faint plates', () => {
+  it('a plate below the read threshold becomes a read only when it is hot', async () => {
+    const { TrackStage } = await import('../../src/track/index.ts');
+    const bus = new Bus();
+    const detections: string[] = [];
+    bus.on('detection', (d) => detections.push(d.reading.text));
+    const track = new TrackStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      config: { images: false },
+      isHot: (r) => r.text === 'STOLEN1',
+    });
+    await track.start();
+    const { data: _d, ...meta } = frame('a', 1, Date.now());
+    bus.emit('frameResult', {
+      frame: meta,
+      plates: [],
+      faint: [reading('STOLEN1', 0.1), reading('OTHER22', 0.1)],
+      ms: 1,
+    });
+    await track.stop();
+    expect(detections).toEqual(['STOLEN1']);
+  });
+});
+
+describe('RecognizeStage: the hot-list floor', () => {
+  it('passes plates between the floor and the read threshold as faint, drops those below', async () => {
+    const bus = new Bus();
+    const results: FrameResult[] = [];
+    bus.on('frameResult', (r) => results.push(r));
+    const rec: Recognizer = {
+      modelVersion: 'fake',
+      readFrame: async () => [reading('AAA111', 0.9), reading('BBB222', 0.1), reading('CCC333', 0.01)],
+      readCrop: async () => null,
+      close: async () => {},
+    };
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: rec,
+      minConfidence: 0.2,
+      hotlistFloor: 0.05,
+    });
+    await stage.start();
+    bus.emit('frame', frame('a', 1));
+    for (let i = 0; i < 5; i++) await tick();
+    await stage.stop();
+    expect(results.map((r) => [r.plates.map((p) => p.text), r.faint?.map((p) => p.text)])).toEqual([
+      [['AAA111'], ['BBB222']],
+    ]);
+  });
+});
