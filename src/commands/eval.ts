@@ -43,6 +43,9 @@ function formatFalsePlates(f: FalsePlates, threshold?: number): string {
     `false plates per frame  ${f.perFrame.toFixed(3)}`,
     `frames with any         ${(f.framesWithAny * 100).toFixed(1)}%`,
     ...(f.perFrameAbove === undefined ? [] : [`per frame at >= ${threshold}  ${f.perFrameAbove.toFixed(3)}`]),
+    ...(f.perFrameAlertable === undefined
+      ? []
+      : [`that could be confirmed (x plate-likeness >= ${threshold})  ${f.perFrameAlertable.toFixed(3)}`]),
   ].join('\n');
 }
 

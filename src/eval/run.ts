@@ -38,6 +38,7 @@ export function toPrediction(image: string, plates: readonly PlateReading[], ms:
     boxes: plates.map((p) => xywh(p.box)),
     ms: Math.round(ms * 10) / 10,
     confidences: plates.map((p) => Math.round(p.confidence * 1e4) / 1e4),
+    texts: plates.map((p) => p.text),
     state: plates[0]?.state?.code ?? null,
     state_confidence: plates[0]?.state?.confidence ?? null,
   };

@@ -1,5 +1,5 @@
 /** Pure scoring of predictions against a manifest (the OpenALPR benchmark's standard metrics). */
-import { foldLookalikes, normalizePlate } from '../domain/plate.ts';
+import { foldLookalikes, framePlatePrior, normalizePlate } from '../domain/plate.ts';
 
 export type XYWH = [number, number, number, number];
 
@@ -23,6 +23,8 @@ export interface Prediction {
   ms: number;
   /** Confidence of each plate read (same order as boxes); absent in old prediction files. */
   confidences?: number[];
+  /** Each plate's top text (same order as boxes); absent in old prediction files. */
+  texts?: string[];
   /** The primary plate's issuing state (USPS code) as read, or null; absent in old prediction files. */
   state?: string | null;
   state_confidence?: number | null;
@@ -105,6 +107,11 @@ export interface FalsePlates {
   framesWithAny: number;
   /** The same counting only plates at or above a confidence threshold (when one is given). */
   perFrameAbove?: number;
+  /**
+   * Plates whose confidence times plate-likeness (framePlatePrior: what a hit is judged by) is at
+   * or above the threshold: the plates that could raise a confirmed hit.
+   */
+  perFrameAlertable?: number;
 }
 
 export function falsePlates(preds: readonly Prediction[], threshold?: number | null): FalsePlates {
@@ -112,12 +119,25 @@ export function falsePlates(preds: readonly Prediction[], threshold?: number | n
   const above = preds.map(
     (p) => (p.confidences ?? []).filter((c) => threshold != null && c >= threshold).length,
   );
+  const alertable = preds.map(
+    (p) =>
+      (p.confidences ?? []).filter(
+        (c, i) => threshold != null && c * framePlatePrior(p.texts?.[i] ?? '') >= threshold,
+      ).length,
+  );
   const n = Math.max(1, preds.length);
   return {
     frames: preds.length,
     perFrame: counts.reduce((a, b) => a + b, 0) / n,
     framesWithAny: counts.filter((c) => c > 0).length / n,
-    ...(threshold != null ? { perFrameAbove: above.reduce((a, b) => a + b, 0) / n } : {}),
+    ...(threshold != null
+      ? {
+          perFrameAbove: above.reduce((a, b) => a + b, 0) / n,
+          ...(preds.some((p) => p.texts)
+            ? { perFrameAlertable: alertable.reduce((a, b) => a + b, 0) / n }
+            : {}),
+        }
+      : {}),
   };
 }
 

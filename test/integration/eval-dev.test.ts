@@ -56,7 +56,9 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
         'ms',
         'state',
         'state_confidence',
+        'texts',
       ]);
+      expect(p.texts?.[0]).toBe(p.candidates[0]);
       // a two-letter USPS code with a confidence, or null for both
       if (p.state === null) expect(p.state_confidence).toBeNull();
       else

@@ -53,6 +53,32 @@ describe('falsePlates', () => {
     });
     expect(falsePlates(preds).perFrameAbove).toBeUndefined();
   });
+
+  it('counts the plates that could raise a confirmed hit: confidence times plate-likeness', () => {
+    const preds: Prediction[] = [
+      {
+        image: 'a',
+        candidates: ['2014'],
+        boxes: [
+          [0, 0, 1, 1],
+          [0, 0, 1, 1],
+        ],
+        ms: 1,
+        confidences: [0.96, 0.8],
+        texts: ['2014', 'ABC123'],
+      },
+      {
+        image: 'b',
+        candidates: ['RAV4'],
+        boxes: [[0, 0, 1, 1]],
+        ms: 1,
+        confidences: [0.9],
+        texts: ['CAMRY'],
+      },
+    ];
+    // the date (×0.05) and the word (×0.2) cannot; the plate-like text can
+    expect(falsePlates(preds, 0.5)).toMatchObject({ perFrameAbove: 1.5, perFrameAlertable: 0.5 });
+  });
 });
 
 describe('paintOver', () => {

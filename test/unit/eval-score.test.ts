@@ -156,6 +156,7 @@ describe('manifest and predictions', () => {
       boxes: [[1, 3, 10, 5]],
       ms: 12.3,
       confidences: [0.5],
+      texts: ['AB12'],
       state: 'CA',
       state_confidence: 0.91,
     });
