@@ -1,5 +1,5 @@
 /**
- * Camera benchmark (issue 7): 2 cameras × 15 fps of 1280×720 MJPEG over HTTP on loopback, served by
+ * Camera benchmark: 2 cameras × 15 fps of 1280×720 MJPEG over HTTP on loopback, served by
  * ffmpeg from the project's demo frames. Phase 1: capture only (fps in, CPU of node and of the
  * decoding ffmpeg children, RSS). Phase 2: capture → recognize → track (fps processed, frames
  * dropped, frame→read latency p50/p99 and where it goes, CPU, RSS at start and end).

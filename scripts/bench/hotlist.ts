@@ -3,7 +3,7 @@
  * as the unit does it (rowid table + fold-key index, built in batches then swapped in), then
  * matched by another fresh process that opens the file as the unit does: per-read match time
  * (µs p50/p99/p99.9) for exact hits, look-alike hits, misses (1 and 5 OCR candidates) and a
- * realistic mix; RSS; import time; each against the issue's goal.
+ * realistic mix; RSS; import time; each against its goal.
  *
  *   npx tsx scripts/bench/hotlist.ts [entries] [layout/mode …]
  *   ALPR_BENCH_HOTLIST=500000 npm run bench -- hotlist          (smaller list)

@@ -134,7 +134,7 @@ function unionPhrase(iss: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidUnion>): st
   const options = (iss as { options?: unknown[] }).options;
   const key = (iss as { discriminator?: string }).discriminator;
   if (key && options) {
-    // The issue's input is the whole entry; the path already ends at its `type`.
+    // The zod issue's input is the whole entry; the path already ends at its `type`.
     if (input === null || typeof input !== 'object' || Array.isArray(input))
       return `must be a mapping with a ${key} (${allowedList(options)})${notGiven(input)}`;
     const tag = (input as Record<string, unknown>)[key];

@@ -133,7 +133,7 @@ export class RecordDrain {
 }
 
 /**
- * The queued record for an officer hot plate (list LOCAL), so the central server knows it (issue 4).
+ * The queued record for an officer hot plate (list LOCAL), so the central server knows it.
  * The id is stable for the same entry (plate, state, created), so a second put is a no-op.
  */
 export function hotPlateRecord<E extends { plate: string; state: string | null; created: number }>(
