@@ -15,21 +15,27 @@ function time(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-/** One line for the operator's terminal per read. */
+/** One line for the operator's terminal per read (with the state read on the plate, when one was). */
 export function formatRead(r: Read): string {
   const alts = r.candidates
     .slice(1, 4)
     .map((c) => c.text)
     .join(' ');
-  return `READ  ${r.plate.padEnd(8)} ${(r.confidence * 100).toFixed(0).padStart(3)}%  cam ${r.cameraId}  ${time(r.capturedAt)}  ${where(r.position)}${alts ? `  alt: ${alts}` : ''}`;
+  const state = r.state ? ` ${r.state.code}` : '';
+  return `READ  ${r.plate.padEnd(8)} ${(r.confidence * 100).toFixed(0).padStart(3)}%${state}  cam ${r.cameraId}  ${time(r.capturedAt)}  ${where(r.position)}${alts ? `  alt: ${alts}` : ''}`;
 }
 
 /** The block shown for a hit: list, case, reason, look-alike marks, place, direction and the banner. */
 export function formatHit(h: Hit): string {
   const m = h.match;
+  const level = m.level === 'possible' ? 'POSSIBLE ≈ ' : m.level === 'confirmed' ? 'CONFIRMED ' : '';
   const kind = m.informational
     ? 'INFORMATIONAL (special list, this agency only)'
-    : `HIT  priority ${m.priority}`;
+    : `${level}HIT  priority ${m.priority}`;
+  const likely = m.probability === undefined ? '' : `  ${Math.round(m.probability * 100)}% likely`;
+  const state = h.readState
+    ? `  state read ${h.readState.code} (${Math.round(h.readState.confidence * 100)}%)${m.state && m.state !== h.readState.code ? `, entry ${m.state}` : ''}`
+    : '';
   const marks =
     m.approximate && m.substitutions.length
       ? `  look-alike match: read ${markPositions(h.plate, m.substitutions)} vs entry ${m.entryPlate}`
@@ -38,7 +44,7 @@ export function formatHit(h: Hit): string {
         : '';
   const lines = [
     `*** ${kind}  ${h.plate}  list ${m.list}${m.state ? ` (${m.state})` : ''}${h.late ? '  [late: list updated]' : ''}`,
-    `    case ${m.caseNumber ?? '-'}  reason ${m.reason ?? '-'}${marks}`,
+    `    case ${m.caseNumber ?? '-'}  reason ${m.reason ?? '-'}${marks}${likely}${state}`,
     `    cam ${h.cameraId}  ${time(h.capturedAt)}  ${where(h.position)}  travelling ${h.direction ?? 'unknown'}`,
     `    ${VERIFY_BANNER}`,
   ];

@@ -59,6 +59,23 @@ describe('hit display', () => {
     expect(markPositions('ABC', [0, 2])).toBe('[A]B[C]');
   });
 
+  it("names the level, how likely, and the state read beside the entry's", () => {
+    const text = formatHit({
+      ...hit({
+        level: 'possible',
+        probability: 0.34,
+        approximate: true,
+        substitutions: [3],
+        entryPlate: '7AB0123',
+      }),
+      readState: { code: 'NV', confidence: 0.92 },
+    });
+    expect(text).toContain('POSSIBLE ≈ HIT  priority');
+    expect(text).toContain('34% likely');
+    expect(text).toContain('state read NV (92%), entry CA');
+    expect(formatHit(hit({ level: 'confirmed', probability: 0.97 }))).toContain('CONFIRMED HIT');
+  });
+
   it('says plainly when the position is unknown', () => {
     expect(formatHit({ ...hit(), position: { lat: null, lon: null, reason: 'stale-fix' } })).toContain(
       'position unknown (stale-fix)',
