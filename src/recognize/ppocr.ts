@@ -3,7 +3,16 @@ import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.ts';
 import type { ResolvedRecognize } from '../config/sections/recognize.ts';
 import type { Box, CtcEvidence, PlateReading, PlateState, RgbImage } from '../domain/types.ts';
-import { clipBox, labelComponents, nms, padBox, scaleBox, unclipBox, upsampleQuarterMap } from './boxes.ts';
+import {
+  clipBox,
+  iou,
+  labelComponents,
+  nms,
+  padBox,
+  scaleBox,
+  unclipBox,
+  upsampleQuarterMap,
+} from './boxes.ts';
 import { beamSearch, type Decoded, greedyDecode, maskProbs, type Scored } from './ctc.ts';
 import {
   dropStackedWords,
@@ -171,6 +180,20 @@ export class PpocrRecognizer implements Recognizer {
   }
 
   /**
+   * A frame's text regions: at detMaxSide, plus (recognize.detSecondSide) a coarser pass whose
+   * regions are added where they overlap none of the first's: a plate close to the camera, too big
+   * for the fine pass's map, is one line at the coarse scale.
+   */
+  private async detectFrame(img: RgbImage): Promise<Region[]> {
+    const fine = await this.detect(img);
+    const side = this.cfg.detSecondSide;
+    if (!side || side >= this.cfg.detMaxSide) return fine;
+    const coarse = await this.detect(img, side);
+    const merged = [...fine, ...coarse.filter((c) => !fine.some((f) => iou(f.box, c.box) > 0.3))];
+    return merged.slice(0, this.cfg.maxRegions);
+  }
+
+  /**
    * Runs the recognizer on crops one at a time (onnxruntime on one thread costs more per crop in a
    * batch: 5.7 ms alone, 7.3 ms each in a batch of 5, measured on plate-rec); one candidate list
    * (and greedy decode) per crop.
@@ -277,7 +300,7 @@ export class PpocrRecognizer implements Recognizer {
   }
 
   async readFrame(img: RgbImage): Promise<PlateReading[]> {
-    const regions = await this.detect(img);
+    const regions = await this.detectFrame(img);
     const variants = FRAME_VARIANTS.slice(0, this.cfg.cropVariants);
     const crops = regions.map((r) =>
       variants.map(([fx, fy]) => clipBox(padBox(r.box, fx, fy), img.width, img.height)!),

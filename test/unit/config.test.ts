@@ -115,7 +115,7 @@ describe('config schema', () => {
   it('fills the recognizer settings from its profile; explicit settings win', () => {
     const r = (recognize: object) =>
       resolveRecognize(parseConfigText(JSON.stringify({ ...minimal, recognize }), tmp).recognize);
-    const full = { detector: 'ppocr', secondReader: 'ppocr', refine: 1 };
+    const full = { detector: 'ppocr', secondReader: 'ppocr', refine: 1, detSecondSide: 480 };
     expect(r({})).toMatchObject({ profile: 'accurate', ...full, escalateBelow: 0.5 });
     expect(r({ profile: 'thorough' })).toMatchObject({ ...full, escalateBelow: 0 });
     expect(r({ profile: 'fast' })).toMatchObject({
@@ -123,7 +123,9 @@ describe('config schema', () => {
       secondReader: 'none',
       refine: 0,
       escalateBelow: 0,
+      detSecondSide: 0,
     });
+    expect(r({ detSecondSide: 0 }).detSecondSide).toBe(0);
     expect(r({ profile: 'fast', secondReader: 'ppocr' })).toMatchObject({
       detector: 'plate-det',
       secondReader: 'ppocr',
@@ -137,6 +139,9 @@ describe('config schema', () => {
       refine: 0,
       cropVariants: 1,
       detMaxSide: 768,
+      // the screen: 6 regions, no coarse second detector pass
+      maxRegions: 6,
+      detSecondSide: 0,
       recModel: '/m/rec.onnx',
     });
     expect(firstPass(r({ detMaxSide: 640 })).detMaxSide).toBe(640);
