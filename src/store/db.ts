@@ -328,10 +328,28 @@ export class StoreDb {
    * One step of freeing space, in the policy's order: the oldest synced images, else the oldest
    * synced reads (with their synced hits and images), else overview images of unsynced reads.
    * Hits that are not synced, and unsynced reads themselves, are never purged here. Nothing in it
-   * needs free space first: a checkpoint comes last and only as a best effort, since on a full
-   * disk it is the one step that fails (it would grow the file before the WAL can shrink).
+   * needs free space first: no checkpoint before the deletes, which log little. `giveBack` returns
+   * the freed pages to the filesystem (vacuum, log truncated), as the watermark wants; on a full
+   * disk it must not: a vacuum logs every page it moves (megabytes) and fails there, and pages
+   * kept in the file are what the next writes reuse, the log's file included.
    */
-  purgeForSpace(limit: number): SpaceFreed {
+  purgeForSpace(limit: number, giveBack: boolean): SpaceFreed {
+    let freed: SpaceFreed;
+    try {
+      freed = this.purgeStep(limit);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_FULL') throw err;
+      // No room to log the deletes: a checkpoint lets the log start over inside its own file
+      // (the caller has released the reserve for it), then one more try.
+      bestEffort(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
+      freed = this.purgeStep(limit);
+    }
+    if (giveBack) bestEffort(() => this.db.pragma('incremental_vacuum'));
+    bestEffort(() => this.db.pragma(`wal_checkpoint(${giveBack ? 'TRUNCATE' : 'PASSIVE'})`));
+    return freed;
+  }
+
+  private purgeStep(limit: number): SpaceFreed {
     const freed: SpaceFreed = { images: 0, reads: emptyPurge(), overviews: 0 };
     try {
       freed.images = this.db
@@ -346,8 +364,6 @@ export class StoreDb {
       this.recount();
       throw err;
     }
-    bestEffort(() => this.db.pragma('incremental_vacuum'));
-    bestEffort(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
     return freed;
   }
 

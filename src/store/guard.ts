@@ -86,11 +86,15 @@ export class WriteGuard {
     }
   }
 
-  /** Gives the reserve back to the disk, then purges and retries; nothing here needs free space. */
+  /**
+   * Gives the reserve back to the disk (the room a delete needs), purges one step, puts the
+   * reserve back from what was freed before anything new takes it, and retries; nothing here
+   * needs free space first. With nothing left to purge, the reserve's room goes to this record.
+   */
   private freeAndRetry(kind: HeldKind, write: () => void): boolean {
     if (!this.failing) this.deps.log.error({ kind }, 'disk full; freeing synced data and retrying');
-    this.deps.reserve.release();
     for (let round = 0; round < 20; round++) {
+      this.deps.reserve.release();
       let freed = 0;
       try {
         freed = this.deps.freeSpace();
@@ -98,7 +102,8 @@ export class WriteGuard {
         // Even a delete can be refused on a full disk; holding the record is all that is left.
         if (!isDiskFull(err)) this.failed(kind, err);
       }
-      if (freed === 0) return false;
+      if (freed === 0) return this.attempt(kind, write);
+      this.deps.reserve.ensure();
       if (this.attempt(kind, write)) return true;
     }
     return false;
@@ -124,13 +129,16 @@ export class WriteGuard {
 
   private hold(kind: HeldKind, bytes: number, write: () => void): void {
     const gone = this.held.add({ kind, bytes, value: write });
+    const before = this.dropped.read + this.dropped.hit;
     for (const g of gone) this.dropped[g.kind]++;
-    if (gone.length > 0) {
+    // Once per hundred dropped (and every dropped hit): the count matters, not a line per read.
+    const hitsGone = gone.some((g) => g.kind === 'hit');
+    if (
+      gone.length > 0 &&
+      (hitsGone || Math.floor(before / 100) !== Math.floor((before + gone.length) / 100) || before === 0)
+    ) {
       this.deps.log.error(
-        {
-          reads: gone.filter((g) => g.kind === 'read').length,
-          hits: gone.filter((g) => g.kind === 'hit').length,
-        },
+        { droppedReads: this.dropped.read, droppedHits: this.dropped.hit, held: this.held.size },
         'disk full and memory hold full: records dropped',
       );
     }

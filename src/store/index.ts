@@ -77,7 +77,7 @@ export class StoreStage implements Stage {
     this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
     this.queries = new StoreQueries(this.db.db, sealer);
     log.info({ file, encrypted: sealer.encrypted, pending: this.db.depth() }, 'store open');
-    this.reserve = new DiskReserve(dataDir, config.reserveMb, config.minFreeMb, log);
+    this.reserve = new DiskReserve(dataDir, config.reserveMb, log);
     this.guard = this.makeGuard(this.reserve);
     this.offs.push(
       this.opts.bus.on('read', (r) => {
@@ -138,7 +138,7 @@ export class StoreStage implements Stage {
         log,
         reserve,
         limits: { maxRecords: config.holdMaxRecords, maxBytes: config.holdMaxMb * 1024 * 1024 },
-        freeSpace: () => this.freeStep(2000),
+        freeSpace: () => this.freeStep(2000, false),
         light: (light, reason) => {
           this.lastLight = light;
           this.opts.bus.emit('health', { component: 'storage', light, reason, at: this.now() });
@@ -181,8 +181,9 @@ export class StoreStage implements Stage {
   }
 
   /** One purge step for space; logs what went, returns how much. */
-  private freeStep(limit: number): number {
-    const f: SpaceFreed = this.store.purgeForSpace(limit);
+  /** `giveBack`: return the space to the filesystem; never while the disk is full (see purgeForSpace). */
+  private freeStep(limit: number, giveBack: boolean): number {
+    const f: SpaceFreed = this.store.purgeForSpace(limit, giveBack);
     if (f.images > 0) this.opts.log.warn({ count: f.images, reason: 'disk-watermark' }, 'purged images');
     if (f.overviews > 0)
       this.opts.log.warn(
@@ -240,18 +241,27 @@ export class StoreStage implements Stage {
 
   /** Keeps a plate crop or overview JPEG of a stored read (sealed); queued when store.outboxImages. */
   putImage(readId: string, kind: 'plate' | 'overview', jpeg: Buffer): boolean {
+    // The reserve is for hits and unsynced reads: while it is given up, images are not kept.
+    if (this.reserve?.missing) {
+      this.imageRefused();
+      return false;
+    }
     let added = false;
     try {
       added = this.store.putImage(readId, kind, jpeg, this.opts.config.outboxImages, this.now());
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       // Images come last in the policy's order: on a full disk they are not kept, nor held.
-      if (this.imagesRefused++ % 100 === 0)
-        this.opts.log.warn({ refused: this.imagesRefused }, 'disk full: images not stored');
+      this.imageRefused();
       return false;
     }
     if (added && this.opts.config.outboxImages) this.notify(2);
     return added;
+  }
+
+  private imageRefused(): void {
+    if (this.imagesRefused++ % 100 === 0)
+      this.opts.log.warn({ refused: this.imagesRefused }, 'disk full: images not stored');
   }
 
   private notify(priority: number): void {
@@ -374,7 +384,7 @@ export class StoreStage implements Stage {
     const min = this.opts.config.minFreeMb;
     let state = diskState(freeBytes(), min);
     for (let round = 0; state !== 'ok' && round < 50; round++) {
-      if (this.freeStep(5000) === 0) break;
+      if (this.freeStep(5000, !this.reserve?.missing) === 0) break;
       state = diskState(freeBytes(), min);
     }
     const light: Light = state === 'ok' ? 'green' : state === 'low' ? 'amber' : 'red';

@@ -14,7 +14,6 @@ export class DiskReserve {
   constructor(
     private readonly dataDir: string,
     private readonly reserveMb: number,
-    private readonly minFreeMb: number,
     private readonly log: Logger,
   ) {}
 
@@ -42,7 +41,10 @@ export class DiskReserve {
     return had;
   }
 
-  /** (Re)creates the reserve when there is room for it and the watermark; true when in place. */
+  /**
+   * (Re)creates the reserve when there is room for it; true when in place. It comes before the
+   * watermark and before new records: without it, the next full disk has no room to purge in.
+   */
   ensure(): boolean {
     const bytes = this.reserveMb * 1024 * 1024;
     if (bytes <= 0) return true;
@@ -51,7 +53,7 @@ export class DiskReserve {
         this.released = false;
         return true;
       }
-      if (this.freeBytes() < bytes + this.minFreeMb * 1024 * 1024) return false;
+      if (this.freeBytes() < bytes) return false;
       writeFileSync(this.path, Buffer.alloc(bytes));
       if (this.released) this.log.info({ mb: this.reserveMb }, 'disk reserve re-created');
       this.released = false;
