@@ -72,8 +72,21 @@ export class WriteGuard {
     }
   }
 
-  stop(): void {
+  /** One last try for the held records; returns how many could not be stored (lost with the process). */
+  stop(): number {
     this.stopTimer();
+    try {
+      this.retry();
+    } catch (err) {
+      this.deps.log.error({ err: (err as Error).message }, 'storing held records at stop failed');
+    }
+    const left = this.held.size;
+    if (left > 0)
+      this.deps.log.error(
+        { reads: this.held.count('read'), hits: this.held.count('hit') },
+        'stopping with records the disk refused',
+      );
+    return left;
   }
 
   private attempt(kind: HeldKind, write: () => void): boolean {
