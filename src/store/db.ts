@@ -1,22 +1,14 @@
 import type Database from 'better-sqlite3';
 import { type OutboxCursor, type OutboxMessage, OutboxPriority } from '../domain/ports.ts';
 import type { Hit, Read } from '../domain/types.ts';
+import { bestEffort, emptyPurge, type PurgeResult, type SpaceFreed } from './freed.ts';
 import type { PurgeRule } from './retention.ts';
 import { PARKED } from './file.ts';
 import type { Sealer } from './seal.ts';
 
-type Db = Database.Database;
+export type { PurgeResult, SpaceFreed } from './freed.ts';
 
-export interface PurgeResult {
-  /** Reads purged, and the range of their capture times. */
-  count: number;
-  from: number | null;
-  to: number | null;
-  /** Hits purged (with their reads, or on their own when their read is gone). */
-  hits: number;
-  /** Images purged with their reads. */
-  images: number;
-}
+type Db = Database.Database;
 
 interface OutboxRow {
   seq: number;
@@ -398,28 +390,6 @@ export class StoreDb {
 
   close(): void {
     if (this.db.open) this.db.close();
-  }
-}
-
-export interface SpaceFreed {
-  /** Synced images purged. */
-  images: number;
-  /** Synced reads purged (with their synced hits and images). */
-  reads: PurgeResult;
-  /** Overview images of unsynced reads purged. */
-  overviews: number;
-}
-
-function emptyPurge(): PurgeResult {
-  return { count: 0, from: null, to: null, hits: 0, images: 0 };
-}
-
-/** Runs a step whose failure costs nothing but space that a later run gets back. */
-function bestEffort(fn: () => unknown): void {
-  try {
-    fn();
-  } catch {
-    // A checkpoint or vacuum on a full disk: the next purge or write retries it.
   }
 }
 

@@ -16,6 +16,14 @@ export interface WriteGuardDeps {
   retryMs: number;
 }
 
+/** Records held in memory now, and those given up since start. */
+export interface HeldStats {
+  heldReads: number;
+  heldHits: number;
+  droppedReads: number;
+  droppedHits: number;
+}
+
 /** A write that failed for a reason other than a full disk: the caller decides (the store is critical). */
 export type WriteError = (kind: HeldKind, err: unknown) => never;
 
@@ -40,7 +48,7 @@ export class WriteGuard {
   }
 
   /** Records held in memory now, and those given up since start. */
-  stats(): { heldReads: number; heldHits: number; droppedReads: number; droppedHits: number } {
+  stats(): HeldStats {
     return {
       heldReads: this.held.count('read'),
       heldHits: this.held.count('hit'),

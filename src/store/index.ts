@@ -17,9 +17,10 @@ import type {
   RecordQueuePort,
 } from '../domain/ports.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
-import { type PurgeResult, type SpaceFreed, StoreDb } from './db.ts';
+import { StoreDb } from './db.ts';
+import { logFreed, logPurge, type PurgeResult } from './freed.ts';
 import { openDb } from './file.ts';
-import { isDiskFull, WriteGuard } from './guard.ts';
+import { type HeldStats, isDiskFull, WriteGuard } from './guard.ts';
 import type { HeldKind } from './holding.ts';
 import { DiskReserve } from './pressure.ts';
 import { StoreQueries } from './queries.ts';
@@ -166,7 +167,7 @@ export class StoreStage implements Stage {
   }
 
   /** Reads and hits held in memory through a full disk, and those given up (policy in holding.ts). */
-  heldStats(): { heldReads: number; heldHits: number; droppedReads: number; droppedHits: number } {
+  heldStats(): HeldStats {
     return this.guard?.stats() ?? { heldReads: 0, heldHits: 0, droppedReads: 0, droppedHits: 0 };
   }
 
@@ -180,18 +181,12 @@ export class StoreStage implements Stage {
     throw err;
   }
 
-  /** One purge step for space; logs what went, returns how much. */
-  /** `giveBack`: return the space to the filesystem; never while the disk is full (see purgeForSpace). */
+  /**
+   * One purge step for space, logged; returns how much went. `giveBack` returns the space to the
+   * filesystem; never while the disk is full (see purgeForSpace).
+   */
   private freeStep(limit: number, giveBack: boolean): number {
-    const f: SpaceFreed = this.store.purgeForSpace(limit, giveBack);
-    if (f.images > 0) this.opts.log.warn({ count: f.images, reason: 'disk-watermark' }, 'purged images');
-    if (f.overviews > 0)
-      this.opts.log.warn(
-        { count: f.overviews, reason: 'disk-full' },
-        'purged overview images of unsynced reads',
-      );
-    this.logPurge('disk-watermark', f.reads);
-    return f.images + f.reads.count + f.reads.hits + f.overviews;
+    return logFreed(this.opts.log, this.store.purgeForSpace(limit, giveBack));
   }
 
   /** Persists a read and queues it for upload. Returns false for an id already stored. */
@@ -369,14 +364,7 @@ export class StoreStage implements Stage {
   }
 
   private logPurge(reason: PurgeReason, r: PurgeResult): void {
-    if (r.count === 0 && r.hits === 0) return;
-    const range =
-      r.count === 0
-        ? {}
-        : { from: new Date(r.from ?? 0).toISOString(), to: new Date(r.to ?? 0).toISOString() };
-    const msg = { count: r.count, ...range, hits: r.hits, images: r.images, reason };
-    if (reason === 'retention') this.opts.log.info(msg, 'purged reads');
-    else this.opts.log.warn(msg, 'purged reads');
+    logPurge(this.opts.log, reason, r);
   }
 
   /** Frees disk below the watermark: oldest synced images first, then synced reads; unsynced data stays. */
