@@ -109,8 +109,9 @@ export class WriteGuard {
 
   /**
    * Gives the reserve back to the disk (the room a delete needs), purges one step, puts the
-   * reserve back from what was freed before anything new takes it, and retries; nothing here
-   * needs free space first. With nothing left to purge, the reserve's room goes to this record.
+   * reserve back when the disk has room for it again (before this record takes the room), and
+   * retries; nothing here needs free space first. With nothing left to purge, the reserve's room
+   * goes to this record: the reserve exists for hits and unsynced reads.
    */
   private freeAndRetry(kind: HeldKind, write: () => void): boolean {
     if (!this.failing) this.deps.log.error({ kind }, 'disk full; freeing synced data and retrying');
