@@ -4,7 +4,15 @@ import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Frame, Light } from '../domain/types.ts';
 import { createSource, noFrameTimeoutMs } from './create.ts';
-import { backoffMs, blackoutRects, CameraHealth, FpsMeter, fillBlack, type HealthChange } from './pure.ts';
+import {
+  backoffMs,
+  blackoutRects,
+  CameraHealth,
+  FpsMeter,
+  fillBlack,
+  HEALTH_TICK_MS,
+  type HealthChange,
+} from './pure.ts';
 import type { CameraSource } from './source.ts';
 
 export type { CameraSource, SourceHandlers, SourceStats } from './source.ts';
@@ -104,7 +112,7 @@ export class CaptureStage implements Stage {
       cam.processedMeter.tick(Date.now());
     });
     await Promise.all(this.cameras.map((cam) => this.startCamera(cam)));
-    this.ticker = setInterval(() => this.tick(), 500);
+    this.ticker = setInterval(() => this.tick(), HEALTH_TICK_MS);
     this.ticker.unref();
     const up = this.cameras.filter((c) => c.running).length;
     this.deps.log.info({ cameras: this.cameras.length, running: up }, 'capture started');

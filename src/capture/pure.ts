@@ -152,6 +152,9 @@ export interface HealthChange {
   reason: string;
 }
 
+/** How often each camera's no-frame clock is checked: the red light comes at most this late. */
+export const HEALTH_TICK_MS = 500;
+
 /**
  * One camera's light: amber while starting, green while frames arrive, red after `timeoutMs`
  * without a frame or on a failure, amber when a finite replay has ended. Returns a change only

@@ -1,22 +1,14 @@
 import type Database from 'better-sqlite3';
 import { type OutboxCursor, type OutboxMessage, OutboxPriority } from '../domain/ports.ts';
 import type { Hit, Read } from '../domain/types.ts';
+import { bestEffort, emptyPurge, type PurgeResult, type SpaceFreed } from './freed.ts';
 import type { PurgeRule } from './retention.ts';
 import { PARKED } from './file.ts';
 import type { Sealer } from './seal.ts';
 
-type Db = Database.Database;
+export type { PurgeResult, SpaceFreed } from './freed.ts';
 
-export interface PurgeResult {
-  /** Reads purged, and the range of their capture times. */
-  count: number;
-  from: number | null;
-  to: number | null;
-  /** Hits purged (with their reads, or on their own when their read is gone). */
-  hits: number;
-  /** Images purged with their reads. */
-  images: number;
-}
+type Db = Database.Database;
 
 interface OutboxRow {
   seq: number;
@@ -100,15 +92,28 @@ export class StoreDb {
       return { read: added, hits: n };
     });
 
-  /** One transaction; the queue-depth counter goes back with the rows when it rolls back. */
+  /**
+   * One transaction. When it fails (a commit refused on a full disk included) the queue-depth
+   * counter is recounted from the table: restoring a saved value is wrong when the failure comes
+   * after the counter moved, or when another path changed it meanwhile.
+   */
   private atomic<T>(fn: () => T): T {
-    const before = this.pending;
     try {
       return this.db.transaction(fn)();
     } catch (err) {
-      this.pending = before;
+      this.recount();
       throw err;
     }
+  }
+
+  /** Sets the queue-depth counter from the outbox table; a failed count leaves it as it was. */
+  recount(): number {
+    try {
+      this.pending = this.st.count.get() as number;
+    } catch {
+      // Reading needs no free space; if even that fails the next failure recounts again.
+    }
+    return this.pending;
   }
 
   /** True when a read with this id is stored. */
@@ -208,7 +213,7 @@ export class StoreDb {
 
   /** Deletes acknowledged queue entries and marks their records synced. */
   readonly ack = (seqs: readonly number[], now: number): number =>
-    this.db.transaction(() => {
+    this.atomic(() => {
       let reads = 0;
       let n = 0;
       for (const seq of seqs) {
@@ -227,7 +232,7 @@ export class StoreDb {
       if (reads > 0) this.st.setMeta.run('last_acked_at', String(now));
       this.pending -= n;
       return n;
-    })();
+    });
 
   depth(): number {
     return this.pending;
@@ -239,15 +244,24 @@ export class StoreDb {
   }
 
   readonly setHold = (ids: readonly string[], ref: string, held: boolean): number =>
-    this.db.transaction(() => {
+    this.atomic(() => {
       let n = 0;
       for (const id of ids)
         n += (held ? this.st.hold.run(ref, id, ref) : this.st.release.run(id, ref)).changes;
       return n;
-    })();
+    });
 
   /** Applies one retention rule, in batches; held reads and reads with unsent hits stay. */
   purge(rule: PurgeRule): PurgeResult {
+    try {
+      return this.purgeRule(rule);
+    } catch (err) {
+      this.recount();
+      throw err;
+    }
+  }
+
+  private purgeRule(rule: PurgeRule): PurgeResult {
     const where = `captured_at < @before AND hold_ref IS NULL AND (@all = 1 OR (synced_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)))`;
     const p = { before: rule.before, all: rule.includeUnsynced ? 1 : 0 };
@@ -261,23 +275,24 @@ export class StoreDb {
     const batch = this.db.prepare(`SELECT id FROM reads WHERE ${where} LIMIT 2000`).pluck();
     stats.hits = 0;
     stats.images = 0;
-    const step = this.db.transaction((ids: string[]) => {
-      const list = `(${ids.map(() => '?').join(',')})`;
-      const images = this.db
-        .prepare(`DELETE FROM images WHERE read_id IN ${list} RETURNING read_id || ':' || kind`)
-        .pluck()
-        .all(...ids) as string[];
-      const hits = this.db
-        .prepare(`DELETE FROM hits WHERE read_id IN ${list} RETURNING id`)
-        .pluck()
-        .all(...ids) as string[];
-      this.dropQueued('read', ids);
-      this.dropQueued('hit', hits);
-      this.dropQueued('image', images);
-      this.db.prepare(`DELETE FROM reads WHERE id IN ${list}`).run(...ids);
-      stats.hits += hits.length;
-      stats.images += images.length;
-    });
+    const step = (ids: string[]) =>
+      this.atomic(() => {
+        const list = `(${ids.map(() => '?').join(',')})`;
+        const images = this.db
+          .prepare(`DELETE FROM images WHERE read_id IN ${list} RETURNING read_id || ':' || kind`)
+          .pluck()
+          .all(...ids) as string[];
+        const hits = this.db
+          .prepare(`DELETE FROM hits WHERE read_id IN ${list} RETURNING id`)
+          .pluck()
+          .all(...ids) as string[];
+        this.dropQueued('read', ids);
+        this.dropQueued('hit', hits);
+        this.dropQueued('image', images);
+        this.db.prepare(`DELETE FROM reads WHERE id IN ${list}`).run(...ids);
+        stats.hits += hits.length;
+        stats.images += images.length;
+      });
     for (let ids = batch.all(p) as string[]; ids.length > 0; ids = batch.all(p) as string[]) step(ids);
     // Hits whose read is not stored here (or already gone) follow the same rule by their own time.
     const orphans = this.db
@@ -286,7 +301,7 @@ export class StoreDb {
       .all(p) as string[];
     if (rule.includeUnsynced) this.dropQueued('hit', orphans);
     stats.hits += orphans.length;
-    if (stats.count + stats.hits > 0) this.db.pragma('incremental_vacuum');
+    if (stats.count + stats.hits > 0) bestEffort(() => this.db.pragma('incremental_vacuum'));
     return stats;
   }
 
@@ -301,32 +316,76 @@ export class StoreDb {
     }
   }
 
-  /** Disk watermark step: deletes up to `limit` of the oldest synced images, then synced, unheld reads. */
-  purgeOldestSynced(limit: number): { images: number; reads: PurgeResult } {
-    // On a full disk the WAL is what has the room: fold it into the file first.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-    const images = this.db
-      .prepare(
-        `DELETE FROM images WHERE rowid IN (SELECT rowid FROM images WHERE synced_at IS NOT NULL
-         OR read_id IN (SELECT id FROM reads WHERE synced_at IS NOT NULL) ORDER BY captured_at LIMIT ?)`,
-      )
-      .run(limit).changes;
-    let reads: PurgeResult = { count: 0, from: null, to: null, hits: 0, images: 0 };
-    if (images === 0) {
-      const ids = this.db
+  /**
+   * One step of freeing space, in the policy's order: the oldest synced images, else the oldest
+   * synced reads (with their synced hits and images), else overview images of unsynced reads.
+   * Hits that are not synced, and unsynced reads themselves, are never purged here. Nothing in it
+   * needs free space first: no checkpoint before the deletes, which log little. `giveBack` returns
+   * the freed pages to the filesystem (vacuum, log truncated), as the watermark wants; on a full
+   * disk it must not: a vacuum logs every page it moves (megabytes) and fails there, and pages
+   * kept in the file are what the next writes reuse, the log's file included.
+   */
+  purgeForSpace(limit: number, giveBack: boolean): SpaceFreed {
+    let freed: SpaceFreed;
+    try {
+      freed = this.purgeStep(limit);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_FULL') throw err;
+      // No room to log the deletes: a checkpoint lets the log start over inside its own file
+      // (the caller has released the reserve for it), then one more try.
+      bestEffort(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
+      freed = this.purgeStep(limit);
+    }
+    if (giveBack) bestEffort(() => this.db.pragma('incremental_vacuum'));
+    bestEffort(() => this.db.pragma(`wal_checkpoint(${giveBack ? 'TRUNCATE' : 'PASSIVE'})`));
+    return freed;
+  }
+
+  private purgeStep(limit: number): SpaceFreed {
+    const freed: SpaceFreed = { images: 0, reads: emptyPurge(), overviews: 0 };
+    try {
+      freed.images = this.db
         .prepare(
-          `SELECT captured_at FROM reads WHERE synced_at IS NOT NULL AND hold_ref IS NULL
-           AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)
-           ORDER BY captured_at LIMIT 1 OFFSET ?`,
+          `DELETE FROM images WHERE rowid IN (SELECT rowid FROM images WHERE synced_at IS NOT NULL
+           OR read_id IN (SELECT id FROM reads WHERE synced_at IS NOT NULL) ORDER BY captured_at LIMIT ?)`,
+        )
+        .run(limit).changes;
+      if (freed.images === 0) freed.reads = this.purgeOldestSyncedReads(limit);
+      if (freed.images === 0 && freed.reads.count === 0) freed.overviews = this.purgeUnsyncedOverviews(limit);
+    } catch (err) {
+      this.recount();
+      throw err;
+    }
+    return freed;
+  }
+
+  private purgeOldestSyncedReads(limit: number): PurgeResult {
+    const last = this.db
+      .prepare(
+        `SELECT captured_at FROM reads WHERE synced_at IS NOT NULL AND hold_ref IS NULL
+         AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)
+         ORDER BY captured_at LIMIT 1 OFFSET ?`,
+      )
+      .pluck()
+      .get(Math.max(0, limit - 1)) as number | undefined;
+    const before = last === undefined ? Number.MAX_SAFE_INTEGER : last + 1;
+    return this.purgeRule({ reason: 'disk-watermark', before, includeUnsynced: false });
+  }
+
+  /** Overviews of unsynced, unheld reads: the read and its plate crop stay and still go up. */
+  private purgeUnsyncedOverviews(limit: number): number {
+    return this.atomic(() => {
+      const refs = this.db
+        .prepare(
+          `DELETE FROM images WHERE rowid IN (SELECT i.rowid FROM images i JOIN reads r ON r.id = i.read_id
+           WHERE i.kind = 'overview' AND r.hold_ref IS NULL ORDER BY i.captured_at LIMIT ?)
+           RETURNING read_id || ':' || kind`,
         )
         .pluck()
-        .get(Math.max(0, limit - 1)) as number | undefined;
-      const before = ids === undefined ? Number.MAX_SAFE_INTEGER : ids + 1;
-      reads = this.purge({ reason: 'disk-watermark', before, includeUnsynced: false });
-    }
-    this.db.pragma('incremental_vacuum');
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return { images, reads };
+        .all(limit) as string[];
+      this.dropQueued('image', refs);
+      return refs.length;
+    });
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
@@ -17,8 +17,12 @@ import type {
   RecordQueuePort,
 } from '../domain/ports.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
-import { type PurgeResult, StoreDb } from './db.ts';
+import { StoreDb } from './db.ts';
+import { logFreed, logPurge, type PurgeResult } from './freed.ts';
 import { openDb } from './file.ts';
+import { type HeldStats, isDiskFull, WriteGuard } from './guard.ts';
+import type { HeldKind } from './holding.ts';
+import { DiskReserve } from './pressure.ts';
 import { StoreQueries } from './queries.ts';
 import { diskState, type PurgeReason, retentionRules } from './retention.ts';
 import { aesSealer, parseKey, plainSealer, type Sealer } from './seal.ts';
@@ -31,6 +35,8 @@ export interface StoreStageOptions {
   credentialsDir?: string;
   /** Clock, for tests. */
   now?: () => number;
+  /** How often records held through a full disk are retried (ms); tests set 0 and call retryHeld. */
+  retryMs?: number;
 }
 
 /**
@@ -55,6 +61,9 @@ export class StoreStage implements Stage {
   private sealer: Sealer | null = null;
   /** The read being announced by putReadWithHits, and the hits raised for it meanwhile. */
   private announcing: { readId: string; hits: Hit[] } | null = null;
+  private reserve: DiskReserve | null = null;
+  private guard: WriteGuard | null = null;
+  private imagesRefused = 0;
 
   constructor(private readonly opts: StoreStageOptions) {
     this.now = opts.now ?? Date.now;
@@ -69,16 +78,18 @@ export class StoreStage implements Stage {
     this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
     this.queries = new StoreQueries(this.db.db, sealer);
     log.info({ file, encrypted: sealer.encrypted, pending: this.db.depth() }, 'store open');
+    this.reserve = new DiskReserve(dataDir, config.reserveMb, log);
+    this.guard = this.makeGuard(this.reserve);
     this.offs.push(
       this.opts.bus.on('read', (r) => {
-        if (this.announcing?.readId !== r.id) this.persist('read', () => this.putRead(r));
+        if (this.announcing?.readId !== r.id) this.persist('read', r, () => this.putRead(r));
       }),
       this.opts.bus.on('hit', (h) => {
         if (this.announcing?.readId === h.readId) this.announcing.hits.push(h);
-        else this.persist('hit', () => this.putHit(h));
+        else this.persist('hit', h, () => this.putHit(h));
       }),
     );
-    this.ensureReserve();
+    this.reserve.ensure();
     this.maintain();
     this.timer = setInterval(() => this.maintain(), config.purgeIntervalMinutes * 60_000);
     this.timer.unref();
@@ -88,6 +99,7 @@ export class StoreStage implements Stage {
     for (const off of this.offs.splice(0)) off();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.guard?.stop();
     this.db?.close();
     this.db = null;
     this.queries = null;
@@ -120,35 +132,43 @@ export class StoreStage implements Stage {
     return this.db;
   }
 
+  private makeGuard(reserve: DiskReserve): WriteGuard {
+    const { config, log } = this.opts;
+    return new WriteGuard(
+      {
+        log,
+        reserve,
+        limits: { maxRecords: config.holdMaxRecords, maxBytes: config.holdMaxMb * 1024 * 1024 },
+        freeSpace: () => this.freeStep(2000, false),
+        light: (light, reason) => {
+          this.lastLight = light;
+          this.opts.bus.emit('health', { component: 'storage', light, reason, at: this.now() });
+        },
+        stored: () => this.notify(0),
+        retryMs: this.opts.retryMs ?? 1000,
+      },
+      (kind, err) => this.writeFailed(kind, err),
+    );
+  }
+
   /**
-   * A write from the bus. When the disk is full it frees synced data (watermark rules) and tries
-   * once more; any other failure, or a second one, turns the storage light red and goes to the
-   * bus's error handler (the root decides; the store is critical).
+   * A write from the bus or the reads pipeline. A full disk is the guard's to handle (free
+   * space, else hold in memory and retry); any other failure turns the storage light red and goes
+   * to the caller (the root decides; the store is critical).
    */
-  private persist(kind: 'read' | 'hit', write: () => void): void {
-    try {
-      write();
-      return;
-    } catch (first) {
-      if (!isDiskFull(first)) this.writeFailed(kind, first);
-      this.opts.log.error({ kind }, 'disk full; freeing synced data and retrying');
-      // SQLite needs room to delete (WAL) and checkpoint: the reserve file gives it that room.
-      rmSync(this.reservePath(), { force: true });
-    }
-    for (let round = 0; round < 20; round++) {
-      let freed = 0;
-      try {
-        const { images, reads } = this.store.purgeOldestSynced(2000);
-        if (images > 0) this.opts.log.warn({ count: images, reason: 'disk-watermark' }, 'purged images');
-        this.logPurge('disk-watermark', reads);
-        freed = images + reads.count;
-        write();
-        return;
-      } catch (err) {
-        if (!isDiskFull(err) || freed === 0) this.writeFailed(kind, err);
-      }
-    }
-    this.writeFailed(kind, new AlprError(ErrorCodes.STORE, 'disk full after freeing synced data'));
+  private persist(kind: HeldKind, record: unknown, write: () => void): boolean {
+    if (!this.guard) throw new AlprError(ErrorCodes.STORE, 'store is not open');
+    return this.guard.write(kind, () => 2 * JSON.stringify(record).length + 512, write);
+  }
+
+  /** Retries the records held through a full disk now (a timer does it every retryMs). */
+  retryHeld(): void {
+    this.guard?.retry();
+  }
+
+  /** Reads and hits held in memory through a full disk, and those given up (policy in holding.ts). */
+  heldStats(): HeldStats {
+    return this.guard?.stats() ?? { heldReads: 0, heldHits: 0, droppedReads: 0, droppedHits: 0 };
   }
 
   private writeFailed(kind: string, err: unknown): never {
@@ -161,22 +181,12 @@ export class StoreStage implements Stage {
     throw err;
   }
 
-  private reservePath(): string {
-    return join(this.opts.dataDir, '.alpr-reserve');
-  }
-
-  /** (Re)creates the reserve file when there is room for it; a disk that has none is left alone. */
-  private ensureReserve(): void {
-    const mb = this.opts.config.reserveMb;
-    if (mb <= 0) return;
-    try {
-      const f = this.reservePath();
-      if (fileSize(f) === mb * 1024 * 1024) return;
-      if (this.freeBytes() < (mb + this.opts.config.minFreeMb) * 1024 * 1024) return;
-      writeFileSync(f, Buffer.alloc(mb * 1024 * 1024));
-    } catch (err) {
-      this.opts.log.warn({ err: (err as Error).message }, 'cannot create the disk reserve file');
-    }
+  /**
+   * One purge step for space, logged; returns how much went. `giveBack` returns the space to the
+   * filesystem; never while the disk is full (see purgeForSpace).
+   */
+  private freeStep(limit: number, giveBack: boolean): number {
+    return logFreed(this.opts.log, this.store.purgeForSpace(limit, giveBack));
   }
 
   /** Persists a read and queues it for upload. Returns false for an id already stored. */
@@ -203,9 +213,10 @@ export class StoreStage implements Stage {
     } finally {
       this.announcing = null;
     }
-    if (++this.writes % 200 === 0) this.checkDisk();
+    const check = ++this.writes % 200 === 0;
     let added = { read: false, hits: 0 };
-    this.persist('read', () => {
+    this.persist(batch.hits.length > 0 ? 'hit' : 'read', { read, hits: batch.hits }, () => {
+      if (check) this.checkDisk();
       added = this.store.putReadWithHits(read, batch.hits, this.now());
     });
     if (added.hits > 0 || added.read) this.notify(added.hits > 0 ? 0 : 1);
@@ -225,9 +236,27 @@ export class StoreStage implements Stage {
 
   /** Keeps a plate crop or overview JPEG of a stored read (sealed); queued when store.outboxImages. */
   putImage(readId: string, kind: 'plate' | 'overview', jpeg: Buffer): boolean {
-    const added = this.store.putImage(readId, kind, jpeg, this.opts.config.outboxImages, this.now());
+    // The reserve is for hits and unsynced reads: while it is given up, images are not kept.
+    if (this.reserve?.missing) {
+      this.imageRefused();
+      return false;
+    }
+    let added = false;
+    try {
+      added = this.store.putImage(readId, kind, jpeg, this.opts.config.outboxImages, this.now());
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      // Images come last in the policy's order: on a full disk they are not kept, nor held.
+      this.imageRefused();
+      return false;
+    }
     if (added && this.opts.config.outboxImages) this.notify(2);
     return added;
+  }
+
+  private imageRefused(): void {
+    if (this.imagesRefused++ % 100 === 0)
+      this.opts.log.warn({ refused: this.imagesRefused }, 'disk full: images not stored');
   }
 
   private notify(priority: number): void {
@@ -335,14 +364,7 @@ export class StoreStage implements Stage {
   }
 
   private logPurge(reason: PurgeReason, r: PurgeResult): void {
-    if (r.count === 0 && r.hits === 0) return;
-    const range =
-      r.count === 0
-        ? {}
-        : { from: new Date(r.from ?? 0).toISOString(), to: new Date(r.to ?? 0).toISOString() };
-    const msg = { count: r.count, ...range, hits: r.hits, images: r.images, reason };
-    if (reason === 'retention') this.opts.log.info(msg, 'purged reads');
-    else this.opts.log.warn(msg, 'purged reads');
+    logPurge(this.opts.log, reason, r);
   }
 
   /** Frees disk below the watermark: oldest synced images first, then synced reads; unsynced data stays. */
@@ -350,10 +372,7 @@ export class StoreStage implements Stage {
     const min = this.opts.config.minFreeMb;
     let state = diskState(freeBytes(), min);
     for (let round = 0; state !== 'ok' && round < 50; round++) {
-      const { images, reads } = this.store.purgeOldestSynced(5000);
-      if (images > 0) this.opts.log.warn({ count: images, reason: 'disk-watermark' }, 'purged images');
-      this.logPurge('disk-watermark', reads);
-      if (images === 0 && reads.count === 0) break;
+      if (this.freeStep(5000, !this.reserve?.missing) === 0) break;
       state = diskState(freeBytes(), min);
     }
     const light: Light = state === 'ok' ? 'green' : state === 'low' ? 'amber' : 'red';
@@ -373,29 +392,16 @@ export class StoreStage implements Stage {
   }
 
   private freeBytes(): number {
-    const s = statfsSync(this.opts.dataDir);
-    return s.bavail * s.bsize;
+    if (!this.reserve) throw new AlprError(ErrorCodes.STORE, 'store is not open');
+    return this.reserve.freeBytes();
   }
 
   private maintain(): void {
     try {
       this.purgeNow();
-      if (this.checkDisk() === 'green') this.ensureReserve();
+      if (this.checkDisk() === 'green') this.reserve?.ensure();
     } catch (err) {
       this.opts.log.error({ err }, 'store maintenance failed');
     }
-  }
-}
-
-function isDiskFull(err: unknown): boolean {
-  return (err as { code?: string }).code === 'SQLITE_FULL';
-}
-
-/** Size of a file, or -1 when it does not exist. */
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return -1;
   }
 }

@@ -1,24 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
-import type { HealthReport } from '../../src/domain/types.ts';
+import type { HealthReport, Hit, Read } from '../../src/domain/types.ts';
 import { StoreStage } from '../../src/store/index.ts';
-import { captureLog, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
+import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
 
 const dirs = tempDirs('alpr-full-');
 const mnt = join(dirs.root, 'small');
 mkdirSync(mnt);
 let mounted = false;
 try {
-  // A real full disk: a 8 MB tmpfs (needs root or CAP_SYS_ADMIN; skipped otherwise).
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { stdio: 'pipe' });
+  // A real full disk: a 30 MB tmpfs (needs root or CAP_SYS_ADMIN; skipped otherwise).
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=30m', 'tmpfs', mnt], { stdio: 'pipe' });
   mounted = true;
 } catch (err) {
   console.warn(
-    `store-diskfull: skipped, cannot mount a small tmpfs (${(err as Error).message.split('\n')[0]})`,
+    `store-diskfull: SKIPPED, cannot mount a 30 MB tmpfs (needs root or CAP_SYS_ADMIN): ${(err as Error).message.split('\n')[0]}`,
   );
 }
 
@@ -29,58 +30,132 @@ afterAll(async () => {
   rmSync(dirs.root, { recursive: true, force: true });
 });
 
-describe.skipIf(!mounted)('store on a full disk (8 MB tmpfs)', () => {
-  it('frees synced data first, then fails loudly without corrupting or losing stored reads', async () => {
-    let failed: unknown = null;
+/** Fills the filesystem with another file, as another program would; returns its path. */
+function fillDisk(dir: string): string {
+  const file = join(dir, 'other-program.bin');
+  const fd = openSync(file, 'w');
+  for (const size of [1 << 20, 64 << 10, 4 << 10]) {
+    const chunk = Buffer.alloc(size, 1);
+    try {
+      for (;;) writeSync(fd, chunk);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+    }
+  }
+  closeSync(fd);
+  return file;
+}
+
+describe.skipIf(!mounted)('store on a full disk (30 MB tmpfs, server unreachable)', () => {
+  it('loses no hit, drops reads only past the memory hold, and is green on the first good write', async () => {
     const bus = new Bus((_e, err) => {
-      failed = err;
+      throw err;
     });
     const health: HealthReport[] = [];
-    bus.on('health', (h) => health.push(h));
+    bus.on('health', (h) => {
+      if (h.component === 'storage') health.push(h);
+    });
     const cap = captureLog();
+    // Policy under test: hold at most 300 records in memory; past that the oldest read goes.
+    const holdMaxRecords = 300;
     const store = new StoreStage({
       bus,
       log: cap.log,
-      config: storeConfig({ minFreeMb: 1, reserveMb: 1, synchronous: 'full' }),
+      config: storeConfig({ minFreeMb: 1, reserveMb: 2, holdMaxRecords, synchronous: 'full' }),
       dataDir: mnt,
       credentialsDir: dirs.creds,
+      retryMs: 0,
     });
     open = store;
     await store.start();
     const port = store.outbox();
-    // 300 reads already uploaded (synced), then keep reading with the server unreachable.
-    for (let i = 0; i < 300; i++) bus.emit('read', makeRead(i));
-    port.ack(port.peek(300).map((m) => m.seq));
-    const stored: string[] = [];
-    for (let i = 300; i < 20_000 && failed === null; i++) {
+    const hits: Hit[] = [];
+    const reads: Read[] = [];
+    /** One read through the store as the reads pipeline sends it: every 10th raises a hit. */
+    const readOne = (i: number): { read: boolean; hits: number } => {
       const r = makeRead(i);
-      bus.emit('read', r);
-      if (failed === null) stored.push(r.id);
-    }
-    expect(failed).toMatchObject({ code: 'SQLITE_FULL' });
-    expect(cap.text()).toContain('disk full; freeing synced data and retrying');
-    expect(cap.lines().some((l) => l['msg'] === 'purged reads' && l['reason'] === 'disk-watermark')).toBe(
-      true,
+      reads.push(r);
+      const added = store.putReadWithHits(r, () => {
+        bus.emit('read', r);
+        if (i % 10 === 0) {
+          const h = makeHit(r);
+          hits.push(h);
+          bus.emit('hit', h);
+        }
+      });
+      store.putImage(r.id, 'plate', randomBytes(2_000));
+      store.putImage(r.id, 'overview', randomBytes(15_000));
+      return added;
+    };
+
+    // Earlier driving: 500 reads with images, the first 350 uploaded (synced), the rest not.
+    for (let i = 0; i < 500; i++) readOne(i);
+    const first = port.peek(10_000).filter((m) => m.kind === 'read' || m.kind === 'hit');
+    const earlyUnsynced = reads.slice(350).map((r) => r.id);
+    const syncedIds = new Set(reads.slice(0, 350).map((r) => r.id));
+    port.ack(first.filter((m) => syncedIds.has(m.kind === 'hit' ? m.hit.readId : m.id)).map((m) => m.seq));
+    expect(existsSync(join(mnt, '.alpr-reserve'))).toBe(true);
+
+    // Another program fills the disk; the unit keeps reading with the server down.
+    const filler = fillDisk(mnt);
+    let i = 500;
+    for (; i < 40_000 && store.heldStats().droppedReads < 100; i++) readOne(i);
+    const full = store.heldStats();
+    console.log(
+      `store-diskfull: ${i - 500} reads (${hits.length} hits in all) on a full disk; held ${full.heldReads} reads + ${full.heldHits} hits, dropped ${full.droppedReads} reads, ${full.droppedHits} hits`,
     );
-    expect(health.some((h) => h.component === 'storage' && h.light === 'red')).toBe(true);
-    expect(stored.length).toBeGreaterThan(300);
+    expect(full.droppedReads).toBeGreaterThanOrEqual(100); // the disk really stayed full
+    expect(full.droppedHits).toBe(0);
+    expect(health.some((h) => h.light === 'red')).toBe(true);
+    // The policy's order: synced images, synced reads, then overviews of unsynced reads.
+    const purges = cap
+      .lines()
+      .flatMap((l) => (String(l['msg']).startsWith('purged') ? [String(l['msg'])] : []));
+    expect(purges.slice(0, 3)).toEqual([
+      'purged images',
+      'purged reads',
+      'purged overview images of unsynced reads',
+    ]);
+
+    // An acknowledgement that the full disk may refuse: the queue depth still matches the table.
+    const some = port.peek(50).map((m) => m.seq);
+    try {
+      port.ack(some);
+    } catch (err) {
+      expect((err as { code?: string }).code).toBe('SQLITE_FULL');
+    }
+    const counted = () =>
+      (store as unknown as { db: { db: Database.Database } }).db.db
+        .prepare('SELECT count(*) FROM outbox')
+        .pluck()
+        .get() as number;
+    expect(port.depth()).toBe(counted());
+
+    // Space comes back: the next read is the first good write and turns the light green at once.
+    rmSync(filler);
+    const before = health.length;
+    expect(readOne(i++).read).toBe(true);
+    expect(health.slice(before).map((h) => h.light)[0]).toBe('green');
+    expect(store.heldStats()).toMatchObject({ heldReads: 0, heldHits: 0, droppedHits: 0 });
+    expect(statSync(join(mnt, '.alpr-reserve')).size).toBe(2 * 1024 * 1024);
+    expect(port.depth()).toBe(counted());
     await store.stop();
 
-    // No corruption, and every read acknowledged as stored is still there and readable.
+    // Every hit is stored; reads are missing only as many as the hold dropped, none of the
+    // unsynced ones stored before the disk filled; the file is sound.
     const db = new Database(join(mnt, 'reads.sqlite'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const hitIds = new Set(db.prepare('SELECT id FROM hits').pluck().all() as string[]);
+    const readIds = new Set(db.prepare('SELECT id FROM reads').pluck().all() as string[]);
     db.close();
-    await store.start();
-    const ids = new Set(
-      store
-        .outbox()
-        .peek(100_000)
-        .map((m) => m.id),
-    );
-    expect(stored.every((id) => ids.has(id))).toBe(true);
+    // Hits of reads the server already has may go with them (synced data is purged first).
+    const hitsLost = hits.filter((h) => !hitIds.has(h.id) && !syncedIds.has(h.readId)).length;
+    const readsLost = reads.filter((r) => !readIds.has(r.id) && !syncedIds.has(r.id)).length;
     console.log(
-      `store-diskfull: ${stored.length} unsynced reads stored on 8 MB before SQLITE_FULL; synced ones purged`,
+      `store-diskfull: hits lost ${hitsLost} of ${hits.length}; unsynced reads lost ${readsLost} of ${reads.length - syncedIds.size} (the hold's ${full.droppedReads})`,
     );
-    await store.stop();
+    expect(hitsLost).toBe(0);
+    expect(readsLost).toBe(full.droppedReads);
+    expect(earlyUnsynced.every((id) => readIds.has(id))).toBe(true);
   });
 });

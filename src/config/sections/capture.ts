@@ -17,8 +17,10 @@ const base = {
     .number()
     .min(1)
     .max(300)
-    .default(5)
-    .describe('Camera light turns red after this long without a frame (at least 3 frame intervals)'),
+    .default(2)
+    .describe(
+      'Camera light turns red after this long without a frame (at least 3 frame intervals), and a stalled ffmpeg is restarted; the light is checked every 0.5 s',
+    ),
   roi: rect
     .optional()
     .describe('Region of interest in frame pixels: everything outside it is blacked out before recognition'),

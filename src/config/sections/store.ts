@@ -47,6 +47,22 @@ export const storeSection = z
       .describe(
         'Space kept in a reserve file under dataDir and released when the disk fills, so purges can run',
       ),
+    holdMaxRecords: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(20_000)
+      .describe(
+        'Reads and hits kept in memory while the disk refuses them, retried until stored; past this the oldest read is dropped, a hit only when no read is left',
+      ),
+    holdMaxMb: z
+      .number()
+      .int()
+      .min(0)
+      .max(1024)
+      .default(32)
+      .describe('Memory bound, in MB, of the reads and hits held while the disk refuses them'),
     outboxImages: z
       .boolean()
       .default(false)
