@@ -99,7 +99,7 @@ web: { port: 0 }
   });
 
   it('raises a hit for the hot plate, on the display', () => {
-    const hitLines = stdout.split('\n').filter((l) => l.startsWith('*** HIT'));
+    const hitLines = stdout.split('\n').filter((l) => l.startsWith('*** CONFIRMED HIT'));
     expect(hitLines.length).toBeGreaterThanOrEqual(1);
     expect(hitLines.every((l) => l.includes(HOT))).toBe(true);
   });

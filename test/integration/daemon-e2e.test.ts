@@ -141,7 +141,7 @@ web: { port: 0 }
 
   it('shows the hit once on the display, with the dispatch banner', () => {
     const display = stdout.split('\n').filter((l) => !l.startsWith('{'));
-    const hitLines = display.filter((l) => l.startsWith('*** HIT'));
+    const hitLines = display.filter((l) => l.startsWith('*** CONFIRMED HIT'));
     expect(hitLines).toHaveLength(1);
     expect(hitLines[0]).toContain(HOT);
     expect(display.join('\n')).toContain(VERIFY_BANNER);

@@ -101,7 +101,7 @@ web: { port: 0 }
 
   it('reads every demo plate and raises the hit', () => {
     expect(reads).toBe(DEMO_PLATES.length);
-    const hitLines = stdout.split('\n').filter((l) => l.startsWith('*** HIT'));
+    const hitLines = stdout.split('\n').filter((l) => l.startsWith('*** CONFIRMED HIT'));
     expect(hitLines).toHaveLength(1);
     expect(hitLines[0]).toContain(DEMO_HOT);
   });

@@ -160,7 +160,7 @@ web: { port: 0 }
     const display = stdout.split('\n').filter((l) => !l.startsWith('{'));
     const read = display.filter((l) => l.startsWith('READ')).map((l) => l.split(/\s+/)[1]);
     expect(read.sort()).toEqual([...plates].sort());
-    expect(display.filter((l) => l.startsWith('*** HIT'))).toHaveLength(1);
+    expect(display.filter((l) => l.startsWith('*** CONFIRMED HIT'))).toHaveLength(1);
     expect(display.join('\n')).toContain(HOT);
     expect(existsSync(join(tmp, 'data', 'reads.sqlite'))).toBe(true);
   }, 60_000);
