@@ -345,8 +345,9 @@ function silence() {
 function initHits() {
   $('ack').addEventListener('click', acknowledgeShown);
   $('silence').addEventListener('click', silence);
-  document.addEventListener('pointerdown', unlockAudio, { capture: true });
-  document.addEventListener('keydown', unlockAudio, { capture: true });
+  // The events a browser counts as a user's activation (a touch counts at its end, not its start).
+  for (const ev of ['pointerdown', 'pointerup', 'touchend', 'click', 'keydown'])
+    document.addEventListener(ev, unlockAudio, { capture: true });
   // A kiosk may allow sound without a tap; otherwise the page says that sound is off.
   unlockAudio();
 }
