@@ -174,6 +174,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
       .evaluateAll((n) => n.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id));
     const mine = order.filter((id) => [p1.id, p3.id, possible.id, info.id].includes(id!));
     expect(mine).toEqual([p1.id, p3.id, possible.id, info.id]);
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, `list-${viewport.width}x${viewport.height}.png`) });
     // Levels in colour, icon and words.
     const look = async (id: string) =>
       page.locator(`.hit[data-id="${id}"]`).evaluate((e) => ({
