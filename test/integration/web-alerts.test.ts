@@ -185,6 +185,13 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
     const [c, p, i] = [await look(p1.id), await look(possible.id), await look(info.id)];
     expect([c.icon, p.icon, i.icon]).toEqual(['⚠', '≈', 'ℹ']);
     expect(p.kind).toBe('POSSIBLE ≈ HIT priority 1');
+    // The list's category in an icon and words (colour by category).
+    expect(await page.locator(`.hit[data-id="${p1.id}"] .category`).textContent()).toBe(
+      '◆ Stolen vehicle: stolen',
+    );
+    expect(await page.locator(`.hit[data-id="${info.id}"] .category`).textContent()).toBe(
+      'ℹ Special list: informational only: stolen',
+    );
     expect(new Set([c.border, p.border, i.border]).size).toBe(3);
     // For a possible hit, the read and the entry side by side with the differing character marked.
     const cmp = page.locator(`.hit[data-id="${possible.id}"] .compare .cmp-plate`);

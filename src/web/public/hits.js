@@ -111,6 +111,21 @@ function levelWords(h) {
   return { cls: 'level-confirmed', icon: '⚠', kind: `HIT priority ${h.priority}` };
 }
 
+// The state and national lists by their codes (the agency's order names them), in words and an icon
+// (glyphs the car's fonts have: no colour emoji there).
+const CATEGORIES = {
+  SVS: ['◆', 'Stolen vehicle', 'cat-vehicle'],
+  SLR: ['▬', 'Stolen plate', 'cat-plate'],
+  SRV: ['▬', 'Stolen plate', 'cat-plate'],
+  SFR: ['✖', 'Felony vehicle', 'cat-felony'],
+  MUPS: ['☺', 'Missing person', 'cat-missing'],
+};
+
+function category(h) {
+  if (h.informational) return ['ℹ', 'Special list: informational only', 'cat-info'];
+  return CATEGORIES[h.list] || ['•', `List ${h.list}`, 'cat-other'];
+}
+
 function handlingWords(st) {
   if (st.state === 'new') return 'NEW: decide';
   const reason = st.reason ? `: ${session?.rejectReasons?.[st.reason] || st.reason}` : '';
@@ -132,6 +147,10 @@ function drawCard(g, list) {
   node.querySelector('.banner').textContent = h.banner;
   node.querySelector('.level-icon').textContent = lv.icon;
   node.querySelector('.kind').textContent = lv.kind;
+  const [catIcon, catWords, catCls] = category(h);
+  const cat = node.querySelector('.category');
+  cat.textContent = `${catIcon} ${catWords}${h.reason ? `: ${h.reason}` : ''}`;
+  cat.classList.add(catCls);
   node.querySelector('.handling').textContent = handlingWords(st);
   const marks =
     h.level === 'possible' || h.approximate ? differing(h.plate, h.entryPlate, h.substitutions) : [];
@@ -156,10 +175,7 @@ function drawCard(g, list) {
       : `sighting · ${timeOf(h.capturedAt)}`;
   const facts = node.querySelector('.facts');
   const fact = (k, v) => facts.append(el('dt', '', k), el('dd', '', v));
-  fact(
-    'List',
-    `${h.list}${h.state ? ` (${h.state})` : ''} · ${h.reason || '—'} · case ${h.caseNumber || '—'}`,
-  );
+  fact('List', `${h.list}${h.state ? ` (${h.state})` : ''} · case ${h.caseNumber || '—'}`);
   if (h.late) fact('Late', 'the list was updated after this read');
   if (h.level === 'confirmed' && h.probability != null)
     fact('Match', `exact ${h.entryPlate}, ${Math.round(h.probability * 100)}% likely`);
