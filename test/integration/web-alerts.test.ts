@@ -109,6 +109,18 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
     expect(await page.inputValue('#s-reason')).toBe('half-typed reason');
   });
 
+  it('a hit not yet acknowledged takes over again after a reload; an acknowledged one does not', async () => {
+    const hit = await hitOn('RLD3030', { priority: 2 });
+    await page.locator(`#takeover-slot .hit[data-id="${hit.id}"]`).waitFor();
+    await page.reload();
+    await page.locator(`#takeover-slot .hit[data-id="${hit.id}"]`).waitFor();
+    await page.click('#ack');
+    await page.locator('#takeover').waitFor({ state: 'hidden' });
+    await page.reload();
+    await page.locator(`#hits .hit[data-id="${hit.id}"]`).waitFor();
+    expect(await page.isVisible('#takeover')).toBe(false);
+  });
+
   it('after a reload sound is off and says so; the first tap arms it; priority 1 repeats until acknowledged', async () => {
     await page.reload();
     await page.locator('#screen-main').waitFor({ state: 'visible' });

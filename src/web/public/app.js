@@ -168,6 +168,7 @@ async function startMain() {
   const [h, r] = await Promise.all([api('/api/hits'), api('/api/reads')]);
   clearHits();
   for (const hit of h.hits.slice().reverse()) renderHit(hit, false);
+  recallUnacknowledged();
   $('reads').tBodies[0].replaceChildren();
   for (const read of r.reads.slice().reverse()) addRead(read);
 }

@@ -74,6 +74,8 @@ function renderHit(h, fresh) {
   if (existing) existing.replaceWith(node);
   else (h.late ? $('hits-history') : $('hits')).append(node);
   sortCards();
+  // Decided on (here or on another screen): that is acknowledging it.
+  if (g.decided.handling.state !== 'new' && queue.includes(key)) acknowledge(key);
   if (!fresh || h.late) return;
   if (firstSighting) alertFor(g);
   else if (repeat && g.decided.handling.state !== 'rejected') sound(h, true);
@@ -225,6 +227,41 @@ function drawActions(node, g, d) {
 
 // ---- the takeover: new hits cover every tab until acknowledged, most urgent first ----
 const queue = [];
+// What was acknowledged is remembered by this browser, so that a reload brings back only the rest.
+const ACKED = 'alpr.acknowledged';
+const RECALL_MS = 30 * 60_000;
+
+function acked() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(ACKED) || '[]'));
+  } catch {
+    return new Set();
+  }
+}
+
+function remember(key) {
+  const keys = [...acked(), key].slice(-500);
+  try {
+    localStorage.setItem(ACKED, JSON.stringify([...new Set(keys)]));
+  } catch {
+    /* storage full or off: a reload may show it again, which is the safe side */
+  }
+}
+
+/** After a reload: hits of the last half hour that nobody acknowledged or decided take over again. */
+// biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
+function recallUnacknowledged() {
+  const done = acked();
+  const since = Date.now() - RECALL_MS;
+  for (const g of groups.values()) {
+    const h = g.latest;
+    if (h.late || done.has(g.key) || g.decided.handling.state !== 'new') continue;
+    if (Date.parse(h.capturedAt) < since || queue.includes(g.key)) continue;
+    queue.push(g.key);
+  }
+  showTakeover();
+  if (queue.length) sound(groups.get(queue[0]).latest, false);
+}
 
 function alertFor(g) {
   if (!queue.includes(g.key)) queue.push(g.key);
@@ -254,6 +291,7 @@ function acknowledge(key) {
   const i = queue.indexOf(key);
   if (i < 0) return;
   queue.splice(i, 1);
+  remember(key);
   silence();
   showTakeover();
   if (!queue.length) {
