@@ -39,7 +39,12 @@ declare const document: {
   body: { dataset: Record<string, string | undefined> };
   elementFromPoint(x: number, y: number): { closest(s: string): unknown } | null;
 };
-declare function getComputedStyle(e: unknown): { borderLeftColor: string; opacity: string; fontSize: string };
+declare function getComputedStyle(e: unknown): {
+  borderLeftColor: string;
+  opacity: string;
+  fontSize: string;
+  backgroundColor: string;
+};
 
 const VIEWPORTS = [
   { width: 1024, height: 768 },
@@ -292,6 +297,33 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
       to: 'rejected',
       reason: 'wrong-state',
     });
+  });
+
+  it('day and night: by the hour, and the officer can choose', async () => {
+    const ctx = await browser.newContext({ viewport });
+    try {
+      const p = await ctx.newPage();
+      const bg = () => p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await p.clock.setFixedTime(new Date(2026, 5, 1, 13, 0));
+      await p.goto(u.base);
+      expect(await p.textContent('#theme')).toBe('Auto: day');
+      const day = await bg();
+      await p.clock.setFixedTime(new Date(2026, 5, 1, 23, 0));
+      await p.reload();
+      expect(await p.textContent('#theme')).toBe('Auto: night');
+      const night = await bg();
+      expect(day).not.toBe(night);
+      await p.click('#theme');
+      expect([await p.textContent('#theme'), await bg()]).toEqual(['Day', day]);
+      await p.reload(); // the choice is kept
+      expect([await p.textContent('#theme'), await bg()]).toEqual(['Day', day]);
+      await p.click('#theme');
+      expect([await p.textContent('#theme'), await bg()]).toEqual(['Night', night]);
+      await p.click('#theme');
+      expect(await p.textContent('#theme')).toBe('Auto: night');
+    } finally {
+      await ctx.close();
+    }
   });
 
   it('Sign out sits away from Silence and needs a second tap', async () => {

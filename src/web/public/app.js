@@ -367,7 +367,40 @@ async function loadAudit() {
   );
 }
 
+// ---- day and night: by the hour unless the officer chooses ----
+const THEME = 'alpr.theme';
+const THEMES = ['auto', 'day', 'night'];
+const DAY_HOURS = [7, 19];
+
+function themeChoice() {
+  try {
+    const t = localStorage.getItem(THEME);
+    return THEMES.includes(t) ? t : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+function applyTheme() {
+  const choice = themeChoice();
+  const hour = new Date().getHours();
+  const day = choice === 'day' || (choice === 'auto' && hour >= DAY_HOURS[0] && hour < DAY_HOURS[1]);
+  document.body.classList.toggle('day', day);
+  $('theme').textContent = choice === 'auto' ? `Auto: ${day ? 'day' : 'night'}` : day ? 'Day' : 'Night';
+}
+
+$('theme').addEventListener('click', () => {
+  try {
+    localStorage.setItem(THEME, THEMES[(THEMES.indexOf(themeChoice()) + 1) % THEMES.length]);
+  } catch {
+    /* no storage: stays automatic */
+  }
+  applyTheme();
+});
+setInterval(applyTheme, 60_000);
+
 // ---- boot ----
+applyTheme();
 initHits();
 (async () => {
   try {
