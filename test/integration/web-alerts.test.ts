@@ -39,6 +39,7 @@ declare const document: {
   body: { dataset: Record<string, string | undefined> };
   elementFromPoint(x: number, y: number): { closest(s: string): unknown } | null;
 };
+declare const window: { scrollTo(x: number, y: number): void };
 declare function getComputedStyle(e: unknown): {
   borderLeftColor: string;
   opacity: string;
@@ -327,6 +328,13 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
   });
 
   it('Sign out sits away from Silence and needs a second tap', async () => {
+    if (SHOTS) {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.click('#theme'); // day, for the screenshot
+      await page.screenshot({ path: join(SHOTS, `main-day-${viewport.width}x${viewport.height}.png`) });
+      await page.click('#theme');
+      await page.click('#theme');
+    }
     const signout = await page.locator('#signout').boundingBox();
     const who = await page.locator('#who').boundingBox();
     expect(signout!.x).toBeGreaterThan(who!.x); // at the far end of the bar
