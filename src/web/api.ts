@@ -5,7 +5,7 @@ import { uuidv7 } from '../domain/ids.ts';
 import { normalizePlate } from '../domain/plate.ts';
 import { VERIFY_BANNER } from '../domain/policy.ts';
 import type { AuditEntry } from './audit.ts';
-import { nextHitState, parseHitAction, REJECT_REASONS } from './hit-state.ts';
+import { nextHitState, OUTCOMES, OUTCOMES_BY_STATE, parseHitAction, REJECT_REASONS } from './hit-state.ts';
 import {
   crossSiteProblem,
   HttpError,
@@ -84,6 +84,8 @@ async function route(
       shiftCheck: db.lastShiftCheck(s.badge, s.createdAt),
       banner: VERIFY_BANNER,
       rejectReasons: REJECT_REASONS,
+      outcomes: OUTCOMES,
+      outcomesByState: OUTCOMES_BY_STATE,
       features: { search: !!web.deps.search, hotPlates: !!web.deps.addHotPlate },
     });
   }

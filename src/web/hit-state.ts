@@ -5,6 +5,9 @@
  *    ├──verify──────────────────────────▶ verified
  *    └──reject──▶ rejected ◀──reject────┘ (from new, requested or verified)
  * Rejected is final. Rejecting needs a reason; "other" needs a note too.
+ * The page offers these as one-tap outcomes (see OUTCOMES): "Correct read" asks dispatch
+ * (request), "Dispatch verified" verifies, and "Misread", "Wrong state", "Wrong vehicle",
+ * "Entry not valid" and "Dismiss" reject with that reason.
  */
 export type HitState = 'new' | 'requested' | 'verified' | 'rejected';
 
@@ -13,6 +16,7 @@ export const REJECT_REASONS = {
   'wrong-state': 'Wrong state',
   'vehicle-mismatch': 'Vehicle does not match the entry',
   'entry-not-valid': 'Entry no longer valid (dispatch)',
+  dismissed: 'Dismissed by the officer',
   other: 'Other (say why in the note)',
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
@@ -32,6 +36,25 @@ const NEXT: Record<HitState, Partial<Record<HitAction['type'], HitState>>> = {
 };
 
 export const MAX_NOTE = 500;
+
+/** The page's one-tap outcomes, in the officer's words, and the action each one sends. */
+export const OUTCOMES = {
+  correct: { label: 'Correct read → ask dispatch', type: 'request' },
+  verify: { label: 'Dispatch verified', type: 'verify' },
+  misread: { label: 'Misread', type: 'reject', reason: 'misread' },
+  'wrong-state': { label: 'Wrong state', type: 'reject', reason: 'wrong-state' },
+  'vehicle-mismatch': { label: 'Wrong vehicle', type: 'reject', reason: 'vehicle-mismatch' },
+  'entry-not-valid': { label: 'Entry not valid', type: 'reject', reason: 'entry-not-valid' },
+  dismiss: { label: 'Dismiss', type: 'reject', reason: 'dismissed' },
+} as const satisfies Record<string, { label: string; type: HitAction['type']; reason?: RejectReason }>;
+
+/** Which outcomes a card offers in each state: only transitions that NEXT allows. */
+export const OUTCOMES_BY_STATE: Record<HitState, (keyof typeof OUTCOMES)[]> = {
+  new: ['correct', 'verify', 'misread', 'wrong-state', 'vehicle-mismatch', 'dismiss'],
+  requested: ['verify', 'entry-not-valid', 'misread', 'wrong-state', 'vehicle-mismatch', 'dismiss'],
+  verified: ['entry-not-valid', 'vehicle-mismatch'],
+  rejected: [],
+};
 
 export function isRejectReason(v: unknown): v is RejectReason {
   return typeof v === 'string' && Object.hasOwn(REJECT_REASONS, v);

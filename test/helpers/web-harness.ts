@@ -112,17 +112,22 @@ export async function startWebUnit(
       lights = l;
       for (const fn of lightListeners) fn(l);
     },
-    /** A read (stored, with real images) and a hit on it, emitted on the bus as the stages do. */
+    /**
+     * A read (stored, with real images) and a hit on it, emitted on the bus as the stages do;
+     * `plate` makes it a sighting of a given car (the entry is that plate unless `over` says).
+     */
     async emitHit(
       over: Partial<Hit['match']> = {},
       at = Date.now(),
-      extra: Partial<Pick<Hit, 'readState'>> = {},
+      extra: Partial<Pick<Hit, 'readState' | 'late'>> & { plate?: string } = {},
     ): Promise<Hit> {
+      const { plate, ...rest } = extra;
       const read = makeRead(9000 + i++, at);
+      if (plate) read.plate = plate;
       bus.emit('read', read);
       store.putImage(read.id, 'plate', await jpeg(160, 50, [230, 230, 230]));
       store.putImage(read.id, 'overview', await jpeg(320, 180, [40, 60, 90]));
-      const hit = { ...makeHit(read), ...extra };
+      const hit = { ...makeHit(read), ...rest };
       hit.match = { ...hit.match, caseNumber: 'C-2026-0042', ...over };
       hit.direction = 'northbound';
       bus.emit('hit', hit);

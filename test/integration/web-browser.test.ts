@@ -95,14 +95,14 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     expect(u.web.db!.lastShiftCheck('A100', 0)).toMatchObject({ allGreen: true });
     expect(u.web.currentOperator()).toBe('A100');
 
-    // A hit pushed live: banner, priority, look-alike marks, images, sound.
+    // A hit pushed live: it takes over the screen; banner, level, marks, images, sound.
     const info = await u.emitHit({ list: 'SPECIAL', informational: true, priority: 5, reason: 'gang intel' });
     const hit = await u.emitHit(
       {
         priority: 1,
         approximate: true,
         substitutions: [3],
-        entryPlate: 'ZQXO9001',
+        entryPlate: 'ZQX8001',
         reason: 'stolen vehicle',
         level: 'possible',
         probability: 0.34,
@@ -112,14 +112,23 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
       { readState: { code: 'CA', confidence: 0.93 } },
     );
     const emitted = Date.now();
-    const card = page.locator(`.hit[data-id="${hit.id}"]`);
+    // The most urgent new hit is the one on top of the screen; the other waits its turn.
+    const card = page.locator(`#takeover-slot .hit[data-id="${hit.id}"]`);
     await card.waitFor();
     const shownMs = Date.now() - emitted;
+    expect(await page.textContent('#takeover-more')).toBe('+1 more new hit(s) after this one');
     expect(await card.locator('.banner').textContent()).toBe(VERIFY_BANNER);
     // the level is in words and ≈, with the read and the entry side by side and how likely
     expect(await card.locator('.kind').textContent()).toBe('POSSIBLE ≈ HIT priority 1');
-    expect(await card.locator('.plate .sub').textContent()).toBe(hit.plate[3]);
-    expect(await card.textContent()).toContain(`POSSIBLE ≈: read ${hit.plate} vs entry ZQXO9001, 34% likely`);
+    expect(await card.locator('.level-icon').textContent()).toBe('≈');
+    expect(await card.locator('.hit-head .plate mark.diff').allTextContents()).toEqual([hit.plate[3]]);
+    expect(await card.locator('.compare').textContent()).toBe(
+      `read${hit.plate}entryZQX8001 34% likely · differences marked`.replace(' 34', '34'),
+    );
+    expect(await card.locator('.compare .cmp-plate mark.diff').allTextContents()).toEqual([
+      hit.plate[3],
+      '8',
+    ]);
     // the state read on the plate beside the entry's
     expect(await card.textContent()).toContain('CA (93%) — entry is TX');
     expect(await card.textContent()).toContain('northbound');
@@ -131,28 +140,32 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
           .evaluateAll((imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth)),
       )
       .toEqual([160, 320]);
-    const infoCard = page.locator(`.hit.informational[data-id="${info.id}"]`);
-    expect(await infoCard.locator('.kind').textContent()).toBe('INFORMATIONAL (special list)');
-    expect(await infoCard.locator('.banner').textContent()).toBe(VERIFY_BANNER);
     expect(await page.evaluate('document.body.dataset.sound')).toBe('p1');
-    expect(await page.isVisible('#silence')).toBe(true);
     await page.waitForTimeout(300);
     await shot('hit');
-    await page.click('#silence');
+    await page.click('#ack');
     expect(await page.evaluate('document.body.dataset.sound')).toBeUndefined();
+    const infoCard = page.locator(`#takeover-slot .hit.informational[data-id="${info.id}"]`);
+    expect(await infoCard.locator('.kind').textContent()).toBe(
+      'INFORMATIONAL (special list, this agency only)',
+    );
+    expect(await infoCard.locator('.banner').textContent()).toBe(VERIFY_BANNER);
+    await page.click('#ack');
+    await page.locator('#takeover').waitFor({ state: 'hidden' });
 
-    // Reject with a reason and a note.
-    await card.locator('.reject-reason').selectOption('misread');
-    await card.locator('.note').fill('plate reads 8 not B');
-    await card.locator('button[data-act=reject]').click();
+    // Reject in one tap, with a note.
+    const listed = page.locator(`#hits .hit[data-id="${hit.id}"]`);
+    await listed.locator('.note').fill('plate reads 8 not B');
+    await listed.locator('button[data-outcome=misread]').click();
     await expect
       .poll(() => page.locator(`.hit[data-id="${hit.id}"] .handling`).textContent())
-      .toBe('REJECTED: misread (A100)');
+      .toBe('REJECTED: Misread (the plate is not the one read) (A100)');
     expect(u.web.db!.hitStates([hit.id]).get(hit.id)).toMatchObject({
       to: 'rejected',
       reason: 'misread',
       note: 'plate reads 8 not B',
     });
+    expect(await page.locator(`.hit[data-id="${hit.id}"] .actions`).isVisible()).toBe(false);
 
     // An officer hot plate: the hot-list stage's own errors, then an entry with name and phone.
     await page.click('button[data-tab=hotplate]');

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { webSection } from '../../src/config/sections/web.ts';
 import { distanceM } from '../../src/domain/geo.ts';
 import { type AuditRow, canonicalJson, chainRow, GENESIS, verifyAuditChain } from '../../src/web/audit.ts';
-import { type HitAction, type HitState, nextHitState, parseHitAction } from '../../src/web/hit-state.ts';
+import {
+  type HitAction,
+  type HitState,
+  nextHitState,
+  OUTCOMES,
+  OUTCOMES_BY_STATE,
+  parseHitAction,
+} from '../../src/web/hit-state.ts';
 import { hostName } from '../../src/web/http.ts';
 import { hashPin, PinThrottle, parsePinHash, pinProblem, verifyPin } from '../../src/web/pin.ts';
 import { csvRows, parseRoster } from '../../src/web/roster.ts';
@@ -173,13 +180,29 @@ describe('web: hit state machine', () => {
     ],
     [
       { type: 'reject', reason: 'toString' },
-      'reason: one of misread, wrong-state, vehicle-mismatch, entry-not-valid, other',
+      'reason: one of misread, wrong-state, vehicle-mismatch, entry-not-valid, dismissed, other',
     ],
-    [{ type: 'reject' }, 'reason: one of misread, wrong-state, vehicle-mismatch, entry-not-valid, other'],
+    [
+      { type: 'reject' },
+      'reason: one of misread, wrong-state, vehicle-mismatch, entry-not-valid, dismissed, other',
+    ],
     [{ type: 'accept' }, 'type: request, verify or reject'],
     [null, 'type: request, verify or reject'],
     [{ type: 'verify', note: 'x'.repeat(501) }, 'note: at most 500 characters'],
   ])('parses %j', (body, want) => expect(parseHitAction(body)).toEqual(want));
+
+  it('offers on each card only outcomes that are transitions from its state', () => {
+    for (const [from, keys] of Object.entries(OUTCOMES_BY_STATE)) {
+      for (const k of keys) {
+        const o: { type: string; reason?: string } = OUTCOMES[k];
+        const action = parseHitAction({ type: o.type, reason: o.reason });
+        expect(typeof action, `${from} → ${k}`).toBe('object');
+        expect(nextHitState(from as HitState, action as HitAction).ok, `${from} → ${k}`).toBe(true);
+      }
+    }
+    // Rejected is final: nothing to tap.
+    expect(OUTCOMES_BY_STATE.rejected).toEqual([]);
+  });
 });
 
 describe('web: audit chain', () => {

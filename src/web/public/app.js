@@ -137,7 +137,22 @@ async function ack(allGreen) {
 }
 $('ack-green').addEventListener('click', () => ack(true));
 $('ack-notgreen').addEventListener('click', () => ack(false));
+// Sign out sits apart from Silence and asks for a second tap: a stray tap must not end the shift.
+let signoutArmed = null;
+function disarmSignout() {
+  clearTimeout(signoutArmed);
+  signoutArmed = null;
+  $('signout').textContent = 'Sign out';
+  $('signout').classList.remove('armed');
+}
 $('signout').addEventListener('click', async () => {
+  if (!signoutArmed) {
+    $('signout').textContent = 'Tap again to sign out';
+    $('signout').classList.add('armed');
+    signoutArmed = setTimeout(disarmSignout, 5000);
+    return;
+  }
+  disarmSignout();
   try {
     await api('/api/signout', {});
   } catch {
@@ -151,8 +166,9 @@ async function startMain() {
   show('main');
   openEvents();
   const [h, r] = await Promise.all([api('/api/hits'), api('/api/reads')]);
-  for (const n of $('hits').querySelectorAll('.hit')) n.remove();
+  clearHits();
   for (const hit of h.hits.slice().reverse()) renderHit(hit, false);
+  recallUnacknowledged();
   $('reads').tBodies[0].replaceChildren();
   for (const read of r.reads.slice().reverse()) addRead(read);
 }
@@ -218,17 +234,14 @@ function addRead(r) {
   while (tb.rows.length > 30) tb.deleteRow(-1);
 }
 
-$('silence').addEventListener('click', silence);
-
 // ---- tabs, search, hot plate, audit ----
-for (const t of document.querySelectorAll('.tab')) {
-  t.addEventListener('click', () => {
-    for (const o of document.querySelectorAll('.tab')) o.classList.toggle('active', o === t);
-    for (const b of document.querySelectorAll('.tab-body'))
-      b.classList.toggle('hidden', b.id !== `tab-${t.dataset.tab}`);
-    if (t.dataset.tab === 'audit') loadAudit();
-  });
+function showTab(name) {
+  for (const o of document.querySelectorAll('.tab')) o.classList.toggle('active', o.dataset.tab === name);
+  for (const b of document.querySelectorAll('.tab-body'))
+    b.classList.toggle('hidden', b.id !== `tab-${name}`);
+  if (name === 'audit') loadAudit();
 }
+for (const t of document.querySelectorAll('.tab')) t.addEventListener('click', () => showTab(t.dataset.tab));
 
 const isoOf = (v) => (v ? new Date(v).toISOString() : undefined);
 
@@ -354,7 +367,41 @@ async function loadAudit() {
   );
 }
 
+// ---- day and night: by the hour unless the officer chooses ----
+const THEME = 'alpr.theme';
+const THEMES = ['auto', 'day', 'night'];
+const DAY_HOURS = [7, 19];
+
+function themeChoice() {
+  try {
+    const t = localStorage.getItem(THEME);
+    return THEMES.includes(t) ? t : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+function applyTheme() {
+  const choice = themeChoice();
+  const hour = new Date().getHours();
+  const day = choice === 'day' || (choice === 'auto' && hour >= DAY_HOURS[0] && hour < DAY_HOURS[1]);
+  document.body.classList.toggle('day', day);
+  $('theme').textContent = choice === 'auto' ? `Auto: ${day ? 'day' : 'night'}` : day ? 'Day' : 'Night';
+}
+
+$('theme').addEventListener('click', () => {
+  try {
+    localStorage.setItem(THEME, THEMES[(THEMES.indexOf(themeChoice()) + 1) % THEMES.length]);
+  } catch {
+    /* no storage: stays automatic */
+  }
+  applyTheme();
+});
+setInterval(applyTheme, 60_000);
+
 // ---- boot ----
+applyTheme();
+initHits();
 (async () => {
   try {
     await enter();

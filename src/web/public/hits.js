@@ -1,13 +1,99 @@
-// Hits on the officer's page: the card (banner, marks, images, actions) and the alert sound.
+// Hits on the officer's page: one card per vehicle and entry, sorted by urgency; a new hit takes
+// over the screen until acknowledged; the card's outcomes are one tap each.
 // A classic script sharing the page's globals with app.js (loaded first; see index.html).
 
-// ---- hits ----
-function plateWithMarks(plate, subs) {
-  const span = el('span', 'plate');
-  for (const [i, c] of [...plate].entries()) {
-    span.append(subs.includes(i) ? el('span', 'sub', c) : document.createTextNode(c));
+// ---- cards: one per vehicle (the plate read) and entry; late hits apart, as history ----
+const groups = new Map();
+
+const groupKey = (h) => [h.late ? 'late' : 'live', h.list, h.entryPlate, h.plate].join('|');
+
+function members(g) {
+  return [...g.hits.values()].sort((a, b) => Date.parse(a.capturedAt) - Date.parse(b.capturedAt));
+}
+
+/** The sighting the officer decided on last (its state is the card's), else the newest one. */
+function decided(list) {
+  const acted = list.filter((h) => h.handling.state !== 'new');
+  return acted.length ? acted.at(-1) : list.at(-1);
+}
+
+const LEVEL_RANK = { confirmed: 0, possible: 2 };
+
+/** Informational last; then confirmed before possible, priority 1 first, the latest sighting first. */
+function urgency(g) {
+  const h = g.latest;
+  return [h.informational ? 1 : 0, LEVEL_RANK[h.level] ?? 1, h.priority, -Date.parse(h.capturedAt)];
+}
+
+function before(a, b) {
+  const x = urgency(a);
+  const y = urgency(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return 0;
+}
+
+function sortCards() {
+  for (const box of [$('hits'), $('hits-history')]) {
+    const cards = [...box.querySelectorAll(':scope > .hit')];
+    cards.sort((a, b) => before(groups.get(a.dataset.key), groups.get(b.dataset.key)));
+    box.append(...cards);
   }
+  const late = $('hits-history').querySelectorAll('.hit').length;
+  $('history').classList.toggle('hidden', late === 0);
+  $('history-count').textContent = String(late);
+}
+
+function cardOf(key) {
+  return document.querySelector(`.hit[data-key="${CSS.escape(key)}"]`);
+}
+
+// biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
+function clearHits() {
+  groups.clear();
+  queue.length = 0;
+  for (const n of document.querySelectorAll('.hit')) n.remove();
+  showTakeover();
+}
+
+function renderHit(h, fresh) {
+  $('no-hits').classList.add('hidden');
+  const key = groupKey(h);
+  let g = groups.get(key);
+  const firstSighting = !g;
+  if (!g) {
+    g = { key, hits: new Map() };
+    groups.set(key, g);
+  }
+  const repeat = !g.hits.has(h.id) && !firstSighting;
+  g.hits.set(h.id, h);
+  const list = members(g);
+  g.latest = list.at(-1);
+  g.decided = decided(list);
+  const node = drawCard(g, list);
+  const existing = cardOf(key);
+  if (existing) existing.replaceWith(node);
+  else (h.late ? $('hits-history') : $('hits')).append(node);
+  sortCards();
+  // Decided on (here or on another screen): that is acknowledging it.
+  if (g.decided.handling.state !== 'new' && queue.includes(key)) acknowledge(key);
+  if (!fresh || h.late) return;
+  if (firstSighting) alertFor(g);
+  else if (repeat && g.decided.handling.state !== 'rejected') sound(h, true);
+}
+
+// ---- the card ----
+function plateWithMarks(plate, marks, cls) {
+  const span = el('span', cls);
+  for (const [i, c] of [...plate].entries())
+    span.append(marks.includes(i) ? el('mark', 'diff', c) : document.createTextNode(c));
   return span;
+}
+
+/** Positions where the read and the entry differ: by position when the lengths agree, else the
+ * look-alike positions the matcher reported. */
+function differing(read, entry, subs) {
+  if (read.length !== entry.length) return subs.filter((i) => i < read.length);
+  return [...read].flatMap((c, i) => (c === entry[i] ? [] : [i]));
 }
 
 function where(p) {
@@ -15,48 +101,93 @@ function where(p) {
   return `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)} (fix ${(p.fixAgeMs / 1000).toFixed(0)} s old)`;
 }
 
-// biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
-function renderHit(h, fresh) {
-  $('no-hits').classList.add('hidden');
-  const existing = document.querySelector(`.hit[data-id="${CSS.escape(h.id)}"]`);
+const timeOf = (iso) => new Date(iso).toLocaleTimeString();
+
+function levelWords(h) {
+  if (h.informational)
+    return { cls: 'level-info', icon: 'ℹ', kind: 'INFORMATIONAL (special list, this agency only)' };
+  if (h.level === 'possible')
+    return { cls: 'level-possible', icon: '≈', kind: `POSSIBLE ≈ HIT priority ${h.priority}` };
+  if (h.level === 'confirmed')
+    return { cls: 'level-confirmed', icon: '⚠', kind: `CONFIRMED HIT priority ${h.priority}` };
+  return { cls: 'level-confirmed', icon: '⚠', kind: `HIT priority ${h.priority}` };
+}
+
+// The state and national lists by their codes (the agency's order names them), in words and an icon
+// (glyphs the car's fonts have: no colour emoji there).
+const CATEGORIES = {
+  SVS: ['◆', 'Stolen vehicle', 'cat-vehicle'],
+  SLR: ['▬', 'Stolen plate', 'cat-plate'],
+  SRV: ['▬', 'Stolen plate', 'cat-plate'],
+  SFR: ['✖', 'Felony vehicle', 'cat-felony'],
+  MUPS: ['☺', 'Missing person', 'cat-missing'],
+};
+
+function category(h) {
+  if (h.informational) return ['ℹ', 'Special list: informational only', 'cat-info'];
+  return CATEGORIES[h.list] || ['•', `List ${h.list}`, 'cat-other'];
+}
+
+function handlingWords(st) {
+  if (st.state === 'new') return 'NEW: decide';
+  const reason = st.reason ? `: ${session?.rejectReasons?.[st.reason] || st.reason}` : '';
+  const what = { requested: 'DISPATCH REQUESTED', verified: '✔ VERIFIED BY DISPATCH', rejected: 'REJECTED' };
+  return `${what[st.state] || st.state.toUpperCase()}${reason} (${st.by || ''})`;
+}
+
+function drawCard(g, list) {
+  const h = g.latest;
+  const d = g.decided;
+  const st = d.handling;
   const node = $('hit-template').content.firstElementChild.cloneNode(true);
+  const lv = levelWords(h);
+  node.dataset.key = g.key;
   node.dataset.id = h.id;
+  node.dataset.state = st.state;
+  node.classList.add(lv.cls, `prio-${Math.min(h.priority, 5)}`, `state-${st.state}`);
   node.classList.toggle('informational', h.informational);
-  node.classList.toggle('p1', !h.informational && h.priority === 1 && fresh);
-  node.classList.toggle('done', h.handling.state === 'rejected' || h.handling.state === 'verified');
   node.querySelector('.banner').textContent = h.banner;
-  node.querySelector('.plate').replaceWith(plateWithMarks(h.plate, h.approximate ? h.substitutions : []));
-  const level = h.level === 'possible' ? 'POSSIBLE ≈ ' : h.level === 'confirmed' ? 'CONFIRMED ' : '';
-  node.querySelector('.kind').textContent = h.informational
-    ? 'INFORMATIONAL (special list)'
-    : `${level}HIT priority ${h.priority}`;
-  const st = h.handling;
-  node.querySelector('.handling').textContent =
-    st.state === 'new'
-      ? 'NEW'
-      : `${st.state.toUpperCase()}${st.reason ? `: ${st.reason}` : ''} (${st.by || ''})`;
+  node.querySelector('.level-icon').textContent = lv.icon;
+  node.querySelector('.kind').textContent = lv.kind;
+  const [catIcon, catWords, catCls] = category(h);
+  const cat = node.querySelector('.category');
+  cat.textContent = `${catIcon} ${catWords}${h.reason ? `: ${h.reason}` : ''}`;
+  cat.classList.add(catCls);
+  node.querySelector('.handling').textContent = handlingWords(st);
+  const marks =
+    h.level === 'possible' || h.approximate ? differing(h.plate, h.entryPlate, h.substitutions) : [];
+  node.querySelector('.plate').replaceWith(plateWithMarks(h.plate, marks, 'plate'));
+  const cmp = node.querySelector('.compare');
+  if (h.level === 'possible' || h.approximate) {
+    const entryMarks = differing(h.entryPlate, h.plate, h.substitutions);
+    cmp.append(
+      el('span', 'cmp-label', 'read'),
+      plateWithMarks(h.plate, marks, 'cmp-plate'),
+      el('span', 'cmp-label', 'entry'),
+      plateWithMarks(h.entryPlate, entryMarks, 'cmp-plate'),
+    );
+    const pct = h.probability == null ? '' : `${Math.round(h.probability * 100)}% likely`;
+    cmp.append(el('span', 'cmp-note', [pct, 'differences marked'].filter(Boolean).join(' · ')));
+  } else cmp.remove();
+  const seen = node.querySelector('.seen');
+  seen.querySelector('.count').textContent = String(list.length);
+  seen.querySelector('.seen-words').textContent =
+    list.length > 1
+      ? `sightings · first ${timeOf(list[0].capturedAt)} · last ${timeOf(h.capturedAt)}`
+      : `sighting · ${timeOf(h.capturedAt)}`;
   const facts = node.querySelector('.facts');
   const fact = (k, v) => facts.append(el('dt', '', k), el('dd', '', v));
-  fact('List', `${h.list}${h.state ? ` (${h.state})` : ''}${h.late ? ' — list updated after the read' : ''}`);
-  fact('Case', h.caseNumber || '—');
-  fact('Reason', h.reason || '—');
-  const pct = h.probability == null ? '' : `, ${Math.round(h.probability * 100)}% likely`;
-  if (h.level === 'possible')
-    fact(
-      'Match',
-      `POSSIBLE ≈: read ${h.plate} vs entry ${h.entryPlate}${pct} (differing characters underlined)`,
-    );
-  else if (h.approximate)
-    fact('Match', `APPROXIMATE: read ${h.plate} vs entry ${h.entryPlate} (look-alike characters underlined)`);
-  else if (h.level === 'confirmed') fact('Match', `exact: ${h.entryPlate}${pct}`);
+  fact('List', `${h.list}${h.state ? ` (${h.state})` : ''} · case ${h.caseNumber || '—'}`);
+  if (h.late) fact('Late', 'the list was updated after this read');
+  if (h.level === 'confirmed' && h.probability != null)
+    fact('Match', `exact ${h.entryPlate}, ${Math.round(h.probability * 100)}% likely`);
   if (h.readState)
     fact(
       'State read',
       `${h.readState.code} (${Math.round(h.readState.confidence * 100)}%)${h.state && h.state !== h.readState.code ? ` — entry is ${h.state}` : ''}`,
     );
-  fact('Where', where(h.position));
-  fact('Direction', h.direction || 'unknown');
-  fact('Time', `${new Date(h.capturedAt).toLocaleTimeString()} · camera ${h.cameraId}`);
+  fact('Where', `${where(h.position)} · ${h.direction || 'direction unknown'} · camera ${h.cameraId}`);
+  if (st.note) fact('Note', st.note);
   const imgs = node.querySelector('.images');
   for (const kind of ['plate', 'overview']) {
     const img = el('img');
@@ -65,82 +196,122 @@ function renderHit(h, fresh) {
     img.addEventListener('error', () => img.remove());
     imgs.append(img);
   }
-  const sel = node.querySelector('.reject-reason');
-  sel.append(el('option', '', 'Reject reason…'));
-  sel.firstChild.value = '';
-  for (const [k, v] of Object.entries(session ? session.rejectReasons : {})) {
-    const o = el('option', '', v);
-    o.value = k;
-    sel.append(o);
-  }
+  drawActions(node, g, d);
+  return node;
+}
+
+function drawActions(node, g, d) {
   const actions = node.querySelector('.actions');
-  if (st.state === 'rejected') actions.classList.add('hidden');
-  for (const b of actions.querySelectorAll('button')) {
+  const keys = session?.outcomesByState?.[d.handling.state] || [];
+  if (!keys.length) actions.classList.add('hidden');
+  for (const k of keys) {
+    const o = session.outcomes[k];
+    const b = el('button', `outcome ${o.type}`, o.label);
+    b.type = 'button';
+    b.dataset.outcome = k;
     b.addEventListener('click', async () => {
-      const body = { type: b.dataset.act, note: node.querySelector('.note').value };
-      if (body.type === 'reject') body.reason = sel.value;
+      const body = { type: o.type, note: node.querySelector('.note').value };
+      if (o.reason) body.reason = o.reason;
       try {
-        const r = await api(`/api/hits/${encodeURIComponent(h.id)}/action`, body);
+        const r = await api(`/api/hits/${encodeURIComponent(d.id)}/action`, body);
+        acknowledge(g.key);
         renderHit(r.hit, false);
       } catch (e) {
         node.querySelector('.hit-error').textContent = e.message;
       }
     });
+    actions.append(b);
   }
-  if (existing) existing.replaceWith(node);
-  else $('hits').prepend(node);
-  if (fresh) sound(h);
+  if (!keys.length) node.querySelector('.note').classList.add('hidden');
 }
 
-// ---- sound: Web Audio; priority decides the pattern; the officer can silence it ----
-let audio = null;
-let alarm = null;
+// ---- the takeover: new hits cover every tab until acknowledged, most urgent first ----
+const queue = [];
+// What was acknowledged is remembered by this browser, so that a reload brings back only the rest.
+const ACKED = 'alpr.acknowledged';
+const RECALL_MS = 30 * 60_000;
+
+function acked() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(ACKED) || '[]'));
+  } catch {
+    return new Set();
+  }
+}
+
+function remember(key) {
+  const keys = [...acked(), key].slice(-500);
+  try {
+    localStorage.setItem(ACKED, JSON.stringify([...new Set(keys)]));
+  } catch {
+    /* storage full or off: a reload may show it again, which is the safe side */
+  }
+}
+
+/** After a reload: hits of the last half hour that nobody acknowledged or decided take over again. */
+// biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
+function recallUnacknowledged() {
+  const done = acked();
+  const since = Date.now() - RECALL_MS;
+  for (const g of groups.values()) {
+    const h = g.latest;
+    if (h.late || done.has(g.key) || g.decided.handling.state !== 'new') continue;
+    if (Date.parse(h.capturedAt) < since || queue.includes(g.key)) continue;
+    queue.push(g.key);
+  }
+  showTakeover();
+  if (queue.length) sound(groups.get(queue[0]).latest, false);
+}
+
+function alertFor(g) {
+  if (!queue.includes(g.key)) queue.push(g.key);
+  showTakeover();
+  sound(g.latest, false);
+}
+
+function showTakeover() {
+  const slot = $('takeover-slot');
+  const held = slot.querySelector('.hit');
+  queue.sort((a, b) => before(groups.get(a), groups.get(b)));
+  const key = queue[0];
+  if (held && held.dataset.key !== key) {
+    $('hits').append(held);
+    sortCards();
+  }
+  document.body.classList.toggle('taken-over', !!key);
+  $('takeover').classList.toggle('hidden', !key);
+  if (!key) return;
+  const card = cardOf(key);
+  if (card && card.parentElement !== slot) slot.replaceChildren(card);
+  $('takeover-more').textContent =
+    queue.length > 1 ? `+${queue.length - 1} more new hit(s) after this one` : '';
+}
+
+function acknowledge(key) {
+  const i = queue.indexOf(key);
+  if (i < 0) return;
+  queue.splice(i, 1);
+  remember(key);
+  silence();
+  showTakeover();
+  if (!queue.length) {
+    showTab('live');
+    cardOf(key)?.scrollIntoView({ block: 'start' });
+  }
+}
+
+function acknowledgeShown() {
+  const card = $('takeover-slot').querySelector('.hit');
+  if (card) acknowledge(card.dataset.key);
+}
 
 // biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
-function unlockAudio() {
-  if (!audio && window.AudioContext) audio = new AudioContext();
-  if (audio && audio.state === 'suspended') audio.resume();
-}
-
-function beep(freq, at, dur) {
-  const o = audio.createOscillator();
-  const g = audio.createGain();
-  o.frequency.value = freq;
-  o.type = 'square';
-  g.gain.setValueAtTime(0.0001, at);
-  g.gain.exponentialRampToValueAtTime(0.3, at + 0.01);
-  g.gain.exponentialRampToValueAtTime(0.0001, at + dur);
-  o.connect(g).connect(audio.destination);
-  o.start(at);
-  o.stop(at + dur + 0.02);
-  return o;
-}
-
-function sound(h) {
-  if (!audio) return;
-  silence();
-  const t = audio.currentTime + 0.05;
-  const pattern = h.informational
-    ? [[660, 0, 0.25]]
-    : h.priority === 1
-      ? Array.from({ length: 12 }, (_, i) => [i % 2 ? 880 : 1320, i * 0.25, 0.2])
-      : h.priority <= 3
-        ? Array.from({ length: 4 }, (_, i) => [1040, i * 0.4, 0.25])
-        : [[880, 0, 0.3]];
-  alarm = pattern.map(([f, d, l]) => beep(f, t + d, l));
-  document.body.dataset.sound = h.informational ? 'info' : `p${h.priority}`;
-  $('silence').classList.remove('hidden');
-}
-
-function silence() {
-  for (const o of alarm || []) {
-    try {
-      o.stop();
-    } catch {
-      /* already stopped */
-    }
-  }
-  alarm = null;
-  delete document.body.dataset.sound;
-  $('silence').classList.add('hidden');
+function initHits() {
+  $('ack').addEventListener('click', acknowledgeShown);
+  $('silence').addEventListener('click', silence);
+  // The events a browser counts as a user's activation (a touch counts at its end, not its start).
+  for (const ev of ['pointerdown', 'pointerup', 'touchend', 'click', 'keydown'])
+    document.addEventListener(ev, unlockAudio, { capture: true });
+  // A kiosk may allow sound without a tap; otherwise the page says that sound is off.
+  unlockAudio();
 }
