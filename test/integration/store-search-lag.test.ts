@@ -82,7 +82,8 @@ describe('store: partial-plate search does not stall the event loop', () => {
     // One chunk is 256 reads: a full scan gives the loop back at least once per chunk.
     expect(w.turns).toBeGreaterThanOrEqual(Math.floor(N / 256) - 1);
     // A single synchronous pass would show one gap as long as the whole search.
-    expect(w.maxGapMs).toBeLessThan(Math.max(100, w.ms / 4));
+    // a chunked scan gives the loop back every few ms; a whole-scan stall is the full scan time (0.6-1.6 s at 50k)
+    expect(w.maxGapMs).toBeLessThan(Math.max(300, w.ms / 4));
     // Ties across chunk boundaries: a match-all query returns every read once, in order.
     const all = await store.search().search({ plate: 'ZQX', partial: true, limit: 5000 });
     expect(all).toHaveLength(Math.min(N, 5000));
