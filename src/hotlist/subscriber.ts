@@ -169,7 +169,7 @@ export class HotlistSubscriber implements Stage {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    const prefix = `${this.opts.topicBase}/${this.opts.agency}/hotlist/`;
+    const prefix = `${topics.root(this.opts.topicBase, this.opts.agency)}/`;
     if (!topic.startsWith(prefix)) return;
     const parts = topic.slice(prefix.length).split('/');
     if (parts.length === 2 && parts[1] === 'manifest') this.onManifest(parts[0]!, payload, false);
@@ -232,7 +232,7 @@ export class HotlistSubscriber implements Stage {
   private fetch(m: Manifest): void {
     const key = `${m.list}/${m.listVersion}`;
     if (this.pending.has(key)) return;
-    const topic = `${this.opts.topicBase}/${this.opts.agency}/hotlist/${m.list}/chunk/${m.listVersion}/+`;
+    const topic = topics.chunkAll(this.opts.topicBase, this.opts.agency, m.list, m.listVersion);
     const timer = setTimeout(() => {
       const p = this.pending.get(key);
       if (p?.m !== m) return;
