@@ -335,6 +335,7 @@ export class Daemon {
             outbox: store!.outbox(),
             records: store!.records(),
             holds: store!.holds(),
+            adminKeys: c.hotlist.adminKeys,
             telemetry: telemetryPort({
               health: this.health!,
               cameras: () => capture?.stats() ?? null,

@@ -77,6 +77,7 @@ export function parseUnits(list: string): string[] {
   const units = list.split(',').map((u) => u.trim());
   const bad = units.find((u) => !/^[A-Za-z0-9._-]{1,64}$/.test(u));
   if (bad !== undefined) throw new AlprError(ErrorCodes.INPUT, `--units: "${bad}" is not a unit id`);
-  if (new Set(units).size !== units.length) throw new AlprError(ErrorCodes.INPUT, '--units: a unit is named twice');
+  if (new Set(units).size !== units.length)
+    throw new AlprError(ErrorCodes.INPUT, '--units: a unit is named twice');
   return units;
 }

@@ -218,8 +218,16 @@ export async function pushHotlist(
     const got = await retained(client, topics.list(o.topicBase, o.agency, o.list), 500);
     const keys = trustMap(o);
     const expect = { agency: o.agency, list: o.list };
-    const prev = verifiedManifest(got.get(topics.manifest(o.topicBase, o.agency, o.list)), { ...expect, delta: false }, keys);
-    const prevDelta = verifiedManifest(got.get(topics.delta(o.topicBase, o.agency, o.list)), { ...expect, delta: true }, keys);
+    const prev = verifiedManifest(
+      got.get(topics.manifest(o.topicBase, o.agency, o.list)),
+      { ...expect, delta: false },
+      keys,
+    );
+    const prevDelta = verifiedManifest(
+      got.get(topics.delta(o.topicBase, o.agency, o.list)),
+      { ...expect, delta: true },
+      keys,
+    );
     const latest = Math.max(prev?.listVersion ?? 0, prevDelta?.listVersion ?? 0);
     const version = o.version ?? Math.max(now, latest + 1);
     if (latest >= version) {

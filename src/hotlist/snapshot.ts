@@ -68,7 +68,8 @@ export interface Ack {
  */
 export const topics = {
   root: (base: string, agency: string) => `${adminRoot(base, agency)}/hotlist`,
-  manifest: (base: string, agency: string, list: string) => `${adminRoot(base, agency)}/hotlist/${list}/manifest`,
+  manifest: (base: string, agency: string, list: string) =>
+    `${adminRoot(base, agency)}/hotlist/${list}/manifest`,
   manifestAll: (base: string, agency: string) => `${adminRoot(base, agency)}/hotlist/+/manifest`,
   delta: (base: string, agency: string, list: string) => `${adminRoot(base, agency)}/hotlist/${list}/delta`,
   deltaAll: (base: string, agency: string) => `${adminRoot(base, agency)}/hotlist/+/delta`,

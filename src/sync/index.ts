@@ -6,6 +6,7 @@ import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
 import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
+import { adminKeyMap } from '../domain/signed.ts';
 import type { Light } from '../domain/types.ts';
 import { applyHoldCommand, clientOptions, loadTls, sleep, withTimeout } from './link.ts';
 import { RecordDrain } from './records.ts';
@@ -27,6 +28,8 @@ export interface SyncStageOptions {
   records?: RecordQueuePort;
   /** Where evidence-hold commands from the server go; without it they are refused. */
   holds?: HoldPort;
+  /** The admin keys the unit pins (hotlist.adminKeys): hold commands must be signed by one. */
+  adminKeys?: readonly { id: string; publicKey: string }[];
   now?: () => number;
   /** How often the server light is re-evaluated (ms). */
   healthIntervalMs?: number;
@@ -288,7 +291,15 @@ export class SyncStage implements Stage {
     if (!t || topic !== t.holdCommand) return;
     // A store error taking the hold must not throw into mqtt.js's packet handler.
     guarded(this.rejects, 'hold command', () => {
-      const result = applyHoldCommand(payload, this.opts.holds, this.opts.unit, this.now(), this.opts.log);
+      const keys = adminKeyMap(this.opts.adminKeys ?? []);
+      const result = applyHoldCommand(
+        payload,
+        this.opts.holds,
+        this.opts.unit,
+        this.now(),
+        this.opts.log,
+        keys,
+      );
       if (result) this.client?.publish(t.holdResult, result, { qos: 1 });
     });
   }

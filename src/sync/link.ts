@@ -1,4 +1,5 @@
 /** Small helpers of the sync stage's broker link (TLS material, timing). */
+import type { KeyObject } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
 import type { Config } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
@@ -77,10 +78,11 @@ export function applyHoldCommand(
   unit: UnitRef,
   now: number,
   log: Logger,
+  keys: ReadonlyMap<string, KeyObject>,
 ): string | null {
-  const cmd = parseHoldCommand(payload);
+  const cmd = parseHoldCommand(payload, unit, keys);
   if (typeof cmd === 'string') {
-    log.warn({ problem: cmd }, 'ignored malformed hold command');
+    log.warn({ problem: cmd }, 'ignored hold command (malformed, unsigned or not for this unit)');
     return null;
   }
   if (!holds) {

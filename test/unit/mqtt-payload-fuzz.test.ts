@@ -18,7 +18,7 @@ import { cutChunks, type Manifest, sha256, signManifest } from '../../src/hotlis
 import { HotlistSubscriber, type HotlistTarget } from '../../src/hotlist/subscriber.ts';
 import { applyHoldCommand } from '../../src/sync/link.ts';
 import { openRoster, ROSTER_TAG, RosterSubscriber, signRoster } from '../../src/sync/roster.ts';
-import { parseHoldCommand, parseUnitTopic, PROTOCOL_VERSION } from '../../src/sync/topics.ts';
+import { parseHoldCommand, parseUnitTopic, signHoldCommand } from '../../src/sync/topics.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { junk, NASTY_FIELDS, type Rng, rng } from '../support/prng.ts';
 
@@ -77,21 +77,21 @@ function payloadOf(r: Rng, o: unknown): Buffer {
 }
 
 describe('hold commands (sync)', () => {
-  const good = {
-    type: 'hold',
-    version: PROTOCOL_VERSION,
-    id: 'req-1',
-    action: 'hold',
-    ref: 'case-42',
-    readIds: ['r1', 'r2'],
-  };
+  const UNIT = { id: 'u', agency: 'a' };
+  const keys = adminKeyMap(ADMIN_KEYS);
+  // Well signed, so the fuzz reaches past the signature check when a mutation leaves it intact.
+  const good: Record<string, unknown> = signHoldCommand(
+    { id: 'req-1', unit: UNIT, action: 'hold', ref: 'case-42', readIds: ['r1', 'r2'] },
+    admin.privateKeyPem,
+    'k1',
+  );
 
   it(`${CASES} seeded commands: parsed or refused with a reason, never a throw`, () => {
     let accepted = 0;
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
       const payload = payloadOf(r, mutate(r, good));
-      const c = parseHoldCommand(payload);
+      const c = parseHoldCommand(payload, UNIT, keys);
       if (typeof c === 'string') continue;
       accepted++;
       expect(c.action === 'hold' || c.action === 'release', `seed ${seed}`).toBe(true);
@@ -109,7 +109,7 @@ describe('hold commands (sync)', () => {
     const holds = { setHold: (ids: readonly string[]) => ids.length };
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
-      const out = applyHoldCommand(payloadOf(r, mutate(r, good)), holds, { id: 'u', agency: 'a' }, 0, log);
+      const out = applyHoldCommand(payloadOf(r, mutate(r, good)), holds, UNIT, 0, log, keys);
       if (out !== null) expect(JSON.parse(out).type, `seed ${seed}`).toBe('holdResult');
     }
   });
@@ -142,7 +142,9 @@ describe('rosters (roster sync)', () => {
 
   it('a well-signed body that is not an object is refused, not dereferenced', () => {
     for (const body of ['null', '"x"', '7', '[]', 'true']) {
-      expect(openRoster(signedBody(body), { agency: 'metro', unit: 'u1' }, keys)).toBe('roster body is not an object');
+      expect(openRoster(signedBody(body), { agency: 'metro', unit: 'u1' }, keys)).toBe(
+        'roster body is not an object',
+      );
     }
   });
 
@@ -183,7 +185,9 @@ describe('rosters (roster sync)', () => {
       const topic = 'alpr-admin/metro/roster/u1';
       const msg = (issuedAt: number) =>
         Buffer.from(
-          JSON.stringify(signRoster({ agency: 'metro', unit: 'u1', users: [], issuedAt }, admin.privateKeyPem, 'k1')),
+          JSON.stringify(
+            signRoster({ agency: 'metro', unit: 'u1', users: [], issuedAt }, admin.privateKeyPem, 'k1'),
+          ),
         );
       await sub.receive(topic, msg(1000));
       await sub.receive(topic, msg(2000));
@@ -284,7 +288,10 @@ describe('hot-list manifests and chunks (hot-list sync)', () => {
         for (let i = 0; i < chunks.length + r.int(0, 2); i++) {
           const idx = r.bool(0.9) ? i : r.pick([-1, 1e9, Number.NaN, 0.5]);
           const payload = r.bool(0.9) ? (chunks[i] ?? Buffer.from('x')) : Buffer.from(junk(r, 64));
-          sub.receive(`alpr-admin/metro/hotlist/${list}/chunk/${r.bool(0.9) ? version : 'x'}/${idx}`, payload);
+          sub.receive(
+            `alpr-admin/metro/hotlist/${list}/chunk/${r.bool(0.9) ? version : 'x'}/${idx}`,
+            payload,
+          );
         }
         if (r.bool(0.05)) sub.receive(junk(r, 40), payloadOf(r, jsonValue(r)));
       }
