@@ -258,6 +258,47 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     expect(calls).toEqual([['r1']]);
   });
 
+  it("a unit that takes another unit's client id gets none of that unit's queued commands", async () => {
+    const unitB = { agency: AGENCY, id: 'unit-b' };
+    const clientId = `alpr-${AGENCY}-unit-b`;
+    const session = { clean: false, properties: { sessionExpiryInterval: 3600 } };
+    const b = await mqtt.connectAsync(broker.url, { ...tls('unit-b'), clientId, ...session });
+    await b.subscribeAsync(topics('alpr', unitB).holdCommand, { qos: 1 });
+    await b.endAsync();
+    const server = await connect(NAMES.server);
+    const cmd = (id: string) =>
+      JSON.stringify(
+        signHoldCommand(
+          { id, unit: unitB, action: 'hold', ref: 'CASE-9', readIds: ['r9'] },
+          ADMIN.privateKeyPem,
+          'admin',
+        ),
+      );
+    await server.publishAsync(topics('alpr', unitB).holdCommand, cmd('queued-1'), { qos: 1 });
+    // Unit A's certificate, unit B's client id and persistent session: the broker resumes B's
+    // session for it, but delivers nothing that A's certificate may not read.
+    const got: string[] = [];
+    const a = mqtt.connect(broker.url, {
+      ...tls('unit-a'),
+      clientId,
+      ...session,
+      manualConnect: true,
+    });
+    a.on('message', (t) => got.push(t));
+    a.connect();
+    open.push(a);
+    await new Promise<void>((r) => (a.connected ? r() : a.once('connect', () => r())));
+    await server.publishAsync(topics('alpr', unitB).holdCommand, cmd('live-1'), { qos: 1 });
+    // Control on the same broker: unit B, subscribed live, receives the next command.
+    const b2 = await connect('unit-b', `alpr-${AGENCY}-unit-b-check`);
+    const bGot: string[] = [];
+    b2.on('message', (_t, p) => bGot.push(JSON.parse(p.toString()).id));
+    await b2.subscribeAsync(topics('alpr', unitB).holdCommand, { qos: 1 });
+    await server.publishAsync(topics('alpr', unitB).holdCommand, cmd('live-2'), { qos: 1 });
+    await waitFor(() => bGot.includes('live-2'), 10_000, 'unit B gets its command');
+    expect(got).toEqual([]);
+  });
+
   it('the server still receives what units send', async () => {
     const server = await connect(NAMES.server);
     const got = new Map<string, Buffer>();
