@@ -148,12 +148,10 @@ function writeState(dir: string, state: PushState, body: Buffer): void {
   renameSync(`${p.meta}.tmp`, p.meta);
 }
 
-/** The pushing key and any other trusted admin keys, by id (a units' `hotlist.adminKeys` map). */
-function trustMap(o: PushOptions): Map<string, KeyObject> {
-  return adminKeyMap([
-    ...(o.trustedKeys ?? []),
-    { id: o.keyId, publicKey: publicKeyBase64(o.privateKeyPem) },
-  ]);
+/** Other trusted admins' keys by id, and the pushing key (trusted under whatever id it signed with). */
+function trustOf(o: PushOptions): { keys: Map<string, KeyObject>; own: KeyObject } {
+  const own = adminKeyMap([{ id: o.keyId, publicKey: publicKeyBase64(o.privateKeyPem) }]).get(o.keyId)!;
+  return { keys: adminKeyMap(o.trustedKeys ?? []), own };
 }
 
 /**
@@ -164,10 +162,14 @@ function trustMap(o: PushOptions): Map<string, KeyObject> {
 function verifiedManifest(
   raw: Buffer | undefined,
   expect: { agency: string; list: string; delta: boolean },
-  keys: ReadonlyMap<string, KeyObject>,
+  trust: { keys: Map<string, KeyObject>; own: KeyObject },
 ): Manifest | null {
   const m = parseManifest(raw);
-  return m && manifestProblem(m, expect, keys) === null ? m : null;
+  if (!m) return null;
+  // Our own key may have signed under another id label than today's --key-id.
+  const keys = new Map(trust.keys);
+  if (typeof m.keyId === 'string' && !keys.has(m.keyId)) keys.set(m.keyId, trust.own);
+  return manifestProblem(m, expect, keys) === null ? m : null;
 }
 
 const parseManifest = (raw: Buffer | undefined): Manifest | null => {
@@ -216,17 +218,17 @@ export async function pushHotlist(
   const client = await connect(o, 'push');
   try {
     const got = await retained(client, topics.list(o.topicBase, o.agency, o.list), 500);
-    const keys = trustMap(o);
+    const trust = trustOf(o);
     const expect = { agency: o.agency, list: o.list };
     const prev = verifiedManifest(
       got.get(topics.manifest(o.topicBase, o.agency, o.list)),
       { ...expect, delta: false },
-      keys,
+      trust,
     );
     const prevDelta = verifiedManifest(
       got.get(topics.delta(o.topicBase, o.agency, o.list)),
       { ...expect, delta: true },
-      keys,
+      trust,
     );
     const latest = Math.max(prev?.listVersion ?? 0, prevDelta?.listVersion ?? 0);
     const version = o.version ?? Math.max(now, latest + 1);
