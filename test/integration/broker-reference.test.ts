@@ -8,9 +8,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerHoldCommand } from '../../src/commands/hold.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { generateAdminKey, pushHotlist } from '../../src/hotlist/push.ts';
 import { topics as hotlistTopics } from '../../src/hotlist/snapshot.ts';
@@ -256,6 +258,37 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     expect(results[0]).toBeNull();
     expect(JSON.parse(results[1]!).requestId).toBe('good');
     expect(calls).toEqual([['r1']]);
+  });
+
+  it('`alpr sync hold` signs and sends with the server certificate; with a unit certificate it is refused', async () => {
+    const unitA = { agency: AGENCY, id: 'unit-a' };
+    const a = await connect('unit-a');
+    const got: Buffer[] = [];
+    a.on('message', (_t, p) => got.push(Buffer.from(p)));
+    await a.subscribeAsync(topics('alpr', unitA).holdCommand, { qos: 1 });
+    const key = join(dir, 'admin.key');
+    writeFileSync(key, ADMIN.privateKeyPem, { mode: 0o600 });
+    const run = (cn: string, id: string) => {
+      const c = broker.certs!.client(cn);
+      const program = new Command().exitOverride();
+      registerHoldCommand(program);
+      return program.parseAsync(
+        [
+          ...['sync', 'hold', '--unit', 'unit-a', '--agency', AGENCY, '--ref', 'CASE-7', '--reads', 'r7,r8'],
+          ...['--id', id, '--key', key, '--url', broker.url, '--ca', broker.certs!.ca],
+          ...['--cert', c.cert, '--client-key', c.key],
+        ],
+        { from: 'user' },
+      );
+    };
+    await expect(run('unit-a', 'from-unit')).rejects.toThrow(/refused/);
+    await run(NAMES.server, 'from-server');
+    await waitFor(() => got.length === 1, 10_000, 'the command at the unit');
+    const calls: string[][] = [];
+    const holds = { setHold: (ids: readonly string[]) => calls.push([...ids]) };
+    const out = applyHoldCommand(got[0]!, holds, unitA, 0, log, adminKeyMap(KEYS));
+    expect(JSON.parse(out!).requestId).toBe('from-server');
+    expect(calls).toEqual([['r7', 'r8']]);
   });
 
   it("a unit that takes another unit's client id gets none of that unit's queued commands", async () => {
