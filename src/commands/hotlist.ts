@@ -167,11 +167,20 @@ export function registerHotlistCommands(program: Command): void {
   );
 
   withBroker(
-    hl.command('status').description('Which units run which version of each list (from their acks)'),
-  ).action(async (o: BrokerCli) => {
+    hl
+      .command('status')
+      .description('Which units run which version of each list (from their acks)')
+      .option(
+        '--trust <id=publicKey>',
+        'count only published versions signed by this admin key (as units pin it); repeatable',
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      ),
+  ).action(async (o: BrokerCli & { trust: string[] }) => {
+    const trusted = o.trust.length > 0 ? o.trust.map(parseTrust) : undefined;
     const [acks, published] = await Promise.all([
       hotlistStatus(brokerOptions(o)),
-      publishedVersions(brokerOptions(o)),
+      publishedVersions(brokerOptions(o), 1000, trusted),
     ]);
     const now = Date.now();
     for (const [list, p] of published) {

@@ -323,7 +323,10 @@ export async function hotlistStatus(b: BrokerOptions, waitMs = 1000): Promise<Ac
 export async function publishedVersions(
   b: BrokerOptions,
   waitMs = 1000,
+  /** When given, only manifests signed by one of these keys count (a forged one shows nothing). */
+  trustedKeys?: readonly { id: string; publicKey: string }[],
 ): Promise<Map<string, { listVersion: number; issuedAt: number }>> {
+  const keys = trustedKeys ? adminKeyMap(trustedKeys) : null;
   const client = await connect(b, 'status');
   try {
     const got = await retained(client, topics.all(b.topicBase, b.agency), waitMs);
@@ -331,6 +334,8 @@ export async function publishedVersions(
     for (const payload of got.values()) {
       const m = parseManifest(payload);
       if (m?.type !== 'hotlist-manifest' || typeof m.list !== 'string') continue;
+      const expect = { agency: b.agency, list: m.list, delta: m.version === DELTA_FORMAT };
+      if (keys && manifestProblem(m, expect, keys) !== null) continue;
       const prev = out.get(m.list);
       if (!prev || m.listVersion > prev.listVersion)
         out.set(m.list, { listVersion: m.listVersion, issuedAt: m.issuedAt });

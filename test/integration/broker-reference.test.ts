@@ -14,7 +14,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerHoldCommand } from '../../src/commands/hold.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
-import { generateAdminKey, pushHotlist } from '../../src/hotlist/push.ts';
+import { generateAdminKey, publishedVersions, pushHotlist } from '../../src/hotlist/push.ts';
 import { topics as hotlistTopics } from '../../src/hotlist/snapshot.ts';
 import { applyHoldCommand } from '../../src/sync/link.ts';
 import { pushRoster, RosterSubscriber, rosterTopic } from '../../src/sync/roster.ts';
@@ -204,6 +204,10 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
         privateKeyPem: ADMIN.privateKeyPem,
         keyId: 'admin',
       });
+    const adminBroker = { url: broker.url, options: tls(NAMES.admin), topicBase: 'alpr', agency: AGENCY };
+    // `alpr hotlist status --trust`: the forged version does not count; unchecked, it would.
+    expect((await publishedVersions(adminBroker, 300)).get('SVS')?.listVersion).toBe(2 ** 53);
+    expect((await publishedVersions(adminBroker, 300, KEYS)).has('SVS')).toBe(false);
     const first = await push();
     expect(first.manifest.listVersion).toBeLessThan(2 ** 53);
     // The pushed manifest replaced the poison; a second push builds on the first's signed version.
@@ -215,6 +219,9 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const m = JSON.parse(seen.get(hotlistTopics.manifest('alpr', AGENCY, 'SVS'))!.toString());
     expect(m.listVersion).toBe(second.manifest.listVersion);
     expect(seen.has(hotlistTopics.delta('alpr', AGENCY, 'SVS'))).toBe(false);
+    expect((await publishedVersions(adminBroker, 300, KEYS)).get('SVS')?.listVersion).toBe(
+      second.manifest.listVersion,
+    );
   });
 
   it('a unit cannot publish evidence-hold commands to itself or to another unit', async () => {
