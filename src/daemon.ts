@@ -336,6 +336,7 @@ export class Daemon {
             records: store!.records(),
             holds: store!.holds(),
             adminKeys: c.hotlist.adminKeys,
+            clientIdFile: join(dataDir, 'mqtt-client-id'),
             telemetry: telemetryPort({
               health: this.health!,
               cameras: () => capture?.stats() ?? null,

@@ -8,7 +8,7 @@
  * the live version is refused (current list kept) but remembered: once the full snapshot of its
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
@@ -107,7 +107,9 @@ export class HotlistSubscriber implements Stage {
       this.opts.log.warn('no admin keys pinned: every hot-list snapshot will be refused');
     const options = this.opts.mqtt.options;
     const client = mqtt.connect(this.opts.mqtt.url, {
-      clientId: `alpr-${this.opts.unitId}-hotlist`,
+      // A clean session, so a fresh random suffix per start: no other certificate can guess the id
+      // and knock this connection off by taking it.
+      clientId: `alpr-${this.opts.unitId}-hotlist-${randomBytes(8).toString('hex')}`,
       ...options,
       // MQTT 5: the broker drops bigger packets instead of sending them (3.1.1 has no such field).
       ...(options?.protocolVersion === 5

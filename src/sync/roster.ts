@@ -10,7 +10,7 @@
  * The signature covers `tag + body` where `body` is the exact JSON text carried in the message,
  * so no canonical JSON is needed.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
@@ -143,7 +143,9 @@ export class RosterSubscriber implements Stage {
     this.applied = o.stateFile ? readApplied(o.stateFile) : 0;
     const topic = rosterTopic(o.topicBase, o.agency, o.unitId);
     const client = mqtt.connect(o.mqtt.url, {
-      clientId: `alpr-roster-${o.agency}-${o.unitId}`,
+      // A clean session, so a fresh random suffix per start: no other certificate can guess the id
+      // and knock this connection off by taking it.
+      clientId: `alpr-roster-${o.agency}-${o.unitId}-${randomBytes(8).toString('hex')}`,
       ...o.mqtt.options,
       ...packetCap(o.mqtt.options, MAX_ROSTER_BYTES + 4096),
       // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).

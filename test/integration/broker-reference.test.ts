@@ -16,9 +16,9 @@ import { registerHoldCommand } from '../../src/commands/hold.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { generateAdminKey, publishedVersions, pushHotlist } from '../../src/hotlist/push.ts';
 import { topics as hotlistTopics } from '../../src/hotlist/snapshot.ts';
-import { applyHoldCommand } from '../../src/sync/link.ts';
+import { applyHoldCommand, clientOptions, linkClientId } from '../../src/sync/link.ts';
 import { pushRoster, RosterSubscriber, rosterTopic } from '../../src/sync/roster.ts';
-import { serverSubscriptions, signHoldCommand, topics } from '../../src/sync/topics.ts';
+import { payloads, serverSubscriptions, signHoldCommand, topics } from '../../src/sync/topics.ts';
 import {
   type Broker,
   destroyMosquitto,
@@ -296,6 +296,40 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const out = applyHoldCommand(got[0]!, holds, unitA, 0, log, adminKeyMap(KEYS));
     expect(JSON.parse(out!).requestId).toBe('from-server');
     expect(calls).toEqual([['r7', 'r8']]);
+  });
+
+  it("a certificate connecting with the client ids derivable from a unit's id does not knock the unit off", async () => {
+    const unitB = { agency: AGENCY, id: 'unit-b' };
+    const idFile = join(dir, 'mqtt-client-id');
+    const cfg = { topicBase: 'alpr', protocolVersion: 5, keepaliveSeconds: 30 } as Parameters<
+      typeof clientOptions
+    >[0];
+    const offline = JSON.stringify(payloads.status(unitB, 'offline', 0));
+    const id = linkClientId(unitB, idFile);
+    // Kept across restarts (the persistent session is found by it), unguessable from outside.
+    expect(linkClientId(unitB, idFile)).toBe(id);
+    expect(id).toMatch(/^alpr-metro-unit-b-[0-9a-f]{32}$/);
+    const b = await mqtt.connectAsync(broker.url, {
+      ...clientOptions(cfg, unitB, tls('unit-b'), offline, id),
+      reconnectPeriod: 0,
+    });
+    open.push(b);
+    let kicked = false;
+    b.on('close', () => {
+      kicked = true;
+    });
+    // Every id an attacker can derive from the unit id, each in turn, from unit A's certificate.
+    for (const guess of [`alpr-${AGENCY}-unit-b`, 'unit-b', `alpr-${AGENCY}-unit-b-selftest`]) {
+      const a = await mqtt.connectAsync(broker.url, { ...tls('unit-a'), clientId: guess });
+      await a.endAsync();
+    }
+    expect(kicked).toBe(false);
+    // Still connected: a round trip on it succeeds. Control: its own id takes it over.
+    await b.publishAsync(topics('alpr', unitB).status, '{"type":"status"}', { qos: 1, retain: true });
+    expect(kicked).toBe(false);
+    const thief = await mqtt.connectAsync(broker.url, { ...tls('unit-a'), clientId: id });
+    await waitFor(() => kicked, 10_000, 'the takeover with the real id');
+    await thief.endAsync();
   });
 
   it("a unit that takes another unit's client id gets none of that unit's queued commands", async () => {
