@@ -335,6 +335,8 @@ export class Daemon {
             outbox: store!.outbox(),
             records: store!.records(),
             holds: store!.holds(),
+            adminKeys: c.hotlist.adminKeys,
+            clientIdFile: join(dataDir, 'mqtt-client-id'),
             telemetry: telemetryPort({
               health: this.health!,
               cameras: () => capture?.stats() ?? null,

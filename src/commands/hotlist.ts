@@ -108,6 +108,12 @@ export function registerHotlistCommands(program: Command): void {
       .option('--skip-bad', 'drop bad rows instead of refusing the push')
       .option('--list-version <n>', 'list version (default: now in ms)', Number)
       .option('--delta', 'publish only the changes against the previous pushed version')
+      .option(
+        '--trust <id=publicKey>',
+        "another admin's key (as units pin it) whose retained versions count; repeatable",
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      )
       .option('--state-dir <dir>', 'where the last pushed version of each list is kept', DEFAULT_ADMIN_STATE),
   ).action(
     async (
@@ -120,6 +126,7 @@ export function registerHotlistCommands(program: Command): void {
         listVersion?: number;
         delta?: boolean;
         stateDir: string;
+        trust: string[];
       },
     ) => {
       const bar = new SingleBar({ format: ' {phase} [{bar}] {value}/{total}', stream: process.stderr });
@@ -134,6 +141,7 @@ export function registerHotlistCommands(program: Command): void {
         version: o.listVersion,
         delta: o.delta === true,
         stateDir: o.stateDir,
+        trustedKeys: o.trust.map(parseTrust),
         onProgress: (phase, done, total) => {
           if (phase !== 'publish') return;
           if (!started) bar.start(total, 0, { phase });
@@ -159,11 +167,20 @@ export function registerHotlistCommands(program: Command): void {
   );
 
   withBroker(
-    hl.command('status').description('Which units run which version of each list (from their acks)'),
-  ).action(async (o: BrokerCli) => {
+    hl
+      .command('status')
+      .description('Which units run which version of each list (from their acks)')
+      .option(
+        '--trust <id=publicKey>',
+        'count only published versions signed by this admin key (as units pin it); repeatable',
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      ),
+  ).action(async (o: BrokerCli & { trust: string[] }) => {
+    const trusted = o.trust.length > 0 ? o.trust.map(parseTrust) : undefined;
     const [acks, published] = await Promise.all([
       hotlistStatus(brokerOptions(o)),
-      publishedVersions(brokerOptions(o)),
+      publishedVersions(brokerOptions(o), 1000, trusted),
     ]);
     const now = Date.now();
     for (const [list, p] of published) {
@@ -305,4 +322,11 @@ export function registerHotlistCommands(program: Command): void {
       store.close();
     }
   });
+}
+
+/** `--trust id=base64` as a pinned-key entry. */
+function parseTrust(v: string): { id: string; publicKey: string } {
+  const at = v.indexOf('=');
+  if (at < 1) throw new AlprError(ErrorCodes.INPUT, `--trust ${v}: expected id=publicKey (base64)`);
+  return { id: v.slice(0, at), publicKey: v.slice(at + 1) };
 }

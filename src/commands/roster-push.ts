@@ -12,6 +12,7 @@ interface PushCli {
   keyId: string;
   url: string;
   agency: string;
+  units: string;
   topicBase: string;
   format?: string;
   ca?: string;
@@ -21,8 +22,9 @@ interface PushCli {
 
 /**
  * `alpr roster push`: admins check a roster file (same rules as `roster import`; clear PINs are
- * hashed here, never sent), sign it with their Ed25519 key and publish it retained for every unit
- * of the agency. Adds `push` under the `roster` command group (created when absent).
+ * hashed here, never sent), sign one copy per unit with their Ed25519 key and publish each retained
+ * on that unit's own roster topic (the broker lets a unit read its own copy only). Adds `push`
+ * under the `roster` command group (created when absent).
  */
 export function registerRosterPush(program: Command): void {
   const roster =
@@ -30,12 +32,13 @@ export function registerRosterPush(program: Command): void {
     program.command('roster').description('Users allowed to sign in on this unit');
   roster
     .command('push')
-    .description('Sign a roster (CSV or JSON) with an admin key and publish it to every unit of the agency')
+    .description('Sign a roster (CSV or JSON) with an admin key and publish a copy to each named unit')
     .requiredOption('--file <file>', 'roster CSV (badge,name,trained,pin_hash|pin,expires) or JSON')
     .requiredOption('--key <file>', 'admin Ed25519 private key (PEM; `alpr hotlist keygen` makes one)')
     .option('--key-id <id>', 'key id the units pinned (hotlist.adminKeys)', 'admin')
     .requiredOption('--url <url>', 'broker URL, mqtts://host:8883')
     .requiredOption('--agency <id>', 'agency id used in topics')
+    .requiredOption('--units <ids>', 'the units to publish to, comma-separated (their certificate CNs)')
     .option('--topic-base <base>', 'topic prefix', 'alpr')
     .option('--format <format>', 'csv or json (default: from the file name)')
     .option('--ca <file>', 'CA certificate (PEM) for mqtts')
@@ -45,23 +48,36 @@ export function registerRosterPush(program: Command): void {
       const format = (o.format ?? (extname(o.file).toLowerCase() === '.json' ? 'json' : 'csv')).toLowerCase();
       if (format !== 'csv' && format !== 'json')
         throw new AlprError(ErrorCodes.INPUT, '--format: csv or json');
+      const units = parseUnits(o.units);
       const users = await parseRoster(readFileSync(o.file, 'utf8'), format);
       const options: IClientOptions = {};
       if (o.ca) options.ca = readFileSync(o.ca);
       if (o.cert) options.cert = readFileSync(o.cert);
       if (o.clientKey) options.key = readFileSync(o.clientKey);
-      const msg = await pushRoster({
+      const msgs = await pushRoster({
         url: o.url,
         options,
         topicBase: o.topicBase,
         agency: o.agency,
+        units,
         users,
         privateKeyPem: readFileSync(o.key),
         keyId: o.keyId,
       });
       const trained = users.filter((u) => u.trained).length;
       process.stdout.write(
-        `roster pushed to ${o.agency}: ${users.length} users (${trained} trained), signed by ${msg.keyId}\n`,
+        `roster pushed to ${units.length} unit(s) of ${o.agency}: ${users.length} users (${trained} trained), ` +
+          `signed by ${msgs[0]?.keyId ?? o.keyId}\n`,
       );
     });
+}
+
+/** Unit ids as topic levels: no wildcard, no separator, none empty, none twice. */
+export function parseUnits(list: string): string[] {
+  const units = list.split(',').map((u) => u.trim());
+  const bad = units.find((u) => !/^[A-Za-z0-9._-]{1,64}$/.test(u));
+  if (bad !== undefined) throw new AlprError(ErrorCodes.INPUT, `--units: "${bad}" is not a unit id`);
+  if (new Set(units).size !== units.length)
+    throw new AlprError(ErrorCodes.INPUT, '--units: a unit is named twice');
+  return units;
 }

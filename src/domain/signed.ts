@@ -35,3 +35,12 @@ export function verifyBytes(bytes: Buffer, sig: string, key: KeyObject): boolean
     return false;
   }
 }
+
+/**
+ * Where admins publish (hot lists, rosters): `<base>-admin/<agency>`, a different first level from
+ * the units' `<base>/<agency>/<unit>`, so no unit certificate's CN can name an admin topic through
+ * the broker's `%u` ACL lines, and the ACL grants write here to admin certificates only.
+ */
+export function adminRoot(base: string, agency: string): string {
+  return `${base}-admin/${agency}`;
+}

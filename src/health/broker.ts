@@ -4,6 +4,7 @@
  * or a clear error, then disconnect. It uses its own client id and a clean session, so the unit's
  * persistent session on the broker (and anything queued for it) is left alone.
  */
+import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { readSecret } from '../config/secrets.ts';
 import { describeMqttError } from '../domain/mqtt-errors.ts';
@@ -38,7 +39,7 @@ export async function checkBroker(o: BrokerCheckOptions): Promise<SelftestCheck>
   }
   const t0 = performance.now();
   const client = mqtt.connect(o.url, {
-    clientId: `alpr-${o.unit.agency}-${o.unit.id}-selftest`,
+    clientId: `alpr-${o.unit.agency}-${o.unit.id}-selftest-${randomBytes(8).toString('hex')}`,
     clean: true,
     protocolVersion: o.protocolVersion,
     reconnectPeriod: 0,

@@ -4,12 +4,13 @@
  * With `delta`, publish only the changes against the previous pushed version (kept in the admin's
  * state directory) on the list's delta topic; the last full snapshot stays retained beside it.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { adminKeyMap } from '../domain/signed.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { CSV_COLUMNS, type CsvError, csvEntries, entryToCsv, fileLines } from './csv.ts';
 import { bodyLines, deltaBody, diffLines } from './delta.ts';
@@ -19,6 +20,7 @@ import {
   cutChunks,
   DELTA_FORMAT,
   type Manifest,
+  manifestProblem,
   publicKeyBase64,
   SNAPSHOT_FORMAT,
   sha256,
@@ -45,6 +47,11 @@ export interface PushOptions extends BrokerOptions {
   delta?: boolean;
   /** Where the last pushed version of each list is kept (for deltas); saved after every push. */
   stateDir?: string;
+  /**
+   * Other admins' keys (as units pin them) whose retained manifests count: the broker's retained
+   * version is trusted only under a good signature by one of these or by the pushing key itself.
+   */
+  trustedKeys?: readonly { id: string; publicKey: string }[];
   now?: number;
   onProgress?: (phase: 'validate' | 'publish', done: number, total: number) => void;
 }
@@ -141,6 +148,30 @@ function writeState(dir: string, state: PushState, body: Buffer): void {
   renameSync(`${p.meta}.tmp`, p.meta);
 }
 
+/** Other trusted admins' keys by id, and the pushing key (trusted under whatever id it signed with). */
+function trustOf(o: PushOptions): { keys: Map<string, KeyObject>; own: KeyObject } {
+  const own = adminKeyMap([{ id: o.keyId, publicKey: publicKeyBase64(o.privateKeyPem) }]).get(o.keyId)!;
+  return { keys: adminKeyMap(o.trustedKeys ?? []), own };
+}
+
+/**
+ * A retained manifest only when a trusted admin key signed it: anyone able to leave a message on
+ * the topic (a broker ACL mistake, a stolen unit) must not set the version the next push has to
+ * beat (a forged version 2^53 would stop every later push).
+ */
+function verifiedManifest(
+  raw: Buffer | undefined,
+  expect: { agency: string; list: string; delta: boolean },
+  trust: { keys: Map<string, KeyObject>; own: KeyObject },
+): Manifest | null {
+  const m = parseManifest(raw);
+  if (!m) return null;
+  // Our own key may have signed under another id label than today's --key-id.
+  const keys = new Map(trust.keys);
+  if (typeof m.keyId === 'string' && !keys.has(m.keyId)) keys.set(m.keyId, trust.own);
+  return manifestProblem(m, expect, keys) === null ? m : null;
+}
+
 const parseManifest = (raw: Buffer | undefined): Manifest | null => {
   if (!raw) return null;
   try {
@@ -186,9 +217,19 @@ export async function pushHotlist(
   o.onProgress?.('validate', 1, 1);
   const client = await connect(o, 'push');
   try {
-    const got = await retained(client, `${o.topicBase}/${o.agency}/hotlist/${o.list}/+`, 500);
-    const prev = parseManifest(got.get(topics.manifest(o.topicBase, o.agency, o.list)));
-    const prevDelta = parseManifest(got.get(topics.delta(o.topicBase, o.agency, o.list)));
+    const got = await retained(client, topics.list(o.topicBase, o.agency, o.list), 500);
+    const trust = trustOf(o);
+    const expect = { agency: o.agency, list: o.list };
+    const prev = verifiedManifest(
+      got.get(topics.manifest(o.topicBase, o.agency, o.list)),
+      { ...expect, delta: false },
+      trust,
+    );
+    const prevDelta = verifiedManifest(
+      got.get(topics.delta(o.topicBase, o.agency, o.list)),
+      { ...expect, delta: true },
+      trust,
+    );
     const latest = Math.max(prev?.listVersion ?? 0, prevDelta?.listVersion ?? 0);
     const version = o.version ?? Math.max(now, latest + 1);
     if (latest >= version) {
@@ -245,7 +286,8 @@ export async function pushHotlist(
     await clearChunks(client, o, prevDelta);
     if (!delta) {
       await clearChunks(client, o, prev);
-      if (prevDelta) {
+      // A forged delta left there is cleared too: units refuse it, but it must not outlive a full.
+      if (got.has(topics.delta(o.topicBase, o.agency, o.list))) {
         await client.publishAsync(topics.delta(o.topicBase, o.agency, o.list), '', { qos: 1, retain: true });
       }
     }
@@ -281,14 +323,19 @@ export async function hotlistStatus(b: BrokerOptions, waitMs = 1000): Promise<Ac
 export async function publishedVersions(
   b: BrokerOptions,
   waitMs = 1000,
+  /** When given, only manifests signed by one of these keys count (a forged one shows nothing). */
+  trustedKeys?: readonly { id: string; publicKey: string }[],
 ): Promise<Map<string, { listVersion: number; issuedAt: number }>> {
+  const keys = trustedKeys ? adminKeyMap(trustedKeys) : null;
   const client = await connect(b, 'status');
   try {
-    const got = await retained(client, `${b.topicBase}/${b.agency}/hotlist/+/+`, waitMs);
+    const got = await retained(client, topics.all(b.topicBase, b.agency), waitMs);
     const out = new Map<string, { listVersion: number; issuedAt: number }>();
     for (const payload of got.values()) {
       const m = parseManifest(payload);
       if (m?.type !== 'hotlist-manifest' || typeof m.list !== 'string') continue;
+      const expect = { agency: b.agency, list: m.list, delta: m.version === DELTA_FORMAT };
+      if (keys && manifestProblem(m, expect, keys) !== null) continue;
       const prev = out.get(m.list);
       if (!prev || m.listVersion > prev.listVersion)
         out.set(m.list, { listVersion: m.listVersion, issuedAt: m.issuedAt });

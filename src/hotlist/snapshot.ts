@@ -11,6 +11,7 @@
  * can take the full and then the delta on top of it.
  */
 import { createHash, createPrivateKey, type KeyObject, sign, verify } from 'node:crypto';
+import { adminRoot } from '../domain/signed.ts';
 
 export const SNAPSHOT_FORMAT = 1;
 export const DELTA_FORMAT = 2;
@@ -60,13 +61,24 @@ export interface Ack {
   last: { listVersion: number; status: 'applied' | 'rejected'; reason: string | null; at: number };
 }
 
+/**
+ * Admin topics live under `<base>-admin/<agency>/`, outside every unit's `<base>/<agency>/<unit>/`
+ * namespace, so no unit certificate (whatever its CN) matches a unit ACL line there; only acks are
+ * the unit's own.
+ */
 export const topics = {
-  manifest: (base: string, agency: string, list: string) => `${base}/${agency}/hotlist/${list}/manifest`,
-  manifestAll: (base: string, agency: string) => `${base}/${agency}/hotlist/+/manifest`,
-  delta: (base: string, agency: string, list: string) => `${base}/${agency}/hotlist/${list}/delta`,
-  deltaAll: (base: string, agency: string) => `${base}/${agency}/hotlist/+/delta`,
+  root: (base: string, agency: string) => `${adminRoot(base, agency)}/hotlist`,
+  manifest: (base: string, agency: string, list: string) =>
+    `${adminRoot(base, agency)}/hotlist/${list}/manifest`,
+  manifestAll: (base: string, agency: string) => `${adminRoot(base, agency)}/hotlist/+/manifest`,
+  delta: (base: string, agency: string, list: string) => `${adminRoot(base, agency)}/hotlist/${list}/delta`,
+  deltaAll: (base: string, agency: string) => `${adminRoot(base, agency)}/hotlist/+/delta`,
   chunk: (base: string, agency: string, list: string, v: number, i: number) =>
-    `${base}/${agency}/hotlist/${list}/chunk/${v}/${i}`,
+    `${adminRoot(base, agency)}/hotlist/${list}/chunk/${v}/${i}`,
+  chunkAll: (base: string, agency: string, list: string, v: number) =>
+    `${adminRoot(base, agency)}/hotlist/${list}/chunk/${v}/+`,
+  list: (base: string, agency: string, list: string) => `${adminRoot(base, agency)}/hotlist/${list}/+`,
+  all: (base: string, agency: string) => `${adminRoot(base, agency)}/hotlist/+/+`,
   ack: (base: string, agency: string, unit: string, list: string) =>
     `${base}/${agency}/${unit}/hotlist/${list}/ack`,
   ackAll: (base: string, agency: string) => `${base}/${agency}/+/hotlist/+/ack`,

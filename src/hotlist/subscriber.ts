@@ -8,7 +8,7 @@
  * the live version is refused (current list kept) but remembered: once the full snapshot of its
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
@@ -107,7 +107,9 @@ export class HotlistSubscriber implements Stage {
       this.opts.log.warn('no admin keys pinned: every hot-list snapshot will be refused');
     const options = this.opts.mqtt.options;
     const client = mqtt.connect(this.opts.mqtt.url, {
-      clientId: `alpr-${this.opts.unitId}-hotlist`,
+      // A clean session, so a fresh random suffix per start: no other certificate can guess the id
+      // and knock this connection off by taking it.
+      clientId: `alpr-${this.opts.unitId}-hotlist-${randomBytes(8).toString('hex')}`,
       ...options,
       // MQTT 5: the broker drops bigger packets instead of sending them (3.1.1 has no such field).
       ...(options?.protocolVersion === 5
@@ -169,7 +171,7 @@ export class HotlistSubscriber implements Stage {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    const prefix = `${this.opts.topicBase}/${this.opts.agency}/hotlist/`;
+    const prefix = `${topics.root(this.opts.topicBase, this.opts.agency)}/`;
     if (!topic.startsWith(prefix)) return;
     const parts = topic.slice(prefix.length).split('/');
     if (parts.length === 2 && parts[1] === 'manifest') this.onManifest(parts[0]!, payload, false);
@@ -232,7 +234,7 @@ export class HotlistSubscriber implements Stage {
   private fetch(m: Manifest): void {
     const key = `${m.list}/${m.listVersion}`;
     if (this.pending.has(key)) return;
-    const topic = `${this.opts.topicBase}/${this.opts.agency}/hotlist/${m.list}/chunk/${m.listVersion}/+`;
+    const topic = topics.chunkAll(this.opts.topicBase, this.opts.agency, m.list, m.listVersion);
     const timer = setTimeout(() => {
       const p = this.pending.get(key);
       if (p?.m !== m) return;

@@ -6,8 +6,9 @@ import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
 import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
+import { adminKeyMap } from '../domain/signed.ts';
 import type { Light } from '../domain/types.ts';
-import { applyHoldCommand, clientOptions, loadTls, sleep, withTimeout } from './link.ts';
+import { applyHoldCommand, clientOptions, linkClientId, loadTls, sleep, withTimeout } from './link.ts';
 import { RecordDrain } from './records.ts';
 import { backoffMs, describeMqttError, LightReporter, refusesMqtt5 } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
@@ -27,6 +28,13 @@ export interface SyncStageOptions {
   records?: RecordQueuePort;
   /** Where evidence-hold commands from the server go; without it they are refused. */
   holds?: HoldPort;
+  /**
+   * Where the link's unguessable client-id suffix is kept (linkClientId); without it the id is
+   * `alpr-<agency>-<unit>`, which any certificate can take over.
+   */
+  clientIdFile?: string;
+  /** The admin keys the unit pins (hotlist.adminKeys): hold commands must be signed by one. */
+  adminKeys?: readonly { id: string; publicKey: string }[];
   now?: () => number;
   /** How often the server light is re-evaluated (ms). */
   healthIntervalMs?: number;
@@ -62,6 +70,7 @@ export class SyncStage implements Stage {
   private offEnqueue: (() => void) | null = null;
   private readonly lights = new LightReporter();
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
+  private clientId: string | undefined;
   private telemetry: TelemetryPublisher | null = null;
   private records: RecordDrain | null = null;
   private uploader: Uploader | null = null;
@@ -98,6 +107,8 @@ export class SyncStage implements Stage {
     this.cfg = config;
     this.protocol = config.protocolVersion;
     this.tls = loadTls(config, this.opts.credentialsDir, log);
+    const idFile = this.opts.clientIdFile;
+    this.clientId = idFile ? linkClientId(this.opts.unit, idFile) : undefined;
     this.downSince = this.now();
     this.stopping = false;
     const rq = this.opts.records;
@@ -177,6 +188,7 @@ export class SyncStage implements Stage {
       this.opts.unit,
       this.tls,
       offline,
+      this.clientId,
     );
     const client = mqtt.connect(c.url, options);
     this.client = client;
@@ -288,7 +300,15 @@ export class SyncStage implements Stage {
     if (!t || topic !== t.holdCommand) return;
     // A store error taking the hold must not throw into mqtt.js's packet handler.
     guarded(this.rejects, 'hold command', () => {
-      const result = applyHoldCommand(payload, this.opts.holds, this.opts.unit, this.now(), this.opts.log);
+      const keys = adminKeyMap(this.opts.adminKeys ?? []);
+      const result = applyHoldCommand(
+        payload,
+        this.opts.holds,
+        this.opts.unit,
+        this.now(),
+        this.opts.log,
+        keys,
+      );
       if (result) this.client?.publish(t.holdResult, result, { qos: 1 });
     });
   }

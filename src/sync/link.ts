@@ -1,4 +1,6 @@
 /** Small helpers of the sync stage's broker link (TLS material, timing). */
+import { type KeyObject, randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import type { Config } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
@@ -35,9 +37,10 @@ export function clientOptions(
   unit: UnitRef,
   tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>,
   offlineStatus: string,
+  clientId = `alpr-${unit.agency}-${unit.id}`,
 ): IClientOptions {
   const options: IClientOptions = {
-    clientId: `alpr-${unit.agency}-${unit.id}`,
+    clientId,
     clean: false,
     protocolVersion: c.protocolVersion,
     keepalive: c.keepaliveSeconds,
@@ -61,6 +64,28 @@ export function clientOptions(
   return options;
 }
 
+/**
+ * The link's client id, `alpr-<agency>-<unit>-<32 hex>`: the suffix is made once and kept in
+ * `file`, since the persistent session is found by its id. Mosquitto 2.0 cannot tie a client id to
+ * the certificate of a certificate-authenticated client, and an id anyone can derive from the unit
+ * id lets any certificate knock the unit off the broker by connecting with it; one that only the
+ * unit knows cannot be taken that way.
+ */
+export function linkClientId(unit: UnitRef, file: string): string {
+  let suffix = '';
+  try {
+    suffix = readFileSync(file, 'utf8').trim();
+  } catch {
+    // first start: made below
+  }
+  if (!/^[0-9a-f]{32}$/.test(suffix)) {
+    suffix = randomBytes(16).toString('hex');
+    writeFileSync(`${file}.tmp`, `${suffix}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+  return `alpr-${unit.agency}-${unit.id}-${suffix}`;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -77,10 +102,11 @@ export function applyHoldCommand(
   unit: UnitRef,
   now: number,
   log: Logger,
+  keys: ReadonlyMap<string, KeyObject>,
 ): string | null {
-  const cmd = parseHoldCommand(payload);
+  const cmd = parseHoldCommand(payload, unit, keys);
   if (typeof cmd === 'string') {
-    log.warn({ problem: cmd }, 'ignored malformed hold command');
+    log.warn({ problem: cmd }, 'ignored hold command (malformed, unsigned or not for this unit)');
     return null;
   }
   if (!holds) {

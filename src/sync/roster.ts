@@ -1,6 +1,8 @@
 /**
  * The roster of users allowed to operate the units (policy rule 1), pushed by admins over MQTT:
- * one retained, Ed25519-signed message per agency on `<base>/<agency>/roster`. Units verify it
+ * one retained, Ed25519-signed message per unit on `<base>-admin/<agency>/roster/<unit>`, so the
+ * broker ACL can let each unit certificate read its own copy only (a unit's certificate, stolen or
+ * not, never harvests the PIN hashes published for the rest of the fleet). Units verify it
  * against the admin keys pinned in their config (hotlist.adminKeys), refuse anything unsigned,
  * badly signed, for another agency or older than what they applied, and hand the users to the
  * root's `applyRoster` (which checks the entries and replaces the web page's roster).
@@ -8,13 +10,13 @@
  * The signature covers `tag + body` where `body` is the exact JSON text carried in the message,
  * so no canonical JSON is needed.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
-import { adminKeyMap, signBytes, verifyBytes } from '../domain/signed.ts';
+import { adminKeyMap, adminRoot, signBytes, verifyBytes } from '../domain/signed.ts';
 import type { KeyObject } from 'node:crypto';
 
 /** Prefix of the signed bytes, so a roster signature can never pass for another message's. */
@@ -26,12 +28,15 @@ export const ROSTER_FORMAT = 1;
  */
 export const MAX_ROSTER_BYTES = 2 * 1024 * 1024;
 
-export const rosterTopic = (base: string, agency: string) => `${base}/${agency}/roster`;
+export const rosterTopic = (base: string, agency: string, unit: string) =>
+  `${adminRoot(base, agency)}/roster/${unit}`;
 
 /** What is signed: the users as admins gave them (badge, name, trained, pinHash, expires). */
 export interface RosterBody {
   id: string;
   agency: string;
+  /** The one unit this copy is for: a copy signed for another unit is refused. */
+  unit: string;
   /** Epoch ms; also the roster's version: a unit never applies an older one. */
   issuedAt: number;
   users: unknown[];
@@ -48,13 +53,14 @@ export interface RosterMessage {
 }
 
 export function signRoster(
-  b: { agency: string; users: unknown[]; issuedAt?: number; id?: string },
+  b: { agency: string; unit: string; users: unknown[]; issuedAt?: number; id?: string },
   privateKeyPem: string | Buffer,
   keyId: string,
 ): RosterMessage {
   const body: RosterBody = {
     id: b.id ?? randomUUID(),
     agency: b.agency,
+    unit: b.unit,
     issuedAt: b.issuedAt ?? Date.now(),
     users: b.users,
   };
@@ -71,7 +77,7 @@ export function signRoster(
 /** The verified body, or why the message must be refused. Version order is the caller's check. */
 export function openRoster(
   payload: Buffer,
-  agency: string,
+  to: { agency: string; unit: string },
   keys: ReadonlyMap<string, KeyObject>,
 ): RosterBody | string {
   if (payload.length > MAX_ROSTER_BYTES) return `roster too large (${payload.length} bytes)`;
@@ -95,7 +101,8 @@ export function openRoster(
   }
   // A well-signed body is still input: `null` or a bare string must be refused, not dereferenced.
   if (typeof b !== 'object' || b === null || Array.isArray(b)) return 'roster body is not an object';
-  if (b.agency !== agency) return 'roster is for another agency';
+  if (b.agency !== to.agency) return 'roster is for another agency';
+  if (b.unit !== to.unit) return 'roster is for another unit';
   if (!Number.isSafeInteger(b.issuedAt) || !Array.isArray(b.users) || typeof b.id !== 'string')
     return 'roster has bad fields';
   return b as RosterBody;
@@ -134,9 +141,11 @@ export class RosterSubscriber implements Stage {
     const o = this.opts;
     this.keys = adminKeyMap(o.adminKeys);
     this.applied = o.stateFile ? readApplied(o.stateFile) : 0;
-    const topic = rosterTopic(o.topicBase, o.agency);
+    const topic = rosterTopic(o.topicBase, o.agency, o.unitId);
     const client = mqtt.connect(o.mqtt.url, {
-      clientId: `alpr-roster-${o.agency}-${o.unitId}`,
+      // A clean session, so a fresh random suffix per start: no other certificate can guess the id
+      // and knock this connection off by taking it.
+      clientId: `alpr-roster-${o.agency}-${o.unitId}-${randomBytes(8).toString('hex')}`,
       ...o.mqtt.options,
       ...packetCap(o.mqtt.options, MAX_ROSTER_BYTES + 4096),
       // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
@@ -161,7 +170,7 @@ export class RosterSubscriber implements Stage {
    */
   receive(topic: string, payload: Buffer): Promise<void> {
     const o = this.opts;
-    if (topic !== rosterTopic(o.topicBase, o.agency) || payload.length === 0) return this.chain;
+    if (topic !== rosterTopic(o.topicBase, o.agency, o.unitId) || payload.length === 0) return this.chain;
     this.chain = this.chain
       .then(() => this.onRoster(payload))
       .catch((err: unknown) =>
@@ -171,7 +180,7 @@ export class RosterSubscriber implements Stage {
   }
 
   private async onRoster(payload: Buffer): Promise<void> {
-    const b = openRoster(payload, this.opts.agency, this.keys);
+    const b = openRoster(payload, { agency: this.opts.agency, unit: this.opts.unitId }, this.keys);
     if (typeof b === 'string') return this.refuse(b);
     if (b.issuedAt === this.applied) return; // the retained copy again
     if (b.issuedAt < this.applied)
@@ -201,32 +210,40 @@ export class RosterSubscriber implements Stage {
   }
 }
 
-/** Admin side: signs the users and publishes them retained (QoS 1) for every unit of the agency. */
+/**
+ * Admin side: signs one copy of the users per unit (each naming its unit) and publishes each
+ * retained (QoS 1) on that unit's roster topic. Resolves with the messages once every copy is
+ * acknowledged by the broker.
+ */
 export async function pushRoster(o: {
   url: string;
   options?: IClientOptions;
   topicBase: string;
   agency: string;
+  units: readonly string[];
   users: unknown[];
   privateKeyPem: string | Buffer;
   keyId: string;
   issuedAt?: number;
-}): Promise<RosterMessage> {
-  const msg = signRoster(
-    { agency: o.agency, users: o.users, ...(o.issuedAt ? { issuedAt: o.issuedAt } : {}) },
-    o.privateKeyPem,
-    o.keyId,
+}): Promise<RosterMessage[]> {
+  const issuedAt = o.issuedAt ?? Date.now();
+  const id = randomUUID();
+  const msgs = o.units.map((unit) =>
+    signRoster({ agency: o.agency, unit, users: o.users, issuedAt, id }, o.privateKeyPem, o.keyId),
   );
   const client = await mqtt.connectAsync(o.url, { reconnectPeriod: 0, ...o.options });
   try {
-    await client.publishAsync(rosterTopic(o.topicBase, o.agency), JSON.stringify(msg), {
-      qos: 1,
-      retain: true,
-    });
+    for (const [i, unit] of o.units.entries()) {
+      // MQTT 5: a copy the broker's ACL refuses rejects here (PUBACK reason 0x87), naming no unit.
+      await client.publishAsync(rosterTopic(o.topicBase, o.agency, unit), JSON.stringify(msgs[i]), {
+        qos: 1,
+        retain: true,
+      });
+    }
   } finally {
     await client.endAsync();
   }
-  return msg;
+  return msgs;
 }
 
 function readApplied(file: string): number {

@@ -3,7 +3,8 @@
  * Documented for the server team in PROTOCOL.md (keep the two in step; bump PROTOCOL_VERSION on
  * any incompatible change). Everything lives under `<topicBase>/<agency>/<unit>/`.
  */
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
+import { signBytes, verifyBytes } from '../domain/signed.ts';
 import type { HealthSnapshot, HeartbeatSnapshot, QueuedRecord } from '../domain/ports.ts';
 import type { Hit, Read } from '../domain/types.ts';
 
@@ -101,15 +102,58 @@ export type ImagePayload = Envelope<'image'> & {
   /** base64 */
   data: string;
 };
+/**
+ * Hold commands are signed like hot lists, by an admin key the unit pins (hotlist.adminKeys), and
+ * name their unit: anyone who can write the command topic (a broker ACL mistake, a stolen server
+ * certificate without the key) can neither hold nor release evidence. Format 1 (unsigned) is refused.
+ */
+export const HOLD_FORMAT = 2;
+/** Prefix of the signed bytes, so a hold signature can never pass for another message's. */
+export const HOLD_TAG = 'alpr-hold-v2\n';
+
 export type HoldCommand = {
   type: 'hold';
-  version: typeof PROTOCOL_VERSION;
+  version: typeof HOLD_FORMAT;
   id: string;
+  /** The unit the command is for, as in its topic. */
+  agency: string;
+  unit: string;
   action: 'hold' | 'release';
   /** Case or request reference; a release must name the same ref. */
   ref: string;
   readIds: string[];
+  keyId: string;
+  /** base64 Ed25519 signature of HOLD_TAG + holdSignedText(every other field) */
+  sig: string;
 };
+
+/** The signed text: every field but `sig`, in a fixed order (no canonical JSON needed). */
+export function holdSignedText(c: Omit<HoldCommand, 'sig'>): string {
+  return (
+    HOLD_TAG +
+    JSON.stringify([c.type, c.version, c.id, c.agency, c.unit, c.action, c.ref, c.readIds, c.keyId])
+  );
+}
+
+/** Server / admin side: a signed hold or release for one unit. */
+export function signHoldCommand(
+  c: { id: string; unit: UnitRef; action: 'hold' | 'release'; ref: string; readIds: string[] },
+  privateKeyPem: string | Buffer,
+  keyId: string,
+): HoldCommand {
+  const fields: Omit<HoldCommand, 'sig'> = {
+    type: 'hold',
+    version: HOLD_FORMAT,
+    id: c.id,
+    agency: c.unit.agency,
+    unit: c.unit.id,
+    action: c.action,
+    ref: c.ref,
+    readIds: c.readIds,
+    keyId,
+  };
+  return { ...fields, sig: signBytes(Buffer.from(holdSignedText(fields)), privateKeyPem) };
+}
 export type HoldResultPayload = Envelope<'holdResult'> & { requestId: string; changed: number };
 export type HealthPayload = Envelope<'health'> & HealthSnapshot;
 export type HeartbeatPayload = Envelope<'heartbeat'> &
@@ -188,8 +232,15 @@ export const payloads = {
 
 const ID = /^[A-Za-z0-9:_-]{1,128}$/;
 
-/** Validates a hold command from the server; returns a reason string when it is not one. */
-export function parseHoldCommand(buf: Buffer): HoldCommand | string {
+/**
+ * Validates a hold command from the server for `unit`, signature included; returns a reason
+ * string when it is not one to obey.
+ */
+export function parseHoldCommand(
+  buf: Buffer,
+  unit: UnitRef,
+  keys: ReadonlyMap<string, KeyObject>,
+): HoldCommand | string {
   if (buf.length > MAX_HOLD_COMMAND_BYTES) return `too large (${buf.length} bytes)`;
   let m: unknown;
   try {
@@ -199,7 +250,8 @@ export function parseHoldCommand(buf: Buffer): HoldCommand | string {
   }
   const c = m as Partial<HoldCommand>;
   if (c?.type !== 'hold') return 'type must be "hold"';
-  if (c.version !== PROTOCOL_VERSION) return `unsupported version ${String(c.version)}`;
+  if (c.version !== HOLD_FORMAT)
+    return `unsupported version ${String(c.version)} (hold commands must be signed)`;
   if (typeof c.id !== 'string' || !ID.test(c.id)) return 'bad id';
   if (c.action !== 'hold' && c.action !== 'release') return 'action must be hold or release';
   if (typeof c.ref !== 'string' || c.ref.length < 1 || c.ref.length > 128) return 'bad ref';
@@ -210,7 +262,13 @@ export function parseHoldCommand(buf: Buffer): HoldCommand | string {
   ) {
     return 'readIds must be up to 10000 ids';
   }
-  return c as HoldCommand;
+  if (c.agency !== unit.agency || c.unit !== unit.id) return 'for another unit';
+  if (typeof c.sig !== 'string' || c.sig === '') return 'unsigned';
+  const key = typeof c.keyId === 'string' ? keys.get(c.keyId) : undefined;
+  if (!key) return `signed by unknown key "${String(c.keyId)}"`;
+  const cmd = c as HoldCommand;
+  if (!verifyBytes(Buffer.from(holdSignedText(cmd)), cmd.sig, key)) return 'bad signature';
+  return cmd;
 }
 
 /** Splits a unit topic `<base>/<agency>/<unit>/<rest>`; null when it is not under `base`. */

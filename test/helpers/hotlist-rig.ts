@@ -76,7 +76,8 @@ export interface HotlistRig {
 
 export async function startHotlistRig(prefix = 'alpr-hotlist-'): Promise<HotlistRig> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const broker = await startMosquitto({ tls: true });
+  // The shipped reference broker: units and the admin tool work through its ACL.
+  const broker = await startMosquitto({ reference: { agency: AGENCY, admin: 'admin', server: 'server' } });
   const certs = broker.certs!;
   const admin = generateAdminKey();
   const units: HotlistUnit[] = [];

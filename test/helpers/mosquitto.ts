@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 export const hasMosquitto = existsSync(MOSQUITTO);
@@ -53,6 +54,50 @@ export interface BrokerOptions {
   persistence?: boolean;
   /** Mosquitto's max_packet_size (bytes); default BROKER_MAX_PACKET_BYTES. */
   maxPacketSize?: number;
+  /**
+   * Run the shipped reference configuration (config/mosquitto/): its mosquitto.conf with this
+   * test's port, paths and certificates, and its ACL for these names. Implies tls.
+   */
+  reference?: ReferenceNames;
+}
+
+/** The names the reference ACL template leaves open. */
+export interface ReferenceNames {
+  agency: string;
+  /** The admin tool's certificate CN. */
+  admin: string;
+  /** The agency server's certificate CN. */
+  server: string;
+}
+
+export const REFERENCE_DIR = fileURLToPath(new URL('../../config/mosquitto/', import.meta.url));
+
+/** The reference ACL with its placeholders filled in. */
+export function referenceAcl(n: ReferenceNames): string {
+  return readFileSync(join(REFERENCE_DIR, 'alpr.acl'), 'utf8')
+    .replaceAll('{{agency}}', n.agency)
+    .replaceAll('{{admin}}', n.admin)
+    .replaceAll('{{server}}', n.server);
+}
+
+/** Lines of the reference mosquitto.conf that name this host's port, files or log: the test's own replace them. */
+const LOCAL_KEYS = new Set([
+  'listener',
+  'cafile',
+  'certfile',
+  'keyfile',
+  'crlfile',
+  'acl_file',
+  'persistence_location',
+  'log_dest',
+]);
+
+/** The reference mosquitto.conf's settings, without comments and host-specific lines. */
+export function referenceSettings(): string[] {
+  return readFileSync(join(REFERENCE_DIR, 'mosquitto.conf'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#') && !LOCAL_KEYS.has(l.split(/\s+/)[0]!));
 }
 
 /**
@@ -190,7 +235,24 @@ async function waitPort(port: number, ms: number): Promise<boolean> {
 export async function startMosquitto(opts: BrokerOptions = {}): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'alpr-mosq-'));
   const port = await freePort();
-  const certs = opts.tls ? makeCerts(join(dir, 'pki')) : null;
+  const certs = opts.tls || opts.reference ? makeCerts(join(dir, 'pki')) : null;
+  if (opts.reference && certs) {
+    return launch(
+      dir,
+      port,
+      certs,
+      [
+        `listener ${port} 127.0.0.1`,
+        `user ${userInfo().username}`,
+        'log_dest stderr',
+        `persistence_location ${dir}/`,
+        ...tlsFiles(certs),
+        `crlfile ${certs.crl}`,
+        ...referenceSettings(),
+      ],
+      referenceAcl(opts.reference),
+    );
+  }
   const lines = [
     `listener ${port} 127.0.0.1`,
     // As root, mosquitto drops to user "mosquitto", which cannot write our temp folder.
@@ -208,9 +270,7 @@ export async function startMosquitto(opts: BrokerOptions = {}): Promise<Broker> 
   ];
   if (certs) {
     lines.push(
-      `cafile ${certs.ca}`,
-      `certfile ${certs.serverCert}`,
-      `keyfile ${certs.serverKey}`,
+      ...tlsFiles(certs),
       'require_certificate true',
       'use_identity_as_username true',
       'allow_anonymous false',
@@ -219,8 +279,22 @@ export async function startMosquitto(opts: BrokerOptions = {}): Promise<Broker> 
   } else {
     lines.push('allow_anonymous true');
   }
-  if (opts.acl !== undefined) {
-    writeFileSync(join(dir, 'acl'), opts.acl);
+  return launch(dir, port, certs, lines, opts.acl);
+}
+
+function tlsFiles(certs: CertSet): string[] {
+  return [`cafile ${certs.ca}`, `certfile ${certs.serverCert}`, `keyfile ${certs.serverKey}`];
+}
+
+async function launch(
+  dir: string,
+  port: number,
+  certs: CertSet | null,
+  lines: string[],
+  acl: string | undefined,
+): Promise<Broker> {
+  if (acl !== undefined) {
+    writeFileSync(join(dir, 'acl'), acl);
     lines.push(`acl_file ${join(dir, 'acl')}`);
   }
   writeFileSync(join(dir, 'mosquitto.conf'), `${lines.join('\n')}\n`);

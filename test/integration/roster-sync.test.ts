@@ -62,7 +62,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
 
   const raw = async (payload: string) => {
     const c = await mqtt.connectAsync(broker.url);
-    await c.publishAsync(rosterTopic('alpr', 'metro'), payload, { qos: 1, retain: true });
+    await c.publishAsync(rosterTopic('alpr', 'metro', 'unit-7'), payload, { qos: 1, retain: true });
     await c.endAsync();
   };
   const push = (users: unknown[], issuedAt: number, privateKeyPem = admin) =>
@@ -70,6 +70,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       url: broker.url,
       topicBase: 'alpr',
       agency: 'metro',
+      units: ['unit-7', 'unit-8'],
       users,
       privateKeyPem,
       keyId: 'admin',
@@ -104,7 +105,11 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
     [
       'tampered after signing',
       async () => {
-        const m = signRoster({ agency: 'metro', users: [user('B1')], issuedAt: 3000 }, admin, 'admin');
+        const m = signRoster(
+          { agency: 'metro', unit: 'unit-7', users: [user('B1')], issuedAt: 3000 },
+          admin,
+          'admin',
+        );
         await raw(JSON.stringify({ ...m, body: m.body.replace('B1', 'B9') }));
       },
       'bad signature',
@@ -120,9 +125,25 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       'older than the roster in use',
     ],
     [
+      "signed for another unit (a copy moved to this unit's topic)",
+      async () => {
+        const m = signRoster(
+          { agency: 'metro', unit: 'unit-8', users: [user('B1')], issuedAt: 4500 },
+          admin,
+          'admin',
+        );
+        await raw(JSON.stringify(m));
+      },
+      'another unit',
+    ],
+    [
       'for another agency',
       async () => {
-        const m = signRoster({ agency: 'other', users: [user('B1')], issuedAt: 4000 }, admin, 'admin');
+        const m = signRoster(
+          { agency: 'other', unit: 'unit-7', users: [user('B1')], issuedAt: 4000 },
+          admin,
+          'admin',
+        );
         await raw(JSON.stringify(m));
       },
       'another agency',
@@ -155,7 +176,20 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       const program = new Command().exitOverride();
       registerRosterPush(program);
       await program.parseAsync(
-        ['roster', 'push', '--file', file, '--key', key, '--url', broker.url, '--agency', 'metro'],
+        [
+          'roster',
+          'push',
+          '--file',
+          file,
+          '--key',
+          key,
+          '--url',
+          broker.url,
+          '--agency',
+          'metro',
+          '--units',
+          'unit-7',
+        ],
         {
           from: 'user',
         },
@@ -173,7 +207,20 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       writeFileSync(file, 'badge,name,trained,pin,expires\n,No Badge,true,482913,\n');
       await expect(
         program.parseAsync(
-          ['roster', 'push', '--file', file, '--key', key, '--url', broker.url, '--agency', 'metro'],
+          [
+            'roster',
+            'push',
+            '--file',
+            file,
+            '--key',
+            key,
+            '--url',
+            broker.url,
+            '--agency',
+            'metro',
+            '--units',
+            'unit-7',
+          ],
           {
             from: 'user',
           },

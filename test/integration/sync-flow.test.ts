@@ -5,10 +5,13 @@ import type { HealthReport } from '../../src/domain/types.ts';
 import type { StoreStage } from '../../src/store/index.ts';
 import type { SyncStage } from '../../src/sync/index.ts';
 import type { CentralSink } from '../../src/sync/sink.ts';
-import { topics } from '../../src/sync/topics.ts';
+import { generateAdminKey } from '../../src/hotlist/push.ts';
+import { signHoldCommand, topics } from '../../src/sync/topics.ts';
 import { type Broker, hasMosquitto } from '../helpers/mosquitto.ts';
 import { captureLog, makeHit, makeRead, UNIT, waitFor } from '../helpers/sync-fixtures.ts';
 import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
+
+const ADMIN = generateAdminKey();
 
 /** A day offline is ~10-20k reads: ALPR_SYNC_OFFLINE_READS=20000 for that run; 400 by default. */
 const OFFLINE_READS = Number(process.env.ALPR_SYNC_OFFLINE_READS ?? 400);
@@ -35,7 +38,11 @@ describe.skipIf(!hasMosquitto)('store and sync through a real mosquitto', () => 
     ({ store, sync } = await rig.stages({
       bus,
       log: cap.log,
-      wire: (st) => ({ holds: st.holds(), healthIntervalMs: 200 }),
+      wire: (st) => ({
+        holds: st.holds(),
+        healthIntervalMs: 200,
+        adminKeys: [{ id: 'admin', publicKey: ADMIN.publicKey }],
+      }),
     }));
   });
 
@@ -102,14 +109,13 @@ describe.skipIf(!hasMosquitto)('store and sync through a real mosquitto', () => 
     const t = topics('alpr', UNIT);
     await server.publishAsync(
       t.holdCommand,
-      JSON.stringify({
-        type: 'hold',
-        version: 1,
-        id: 'req-1',
-        action: 'hold',
-        ref: 'CASE-42',
-        readIds: [read.id],
-      }),
+      JSON.stringify(
+        signHoldCommand(
+          { id: 'req-1', unit: UNIT, action: 'hold', ref: 'CASE-42', readIds: [read.id] },
+          ADMIN.privateKeyPem,
+          'admin',
+        ),
+      ),
       { qos: 1 },
     );
     await server.endAsync();

@@ -18,7 +18,7 @@ import { cutChunks, type Manifest, sha256, signManifest } from '../../src/hotlis
 import { HotlistSubscriber, type HotlistTarget } from '../../src/hotlist/subscriber.ts';
 import { applyHoldCommand } from '../../src/sync/link.ts';
 import { openRoster, ROSTER_TAG, RosterSubscriber, signRoster } from '../../src/sync/roster.ts';
-import { parseHoldCommand, parseUnitTopic, PROTOCOL_VERSION } from '../../src/sync/topics.ts';
+import { parseHoldCommand, parseUnitTopic, signHoldCommand } from '../../src/sync/topics.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { junk, NASTY_FIELDS, type Rng, rng } from '../support/prng.ts';
 
@@ -77,21 +77,21 @@ function payloadOf(r: Rng, o: unknown): Buffer {
 }
 
 describe('hold commands (sync)', () => {
-  const good = {
-    type: 'hold',
-    version: PROTOCOL_VERSION,
-    id: 'req-1',
-    action: 'hold',
-    ref: 'case-42',
-    readIds: ['r1', 'r2'],
-  };
+  const UNIT = { id: 'u', agency: 'a' };
+  const keys = adminKeyMap(ADMIN_KEYS);
+  // Well signed, so the fuzz reaches past the signature check when a mutation leaves it intact.
+  const good: Record<string, unknown> = signHoldCommand(
+    { id: 'req-1', unit: UNIT, action: 'hold', ref: 'case-42', readIds: ['r1', 'r2'] },
+    admin.privateKeyPem,
+    'k1',
+  );
 
   it(`${CASES} seeded commands: parsed or refused with a reason, never a throw`, () => {
     let accepted = 0;
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
       const payload = payloadOf(r, mutate(r, good));
-      const c = parseHoldCommand(payload);
+      const c = parseHoldCommand(payload, UNIT, keys);
       if (typeof c === 'string') continue;
       accepted++;
       expect(c.action === 'hold' || c.action === 'release', `seed ${seed}`).toBe(true);
@@ -109,7 +109,7 @@ describe('hold commands (sync)', () => {
     const holds = { setHold: (ids: readonly string[]) => ids.length };
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
-      const out = applyHoldCommand(payloadOf(r, mutate(r, good)), holds, { id: 'u', agency: 'a' }, 0, log);
+      const out = applyHoldCommand(payloadOf(r, mutate(r, good)), holds, UNIT, 0, log, keys);
       if (out !== null) expect(JSON.parse(out).type, `seed ${seed}`).toBe('holdResult');
     }
   });
@@ -142,12 +142,14 @@ describe('rosters (roster sync)', () => {
 
   it('a well-signed body that is not an object is refused, not dereferenced', () => {
     for (const body of ['null', '"x"', '7', '[]', 'true']) {
-      expect(openRoster(signedBody(body), 'metro', keys)).toBe('roster body is not an object');
+      expect(openRoster(signedBody(body), { agency: 'metro', unit: 'u1' }, keys)).toBe(
+        'roster body is not an object',
+      );
     }
   });
 
   it(`${CASES} seeded rosters, signed and not: a body or a reason, never a throw`, () => {
-    const base = { id: 'r', agency: 'metro', issuedAt: 1_700_000_000_000, users: [] };
+    const base = { id: 'r', agency: 'metro', unit: 'u1', issuedAt: 1_700_000_000_000, users: [] };
     let opened = 0;
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
@@ -157,7 +159,7 @@ describe('rosters (roster sync)', () => {
       const payload = r.bool(0.7)
         ? signedBody(body)
         : payloadOf(r, mutate(r, { type: 'roster', version: 1, body }));
-      const b = openRoster(payload, 'metro', keys);
+      const b = openRoster(payload, { agency: 'metro', unit: 'u1' }, keys);
       if (typeof b === 'string') continue;
       opened++;
       expect(Array.isArray(b.users) && Number.isSafeInteger(b.issuedAt), `seed ${seed}`).toBe(true);
@@ -180,10 +182,12 @@ describe('rosters (roster sync)', () => {
     });
     await sub.start();
     try {
-      const topic = 'alpr/metro/roster';
+      const topic = 'alpr-admin/metro/roster/u1';
       const msg = (issuedAt: number) =>
         Buffer.from(
-          JSON.stringify(signRoster({ agency: 'metro', users: [], issuedAt }, admin.privateKeyPem, 'k1')),
+          JSON.stringify(
+            signRoster({ agency: 'metro', unit: 'u1', users: [], issuedAt }, admin.privateKeyPem, 'k1'),
+          ),
         );
       await sub.receive(topic, msg(1000));
       await sub.receive(topic, msg(2000));
@@ -280,11 +284,14 @@ describe('hot-list manifests and chunks (hot-list sync)', () => {
           m = r.bool(0.5) ? (resigned as unknown as Record<string, unknown>) : { ...rest, sig: 'x' };
         }
         const kind = r.bool(0.1) ? 'delta' : 'manifest';
-        sub.receive(`alpr/metro/hotlist/${list}/${kind}`, payloadOf(r, m));
+        sub.receive(`alpr-admin/metro/hotlist/${list}/${kind}`, payloadOf(r, m));
         for (let i = 0; i < chunks.length + r.int(0, 2); i++) {
           const idx = r.bool(0.9) ? i : r.pick([-1, 1e9, Number.NaN, 0.5]);
           const payload = r.bool(0.9) ? (chunks[i] ?? Buffer.from('x')) : Buffer.from(junk(r, 64));
-          sub.receive(`alpr/metro/hotlist/${list}/chunk/${r.bool(0.9) ? version : 'x'}/${idx}`, payload);
+          sub.receive(
+            `alpr-admin/metro/hotlist/${list}/chunk/${r.bool(0.9) ? version : 'x'}/${idx}`,
+            payload,
+          );
         }
         if (r.bool(0.05)) sub.receive(junk(r, 40), payloadOf(r, jsonValue(r)));
       }

@@ -28,17 +28,17 @@ describe('oversize MQTT messages are refused before they are parsed', () => {
   it('a hold command above the cap', () => {
     const parse = vi.spyOn(JSON, 'parse');
     const cmd = bigJson(MAX_HOLD_COMMAND_BYTES + 1, { type: 'hold', version: 1, id: 'h1' });
-    expect(parseHoldCommand(cmd)).toMatch(/^too large/);
+    expect(parseHoldCommand(cmd, { agency: 'a', id: 'u' }, new Map())).toMatch(/^too large/);
     expect(parse).not.toHaveBeenCalled();
   });
 
   it('a roster above the cap (a 100 MB roster is not read into memory twice over)', () => {
     const parse = vi.spyOn(JSON, 'parse');
     const roster = bigJson(MAX_ROSTER_BYTES + 1, { type: 'roster', version: 1 });
-    expect(openRoster(roster, 'pd', new Map())).toMatch(/^roster too large/);
+    expect(openRoster(roster, { agency: 'pd', unit: 'u1' }, new Map())).toMatch(/^roster too large/);
     expect(parse).not.toHaveBeenCalled();
     // Under the cap the message is parsed (and refused for what it is).
-    expect(openRoster(Buffer.from('{"type":"roster"}'), 'pd', new Map())).toBe(
+    expect(openRoster(Buffer.from('{"type":"roster"}'), { agency: 'pd', unit: 'u1' }, new Map())).toBe(
       'unknown roster type or format',
     );
   });

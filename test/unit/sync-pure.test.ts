@@ -7,8 +7,11 @@ import {
   serverLight,
   TokenBucket,
 } from '../../src/sync/state.ts';
+import { adminKeyMap } from '../../src/domain/signed.ts';
+import { generateAdminKey } from '../../src/hotlist/push.ts';
 import {
   parseHoldCommand,
+  signHoldCommand,
   parseUnitTopic,
   payloads,
   serverSubscriptions,
@@ -138,17 +141,40 @@ describe('topics', () => {
     });
   });
 
-  const good = { type: 'hold', version: 1, id: 'req-1', action: 'hold', ref: 'CASE-1', readIds: ['a', 'b'] };
+  const admin = generateAdminKey();
+  const stranger = generateAdminKey();
+  const keys = adminKeyMap([{ id: 'k1', publicKey: admin.publicKey }]);
+  const cmd = (o: { unit?: typeof unit; readIds?: string[]; key?: string } = {}) =>
+    signHoldCommand(
+      { id: 'req-1', unit: o.unit ?? unit, action: 'hold', ref: 'CASE-1', readIds: o.readIds ?? ['a', 'b'] },
+      o.key ?? admin.privateKeyPem,
+      'k1',
+    );
+  const good = cmd();
   it.each([
     ['valid', good, null],
     ['not JSON', '{', 'not JSON'],
     ['wrong type', { ...good, type: 'read' }, 'type must be "hold"'],
-    ['version 2', { ...good, version: 2 }, 'unsupported version 2'],
+    [
+      'unsigned (format 1)',
+      { type: 'hold', version: 1, id: 'req-1', action: 'hold', ref: 'CASE-1', readIds: ['a'] },
+      'unsupported version 1 (hold commands must be signed)',
+    ],
     ['bad action', { ...good, action: 'delete' }, 'action must be hold or release'],
     ['no ref', { ...good, ref: '' }, 'bad ref'],
     ['bad ids', { ...good, readIds: ['a b'] }, 'readIds must be up to 10000 ids'],
+    ['signature removed', { ...good, sig: '' }, 'unsigned'],
+    ['ids changed after signing', { ...good, readIds: ['a', 'c'] }, 'bad signature'],
+    ['action changed after signing', { ...good, action: 'release' }, 'bad signature'],
+    ['signed by a key the unit does not pin', cmd({ key: stranger.privateKeyPem }), 'bad signature'],
+    ['naming an unknown key', { ...good, keyId: 'k9' }, 'signed by unknown key "k9"'],
+    ['signed for another unit', cmd({ unit: { agency: 'metro', id: 'unit-8' } }), 'for another unit'],
   ])('hold command: %s', (_n, body, problem) => {
-    const r = parseHoldCommand(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+    const r = parseHoldCommand(
+      Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+      unit,
+      keys,
+    );
     if (problem === null) expect(r).toEqual(good);
     else expect(r).toBe(problem);
   });

@@ -1,0 +1,389 @@
+/**
+ * The shipped reference broker (config/mosquitto/: mosquitto.conf and alpr.acl) against the attacks
+ * a unit certificate can make: harvesting the fleet's rosters, writing admin topics (a forged
+ * hot-list manifest with version 2^53), publishing evidence-hold commands to itself. Each attack
+ * runs against a real mosquitto; a positive control in each test shows the legitimate path works
+ * on the same broker, so a test cannot pass just because nothing gets through.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerHoldCommand } from '../../src/commands/hold.ts';
+import { adminKeyMap } from '../../src/domain/signed.ts';
+import { generateAdminKey, publishedVersions, pushHotlist } from '../../src/hotlist/push.ts';
+import { topics as hotlistTopics } from '../../src/hotlist/snapshot.ts';
+import { applyHoldCommand, clientOptions, linkClientId } from '../../src/sync/link.ts';
+import { pushRoster, RosterSubscriber, rosterTopic } from '../../src/sync/roster.ts';
+import { payloads, serverSubscriptions, signHoldCommand, topics } from '../../src/sync/topics.ts';
+import {
+  type Broker,
+  destroyMosquitto,
+  hasMosquitto,
+  REFERENCE_DIR,
+  referenceSettings,
+  startMosquitto,
+} from '../helpers/mosquitto.ts';
+import { waitFor } from '../helpers/sync-fixtures.ts';
+
+if (!hasMosquitto)
+  console.warn('broker-reference: skipped, mosquitto not installed (apt-get install mosquitto)');
+
+const AGENCY = 'metro';
+const NAMES = { agency: AGENCY, admin: 'admin-tool', server: 'server-central' };
+const ADMIN = generateAdminKey();
+const KEYS = [{ id: 'admin', publicKey: ADMIN.publicKey }];
+const log = pino({ level: 'silent' });
+const user = (badge: string) => ({
+  badge,
+  name: `Officer ${badge}`,
+  trained: true,
+  pin: '482913',
+  expires: null,
+});
+
+describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto)', () => {
+  let broker: Broker;
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-broker-ref-'));
+  const open: MqttClient[] = [];
+
+  const tls = (cn: string): IClientOptions => {
+    const c = broker.certs!.client(cn);
+    return {
+      ca: readFileSync(broker.certs!.ca),
+      cert: readFileSync(c.cert),
+      key: readFileSync(c.key),
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    };
+  };
+  const connect = async (cn: string, clientId = `${cn}-${open.length}`) => {
+    const c = await mqtt.connectAsync(broker.url, { ...tls(cn), clientId });
+    open.push(c);
+    return c;
+  };
+  /** Everything `c` receives on `filter` (retained copies included). */
+  const collect = async (c: MqttClient, filter: string) => {
+    const got = new Map<string, Buffer>();
+    c.on('message', (t, p) => {
+      if (p.length > 0) got.set(t, Buffer.from(p));
+    });
+    await c.subscribeAsync(filter, { qos: 1 });
+    return got;
+  };
+  /**
+   * MQTT 5: the broker refuses a publish with PUBACK 0x87 (not authorized) and then the connection
+   * ends, so each attempt gets a connection of its own with the certificate of `cn`.
+   */
+  const refused = async (cn: string, topic: string, payload: string, retain = false) => {
+    const c = await connect(cn);
+    const code = await c.publishAsync(topic, payload, { qos: 1, retain }).then(
+      () => 0,
+      (e: { code?: number }) => e.code ?? -1,
+    );
+    expect(code, `${cn} → ${topic}`).toBe(0x87);
+  };
+
+  beforeAll(async () => {
+    broker = await startMosquitto({ reference: NAMES });
+  });
+
+  afterAll(async () => {
+    for (const c of open) await c.endAsync(true);
+    await destroyMosquitto(broker);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ships a max_packet_size and the settings the tests run', () => {
+    const settings = referenceSettings();
+    expect(settings).toContain('max_packet_size 4194304');
+    expect(settings).toContain('use_identity_as_username true');
+    expect(settings).toContain('require_certificate true');
+    expect(readFileSync(join(broker.dir, 'mosquitto.conf'), 'utf8')).toContain('max_packet_size 4194304');
+  });
+
+  it('lets a unit write exactly the topics the unit publishes, and none of its commands', () => {
+    const acl = readFileSync(join(REFERENCE_DIR, 'alpr.acl'), 'utf8');
+    const writes = [...acl.matchAll(/^pattern write alpr\/\{\{agency\}\}\/%u\/(\S+)$/gm)].map((m) => m[1]);
+    const t = topics('alpr', { agency: AGENCY, id: '%u' });
+    const published = Object.entries(t)
+      .filter(([k]) => k !== 'root' && k !== 'holdCommand')
+      .map(([, v]) => v.slice(`${t.root}/`.length));
+    const ack = hotlistTopics.ack('alpr', AGENCY, '%u', '+').slice(`${t.root}/`.length);
+    expect(writes.sort()).toEqual([...published, ack].sort());
+    expect(writes).not.toContain('cmd/hold');
+  });
+
+  it('a unit certificate reads its own roster copy only: the fleet roster cannot be harvested', async () => {
+    await pushRoster({
+      url: broker.url,
+      options: tls(NAMES.admin),
+      topicBase: 'alpr',
+      agency: AGENCY,
+      units: ['unit-a', 'unit-b'],
+      users: [user('B1'), user('B2')],
+      privateKeyPem: ADMIN.privateKeyPem,
+      keyId: 'admin',
+    });
+    const a = await connect('unit-a');
+    const everything = await collect(a, '#');
+    const admin = await collect(a, 'alpr-admin/#');
+    await waitFor(() => admin.has(rosterTopic('alpr', AGENCY, 'unit-a')), 10_000, "unit A's own roster");
+    // The retained copies of one subscription arrive together: B's would be here by now.
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...admin.keys()]).toEqual([rosterTopic('alpr', AGENCY, 'unit-a')]);
+    expect([...everything.keys()].filter((k) => k.includes('roster'))).toEqual([
+      rosterTopic('alpr', AGENCY, 'unit-a'),
+    ]);
+    // Nor can a unit plant a roster on another unit's topic (or its own).
+    await refused('unit-a', rosterTopic('alpr', AGENCY, 'unit-b'), '{}', true);
+    await refused('unit-a', rosterTopic('alpr', AGENCY, 'unit-a'), '{}', true);
+    // The unit's own subscriber applies its copy through the same ACL.
+    const applied: unknown[][] = [];
+    const sub = new RosterSubscriber({
+      mqtt: { url: broker.url, options: tls('unit-a') },
+      topicBase: 'alpr',
+      agency: AGENCY,
+      unitId: 'unit-a',
+      adminKeys: KEYS,
+      applyRoster: (u) => void applied.push(u),
+      log,
+    });
+    await sub.start();
+    try {
+      await waitFor(() => applied.length === 1, 10_000, 'roster applied by unit A');
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('a unit certificate named like an admin topic cannot write hot lists or rosters', async () => {
+    const forged = JSON.stringify({ type: 'hotlist-manifest', version: 1, listVersion: 2 ** 53 });
+    for (const cn of ['hotlist', 'roster', 'admin']) {
+      await refused(cn, hotlistTopics.manifest('alpr', AGENCY, 'SVS'), forged, true);
+      await refused(cn, `alpr/${AGENCY}/hotlist/SVS/manifest`, forged, true);
+      await refused(cn, `alpr/${AGENCY}/roster`, '{}', true);
+    }
+    // Control: the admin certificate may.
+    const adm = await connect(NAMES.admin);
+    await adm.publishAsync(hotlistTopics.manifest('alpr', AGENCY, 'TEST'), '', { qos: 1, retain: true });
+  });
+
+  it('a poisoned retained manifest (version 2^53, not signed by a trusted key) does not stop the next push', async () => {
+    const file = join(dir, 'svs.csv');
+    writeFileSync(file, 'plate,priority\nABC123,1\n');
+    const adm = await connect(NAMES.admin);
+    const stranger = generateAdminKey();
+    const poison = {
+      type: 'hotlist-manifest',
+      version: 1,
+      agency: AGENCY,
+      list: 'SVS',
+      listVersion: 2 ** 53,
+    };
+    await adm.publishAsync(hotlistTopics.manifest('alpr', AGENCY, 'SVS'), JSON.stringify(poison), {
+      qos: 1,
+      retain: true,
+    });
+    await adm.publishAsync(
+      hotlistTopics.delta('alpr', AGENCY, 'SVS'),
+      JSON.stringify({ ...poison, version: 2, keyId: 'x', sig: stranger.publicKey }),
+      { qos: 1, retain: true },
+    );
+    const push = () =>
+      pushHotlist({
+        url: broker.url,
+        options: tls(NAMES.admin),
+        topicBase: 'alpr',
+        agency: AGENCY,
+        list: 'SVS',
+        file,
+        privateKeyPem: ADMIN.privateKeyPem,
+        keyId: 'admin',
+      });
+    const adminBroker = { url: broker.url, options: tls(NAMES.admin), topicBase: 'alpr', agency: AGENCY };
+    // `alpr hotlist status --trust`: the forged version does not count; unchecked, it would.
+    expect((await publishedVersions(adminBroker, 300)).get('SVS')?.listVersion).toBe(2 ** 53);
+    expect((await publishedVersions(adminBroker, 300, KEYS)).has('SVS')).toBe(false);
+    const first = await push();
+    expect(first.manifest.listVersion).toBeLessThan(2 ** 53);
+    // The pushed manifest replaced the poison; a second push builds on the first's signed version.
+    const second = await push();
+    expect(second.manifest.listVersion).toBeGreaterThan(first.manifest.listVersion);
+    const u = await connect('unit-c');
+    const seen = await collect(u, hotlistTopics.all('alpr', AGENCY));
+    await waitFor(() => seen.has(hotlistTopics.manifest('alpr', AGENCY, 'SVS')), 10_000, 'manifest');
+    const m = JSON.parse(seen.get(hotlistTopics.manifest('alpr', AGENCY, 'SVS'))!.toString());
+    expect(m.listVersion).toBe(second.manifest.listVersion);
+    expect(seen.has(hotlistTopics.delta('alpr', AGENCY, 'SVS'))).toBe(false);
+    expect((await publishedVersions(adminBroker, 300, KEYS)).get('SVS')?.listVersion).toBe(
+      second.manifest.listVersion,
+    );
+  });
+
+  it('a unit cannot publish evidence-hold commands to itself or to another unit', async () => {
+    const unitA = { agency: AGENCY, id: 'unit-a' };
+    const a = await connect('unit-a');
+    const got: Buffer[] = [];
+    a.on('message', (t, p) => {
+      if (t === topics('alpr', unitA).holdCommand) got.push(Buffer.from(p));
+    });
+    await a.subscribeAsync(topics('alpr', unitA).holdCommand, { qos: 1 });
+    const signed = (id: string) =>
+      JSON.stringify(
+        signHoldCommand(
+          { id, unit: unitA, action: 'release', ref: 'CASE-1', readIds: ['r1'] },
+          ADMIN.privateKeyPem,
+          'admin',
+        ),
+      );
+    await refused('unit-a', topics('alpr', unitA).holdCommand, signed('self'));
+    await refused('unit-b', topics('alpr', unitA).holdCommand, signed('other'));
+    // The server may; what it sends unsigned, the unit ignores; what it sends signed, the unit obeys.
+    const server = await connect(NAMES.server);
+    await server.publishAsync(
+      topics('alpr', unitA).holdCommand,
+      JSON.stringify({
+        type: 'hold',
+        version: 1,
+        id: 'unsigned',
+        action: 'release',
+        ref: 'CASE-1',
+        readIds: ['r1'],
+      }),
+      { qos: 1 },
+    );
+    await server.publishAsync(topics('alpr', unitA).holdCommand, signed('good'), { qos: 1 });
+    await waitFor(() => got.length === 2, 10_000, 'the server commands');
+    const calls: string[][] = [];
+    const holds = { setHold: (ids: readonly string[]) => calls.push([...ids]) };
+    const keys = adminKeyMap(KEYS);
+    const results = got.map((p) => applyHoldCommand(p, holds, unitA, 0, log, keys));
+    expect(results[0]).toBeNull();
+    expect(JSON.parse(results[1]!).requestId).toBe('good');
+    expect(calls).toEqual([['r1']]);
+  });
+
+  it('`alpr sync hold` signs and sends with the server certificate; with a unit certificate it is refused', async () => {
+    const unitA = { agency: AGENCY, id: 'unit-a' };
+    const a = await connect('unit-a');
+    const got: Buffer[] = [];
+    a.on('message', (_t, p) => got.push(Buffer.from(p)));
+    await a.subscribeAsync(topics('alpr', unitA).holdCommand, { qos: 1 });
+    const key = join(dir, 'admin.key');
+    writeFileSync(key, ADMIN.privateKeyPem, { mode: 0o600 });
+    const run = (cn: string, id: string) => {
+      const c = broker.certs!.client(cn);
+      const program = new Command().exitOverride();
+      registerHoldCommand(program);
+      return program.parseAsync(
+        [
+          ...['sync', 'hold', '--unit', 'unit-a', '--agency', AGENCY, '--ref', 'CASE-7', '--reads', 'r7,r8'],
+          ...['--id', id, '--key', key, '--url', broker.url, '--ca', broker.certs!.ca],
+          ...['--cert', c.cert, '--client-key', c.key],
+        ],
+        { from: 'user' },
+      );
+    };
+    await expect(run('unit-a', 'from-unit')).rejects.toThrow(/refused/);
+    await run(NAMES.server, 'from-server');
+    await waitFor(() => got.length === 1, 10_000, 'the command at the unit');
+    const calls: string[][] = [];
+    const holds = { setHold: (ids: readonly string[]) => calls.push([...ids]) };
+    const out = applyHoldCommand(got[0]!, holds, unitA, 0, log, adminKeyMap(KEYS));
+    expect(JSON.parse(out!).requestId).toBe('from-server');
+    expect(calls).toEqual([['r7', 'r8']]);
+  });
+
+  it("a certificate connecting with the client ids derivable from a unit's id does not knock the unit off", async () => {
+    const unitB = { agency: AGENCY, id: 'unit-b' };
+    const idFile = join(dir, 'mqtt-client-id');
+    const cfg = { topicBase: 'alpr', protocolVersion: 5, keepaliveSeconds: 30 } as Parameters<
+      typeof clientOptions
+    >[0];
+    const offline = JSON.stringify(payloads.status(unitB, 'offline', 0));
+    const id = linkClientId(unitB, idFile);
+    // Kept across restarts (the persistent session is found by it), unguessable from outside.
+    expect(linkClientId(unitB, idFile)).toBe(id);
+    expect(id).toMatch(/^alpr-metro-unit-b-[0-9a-f]{32}$/);
+    const b = await mqtt.connectAsync(broker.url, {
+      ...clientOptions(cfg, unitB, tls('unit-b'), offline, id),
+      reconnectPeriod: 0,
+    });
+    open.push(b);
+    let kicked = false;
+    b.on('close', () => {
+      kicked = true;
+    });
+    // Every id an attacker can derive from the unit id, each in turn, from unit A's certificate.
+    for (const guess of [`alpr-${AGENCY}-unit-b`, 'unit-b', `alpr-${AGENCY}-unit-b-selftest`]) {
+      const a = await mqtt.connectAsync(broker.url, { ...tls('unit-a'), clientId: guess });
+      await a.endAsync();
+    }
+    expect(kicked).toBe(false);
+    // Still connected: a round trip on it succeeds. Control: its own id takes it over.
+    await b.publishAsync(topics('alpr', unitB).status, '{"type":"status"}', { qos: 1, retain: true });
+    expect(kicked).toBe(false);
+    const thief = await mqtt.connectAsync(broker.url, { ...tls('unit-a'), clientId: id });
+    await waitFor(() => kicked, 10_000, 'the takeover with the real id');
+    await thief.endAsync();
+  });
+
+  it("a unit that takes another unit's client id gets none of that unit's queued commands", async () => {
+    const unitB = { agency: AGENCY, id: 'unit-b' };
+    const clientId = `alpr-${AGENCY}-unit-b`;
+    const session = { clean: false, properties: { sessionExpiryInterval: 3600 } };
+    const b = await mqtt.connectAsync(broker.url, { ...tls('unit-b'), clientId, ...session });
+    await b.subscribeAsync(topics('alpr', unitB).holdCommand, { qos: 1 });
+    await b.endAsync();
+    const server = await connect(NAMES.server);
+    const cmd = (id: string) =>
+      JSON.stringify(
+        signHoldCommand(
+          { id, unit: unitB, action: 'hold', ref: 'CASE-9', readIds: ['r9'] },
+          ADMIN.privateKeyPem,
+          'admin',
+        ),
+      );
+    await server.publishAsync(topics('alpr', unitB).holdCommand, cmd('queued-1'), { qos: 1 });
+    // Unit A's certificate, unit B's client id and persistent session: the broker resumes B's
+    // session for it, but delivers nothing that A's certificate may not read.
+    const got: string[] = [];
+    const a = mqtt.connect(broker.url, {
+      ...tls('unit-a'),
+      clientId,
+      ...session,
+      manualConnect: true,
+    });
+    a.on('message', (t) => got.push(t));
+    a.connect();
+    open.push(a);
+    await new Promise<void>((r) => (a.connected ? r() : a.once('connect', () => r())));
+    await server.publishAsync(topics('alpr', unitB).holdCommand, cmd('live-1'), { qos: 1 });
+    // Control on the same broker: unit B, subscribed live, receives the next command.
+    const b2 = await connect('unit-b', `alpr-${AGENCY}-unit-b-check`);
+    const bGot: string[] = [];
+    b2.on('message', (_t, p) => bGot.push(JSON.parse(p.toString()).id));
+    await b2.subscribeAsync(topics('alpr', unitB).holdCommand, { qos: 1 });
+    await server.publishAsync(topics('alpr', unitB).holdCommand, cmd('live-2'), { qos: 1 });
+    await waitFor(() => bGot.includes('live-2'), 10_000, 'unit B gets its command');
+    expect(got).toEqual([]);
+  });
+
+  it('the server still receives what units send', async () => {
+    const server = await connect(NAMES.server);
+    const got = new Map<string, Buffer>();
+    server.on('message', (t, p) => got.set(t, Buffer.from(p)));
+    for (const f of serverSubscriptions('alpr')) await server.subscribeAsync(f, { qos: 1 });
+    const a = await connect('unit-a');
+    const t = topics('alpr', { agency: AGENCY, id: 'unit-a' });
+    await a.publishAsync(t.read, '{"type":"read"}', { qos: 1 });
+    await a.publishAsync(t.holdResult, '{"type":"holdResult"}', { qos: 1 });
+    await waitFor(() => got.has(t.read) && got.has(t.holdResult), 10_000, 'unit messages at the server');
+    // …but one unit's certificate cannot write under another unit's name.
+    await refused('unit-a', topics('alpr', { agency: AGENCY, id: 'unit-b' }).read, '{"type":"read"}');
+  });
+});
