@@ -38,6 +38,9 @@ pass() { say "ok   $*"; }
 command -v systemd-nspawn >/dev/null || skip "no systemd-nspawn (Debian: apt-get install systemd-container)"
 [ -d "$CACHE/usr" ] || command -v debootstrap >/dev/null ||
   skip "no debootstrap to make the container root (Debian: apt-get install debootstrap)"
+# Inside an unprivileged container there are no namespaces to make: nspawn could not boot.
+unshare --mount --pid --net --uts --ipc --fork true 2>/dev/null ||
+  skip "cannot create namespaces here (an unprivileged container?): systemd-nspawn could not boot"
 grep -qw cgroup2 /proc/filesystems || skip "the kernel has no cgroup v2 (systemd in the container needs it)"
 
 # The node that this checkout's node_modules was built for: the pinned runtime (scripts/setup.sh)
