@@ -95,11 +95,15 @@ trap 'exit 130' INT TERM
 
 # --- the container root (cached) ----------------------------------------------------------------
 stamp="$SUITE $ROOT_PACKAGES"
+# One run makes the root while others wait; runs share it read-only (the overlay's lower layer).
+mkdir -p "$(dirname "$CACHE")"
+exec 9>"$CACHE.lock"
+flock --exclusive --timeout 400 9 || fail "waited 400 s for another run making $CACHE"
 if [ ! -f "$CACHE/.alpr-root-stamp" ] || [ "$(cat "$CACHE/.alpr-root-stamp")" != "$stamp" ]; then
   say "making the container root with debootstrap ($SUITE, minbase + $ROOT_PACKAGES) in $CACHE"
   t=$SECONDS
   rm -rf "$CACHE.tmp"
-  timeout 600 debootstrap --variant=minbase --include="$ROOT_PACKAGES" "$SUITE" "$CACHE.tmp" "$MIRROR" \
+  timeout 300 debootstrap --variant=minbase --include="$ROOT_PACKAGES" "$SUITE" "$CACHE.tmp" "$MIRROR" \
     >"$WORK/debootstrap.log" 2>&1 || {
     tail -n 20 "$WORK/debootstrap.log" >&2
     fail "debootstrap failed (log above)"
@@ -117,6 +121,7 @@ if [ ! -f "$CACHE/.alpr-root-stamp" ] || [ "$(cat "$CACHE/.alpr-root-stamp")" !=
 else
   say "cached root $CACHE"
 fi
+flock --shared 9
 
 # Each run gets a fresh copy: an overlay over the cached root where the kernel allows it.
 mkdir -p "$ROOTFS" "$WORK/upper" "$WORK/ovl-work"
@@ -128,7 +133,7 @@ fi
 
 # --- bundle, credentials, provisioning ----------------------------------------------------------
 t=$SECONDS
-"$NODE" --import tsx scripts/build-bundle.ts --quick --out "$WORK/out" >"$WORK/build.log" 2>&1 || {
+timeout 180 "$NODE" --import tsx scripts/build-bundle.ts --quick --out "$WORK/out" >"$WORK/build.log" 2>&1 || {
   cat "$WORK/build.log" >&2
   fail "the bundle did not build"
 }
@@ -155,7 +160,7 @@ provision --cert "$pki/unit.crt" --ca "$pki/ca.pem"
 for f in store.key unit.key unit.crt ca.pem; do
   [ -s "$ROOTFS/etc/alpr/credentials/$f" ] || fail "provisioning left no etc/alpr/credentials/$f"
 done
-pass "provisioned $(readlink "$ROOTFS/opt/alpr/current") with all four credentials ($(tr '\n' ' ' <"$WORK/provision.log"))"
+pass "provisioned $(readlink "$ROOTFS/opt/alpr/current"): config, unit, store key, unit key and CSR, then the issued certificate and the CA"
 
 # A quick bundle's links (node/bin/node, node_modules) point into this checkout: the same paths,
 # read-only, in the container.
@@ -188,7 +193,8 @@ for _ in $(seq 1 150); do
 done
 [ -n "$INIT_PID" ] || fail "no systemd inside the container after 30 s"
 
-C() { nsenter --target "$INIT_PID" --all "$@"; }
+# Every command in the container is bounded: a wedged container fails the run instead of hanging it.
+C() { timeout --kill-after=5 120 nsenter --target "$INIT_PID" --all "$@"; }
 state=$(C timeout 90 systemctl is-system-running --wait 2>&1) || true
 case "$state" in
 running | degraded) ;;
