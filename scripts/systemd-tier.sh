@@ -21,6 +21,7 @@ ROOT_PACKAGES=systemd,systemd-sysv,dbus
 SUITE=bookworm
 MIRROR=${ALPR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 t_start=$SECONDS
+exec 3>&1
 
 say() { printf 'systemd tier: %s\n' "$*"; }
 skip() {
@@ -81,6 +82,8 @@ halt_container() {
 
 cleanup() {
   local rc=$?
+  # A signal can arrive while stdout is redirected: report on the run's own output.
+  exec 1>&3
   halt_container
   if [ "$OVERLAY" = 1 ]; then umount "$ROOTFS" 2>/dev/null || umount -l "$ROOTFS" || true; fi
   if [ "$rc" != 0 ] && [ -f "$WORK/console.log" ]; then
@@ -95,11 +98,17 @@ trap 'exit 130' INT TERM
 
 # --- the container root (cached) ----------------------------------------------------------------
 stamp="$SUITE $ROOT_PACKAGES"
-# One run makes the root while others wait; runs share it read-only (the overlay's lower layer).
+# Runs share the root read-only (the overlay's lower layer) under a shared lock; making it takes
+# the lock alone.
 mkdir -p "$(dirname "$CACHE")"
 exec 9>"$CACHE.lock"
-flock --exclusive --timeout 400 9 || fail "waited 400 s for another run making $CACHE"
-if [ ! -f "$CACHE/.alpr-root-stamp" ] || [ "$(cat "$CACHE/.alpr-root-stamp")" != "$stamp" ]; then
+flock --shared --timeout 400 9 || fail "waited 400 s for another run making $CACHE"
+root_current() { [ -f "$CACHE/.alpr-root-stamp" ] && [ "$(cat "$CACHE/.alpr-root-stamp")" = "$stamp" ]; }
+if ! root_current; then
+  flock --unlock 9
+  flock --exclusive --timeout 400 9 || fail "waited 400 s for other runs using $CACHE"
+fi
+if ! root_current; then
   say "making the container root with debootstrap ($SUITE, minbase + $ROOT_PACKAGES) in $CACHE"
   t=$SECONDS
   rm -rf "$CACHE.tmp"
@@ -180,7 +189,7 @@ t=$SECONDS
 # --register=no --keep-unit: no host systemd or D-Bus is needed.
 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet --boot --directory="$ROOTFS" \
   --machine="alpr-tier-$$" --register=no --keep-unit --private-network --system-call-filter=bpf \
-  --console=pipe "${binds[@]}" </dev/null >"$WORK/console.log" 2>&1 &
+  --console=pipe "${binds[@]}" </dev/null >"$WORK/console.log" 2>&1 9>&- &
 NSPAWN_PID=$!
 
 for _ in $(seq 1 150); do
@@ -210,13 +219,12 @@ show_journal() {
   say "alpr.service journal (last 30 lines):" >&2
   journal -n 400 | grep -v "^{" | tail -n 30 >&2 || true
 }
-# Waits up to $1 s for active (running) with a main PID other than $2; prints the seconds waited.
+# Waits up to $1 s for active (running) with a main PID other than $2.
 wait_running() {
   local limit=$1 not_pid=${2:-} i
   for i in $(seq 1 $((limit * 5))); do
     if [ "$(prop ActiveState)" = active ] && [ "$(prop SubState)" = running ] &&
       [ "$(prop MainPID)" != 0 ] && [ "$(prop MainPID)" != "$not_pid" ]; then
-      echo "$((i / 5))"
       return 0
     fi
     if [ "$(prop ActiveState)" = failed ]; then return 1; fi
@@ -242,7 +250,7 @@ no_sigsys() {
 
 # --- READY and the status line ------------------------------------------------------------------
 [ "$(C systemctl is-enabled alpr.service)" = enabled ] || fail "alpr.service is not enabled after provisioning"
-wait_running 150 >/dev/null || {
+wait_running 150 || {
   show_journal
   fail "alpr.service did not reach active (running) with READY=1 (state $(prop ActiveState)/$(prop SubState), result $(prop Result))"
 }
@@ -306,7 +314,7 @@ restarts=$(prop NRestarts)
 C sh -c "kill -STOP $main"
 t=$SECONDS
 # WatchdogSec=30, then RestartSec=5 and a new READY.
-wait_running 75 "$main" >/dev/null || {
+wait_running 75 "$main" || {
   show_journal
   fail "a SIGSTOP'd main process was not restarted within 75 s (NRestarts $(prop NRestarts), state $(prop ActiveState)/$(prop SubState))"
 }
@@ -349,7 +357,7 @@ C sh -c 'printf "[Service]\nSystemCallErrorNumber=kill\n" >/etc/systemd/system/a
 C systemctl daemon-reload
 C systemctl reset-failed alpr.service 2>/dev/null || true
 C systemctl start --no-block alpr.service
-wait_running 150 >/dev/null || {
+wait_running 150 || {
   no_sigsys "kill mode"
   show_journal
   fail "with SystemCallErrorNumber=kill the unit did not reach READY"
