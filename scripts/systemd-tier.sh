@@ -204,7 +204,13 @@ done
 
 # Every command in the container is bounded: a wedged container fails the run instead of hanging it.
 C() { timeout --kill-after=5 120 nsenter --target "$INIT_PID" --all "$@"; }
-state=$(C timeout 90 systemctl is-system-running --wait 2>&1) || true
+# Polled, not --wait: right after exec, systemd's private socket may not exist yet.
+for _ in $(seq 1 180); do
+  state=$(C systemctl is-system-running 2>&1) || true
+  case "$state" in running | degraded | maintenance | stopping) break ;; esac
+  kill -0 "$NSPAWN_PID" 2>/dev/null || fail "systemd-nspawn exited during boot"
+  sleep 0.5
+done
 case "$state" in
 running | degraded) ;;
 *) fail "the container's systemd did not finish booting in 90 s (state: $state)" ;;
