@@ -150,7 +150,7 @@ BUNDLE=$(sed -n 's/^bundle [^:]*: //p' "$WORK/build.log")
 [ -x "$BUNDLE/bin/alpr" ] || fail "no bundle in $WORK/out (build log: $(tail -n 3 "$WORK/build.log"))"
 say "bundle $(basename "$BUNDLE") in $((SECONDS - t)) s"
 
-# The agency's CA for the broker, and the unit certificate it issues for the unit's request.
+# The agency's CA for the broker, and the unit certificate it signs for the unit's request.
 pki=$WORK/pki
 mkdir -p "$pki"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=tier agency CA" \
@@ -218,7 +218,7 @@ esac
 say "booted systemd $(C systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') ($state) in $((SECONDS - t)) s"
 [ "$state" = running ] || say "failed units: $(C systemctl --failed --plain --no-legend | tr '\n' ' ')"
 
-# --- helpers ------------------------------------------------------------------------------------
+# --- asking the container ---------------------------------------------------------------------
 prop() { C systemctl show alpr.service -p "$1" --value; }
 journal() { C journalctl -u alpr.service --no-pager -o cat "$@"; }
 show_journal() {
