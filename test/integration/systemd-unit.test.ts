@@ -51,7 +51,6 @@ describe('systemd/alpr.service content', () => {
     ['User', 'alpr'],
     ['SupplementaryGroups', 'video dialout'],
     ['StateDirectory', 'alpr'],
-    ['ConfigurationDirectory', 'alpr'],
     ['ProtectSystem', 'strict'],
     ['ProtectHome', 'yes'],
     ['PrivateTmp', 'yes'],
@@ -71,6 +70,10 @@ describe('systemd/alpr.service content', () => {
     ['IPAddressAllow', 'localhost'],
   ])('%s=%s', (key, value) => {
     expect(d.get(key)).toContain(value);
+  });
+
+  it('leaves /etc/alpr read-only (no ConfigurationDirectory=, which would mount it writable)', () => {
+    expect(d.get('ConfigurationDirectory')).toBeUndefined();
   });
 
   it('has a watchdog, start limits, the store key and TLS credentials, video and serial devices', () => {
