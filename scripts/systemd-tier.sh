@@ -171,14 +171,16 @@ for f in store.key unit.key unit.crt ca.pem; do
 done
 pass "provisioned $(readlink "$ROOTFS/opt/alpr/current"): config, unit, store key, unit key and CSR, then the issued certificate and the CA"
 
-# A quick bundle's links (node/bin/node, node_modules) point into this checkout: the same paths,
-# read-only, in the container.
+# A quick bundle's links (node/bin/node, node_modules) point into this checkout. They are bound
+# read-only under /srv/alpr-tier in the container and the links re-pointed there: the checkout may
+# live under /tmp, which the container's own systemd mounts over with a fresh tmpfs at boot.
 binds=()
 release=$ROOTFS/opt/alpr/$(readlink "$ROOTFS/opt/alpr/current")
 for link in node/bin/node node_modules; do
   if [ -L "$release/$link" ]; then
-    target=$(readlink "$release/$link")
-    binds+=("--bind-ro=$(readlink -f "$target"):$target")
+    inside=/srv/alpr-tier/$(basename "$link")
+    binds+=("--bind-ro=$(readlink -f "$release/$link"):$inside")
+    ln -sfn "$inside" "$release/$link"
   fi
 done
 
