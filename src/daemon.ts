@@ -14,8 +14,11 @@ import { type Logger, stageLogger } from './core/log.ts';
 import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
 import { AlprError, ErrorCodes } from './domain/errors.ts';
 import { fieldSealer } from './domain/seal.ts';
+import type { HealthReport } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
 import { HealthStage } from './health/index.ts';
+import { lightOf } from './health/lights.ts';
+import { listKind, SPECIAL_MAX_AGE_MS, STATE_MAX_AGE_MS } from './hotlist/health.ts';
 import { HotlistStage } from './hotlist/index.ts';
 import { HotlistSubscriber } from './hotlist/subscriber.ts';
 import { createRecognizer, createWorkerPool, ctcLogProb, RecognizeStage } from './recognize/index.ts';
@@ -25,7 +28,7 @@ import { hotPlateRecord } from './sync/records.ts';
 import { RosterSubscriber } from './sync/roster.ts';
 import { telemetryPort } from './telemetry-port.ts';
 import { TrackStage } from './track/index.ts';
-import { WebStage } from './web/index.ts';
+import { type HotlistAge, type LightPart, WebStage } from './web/index.ts';
 import { parseRoster } from './web/roster.ts';
 import { readsGlue } from './reads-glue.ts';
 
@@ -182,6 +185,14 @@ export class Daemon {
             hitHistory: store!.hitHistory(),
             records: store!.records(),
             addHotPlate: (input) => hotlist!.addOfficerPlate(input),
+            officerPlates: () => hotlist?.officerPlates() ?? [],
+            cancelHotPlate: (plate, created) => hotlist!.cancelOfficerPlate(plate, created) !== null,
+            lightParts: () => lightParts(this.health!.body().components),
+            hotlists: () => hotlistAges(hotlist?.lists() ?? []),
+            upload: () =>
+              c.sync.type !== 'none'
+                ? { depth: store!.outbox().depth(), lastAckedAt: store!.outbox().lastAckedAt() }
+                : null,
           });
           return web;
         },
@@ -382,4 +393,28 @@ export class Daemon {
     );
     return factories;
   }
+}
+
+/** The page's view of the health reports: each component under the light it folds into. */
+function lightParts(reports: readonly HealthReport[]): Record<string, LightPart[]> {
+  const out: Record<string, LightPart[]> = {};
+  for (const r of reports) {
+    const name = lightOf(r.component);
+    out[name] = [...(out[name] ?? []), { component: r.component, light: r.light, reason: r.reason }];
+  }
+  return out;
+}
+
+/** The page's view of the loaded hot lists, with the age each may reach (policy rule 5). */
+function hotlistAges(
+  lists: readonly { name: string; version: number; issuedAt: number; entries: number }[],
+): HotlistAge[] {
+  const limit = { state: STATE_MAX_AGE_MS, special: SPECIAL_MAX_AGE_MS, local: null } as const;
+  return lists.map((l) => ({
+    name: l.name,
+    version: l.version,
+    issuedAt: l.issuedAt,
+    entries: l.entries,
+    maxAgeMs: limit[listKind(l.name)],
+  }));
 }

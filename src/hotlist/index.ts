@@ -125,11 +125,36 @@ export class HotlistStage implements Stage {
 
   /** Adds an officer hot plate (list LOCAL); throws AlprError listing every problem. */
   addOfficerPlate(input: OfficerPlateInput): HotlistEntry {
-    const entry = officerPlateEntry(input, this.now());
+    const entry = officerPlateEntry(input, this.now(), this.officerPlates());
     this.requireStore().addEntry(entry, this.now());
     this.opts.log.info({ list: entry.list }, 'officer hot plate added');
     this.changed();
     this.opts.onOfficerPlate?.(entry);
+    return entry;
+  }
+
+  /**
+   * Cancels one officer hot plate (list LOCAL), named by its plate and creation time, as a delta
+   * on the live version; returns the removed entry, or null when no live entry has both.
+   */
+  cancelOfficerPlate(plate: string, created: number): HotlistEntry | null {
+    const entry = this.officerPlates().find((e) => e.plate === plate && e.created === created);
+    const cur = this.store?.list(OFFICER_LIST);
+    if (!entry || !cur) return null;
+    const now = this.now();
+    this.requireStore().applyDelta(
+      {
+        list: OFFICER_LIST,
+        version: Math.max(now, cur.version + 1),
+        issuedAt: now,
+        source: cur.source,
+        baseVersion: cur.version,
+      },
+      [{ op: '-', entry }],
+      now,
+    );
+    this.opts.log.info({ list: OFFICER_LIST }, 'officer hot plate cancelled');
+    this.changed();
     return entry;
   }
 

@@ -15,14 +15,26 @@ export type { OfficerPlateInput };
 
 const clean = (v: string | null | undefined) => (v && v.trim() !== '' ? v.trim() : null);
 
+/** Known (non-`*`) characters an officer hot plate needs: fewer would match far too many cars. */
+export const MIN_KNOWN_CHARACTERS = 3;
+
 /**
  * Every problem with an officer hot plate, in words an officer can act on; [] when it is valid.
+ * `existing` are the live officer hot plates: the same plate twice is refused.
  */
-export function officerPlateProblems(input: OfficerPlateInput, now: number): string[] {
+export function officerPlateProblems(
+  input: OfficerPlateInput,
+  now: number,
+  existing: readonly { plate: string }[] = [],
+): string[] {
   const out: string[] = [];
   const plate = normalizeEntryPlate(input.plate ?? '');
   if (plate.length < 2 || plate.length > 8) out.push('plate: 2 to 8 letters or digits');
-  if ((plate.match(/\*/g) ?? []).length > 2) out.push('plate: at most 2 unknown characters (*)');
+  else if ((plate.match(/\*/g) ?? []).length > 2) out.push('plate: at most 2 unknown characters (*)');
+  else if (plate.replace(/\*/g, '').length < MIN_KNOWN_CHARACTERS)
+    out.push(`plate: at least ${MIN_KNOWN_CHARACTERS} known letters or digits (not *)`);
+  if (plate && existing.some((e) => e.plate === plate))
+    out.push('plate: already an officer hot plate (cancel that one first to change it)');
   const state = clean(input.state);
   if (state && !/^[A-Za-z]{2}$/.test(state)) out.push('state: a 2-letter code such as CA');
   if (!clean(input.caseNumber) && !clean(input.xref)) {
@@ -51,8 +63,12 @@ function parseExpiry(v: number | string | null | undefined): number | undefined 
 }
 
 /** Builds the LOCAL-list entry, or throws AlprError(HOTLIST_ENTRY) listing every problem. */
-export function officerPlateEntry(input: OfficerPlateInput, now: number): HotlistEntry {
-  const problems = officerPlateProblems(input, now);
+export function officerPlateEntry(
+  input: OfficerPlateInput,
+  now: number,
+  existing: readonly { plate: string }[] = [],
+): HotlistEntry {
+  const problems = officerPlateProblems(input, now, existing);
   if (problems.length > 0) {
     throw new AlprError(ErrorCodes.HOTLIST_ENTRY, 'the hot plate was not added', { details: problems });
   }

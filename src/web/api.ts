@@ -1,6 +1,5 @@
 /** The JSON API of the officer's page. Everything needs an operator session except the lights. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AlprError } from '../domain/errors.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { normalizePlate } from '../domain/plate.ts';
 import { VERIFY_BANNER } from '../domain/policy.ts';
@@ -15,14 +14,18 @@ import {
   serveStatic,
   SECURITY_HEADERS,
 } from './http.ts';
-import type { HotPlateInput, WebStage } from './index.ts';
+import { cancelHotPlate, hotPlate, ownHotPlates } from './api-hotplates.ts';
+import type { WebStage } from './index.ts';
 import { pinProblem } from './pin.ts';
 import { clearedCookie, parseCookies, SESSION_COOKIE, type Session, sessionCookie } from './session.ts';
+import { statusView } from './status.ts';
 import { allGreen, readView } from './views.ts';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 /** A roster badge's shape (roster.ts): anything else is not even looked up. */
 const BADGE = /^[A-Za-z0-9_-]{1,32}$/;
+/** A case number's shape: an agency's numbers carry digits ("xx" is no case). */
+const CASE_NUMBER = /^[A-Za-z0-9][A-Za-z0-9/_-]{2,39}$/;
 
 export async function handleRequest(web: WebStage, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -114,6 +117,10 @@ async function route(
     return sendJson(res, 200, { rows: db.recentAudit(50, s.badge), chain: db.verifyAudit() });
   }
   if (method === 'POST' && path === '/api/hotplates') return hotPlate(web, s, await readJson(req), res);
+  if (method === 'GET' && path === '/api/hotplates') return ownHotPlates(web, s, res);
+  if (method === 'POST' && path === '/api/hotplates/cancel')
+    return cancelHotPlate(web, s, await readJson(req), res);
+  if (method === 'GET' && path === '/api/status') return sendJson(res, 200, status(web));
   throw new HttpError(404, 'not found');
 }
 
@@ -159,14 +166,14 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
   );
 }
 
-function text(v: unknown, max: number): string | null {
+export function text(v: unknown, max: number): string | null {
   if (v === undefined || v === null) return null;
   const t = String(v).trim();
   if (t.length > max) throw new HttpError(400, `at most ${max} characters`);
   return t === '' ? null : t;
 }
 
-function audit(
+export function audit(
   web: WebStage,
   s: Session | null,
   e: Partial<AuditEntry> & Pick<AuditEntry, 'kind' | 'detail'>,
@@ -263,7 +270,7 @@ function handleHit(
   sendJson(res, 200, { hit: next });
 }
 
-function time(v: unknown, what: string): number | undefined {
+export function time(v: unknown, what: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const t = typeof v === 'number' ? v : Date.parse(String(v));
   if (Number.isNaN(t)) throw new HttpError(400, `${what}: not a date and time`);
@@ -285,8 +292,11 @@ async function search(
   const from = time(body.from, 'from');
   const to = time(body.to, 'to');
   if (!reason || reason.length < 4) problems.push('reason: say why you search (at least 4 characters)');
-  if (!caseNumber || !/^[A-Za-z0-9][A-Za-z0-9/_-]{1,39}$/.test(caseNumber))
-    problems.push('case number: required (letters, digits, - / _)');
+  else if (reason.split(/\s+/).length < 2) problems.push('reason: say why in a few words, not one');
+  if (!caseNumber || !CASE_NUMBER.test(caseNumber) || !/[0-9]/.test(caseNumber))
+    problems.push(
+      'case number: required, 3 to 40 letters, digits, - / _ with at least one digit (C-2026-0042)',
+    );
   const near = place(body.near, problems);
   if (!plate && from === undefined && to === undefined && (body.near === undefined || body.near === null))
     problems.push('give a plate, part of one, a time range or a place');
@@ -354,34 +364,14 @@ function place(v: unknown, problems: string[]): { lat: number; lon: number; radi
   return { lat, lon, radiusM };
 }
 
-function hotPlate(web: WebStage, s: Session, body: Record<string, unknown>, res: ServerResponse): void {
-  const add = web.deps.addHotPlate;
-  if (!add) throw new HttpError(503, 'hot plates cannot be entered on this unit');
-  const input: HotPlateInput = {
-    plate: String(body.plate ?? ''),
-    state: text(body.state, 8),
-    caseNumber: text(body.caseNumber, 40),
-    xref: text(body.xref, 40),
-    reason: text(body.reason, 300),
-    officerName: text(body.officerName, 100) ?? s.name,
-    officerPhone: text(body.officerPhone, 40),
-    synopsis: text(body.synopsis, 500),
-    expires: time(body.expires, 'expires') ?? null,
-    inStateSystems: body.inStateSystems === true,
-  };
-  if (typeof body.priority === 'number') input.priority = body.priority;
-  let added: { plate: string; expires: number | null };
-  try {
-    added = add(input);
-  } catch (err) {
-    if (err instanceof AlprError) throw new HttpError(400, err.message, err.details);
-    throw err;
-  }
-  audit(web, s, {
-    kind: 'hot-plate',
-    detail: { plate: added.plate, expires: added.expires, inStateSystems: input.inStateSystems },
-    reason: input.reason ?? null,
-    caseNumber: input.caseNumber ?? input.xref ?? null,
-  });
-  sendJson(res, 200, { added });
+/** The mid-shift status: lights with their parts, hot-list ages, the last acknowledged upload. */
+function status(web: WebStage) {
+  const d = web.deps;
+  return statusView(
+    d.lights(),
+    d.lightParts?.() ?? {},
+    d.hotlists?.() ?? [],
+    d.upload?.() ?? null,
+    web.now(),
+  );
 }

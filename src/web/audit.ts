@@ -20,6 +20,7 @@ export type AuditKind =
   | 'shift-check'
   | 'hit-action'
   | 'hot-plate'
+  | 'hot-plate-cancel'
   | 'sign-in'
   | 'sign-out';
 

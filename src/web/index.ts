@@ -23,9 +23,24 @@ import { SignInGuard } from './signin.ts';
 import { throttleTable } from './throttle-db.ts';
 import type { RosterEntry } from './roster.ts';
 import { Sessions } from './session.ts';
+import type { HotlistAge, LightPart, UploadState } from './status.ts';
 import { type HitView, hitView, type LightsView, type ReadView, readView } from './views.ts';
 
 export type { LightsView } from './views.ts';
+export type { HotlistAge, LightPart, UploadState } from './status.ts';
+
+/** An officer hot plate as the page lists it (the hot-list entry's fields the page shows). */
+export interface OwnHotPlate {
+  plate: string;
+  state: string | null;
+  caseNumber: string | null;
+  xref: string | null;
+  reason: string | null;
+  officerName: string | null;
+  source: string | null;
+  created: number;
+  expires: number | null;
+}
 
 /** The officer hot-plate form's fields: the hot-list stage's input, from src/domain. */
 export type HotPlateInput = OfficerPlateInput;
@@ -79,6 +94,16 @@ export interface WebDeps {
   addHotPlate?: (input: HotPlateInput) => { plate: string; expires: number | null };
   /** Every component's latest health report (health stage's body().components): seeds the hot-list age. */
   healthReports?: () => readonly HealthReport[];
+  /** The live officer hot plates (hot-list stage, list LOCAL). */
+  officerPlates?: () => readonly OwnHotPlate[];
+  /** Cancels one officer hot plate by plate and creation time; false when no live entry has both. */
+  cancelHotPlate?: (plate: string, created: number) => boolean;
+  /** Each light's component reports (health stage's reports, grouped by the light they fold into). */
+  lightParts?: () => Readonly<Record<string, readonly LightPart[]>>;
+  /** The loaded hot lists with their versions and age limits (hot-list stage). */
+  hotlists?: () => readonly HotlistAge[];
+  /** The upload queue (store's outbox); null when no server link is configured. */
+  upload?: () => UploadState | null;
   /** Where records for the server are queued (the store's record queue). */
   records?: Pick<RecordQueuePort, 'put'>;
   now?: () => number;

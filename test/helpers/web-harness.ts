@@ -12,7 +12,7 @@ import { fieldSealer } from '../../src/domain/seal.ts';
 import type { Hit, Light } from '../../src/domain/types.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
 import { StoreStage } from '../../src/store/index.ts';
-import { type LightsView, WebStage } from '../../src/web/index.ts';
+import { type LightPart, type LightsView, type UploadState, WebStage } from '../../src/web/index.ts';
 import { parseRoster } from '../../src/web/roster.ts';
 import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from './sync-fixtures.ts';
 
@@ -64,6 +64,8 @@ export async function startWebUnit(
   });
   let lights = lightsAll('green');
   const lightListeners = new Set<(l: LightsView) => void>();
+  let parts: Record<string, LightPart[]> = {};
+  let upload: UploadState | null = null;
   const web = new WebStage({
     bus,
     log: cap.log,
@@ -81,6 +83,18 @@ export async function startWebUnit(
     images: store.images(),
     hitHistory: store.hitHistory(),
     addHotPlate: (i) => hotlist.addOfficerPlate(i),
+    officerPlates: () => hotlist.officerPlates(),
+    cancelHotPlate: (plate, created) => hotlist.cancelOfficerPlate(plate, created) !== null,
+    lightParts: () => parts,
+    hotlists: () =>
+      hotlist.lists().map((l) => ({
+        name: l.name,
+        version: l.version,
+        issuedAt: l.issuedAt,
+        entries: l.entries,
+        maxAgeMs: l.name === 'LOCAL' ? null : 12 * 3600_000,
+      })),
+    upload: () => upload,
     records: store.records(),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
@@ -107,6 +121,14 @@ export async function startWebUnit(
         .peek(1000)
         .filter((r) => r.kind === kind)
         .map((r) => r.body as Record<string, unknown>);
+    },
+    /** Each light's component reports, as the root groups the health stage's reports. */
+    setLightParts(p: Record<string, LightPart[]>) {
+      parts = p;
+    },
+    /** The upload queue; null as on a unit without a server link. */
+    setUpload(state: UploadState | null) {
+      upload = state;
     },
     setLights(l: LightsView) {
       lights = l;

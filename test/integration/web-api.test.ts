@@ -221,7 +221,7 @@ describe('web API over HTTP', () => {
     expect(miss.status).toBe(400);
     expect(miss.data.details).toEqual([
       'reason: say why you search (at least 4 characters)',
-      'case number: required (letters, digits, - / _)',
+      'case number: required, 3 to 40 letters, digits, - / _ with at least one digit (C-2026-0042)',
     ]);
     const found = await c.call('/api/search', {
       plate: hit.plate,

@@ -217,8 +217,8 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
       [seq + 2, 'overview'],
     ] as const) {
       const view = page.locator(`#audit tr[data-seq="${n}"]`);
-      expect(await view.textContent()).toContain('image-view');
-      expect(await view.textContent()).toContain(`"image":"${image}"`);
+      expect(await view.textContent()).toContain('Opened an image');
+      expect(await view.textContent()).toContain(`${image} image of a found read, under search ${seq}`);
       expect(await view.textContent()).toContain('C-2026-0042 · verify the hit history');
     }
     expect(await page.textContent('#audit-chain')).toMatch(/^Audit chain intact \(\d+ rows\)\.$/);

@@ -59,9 +59,10 @@ function renderLights(target, lights, big) {
   box.replaceChildren();
   for (const n of LIGHTS) {
     const l = lights[n] || { light: 'amber', reasons: ['unknown'] };
-    const d = el('div', `light ${l.light}`);
+    const shown = lightShown(l);
+    const d = el('div', `light ${shown.cls}`);
     d.dataset.light = n;
-    d.append(el('div', 'name', `${n}: ${l.light}`));
+    d.append(el('div', 'name', `${n}: ${shown.words || l.light}`));
     if (big || l.light !== 'green') d.append(el('div', 'reasons', l.reasons.join('; ')));
     box.append(d);
   }
@@ -69,7 +70,13 @@ function renderLights(target, lights, big) {
 
 function renderMini(lights) {
   const box = $('mini-lights');
-  box.replaceChildren(...LIGHTS.map((n) => el('span', `dot ${lights[n]?.light || ''}`, n)));
+  box.replaceChildren(
+    ...LIGHTS.map((n) => {
+      const l = lights[n];
+      const shown = l ? lightShown(l) : { cls: '', words: null };
+      return el('span', `dot ${shown.cls}`, shown.words ? `${n}: ${shown.words}` : n);
+    }),
+  );
 }
 
 function onLights(lights) {
@@ -78,13 +85,27 @@ function onLights(lights) {
   renderLights('check-lights', lights, true);
   const green = LIGHTS.every((n) => lights[n] && lights[n].light === 'green');
   $('ack-green').disabled = !green;
+  loadStatus();
 }
+
+// The main screen's status panel: refreshed on every change of the lights or the hot lists, and
+// every 30 s so that ages keep counting.
+async function loadStatus() {
+  if (!session || $('screen-main').classList.contains('hidden')) return;
+  try {
+    renderStatus(await api('/api/status'));
+  } catch {
+    /* the offline overlay or the sign-in screen shows it */
+  }
+}
+setInterval(loadStatus, 30_000);
 
 let polling = false;
 function onHotlist(r) {
   const p = $('check-hotlist');
   p.className = `hotlist ${r.light}`;
   p.textContent = `Hot lists: ${r.reason}`;
+  loadStatus();
 }
 
 async function pollLights() {
@@ -165,6 +186,7 @@ $('signout').addEventListener('click', async () => {
 async function startMain() {
   show('main');
   openEvents();
+  loadStatus();
   const [h, r] = await Promise.all([api('/api/hits'), api('/api/reads')]);
   clearHits();
   for (const hit of h.hits.slice().reverse()) renderHit(hit, false);
@@ -240,6 +262,7 @@ function showTab(name) {
   for (const b of document.querySelectorAll('.tab-body'))
     b.classList.toggle('hidden', b.id !== `tab-${name}`);
   if (name === 'audit') loadAudit();
+  if (name === 'hotplate') loadHotPlates();
 }
 for (const t of document.querySelectorAll('.tab')) t.addEventListener('click', () => showTab(t.dataset.tab));
 
@@ -337,11 +360,105 @@ $('hp-form').addEventListener('submit', async (ev) => {
     });
     out.className = 'ok';
     out.textContent = `Added ${r.added.plate} until ${new Date(r.added.expires).toLocaleString()}.`;
+    loadHotPlates();
   } catch (e) {
     out.className = 'error';
     out.textContent = e.message;
   }
 });
+
+// The officer's own hot plates, each cancellable (an audited action).
+async function loadHotPlates() {
+  const r = await api('/api/hotplates');
+  $('hp-none').classList.toggle('hidden', r.plates.length > 0);
+  $('hp-mine').classList.toggle('hidden', r.plates.length === 0);
+  $('hp-mine').tBodies[0].replaceChildren(
+    ...r.plates.map((p) => {
+      const tr = el('tr');
+      tr.dataset.plate = p.plate;
+      const cancel = el('button', 'cancel', 'Cancel');
+      cancel.type = 'button';
+      cancel.addEventListener('click', async () => {
+        try {
+          await api('/api/hotplates/cancel', { plate: p.plate, created: p.created });
+          $('hp-result').className = 'ok';
+          $('hp-result').textContent = `Cancelled ${p.plate}.`;
+        } catch (e) {
+          $('hp-result').className = 'error';
+          $('hp-result').textContent = e.message;
+        }
+        loadHotPlates();
+      });
+      const cell = el('td');
+      cell.append(cancel);
+      tr.append(
+        el('td', 'plate', `${p.plate}${p.state ? ` (${p.state})` : ''}`),
+        el('td', '', p.caseNumber || (p.xref ? `XREF ${p.xref}` : '')),
+        el('td', '', p.reason || ''),
+        el('td', '', p.expires === null ? 'no end' : new Date(p.expires).toLocaleString()),
+        cell,
+      );
+      return tr;
+    }),
+  );
+}
+
+const AUDIT_ACTIONS = {
+  search: 'Searched stored reads',
+  'image-view': 'Opened an image',
+  'shift-check': 'Start-of-shift check',
+  'hit-action': 'Handled a hit',
+  'hot-plate': 'Added a hot plate',
+  'hot-plate-cancel': 'Cancelled a hot plate',
+  'sign-in': 'Signed in',
+  'sign-out': 'Signed out',
+};
+const HIT_STATES = { new: 'new', requested: 'dispatch asked', verified: 'verified', rejected: 'rejected' };
+const HIT_ACTIONS = { request: 'asked dispatch', verify: 'dispatch verified', reject: 'rejected' };
+const when = (ms) => (ms === null || ms === undefined ? '' : new Date(ms).toLocaleString());
+
+/** An audit row's detail in words (never raw JSON or epoch milliseconds). */
+function auditWhat(a) {
+  const d = a.detail || {};
+  switch (a.kind) {
+    case 'search': {
+      const parts = [];
+      if (d.plate) parts.push(`plate ${d.plate}${d.partial ? ' (part)' : ''}`);
+      if (d.from || d.to) parts.push(`from ${when(d.from) || 'any time'} to ${when(d.to) || 'now'}`);
+      if (d.near)
+        parts.push(`within ${d.near.radiusM} m of ${d.near.lat.toFixed(5)}, ${d.near.lon.toFixed(5)}`);
+      return parts.join(', ') || 'everything';
+    }
+    case 'image-view':
+      return `${d.image} image of a found read, under search ${d.search}`;
+    case 'shift-check': {
+      const notGreen = Object.entries(d.lights || {}).filter(([, v]) => v !== 'green');
+      const lights = d.allGreen
+        ? 'all lights green'
+        : `not green: ${notGreen.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`;
+      return [lights, d.note ? `note: ${d.note}` : ''].filter(Boolean).join(' · ');
+    }
+    case 'hit-action':
+      return [
+        `${HIT_ACTIONS[d.action] || d.action}: ${HIT_STATES[d.from] || d.from} → ${HIT_STATES[d.to] || d.to}`,
+        d.note ? `note: ${d.note}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    case 'hot-plate':
+      return `${d.plate} until ${when(d.expires) || 'no end'}${d.inStateSystems ? ' (also in state systems)' : ''}`;
+    case 'hot-plate-cancel':
+      return `${d.plate} (added ${when(d.created)})`;
+    default:
+      return '';
+  }
+}
+
+/** A row's reason: a hit's reject reason in the officer's words, not its key. */
+function auditReason(a) {
+  if (a.kind === 'hit-action' && a.reason) return session?.rejectReasons?.[a.reason] || a.reason;
+  return a.reason;
+}
 
 async function loadAudit() {
   const r = await api('/api/audit');
@@ -353,13 +470,14 @@ async function loadAudit() {
     ...r.rows.map((a) => {
       const tr = el('tr');
       tr.dataset.seq = a.seq;
+      tr.dataset.kind = a.kind;
       tr.append(
         el('td', '', a.seq),
-        el('td', '', new Date(a.at).toLocaleString()),
+        el('td', '', when(a.at)),
         el('td', '', a.badge || ''),
-        el('td', '', a.kind),
-        el('td', '', JSON.stringify(a.detail)),
-        el('td', '', [a.caseNumber, a.reason].filter(Boolean).join(' · ')),
+        el('td', '', AUDIT_ACTIONS[a.kind] || a.kind),
+        el('td', '', auditWhat(a)),
+        el('td', '', [a.caseNumber, auditReason(a)].filter(Boolean).join(' · ')),
         el('td', '', a.resultCount === null ? '' : `${a.resultCount} result(s)`),
       );
       return tr;

@@ -1,0 +1,76 @@
+/**
+ * The mid-shift status the main screen shows (policy: check once a shift that reads upload and the
+ * hot lists are current): each light with the reports behind it, every hot list's version and
+ * age against its limit, and the last upload the server acknowledged. Pure.
+ */
+import type { Light } from '../domain/types.ts';
+import type { LightsView } from './views.ts';
+
+/** One component's latest report, under the light it folds into (the root maps them). */
+export interface LightPart {
+  component: string;
+  light: Light;
+  reason: string;
+}
+
+/** A loaded hot list as the root describes it; `maxAgeMs` null for lists with no age limit. */
+export interface HotlistAge {
+  name: string;
+  version: number;
+  issuedAt: number;
+  entries: number;
+  maxAgeMs: number | null;
+}
+
+/** The upload queue; null from the callback when the unit has no server link configured. */
+export interface UploadState {
+  depth: number;
+  lastAckedAt: number | null;
+}
+
+export interface StatusLight {
+  /** grey: nothing configured behind this light (it is neither working nor failing). */
+  light: Light | 'grey';
+  words: string;
+  parts: { component: string; light: Light; reason: string }[];
+}
+
+export interface StatusView {
+  at: number;
+  lights: Record<string, StatusLight>;
+  hotlists: (HotlistAge & { ageMs: number; stale: boolean })[];
+  upload: { configured: false } | ({ configured: true } & UploadState);
+}
+
+const NOT_CONFIGURED = /: not configured$/;
+
+export function statusView(
+  lights: LightsView,
+  parts: Readonly<Record<string, readonly LightPart[]>>,
+  lists: readonly HotlistAge[],
+  upload: UploadState | null,
+  now: number,
+): StatusView {
+  const out: Record<string, StatusLight> = {};
+  for (const [name, l] of Object.entries(lights)) {
+    const mine = [...(parts[name] ?? [])].sort((a, b) => a.component.localeCompare(b.component));
+    const unconfigured = l.reasons.length > 0 && l.reasons.every((r) => NOT_CONFIGURED.test(r));
+    const words = unconfigured
+      ? 'not configured'
+      : l.light === 'green'
+        ? mine.length
+          ? mine.map((p) => `${p.component}: ${p.reason}`).join('; ')
+          : 'working'
+        : l.reasons.join('; ');
+    out[name] = { light: unconfigured ? 'grey' : l.light, words, parts: mine.map((p) => ({ ...p })) };
+  }
+  return {
+    at: now,
+    lights: out,
+    hotlists: lists.map((h) => {
+      const ageMs = Math.max(0, now - h.issuedAt);
+      return { ...h, ageMs, stale: h.maxAgeMs !== null && ageMs > h.maxAgeMs };
+    }),
+    upload: upload ? { configured: true, ...upload } : { configured: false },
+  };
+}

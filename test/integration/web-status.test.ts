@@ -1,0 +1,307 @@
+/**
+ * Mid-shift status and the officer's own records on the page, in a real headless Chromium at the
+ * car screen's two sizes (1024×768 and 800×480): the four lights open to their reasons; a light
+ * with nothing configured behind it is grey and says so, never green; every hot list's version
+ * and age, amber past its limit; the last upload the server acknowledged; the officer's own hot
+ * plates listed and cancelled; search results under headers; the audit trail in words. Then the
+ * API's input checks: hot plates with too few known characters or twice, searches with a one-word
+ * reason or an implausible case number, and cancelling a plate that is not one's own.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HotlistEntry } from '../../src/hotlist/match.ts';
+import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const H = 3600_000;
+
+const VIEWPORTS = [
+  { width: 1024, height: 768 },
+  { width: 800, height: 480 },
+];
+
+function entry(list: string, plate: string): HotlistEntry {
+  return {
+    list,
+    plate,
+    raw: plate,
+    state: null,
+    priority: 2,
+    caseNumber: 'C-1',
+    xref: null,
+    reason: 'stolen vehicle',
+    officerName: null,
+    officerPhone: null,
+    synopsis: null,
+    informational: false,
+    shareable: true,
+    source: null,
+    created: Date.now(),
+    expires: null,
+  };
+}
+
+const inAnHour = () => new Date(Date.now() + H).toISOString();
+
+describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$height', (viewport) => {
+  let u: WebUnit;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    u = await startWebUnit();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    page = await (await browser.newContext({ viewport, hasTouch: true })).newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await u?.stop();
+  });
+
+  const fitsScreen = async (selector: string) => {
+    const box = (await page.locator(selector).boundingBox())!;
+    return box.y >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width;
+  };
+
+  it('shows every light with its reasons, hot-list ages and the last acknowledged upload', async () => {
+    const now = Date.now();
+    await u.hotlist.applyVersion({ list: 'STATE_OLD', version: 7, issuedAt: now - 13 * H }, [
+      entry('STATE_OLD', 'OLD1234'),
+    ]);
+    await u.hotlist.applyVersion({ list: 'STATE_NEW', version: 9, issuedAt: now - 2 * H }, [
+      entry('STATE_NEW', 'NEW1234'),
+    ]);
+    u.setLightParts({
+      gps: [{ component: 'gps', light: 'green', reason: '3D fix, 9 satellites' }],
+      cameras: [{ component: 'camera:front', light: 'green', reason: '15 fps' }],
+    });
+    u.setUpload({ depth: 2, lastAckedAt: now - 3 * 60_000 });
+    u.setLights({
+      ...lightsAll('green'),
+      server: { light: 'green', reasons: ['server: not configured'] },
+    });
+    await page.goto(u.base);
+    await page.fill('#badge', 'A100');
+    await page.fill('#pin', '1234');
+    await page.click('#signin-form button[type=submit]');
+    // Not configured is not green, on the start-of-shift check too.
+    await page.locator('#check-lights .light.grey[data-light="server"]').waitFor();
+    expect(await page.textContent('#check-lights [data-light="server"] .name')).toBe(
+      'server: not configured',
+    );
+    await page.click('#ack-green');
+    await page.locator('#screen-main').waitFor({ state: 'visible' });
+
+    const gps = page.locator('#status-lights details[data-light="gps"]');
+    await gps.waitFor();
+    expect(await gps.getAttribute('class')).toBe('slight green');
+    expect(await page.locator('#status-lights .slight-words').first().isVisible()).toBe(false);
+    await gps.locator('summary').tap();
+    await expect.poll(() => gps.locator('.slight-words').isVisible()).toBe(true);
+    expect(await gps.locator('.slight-words').textContent()).toBe('gps: 3D fix, 9 satellites');
+    expect(await gps.locator('summary').textContent()).toBe('● gps: OK');
+    // The open light stays open when the status is refreshed.
+    u.setLights({ ...lightsAll('green'), server: { light: 'green', reasons: ['server: not configured'] } });
+    await page.waitForTimeout(300);
+    expect(await gps.locator('.slight-words').isVisible()).toBe(true);
+
+    const server = page.locator('#status-lights details[data-light="server"]');
+    expect(await server.getAttribute('class')).toBe('slight grey');
+    expect(await server.locator('summary').textContent()).toBe('○ server: NOT CONFIGURED');
+    expect(await page.getAttribute('#mini-lights .dot:nth-child(2)', 'class')).toBe('dot grey');
+    expect(await page.textContent('#mini-lights .dot:nth-child(2)')).toBe('server: not configured');
+
+    const old = page.locator('#status-lists .hl[data-list="STATE_OLD"]');
+    expect(await old.getAttribute('class')).toBe('hl amber');
+    expect(await old.textContent()).toBe('▲ STATE_OLD v7: 13.0 h old, limit 12.0 h (TOO OLD)');
+    const fresh = page.locator('#status-lists .hl[data-list="STATE_NEW"]');
+    expect(await fresh.getAttribute('class')).toBe('hl green');
+    expect(await fresh.textContent()).toBe('STATE_NEW v9: 2.0 h old, limit 12.0 h');
+    expect(await page.textContent('#status-upload')).toMatch(
+      /^Last upload acknowledged by the server: .+ \(3 min ago\) · 2 waiting$/,
+    );
+    for (const s of ['#status-lights', '#status-lists', '#status-upload'])
+      expect(await fitsScreen(s)).toBe(true);
+
+    // A unit without a server link says so in words, in grey.
+    u.setUpload(null);
+    u.setLights(lightsAll('green'));
+    await expect
+      .poll(() => page.textContent('#status-upload'))
+      .toBe('Upload: server not configured (reads stay on this unit)');
+    expect(await page.getAttribute('#status-upload', 'class')).toBe('status-line grey');
+    await expect.poll(() => server.getAttribute('class')).toBe('slight green');
+  });
+
+  it("lists the officer's own hot plates and cancels one", async () => {
+    await page.click('button[data-tab=hotplate]');
+    await expect.poll(() => page.isVisible('#hp-none')).toBe(true);
+    for (const plate of ['7abc123', '8xyz999']) {
+      await page.fill('#hp-plate', plate);
+      await page.fill('#hp-case', 'C-2026-0099');
+      await page.fill('#hp-reason', 'armed robbery suspect');
+      const exp = new Date(Date.now() + H);
+      await page.fill(
+        '#hp-expires',
+        new Date(exp.getTime() - exp.getTimezoneOffset() * 60_000).toISOString().slice(0, 16),
+      );
+      await page.click('#hp-form button[type=submit]');
+      await expect.poll(() => page.textContent('#hp-result')).toMatch(/^Added /);
+    }
+    // The same plate twice is refused, in words.
+    await page.click('#hp-form button[type=submit]');
+    await expect.poll(() => page.textContent('#hp-result')).toContain('plate: already an officer hot plate');
+    const rows = page.locator('#hp-mine tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await page.locator('#hp-mine th').allTextContents()).toEqual([
+      'Plate',
+      'Case',
+      'Reason',
+      'Expires',
+      '',
+    ]);
+    const mine = page.locator('#hp-mine tr[data-plate="7ABC123"]');
+    expect(await mine.textContent()).toContain('armed robbery suspect');
+    const cancel = mine.locator('button.cancel');
+    await cancel.scrollIntoViewIfNeeded();
+    expect(await fitsScreen('#hp-mine tr[data-plate="7ABC123"] button.cancel')).toBe(true);
+    await cancel.tap();
+    await expect.poll(() => page.textContent('#hp-result')).toBe('Cancelled 7ABC123.');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(u.hotlist.officerPlates().map((e) => e.plate)).toEqual(['8XYZ999']);
+  });
+
+  it('shows search results under headers and the audit trail in words', async () => {
+    const hit = await u.emitHit({ priority: 2, reason: 'stolen vehicle' });
+    await page.locator(`#takeover-slot .hit[data-id="${hit.id}"]`).waitFor();
+    await page.click('#ack');
+    const card = page.locator(`#hits .hit[data-id="${hit.id}"]`);
+    await card.locator('.note').fill('different make');
+    await card.locator('button[data-outcome=vehicle-mismatch]').click();
+    await expect
+      .poll(() => card.locator('.handling').textContent())
+      .toBe('REJECTED: Vehicle does not match the entry (A100)');
+    expect(await card.textContent()).toContain('different make');
+
+    await page.click('button[data-tab=search]');
+    await page.fill('#s-plate', hit.plate);
+    await page.fill('#s-case', 'C-2026-0042');
+    await page.fill('#s-reason', 'verify the hit history');
+    await page.click('#search-form button[type=submit]');
+    await page.locator(`#search-results tr[data-id="${hit.readId}"]`).waitFor();
+    expect(await page.locator('#search-results th').allTextContents()).toEqual([
+      'Plate',
+      'Seen',
+      'Camera',
+      'Position',
+      'Officer',
+      'Images',
+    ]);
+
+    await page.click('button[data-tab=audit]');
+    const rejected = page.locator('#audit tr[data-kind="hit-action"]').first();
+    await rejected.waitFor();
+    const text = (await rejected.textContent())!;
+    expect(text).toContain('Handled a hit');
+    expect(text).toContain('rejected: new → rejected · note: different make');
+    expect(text).toContain('Vehicle does not match the entry');
+    expect(text).not.toContain('vehicle-mismatch');
+    const cancelled = (await page.locator('#audit tr[data-kind="hot-plate-cancel"]').textContent())!;
+    expect(cancelled).toContain('Cancelled a hot plate');
+    expect(cancelled).toMatch(/7ABC123 \(added .+\)/);
+    const search = (await page.locator('#audit tr[data-kind="search"]').first().textContent())!;
+    expect(search).toContain(`Searched stored reads`);
+    expect(search).toContain(`plate ${hit.plate}`);
+    // Nothing raw: no JSON, no epoch milliseconds, anywhere in the trail.
+    const all = (await page.textContent('#audit'))!;
+    expect(all).not.toMatch(/[{}"]/);
+    expect(all).not.toMatch(/\d{12,}/);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('input checks of the page API', () => {
+  let u: WebUnit;
+  beforeAll(async () => {
+    u = await startWebUnit();
+  });
+  afterAll(async () => {
+    await u?.stop();
+  });
+
+  const signIn = async (badge: string, pin: string) => {
+    const c = client(u.base);
+    expect((await c.call('/api/signin', { badge, pin })).status).toBe(200);
+    return c;
+  };
+  const plate = (p: string) => ({
+    plate: p,
+    caseNumber: 'C-9',
+    reason: 'armed robbery',
+    expires: inAnHour(),
+  });
+
+  it('refuses hot plates with fewer than 3 known characters, and the same plate twice', async () => {
+    const c = await signIn('A100', '1234');
+    for (const p of ['**', 'A**', 'AB*']) {
+      const r = await c.call('/api/hotplates', plate(p));
+      expect(r.status, p).toBe(400);
+      expect(r.data.details, p).toContain('plate: at least 3 known letters or digits (not *)');
+    }
+    expect((await c.call('/api/hotplates', plate('AB*1'))).status).toBe(200);
+    const again = await c.call('/api/hotplates', plate('ab*1'));
+    expect(again.status).toBe(400);
+    expect(again.data.details).toEqual([
+      'plate: already an officer hot plate (cancel that one first to change it)',
+    ]);
+    expect(u.hotlist.officerPlates().map((e) => e.plate)).toEqual(['AB*1']);
+  });
+
+  it("lists and cancels only the officer's own hot plates", async () => {
+    const a = await signIn('A100', '1234');
+    const mine = (await a.call('/api/hotplates')).data.plates as { plate: string; created: number }[];
+    expect(mine.map((p) => p.plate)).toEqual(['AB*1']);
+    const d = await signIn('D400', '5678');
+    expect((await d.call('/api/hotplates', plate('DDD444'))).status).toBe(200);
+    const theirs = (await d.call('/api/hotplates')).data.plates as { plate: string; created: number }[];
+    expect(theirs.map((p) => p.plate)).toEqual(['DDD444']);
+    const refused = await d.call('/api/hotplates/cancel', { plate: 'AB*1', created: mine[0]!.created });
+    expect(refused.status).toBe(404);
+    expect(
+      u.hotlist
+        .officerPlates()
+        .map((e) => e.plate)
+        .sort(),
+    ).toEqual(['AB*1', 'DDD444']);
+    const ok = await d.call('/api/hotplates/cancel', { plate: 'DDD444', created: theirs[0]!.created });
+    expect(ok.status).toBe(200);
+    expect(u.hotlist.officerPlates().map((e) => e.plate)).toEqual(['AB*1']);
+    // Cancelled plates no longer match, and the cancel is an audit row of its own.
+    expect(u.hotlist.match({ plate: 'DDD444', candidates: [], state: null })).toEqual([]);
+    expect(u.web.db!.recentAudit(5, 'D400').map((r) => r.kind)).toContain('hot-plate-cancel');
+  });
+
+  it('refuses a one-word search reason and an implausible case number', async () => {
+    const c = await signIn('A100', '1234');
+    const r = await c.call('/api/search', { plate: 'ABC123', caseNumber: 'xx', reason: 'asdf' });
+    expect(r.status).toBe(400);
+    expect(r.data.details).toEqual([
+      'reason: say why in a few words, not one',
+      'case number: required, 3 to 40 letters, digits, - / _ with at least one digit (C-2026-0042)',
+    ]);
+    for (const caseNumber of ['abcd', 'C1', '-2026']) {
+      const bad = await c.call('/api/search', { plate: 'ABC123', caseNumber, reason: 'verify a hit' });
+      expect(bad.status, caseNumber).toBe(400);
+    }
+    const ok = await c.call('/api/search', { plate: 'ABC123', caseNumber: 'C-8', reason: 'verify a hit' });
+    expect(ok.status).toBe(200);
+  });
+});
