@@ -8,12 +8,15 @@
  * reason or an implausible case number, and cancelling a plate that is not one's own.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HotlistEntry } from '../../src/hotlist/match.ts';
 import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+// Screenshots of the status panel and the lists at each size, on request, into a folder of one's choosing.
+const SHOTS = process.env.ALPR_WEB_SHOTS_DIR;
 const hasChromium = existsSync(CHROMIUM);
 const H = 3600_000;
 
@@ -66,6 +69,11 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     await u?.stop();
   });
 
+  const shot = async (name: string) => {
+    if (SHOTS)
+      await page.screenshot({ path: join(SHOTS, `${name}-${viewport.width}x${viewport.height}.png`) });
+  };
+
   const fitsScreen = async (selector: string) => {
     const box = (await page.locator(selector).boundingBox())!;
     return box.y >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width;
@@ -103,15 +111,20 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     const gps = page.locator('#status-lights details[data-light="gps"]');
     await gps.waitFor();
     expect(await gps.getAttribute('class')).toBe('slight green');
-    expect(await page.locator('#status-lights .slight-words').first().isVisible()).toBe(false);
+    const gpsParts = gps.locator('.slight-parts li');
+    expect(await gpsParts.first().isVisible()).toBe(false);
     await gps.locator('summary').tap();
-    await expect.poll(() => gps.locator('.slight-words').isVisible()).toBe(true);
-    expect(await gps.locator('.slight-words').textContent()).toBe('gps: 3D fix, 9 satellites');
+    await expect.poll(() => gpsParts.first().isVisible()).toBe(true);
+    expect(await gpsParts.allTextContents()).toEqual(['gps: 3D fix, 9 satellites']);
+    // A light nobody reported parts of still opens to words, not to nothing.
+    const system = page.locator('#status-lights details[data-light="system"]');
+    await system.locator('summary').tap();
+    await expect.poll(() => system.locator('.slight-words').textContent()).toBe('working');
     expect(await gps.locator('summary').textContent()).toBe('● gps: OK');
     // The open light stays open when the status is refreshed.
     u.setLights({ ...lightsAll('green'), server: { light: 'green', reasons: ['server: not configured'] } });
     await page.waitForTimeout(300);
-    expect(await gps.locator('.slight-words').isVisible()).toBe(true);
+    expect(await gpsParts.first().isVisible()).toBe(true);
 
     const server = page.locator('#status-lights details[data-light="server"]');
     expect(await server.getAttribute('class')).toBe('slight grey');
@@ -130,6 +143,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     );
     for (const s of ['#status-lights', '#status-lists', '#status-upload'])
       expect(await fitsScreen(s)).toBe(true);
+    await shot('status');
 
     // A unit without a server link says so in words, in grey.
     u.setUpload(null);
@@ -176,7 +190,12 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     await cancel.tap();
     await expect.poll(() => page.textContent('#hp-result')).toBe('Cancelled 7ABC123.');
     await expect.poll(() => rows.count()).toBe(1);
+    await shot('own-hot-plates');
     expect(u.hotlist.officerPlates().map((e) => e.plate)).toEqual(['8XYZ999']);
+    // The officers' own list shows its count, not a timestamp-version and an age.
+    await expect
+      .poll(() => page.textContent('#status-lists .hl[data-list="LOCAL"]'))
+      .toBe('LOCAL: 1 officer plate(s)');
   });
 
   it('shows search results under headers and the audit trail in words', async () => {
@@ -224,6 +243,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     const all = (await page.textContent('#audit'))!;
     expect(all).not.toMatch(/[{}"]/);
     expect(all).not.toMatch(/\d{12,}/);
+    await shot('audit-words');
     expect(errors).toEqual([]);
   });
 });

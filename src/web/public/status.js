@@ -41,8 +41,9 @@ function renderStatus(st) {
       d.append(
         statusEl('summary', '', `${LIGHT_ICONS[l.light] || ''} ${n}: ${LIGHT_WORDS[l.light] || l.light}`),
       );
-      d.append(statusEl('p', 'slight-words', l.words));
-      if (l.parts.length) {
+      // The parts say it all when there are any; the light's own words stand in otherwise.
+      if (!l.parts.length) d.append(statusEl('p', 'slight-words', l.words));
+      else {
         const ul = statusEl('ul', 'slight-parts');
         for (const p of l.parts) ul.append(statusEl('li', p.light, `${p.component}: ${p.reason}`));
         d.append(ul);
@@ -54,7 +55,14 @@ function renderStatus(st) {
   lists.replaceChildren(statusEl('span', 'status-label', 'Hot lists:'));
   if (!st.hotlists.length) lists.append(statusEl('span', 'hl red', ' none loaded'));
   for (const h of st.hotlists) {
-    const limit = h.maxAgeMs === null ? '' : `, limit ${ageWords(h.maxAgeMs)}`;
+    if (h.maxAgeMs === null) {
+      // The officers' own list: its version is a timestamp, its age means nothing.
+      const s = statusEl('span', 'hl', `${h.name}: ${h.entries} officer plate(s)`);
+      s.dataset.list = h.name;
+      lists.append(s);
+      continue;
+    }
+    const limit = `, limit ${ageWords(h.maxAgeMs)}`;
     const s = statusEl(
       'span',
       `hl ${h.stale ? 'amber' : 'green'}`,
