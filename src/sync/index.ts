@@ -67,6 +67,9 @@ export class SyncStage implements Stage {
   private lastError: string | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private healthTimer: NodeJS.Timeout | null = null;
+  private watchdogTimer: NodeJS.Timeout | null = null;
+  /** When the broker last sent us any packet (CONNACK, PUBACK, PINGRESP, PUBLISH…). */
+  private lastInbound = 0;
   private offEnqueue: (() => void) | null = null;
   private readonly lights = new LightReporter();
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
@@ -146,6 +149,8 @@ export class SyncStage implements Stage {
     }
     this.healthTimer = setInterval(() => this.tick(), this.opts.healthIntervalMs ?? 10_000);
     this.healthTimer.unref();
+    this.watchdogTimer = setInterval(() => this.watchdog(), 1000);
+    this.watchdogTimer.unref();
     this.connect();
   }
 
@@ -154,9 +159,10 @@ export class SyncStage implements Stage {
     this.uploader?.pause();
     this.telemetry?.disconnected();
     this.offEnqueue?.();
-    for (const t of [this.healthTimer, ...this.timers]) if (t) clearTimeout(t);
+    for (const t of [this.healthTimer, this.watchdogTimer, ...this.timers]) if (t) clearTimeout(t);
     this.timers.clear();
     this.healthTimer = null;
+    this.watchdogTimer = null;
     const client = this.client;
     this.client = null;
     if (client && this.connected && this.cfg) {
@@ -200,6 +206,28 @@ export class SyncStage implements Stage {
     client.on('error', (err) => this.onError(err));
     client.on('close', () => this.onClose(client, gen));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('packetreceive', () => {
+      if (gen === this.gen) this.lastInbound = this.now();
+    });
+  }
+
+  /**
+   * A broker that keeps the TCP connection open but stops answering (frozen, black-holed by a
+   * middlebox) is noticed by mqtt.js's keepalive only 1.5 keepalives after its last packet. While
+   * publishes wait for their PUBACK the silence is plain sooner: after one keepalive with nothing
+   * from the broker, drop the connection, light amber, and reconnect with backoff.
+   */
+  private watchdog(): void {
+    const client = this.client;
+    const c = this.cfg;
+    if (!client || !c || !this.connected || this.stopping) return;
+    if ((this.uploader?.inflightCount ?? 0) === 0) return;
+    const silentMs = this.now() - this.lastInbound;
+    if (silentMs < c.keepaliveSeconds * 1000) return;
+    const msg = `server not answering (no acknowledgement for ${Math.round(silentMs / 1000)} s)`;
+    this.opts.log.warn({ silentMs }, 'server link silent; dropping the connection');
+    this.lastError = msg;
+    this.onClose(client, this.gen);
   }
 
   private onConnect(client: MqttClient, window: number): void {
@@ -207,6 +235,7 @@ export class SyncStage implements Stage {
     const t = topics(c.topicBase, this.opts.unit);
     this.connected = true;
     this.connectedAt = this.now();
+    this.lastInbound = this.now();
     this.downSince = 0;
     this.stats.connects++;
     this.opts.log.info({ url: c.url, window, pending: this.opts.outbox.depth() }, 'connected to server');
