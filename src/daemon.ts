@@ -9,6 +9,7 @@ import { CaptureStage } from './capture/index.ts';
 import type { Config } from './config/schema.ts';
 import { credentialsDir, readSecret } from './config/secrets.ts';
 import { Bus } from './core/bus.ts';
+import { readCrashRecords, sourcesToDrop } from './core/crash-guard.ts';
 import { FailedStages } from './core/failed-stages.ts';
 import { type Logger, stageLogger } from './core/log.ts';
 import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
@@ -40,6 +41,8 @@ export class Daemon {
   /** Red reports of stages that failed to start, repeated so the light keeps its reason. */
   private readonly failedReports: FailedStages;
   private stopping: Promise<void> | null = null;
+  /** Sources left out at this start by the crash-loop guard (core/crash-guard.ts), with reasons. */
+  private dropped = new Map<string, string>();
   health: HealthStage | null = null;
 
   constructor(
@@ -56,6 +59,7 @@ export class Daemon {
    * and alerting go on without the server link, GPS, cameras or the officer page.
    */
   async start(): Promise<void> {
+    this.dropped = sourcesToDrop(readCrashRecords(this.config.paths.dataDir));
     for (const f of this.plan()) {
       let stage: Stage | null = null;
       try {
@@ -72,6 +76,10 @@ export class Daemon {
         }
         await this.isolate(f, stage, err);
       }
+    }
+    for (const [source, reason] of this.dropped) {
+      this.log.error({ source, reason }, 'input source left out: it crashed the unit twice in a row');
+      this.failedReports.add(source, reason);
     }
     this.failedReports.start();
     this.log.info({ stages: this.started.map((s) => s.name), failed: this.failed }, 'daemon started');
@@ -255,7 +263,7 @@ export class Daemon {
           }),
       ),
     ];
-    if (c.gps.type !== 'none') {
+    if (c.gps.type !== 'none' && !this.dropped.has('gps')) {
       factories.push(
         factory(
           'gps',
@@ -370,7 +378,7 @@ export class Daemon {
           capture = new CaptureStage({
             bus,
             log: child('capture'),
-            cameras: c.cameras,
+            cameras: c.cameras.filter((cam) => !this.dropped.has(`camera:${cam.id}`)),
             credentialsDir: creds,
           });
           return capture;
