@@ -9,6 +9,7 @@ import { CaptureStage } from './capture/index.ts';
 import type { Config } from './config/schema.ts';
 import { credentialsDir, readSecret } from './config/secrets.ts';
 import { Bus } from './core/bus.ts';
+import { readCrashRecords, sourcesToDrop } from './core/crash-guard.ts';
 import { FailedStages } from './core/failed-stages.ts';
 import { type Logger, stageLogger } from './core/log.ts';
 import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
@@ -43,6 +44,8 @@ export class Daemon {
   /** Red reports of stages that failed to start, repeated so the light keeps its reason. */
   private readonly failedReports: FailedStages;
   private stopping: Promise<void> | null = null;
+  /** Sources left out at this start by the crash-loop guard (core/crash-guard.ts), with reasons. */
+  private dropped = new Map<string, string>();
   health: HealthStage | null = null;
 
   constructor(
@@ -59,6 +62,7 @@ export class Daemon {
    * and alerting go on without the server link, GPS, cameras or the officer page.
    */
   async start(): Promise<void> {
+    this.dropped = sourcesToDrop(readCrashRecords(this.config.paths.dataDir));
     for (const f of this.plan()) {
       let stage: Stage | null = null;
       try {
@@ -75,6 +79,10 @@ export class Daemon {
         }
         await this.isolate(f, stage, err);
       }
+    }
+    for (const [source, reason] of this.dropped) {
+      this.log.error({ source, reason }, 'input source left out: it crashed the unit twice in a row');
+      this.failedReports.add(source, reason);
     }
     this.failedReports.start();
     this.log.info({ stages: this.started.map((s) => s.name), failed: this.failed }, 'daemon started');
@@ -266,7 +274,7 @@ export class Daemon {
           }),
       ),
     ];
-    if (c.gps.type !== 'none') {
+    if (c.gps.type !== 'none' && !this.dropped.has('gps')) {
       factories.push(
         factory(
           'gps',
@@ -381,7 +389,7 @@ export class Daemon {
           capture = new CaptureStage({
             bus,
             log: child('capture'),
-            cameras: c.cameras,
+            cameras: c.cameras.filter((cam) => !this.dropped.has(`camera:${cam.id}`)),
             credentialsDir: creds,
           });
           return capture;

@@ -4,6 +4,7 @@
  */
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import { clearCrashRecords, writeCrashRecord } from './core/crash-guard.ts';
 import { createLogger, stageLogger } from './core/log.ts';
 import { Daemon } from './daemon.ts';
 import { isAlprError } from './domain/errors.ts';
@@ -32,6 +33,13 @@ export async function runDaemon(
     throw err;
   }
   const log = createLogger({ level: config.log.level });
+  // Whatever escapes (device input despite every guard): note which source was being fed, so a
+  // source that kills the unit twice in a row is left out at the next start (core/crash-guard.ts).
+  process.on('uncaughtException', (err) => {
+    const record = writeCrashRecord(config.paths.dataDir, err);
+    log.fatal({ err, sources: record.sources }, 'uncaught exception; stopping');
+    process.exit(ExitCodes.criticalRuntime);
+  });
   const daemon = new Daemon(config, log);
   const notifier = new Notifier({ ...notifierEnv(), log: stageLogger(log, 'systemd') });
   const liveness = new Liveness(daemon.bus, {
@@ -63,6 +71,7 @@ export async function runDaemon(
   await notifier.stopping();
   liveness.stop();
   await daemon.stop();
+  clearCrashRecords(config.paths.dataDir);
   notifier.close();
   process.exit(ExitCodes.ok);
 }

@@ -62,6 +62,12 @@ export async function loadBenches(): Promise<Bench[]> {
         ),
     },
     {
+      name: 'soak',
+      what: 'the daemon on 2 file cameras × 15 fps for ALPR_BENCH_SOAK_S (default 3600): RSS slope MB/hour, plateau, heap after GC',
+      onlyWhenNamed: true,
+      run: async () => (await import('./soak.ts')).benchSoak(),
+    },
+    {
       name: 'fleet',
       what: 'simulated units publishing to one Mosquitto: throughput and latency',
       run: async () => (await import('./fleet.ts')).benchFleet(),

@@ -1,5 +1,6 @@
 import type { CameraConfig } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
+import { feeding } from '../core/crash-guard.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Frame, Light } from '../domain/types.ts';
@@ -155,7 +156,7 @@ export class CaptureStage implements Stage {
   private async startCamera(cam: Camera): Promise<void> {
     try {
       await cam.source.start({
-        onFrame: (frame) => this.frame(cam, frame),
+        onFrame: (frame) => feeding('capture', `camera:${cam.cfg.id}`, () => this.frame(cam, frame)),
         onError: (reason) => {
           cam.health.note(reason);
           this.deps.log.warn({ cameraId: cam.cfg.id, reason }, 'camera error');

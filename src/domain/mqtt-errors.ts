@@ -44,6 +44,8 @@ export function describeMqttError(err: unknown): string {
   if (/certificate (unknown|revoked|expired|required)|alert/i.test(msg)) {
     return `TLS handshake refused by the broker (client certificate not accepted): ${msg}`;
   }
+  if (/^keepalive timeout$/i.test(msg))
+    return 'server not answering (connection open, no reply to keepalive ping)';
   if (/not authori[sz]ed/i.test(msg)) return `broker refused: not authorized (ACL or identity) — ${msg}`;
   return msg;
 }

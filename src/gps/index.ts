@@ -6,6 +6,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
+import { feeding } from '../core/crash-guard.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Fix, HealthReport, ReadPosition } from '../domain/types.ts';
@@ -162,15 +163,19 @@ export class GpsStage implements Stage {
     const guard = (what: string, fn: () => void) => guarded(this.rejects, what, fn);
     return {
       bytes: (chunk, at) =>
-        guard('NMEA data', () => {
-          this.lastDataAt = at;
-          this.onEvents(this.decoder.push(chunk, at));
-        }),
+        feeding('gps', 'gps', () =>
+          guard('NMEA data', () => {
+            this.lastDataAt = at;
+            this.onEvents(this.decoder.push(chunk, at));
+          }),
+        ),
       fix: (fix) =>
-        guard('gpsd fix', () => {
-          this.lastDataAt = fix.receivedAt;
-          this.onEvents([{ type: 'fix', fix }]);
-        }),
+        feeding('gps', 'gps', () =>
+          guard('gpsd fix', () => {
+            this.lastDataAt = fix.receivedAt;
+            this.onEvents([{ type: 'fix', fix }]);
+          }),
+        ),
       noFix: (at) =>
         guard('gpsd no-fix', () => {
           this.lastDataAt = at;

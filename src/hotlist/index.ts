@@ -261,7 +261,14 @@ export class HotlistStage implements Stage {
     const keepMs = this.opts.config.recheckMinutes * 60_000;
     let i = 0;
     while (i < this.recent.length && now - this.recent[i]!.at > keepMs) i++;
+    const over = this.recent.length - i - this.opts.config.recheckMaxReads;
+    if (over > 0) i += over;
     if (i > 0) this.recent.splice(0, i);
+  }
+
+  /** Reads kept for late hits now (status and tests). */
+  get recentReads(): number {
+    return this.recent.length;
   }
 
   /** A list changed: re-check recent reads and raise late hits for new matches. */

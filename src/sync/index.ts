@@ -8,7 +8,15 @@ import type { TelemetryConfig } from '../config/sections/telemetry.ts';
 import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
 import { adminKeyMap } from '../domain/signed.ts';
 import type { Light } from '../domain/types.ts';
-import { applyHoldCommand, clientOptions, linkClientId, loadTls, sleep, withTimeout } from './link.ts';
+import {
+  applyHoldCommand,
+  clientOptions,
+  hostNetworkKey,
+  linkClientId,
+  loadTls,
+  sleep,
+  withTimeout,
+} from './link.ts';
 import { RecordDrain } from './records.ts';
 import { backoffMs, describeMqttError, LightReporter, refusesMqtt5 } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
@@ -42,6 +50,8 @@ export interface SyncStageOptions {
   telemetry?: TelemetryPort;
   /** Telemetry periods (the `telemetry:` config section); defaults when absent. */
   telemetryConfig?: Pick<TelemetryConfig, 'healthIntervalS' | 'heartbeatIntervalS'>;
+  /** The host's network addresses, as a comparable key (tests inject one); os.networkInterfaces by default. */
+  networkKey?: () => string;
 }
 
 /**
@@ -67,6 +77,11 @@ export class SyncStage implements Stage {
   private lastError: string | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private healthTimer: NodeJS.Timeout | null = null;
+  private watchdogTimer: NodeJS.Timeout | null = null;
+  /** When the broker last sent us any packet (CONNACK, PUBACK, PINGRESP, PUBLISH…). */
+  private lastInbound = 0;
+  private netKey = '';
+  private reconnectTimer: NodeJS.Timeout | null = null;
   private offEnqueue: (() => void) | null = null;
   private readonly lights = new LightReporter();
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
@@ -146,6 +161,9 @@ export class SyncStage implements Stage {
     }
     this.healthTimer = setInterval(() => this.tick(), this.opts.healthIntervalMs ?? 10_000);
     this.healthTimer.unref();
+    this.netKey = this.networkKey();
+    this.watchdogTimer = setInterval(() => this.watchdog(), 1000);
+    this.watchdogTimer.unref();
     this.connect();
   }
 
@@ -154,9 +172,11 @@ export class SyncStage implements Stage {
     this.uploader?.pause();
     this.telemetry?.disconnected();
     this.offEnqueue?.();
-    for (const t of [this.healthTimer, ...this.timers]) if (t) clearTimeout(t);
+    for (const t of [this.healthTimer, this.watchdogTimer, ...this.timers]) if (t) clearTimeout(t);
     this.timers.clear();
     this.healthTimer = null;
+    this.watchdogTimer = null;
+    this.reconnectTimer = null;
     const client = this.client;
     this.client = null;
     if (client && this.connected && this.cfg) {
@@ -200,6 +220,29 @@ export class SyncStage implements Stage {
     client.on('error', (err) => this.onError(err));
     client.on('close', () => this.onClose(client, gen));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('packetreceive', () => {
+      if (gen === this.gen) this.lastInbound = this.now();
+    });
+  }
+
+  /**
+   * A broker that keeps the TCP connection open but stops answering (frozen, black-holed by a
+   * middlebox) is noticed by mqtt.js's keepalive only 1.5 keepalives after its last packet. While
+   * publishes wait for their PUBACK the silence is plain sooner: after one keepalive with nothing
+   * from the broker, drop the connection, light amber, and reconnect with backoff.
+   */
+  private watchdog(): void {
+    this.networkChanged();
+    const client = this.client;
+    const c = this.cfg;
+    if (!client || !c || !this.connected || this.stopping) return;
+    if ((this.uploader?.inflightCount ?? 0) === 0) return;
+    const silentMs = this.now() - this.lastInbound;
+    if (silentMs < c.keepaliveSeconds * 1000) return;
+    const msg = `server not answering (no acknowledgement for ${Math.round(silentMs / 1000)} s)`;
+    this.opts.log.warn({ silentMs }, 'server link silent; dropping the connection');
+    this.lastError = msg;
+    this.onClose(client, this.gen);
   }
 
   private onConnect(client: MqttClient, window: number): void {
@@ -207,6 +250,7 @@ export class SyncStage implements Stage {
     const t = topics(c.topicBase, this.opts.unit);
     this.connected = true;
     this.connectedAt = this.now();
+    this.lastInbound = this.now();
     this.downSince = 0;
     this.stats.connects++;
     this.opts.log.info({ url: c.url, window, pending: this.opts.outbox.depth() }, 'connected to server');
@@ -273,15 +317,42 @@ export class SyncStage implements Stage {
     }
     if (this.stopping) return;
     const wait = backoffMs(this.attempt++, this.cfg!.reconnectMinMs, this.cfg!.reconnectMaxMs);
-    this.later(wait, () => this.connect());
+    this.reconnectTimer = this.later(wait, () => {
+      this.reconnectTimer = null;
+      this.connect();
+    });
   }
 
-  private later(ms: number, fn: () => void): void {
+  private networkKey(): string {
+    return (this.opts.networkKey ?? hostNetworkKey)();
+  }
+
+  /**
+   * A new network (another cell, Wi-Fi at the station): while waiting out a backoff, try at once
+   * rather than at the end of the wait. A live connection is left alone; the keepalive and the
+   * PUBACK watchdog drop it if the change broke it.
+   */
+  private networkChanged(): void {
+    const key = this.networkKey();
+    if (key === this.netKey) return;
+    this.netKey = key;
+    const t = this.reconnectTimer;
+    if (this.connected || !t || this.stopping) return;
+    clearTimeout(t);
+    this.timers.delete(t);
+    this.reconnectTimer = null;
+    this.attempt = 0;
+    this.opts.log.info('network changed; reconnecting now');
+    this.connect();
+  }
+
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
     }, ms);
     this.timers.add(t);
+    return t;
   }
 
   /** The broker refused a publish (e.g. ACL): the message stays queued; try again later, loudly. */

@@ -1,6 +1,7 @@
 /** Small helpers of the sync stage's broker link (TLS material, timing). */
 import { type KeyObject, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import type { Config } from '../config/schema.ts';
 import { readSecret } from '../config/secrets.ts';
@@ -115,4 +116,14 @@ export function applyHoldCommand(
   }
   const changed = holds.setHold(cmd.readIds, cmd.ref, cmd.action === 'hold');
   return JSON.stringify(payloads.holdResult(unit, cmd.id, changed, now));
+}
+
+/** The host's non-internal addresses, sorted: changes when a link comes, goes or is renumbered. */
+export function hostNetworkKey(): string {
+  return Object.values(networkInterfaces())
+    .flatMap((l) => l ?? [])
+    .filter((a) => !a.internal)
+    .map((a) => a.address)
+    .sort()
+    .join(',');
 }

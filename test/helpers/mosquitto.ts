@@ -116,6 +116,8 @@ export interface Broker {
   start(): Promise<void>;
   /** SIGTERM and wait (mosquitto saves its persistence file on the way out). */
   stop(): Promise<void>;
+  /** Sends a signal to the running broker (SIGSTOP freezes it with its sockets open; SIGCONT thaws it). */
+  signal(sig: NodeJS.Signals): void;
   log(): string;
 }
 
@@ -332,6 +334,10 @@ async function launch(
         setTimeout(() => c.kill('SIGKILL'), 5000).unref();
       });
       child = null;
+    },
+    signal(sig) {
+      if (!child) throw new Error('mosquitto is not running');
+      child.kill(sig);
     },
     log: () => logText,
   };

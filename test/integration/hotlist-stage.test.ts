@@ -107,6 +107,19 @@ describe('HotlistStage', () => {
     await stage.stop();
   });
 
+  it('keeps at most recheckMaxReads recent reads, the newest, for late hits', async () => {
+    const clock = { t: 1_100_000_000_000 };
+    const { bus, hits, stage } = setup('late-cap', { recheckMinutes: 30, recheckMaxReads: 3 }, clock);
+    await stage.start();
+    for (let i = 0; i < 10; i++) bus.emit('read', read(`1CAP${i}00`, [], `r-${i}`));
+    expect(stage.recentReads).toBe(3);
+    const e = (plate: string) => hotlistEntry(plate, { priority: 1, caseNumber: 'C', reason: 'r' });
+    await stage.applyVersion({ list: 'SVS', version: 1, issuedAt: clock.t }, [e('1CAP000'), e('1CAP900')]);
+    // The oldest read fell out of the buffer; the newest is matched late.
+    expect(hits.map((h) => [h.readId, h.late])).toEqual([['r-9', true]]);
+    await stage.stop();
+  });
+
   it('turns amber when a state list is older than 12 h or a special list older than 24 h', async () => {
     const clock = { t: 2_000_000_000_000 };
     const { health, stage } = setup('ages', {}, clock);

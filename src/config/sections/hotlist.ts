@@ -34,6 +34,15 @@ export const hotlistSection = z
       .max(240)
       .default(30)
       .describe('Reads of the last N minutes are matched again when a list changes (late hits)'),
+    // The recheck window by time alone grew the heap with the read rate (3 MB over 30 min with one
+    // slow camera); a cap on the count keeps it bounded on a busy road with several cameras.
+    recheckMaxReads: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(5000)
+      .describe('At most this many recent reads are kept for late hits (the oldest go first)'),
     adminKeys: z
       .array(
         z.strictObject({

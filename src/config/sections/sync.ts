@@ -65,7 +65,18 @@ export const syncSection = z
           .describe(
             'Longest wait between reconnect attempts (ms): the most the unit lags a returning broker',
           ),
-        keepaliveSeconds: z.number().int().min(5).max(600).default(30),
+        // mqtt.js pings after one keepalive without a packet from the broker and gives up half a
+        // keepalive later: 30 s meant a black-holed broker (TCP open, no answers) went unnoticed
+        // for 45 s with the light green. 10 s notices it within 15 s for a few bytes a minute.
+        keepaliveSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(600)
+          .default(10)
+          .describe(
+            'MQTT keepalive (s): a broker silent for 1.5× this long is dropped and the server light goes amber',
+          ),
         amberAfterMinutes: z
           .number()
           .min(0)
