@@ -319,7 +319,7 @@ async function search(
 
 /**
  * A read's plate crop or overview. Opened from a search result (`?search=<the search's audit row>`,
- * a search of this session that returned the read), each view is an audit row of its own (who,
+ * a search by the signed-in officer that returned the read), each view is an audit row of its own (who,
  * when, which read and image, under which search, with that search's reason and case), even when
  * the read is also a hit on the page. Without `?search`, only the images of a hit on the page (the
  * live alert card, and the hits kept across a restart) are shown, without an audit row: they were
