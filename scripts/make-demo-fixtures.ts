@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { mulberry32 } from './prng.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'fixtures', 'demo');
@@ -35,17 +36,8 @@ export const DEMO_PLATES = [
 ] as const;
 export const HIT_INDEX = 5;
 
-/** mulberry32: a tiny seeded PRNG so the frames are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG so the frames are reproducible. */
+const rng = mulberry32;
 
 const CAR_COLORS = ['#7a1f1f', '#1f3f7a', '#2b2b2b', '#9a9a9a', '#e4e4e0', '#1f5a3a', '#5a4a2a', '#40204a'];
 

@@ -22,6 +22,7 @@ import { judgeMatches, LEVEL_RULE, ruleForListSize, STATE_GATE } from '../../src
 import { matchRead, type StoredEntry } from '../../src/hotlist/match.ts';
 import { createRecognizer, ctcLogProb, decodeImageFile } from '../../src/recognize/index.ts';
 import { hotlistSection } from '../../src/config/sections/hotlist.ts';
+import { mulberry32 } from '../prng.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DEV = resolve(ROOT, '../shared/data/plates-dev');
@@ -31,17 +32,8 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** A seeded PRNG (mulberry32): the same lists on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG: the same lists on every run. */
+const rng = mulberry32;
 
 /**
  * Registered vehicles per jurisdiction (millions, rounded public figures): lists hold plates in

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PipeMessage, PipeReader } from '../../src/capture/pipe-worker.ts';
 import { rng } from '../support/prng.ts';
+import { mulberry32 } from '../../scripts/prng.ts';
 
 let reader: PipeReader | null = null;
 afterEach(async () => {
@@ -35,14 +36,8 @@ function producerScript(seed: number, total: number, maxChunk: number): string {
 
 /** The bytes the producer writes, made the same way here. */
 function expectedBytes(seed: number, total: number): Buffer {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // the producer's generator (spelled out in its script, which runs in a child of its own)
+  const next = mulberry32(seed);
   const all = Buffer.alloc(total);
   for (let i = 0; i < all.length; i++)
     all[i] = next() < 0.05 ? [0xff, 0xd8, 0xd9, 0x00][Math.floor(next() * 4)]! : Math.floor(next() * 256);
