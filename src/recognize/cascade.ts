@@ -43,12 +43,10 @@ export class CascadeRecognizer implements Recognizer {
   }
 
   async readFrame(img: RgbImage): Promise<PlateReading[]> {
-    this.stats.images++;
-    const quick = await this.first.readFrame(img);
-    if (this.sure(quick[0], img)) return quick;
-    this.stats.escalated++;
-    const again = await this.full.readFrame(img);
-    return again.length > 0 ? again : quick;
+    const quick = await this.screenFrame(img);
+    if (quick.sure) return quick.plates;
+    const again = await this.thoroughFrame(img);
+    return again.length > 0 ? again : quick.plates;
   }
 
   async screenFrame(img: RgbImage): Promise<ScreenResult> {
