@@ -15,6 +15,14 @@ import { Notifier, notifierEnv } from './notify/sd-notify.ts';
 /** Exit codes systemd and scripts can tell apart. */
 export const ExitCodes = { ok: 0, config: 2, criticalStart: 3, criticalRuntime: 4 } as const;
 
+/**
+ * When the logs go to a file and a person watches the terminal (the demo), the reason the daemon
+ * stops must reach them too. Under systemd neither stream is a terminal: the journal has the log.
+ */
+function alsoOnTerminal(message: string): void {
+  if (!process.stdout.isTTY && process.stderr.isTTY) process.stderr.write(`alpr: ${message}\n`);
+}
+
 /** `alpr run`: load and validate the config before any device is opened, run until a signal. */
 export async function runDaemon(
   configFile: string,
@@ -38,6 +46,7 @@ export async function runDaemon(
   process.on('uncaughtException', (err) => {
     const record = writeCrashRecord(config.paths.dataDir, err);
     log.fatal({ err, sources: record.sources }, 'uncaught exception; stopping');
+    alsoOnTerminal(`stopped by an unexpected error: ${err.message}`);
     process.exit(ExitCodes.criticalRuntime);
   });
   const daemon = new Daemon(config, log);
@@ -50,6 +59,7 @@ export async function runDaemon(
     await daemon.start();
   } catch (err) {
     log.fatal({ err }, 'start failed');
+    alsoOnTerminal(`start failed: ${(err as Error).message}`);
     await notifier.status(`start failed: ${(err as Error).message}`);
     process.exit(ExitCodes.criticalStart);
   }

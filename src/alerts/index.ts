@@ -2,12 +2,18 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { formatHit, formatRead } from './format.ts';
+import { RealertGate } from './realert.ts';
 
 export interface AlertsDeps {
   bus: Bus;
   log: Logger;
-  config: { console: boolean; showReads: boolean };
-  /** Where the operator's terminal display goes (stdout by default). */
+  config: {
+    console: boolean;
+    consoleStream: 'stdout' | 'stderr';
+    showReads: boolean;
+    realertMinutes: number;
+  };
+  /** Where the operator's terminal display goes (config.consoleStream by default). */
   out?: NodeJS.WritableStream;
 }
 
@@ -24,14 +30,17 @@ export class AlertsStage implements Stage {
 
   async start(): Promise<void> {
     const { bus, config, log } = this.deps;
-    const out = this.deps.out ?? process.stdout;
+    const out = this.deps.out ?? (config.consoleStream === 'stderr' ? process.stderr : process.stdout);
+    const gate = new RealertGate(config.realertMinutes * 60_000);
     this.offs.push(
       bus.on('hit', (h) => {
+        // Every hit is stored and uploaded; the officer is alerted once per vehicle and entry per window.
+        const alerted = gate.admit(h, Date.parse(h.capturedAt));
         log.info(
-          { hitId: h.id, readId: h.readId, list: h.match.list, approximate: h.match.approximate },
+          { hitId: h.id, readId: h.readId, list: h.match.list, approximate: h.match.approximate, alerted },
           'hit',
         );
-        if (config.console) out.write(`${formatHit(h)}\n`);
+        if (config.console && alerted) out.write(`${formatHit(h)}\n`);
       }),
     );
     if (config.showReads) this.offs.push(bus.on('read', (r) => out.write(`${formatRead(r)}\n`)));

@@ -67,7 +67,13 @@ export function createGpsSource(config: ActiveGpsConfig, log: Logger): GpsSource
         log,
       });
     case 'replay':
-      return new ReplaySource({ path: config.path, speed: config.speed, loop: config.loop, log });
+      return new ReplaySource({
+        path: config.path,
+        speed: config.speed,
+        loop: config.loop,
+        startAtFix: config.startAtFix,
+        log,
+      });
   }
 }
 

@@ -62,10 +62,24 @@ export function replayChunks(text: string): ReplayChunk[] {
   return out;
 }
 
+/** An RMC with status A, or a GGA with a fix quality above 0: the epoch has a position. */
+const FIX_LINE = /^[$!][A-Z]{2}(?:RMC,[^,]*,A,|GGA,[^,]*,[^,]+,[NS],[^,]+,[EW],[1-9],)/m;
+
+/**
+ * The index of the first chunk whose epoch has a fix (pure); 0 when none has. A replay that starts
+ * there skips the log's cold-start stretch, so the very first reads carry a position.
+ */
+export function firstFixChunk(chunks: readonly ReplayChunk[]): number {
+  const i = chunks.findIndex((c) => FIX_LINE.test(c.text));
+  return i < 0 ? 0 : i;
+}
+
 export interface ReplaySourceOptions {
   path: string;
   speed: number;
   loop: boolean;
+  /** Start, and start each loop, at the first epoch with a fix (skip the cold start). */
+  startAtFix?: boolean;
   log: Logger;
 }
 
@@ -74,10 +88,11 @@ export class ReplaySource implements GpsSource {
   private chunks: ReplayChunk[] = [];
   private timer: NodeJS.Timeout | null = null;
   private next = 0;
+  private first = 0;
   private sink: GpsSink | null = null;
 
   constructor(private readonly opts: ReplaySourceOptions) {
-    this.description = `replay ${opts.path} ×${opts.speed}${opts.loop ? ' (loop)' : ''}`;
+    this.description = `replay ${opts.path} ×${opts.speed}${opts.loop ? ' (loop)' : ''}${opts.startAtFix ? ' from the first fix' : ''}`;
   }
 
   async start(sink: GpsSink): Promise<void> {
@@ -95,7 +110,8 @@ export class ReplaySource implements GpsSource {
       return;
     }
     sink.link(true, `replaying ${this.opts.path}`);
-    this.next = 0;
+    this.first = this.opts.startAtFix ? firstFixChunk(this.chunks) : 0;
+    this.next = this.first;
     this.schedule(0);
   }
 
@@ -121,7 +137,7 @@ export class ReplaySource implements GpsSource {
         this.opts.log.info('NMEA replay finished');
         return;
       }
-      this.next = 0;
+      this.next = this.first;
       this.schedule(DEFAULT_GAP_MS);
       return;
     }

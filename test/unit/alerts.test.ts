@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AlertsStage } from '../../src/alerts/index.ts';
 import { formatHit, markPositions, VERIFY_BANNER } from '../../src/alerts/format.ts';
+import { RealertGate } from '../../src/alerts/realert.ts';
+import { alertsSection } from '../../src/config/sections/alerts.ts';
 import { Bus } from '../../src/core/bus.ts';
 import type { Hit } from '../../src/domain/types.ts';
 
@@ -89,7 +91,7 @@ describe('hit display', () => {
     const stage = new AlertsStage({
       bus,
       log: pino(logs),
-      config: { console: true, showReads: false },
+      config: alertsSection.parse({ console: true }),
       out: display,
     });
     await stage.start();
@@ -101,5 +103,62 @@ describe('hit display', () => {
     expect(shown.match(/7ABC123/g)?.length).toBe(1); // the second hit came after stop()
     expect(logged).toContain('"hitId":"h1"');
     expect(logged).not.toContain('7ABC123');
+  });
+
+  it('alerts once per plate and entry per re-alert window; every hit is still logged', async () => {
+    const bus = new Bus();
+    const display = new PassThrough();
+    const logs = new PassThrough();
+    const stage = new AlertsStage({
+      bus,
+      log: pino(logs),
+      config: alertsSection.parse({ console: true, realertMinutes: 10 }),
+      out: display,
+    });
+    await stage.start();
+    const at = (min: number, h: Hit = hit()) => ({
+      ...h,
+      capturedAt: new Date(Date.parse('2026-01-02T03:00:00Z') + min * 60_000).toISOString(),
+    });
+    // the demo's loop: the same car every 12 s
+    for (let i = 0; i < 5; i++) bus.emit('hit', at(i * 0.2));
+    bus.emit('hit', at(10.5)); // the window is over: alert again
+    await stage.stop();
+    const shown = display.read()?.toString() ?? '';
+    expect(shown.match(/\*\*\* /g)?.length).toBe(2);
+    const logged: string[] = (logs.read()?.toString() ?? '').trim().split('\n');
+    expect(logged.map((l) => JSON.parse(l).alerted)).toEqual([true, false, false, false, false, true]);
+  });
+});
+
+describe('RealertGate', () => {
+  const t0 = Date.parse('2026-01-02T03:00:00Z');
+  const min = 60_000;
+  it('holds back a repeat within the window and lets it through after', () => {
+    const g = new RealertGate(10 * min);
+    expect(g.admit(hit(), t0)).toBe(true);
+    expect(g.admit(hit(), t0 + 9 * min)).toBe(false);
+    // measured from the last alert shown, not from the last sighting
+    expect(g.admit(hit(), t0 + 10 * min)).toBe(true);
+    expect(g.admit(hit(), t0 + 11 * min)).toBe(false);
+  });
+  it('another entry, another plate or a late hit is another alert', () => {
+    const g = new RealertGate(10 * min);
+    expect(g.admit(hit(), t0)).toBe(true);
+    expect(g.admit(hit({ entryPlate: '7ABC128', list: 'SFR' }), t0 + 1)).toBe(true);
+    expect(g.admit({ ...hit(), plate: '7ABC128' }, t0 + 2)).toBe(true);
+    expect(g.admit({ ...hit(), late: true }, t0 + 3)).toBe(true);
+    expect(g.admit({ ...hit(), late: true }, t0 + 4)).toBe(false);
+  });
+  it('a stronger match alerts at once; a weaker one waits', () => {
+    const g = new RealertGate(10 * min);
+    expect(g.admit(hit({ level: 'possible' }), t0)).toBe(true);
+    expect(g.admit(hit({ level: 'possible' }), t0 + min)).toBe(false);
+    expect(g.admit(hit({ level: 'confirmed' }), t0 + 2 * min)).toBe(true);
+    expect(g.admit(hit({ level: 'possible' }), t0 + 3 * min)).toBe(false);
+  });
+  it('window 0 alerts every hit', () => {
+    const g = new RealertGate(0);
+    expect([g.admit(hit(), t0), g.admit(hit(), t0), g.admit(hit(), t0 + 1)]).toEqual([true, true, true]);
   });
 });

@@ -4,7 +4,7 @@ import { type GpsHealthInput, gpsLight, qualityAtLeast } from '../../src/gps/gps
 import { gpsdQuality, parseGpsdLine, watchCommand } from '../../src/gps/gpsd-json.ts';
 import { nmeaSentence } from '../../src/gps/nmea.ts';
 import { type PositionInput, readPosition } from '../../src/gps/position.ts';
-import { replayChunks } from '../../src/gps/replay-source.ts';
+import { firstFixChunk, replayChunks } from '../../src/gps/replay-source.ts';
 import { backoffMs } from '../../src/gps/source.ts';
 
 const fix = (over: Partial<Fix> = {}): Fix => ({
@@ -144,6 +144,19 @@ describe('replayChunks', () => {
     const untimed = nmeaSentence('GPRMC,,V,,,,,,,260810,1.0,E,N');
     const chunks = replayChunks(`${e('120000.00')}\n${e('130000.00')}\n${untimed}\n${untimed}\n`);
     expect(chunks.map((c) => c.delayMs)).toEqual([0, 1000, 1000, 1000]);
+  });
+  it('finds the first epoch with a fix (RMC status A or GGA quality > 0)', () => {
+    const noFix = (t: string) =>
+      [nmeaSentence(`GPRMC,${t},V,,,,,,,140526,,,N`), nmeaSentence(`GPGGA,${t},,,,,0,00,99.99,,,,,,`)].join(
+        '\r\n',
+      );
+    const ggaOnly = (t: string) =>
+      nmeaSentence(`GPGGA,${t},3834.54584,N,12128.73106,W,2,09,0.90,9.4,M,-30.2,M,,`);
+    const log = [noFix('120000.00'), noFix('120001.00'), e('120002.00'), noFix('120003.00')];
+    expect(firstFixChunk(replayChunks(log.join('\n')))).toBe(2);
+    expect(firstFixChunk(replayChunks([noFix('120000.00'), ggaOnly('120001.00')].join('\n')))).toBe(1);
+    // nothing to skip to: the whole log plays
+    expect(firstFixChunk(replayChunks([noFix('120000.00'), noFix('120001.00')].join('\n')))).toBe(0);
   });
 });
 

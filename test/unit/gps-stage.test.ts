@@ -70,6 +70,30 @@ describe('GpsStage', () => {
     expect(stage.status().sentences.badChecksum).toBe(0);
   });
 
+  it('startAtFix: the demo route has a position from its first epoch, and again after each loop', async () => {
+    const bus = new Bus();
+    const { fixes } = collect(bus);
+    // 3 loops of the route in about 2.3 s: each must restart with a fix, never with the cold start
+    const config = gpsSection.parse({ type: 'replay', path: ROUTE, speed: 600, startAtFix: true });
+    stage = new GpsStage({ bus, log, config, tickMs: 25 });
+    await stage.start();
+    // the first epoch goes out on the next turn of the event loop
+    await sleep(20);
+    const first = stage.position(Date.now());
+    expect(first.lat).toBeCloseTo(38.5758, 3);
+    const noFixSeen: number[] = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2600) {
+      const p = stage.position(Date.now());
+      if (p.lat === null) noFixSeen.push(Date.now() - t0);
+      await sleep(5);
+    }
+    expect(noFixSeen).toEqual([]);
+    // it looped: the first fix's time came round again
+    const firstTime = fixes[0]!.time;
+    expect(fixes.filter((f) => f.time === firstTime).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('a stale fix is never presented as fresh', async () => {
     const bus = new Bus();
     const { fixes } = collect(bus);

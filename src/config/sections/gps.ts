@@ -55,7 +55,13 @@ export const gpsSection = z
       type: z.literal('replay'),
       path: pathString.describe('An NMEA log replayed as a receiver'),
       speed: z.number().min(0.1).max(1000).default(1).describe('1 = real pace'),
-      loop: z.boolean().default(true),
+      loop: z.boolean().default(true).describe('Start again from the top at the end of the log'),
+      startAtFix: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Start (and restart each loop) at the log's first epoch with a fix, skipping a cold start without one (the demo)",
+        ),
       ...common,
     }),
     z.strictObject({ type: z.literal('none') }),
