@@ -267,7 +267,7 @@ pass "READY: active (running) $(ready_after_exec) s after exec (Type=notify: act
 status=$(C systemctl status alpr.service --no-pager --lines=0 2>&1) || true
 grep -q 'Active: active (running)' <<<"$status" || fail "systemctl status: no 'Active: active (running)':\n$status"
 status_line=$(grep -o 'Status: ".*"' <<<"$status" || true)
-grep -Eiq '^Status: "([a-z]+ (green|amber|red)(, )?)+"$' <<<"$status_line" ||
+grep -Eiq '^Status: "([a-z]+ (green|amber|red|off)(, )?)+"$' <<<"$status_line" ||
   fail "systemctl status: no daemon status line (STATUS=) with the lights: '$status_line'"
 pass "systemctl status: $status_line"
 

@@ -23,12 +23,15 @@ export function statusUrl(opts: { url?: string; config?: string }): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${http.port}/health`;
 }
 
-/** `alpr status`: the four lights; exit 0 all green, 1 otherwise, 2 daemon unreachable. */
+/**
+ * `alpr status`: the four lights; exit 0 all green (a light with nothing configured behind it shows
+ * OFF and does not fail it), 1 otherwise, 2 daemon unreachable.
+ */
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description(
-      'Show the four health lights and the upload queue (exit 0 only when all lights are green; 2 when the daemon is not reachable)',
+      'Show the four health lights with their reasons, the cameras and the upload queue. A light with nothing configured behind it (no server link, say) shows ○ OFF. Exit 0 when no light is amber or red, 1 when one is, 2 when the daemon is not reachable',
     )
     .option('--url <url>', 'health endpoint (default: from the config, http://127.0.0.1:8720/health)')
     .option('-c, --config <file>', 'unit config (for health.http)', DEFAULT_CONFIG)

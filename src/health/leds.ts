@@ -5,14 +5,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Light } from '../domain/types.ts';
-import { LIGHT_NAMES, type LightName, type Lights } from './lights.ts';
+import { LIGHT_NAMES, type LightName, type Lights, shownLight } from './lights.ts';
 
 export type LedSet = Partial<Record<Light, string | undefined>>;
 export type LedMap = Partial<Record<LightName, LedSet | undefined>>;
 
 /**
  * Whether each mapped LED is on for these lights. An LED named for two colours (a bi-colour part)
- * is on when either is showing; every mapped LED appears, so stale ones are switched off.
+ * is on when either is showing; every mapped LED appears, so stale ones are switched off. A light
+ * with nothing configured behind it lights none of its LEDs (the page shows it grey).
  */
 export function ledStates(lights: Lights, map: LedMap): Map<string, boolean> {
   const out = new Map<string, boolean>();
@@ -22,7 +23,7 @@ export function ledStates(lights: Lights, map: LedMap): Map<string, boolean> {
     for (const colour of ['green', 'amber', 'red'] as const) {
       const led = set[colour];
       if (!led) continue;
-      out.set(led, (out.get(led) ?? false) || lights[name].light === colour);
+      out.set(led, (out.get(led) ?? false) || shownLight(lights[name]) === colour);
     }
   }
   return out;

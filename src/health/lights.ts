@@ -1,3 +1,4 @@
+import { isNotConfigured, NOT_CONFIGURED } from '../domain/lights.ts';
 import type { HealthReport, Light } from '../domain/types.ts';
 
 /** The four lights an officer checks at the start of a shift. */
@@ -48,7 +49,7 @@ export function foldLights(
       const needed = expected[name] ?? true;
       out[name] = needed
         ? { light: 'amber', reasons: [`${name}: not reported yet`] }
-        : { light: 'green', reasons: [`${name}: not configured`] };
+        : { light: 'green', reasons: [`${name}: ${NOT_CONFIGURED}`] };
       continue;
     }
     reports.sort((a, b) => RANK[b.light] - RANK[a.light] || a.component.localeCompare(b.component));
@@ -57,6 +58,16 @@ export function foldLights(
     out[name] = { light: worst, reasons: bad.length ? bad : ['ok'] };
   }
   return out;
+}
+
+/**
+ * A light with nothing configured behind it keeps `green` in the data (nothing is failing: the
+ * start-of-shift check can pass) but is shown as `off`, never as green.
+ */
+export type ShownLight = Light | 'off';
+
+export function shownLight(l: LightState): ShownLight {
+  return l.light === 'green' && isNotConfigured(l.reasons) ? 'off' : l.light;
 }
 
 /** The worst of the four lights: green only when all four are green. */

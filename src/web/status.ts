@@ -3,6 +3,7 @@
  * hot lists are current): each light with the reports behind it, every hot list's version and
  * age against its limit, and the last upload the server acknowledged. Pure.
  */
+import { isNotConfigured } from '../domain/lights.ts';
 import type { Light } from '../domain/types.ts';
 import type { LightsView } from './views.ts';
 
@@ -42,8 +43,6 @@ export interface StatusView {
   upload: { configured: false } | ({ configured: true } & UploadState);
 }
 
-const NOT_CONFIGURED = /: not configured$/;
-
 export function statusView(
   lights: LightsView,
   parts: Readonly<Record<string, readonly LightPart[]>>,
@@ -54,7 +53,7 @@ export function statusView(
   const out: Record<string, StatusLight> = {};
   for (const [name, l] of Object.entries(lights)) {
     const mine = [...(parts[name] ?? [])].sort((a, b) => a.component.localeCompare(b.component));
-    const unconfigured = l.reasons.length > 0 && l.reasons.every((r) => NOT_CONFIGURED.test(r));
+    const unconfigured = isNotConfigured(l.reasons);
     const words = unconfigured
       ? 'not configured'
       : l.light === 'green'

@@ -3,7 +3,13 @@ import { healthSection } from '../../src/config/sections/health.ts';
 import { clockVerdict, diskVerdict, parseThermal, temperatureVerdict } from '../../src/health/checks.ts';
 import { formatStatus, isStatusView, statusExitCode, statusLine } from '../../src/health/format.ts';
 import { ledStates } from '../../src/health/leds.ts';
-import { foldLights, type Lights, overallLight, startingLights } from '../../src/health/lights.ts';
+import {
+  foldLights,
+  type Lights,
+  overallLight,
+  shownLight,
+  startingLights,
+} from '../../src/health/lights.ts';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -139,6 +145,33 @@ describe('status output', () => {
 
   it('gives systemd a one-line STATUS', () => {
     expect(statusLine(view.lights)).toBe('cameras red, server green, gps green, system green');
+  });
+
+  it('shows a light with nothing configured behind it as OFF, never green, on every surface', () => {
+    const lights = {
+      ...all('green'),
+      server: { light: 'green' as const, reasons: ['server: not configured'] },
+    };
+    const text = formatStatus({ status: 'green', lights }, { color: false });
+    expect(text.split('\n').slice(0, 5)).toEqual([
+      'ALPR unit: GREEN (not configured: server)',
+      '  cameras  ● GREEN  ok',
+      '  server   ○ OFF    server: not configured',
+      '  gps      ● GREEN  ok',
+      '  system   ● GREEN  ok',
+    ]);
+    expect(text).not.toMatch(/GREEN +server: not configured/);
+    expect(formatStatus({ status: 'green', lights }, { color: true })).toContain('\x1b[90m○ OFF');
+    expect(statusLine(lights)).toBe('cameras green, server off, gps green, system green');
+    // no LED lit for it (the page shows it grey); the others as they are
+    const leds = ledStates(lights, { server: { green: 'srv:g' }, gps: { green: 'gps:g' } });
+    expect(Object.fromEntries(leds)).toEqual({ 'srv:g': false, 'gps:g': true });
+    // nothing is failing: the start-of-shift check passes, as the page lets the officer confirm it
+    expect(statusExitCode(lights)).toBe(0);
+    // a failing part beside an unconfigured one is not hidden
+    const mixed = { light: 'red' as const, reasons: ['server: not configured', 'server:roster: no broker'] };
+    expect(shownLight(mixed)).toBe('red');
+    expect(shownLight({ light: 'green', reasons: ['ok'] })).toBe('green');
   });
 
   it('recognises a health body', () => {

@@ -1,0 +1,13 @@
+/**
+ * A light with nothing configured behind it (no server link, no GPS receiver) is neither working
+ * nor failing: every surface shows it as such (grey "not configured" on the page, OFF in
+ * `alpr status` and systemd's status line, no LED lit), never as green. Pure.
+ */
+
+/** The reason the health fold gives a light nobody is expected to report into. */
+export const NOT_CONFIGURED = 'not configured';
+
+/** Whether a light's reasons all say "<part>: not configured". */
+export function isNotConfigured(reasons: readonly string[]): boolean {
+  return reasons.length > 0 && reasons.every((r) => r.endsWith(`: ${NOT_CONFIGURED}`));
+}
