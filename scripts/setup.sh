@@ -48,6 +48,8 @@ runtime_use
 # download GPU extras from the internet. sharp and @serialport/bindings-cpp load prebuilt N-API
 # binaries from their packages, which work on any Node.js version.
 export ONNXRUNTIME_NODE_INSTALL=skip
+# node-gyp builds an addon's targets in parallel (better-sqlite3: SQLite and its binding), on every core.
+export JOBS=${JOBS:-max}
 # node_modules is rebuilt when the lock or the runtime's ABI changes (addons built for another
 # Node.js fail to load).
 stamp=node_modules/.alpr-lock-stamp

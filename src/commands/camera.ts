@@ -11,7 +11,7 @@ import type { Frame } from '../domain/types.ts';
 
 interface TestOptions {
   config: string;
-  seconds: string;
+  seconds?: string;
   out?: string;
 }
 
@@ -77,7 +77,7 @@ export function registerCameraCommands(program: Command): void {
     .command('test')
     .argument('<id>', 'camera id from the config')
     .requiredOption('-c, --config <file>', 'YAML config file')
-    .option('-s, --seconds <n>', 'how long to watch the camera', '5')
+    .option('-s, --seconds <n>', 'how long to watch the camera, 1-600 (default: 5)')
     .option('-o, --out <file>', 'snapshot JPEG (default: ./camera-<id>.jpg)')
     .description('Open one camera, print its fps each second and save a snapshot')
     .action((id: string, opts: TestOptions) => cameraTest(id, opts));

@@ -10,7 +10,7 @@ interface HoldCli {
   ref: string;
   reads: string;
   release?: boolean;
-  id: string;
+  id?: string;
   key: string;
   keyId: string;
   url: string;
@@ -38,7 +38,7 @@ export function registerHoldCommand(program: Command): void {
     .requiredOption('--ref <ref>', 'case or request reference (a release names the same one)')
     .requiredOption('--reads <ids>', 'read ids, comma-separated')
     .option('--release', 'release the hold instead of setting it')
-    .option('--id <id>', 'request id (the unit answers with it)', `hold-${Date.now()}`)
+    .option('--id <id>', 'request id (the unit answers with it; default: hold-<now in ms>)')
     .requiredOption('--key <file>', 'admin Ed25519 private key (PEM) the unit pins')
     .option('--key-id <id>', 'key id the units pinned (hotlist.adminKeys)', 'admin')
     .requiredOption('--url <url>', 'broker URL, mqtts://host:8883')
@@ -52,7 +52,13 @@ export function registerHoldCommand(program: Command): void {
         throw new AlprError(ErrorCodes.INPUT, '--reads: read ids are [A-Za-z0-9:_-], comma-separated');
       const unit = { agency: o.agency, id: o.unit };
       const cmd = signHoldCommand(
-        { id: o.id, unit, action: o.release ? 'release' : 'hold', ref: o.ref, readIds },
+        {
+          id: o.id ?? `hold-${Date.now()}`,
+          unit,
+          action: o.release ? 'release' : 'hold',
+          ref: o.ref,
+          readIds,
+        },
         readFileSync(o.key),
         o.keyId,
       );

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { IClientOptions } from 'mqtt';
 import { loadConfig } from '../config/load.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
-import { type CsvError, csvEntries, fileLines, validateCsv } from '../hotlist/csv.ts';
+import { CSV_COLUMNS, type CsvError, csvEntries, fileLines, validateCsv } from '../hotlist/csv.ts';
 import { matchRead } from '../hotlist/match.ts';
 import { officerPlateEntry } from '../hotlist/officer.ts';
 import { generateAdminKey, hotlistStatus, publishedVersions, pushHotlist } from '../hotlist/push.ts';
@@ -17,6 +17,14 @@ const DEFAULT_CONFIG = process.env.ALPR_CONFIG ?? '/etc/alpr/config.yaml';
 const DEFAULT_ADMIN_STATE =
   process.env.ALPR_ADMIN_STATE ??
   join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'alpr-admin', 'hotlist');
+
+/** The CSV format, in full, where a command takes a list file (the columns: src/hotlist/csv.ts). */
+const CSV_FILE_HELP = `the list as CSV, one entry per line, under a header naming its columns in any order: ${CSV_COLUMNS.join(
+  ',',
+)} (plate required; priority 1-9, default 5; informational/shareable true or false; expires ISO 8601, empty = until replaced)`;
+
+/** Repeatable options: no default value, so that the help shows none. */
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 interface DbOpts {
   db?: string;
@@ -102,7 +110,7 @@ export function registerHotlistCommands(program: Command): void {
       .command('push')
       .description('Validate, sign and publish a list version to the units')
       .requiredOption('--list <name>', 'list name, e.g. SVS, SFR, SPECIAL')
-      .requiredOption('--file <csv>', 'the list as CSV (see docs: plate,state,priority,case_number,…)')
+      .requiredOption('--file <csv>', CSV_FILE_HELP)
       .requiredOption('--key <file>', 'admin Ed25519 private key (PEM)')
       .option('--key-id <id>', 'key id the units pinned', 'admin')
       .option('--skip-bad', 'drop bad rows instead of refusing the push')
@@ -111,8 +119,7 @@ export function registerHotlistCommands(program: Command): void {
       .option(
         '--trust <id=publicKey>',
         "another admin's key (as units pin it) whose retained versions count; repeatable",
-        (v: string, acc: string[]) => [...acc, v],
-        [] as string[],
+        collect,
       )
       .option('--state-dir <dir>', 'where the last pushed version of each list is kept', DEFAULT_ADMIN_STATE),
   ).action(
@@ -126,7 +133,7 @@ export function registerHotlistCommands(program: Command): void {
         listVersion?: number;
         delta?: boolean;
         stateDir: string;
-        trust: string[];
+        trust?: string[];
       },
     ) => {
       const bar = new SingleBar({ format: ' {phase} [{bar}] {value}/{total}', stream: process.stderr });
@@ -141,7 +148,7 @@ export function registerHotlistCommands(program: Command): void {
         version: o.listVersion,
         delta: o.delta === true,
         stateDir: o.stateDir,
-        trustedKeys: o.trust.map(parseTrust),
+        trustedKeys: (o.trust ?? []).map(parseTrust),
         onProgress: (phase, done, total) => {
           if (phase !== 'publish') return;
           if (!started) bar.start(total, 0, { phase });
@@ -173,11 +180,10 @@ export function registerHotlistCommands(program: Command): void {
       .option(
         '--trust <id=publicKey>',
         'count only published versions signed by this admin key (as units pin it); repeatable',
-        (v: string, acc: string[]) => [...acc, v],
-        [] as string[],
+        collect,
       ),
-  ).action(async (o: BrokerCli & { trust: string[] }) => {
-    const trusted = o.trust.length > 0 ? o.trust.map(parseTrust) : undefined;
+  ).action(async (o: BrokerCli & { trust?: string[] }) => {
+    const trusted = o.trust?.length ? o.trust.map(parseTrust) : undefined;
     const [acks, published] = await Promise.all([
       hotlistStatus(brokerOptions(o)),
       publishedVersions(brokerOptions(o), 1000, trusted),
@@ -204,7 +210,7 @@ export function registerHotlistCommands(program: Command): void {
       .command('import')
       .description('Load a CSV as a new version of a list on this unit (demo, bench, recovery)')
       .requiredOption('--list <name>', 'list name')
-      .requiredOption('--file <csv>', 'CSV file')
+      .requiredOption('--file <csv>', CSV_FILE_HELP)
       .option('--skip-bad', 'drop bad rows instead of refusing'),
   ).action(async (o: DbOpts & { list: string; file: string; skipBad?: boolean }) => {
     const list = o.list.toUpperCase();

@@ -9,17 +9,18 @@ interface ProvisionCli {
   mode?: 'car' | 'trailer';
   cameras?: string;
   broker?: string;
-  adminKey: string[];
+  adminKey?: string[];
   cert?: string;
   key?: string;
   ca?: string;
   csr?: boolean;
-  check: string[];
+  check?: string[] | false;
   noCheck?: boolean;
   rollback?: boolean;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+/** Repeatable options: no default value, so that the help shows only the default the text names. */
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 /** `alpr provision`: garage flashing and A/B updates (run by a technician, as root). */
 export function registerProvisionCommand(program: Command): void {
@@ -35,7 +36,11 @@ export function registerProvisionCommand(program: Command): void {
     .option('--mode <mode>', 'car or trailer', 'car')
     .option('--cameras <list>', 'camera layout: front:/dev/video0,rear:/dev/video2[:orientation]')
     .option('--broker <url>', 'agency broker URL (mqtts://host:8883); default: the bundle config')
-    .option('--admin-key <file>', 'admin Ed25519 public key (PEM or base64); repeatable', collect, [])
+    .option(
+      '--admin-key <file>',
+      'admin Ed25519 public key (PEM or base64) the unit pins; repeatable',
+      collect,
+    )
     .option('--cert <file>', 'issued unit certificate (PEM)')
     .option('--key <file>', 'the key the certificate was issued for, when not the unit’s own (PEM)')
     .option('--ca <file>', 'agency CA certificate for the broker (PEM)')
@@ -44,11 +49,10 @@ export function registerProvisionCommand(program: Command): void {
       '--check <command>',
       `post-install check (sh; $ALPR_RELEASE, $ALPR_ROOT set); failing rolls back; repeatable (default: ${DEFAULT_CHECK})`,
       collect,
-      [],
     )
     .option('--no-check', 'no post-install check (checksums are still verified)')
     .option('--rollback', 'switch back to the previous release')
-    .action(async (o: ProvisionCli & { check: string[] | false }) => {
+    .action(async (o: ProvisionCli) => {
       if (o.rollback) {
         const [from, to] = rollback(o.root);
         process.stdout.write(`rolled back: ${from ?? '(none)'} -> ${to}\n`);
@@ -56,7 +60,7 @@ export function registerProvisionCommand(program: Command): void {
       }
       if (!o.bundle) throw new Error('--bundle is required (or --rollback)');
       if (o.mode !== 'car' && o.mode !== 'trailer') throw new Error('--mode must be car or trailer');
-      const checks = o.check === false ? [] : o.check.length > 0 ? o.check : undefined;
+      const checks = o.check === false ? [] : o.check;
       const r = await provision({
         bundle: o.bundle,
         root: o.root,
@@ -65,7 +69,7 @@ export function registerProvisionCommand(program: Command): void {
         mode: o.mode,
         cameras: o.cameras,
         broker: o.broker,
-        adminKeys: o.adminKey,
+        adminKeys: o.adminKey ?? [],
         cert: o.cert,
         key: o.key,
         ca: o.ca,

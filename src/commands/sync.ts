@@ -11,7 +11,7 @@ interface SinkCli {
   ca?: string;
   cert?: string;
   clientKey?: string;
-  reportEvery: string;
+  reportEvery?: string;
 }
 
 /** `alpr central-sink` (reference receiver) and `alpr sync …` subcommands. */
@@ -28,7 +28,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--ca <file>', 'CA certificate (PEM) for mqtts')
     .option('--cert <file>', 'client certificate (PEM)')
     .option('--client-key <file>', 'client certificate key (PEM)')
-    .option('--report-every <s>', 'print counts every N seconds (0 = only at exit)', '10')
+    .option('--report-every <s>', 'print counts every N seconds (0 = only at exit; default: 10)')
     .action(async (o: SinkCli) => {
       const opts: SinkOptions = { url: o.url, dbFile: o.db, topicBase: o.topicBase, clientId: o.clientId };
       if (o.ca) opts.ca = readFileSync(o.ca);
@@ -40,7 +40,7 @@ export function registerSyncCommands(program: Command): void {
       process.stderr.write(
         `central-sink: subscribed on ${o.url} under ${o.topicBase}/+/+/…; storing in ${o.db}\n`,
       );
-      const every = Number(o.reportEvery);
+      const every = Number(o.reportEvery ?? 10);
       const timer = every > 0 ? setInterval(report, every * 1000) : null;
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
