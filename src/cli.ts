@@ -3,6 +3,7 @@
 import './core/no-egress.ts';
 import { buildProgram } from './cli-program.ts';
 import { isAlprError } from './domain/errors.ts';
+import { ExitCodes } from './exit-codes.ts';
 
 const program = buildProgram();
 
@@ -15,5 +16,5 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`alpr: ${(err as Error)?.message ?? String(err)}\n`);
   }
   if (process.env.ALPR_DEBUG === '1') process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-  process.exit(1);
+  process.exit(ExitCodes.failed);
 });

@@ -8,12 +8,10 @@ import { clearCrashRecords, writeCrashRecord } from './core/crash-guard.ts';
 import { createLogger, stageLogger } from './core/log.ts';
 import { Daemon } from './daemon.ts';
 import { isAlprError } from './domain/errors.ts';
+import { ExitCodes } from './exit-codes.ts';
 import { statusLine } from './health/format.ts';
 import { Liveness } from './notify/liveness.ts';
 import { Notifier, notifierEnv } from './notify/sd-notify.ts';
-
-/** Exit codes systemd and scripts can tell apart. */
-export const ExitCodes = { ok: 0, config: 2, criticalStart: 3, criticalRuntime: 4 } as const;
 
 /**
  * When the logs go to a file and a person watches the terminal (the demo), the reason the daemon
@@ -77,7 +75,7 @@ export async function runDaemon(
     if (opts.exitAfterS) setTimeout(done, opts.exitAfterS * 1000).unref();
   });
   // A second Ctrl-C while stopping means "now".
-  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGINT', () => process.exit(ExitCodes.interrupted));
   await notifier.stopping();
   liveness.stop();
   await daemon.stop();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { healthSection } from '../config/sections/health.ts';
+import { ExitCodes } from '../exit-codes.ts';
 import { formatStatus, isStatusView, statusExitCode } from '../health/format.ts';
 
 const DEFAULT_CONFIG = process.env.ALPR_CONFIG ?? '/etc/alpr/config.yaml';
@@ -48,7 +49,7 @@ export function registerStatusCommand(program: Command): void {
       } catch (err) {
         const why = (err as Error).cause ? ((err as Error).cause as Error).message : (err as Error).message;
         process.stderr.write(`alpr: the daemon is not running or not reachable at ${url} (${why})\n`);
-        process.exitCode = 2;
+        process.exitCode = ExitCodes.unreachable;
         return;
       }
       if (o.json) process.stdout.write(`${JSON.stringify(body)}\n`);

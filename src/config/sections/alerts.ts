@@ -24,4 +24,5 @@ export const alertsSection = z
         'The same plate against the same hot-list entry alerts again only after this long (every hit is still stored and uploaded; a stronger match alerts at once); 0 = every hit',
       ),
   })
-  .prefault({});
+  .prefault({})
+  .describe('The terminal display of hits and reads (demo and garage: under systemd stdout is the journal)');

@@ -2,16 +2,19 @@ import { z } from 'zod';
 import { orientation, pathString } from './common.ts';
 
 const rect = z.strictObject({
-  x: z.number().int().min(0).max(4096),
-  y: z.number().int().min(0).max(4096),
-  w: z.number().int().min(1).max(4096),
-  h: z.number().int().min(1).max(4096),
+  x: z.number().int().min(0).max(4096).describe('Left edge, px from the frame’s left'),
+  y: z.number().int().min(0).max(4096).describe('Top edge, px from the frame’s top'),
+  w: z.number().int().min(1).max(4096).describe('Width, px'),
+  h: z.number().int().min(1).max(4096).describe('Height, px'),
 });
 
 const base = {
-  id: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 of a-z 0-9 _ -'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 of a-z 0-9 _ -')
+    .describe('Camera name, unique on the unit (on reads, lights and `alpr camera test`)'),
   orientation,
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe('false: configured but not opened'),
   fps: z.number().min(0.1).max(60).default(10).describe('Target frames per second handed to recognition'),
   noFrameTimeoutS: z
     .number()
@@ -61,8 +64,20 @@ export const streamCamera = z.strictObject({
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a file name (A-Z a-z 0-9 . _ -)')
     .optional()
     .describe('Secret file (in the credentials folder) holding "user:password" for the camera'),
-  width: z.number().int().min(160).max(4096).default(1280),
-  height: z.number().int().min(120).max(2160).default(720),
+  width: z
+    .number()
+    .int()
+    .min(160)
+    .max(4096)
+    .default(1280)
+    .describe('Frame width asked of the camera or scaled to, px'),
+  height: z
+    .number()
+    .int()
+    .min(120)
+    .max(2160)
+    .default(720)
+    .describe('Frame height asked of the camera or scaled to, px'),
   inputFormat: z
     .enum(['mjpeg', 'yuyv422', 'h264'])
     .optional()
@@ -77,4 +92,8 @@ export const streamCamera = z.strictObject({
 
 export const cameraSchema = z.discriminatedUnion('type', [fileCamera, streamCamera]);
 
-export const camerasSection = z.array(cameraSchema).max(8).default([]);
+export const camerasSection = z
+  .array(cameraSchema)
+  .max(8)
+  .default([])
+  .describe('The cameras, by `type`: `file` (a folder of frames or a video: demo, tests) or a live stream');

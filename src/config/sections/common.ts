@@ -27,13 +27,19 @@ export const pathsSection = z
       .optional()
       .describe('Folder of secret files; defaults to $CREDENTIALS_DIRECTORY (systemd LoadCredential=)'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Where the unit keeps its data and finds its secrets');
 
 export const logSection = z
   .strictObject({
-    level: logLevel.default('info'),
+    level: logLevel
+      .default('info')
+      .describe(
+        'Lowest level written (JSON lines on stdout, the journal under systemd); plates never appear',
+      ),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Logging');
 
 /**
  * True when binding to `host` listens on every interface (or the name is no host at all). Written

@@ -41,13 +41,14 @@ export const gpsSection = z
           z.literal(57600),
           z.literal(115200),
         ])
-        .default(9600),
+        .default(9600)
+        .describe('Serial speed of the receiver'),
       ...common,
     }),
     z.strictObject({
       type: z.literal('gpsd'),
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(1).max(65535).default(2947),
+      host: z.string().min(1).default('127.0.0.1').describe('Host of the gpsd daemon'),
+      port: z.number().int().min(1).max(65535).default(2947).describe('TCP port of the gpsd daemon'),
       device: pathString.optional().describe('Watch only this gpsd device (default: all)'),
       ...common,
     }),

@@ -24,7 +24,12 @@ export const hotlistSection = z
       .default(5)
       .describe('OCR candidates tried per read, the top read included'),
     seedCsv: z
-      .array(z.strictObject({ list: listName, path: pathString }))
+      .array(
+        z.strictObject({
+          list: listName.describe('List name the file is loaded as (e.g. SVS)'),
+          path: pathString.describe('The CSV file (the format of `alpr hotlist push --file`)'),
+        }),
+      )
       .default([])
       .describe('CSV files loaded at start (demo and bench only; units get lists by signed sync)'),
     recheckMinutes: z
@@ -69,4 +74,5 @@ export const hotlistSection = z
       .default(120)
       .describe('A snapshot whose chunks do not all arrive within this time is rejected as truncated'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Hot lists kept on the unit, matching and late re-checks');

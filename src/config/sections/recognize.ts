@@ -8,7 +8,7 @@ export const recognizeSection = z
       .enum(['fast', 'accurate', 'thorough'])
       .default('accurate')
       .describe(
-        "Defaults for detector, secondReader, refine and escalateBelow (set any to override). fast: the project's plate-det and one reader (~60 ms per 720p frame on one core). thorough: PP-OCRv4's detector, a second reader and a second look on every frame (~230 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (within a point of thorough's reads at about a quarter of its median time, ~50 ms; models/README.md)",
+        "Defaults for detector, secondReader, refine and escalateBelow (set any to override). fast: the project's plate-det and one reader (70 ms CPU per 720p dev frame on one core). thorough: PP-OCRv4's detector, a second reader and a second look on every frame (189 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (reads as well as thorough on dev frames at about a quarter of its CPU time, 43 ms; README figures, models/README.md)",
       ),
     escalateBelow: z
       .number()
@@ -146,7 +146,8 @@ export const recognizeSection = z
       ),
     topN: z.number().int().min(1).max(20).default(10).describe('Candidates kept per plate'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Plate finding and reading (ONNX models on worker threads)');
 
 export type RecognizeSection = z.infer<typeof recognizeSection>;
 /** The recognize section with the profile's defaults filled in. */

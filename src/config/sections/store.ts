@@ -68,4 +68,5 @@ export const storeSection = z
       .default(false)
       .describe('Queue stored images for upload (bandwidth); set with sync.images'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('The encrypted local store of reads and hits, its retention and the upload queue');

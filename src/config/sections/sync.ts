@@ -14,7 +14,10 @@ export const syncSection = z
         type: z.literal('mqtt'),
         url: z
           .string()
-          .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://'),
+          .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://')
+          .describe(
+            'The agency broker: mqtts://host:8883 or wss://host/path (TLS with the unit certificate)',
+          ),
         insecure: z
           .boolean()
           .default(false)
@@ -22,7 +25,8 @@ export const syncSection = z
         topicBase: z
           .string()
           .regex(/^[A-Za-z0-9_/-]{1,64}$/)
-          .default('alpr'),
+          .default('alpr')
+          .describe('First topic level: everything goes under <topicBase>/<agency>/<unit>/'),
         caFile: fileName.optional().describe('Name of the CA file in the credentials folder'),
         certFile: fileName.optional().describe('Client certificate file name in the credentials folder'),
         keyFile: fileName.optional().describe('Client key file name in the credentials folder'),
@@ -96,4 +100,7 @@ export const syncSection = z
         path: ['url'],
       }),
   ])
-  .default({ type: 'none' });
+  .default({ type: 'none' })
+  .describe(
+    'Upload to the central server: `mqtt`, or `none` (reads stay on the unit; server light not configured)',
+  );

@@ -53,6 +53,7 @@ export const trackSection = z
         'Recent frames kept per camera to cut images from, besides the frame being read, which is always held (a 1280x720 frame is 2.7 MB)',
       ),
   })
-  .prefault({});
+  .prefault({})
+  .describe('One detection per vehicle, voted over the frames it was read on');
 
 export type TrackConfig = z.infer<typeof trackSection>;
