@@ -88,6 +88,77 @@ describe('systemd/alpr.service content', () => {
   });
 });
 
+/**
+ * Device classes the unit allows, and where their major number comes from. A class a module
+ * registers must have that module loaded before the unit starts (Wants= and After= on
+ * modprobe@<module>.service), else DeviceAllow= cannot resolve it and a device plugged in later is
+ * refused until a restart. A class not in this table fails the test until someone decides.
+ */
+const DEVICE_CLASSES: Record<string, { module: string } | { builtIn: string }> = {
+  video4linux: { module: 'videodev' },
+  ttyUSB: { module: 'usbserial' },
+  ttyACM: { module: 'cdc_acm' },
+  ttyS: { builtIn: '8250 UART driver, built into distribution and board kernels' },
+  ttyAMA: { builtIn: 'PL011 UART of ARM boards, built in' },
+};
+
+describe('systemd/alpr.service: hot-plugged cameras and receivers, /dev/shm, /etc/alpr', () => {
+  const d = directives(unitText);
+  const list = (key: string) => (d.get(key) ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+  const classes = (d.get('DeviceAllow') ?? [])
+    .map((v) => /^char-(\S+) /.exec(v)?.[1])
+    .filter(Boolean) as string[];
+
+  it('allows cameras and serial receivers by class', () => {
+    expect(classes).toEqual(expect.arrayContaining(['video4linux', 'ttyUSB', 'ttyACM']));
+  });
+
+  it.each(classes)('char-%s: its major is registered before the unit starts', (cls) => {
+    const src = DEVICE_CLASSES[cls];
+    expect(src, `device class ${cls}: add it to DEVICE_CLASSES (module or built in)`).toBeDefined();
+    if (src && 'module' in src) {
+      expect(list('Wants')).toContain(`modprobe@${src.module}.service`);
+      expect(list('After')).toContain(`modprobe@${src.module}.service`);
+    }
+  });
+
+  it('loads no module it does not need', () => {
+    const wanted = list('Wants').filter((u) => u.startsWith('modprobe@'));
+    const needed = classes.flatMap((c) => {
+      const src = DEVICE_CLASSES[c];
+      return src && 'module' in src ? [`modprobe@${src.module}.service`] : [];
+    });
+    expect(new Set(wanted)).toEqual(new Set(needed));
+  });
+
+  it('the module names are the kernel’s (where this kernel ships modules.dep)', () => {
+    const dir = `/lib/modules/${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`;
+    let known = '';
+    try {
+      known = `${readFileSync(`${dir}/modules.dep`, 'utf8')}\n${readFileSync(`${dir}/modules.builtin`, 'utf8')}`;
+    } catch {
+      console.warn(`module names not checked: no ${dir}/modules.dep here`);
+      return;
+    }
+    for (const src of Object.values(DEVICE_CLASSES)) {
+      if (!('module' in src)) continue;
+      const file = src.module.replaceAll('_', '[-_]');
+      expect(known, src.module).toMatch(new RegExp(`/${file}\\.ko`));
+    }
+  });
+
+  it('no shared memory with the host: private IPC, no /dev/shm', () => {
+    expect(d.get('PrivateIPC')).toEqual(['yes']);
+    expect(list('InaccessiblePaths')).toContain('-/dev/shm');
+    expect(d.get('RemoveIPC')).toEqual(['yes']);
+  });
+
+  it('/etc/alpr read-only on its own, whatever ProtectSystem= a drop-in sets', () => {
+    expect(list('ReadOnlyPaths')).toContain('/etc/alpr');
+    expect(list('ReadWritePaths').filter((p) => p.replace(/^-/, '').startsWith('/etc'))).toEqual([]);
+  });
+});
+
 describe.skipIf(!analyze)('systemd-analyze', () => {
   it('verify prints nothing for the unit (any warning fails)', () => {
     const r = verify(verifiable(unitText, 'ok'));
