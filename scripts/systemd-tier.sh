@@ -3,7 +3,8 @@
 # technician would) into a Debian root made by debootstrap, boots that root with systemd-nspawn
 # (systemd as PID 1) and checks what the unit file promises:
 #   READY and the status line; the watchdog kills and restarts a hung main process; a clean stop;
-#   `systemd-analyze security` inside; no writes outside the allowed paths; secrets only through
+#   `systemd-analyze security` inside; no writes outside the allowed paths; no /dev/shm and a
+#   private IPC namespace; secrets only through
 #   $CREDENTIALS_DIRECTORY; no seccomp kill, also with the filter switched to kill mode.
 #
 # Usage: bash scripts/systemd-tier.sh        (root; skips with a reason where nspawn cannot boot)
@@ -297,6 +298,11 @@ for d in /tmp /var/tmp; do
   if C test -e "$d/alpr-tier-probe"; then fail "PrivateTmp: the unit's $d is the system's"; fi
 done
 pass "writes: read-only /, /etc, /etc/alpr, /opt/alpr, /usr, /var/lib, /var/log (EROFS even for root); /root hidden; /var/lib/alpr and private /tmp, /var/tmp writable"
+# No memory shared with the rest of the system: /dev/shm is out of reach, System V IPC is private.
+if as_alpr sh -c 'echo x >/dev/shm/alpr-tier-probe' 2>/dev/null; then fail "user alpr can write /dev/shm"; fi
+[ "$(C readlink "/proc/$(prop MainPID)/ns/ipc")" != "$(C readlink /proc/1/ns/ipc)" ] ||
+  fail "PrivateIPC: the daemon shares the system's IPC namespace"
+pass "IPC: /dev/shm inaccessible, private IPC namespace"
 
 # --- secrets only through $CREDENTIALS_DIRECTORY ------------------------------------------------
 main=$(prop MainPID)
