@@ -14,7 +14,9 @@ export function registerConfigCommands(program: Command): void {
     .command('check')
     .argument('<file>', 'YAML config file')
     .option('--deep', 'also check every file, key, folder, device and port the config names')
-    .description('Validate a config file and print every problem')
+    .description(
+      'Validate a config file and print every problem with its path (keys: docs/config.md); exit 1 when there is one',
+    )
     .action(async (file: string, opts: { deep?: boolean }) => {
       let c: Readonly<Config>;
       try {
