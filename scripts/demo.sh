@@ -4,9 +4,9 @@
 #
 # The terminal shows the readable READ and HIT lines; the daemon's JSON logs go to
 # var/demo/alpr.log. Ctrl-C, `kill -INT <pid>` or `kill -TERM <pid>` of this script stop the whole
-# demo: each set-up step runs in a session of its own, which the trap signals as a whole (npm and
-# the compilers under it); the daemon is the node process itself (exec, no npm, sh or tsx wrapper
-# in between), so the signal reaches it directly.
+# demo: each set-up step leads a process group of its own (setsid), which the trap signals as a
+# whole (npm and the compilers under it); the daemon is the node process itself (exec, no npm, sh
+# or tsx wrapper in between), so the signal reaches it directly.
 #
 #   ALPR_DEMO_SETUP=skip    do not run scripts/setup.sh (the checkout is set up already)
 #   ALPR_DEMO_CONFIG=FILE   another config (tests: their own ports and data folder)
@@ -24,8 +24,8 @@ on_signal() {
 }
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
-# Runs one set-up step in the background, as the leader of a new session (so of a process group),
-# and waits for it: a signal interrupts the wait at once and the trap stops the step's whole group.
+# Runs one set-up step in the background, as the leader of a new process group (setsid), and
+# waits for it: a signal interrupts the wait at once and the trap stops the step's whole group.
 step() {
   setsid "$@" &
   step_pid=$!
