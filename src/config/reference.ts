@@ -158,8 +158,8 @@ export function configReference(): string {
     '(`paths.credentialsDir`, else systemd’s `$CREDENTIALS_DIRECTORY`). The shipped examples:',
     '`config/default.yaml` (the car) and `config/demo.yaml` (the demo).',
     '',
-    'A section left out takes the defaults of its keys. Keys chosen by `type` (cameras, GPS, sync,',
-    'recognition backends) have one table per type.',
+    'A section left out takes the defaults of its keys. Keys chosen by `type` (cameras, GPS, sync)',
+    'have one table per type.',
   ];
   for (const s of referenceSections()) {
     parts.push('', `## \`${s.title}\``, '');
