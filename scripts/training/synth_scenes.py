@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import sys
@@ -27,10 +28,20 @@ W, H = 960, 544
 # on frames made before clutter existed: --no-clutter makes exactly those frames again.
 CLUTTER = True
 BIG = False
+# Text on and around cars that is not a plate (badges, dealer names, bumper stickers, fleet and
+# phone numbers, registration stickers): --distractors, for the plate classifier's frames.
+DISTRACTORS = False
 WORDS = ["STOP", "ONE WAY", "PARKING", "EXIT", "SALE", "OPEN", "PIZZA", "MOTEL", "BANK", "AUTO",
          "TOYOTA", "FORD", "HONDA", "DEALER", "SPEED LIMIT 35", "NO PARKING", "BUS", "TAXI",
          "CAFE", "HOTEL", "MARKET", "SCHOOL", "WASH", "TIRES", "OIL", "SERVICE", "RAV4", "CIVIC",
          "CALL 555-0134", "800-555-0199", "EST 1998", "MAIN ST", "5TH AVE", "LOT B", "GATE 3"]
+BADGES = ["JEEP", "S300", "C250", "RAV4", "CR-V", "F-150", "LX", "EX-L", "V6", "4X4", "AWD", "HYBRID",
+          "CAMRY", "ACCORD", "ALTIMA", "SILVERADO", "TACOMA", "CIVIC", "PRIUS", "4MATIC", "328i", "XLT",
+          "SE", "GT", "TDI", "ECOBOOST", "Z71", "2500HD", "LIMITED", "SPORT", "TOURING", "EV6", "Q5"]
+DEALERS = ["SMITH FORD", "AUTONATION", "CITY HONDA", "BOB'S AUTO", "CARMAX", "MOTOR MALL",
+           "VALLEY TOYOTA", "METRO KIA", "FREEWAY NISSAN"]
+STICKERS = ["HONK IF", "BABY ON BOARD", "STUDENT DRIVER", "COEXIST", "26.2", "OBX", "I LOVE MY DOG",
+            "NO FEAR", "VOTE", "ARMY", "STAY WILD", "SURF", "KEEP CLEAR", "HOW'S MY DRIVING?"]
 
 
 def noise(rng: np.random.Generator, w: int, h: int, scales=(4, 16, 64)) -> np.ndarray:
@@ -115,7 +126,21 @@ def clutter(rng: random.Random, nrg: np.random.Generator, img: Image.Image) -> N
         img.paste(Image.fromarray(arr.clip(0, 255).astype(np.uint8)), (x0, y0))
 
 
-def car(rng: random.Random, img: Image.Image) -> None:
+def _rot_box(box, size, angle, out_size):
+    """The box (x0, y0, x1, y1) of an image of `size` after rotate(angle, expand=True)."""
+    cx, cy = size[0] / 2, size[1] / 2
+    ox, oy = out_size[0] / 2, out_size[1] / 2
+    a = np.deg2rad(angle)
+    pts = []
+    for x, y in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3])):
+        dx, dy = x - cx, y - cy
+        pts.append((ox + np.cos(a) * dx + np.sin(a) * dy, oy - np.sin(a) * dx + np.cos(a) * dy))
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def car(rng: random.Random, img: Image.Image) -> dict:
+    """Draws a car with a plate; returns the plate's and its serial's boxes (x0, y0, x1, y1) on the frame."""
     sizes = [rng.uniform(40, 90), rng.uniform(60, 150), rng.uniform(100, 230)]
     if BIG:  # close-ups: plates up to 45% of the frame's width (characters up to ~90 px tall)
         sizes += [rng.uniform(180, 300), rng.uniform(250, 430)]
@@ -126,6 +151,11 @@ def car(rng: random.Random, img: Image.Image) -> None:
     cy = rng.randint(H // 5, max(H // 5 + 1, H - ch * 3 // 4))
     d = ImageDraw.Draw(img)
     body = tuple(rng.randint(0, 255) for _ in range(3))
+    if DISTRACTORS and rng.random() < 0.75:  # the colours cars come in: white, black, greys, dark blues and reds
+        base = rng.choice([(235, 235, 235), (20, 20, 22), (120, 122, 125), (175, 177, 180), (30, 40, 80),
+                           (120, 20, 25), (60, 60, 65), (200, 190, 170), (40, 60, 45)])
+        k = rng.uniform(0.6, 1.15)
+        body = tuple(int(np.clip(v * k + rng.randint(-12, 12), 0, 255)) for v in base)
     d.rounded_rectangle((cx, cy, cx + cw, cy + ch), radius=max(2, ch // 6), fill=body)
     d.rectangle((cx + cw // 8, cy + ch // 10, cx + cw * 7 // 8, cy + ch * 4 // 10),
                 fill=tuple(max(0, v - rng.randint(60, 140)) for v in body))  # rear window
@@ -135,12 +165,127 @@ def car(rng: random.Random, img: Image.Image) -> None:
         gy = cy + int(ch * 0.78)
         for x in range(cx + cw // 6, cx + cw * 5 // 6, rng.randint(3, 9)):
             d.line((x, gy, x, gy + ch // 8), fill=tuple(rng.randint(0, 255) for _ in range(3)))
-    plate, _, _ = render_plate(rng)
+    plate, label, sb = render_plate(rng)
+    if DISTRACTORS:
+        plate = _weathered(rng, plate)
     ph = int(pw * plate.height / plate.width)
-    plate = plate.resize((pw, max(8, ph)), Image.BILINEAR).rotate(rng.uniform(-6, 6), expand=True,
-                                                                  fillcolor=body)
+    k = (pw / plate.width, max(8, ph) / plate.height)
+    small = plate.resize((pw, max(8, ph)), Image.BILINEAR)
+    angle = rng.uniform(-6, 6)
+    plate = small.rotate(angle, expand=True, fillcolor=body)
     px, py = cx + (cw - plate.width) // 2 + rng.randint(-cw // 10, cw // 10), cy + int(ch * rng.uniform(0.55, 0.7))
+    if DISTRACTORS and rng.random() < 0.6:  # the bumper the plate is mounted on
+        g = rng.randint(15, 140)
+        bh = int(plate.height * rng.uniform(1.3, 2.2))
+        d.rectangle((cx, py - (bh - plate.height) // 2, cx + cw, py + plate.height + (bh - plate.height) // 2),
+                    fill=(g, g, g + rng.randint(0, 8)))
     img.paste(plate, (px, py))
+    serial = _rot_box((sb[0] * k[0], sb[1] * k[1], sb[2] * k[0], sb[3] * k[1]), small.size, angle, plate.size)
+    out = {"car": [cx, cy, cx + cw, cy + ch], "plate": [px, py, px + plate.width, py + plate.height],
+           "serial": [px + serial[0], py + serial[1], px + serial[2], py + serial[3]], "label": label}
+    if DISTRACTORS:
+        badges(rng, img, (cx, cy, cx + cw, cy + ch), out["plate"], body)
+    return out
+
+
+def _weathered(rng: random.Random, plate: Image.Image) -> Image.Image:
+    """Real plates are seldom bright and clean: shade, dirt, faded colours, low contrast."""
+    a = np.asarray(plate, np.float32)
+    if rng.random() < 0.5:
+        gray = a.mean(axis=2, keepdims=True)
+        a = a * (1 - rng.uniform(0.3, 0.9)) + gray * rng.uniform(0.3, 0.9)
+    if rng.random() < 0.6:
+        a = (a - 128) * rng.uniform(0.35, 0.9) + 128 - rng.uniform(0, 60)
+    if rng.random() < 0.3:
+        h, w = a.shape[:2]
+        dirt = np.asarray(Image.fromarray((np.random.default_rng(rng.randint(0, 1 << 30)).random((max(2, h // 20), max(2, w // 20))) * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC), np.float32)
+        a = a - (dirt[..., None] / 255) * rng.uniform(20, 70)
+    return Image.fromarray(a.clip(0, 255).astype(np.uint8))
+
+
+def signs(rng: random.Random, img: Image.Image) -> None:
+    """Several lines of text: shop signs, van lettering with a phone number, two-line overlays."""
+    d = ImageDraw.Draw(img)
+    lines = []
+    for _ in range(rng.randint(2, 5)):
+        r = rng.random()
+        if r < 0.4:
+            lines.append(" ".join(rng.choice(WORDS + STICKERS) for _ in range(rng.randint(1, 3))))
+        elif r < 0.6:
+            lines.append(f"{rng.randint(200, 989)}-{rng.randint(200, 989)}-{rng.randint(1000, 9999)}")
+        elif r < 0.75:
+            lines.append(rng.choice(DEALERS) + rng.choice(["", " INC", " & SONS", " LLC"]))
+        else:
+            lines.append(("• " if rng.random() < 0.5 else "") + rng.choice(["24 HR ACCESS", "FREE ESTIMATES",
+                         "LICENSED & INSURED", "SINCE 1987", "WE BUY CARS", "TOWING ENFORCED", "PRIVATE PROPERTY",
+                         "CLIMATE CONTROLLED", "SELF STORAGE", "PLUMBING", "HEATING & AIR"]))
+    size = rng.randint(8, 30)
+    f = font(rng.choice(TEXT_FONTS), size)
+    x, y = rng.randint(-20, W - 60), rng.randint(0, max(1, H - size * len(lines)))
+    tw = max(int(d.textlength(t, font=f)) for t in lines)
+    bg = tuple(rng.randint(0, 255) for _ in range(3))
+    if rng.random() < 0.8:
+        d.rectangle((x - size // 2, y - size // 2, x + tw + size // 2, y + int(size * 1.3 * len(lines)) + size // 2), fill=bg)
+    fgs = [tuple(255 - v if rng.random() < 0.8 else rng.randint(0, 255) for v in bg) for _ in range(2)]
+    for k, t in enumerate(lines):
+        d.text((x, y + int(k * size * 1.3)), t, font=f, fill=rng.choice(fgs))
+
+
+def stamp(rng: random.Random, img: Image.Image) -> None:
+    """A camera's date and time in outlined characters, often on two lines."""
+    d = ImageDraw.Draw(img)
+    date = f"{rng.randint(2010, 2030)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    tm = f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+    size = rng.randint(10, 24)
+    f = font(rng.choice(TEXT_FONTS), size)
+    x, y = rng.randint(0, W - 12 * size), rng.randint(0, H - 3 * size)
+    for k, t in enumerate([date, tm] if rng.random() < 0.6 else [f"{date} {tm}"]):
+        d.text((x, y + int(k * size * 1.2)), t, font=f, fill=(255, 255, 255), stroke_width=rng.choice([1, 2]),
+               stroke_fill=(0, 0, 0))
+
+
+def badges(rng: random.Random, img: Image.Image, car_box, plate_box, body) -> None:
+    """Text on the car that is not its plate: model badges, a dealer name, bumper stickers,
+    fleet or phone numbers, window and registration stickers."""
+    d = ImageDraw.Draw(img)
+    cx0, cy0, cx1, cy1 = car_box
+    ph = plate_box[3] - plate_box[1]
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.random()
+        if kind < 0.35:
+            s = rng.choice(BADGES)
+        elif kind < 0.5:
+            s = rng.choice(DEALERS)
+        elif kind < 0.7:
+            s = rng.choice(STICKERS)
+        elif kind < 0.85:
+            s = rng.choice([f"({rng.randint(200, 989)}) {rng.randint(200, 989)}-{rng.randint(1000, 9999)}",
+                            f"{rng.randint(200, 989)}-{rng.randint(200, 989)}-{rng.randint(1000, 9999)}",
+                            f"UNIT {rng.randint(10, 9999)}", f"USDOT {rng.randint(100000, 3999999)}",
+                            f"{rng.randint(1000, 9999)}", f"NO. {rng.randint(10, 999)}"])
+        else:
+            s = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(rng.randint(4, 8)))
+        size = max(7, int(ph * rng.uniform(0.2, 0.8)))
+        f = font(rng.choice(TEXT_FONTS), size)
+        tw = int(d.textlength(s, font=f))
+        for _ in range(10):  # never on the plate itself
+            x = rng.randint(int(cx0), max(int(cx0) + 1, int(cx1) - tw))
+            y = rng.randint(int(cy0), max(int(cy0) + 1, int(cy1) - size))
+            if x + tw < plate_box[0] or x > plate_box[2] or y + size * 1.3 < plate_box[1] or y > plate_box[3]:
+                break
+        else:
+            continue
+        if rng.random() < 0.45:  # on a sticker or a dealer plate
+            bg = tuple(rng.randint(0, 255) for _ in range(3))
+            d.rectangle((x - size // 3, y - size // 4, x + tw + size // 3, y + size * 5 // 4), fill=bg)
+            fg = tuple(255 - v if rng.random() < 0.8 else rng.randint(0, 255) for v in bg)
+        elif rng.random() < 0.5:  # chrome
+            c = rng.randint(170, 250)
+            fg = (c, c, c)
+        else:
+            fg = tuple(max(0, v - rng.randint(60, 160)) if sum(body) > 300 else min(255, v + rng.randint(60, 160))
+                       for v in body)
+        d.text((x, y), s, font=f, fill=fg, stroke_width=rng.choice([0, 0, 1]))
 
 
 def text(rng: random.Random, img: Image.Image) -> None:
@@ -171,14 +316,22 @@ def overlay(rng: random.Random, img: Image.Image) -> None:
     d.text((x, y), s, font=f, fill=(255, 255, 255) if rng.random() < 0.7 else (255, 255, 0))
 
 
-def scene(rng: random.Random, nrg: np.random.Generator) -> np.ndarray:
+def scene(rng: random.Random, nrg: np.random.Generator, plates: list | None = None) -> np.ndarray:
+    """One frame; the boxes of its plates are appended to `plates` when given."""
     img = background(rng, nrg)
     for _ in range(rng.randint(0, 3)):
         text(rng, img)
     for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3, 4])):
-        car(rng, img)
+        boxes = car(rng, img)
+        if plates is not None:
+            plates.append(boxes)
     for _ in range(rng.randint(0, 4)):
         text(rng, img)
+    if DISTRACTORS:
+        for _ in range(rng.randint(0, 2)):
+            signs(rng, img)
+        if rng.random() < 0.3:
+            stamp(rng, img)
     if rng.random() < 0.4:
         overlay(rng, img)
     if rng.random() < 0.5:
@@ -199,20 +352,29 @@ def main() -> None:
     ap.add_argument("--preview", help="also write the first 8 frames as JPEGs here")
     ap.add_argument("--no-clutter", action="store_true", help="frames without non-text clutter (stage 1)")
     ap.add_argument("--big", action="store_true", help="close-up plates as well (stage 4)")
+    ap.add_argument("--distractors", action="store_true", help="badges, stickers and numbers on the cars")
+    ap.add_argument("--boxes", help="write each frame's plate and serial boxes here (JSON lines)")
     args = ap.parse_args()
-    global CLUTTER, BIG
+    global CLUTTER, BIG, DISTRACTORS
     CLUTTER = not args.no_clutter
     BIG = args.big
+    DISTRACTORS = args.distractors
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     rng = random.Random(args.seed)
     nrg = np.random.default_rng(args.seed)
     out = np.lib.format.open_memmap(args.out, mode="w+", dtype=np.uint8, shape=(args.n, H, W, 3))
+    boxes = open(args.boxes, "w") if args.boxes else None
     for i in range(args.n):
-        out[i] = scene(rng, nrg)
+        plates: list = []
+        out[i] = scene(rng, nrg, plates)
+        if boxes:
+            boxes.write(json.dumps({"i": i, "plates": plates}) + "\n")
         if args.preview and i < 8:
             os.makedirs(args.preview, exist_ok=True)
             Image.fromarray(out[i]).save(os.path.join(args.preview, f"{i}.jpg"))
     out.flush()
+    if boxes:
+        boxes.close()
     print(f"{args.n} frames -> {args.out}")
 
 

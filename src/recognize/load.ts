@@ -7,6 +7,7 @@ import { firstPass, type ResolvedRecognize, resolveRecognize } from '../config/s
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { RgbImage } from '../domain/types.ts';
 import { CascadeRecognizer } from './cascade.ts';
+import { PlateClassifier } from './plate-cls.ts';
 import { PpocrRecognizer, type RecognizeConfig, type Recognizer } from './ppocr.ts';
 import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderKind, type ReaderSpec } from './reader.ts';
 
@@ -48,6 +49,11 @@ async function loadReader(kind: ReaderKind, cfg: RecognizeConfig): Promise<Reade
 /** The project's distilled text detector (models/README.md, `plate-det/`). */
 export const PLATE_DET_MODEL = fileURLToPath(
   new URL('../../models/plate-det/plate-det.onnx', import.meta.url),
+);
+
+/** The project's plate classifier (models/plate-cls/, src/recognize/plate-cls.ts). */
+export const PLATE_CLS_MODEL = fileURLToPath(
+  new URL('../../models/plate-cls/plate-cls.onnx', import.meta.url),
 );
 
 function shippedRec(kind: ReaderKind): string {
@@ -98,7 +104,8 @@ async function pipeline(cfg: ResolvedRecognize, cache: SessionCache) {
         reader: { ...(await loadReader('ppocr', cfg)), weights: undefined },
       }
     : undefined;
-  return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second, legend), paths, reader };
+  const plateCls = cfg.plateClassifier ? new PlateClassifier(await cache.get(PLATE_CLS_MODEL)) : undefined;
+  return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second, legend, plateCls), paths, reader };
 }
 
 /** True when the fast first pass would be the configured pipeline itself. */

@@ -25,6 +25,7 @@ import {
   rescore,
   stackedOn,
 } from './plates.ts';
+import { type PlateClassifier, plateWeight } from './plate-cls.ts';
 import type { ReaderSpec } from './reader.ts';
 import { applyState, guessState, stateEvidence } from './state.ts';
 import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
@@ -145,6 +146,8 @@ export class PpocrRecognizer implements Recognizer {
     private readonly second?: ReaderModel,
     /** A general text reader for the words around the registration, to tell the state. */
     private readonly legend?: ReaderModel,
+    /** Plates, not text: weighs each region's rank by how plate-like its window is. */
+    private readonly plateCls?: PlateClassifier,
   ) {
     this.modelVersion = second ? `${reader.modelVersion}+${second.reader.modelVersion}` : reader.modelVersion;
   }
@@ -184,7 +187,7 @@ export class PpocrRecognizer implements Recognizer {
    * regions are added where they overlap none of the first's: a plate close to the camera, too big
    * for the fine pass's map, is one line at the coarse scale.
    */
-  private async detectFrame(img: RgbImage): Promise<Region[]> {
+  async detectFrame(img: RgbImage): Promise<Region[]> {
     const fine = await this.detect(img);
     const side = this.cfg.detSecondSide;
     if (!side || side >= this.cfg.detMaxSide) return fine;
@@ -305,7 +308,16 @@ export class PpocrRecognizer implements Recognizer {
     const crops = regions.map((r) =>
       variants.map(([fx, fy]) => clipBox(padBox(r.box, fx, fy), img.width, img.height)!),
     );
-    const where = regions.map((r) => framePositionPrior(r.box, img.width, img.height));
+    // where a region lies, and (with the classifier) whether it is a plate at all
+    const plateP = this.plateCls
+      ? await this.plateCls.score(
+          img,
+          regions.map((r) => r.box),
+        )
+      : null;
+    const where = regions.map(
+      (r, i) => framePositionPrior(r.box, img.width, img.height) * (plateP ? plateWeight(plateP[i]!) : 1),
+    );
     const groups = await this.readGroups(img, crops, {
       lazy: true,
       keep: isPlausibleText,

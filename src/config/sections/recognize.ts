@@ -69,6 +69,12 @@ export const recognizeSection = z
       .describe(
         "Tell each plate's issuing state from the words printed on it (name, legend, slogan; PP-OCRv4's recognizer reads them) and rank readings by that state's serial series",
       ),
+    plateClassifier: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Weigh each text region by the project's plate classifier (models/plate-cls/): a registration on a plate ranks before badges, signs, stickers, phone and fleet numbers and overlays",
+      ),
     worker: z
       .boolean()
       .default(true)

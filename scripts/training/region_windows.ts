@@ -1,0 +1,132 @@
+/**
+ * The plate classifier's samples: the text regions the runtime's detectors find on frames (the
+ * screen's plate-det at its side, PP-OCRv4's detector with its coarse second pass), each cut as the
+ * classifier's window (src/recognize/plate-cls.ts) and labelled by where the frame's plates are.
+ *
+ * Synthetic frames (training):  npx tsx scripts/training/region_windows.ts --npy frames.npy --boxes boxes.jsonl --out win
+ *   a region is a plate when it covers half its plate's serial and its centre lies on the plate;
+ *   text nowhere near a plate is not one; regions touching a plate otherwise (its legend, a plate
+ *   another car hides) are left out.
+ * Labelled real frames (evaluation only, never training):  --manifest M --root R --out win
+ *   a region is a plate when its centre lies in a labelled plate box, not one when it touches none.
+ * Writes win.u8 (N × 3 × 48 × 128, uint8 RGB planes) and win.jsonl (label, detector, frame, box).
+ */
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { firstPass, recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
+import type { Box, RgbImage } from '../../src/domain/types.ts';
+import { DEFAULT_MODELS, decodeImageFile } from '../../src/recognize/index.ts';
+import { PLATE_DET_MODEL } from '../../src/recognize/load.ts';
+import { PLATE_CLS_H, PLATE_CLS_W, windowTensor } from '../../src/recognize/plate-cls.ts';
+import { PpocrRecognizer } from '../../src/recognize/ppocr.ts';
+import { plateRecReader } from '../../src/recognize/reader.ts';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const out = arg('--out');
+if (!out) throw new Error('usage: region_windows.ts (--npy F --boxes B | --manifest M --root R) --out PREFIX');
+
+const accurate = resolveRecognize(recognizeSection.parse({ profile: 'accurate', threads: 2 }));
+const screenCfg = firstPass(accurate);
+const opts = { intraOpNumThreads: 2, interOpNumThreads: 1 };
+const rec = await ort.InferenceSession.create(DEFAULT_MODELS.rec, opts);
+const detectors = [
+  { name: 'screen', r: new PpocrRecognizer(screenCfg, await ort.InferenceSession.create(PLATE_DET_MODEL, opts), rec, plateRecReader()) },
+  { name: 'thorough', r: new PpocrRecognizer(accurate, await ort.InferenceSession.create(DEFAULT_MODELS.det, opts), rec, plateRecReader()) },
+];
+
+type XYXY = [number, number, number, number];
+interface Truth {
+  plate: XYXY;
+  serial?: XYXY;
+  hidden?: boolean;
+}
+const area = (b: XYXY) => Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
+const inter = (a: XYXY, b: XYXY): XYXY => [
+  Math.max(a[0], b[0]),
+  Math.max(a[1], b[1]),
+  Math.min(a[2], b[2]),
+  Math.min(a[3], b[3]),
+];
+const xyxy = (b: Box): XYXY => [b.x, b.y, b.x + b.w, b.y + b.h];
+
+/** 1 plate, 0 not a plate, -1 left out. */
+function label(box: Box, truths: readonly Truth[]): number {
+  const r = xyxy(box);
+  const cx = box.x + box.w / 2;
+  const cy = box.y + box.h / 2;
+  let touches = false;
+  for (const t of truths) {
+    const p = t.plate;
+    if (area(inter(r, p)) <= 0) continue;
+    touches = true;
+    if (t.hidden) continue;
+    const onPlate = cx >= p[0] && cx <= p[2] && cy >= p[1] && cy <= p[3];
+    if (!t.serial) return onPlate ? 1 : -1;
+    if (onPlate && area(inter(r, t.serial)) >= 0.5 * area(t.serial)) return 1;
+  }
+  return touches ? -1 : 0;
+}
+
+const u8 = openSync(`${out}.u8`, 'w');
+const meta: string[] = [];
+const size = 3 * PLATE_CLS_H * PLATE_CLS_W;
+const f = new Float32Array(size);
+const bytes = Buffer.alloc(size);
+const counts = [0, 0, 0];
+
+async function frame(img: RgbImage, truths: Truth[], id: string | number): Promise<void> {
+  for (const d of detectors) {
+    const regions = d.name === 'screen' ? await d.r.detect(img) : await d.r.detectFrame(img);
+    for (const reg of regions) {
+      const y = label(reg.box, truths);
+      counts[y + 1]!++;
+      if (y < 0 || !windowTensor(img, reg.box, f)) continue;
+      for (let i = 0; i < size; i++) bytes[i] = Math.round(Math.min(255, Math.max(0, (f[i]! * 0.5 + 0.5) * 255)));
+      writeSync(u8, bytes);
+      meta.push(JSON.stringify({ y, det: d.name, frame: id, box: reg.box, score: reg.score }));
+    }
+  }
+}
+
+const t0 = Date.now();
+const npy = arg('--npy');
+if (npy) {
+  const fd = openSync(npy, 'r');
+  const head = Buffer.alloc(256);
+  readSync(fd, head, 0, 256, 0);
+  const hlen = head.readUInt16LE(8);
+  const shape = /\((\d+), (\d+), (\d+), 3\)/.exec(head.subarray(10, 10 + hlen).toString('latin1'));
+  if (!shape) throw new Error(`${npy}: not an N x H x W x 3 uint8 .npy`);
+  const [, H, W] = shape.slice(1).map(Number) as [number, number, number];
+  const lines = readFileSync(arg('--boxes')!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const limit = Number(arg('--limit') ?? lines.length);
+  for (const l of lines.slice(0, limit)) {
+    const img = { width: W, height: H, data: Buffer.alloc(H * W * 3) };
+    readSync(fd, img.data, 0, img.data.length, 10 + hlen + l.i * img.data.length);
+    const cars = (l.plates as { car: XYXY }[]).map((p) => p.car);
+    // a plate is hidden when a car drawn after it covers any of it
+    const truths: Truth[] = (l.plates as { plate: XYXY; serial: XYXY }[]).map((p, k) => ({
+      plate: p.plate,
+      serial: p.serial,
+      hidden: cars.slice(k + 1).some((c) => area(inter(c, p.plate)) > 0),
+    }));
+    await frame(img, truths, l.i);
+    if (l.i % 200 === 0) console.error(`${l.i}/${lines.length} ${((Date.now() - t0) / 1000).toFixed(0)} s ${counts}`);
+  }
+  closeSync(fd);
+} else {
+  const manifest = arg('--manifest')!;
+  const root = arg('--root') ?? resolve(manifest, '..');
+  for (const line of readFileSync(manifest, 'utf8').trim().split('\n')) {
+    const l = JSON.parse(line) as { image: string; plates: { box: [number, number, number, number] }[] };
+    const img = await decodeImageFile(resolve(root, l.image));
+    await frame(img, l.plates.map((p) => ({ plate: [p.box[0], p.box[1], p.box[0] + p.box[2], p.box[1] + p.box[3]] })), l.image);
+  }
+}
+closeSync(u8);
+writeFileSync(`${out}.jsonl`, `${meta.join('\n')}\n`);
+console.log(JSON.stringify({ samples: meta.length, negatives: counts[1], positives: counts[2], leftOut: counts[0], s: (Date.now() - t0) / 1000 }));
