@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { CentralSink, type SinkOptions, sinkCounts } from '../sync/sink.ts';
 
 interface SinkCli {
@@ -12,7 +13,28 @@ interface SinkCli {
   cert?: string;
   clientKey?: string;
   reportEvery: string;
+  clusterUrl: string[];
+  protocolVersion: string;
+  partition?: string;
 }
+
+/** `--partition 2/4` → { index: 1, count: 4 } (partitions are numbered from 1 on the command line). */
+export function parsePartition(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  const i = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (!m || n < 1 || n > 1024 || i < 1 || i > n)
+    throw new AlprError(ErrorCodes.INPUT, `--partition ${v}: must be i/n with 1 ≤ i ≤ n ≤ 1024`);
+  return { index: i - 1, count: n };
+}
+
+function protocolOf(v: string): 4 | 5 {
+  if (v !== '4' && v !== '5')
+    throw new AlprError(ErrorCodes.INPUT, '--protocol-version: 4 (MQTT 3.1.1) or 5');
+  return Number(v) as 4 | 5;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** `alpr central-sink` (reference receiver) and `alpr sync …` subcommands. */
 export function registerSyncCommands(program: Command): void {
@@ -29,8 +51,22 @@ export function registerSyncCommands(program: Command): void {
     .option('--cert <file>', 'client certificate (PEM)')
     .option('--client-key <file>', 'client certificate key (PEM)')
     .option('--report-every <s>', 'print counts every N seconds (0 = only at exit)', '10')
+    .option('--cluster-url <url>', 'another node of a clustered broker (repeat for each)', collect, [])
+    .option('--protocol-version <v>', '5 (3.1.1 when the broker refuses 5) or 4: MQTT 3.1.1', '5')
+    .option(
+      '--partition <i/n>',
+      'store only the units of partition i of n (run n receivers, each with its own i); the others are acknowledged untouched',
+    )
     .action(async (o: SinkCli) => {
-      const opts: SinkOptions = { url: o.url, dbFile: o.db, topicBase: o.topicBase, clientId: o.clientId };
+      const opts: SinkOptions = {
+        url: o.url,
+        clusterUrls: o.clusterUrl,
+        dbFile: o.db,
+        topicBase: o.topicBase,
+        clientId: o.clientId,
+        protocolVersion: protocolOf(o.protocolVersion),
+      };
+      if (o.partition) opts.partition = parsePartition(o.partition);
       if (o.ca) opts.ca = readFileSync(o.ca);
       if (o.cert) opts.cert = readFileSync(o.cert);
       if (o.clientKey) opts.key = readFileSync(o.clientKey);
