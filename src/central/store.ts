@@ -6,7 +6,8 @@
  * see the same copy.
  */
 import { createHash } from 'node:crypto';
-import { parseUnitTopic } from '../sync/topics.ts';
+import { type HoldCommand, parseUnitTopic } from '../sync/topics.ts';
+import type { PurgeEntry } from './retention.ts';
 
 /** One unit message worth keeping (everything but `status`). */
 export interface CentralRecord {
@@ -34,6 +35,10 @@ export interface CentralStore {
   status(agency: string, unit: string, state: string, at: number): Promise<void>;
   /** A message that is not a unit record (counted, not stored). */
   malformed(): Promise<void>;
+  /** A verified hold or release (holds.ts); stores without retention have none. */
+  applyHold?(cmd: HoldCommand, now: number): Promise<number>;
+  /** Purges detection data past retention that no hold names, and logs it. */
+  purge?(now: number): Promise<PurgeEntry>;
   stop(): Promise<void>;
 }
 

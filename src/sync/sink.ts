@@ -1,10 +1,14 @@
+import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { applySignedHold, type HoldOutcome } from '../central/holds.ts';
+import type { PurgeEntry } from '../central/retention.ts';
 import { type SinkCounts, SqliteCentralStore } from '../central/sqlite-store.ts';
 import { type CentralStore, parseUnitMessage } from '../central/store.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { adminKeyMap } from '../domain/signed.ts';
 import { clusterServers } from './link.ts';
 import { refusesMqtt5 } from './state.ts';
-import { parseUnitTopic, serverSubscriptions } from './topics.ts';
+import { type HoldCommand, parseUnitTopic, serverSubscriptions } from './topics.ts';
 
 export { type SinkCounts, sinkCounts } from '../central/sqlite-store.ts';
 
@@ -38,6 +42,16 @@ export interface SinkOptions {
   cert?: Buffer;
   key?: Buffer;
   onMessage?: (type: string, id: string, duplicate: boolean) => void;
+  /**
+   * Admin keys (as units pin them): with a store that keeps holds, the receiver also takes the
+   * signed hold commands sent to units (`<base>/+/+/cmd/hold`) and applies them centrally.
+   */
+  adminKeys?: readonly { id: string; publicKey: string }[];
+  /** Every hold command seen: applied, or refused with the reason. */
+  onHold?: (o: HoldOutcome) => void;
+  /** Runs the store's retention purge this often (ms; stores with retention only). */
+  purgeEveryMs?: number;
+  onPurge?: (p: PurgeEntry) => void;
   /** The store refused a message (it is not acknowledged, so the broker sends it again). */
   onStoreError?: (err: unknown) => void;
 }
@@ -77,6 +91,8 @@ function v311(options: IClientOptions): IClientOptions {
 export class CentralSink {
   private client: MqttClient | null = null;
   private readonly store: CentralStore;
+  private keys: ReadonlyMap<string, KeyObject> = new Map();
+  private purgeTimer: NodeJS.Timeout | null = null;
   /** Counters for tests and status. */
   readonly stats = { stored: 0, skipped: 0, storeErrors: 0 };
 
@@ -121,12 +137,30 @@ export class CentralSink {
         },
       );
     };
+    const filters = serverSubscriptions(this.opts.topicBase);
+    if (this.opts.adminKeys && this.store.applyHold) {
+      this.keys = adminKeyMap(this.opts.adminKeys);
+      filters.push(`${this.opts.topicBase}/+/+/cmd/hold`);
+    }
     try {
-      await client.subscribeAsync(serverSubscriptions(this.opts.topicBase), { qos: 1 });
+      await client.subscribeAsync(filters, { qos: 1 });
     } catch (err) {
       await client.endAsync(true);
       throw new AlprError(ErrorCodes.SYNC, `central sink cannot subscribe: ${(err as Error).message}`);
     }
+    const every = this.opts.purgeEveryMs ?? 0;
+    if (every > 0 && this.store.purge) {
+      this.purgeTimer = setInterval(() => void this.purgeNow().catch(() => {}), every);
+      this.purgeTimer.unref();
+    }
+  }
+
+  /** One retention purge now (stores with retention only); the store logs it. */
+  async purgeNow(now = Date.now()): Promise<PurgeEntry | null> {
+    if (!this.store.purge) return null;
+    const p = await this.store.purge(now);
+    this.opts.onPurge?.(p);
+    return p;
   }
 
   private async receive(topic: string, payload: Buffer): Promise<void> {
@@ -137,6 +171,17 @@ export class CentralSink {
         this.stats.skipped++;
         return;
       }
+    }
+    const where = parseUnitTopic(this.opts.topicBase, topic);
+    if (where?.rest === 'cmd/hold') {
+      if (!this.store.applyHold || this.keys.size === 0) return;
+      const target = { applyHold: (c: HoldCommand, now: number) => this.store.applyHold!(c, now) };
+      const o = await applySignedHold(target, payload, this.keys, Date.now(), {
+        agency: where.agency,
+        id: where.unit,
+      });
+      this.opts.onHold?.(o);
+      return;
     }
     const m = parseUnitMessage(this.opts.topicBase, topic, payload);
     if (m.kind === 'malformed') return this.store.malformed();
@@ -171,6 +216,8 @@ export class CentralSink {
   }
 
   async stop(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    this.purgeTimer = null;
     const c = this.client;
     this.client = null;
     if (c) await new Promise<void>((r) => c.end(false, {}, () => r()));
