@@ -19,6 +19,7 @@ interface SinkCli {
   clusterUrl: string[];
   protocolVersion: string;
   partition?: string;
+  copies: string;
   postgres?: string;
   retentionDays: string;
   purgeEveryS: string;
@@ -72,6 +73,11 @@ export function registerSyncCommands(program: Command): void {
       'store only the units of partition i of n (run n receivers, each with its own i); the others are acknowledged untouched',
     )
     .option(
+      '--copies <k>',
+      'with --partition: receiver i stores partitions i to i+k-1, so each is stored by k receivers, so one crashing loses nothing',
+      '1',
+    )
+    .option(
       '--postgres <url>',
       'store in PostgreSQL (postgres://user@host/db; needs the pg package) instead of the SQLite file, with retention and legal holds',
     )
@@ -98,7 +104,7 @@ export function registerSyncCommands(program: Command): void {
         clientId: o.clientId,
         protocolVersion: protocolOf(o.protocolVersion),
       };
-      if (o.partition) opts.partition = parsePartition(o.partition);
+      if (o.partition) opts.partition = { ...parsePartition(o.partition), copies: Number(o.copies) };
       if (o.postgres) {
         // The retention is checked (90..730 days) before anything is opened.
         const days = Number(o.retentionDays);

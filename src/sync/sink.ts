@@ -21,9 +21,12 @@ export { type SinkCounts, sinkCounts } from '../central/sqlite-store.ts';
  * happens). Tests and benchmarks use it to count loss.
  *
  * Scaling out: brokers without shared subscriptions (NATS's MQTT) give every receiver every
- * message, so `partition` splits the fleet by unit: receiver i of n stores the units whose
- * partition (`unitPartition`) is i and acknowledges the rest untouched. Each keeps its own
- * persistent session, so one that crashes loses nothing: its units' messages wait in its session.
+ * message, so `partition` splits the fleet by unit: receiver i of n stores the units of
+ * `copies` partitions (i, i+1, … mod n; `ownsPartition`) and acknowledges the rest untouched. With
+ * copies 2 every unit is stored by two receivers into the shared store, which keeps each id once:
+ * a receiver that crashes loses nothing even on a broker that does not give a crashed session's
+ * unacknowledged messages back (nats-server 2.9's MQTT: only after its ack wait, and messages
+ * queued meanwhile were seen not to arrive at all).
  */
 export interface SinkOptions {
   url: string;
@@ -36,8 +39,8 @@ export interface SinkOptions {
   clientId?: string;
   /** 5 (default; 3.1.1 when the broker refuses 5) or 4: 3.1.1 from the start. */
   protocolVersion?: 4 | 5;
-  /** This receiver's share of the fleet: units with unitPartition(agency/unit, count) === index. */
-  partition?: { index: number; count: number };
+  /** This receiver's share of the fleet (ownsPartition); `copies` defaults to 1. */
+  partition?: { index: number; count: number; copies?: number };
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
@@ -65,6 +68,11 @@ export function unitPartition(agency: string, unit: string, count: number): numb
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % count;
+}
+
+/** Whether receiver `index` of `count` stores partition `part`: it stores `index` … `index + copies - 1` (mod count). */
+export function ownsPartition(part: number, index: number, count: number, copies = 1): boolean {
+  return (part - index + count) % count < Math.min(copies, count);
 }
 
 /** Connects with MQTT 5, or 3.1.1 when asked or when the broker refuses 5 (CONNACK code 1 / 0x84). */
@@ -167,7 +175,10 @@ export class CentralSink {
     const p = this.opts.partition;
     if (p) {
       const where = parseUnitTopic(this.opts.topicBase, topic);
-      if (where && unitPartition(where.agency, where.unit, p.count) !== p.index) {
+      if (
+        where &&
+        !ownsPartition(unitPartition(where.agency, where.unit, p.count), p.index, p.count, p.copies)
+      ) {
         this.stats.skipped++;
         return;
       }
