@@ -82,6 +82,9 @@ export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerato
   if (n !== m.entries) throw new Error(`snapshot holds ${n} entries, its manifest says ${m.entries}`);
 }
 
+/** How often a snapshot still missing chunks subscribes to them again. */
+const RESUBSCRIBE_MS = 5000;
+
 export class HotlistSubscriber implements Stage {
   readonly name = 'hotlist-sync';
   /** Without the broker the unit keeps matching against the lists it has; health shows their age. */
@@ -258,7 +261,18 @@ export class HotlistSubscriber implements Stage {
     timer.unref();
     this.pending.set(key, { m, chunks: new Array(m.chunks.length).fill(undefined), timer, topic });
     if (m.chunks.length === 0) this.maybeFinish(key);
-    else if (this.client) this.subscribeRetrying(this.client, [topic], () => this.pending.get(key)?.m === m);
+    else if (this.client) {
+      const wanted = () => this.pending.get(key)?.m === m;
+      this.subscribeRetrying(this.client, [topic], wanted);
+      // A cluster electing stream leaders may grant the subscription yet send no retained chunk:
+      // while chunks are missing, subscribe again every 5 s (retained chunks come with each).
+      const again = setInterval(() => {
+        const c = this.client;
+        if (!wanted()) clearInterval(again);
+        else if (c?.connected) c.unsubscribe(topic, () => this.subscribeRetrying(c, [topic], wanted));
+      }, RESUBSCRIBE_MS);
+      again.unref();
+    }
   }
 
   private onChunk(list: string, version: number, i: number, payload: Buffer): void {

@@ -92,6 +92,10 @@ export class SyncStage implements Stage {
   private uploader: Uploader | null = null;
   /** Which of `url` and `clusterUrls` the next connection goes to (advanced on failure or loss). */
   private node = 0;
+  /** The broker refused MQTT 5: the next connection retries the same node with 3.1.1. */
+  private sameNodeNext = false;
+  /** The URL of the live connection, or null. */
+  private liveUrl: string | null = null;
   /** The MQTT version spoken: the configured one, or 3.1.1 once the broker refused 5. */
   private protocol: 4 | 5 = 5;
   private readonly now: () => number;
@@ -108,6 +112,11 @@ export class SyncStage implements Stage {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** The broker node the link is connected to now (one of `url` and `clusterUrls`), or null. */
+  get serverUrl(): string | null {
+    return this.connected ? this.liveUrl : null;
   }
 
   /** The last link or publish error, in plain words (null once the link works). */
@@ -254,6 +263,7 @@ export class SyncStage implements Stage {
     const c = this.cfg!;
     const t = topics(c.topicBase, this.opts.unit);
     this.connected = true;
+    this.liveUrl = url;
     this.connectedAt = this.now();
     this.lastInbound = this.now();
     this.downSince = 0;
@@ -296,6 +306,7 @@ export class SyncStage implements Stage {
     if (this.protocol === 5 && refusesMqtt5(err)) {
       this.protocol = 4;
       this.attempt = 0;
+      this.sameNodeNext = true;
       this.opts.log.warn('the broker does not speak MQTT 5: falling back to MQTT 3.1.1');
       return;
     }
@@ -324,7 +335,8 @@ export class SyncStage implements Stage {
     }
     if (this.stopping) return;
     // A failed or lost connection moves on to the cluster's next node (the session lives in the cluster).
-    if (this.cfg!.clusterUrls.length > 0) this.node++;
+    if (this.cfg!.clusterUrls.length > 0 && !this.sameNodeNext) this.node++;
+    this.sameNodeNext = false;
     const wait = backoffMs(this.attempt++, this.cfg!.reconnectMinMs, this.cfg!.reconnectMaxMs);
     this.reconnectTimer = this.later(wait, () => {
       this.reconnectTimer = null;
