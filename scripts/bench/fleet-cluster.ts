@@ -131,11 +131,11 @@ export async function benchFleetCluster(): Promise<Record<string, number | strin
       );
     }
     out['units connected (s)'] = Number(((performance.now() - tConnect) / 1000).toFixed(1));
-    const run = async (label: string, kill: boolean) => {
+    const run = async (label: string, kill: boolean, runSeconds = seconds) => {
       const p: Phase = { published: 0, acked: 0, start: Date.now(), end: 0 };
       const cpu = sampler();
       cpu.start();
-      const ticks = Math.round(seconds * rate);
+      const ticks = Math.round(runSeconds * rate);
       const t0 = performance.now();
       const hbEvery = Math.max(1, Math.round(heartbeatS * rate));
       let killedAt = 0;
@@ -151,7 +151,8 @@ export async function benchFleetCluster(): Promise<Record<string, number | strin
           const t = topics('alpr', unit);
           const c = clients[u]!;
           p.published++;
-          const body = JSON.stringify(payloads.read(unit, { ...makeRead(k), unitId: unit.id }, Date.now()));
+          const r = { ...makeRead(k), unitId: unit.id };
+          const body = JSON.stringify(payloads.read(unit, r, Date.now()));
           c.publish(t.read, body, { qos: 1 }, (err) => {
             if (!err) p.acked++;
           });
@@ -170,10 +171,11 @@ export async function benchFleetCluster(): Promise<Record<string, number | strin
       }
       p.end = Date.now();
       const wall = (performance.now() - t0) / 1000;
-      // Drain: until every read is acknowledged and stored, or nothing moves for 10 s (at most 90 s).
+      // Drain: until every read is acknowledged and stored, or nothing moves for 35 s (longer than
+      // the cluster's 30 s ack wait, after which it redelivers what a receiver left unacknowledged).
       let last = '';
       let still = 0;
-      for (let i = 0; i < 90 && still < 10; i++) {
+      for (let i = 0; i < 120 && still < 35; i++) {
         await sleep(1000);
         const n = received(dbs, p.start, p.end).reads;
         if (n >= p.published && p.acked >= p.published) break;
@@ -196,6 +198,9 @@ export async function benchFleetCluster(): Promise<Record<string, number | strin
           ((p.start + ((2 * seconds) / 3) * 1000 - killedAt) / 1000).toFixed(1),
         );
     };
+    // Warm-up (receivers' and brokers' first seconds), not reported.
+    await run('warm-up', false, Math.max(2, seconds / 4));
+    for (const k of Object.keys(out)) if (k.startsWith('warm-up')) delete out[k];
     await run('steady', false);
     await run('node killed', true);
     return {
