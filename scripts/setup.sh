@@ -2,7 +2,8 @@
 # Sets up a checkout: Debian packages (when run as root with apt-get), the Node.js runtime from npm
 # (scripts/runtime.sh), then npm ci under that runtime.
 #   scripts/setup.sh            what the demo needs (a compiler for the native addons, Node packages)
-#   scripts/setup.sh --test     plus what the test suite runs for real: mosquitto, gpsd, socat, ffmpeg…
+#   scripts/setup.sh --test     plus what the test suite runs for real: mosquitto, nats-server (a
+#                               JetStream cluster with MQTT), PostgreSQL 15, gpsd, socat, ffmpeg…
 #                               and systemd-nspawn, debootstrap (scripts/systemd-tier.sh)
 # Needs npm on PATH (any Node.js that runs it) to fetch the runtime; everything after runs on that.
 set -euo pipefail
@@ -22,7 +23,7 @@ command -v npm >/dev/null || need_pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   need_pkgs+=(mosquitto mosquitto-clients gpsd gpsd-clients socat ffmpeg fonts-dejavu-core openssl chromium
     python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly systemd
-    systemd-container debootstrap)
+    systemd-container debootstrap nats-server postgresql)
 fi
 
 missing=()

@@ -25,6 +25,7 @@ import { HotlistSubscriber } from './hotlist/subscriber.ts';
 import { createRecognizer, createWorkerPool, ctcLogProb, RecognizeStage } from './recognize/index.ts';
 import { StoreStage } from './store/index.ts';
 import { SyncStage } from './sync/index.ts';
+import { clusterServers } from './sync/link.ts';
 import { hotPlateRecord } from './sync/records.ts';
 import { RosterSubscriber } from './sync/roster.ts';
 import { telemetryPort } from './telemetry-port.ts';
@@ -299,7 +300,8 @@ export class Daemon {
         if (sync.caFile) tls.ca = readSecret(creds, sync.caFile);
         if (sync.certFile) tls.cert = readSecret(creds, sync.certFile);
         if (sync.keyFile) tls.key = readSecret(creds, sync.keyFile);
-        return { url: sync.url, options: { ...tls, rejectUnauthorized: true } };
+        const servers = clusterServers(sync.url, sync.clusterUrls);
+        return { url: sync.url, options: { ...tls, ...servers, rejectUnauthorized: true } };
       };
       // Signed rosters from admins: who may sign in on the officer's page.
       factories.push(

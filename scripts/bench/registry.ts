@@ -68,9 +68,16 @@ export async function loadBenches(): Promise<Bench[]> {
       run: async () => (await import('./soak.ts')).benchSoak(),
     },
     {
-      name: 'fleet',
+      name: 'fleet-mosquitto',
       what: 'simulated units publishing to one Mosquitto: throughput and latency',
       run: async () => (await import('./fleet.ts')).benchFleet(),
+    },
+    {
+      name: 'fleet',
+      what: '1,000 units (--units) at 2 reads/s (--rate) plus heartbeats on a 3-node NATS JetStream cluster, --sinks receivers: delivered/s, latency p50/p99, broker CPU and memory; then the same with a node SIGKILLed mid-run (--seconds each)',
+      // A few minutes on 2 cores: `npm run bench -- fleet --units 1000 --seconds 20`.
+      onlyWhenNamed: true,
+      run: async () => (await import('./fleet-cluster.ts')).benchFleetCluster(),
     },
   ];
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import mqtt, { type IClientOptions } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { connectNegotiated } from '../sync/sink.ts';
 import { signHoldCommand, topics } from '../sync/topics.ts';
 
 interface HoldCli {
@@ -18,6 +19,7 @@ interface HoldCli {
   ca?: string;
   cert?: string;
   clientKey?: string;
+  protocolVersion: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export function registerHoldCommand(program: Command): void {
     .option('--ca <file>', 'CA certificate (PEM) for mqtts')
     .option('--cert <file>', 'server client certificate (PEM)')
     .option('--client-key <file>', 'server client certificate key (PEM)')
+    .option('--protocol-version <v>', '5 (3.1.1 when the broker refuses 5) or 4: MQTT 3.1.1', '5')
     .action(async (o: HoldCli) => {
       const readIds = o.reads.split(',').map((r) => r.trim());
       if (readIds.some((r) => !/^[A-Za-z0-9:_-]{1,128}$/.test(r)))
@@ -62,11 +65,11 @@ export function registerHoldCommand(program: Command): void {
         readFileSync(o.key),
         o.keyId,
       );
-      const options: IClientOptions = { reconnectPeriod: 0, protocolVersion: 5 };
+      const options: IClientOptions = { reconnectPeriod: 0 };
       if (o.ca) options.ca = readFileSync(o.ca);
       if (o.cert) options.cert = readFileSync(o.cert);
       if (o.clientKey) options.key = readFileSync(o.clientKey);
-      const client = await mqtt.connectAsync(o.url, options);
+      const client = await connectNegotiated(o.url, options, o.protocolVersion === '4' ? 4 : 5);
       try {
         await client.publishAsync(topics(o.topicBase, unit).holdCommand, JSON.stringify(cmd), { qos: 1 });
       } catch (err) {

@@ -15,6 +15,8 @@ export const ErrorCodes = {
   HOTLIST_VERSION: 'ALPR_E_HOTLIST_VERSION',
   HOTLIST_CSV: 'ALPR_E_HOTLIST_CSV',
   HOTLIST_ENTRY: 'ALPR_E_HOTLIST_ENTRY',
+  CENTRAL_RETENTION: 'ALPR_E_CENTRAL_RETENTION',
+  CENTRAL_STORE: 'ALPR_E_CENTRAL_STORE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

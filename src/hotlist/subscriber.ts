@@ -13,6 +13,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
+import { subscribeWithRetry } from '../core/subscribe-retry.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { csvEntries, gunzipLines } from './csv.ts';
@@ -81,6 +82,9 @@ export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerato
   if (n !== m.entries) throw new Error(`snapshot holds ${n} entries, its manifest says ${m.entries}`);
 }
 
+/** How often a snapshot still missing chunks subscribes to them again. */
+const RESUBSCRIBE_MS = 5000;
+
 export class HotlistSubscriber implements Stage {
   readonly name = 'hotlist-sync';
   /** Without the broker the unit keeps matching against the lists it has; health shows their age. */
@@ -131,17 +135,30 @@ export class HotlistSubscriber implements Stage {
     // every (re)connect subscribes again, so retained manifests are seen on each return.
     this.subscribed = new Promise<void>((resolve) => {
       client.on('connect', () => {
-        client
-          .subscribeAsync(
-            [
-              topics.manifestAll(this.opts.topicBase, this.opts.agency),
-              topics.deltaAll(this.opts.topicBase, this.opts.agency),
-            ],
-            { qos: 1 },
-          )
-          .then(() => resolve())
-          .catch((err: Error) => this.opts.log.warn({ err: err.message }, 'hot-list subscribe failed'));
+        this.subscribeRetrying(
+          client,
+          [
+            topics.manifestAll(this.opts.topicBase, this.opts.agency),
+            topics.deltaAll(this.opts.topicBase, this.opts.agency),
+          ],
+          () => true,
+          resolve,
+        );
       });
+    });
+  }
+
+  /** Subscribes on this connection, again after a refusal while still wanted (core/subscribe-retry.ts). */
+  private subscribeRetrying(
+    client: MqttClient,
+    filters: string[],
+    wanted: () => boolean,
+    done?: () => void,
+  ): void {
+    subscribeWithRetry(client, filters, {
+      wanted: () => this.client === client && wanted(),
+      done,
+      onRefused: (err) => this.opts.log.warn({ err: err.message }, 'hot-list subscribe refused; retrying'),
     });
   }
 
@@ -244,7 +261,18 @@ export class HotlistSubscriber implements Stage {
     timer.unref();
     this.pending.set(key, { m, chunks: new Array(m.chunks.length).fill(undefined), timer, topic });
     if (m.chunks.length === 0) this.maybeFinish(key);
-    else this.client?.subscribe(topic, { qos: 1 });
+    else if (this.client) {
+      const wanted = () => this.pending.get(key)?.m === m;
+      this.subscribeRetrying(this.client, [topic], wanted);
+      // A cluster electing stream leaders may grant the subscription yet send no retained chunk:
+      // while chunks are missing, subscribe again every 5 s (retained chunks come with each).
+      const again = setInterval(() => {
+        const c = this.client;
+        if (!wanted()) clearInterval(again);
+        else if (c?.connected) c.unsubscribe(topic, () => this.subscribeRetrying(c, [topic], wanted));
+      }, RESUBSCRIBE_MS);
+      again.unref();
+    }
   }
 
   private onChunk(list: string, version: number, i: number, payload: Buffer): void {

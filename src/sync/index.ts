@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
+import { subscribeWithRetry } from '../core/subscribe-retry.ts';
 import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
 import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
@@ -89,6 +90,12 @@ export class SyncStage implements Stage {
   private telemetry: TelemetryPublisher | null = null;
   private records: RecordDrain | null = null;
   private uploader: Uploader | null = null;
+  /** Which of `url` and `clusterUrls` the next connection goes to (advanced on failure or loss). */
+  private node = 0;
+  /** The broker refused MQTT 5: the next connection retries the same node with 3.1.1. */
+  private sameNodeNext = false;
+  /** The URL of the live connection, or null. */
+  private liveUrl: string | null = null;
   /** The MQTT version spoken: the configured one, or 3.1.1 once the broker refused 5. */
   private protocol: 4 | 5 = 5;
   private readonly now: () => number;
@@ -105,6 +112,11 @@ export class SyncStage implements Stage {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** The broker node the link is connected to now (one of `url` and `clusterUrls`), or null. */
+  get serverUrl(): string | null {
+    return this.connected ? this.liveUrl : null;
   }
 
   /** The last link or publish error, in plain words (null once the link works). */
@@ -210,12 +222,14 @@ export class SyncStage implements Stage {
       offline,
       this.clientId,
     );
-    const client = mqtt.connect(c.url, options);
+    const urls = [c.url, ...c.clusterUrls];
+    const url = urls[this.node % urls.length]!;
+    const client = mqtt.connect(url, options);
     this.client = client;
     client.on('connect', (connack) => {
       if (gen !== this.gen) return;
       const recvMax = connack.properties?.receiveMaximum ?? 65_535;
-      this.onConnect(client, Math.max(1, Math.min(c.inflight, recvMax)));
+      this.onConnect(client, Math.max(1, Math.min(c.inflight, recvMax)), url);
     });
     client.on('error', (err) => this.onError(err));
     client.on('close', () => this.onClose(client, gen));
@@ -245,19 +259,22 @@ export class SyncStage implements Stage {
     this.onClose(client, this.gen);
   }
 
-  private onConnect(client: MqttClient, window: number): void {
+  private onConnect(client: MqttClient, window: number, url: string): void {
     const c = this.cfg!;
     const t = topics(c.topicBase, this.opts.unit);
     this.connected = true;
+    this.liveUrl = url;
     this.connectedAt = this.now();
     this.lastInbound = this.now();
     this.downSince = 0;
     this.stats.connects++;
-    this.opts.log.info({ url: c.url, window, pending: this.opts.outbox.depth() }, 'connected to server');
+    this.opts.log.info({ url, window, pending: this.opts.outbox.depth() }, 'connected to server');
     const online = JSON.stringify(payloads.status(this.opts.unit, 'online', this.now()));
     const gen = this.gen;
-    client.subscribe(t.holdCommand, { qos: 1 }, (err) => {
-      if (err) this.opts.log.warn({ err: describeMqttError(err) }, 'cannot subscribe to hold commands');
+    subscribeWithRetry(client, [t.holdCommand], {
+      wanted: () => gen === this.gen,
+      onRefused: (err) =>
+        this.opts.log.warn({ err: describeMqttError(err) }, 'cannot subscribe to hold commands; retrying'),
     });
     // The retained `online` status goes first; draining starts on its PUBACK. A broker that
     // refuses it (ACL, identity) would refuse the reads too: say so instead of pushing the queue.
@@ -289,6 +306,7 @@ export class SyncStage implements Stage {
     if (this.protocol === 5 && refusesMqtt5(err)) {
       this.protocol = 4;
       this.attempt = 0;
+      this.sameNodeNext = true;
       this.opts.log.warn('the broker does not speak MQTT 5: falling back to MQTT 3.1.1');
       return;
     }
@@ -316,6 +334,9 @@ export class SyncStage implements Stage {
       this.evaluate(true);
     }
     if (this.stopping) return;
+    // A failed or lost connection moves on to the cluster's next node (the session lives in the cluster).
+    if (this.cfg!.clusterUrls.length > 0 && !this.sameNodeNext) this.node++;
+    this.sameNodeNext = false;
     const wait = backoffMs(this.attempt++, this.cfg!.reconnectMinMs, this.cfg!.reconnectMaxMs);
     this.reconnectTimer = this.later(wait, () => {
       this.reconnectTimer = null;

@@ -66,6 +66,22 @@ export function clientOptions(
 }
 
 /**
+ * mqtt.js `servers` for a clustered broker: the primary URL first, then the other nodes; a client
+ * whose connection fails or drops moves on to the next. Empty when there is no other node.
+ */
+export function clusterServers(url: string, more: readonly string[]): Pick<IClientOptions, 'servers'> {
+  if (more.length === 0) return {};
+  type Server = NonNullable<IClientOptions['servers']>[number];
+  const servers = [url, ...more].map((u): Server => {
+    const x = new URL(u);
+    const protocol = x.protocol.replace(':', '') as NonNullable<Server['protocol']>;
+    const port = Number(x.port) || (/^(mqtts|ssl|wss)$/.test(protocol) ? 8883 : 1883);
+    return { host: x.hostname, port, protocol };
+  });
+  return { servers };
+}
+
+/**
  * The link's client id, `alpr-<agency>-<unit>-<32 hex>`: the suffix is made once and kept in
  * `file`, since the persistent session is found by its id. Mosquitto 2.0 cannot tie a client id to
  * the certificate of a certificate-authenticated client, and an id anyone can derive from the unit

@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { subscribeWithRetry } from '../core/subscribe-retry.ts';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
@@ -159,7 +160,12 @@ export class RosterSubscriber implements Stage {
       log: o.log,
     });
     this.backoff.attach();
-    client.on('connect', () => client.subscribe(topic, { qos: 1 }));
+    client.on('connect', () =>
+      subscribeWithRetry(client, [topic], {
+        wanted: () => this.client === client,
+        onRefused: (err) => o.log.warn({ err: err.message }, 'roster subscribe refused; retrying'),
+      }),
+    );
     client.on('message', (t, payload) => this.receive(t, payload));
   }
 

@@ -1,177 +1,237 @@
-import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { KeyObject } from 'node:crypto';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { applySignedHold, type HoldOutcome } from '../central/holds.ts';
+import type { PurgeEntry } from '../central/retention.ts';
+import { type SinkCounts, SqliteCentralStore } from '../central/sqlite-store.ts';
+import { type CentralStore, parseUnitMessage } from '../central/store.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
-import { parseUnitTopic, serverSubscriptions } from './topics.ts';
+import { adminKeyMap } from '../domain/signed.ts';
+import { clusterServers } from './link.ts';
+import { refusesMqtt5 } from './state.ts';
+import { type HoldCommand, parseUnitTopic, serverSubscriptions } from './topics.ts';
+
+export { type SinkCounts, sinkCounts } from '../central/sqlite-store.ts';
 
 /**
  * Reference receiver ("central sink"): subscribes as the agency's server would (QoS 1, persistent
- * session), stores every unit message in its own SQLite file and de-duplicates on (type, id).
- * A second copy of an id counts as a duplicate; a copy whose content differs counts as a conflict
- * (the protocol promises that never happens). Tests and benchmarks use it to count loss.
+ * session), stores every unit message in a central store (SQLite by default, or one given, e.g.
+ * PostgreSQL) and de-duplicates on (type, id). A message is acknowledged (PUBACK) only once the
+ * store has it: a receiver that dies mid-write gets it again. A second copy of an id counts as a
+ * duplicate; a copy whose content differs counts as a conflict (the protocol promises that never
+ * happens). Tests and benchmarks use it to count loss.
+ *
+ * Scaling out: brokers without shared subscriptions (NATS's MQTT) give every receiver every
+ * message, so `partition` splits the fleet by unit: receiver i of n stores the units of
+ * `copies` partitions (i, i+1, … mod n; `ownsPartition`) and acknowledges the rest untouched. With
+ * copies 2 every unit is stored by two receivers into the shared store, which keeps each id once:
+ * a receiver that crashes loses nothing even on a broker that does not give a crashed session's
+ * unacknowledged messages back (nats-server 2.9's MQTT: only after its ack wait, and messages
+ * queued meanwhile were seen not to arrive at all).
  */
 export interface SinkOptions {
   url: string;
-  dbFile: string;
+  /** Other nodes of a clustered broker, tried in turn when the connection fails. */
+  clusterUrls?: readonly string[];
+  /** SQLite file, used when no `store` is given. */
+  dbFile?: string;
+  store?: CentralStore;
   topicBase: string;
   clientId?: string;
+  /** 5 (default; 3.1.1 when the broker refuses 5) or 4: 3.1.1 from the start. */
+  protocolVersion?: 4 | 5;
+  /** This receiver's share of the fleet (ownsPartition); `copies` defaults to 1. */
+  partition?: { index: number; count: number; copies?: number };
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
   onMessage?: (type: string, id: string, duplicate: boolean) => void;
+  /**
+   * Admin keys (as units pin them): with a store that keeps holds, the receiver also takes the
+   * signed hold commands sent to units (`<base>/+/+/cmd/hold`) and applies them centrally.
+   */
+  adminKeys?: readonly { id: string; publicKey: string }[];
+  /** Every hold command seen: applied, or refused with the reason. */
+  onHold?: (o: HoldOutcome) => void;
+  /** Runs the store's retention purge this often (ms; stores with retention only). */
+  purgeEveryMs?: number;
+  onPurge?: (p: PurgeEntry) => void;
+  /** The store refused a message (it is not acknowledged, so the broker sends it again). */
+  onStoreError?: (err: unknown) => void;
 }
 
-export interface SinkCounts {
-  records: number;
-  byType: Record<string, number>;
-  duplicates: number;
-  conflicts: number;
-  malformed: number;
+/** The partition of a unit (FNV-1a of `<agency>/<unit>`, modulo `count`): stable across receivers. */
+export function unitPartition(agency: string, unit: string, count: number): number {
+  let h = 0x811c9dc5;
+  const s = `${agency}/${unit}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % count;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS records (
-  type TEXT NOT NULL, id TEXT NOT NULL, agency TEXT NOT NULL, unit TEXT NOT NULL,
-  received_at INTEGER NOT NULL, digest TEXT NOT NULL, payload TEXT NOT NULL,
-  PRIMARY KEY (type, id)
-);
-CREATE TABLE IF NOT EXISTS counters (k TEXT PRIMARY KEY, n INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS unit_status (agency TEXT, unit TEXT, state TEXT, at INTEGER, PRIMARY KEY (agency, unit));
-`;
+/** Whether receiver `index` of `count` stores partition `part`: it stores `index` … `index + copies - 1` (mod count). */
+export function ownsPartition(part: number, index: number, count: number, copies = 1): boolean {
+  return (part - index + count) % count < Math.min(copies, count);
+}
+
+/** Connects with MQTT 5, or 3.1.1 when asked or when the broker refuses 5 (CONNACK code 1 / 0x84). */
+export async function connectNegotiated(
+  url: string,
+  options: IClientOptions,
+  version: 4 | 5 = 5,
+): Promise<MqttClient> {
+  if (version === 4) return mqtt.connectAsync(url, v311(options), false);
+  try {
+    return await mqtt.connectAsync(url, { ...options, protocolVersion: 5 }, false);
+  } catch (err) {
+    if (!refusesMqtt5(err)) throw err;
+    return mqtt.connectAsync(url, v311(options), false);
+  }
+}
+
+/** The options without what only MQTT 5 has (properties). */
+function v311(options: IClientOptions): IClientOptions {
+  const { properties: _p, ...rest } = options;
+  return { ...rest, protocolVersion: 4 };
+}
 
 export class CentralSink {
-  private db: Database.Database | null = null;
   private client: MqttClient | null = null;
-  private st: Record<string, Database.Statement> = {};
+  private readonly store: CentralStore;
+  private keys: ReadonlyMap<string, KeyObject> = new Map();
+  private purgeTimer: NodeJS.Timeout | null = null;
+  /** Counters for tests and status. */
+  readonly stats = { stored: 0, skipped: 0, storeErrors: 0 };
 
-  constructor(private readonly opts: SinkOptions) {}
+  constructor(private readonly opts: SinkOptions) {
+    if (!opts.store && !opts.dbFile)
+      throw new AlprError(ErrorCodes.INPUT, 'central sink: a store or an SQLite file is needed');
+    this.store = opts.store ?? new SqliteCentralStore(opts.dbFile!);
+  }
 
   async start(): Promise<void> {
-    const db = new Database(this.opts.dbFile);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
-    this.db = db;
-    this.st = {
-      insert: db.prepare(
-        'INSERT OR IGNORE INTO records (type, id, agency, unit, received_at, digest, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      digest: db.prepare('SELECT digest FROM records WHERE type = ? AND id = ?').pluck(),
-      bump: db.prepare('INSERT INTO counters (k, n) VALUES (?, 1) ON CONFLICT(k) DO UPDATE SET n = n + 1'),
-      status: db.prepare(
-        'INSERT INTO unit_status (agency, unit, state, at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET state = excluded.state, at = excluded.at',
-      ),
-    };
+    await this.store.start();
+    const p = this.opts.partition;
     const options: IClientOptions = {
-      clientId: this.opts.clientId ?? 'alpr-central-sink',
+      clientId: (this.opts.clientId ?? 'alpr-central-sink') + (p ? `-p${p.index}of${p.count}` : ''),
       clean: false,
-      protocolVersion: 5,
       properties: { sessionExpiryInterval: 86_400 },
       reconnectPeriod: 1000,
       rejectUnauthorized: true,
+      ...clusterServers(this.opts.url, this.opts.clusterUrls ?? []),
     };
     if (this.opts.ca) options.ca = this.opts.ca;
     if (this.opts.cert) options.cert = this.opts.cert;
     if (this.opts.key) options.key = this.opts.key;
-    const client = mqtt.connect(this.opts.url, options);
+    let client: MqttClient;
+    try {
+      client = await connectNegotiated(this.opts.url, options, this.opts.protocolVersion ?? 5);
+    } catch (err) {
+      throw new AlprError(
+        ErrorCodes.SYNC,
+        `central sink cannot connect to ${this.opts.url}: ${(err as Error).message}`,
+      );
+    }
     this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => {
-        client.end(true);
-        reject(
-          new AlprError(ErrorCodes.SYNC, `central sink cannot connect to ${this.opts.url}: ${err.message}`),
-        );
-      };
-      client.once('error', fail);
-      client.once('connect', () => {
-        client.subscribe(serverSubscriptions(this.opts.topicBase), { qos: 1 }, (err) => {
-          client.removeListener('error', fail);
-          if (err) fail(err);
-          else resolve();
-        });
-      });
-    });
+    // The PUBACK goes out when the callback is called: only once the store has the message.
+    client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
+      this.receive(packet.topic, packet.payload as Buffer).then(
+        () => done(),
+        (err: unknown) => {
+          this.stats.storeErrors++;
+          this.opts.onStoreError?.(err);
+          done(err as Error);
+        },
+      );
+    };
+    const filters = serverSubscriptions(this.opts.topicBase);
+    if (this.opts.adminKeys && this.store.applyHold) {
+      this.keys = adminKeyMap(this.opts.adminKeys);
+      filters.push(`${this.opts.topicBase}/+/+/cmd/hold`);
+    }
+    try {
+      await client.subscribeAsync(filters, { qos: 1 });
+    } catch (err) {
+      await client.endAsync(true);
+      throw new AlprError(ErrorCodes.SYNC, `central sink cannot subscribe: ${(err as Error).message}`);
+    }
+    const every = this.opts.purgeEveryMs ?? 0;
+    if (every > 0 && this.store.purge) {
+      this.purgeTimer = setInterval(() => void this.purgeNow().catch(() => {}), every);
+      this.purgeTimer.unref();
+    }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  /** One retention purge now (stores with retention only); the store logs it. */
+  async purgeNow(now = Date.now()): Promise<PurgeEntry | null> {
+    if (!this.store.purge) return null;
+    const p = await this.store.purge(now);
+    this.opts.onPurge?.(p);
+    return p;
+  }
+
+  private async receive(topic: string, payload: Buffer): Promise<void> {
+    const p = this.opts.partition;
+    if (p) {
+      const where = parseUnitTopic(this.opts.topicBase, topic);
+      if (
+        where &&
+        !ownsPartition(unitPartition(where.agency, where.unit, p.count), p.index, p.count, p.copies)
+      ) {
+        this.stats.skipped++;
+        return;
+      }
+    }
     const where = parseUnitTopic(this.opts.topicBase, topic);
-    let m: { type?: unknown; id?: unknown; state?: unknown; sentAt?: unknown };
-    try {
-      m = JSON.parse(payload.toString('utf8'));
-    } catch {
-      m = {};
-    }
-    if (!where || typeof m.type !== 'string' || typeof m.id !== 'string') {
-      this.st.bump!.run('malformed');
+    if (where?.rest === 'cmd/hold') {
+      if (!this.store.applyHold || this.keys.size === 0) return;
+      const target = { applyHold: (c: HoldCommand, now: number) => this.store.applyHold!(c, now) };
+      const o = await applySignedHold(target, payload, this.keys, Date.now(), {
+        agency: where.agency,
+        id: where.unit,
+      });
+      this.opts.onHold?.(o);
       return;
     }
-    if (m.type === 'status') {
-      this.st.status!.run(where.agency, where.unit, String(m.state), Number(m.sentAt) || Date.now());
-      return;
-    }
-    // Identity is the record, not the copy: sentAt differs between resends.
-    const { sentAt: _sentAt, ...record } = m;
-    const digest = createHash('sha256').update(JSON.stringify(record)).digest('hex');
-    const text = payload.toString('utf8');
-    const r = this.st.insert!.run(m.type, m.id, where.agency, where.unit, Date.now(), digest, text);
-    const duplicate = r.changes === 0;
-    if (duplicate) {
-      this.st.bump!.run('duplicates');
-      if (this.st.digest!.get(m.type, m.id) !== digest) this.st.bump!.run('conflicts');
-    }
-    this.opts.onMessage?.(m.type, m.id, duplicate);
+    const m = parseUnitMessage(this.opts.topicBase, topic, payload);
+    if (m.kind === 'malformed') return this.store.malformed();
+    if (m.kind === 'status') return this.store.status(m.agency, m.unit, m.state, m.at);
+    const outcome = await this.store.put(m.record, Date.now());
+    this.stats.stored++;
+    this.opts.onMessage?.(m.record.type, m.record.id, outcome !== 'new');
+  }
+
+  private sqlite(): SqliteCentralStore {
+    if (!(this.store instanceof SqliteCentralStore))
+      throw new AlprError(ErrorCodes.SYNC, 'these counts are read from the SQLite store only');
+    return this.store;
   }
 
   counts(): SinkCounts {
-    const db = this.db;
-    if (!db) throw new AlprError(ErrorCodes.SYNC, 'sink not started');
-    return sinkCounts(db);
+    return this.sqlite().counts();
   }
 
   /** Ids of one type in arrival order. */
   ids(type: string): string[] {
-    return this.db!.prepare('SELECT id FROM records WHERE type = ? ORDER BY rowid')
-      .pluck()
-      .all(type) as string[];
+    return this.sqlite().ids(type);
   }
 
   /** Types in arrival order (to check hits before reads). */
   arrivalTypes(): string[] {
-    return this.db!.prepare('SELECT type FROM records ORDER BY rowid').pluck().all() as string[];
+    return this.sqlite().arrivalTypes();
   }
 
   unitStatus(agency: string, unit: string): string | null {
-    const s = this.db!.prepare('SELECT state FROM unit_status WHERE agency = ? AND unit = ?')
-      .pluck()
-      .get(agency, unit);
-    return (s as string | undefined) ?? null;
+    return this.sqlite().unitStatus(agency, unit);
   }
 
   async stop(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    this.purgeTimer = null;
     const c = this.client;
     this.client = null;
     if (c) await new Promise<void>((r) => c.end(false, {}, () => r()));
-    this.db?.close();
-    this.db = null;
+    await this.store.stop();
   }
-}
-
-export function sinkCounts(db: Database.Database): SinkCounts {
-  const byType: Record<string, number> = {};
-  for (const r of db.prepare('SELECT type, count(*) AS n FROM records GROUP BY type').all() as {
-    type: string;
-    n: number;
-  }[]) {
-    byType[r.type] = r.n;
-  }
-  const counter = (k: string) =>
-    (db.prepare('SELECT n FROM counters WHERE k = ?').pluck().get(k) as number) ?? 0;
-  return {
-    records: Object.values(byType).reduce((a, b) => a + b, 0),
-    byType,
-    duplicates: counter('duplicates'),
-    conflicts: counter('conflicts'),
-    malformed: counter('malformed'),
-  };
 }

@@ -18,6 +18,17 @@ export const syncSection = z
           .describe(
             'The agency broker: mqtts://host:8883 or wss://host/path (TLS with the unit certificate)',
           ),
+        clusterUrls: z
+          .array(
+            z
+              .string()
+              .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://'),
+          )
+          .max(16)
+          .default([])
+          .describe(
+            'Other nodes of a clustered broker (the same cluster as url): after a failed or lost connection the unit tries the next one in turn; its persistent session lives in the cluster, not on a node',
+          ),
         insecure: z
           .boolean()
           .default(false)
@@ -98,6 +109,10 @@ export const syncSection = z
       .refine((s) => s.insecure || TLS_URL.test(s.url), {
         message: 'must be mqtts:// or wss:// (a plain link needs sync.insecure: true, for a test broker)',
         path: ['url'],
+      })
+      .refine((s) => s.insecure || s.clusterUrls.every((u) => TLS_URL.test(u)), {
+        message: 'must all be mqtts:// or wss:// (a plain link needs sync.insecure: true, for a test broker)',
+        path: ['clusterUrls'],
       }),
   ])
   .default({ type: 'none' })

@@ -1,0 +1,133 @@
+/**
+ * A central receiver that scales out: three `alpr central-sink` processes on a 3-node NATS
+ * JetStream cluster, each storing two of the three partitions of the fleet (NATS's MQTT has no
+ * shared subscriptions: `$share/…` is taken as a plain topic) into one shared store that keeps
+ * each id once. One receiver is SIGKILLed while units publish and started again: nothing is lost,
+ * because every partition has a second receiver (nats-server 2.9 does not give a crashed
+ * session's in-flight messages back until its ack wait, and was seen to drop what was queued).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unitPartition } from '../../src/sync/sink.ts';
+import { payloads, topics } from '../../src/sync/topics.ts';
+import {
+  hasNatsServer,
+  NATS_SKIP_REASON,
+  type NatsCluster,
+  startNatsCluster,
+} from '../helpers/nats-cluster.ts';
+import { makeRead, tempDirs, waitFor } from '../helpers/sync-fixtures.ts';
+import { readSinkCounts } from '../helpers/sync-rig.ts';
+import Database from 'better-sqlite3';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const UNITS = 12;
+const READS = 60;
+const SINKS = 3;
+
+if (!hasNatsServer) console.warn(`fleet-sink-scaleout: skipped, ${NATS_SKIP_REASON}`);
+
+function spawnSink(cluster: NatsCluster, i: number, db: string): Promise<ChildProcess> {
+  const urls = cluster.mqttUrls;
+  const first = urls[i % urls.length]!;
+  const args = ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'central-sink', '--url', first, '--db', db];
+  for (const u of urls.filter((x) => x !== first)) args.push('--cluster-url', u);
+  args.push('--partition', `${i + 1}/${SINKS}`, '--copies', '2', '--report-every', '0');
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((res, rej) => {
+    const t = setInterval(() => {
+      if (err.includes('subscribed')) {
+        clearInterval(t);
+        res(child);
+      } else if (child.exitCode !== null) {
+        clearInterval(t);
+        rej(new Error(`central-sink ${i + 1} exited: ${err}`));
+      }
+    }, 50);
+  });
+}
+
+describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster', () => {
+  let cluster: NatsCluster;
+  const sinks: ChildProcess[] = [];
+  const units: MqttClient[] = [];
+  const tmp = tempDirs('alpr-scaleout-');
+  const db = join(tmp.root, 'central.sqlite');
+
+  beforeAll(async () => {
+    cluster = await startNatsCluster({ nodes: 3 });
+    for (let i = 0; i < SINKS; i++) sinks.push(await spawnSink(cluster, i, db));
+    for (let u = 0; u < UNITS; u++) {
+      units.push(
+        await mqtt.connectAsync(cluster.mqttUrls[u % 3]!, {
+          clientId: `alpr-scale-u${u}`,
+          clean: false,
+          protocolVersion: 4,
+          reconnectPeriod: 500,
+        }),
+      );
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(units.map((c) => c.endAsync(true).catch(() => {})));
+    for (const s of sinks) if (s.exitCode === null) s.kill('SIGKILL');
+    await cluster?.destroy();
+    rmSync(tmp.root, { recursive: true, force: true });
+  });
+
+  it('loses nothing when one receiver dies mid-stream; the shared store keeps each id once', {
+    timeout: 90_000,
+  }, async () => {
+    const want = new Set<string>();
+    const unitOf = new Map<string, number>();
+    const publishRound = async (from: number, to: number) => {
+      const sent: Promise<unknown>[] = [];
+      for (let k = from; k < to; k++) {
+        for (let u = 0; u < UNITS; u++) {
+          const unit = { agency: 'metro', id: `car-${u}` };
+          const r = { ...makeRead(k), unitId: unit.id };
+          want.add(r.id);
+          unitOf.set(r.id, u);
+          const body = JSON.stringify(payloads.read(unit, r, Date.now()));
+          sent.push(units[u]!.publishAsync(topics('alpr', unit).read, body, { qos: 1 }));
+        }
+      }
+      await Promise.all(sent);
+    };
+    await publishRound(0, READS / 3);
+    // Receiver 2 dies without a word; units keep publishing; it comes back on the same session.
+    sinks[1]!.kill('SIGKILL');
+    await publishRound(READS / 3, READS);
+    await new Promise((r) => setTimeout(r, 1000));
+    sinks[1] = await spawnSink(cluster, 1, db);
+    await waitFor(() => readSinkCounts(db).records >= want.size, 45_000, 'every read').catch((e) => {
+      const d = new Database(db, { readonly: true });
+      const have = new Set(d.prepare('SELECT id FROM records').pluck().all() as string[]);
+      d.close();
+      const missing = [...want].filter((id) => !have.has(id));
+      const parts = missing.map((id) => unitPartition('metro', `car-${unitOf.get(id)}`, SINKS));
+      console.log(readSinkCounts(db), `${missing.length} of ${want.size} missing, partitions ${parts}`);
+      throw e;
+    });
+    const c = readSinkCounts(db);
+    const d = new Database(db, { readonly: true });
+    const rows = d.prepare('SELECT id FROM records').all() as { id: string }[];
+    d.close();
+    console.log(
+      `fleet-sink-scaleout: ${want.size} reads from ${UNITS} units over ${SINKS} receivers, ${JSON.stringify(c)}`,
+    );
+    expect(new Set(rows.map((r) => r.id))).toEqual(want);
+    expect(rows).toHaveLength(want.size);
+    expect(c.conflicts).toBe(0);
+    // Two copies of every partition: the survivors stored the dead receiver's share as well.
+    expect(c.duplicates).toBeGreaterThan(0);
+  });
+});
