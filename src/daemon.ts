@@ -223,6 +223,7 @@ export class Daemon {
           bus,
           log: child('hotlist'),
           config: c.hotlist,
+          sealer: fieldSealer(c.store.encryption, () => readSecret(creds, c.store.keyFile), 'hotlist'),
           dbPath: join(dataDir, 'hotlist.sqlite'),
           // Officer hot plates go upstream so the central server knows about them.
           onOfficerPlate: (e) => void store!.records().put(hotPlateRecord(e, (t) => store!.tag(t))),
