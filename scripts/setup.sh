@@ -3,8 +3,9 @@
 # (scripts/runtime.sh), then npm ci under that runtime.
 #   scripts/setup.sh            what the demo needs (a compiler for the native addons, Node packages)
 #   scripts/setup.sh --test     plus what the test suite runs for real: mosquitto, nats-server (a
-#                               JetStream cluster with MQTT), PostgreSQL 15, gpsd, socat, ffmpeg…
-#                               and systemd-nspawn, debootstrap (scripts/systemd-tier.sh)
+#                               JetStream cluster with MQTT), PostgreSQL 15, gpsd, socat, ffmpeg…,
+#                               systemd-nspawn, debootstrap (scripts/systemd-tier.sh), and a
+#                               software TPM (swtpm, tpm2-tools) for the sealed-key tests
 # Needs npm on PATH (any Node.js that runs it) to fetch the runtime; everything after runs on that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ command -v npm >/dev/null || need_pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   need_pkgs+=(mosquitto mosquitto-clients gpsd gpsd-clients socat ffmpeg fonts-dejavu-core openssl chromium
     python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly systemd
-    systemd-container debootstrap nats-server postgresql)
+    systemd-container debootstrap nats-server postgresql swtpm swtpm-tools tpm2-tools)
 fi
 
 missing=()

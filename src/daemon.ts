@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { AlertsStage } from './alerts/index.ts';
 import { CaptureStage } from './capture/index.ts';
 import type { Config } from './config/schema.ts';
-import { credentialsDir, readSecret } from './config/secrets.ts';
+import {
+  credentialsDir,
+  keySealingWarnings,
+  readSecret,
+  type SecretSource,
+  secretSource,
+} from './config/secrets.ts';
 import { Bus } from './core/bus.ts';
 import { readCrashRecords, sourcesToDrop } from './core/crash-guard.ts';
 import { FailedStages } from './core/failed-stages.ts';
@@ -137,6 +143,8 @@ export class Daemon {
     let web: WebStage | null = null;
     const startedAt = Date.now();
     let modelVersion = 'unknown';
+    const keyWarnings = keySealingWarnings(c.paths.keySealing, keySources(c, creds));
+    for (const w of keyWarnings) log.warn(w);
 
     const factories: StageFactory[] = [
       factory('health', false, 'health', () => {
@@ -156,6 +164,7 @@ export class Daemon {
           // A replayed log carries its recording's time: comparing the clock with it means nothing.
           clockOffsetMs: () => (c.gps.type === 'replay' ? null : (gps?.clockOffsetMs() ?? null)),
           versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion }),
+          warnings: () => keyWarnings,
           // alpr status: queue depth and last acknowledged read. The store is built after health.
           upload: () =>
             store && c.sync.type !== 'none'
@@ -215,6 +224,7 @@ export class Daemon {
           bus,
           log: child('hotlist'),
           config: c.hotlist,
+          sealer: fieldSealer(c.store.encryption, () => readSecret(creds, c.store.keyFile), 'hotlist'),
           dbPath: join(dataDir, 'hotlist.sqlite'),
           // Officer hot plates go upstream so the central server knows about them.
           onOfficerPlate: (e) => void store!.records().put(hotPlateRecord(e, (t) => store!.tag(t))),
@@ -427,4 +437,13 @@ function hotlistAges(
     entries: l.entries,
     maxAgeMs: limit[listKind(l.name)],
   }));
+}
+
+/** Where the keys that guard the card come from (sealed file, systemd, plain file). */
+function keySources(c: Readonly<Config>, creds: string | undefined): Map<string, SecretSource> {
+  const out = new Map<string, SecretSource>();
+  if (!creds) return out;
+  if (c.store.encryption !== 'none') out.set(c.store.keyFile, secretSource(creds, c.store.keyFile));
+  if (c.sync.type === 'mqtt' && c.sync.keyFile) out.set(c.sync.keyFile, secretSource(creds, c.sync.keyFile));
+  return out;
 }

@@ -11,6 +11,10 @@ import { readFileSync } from 'node:fs';
 import { csvEntries, fileLines } from '../../src/hotlist/csv.ts';
 import { matchRead } from '../../src/hotlist/match.ts';
 import { HotlistStore, type Layout } from '../../src/hotlist/store.ts';
+import { aesSealer } from '../../src/domain/seal.ts';
+
+/** Hot-list rows sealed as on a unit (a fixed test key). */
+const TEST_SEALER = aesSealer(Buffer.alloc(32, 7), 'hotlist');
 
 const mb = (b: number) => Math.round(b / 1048576);
 const maxRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -65,7 +69,7 @@ function timeSet(store: HotlistStore, set: ReadSet, passes: number) {
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'import') {
   const [db, csv, entries, layout, how] = args as [string, string, string, Layout, string];
-  const store = new HotlistStore(db, { layout });
+  const store = new HotlistStore(db, { layout, sealer: TEST_SEALER });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const n = await store.applyVersion(
@@ -83,7 +87,7 @@ if (mode === 'import') {
 } else if (mode === 'match') {
   const [db, ...readFiles] = args as [string, ...string[]];
   const gc = (globalThis as { gc?: () => void }).gc;
-  const store = new HotlistStore(db);
+  const store = new HotlistStore(db, { sealer: TEST_SEALER });
   gc?.();
   const rssOpenMb = mb(process.memoryUsage().rss);
   const out = [];

@@ -7,11 +7,12 @@
  * Only reads and probes: nothing is created, no device is opened for longer than a stat, and a
  * port is bound only for the instant it takes to see whether it is free.
  */
-import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { credentialsDir } from '../config/secrets.ts';
+import { SEALED_SUFFIX } from '../config/sealed.ts';
+import { credentialsDir, readSecret } from '../config/secrets.ts';
 import { parseKey } from '../domain/seal.ts';
 import { csvEntries, fileLines } from '../hotlist/csv.ts';
 
@@ -80,9 +81,27 @@ function secret(dir: string | undefined, name: string): { bytes: Buffer | null; 
       problem: `"${name}" needed but no credentials folder (paths.credentialsDir or systemd LoadCredential=)`,
     };
   const path = join(dir, name);
+  // A sealed key is opened with this unit's TPM: the reason a sealed unit cannot start shows here.
+  if (existsSync(path + SEALED_SUFFIX)) {
+    try {
+      return { bytes: readSecret(dir, name), problem: null };
+    } catch (err) {
+      return { bytes: null, problem: `${(err as Error).message}` };
+    }
+  }
   const p = fileProblem(path);
   if (p) return { bytes: null, problem: p };
   return { bytes: readFileSync(path), problem: null };
+}
+
+/** With paths.keySealing tpm2: each key the config names is sealed, and no plain copy is left. */
+function sealingProblem(dir: string | undefined, name: string): string | null {
+  if (!dir || process.env.CREDENTIALS_DIRECTORY === dir) return null;
+  const path = join(dir, name);
+  if (!existsSync(path + SEALED_SUFFIX))
+    return `${path} is not sealed (no ${name}${SEALED_SUFFIX}) although paths.keySealing is tpm2`;
+  if (existsSync(path)) return `a plain copy of the sealed ${name} is left in ${dir}: remove it`;
+  return null;
 }
 
 /** A PEM file (certificate or key) must at least look like one: a missing file copied as empty fails here. */
@@ -156,6 +175,10 @@ export async function deepProblems(c: Readonly<Config>): Promise<string[]> {
   for (const k of ['detModel', 'recModel', 'keys'] as const) {
     const p = c.recognize[k];
     if (p) add(`recognize.${k}`, fileProblem(p));
+  }
+  if (c.paths.keySealing === 'tpm2') {
+    if (c.store.encryption !== 'none') add('store.keyFile', sealingProblem(creds, c.store.keyFile));
+    if (c.sync.type === 'mqtt' && c.sync.keyFile) add('sync.keyFile', sealingProblem(creds, c.sync.keyFile));
   }
   if (c.store.encryption !== 'none') {
     const s = secret(creds, c.store.keyFile);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
+import { keySealingWarnings } from '../config/secrets.ts';
 import { isAlprError } from '../domain/errors.ts';
 import { deepProblems } from './config-deep.ts';
 
@@ -29,6 +30,8 @@ export function registerConfigCommands(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      // Not a problem (a unit without a TPM may run so), but never quiet about it.
+      for (const w of keySealingWarnings(c.paths.keySealing)) process.stdout.write(`!! WARNING: ${w}\n`);
       const problems = opts.deep ? await deepProblems(c) : [];
       if (problems.length === 0) {
         process.stdout.write(

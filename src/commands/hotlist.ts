@@ -5,7 +5,9 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { IClientOptions } from 'mqtt';
 import { loadConfig } from '../config/load.ts';
+import { credentialsDir, readSecret } from '../config/secrets.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { aesSealer, fieldSealer, parseKey, type Sealer } from '../domain/seal.ts';
 import { CSV_COLUMNS, type CsvError, csvEntries, fileLines, validateCsv } from '../hotlist/csv.ts';
 import { matchRead } from '../hotlist/match.ts';
 import { officerPlateEntry } from '../hotlist/officer.ts';
@@ -29,6 +31,7 @@ const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 interface DbOpts {
   db?: string;
   config: string;
+  keyFile?: string;
 }
 
 /** The unit's hot-list database: --db, else <paths.dataDir>/hotlist.sqlite of the config. */
@@ -36,10 +39,26 @@ function dbPath(o: DbOpts): string {
   return o.db ?? join(loadConfig(o.config).paths.dataDir, 'hotlist.sqlite');
 }
 
+/**
+ * The unit's hot-list database, its rows sealed with the store key (`hotlist` sub-keys): from
+ * --key-file, else the config's store key in its credentials folder (sealed keys opened with the TPM).
+ */
+function openStore(o: DbOpts): HotlistStore {
+  let sealer: Sealer;
+  if (o.keyFile) sealer = aesSealer(parseKey(readFileSync(o.keyFile)), 'hotlist');
+  else {
+    const c = loadConfig(o.config);
+    const creds = credentialsDir(c.paths.credentialsDir);
+    sealer = fieldSealer(c.store.encryption, () => readSecret(creds, c.store.keyFile), 'hotlist');
+  }
+  return new HotlistStore(dbPath(o), { sealer });
+}
+
 function withDb(cmd: Command): Command {
   return cmd
-    .option('-c, --config <file>', 'unit config (for paths.dataDir)', DEFAULT_CONFIG)
-    .option('--db <file>', 'hot-list database file (overrides --config)');
+    .option('-c, --config <file>', 'unit config (for paths.dataDir and the store key)', DEFAULT_CONFIG)
+    .option('--db <file>', 'hot-list database file (overrides --config)')
+    .option('--key-file <file>', 'store key file (32 bytes raw, hex or base64; overrides --config)');
 }
 
 interface BrokerCli {
@@ -218,7 +237,7 @@ export function registerHotlistCommands(program: Command): void {
     const ctx = { list, now, source: `import:${o.file}` };
     const check = await validateCsv(fileLines(o.file), ctx);
     if (check.errors.length > 0 && !o.skipBad) throw csvFailure(check.errors, 'import');
-    const store = new HotlistStore(dbPath(o));
+    const store = openStore(o);
     try {
       const version = Math.max(now, (store.list(list)?.version ?? 0) + 1);
       const n = await store.applyVersion(
@@ -283,7 +302,7 @@ export function registerHotlistCommands(program: Command): void {
         },
         now,
       );
-      const store = new HotlistStore(dbPath(o));
+      const store = openStore(o);
       try {
         store.addEntry(entry, now);
       } finally {
@@ -294,7 +313,7 @@ export function registerHotlistCommands(program: Command): void {
   );
 
   withDb(hl.command('lists').description('Lists on this unit: version, age, entries')).action((o: DbOpts) => {
-    const store = new HotlistStore(dbPath(o));
+    const store = openStore(o);
     try {
       const now = Date.now();
       if (store.lists().length === 0) process.stdout.write('no hot list loaded\n');
@@ -315,7 +334,7 @@ export function registerHotlistCommands(program: Command): void {
       .description('Match one plate as a read would be (technician use)')
       .option('--max-subs <n>', 'look-alike substitutions', Number, 1),
   ).action((plate: string, o: DbOpts & { maxSubs: number }) => {
-    const store = new HotlistStore(dbPath(o));
+    const store = openStore(o);
     try {
       const ms = matchRead({ plate, candidates: [] }, store, {
         maxSubs: o.maxSubs,

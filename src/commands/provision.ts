@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { inspectTarget } from '../provision/apply.ts';
 import { DEFAULT_CHECK, provision, rollback } from '../provision/index.ts';
 
 interface ProvisionCli {
@@ -14,6 +15,7 @@ interface ProvisionCli {
   key?: string;
   ca?: string;
   csr?: boolean;
+  tpm?: boolean;
   check?: string[] | false;
   noCheck?: boolean;
   rollback?: boolean;
@@ -46,6 +48,11 @@ export function registerProvisionCommand(program: Command): void {
     .option('--ca <file>', 'agency CA certificate for the broker (PEM)')
     .option('--csr', 'make the unit key and a certificate request (the default for a new unit)')
     .option(
+      '--tpm',
+      "seal the store key and the unit key to this machine's TPM (systemd-creds; run on the unit itself, --root /); plain keys already there are sealed and removed",
+    )
+    .option('--no-tpm', 'keep the keys in plain files (a unit without a TPM: a stolen card gives them away)')
+    .option(
       '--check <command>',
       `post-install check (sh; $ALPR_RELEASE, $ALPR_ROOT set); failing rolls back; repeatable (default: ${DEFAULT_CHECK})`,
       collect,
@@ -61,6 +68,10 @@ export function registerProvisionCommand(program: Command): void {
       if (!o.bundle) throw new Error('--bundle is required (or --rollback)');
       if (o.mode !== 'car' && o.mode !== 'trailer') throw new Error('--mode must be car or trailer');
       const checks = o.check === false ? [] : o.check;
+      if (o.tpm === undefined && o.unitId && !inspectTarget(o.root).storeKey)
+        throw new Error(
+          "a new unit needs --tpm (keys sealed to this unit's TPM) or --no-tpm (plain key files: a unit without a TPM)",
+        );
       const r = await provision({
         bundle: o.bundle,
         root: o.root,
@@ -74,6 +85,7 @@ export function registerProvisionCommand(program: Command): void {
         key: o.key,
         ca: o.ca,
         csr: o.csr,
+        keySealing: o.tpm === undefined ? undefined : o.tpm ? 'tpm2' : 'none',
         checks,
       });
       if (r.rolledBack) {
@@ -88,6 +100,9 @@ export function registerProvisionCommand(program: Command): void {
           ? `${r.version} is already current: identity and credentials updated`
           : `installed ${r.version}${r.previous ? ` (previous: ${r.previous})` : ''}; service enabled`,
         r.configWritten ? 'config written: etc/alpr/config.yaml' : 'config kept',
+        r.keySealing === 'tpm2'
+          ? "keys sealed to this machine's TPM (etc/alpr/credentials/*.cred)"
+          : 'WARNING: KEYS NOT SEALED: the store key and the unit key are plain files on the card (--no-tpm)',
       ];
       if (r.csr) lines.push(`certificate request for the agency CA: ${r.csr}`);
       process.stdout.write(`${lines.join('\n')}\n`);

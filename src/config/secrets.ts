@@ -1,13 +1,30 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { SEALED_SUFFIX, unsealCredential } from './sealed.ts';
 
 /** The folder secrets come from: config's credentialsDir, else systemd's $CREDENTIALS_DIRECTORY. */
 export function credentialsDir(configured: string | undefined): string | undefined {
   return configured ?? process.env.CREDENTIALS_DIRECTORY;
 }
 
-/** Reads one secret file (a key, a certificate). Secrets never live in the YAML. */
+/** How a secret reached the daemon: unsealed here, handed over by systemd, or a plain file. */
+export type SecretSource = 'tpm' | 'systemd' | 'file';
+
+/** Where `name` would come from in `dir` (without reading it). */
+export function secretSource(dir: string, name: string): SecretSource {
+  if (existsSync(join(dir, name + SEALED_SUFFIX))) return 'tpm';
+  const sd = process.env.CREDENTIALS_DIRECTORY;
+  return sd && sd === dir ? 'systemd' : 'file';
+}
+
+const unsealedCache = new Map<string, Buffer>();
+
+/**
+ * Reads one secret file (a key, a certificate). Secrets never live in the YAML. A sealed
+ * `<name>.cred` beside it wins: it is opened with this machine's TPM (sealed.ts), and a TPM
+ * that cannot open it stops here with ALPR_E_KEY_UNSEAL.
+ */
 export function readSecret(dir: string | undefined, name: string): Buffer {
   if (!dir) {
     throw new AlprError(
@@ -15,9 +32,41 @@ export function readSecret(dir: string | undefined, name: string): Buffer {
       `secret "${name}" needed but no credentials folder: set paths.credentialsDir or run under systemd with LoadCredential=`,
     );
   }
+  const sealed = join(dir, name + SEALED_SUFFIX);
+  if (existsSync(sealed)) {
+    // Once per process: several stages read the store key, and every unseal is a TPM round trip.
+    let key = unsealedCache.get(sealed);
+    if (!key) {
+      key = unsealCredential(sealed, name);
+      unsealedCache.set(sealed, key);
+    }
+    return Buffer.from(key);
+  }
   try {
     return readFileSync(join(dir, name));
   } catch (err) {
     throw new AlprError(ErrorCodes.SECRET_MISSING, `cannot read secret "${name}" in ${dir}`, { cause: err });
   }
+}
+
+/**
+ * Loud warnings when the keys that protect the card are not sealed to the TPM: shown by
+ * `alpr config check`, `alpr status` and the daemon's log. `sources` are the secrets the daemon
+ * actually read (name → source); none for `config check`.
+ */
+export function keySealingWarnings(
+  keySealing: 'tpm2' | 'none',
+  sources: ReadonlyMap<string, SecretSource> = new Map(),
+): string[] {
+  if (keySealing === 'none') {
+    return [
+      'KEYS NOT SEALED (paths.keySealing: none): the store key and the TLS key are plain files on the card; a stolen card gives away every stored read, hit and image. Provision with --tpm on a unit with a TPM.',
+    ];
+  }
+  const plain = [...sources].filter(([, s]) => s === 'file').map(([n]) => n);
+  return plain.length === 0
+    ? []
+    : [
+        `KEYS NOT SEALED: ${plain.join(', ')} read from plain files although paths.keySealing is tpm2; seal them with alpr provision --tpm.`,
+      ];
 }

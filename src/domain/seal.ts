@@ -32,6 +32,13 @@ export interface Sealer {
   open(blob: Buffer, aad: string): Buffer;
   /** Keyed hash of the normalized plate, for lookups without decrypting. */
   plateTag(plate: string): Buffer;
+  /**
+   * A keyed, deterministic 12-byte tag of a short text, for equality look-ups at bulk speed (the
+   * hot list's index columns): one AES block under its own sub-key (a pseudorandom permutation of
+   * the length-prefixed text), so equal texts have equal tags and nothing else shows. Texts over
+   * 15 bytes take an HMAC instead. Clear (the text itself) in the demo's plain format.
+   */
+  lookupTag(text: string): Buffer;
 }
 
 const V_PLAIN = 0x00;
@@ -55,17 +62,45 @@ export function parseKey(file: Buffer): Buffer {
 }
 
 /** What a sealer is for: its sub-keys and error messages ("store field for …"). */
-export type SealContext = 'store' | 'web';
+export type SealContext = 'store' | 'web' | 'hotlist';
+
+/** Random IVs drawn from a pooled CSPRNG buffer: one getrandom call per 4096 seals. */
+function ivSource(): () => Buffer {
+  let pool = Buffer.alloc(0);
+  let at = 0;
+  return () => {
+    if (at + IV_LEN > pool.length) {
+      pool = randomBytes(IV_LEN * 4096);
+      at = 0;
+    }
+    const iv = pool.subarray(at, at + IV_LEN);
+    at += IV_LEN;
+    return iv;
+  };
+}
 
 export function aesSealer(key: Buffer, context: SealContext = 'store'): Sealer {
   if (key.length !== 32) throw new AlprError(ErrorCodes.STORE, 'store key must be 32 bytes');
   const salt = `alpr-${context}`;
   const encKey = Buffer.from(hkdfSync('sha256', key, salt, 'aes-256-gcm', 32));
   const macKey = Buffer.from(hkdfSync('sha256', key, salt, 'plate-hmac', 32));
+  const tagKey = Buffer.from(hkdfSync('sha256', key, salt, 'lookup-tag', 32));
+  // One ECB cipher for every tag: each update() of one block returns that block's encryption.
+  const block = createCipheriv('aes-256-ecb', tagKey, null).setAutoPadding(false);
+  const one = Buffer.alloc(16);
+  const nextIv = ivSource();
   return {
     encrypted: true,
+    lookupTag(text) {
+      const n = Buffer.byteLength(text, 'utf8');
+      if (n > 15) return createHmac('sha256', tagKey).update(text).digest().subarray(0, 12);
+      one.fill(0);
+      one[0] = n;
+      one.write(text, 1, 'utf8');
+      return block.update(one).subarray(0, 12);
+    },
     seal(data, aad) {
-      const iv = randomBytes(IV_LEN);
+      const iv = nextIv();
       const c = createCipheriv('aes-256-gcm', encKey, iv);
       c.setAAD(Buffer.from(aad, 'utf8'));
       const body = Buffer.concat([c.update(data), c.final()]);
@@ -116,6 +151,7 @@ export function plainSealer(context: SealContext = 'store'): Sealer {
       return blob.subarray(1);
     },
     plateTag: (plate) => Buffer.from(normalizePlate(plate), 'utf8'),
+    lookupTag: (text) => Buffer.from(text, 'utf8'),
   };
 }
 

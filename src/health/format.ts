@@ -23,6 +23,8 @@ export interface StatusView {
   upload?: unknown;
   /** Per-camera fps in and read (`CameraRate[]`); null or absent without cameras or from an older daemon. */
   cameras?: unknown;
+  /** Standing warnings (keys not sealed); absent from an older daemon. */
+  warnings?: unknown;
 }
 
 function paint(light: ShownLight, text: string, color: boolean): string {
@@ -48,6 +50,8 @@ export function formatStatus(view: StatusView, opts: { color: boolean; timeZone?
   if (isUploadBody(view.upload)) lines.push(formatUpload(view.upload, opts));
   const v = Object.entries(view.versions ?? {});
   if (v.length) lines.push(`versions: ${v.map(([k, x]) => `${k} ${x}`).join(', ')}`);
+  const warnings = Array.isArray(view.warnings) ? view.warnings.filter((w) => typeof w === 'string') : [];
+  for (const w of warnings) lines.push(paint('amber', `!! WARNING: ${w}`, opts.color));
   return `${lines.join('\n')}\n`;
 }
 

@@ -45,6 +45,8 @@ export interface HealthDeps {
   upload?: () => UploadInfo | null;
   /** Per-camera fps in and read for `alpr status`; null/absent without cameras. */
   cameras?: () => CameraRate[] | null;
+  /** Standing warnings for the technician (keys not sealed to the TPM); no light changes for them. */
+  warnings?: () => string[];
   now?: () => number;
 }
 
@@ -63,6 +65,8 @@ export interface HealthBody {
   upload: UploadBody | null;
   /** Frames per second each camera delivers and recognition reads; null without cameras. */
   cameras: CameraRate[] | null;
+  /** Standing warnings (`alpr status` prints them loudly); empty when none. */
+  warnings: string[];
   at: string;
   uptimeS: number;
 }
@@ -163,6 +167,7 @@ export class HealthStage implements Stage {
       versions: this.deps.versions?.() ?? {},
       upload: this.upload(now),
       cameras: this.cameraRates(),
+      warnings: this.deps.warnings?.() ?? [],
       at: new Date(now).toISOString(),
       uptimeS: Math.round((now - this.startedAt) / 1000),
     };

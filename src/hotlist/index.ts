@@ -8,6 +8,7 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
+import type { Sealer } from '../domain/seal.ts';
 import { evidenceOf } from '../domain/read.ts';
 import type { CtcEvidence, Hit, HitMatch, Read } from '../domain/types.ts';
 import { type CsvError, csvEntries, fileLines } from './csv.ts';
@@ -27,6 +28,8 @@ export interface HotlistStageOptions {
   log: Logger;
   config: Config['hotlist'];
   dbPath: string;
+  /** Seals the rows at rest: the store key's `hotlist` sub-keys (the root builds it). */
+  sealer: Sealer;
   /** Clock, for tests. */
   now?: () => number;
   /** How often the stage looks for list changes made by other processes (the CLI), ms. */
@@ -55,7 +58,9 @@ export class HotlistStage implements Stage {
   }
 
   async start(): Promise<void> {
-    this.store = new HotlistStore(this.opts.dbPath);
+    this.store = new HotlistStore(this.opts.dbPath, { sealer: this.opts.sealer });
+    if (this.store.sealedAtOpen > 0)
+      this.opts.log.info({ tables: this.store.sealedAtOpen }, 'hot lists stored in clear were sealed');
     const purged = this.store.purgeExpired(this.now());
     if (purged > 0) this.opts.log.info({ purged }, 'expired hot-list entries purged');
     for (const seed of this.opts.config.seedCsv) {

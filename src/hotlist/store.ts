@@ -6,14 +6,16 @@
  */
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { Sealer } from '../domain/seal.ts';
 import { foldKey } from './confusion.ts';
 import type { DeltaChange } from './delta.ts';
 import { checkDeltaBase, writeDelta } from './store-delta.ts';
 import type { HotlistEntry, StoredEntry } from './match.ts';
 import { type PlateIndex, PlateIndexBuilder } from './plate-index.ts';
 import { loadPlateIndex, PLATE_INDEX_DDL, savePlateIndex } from './store-index.ts';
-import { COLS, fromRow, LIST_NAME, type ListRow, listInfo, type Row, toParams } from './rows.ts';
-import { createIndexes, createTable, insertStmt } from './store-tables.ts';
+import { COLS, LIST_NAME, type ListRow, listInfo, type Row, RowCodec } from './rows.ts';
+import { checkKey, sealClearTables } from './store-migrate.ts';
+import { createIndexes, createTable, insertStmt, PARAMS_PER_ROW } from './store-tables.ts';
 
 /**
  * rowid-index: a rowid table plus an index on the fold key (the default: fastest import).
@@ -56,6 +58,10 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 export class HotlistStore {
   readonly db: Database.Database;
   private readonly layout: Layout;
+  private readonly sealer: Sealer;
+  private readonly codec: RowCodec;
+  /** List tables moved from the clear format to sealed rows at this open. */
+  readonly sealedAtOpen: number;
   private probes: {
     list: ListInfo;
     stmt: Database.Statement;
@@ -71,8 +77,10 @@ export class HotlistStore {
    * `cacheMiB` bounds SQLite's page cache (RSS): the plate index answers misses in memory, so
    * SQLite is read only for hits and needs little cache. No mmap: mapped pages would count in RSS.
    */
-  constructor(path: string, opts: { layout?: Layout; cacheMiB?: number } = {}) {
+  constructor(path: string, opts: { layout?: Layout; cacheMiB?: number; sealer: Sealer }) {
     this.layout = opts.layout ?? 'rowid-index';
+    this.sealer = opts.sealer;
+    this.codec = new RowCodec(opts.sealer);
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
@@ -87,8 +95,15 @@ export class HotlistStore {
     } catch (err) {
       throw new AlprError(ErrorCodes.HOTLIST, `cannot open hot-list database ${path}`, { cause: err });
     }
-    this.dropOrphans();
-    this.refresh();
+    try {
+      checkKey(this.db, this.sealer, path);
+      this.dropOrphans();
+      this.sealedAtOpen = sealClearTables(this.db, this.codec, this.sealer, this.layout);
+      this.refresh();
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
   }
 
   close(): void {
@@ -108,7 +123,7 @@ export class HotlistStore {
     let out: StoredEntry[] | null = null;
     for (const p of this.probes) {
       if (!p.index.hasFold(folded)) continue;
-      const rows = (p.stmt.all(folded) as Row[]).map(fromRow);
+      const rows = (p.stmt.all(this.codec.foldTag(folded)) as Row[]).map((r) => this.codec.entry(r));
       out = out ? out.concat(rows) : rows;
     }
     return out ?? [];
@@ -129,7 +144,9 @@ export class HotlistStore {
         // Read once per read: other candidates of the same read get the rows from `seen`.
         let rows = seen?.get(key);
         if (!rows) {
-          rows = (p.byPlate.all(foldKey(plate), plate) as Row[]).map(fromRow);
+          rows = (p.byPlate.all(this.codec.foldTag(foldKey(plate)), this.codec.plateTag(plate)) as Row[]).map(
+            (r) => this.codec.entry(r),
+          );
           seen?.set(key, rows);
         }
         out = out ? out.concat(rows) : rows;
@@ -144,7 +161,7 @@ export class HotlistStore {
     if (!l) return [];
     const sql = `SELECT ${COLS}, '${l.name}' AS list, ${l.version} AS version FROM "${l.table}"
       WHERE expires IS NULL OR expires > ? ORDER BY n`;
-    return (this.db.prepare(sql).all(now) as Row[]).map(fromRow);
+    return (this.db.prepare(sql).all(now) as Row[]).map((r) => this.codec.entry(r));
   }
 
   wildcards(): readonly StoredEntry[] {
@@ -177,12 +194,12 @@ export class HotlistStore {
     const old = new Map(this.probes.map((p) => [`${p.list.table}:${p.list.version}`, p.index]));
     this.probes = this.listCache.map((l) => ({
       list: l,
-      stmt: this.db.prepare(sel(l, 'folded = ?')),
-      byPlate: this.db.prepare(sel(l, 'folded = ? AND plate = ?')),
+      stmt: this.db.prepare(sel(l, 'ftag = ?')),
+      byPlate: this.db.prepare(sel(l, 'ftag = ? AND ptag = ?')),
       index:
         old.get(`${l.table}:${l.version}`) ??
         this.built.get(`${l.table}:${l.version}`) ??
-        loadPlateIndex(this.db, l.table),
+        this.loadIndex(l.table, l.name),
     }));
     this.built.clear();
     if (this.listCache.length === 0) {
@@ -191,7 +208,11 @@ export class HotlistStore {
     }
     this.wild = (
       this.db.prepare(this.listCache.map((l) => sel(l, 'wild = 1')).join(' UNION ALL ')).all() as Row[]
-    ).map(fromRow);
+    ).map((r) => this.codec.entry(r));
+  }
+
+  private loadIndex(table: string, list: string): PlateIndex {
+    return loadPlateIndex(this.db, table, list, this.sealer, this.codec);
   }
 
   /**
@@ -232,8 +253,10 @@ export class HotlistStore {
       let n = 0;
       let inTx = single;
       const flush = () => {
-        if (pending.length === MULTI_ROWS * 18) many.run(pending);
-        else for (let i = 0; i < pending.length; i += 18) one.run(pending.slice(i, i + 18));
+        if (pending.length === MULTI_ROWS * PARAMS_PER_ROW) many.run(pending);
+        else
+          for (let i = 0; i < pending.length; i += PARAMS_PER_ROW)
+            one.run(pending.slice(i, i + PARAMS_PER_ROW));
         pending = [];
       };
       for await (const e of entries) {
@@ -244,10 +267,10 @@ export class HotlistStore {
           this.db.exec('BEGIN');
           inTx = true;
         }
-        const params = toParams(n++, e);
+        const params = this.codec.params(n++, e);
         index.add(e.plate);
         for (const v of params) pending.push(v);
-        if (pending.length === MULTI_ROWS * 18) flush();
+        if (pending.length === MULTI_ROWS * PARAMS_PER_ROW) flush();
         if (!single && n % batch === 0) {
           flush();
           this.db.exec('COMMIT');
@@ -261,7 +284,7 @@ export class HotlistStore {
       if (this.db.inTransaction && !single) this.db.exec('COMMIT');
       if (sorted) {
         this.db.exec(
-          `INSERT INTO "${table}" SELECT * FROM "${fill}" ORDER BY folded, n; DROP TABLE "${fill}"`,
+          `INSERT INTO "${table}" SELECT * FROM "${fill}" ORDER BY ftag, n; DROP TABLE "${fill}"`,
         );
       }
       createIndexes(this.db, table, this.layout);
@@ -285,7 +308,7 @@ export class HotlistStore {
   ): void {
     const old = this.list(meta.list);
     if (!inOpenTx) this.db.exec('BEGIN IMMEDIATE');
-    savePlateIndex(this.db, table, index);
+    savePlateIndex(this.db, table, index, this.sealer);
     this.db
       .prepare('INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(meta.list, meta.version, meta.issuedAt, now, n, meta.source ?? null, table);
@@ -318,16 +341,17 @@ export class HotlistStore {
         meta,
         changes,
         insertStmt(this.db, cur.table),
+        this.codec,
       );
       const live =
-        this.probes.find((p) => p.list.name === meta.list)?.index ?? loadPlateIndex(this.db, cur.table);
+        this.probes.find((p) => p.list.name === meta.list)?.index ?? this.loadIndex(cur.table, cur.name);
       const index = live.withChanges(added, removed);
       this.db
         .prepare(
           'UPDATE lists SET version = ?, issued_at = ?, applied_at = ?, entries = ?, source = ? WHERE name = ?',
         )
         .run(meta.version, meta.issuedAt, now, entries, meta.source ?? null, meta.list);
-      savePlateIndex(this.db, cur.table, index);
+      savePlateIndex(this.db, cur.table, index, this.sealer);
       return { entries, index };
     });
     const { entries, index } = tx.immediate();
@@ -359,10 +383,14 @@ export class HotlistStore {
       }
       const n =
         (this.db.prepare(`SELECT coalesce(max(n), -1) + 1 FROM "${cur.table}"`).pluck().get() as number) ?? 0;
-      const params = toParams(n, e);
-      insertStmt(this.db, cur.table).run(params);
+      insertStmt(this.db, cur.table).run(this.codec.params(n, e));
       // Read the index from the file inside the write transaction: another process may have added too.
-      savePlateIndex(this.db, cur.table, loadPlateIndex(this.db, cur.table).withAdded([e.plate]));
+      savePlateIndex(
+        this.db,
+        cur.table,
+        this.loadIndex(cur.table, cur.name).withAdded([e.plate]),
+        this.sealer,
+      );
       const version = Math.max(now, cur.version + 1);
       this.db
         .prepare(

@@ -17,7 +17,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { type Action, LAYOUT, type TargetState } from './plan.ts';
+import { SEALED_SUFFIX, sealCredential, unsealCredential } from '../config/sealed.ts';
+import { type Action, LAYOUT, SEALED_KEYS, type TargetState } from './plan.ts';
 
 function linkVersion(root: string, link: string): string | null {
   try {
@@ -37,16 +38,41 @@ export function inspectTarget(root: string): TargetState {
           .filter((n) => !n.startsWith('.'))
           .sort()
       : [],
-    storeKey: existsSync(join(root, LAYOUT.credentials, 'store.key')),
-    unitKey: existsSync(join(root, LAYOUT.credentials, 'unit.key')),
+    storeKey: hasKey(root, 'store.key'),
+    unitKey: hasKey(root, 'unit.key'),
+    sealed: SEALED_KEYS.some((k) => existsSync(join(root, LAYOUT.credentials, k + SEALED_SUFFIX))),
   };
 }
 
-function openssl(args: string[]): string {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+function hasKey(root: string, name: string): boolean {
+  const at = join(root, LAYOUT.credentials, name);
+  return existsSync(at) || existsSync(at + SEALED_SUFFIX);
+}
+
+/** A key file's bytes: the plain file, or its sealed twin opened with this machine's TPM. */
+function keyBytes(path: string): Buffer {
+  if (existsSync(path)) return readFileSync(path);
+  return unsealCredential(path + SEALED_SUFFIX, basename(path));
+}
+
+function openssl(args: string[], input?: Buffer): string {
+  const r = spawnSync('openssl', args, { encoding: 'utf8', input });
   if (r.error) throw new Error(`openssl not runnable: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.trim().split('\n')[0]}`);
   return r.stdout;
+}
+
+/**
+ * A certificate request from a sealed key, opened in memory only: `req` reads a key only from a
+ * path, and /dev/stdin is a real pipe only behind a shell pipeline (node gives a socket).
+ */
+function csrFromSealedKey(key: string, subject: string, csr: string): void {
+  const r = spawnSync(
+    'sh',
+    ['-c', 'cat | openssl req -new -sha256 -key /dev/stdin -subj "$1" -out "$2"', 'sh', subject, csr],
+    { input: keyBytes(key), encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr.trim().split('\n')[0]}`);
 }
 
 /** Writes through a temporary file and a rename, with the mode set before the content lands. */
@@ -98,7 +124,7 @@ export function applyAction(root: string, a: Action): void {
       writeFileSync(at(a.path), randomBytes(a.bytes), { mode: a.mode, flag: 'wx' });
       return;
     case 'keyAndCsr':
-      if (!existsSync(at(a.key))) {
+      if (!existsSync(at(a.key)) && !existsSync(at(a.key) + SEALED_SUFFIX)) {
         openssl([
           'genpkey',
           '-algorithm',
@@ -111,19 +137,55 @@ export function applyAction(root: string, a: Action): void {
         chmodSync(`${at(a.key)}.tmp`, 0o600);
         renameSync(`${at(a.key)}.tmp`, at(a.key));
       }
-      openssl(['req', '-new', '-sha256', '-key', at(a.key), '-subj', a.subject, '-out', at(a.csr)]);
+      if (existsSync(at(a.key)))
+        openssl(['req', '-new', '-sha256', '-key', at(a.key), '-subj', a.subject, '-out', at(a.csr)]);
+      else csrFromSealedKey(at(a.key), a.subject, at(a.csr));
       chmodSync(at(a.csr), 0o644);
       return;
     case 'checkCertKey': {
       const fromCert = openssl(['x509', '-noout', '-pubkey', '-in', src(a.cert)]).trim();
-      const fromKey = openssl(['pkey', '-pubout', '-in', src(a.key)]).trim();
+      // No -in: pkey reads the key from stdin, so a sealed key is opened in memory only.
+      const fromKey = openssl(['pkey', '-pubout'], keyBytes(src(a.key))).trim();
       if (fromCert !== fromKey) throw new Error('the certificate does not belong to the given key');
       return;
     }
     case 'symlink':
       atomicSymlink(at(a.path), a.target);
       return;
+    case 'seal':
+      for (const name of a.names) sealKey(at(join(LAYOUT.credentials, name)), name);
+      return;
+    case 'unitFile':
+      atomicWrite(at(a.to), sealedUnit(readFileSync(src(a.from), 'utf8'), root), 0o644);
+      return;
   }
+}
+
+/**
+ * Seals a plain key file to this machine's TPM: `<file>.cred`, opened once to check it, then the
+ * plain file overwritten and removed (on flash the old blocks may survive: seal before the key
+ * has ever protected data, as provisioning does).
+ */
+function sealKey(file: string, name: string): void {
+  if (!existsSync(file)) return;
+  const plain = readFileSync(file);
+  const sealed = sealCredential(plain, name);
+  atomicWrite(`${file}${SEALED_SUFFIX}`, sealed, 0o600);
+  if (!unsealCredential(`${file}${SEALED_SUFFIX}`, name).equals(plain)) {
+    rmSync(`${file}${SEALED_SUFFIX}`, { force: true });
+    throw new Error(`sealed ${name} does not open to the same key: left unsealed`);
+  }
+  writeFileSync(file, Buffer.alloc(plain.length));
+  rmSync(file);
+}
+
+/** The unit text with LoadCredential= lines of sealed credentials turned into LoadCredentialEncrypted=. */
+export function sealedUnit(text: string, root: string): string {
+  return text.replace(/^LoadCredential=([^:\s]+):(\S+)$/gm, (line, id: string, path: string) =>
+    existsSync(join(root, path + SEALED_SUFFIX))
+      ? `LoadCredentialEncrypted=${id}:${path}${SEALED_SUFFIX}`
+      : line,
+  );
 }
 
 export function applyActions(root: string, actions: readonly Action[]): void {

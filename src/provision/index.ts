@@ -3,6 +3,7 @@
  * write the unit's identity and credentials, enable the service; A/B updates with rollback.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import { join, resolve } from 'node:path';
 import { applyActions, inspectTarget, readAdminPublicKey, runCheck } from './apply.ts';
 import { readManifest, verifyBundle } from './manifest.ts';
@@ -10,6 +11,7 @@ import {
   adminKeyId,
   type CertChoice,
   type Identity,
+  type KeySealing,
   LAYOUT,
   parseCameras,
   planInstall,
@@ -36,6 +38,12 @@ export interface ProvisionOptions {
   key?: string | undefined;
   ca?: string | undefined;
   csr?: boolean | undefined;
+  /**
+   * `tpm2`: make the keys and seal them (and any plain ones already there) to this machine's TPM
+   * (run on the unit itself); `none`: plain key files. Absent: as the unit has them (plain for a
+   * new unit; the CLI asks for one of --tpm / --no-tpm then).
+   */
+  keySealing?: KeySealing | undefined;
   /** Post-install check commands (sh); DEFAULT_CHECK when absent, none when []. */
   checks?: string[] | undefined;
   checkTimeoutMs?: number;
@@ -49,6 +57,7 @@ export interface ProvisionResult {
   /** The certificate request to send to the agency CA, when one was made. */
   csr: string | null;
   configWritten: boolean;
+  keySealing: KeySealing;
   rolledBack: boolean;
   /** Why the post-install check failed (then rolledBack is true). */
   failure: string | null;
@@ -92,6 +101,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     );
   if (o.ca && !o.cert) throw new Error('--ca goes with --cert and --key');
   const adminKeys = (o.adminKeys ?? []).map((f) => ({ id: adminKeyId(f), publicKey: readAdminPublicKey(f) }));
+  const keySealing: KeySealing = o.keySealing ?? (state.sealed ? 'tpm2' : 'none');
   const configYaml = identity
     ? renderConfig({
         templateYaml: readFileSync(join(bundle, 'config/default.yaml'), 'utf8'),
@@ -99,8 +109,9 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
         cameras: o.cameras ? parseCameras(o.cameras) : undefined,
         broker: o.broker,
         adminKeys,
+        keySealing,
       })
-    : null;
+    : keptConfig(join(root, LAYOUT.config), keySealing);
   const cert = certChoice(o, state.unitKey);
   if (cert?.kind === 'csr' && !identity)
     throw new Error('a certificate request needs --unit-id and --agency');
@@ -112,6 +123,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     identity,
     cert,
     adminKeys,
+    keySealing,
   });
   try {
     applyActions(root, actions);
@@ -136,6 +148,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     csr: cert?.kind === 'csr' ? join(root, LAYOUT.csr) : null,
     inPlace: state.current === manifest.version,
     configWritten: configYaml !== null,
+    keySealing,
     rolledBack: false,
     failure,
   };
@@ -146,6 +159,15 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     applyActions(root, planPrune(inspectTarget(root)));
   }
   return result;
+}
+
+/** The kept config with `paths.keySealing` set, or null when it already says so (comments kept). */
+function keptConfig(file: string, keySealing: KeySealing): string | null {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const now = doc.getIn(['paths', 'keySealing']) ?? 'none';
+  if (now === keySealing) return null;
+  doc.setIn(['paths', 'keySealing'], keySealing);
+  return doc.toString({ lineWidth: 0 });
 }
 
 /** `alpr provision --rollback`: back to the previous release. Returns [from, to]. */

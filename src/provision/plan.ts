@@ -10,6 +10,8 @@
  *   etc/alpr/config.yaml           identity and cameras (no secrets)
  *   etc/alpr/unit.csr              certificate request for the agency CA (when no cert is given)
  *   etc/alpr/credentials/          0700: store.key, unit.key, unit.crt, ca.pem, admin-keys/*.pub
+ *                                  (with --tpm: store.key.cred and unit.key.cred, sealed to the
+ *                                  unit's TPM by systemd-creds, and no plain copy of either)
  *   etc/systemd/system/alpr.service + multi-user.target.wants/alpr.service (enabled, no systemctl)
  */
 import { posix } from 'node:path';
@@ -47,7 +49,17 @@ export type Action =
   /** Fails unless the certificate's public key is the key's (absolute or root-relative paths). */
   | { op: 'checkCertKey'; cert: string; key: string }
   /** Atomic: a temporary link renamed over `path`. */
-  | { op: 'symlink'; path: string; target: string };
+  | { op: 'symlink'; path: string; target: string }
+  /**
+   * Seals each plain `credentials/<name>` to this machine's TPM as `<name>.cred` (checked by
+   * opening it again), then removes the plain file. Names without a plain file are skipped.
+   */
+  | { op: 'seal'; names: readonly string[] }
+  /**
+   * The service unit from a release: each `LoadCredential=ID:PATH` whose `PATH.cred` exists under
+   * the root becomes `LoadCredentialEncrypted=ID:PATH.cred` (systemd unseals it at start).
+   */
+  | { op: 'unitFile'; from: string; to: string };
 
 export interface CameraSpec {
   id: string;
@@ -92,7 +104,12 @@ export interface ConfigInput {
   /** Broker URL (mqtts://…); the template's when absent. */
   broker?: string | undefined;
   adminKeys: { id: string; publicKey: string }[];
+  /** Written as paths.keySealing; `none` when absent. */
+  keySealing?: KeySealing | undefined;
 }
+
+/** `tpm2`: keys sealed to the unit's TPM (provision --tpm); `none`: plain key files (--no-tpm). */
+export type KeySealing = 'tpm2' | 'none';
 
 /** The unit's config.yaml, validated by the config schema; throws listing every problem. */
 export function renderConfig(i: ConfigInput): string {
@@ -102,6 +119,10 @@ export function renderConfig(i: ConfigInput): string {
     hotlist?: Record<string, unknown>;
   };
   c.unit = { id: i.identity.unitId, agency: i.identity.agency, mode: i.identity.mode };
+  c.paths = {
+    ...((c.paths as Record<string, unknown> | undefined) ?? {}),
+    keySealing: i.keySealing ?? 'none',
+  };
   if (i.cameras) {
     // Resolution and rate as the template's first V4L2 camera: the same camera model fleet-wide.
     const tpl = (c.cameras ?? []).find((x) => x.type === 'v4l2') ?? {};
@@ -120,7 +141,10 @@ export function renderConfig(i: ConfigInput): string {
   if (problems.length > 0) throw new Error(`unit config would be invalid: ${problems.join('; ')}`);
   const head =
     `# Written by \`alpr provision\` for unit ${i.identity.unitId} (${i.identity.agency}).\n` +
-    '# Secrets are not here: they are files in /etc/alpr/credentials/ (systemd LoadCredential=).\n';
+    '# Secrets are not here: they are files in /etc/alpr/credentials/ (systemd LoadCredential=).\n' +
+    (i.keySealing !== 'tpm2'
+      ? '# KEYS NOT SEALED (paths.keySealing: none): a stolen card gives away the store key and the TLS key.\n'
+      : '');
   return head + stringify(c, { lineWidth: 0 });
 }
 
@@ -130,9 +154,16 @@ export interface TargetState {
   current: string | null;
   previous: string | null;
   releases: string[];
+  /** A store key, plain or sealed. */
   storeKey: boolean;
+  /** The unit's TLS key, plain or sealed. */
   unitKey: boolean;
+  /** Some key is sealed to a TPM (`<name>.cred`). */
+  sealed?: boolean;
 }
+
+/** The keys `--tpm` seals (src/config/sealed.ts SEALED_NAMES). */
+export const SEALED_KEYS = ['store.key', 'unit.key'] as const;
 
 export type CertChoice =
   | { kind: 'csr' }
@@ -148,6 +179,8 @@ export interface InstallInput {
   identity: Identity | null;
   cert: CertChoice | null;
   adminKeys: { id: string; publicKey: string }[];
+  /** `none` when absent. */
+  keySealing?: KeySealing | undefined;
 }
 
 const rel = (...p: string[]) => posix.join(...p);
@@ -165,7 +198,7 @@ function switchTo(version: string, oldCurrent: string | null): Action[] {
 export function unitActions(releaseDir: string): Action[] {
   return [
     { op: 'mkdir', path: 'etc/systemd/system/multi-user.target.wants', mode: 0o755 },
-    { op: 'copyFile', from: rel(releaseDir, 'systemd/alpr.service'), to: LAYOUT.unitFile, mode: 0o644 },
+    { op: 'unitFile', from: rel(releaseDir, 'systemd/alpr.service'), to: LAYOUT.unitFile },
     { op: 'symlink', path: LAYOUT.wants, target: `/${LAYOUT.unitFile}` },
     { op: 'mkdir', path: 'etc/sysusers.d', mode: 0o755 },
     { op: 'copyFile', from: rel(releaseDir, 'systemd/alpr.sysusers.conf'), to: LAYOUT.sysusers, mode: 0o644 },
@@ -187,6 +220,10 @@ export function planInstall(i: InstallInput): Action[] {
   const releaseDir = rel(LAYOUT.releases, version);
   const out: Action[] = [];
   const cert = i.cert;
+  if (i.keySealing === 'none' && state.sealed)
+    throw new Error(
+      "this unit's keys are sealed to its TPM: --no-tpm cannot unseal them (re-provision a wiped card)",
+    );
   if (cert?.kind === 'install') {
     if (!cert.key && !state.unitKey) throw new Error('the unit has no key yet: give --key with --cert');
     // Before anything is written: a mismatched pair must not replace the unit's working key.
@@ -220,6 +257,7 @@ export function planInstall(i: InstallInput): Action[] {
       subject: `/O=${i.identity.agency}/CN=${i.identity.unitId}`,
     });
   }
+  if (i.keySealing === 'tpm2') out.push({ op: 'seal', names: SEALED_KEYS });
   if (i.adminKeys.length > 0) {
     out.push({ op: 'mkdir', path: LAYOUT.adminKeys, mode: 0o700 });
     for (const k of i.adminKeys)

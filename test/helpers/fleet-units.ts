@@ -4,6 +4,7 @@
  * its signed-list subscriber, on one bus, with its own data folder. Records every server-light
  * change. Used by the fleet tests.
  */
+import { aesSealer } from '../../src/domain/seal.ts';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.ts';
 import { Bus } from '../../src/core/bus.ts';
@@ -78,6 +79,7 @@ export async function startFleetUnit(o: FleetUnitOptions): Promise<FleetUnit> {
     log,
     config: configSchema.shape.hotlist.parse({ adminKeys: [o.adminKey] }),
     dbPath: join(dirs.data, 'hotlist.sqlite'),
+    sealer: aesSealer(Buffer.alloc(32, 7), 'hotlist'),
   });
   await hotlist.start();
   // As the daemon wires it: the subscriber speaks mqtt.js's default (3.1.1) and rotates nodes.

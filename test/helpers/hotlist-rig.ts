@@ -29,6 +29,7 @@ import {
 } from '../../src/hotlist/snapshot.ts';
 import { HotlistSubscriber } from '../../src/hotlist/subscriber.ts';
 import { type Broker, destroyMosquitto, startMosquitto } from './mosquitto.ts';
+import { aesSealer } from '../../src/domain/seal.ts';
 
 export const BASE = 'alpr';
 export const AGENCY = 'pd1';
@@ -119,7 +120,13 @@ export async function startHotlistRig(prefix = 'alpr-hotlist-'): Promise<Hotlist
       const config = configSchema.shape.hotlist.parse({
         adminKeys: [{ id: ADMIN_KEY_ID, publicKey: admin.publicKey }],
       });
-      const stage = new HotlistStage({ bus, log, config, dbPath: join(dir, `${id}.db`) });
+      const stage = new HotlistStage({
+        bus,
+        log,
+        config,
+        sealer: aesSealer(Buffer.alloc(32, 7), 'hotlist'),
+        dbPath: join(dir, `${id}.db`),
+      });
       await stage.start();
       const sub = new HotlistSubscriber({
         mqtt: { url: broker.url, options: tls(id) },

@@ -15,6 +15,7 @@ import { StoreStage } from '../../src/store/index.ts';
 import { type LightPart, type LightsView, type UploadState, WebStage } from '../../src/web/index.ts';
 import { parseRoster } from '../../src/web/roster.ts';
 import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from './sync-fixtures.ts';
+import { aesSealer } from '../../src/domain/seal.ts';
 
 export const ROSTER_CSV = `badge,name,trained,pin,expires
 A100,Alex Rivera,true,1234,2099-01-01
@@ -56,6 +57,7 @@ export async function startWebUnit(
     credentialsDir: dirs.creds,
   });
   const hotlist = new HotlistStage({
+    sealer: aesSealer(Buffer.alloc(32, 7), 'hotlist'),
     bus,
     log: cap.log,
     config: hotlistSection.parse({}),

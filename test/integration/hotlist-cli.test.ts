@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,21 +7,35 @@ import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../
 
 const dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-cli-'));
 const db = join(dir, 'hotlist.sqlite');
+const key = join(dir, 'store.key');
+writeFileSync(key, 'cd'.repeat(32));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('alpr hotlist (unit side)', () => {
   it('import refuses bad rows with line numbers, then loads with --skip-bad', () => {
     const f = join(dir, 'l.csv');
     writeFileSync(f, 'plate,state,reason\n7ABC123,CA,stolen\n7ABC12345,CA,x\n6XYZ777,California,x\n');
-    const bad = runCli(['hotlist', 'import', '--db', db, '--list', 'SVS', '--file', f]);
+    const bad = runCli(['hotlist', 'import', '--db', db, '--key-file', key, '--list', 'SVS', '--file', f]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('2 bad row(s)');
     expect(bad.stderr).toContain('line 3: plate');
     expect(bad.stderr).toContain('line 4: state');
-    const ok = runCli(['hotlist', 'import', '--db', db, '--list', 'SVS', '--file', f, '--skip-bad']);
+    const ok = runCli([
+      'hotlist',
+      'import',
+      '--db',
+      db,
+      '--key-file',
+      key,
+      '--list',
+      'SVS',
+      '--file',
+      f,
+      '--skip-bad',
+    ]);
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toMatch(/SVS version \d+: 1 entries \(2 bad rows skipped\)/);
-    const check = runCli(['hotlist', 'check', '--db', db, '7A8C123']);
+    const check = runCli(['hotlist', 'check', '--db', db, '--key-file', key, '7A8C123']);
     expect(JSON.parse(check.stdout.trim())).toMatchObject({
       list: 'SVS',
       approximate: true,
@@ -30,7 +44,7 @@ describe('alpr hotlist (unit side)', () => {
   });
 
   it('add caps expiry and requires case number or XREF and a reason', () => {
-    const base = ['hotlist', 'add', '--db', db, '--plate', 'HOT 1'];
+    const base = ['hotlist', 'add', '--db', db, '--key-file', key, '--plate', 'HOT 1'];
     const missing = runCli([...base, '--expires', '2h']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('case number or XREF: one is required');
@@ -40,9 +54,21 @@ describe('alpr hotlist (unit side)', () => {
     const ok = runCli([...base, '--xref', 'X1', '--reason', 'r', '--expires', '30d', '--officer', 'Ofc. A']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('added to LOCAL');
-    const lists = runCli(['hotlist', 'lists', '--db', db]);
+    const lists = runCli(['hotlist', 'lists', '--db', db, '--key-file', key]);
     expect(lists.stdout).toMatch(/LOCAL .* 1 entries/);
     expect(lists.stdout).toMatch(/SVS .* 1 entries/);
+  });
+
+  it('another key is refused with a coded error; the file holds no plate or reason in clear', () => {
+    const other = join(dir, 'other.key');
+    writeFileSync(other, 'ef'.repeat(32));
+    const wrong = runCli(['hotlist', 'lists', '--db', db, '--key-file', other]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/sealed with another key/);
+    expect(wrong.stderr).toContain('ALPR_E_HOTLIST_KEY');
+    const bytes = readFileSync(db);
+    for (const text of ['7ABC123', 'HOT1', 'stolen', 'Ofc. A', 'X1'])
+      expect(bytes.includes(text), text).toBe(false);
   });
 });
 

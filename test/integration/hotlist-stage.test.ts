@@ -10,6 +10,10 @@ import type { HealthReport, Hit } from '../../src/domain/types.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
 import { HotlistStore } from '../../src/hotlist/store.ts';
 import { hotlistEntry, hotlistRead as read } from '../helpers/hotlist-fixtures.ts';
+import { aesSealer } from '../../src/domain/seal.ts';
+
+/** Hot-list rows sealed as on a unit (a fixed test key). */
+const TEST_SEALER = aesSealer(Buffer.alloc(32, 7), 'hotlist');
 
 const dir = mkdtempSync(join(tmpdir(), 'alpr-hotlist-stage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +33,7 @@ function setup(
   bus.on('health', (h) => health.push(h));
   const config = configSchema.shape.hotlist.parse(hotlist);
   const stage = new HotlistStage({
+    sealer: TEST_SEALER,
     bus,
     log,
     config,
@@ -124,7 +129,7 @@ describe('HotlistStage', () => {
     const clock = { t: 2_000_000_000_000 };
     const { health, stage } = setup('ages', {}, clock);
     const f = join(dir, 'ages.db');
-    const s = new HotlistStore(f);
+    const s = new HotlistStore(f, { sealer: TEST_SEALER });
     await s.applyVersion({ list: 'SVS', version: 1, issuedAt: clock.t - 11 * H }, []);
     await s.applyVersion({ list: 'SPECIAL', version: 1, issuedAt: clock.t - 23 * H }, []);
     s.close();
@@ -177,7 +182,7 @@ describe('HotlistStage', () => {
     const { bus, hits, stage } = setup('poll', {}, { t: Date.now() }, 50);
     await stage.start();
     bus.emit('read', read('CLI777', [], 'r-c'));
-    const other = new HotlistStore(join(dir, 'poll.db'));
+    const other = new HotlistStore(join(dir, 'poll.db'), { sealer: TEST_SEALER });
     other.addEntry({
       list: 'LOCAL',
       plate: 'CLI777',

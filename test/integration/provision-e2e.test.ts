@@ -58,6 +58,7 @@ describe('bundle → provision → installed daemon and self-test', () => {
         '--cameras',
         'front:/dev/video0',
         '--csr',
+        '--no-tpm',
       ],
       { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
     );

@@ -24,7 +24,7 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerProvisionCommand } from '../../src/commands/provision.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { inspectTarget } from '../../src/provision/apply.ts';
+import { inspectTarget, sealedUnit } from '../../src/provision/apply.ts';
 import { provision, rollback } from '../../src/provision/index.ts';
 import { type BundleManifest, checksumTree, MANIFEST_FILE } from '../../src/provision/manifest.ts';
 import { LAYOUT } from '../../src/provision/plan.ts';
@@ -232,5 +232,19 @@ describe('alpr provision onto a target root', () => {
     await expect(run(['--root', join(tmp, 'empty'), '--bundle', await fakeBundle('4.0.0')])).rejects.toThrow(
       /needs --unit-id and --agency/,
     );
+  });
+});
+
+describe('the unit file of a sealed unit', () => {
+  it('turns LoadCredential= of each sealed key into LoadCredentialEncrypted=, and leaves the others', () => {
+    const card = join(tmp, 'sealed-card');
+    mkdirSync(join(card, LAYOUT.credentials), { recursive: true });
+    writeFileSync(join(card, LAYOUT.credentials, 'store.key.cred'), 'sealed');
+    const text = readFileSync(join(REPO, 'systemd/alpr.service'), 'utf8');
+    const out = sealedUnit(text, card);
+    expect(out).toMatch(/^LoadCredentialEncrypted=store\.key:\/etc\/alpr\/credentials\/store\.key\.cred$/m);
+    expect(out).toMatch(/^LoadCredential=unit\.key:\/etc\/alpr\/credentials\/unit\.key$/m);
+    expect(out.split('\n').length).toBe(text.split('\n').length);
+    expect(sealedUnit(text, join(tmp, 'empty-card'))).toBe(text);
   });
 });

@@ -13,6 +13,7 @@ import { hotlistSection } from '../../src/config/sections/hotlist.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { captureLog } from '../helpers/sync-fixtures.ts';
+import { aesSealer } from '../../src/domain/seal.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alpr-exposure-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -105,6 +106,7 @@ describe('plates never reach the logs', () => {
     writeFileSync(csv, 'plate,state\n7ABC123,CA\nSECRETPLATE99,CA\nZZZ999,CALIFORNIA\n');
     const cap = captureLog('trace');
     const stage = new HotlistStage({
+      sealer: aesSealer(Buffer.alloc(32, 7), 'hotlist'),
       bus: new Bus(),
       log: cap.log,
       config: hotlistSection.parse({ seedCsv: [{ list: 'SVS', path: csv }] }),

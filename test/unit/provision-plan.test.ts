@@ -128,6 +128,37 @@ describe('planInstall', () => {
     expect(ops(plan)).not.toContain(`symlink ${LAYOUT.previous}`);
   });
 
+  it('--tpm: the keys are made, then sealed, before the unit file is written; --no-tpm: no seal', () => {
+    const plan = planInstall({ ...base, state: FRESH, cert: { kind: 'csr' }, keySealing: 'tpm2' });
+    const at = (op: string) => plan.findIndex((a) => a.op === op);
+    expect(plan).toContainEqual({ op: 'seal', names: ['store.key', 'unit.key'] });
+    expect(at('seal')).toBeGreaterThan(at('randomKey'));
+    expect(at('seal')).toBeGreaterThan(at('keyAndCsr'));
+    // The unit file names the sealed files: it is written after they exist.
+    expect(at('unitFile')).toBeGreaterThan(at('seal'));
+    const plain = planInstall({ ...base, state: FRESH, cert: { kind: 'csr' }, keySealing: 'none' });
+    expect(plain.some((a) => a.op === 'seal')).toBe(false);
+  });
+
+  it('a sealed unit: no new store key, and --no-tpm is refused', () => {
+    const sealed = { ...FRESH, storeKey: true, unitKey: true, sealed: true };
+    const plan = planInstall({ ...base, state: sealed, cert: null, keySealing: 'tpm2' });
+    expect(plan.some((a) => a.op === 'randomKey')).toBe(false);
+    expect(() => planInstall({ ...base, state: sealed, cert: null, keySealing: 'none' })).toThrow(
+      /sealed to its TPM: --no-tpm cannot unseal/,
+    );
+  });
+
+  it('renderConfig writes paths.keySealing, and says so in the header when keys are not sealed', () => {
+    const input = { templateYaml: TEMPLATE, identity: base.identity, adminKeys: [] };
+    const tpm = renderConfig({ ...input, keySealing: 'tpm2' });
+    expect(parseConfigText(tpm, '/').paths.keySealing).toBe('tpm2');
+    expect(tpm).not.toMatch(/KEYS NOT SEALED/);
+    const none = renderConfig({ ...input, keySealing: 'none' });
+    expect(parseConfigText(none, '/').paths.keySealing).toBe('none');
+    expect(none).toMatch(/^# KEYS NOT SEALED/m);
+  });
+
   it('an update keeps the store key, makes previous the old current, installs a given certificate', () => {
     const state: TargetState = {
       current: '0.1.0',
@@ -217,10 +248,9 @@ describe('prune, restore, rollback', () => {
     expect(plan).toContainEqual({ op: 'symlink', path: LAYOUT.current, target: 'releases/b' });
     expect(plan).toContainEqual({ op: 'symlink', path: LAYOUT.previous, target: 'releases/a' });
     expect(plan).toContainEqual({
-      op: 'copyFile',
+      op: 'unitFile',
       from: `${LAYOUT.releases}/b/systemd/alpr.service`,
       to: LAYOUT.unitFile,
-      mode: 0o644,
     });
     expect(plan.at(-1)).toEqual({ op: 'remove', path: `${LAYOUT.releases}/c` });
   });

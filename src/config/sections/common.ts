@@ -26,6 +26,12 @@ export const pathsSection = z
     credentialsDir: pathString
       .optional()
       .describe('Folder of secret files; defaults to $CREDENTIALS_DIRECTORY (systemd LoadCredential=)'),
+    keySealing: z
+      .enum(['tpm2', 'none'])
+      .default('none')
+      .describe(
+        'How the store key and the TLS key are kept on the card: "tpm2" = sealed to this unit\'s TPM by `alpr provision --tpm` (systemd-creds; unsealed at start by LoadCredentialEncrypted=), "none" = plain files, for units without a TPM: a stolen card gives them away, and `alpr config check` and `alpr status` say so',
+      ),
   })
   .prefault({})
   .describe('Where the unit keeps its data and finds its secrets');

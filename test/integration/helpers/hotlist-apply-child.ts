@@ -8,9 +8,13 @@ import { HotlistStore, type Layout } from '../../../src/hotlist/store.ts';
 import type { DeltaChange } from '../../../src/hotlist/delta.ts';
 import type { HotlistEntry } from '../../../src/hotlist/match.ts';
 import { hotlistEntry } from '../../helpers/hotlist-fixtures.ts';
+import { aesSealer } from '../../../src/domain/seal.ts';
+
+/** Hot-list rows sealed as on a unit (a fixed test key). */
+const TEST_SEALER = aesSealer(Buffer.alloc(32, 7), 'hotlist');
 
 const [dbPath, layout, batch] = process.argv.slice(2) as [string, Layout, string];
-const store = new HotlistStore(dbPath, { layout });
+const store = new HotlistStore(dbPath, { layout, sealer: TEST_SEALER });
 
 const entry = (i: number): HotlistEntry =>
   hotlistEntry(`N${String(i).padStart(6, '0')}`, { raw: 'x', caseNumber: null, reason: null });
