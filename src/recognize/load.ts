@@ -18,14 +18,23 @@ export const DEFAULT_MODELS = {
   keys: `${MODEL_DIR}plate_keys.txt`,
 };
 
+/**
+ * No memory arena: the arena keeps each session's peak activations for good (PP-OCRv4's detector
+ * at 960 px: ~200 MB held against ~60 MB without; plate-rec ~24 → ~15 MB), and a worker holds
+ * several sessions. The same outputs; `npx tsx scripts/bench/memory.ts` for the figures. Memory
+ * patterns stay on (off: no smaller here), and graph optimisation stays `all` (lower levels change
+ * the outputs in the last digits and save nothing measurable).
+ */
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+  enableCpuMemArena: false,
+};
+
 async function loadSession(path: string, threads: number): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(path, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    return await ort.InferenceSession.create(path, { ...SESSION_OPTIONS, intraOpNumThreads: threads });
   } catch (err) {
     throw new AlprError(ErrorCodes.MODEL_LOAD, `cannot load model ${path}: ${(err as Error).message}`, {
       cause: err,
