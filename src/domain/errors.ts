@@ -15,6 +15,8 @@ export const ErrorCodes = {
   HOTLIST_VERSION: 'ALPR_E_HOTLIST_VERSION',
   HOTLIST_CSV: 'ALPR_E_HOTLIST_CSV',
   HOTLIST_ENTRY: 'ALPR_E_HOTLIST_ENTRY',
+  /** A call a recognizer of this role cannot answer (a screen worker asked to read a crop). */
+  RECOGNIZER_ROLE: 'ALPR_E_RECOGNIZER_ROLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

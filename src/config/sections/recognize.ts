@@ -229,3 +229,19 @@ export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
     detMaxSide: Math.min(cfg.detMaxSide, FIRST_PASS_MAX_SIDE),
   };
 }
+
+/** True when the fast first pass would be the configured pipeline itself. */
+function sameAsFirst(cfg: ResolvedRecognize): boolean {
+  const f = firstPass(cfg);
+  return (
+    cfg.detector === f.detector &&
+    !cfg.detModel &&
+    cfg.secondReader === f.secondReader &&
+    cfg.refine === f.refine
+  );
+}
+
+/** True when the configuration escalates: a screen first, and the frames it is unsure of again. */
+export function escalates(cfg: ResolvedRecognize): boolean {
+  return cfg.escalateBelow > 0 && !sameAsFirst(cfg);
+}
