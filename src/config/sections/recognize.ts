@@ -86,7 +86,7 @@ export const recognizeSection = z
       .max(8)
       .default(1)
       .describe(
-        'Recognizer worker threads, each with its own models (~150 MB): frames of different cameras are read in parallel; about one per core the cameras leave free',
+        'Recognizer worker threads, each with its own models: frames of different cameras are read in parallel; about one per core the cameras leave free. With escalation idle and an escalating profile, all but one load the screen alone (~90 MB each) and one every model (~310 MB; `npm run bench -- memory`)',
       ),
     threads: z.number().int().min(1).max(16).default(1).describe('onnxruntime intra-op threads per model'),
     detMaxSide: z
