@@ -13,6 +13,7 @@
  * Then a soak: the stream killed and brought back N times (red → green each time, RSS flat).
  *
  *   npx tsx scripts/bench/cameras.ts [captureSeconds] [pipelineSeconds] [soakCycles]   (default 15 30 8)
+ *   npm run bench -- cameras --config config/default.yaml   (recognize section and workers of a config)
  */
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -20,6 +21,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { CaptureStage } from '../../src/capture/index.ts';
 import { cameraSchema } from '../../src/config/sections/capture.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import { Bus } from '../../src/core/bus.ts';
 import { createWorkerPool, RecognizeStage } from '../../src/recognize/index.ts';
@@ -33,6 +35,13 @@ const log = pino({ level: 'silent' });
 /** An MJPEG-over-HTTP camera: the demo JPEGs looped at 15 fps, copied (not re-encoded). */
 function serve(port: number): ChildProcess {
   return serveMjpeg(port, ['-loop', '1', '-framerate', String(FPS), '-i', FRAMES, '-c:v', 'copy']);
+}
+
+/** The recognize section of the config file after `--config`, if given (its cameras are not used). */
+function configRecognize() {
+  const i = process.argv.indexOf('--config');
+  const file = i >= 0 ? process.argv[i + 1] : undefined;
+  return file ? { file, section: loadConfig(file).recognize } : undefined;
 }
 
 /** CPU seconds used so far by the camera decoders: this process's ffmpeg children that write raw frames to a pipe. */
@@ -103,12 +112,18 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
     const bus2 = new Bus();
     // As the daemon runs it: inference on worker threads (recognize.workers, default 1;
     // ALPR_BENCH_WORKERS=2 measures two, one per camera).
-    // ALPR_BENCH_RECOGNIZE='{"detector":"plate-det",...}' measures another recognize profile.
-    const workers = Number(process.env.ALPR_BENCH_WORKERS ?? 1);
+    // ALPR_BENCH_RECOGNIZE='{"detector":"plate-det",...}' measures another recognize profile;
+    // --config FILE the recognize section (workers included) of a config file.
+    const fromFile = configRecognize();
+    const workers = Number(process.env.ALPR_BENCH_WORKERS ?? fromFile?.section.workers ?? 1);
     const profile = JSON.parse(process.env.ALPR_BENCH_RECOGNIZE ?? '{}') as Record<string, unknown>;
-    const section = recognizeSection.parse({ ...profile, workers });
+    const section = fromFile
+      ? { ...fromFile.section, workers }
+      : recognizeSection.parse({ ...profile, workers });
     const recognizer = await createWorkerPool(section, log, workers);
-    out['pipeline: recognize profile'] = JSON.stringify(profile);
+    out['pipeline: recognize profile'] = fromFile
+      ? `${fromFile.file}: ${section.profile}, escalation ${section.escalation}`
+      : JSON.stringify(profile);
     const recognize = new RecognizeStage({
       bus: bus2,
       log,

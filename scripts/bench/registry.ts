@@ -15,6 +15,12 @@ export async function loadBenches(): Promise<Bench[]> {
       run: async () => (await import('./recognize.ts')).benchRecognize(),
     },
     {
+      name: 'memory',
+      what: 'RSS of a process holding a recognizer, by profile and worker count, after reading the demo frames',
+      onlyWhenNamed: true,
+      run: async () => (await import('./memory.ts')).benchMemory(),
+    },
+    {
       name: 'hits',
       what: 'hot-list hits by evidence at 100k / 1M / 5M entries: recall of listed plates and false alerts per 10,000 reads, by level',
       onlyWhenNamed: true,

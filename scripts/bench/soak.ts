@@ -6,6 +6,7 @@
  * in MB/hour (least squares), the plateau (median RSS of the last quarter) and the heap growth.
  *
  *   npm run bench -- soak              ALPR_BENCH_SOAK_S=300 npm run bench -- soak
+ *   npm run bench -- soak --config config/default.yaml   (that config's recognize section and workers)
  *
  * The short soak in the tests (test/integration/soak.test.ts) runs the same loop for about a minute.
  */
@@ -15,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { Daemon } from '../../src/daemon.ts';
 
@@ -78,6 +80,8 @@ export async function runSoak(opts: {
   warmupS?: number;
   cameras?: number;
   fps?: number;
+  /** The recognize section (default: the schema's). */
+  recognize?: unknown;
   onSample?: (s: SoakSample) => void;
 }): Promise<SoakResult> {
   const tmp = mkdtempSync(join(tmpdir(), 'alpr-soak-'));
@@ -101,6 +105,7 @@ export async function runSoak(opts: {
       loop: true,
     })),
     gps: { type: 'none' },
+    ...(opts.recognize ? { recognize: opts.recognize } : {}),
     hotlist: { seedCsv: [{ list: 'LOCAL', path: join(ROOT, 'fixtures/demo/hotlist.csv') }] },
     sync: { type: 'none' },
     alerts: { console: false },
@@ -154,9 +159,12 @@ export async function runSoak(opts: {
 export async function benchSoak(): Promise<Record<string, number | string>> {
   const durationS = Number(process.env.ALPR_BENCH_SOAK_S ?? 3600);
   const sampleS = Number(process.env.ALPR_BENCH_SOAK_SAMPLE_S ?? 10);
+  const i = process.argv.indexOf('--config');
+  const file = i >= 0 ? process.argv[i + 1] : undefined;
   const r = await runSoak({
     durationS,
     sampleS,
+    recognize: file ? loadConfig(file).recognize : undefined,
     onSample: (s) =>
       console.log(
         `soak: t=${s.t.toFixed(0)} s RSS ${s.rssMb.toFixed(1)} MB, after GC: heap ${s.heapMb.toFixed(1)} MB, buffers ${s.buffersMb.toFixed(1)} MB`,
@@ -164,6 +172,7 @@ export async function benchSoak(): Promise<Record<string, number | string>> {
   });
   const f = (n: number) => Number(n.toFixed(1));
   return {
+    ...(file ? { 'soak: recognize section of': file } : {}),
     'soak: duration s / warm-up s / samples': `${durationS} / ${r.warmupS} / ${r.samples.length}`,
     'soak: frames in / reads (2 cameras × 15 fps offered)': `${r.frames} / ${r.reads}`,
     'soak: RSS slope after warm-up, MB/hour': f(r.rssSlopeMbPerHour),

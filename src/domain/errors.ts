@@ -19,6 +19,8 @@ export const ErrorCodes = {
   HOTLIST_ENTRY: 'ALPR_E_HOTLIST_ENTRY',
   CENTRAL_RETENTION: 'ALPR_E_CENTRAL_RETENTION',
   CENTRAL_STORE: 'ALPR_E_CENTRAL_STORE',
+  /** A call a recognizer of this role cannot answer (a screen worker asked to read a crop). */
+  RECOGNIZER_ROLE: 'ALPR_E_RECOGNIZER_ROLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -4,6 +4,7 @@
  * frames show a plate the first pass reads with confidence, so the full pipeline's cost is paid
  * on the hard ones only.
  */
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { PlateReading, RgbImage } from '../domain/types.ts';
 import { framePlatePrior, framePositionPrior } from './plates.ts';
 import type { Recognizer, ScreenResult } from './ppocr.ts';
@@ -15,6 +16,18 @@ import type { Recognizer, ScreenResult } from './ppocr.ts';
  * costs the full pipeline's time when it is right.
  */
 export const SURE_MIN_LENGTH = 6;
+
+/**
+ * The screen's best read is taken as it is when it is confident (at least `below`) and looks like
+ * a plate: letters and digits mixed, at least SURE_MIN_LENGTH characters, and (on a frame) away
+ * from the border. A confident `2014` in a corner is a timestamp or a sticker, and the plate may be
+ * elsewhere.
+ */
+export function screenSure(best: PlateReading | null | undefined, below: number, frame?: RgbImage): boolean {
+  if (!best || best.confidence < below || framePlatePrior(best.text) < 1) return false;
+  if (best.text.length < SURE_MIN_LENGTH) return false;
+  return !frame || framePositionPrior(best.box, frame.width, frame.height) === 1;
+}
 
 export class CascadeRecognizer implements Recognizer {
   readonly modelVersion: string;
@@ -30,16 +43,8 @@ export class CascadeRecognizer implements Recognizer {
     this.modelVersion = full.modelVersion;
   }
 
-  /**
-   * The first pass's best read is taken as it is when it is confident and looks like a plate:
-   * letters and digits mixed, at least SURE_MIN_LENGTH characters, and (on a frame) away from the
-   * border. A confident `2014` in a corner is a timestamp or a sticker, and the plate may be
-   * elsewhere.
-   */
   private sure(best: PlateReading | null | undefined, frame?: RgbImage): boolean {
-    if (!best || best.confidence < this.below || framePlatePrior(best.text) < 1) return false;
-    if (best.text.length < SURE_MIN_LENGTH) return false;
-    return !frame || framePositionPrior(best.box, frame.width, frame.height) === 1;
+    return screenSure(best, this.below, frame);
   }
 
   async readFrame(img: RgbImage): Promise<PlateReading[]> {
@@ -66,6 +71,41 @@ export class CascadeRecognizer implements Recognizer {
     if (this.sure(quick)) return quick;
     this.stats.escalated++;
     return (await this.full.readCrop(img)) ?? quick;
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+  }
+}
+
+/**
+ * The screen alone: what a screen worker of an idle-escalating pool loads (pool.ts). screenFrame
+ * answers as a CascadeRecognizer's does; readFrame is the screen's read, never sent on (the pool
+ * sends the unsure frames to a worker with the whole cascade); crops it does not read, since the
+ * state's legend reader that a crop read needs is not loaded.
+ */
+export class ScreenRecognizer implements Recognizer {
+  readonly modelVersion: string;
+
+  constructor(
+    private readonly first: Recognizer,
+    private readonly below: number,
+    private readonly release: () => Promise<void>,
+  ) {
+    this.modelVersion = first.modelVersion;
+  }
+
+  readFrame(img: RgbImage): Promise<PlateReading[]> {
+    return this.first.readFrame(img);
+  }
+
+  async screenFrame(img: RgbImage): Promise<ScreenResult> {
+    const plates = await this.first.readFrame(img);
+    return { plates, sure: screenSure(plates[0], this.below, img) };
+  }
+
+  async readCrop(): Promise<PlateReading | null> {
+    throw new AlprError(ErrorCodes.RECOGNIZER_ROLE, 'a screen recognizer reads frames only, not crops');
   }
 
   async close(): Promise<void> {

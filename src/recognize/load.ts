@@ -3,10 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../core/log.ts';
-import { firstPass, type ResolvedRecognize, resolveRecognize } from '../config/sections/recognize.ts';
+import {
+  escalates,
+  firstPass,
+  type ResolvedRecognize,
+  resolveRecognize,
+} from '../config/sections/recognize.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { RgbImage } from '../domain/types.ts';
-import { CascadeRecognizer } from './cascade.ts';
+import { CascadeRecognizer, ScreenRecognizer } from './cascade.ts';
 import { PlateClassifier } from './plate-cls.ts';
 import { PpocrRecognizer, type RecognizeConfig, type Recognizer } from './ppocr.ts';
 import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderKind, type ReaderSpec } from './reader.ts';
@@ -18,14 +23,23 @@ export const DEFAULT_MODELS = {
   keys: `${MODEL_DIR}plate_keys.txt`,
 };
 
+/**
+ * No memory arena: the arena keeps each session's peak activations for good (PP-OCRv4's detector
+ * at 960 px: ~200 MB held against ~60 MB without; plate-rec ~24 → ~15 MB), and a worker holds
+ * several sessions. The same outputs; `npx tsx scripts/bench/memory.ts` for the figures. Memory
+ * patterns stay on (off: no smaller here), and graph optimisation stays `all` (lower levels change
+ * the outputs in the last digits and save nothing measurable).
+ */
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+  enableCpuMemArena: false,
+};
+
 async function loadSession(path: string, threads: number): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(path, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    return await ort.InferenceSession.create(path, { ...SESSION_OPTIONS, intraOpNumThreads: threads });
   } catch (err) {
     throw new AlprError(ErrorCodes.MODEL_LOAD, `cannot load model ${path}: ${(err as Error).message}`, {
       cause: err,
@@ -74,14 +88,23 @@ class SessionCache {
     return s;
   }
 
+  /** The model files loaded, in the order they were first asked for. */
+  paths(): string[] {
+    return [...this.byPath.keys()];
+  }
+
   async releaseAll(): Promise<void> {
     await Promise.all([...this.byPath.values()].map((s) => s.release()));
     this.byPath.clear();
   }
 }
 
-/** One detector + reader (+ second reader) pipeline; sessions come from (and stay in) the cache. */
-async function pipeline(cfg: ResolvedRecognize, cache: SessionCache) {
+/**
+ * One detector + reader (+ second reader) pipeline; sessions come from (and stay in) the cache.
+ * `legendReader`: load the state's legend reader (only crop reads use it; frames tell the state from
+ * the lines their first reader reads).
+ */
+async function pipeline(cfg: ResolvedRecognize, cache: SessionCache, legendReader = true) {
   // the same model twice is no second opinion
   const secondKind =
     cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
@@ -98,57 +121,73 @@ async function pipeline(cfg: ResolvedRecognize, cache: SessionCache) {
   const second =
     paths.second && secondSpec ? { rec: await cache.get(paths.second), reader: secondSpec } : undefined;
   // the words around a registration are any text: PP-OCRv4's reader, without the plate class prior
-  const legend = cfg.state
-    ? {
-        rec: await cache.get(DEFAULT_MODELS.rec),
-        reader: { ...(await loadReader('ppocr', cfg)), weights: undefined },
-      }
-    : undefined;
+  const legend =
+    cfg.state && legendReader
+      ? {
+          rec: await cache.get(DEFAULT_MODELS.rec),
+          reader: { ...(await loadReader('ppocr', cfg)), weights: undefined },
+        }
+      : undefined;
   const plateCls = cfg.plateClassifier ? new PlateClassifier(await cache.get(PLATE_CLS_MODEL)) : undefined;
   return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second, legend, plateCls), paths, reader };
 }
 
-/** True when the fast first pass would be the configured pipeline itself. */
-function sameAsFirst(cfg: ResolvedRecognize): boolean {
-  const f = firstPass(cfg);
-  return (
-    cfg.detector === f.detector &&
-    !cfg.detModel &&
-    cfg.secondReader === f.secondReader &&
-    cfg.refine === f.refine
+/**
+ * What a recognizer loads. all: everything its profile reads with (eval, bench, the daemon's
+ * in-thread recognizer and a pool's full worker). screen: an escalating profile's screen alone,
+ * without the legend reader (a ScreenRecognizer: the screen workers of an idle-escalating pool,
+ * see poolRoles); for a profile that does not escalate, the same as all.
+ */
+export type RecognizerRole = 'all' | 'screen';
+
+/** The screen, its sessions from the cache: for a screen worker. */
+async function screenOnly(cfg: ResolvedRecognize, cache: SessionCache) {
+  const first = await pipeline(firstPass(cfg), cache, false);
+  const recognizer = new ScreenRecognizer(first.recognizer, cfg.escalateBelow, () => cache.releaseAll());
+  return { recognizer, main: first };
+}
+
+/** The configured pipeline, with a screen before it when the profile escalates. */
+async function whole(cfg: ResolvedRecognize, cache: SessionCache) {
+  const main = await pipeline(cfg, cache);
+  if (!escalates(cfg)) return { recognizer: main.recognizer as Recognizer, main };
+  const first = await pipeline(firstPass(cfg), cache);
+  const recognizer = new CascadeRecognizer(first.recognizer, main.recognizer, cfg.escalateBelow, () =>
+    cache.releaseAll(),
   );
+  return { recognizer, main };
 }
 
 /** Loads the models (config paths or the shipped ones) and warms them up once. */
-export async function createRecognizer(section: RecognizeConfig, log: Logger): Promise<Recognizer> {
+export async function createRecognizer(
+  section: RecognizeConfig,
+  log: Logger,
+  role: RecognizerRole = 'all',
+): Promise<Recognizer> {
   const cfg = resolveRecognize(section);
   const cache = new SessionCache(cfg.threads);
-  let r: Recognizer;
-  let main: Awaited<ReturnType<typeof pipeline>>;
-  const escalate = cfg.escalateBelow > 0 && !sameAsFirst(cfg);
+  const escalate = escalates(cfg);
+  const screen = role === 'screen' && escalate;
+  let built: Awaited<ReturnType<typeof whole>>;
   try {
-    main = await pipeline(cfg, cache);
-    r = main.recognizer;
-    if (escalate) {
-      const first = await pipeline(firstPass(cfg), cache);
-      r = new CascadeRecognizer(first.recognizer, main.recognizer, cfg.escalateBelow, () =>
-        cache.releaseAll(),
-      );
-    }
+    built = screen ? await screenOnly(cfg, cache) : await whole(cfg, cache);
   } catch (err) {
     await cache.releaseAll();
     throw err;
   }
+  const { recognizer: r, main } = built;
   const t0 = performance.now();
   const gray: RgbImage = { width: 320, height: 160, data: Buffer.alloc(320 * 160 * 3, 128) };
   await r.readFrame(gray);
-  await r.readCrop(gray);
+  if (!screen) await r.readCrop(gray);
   log.info(
     {
+      role: screen ? 'screen' : 'all',
+      models: cache.paths(),
       det: main.paths.det,
       rec: main.paths.rec,
       profile: cfg.profile,
-      detector: cfg.detector,
+      detector: screen ? firstPass(cfg).detector : cfg.detector,
       reader: main.reader.kind,
       second: main.paths.second,
       escalateBelow: escalate ? cfg.escalateBelow : null,

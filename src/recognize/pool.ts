@@ -2,11 +2,26 @@
  * Several recognizer workers behind one Recognizer: each call goes to the worker with the fewest
  * calls in flight. With one worker per free core, frames of different cameras are read at the same
  * time (the stage keeps one frame per camera in flight, see RecognizeStage).
+ *
+ * Workers by role (poolRoles): with `escalation: idle`, the cameras' frames only ever need the
+ * screen, so all workers but one load the screen alone; the one full worker takes the thorough
+ * looks (and any other call), and screens when the screen workers are busy.
  */
+import { escalates, resolveRecognize } from '../config/sections/recognize.ts';
 import type { Logger } from '../core/log.ts';
 import type { PlateReading, RgbImage } from '../domain/types.ts';
+import type { RecognizerRole } from './load.ts';
 import type { RecognizeConfig, Recognizer, ScreenResult } from './ppocr.ts';
 import { createWorkerRecognizer } from './worker.ts';
+
+/**
+ * The roles of a pool's n workers: with idle escalation of an escalating profile and at least two
+ * workers, one full worker and the rest screens; otherwise every worker loads everything.
+ */
+export function poolRoles(cfg: RecognizeConfig, n: number): RecognizerRole[] {
+  const split = n >= 2 && cfg.escalation === 'idle' && escalates(resolveRecognize(cfg));
+  return Array.from({ length: n }, (_, k): RecognizerRole => (split && k < n - 1 ? 'screen' : 'all'));
+}
 
 /** A recognizer that can tell it has died (a worker thread that exited). */
 type Mortal = Recognizer & { alive?: () => boolean };
@@ -18,16 +33,20 @@ class WorkerPool implements Recognizer {
   private closed = false;
 
   /**
-   * `respawn` builds a replacement for a worker that died (crash, out of memory); without it a
-   * dead worker stays dead. Replacements start one at a time per slot, `retryMs` apart on failure.
+   * `respawn` builds a replacement for a worker that died (crash, out of memory), of the slot's
+   * role; without it a dead worker stays dead. Replacements start one at a time per slot,
+   * `retryMs` apart on failure. `roles` (default: all 'all') says which workers load the screen
+   * alone: they get screen calls only.
    */
   constructor(
     private readonly workers: Mortal[],
-    private readonly respawn?: () => Promise<Recognizer>,
+    private readonly respawn?: (role: RecognizerRole) => Promise<Recognizer>,
     private readonly log?: Logger,
     private readonly retryMs = 2000,
+    private readonly roles: readonly RecognizerRole[] = workers.map(() => 'all'),
   ) {
-    this.modelVersion = workers[0]!.modelVersion;
+    // the version of what reads a frame in full (a screen worker's is its screen's alone)
+    this.modelVersion = workers[Math.max(0, roles.indexOf('all'))]!.modelVersion;
     this.busy = workers.map(() => 0);
   }
 
@@ -42,6 +61,7 @@ class WorkerPool implements Recognizer {
   screenFrame(img: RgbImage): Promise<ScreenResult> {
     return this.on(
       async (r) => (await r.screenFrame?.(img)) ?? { plates: await r.readFrame(img), sure: true },
+      true,
     );
   }
 
@@ -64,13 +84,17 @@ class WorkerPool implements Recognizer {
     return [...this.busy];
   }
 
-  private async on<T>(call: (r: Recognizer) => Promise<T>): Promise<T> {
+  /** Calls the least busy worker that can answer: any for a screen call, else a full one. */
+  private async on<T>(call: (r: Recognizer) => Promise<T>, screen = false): Promise<T> {
     // a dead worker is replaced as soon as a call notices it
     this.workers.forEach((w, k) => {
       if (w.alive?.() === false) this.replace(k);
     });
     // the least busy live worker; a dead one only when none lives (its call fails plainly)
-    const order = this.workers.map((_, k) => k).sort((a, b) => this.rank(a) - this.rank(b));
+    const order = this.workers
+      .map((_, k) => k)
+      .filter((k) => screen || this.roles[k] === 'all')
+      .sort((a, b) => this.rank(a, screen) - this.rank(b, screen));
     const i = order[0]!;
     this.busy[i]!++;
     try {
@@ -83,8 +107,10 @@ class WorkerPool implements Recognizer {
     }
   }
 
-  private rank(k: number): number {
-    return this.busy[k]! + (this.workers[k]!.alive?.() === false ? 1e6 : 0);
+  /** Calls in flight; a dead worker last; for a screen call, a full worker after an idle screen one. */
+  private rank(k: number, screen: boolean): number {
+    const spare = screen && this.roles[k] === 'all' && this.roles.includes('screen') ? 0.5 : 0;
+    return this.busy[k]! + spare + (this.workers[k]!.alive?.() === false ? 1e6 : 0);
   }
 
   /** Starts a replacement for the dead worker in slot i (once at a time per slot). */
@@ -93,7 +119,7 @@ class WorkerPool implements Recognizer {
     this.respawning.add(i);
     const attempt = async (): Promise<void> => {
       try {
-        const fresh = await this.respawn!();
+        const fresh = await this.respawn!(this.roles[i]!);
         if (this.closed) {
           await fresh.close();
           return;
@@ -112,18 +138,19 @@ class WorkerPool implements Recognizer {
 }
 
 /**
- * Starts `n` recognizer workers one after the other (model loading is memory-hungry) and returns
- * them as one Recognizer that replaces a worker that dies.
+ * Starts `n` recognizer workers (roles by poolRoles) one after the other (model loading is
+ * memory-hungry) and returns them as one Recognizer that replaces a worker that dies.
  */
 export async function createWorkerPool(cfg: RecognizeConfig, log: Logger, n: number): Promise<WorkerPool> {
+  const roles = poolRoles(cfg, n);
   const workers: Recognizer[] = [];
   try {
-    for (let i = 0; i < n; i++) workers.push(await createWorkerRecognizer(cfg, log));
+    for (const role of roles) workers.push(await createWorkerRecognizer(cfg, log, role));
   } catch (err) {
     await Promise.all(workers.map((w) => w.close()));
     throw err;
   }
-  return new WorkerPool(workers, () => createWorkerRecognizer(cfg, log), log);
+  return new WorkerPool(workers, (role) => createWorkerRecognizer(cfg, log, role), log, 2000, roles);
 }
 
 export { WorkerPool };

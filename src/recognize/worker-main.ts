@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../core/log.ts';
 import type { RgbImage } from '../domain/types.ts';
-import { createRecognizer } from './load.ts';
+import { createRecognizer, type RecognizerRole } from './load.ts';
 import type { RecognizeConfig } from './ppocr.ts';
 
 export interface WorkerRequest {
@@ -11,12 +11,16 @@ export interface WorkerRequest {
   img?: RgbImage;
 }
 
-const { cfg, logLevel } = workerData as { cfg: RecognizeConfig; logLevel: string };
-const log = createLogger({ level: logLevel }).child({ stage: 'recognize', thread: 'worker' });
+const { cfg, logLevel, role } = workerData as {
+  cfg: RecognizeConfig;
+  logLevel: string;
+  role: RecognizerRole;
+};
+const log = createLogger({ level: logLevel }).child({ stage: 'recognize', thread: 'worker', role });
 const port = parentPort!;
 
 try {
-  const rec = await createRecognizer(cfg, log);
+  const rec = await createRecognizer(cfg, log, role);
   port.postMessage({ ready: true, modelVersion: rec.modelVersion });
   // One request at a time, in arrival order: the sessions are not re-entrant.
   let queue: Promise<void> = Promise.resolve();

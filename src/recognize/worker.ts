@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { PlateReading, RgbImage } from '../domain/types.ts';
 import type { RecognizeConfig, Recognizer, ScreenResult } from './ppocr.ts';
+import type { RecognizerRole } from './load.ts';
 import type { WorkerRequest } from './worker-main.ts';
 
 type Reply = { id: number; result?: unknown; error?: { message: string; code?: string } };
@@ -109,12 +110,19 @@ class WorkerRecognizer implements Recognizer {
   }
 }
 
-/** Starts a worker, loads and warms the models there, and resolves once it is ready. */
-export async function createWorkerRecognizer(cfg: RecognizeConfig, log: Logger): Promise<Recognizer> {
+/**
+ * Starts a worker, loads and warms the models of `role` there (see RecognizerRole), and resolves
+ * once it is ready.
+ */
+export async function createWorkerRecognizer(
+  cfg: RecognizeConfig,
+  log: Logger,
+  role: RecognizerRole = 'all',
+): Promise<Recognizer> {
   const worker = new Worker(bootScript(), {
     eval: true,
     execArgv: [],
-    workerData: { cfg, logLevel: log.level },
+    workerData: { cfg, logLevel: log.level, role },
   });
   const first = await new Promise<{ ready: boolean; modelVersion?: string; error?: { message: string } }>(
     (resolve) => {

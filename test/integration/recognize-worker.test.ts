@@ -39,4 +39,31 @@ describe('worker-thread recognizer', () => {
     expect(out.healedPair).toEqual([['4RDW219'], ['7ABC123']]);
     expect(out.failure).toBe(ErrorCodes.MODEL_LOAD);
   }, 120_000);
+
+  it('an idle-escalating pool: screen workers load the screen alone, reads unchanged', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', resolve(ROOT, 'test/support/worker-roles-check.ts')],
+      { cwd: ROOT, encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ready = lines.filter((l) => l.msg === 'recognizer ready');
+    const models = (role: string) =>
+      ((ready.find((l) => l.role === role)?.models ?? []) as string[]).map((m) => m.split('/').pop());
+    expect(ready.map((l) => l.role).sort()).toEqual(['all', 'screen']);
+    expect(models('screen')).toEqual(['plate-det.onnx', 'plate-rec.onnx', 'plate-cls.onnx']);
+    expect(models('all')).toContain('ch_PP-OCRv4_det_fused.onnx');
+    const out = lines.at(-1)!;
+    expect(out.same).toBe(true);
+    expect(out.texts).toEqual([
+      ['7ABC123', '7ABC123'],
+      ['4RDW219', '4RDW219'],
+      ['8DLP047', '8DLP047'],
+    ]);
+    expect(out.modelVersion).toBe('plate-rec-1+ppocr-v4-plate-1');
+  }, 120_000);
 });

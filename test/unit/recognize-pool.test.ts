@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PlateReading } from '../../src/domain/types.ts';
-import { WorkerPool } from '../../src/recognize/pool.ts';
+import { recognizeSection } from '../../src/config/sections/recognize.ts';
+import { poolRoles, WorkerPool } from '../../src/recognize/pool.ts';
 import type { Recognizer } from '../../src/recognize/ppocr.ts';
 
 /** A fake worker: records its calls, answers when released. */
@@ -115,6 +116,98 @@ describe('WorkerPool replacing a dead worker', () => {
     for (let i = 0; i < 50 && pool.aliveCount() === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(tries).toBe(3);
     expect((await pool.readFrame(img))[0]!.text).toBe('back');
+    await pool.close();
+  });
+});
+
+describe('WorkerPool by role (escalation: idle)', () => {
+  const img = { width: 1, height: 1, data: Buffer.alloc(3) };
+  const section = (o: object) => recognizeSection.parse(o);
+
+  it('splits an idle-escalating pool into screen workers and one full worker', () => {
+    expect(poolRoles(section({ profile: 'accurate', escalation: 'idle' }), 3)).toEqual([
+      'screen',
+      'screen',
+      'all',
+    ]);
+    expect(poolRoles(section({ profile: 'accurate', escalation: 'idle' }), 2)).toEqual(['screen', 'all']);
+    // one worker must do everything; inline escalation reads every frame in full; fast and
+    // thorough do not escalate, and neither does an accurate profile told not to
+    expect(poolRoles(section({ profile: 'accurate', escalation: 'idle' }), 1)).toEqual(['all']);
+    expect(poolRoles(section({ profile: 'accurate', escalation: 'inline' }), 3)).toEqual([
+      'all',
+      'all',
+      'all',
+    ]);
+    expect(poolRoles(section({ profile: 'fast', escalation: 'idle' }), 3)).toEqual(['all', 'all', 'all']);
+    expect(poolRoles(section({ profile: 'thorough', escalation: 'idle' }), 2)).toEqual(['all', 'all']);
+    expect(poolRoles(section({ profile: 'accurate', escalation: 'idle', escalateBelow: 0 }), 2)).toEqual([
+      'all',
+      'all',
+    ]);
+  });
+
+  /** A worker that answers every call at once with its name and the call. */
+  function named(name: string, version = 'm1'): Recognizer {
+    const plate = (call: string) => [{ text: `${name}:${call}` } as PlateReading];
+    return {
+      modelVersion: version,
+      readFrame: async () => plate('frame'),
+      readCrop: async () => plate('crop')[0]!,
+      screenFrame: async () => ({ plates: plate('screen'), sure: true }),
+      thoroughFrame: async () => plate('thorough'),
+      close: async () => {},
+    };
+  }
+
+  it('sends screens to the screen workers first, everything else to the full worker only', async () => {
+    const pool = new WorkerPool(
+      [named('s0', 'screen-v'), named('s1', 'screen-v'), named('full', 'full-v')],
+      undefined,
+      undefined,
+      2000,
+      ['screen', 'screen', 'all'],
+    );
+    expect(pool.modelVersion).toBe('full-v');
+    const screens = await Promise.all([pool.screenFrame(img), pool.screenFrame(img)]);
+    expect(screens.map((s) => s.plates[0]!.text)).toEqual(['s0:screen', 's1:screen']);
+    // both screen workers busy: the full worker screens too rather than keep a camera waiting
+    const three = await Promise.all([pool.screenFrame(img), pool.screenFrame(img), pool.screenFrame(img)]);
+    expect(three.map((s) => s.plates[0]!.text)).toEqual(['s0:screen', 's1:screen', 'full:screen']);
+    const others = await Promise.all([
+      pool.thoroughFrame(img),
+      pool.thoroughFrame(img),
+      pool.readFrame(img),
+      pool.readCrop(img),
+    ]);
+    expect(others.map((r) => (Array.isArray(r) ? r[0]!.text : r!.text))).toEqual([
+      'full:thorough',
+      'full:thorough',
+      'full:frame',
+      'full:crop',
+    ]);
+    await pool.close();
+  });
+
+  it('replaces a dead worker with one of the same role', async () => {
+    let alive = true;
+    const dying = { ...named('s0'), alive: () => alive };
+    const asked: string[] = [];
+    const pool = new WorkerPool(
+      [dying, named('full')],
+      async (role) => {
+        asked.push(role);
+        return named('fresh');
+      },
+      undefined,
+      2000,
+      ['screen', 'all'],
+    );
+    alive = false;
+    expect((await pool.screenFrame(img)).plates[0]!.text).toBe('full:screen');
+    await new Promise((r) => setImmediate(r));
+    expect(asked).toEqual(['screen']);
+    expect((await pool.screenFrame(img)).plates[0]!.text).toBe('fresh:screen');
     await pool.close();
   });
 });

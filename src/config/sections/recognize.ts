@@ -86,7 +86,7 @@ export const recognizeSection = z
       .max(8)
       .default(1)
       .describe(
-        'Recognizer worker threads, each with its own models (~150 MB): frames of different cameras are read in parallel; about one per core the cameras leave free',
+        'Recognizer worker threads, each with its own models: frames of different cameras are read in parallel; about one per core the cameras leave free. With escalation idle and an escalating profile, all but one load the screen alone (~90 MB each) and one every model (~310 MB; `npm run bench -- memory`)',
       ),
     threads: z.number().int().min(1).max(16).default(1).describe('onnxruntime intra-op threads per model'),
     detMaxSide: z
@@ -228,4 +228,20 @@ export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
     maxRegions: Math.min(cfg.maxRegions, SCREEN_MAX_REGIONS),
     detMaxSide: Math.min(cfg.detMaxSide, FIRST_PASS_MAX_SIDE),
   };
+}
+
+/** True when the fast first pass would be the configured pipeline itself. */
+function sameAsFirst(cfg: ResolvedRecognize): boolean {
+  const f = firstPass(cfg);
+  return (
+    cfg.detector === f.detector &&
+    !cfg.detModel &&
+    cfg.secondReader === f.secondReader &&
+    cfg.refine === f.refine
+  );
+}
+
+/** True when the configuration escalates: a screen first, and the frames it is unsure of again. */
+export function escalates(cfg: ResolvedRecognize): boolean {
+  return cfg.escalateBelow > 0 && !sameAsFirst(cfg);
 }
