@@ -8,7 +8,10 @@
  *   text nowhere near a plate is not one; regions touching a plate otherwise (its legend, a plate
  *   another car hides) are left out.
  * Labelled real frames (evaluation only, never training):  --manifest M --root R --out win
- *   a region is a plate when its centre lies in a labelled plate box, not one when it touches none.
+ *   labels give the whole plate's box, not its serial's: a region is a plate when its centre lies
+ *   in the plate's middle band (where a registration sits: 25-80% of its height, 5-95% of its
+ *   width) and it spans at least 40% of the plate's width; not one when it touches no plate; the
+ *   rest (legends, slogans, dealer frames, stickers) is left out.
  * Writes win.u8 (N × 3 × 48 × 128, uint8 RGB planes) and win.jsonl (label, detector, frame, box).
  */
 import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
@@ -65,7 +68,14 @@ function label(box: Box, truths: readonly Truth[]): number {
     touches = true;
     if (t.hidden) continue;
     const onPlate = cx >= p[0] && cx <= p[2] && cy >= p[1] && cy <= p[3];
-    if (!t.serial) return onPlate ? 1 : -1;
+    if (!t.serial) {
+      const pw = p[2] - p[0];
+      const ph = p[3] - p[1];
+      const inBand =
+        cx >= p[0] + 0.05 * pw && cx <= p[2] - 0.05 * pw && cy >= p[1] + 0.25 * ph && cy <= p[1] + 0.8 * ph;
+      if (inBand && box.w >= 0.4 * pw) return 1;
+      continue;
+    }
     if (onPlate && area(inter(r, t.serial)) >= 0.5 * area(t.serial)) return 1;
   }
   return touches ? -1 : 0;

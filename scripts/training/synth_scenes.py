@@ -185,7 +185,44 @@ def car(rng: random.Random, img: Image.Image) -> dict:
            "serial": [px + serial[0], py + serial[1], px + serial[2], py + serial[3]], "label": label}
     if DISTRACTORS:
         badges(rng, img, (cx, cy, cx + cw, cy + ch), out["plate"], body)
+        trims(rng, img, (cx, cy, cx + cw, cy + ch), out["plate"])
+        if rng.random() < 0.3:  # a separator mark between the serial's groups (a dot, a state's emblem)
+            sx0, sy0, sx1, sy1 = out["serial"]
+            mx = sx0 + (sx1 - sx0) * rng.uniform(0.35, 0.6)
+            r = max(1.0, (sy1 - sy0) * rng.uniform(0.1, 0.25))
+            my = (sy0 + sy1) / 2
+            col = rng.choice([(200, 30, 30), (30, 60, 160), (20, 20, 20), (200, 160, 30)])
+            ImageDraw.Draw(img).rectangle((mx - r, my - r, mx + r, my + r), fill=col)
     return out
+
+
+def trims(rng: random.Random, img: Image.Image, car_box, plate_box) -> None:
+    """Shapes on a car that are not text but look busy: an emblem, chrome strips, lamps, a handle."""
+    d = ImageDraw.Draw(img)
+    cx0, cy0, cx1, cy1 = car_box
+    ph = max(6, plate_box[3] - plate_box[1])
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.randrange(4)
+        x = rng.randint(int(cx0), max(int(cx0) + 1, int(cx1) - ph * 2))
+        y = rng.randint(int(cy0), max(int(cy0) + 1, int(cy1) - ph))
+        c = rng.randint(150, 250)
+        if kind == 0:  # oval emblem with a mark inside
+            w, h = int(ph * rng.uniform(0.8, 1.8)), int(ph * rng.uniform(0.5, 0.9))
+            d.ellipse((x, y, x + w, y + h), outline=(c, c, c), width=max(1, h // 8))
+            d.ellipse((x + w // 4, y + h // 4, x + 3 * w // 4, y + 3 * h // 4), outline=(c, c, c), width=max(1, h // 10))
+        elif kind == 1:  # chrome strip
+            w, h = int(ph * rng.uniform(2, 6)), max(2, int(ph * rng.uniform(0.08, 0.3)))
+            g = np.linspace(c, 80, h).astype(np.uint8)
+            strip = Image.fromarray(np.repeat(np.repeat(g[:, None, None], w, 1), 3, 2))
+            img.paste(strip, (x, y))
+        elif kind == 2:  # lamp with reflector rows
+            w, h = int(ph * rng.uniform(1.2, 3)), int(ph * rng.uniform(0.6, 1.2))
+            d.rounded_rectangle((x, y, x + w, y + h), radius=max(1, h // 4), fill=(rng.randint(120, 255), rng.randint(10, 60), 20))
+            for k in range(1, rng.randint(2, 5)):
+                d.line((x, y + k * h // 5, x + w, y + k * h // 5), fill=(255, 200, 180))
+        else:  # handle / recess
+            w, h = int(ph * rng.uniform(1.5, 3)), int(ph * rng.uniform(0.3, 0.6))
+            d.rounded_rectangle((x, y, x + w, y + h), radius=max(1, h // 2), fill=(c // 3, c // 3, c // 3))
 
 
 def _weathered(rng: random.Random, plate: Image.Image) -> Image.Image:
@@ -321,22 +358,26 @@ def scene(rng: random.Random, nrg: np.random.Generator, plates: list | None = No
     img = background(rng, nrg)
     for _ in range(rng.randint(0, 3)):
         text(rng, img)
+    if DISTRACTORS:  # behind the cars: a sign never hides a plate
+        for _ in range(rng.randint(0, 2)):
+            signs(rng, img)
     for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3, 4])):
         boxes = car(rng, img)
         if plates is not None:
             plates.append(boxes)
     for _ in range(rng.randint(0, 4)):
         text(rng, img)
-    if DISTRACTORS:
-        for _ in range(rng.randint(0, 2)):
-            signs(rng, img)
-        if rng.random() < 0.3:
-            stamp(rng, img)
+    if DISTRACTORS and rng.random() < 0.3:
+        stamp(rng, img)
     if rng.random() < 0.4:
         overlay(rng, img)
     if rng.random() < 0.5:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.4)))
     arr = np.asarray(img, np.float32) * rng.uniform(0.6, 1.25) + rng.uniform(-30, 30)
+    if DISTRACTORS and rng.random() < 0.25:  # dusk, night, infrared: dark and grey
+        arr = (arr.clip(0, 255) / 255) ** rng.uniform(1.3, 2.5) * 255 * rng.uniform(0.5, 0.9)
+        if rng.random() < 0.5:
+            arr = arr.mean(axis=2, keepdims=True).repeat(3, 2)
     arr = arr + nrg.normal(0, rng.uniform(0, 8), arr.shape)
     img = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
     buf = io.BytesIO()

@@ -44,11 +44,17 @@ class PlateCls(nn.Module):
         return self.head(g)[:, 0]
 
 
-def load(prefix: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    meta = [json.loads(l) for l in open(prefix + ".jsonl") if l.strip()]
-    x = np.fromfile(prefix + ".u8", np.uint8).reshape(len(meta), 3, H, W)
-    y = np.array([m["y"] for m in meta], np.float32)
-    return x, y, meta
+def load(prefixes: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """One or more (comma-separated) region_windows.ts outputs, frames numbered apart."""
+    xs, metas = [], []
+    for k, prefix in enumerate(prefixes.split(",")):
+        meta = [json.loads(l) for l in open(prefix + ".jsonl") if l.strip()]
+        for m in meta:
+            m["frame"] = f"{k}:{m['frame']}"
+        xs.append(np.fromfile(prefix + ".u8", np.uint8).reshape(len(meta), 3, H, W))
+        metas += meta
+    y = np.array([m["y"] for m in metas], np.float32)
+    return np.concatenate(xs), y, metas
 
 
 def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -108,7 +114,7 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     x, y, meta = load(args.data)
-    frames = sorted({m["frame"] for m in meta})
+    frames = sorted({m["frame"] for m in meta}, key=lambda f: (f.split(":")[0], int(f.split(":")[1])))
     val_frames = set(frames[-max(1, len(frames) // 10):])  # the last tenth of the frames: validation
     is_val = np.array([m["frame"] in val_frames for m in meta])
     xt, yt, xv, yv = x[~is_val], y[~is_val], x[is_val], y[is_val]
@@ -166,7 +172,7 @@ def export(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", help="prefix of region_windows.ts output (synthetic frames)")
+    ap.add_argument("--data", help="prefix(es, comma-separated) of region_windows.ts output (synthetic frames)")
     ap.add_argument("--dev", help="prefix of labelled real windows, reported only")
     ap.add_argument("--run", default=".tmp/platecls/run")
     ap.add_argument("--epochs", type=int, default=8)

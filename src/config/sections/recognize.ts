@@ -217,7 +217,10 @@ export const SCREEN_MAX_REGIONS = 6;
 /**
  * The first pass of an escalating configuration: the fast profile's pipeline with the same reader,
  * one crop per region (a read it is unsure of goes to the full pipeline anyway), detecting at
- * FIRST_PASS_MAX_SIDE at most and reading SCREEN_MAX_REGIONS regions at most.
+ * FIRST_PASS_MAX_SIDE at most and reading SCREEN_MAX_REGIONS regions at most. Without the plate
+ * classifier: the screen keeps only reads that already look like plates (confident, 6+ letters and
+ * digits, away from the border), and the frames where badges and numbers compete with a plate go
+ * on to the full pipeline, whose regions the classifier also scores better (models/README.md).
  */
 export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
   return {
@@ -227,6 +230,7 @@ export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
     cropVariants: 1,
     maxRegions: Math.min(cfg.maxRegions, SCREEN_MAX_REGIONS),
     detMaxSide: Math.min(cfg.detMaxSide, FIRST_PASS_MAX_SIDE),
+    plateClassifier: false,
   };
 }
 
