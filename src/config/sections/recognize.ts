@@ -73,7 +73,7 @@ export const recognizeSection = z
       .boolean()
       .default(true)
       .describe(
-        "Weigh each text region by the project's plate classifier (models/plate-cls/): a registration on a plate ranks before badges, signs, stickers, phone and fleet numbers and overlays",
+        "Weigh each text region by the project's plate classifier (models/plate-cls/): a registration on a plate ranks before badges, signs, stickers, phone and fleet numbers and overlays. In the accurate profile it weighs the full pipeline's regions (the frames the screen is unsure of), not the screen's",
       ),
     worker: z
       .boolean()
