@@ -68,7 +68,13 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
         ...p,
         agency: AGENCY,
         adminKey: ADMIN_KEY,
-        ...(process.env.ALPR_FLEET_LOG ? { log: createLogger({ level: 'info' }).child({ unit: p.id }) } : {}),
+        ...(process.env.ALPR_FLEET_LOG
+          ? {
+              log: createLogger({ level: process.env.ALPR_FLEET_LOG === 'debug' ? 'debug' : 'info' }).child({
+                unit: p.id,
+              }),
+            }
+          : {}),
         // A bandwidth cap stretches the drain over several seconds, so the kill lands mid-way.
         sync: { maxBytesPerSecond: 24_000, inflight: 16, batch: 50, redAfterMinutes: 0.05 },
       });
