@@ -8,7 +8,7 @@
  * the live version is refused (current list kept) but remembered: once the full snapshot of its
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
-import { type KeyObject, randomBytes } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
@@ -103,7 +103,7 @@ export class HotlistSubscriber implements Stage {
   private client: MqttClient | null = null;
   private backoff: BrokerBackoff | null = null;
   private refresh: RefreshSchedule | null = null;
-  /** The manifest last refused on each topic: the same one read again is not refused again. */
+  /** The manifest last refused on each topic (live version and hash): not refused again. */
   private readonly refused = new Map<string, string>();
   private readonly keys = new Map<string, KeyObject>();
   /** Snapshots being gathered, by `<list>/<version>`. */
@@ -226,11 +226,12 @@ export class HotlistSubscriber implements Stage {
     if (!topic.startsWith(prefix)) return;
     const parts = topic.slice(prefix.length).split('/');
     if (parts.length === 2 && (parts[1] === 'manifest' || parts[1] === 'delta')) {
-      // Read again by every refresh: one refused already is not refused (acked, logged) again.
-      const text = payload.toString('latin1');
-      if (this.refused.get(topic) === text) return;
+      // Read again by every refresh: the same one refused at the same live version is not refused
+      // (acked, logged) again; once the live version moves it is looked at anew.
+      const seen = `${this.opts.target.listVersion(parts[0]!)}:${createHash('sha256').update(payload).digest('hex')}`;
+      if (this.refused.get(topic) === seen) return;
       this.refused.delete(topic);
-      if (!this.onManifest(parts[0]!, payload, parts[1] === 'delta')) this.refused.set(topic, text);
+      if (!this.onManifest(parts[0]!, payload, parts[1] === 'delta')) this.refused.set(topic, seen);
     } else if (parts.length === 4 && parts[1] === 'chunk')
       this.onChunk(parts[0]!, Number(parts[2]), Number(parts[3]), payload);
   }
