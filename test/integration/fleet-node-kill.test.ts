@@ -93,12 +93,12 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
   }, 90_000);
 
   afterAll(async () => {
-    for (const u of units) await u.stop().catch(() => {});
+    await Promise.all(units.map((u) => u.stop().catch(() => {})));
     await sink?.stop().catch(() => {});
     await cluster?.destroy();
     for (const u of units) rmSync(u.dirs.root, { recursive: true, force: true });
     rmSync(tmp.root, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('delivers every read and hit exactly once, lists still reach every unit, lights go amber/red and back', {
     // Each wait below is bounded on its own; on a loaded 2-core machine the whole runs 30–75 s.
