@@ -16,6 +16,11 @@ export interface SubscribingClient {
   ): unknown;
 }
 
+/** A client that can also unsubscribe (mqtt.js MqttClient fits). */
+export interface ResubscribingClient extends SubscribingClient {
+  unsubscribe(filters: string | string[], cb: (err?: Error) => void): unknown;
+}
+
 export interface SubscribeRetryOptions {
   /** Still needed (the filter is still wanted, the stage still uses this client)? */
   wanted: () => boolean;
@@ -44,5 +49,21 @@ export function subscribeWithRetry(
       Math.min(5000, 500 * 2 ** attempt),
     );
     t.unref();
+  });
+}
+
+/**
+ * Subscribes again so the broker sends the retained messages anew (mqtt.js sends nothing for a
+ * filter it holds already, and MQTT gives retained messages only on a new subscription): the
+ * filters are dropped, then subscribed with the same retries. A message published in between is
+ * retained, so the new subscription brings it.
+ */
+export function subscribeAgain(
+  client: ResubscribingClient,
+  filters: string[],
+  o: SubscribeRetryOptions,
+): void {
+  client.unsubscribe(filters, () => {
+    if (client.connected && o.wanted()) subscribeWithRetry(client, filters, o);
   });
 }

@@ -11,6 +11,7 @@ import { createGzip } from 'node:zlib';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { adminKeyMap } from '../domain/signed.ts';
+import { publishRetainedConfirmed } from '../core/retained-confirm.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { CSV_COLUMNS, type CsvError, csvEntries, entryToCsv, fileLines } from './csv.ts';
 import { bodyLines, deltaBody, diffLines } from './delta.ts';
@@ -53,6 +54,8 @@ export interface PushOptions extends BrokerOptions {
    */
   trustedKeys?: readonly { id: string; publicKey: string }[];
   now?: number;
+  /** How long to keep publishing again what does not read back from the broker; 60 s without. */
+  confirmTimeoutMs?: number;
   onProgress?: (phase: 'validate' | 'publish', done: number, total: number) => void;
 }
 
@@ -271,16 +274,24 @@ export async function pushHotlist(
       ...(delta ? { kind: 'delta' as const, baseVersion: latest, changes: delta.removes + delta.adds } : {}),
     };
     const manifest = signManifest(fields, o.privateKeyPem);
-    for (let i = 0; i < chunks.length; i++) {
-      await client.publishAsync(topics.chunk(o.topicBase, o.agency, o.list, version, i), chunks[i]!, {
-        qos: 1,
-        retain: true,
-      });
-      o.onProgress?.('publish', i + 1, chunks.length + 1);
-    }
     const topic = (delta ? topics.delta : topics.manifest)(o.topicBase, o.agency, o.list);
-    await client.publishAsync(topic, JSON.stringify(manifest), { qos: 1, retain: true });
-    o.onProgress?.('publish', chunks.length + 1, chunks.length + 1);
+    // Chunks first, then the manifest; read back and published again until the broker has them
+    // all (a cluster acknowledges a retained message it failed to store: core/retained-confirm.ts).
+    await publishRetainedConfirmed(
+      client,
+      [
+        ...chunks.map((c, i) => ({
+          topic: topics.chunk(o.topicBase, o.agency, o.list, version, i),
+          payload: c,
+        })),
+        { topic, payload: Buffer.from(JSON.stringify(manifest)) },
+      ],
+      {
+        filters: [topics.chunkAll(o.topicBase, o.agency, o.list, version), topic],
+        timeoutMs: o.confirmTimeoutMs,
+        onPublished: (done, total) => o.onProgress?.('publish', done, total),
+      },
+    );
     // A delta replaces the previous delta (units apply deltas in order; one that missed a delta
     // waits for the next full); a full replaces the previous full and every delta.
     await clearChunks(client, o, prevDelta);

@@ -8,12 +8,13 @@
  * the live version is refused (current list kept) but remembered: once the full snapshot of its
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
-import { type KeyObject, randomBytes } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
-import { subscribeWithRetry } from '../core/subscribe-retry.ts';
+import { RefreshSchedule } from '../core/retained-refresh.ts';
+import { subscribeAgain, subscribeWithRetry } from '../core/subscribe-retry.ts';
 import type { Stage } from '../core/stage.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { csvEntries, gunzipLines } from './csv.ts';
@@ -51,6 +52,12 @@ export interface HotlistSubscriberOptions {
   chunkTimeoutMs?: number;
   /** Reconnect backoff (the upload link's reconnectMinMs/MaxMs); 1 s doubling to 5 s without. */
   reconnect?: { minMs: number; maxMs: number };
+  /**
+   * Reading the retained manifests again after each connect (core/retained-refresh.ts): a cluster
+   * node can grant the subscription before it knows a list pushed through another node. 5 s
+   * doubling to every 10 min without.
+   */
+  refresh?: { minMs: number; maxMs: number };
   /** Called after every decision, for tests and the status page. */
   onResult?: (ack: Ack) => void;
 }
@@ -82,6 +89,9 @@ export async function* snapshotEntries(body: Buffer, m: Manifest): AsyncGenerato
   if (n !== m.entries) throw new Error(`snapshot holds ${n} entries, its manifest says ${m.entries}`);
 }
 
+/** host:port of the node a client is connected to (the cluster has several). */
+const serverOf = (c: MqttClient): string => `${c.options.hostname}:${c.options.port}`;
+
 /** How often a snapshot still missing chunks subscribes to them again. */
 const RESUBSCRIBE_MS = 5000;
 
@@ -92,6 +102,9 @@ export class HotlistSubscriber implements Stage {
   private subscribed: Promise<void> | null = null;
   private client: MqttClient | null = null;
   private backoff: BrokerBackoff | null = null;
+  private refresh: RefreshSchedule | null = null;
+  /** The manifest last refused on each topic (live version and hash): not refused again. */
+  private readonly refused = new Map<string, string>();
   private readonly keys = new Map<string, KeyObject>();
   /** Snapshots being gathered, by `<list>/<version>`. */
   private readonly pending = new Map<string, Pending>();
@@ -131,18 +144,34 @@ export class HotlistSubscriber implements Stage {
     });
     this.backoff.attach();
     client.on('message', (topic, payload) => this.receive(topic, payload));
+    const manifests = [
+      topics.manifestAll(this.opts.topicBase, this.opts.agency),
+      topics.deltaAll(this.opts.topicBase, this.opts.agency),
+    ];
+    const refresh = new RefreshSchedule(this.opts.refresh ?? { minMs: 5000, maxMs: 600_000 }, () => {
+      if (!client.connected) return;
+      this.opts.log.debug('hot-list manifests: reading the retained ones again');
+      subscribeAgain(
+        client,
+        manifests,
+        this.retryOptions(client, () => true),
+      );
+    });
+    this.refresh = refresh;
     // No broker at start is normal in a car: start() does not wait; mqtt.js keeps reconnecting and
     // every (re)connect subscribes again, so retained manifests are seen on each return.
     this.subscribed = new Promise<void>((resolve) => {
       client.on('connect', () => {
+        this.opts.log.debug({ url: serverOf(client) }, 'hot-list sync connected');
+        refresh.restart();
         this.subscribeRetrying(
           client,
-          [
-            topics.manifestAll(this.opts.topicBase, this.opts.agency),
-            topics.deltaAll(this.opts.topicBase, this.opts.agency),
-          ],
+          manifests,
           () => true,
-          resolve,
+          () => {
+            this.opts.log.debug('hot-list manifests subscribed');
+            resolve();
+          },
         );
       });
     });
@@ -155,11 +184,15 @@ export class HotlistSubscriber implements Stage {
     wanted: () => boolean,
     done?: () => void,
   ): void {
-    subscribeWithRetry(client, filters, {
+    subscribeWithRetry(client, filters, { ...this.retryOptions(client, wanted), done });
+  }
+
+  private retryOptions(client: MqttClient, wanted: () => boolean) {
+    return {
       wanted: () => this.client === client && wanted(),
-      done,
-      onRefused: (err) => this.opts.log.warn({ err: err.message }, 'hot-list subscribe refused; retrying'),
-    });
+      onRefused: (err: Error) =>
+        this.opts.log.warn({ err: err.message }, 'hot-list subscribe refused; retrying'),
+    };
   }
 
   /** Resolves once the manifest topics are subscribed (tests, the status page). */
@@ -169,6 +202,7 @@ export class HotlistSubscriber implements Stage {
 
   async stop(): Promise<void> {
     this.backoff?.stop();
+    this.refresh?.stop();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     await this.queue.catch(() => {});
@@ -191,61 +225,73 @@ export class HotlistSubscriber implements Stage {
     const prefix = `${topics.root(this.opts.topicBase, this.opts.agency)}/`;
     if (!topic.startsWith(prefix)) return;
     const parts = topic.slice(prefix.length).split('/');
-    if (parts.length === 2 && parts[1] === 'manifest') this.onManifest(parts[0]!, payload, false);
-    else if (parts.length === 2 && parts[1] === 'delta') this.onManifest(parts[0]!, payload, true);
-    else if (parts.length === 4 && parts[1] === 'chunk')
+    if (parts.length === 2 && (parts[1] === 'manifest' || parts[1] === 'delta')) {
+      // Read again by every refresh: the same one refused at the same live version is not refused
+      // (acked, logged) again; once the live version moves it is looked at anew.
+      const seen = `${this.opts.target.listVersion(parts[0]!)}:${createHash('sha256').update(payload).digest('hex')}`;
+      if (this.refused.get(topic) === seen) return;
+      this.refused.delete(topic);
+      if (!this.onManifest(parts[0]!, payload, parts[1] === 'delta')) this.refused.set(topic, seen);
+    } else if (parts.length === 4 && parts[1] === 'chunk')
       this.onChunk(parts[0]!, Number(parts[2]), Number(parts[3]), payload);
   }
 
-  private onManifest(list: string, payload: Buffer, delta: boolean): void {
-    if (payload.length === 0) return; // a cleared retained manifest
+  /** Handles one manifest or delta manifest; false when it was refused. */
+  private onManifest(list: string, payload: Buffer, delta: boolean): boolean {
+    if (payload.length === 0) return true; // a cleared retained manifest
     if (payload.length > MAX_MANIFEST_BYTES) {
-      this.reject(list, 0, `manifest too large (${payload.length} bytes)`);
-      return;
+      return this.refuse(list, 0, `manifest too large (${payload.length} bytes)`);
     }
     let raw: unknown;
     try {
       raw = JSON.parse(payload.toString('utf8'));
     } catch {
-      this.reject(list, 0, 'manifest is not JSON');
-      return;
+      return this.refuse(list, 0, 'manifest is not JSON');
     }
     const claimed = Number((raw as { listVersion?: unknown })?.listVersion) || 0;
     const problem = manifestProblem(raw, { agency: this.opts.agency, list, delta }, this.keys);
     if (problem) {
-      this.reject(list, claimed, problem);
-      return;
+      return this.refuse(list, claimed, problem);
     }
     const m = raw as Manifest;
     const live = this.opts.target.listVersion(list);
-    if (m.listVersion === live) return; // already applied (a retained manifest seen again)
+    this.opts.log.debug({ list, version: m.listVersion, live, delta }, 'hot-list manifest seen');
+    if (m.listVersion === live) return true; // already applied (a retained manifest seen again)
     if (m.listVersion < live) {
-      this.reject(list, m.listVersion, `version ${m.listVersion} is older than the live version ${live}`);
-      return;
+      return this.refuse(
+        list,
+        m.listVersion,
+        `version ${m.listVersion} is older than the live version ${live}`,
+      );
     }
     if (delta) {
       this.deltas.set(list, m);
       const baseComing = [...this.pending.values()].some(
         (p) => p.m.list === list && !isDelta(p.m) && p.m.listVersion === m.baseVersion,
       );
-      if (baseComing) return; // applied right after the full snapshot of its base (afterApply)
+      if (baseComing) return true; // applied right after the full snapshot of its base (afterApply)
       if (m.baseVersion !== live) {
-        this.reject(
+        return this.refuse(
           list,
           m.listVersion,
           `delta applies to version ${m.baseVersion}, the live version is ${live || 'none'}: current list kept until a full snapshot`,
         );
-        return;
       }
     } else {
       // A newer full supersedes an older one still being gathered.
       for (const p of [...this.pending.values()]) {
         if (p.m.list !== list || isDelta(p.m)) continue;
-        if (p.m.listVersion >= m.listVersion) return;
+        if (p.m.listVersion >= m.listVersion) return true;
         this.drop(p);
       }
     }
     this.fetch(m);
+    return true;
+  }
+
+  private refuse(list: string, listVersion: number, reason: string): false {
+    this.reject(list, listVersion, reason);
+    return false;
   }
 
   private fetch(m: Manifest): void {
@@ -263,13 +309,19 @@ export class HotlistSubscriber implements Stage {
     if (m.chunks.length === 0) this.maybeFinish(key);
     else if (this.client) {
       const wanted = () => this.pending.get(key)?.m === m;
-      this.subscribeRetrying(this.client, [topic], wanted);
+      this.opts.log.debug({ topic, chunks: m.chunks.length }, 'hot-list chunks: subscribing');
+      this.subscribeRetrying(this.client, [topic], wanted, () =>
+        this.opts.log.debug({ topic }, 'hot-list chunks: subscribed'),
+      );
       // A cluster electing stream leaders may grant the subscription yet send no retained chunk:
       // while chunks are missing, subscribe again every 5 s (retained chunks come with each).
       const again = setInterval(() => {
         const c = this.client;
         if (!wanted()) clearInterval(again);
-        else if (c?.connected) c.unsubscribe(topic, () => this.subscribeRetrying(c, [topic], wanted));
+        else if (c?.connected) {
+          this.opts.log.debug({ topic }, 'hot-list chunks: still missing, subscribing again');
+          c.unsubscribe(topic, () => this.subscribeRetrying(c, [topic], wanted));
+        }
       }, RESUBSCRIBE_MS);
       again.unref();
     }
@@ -285,6 +337,7 @@ export class HotlistSubscriber implements Stage {
       this.reject(list, version, `chunk ${i} is larger than the manifest's chunk size`);
       return;
     }
+    this.opts.log.debug({ list, version, chunk: i }, 'hot-list chunk received');
     p.chunks[i] = Buffer.from(payload);
     this.maybeFinish(key);
   }

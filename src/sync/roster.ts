@@ -13,7 +13,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { subscribeWithRetry } from '../core/subscribe-retry.ts';
+import { publishRetainedConfirmed } from '../core/retained-confirm.ts';
+import { RefreshSchedule } from '../core/retained-refresh.ts';
+import { subscribeAgain, subscribeWithRetry } from '../core/subscribe-retry.ts';
 import { BrokerBackoff } from '../core/broker-backoff.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
@@ -121,6 +123,8 @@ export interface RosterSubscriberOptions {
   stateFile?: string;
   /** Reconnect backoff (the upload link's reconnectMinMs/MaxMs); 1 s doubling to 5 s without. */
   reconnect?: { minMs: number; maxMs: number };
+  /** Reading the retained roster again after each connect (core/retained-refresh.ts); 5 s doubling to 10 min without. */
+  refresh?: { minMs: number; maxMs: number };
   log: Logger;
 }
 
@@ -130,6 +134,7 @@ export class RosterSubscriber implements Stage {
   readonly critical = false;
   private client: MqttClient | null = null;
   private backoff: BrokerBackoff | null = null;
+  private refresh: RefreshSchedule | null = null;
   private keys = new Map<string, KeyObject>();
   private applied = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -160,12 +165,17 @@ export class RosterSubscriber implements Stage {
       log: o.log,
     });
     this.backoff.attach();
-    client.on('connect', () =>
-      subscribeWithRetry(client, [topic], {
-        wanted: () => this.client === client,
-        onRefused: (err) => o.log.warn({ err: err.message }, 'roster subscribe refused; retrying'),
-      }),
-    );
+    const retry = {
+      wanted: () => this.client === client,
+      onRefused: (err: Error) => o.log.warn({ err: err.message }, 'roster subscribe refused; retrying'),
+    };
+    this.refresh = new RefreshSchedule(o.refresh ?? { minMs: 5000, maxMs: 600_000 }, () => {
+      if (client.connected) subscribeAgain(client, [topic], retry);
+    });
+    client.on('connect', () => {
+      this.refresh?.restart();
+      subscribeWithRetry(client, [topic], retry);
+    });
     client.on('message', (t, payload) => this.receive(t, payload));
   }
 
@@ -210,6 +220,7 @@ export class RosterSubscriber implements Stage {
 
   async stop(): Promise<void> {
     this.backoff?.stop();
+    this.refresh?.stop();
     const c = this.client;
     this.client = null;
     if (c) await c.endAsync(true);
@@ -218,8 +229,8 @@ export class RosterSubscriber implements Stage {
 
 /**
  * Admin side: signs one copy of the users per unit (each naming its unit) and publishes each
- * retained (QoS 1) on that unit's roster topic. Resolves with the messages once every copy is
- * acknowledged by the broker.
+ * retained (QoS 1) on that unit's roster topic. Resolves with the messages once every copy
+ * reads back from the broker.
  */
 export async function pushRoster(o: {
   url: string;
@@ -231,6 +242,8 @@ export async function pushRoster(o: {
   privateKeyPem: string | Buffer;
   keyId: string;
   issuedAt?: number;
+  /** How long to keep publishing again what does not read back from the broker; 60 s without. */
+  confirmTimeoutMs?: number;
 }): Promise<RosterMessage[]> {
   const issuedAt = o.issuedAt ?? Date.now();
   const id = randomUUID();
@@ -239,13 +252,16 @@ export async function pushRoster(o: {
   );
   const client = await mqtt.connectAsync(o.url, { reconnectPeriod: 0, ...o.options });
   try {
-    for (const [i, unit] of o.units.entries()) {
-      // MQTT 5: a copy the broker's ACL refuses rejects here (PUBACK reason 0x87), naming no unit.
-      await client.publishAsync(rosterTopic(o.topicBase, o.agency, unit), JSON.stringify(msgs[i]), {
-        qos: 1,
-        retain: true,
-      });
-    }
+    // MQTT 5: a copy the broker's ACL refuses rejects here (PUBACK reason 0x87), naming no unit.
+    // Read back and published again until the broker has every copy (core/retained-confirm.ts).
+    await publishRetainedConfirmed(
+      client,
+      o.units.map((unit, i) => ({
+        topic: rosterTopic(o.topicBase, o.agency, unit),
+        payload: Buffer.from(JSON.stringify(msgs[i])),
+      })),
+      { filters: [rosterTopic(o.topicBase, o.agency, '+')], timeoutMs: o.confirmTimeoutMs },
+    );
   } finally {
     await client.endAsync();
   }

@@ -92,6 +92,8 @@ export async function startFleetUnit(o: FleetUnitOptions): Promise<FleetUnit> {
     target: hotlist,
     log,
     reconnect: { minMs: 200, maxMs: 1000 },
+    // Scaled down like the reconnect backoff: the manifests are read again 2 s, 4 s, 8 s… after a connect.
+    refresh: { minMs: 2000, maxMs: 8000 },
   });
   await sub.start();
   let syncStarted = false;

@@ -11,18 +11,18 @@ import { join } from 'node:path';
 import { freePort } from './mosquitto.ts';
 
 export const PG_BIN = process.env.ALPR_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-export const hasPostgres = existsSync(join(PG_BIN, 'initdb')) && existsSync(join(PG_BIN, 'psql'));
+export const hasPostgres = existsSync(join(PG_BIN, 'initdb')) && existsSync(join(PG_BIN, 'pg_ctl'));
 export const PG_SKIP_REASON = `PostgreSQL 15 not installed (${PG_BIN}; apt-get install postgresql, or scripts/setup.sh --test)`;
 
 export interface PgCluster {
   dir: string;
-  /** The socket folder (psql -h) and port. */
+  /** The socket folder and port. */
   host: string;
   port: number;
   user: string;
   db: string;
-  /** psql arguments that reach the cluster's database. */
-  psqlArgs(): string[];
+  /** A connection string for the `pg` package (its Unix socket in the `host` parameter). */
+  url: string;
   stop(): Promise<void>;
 }
 
@@ -64,7 +64,7 @@ export async function startPostgres(): Promise<PgCluster> {
     port,
     user,
     db: 'postgres',
-    psqlArgs: () => ['-h', dir, '-p', String(port), '-U', user, '-d', 'postgres'],
+    url: `postgresql://${user}@localhost:${port}/postgres?host=${encodeURIComponent(dir)}`,
     async stop() {
       try {
         pgRun(owner, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

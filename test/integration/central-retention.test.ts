@@ -7,7 +7,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoldOutcome } from '../../src/central/holds.ts';
+import { openPostgres } from '../../src/central/pg-client.ts';
 import { PostgresCentralStore } from '../../src/central/pg-store.ts';
+import type { SqlPort } from '../../src/central/sql-port.ts';
 import { DAY_MS } from '../../src/central/retention.ts';
 import { parseUnitMessage } from '../../src/central/store.ts';
 import { generateAdminKey } from '../../src/hotlist/push.ts';
@@ -15,7 +17,6 @@ import { CentralSink } from '../../src/sync/sink.ts';
 import { payloads, signHoldCommand, topics } from '../../src/sync/topics.ts';
 import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
 import { hasPostgres, PG_SKIP_REASON, type PgCluster, startPostgres } from '../helpers/postgres.ts';
-import { PsqlPort } from '../helpers/psql-port.ts';
 import { makeHit, makeRead, waitFor } from '../helpers/sync-fixtures.ts';
 
 const UNIT = { agency: 'metro', id: 'unit-7' };
@@ -23,6 +24,11 @@ const ADMIN = generateAdminKey();
 const ROGUE = generateAdminKey();
 const AGES = [10, 89, 91, 400, 729, 731, 800];
 const ready = hasPostgres && hasMosquitto;
+/** Never queried: the retention is refused before the store touches its database. */
+const NO_DB: SqlPort = {
+  query: () => Promise.reject(new Error('no database in this check')),
+  end: () => Promise.resolve(),
+};
 
 if (!hasPostgres) console.warn(`central-retention: skipped, ${PG_SKIP_REASON}`);
 else if (!hasMosquitto) console.warn('central-retention: skipped, mosquitto not installed');
@@ -53,7 +59,7 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
   beforeAll(async () => {
     pg = await startPostgres();
     broker = await startMosquitto({ persistence: false });
-    store = new PostgresCentralStore(new PsqlPort(pg.psqlArgs()), 90);
+    store = new PostgresCentralStore(await openPostgres(pg.url), 90);
     sink = new CentralSink({
       url: broker.url,
       store,
@@ -76,7 +82,7 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
 
   it('refuses a retention outside 90 days to 2 years, with a coded error', () => {
     for (const days of [0, 89, 731, 90.5]) {
-      expect(() => new PostgresCentralStore(new PsqlPort([]), days)).toThrow(
+      expect(() => new PostgresCentralStore(NO_DB, days)).toThrow(
         expect.objectContaining({ code: 'ALPR_E_CENTRAL_RETENTION' }),
       );
     }
@@ -155,7 +161,7 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
   });
 
   it('never keeps unheld detection data past 2 years, even at the longest retention', async () => {
-    const longest = new PostgresCentralStore(new PsqlPort(pg.psqlArgs()), 730);
+    const longest = new PostgresCentralStore(await openPostgres(pg.url), 730);
     await longest.start();
     for (const age of [729, 731]) {
       const r = makeRead(age, now - age * DAY_MS, `long-${age}d`);
