@@ -283,9 +283,7 @@ export class HotlistStore {
       flush();
       if (this.db.inTransaction && !single) this.db.exec('COMMIT');
       if (sorted) {
-        this.db.exec(
-          `INSERT INTO "${table}" SELECT * FROM "${fill}" ORDER BY ftag, n; DROP TABLE "${fill}"`,
-        );
+        this.db.exec(`INSERT INTO "${table}" SELECT * FROM "${fill}" ORDER BY ftag, n; DROP TABLE "${fill}"`);
       }
       createIndexes(this.db, table, this.layout);
       this.swap(meta, table, n, opts.now ?? Date.now(), single, index.finish());
