@@ -328,9 +328,18 @@ export class Daemon {
               adminKeys: c.hotlist.adminKeys,
               stateFile: join(dataDir, 'roster.applied'),
               reconnect: { minMs: sync.reconnectMinMs, maxMs: sync.reconnectMaxMs },
-              applyRoster: async (users) => {
+              applyRoster: async (users, rosterKey) => {
                 if (!web) throw new Error('the officer page is disabled (web.enabled: false)');
-                web.applyRoster(await parseRoster(JSON.stringify(users), 'json'));
+                web.applyRoster(await parseRoster(JSON.stringify(users), 'json', { keyed: true }), rosterKey);
+              },
+              // The copy's PIN key is sealed to this unit's certificate: its TLS key opens it.
+              unitKey: () => {
+                if (!sync.keyFile)
+                  throw new AlprError(
+                    ErrorCodes.ROSTER_KEY,
+                    "no TLS key (sync.keyFile): a roster's PIN key opens with the unit's TLS key only",
+                  );
+                return readSecret(creds, sync.keyFile);
               },
               log: child('roster-sync'),
             }),

@@ -5,6 +5,7 @@ import type { IClientOptions } from 'mqtt';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { pushRoster } from '../sync/roster.ts';
 import { parseRoster } from '../web/roster.ts';
+import { readUnitCerts, rosterCopyMaker } from './roster-copy.ts';
 
 interface PushCli {
   file: string;
@@ -13,6 +14,7 @@ interface PushCli {
   url: string;
   agency: string;
   units: string;
+  unitCerts: string;
   topicBase: string;
   format?: string;
   ca?: string;
@@ -22,8 +24,9 @@ interface PushCli {
 
 /**
  * `alpr roster push`: admins check a roster file (same rules as `roster import`; clear PINs are
- * hashed here, never sent), sign one copy per unit with their Ed25519 key and publish each retained
- * on that unit's own roster topic (the broker lets a unit read its own copy only). Adds `push`
+ * hashed here), sign one copy per unit with their Ed25519 key and publish each retained on that
+ * unit's own roster topic (the broker lets a unit read its own copy only). No copy carries a PIN
+ * hash: each carries keyed verifiers under a key only its unit's TLS key opens (roster-copy.ts). Adds `push`
  * under the `roster` command group (created when absent).
  */
 export function registerRosterPush(program: Command): void {
@@ -39,6 +42,10 @@ export function registerRosterPush(program: Command): void {
     .requiredOption('--url <url>', 'broker URL, mqtts://host:8883')
     .requiredOption('--agency <id>', 'agency id used in topics')
     .requiredOption('--units <ids>', 'the units to publish to, comma-separated (their certificate CNs)')
+    .requiredOption(
+      '--unit-certs <dir>',
+      "folder of the units' certificates, <unit>.crt or <unit>.pem (each copy's PIN key is sealed to its unit)",
+    )
     .option('--topic-base <base>', 'topic prefix', 'alpr')
     .option('--format <format>', 'csv or json (default: from the file name)')
     .option('--ca <file>', 'CA certificate (PEM) for mqtts')
@@ -50,6 +57,7 @@ export function registerRosterPush(program: Command): void {
         throw new AlprError(ErrorCodes.INPUT, '--format: csv or json');
       const units = parseUnits(o.units);
       const users = await parseRoster(readFileSync(o.file, 'utf8'), format);
+      const certs = readUnitCerts(o.unitCerts, units);
       const options: IClientOptions = {};
       if (o.ca) options.ca = readFileSync(o.ca);
       if (o.cert) options.cert = readFileSync(o.cert);
@@ -60,7 +68,7 @@ export function registerRosterPush(program: Command): void {
         topicBase: o.topicBase,
         agency: o.agency,
         units,
-        users,
+        copyFor: rosterCopyMaker(o.agency, users, certs),
         privateKeyPem: readFileSync(o.key),
         keyId: o.keyId,
       });

@@ -5,6 +5,8 @@ export const ErrorCodes = {
   SECRET_MISSING: 'ALPR_E_SECRET_MISSING',
   KEY_UNSEAL: 'ALPR_E_KEY_UNSEAL',
   HOTLIST_KEY: 'ALPR_E_HOTLIST_KEY',
+  /** A roster copy's PIN key does not open with this unit's key (or none could be made for a unit). */
+  ROSTER_KEY: 'ALPR_E_ROSTER_KEY',
   MODEL_LOAD: 'ALPR_E_MODEL_LOAD',
   CAMERA: 'ALPR_E_CAMERA',
   GPS: 'ALPR_E_GPS',

@@ -7,6 +7,11 @@
  * badly signed, for another agency or older than what they applied, and hand the users to the
  * root's `applyRoster` (which checks the entries and replaces the web page's roster).
  *
+ * Format 2: a copy carries no PIN hash anyone can search. Each user has a keyed verifier
+ * (`hscrypt$…`, web/pin.ts) under a roster key drawn for this copy, and the copy carries that key
+ * wrapped to the unit's certificate (`pinKey`, domain/roster-key.ts): only the unit's TLS key
+ * opens it. Format 1 copies (plain scrypt hashes) are refused: admins push again.
+ *
  * The signature covers `tag + body` where `body` is the exact JSON text carried in the message,
  * so no canonical JSON is needed.
  */
@@ -21,10 +26,11 @@ import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { adminKeyMap, adminRoot, signBytes, verifyBytes } from '../domain/signed.ts';
 import type { KeyObject } from 'node:crypto';
+import { type PinKeyWrap, unwrapRosterKey, wrapContext } from '../domain/roster-key.ts';
 
 /** Prefix of the signed bytes, so a roster signature can never pass for another message's. */
-export const ROSTER_TAG = 'alpr-roster-v1\n';
-export const ROSTER_FORMAT = 1;
+export const ROSTER_TAG = 'alpr-roster-v2\n';
+export const ROSTER_FORMAT = 2;
 /**
  * A roster of a few thousand users is well under this; a bigger message is refused before it is
  * parsed (a 100 MB one would take a gigabyte of the unit's memory as strings and objects).
@@ -34,7 +40,7 @@ export const MAX_ROSTER_BYTES = 2 * 1024 * 1024;
 export const rosterTopic = (base: string, agency: string, unit: string) =>
   `${adminRoot(base, agency)}/roster/${unit}`;
 
-/** What is signed: the users as admins gave them (badge, name, trained, pinHash, expires). */
+/** What is signed: the users (badge, name, trained, pinVerifier, expires) and the wrapped roster key. */
 export interface RosterBody {
   id: string;
   agency: string;
@@ -43,6 +49,8 @@ export interface RosterBody {
   /** Epoch ms; also the roster's version: a unit never applies an older one. */
   issuedAt: number;
   users: unknown[];
+  /** The roster key of the users' PIN verifiers, wrapped to this unit's certificate. */
+  pinKey: PinKeyWrap;
 }
 
 export interface RosterMessage {
@@ -56,7 +64,7 @@ export interface RosterMessage {
 }
 
 export function signRoster(
-  b: { agency: string; unit: string; users: unknown[]; issuedAt?: number; id?: string },
+  b: { agency: string; unit: string; users: unknown[]; pinKey: PinKeyWrap; issuedAt?: number; id?: string },
   privateKeyPem: string | Buffer,
   keyId: string,
 ): RosterMessage {
@@ -66,6 +74,7 @@ export function signRoster(
     unit: b.unit,
     issuedAt: b.issuedAt ?? Date.now(),
     users: b.users,
+    pinKey: b.pinKey,
   };
   const text = JSON.stringify(body);
   return {
@@ -90,6 +99,8 @@ export function openRoster(
   } catch {
     return 'roster is not JSON';
   }
+  if (m?.type === 'roster' && (m.version as number) === 1)
+    return 'roster format 1 carries PIN hashes that can be searched offline: push it again with a current alpr roster push (--unit-certs)';
   if (m?.type !== 'roster' || m.version !== ROSTER_FORMAT) return 'unknown roster type or format';
   if (typeof m.body !== 'string') return 'roster has no body';
   if (typeof m.sig !== 'string' || m.sig === '') return 'unsigned roster';
@@ -108,6 +119,7 @@ export function openRoster(
   if (b.unit !== to.unit) return 'roster is for another unit';
   if (!Number.isSafeInteger(b.issuedAt) || !Array.isArray(b.users) || typeof b.id !== 'string')
     return 'roster has bad fields';
+  if (typeof b.pinKey !== 'object' || b.pinKey === null) return 'roster has no PIN key';
   return b as RosterBody;
 }
 
@@ -117,8 +129,13 @@ export interface RosterSubscriberOptions {
   agency: string;
   unitId: string;
   adminKeys: readonly { id: string; publicKey: string }[];
-  /** Checks and applies the users (the root: parse them with the web's roster rules, then web.applyRoster). Throws to refuse. */
-  applyRoster: (users: unknown[]) => void | Promise<void>;
+  /**
+   * Checks and applies the users with their roster key (the root: parse them with the web's roster
+   * rules, then web.applyRoster). Throws to refuse.
+   */
+  applyRoster: (users: unknown[], rosterKey: Buffer) => void | Promise<void>;
+  /** This unit's TLS private key (PEM), which opens the copy's roster key; throws when there is none. */
+  unitKey: () => Buffer;
   /** Keeps the issuedAt of the roster applied last across restarts (no rollback after a reboot). */
   stateFile?: string;
   /** Reconnect backoff (the upload link's reconnectMinMs/MaxMs); 1 s doubling to 5 s without. */
@@ -201,8 +218,14 @@ export class RosterSubscriber implements Stage {
     if (b.issuedAt === this.applied) return; // the retained copy again
     if (b.issuedAt < this.applied)
       return this.refuse(`older than the roster in use (${b.issuedAt} < ${this.applied})`);
+    let rosterKey: Buffer;
     try {
-      await this.opts.applyRoster(b.users);
+      rosterKey = unwrapRosterKey(b.pinKey, this.opts.unitKey(), wrapContext(b.agency, b.unit, b.id));
+    } catch (err) {
+      return this.refuse((err as Error).message);
+    }
+    try {
+      await this.opts.applyRoster(b.users, rosterKey);
     } catch (err) {
       return this.refuse(`entries refused: ${(err as Error).message}`);
     }
@@ -228,9 +251,10 @@ export class RosterSubscriber implements Stage {
 }
 
 /**
- * Admin side: signs one copy of the users per unit (each naming its unit) and publishes each
- * retained (QoS 1) on that unit's roster topic. Resolves with the messages once every copy
- * reads back from the broker.
+ * Admin side: signs one copy per unit (each naming its unit, its users keyed and its roster key
+ * wrapped for that unit by `copyFor`, given the unit and the copy id) and publishes each retained
+ * (QoS 1) on that unit's roster topic. Resolves with the messages once every copy reads back from
+ * the broker.
  */
 export async function pushRoster(o: {
   url: string;
@@ -238,7 +262,7 @@ export async function pushRoster(o: {
   topicBase: string;
   agency: string;
   units: readonly string[];
-  users: unknown[];
+  copyFor: (unit: string, copyId: string) => { users: unknown[]; pinKey: PinKeyWrap };
   privateKeyPem: string | Buffer;
   keyId: string;
   issuedAt?: number;
@@ -248,7 +272,7 @@ export async function pushRoster(o: {
   const issuedAt = o.issuedAt ?? Date.now();
   const id = randomUUID();
   const msgs = o.units.map((unit) =>
-    signRoster({ agency: o.agency, unit, users: o.users, issuedAt, id }, o.privateKeyPem, o.keyId),
+    signRoster({ agency: o.agency, unit, ...o.copyFor(unit, id), issuedAt, id }, o.privateKeyPem, o.keyId),
   );
   const client = await mqtt.connectAsync(o.url, { reconnectPeriod: 0, ...o.options });
   try {

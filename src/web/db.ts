@@ -10,13 +10,15 @@
  * counts, hit ids and states, hashes. Sealed values sit in the same columns as BLOBs (SQLite keeps
  * a BLOB as-is in a TEXT column); a text value there is a row written before sealing, which
  * `migrate()` seals on the first open with a key. secure_delete zeroes what an update frees.
- * Sessions are kept as the SHA-256 of their token only.
+ * Sessions are kept as the SHA-256 of their token only. The roster holds keyed PIN verifiers, its
+ * key sealed with the same cipher (roster-db.ts).
  */
 import Database from 'better-sqlite3';
 import type { Sealer } from '../domain/seal.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type AuditEntry, type AuditRow, chainRow, type ChainVerdict, verifyAuditChain } from './audit.ts';
 import { sealClearRows } from './legacy.ts';
+import { ROSTER_KEY_SCHEMA, RosterTable } from './roster-db.ts';
 import type { HitState } from './hit-state.ts';
 import type { RosterEntry } from './roster.ts';
 
@@ -113,17 +115,23 @@ export function openWebDb(file: string, cipher: Sealer | null = null): WebDb {
   db.pragma('busy_timeout = 5000');
   db.pragma('secure_delete = ON');
   db.exec(SCHEMA);
+  db.exec(ROSTER_KEY_SCHEMA);
   db.exec(NO_UPDATE);
   const w = new WebDb(db, cipher);
   if (cipher?.encrypted) w.migrate();
+  if (cipher) w.roster.migrate();
   return w;
 }
 
 export class WebDb {
+  readonly roster: RosterTable;
+
   constructor(
     readonly db: Db,
     private readonly cipher: Sealer | null = null,
-  ) {}
+  ) {
+    this.roster = new RosterTable(db, () => this.c);
+  }
 
   private get c(): Sealer {
     if (!this.cipher)
@@ -170,28 +178,25 @@ export class WebDb {
     return sealClearRows(this.db, (v, aad) => this.seal(v, aad), NO_UPDATE);
   }
 
-  /** Replaces the roster with `entries` (the admins' list is the whole truth). */
-  replaceRoster(entries: readonly RosterEntry[], now: number): void {
-    const ins = this.db.prepare(
-      'INSERT INTO roster (badge, name, trained, pin_hash, expires, imported_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM roster').run();
-      for (const e of entries) ins.run(e.badge, e.name, e.trained ? 1 : 0, e.pinHash, e.expires, now);
-    })();
+  /**
+   * Replaces the roster with `entries` (the admins' list is the whole truth): keyed verifiers under
+   * `rosterKey` (a push), or scrypt hashes keyed here (a roster file). Needs the cipher.
+   */
+  replaceRoster(entries: readonly RosterEntry[], now: number, rosterKey?: Buffer): void {
+    this.roster.replace(entries, now, rosterKey);
   }
 
   rosterEntry(badge: string): RosterEntry | undefined {
-    const r = this.db.prepare('SELECT * FROM roster WHERE badge = ?').get(badge) as
-      | { badge: string; name: string; trained: number; pin_hash: string; expires: number | null }
-      | undefined;
-    return (
-      r && { badge: r.badge, name: r.name, trained: r.trained === 1, pinHash: r.pin_hash, expires: r.expires }
-    );
+    return this.roster.entry(badge);
+  }
+
+  /** The key of the stored verifiers (undefined: none stored yet). */
+  rosterKey(): Buffer | undefined {
+    return this.roster.rosterKey();
   }
 
   rosterSize(): number {
-    return this.db.prepare('SELECT count(*) FROM roster').pluck().get() as number;
+    return this.roster.size();
   }
 
   addShiftCheck(c: Omit<ShiftCheck, 'id'>): ShiftCheck {

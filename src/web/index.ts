@@ -18,7 +18,7 @@ import type { Sealer } from '../domain/seal.ts';
 import { handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
 import { openWebDb, type WebDb } from './db.ts';
-import { PinThrottle, UnitPace } from './pin.ts';
+import { PinThrottle, UnitPace, verifyKeyedPin } from './pin.ts';
 import { SignInGuard } from './signin.ts';
 import { throttleTable } from './throttle-db.ts';
 import type { RosterEntry } from './roster.ts';
@@ -166,6 +166,9 @@ export class WebStage implements Stage {
       throttle: this.throttle,
       pace: this.pace,
       roster: (badge) => this.db?.rosterEntry(badge),
+      // Keyed verifiers only (roster-db.ts): the key is the unit's, never in a roster copy.
+      verify: (pin, stored) => verifyKeyedPin(pin, stored, this.db?.rosterKey()),
+      storedForm: 'keyed',
       now: () => this.now(),
       sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
@@ -288,9 +291,9 @@ export class WebStage implements Stage {
   }
 
   /** Replaces the roster (an admin push routed here by the root); the entries are already checked. */
-  applyRoster(entries: readonly RosterEntry[]): void {
+  applyRoster(entries: readonly RosterEntry[], rosterKey?: Buffer): void {
     if (!this.db) throw new AlprError(ErrorCodes.INPUT, 'the web stage is not started');
-    this.db.replaceRoster(entries, this.now());
+    this.db.replaceRoster(entries, this.now(), rosterKey);
     this.deps.log.info({ users: entries.length }, 'roster replaced');
   }
 

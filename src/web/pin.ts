@@ -1,8 +1,16 @@
 /**
  * PINs: scrypt hashes (node:crypto) in a self-describing string, and a throttle on wrong PINs.
  * Format: `scrypt$N$r$p$<salt base64>$<hash base64>` so the roster can carry hashes made elsewhere.
+ *
+ * A scrypt hash of a 4-12 digit PIN falls to an offline search (10^4 tries for 4 digits), so
+ * neither a unit's roster copy nor its database holds one: they hold a keyed verifier
+ * `hscrypt$N$r$p$<salt>$<tag>`, tag = HMAC-SHA256(rosterKey, VERIFIER_TAG || scrypt output), where
+ * the roster key is known to the admin tool and the unit only (sealed to the unit's certificate on
+ * the wire, sealed with the store key on the card). Without that key a search has nothing to
+ * compare its guesses with. A scrypt hash turns into a verifier without the PIN (`keyPinHash`),
+ * which lets admins keep their roster files and the unit migrate its old rows.
  */
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 const DEFAULTS = { N: 16384, r: 8, p: 1, keyLen: 32 };
 
@@ -25,19 +33,78 @@ export async function hashPin(pin: string, salt: Buffer = randomBytes(16)): Prom
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+interface ParsedHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
 /** Parses a stored hash; null when it is not one this unit understands. */
-export function parsePinHash(
-  s: string,
-): { N: number; r: number; p: number; salt: Buffer; key: Buffer } | null {
-  const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(s);
+export function parsePinHash(s: string): ParsedHash | null {
+  return parseScryptLike(s, 'scrypt');
+}
+
+/** Domain separation of the verifier's HMAC. */
+const VERIFIER_TAG = Buffer.from('alpr-pin-verifier-v2\0');
+export const ROSTER_KEY_BYTES = 32;
+
+/** A fresh roster key (the admin tool makes one per unit copy; a local import makes its own). */
+export function newRosterKey(): Buffer {
+  return randomBytes(ROSTER_KEY_BYTES);
+}
+
+/** Parses a keyed verifier (`hscrypt$…`); null when it is not one. `key` is the HMAC tag. */
+export function parsePinVerifier(s: string): (ParsedHash & { keyLen: number }) | null {
+  const v = parseScryptLike(s, 'hscrypt');
+  return v && v.key.length === 32 ? v : null;
+}
+
+function tagOf(rosterKey: Buffer, derived: Buffer): Buffer {
+  return createHmac('sha256', rosterKey).update(VERIFIER_TAG).update(derived).digest();
+}
+
+/** The keyed verifier of a scrypt hash under `rosterKey`; null when `hash` is not a scrypt hash. */
+export function keyPinHash(hash: string, rosterKey: Buffer): string | null {
+  const h = parsePinHash(hash);
+  if (!h) return null;
+  const tag = tagOf(rosterKey, h.key).toString('base64');
+  return `hscrypt$${h.N}$${h.r}$${h.p}$${h.salt.toString('base64')}$${h.key.length}:${tag}`;
+}
+
+/**
+ * Checks a PIN against a keyed verifier. Without the key (none applied yet) the scrypt still runs,
+ * so the answer takes as long as a real check, and is false.
+ */
+export async function verifyKeyedPin(
+  pin: string,
+  verifier: string,
+  rosterKey: Buffer | undefined,
+): Promise<boolean> {
+  const v = parsePinVerifier(verifier);
+  if (!v) return false;
+  const derived = await derive(pin, v.salt, v.N, v.r, v.p, v.keyLen);
+  if (!rosterKey) return false;
+  return timingSafeEqual(tagOf(rosterKey, derived), v.key);
+}
+
+function parseScryptLike(s: string, prefix: 'scrypt' | 'hscrypt'): (ParsedHash & { keyLen: number }) | null {
+  const re =
+    prefix === 'scrypt'
+      ? /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$()([A-Za-z0-9+/=]+)$/
+      : /^hscrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$(\d{2}):([A-Za-z0-9+/=]+)$/;
+  const m = re.exec(s);
   if (!m) return null;
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   // Bounds keep a hostile roster from making sign-in allocate gigabytes.
   if (N < 1024 || N > 1 << 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) return null;
   const salt = Buffer.from(m[4]!, 'base64');
-  const key = Buffer.from(m[5]!, 'base64');
-  if (salt.length < 8 || key.length < 16 || key.length > 64) return null;
-  return { N, r, p, salt, key };
+  const key = Buffer.from(m[6]!, 'base64');
+  // A verifier names the length of the scrypt output its tag was made from.
+  const keyLen = m[5] ? Number(m[5]) : key.length;
+  if (salt.length < 8 || keyLen < 16 || keyLen > 64 || key.length < 16 || key.length > 64) return null;
+  return { N, r, p, salt, key, keyLen };
 }
 
 export async function verifyPin(pin: string, stored: string): Promise<boolean> {

@@ -1,15 +1,20 @@
 /**
  * The roster of users allowed to operate this unit (policy rule 1), as admins provide it:
  * CSV (header: badge,name,trained,pin_hash,expires — or `pin` instead of `pin_hash`, hashed on
- * import) or JSON (an array of the same fields, camelCase `pinHash` accepted).
+ * import) or JSON (an array of the same fields, camelCase `pinHash` accepted). An admin's push
+ * carries keyed verifiers instead (`pinVerifier`, `{ keyed: true }`): never a searchable hash.
  */
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
-import { hashPin, parsePinHash, pinProblem } from './pin.ts';
+import { hashPin, parsePinHash, parsePinVerifier, pinProblem } from './pin.ts';
 
 export interface RosterEntry {
   badge: string;
   name: string;
   trained: boolean;
+  /**
+   * A scrypt hash (`scrypt$…`) as read from a roster file, or a keyed verifier (`hscrypt$…`) from
+   * an admin's push; the unit's database holds keyed verifiers only (db.ts).
+   */
   pinHash: string;
   /** Epoch ms after which the account no longer signs in; null = no expiry. */
   expires: number | null;
@@ -73,7 +78,11 @@ function rawEntries(text: string, format: 'csv' | 'json'): RawEntry[] {
 }
 
 /** Parses and checks a roster file; throws listing every bad line. PINs given in clear get hashed. */
-export async function parseRoster(text: string, format: 'csv' | 'json'): Promise<RosterEntry[]> {
+export async function parseRoster(
+  text: string,
+  format: 'csv' | 'json',
+  opts: { keyed?: boolean } = {},
+): Promise<RosterEntry[]> {
   const out: RosterEntry[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -84,6 +93,7 @@ export async function parseRoster(text: string, format: 'csv' | 'json'): Promise
     const trained = truthy(r.trained);
     const pin = String(r.pin ?? '').trim();
     const hash = String(r.pin_hash ?? r.pinHash ?? '').trim();
+    const verifier = String(r.pin_verifier ?? r.pinVerifier ?? '').trim();
     const expRaw = r.expires ?? '';
     const expires =
       expRaw === '' || expRaw === null
@@ -97,12 +107,22 @@ export async function parseRoster(text: string, format: 'csv' | 'json'): Promise
     if (!name || name.length > 100) problems.push(`${at}: name is required (at most 100 characters)`);
     if (trained === null) problems.push(`${at}: trained must be true or false`);
     if (expires !== null && Number.isNaN(expires)) problems.push(`${at}: expires is not a date`);
-    if (hash && !parsePinHash(hash)) problems.push(`${at}: pin_hash is not a scrypt hash this unit reads`);
-    if (!hash && pin && pinProblem(pin)) problems.push(`${at}: ${pinProblem(pin)}`);
-    if (!hash && !pin) problems.push(`${at}: pin_hash (or pin) is required`);
+    if (opts.keyed) {
+      if (hash || pin)
+        problems.push(`${at}: a pushed roster carries keyed verifiers only, no pin or pin_hash`);
+      if (!parsePinVerifier(verifier))
+        problems.push(`${at}: pinVerifier is not a keyed verifier this unit reads`);
+    } else {
+      if (verifier)
+        problems.push(`${at}: pin_verifier belongs to a pushed roster only (give pin_hash or pin)`);
+      if (hash && !parsePinHash(hash)) problems.push(`${at}: pin_hash is not a scrypt hash this unit reads`);
+      if (!hash && pin && pinProblem(pin)) problems.push(`${at}: ${pinProblem(pin)}`);
+      if (!hash && !pin) problems.push(`${at}: pin_hash (or pin) is required`);
+    }
     seen.add(badge);
     if (problems.length > before) continue;
-    out.push({ badge, name, trained: trained as boolean, pinHash: hash || (await hashPin(pin)), expires });
+    const pinHash = opts.keyed ? verifier : hash || (await hashPin(pin));
+    out.push({ badge, name, trained: trained as boolean, pinHash, expires });
   }
   if (problems.length > 0)
     throw new AlprError(ErrorCodes.INPUT, 'the roster was not imported', { details: problems });

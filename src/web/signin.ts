@@ -6,7 +6,7 @@
  * only slow the answers down (UnitPace); they never lock out a badge that is not itself guessed at.
  */
 import { randomInt } from 'node:crypto';
-import { hashPin, type PinThrottle, type UnitPace, verifyPin } from './pin.ts';
+import { hashPin, keyPinHash, newRosterKey, type PinThrottle, type UnitPace, verifyPin } from './pin.ts';
 import type { RosterEntry } from './roster.ts';
 
 export type SignInOutcome =
@@ -27,6 +27,8 @@ export interface SignInDeps {
   /** Holds a wrong answer back (the unit-wide pace); setTimeout in the daemon. */
   sleep: (ms: number) => Promise<void>;
   verify?: (pin: string, stored: string) => Promise<boolean>;
+  /** The stored form the stand-in takes: `keyed` (the unit's database) or a plain scrypt hash. */
+  storedForm?: 'keyed' | 'scrypt';
 }
 
 export class SignInGuard {
@@ -61,8 +63,11 @@ export class SignInGuard {
     }
   }
 
+  /** Of the same form (and cost) as the stored verifiers; its key is thrown away. */
   private standInHash(): Promise<string> {
-    this.standIn ??= hashPin(String(randomInt(0, 1e12)).padStart(12, '0'));
+    this.standIn ??= hashPin(String(randomInt(0, 1e12)).padStart(12, '0')).then((h) =>
+      this.deps.storedForm === 'keyed' ? (keyPinHash(h, newRosterKey()) ?? h) : h,
+    );
     return this.standIn;
   }
 }

@@ -18,6 +18,9 @@ import { generateAdminKey, publishedVersions, pushHotlist } from '../../src/hotl
 import { topics as hotlistTopics } from '../../src/hotlist/snapshot.ts';
 import { applyHoldCommand, clientOptions, linkClientId } from '../../src/sync/link.ts';
 import { pushRoster, RosterSubscriber, rosterTopic } from '../../src/sync/roster.ts';
+import { rosterCopyMaker } from '../../src/commands/roster-copy.ts';
+import { recipientKey } from '../../src/domain/roster-key.ts';
+import { parseRoster } from '../../src/web/roster.ts';
 import { payloads, serverSubscriptions, signHoldCommand, topics } from '../../src/sync/topics.ts';
 import {
   type Broker,
@@ -124,7 +127,14 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
       topicBase: 'alpr',
       agency: AGENCY,
       units: ['unit-a', 'unit-b'],
-      users: [user('B1'), user('B2')],
+      // Each copy's PIN key is wrapped to that unit's certificate, as the agency CA issued it.
+      copyFor: rosterCopyMaker(
+        AGENCY,
+        await parseRoster(JSON.stringify([user('B1'), user('B2')]), 'json'),
+        new Map(
+          ['unit-a', 'unit-b'].map((u) => [u, recipientKey(readFileSync(broker.certs!.client(u).cert))]),
+        ),
+      ),
       privateKeyPem: ADMIN.privateKeyPem,
       keyId: 'admin',
     });
@@ -149,6 +159,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
       agency: AGENCY,
       unitId: 'unit-a',
       adminKeys: KEYS,
+      unitKey: () => readFileSync(broker.certs!.client('unit-a').key),
       applyRoster: (u) => void applied.push(u),
       log,
     });

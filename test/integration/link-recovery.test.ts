@@ -54,7 +54,12 @@ describe.skipIf(!hasMosquitto)('link recovery after a broker outage', () => {
       log: hotlistLog.log,
       target: { listVersion: () => 0, applyVersion: async () => 0 },
     });
-    roster = new RosterSubscriber({ ...common, log: rosterLog.log, applyRoster: () => {} });
+    roster = new RosterSubscriber({
+      ...common,
+      log: rosterLog.log,
+      applyRoster: () => {},
+      unitKey: () => Buffer.alloc(0),
+    });
     await hotlist.start();
     await roster.start();
     await hotlist.whenSubscribed();

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +6,11 @@ import { Command } from 'commander';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rosterCopyMaker } from '../../src/commands/roster-copy.ts';
 import { registerRosterPush } from '../../src/commands/roster-push.ts';
 import { publicKeyBase64 } from '../../src/domain/signed.ts';
-import { parseRoster } from '../../src/web/roster.ts';
+import { hashPin, verifyKeyedPin } from '../../src/web/pin.ts';
+import { parseRoster, type RosterEntry } from '../../src/web/roster.ts';
 import { pushRoster, RosterSubscriber, rosterTopic, signRoster } from '../../src/sync/roster.ts';
 import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
 import { waitFor } from '../helpers/sync-fixtures.ts';
@@ -19,18 +21,30 @@ const pem = (k: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
   k.export({ type: 'pkcs8', format: 'pem' }) as string;
 const admin = pem(generateKeyPairSync('ed25519').privateKey);
 const stranger = pem(generateKeyPairSync('ed25519').privateKey);
-const user = (badge: string) => ({
+const PIN = '482913';
+const PIN_HASH = await hashPin(PIN);
+const user = (badge: string): RosterEntry => ({
   badge,
   name: `Officer ${badge}`,
   trained: true,
-  pin: '482913',
+  pinHash: PIN_HASH,
   expires: null,
 });
+/** The units' TLS keys (P-256, as `alpr provision` makes them) and what the admin knows of them. */
+const unitKeys = new Map(
+  ['unit-7', 'unit-8'].map((u) => [u, generateKeyPairSync('ec', { namedCurve: 'P-256' })]),
+);
+const unitPem = (u: string) => Buffer.from(pem(unitKeys.get(u)!.privateKey));
+const certs = new Map<string, KeyObject>([...unitKeys].map(([u, k]) => [u, k.publicKey]));
+/** One unit's copy as `alpr roster push` makes it (keyed verifiers, the key wrapped to the unit). */
+const copy = (unit: string, users: RosterEntry[], id: string, agency = 'metro') =>
+  rosterCopyMaker(agency, users, certs)(unit, id);
 
 describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
   let broker: Broker;
   let sub: RosterSubscriber;
   const applied: unknown[][] = [];
+  const keys: Buffer[] = [];
 
   const stateDir = mkdtempSync(join(tmpdir(), 'alpr-roster-state-'));
   const stateFile = join(stateDir, 'roster.applied');
@@ -44,10 +58,12 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       agency: 'metro',
       unitId: 'unit-7',
       adminKeys: [{ id: 'admin', publicKey: publicKeyBase64(admin) }],
-      applyRoster: (users) => {
+      unitKey: () => unitPem('unit-7'),
+      applyRoster: (users, key) => {
         if (users.some((u) => (u as { badge?: string }).badge === 'bad badge'))
           throw new Error('user 1: badge');
         applied.push(users);
+        keys.push(key);
       },
       log: pino({ level: 'silent' }),
     });
@@ -65,13 +81,13 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
     await c.publishAsync(rosterTopic('alpr', 'metro', 'unit-7'), payload, { qos: 1, retain: true });
     await c.endAsync();
   };
-  const push = (users: unknown[], issuedAt: number, privateKeyPem = admin) =>
+  const push = (users: RosterEntry[], issuedAt: number, privateKeyPem = admin) =>
     pushRoster({
       url: broker.url,
       topicBase: 'alpr',
       agency: 'metro',
       units: ['unit-7', 'unit-8'],
-      users,
+      copyFor: rosterCopyMaker('metro', users, certs),
       privateKeyPem,
       keyId: 'admin',
       issuedAt,
@@ -81,6 +97,10 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
     await push([user('B1'), user('B2')], 1000);
     await waitFor(() => applied.length === 1, 10_000, 'roster applied');
     expect(applied[0]!.map((u) => (u as { badge: string }).badge)).toEqual(['B1', 'B2']);
+    // Each verifier opens with the key the unit unwrapped, and only with the right PIN.
+    const v = (applied[0]![0] as { pinVerifier: string }).pinVerifier;
+    expect(await verifyKeyedPin(PIN, v, keys[0])).toBe(true);
+    expect(await verifyKeyedPin('482914', v, keys[0])).toBe(false);
     const late: unknown[][] = [];
     const other = new RosterSubscriber({
       mqtt: { url: broker.url },
@@ -88,6 +108,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       agency: 'metro',
       unitId: 'unit-8',
       adminKeys: [{ id: 'admin', publicKey: publicKeyBase64(admin) }],
+      unitKey: () => unitPem('unit-8'),
       applyRoster: (u) => void late.push(u),
       log: pino({ level: 'silent' }),
     });
@@ -106,7 +127,13 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       'tampered after signing',
       async () => {
         const m = signRoster(
-          { agency: 'metro', unit: 'unit-7', users: [user('B1')], issuedAt: 3000 },
+          {
+            agency: 'metro',
+            unit: 'unit-7',
+            ...copy('unit-7', [user('B1')], 'c3'),
+            issuedAt: 3000,
+            id: 'c3',
+          },
           admin,
           'admin',
         );
@@ -116,8 +143,31 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
     ],
     [
       'unsigned',
-      async () => raw(JSON.stringify({ type: 'roster', version: 1, keyId: 'admin', sig: '', body: '{}' })),
+      async () => raw(JSON.stringify({ type: 'roster', version: 2, keyId: 'admin', sig: '', body: '{}' })),
       'unsigned roster',
+    ],
+    [
+      'of format 1 (plain scrypt hashes anyone holding the copy can search)',
+      async () => raw(JSON.stringify({ type: 'roster', version: 1, keyId: 'admin', sig: 'x', body: '{}' })),
+      'format 1',
+    ],
+    [
+      "whose PIN key was wrapped to another unit's certificate",
+      async () => {
+        const m = signRoster(
+          {
+            agency: 'metro',
+            unit: 'unit-7',
+            ...copy('unit-8', [user('B1')], 'c35'),
+            issuedAt: 3500,
+            id: 'c35',
+          },
+          admin,
+          'admin',
+        );
+        await raw(JSON.stringify(m));
+      },
+      "does not open with this unit's TLS key",
     ],
     [
       'older than the one in use (replay)',
@@ -128,7 +178,13 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       "signed for another unit (a copy moved to this unit's topic)",
       async () => {
         const m = signRoster(
-          { agency: 'metro', unit: 'unit-8', users: [user('B1')], issuedAt: 4500 },
+          {
+            agency: 'metro',
+            unit: 'unit-8',
+            ...copy('unit-8', [user('B1')], 'c45'),
+            issuedAt: 4500,
+            id: 'c45',
+          },
           admin,
           'admin',
         );
@@ -140,7 +196,13 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       'for another agency',
       async () => {
         const m = signRoster(
-          { agency: 'other', unit: 'unit-7', users: [user('B1')], issuedAt: 4000 },
+          {
+            agency: 'other',
+            unit: 'unit-7',
+            ...copy('unit-7', [user('B1')], 'c4', 'other'),
+            issuedAt: 4000,
+            id: 'c4',
+          },
           admin,
           'admin',
         );
@@ -160,7 +222,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
   it('applies a newer roster', async () => {
     await push([user('B3')], 6000);
     await waitFor(() => applied.length === 2, 10_000, 'newer roster applied');
-    expect(applied[1]).toEqual([user('B3')]);
+    expect((applied[1] as RosterEntry[]).map((u) => u.badge)).toEqual(['B3']);
   });
 
   it('`alpr roster push` checks the file, hashes clear PINs and publishes a signed roster', async () => {
@@ -173,6 +235,8 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
         'badge,name,trained,pin,expires\nB7,Officer Seven,true,482913,\nB8,Trainee,false,739164,\n',
       );
       writeFileSync(key, admin, { mode: 0o600 });
+      // What the admin holds of each unit: its certificate's public key.
+      writeFileSync(join(dir, 'unit-7.pem'), certs.get('unit-7')!.export({ type: 'spki', format: 'pem' }));
       const program = new Command().exitOverride();
       registerRosterPush(program);
       await program.parseAsync(
@@ -189,21 +253,26 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
           'metro',
           '--units',
           'unit-7',
+          '--unit-certs',
+          dir,
         ],
         {
           from: 'user',
         },
       );
       await waitFor(() => applied.length === 3, 10_000, 'pushed roster applied');
-      const users = applied[2] as { badge: string; pinHash: string; trained: boolean }[];
+      const users = applied[2] as { badge: string; pinVerifier: string; trained: boolean }[];
       expect(users.map((u) => [u.badge, u.trained])).toEqual([
         ['B7', true],
         ['B8', false],
       ]);
-      expect(users[0]!.pinHash).toMatch(/^scrypt/);
-      expect(JSON.stringify(users)).not.toContain('482913');
+      expect(users[0]!.pinVerifier).toMatch(/^hscrypt\$/);
+      expect(JSON.stringify(users)).not.toMatch(/482913|(^|[^h])scrypt\$/);
+      expect(await verifyKeyedPin('482913', users[0]!.pinVerifier, keys[2])).toBe(true);
+      expect(await verifyKeyedPin('739164', users[1]!.pinVerifier, keys[2])).toBe(true);
       // The root checks pushed users with the web page's own rules before applying them.
-      expect(await parseRoster(JSON.stringify(users), 'json')).toEqual(users);
+      const entries = await parseRoster(JSON.stringify(users), 'json', { keyed: true });
+      expect(entries.map((e) => e.pinHash)).toEqual(users.map((u) => u.pinVerifier));
       writeFileSync(file, 'badge,name,trained,pin,expires\n,No Badge,true,482913,\n');
       await expect(
         program.parseAsync(
@@ -220,6 +289,8 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
             'metro',
             '--units',
             'unit-7',
+            '--unit-certs',
+            dir,
           ],
           {
             from: 'user',
@@ -241,6 +312,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       agency: 'metro',
       unitId: 'unit-7',
       adminKeys: [{ id: 'admin', publicKey: publicKeyBase64(admin) }],
+      unitKey: () => unitPem('unit-7'),
       applyRoster: (u) => void seen.push(u),
       log: pino({ level: 'silent' }),
     });

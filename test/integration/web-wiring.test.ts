@@ -18,7 +18,7 @@ import { HealthStage } from '../../src/health/index.ts';
 import { chainRow, GENESIS, rowHash } from '../../src/web/audit.ts';
 import { openWebDb } from '../../src/web/db.ts';
 import { WebStage } from '../../src/web/index.ts';
-import { verifyPin } from '../../src/web/pin.ts';
+import { verifyKeyedPin, verifyPin } from '../../src/web/pin.ts';
 import { parseRoster } from '../../src/web/roster.ts';
 import { captureLog } from '../helpers/sync-fixtures.ts';
 import { client } from '../helpers/web-harness.ts';
@@ -46,29 +46,37 @@ async function cli(args: string[]): Promise<{ out: string; err: unknown }> {
 }
 
 describe('web stage wiring', () => {
-  it('alpr roster import replaces the roster from CSV or JSON and refuses a bad file whole', async () => {
+  it('alpr roster import replaces the roster from CSV or JSON (keyed verifiers) and refuses a bad file whole', async () => {
     const db = join(tmp, 'web.sqlite');
+    const keyFile = join(tmp, 'roster-store.key');
+    const key = randomBytes(32);
+    writeFileSync(keyFile, key.toString('hex'));
     const csv = join(tmp, 'roster.csv');
     writeFileSync(csv, 'badge,name,trained,pin,expires\nA1,Alex,true,2468,\nB2,Bo,false,1357,\n');
-    expect((await cli(['roster', 'import', csv, '--db', db])).out).toBe(
+    expect((await cli(['roster', 'import', csv, '--db', db, '--key-file', keyFile])).out).toBe(
       'roster imported: 2 users (1 trained)\n',
     );
     const json = join(tmp, 'roster.json');
     writeFileSync(json, JSON.stringify([{ badge: 'C3', name: 'Cy', trained: true, pin: '9753' }]));
-    expect((await cli(['roster', 'import', json, '--db', db])).out).toBe(
+    expect((await cli(['roster', 'import', json, '--db', db, '--key-file', keyFile])).out).toBe(
       'roster imported: 1 users (1 trained)\n',
     );
     const bad = join(tmp, 'bad.csv');
     writeFileSync(bad, 'badge,name,trained,pin\nD4,Di,maybe,1\n');
-    const r = await cli(['roster', 'import', bad, '--db', db]);
+    const r = await cli(['roster', 'import', bad, '--db', db, '--key-file', keyFile]);
     expect((r.err as { details: string[] }).details).toEqual([
       'user 1: trained must be true or false',
       'user 1: PIN: 4 to 12 digits',
     ]);
-    const w = openWebDb(db);
+    const w = openWebDb(db, aesSealer(key, 'web'));
     try {
       expect(w.rosterEntry('A1')).toBeUndefined();
-      expect(await verifyPin('9753', w.rosterEntry('C3')!.pinHash)).toBe(true);
+      // Stored as a keyed verifier: no scrypt hash in the database, the key sealed with the store key.
+      const stored = w.rosterEntry('C3')!.pinHash;
+      expect(stored).toMatch(/^hscrypt\$/);
+      expect(await verifyPin('9753', stored)).toBe(false);
+      expect(await verifyKeyedPin('9753', stored, w.rosterKey())).toBe(true);
+      expect(await verifyKeyedPin('9754', stored, w.rosterKey())).toBe(false);
     } finally {
       w.close();
     }

@@ -5,6 +5,7 @@
  * the signature checks. Subscribers are started against a port where no broker listens: they only
  * need their keys, not a link.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,14 @@ import { generateAdminKey } from '../../src/hotlist/push.ts';
 import { cutChunks, type Manifest, sha256, signManifest } from '../../src/hotlist/snapshot.ts';
 import { HotlistSubscriber, type HotlistTarget } from '../../src/hotlist/subscriber.ts';
 import { applyHoldCommand } from '../../src/sync/link.ts';
-import { openRoster, ROSTER_TAG, RosterSubscriber, signRoster } from '../../src/sync/roster.ts';
+import {
+  openRoster,
+  ROSTER_FORMAT,
+  ROSTER_TAG,
+  RosterSubscriber,
+  signRoster,
+} from '../../src/sync/roster.ts';
+import { wrapContext, wrapRosterKey } from '../../src/domain/roster-key.ts';
 import { parseHoldCommand, parseUnitTopic, signHoldCommand } from '../../src/sync/topics.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { junk, NASTY_FIELDS, type Rng, rng } from '../support/prng.ts';
@@ -128,12 +136,14 @@ describe('hold commands (sync)', () => {
 });
 
 describe('rosters (roster sync)', () => {
+  const unitTls = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const unitPem = Buffer.from(unitTls.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   const keys = adminKeyMap(ADMIN_KEYS);
   const signedBody = (body: string) =>
     Buffer.from(
       JSON.stringify({
         type: 'roster',
-        version: 1,
+        version: ROSTER_FORMAT,
         keyId: 'k1',
         sig: signBytes(Buffer.from(ROSTER_TAG + body), admin.privateKeyPem),
         body,
@@ -149,7 +159,14 @@ describe('rosters (roster sync)', () => {
   });
 
   it(`${CASES} seeded rosters, signed and not: a body or a reason, never a throw`, () => {
-    const base = { id: 'r', agency: 'metro', unit: 'u1', issuedAt: 1_700_000_000_000, users: [] };
+    const base = {
+      id: 'r',
+      agency: 'metro',
+      unit: 'u1',
+      issuedAt: 1_700_000_000_000,
+      users: [],
+      pinKey: { alg: 'ECDH-ES+A256GCM', ct: 'x' },
+    };
     let opened = 0;
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
@@ -158,7 +175,7 @@ describe('rosters (roster sync)', () => {
         : (JSON.stringify(jsonValue(r)) ?? junk(r, 50));
       const payload = r.bool(0.7)
         ? signedBody(body)
-        : payloadOf(r, mutate(r, { type: 'roster', version: 1, body }));
+        : payloadOf(r, mutate(r, { type: 'roster', version: ROSTER_FORMAT, body }));
       const b = openRoster(payload, { agency: 'metro', unit: 'u1' }, keys);
       if (typeof b === 'string') continue;
       opened++;
@@ -178,6 +195,7 @@ describe('rosters (roster sync)', () => {
       // The state file cannot be written (its folder is a file): applying must not reject the chain.
       stateFile: join('/dev/null', 'roster.applied'),
       applyRoster: (users) => void applied.push(users),
+      unitKey: () => unitPem,
       log,
     });
     await sub.start();
@@ -186,7 +204,22 @@ describe('rosters (roster sync)', () => {
       const msg = (issuedAt: number) =>
         Buffer.from(
           JSON.stringify(
-            signRoster({ agency: 'metro', unit: 'u1', users: [], issuedAt }, admin.privateKeyPem, 'k1'),
+            signRoster(
+              {
+                agency: 'metro',
+                unit: 'u1',
+                users: [],
+                issuedAt,
+                id: `r${issuedAt}`,
+                pinKey: wrapRosterKey(
+                  randomBytes(32),
+                  unitTls.publicKey,
+                  wrapContext('metro', 'u1', `r${issuedAt}`),
+                ),
+              },
+              admin.privateKeyPem,
+              'k1',
+            ),
           ),
         );
       await sub.receive(topic, msg(1000));
