@@ -7,13 +7,7 @@ import { join } from 'node:path';
 import { AlertsStage } from './alerts/index.ts';
 import { CaptureStage } from './capture/index.ts';
 import type { Config } from './config/schema.ts';
-import {
-  credentialsDir,
-  keySealingWarnings,
-  readSecret,
-  type SecretSource,
-  secretSource,
-} from './config/secrets.ts';
+import { credentialsDir, keySealingWarnings, readSecret, keySources } from './config/secrets.ts';
 import { Bus } from './core/bus.ts';
 import { readCrashRecords, sourcesToDrop } from './core/crash-guard.ts';
 import { FailedStages } from './core/failed-stages.ts';
@@ -446,13 +440,4 @@ function hotlistAges(
     entries: l.entries,
     maxAgeMs: limit[listKind(l.name)],
   }));
-}
-
-/** Where the keys that guard the card come from (sealed file, systemd, plain file). */
-function keySources(c: Readonly<Config>, creds: string | undefined): Map<string, SecretSource> {
-  const out = new Map<string, SecretSource>();
-  if (!creds) return out;
-  if (c.store.encryption !== 'none') out.set(c.store.keyFile, secretSource(creds, c.store.keyFile));
-  if (c.sync.type === 'mqtt' && c.sync.keyFile) out.set(c.sync.keyFile, secretSource(creds, c.sync.keyFile));
-  return out;
 }

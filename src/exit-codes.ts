@@ -29,7 +29,7 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     code: ExitCodes.ok,
     commands: 'all',
     meaning:
-      'Done; a check passed (`alpr status`: no light amber or red; `selftest`, `config check`, `audit verify`: nothing wrong)',
+      'Done; a check passed (`alpr status`: no light amber or red; `config check`, `audit verify`: nothing wrong; `selftest`: no check failed, its result GREEN, or AMBER with warnings such as keys not sealed to a TPM)',
   },
   {
     code: ExitCodes.failed,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { Config } from './schema.ts';
 import { SEALED_SUFFIX, unsealCredential } from './sealed.ts';
 
 /** The folder secrets come from: config's credentialsDir, else systemd's $CREDENTIALS_DIRECTORY. */
@@ -69,4 +70,13 @@ export function keySealingWarnings(
     : [
         `KEYS NOT SEALED: ${plain.join(', ')} read from plain files although paths.keySealing is tpm2; seal them with alpr provision --tpm.`,
       ];
+}
+
+/** Where the keys the config names would come from (store key, TLS key), without reading them. */
+export function keySources(c: Readonly<Config>, creds: string | undefined): Map<string, SecretSource> {
+  const out = new Map<string, SecretSource>();
+  if (!creds) return out;
+  if (c.store.encryption !== 'none') out.set(c.store.keyFile, secretSource(creds, c.store.keyFile));
+  if (c.sync.type === 'mqtt' && c.sync.keyFile) out.set(c.sync.keyFile, secretSource(creds, c.sync.keyFile));
+  return out;
 }

@@ -1,6 +1,8 @@
 /**
  * The self-test report a technician keeps (pure: the checks themselves run in `alpr selftest`).
- * Each check passes, warns or fails with a plain reason; the unit passes when nothing fails.
+ * Each check passes, warns or fails with a plain reason; the unit passes when nothing fails. The
+ * report's light is green (all pass), amber (passed with warnings: keys not sealed to a TPM, a low
+ * disk…) or red (a check failed).
  */
 import type { Light } from '../domain/types.ts';
 import type { Verdict } from './checks.ts';
@@ -21,6 +23,8 @@ export interface SelftestReport {
   versions: Record<string, string>;
   checks: SelftestCheck[];
   passed: boolean;
+  /** green: every check passed; amber: passed with warnings; red: a check failed. */
+  light: Light;
 }
 
 const FROM_LIGHT: Record<Light, CheckResult> = { green: 'pass', amber: 'warn', red: 'fail' };
@@ -51,6 +55,16 @@ export function modelCheck(
   return { name: 'model', result: 'pass', detail: `${read} in ${took}`, ms };
 }
 
+/**
+ * Whether the keys that protect the card are sealed to the TPM (`warnings` from
+ * keySealingWarnings): a unit provisioned `--no-tpm` passes, amber, with the reason.
+ */
+export function keysCheck(warnings: readonly string[]): SelftestCheck {
+  return warnings.length > 0
+    ? { name: 'keys', result: 'warn', detail: warnings.join(' ') }
+    : { name: 'keys', result: 'pass', detail: "store key and TLS key sealed to this unit's TPM" };
+}
+
 /** First frame per camera within the timeout. */
 export function cameraChecks(
   ids: readonly string[],
@@ -77,6 +91,11 @@ export function buildReport(
     versions,
     checks,
     passed: checks.every((c) => c.result !== 'fail'),
+    light: checks.some((c) => c.result === 'fail')
+      ? 'red'
+      : checks.some((c) => c.result === 'warn')
+        ? 'amber'
+        : 'green',
   };
 }
 
@@ -90,7 +109,14 @@ export function formatReport(r: SelftestReport): string {
     '',
     ...r.checks.map((c) => `${c.result.toUpperCase().padEnd(4)}  ${c.name.padEnd(w)}  ${c.detail}`),
     '',
-    r.passed ? 'RESULT: PASS' : `RESULT: FAIL (${r.checks.filter((c) => c.result === 'fail').length} failed)`,
+    resultLine(r),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function resultLine(r: SelftestReport): string {
+  const n = (result: CheckResult) => r.checks.filter((c) => c.result === result).length;
+  if (!r.passed) return `RESULT: FAIL (${n('fail')} failed)`;
+  const warns = n('warn');
+  return warns === 0 ? 'RESULT: PASS' : `RESULT: PASS, AMBER (${warns} warning${warns === 1 ? '' : 's'})`;
 }

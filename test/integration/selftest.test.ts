@@ -59,6 +59,9 @@ describe('alpr selftest (real onnxruntime, file cameras)', () => {
     expect(by.disk?.result).not.toBe('fail');
     expect(by.disk?.detail).toContain(`(at ${tmp})`);
     expect(by.clock?.result).toBe('pass');
+    // No paths.keySealing in the config: keys are plain files, the report says so (amber).
+    expect(by.keys?.result).toBe('warn');
+    expect(by.keys?.detail).toMatch(/^KEYS NOT SEALED \(paths\.keySealing: none\)/);
     expect(by.model?.result).toBe('pass');
     expect(by.model?.detail).toMatch(/^read (a plate|\d plates) in \d+ ms \(budget 20000 ms\)/);
     expect(by['camera front']?.result).toBe('pass');

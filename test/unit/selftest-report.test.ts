@@ -4,8 +4,10 @@ import {
   cameraChecks,
   checkFromVerdict,
   formatReport,
+  keysCheck,
   modelCheck,
 } from '../../src/health/selftest.ts';
+import { keySealingWarnings } from '../../src/config/secrets.ts';
 
 describe('self-test report (pure)', () => {
   it.each([
@@ -48,15 +50,47 @@ describe('self-test report (pure)', () => {
         'WARN  disk    disk low: 1.5 GB free (2 %)',
         'PASS  clock   clock set',
         '',
-        'RESULT: PASS',
+        'RESULT: PASS, AMBER (1 warning)',
         '',
       ].join('\n'),
     );
+    expect(ok.light).toBe('amber');
+    const green = buildReport('u1', 0, {}, [checks[1]!]);
+    expect([green.passed, green.light]).toEqual([true, 'green']);
+    expect(formatReport(green)).toMatch(/\nRESULT: PASS\n$/);
     const bad = buildReport('u1', 0, {}, [
       ...checks,
       checkFromVerdict('temperature', { light: 'red', reason: 'hot' }),
     ]);
     expect(bad.passed).toBe(false);
+    expect(bad.light).toBe('red');
     expect(formatReport(bad)).toContain('FAIL  temperature  hot\n\nRESULT: FAIL (1 failed)\n');
+  });
+
+  it('keys not sealed to a TPM: the unit passes amber with the reason; sealed keys pass green', () => {
+    const none = keysCheck(keySealingWarnings('none'));
+    expect(none.result).toBe('warn');
+    expect(none.detail).toMatch(
+      /^KEYS NOT SEALED \(paths\.keySealing: none\): the store key and the TLS key/,
+    );
+    const r = buildReport('u1', 0, {}, [{ name: 'config', result: 'pass', detail: 'x' }, none]);
+    expect([r.passed, r.light]).toEqual([true, 'amber']);
+    expect(formatReport(r)).toContain('WARN  keys    KEYS NOT SEALED');
+    expect(formatReport(r)).toMatch(/RESULT: PASS, AMBER \(1 warning\)\n$/);
+    const plain = keysCheck(keySealingWarnings('tpm2', new Map([['store.key', 'file']])));
+    expect(plain).toMatchObject({
+      result: 'warn',
+      detail: expect.stringMatching(/store\.key read from plain files/),
+    });
+    const sealed = keysCheck(
+      keySealingWarnings(
+        'tpm2',
+        new Map([
+          ['store.key', 'tpm'],
+          ['unit.key', 'tpm'],
+        ]),
+      ),
+    );
+    expect(sealed.result).toBe('pass');
   });
 });
