@@ -24,7 +24,7 @@ command -v npm >/dev/null || need_pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   need_pkgs+=(mosquitto mosquitto-clients gpsd gpsd-clients socat ffmpeg fonts-dejavu-core openssl chromium
     python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly systemd
-    systemd-container debootstrap nats-server postgresql swtpm swtpm-tools tpm2-tools)
+    systemd-container debootstrap nats-server postgresql swtpm swtpm-tools tpm2-tools tcpdump)
 fi
 
 missing=()
