@@ -49,7 +49,7 @@ export function registerProvisionCommand(program: Command): void {
     .option('--csr', 'make the unit key and a certificate request (the default for a new unit)')
     .option(
       '--tpm',
-      "seal the store key and the unit key to this machine's TPM (systemd-creds; run on the unit itself, --root /); plain keys already there are sealed and removed",
+      "seal the store key and the unit key to the unit's own TPM (systemd-creds; run on the unit itself, --root /); plain keys already there are sealed and removed",
     )
     .option('--no-tpm', 'keep the keys in plain files (a unit without a TPM: a stolen card gives them away)')
     .option(
@@ -101,7 +101,7 @@ export function registerProvisionCommand(program: Command): void {
           : `installed ${r.version}${r.previous ? ` (previous: ${r.previous})` : ''}; service enabled`,
         r.configWritten ? 'config written: etc/alpr/config.yaml' : 'config kept',
         r.keySealing === 'tpm2'
-          ? "keys sealed to this machine's TPM (etc/alpr/credentials/*.cred)"
+          ? "keys sealed to the unit's own TPM (etc/alpr/credentials/*.cred)"
           : 'WARNING: KEYS NOT SEALED: the store key and the unit key are plain files on the card (--no-tpm)',
       ];
       if (r.csr) lines.push(`certificate request for the agency CA: ${r.csr}`);

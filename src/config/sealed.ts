@@ -43,7 +43,7 @@ export function tpmAvailable(): boolean {
   return run(['has-tpm2', '--quiet']).status === 0;
 }
 
-/** Seals `data` for credential `name` with this machine's TPM; returns the sealed bytes. */
+/** Seals `data` for credential `name` with the unit's TPM; returns the sealed bytes. */
 export function sealCredential(data: Buffer, name: string, opts: { pcrs?: string } = {}): Buffer {
   const args = ['encrypt', '--with-key=tpm2', `--name=${name}`];
   if (opts.pcrs !== undefined) args.push(`--tpm2-pcrs=${opts.pcrs}`);
@@ -57,14 +57,14 @@ export function sealCredential(data: Buffer, name: string, opts: { pcrs?: string
   if (r.status !== 0) {
     throw new AlprError(
       ErrorCodes.KEY_UNSEAL,
-      `cannot seal "${name}" with this machine's TPM: ${why(r.stderr)} (no TPM? give --no-tpm to keep keys unsealed)`,
+      `cannot seal "${name}" with the unit's TPM: ${why(r.stderr)} (no TPM? give --no-tpm to keep keys unsealed)`,
     );
   }
   return r.stdout;
 }
 
 /**
- * Opens a sealed credential file with this machine's TPM. A file sealed by another TPM (the card
+ * Opens a sealed credential file with the unit's TPM. A file sealed by another TPM (the card
  * moved to another unit, or this unit's TPM cleared) fails with ALPR_E_KEY_UNSEAL and a message
  * for the technician; nothing is opened with a wrong key.
  */

@@ -23,7 +23,7 @@ const unsealedCache = new Map<string, Buffer>();
 
 /**
  * Reads one secret file (a key, a certificate). Secrets never live in the YAML. A sealed
- * `<name>.cred` beside it wins: it is opened with this machine's TPM (sealed.ts), and a TPM
+ * `<name>.cred` beside it wins: it is opened with the unit's TPM (sealed.ts), and a TPM
  * that cannot open it stops here with ALPR_E_KEY_UNSEAL.
  */
 export function readSecret(dir: string | undefined, name: string): Buffer {

@@ -49,7 +49,7 @@ function hasKey(root: string, name: string): boolean {
   return existsSync(at) || existsSync(at + SEALED_SUFFIX);
 }
 
-/** A key file's bytes: the plain file, or its sealed twin opened with this machine's TPM. */
+/** A key file's bytes: the plain file, or its sealed twin opened with the unit's own TPM. */
 function keyBytes(path: string): Buffer {
   if (existsSync(path)) return readFileSync(path);
   return unsealCredential(path + SEALED_SUFFIX, basename(path));
@@ -162,7 +162,7 @@ export function applyAction(root: string, a: Action): void {
 }
 
 /**
- * Seals a plain key file to this machine's TPM: `<file>.cred`, opened once to check it, then the
+ * Seals a plain key file to the unit's own TPM: `<file>.cred`, opened once to check it, then the
  * plain file overwritten and removed (on flash the old blocks may survive: seal before the key
  * has ever protected data, as provisioning does).
  */

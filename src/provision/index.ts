@@ -39,7 +39,7 @@ export interface ProvisionOptions {
   ca?: string | undefined;
   csr?: boolean | undefined;
   /**
-   * `tpm2`: make the keys and seal them (and any plain ones already there) to this machine's TPM
+   * `tpm2`: make the keys and seal them (and any plain ones already there) to the unit's own TPM
    * (run on the unit itself); `none`: plain key files. Absent: as the unit has them (plain for a
    * new unit; the CLI asks for one of --tpm / --no-tpm then).
    */

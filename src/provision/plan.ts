@@ -51,7 +51,7 @@ export type Action =
   /** Atomic: a temporary link renamed over `path`. */
   | { op: 'symlink'; path: string; target: string }
   /**
-   * Seals each plain `credentials/<name>` to this machine's TPM as `<name>.cred` (checked by
+   * Seals each plain `credentials/<name>` to the unit's own TPM as `<name>.cred` (checked by
    * opening it again), then removes the plain file. Names without a plain file are skipped.
    */
   | { op: 'seal'; names: readonly string[] }

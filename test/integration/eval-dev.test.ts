@@ -13,7 +13,7 @@ const DEV = resolve(ROOT, '../shared/data/plates-dev');
 const MANIFEST = join(DEV, 'endtoend-us.jsonl');
 const present = existsSync(MANIFEST);
 if (!present)
-  console.warn(`eval-dev: skipped, ${MANIFEST} is absent (the shared dev set is not on this machine)`);
+  console.warn(`eval-dev: skipped, ${MANIFEST} is absent (the shared dev set is not beside this checkout)`);
 
 describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alpr-eval-'));

@@ -155,7 +155,7 @@ describe.skipIf(missing.length > 0)('keys sealed to the unit TPM (swtpm)', () =>
   });
 
   it('provision --tpm leaves only sealed keys on the card and a unit that unseals them', () => {
-    expect(provisionOut).toMatch(/keys sealed to this machine's TPM/);
+    expect(provisionOut).toMatch(/keys sealed to the unit's own TPM/);
     for (const k of ['store.key', 'unit.key']) {
       expect(existsSync(join(creds, k))).toBe(false);
       expect(statSync(join(creds, `${k}.cred`)).mode & 0o777).toBe(0o600);
