@@ -5,7 +5,8 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
+import { waitPort } from './wait-port.ts';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,23 +218,6 @@ export function makeCerts(dir: string, caName = 'alpr-test-ca'): CertSet {
   };
 }
 
-async function waitPort(port: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
 export async function startMosquitto(opts: BrokerOptions = {}): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'alpr-mosq-'));
   const port = await freePort();
@@ -320,7 +304,7 @@ async function launch(
       c.once('exit', () => {
         if (child === c) child = null;
       });
-      if (!(await waitPort(port, 10_000))) {
+      if (!(await waitPort(port, 10_000, '127.0.0.1', 50))) {
         c.kill('SIGKILL');
         throw new Error(`mosquitto did not listen on ${port}:\n${logText}`);
       }

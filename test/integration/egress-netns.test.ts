@@ -17,7 +17,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { waitPort } from '../helpers/wait-port.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,23 +57,6 @@ function sh(cmd: string, args: string[]): void {
 
 function inNs(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
   return spawn('ip', ['netns', 'exec', NS, ...args], { cwd: ROOT, stdio: 'pipe', env });
-}
-
-async function waitTcp(host: string, port: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect(port, host);
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 /** tcpdump on the host end, inbound only (what the namespace sends), the broker's traffic excluded. */
@@ -142,7 +125,7 @@ describe.skipIf(skip !== null)('no egress but the broker: `alpr run` in its own 
     broker.stderr?.on('data', (d: Buffer) => {
       brokerLog += d.toString();
     });
-    if (!(await waitTcp(HOST_IP, BROKER_PORT, 10_000)))
+    if (!(await waitPort(BROKER_PORT, 10_000, HOST_IP)))
       throw new Error(`mosquitto did not listen:\n${brokerLog}`);
     sink = new CentralSink({
       url: `mqtt://${HOST_IP}:${BROKER_PORT}`,
