@@ -18,8 +18,9 @@ import { US_JURISDICTIONS } from '../../src/domain/us-plates.ts';
 import type { HitMatch, PlateReading, RgbImage } from '../../src/domain/types.ts';
 import { paintOver } from '../../src/eval/run.ts';
 import { confusable } from '../../src/hotlist/confusion.ts';
-import { judgeMatches, LEVEL_RULE, ruleForListSize, STATE_GATE } from '../../src/hotlist/evidence.ts';
+import { judgeMatches, LEVEL_RULE, STATE_GATE } from '../../src/hotlist/evidence.ts';
 import { matchRead, type StoredEntry } from '../../src/hotlist/match.ts';
+import { shapeDensity, shapeOf } from '../../src/hotlist/shape.ts';
 import { createRecognizer, ctcLogProb, decodeImageFile } from '../../src/recognize/index.ts';
 import { hotlistSection } from '../../src/config/sections/hotlist.ts';
 import { mulberry32 } from '../prng.ts';
@@ -242,18 +243,35 @@ const hotCfg = hotlistSection.parse({
   ...(process.env.ALPR_BENCH_CANDIDATES ? { candidates: Number(process.env.ALPR_BENCH_CANDIDATES) } : {}),
   ...(process.env.ALPR_BENCH_MAXSUBS ? { lookalikeMaxSubs: Number(process.env.ALPR_BENCH_MAXSUBS) } : {}),
 });
-/** ALPR_BENCH_RULE=confirmedMin,confirmedOdds,possibleMin,possibleRatio: another judgement rule, for comparison. */
+/**
+ * ALPR_BENCH_RULE=confirmedMin,confirmedOdds,possibleMin,possibleRatio,possibleOdds: another
+ * judgement rule, for comparison.
+ */
 const RULE = process.env.ALPR_BENCH_RULE
-  ? (([a, b, c, d]) => ({ confirmedMin: a!, confirmedOdds: b!, possibleMin: c!, possibleRatio: d! }))(
-      process.env.ALPR_BENCH_RULE.split(',').map(Number),
-    )
+  ? (([a, b, c, d, e]) => ({
+      confirmedMin: a!,
+      confirmedOdds: b!,
+      possibleMin: c!,
+      possibleRatio: d!,
+      possibleOdds: e ?? LEVEL_RULE.possibleOdds,
+    }))(process.env.ALPR_BENCH_RULE.split(',').map(Number))
   : LEVEL_RULE;
+
+/** The unit's density function over a list held in memory (as the store counts its plate index). */
+function densityOf(plates: Iterable<string>): (text: string) => number {
+  const counts = new Map<number, number>();
+  for (const t of plates) {
+    const s = shapeOf(t);
+    if (s !== null) counts.set(s, (counts.get(s) ?? 0) + 1);
+  }
+  return (t) => shapeDensity(counts, t);
+}
 
 /** The unit's matching and judgement of one plate reading against a list held in memory. */
 function alerts(
   p: PlateReading,
   list: Map<string, string | null>,
-  listSize: number,
+  density: (text: string) => number,
   source?: Parameters<typeof matchRead>[1],
 ): HitMatch[] {
   const src = source ?? {
@@ -274,7 +292,9 @@ function alerts(
     found,
     { frames: [p.evidence ?? []], candidates: p.candidates },
     (ev, t) => ctcLogProb(ev.probs, ev.T, ev.K, t),
-    process.env.ALPR_BENCH_RULE ? RULE : ruleForListSize(listSize),
+    RULE,
+    undefined,
+    density,
   );
 }
 
@@ -291,6 +311,7 @@ function expectedFalse(
   p: PlateReading,
   n: number,
   truths: readonly string[],
+  unitDensity: (text: string) => number,
 ): { confirmed: number; possible: number } {
   const density = listDensity(n);
   const everything = {
@@ -302,7 +323,7 @@ function expectedFalse(
         .map((v) => entry(v, null)),
   };
   const out = { confirmed: 0, possible: 0 };
-  for (const m of alerts(p, new Map(), n, everything)) {
+  for (const m of alerts(p, new Map(), unitDensity, everything)) {
     if (m.level === 'confirmed') out.confirmed += density(m.entryPlate);
     else out.possible += density(m.entryPlate);
   }
@@ -319,6 +340,8 @@ function figuresAt(all: FrameReads[], size: number, minConf: number, floor: numb
   for (const t of truths) listed.set(t, null);
   const unlisted = new Map<string, string | null>(base);
   for (const t of truths) unlisted.delete(t);
+  const listedDensity = densityOf(listed.keys());
+  const unlistedDensity = densityOf(unlisted.keys());
   let confirmed = 0;
   let any = 0;
   let reads = 0;
@@ -327,16 +350,16 @@ function figuresAt(all: FrameReads[], size: number, minConf: number, floor: numb
   const expected = { confirmed: 0, possible: 0 };
   for (const f of frames) {
     const levels = f.plates.flatMap((p) =>
-      alerts(p, listed, listed.size).filter((m) => f.truth.includes(m.entryPlate)),
+      alerts(p, listed, listedDensity).filter((m) => f.truth.includes(m.entryPlate)),
     );
     if (levels.some((m) => m.level === 'confirmed')) confirmed++;
     if (levels.length > 0) any++;
     for (const p of [...f.plates, ...f.masked]) {
       if (p.confidence >= minConf) reads++;
-      const e = expectedFalse(p, size, f.truth);
+      const e = expectedFalse(p, size, f.truth, unlistedDensity);
       expected.confirmed += e.confirmed;
       expected.possible += e.possible;
-      for (const m of alerts(p, unlisted, unlisted.size)) {
+      for (const m of alerts(p, unlisted, unlistedDensity)) {
         if (process.env.ALPR_BENCH_VERBOSE)
           process.stderr.write(
             `false ${m.level} ${p.text} ${p.confidence.toFixed(3)} -> ${m.entryPlate} p=${m.probability} state=${m.state}\n`,

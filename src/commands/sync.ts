@@ -102,6 +102,9 @@ export function registerSyncCommands(program: Command): void {
         topicBase: o.topicBase,
         clientId: o.clientId,
         protocolVersion: protocolOf(o.protocolVersion),
+        // Not acknowledged: the broker sends the message again after its ack wait.
+        onStoreError: (err) =>
+          process.stderr.write(`central-sink: not stored, left unacknowledged: ${(err as Error).message}\n`),
       };
       if (o.partition) opts.partition = { ...parsePartition(o.partition), copies: Number(o.copies) };
       if (o.postgres) {

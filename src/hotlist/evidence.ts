@@ -45,8 +45,13 @@ export interface LevelRule {
   confirmedOdds: number;
   /** possible: at least this probable… */
   possibleMin: number;
-  /** …and within this factor of the best text's probability. */
+  /** …within this factor of the best text's probability… */
   possibleRatio: number;
+  /**
+   * …and at least this many times the chance that a text of its shape is on the lists at all
+   * (shapeDensity): the fuller the lists around a text, the more a misread lands on some entry.
+   */
+  possibleOdds: number;
 }
 
 export const LEVEL_RULE: LevelRule = {
@@ -58,20 +63,9 @@ export const LEVEL_RULE: LevelRule = {
   // "a real chance": worth a look, shown with ≈ and the differing characters
   possibleMin: 0.02,
   possibleRatio: 50,
+  // "ten times likelier to be this plate than to be on the lists by chance"
+  possibleOdds: 10,
 };
-
-/** List size (all lists' entries) up to which LEVEL_RULE's possibleMin applies as it is. */
-const BASE_LIST = 1_000_000;
-
-/**
- * The rule for a list of `entries` plates: a bigger list holds more of the texts a misread could
- * be, so false possible alerts grow with its size; possibleMin grows with it past BASE_LIST (at
- * most 10×), keeping the expected false alerts per read about constant.
- */
-export function ruleForListSize(entries: number, base: LevelRule = LEVEL_RULE): LevelRule {
-  const k = Math.min(10, Math.max(1, entries / BASE_LIST));
-  return { ...base, possibleMin: base.possibleMin * k };
-}
 
 export interface Judgement {
   level: HitLevel;
@@ -90,11 +84,16 @@ export function judge(
   best: { text: string; p: number },
   runnerUp: number,
   rule: LevelRule = LEVEL_RULE,
+  density = 0,
 ): Judgement | null {
   const exact = entryPlate === best.text;
   if (exact && pEntry >= rule.confirmedMin && pEntry >= rule.confirmedOdds * runnerUp)
     return { level: 'confirmed', probability: pEntry };
-  if (pEntry >= rule.possibleMin && pEntry * rule.possibleRatio >= best.p)
+  if (
+    pEntry >= rule.possibleMin &&
+    pEntry * rule.possibleRatio >= best.p &&
+    pEntry >= rule.possibleOdds * density
+  )
     return { level: 'possible', probability: pEntry };
   return null;
 }
@@ -127,7 +126,8 @@ export const STATE_GATE = 0.9;
 /**
  * Judges the entries found for a read by the read's evidence: each gets its level and
  * probability, those below `possible` are dropped; confirmed first, then by priority.
- * Without a scorer (or CTC outputs) the candidates' confidences are the evidence.
+ * Without a scorer (or CTC outputs) the candidates' confidences are the evidence. `density`
+ * gives how full the lists are around a text (shapeDensity over the store's shape counts).
  */
 export function judgeMatches(
   found: readonly HitMatch[],
@@ -135,10 +135,11 @@ export function judgeMatches(
   score: CtcScorer = () => Number.NEGATIVE_INFINITY,
   rule: LevelRule = LEVEL_RULE,
   platePrior: (text: string) => number = framePlatePrior,
+  density: (text: string) => number = () => 0,
 ): HitMatch[] {
   if (found.length === 0) return [];
   const noCtc = ev.frames.every((f) => f.length === 0);
-  if (noCtc) return byCandidates(found, ev.candidates, rule, platePrior);
+  if (noCtc) return byCandidates(found, ev.candidates, rule, platePrior, density);
   const plain = found.filter((m) => !m.entryPlate.includes('*')).map((m) => m.entryPlate);
   const { best, probs } = bestTexts(ev, score, plain);
   const out: HitMatch[] = [];
@@ -149,7 +150,7 @@ export function judgeMatches(
     // the text's probability, and that such a text is a plate at all (not a date, a phone number, a word)
     const p = (probs.get(text) ?? textProbability(ev, text, score)) * platePrior(text);
     const runnerUp = Math.max(0, ...[...probs].filter(([t]) => t !== text).map(([, q]) => q));
-    const j = judge(wild ? `${text}*` : text, p, best, runnerUp, rule);
+    const j = judge(wild ? `${text}*` : text, p, best, runnerUp, rule, density(text));
     if (j) out.push(withLevel(m, j));
   }
   return out.sort(
@@ -176,6 +177,7 @@ function byCandidates(
   candidates: readonly Candidate[],
   rule: LevelRule,
   platePrior: (text: string) => number,
+  density: (text: string) => number,
 ): HitMatch[] {
   const top = candidates[0];
   const out: HitMatch[] = [];
@@ -186,7 +188,7 @@ function byCandidates(
     const runnerUp = candidates[1]?.confidence ?? 0;
     const j = exactTop
       ? judge(m.entryPlate, p, { text: m.entryPlate, p }, runnerUp, rule)
-      : judge(`${m.entryPlate}*`, p, { text: '', p: top?.confidence ?? p }, 0, rule);
+      : judge(`${m.entryPlate}*`, p, { text: '', p: top?.confidence ?? p }, 0, rule, density(m.entryPlate));
     if (j) out.push(withLevel(m, j));
   }
   return out.sort(

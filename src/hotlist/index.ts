@@ -13,7 +13,8 @@ import { evidenceOf } from '../domain/read.ts';
 import type { CtcEvidence, Hit, HitMatch, Read } from '../domain/types.ts';
 import { type CsvError, csvEntries, fileLines } from './csv.ts';
 import type { DeltaChange } from './delta.ts';
-import { type CtcScorer, judgeMatches, ruleForListSize, STATE_GATE } from './evidence.ts';
+import { type CtcScorer, judgeMatches, LEVEL_RULE, STATE_GATE } from './evidence.ts';
+import { shapeDensity } from './shape.ts';
 import { hotlistHealth } from './health.ts';
 import { type HotlistEntry, matchRead } from './match.ts';
 import { OFFICER_LIST, type OfficerPlateInput, officerPlateEntry } from './officer.ts';
@@ -190,8 +191,11 @@ export class HotlistStage implements Stage {
     });
     // a look-up by plate alone (the officer typed it) is that text for sure
     const candidates = read.candidates.length > 0 ? read.candidates : [{ text: read.plate, confidence: 1 }];
-    const entries = store.lists().reduce((n, l) => n + l.entries, 0);
-    return judgeMatches(found, { frames, candidates }, this.opts.scoreText, ruleForListSize(entries));
+    if (found.length === 0) return [];
+    const shapes = store.shapeCounts();
+    return judgeMatches(found, { frames, candidates }, this.opts.scoreText, LEVEL_RULE, undefined, (t) =>
+      shapeDensity(shapes, t),
+    );
   }
 
   private requireStore(): HotlistStore {

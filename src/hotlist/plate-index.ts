@@ -48,6 +48,14 @@ function buildClasses(): string {
 /** The class layout the packed numbers depend on: a stored index with another layout is rebuilt. */
 export const PLATE_INDEX_FORMAT = `pi1:${buildClasses()}`;
 
+/** DIGIT[class · 8 + member]: 1 when that glyph is a digit. */
+const DIGIT = new Uint8Array(23 * 8);
+MEMBERS.forEach((m, c) =>
+  m.forEach((g, k) => {
+    if (g >= '0' && g <= '9') DIGIT[c * 8 + k] = 1;
+  }),
+);
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -94,6 +102,8 @@ export class PlateIndex {
   /** Little-endian [lo, hi] pairs, sorted as 64-bit numbers. */
   private readonly words: Uint32Array;
   readonly size: number;
+
+  private shapes: Map<number, number> | null = null;
 
   constructor(words: Uint32Array, size: number) {
     if (words.length < size * 2) throw new Error('plate index words shorter than its size');
@@ -150,6 +160,37 @@ export class PlateIndex {
     }
     for (const p of added) b.add(p);
     return b.finish();
+  }
+
+  /**
+   * Entries per shape (`shapeOf`: length and digit positions), counted once per index (an index
+   * never changes; a new list version is a new index): ~0.1 s for 5,000,000 plates.
+   */
+  shapeCounts(): ReadonlyMap<number, number> {
+    if (this.shapes) return this.shapes;
+    const counts = new Map<number, number>();
+    const w = this.words;
+    for (let i = 0; i < this.size; i++) {
+      const hi = w[i * 2 + 1]!;
+      const lo = w[i * 2]!;
+      let f = hi * 256 + (lo >>> 24);
+      let m = lo & 0xffffff;
+      let len = 0;
+      let mask = 0;
+      for (let pos = MAX_LEN - 1; pos >= 0; pos--) {
+        const c = f % 23;
+        f = Math.floor(f / 23);
+        const k = m & 7;
+        m >>>= 3;
+        if (c === 0) continue;
+        len = Math.max(len, pos + 1);
+        if (DIGIT[c * 8 + k]) mask |= 1 << pos;
+      }
+      const shape = len * 256 + mask;
+      counts.set(shape, (counts.get(shape) ?? 0) + 1);
+    }
+    this.shapes = counts;
+    return counts;
   }
 
   /** First position whose number is ≥ hi·2³² + lo. */

@@ -12,6 +12,7 @@ import type { DeltaChange } from './delta.ts';
 import { checkDeltaBase, writeDelta } from './store-delta.ts';
 import type { HotlistEntry, StoredEntry } from './match.ts';
 import { type PlateIndex, PlateIndexBuilder } from './plate-index.ts';
+import { addShapeCounts } from './shape.ts';
 import { loadPlateIndex, PLATE_INDEX_DDL, savePlateIndex } from './store-index.ts';
 import { COLS, LIST_NAME, type ListRow, listInfo, type Row, RowCodec } from './rows.ts';
 import { checkKey, sealClearTables } from './store-migrate.ts';
@@ -116,6 +117,13 @@ export class HotlistStore {
 
   list(name: string): ListInfo | undefined {
     return this.listCache.find((l) => l.name === name);
+  }
+
+  /** Entries per plate shape over every list (from the plate indexes; see shape.ts). */
+  shapeCounts(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const p of this.probes) addShapeCounts(out, p.index.shapeCounts());
+    return out;
   }
 
   /** Entries of every list whose fold key is `folded`: an SQLite probe only where the plate index has the key. */

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.ts';
 import { waitPort } from './wait-port.ts';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -120,18 +120,6 @@ export interface Broker {
   /** Sends a signal to the running broker (SIGSTOP freezes it with its sockets open; SIGCONT thaws it). */
   signal(sig: NodeJS.Signals): void;
   log(): string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function ssl(args: string[], cwd: string): void {

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { waitPort } from './wait-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './mosquitto.ts';
+import { freePort } from './free-port.ts';
 
 export const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 export const hasNatsServer = existsSync(NATS_SERVER);

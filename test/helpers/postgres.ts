@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './mosquitto.ts';
+import { freePort } from './free-port.ts';
 
 export const PG_BIN = process.env.ALPR_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 export const hasPostgres = existsSync(join(PG_BIN, 'initdb')) && existsSync(join(PG_BIN, 'pg_ctl'));

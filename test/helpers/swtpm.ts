@@ -9,9 +9,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.ts';
 
 const TOOLS = ['swtpm', 'systemd-creds', 'tpm2_flushcontext', 'tpm2_getrandom'];
 
@@ -28,25 +28,10 @@ export interface SoftTpm {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    // swtpm takes the next port for its control channel.
-    if (port < 65535) return port;
-  }
-}
-
 /** Starts a fresh software TPM 2.0 (new state folder: a new chip) and waits until it answers. */
 export async function startSoftTpm(): Promise<SoftTpm> {
   const state = mkdtempSync(join(tmpdir(), 'alpr-swtpm-'));
-  const port = await freePort();
+  const port = await freePort(2);
   const proc: ChildProcess = spawn(
     'swtpm',
     [

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepProblems } from '../../src/commands/config-deep.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { ROOT, runCli } from '../helpers/cli.ts';
-import { freePort } from '../helpers/mosquitto.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const isRoot = process.getuid?.() === 0;
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';

@@ -30,6 +30,8 @@ const SINKS = 3;
 
 if (!hasNatsServer) console.warn(`fleet-sink-scaleout: skipped, ${NATS_SKIP_REASON}`);
 
+const sinkLogs: string[] = [];
+
 function spawnSink(cluster: NatsCluster, i: number, db: string): Promise<ChildProcess> {
   const urls = cluster.mqttUrls;
   const first = urls[i % urls.length]!;
@@ -40,6 +42,7 @@ function spawnSink(cluster: NatsCluster, i: number, db: string): Promise<ChildPr
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
+    sinkLogs.push(`[sink ${i + 1}] ${d.toString().trimEnd()}`);
   });
   return new Promise((res, rej) => {
     const t = setInterval(() => {
@@ -115,6 +118,7 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
       const missing = [...want].filter((id) => !have.has(id));
       const parts = missing.map((id) => unitPartition('metro', `car-${unitOf.get(id)}`, SINKS));
       console.log(readSinkCounts(db), `${missing.length} of ${want.size} missing, partitions ${parts}`);
+      console.log(sinkLogs.join('\n'));
       throw e;
     });
     const c = readSinkCounts(db);

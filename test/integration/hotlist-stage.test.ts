@@ -11,6 +11,9 @@ import { HotlistStage } from '../../src/hotlist/index.ts';
 import { HotlistStore } from '../../src/hotlist/store.ts';
 import { hotlistEntry, hotlistRead as read } from '../helpers/hotlist-fixtures.ts';
 import { aesSealer } from '../../src/domain/seal.ts';
+import type { CtcScorer } from '../../src/hotlist/evidence.ts';
+import { ctcLogProb } from '../../src/recognize/ctc.ts';
+import { spell } from '../helpers/ctc-evidence.ts';
 
 /** Hot-list rows sealed as on a unit (a fixed test key). */
 const TEST_SEALER = aesSealer(Buffer.alloc(32, 7), 'hotlist');
@@ -25,6 +28,7 @@ function setup(
   hotlist: Record<string, unknown> = {},
   clock = { t: Date.now() },
   pollMs?: number,
+  scoreText?: CtcScorer,
 ) {
   const bus = new Bus();
   const hits: Hit[] = [];
@@ -40,6 +44,7 @@ function setup(
     dbPath: join(dir, `${name}.db`),
     now: () => clock.t,
     pollMs,
+    scoreText,
   });
   return { bus, hits, health, stage, clock };
 }
@@ -206,5 +211,44 @@ describe('HotlistStage', () => {
     while (hits.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(hits.map((h) => [h.readId, h.late, h.match.list])).toEqual([['r-c', true, 'LOCAL']]);
     await stage.stop();
+  });
+
+  it('a possible hit needs more evidence where the lists hold much of its shape', async () => {
+    const score: CtcScorer = (ev, t) => ctcLogProb(ev.probs, ev.T, ev.K, t);
+    // The read: AB128, and AB123 at 20% (the last glyph); the list holds AB123.
+    const frames = [[spell('AB128', 0.8, { 4: '3' })]];
+    const input = read('AB128', ['AB128', 'AB123']);
+    const header = 'plate,state,priority,case_number,reason,expires\n';
+    const sparse = join(dir, 'sparse.csv');
+    writeFileSync(sparse, `${header}AB123,,1,C-9,stolen,\n7ABC123,,1,C-1,stolen,\n`);
+    // 20,000 other plates of two letters and three digits: 3.8% of all such texts
+    const dense = join(dir, 'dense.csv');
+    const rows: string[] = [];
+    for (let i = 0; rows.length < 20_000; i++) {
+      const t = `${'ABCDEFGHJKLMNPRSTUVWXYZ'[i % 23]}${'ABCDEFGHJKLMNPRSTUVWXYZ'[Math.floor(i / 23) % 23]}${String(Math.floor(i / 529) % 1000).padStart(3, '0')}`;
+      if (t !== 'AB123' && t !== 'AB128') rows.push(`${t},,5,,,`);
+    }
+    writeFileSync(dense, `${header}AB123,,1,C-9,stolen,\n${rows.join('\n')}\n`);
+    const a = setup(
+      'shape-sparse',
+      { seedCsv: [{ list: 'SVS', path: sparse }] },
+      undefined,
+      undefined,
+      score,
+    );
+    await a.stage.start();
+    const m = a.stage.match(input, frames);
+    expect(m.map((x) => [x.entryPlate, x.level])).toEqual([['AB123', 'possible']]);
+    expect(m[0]!.probability).toBeCloseTo(0.2, 2);
+    await a.stage.stop();
+    const b = setup('shape-dense', { seedCsv: [{ list: 'SVS', path: dense }] }, undefined, undefined, score);
+    await b.stage.start();
+    expect(b.stage.lists()[0]?.entries).toBe(20_001);
+    // 0.2 < 10 × 3.8%: on such a list one misread in 26 of that shape lands on some entry
+    expect(b.stage.match(input, frames)).toEqual([]);
+    // a read that is sure of AB123 is still confirmed there
+    const sure = b.stage.match(read('AB123'), [[spell('AB123', 1)]]);
+    expect(sure.map((x) => [x.entryPlate, x.level])).toEqual([['AB123', 'confirmed']]);
+    await b.stage.stop();
   });
 });

@@ -8,12 +8,12 @@ import { checkBroker } from '../../src/health/broker.ts';
 import {
   type Broker,
   destroyMosquitto,
-  freePort,
   hasMosquitto,
   makeCerts,
   startMosquitto,
   writeCredentials,
 } from '../helpers/mosquitto.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 if (!hasMosquitto) console.warn('selftest broker tests skipped: mosquitto not installed');
 

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-export { freePort } from '../helpers/mosquitto.ts';
+export { freePort } from '../helpers/free-port.ts';
 
 const PY = '/usr/bin/python3';
 const RTSP_SERVER = resolve(import.meta.dirname, 'rtsp-server.py');

@@ -1,33 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CtcEvidence, HitMatch } from '../../src/domain/types.ts';
-import {
-  judge,
-  judgeMatches,
-  LEVEL_RULE,
-  ruleForListSize,
-  textProbability,
-} from '../../src/hotlist/evidence.ts';
+import { judge, judgeMatches, LEVEL_RULE, textProbability } from '../../src/hotlist/evidence.ts';
 import { beamSearch, ctcLogProb, PLATE_ALPHABET } from '../../src/recognize/ctc.ts';
+import { spell } from '../helpers/ctc-evidence.ts';
 
 const K = PLATE_ALPHABET.length + 1;
-
-/**
- * A CTC output that spells `text` for sure, except at the positions in `alt`, where the character
- * has probability `p` and the alternative glyph the rest.
- */
-function spell(text: string, p: number, alt: Record<number, string> = {}): CtcEvidence {
-  const T = text.length * 2 + 1;
-  const probs = new Float32Array(T * K);
-  for (let t = 0; t < T; t++) {
-    const i = (t - 1) / 2;
-    const ch = t % 2 === 1 ? text[i]! : null;
-    const k = ch ? PLATE_ALPHABET.indexOf(ch) + 1 : 0;
-    const other = ch ? alt[i] : undefined;
-    probs[t * K + k] = other ? p : 1;
-    if (other) probs[t * K + PLATE_ALPHABET.indexOf(other) + 1] = 1 - p;
-  }
-  return { T, K, probs };
-}
 
 const score = (ev: CtcEvidence, t: string) => ctcLogProb(ev.probs, ev.T, ev.K, t);
 
@@ -166,13 +143,28 @@ describe('hits by evidence', () => {
     expect(judgeMatches([match('9937410')], digits, score)[0]?.level).toBe('possible');
   });
 
-  it('asks more of a possible hit on a bigger list', () => {
-    expect(ruleForListSize(100_000).possibleMin).toBe(LEVEL_RULE.possibleMin);
-    expect(ruleForListSize(5_000_000).possibleMin).toBeCloseTo(5 * LEVEL_RULE.possibleMin);
-    expect(ruleForListSize(1e9).possibleMin).toBeCloseTo(10 * LEVEL_RULE.possibleMin);
-    // a 5% read of the entry: possible on a small list, nothing on a 5M one
+  it('asks more of a possible hit whose shape the lists hold much of', () => {
     const best = { text: 'ABC123', p: 0.9 };
-    expect(judge('ABC128', 0.05, best, 0.9, ruleForListSize(100_000))?.level).toBe('possible');
-    expect(judge('ABC128', 0.05, best, 0.9, ruleForListSize(5_000_000))).toBeNull();
+    // a 5% read of the entry: possible where 1 text in 1,000 of its shape is listed …
+    expect(judge('ABC128', 0.05, best, 0.9, LEVEL_RULE, 0.001)?.level).toBe('possible');
+    // … nothing where 1 in 100 is (10 × 0.01 > 0.05): a misread there lands on an entry too often
+    expect(judge('ABC128', 0.05, best, 0.9, LEVEL_RULE, 0.01)).toBeNull();
+    // the density never touches a confirmed read
+    expect(judge('ABC123', 0.9, best, 0.01, LEVEL_RULE, 1)?.level).toBe('confirmed');
+    // judgeMatches asks the density of the entry's own text
+    const ev = {
+      frames: [[spell('ABC123', 0.95, { 5: '8' })]],
+      candidates: [{ text: 'ABC123', confidence: 0.95 }],
+    };
+    const seen: string[] = [];
+    const dense = (t: string) => {
+      seen.push(t);
+      return 0.5;
+    };
+    expect(judgeMatches([match('ABC128')], ev, score, LEVEL_RULE, undefined, () => 0)[0]?.level).toBe(
+      'possible',
+    );
+    expect(judgeMatches([match('ABC128')], ev, score, LEVEL_RULE, undefined, dense)).toEqual([]);
+    expect(seen).toEqual(['ABC128']);
   });
 });
