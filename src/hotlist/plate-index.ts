@@ -50,11 +50,11 @@ export const PLATE_INDEX_FORMAT = `pi1:${buildClasses()}`;
 
 /** DIGIT[class · 8 + member]: 1 when that glyph is a digit. */
 const DIGIT = new Uint8Array(23 * 8);
-MEMBERS.forEach((m, c) =>
-  m.forEach((g, k) => {
+for (let c = 0; c < MEMBERS.length; c++) {
+  MEMBERS[c]!.forEach((g, k) => {
     if (g >= '0' && g <= '9') DIGIT[c * 8 + k] = 1;
-  }),
-);
+  });
+}
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -52,6 +52,8 @@ export interface NatsClusterOptions {
   replicas?: number;
   /** The largest message (bytes); the reference 4 MiB, above every message of the contract. */
   maxPayload?: number;
+  /** How long the broker waits for a receiver's PUBACK before sending again (reference 30 s). */
+  ackWaitS?: number;
 }
 
 /** One node's configuration file (nats-server's own format). */
@@ -65,6 +67,7 @@ export function nodeConfig(o: {
   routes: number[];
   replicas: number;
   maxPayload: number;
+  ackWaitS?: number;
 }): string {
   return `server_name: ${o.name}
 listen: 127.0.0.1:${o.clientPort}
@@ -83,7 +86,7 @@ cluster {
 mqtt {
   listen: 127.0.0.1:${o.mqttPort}
   stream_replicas: ${o.replicas}
-  ack_wait: "30s"
+  ack_wait: "${o.ackWaitS ?? 30}s"
   max_ack_pending: 1024
 }
 `;
@@ -118,6 +121,7 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
         routes: ports.filter((_, j) => j !== i).map((q) => q.cluster),
         replicas: opts.replicas ?? Math.min(3, n),
         maxPayload: opts.maxPayload ?? 4 * 1024 * 1024,
+        ackWaitS: opts.ackWaitS,
       }),
     );
     return makeNode(name, conf, join(dir, `${name}.log`), p);

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CtcEvidence, HitMatch } from '../../src/domain/types.ts';
 import { judge, judgeMatches, LEVEL_RULE, textProbability } from '../../src/hotlist/evidence.ts';
-import { beamSearch, ctcLogProb, PLATE_ALPHABET } from '../../src/recognize/ctc.ts';
+import { beamSearch, ctcLogProb } from '../../src/recognize/ctc.ts';
 import { spell } from '../helpers/ctc-evidence.ts';
-
-const K = PLATE_ALPHABET.length + 1;
 
 const score = (ev: CtcEvidence, t: string) => ctcLogProb(ev.probs, ev.T, ev.K, t);
 
