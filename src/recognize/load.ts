@@ -24,9 +24,9 @@ export const DEFAULT_MODELS = {
 };
 
 /**
- * No memory arena: the arena keeps each session's peak activations for good (PP-OCRv4's detector
- * at 960 px: ~200 MB held against ~60 MB without; plate-rec ~24 → ~15 MB), and a worker holds
- * several sessions. The same outputs; `npx tsx scripts/bench/memory.ts` for the figures. Memory
+ * No memory arena but in screen workers: the arena keeps each session's peak activations for good
+ * (PP-OCRv4's detector at 960 px: ~200 MB held against ~60 MB without; plate-rec ~24 → ~15 MB),
+ * and a worker holds several sessions. The same outputs; `npx tsx scripts/bench/memory.ts` for the figures. Memory
  * patterns stay on (off: no smaller here), and graph optimisation stays `all` (lower levels change
  * the outputs in the last digits and save nothing measurable).
  */
@@ -37,9 +37,13 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   enableCpuMemArena: false,
 };
 
-async function loadSession(path: string, threads: number): Promise<ort.InferenceSession> {
+async function loadSession(path: string, threads: number, arena = false): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(path, { ...SESSION_OPTIONS, intraOpNumThreads: threads });
+    return await ort.InferenceSession.create(path, {
+      ...SESSION_OPTIONS,
+      intraOpNumThreads: threads,
+      enableCpuMemArena: arena,
+    });
   } catch (err) {
     throw new AlprError(ErrorCodes.MODEL_LOAD, `cannot load model ${path}: ${(err as Error).message}`, {
       cause: err,
@@ -77,12 +81,15 @@ function shippedRec(kind: ReaderKind): string {
 /** Sessions by model path, each loaded once (an escalating recognizer shares its reader). */
 class SessionCache {
   private readonly byPath = new Map<string, ort.InferenceSession>();
-  constructor(private readonly threads: number) {}
+  constructor(
+    private readonly threads: number,
+    private readonly arena = false,
+  ) {}
 
   async get(path: string): Promise<ort.InferenceSession> {
     let s = this.byPath.get(path);
     if (!s) {
-      s = await loadSession(path, this.threads);
+      s = await loadSession(path, this.threads, this.arena);
       this.byPath.set(path, s);
     }
     return s;
@@ -165,9 +172,12 @@ export async function createRecognizer(
   role: RecognizerRole = 'all',
 ): Promise<Recognizer> {
   const cfg = resolveRecognize(section);
-  const cache = new SessionCache(cfg.threads);
   const escalate = escalates(cfg);
   const screen = role === 'screen' && escalate;
+  // A screen worker reads every frame with the same small models: its arena is reused on every
+  // frame (no page faults each run) and its peak is small; elsewhere the arena would hold the
+  // thorough pipeline's peak for good (SESSION_OPTIONS).
+  const cache = new SessionCache(cfg.threads, screen);
   let built: Awaited<ReturnType<typeof whole>>;
   try {
     built = screen ? await screenOnly(cfg, cache) : await whole(cfg, cache);
