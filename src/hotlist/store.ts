@@ -70,6 +70,7 @@ export class HotlistStore {
     index: PlateIndex;
   }[] = [];
   private wild: StoredEntry[] = [];
+  private shapes = new Map<number, number>();
   private listCache: ListInfo[] = [];
   /** Indexes this process just built and saved, by `<table>:<version>`: refresh() takes them as they are. */
   private readonly built = new Map<string, PlateIndex>();
@@ -120,10 +121,8 @@ export class HotlistStore {
   }
 
   /** Entries per plate shape over every list (from the plate indexes; see shape.ts). */
-  shapeCounts(): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const p of this.probes) addShapeCounts(out, p.index.shapeCounts());
-    return out;
+  shapeCounts(): ReadonlyMap<number, number> {
+    return this.shapes;
   }
 
   /** Entries of every list whose fold key is `folded`: an SQLite probe only where the plate index has the key. */
@@ -210,6 +209,9 @@ export class HotlistStore {
         this.loadIndex(l.table, l.name),
     }));
     this.built.clear();
+    // counted here, with the lists, not on the first hit after a change (~0.1 s at 5M entries)
+    this.shapes = new Map();
+    for (const p of this.probes) addShapeCounts(this.shapes, p.index.shapeCounts());
     if (this.listCache.length === 0) {
       this.wild = [];
       return;
