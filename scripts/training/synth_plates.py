@@ -3,7 +3,14 @@
 Renders plates with per-state serial formats, state name on top, slogan at the
 bottom, frames, bolts, stickers, colours, perspective, blur, noise, JPEG artefacts,
 low resolution and detector-like crop padding. Only Debian fonts are used
-(fonts-dejavu-core, plus DejaVu extra / Liberation when installed).
+(fonts-dejavu-core, plus DejaVu extra / Liberation when installed). Generator 3 draws
+serials in many more typefaces, grouped by family (SERIAL_FAMILIES_V3); install them with
+
+    apt-get install fonts-liberation2 fonts-urw-base35 fonts-roboto-unhinted fonts-noto-core \
+      fonts-texgyre fonts-bebas-neue fonts-freefont-ttf fonts-croscore fonts-b612 fonts-dosis \
+      fonts-jura fonts-lato fonts-adf-gillius
+
+(families that are not installed are skipped; the list in use is printed by --fonts).
 
     /usr/bin/python3 scripts/training/synth_plates.py --out /tmp/synth --n 32   # preview PNGs
 """
@@ -20,7 +27,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 # generator version: 1 = without emblems and middle-band crops (the first shipped model's
-# data, commit history of this file); 2 = current. train_rec.py --gen sets it.
+# data, commit history of this file); 2 = DejaVu/Liberation serials; 3 = serials in plate-like
+# typefaces of many families, per-character spacing, motion blur. train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
@@ -106,6 +114,42 @@ def _fonts(patterns: list[str]) -> list[str]:
 
 SERIAL_FONTS = _fonts(FONT_PATTERNS)
 TEXT_FONTS = _fonts(TEXT_FONT_PATTERNS)
+
+# Generator 3: one entry per family, drawn uniformly, then a file within it. Condensed
+# grotesques (the common US plate look), rounded and squared faces (open 4s, narrow Ws),
+# and a few wide ones. Faces with slashed or dotted zeros are left out.
+_T, _O, _X = "/usr/share/fonts/truetype", "/usr/share/fonts/opentype", "/usr/share/texmf/fonts/opentype/public"
+SERIAL_FAMILIES_V3 = [
+    [f"{_T}/dejavu/DejaVuSans*Bold.ttf", f"{_T}/dejavu/DejaVuSansCondensed*.ttf", f"{_T}/dejavu/DejaVuSans.ttf"],
+    [f"{_T}/dejavu/DejaVuSerifCondensed-Bold.ttf", f"{_T}/dejavu/DejaVuSansMono-Bold.ttf"],
+    [f"{_T}/liberation*/LiberationSans*-Bold.ttf", f"{_T}/croscore/Arimo-Bold.ttf", f"{_T}/freefont/FreeSansBold.ttf"],
+    [f"{_O}/urw-base35/NimbusSansNarrow-Bold.otf", f"{_O}/urw-base35/NimbusSans-Bold.otf"],
+    [f"{_X}/tex-gyre/texgyreheroscn-bold.otf", f"{_X}/tex-gyre/texgyreheroscn-regular.otf"],
+    [f"{_T}/roboto/unhinted/RobotoCondensed-Bold.ttf", f"{_T}/roboto/unhinted/RobotoCondensed-Medium.ttf",
+     f"{_T}/roboto/unhinted/RobotoCondensed-Regular.ttf"],
+    [f"{_T}/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf", f"{_T}/roboto/unhinted/RobotoTTF/Roboto-Medium.ttf",
+     f"{_T}/roboto/unhinted/RobotoTTF/Roboto-Black.ttf"],
+    [f"{_T}/noto/NotoSans-Bold.ttf", f"{_T}/noto/NotoSans-Regular.ttf"],
+    [f"{_O}/bebas-neue/BebasNeue-Bold.otf", f"{_O}/bebas-neue/BebasNeue-Regular.otf"],
+    [f"{_O}/dosis/Dosis-Bold.otf", f"{_O}/dosis/Dosis-ExtraBold.otf", f"{_O}/dosis/Dosis-SemiBold.otf",
+     f"{_O}/dosis/Dosis-Medium.otf"],
+    [f"{_O}/jura/Jura-Bold.otf", f"{_O}/jura/Jura-SemiBold.otf", f"{_O}/jura/Jura-Medium.otf"],
+    [f"{_T}/lato/Lato-Bold.ttf", f"{_T}/lato/Lato-Black.ttf", f"{_T}/lato/Lato-Heavy.ttf"],
+    [f"{_T}/adf/GilliusADF-BoldCond.otf", f"{_T}/adf/GilliusADFNo2-BoldCond.otf", f"{_T}/adf/GilliusADF-Bold.otf"],
+    [f"{_O}/b612/B612-Bold.otf", f"{_O}/b612/B612-Regular.otf"],
+]
+SERIAL_FONTS_V3 = [fam for fam in (_fonts(g) if any(glob.glob(x) for x in g) else [] for g in SERIAL_FAMILIES_V3) if fam]
+TEXT_FONTS_V3 = sorted(set(TEXT_FONTS + [f for fam in SERIAL_FONTS_V3 for f in fam]))
+
+
+def serial_font(rng: random.Random) -> str:
+    if GEN >= 3:
+        return rng.choice(rng.choice(SERIAL_FONTS_V3))
+    return rng.choice(SERIAL_FONTS)
+
+
+def text_font(rng: random.Random) -> str:
+    return rng.choice(TEXT_FONTS_V3 if GEN >= 3 else TEXT_FONTS)
 _font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 
 
@@ -204,7 +248,7 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     top_h = rng.randint(35, 70)
     if rng.random() < 0.92:
         name = state if rng.random() < 0.7 else state.upper()
-        f, b = _fit_text(d, name, rng.choice(TEXT_FONTS), int(W * rng.uniform(0.4, 0.9)), top_h - 8)
+        f, b = _fit_text(d, name, text_font(rng), int(W * rng.uniform(0.4, 0.9)), top_h - 8)
         col = _color(rng, True) if rng.random() < 0.7 else fg
         x = (W - (b[2] - b[0])) // 2 + rng.randint(-30, 30) - b[0]
         d.text((x, 10 + rng.randint(0, 8) - b[1]), name, font=f, fill=col)
@@ -212,19 +256,22 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     bot_h = rng.randint(25, 50)
     slogan = rng.choice(slogans)
     if slogan and rng.random() < 0.85:
-        f, b = _fit_text(d, slogan, rng.choice(TEXT_FONTS), int(W * rng.uniform(0.4, 0.85)), bot_h - 6)
+        f, b = _fit_text(d, slogan, text_font(rng), int(W * rng.uniform(0.4, 0.85)), bot_h - 6)
         x = (W - (b[2] - b[0])) // 2 + rng.randint(-20, 20) - b[0]
         d.text((x, H - bot_h + rng.randint(0, 6) - b[1]), slogan, font=f, fill=_color(rng, True))
     # serial, rendered on its own layer so it can be condensed horizontally
-    fpath = rng.choice(SERIAL_FONTS)
+    fpath = serial_font(rng)
     stroke = rng.choice([0, 0, 0, 1, 2, 3])
     size = 160
     f = font(fpath, size)
     if rng.random() < 0.15 and " " in disp:
         disp = disp.replace(" ", rng.choice(["  ", "-", " · "]))
-    tb = d.textbbox((0, 0), disp, font=f, stroke_width=stroke)
-    layer = Image.new("L", (tb[2] - tb[0] + 20, tb[3] - tb[1] + 20), 0)
-    ImageDraw.Draw(layer).text((10 - tb[0], 10 - tb[1]), disp, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
+    if GEN >= 3 and rng.random() < 0.35:
+        layer = _spaced_text(rng, disp, f, stroke)
+    else:
+        tb = d.textbbox((0, 0), disp, font=f, stroke_width=stroke)
+        layer = Image.new("L", (tb[2] - tb[0] + 20, tb[3] - tb[1] + 20), 0)
+        ImageDraw.Draw(layer).text((10 - tb[0], 10 - tb[1]), disp, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
     avail_h = H - top_h - bot_h - rng.randint(0, 20)
     char_h = int(avail_h * rng.uniform(0.75, 1.0))
     sx = rng.uniform(0.55, 1.05)  # condensed plate typefaces
@@ -272,7 +319,7 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     if rng.random() < 0.3:
         side = rng.choice(["L", "R"])
         tag = rng.choice(["FEB", "2014", "APR", "13", "JUN", "DEC", "07", "SEP"])
-        ft = font(rng.choice(TEXT_FONTS), rng.randint(16, 30))
+        ft = font(text_font(rng), rng.randint(16, 30))
         tw = d.textbbox((0, 0), tag, font=ft)[2]
         lo, hi = (4, x0 - tw - 2) if side == "L" else (x0 + layer.width + 2, W - tw - 4)
         if hi > lo:
@@ -281,6 +328,28 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     ink = layer.getbbox() or (0, 0, layer.width, layer.height)
     serial_box = (x0 + ink[0], y0 + ink[1], x0 + ink[2], y0 + ink[3])
     return img, label.replace("O", "0"), serial_box
+
+
+def _spaced_text(rng: random.Random, disp: str, f: ImageFont.FreeTypeFont, stroke: int) -> Image.Image:
+    """The serial drawn glyph by glyph with its own tracking (plates space characters widely)."""
+    gap = f.size * rng.uniform(-0.03, 0.25)
+    asc, desc = f.getmetrics()
+    widths = [f.getlength(c) for c in disp]
+    w = int(sum(widths) + gap * max(0, len(disp) - 1) + 2 * stroke + 40)
+    layer = Image.new("L", (max(8, w), asc + desc + 2 * stroke + 20), 0)
+    dl = ImageDraw.Draw(layer)
+    x = 10.0 + stroke
+    for c, cw in zip(disp, widths):
+        dl.text((x, 10 + stroke), c, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
+        x += cw + gap
+    return _pad(layer)
+
+
+def _pad(layer: Image.Image) -> Image.Image:
+    bb = layer.getbbox() or (0, 0, layer.width, layer.height)
+    out = Image.new("L", (bb[2] - bb[0] + 20, bb[3] - bb[1] + 20), 0)
+    out.paste(layer.crop(bb), (10, 10))
+    return out
 
 
 def _draw_emblem(rng: random.Random, img: Image.Image, xr: tuple[int, int], yr: tuple[int, int]) -> None:
@@ -306,7 +375,7 @@ def _draw_emblem(rng: random.Random, img: Image.Image, xr: tuple[int, int], yr: 
             d.ellipse([cx - rx / 3, cy - ry / 3, cx + rx / 3, cy + ry / 3], fill=_color(rng, False))
     elif kind < 0.7:  # vertical word (county, "TRUCK", month)
         word = rng.choice(["COUNTY", "TRUCK", "PASS", "APR", "LIONS", "MARION", "DISABLED", "TRAILER", "2015"])
-        ft = font(rng.choice(TEXT_FONTS), max(10, int(min(x1 - x0, 60) * rng.uniform(0.4, 0.8))))
+        ft = font(text_font(rng), max(10, int(min(x1 - x0, 60) * rng.uniform(0.4, 0.8))))
         b = d.textbbox((0, 0), word, font=ft)
         lay = Image.new("L", (b[2] - b[0] + 4, b[3] - b[1] + 4), 0)
         ImageDraw.Draw(lay).text((2 - b[0], 2 - b[1]), word, font=ft, fill=255)
@@ -393,6 +462,10 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     crop = crop.resize((target_w, target_h), rng.choice([Image.BILINEAR, Image.BICUBIC, Image.LANCZOS, Image.NEAREST]))
     if rng.random() < 0.5:
         crop = crop.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.3)))
+    if GEN >= 3 and rng.random() < 0.2:  # horizontal motion blur of a passing car
+        k = rng.randint(2, 4)
+        a = np.asarray(crop, np.float32)
+        crop = Image.fromarray(sum(np.roll(a, i, axis=1) for i in range(k)).__truediv__(k).clip(0, 255).astype(np.uint8))
     arr = np.asarray(crop, np.float32)
     # lighting, contrast, colour cast, noise
     arr = arr * rng.uniform(0.5, 1.3) + rng.uniform(-40, 40)
@@ -417,7 +490,14 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--n", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gen", type=int, default=GEN)
+    ap.add_argument("--fonts", action="store_true", help="print the serial typefaces in use and exit")
     args = ap.parse_args()
+    globals()["GEN"] = args.gen
+    if args.fonts:
+        for fam in SERIAL_FONTS_V3 if args.gen >= 3 else [SERIAL_FONTS]:
+            print(" ".join(os.path.basename(f) for f in fam))
+        return
     os.makedirs(args.out, exist_ok=True)
     rng = random.Random(args.seed)
     for i in range(args.n):
