@@ -12,3 +12,32 @@ export const DEMO_PLATES = JSON.parse(readFileSync(join(DEMO, 'plates.json'), 'u
 }[];
 /** The hot-list plate of the demo (fixtures/demo/hotlist.csv). */
 export const DEMO_HOT = '4RDW219';
+
+/**
+ * The config of a daemon run on the demo fixtures: the demo frames once at 1 fps, the demo route
+ * replayed at 4×, the demo hot list as LOCAL, vehicles left after 1 s, console alerts without
+ * reads, health and page on free ports. `sync` is the YAML flow mapping of the sync section.
+ */
+export function demoDaemonConfig(o: {
+  unit: string;
+  agency: string;
+  dataDir: string;
+  credentialsDir: string;
+  sync: string;
+}): string {
+  const fixtures = resolve(DEMO, '..');
+  return `version: 1
+unit: { id: ${o.unit}, agency: ${o.agency}, mode: car }
+paths: { dataDir: ${o.dataDir}, credentialsDir: ${o.credentialsDir} }
+log: { level: info }
+cameras:
+  - { id: front, type: file, orientation: front, path: ${DEMO_FRAMES}, fps: 1, loop: false }
+gps: { type: replay, path: ${join(fixtures, 'gps/demo-route.nmea')}, speed: 4, loop: true }
+hotlist: { seedCsv: [{ list: LOCAL, path: ${join(DEMO, 'hotlist.csv')} }] }
+track: { leaveMs: 1000 }
+sync: ${o.sync}
+alerts: { console: true, showReads: false }
+health: { http: { port: 0 } }
+web: { port: 0 }
+`;
+}

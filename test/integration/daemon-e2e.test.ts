@@ -24,7 +24,7 @@ import {
   startMosquitto,
   writeCredentials,
 } from '../helpers/mosquitto.ts';
-import { DEMO_HOT, DEMO_PLATES } from '../helpers/demo.ts';
+import { DEMO_HOT, DEMO_PLATES, demoDaemonConfig } from '../helpers/demo.ts';
 
 if (!hasMosquitto) console.warn('daemon-e2e: skipped, mosquitto not installed (apt-get install mosquitto)');
 
@@ -62,20 +62,13 @@ describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () =
     const config = join(tmp, 'config.yaml');
     writeFileSync(
       config,
-      `version: 1
-unit: { id: ${UNIT}, agency: e2e-pd, mode: car }
-paths: { dataDir: ${join(tmp, 'data')}, credentialsDir: ${creds} }
-log: { level: info }
-cameras:
-  - { id: front, type: file, orientation: front, path: ${join(ROOT, 'fixtures/demo/frames')}, fps: 1, loop: false }
-gps: { type: replay, path: ${join(ROOT, 'fixtures/gps/demo-route.nmea')}, speed: 4, loop: true }
-hotlist: { seedCsv: [{ list: LOCAL, path: ${join(ROOT, 'fixtures/demo/hotlist.csv')} }] }
-track: { leaveMs: 1000 }
-sync: { type: mqtt, url: '${broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }
-alerts: { console: true, showReads: false }
-health: { http: { port: 0 } }
-web: { port: 0 }
-`,
+      demoDaemonConfig({
+        unit: UNIT,
+        agency: 'e2e-pd',
+        dataDir: join(tmp, 'data'),
+        credentialsDir: creds,
+        sync: `{ type: mqtt, url: '${broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }`,
+      }),
     );
     const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
     let stderr = '';

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, spawnCli } from '../helpers/cli.ts';
-import { DEMO_HOT, DEMO_PLATES } from '../helpers/demo.ts';
+import { spawnCli } from '../helpers/cli.ts';
+import { DEMO_HOT, DEMO_PLATES, demoDaemonConfig } from '../helpers/demo.ts';
 
 describe('alpr run with a credentials folder lacking ca.crt', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'alpr-isolation-'));
@@ -44,20 +44,13 @@ describe('alpr run with a credentials folder lacking ca.crt', () => {
     const config = join(tmp, 'config.yaml');
     writeFileSync(
       config,
-      `version: 1
-unit: { id: iso-0001, agency: iso-pd, mode: car }
-paths: { dataDir: ${data}, credentialsDir: ${creds} }
-log: { level: info }
-cameras:
-  - { id: front, type: file, orientation: front, path: ${join(ROOT, 'fixtures/demo/frames')}, fps: 1, loop: false }
-gps: { type: replay, path: ${join(ROOT, 'fixtures/gps/demo-route.nmea')}, speed: 4, loop: true }
-hotlist: { seedCsv: [{ list: LOCAL, path: ${join(ROOT, 'fixtures/demo/hotlist.csv')} }] }
-track: { leaveMs: 1000 }
-sync: { type: mqtt, url: 'mqtts://127.0.0.1:1', caFile: ca.crt, certFile: client.crt, keyFile: client.key }
-alerts: { console: true, showReads: false }
-health: { http: { port: 0 } }
-web: { port: 0 }
-`,
+      demoDaemonConfig({
+        unit: 'iso-0001',
+        agency: 'iso-pd',
+        dataDir: data,
+        credentialsDir: creds,
+        sync: "{ type: mqtt, url: 'mqtts://127.0.0.1:1', caFile: ca.crt, certFile: client.crt, keyFile: client.key }",
+      }),
     );
     const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
     child.stdout.on('data', (d: Buffer) => {

@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentralSink } from '../../src/sync/sink.ts';
 import { ROOT } from '../helpers/cli.ts';
-import { DEMO_HOT, DEMO_PLATES } from '../helpers/demo.ts';
+import { DEMO_HOT, DEMO_PLATES, demoDaemonConfig } from '../helpers/demo.ts';
 import { hasMosquitto, MOSQUITTO } from '../helpers/mosquitto.ts';
 
 const TCPDUMP = '/usr/bin/tcpdump';
@@ -158,20 +158,13 @@ describe.skipIf(skip !== null)('no egress but the broker: `alpr run` in its own 
     const config = join(tmp, 'config.yaml');
     writeFileSync(
       config,
-      `version: 1
-unit: { id: eg-0001, agency: eg-pd, mode: car }
-paths: { dataDir: ${join(tmp, 'data')}, credentialsDir: ${join(tmp, 'creds')} }
-log: { level: info }
-cameras:
-  - { id: front, type: file, orientation: front, path: ${join(ROOT, 'fixtures/demo/frames')}, fps: 1, loop: false }
-gps: { type: replay, path: ${join(ROOT, 'fixtures/gps/demo-route.nmea')}, speed: 4, loop: true }
-hotlist: { seedCsv: [{ list: LOCAL, path: ${join(ROOT, 'fixtures/demo/hotlist.csv')} }] }
-track: { leaveMs: 1000 }
-sync: { type: mqtt, url: 'mqtt://${HOST_IP}:${BROKER_PORT}', insecure: true }
-alerts: { console: true, showReads: false }
-health: { http: { port: 0 } }
-web: { port: 0 }
-`,
+      demoDaemonConfig({
+        unit: 'eg-0001',
+        agency: 'eg-pd',
+        dataDir: join(tmp, 'data'),
+        credentialsDir: join(tmp, 'creds'),
+        sync: `{ type: mqtt, url: 'mqtt://${HOST_IP}:${BROKER_PORT}', insecure: true }`,
+      }),
     );
     const rec = await record();
     // The environment sets nothing about onnxruntime's telemetry: the daemon must turn it off itself.
