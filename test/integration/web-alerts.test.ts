@@ -1,23 +1,12 @@
-/**
- * Hit alerts on the officer's page in a real headless Chromium, at the car screen's two sizes
- * (1024×768 and 800×480): a new hit takes over any tab until acknowledged; sound is off after a
- * reload until the first tap, and the page says so; a priority-1 alarm repeats until acknowledged;
- * repeat sightings of one car make one card; cards sort by level, priority and time; the card and
- * its one-tap outcomes fit the screen without scrolling; Sign out needs a second tap.
- * Headless Chromium lets any page start audio, unlike a car's browser; so the page here gets the
- * browsers' rule (see AUTOPLAY_RULE): audio starts only while the user's activation is live.
- */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium, VIEWPORTS } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hit } from '../../src/domain/types.ts';
 import { startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Screenshots of the takeover at each size, on request, into a folder of one's choosing.
 const SHOTS = process.env.ALPR_WEB_SHOTS_DIR;
-const hasChromium = existsSync(CHROMIUM);
 
 // Audio held suspended unless started or resumed during a user activation (a tap, a key), as
 // browsers' autoplay policy does; navigator.userActivation is the browser's own record of it.
@@ -47,11 +36,6 @@ declare function getComputedStyle(e: unknown): {
   backgroundColor: string;
 };
 
-const VIEWPORTS = [
-  { width: 1024, height: 768 },
-  { width: 800, height: 480 },
-];
-
 describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (viewport) => {
   let u: WebUnit;
   let browser: Browser;
@@ -60,10 +44,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
 
   beforeAll(async () => {
     u = await startWebUnit();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const ctx = await browser.newContext({ viewport, hasTouch: true });
     await ctx.addInitScript({ content: AUTOPLAY_RULE });
     page = await ctx.newPage();

@@ -5,26 +5,24 @@
  * altered in SQLite, see "unit offline", and still be signed in when the daemon comes back.
  * Screenshots of the main screens go to docs/screenshots/ with ALPR_WEB_SCREENSHOTS=1.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../helpers/chromium.ts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFY_BANNER } from '../../src/domain/policy.ts';
 import { WebStage } from '../../src/web/index.ts';
 import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 // The committed screenshots are refreshed only on request (ALPR_WEB_SCREENSHOTS=1): a plain test
 // run must not leave tracked files changed.
 const SHOTS =
   process.env.ALPR_WEB_SCREENSHOTS === '1'
     ? resolve(import.meta.dirname, '../../docs/screenshots')
     : mkdtempSync(join(tmpdir(), 'alpr-web-shots-'));
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`web-browser: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
 
 describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
   let u: WebUnit;
@@ -33,17 +31,7 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
 
   beforeAll(async () => {
     u = await startWebUnit();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1024, height: 768 }, hasTouch: true });
     mkdirSync(SHOTS, { recursive: true });
   }, 60_000);

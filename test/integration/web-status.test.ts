@@ -1,29 +1,13 @@
-/**
- * Mid-shift status and the officer's own records on the page, in a real headless Chromium at the
- * car screen's two sizes (1024×768 and 800×480): the four lights open to their reasons; a light
- * with nothing configured behind it is grey and says so, never green; every hot list's version
- * and age, amber past its limit; the last upload the server acknowledged; the officer's own hot
- * plates listed and cancelled; search results under headers; the audit trail in words. Then the
- * API's input checks: hot plates with too few known characters or twice, searches with a one-word
- * reason or an implausible case number, and cancelling a plate that is not one's own.
- */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium, VIEWPORTS } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HotlistEntry } from '../../src/hotlist/match.ts';
 import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Screenshots of the status panel and the lists at each size, on request, into a folder of one's choosing.
 const SHOTS = process.env.ALPR_WEB_SHOTS_DIR;
-const hasChromium = existsSync(CHROMIUM);
 const H = 3600_000;
-
-const VIEWPORTS = [
-  { width: 1024, height: 768 },
-  { width: 800, height: 480 },
-];
 
 function entry(list: string, plate: string): HotlistEntry {
   return {
@@ -56,10 +40,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
 
   beforeAll(async () => {
     u = await startWebUnit();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport, hasTouch: true })).newPage();
     page.on('pageerror', (e) => errors.push(e.message));
   }, 60_000);

@@ -1,0 +1,28 @@
+/** Debian's headless Chromium for the page tests (driven by playwright-core), and the car's screen sizes. */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`page tests: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
+
+/** The in-car screens the page is checked at: a 10" tablet and a 7" head unit. */
+export const VIEWPORTS = [
+  { width: 1024, height: 768 },
+  { width: 800, height: 480 },
+];
+
+/** Starts Chromium headless without sandbox, GPU or any background traffic of its own. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
