@@ -6,8 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import {
-  chmodSync,
-  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -26,40 +24,17 @@ import { registerProvisionCommand } from '../../src/commands/provision.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { inspectTarget, sealedUnit } from '../../src/provision/apply.ts';
 import { provision, rollback } from '../../src/provision/index.ts';
-import { type BundleManifest, checksumTree, MANIFEST_FILE } from '../../src/provision/manifest.ts';
 import { LAYOUT } from '../../src/provision/plan.ts';
+import { fakeBundle } from '../helpers/fake-bundle.ts';
 import { makeCerts } from '../helpers/mosquitto.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const tmp = mkdtempSync(join(tmpdir(), 'alpr-provision-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A bundle whose launcher prints its version, or fails when `broken`. */
-async function fakeBundle(version: string, broken = false): Promise<string> {
-  const dir = join(tmp, 'bundles', version);
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  mkdirSync(join(dir, 'config'), { recursive: true });
-  cpSync(join(REPO, 'systemd'), join(dir, 'systemd'), { recursive: true });
-  cpSync(join(REPO, 'config/default.yaml'), join(dir, 'config/default.yaml'));
-  writeFileSync(
-    join(dir, 'bin/alpr'),
-    broken ? '#!/bin/sh\necho "cannot load model" >&2\nexit 3\n' : `#!/bin/sh\necho ${version}\n`,
-  );
-  chmodSync(join(dir, 'bin/alpr'), 0o755);
-  const m: BundleManifest = {
-    format: 1,
-    name: 'alpr-unit',
-    version,
-    commit: 'test',
-    builtAt: new Date().toISOString(),
-    node: { version: process.version, modules: process.versions.modules },
-    platform: 'linux',
-    arch: process.arch,
-    files: await checksumTree(dir),
-  };
-  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(m));
-  return dir;
-}
+/** A bundle in this test's folder whose launcher prints its version, or fails when `broken`. */
+const bundle = (version: string, broken = false) =>
+  fakeBundle(join(tmp, 'bundles', version), version, broken);
 
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
 
@@ -73,7 +48,7 @@ describe('alpr provision onto a target root', () => {
 
   it('a fresh unit: release, identity, key pair and CSR, credentials, enabled service', async () => {
     const r = await provision({
-      bundle: await fakeBundle('1.0.0'),
+      bundle: await bundle('1.0.0'),
       root,
       unitId: 'car-0042',
       agency: 'metro-pd',
@@ -152,7 +127,7 @@ describe('alpr provision onto a target root', () => {
   it('an update with an issued certificate: side by side, previous kept, store key untouched', async () => {
     const client = certs.client('car-0042');
     const r = await provision({
-      bundle: await fakeBundle('1.1.0'),
+      bundle: await bundle('1.1.0'),
       root,
       cert: client.cert,
       key: client.key,
@@ -172,7 +147,7 @@ describe('alpr provision onto a target root', () => {
     const before = inspectTarget(root);
     const other = certs.client('car-0099');
     await expect(
-      provision({ bundle: await fakeBundle('1.1.1'), root, cert: client.cert, key: other.key }),
+      provision({ bundle: await bundle('1.1.1'), root, cert: client.cert, key: other.key }),
     ).rejects.toThrow(/does not belong/);
     expect(readFileSync(at(`${LAYOUT.credentials}/unit.key`))).toEqual(unitKey);
     expect(inspectTarget(root)).toEqual(before);
@@ -180,7 +155,7 @@ describe('alpr provision onto a target root', () => {
 
   it('a release that fails its post-install check is rolled back automatically', async () => {
     const before = inspectTarget(root);
-    const r = await provision({ bundle: await fakeBundle('2.0.0', true), root });
+    const r = await provision({ bundle: await bundle('2.0.0', true), root });
     expect(r.rolledBack).toBe(true);
     expect(r.failure).toMatch(/exit 3[\s\S]*cannot load model/);
     const after = inspectTarget(root);
@@ -191,7 +166,7 @@ describe('alpr provision onto a target root', () => {
   });
 
   it('a good update prunes to two releases; --rollback switches back', async () => {
-    await provision({ bundle: await fakeBundle('2.0.1'), root });
+    await provision({ bundle: await bundle('2.0.1'), root });
     expect(inspectTarget(root)).toMatchObject({
       current: '2.0.1',
       previous: '1.1.0',
@@ -204,7 +179,7 @@ describe('alpr provision onto a target root', () => {
   });
 
   it('refuses a bundle that does not match its manifest, before touching the target', async () => {
-    const dir = await fakeBundle('3.0.0');
+    const dir = await bundle('3.0.0');
     writeFileSync(join(dir, 'bin/alpr'), '#!/bin/sh\necho evil\n');
     const before = inspectTarget(root);
     await expect(provision({ bundle: dir, root })).rejects.toThrow(/checksum mismatch: bin\/alpr/);
@@ -229,7 +204,7 @@ describe('alpr provision onto a target root', () => {
       return out;
     };
     expect(await run(['--root', root, '--rollback'])).toBe('rolled back: 1.1.0 -> 2.0.1\n');
-    await expect(run(['--root', join(tmp, 'empty'), '--bundle', await fakeBundle('4.0.0')])).rejects.toThrow(
+    await expect(run(['--root', join(tmp, 'empty'), '--bundle', await bundle('4.0.0')])).rejects.toThrow(
       /needs --unit-id and --agency/,
     );
   });

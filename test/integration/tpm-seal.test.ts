@@ -7,8 +7,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
-  chmodSync,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -25,8 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerProvisionCommand } from '../../src/commands/provision.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { sealCredential, unsealCredential } from '../../src/config/sealed.ts';
-import { type BundleManifest, checksumTree, MANIFEST_FILE } from '../../src/provision/manifest.ts';
 import { ROOT, runCli, spawnCli } from '../helpers/cli.ts';
+import { fakeBundle } from '../helpers/fake-bundle.ts';
 import { missingTpmTools, type SoftTpm, startSoftTpm } from '../helpers/swtpm.ts';
 
 const missing = missingTpmTools();
@@ -56,28 +54,6 @@ async function onAsync<T>(tpm: SoftTpm, fn: () => Promise<T>): Promise<T> {
   } finally {
     delete process.env.SYSTEMD_TPM2_DEVICE;
   }
-}
-
-async function fakeBundle(dir: string, version: string): Promise<string> {
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  mkdirSync(join(dir, 'config'), { recursive: true });
-  cpSync(join(ROOT, 'systemd'), join(dir, 'systemd'), { recursive: true });
-  cpSync(join(ROOT, 'config/default.yaml'), join(dir, 'config/default.yaml'));
-  writeFileSync(join(dir, 'bin/alpr'), `#!/bin/sh\necho ${version}\n`);
-  chmodSync(join(dir, 'bin/alpr'), 0o755);
-  const m: BundleManifest = {
-    format: 1,
-    name: 'alpr-unit',
-    version,
-    commit: 'test',
-    builtAt: new Date().toISOString(),
-    node: { version: process.version, modules: process.versions.modules },
-    platform: 'linux',
-    arch: process.arch,
-    files: await checksumTree(dir),
-  };
-  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(m));
-  return dir;
 }
 
 async function provisionCli(args: string[]): Promise<string> {
