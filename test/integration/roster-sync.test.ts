@@ -239,27 +239,10 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       writeFileSync(join(dir, 'unit-7.pem'), certs.get('unit-7')!.export({ type: 'spki', format: 'pem' }));
       const program = new Command().exitOverride();
       registerRosterPush(program);
-      await program.parseAsync(
-        [
-          'roster',
-          'push',
-          '--file',
-          file,
-          '--key',
-          key,
-          '--url',
-          broker.url,
-          '--agency',
-          'metro',
-          '--units',
-          'unit-7',
-          '--unit-certs',
-          dir,
-        ],
-        {
-          from: 'user',
-        },
-      );
+      const args = ['roster', 'push', '--file', file, '--key', key, '--url', broker.url];
+      args.push('--agency', 'metro', '--units', 'unit-7', '--unit-certs', dir);
+      const push = () => program.parseAsync(args, { from: 'user' });
+      await push();
       await waitFor(() => applied.length === 3, 10_000, 'pushed roster applied');
       const users = applied[2] as { badge: string; pinVerifier: string; trained: boolean }[];
       expect(users.map((u) => [u.badge, u.trained])).toEqual([
@@ -274,29 +257,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
       const entries = await parseRoster(JSON.stringify(users), 'json', { keyed: true });
       expect(entries.map((e) => e.pinHash)).toEqual(users.map((u) => u.pinVerifier));
       writeFileSync(file, 'badge,name,trained,pin,expires\n,No Badge,true,482913,\n');
-      await expect(
-        program.parseAsync(
-          [
-            'roster',
-            'push',
-            '--file',
-            file,
-            '--key',
-            key,
-            '--url',
-            broker.url,
-            '--agency',
-            'metro',
-            '--units',
-            'unit-7',
-            '--unit-certs',
-            dir,
-          ],
-          {
-            from: 'user',
-          },
-        ),
-      ).rejects.toThrow(/not imported/);
+      await expect(push()).rejects.toThrow(/not imported/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
