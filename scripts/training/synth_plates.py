@@ -28,7 +28,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 # generator version: 1 = without emblems and middle-band crops (the first shipped model's
 # data, commit history of this file); 2 = DejaVu/Liberation serials; 3 = serials in plate-like
-# typefaces of many families, per-character spacing, motion blur. train_rec.py --gen sets it.
+# typefaces of many families, per-character spacing, motion blur; 4 = as 3 with more plates as
+# small as distant ones on a 720p frame (40-90 px wide). train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
@@ -457,7 +458,11 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
         box = (min(px) - padx[0], min(py) - pady[0], max(px) + padx[1], max(py) + pady[1])
     crop = warped.crop(tuple(int(round(v)) for v in box))
     # low resolution
-    target_w = int(rng.choice([rng.uniform(50, 120), rng.uniform(100, 330)]))
+    if GEN >= 4:  # plates at a distance: half the frame plates a car camera sees are under 90 px wide
+        r = rng.random()
+        target_w = int(rng.uniform(40, 90) if r < 0.4 else rng.uniform(90, 160) if r < 0.7 else rng.uniform(150, 330))
+    else:
+        target_w = int(rng.choice([rng.uniform(50, 120), rng.uniform(100, 330)]))
     target_h = max(12, int(crop.height * target_w / crop.width))
     crop = crop.resize((target_w, target_h), rng.choice([Image.BILINEAR, Image.BICUBIC, Image.LANCZOS, Image.NEAREST]))
     if rng.random() < 0.5:
