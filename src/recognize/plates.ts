@@ -1,14 +1,16 @@
 /** Pure plate-level rules: plausibility, format priors, merging candidates from several crops. */
+import { foldLookalikes } from '../domain/plate.ts';
 import type { Box } from '../domain/types.ts';
 import type { Scored } from './ctc.ts';
 
 /**
- * A plate read on a frame must be 4-8 characters of A-Z0-9. Texts without a digit are kept (vanity
+ * A plate read on a frame must be 4-8 characters of A-Z0-9 and not a word printed around the
+ * registration (look-alikes folded: `0REGON` is OREGON). Texts without a digit are kept (vanity
  * plates such as FZRULZ have none; dropping them missed those plates entirely) but rank after
  * mixed texts (framePlatePrior), since words on signs and badges are letters only.
  */
 export function isPlausibleText(text: string): boolean {
-  return /^[A-Z0-9]{4,8}$/.test(text) && !PLATE_WORDS.has(text);
+  return /^[A-Z0-9]{4,8}$/.test(text) && !FOLDED_PLATE_WORDS.has(foldLookalikes(text));
 }
 
 /**
@@ -22,6 +24,8 @@ export const PLATE_WORDS: ReadonlySet<string> = new Set([
   ...['OKLAHOMA', 'OREGON', 'TEXAS', 'UTAH', 'VERMONT', 'VIRGINIA', 'WYOMING'],
   ...['COUNTY', 'DEALER', 'EXEMPT', 'TRAILER', 'TRUCK', 'USA', 'GOVT', 'OFFICIAL'],
 ]);
+/** The plate words with look-alikes folded: a legend read `0REGON` or `1DAH0` is still a legend. */
+const FOLDED_PLATE_WORDS: ReadonlySet<string> = new Set([...PLATE_WORDS].map(foldLookalikes));
 
 /**
  * Drops letters-only reads stacked right above or below another plate read (the state name or

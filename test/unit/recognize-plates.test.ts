@@ -19,6 +19,9 @@ describe('plate plausibility', () => {
     ['ABCDEFGHI', false],
     ['NEVADA', false], // the state name printed on the plate
     ['COUNTY', false],
+    ['0REGON', false], // a legend with a round O read as the digit
+    ['1DAH0', false],
+    ['0REG0N1', true], // longer than the word: not the legend alone
     ['A1', false],
     ['123456789', false],
     ['AB-123', false],
