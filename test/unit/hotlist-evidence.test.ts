@@ -74,9 +74,9 @@ describe('hits by evidence', () => {
     expect(judge('ABC123', 0.9, best, 0.05)?.level).toBe('confirmed');
     // the best text, but a close rival: possible
     expect(judge('ABC123', 0.55, { text: 'ABC123', p: 0.55 }, 0.4)?.level).toBe('possible');
-    // confirmed needs 4 to 1 against the runner-up: 3.5 to 1 is only possible
-    expect(judge('ABC123', 0.7, { text: 'ABC123', p: 0.7 }, 0.2)?.level).toBe('possible');
-    expect(judge('ABC123', 0.8, { text: 'ABC123', p: 0.8 }, 0.2)?.level).toBe('confirmed');
+    // confirmed needs 5 to 1 against the runner-up: 4 to 1 is only possible
+    expect(judge('ABC123', 0.8, { text: 'ABC123', p: 0.8 }, 0.2)?.level).toBe('possible');
+    expect(judge('ABC123', 0.8, { text: 'ABC123', p: 0.8 }, 0.16)?.level).toBe('confirmed');
     expect(judge('ABC128', 0.05, best, 0.9)?.level).toBe('possible');
     expect(judge('ABC128', LEVEL_RULE.possibleMin / 2, best, 0.9)).toBeNull();
     // a wildcard is never confirmed
