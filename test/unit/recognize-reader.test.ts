@@ -11,16 +11,25 @@ describe('text readers', () => {
     expect(() => recognizeSection.parse({ reader: 'other' })).toThrow();
   });
 
-  it('plate-rec: RGB, identity classes in PLATE_ALPHABET order, no prior', () => {
+  it('plate-rec: RGB, identity classes in PLATE_ALPHABET order, the I/O/Q prior', () => {
     const r = plateRecReader();
     expect(r.norm.bgr).toBe(false);
     expect(r.groups).toEqual([...PLATE_ALPHABET].map((_, j) => [j + 1]));
-    expect(r.weights).toBeUndefined();
-    // its output is already the plate distribution: masking leaves it unchanged
-    const row = Float32Array.from({ length: 37 }, (_, k) => (k + 1) / ((37 * 38) / 2));
-    expect(Array.from(maskProbs(row, 1, 37, r.groups, r.weights))).toEqual(
-      Array.from(row).map((v) => expect.closeTo(v, 6)),
-    );
+    // a step sure of O among O and 0 leans to 0; I to 1; every other class is left as it is
+    const step = (a: string, b: string) => {
+      const row = new Float32Array(37);
+      row[PLATE_ALPHABET.indexOf(a) + 1] = 0.5;
+      row[PLATE_ALPHABET.indexOf(b) + 1] = 0.4;
+      row[0] = 0.1;
+      const p = maskProbs(row, 1, 37, r.groups, r.weights);
+      return [p[PLATE_ALPHABET.indexOf(a) + 1]!, p[PLATE_ALPHABET.indexOf(b) + 1]!] as const;
+    };
+    const [o, zero] = step('O', '0');
+    expect(zero).toBeGreaterThan(o);
+    const [i, one] = step('I', '1');
+    expect(one).toBeGreaterThan(i);
+    const [a, four] = step('A', '4');
+    expect(a / four).toBeCloseTo(0.5 / 0.4, 5);
   });
 
   it.each([
