@@ -139,7 +139,8 @@ SERIAL_FAMILIES_V3 = [
     [f"{_T}/adf/GilliusADF-BoldCond.otf", f"{_T}/adf/GilliusADFNo2-BoldCond.otf", f"{_T}/adf/GilliusADF-Bold.otf"],
     [f"{_O}/b612/B612-Bold.otf", f"{_O}/b612/B612-Regular.otf"],
 ]
-SERIAL_FONTS_V3 = [fam for fam in (_fonts(g) if any(glob.glob(x) for x in g) else [] for g in SERIAL_FAMILIES_V3) if fam]
+# a family none of whose files is installed is skipped (_fonts would fall back to DejaVu Sans Bold)
+SERIAL_FONTS_V3 = [_fonts(g) for g in SERIAL_FAMILIES_V3 if any(glob.glob(x) for x in g)]
 TEXT_FONTS_V3 = sorted(set(TEXT_FONTS + [f for fam in SERIAL_FONTS_V3 for f in fam]))
 
 
@@ -470,7 +471,8 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     if GEN >= 3 and rng.random() < 0.2:  # horizontal motion blur of a passing car
         k = rng.randint(2, 4)
         a = np.asarray(crop, np.float32)
-        crop = Image.fromarray(sum(np.roll(a, i, axis=1) for i in range(k)).__truediv__(k).clip(0, 255).astype(np.uint8))
+        blurred = sum(np.roll(a, i, axis=1) for i in range(k)) / k
+        crop = Image.fromarray(blurred.clip(0, 255).astype(np.uint8))
     arr = np.asarray(crop, np.float32)
     # lighting, contrast, colour cast, noise
     arr = arr * rng.uniform(0.5, 1.3) + rng.uniform(-40, 40)
