@@ -21,11 +21,11 @@ import { HealthStage } from './health/index.ts';
 import { lightOf } from './health/lights.ts';
 import { listKind, SPECIAL_MAX_AGE_MS, STATE_MAX_AGE_MS } from './hotlist/health.ts';
 import { HotlistStage } from './hotlist/index.ts';
+import { SharedSession } from './core/broker-session.ts';
 import { HotlistSubscriber } from './hotlist/subscriber.ts';
 import { createRecognizer, createWorkerPool, ctcLogProb, RecognizeStage } from './recognize/index.ts';
 import { StoreStage } from './store/index.ts';
 import { SyncStage } from './sync/index.ts';
-import { clusterServers } from './sync/link.ts';
 import { hotPlateRecord } from './sync/records.ts';
 import { RosterSubscriber } from './sync/roster.ts';
 import { telemetryPort } from './telemetry-port.ts';
@@ -298,15 +298,9 @@ export class Daemon {
     }
     if (c.sync.type === 'mqtt') {
       const sync = c.sync;
-      // Signed hot-list updates from admins arrive over the same broker, on their own connection.
-      const brokerOptions = () => {
-        const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
-        if (sync.caFile) tls.ca = readSecret(creds, sync.caFile);
-        if (sync.certFile) tls.cert = readSecret(creds, sync.certFile);
-        if (sync.keyFile) tls.key = readSecret(creds, sync.keyFile);
-        const servers = clusterServers(sync.url, sync.clusterUrls);
-        return { url: sync.url, options: { ...tls, ...servers, rejectUnauthorized: true } };
-      };
+      // One connection per unit, the upload link's: signed hot lists and rosters from admins
+      // arrive on it too (a broker that ties client ids to certificates allows one per unit).
+      const session = new SharedSession();
       // Signed rosters from admins: who may sign in on the officer's page.
       factories.push(
         factory(
@@ -315,7 +309,7 @@ export class Daemon {
           'server:roster-sync',
           () =>
             new RosterSubscriber({
-              mqtt: brokerOptions(),
+              session: session.handle(),
               topicBase: sync.topicBase,
               agency: c.unit.agency,
               unitId: c.unit.id,
@@ -342,7 +336,7 @@ export class Daemon {
       factories.push(
         factory('hotlist-sync', false, 'server:hotlist-sync', () => {
           return new HotlistSubscriber({
-            mqtt: brokerOptions(),
+            session: session.handle(),
             topicBase: sync.topicBase,
             agency: c.unit.agency,
             unitId: c.unit.id,
@@ -371,6 +365,7 @@ export class Daemon {
             holds: store!.holds(),
             adminKeys: c.hotlist.adminKeys,
             clientIdFile: join(dataDir, 'mqtt-client-id'),
+            session,
             telemetry: telemetryPort({
               health: this.health!,
               cameras: () => capture?.stats() ?? null,

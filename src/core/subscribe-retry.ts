@@ -28,6 +28,8 @@ export interface SubscribeRetryOptions {
   done?: () => void;
   /** Told about the first refusal of each subscription. */
   onRefused?: (err: Error) => void;
+  /** Subscription QoS (default 1). */
+  qos?: 0 | 1;
 }
 
 export function subscribeWithRetry(
@@ -36,7 +38,7 @@ export function subscribeWithRetry(
   o: SubscribeRetryOptions,
   attempt = 0,
 ): void {
-  client.subscribe(filters, { qos: 1 }, (err) => {
+  client.subscribe(filters, { qos: o.qos ?? 1 }, (err) => {
     if (!err) {
       o.done?.();
       return;

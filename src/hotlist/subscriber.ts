@@ -8,9 +8,9 @@
  * the live version is refused (current list kept) but remembered: once the full snapshot of its
  * base is applied (the full stays retained beside the delta), the delta is fetched and applied.
  */
-import { createHash, type KeyObject, randomBytes } from 'node:crypto';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { BrokerBackoff } from '../core/broker-backoff.ts';
+import { createHash, type KeyObject } from 'node:crypto';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { type BrokerSession, sessionOf } from '../core/broker-session.ts';
 import type { Logger } from '../core/log.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
 import { RefreshSchedule } from '../core/retained-refresh.ts';
@@ -42,7 +42,9 @@ export interface HotlistTarget {
 }
 
 export interface HotlistSubscriberOptions {
-  mqtt: { url: string; options?: IClientOptions };
+  /** The unit's shared connection (the daemon's); without it, `mqtt` names a connection of its own. */
+  session?: BrokerSession;
+  mqtt?: { url: string; options?: IClientOptions };
   topicBase: string;
   agency: string;
   unitId: string;
@@ -100,8 +102,9 @@ export class HotlistSubscriber implements Stage {
   /** Without the broker the unit keeps matching against the lists it has; health shows their age. */
   readonly critical = false;
   private subscribed: Promise<void> | null = null;
-  private client: MqttClient | null = null;
-  private backoff: BrokerBackoff | null = null;
+  private session: BrokerSession | null = null;
+  /** Subscription QoS: 0 on a session the broker keeps while the unit is away, else 1. */
+  private qos: 0 | 1 = 1;
   private refresh: RefreshSchedule | null = null;
   /** The manifest last refused on each topic (live version and hash): not refused again. */
   private readonly refused = new Map<string, string>();
@@ -122,34 +125,20 @@ export class HotlistSubscriber implements Stage {
     for (const k of this.opts.adminKeys) this.keys.set(k.id, publicKeyFromBase64(k.publicKey));
     if (this.keys.size === 0)
       this.opts.log.warn('no admin keys pinned: every hot-list snapshot will be refused');
-    const options = this.opts.mqtt.options;
-    const client = mqtt.connect(this.opts.mqtt.url, {
-      // A clean session, so a fresh random suffix per start: no other certificate can guess the id
-      // and knock this connection off by taking it.
-      clientId: `alpr-${this.opts.unitId}-hotlist-${randomBytes(8).toString('hex')}`,
-      ...options,
-      // MQTT 5: the broker drops bigger packets instead of sending them (3.1.1 has no such field).
-      ...(options?.protocolVersion === 5
-        ? { properties: { ...options.properties, maximumPacketSize: MAX_HOTLIST_PACKET_BYTES } }
-        : {}),
-      // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
-      reconnectPeriod: 0,
-    });
-    this.client = client;
-    this.backoff = new BrokerBackoff(client, {
-      minMs: this.opts.reconnect?.minMs ?? 1000,
-      maxMs: this.opts.reconnect?.maxMs ?? 5000,
-      what: 'hot-list sync',
-      log: this.opts.log,
-    });
-    this.backoff.attach();
-    client.on('message', (topic, payload) => this.receive(topic, payload));
+    const session = sessionOf(this.opts, `alpr-${this.opts.unitId}-hotlist`, 'hot-list sync', this.opts.log);
+    this.session = session;
+    // Retained topics on a session the broker keeps while the unit is away: QoS 0, so nothing
+    // queues for an absent unit (the retained copies come with every subscribe anyway).
+    this.qos = session.persistent ? 0 : 1;
+    session.allowPackets(MAX_HOTLIST_PACKET_BYTES);
+    session.onMessage((topic, payload) => this.receive(topic, payload));
     const manifests = [
       topics.manifestAll(this.opts.topicBase, this.opts.agency),
       topics.deltaAll(this.opts.topicBase, this.opts.agency),
     ];
     const refresh = new RefreshSchedule(this.opts.refresh ?? { minMs: 5000, maxMs: 600_000 }, () => {
-      if (!client.connected) return;
+      const client = session.current();
+      if (!client) return;
       this.opts.log.debug('hot-list manifests: reading the retained ones again');
       subscribeAgain(
         client,
@@ -158,10 +147,11 @@ export class HotlistSubscriber implements Stage {
       );
     });
     this.refresh = refresh;
-    // No broker at start is normal in a car: start() does not wait; mqtt.js keeps reconnecting and
-    // every (re)connect subscribes again, so retained manifests are seen on each return.
+    // No broker at start is normal in a car: start() does not wait; every (re)connect subscribes
+    // again, so retained manifests are seen on each return.
     this.subscribed = new Promise<void>((resolve) => {
-      client.on('connect', () => {
+      session.onConnect((client) => {
+        if (this.session !== session) return;
         this.opts.log.debug({ url: serverOf(client) }, 'hot-list sync connected');
         refresh.restart();
         this.subscribeRetrying(
@@ -184,12 +174,13 @@ export class HotlistSubscriber implements Stage {
     wanted: () => boolean,
     done?: () => void,
   ): void {
-    subscribeWithRetry(client, filters, { ...this.retryOptions(client, wanted), done });
+    subscribeWithRetry(client, filters, { ...this.retryOptions(client, wanted), done, qos: this.qos });
   }
 
   private retryOptions(client: MqttClient, wanted: () => boolean) {
     return {
-      wanted: () => this.client === client && wanted(),
+      wanted: () => this.session?.current() === client && wanted(),
+      qos: this.qos,
       onRefused: (err: Error) =>
         this.opts.log.warn({ err: err.message }, 'hot-list subscribe refused; retrying'),
     };
@@ -201,16 +192,13 @@ export class HotlistSubscriber implements Stage {
   }
 
   async stop(): Promise<void> {
-    this.backoff?.stop();
     this.refresh?.stop();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     await this.queue.catch(() => {});
-    // Without a broker, a graceful end waits forever for the queued acks: force it then (the ack
-    // is retained and published again on the next decision).
-    const c = this.client;
-    this.client = null;
-    await c?.endAsync(!c.connected);
+    const session = this.session;
+    this.session = null;
+    await session?.close();
   }
 
   /**
@@ -307,18 +295,18 @@ export class HotlistSubscriber implements Stage {
     timer.unref();
     this.pending.set(key, { m, chunks: new Array(m.chunks.length).fill(undefined), timer, topic });
     if (m.chunks.length === 0) this.maybeFinish(key);
-    else if (this.client) {
+    else if (this.session?.current()) {
       const wanted = () => this.pending.get(key)?.m === m;
       this.opts.log.debug({ topic, chunks: m.chunks.length }, 'hot-list chunks: subscribing');
-      this.subscribeRetrying(this.client, [topic], wanted, () =>
+      this.subscribeRetrying(this.session.current()!, [topic], wanted, () =>
         this.opts.log.debug({ topic }, 'hot-list chunks: subscribed'),
       );
       // A cluster electing stream leaders may grant the subscription yet send no retained chunk:
       // while chunks are missing, subscribe again every 5 s (retained chunks come with each).
       const again = setInterval(() => {
-        const c = this.client;
+        const c = this.session?.current();
         if (!wanted()) clearInterval(again);
-        else if (c?.connected) {
+        else if (c) {
           this.opts.log.debug({ topic }, 'hot-list chunks: still missing, subscribing again');
           c.unsubscribe(topic, () => this.subscribeRetrying(c, [topic], wanted));
         }
@@ -365,7 +353,7 @@ export class HotlistSubscriber implements Stage {
   private drop(p: Pending): void {
     clearTimeout(p.timer);
     this.pending.delete(`${p.m.list}/${p.m.listVersion}`);
-    this.client?.unsubscribe(p.topic);
+    this.session?.current()?.unsubscribe(p.topic);
   }
 
   /** After a version went live: fetch the remembered delta when it applies on top of it. */
@@ -456,14 +444,16 @@ export class HotlistSubscriber implements Stage {
       last: { listVersion, status, reason, at: Date.now() },
     };
     if (/^[A-Z][A-Z0-9_]{1,31}$/.test(list)) {
-      this.client?.publish(
-        topics.ack(this.opts.topicBase, this.opts.agency, this.opts.unitId, list),
-        JSON.stringify(ack),
-        {
-          qos: 1,
-          retain: true,
-        },
-      );
+      this.session
+        ?.current()
+        ?.publish(
+          topics.ack(this.opts.topicBase, this.opts.agency, this.opts.unitId, list),
+          JSON.stringify(ack),
+          {
+            qos: 1,
+            retain: true,
+          },
+        );
     }
     this.opts.onResult?.(ack);
   }

@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.ts';
+import type { SharedSession } from '../core/broker-session.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
@@ -44,6 +45,11 @@ export interface SyncStageOptions {
   clientIdFile?: string;
   /** The admin keys the unit pins (hotlist.adminKeys): hold commands must be signed by one. */
   adminKeys?: readonly { id: string; publicKey: string }[];
+  /**
+   * The unit's one broker connection, shared: the hot-list and roster subscribers listen on the
+   * link's connection (a broker that binds client ids to certificates allows one per unit).
+   */
+  session?: SharedSession;
   now?: () => number;
   /** How often the server light is re-evaluated (ms). */
   healthIntervalMs?: number;
@@ -204,6 +210,7 @@ export class SyncStage implements Stage {
       while ((this.uploader?.inflightCount ?? 0) > 0 && this.now() < until) await sleep(20);
     }
     this.connected = false;
+    this.opts.session?.detach();
     this.gen++; // the close that follows is ours: no reconnect, no health change
     if (client) await withTimeout(new Promise<void>((res) => client.end(false, {}, () => res())), 3000);
     client?.end(true);
@@ -221,6 +228,7 @@ export class SyncStage implements Stage {
       this.tls,
       offline,
       this.clientId,
+      this.opts.session?.packetBytes,
     );
     const urls = [c.url, ...c.clusterUrls];
     const url = urls[this.node % urls.length]!;
@@ -233,7 +241,11 @@ export class SyncStage implements Stage {
     });
     client.on('error', (err) => this.onError(err));
     client.on('close', () => this.onClose(client, gen));
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload) => {
+      if (gen !== this.gen) return;
+      this.onMessage(topic, payload);
+      this.opts.session?.dispatch(topic, payload);
+    });
     client.on('packetreceive', () => {
       if (gen === this.gen) this.lastInbound = this.now();
     });
@@ -294,6 +306,8 @@ export class SyncStage implements Stage {
       );
     });
     this.evaluate(true);
+    // The hot-list and roster subscribers ride on this connection: they subscribe now.
+    this.opts.session?.attach(client);
   }
 
   /** The link works end to end: forget the backoff and the last error. */
@@ -322,6 +336,7 @@ export class SyncStage implements Stage {
     client.removeAllListeners('close');
     client.removeAllListeners('message');
     client.end(true);
+    this.opts.session?.detach();
     const wasConnected = this.connected;
     this.connected = false;
     this.telemetry?.disconnected();

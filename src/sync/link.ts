@@ -4,6 +4,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import type { Config } from '../config/schema.ts';
+import { UNIT_SESSION_EXPIRY_S } from '../core/broker-session.ts';
 import { readSecret } from '../config/secrets.ts';
 import type { Logger } from '../core/log.ts';
 import type { HoldPort } from '../domain/ports.ts';
@@ -27,8 +28,6 @@ export function loadTls(
   return out;
 }
 
-const SESSION_EXPIRY_S = 7 * 86_400;
-
 /**
  * One connection's options: our own reconnect (backoff) rather than mqtt.js's, a persistent
  * session, the unit's certificate, and the retained `offline` status as last will.
@@ -39,6 +38,8 @@ export function clientOptions(
   tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>,
   offlineStatus: string,
   clientId = `alpr-${unit.agency}-${unit.id}`,
+  /** The largest packet the connection's other listeners take (a hot-list chunk); 0 = the link's own. */
+  packetBytes = 0,
 ): IClientOptions {
   const options: IClientOptions = {
     clientId,
@@ -59,8 +60,8 @@ export function clientOptions(
   };
   if (c.protocolVersion === 5)
     options.properties = {
-      sessionExpiryInterval: SESSION_EXPIRY_S,
-      maximumPacketSize: MAX_LINK_PACKET_BYTES,
+      sessionExpiryInterval: UNIT_SESSION_EXPIRY_S,
+      maximumPacketSize: Math.max(MAX_LINK_PACKET_BYTES, packetBytes),
     };
   return options;
 }

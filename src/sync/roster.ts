@@ -15,13 +15,13 @@
  * The signature covers `tag + body` where `body` is the exact JSON text carried in the message,
  * so no canonical JSON is needed.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
 import { publishRetainedConfirmed } from '../core/retained-confirm.ts';
 import { RefreshSchedule } from '../core/retained-refresh.ts';
 import { subscribeAgain, subscribeWithRetry } from '../core/subscribe-retry.ts';
-import { BrokerBackoff } from '../core/broker-backoff.ts';
+import { type BrokerSession, sessionOf } from '../core/broker-session.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import { adminKeyMap, adminRoot, signBytes, verifyBytes } from '../domain/signed.ts';
@@ -124,7 +124,9 @@ export function openRoster(
 }
 
 export interface RosterSubscriberOptions {
-  mqtt: { url: string; options?: IClientOptions };
+  /** The unit's shared connection (the daemon's); without it, `mqtt` names a connection of its own. */
+  session?: BrokerSession;
+  mqtt?: { url: string; options?: IClientOptions };
   topicBase: string;
   agency: string;
   unitId: string;
@@ -149,8 +151,7 @@ export interface RosterSubscriberOptions {
 export class RosterSubscriber implements Stage {
   readonly name = 'roster-sync';
   readonly critical = false;
-  private client: MqttClient | null = null;
-  private backoff: BrokerBackoff | null = null;
+  private session: BrokerSession | null = null;
   private refresh: RefreshSchedule | null = null;
   private keys = new Map<string, KeyObject>();
   private applied = 0;
@@ -165,35 +166,26 @@ export class RosterSubscriber implements Stage {
     this.keys = adminKeyMap(o.adminKeys);
     this.applied = o.stateFile ? readApplied(o.stateFile) : 0;
     const topic = rosterTopic(o.topicBase, o.agency, o.unitId);
-    const client = mqtt.connect(o.mqtt.url, {
-      // A clean session, so a fresh random suffix per start: no other certificate can guess the id
-      // and knock this connection off by taking it.
-      clientId: `alpr-roster-${o.agency}-${o.unitId}-${randomBytes(8).toString('hex')}`,
-      ...o.mqtt.options,
-      ...packetCap(o.mqtt.options, MAX_ROSTER_BYTES + 4096),
-      // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
-      reconnectPeriod: 0,
-    });
-    this.client = client;
-    this.backoff = new BrokerBackoff(client, {
-      minMs: o.reconnect?.minMs ?? 1000,
-      maxMs: o.reconnect?.maxMs ?? 5000,
-      what: 'roster sync',
-      log: o.log,
-    });
-    this.backoff.attach();
+    const session = sessionOf(o, `alpr-roster-${o.agency}-${o.unitId}`, 'roster sync', o.log);
+    this.session = session;
     const retry = {
-      wanted: () => this.client === client,
+      wanted: () => this.session === session,
       onRefused: (err: Error) => o.log.warn({ err: err.message }, 'roster subscribe refused; retrying'),
+      // The roster copy is retained: on a session the broker keeps while the unit is away, QoS 0
+      // queues nothing for an absent unit; the retained copy comes with every subscribe.
+      qos: session.persistent ? (0 as const) : (1 as const),
     };
     this.refresh = new RefreshSchedule(o.refresh ?? { minMs: 5000, maxMs: 600_000 }, () => {
-      if (client.connected) subscribeAgain(client, [topic], retry);
+      const client = session.current();
+      if (client) subscribeAgain(client, [topic], retry);
     });
-    client.on('connect', () => {
+    session.allowPackets(MAX_ROSTER_BYTES + 4096);
+    session.onMessage((t, payload) => void this.receive(t, payload));
+    session.onConnect((client) => {
+      if (this.session !== session) return;
       this.refresh?.restart();
       subscribeWithRetry(client, [topic], retry);
     });
-    client.on('message', (t, payload) => this.receive(t, payload));
   }
 
   /**
@@ -242,11 +234,10 @@ export class RosterSubscriber implements Stage {
   }
 
   async stop(): Promise<void> {
-    this.backoff?.stop();
     this.refresh?.stop();
-    const c = this.client;
-    this.client = null;
-    if (c) await c.endAsync(true);
+    const session = this.session;
+    this.session = null;
+    await session?.close();
   }
 }
 
@@ -304,10 +295,4 @@ function readApplied(file: string): number {
 function writeFileAtomic(file: string, text: string): void {
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
-}
-
-/** MQTT 5: asks the broker not to send packets above `bytes` (it drops them); 3.1.1 has no such field. */
-export function packetCap(options: IClientOptions | undefined, bytes: number): Partial<IClientOptions> {
-  if (options?.protocolVersion !== 5) return {};
-  return { properties: { ...options.properties, maximumPacketSize: bytes } };
 }

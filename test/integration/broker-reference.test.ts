@@ -3,7 +3,8 @@
  * a unit certificate can make: harvesting the fleet's rosters, writing admin topics (a forged
  * hot-list manifest with version 2^53), publishing evidence-hold commands to itself. Each attack
  * runs against a real mosquitto; a positive control in each test shows the legitimate path works
- * on the same broker, so a test cannot pass just because nothing gets through.
+ * on the same broker, so a test cannot pass just because nothing gets through. The broker ties
+ * each client id to its certificate: no certificate can take another's session.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerHoldCommand } from '../../src/commands/hold.ts';
+import { checkBroker } from '../../src/health/broker.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { generateAdminKey, publishedVersions, pushHotlist } from '../../src/hotlist/push.ts';
 import { topics as hotlistTopics } from '../../src/hotlist/snapshot.ts';
@@ -29,6 +31,7 @@ import {
   REFERENCE_DIR,
   referenceSettings,
   startMosquitto,
+  writeCredentials,
 } from '../helpers/mosquitto.ts';
 import { waitFor } from '../helpers/sync-fixtures.ts';
 
@@ -237,12 +240,6 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
 
   it('a unit cannot publish evidence-hold commands to itself or to another unit', async () => {
     const unitA = { agency: AGENCY, id: 'unit-a' };
-    const a = await connect('unit-a');
-    const got: Buffer[] = [];
-    a.on('message', (t, p) => {
-      if (t === topics('alpr', unitA).holdCommand) got.push(Buffer.from(p));
-    });
-    await a.subscribeAsync(topics('alpr', unitA).holdCommand, { qos: 1 });
     const signed = (id: string) =>
       JSON.stringify(
         signHoldCommand(
@@ -253,6 +250,14 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
       );
     await refused('unit-a', topics('alpr', unitA).holdCommand, signed('self'));
     await refused('unit-b', topics('alpr', unitA).holdCommand, signed('other'));
+    // The unit listens only now: a certificate holds one connection, so the attempts above, made
+    // with unit A's own certificate, would have replaced this one.
+    const a = await connect('unit-a');
+    const got: Buffer[] = [];
+    a.on('message', (t, p) => {
+      if (t === topics('alpr', unitA).holdCommand) got.push(Buffer.from(p));
+    });
+    await a.subscribeAsync(topics('alpr', unitA).holdCommand, { qos: 1 });
     // The server may; what it sends unsigned, the unit ignores; what it sends signed, the unit obeys.
     const server = await connect(NAMES.server);
     await server.publishAsync(
@@ -280,10 +285,6 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
 
   it('`alpr sync hold` signs and sends with the server certificate; with a unit certificate it is refused', async () => {
     const unitA = { agency: AGENCY, id: 'unit-a' };
-    const a = await connect('unit-a');
-    const got: Buffer[] = [];
-    a.on('message', (_t, p) => got.push(Buffer.from(p)));
-    await a.subscribeAsync(topics('alpr', unitA).holdCommand, { qos: 1 });
     const key = join(dir, 'admin.key');
     writeFileSync(key, ADMIN.privateKeyPem, { mode: 0o600 });
     const run = (cn: string, id: string) => {
@@ -300,6 +301,11 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
       );
     };
     await expect(run('unit-a', 'from-unit')).rejects.toThrow(/refused/);
+    // The unit listens after its own certificate's attempt (which would have replaced it).
+    const a = await connect('unit-a');
+    const got: Buffer[] = [];
+    a.on('message', (_t, p) => got.push(Buffer.from(p)));
+    await a.subscribeAsync(topics('alpr', unitA).holdCommand, { qos: 1 });
     await run(NAMES.server, 'from-server');
     await waitFor(() => got.length === 1, 10_000, 'the command at the unit');
     const calls: string[][] = [];
@@ -309,7 +315,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     expect(calls).toEqual([['r7', 'r8']]);
   });
 
-  it("a certificate connecting with the client ids derivable from a unit's id does not knock the unit off", async () => {
+  it("another unit's certificate cannot take a unit's client id, not even the real one: the broker binds ids to certificates", async () => {
     const unitB = { agency: AGENCY, id: 'unit-b' };
     const idFile = join(dir, 'mqtt-client-id');
     const cfg = { topicBase: 'alpr', protocolVersion: 5, keepaliveSeconds: 30 } as Parameters<
@@ -317,7 +323,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     >[0];
     const offline = JSON.stringify(payloads.status(unitB, 'offline', 0));
     const id = linkClientId(unitB, idFile);
-    // Kept across restarts (the persistent session is found by it), unguessable from outside.
+    // Kept across restarts, unguessable from outside (a second guard for brokers that do not bind).
     expect(linkClientId(unitB, idFile)).toBe(id);
     expect(id).toMatch(/^alpr-metro-unit-b-[0-9a-f]{32}$/);
     const b = await mqtt.connectAsync(broker.url, {
@@ -329,18 +335,22 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     b.on('close', () => {
       kicked = true;
     });
-    // Every id an attacker can derive from the unit id, each in turn, from unit A's certificate.
-    for (const guess of [`alpr-${AGENCY}-unit-b`, 'unit-b', `alpr-${AGENCY}-unit-b-selftest`]) {
+    // Every id an attacker can derive from the unit id, and the unit's real one, from unit A's
+    // certificate: each connects (as unit A) and leaves, and unit B stays connected.
+    for (const guess of [`alpr-${AGENCY}-unit-b`, 'unit-b', `alpr-${AGENCY}-unit-b-selftest`, id]) {
       const a = await mqtt.connectAsync(broker.url, { ...tls('unit-a'), clientId: guess });
       await a.endAsync();
     }
     expect(kicked).toBe(false);
-    // Still connected: a round trip on it succeeds. Control: its own id takes it over.
+    // Still connected: a round trip on it succeeds.
     await b.publishAsync(topics('alpr', unitB).status, '{"type":"status"}', { qos: 1, retain: true });
     expect(kicked).toBe(false);
-    const thief = await mqtt.connectAsync(broker.url, { ...tls('unit-a'), clientId: id });
-    await waitFor(() => kicked, 10_000, 'the takeover with the real id');
-    await thief.endAsync();
+    expect(broker.log()).toMatch(/New client connected from \S+ as unit-a \(/);
+    // Control: the broker does take a session over by certificate. A second connection with unit
+    // B's own certificate, whatever client id it asks for, replaces the first.
+    const again = await mqtt.connectAsync(broker.url, { ...tls('unit-b'), clientId: 'any-other-id' });
+    await waitFor(() => kicked, 10_000, "the unit's own certificate replacing its connection");
+    await again.endAsync();
   });
 
   it("a unit that takes another unit's client id gets none of that unit's queued commands", async () => {
@@ -382,6 +392,56 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     await server.publishAsync(topics('alpr', unitB).holdCommand, cmd('live-2'), { qos: 1 });
     await waitFor(() => bGot.includes('live-2'), 10_000, 'unit B gets its command');
     expect(got).toEqual([]);
+  });
+
+  it("the self-test's broker check, which gets the unit's own session there, leaves the unit's queued commands queued", async () => {
+    const unitC = { agency: AGENCY, id: 'unit-c' };
+    const cfg = { topicBase: 'alpr', protocolVersion: 5, keepaliveSeconds: 30 } as Parameters<
+      typeof clientOptions
+    >[0];
+    const offline = JSON.stringify(payloads.status(unitC, 'offline', 0));
+    const link = () =>
+      mqtt.connectAsync(broker.url, {
+        ...clientOptions(cfg, unitC, tls('unit-c'), offline),
+        reconnectPeriod: 0,
+      });
+    const first = await link();
+    await first.subscribeAsync(topics('alpr', unitC).holdCommand, { qos: 1 });
+    await first.endAsync();
+    const server = await connect(NAMES.server);
+    const cmd = JSON.stringify(
+      signHoldCommand(
+        { id: 'while-away', unit: unitC, action: 'hold', ref: 'CASE-3', readIds: ['r3'] },
+        ADMIN.privateKeyPem,
+        'admin',
+      ),
+    );
+    await server.publishAsync(topics('alpr', unitC).holdCommand, cmd, { qos: 1 });
+    const creds = join(dir, 'creds-c');
+    writeCredentials(creds, broker.certs!, 'unit-c');
+    for (const protocolVersion of [5, 4] as const) {
+      const check = await checkBroker({
+        url: broker.url,
+        protocolVersion,
+        unit: unitC,
+        credentialsDir: creds,
+        caFile: 'ca.crt',
+        certFile: 'client.crt',
+        keyFile: 'client.key',
+      });
+      expect(check.result, check.detail).toBe('pass');
+    }
+    // The unit comes back: its session, and the command queued in it, are still there.
+    const got: string[] = [];
+    const back = mqtt.connect(broker.url, {
+      ...clientOptions(cfg, unitC, tls('unit-c'), offline),
+      reconnectPeriod: 0,
+      manualConnect: true,
+    });
+    back.on('message', (_t, p) => got.push(JSON.parse(p.toString()).id));
+    back.connect();
+    open.push(back);
+    await waitFor(() => got.includes('while-away'), 10_000, 'the queued command after the self-test');
   });
 
   it('the server still receives what units send', async () => {

@@ -11,7 +11,8 @@ import {
   validateCsv,
 } from '../../src/hotlist/csv.ts';
 import { clientOptions } from '../../src/sync/link.ts';
-import { MAX_ROSTER_BYTES, openRoster, packetCap } from '../../src/sync/roster.ts';
+import { packetCap } from '../../src/core/broker-session.ts';
+import { MAX_ROSTER_BYTES, openRoster } from '../../src/sync/roster.ts';
 import { MAX_HOLD_COMMAND_BYTES, MAX_LINK_PACKET_BYTES, parseHoldCommand } from '../../src/sync/topics.ts';
 import { hotlistEntry } from '../helpers/hotlist-fixtures.ts';
 import { syncConfig } from '../helpers/sync-fixtures.ts';
