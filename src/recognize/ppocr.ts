@@ -172,7 +172,9 @@ export class PpocrRecognizer implements Recognizer {
     for (const c of labelComponents(map, w, h, this.cfg.detThreshold)) {
       if (c.score < this.cfg.detBoxThreshold || Math.min(c.box.w, c.box.h) < 3) continue;
       const box = clipBox(scaleBox(unclipBox(c.box, this.cfg.unclipRatio), sx, sy), img.width, img.height);
-      if (box && isPlausibleTextBox(box)) regions.push({ box, score: c.score });
+      if (!box || !isPlausibleTextBox(box)) continue;
+      if (this.cfg.skipBorderRegions && framePositionPrior(box, img.width, img.height) < 1) continue;
+      regions.push({ box, score: c.score });
     }
     return nms(
       regions,

@@ -160,7 +160,13 @@ export type RecognizeSection = z.infer<typeof recognizeSection>;
 export type ResolvedRecognize = RecognizeSection &
   Required<
     Pick<RecognizeSection, 'detector' | 'secondReader' | 'refine' | 'escalateBelow' | 'detSecondSide'>
-  >;
+  > & {
+    /**
+     * Leave out text regions that touch the frame's border (the screen of an escalating pipeline:
+     * its read of one is never taken as sure, so reading it only costs time).
+     */
+    skipBorderRegions?: boolean;
+  };
 
 type ProfileDefaults = Pick<
   ResolvedRecognize,
@@ -221,6 +227,9 @@ export const SCREEN_MAX_REGIONS = 6;
  * classifier: the screen keeps only reads that already look like plates (confident, 6+ letters and
  * digits, away from the border), and the frames where badges and numbers compete with a plate go
  * on to the full pipeline, whose regions the classifier also scores better (models/README.md).
+ * Regions touching the frame's border (camera timestamps and names in the corners, plates cut off
+ * by the edge) are not read at all: a read of one is never sure, and a frame whose only plate lies
+ * there goes on to the full pipeline, which reads every region.
  */
 export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
   return {
@@ -231,6 +240,7 @@ export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
     maxRegions: Math.min(cfg.maxRegions, SCREEN_MAX_REGIONS),
     detMaxSide: Math.min(cfg.detMaxSide, FIRST_PASS_MAX_SIDE),
     plateClassifier: false,
+    skipBorderRegions: true,
   };
 }
 
