@@ -152,8 +152,11 @@ export class PpocrRecognizer implements Recognizer {
     this.modelVersion = second ? `${reader.modelVersion}+${second.reader.modelVersion}` : reader.modelVersion;
   }
 
-  /** Text regions the detector finds, in frame pixels, best first. */
-  async detect(img: RgbImage, maxSide = this.cfg.detMaxSide): Promise<Region[]> {
+  /**
+   * Text regions the detector finds, in image pixels, best first. On a frame (`frame`), with
+   * recognize.skipBorderRegions (the screen), regions touching the frame's border are left out.
+   */
+  async detect(img: RgbImage, maxSide = this.cfg.detMaxSide, frame = false): Promise<Region[]> {
     const { w, h } = detInputSize(img.width, img.height, maxSide);
     const input = regionToChw(img, { x: 0, y: 0, w: img.width, h: img.height }, w, h, DET_NORM);
     const out = await this.det.run({
@@ -173,7 +176,7 @@ export class PpocrRecognizer implements Recognizer {
       if (c.score < this.cfg.detBoxThreshold || Math.min(c.box.w, c.box.h) < 3) continue;
       const box = clipBox(scaleBox(unclipBox(c.box, this.cfg.unclipRatio), sx, sy), img.width, img.height);
       if (!box || !isPlausibleTextBox(box)) continue;
-      if (this.cfg.skipBorderRegions && framePositionPrior(box, img.width, img.height) < 1) continue;
+      if (frame && this.cfg.skipBorderRegions && framePositionPrior(box, img.width, img.height) < 1) continue;
       regions.push({ box, score: c.score });
     }
     return nms(
@@ -190,10 +193,10 @@ export class PpocrRecognizer implements Recognizer {
    * for the fine pass's map, is one line at the coarse scale.
    */
   async detectFrame(img: RgbImage): Promise<Region[]> {
-    const fine = await this.detect(img);
+    const fine = await this.detect(img, this.cfg.detMaxSide, true);
     const side = this.cfg.detSecondSide;
     if (!side || side >= this.cfg.detMaxSide) return fine;
-    const coarse = await this.detect(img, side);
+    const coarse = await this.detect(img, side, true);
     const merged = [...fine, ...coarse.filter((c) => !fine.some((f) => iou(f.box, c.box) > 0.3))];
     return merged.slice(0, this.cfg.maxRegions);
   }

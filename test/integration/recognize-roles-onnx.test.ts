@@ -11,7 +11,9 @@ import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import { ErrorCodes } from '../../src/domain/errors.ts';
 import { decodeImageFile, DEFAULT_MODELS, type Recognizer } from '../../src/recognize/index.ts';
 import { createRecognizer, PLATE_CLS_MODEL, PLATE_DET_MODEL } from '../../src/recognize/load.ts';
+import { framePositionPrior } from '../../src/recognize/plates.ts';
 import { PLATE_REC_MODEL } from '../../src/recognize/reader.ts';
+import type { RgbImage } from '../../src/domain/types.ts';
 import { DEMO_FRAMES, DEMO_PLATES } from '../helpers/demo.ts';
 
 /** A logger that keeps the 'recognizer ready' line's fields. */
@@ -67,6 +69,24 @@ describe('recognizer roles, real models (profile accurate)', () => {
       expect(alone, file).toEqual(await whole.screenFrame!(img));
       expect(alone.plates[0]?.text, file).toBe(plate);
     }
+  }, 60_000);
+
+  it('leaves out text that touches the border, which the thorough look still reads', async () => {
+    const full = await decodeImageFile(join(DEMO_FRAMES, DEMO_PLATES[0]!.file));
+    const plate = (await screen.screenFrame!(full)).plates[0]!.box;
+    // The frame from the plate's middle rightwards: its left edge cuts the plate in two.
+    const x0 = Math.round(plate.x + plate.w / 2);
+    const w = full.width - x0;
+    const cut: RgbImage = { width: w, height: full.height, data: Buffer.alloc(w * full.height * 3) };
+    for (let y = 0; y < full.height; y++)
+      full.data.copy(cut.data, y * w * 3, (y * full.width + x0) * 3, (y * full.width + full.width) * 3);
+    const touches = (b: { x: number; y: number; w: number; h: number }) =>
+      framePositionPrior(b, cut.width, cut.height) < 1;
+    const screened = await screen.screenFrame!(cut);
+    expect(screened.plates.filter((p) => touches(p.box))).toEqual([]);
+    expect(screened.sure).toBe(false);
+    const thorough = await whole.readFrame(cut);
+    expect(thorough.some((p) => touches(p.box) && p.text.length > 0)).toBe(true);
   }, 60_000);
 
   it('reads no crops (it has no legend reader) and says so with a code', async () => {
