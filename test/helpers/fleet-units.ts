@@ -11,10 +11,10 @@ import { Bus } from '../../src/core/bus.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
 import type { HealthReport } from '../../src/domain/types.ts';
 import { HotlistStage } from '../../src/hotlist/index.ts';
+import { SharedSession } from '../../src/core/broker-session.ts';
 import { HotlistSubscriber } from '../../src/hotlist/subscriber.ts';
 import { StoreStage } from '../../src/store/index.ts';
 import { SyncStage } from '../../src/sync/index.ts';
-import { clusterServers } from '../../src/sync/link.ts';
 import { storeConfig, syncConfig, tempDirs } from './sync-fixtures.ts';
 
 export interface FleetUnit {
@@ -54,6 +54,8 @@ export async function startFleetUnit(o: FleetUnitOptions): Promise<FleetUnit> {
     if (h.component === 'server') lights.push(h);
   });
   const unit = { id: o.id, agency: o.agency };
+  // As the daemon wires it: one connection per unit, the link's; the hot-list subscriber rides on it.
+  const session = new SharedSession();
   const store = new StoreStage({
     bus,
     log,
@@ -73,6 +75,7 @@ export async function startFleetUnit(o: FleetUnitOptions): Promise<FleetUnit> {
     adminKeys: [o.adminKey],
     clientIdFile: join(dirs.data, 'mqtt-client-id'),
     healthIntervalMs: 250,
+    session,
   });
   const hotlist = new HotlistStage({
     bus,
@@ -82,16 +85,14 @@ export async function startFleetUnit(o: FleetUnitOptions): Promise<FleetUnit> {
     sealer: aesSealer(Buffer.alloc(32, 7), 'hotlist'),
   });
   await hotlist.start();
-  // As the daemon wires it: the subscriber speaks mqtt.js's default (3.1.1) and rotates nodes.
   const sub = new HotlistSubscriber({
-    mqtt: { url: o.url, options: clusterServers(o.url, o.clusterUrls) },
+    session: session.handle(),
     topicBase: 'alpr',
     agency: o.agency,
     unitId: o.id,
     adminKeys: [o.adminKey],
     target: hotlist,
     log,
-    reconnect: { minMs: 200, maxMs: 1000 },
     // Scaled down like the reconnect backoff: the manifests are read again 2 s, 4 s, 8 s… after a connect.
     refresh: { minMs: 2000, maxMs: 8000 },
   });
