@@ -29,7 +29,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # generator version: 1 = without emblems and middle-band crops (the first shipped model's
 # data, commit history of this file); 2 = DejaVu/Liberation serials; 3 = serials in plate-like
 # typefaces of many families, per-character spacing, motion blur; 4 = as 3 with more plates as
-# small as distant ones on a 720p frame (40-90 px wide). train_rec.py --gen sets it.
+# small as distant ones on a 720p frame (40-90 px wide); 5 = as 4, and half the plates made as a
+# car camera makes a distant one (scene brought down to 40-120 px, blurred, noised and
+# JPEG-compressed whole, then cut: _distant_sample). train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
@@ -457,6 +459,8 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
         padx = [rng.uniform(0.05, 0.4) * th for _ in range(2)]
         pady = [rng.uniform(-0.05, 0.25) * th for _ in range(2)]
         box = (min(px) - padx[0], min(py) - pady[0], max(px) + padx[1], max(py) + pady[1])
+    if GEN >= 5 and rng.random() < 0.5:
+        return _distant_sample(rng, warped, box), label
     crop = warped.crop(tuple(int(round(v)) for v in box))
     # low resolution
     if GEN >= 4:  # plates at a distance: half the frame plates a car camera sees are under 90 px wide
@@ -490,6 +494,45 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
         crop.save(buf, format="JPEG", quality=rng.randint(15, 90))
         crop = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     return crop, label
+
+
+def _distant_sample(rng: random.Random, warped: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    """
+    Generator 5: a distant plate as a car camera makes it. The whole scene around the plate is
+    brought down to the plate's size on the frame first (40-120 px wide), blurred by the optics or
+    the motion there, given sensor noise, and JPEG-compressed as a video frame is (4:2:0 chroma,
+    the 8x8 block grid wherever the frame puts it); only then is the box cut out, at sub-pixel
+    coordinates, and resampled as the runtime does. Generator 4 cuts first and compresses the cut.
+    """
+    target_w = rng.uniform(40, 120)
+    k = target_w / max(1.0, box[2] - box[0])
+    sw, sh = max(8, int(round(warped.width * k))), max(8, int(round(warped.height * k)))
+    # a frame's pixels: the block grid starts somewhere in the margin, not at the box's corner
+    ox, oy = rng.randint(0, 7), rng.randint(0, 7)
+    scene = Image.new("RGB", (sw + ox, sh + oy), tuple(rng.randint(0, 255) for _ in range(3)))
+    scene.paste(warped.resize((sw, sh), rng.choice([Image.BILINEAR, Image.BICUBIC, Image.LANCZOS])), (ox, oy))
+    if rng.random() < 0.6:
+        scene = scene.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
+    arr = np.asarray(scene, np.float32)
+    if rng.random() < 0.3:  # a passing car: horizontal motion blur of 1.5-3 px at this scale
+        n = rng.randint(2, 3)
+        arr = sum(np.pad(arr, ((0, 0), (i, n - 1 - i), (0, 0)), mode="edge")[:, : arr.shape[1]] for i in range(n)) / n
+    arr = arr * rng.uniform(0.5, 1.3) + rng.uniform(-40, 40)
+    if rng.random() < 0.3:
+        arr = arr * np.array([rng.uniform(0.8, 1.2) for _ in range(3)], np.float32)
+    arr = arr + np.random.default_rng(rng.randint(0, 1 << 30)).normal(0, rng.uniform(1, 8), arr.shape)
+    scene = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+    if rng.random() < 0.1:
+        scene = scene.convert("L").convert("RGB")
+    buf = io.BytesIO()
+    scene.save(buf, format="JPEG", quality=rng.randint(30, 90), subsampling=2)
+    scene = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    # the box on the small frame, cut at sub-pixel coordinates and resampled to a fixed scale of
+    # the crop (the reader's own resize then brings it to 48 px high)
+    x0, y0, x1, y1 = (ox + box[0] * k, oy + box[1] * k, ox + box[2] * k, oy + box[3] * k)
+    out_h = 48
+    out_w = max(8, int(round(out_h * (x1 - x0) / max(1e-3, y1 - y0))))
+    return scene.transform((out_w, out_h), Image.EXTENT, (x0, y0, x1, y1), Image.BILINEAR)
 
 
 def main() -> None:

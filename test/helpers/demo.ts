@@ -1,6 +1,9 @@
 /** The project's demo fixtures (fixtures/demo): its folder, and each frame's file and plate. */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CentralSink } from '../../src/sync/sink.ts';
+import { type Broker, writeCredentials } from './mosquitto.ts';
 
 export const DEMO = resolve(import.meta.dirname, '../../fixtures/demo');
 export const DEMO_FRAMES = join(DEMO, 'frames');
@@ -40,4 +43,45 @@ alerts: { console: true, showReads: false }
 health: { http: { port: 0 } }
 web: { port: 0 }
 `;
+}
+
+/**
+ * A demo daemon set up against a TLS broker, as a unit and its agency would be: the unit's
+ * credentials folder (its certificate and a store key) under `tmp`, the reference receiver
+ * storing what arrives into `tmp/sink.sqlite` with the certificate `serverCn`, and the daemon's
+ * config file (demoDaemonConfig syncing to the broker; `edit` may change its YAML).
+ */
+export async function demoUnitOnBroker(o: {
+  tmp: string;
+  broker: Broker;
+  unit: string;
+  agency: string;
+  serverCn: string;
+  edit?: (yaml: string) => string;
+}): Promise<{ sink: CentralSink; config: string }> {
+  const certs = o.broker.certs!;
+  const creds = join(o.tmp, 'creds');
+  writeCredentials(creds, certs, o.unit);
+  writeFileSync(join(creds, 'store.key'), randomBytes(32).toString('hex'));
+  const server = certs.client(o.serverCn);
+  const sink = new CentralSink({
+    url: o.broker.url,
+    dbFile: join(o.tmp, 'sink.sqlite'),
+    topicBase: 'alpr',
+    ca: readFileSync(certs.ca),
+    cert: readFileSync(server.cert),
+    key: readFileSync(server.key),
+  });
+  await sink.start();
+  mkdirSync(join(o.tmp, 'data'));
+  const config = join(o.tmp, 'config.yaml');
+  const yaml = demoDaemonConfig({
+    unit: o.unit,
+    agency: o.agency,
+    dataDir: join(o.tmp, 'data'),
+    credentialsDir: creds,
+    sync: `{ type: mqtt, url: '${o.broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }`,
+  });
+  writeFileSync(config, o.edit ? o.edit(yaml) : yaml);
+  return { sink, config };
 }

@@ -9,22 +9,16 @@
  * - the JSON logs never carry plate text;
  * - a clean stop on SIGTERM exits 0.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFY_BANNER } from '../../src/alerts/format.ts';
-import { CentralSink } from '../../src/sync/sink.ts';
+import type { CentralSink } from '../../src/sync/sink.ts';
 import { ROOT, spawnCli } from '../helpers/cli.ts';
-import {
-  type Broker,
-  destroyMosquitto,
-  hasMosquitto,
-  startMosquitto,
-  writeCredentials,
-} from '../helpers/mosquitto.ts';
-import { DEMO_HOT, DEMO_PLATES, demoDaemonConfig } from '../helpers/demo.ts';
+import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
+import { DEMO_HOT, DEMO_PLATES, demoUnitOnBroker } from '../helpers/demo.ts';
 
 if (!hasMosquitto) console.warn('daemon-e2e: skipped, mosquitto not installed (apt-get install mosquitto)');
 
@@ -44,32 +38,14 @@ describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () =
       tls: true,
       acl: `user central-sink\ntopic readwrite alpr/#\n\npattern readwrite alpr/e2e-pd/%u/#\n`,
     });
-    const certs = broker.certs!;
-    const creds = join(tmp, 'creds');
-    writeCredentials(creds, certs, UNIT);
-    writeFileSync(join(creds, 'store.key'), 'ab'.repeat(32));
-    const sc = certs.client('central-sink');
-    sink = new CentralSink({
-      url: broker.url,
-      dbFile: join(tmp, 'sink.sqlite'),
-      topicBase: 'alpr',
-      ca: readFileSync(certs.ca),
-      cert: readFileSync(sc.cert),
-      key: readFileSync(sc.key),
-    });
-    await sink.start();
-    mkdirSync(join(tmp, 'data'));
-    const config = join(tmp, 'config.yaml');
-    writeFileSync(
-      config,
-      demoDaemonConfig({
-        unit: UNIT,
-        agency: 'e2e-pd',
-        dataDir: join(tmp, 'data'),
-        credentialsDir: creds,
-        sync: `{ type: mqtt, url: '${broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }`,
-      }),
-    );
+    let config: string;
+    ({ sink, config } = await demoUnitOnBroker({
+      tmp,
+      broker,
+      unit: UNIT,
+      agency: 'e2e-pd',
+      serverCn: 'central-sink',
+    }));
     const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

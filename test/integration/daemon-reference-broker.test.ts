@@ -7,22 +7,16 @@
  * of its own, the broker would close one of them at every connect (its log says
  * "already connected, closing old connection") and this test fails on that.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../src/hotlist/snapshot.ts';
 import { generateAdminKey, hotlistStatus, pushHotlist } from '../../src/hotlist/push.ts';
-import { CentralSink } from '../../src/sync/sink.ts';
+import type { CentralSink } from '../../src/sync/sink.ts';
 import { spawnCli } from '../helpers/cli.ts';
-import { DEMO_PLATES, demoDaemonConfig } from '../helpers/demo.ts';
-import {
-  type Broker,
-  destroyMosquitto,
-  hasMosquitto,
-  startMosquitto,
-  writeCredentials,
-} from '../helpers/mosquitto.ts';
+import { DEMO_PLATES, demoUnitOnBroker } from '../helpers/demo.ts';
+import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
 import { waitFor } from '../helpers/sync-fixtures.ts';
 
 if (!hasMosquitto)
@@ -44,31 +38,16 @@ describe.skipIf(!hasMosquitto)('alpr run on the reference broker: one connection
   beforeAll(async () => {
     broker = await startMosquitto({ reference: NAMES });
     const certs = broker.certs!;
-    const creds = join(tmp, 'creds');
-    writeCredentials(creds, certs, UNIT);
-    writeFileSync(join(creds, 'store.key'), 'cd'.repeat(32));
-    const server = certs.client(NAMES.server);
-    sink = new CentralSink({
-      url: broker.url,
-      dbFile: join(tmp, 'sink.sqlite'),
-      topicBase: 'alpr',
-      ca: readFileSync(certs.ca),
-      cert: readFileSync(server.cert),
-      key: readFileSync(server.key),
-    });
-    await sink.start();
-    mkdirSync(join(tmp, 'data'));
-    const config = join(tmp, 'config.yaml');
-    writeFileSync(
-      config,
-      demoDaemonConfig({
-        unit: UNIT,
-        agency: AGENCY,
-        dataDir: join(tmp, 'data'),
-        credentialsDir: creds,
-        sync: `{ type: mqtt, url: '${broker.url}', caFile: ca.crt, certFile: client.crt, keyFile: client.key }`,
-      }).replace('hotlist: {', `hotlist: { adminKeys: [{ id: admin, publicKey: '${ADMIN.publicKey}' }],`),
-    );
+    let config: string;
+    ({ sink, config } = await demoUnitOnBroker({
+      tmp,
+      broker,
+      unit: UNIT,
+      agency: AGENCY,
+      serverCn: NAMES.server,
+      edit: (yaml) =>
+        yaml.replace('hotlist: {', `hotlist: { adminKeys: [{ id: admin, publicKey: '${ADMIN.publicKey}' }],`),
+    }));
     const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
