@@ -1,5 +1,6 @@
 /** Pure plate-level rules: plausibility, format priors, merging candidates from several crops. */
 import { foldLookalikes } from '../domain/plate.ts';
+import { patternMisfits, US_JURISDICTIONS } from '../domain/us-plates.ts';
 import type { Box } from '../domain/types.ts';
 import type { Scored } from './ctc.ts';
 
@@ -122,4 +123,35 @@ export function rescore(cands: readonly Scored[], keep: (t: string) => boolean =
     .filter((c) => keep(c.text))
     .map((c) => ({ text: c.text, prob: c.prob, score: c.prob * formatPrior(c.text) }))
     .sort((a, b) => b.score - a.score);
+}
+
+/**
+ * Weight of an alternate reading that fits no jurisdiction's standard serial series
+ * (src/domain/us-plates.ts) when the alternates are ordered: a vanity or specialty plate, a few in
+ * a hundred of the plates on the road, or a misread (an extra glyph at an edge, a letter read as a
+ * digit).
+ */
+export const OUTSIDE_SERIES_WEIGHT = 0.5;
+
+const SERIES_PATTERNS: readonly string[] = [...new Set(US_JURISDICTIONS.flatMap((j) => j.patterns))];
+
+/** True when `text` fits some jurisdiction's standard series exactly (patternMisfits 0). */
+export function fitsAnyStandardSeries(text: string): boolean {
+  return SERIES_PATTERNS.some((p) => patternMisfits(text, p) === 0);
+}
+
+/**
+ * The best reading first, as ranked; the alternates after it ordered by score with those that
+ * fit no standard series weighed OUTSIDE_SERIES_WEIGHT: the alternates an officer sees and the
+ * hot list searches first are the ones that could be a plate of some state. The best reading
+ * itself is never moved (a clearly read vanity plate stays the read).
+ */
+export function orderAlternates<T extends { text: string; score: number }>(ranked: readonly T[]): T[] {
+  const [top, ...rest] = ranked;
+  if (!top) return [];
+  const weighed = rest.map((r) => ({
+    r,
+    k: r.score * (fitsAnyStandardSeries(r.text) ? 1 : OUTSIDE_SERIES_WEIGHT),
+  }));
+  return [top, ...weighed.sort((a, b) => b.k - a.k).map((w) => w.r)];
 }

@@ -21,6 +21,7 @@ import {
   isPlausibleText,
   isPlausibleTextBox,
   mergeCandidates,
+  orderAlternates,
   type Ranked,
   rescore,
   stackedOn,
@@ -244,7 +245,9 @@ export class PpocrRecognizer implements Recognizer {
   ): PlateReading | null {
     const top = ranked[0];
     if (!top) return null;
-    const candidates = ranked.slice(0, this.cfg.topN).map((r) => ({ text: r.text, confidence: r.prob }));
+    const candidates = orderAlternates(ranked)
+      .slice(0, this.cfg.topN)
+      .map((r) => ({ text: r.text, confidence: r.prob }));
     const perChar = top.text.length > 0 ? top.prob ** (1 / top.text.length) : 0;
     const path = reads.find((r) => r.greedy.text === top.text)?.greedy;
     return {

@@ -7,7 +7,10 @@ import {
   framePositionPrior,
   isPlausibleText,
   isPlausibleTextBox,
+  fitsAnyStandardSeries,
   mergeCandidates,
+  OUTSIDE_SERIES_WEIGHT,
+  orderAlternates,
   rescore,
 } from '../../src/recognize/plates.ts';
 
@@ -126,5 +129,38 @@ describe('dropStackedWords', () => {
 
   it('keeps a vanity plate when no plate read is stacked with it', () => {
     expect(dropStackedWords([at('FZRULZ', 0, 0)]).map((p) => p.text)).toEqual(['FZRULZ']);
+  });
+});
+
+describe('alternates ordered by the standard serial series', () => {
+  it('knows which texts fit some state\'s standard series', () => {
+    expect(fitsAnyStandardSeries('7ABC123')).toBe(true); // CA
+    expect(fitsAnyStandardSeries('ABC1234')).toBe(true); // TX, NY, …
+    expect(fitsAnyStandardSeries('4ASC7399')).toBe(false); // an extra glyph at the edge
+    expect(fitsAnyStandardSeries('ZZZZZZZZ')).toBe(false);
+  });
+
+  it('never moves the best reading; an alternate that fits a series passes one that does not', () => {
+    const ranked = [
+      { text: '4ASC7399', score: 0.5 },
+      { text: 'A5C7399', score: 0.3 }, // fits no series
+      { text: 'ASC7399', score: 0.2 }, // fits LLLDDDD
+      { text: 'ASC739', score: 0.01 },
+    ];
+    const out = orderAlternates(ranked).map((r) => r.text);
+    expect(out[0]).toBe('4ASC7399');
+    expect(out.slice(1, 3)).toEqual(['ASC7399', 'A5C7399']);
+    expect(out).toHaveLength(4);
+  });
+
+  it('keeps a clearly likelier alternate ahead, whatever its series', () => {
+    const ranked = [
+      { text: 'FZRULZ', score: 0.6 },
+      { text: 'FZRUL2', score: 0.3 / OUTSIDE_SERIES_WEIGHT + 0.05 },
+      { text: 'ABC123', score: 0.3 },
+    ];
+    expect(fitsAnyStandardSeries('FZRUL2')).toBe(false);
+    expect(orderAlternates(ranked).map((r) => r.text)).toEqual(['FZRULZ', 'FZRUL2', 'ABC123']);
+    expect(orderAlternates([])).toEqual([]);
   });
 });
