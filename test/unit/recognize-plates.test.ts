@@ -133,7 +133,7 @@ describe('dropStackedWords', () => {
 });
 
 describe('alternates ordered by the standard serial series', () => {
-  it('knows which texts fit some state\'s standard series', () => {
+  it("knows which texts fit some state's standard series", () => {
     expect(fitsAnyStandardSeries('7ABC123')).toBe(true); // CA
     expect(fitsAnyStandardSeries('ABC1234')).toBe(true); // TX, NY, …
     expect(fitsAnyStandardSeries('4ASC7399')).toBe(false); // an extra glyph at the edge
