@@ -21,11 +21,12 @@ export const UNIT_SESSION_EXPIRY_S = 7 * 86_400;
 
 export interface BrokerSession {
   /**
-   * True when the broker keeps the session while the unit is away (the shared link's): a
-   * subscription made on it queues QoS 1 messages for an absent unit, so retained admin topics
-   * are subscribed at QoS 0 there (their retained copies come again on every subscribe).
+   * QoS for subscriptions to retained topics: 0 on the shared link's connection, whose session
+   * the broker keeps while the unit is away (a QoS 1 subscription there would queue every
+   * hot-list chunk for an absent unit; the retained copies come again with every subscribe), 1 on
+   * a clean connection of one's own.
    */
-  readonly persistent: boolean;
+  readonly subscribeQos: 0 | 1;
   /** Called with the live client after every connect (CONNACK). */
   onConnect(fn: (client: MqttClient) => void): void;
   /** Called with every message that arrives on the connection. */
@@ -34,27 +35,12 @@ export interface BrokerSession {
   current(): MqttClient | null;
   /** Asks for room for packets of `bytes` (MQTT 5 maximumPacketSize), before the first connect. */
   allowPackets(bytes: number): void;
-  /** Stops listening; ends the connection when it is this session's own. */
+  /** Stops listening; ends the connection too when it was opened for these listeners alone. */
   close(): Promise<void>;
 }
 
 type ConnectFn = (client: MqttClient) => void;
 type MessageFn = (topic: string, payload: Buffer) => void;
-
-/** Listeners of one connection, and the largest packet they asked for. */
-class Listeners {
-  readonly connects: ConnectFn[] = [];
-  readonly messages: MessageFn[] = [];
-  packetBytes = 0;
-
-  connected(client: MqttClient): void {
-    for (const fn of this.connects) fn(client);
-  }
-
-  message(topic: string, payload: Buffer): void {
-    for (const fn of this.messages) fn(topic, payload);
-  }
-}
 
 /**
  * The connection the upload link shares: the link calls `attach` on each connect, `dispatch` for
@@ -71,7 +57,7 @@ export class SharedSession {
   handle(): BrokerSession {
     const mine: { c: ConnectFn[]; m: MessageFn[] } = { c: [], m: [] };
     return {
-      persistent: true,
+      subscribeQos: 0,
       onConnect: (fn) => {
         mine.c.push(fn);
         this.connects.add(fn);
@@ -135,41 +121,41 @@ export interface OwnConnectionOptions {
   log: BackoffLog;
 }
 
-/** A connection of its own (clean session), reconnected with capped, jittered backoff. */
+/**
+ * A connection of its own (clean session), reconnected with capped, jittered backoff: the same
+ * listener bookkeeping as the shared one, with this connection attached to it.
+ */
 export function ownConnection(o: OwnConnectionOptions): BrokerSession {
-  const l = new Listeners();
+  const shared = new SharedSession();
+  const view = shared.handle();
   let client: MqttClient | null = null;
   let backoff: BrokerBackoff | null = null;
   let closed = false;
   const start = () => {
     if (client || closed) return;
+    const bytes = shared.packetBytes;
     const c = mqtt.connect(o.url, {
       ...o.options,
-      ...(l.packetBytes > 0 ? packetCap(o.options, l.packetBytes) : {}),
+      ...(bytes > 0 ? packetCap(o.options, bytes) : {}),
       // Retries are the backoff's, not mqtt.js's fixed period (see core/broker-backoff.ts).
       reconnectPeriod: 0,
     });
     client = c;
     backoff = new BrokerBackoff(c, { ...o.reconnect, what: o.what, log: o.log });
     backoff.attach();
-    c.on('connect', () => l.connected(c));
-    c.on('message', (topic, payload) => l.message(topic, payload));
+    c.on('connect', () => shared.attach(c));
+    c.on('message', (topic, payload) => shared.dispatch(topic, payload));
   };
   return {
-    persistent: false,
+    ...view,
+    subscribeQos: 1,
     onConnect(fn) {
-      l.connects.push(fn);
+      view.onConnect(fn);
       // The connection opens with the first listener, once every packet size is known.
       start();
     },
-    onMessage(fn) {
-      l.messages.push(fn);
-    },
-    current: () => (client?.connected ? client : null),
-    allowPackets(bytes) {
-      l.packetBytes = Math.max(l.packetBytes, bytes);
-    },
     async close() {
+      await view.close();
       closed = true;
       backoff?.stop();
       const c = client;

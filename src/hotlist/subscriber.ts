@@ -103,7 +103,7 @@ export class HotlistSubscriber implements Stage {
   readonly critical = false;
   private subscribed: Promise<void> | null = null;
   private session: BrokerSession | null = null;
-  /** Subscription QoS: 0 on a session the broker keeps while the unit is away, else 1. */
+  /** Subscription QoS (BrokerSession.subscribeQos). */
   private qos: 0 | 1 = 1;
   private refresh: RefreshSchedule | null = null;
   /** The manifest last refused on each topic (live version and hash): not refused again. */
@@ -127,9 +127,7 @@ export class HotlistSubscriber implements Stage {
       this.opts.log.warn('no admin keys pinned: every hot-list snapshot will be refused');
     const session = sessionOf(this.opts, `alpr-${this.opts.unitId}-hotlist`, 'hot-list sync', this.opts.log);
     this.session = session;
-    // Retained topics on a session the broker keeps while the unit is away: QoS 0, so nothing
-    // queues for an absent unit (the retained copies come with every subscribe anyway).
-    this.qos = session.persistent ? 0 : 1;
+    this.qos = session.subscribeQos;
     session.allowPackets(MAX_HOTLIST_PACKET_BYTES);
     session.onMessage((topic, payload) => this.receive(topic, payload));
     const manifests = [

@@ -171,9 +171,7 @@ export class RosterSubscriber implements Stage {
     const retry = {
       wanted: () => this.session === session,
       onRefused: (err: Error) => o.log.warn({ err: err.message }, 'roster subscribe refused; retrying'),
-      // The roster copy is retained: on a session the broker keeps while the unit is away, QoS 0
-      // queues nothing for an absent unit; the retained copy comes with every subscribe.
-      qos: session.persistent ? (0 as const) : (1 as const),
+      qos: session.subscribeQos,
     };
     this.refresh = new RefreshSchedule(o.refresh ?? { minMs: 5000, maxMs: 600_000 }, () => {
       const client = session.current();
