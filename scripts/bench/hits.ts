@@ -354,6 +354,10 @@ function figuresAt(all: FrameReads[], size: number, minConf: number, floor: numb
     );
     if (levels.some((m) => m.level === 'confirmed')) confirmed++;
     if (levels.length > 0) any++;
+    else if (process.env.ALPR_BENCH_VERBOSE)
+      process.stderr.write(
+        `missed ${f.truth.join('/')} at ${size}: ${f.plates.map((p) => `${p.text} ${p.confidence.toFixed(3)} [${p.candidates.map((c) => c.text).join(' ')}]`).join('; ')}\n`,
+      );
     for (const p of [...f.plates, ...f.masked]) {
       if (p.confidence >= minConf) reads++;
       const e = expectedFalse(p, size, f.truth, unlistedDensity);

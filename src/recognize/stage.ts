@@ -31,9 +31,10 @@ export interface RecognizeStageDeps {
 /** A camera counts as live while its last frame is at most this old. */
 const LIVE_MS = 1000;
 /**
- * Thorough looks start at least this far apart: each takes ~0.3 s of a core that the live lanes
- * share on a small unit (every frame unsure, 2 cameras × 15 fps on 2 cores: 2.3 looks a second
- * cost 1.7% of live frames; a vehicle seldom passes faster than one every half second).
+ * Thorough looks start at least this far apart: each takes ~0.4 s of a core that the live lanes
+ * share on a small unit (every frame unsure, 2 cameras × 15 fps on 2 cores, `npm run bench --
+ * cameras`: 1 live frame in 900 lost, p99 85 ms; a vehicle seldom passes faster than one every
+ * half second).
  */
 const LOOK_GAP_MS = 500;
 

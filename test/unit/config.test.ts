@@ -115,7 +115,13 @@ describe('config schema', () => {
   it('fills the recognizer settings from its profile; explicit settings win', () => {
     const r = (recognize: object) =>
       resolveRecognize(parseConfigText(JSON.stringify({ ...minimal, recognize }), tmp).recognize);
-    const full = { detector: 'ppocr', secondReader: 'ppocr', refine: 1, detSecondSide: 480 };
+    const full = {
+      detector: 'ppocr',
+      secondReader: 'ppocr',
+      refine: 1,
+      detSecondSide: 480,
+      detMaxSide: 1440,
+    };
     expect(r({})).toMatchObject({ profile: 'accurate', ...full, escalateBelow: 0.5 });
     expect(r({ profile: 'thorough' })).toMatchObject({ ...full, escalateBelow: 0 });
     expect(r({ profile: 'fast' })).toMatchObject({
@@ -124,8 +130,10 @@ describe('config schema', () => {
       refine: 0,
       escalateBelow: 0,
       detSecondSide: 0,
+      detMaxSide: 960,
     });
     expect(r({ detSecondSide: 0 }).detSecondSide).toBe(0);
+    expect(r({ detMaxSide: 1280 }).detMaxSide).toBe(1280);
     expect(r({ profile: 'fast', secondReader: 'ppocr' })).toMatchObject({
       detector: 'plate-det',
       secondReader: 'ppocr',

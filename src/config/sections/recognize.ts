@@ -8,7 +8,7 @@ export const recognizeSection = z
       .enum(['fast', 'accurate', 'thorough'])
       .default('accurate')
       .describe(
-        "Defaults for detector, secondReader, refine and escalateBelow (set any to override). fast: the project's plate-det and one reader (70 ms CPU per 720p dev frame on one core). thorough: PP-OCRv4's detector, a second reader and a second look on every frame (189 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (reads as well as thorough on dev frames at about a quarter of its CPU time, 43 ms; README figures, models/README.md)",
+        "Defaults for detector, secondReader, refine, escalateBelow, detMaxSide and detSecondSide (set any to override). fast: the project's plate-det and one reader (70 ms CPU per 720p dev frame on one core). thorough: PP-OCRv4's detector at 1440 px, a second reader and a second look on every frame (~400 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (reads better than thorough on dev frames at a tenth of its median CPU time, 37 ms; README figures, models/README.md)",
       ),
     escalateBelow: z
       .number()
@@ -95,8 +95,10 @@ export const recognizeSection = z
       .min(320)
       .max(2048)
       .refine((v) => v % 32 === 0, 'must be a multiple of 32')
-      .default(960)
-      .describe('Long side the detector sees (multiple of 32)'),
+      .optional()
+      .describe(
+        "Long side the detector sees (multiple of 32). Default: the profile's (fast: 960; thorough and accurate: 1440, which finds and splits the characters of distant plates better than 960 does)",
+      ),
     detSecondSide: z
       .number()
       .int()
@@ -159,7 +161,10 @@ export type RecognizeSection = z.infer<typeof recognizeSection>;
 /** The recognize section with the profile's defaults filled in. */
 export type ResolvedRecognize = RecognizeSection &
   Required<
-    Pick<RecognizeSection, 'detector' | 'secondReader' | 'refine' | 'escalateBelow' | 'detSecondSide'>
+    Pick<
+      RecognizeSection,
+      'detector' | 'secondReader' | 'refine' | 'escalateBelow' | 'detSecondSide' | 'detMaxSide'
+    >
   > & {
     /**
      * Leave out text regions that touch the frame's border (the screen of an escalating pipeline:
@@ -170,8 +175,17 @@ export type ResolvedRecognize = RecognizeSection &
 
 type ProfileDefaults = Pick<
   ResolvedRecognize,
-  'detector' | 'secondReader' | 'refine' | 'escalateBelow' | 'detSecondSide'
+  'detector' | 'secondReader' | 'refine' | 'escalateBelow' | 'detSecondSide' | 'detMaxSide'
 >;
+
+/**
+ * The thorough pipeline's detector resolution (long side). PP-OCRv4's detector was trained on
+ * larger text than a distant plate's: at 960 px a 720p frame's 55-px plate shrinks to 12-px
+ * characters that it misses or splits, while a bigger input finds and joins them. Measured on dev
+ * frames (models/README.md), the car's pipeline with its thorough look at 960 / 1280 / 1440 / 1600
+ * / 1920 px: 84.7 / 84.7 / 88.3 / 87.4 / 85.6% top-1; the look takes ~190 / 310 / 390 / 440 / 580 ms.
+ */
+export const THOROUGH_MAX_SIDE = 1440;
 
 /**
  * thorough: a coarse second detector pass at 480 px (dev frames: detection 98.2 → 99.1%, reads
@@ -183,15 +197,23 @@ const THOROUGH: ProfileDefaults = {
   refine: 1,
   escalateBelow: 0,
   detSecondSide: 480,
+  detMaxSide: THOROUGH_MAX_SIDE,
 };
 const PROFILES: Record<RecognizeSection['profile'], ProfileDefaults> = {
-  fast: { detector: 'plate-det', secondReader: 'none', refine: 0, escalateBelow: 0, detSecondSide: 0 },
+  fast: {
+    detector: 'plate-det',
+    secondReader: 'none',
+    refine: 0,
+    escalateBelow: 0,
+    detSecondSide: 0,
+    detMaxSide: 960,
+  },
   thorough: THOROUGH,
   // "unsure": the fast pass's best read is more likely wrong than right to take at face value
   accurate: { ...THOROUGH, escalateBelow: 0.5 },
 };
 
-/** Fills detector, secondReader, refine and escalateBelow from the profile where the config leaves them unset. */
+/** Fills detector, secondReader, refine, escalateBelow and the detector sides from the profile where the config leaves them unset. */
 export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
   const p = PROFILES[cfg.profile];
   return {
@@ -201,6 +223,7 @@ export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
     refine: cfg.refine ?? p.refine,
     escalateBelow: cfg.escalateBelow ?? p.escalateBelow,
     detSecondSide: cfg.detSecondSide ?? p.detSecondSide,
+    detMaxSide: cfg.detMaxSide ?? p.detMaxSide,
   };
 }
 
