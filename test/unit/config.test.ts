@@ -134,6 +134,9 @@ describe('config schema', () => {
     });
     expect(r({ detSecondSide: 0 }).detSecondSide).toBe(0);
     expect(r({ detMaxSide: 1280 }).detMaxSide).toBe(1280);
+    // the side follows the detector: plate-det reads best at the 960 px it was distilled at
+    expect(r({ detector: 'plate-det' }).detMaxSide).toBe(960);
+    expect(r({ profile: 'fast', detector: 'ppocr' }).detMaxSide).toBe(1440);
     expect(r({ profile: 'fast', secondReader: 'ppocr' })).toMatchObject({
       detector: 'plate-det',
       secondReader: 'ppocr',

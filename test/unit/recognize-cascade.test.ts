@@ -154,6 +154,7 @@ describe('escalation (recognize.escalateBelow)', () => {
     ['a confident year (sticker, timestamp)', [reading('2014', 0.97)]],
     ['a confident word', [reading('PARKING', 0.95)]],
     ['a confident five-character read (possibly cut short)', [reading('7ABC1', 0.95)]],
+    ['a confident eight-character read (possibly run past the edge)', [reading('47ABC123', 0.95)]],
     [
       'a confident read touching the border (overlay)',
       [reading('AB12CD', 0.95, { x: 0, y: 0, w: 120, h: 27 })],

@@ -8,7 +8,7 @@ export const recognizeSection = z
       .enum(['fast', 'accurate', 'thorough'])
       .default('accurate')
       .describe(
-        "Defaults for detector, secondReader, refine, escalateBelow, detMaxSide and detSecondSide (set any to override). fast: the project's plate-det and one reader (70 ms CPU per 720p dev frame on one core). thorough: PP-OCRv4's detector at 1440 px, a second reader and a second look on every frame (~400 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (reads better than thorough on dev frames at a tenth of its median CPU time, 37 ms; README figures, models/README.md)",
+        "Defaults for detector, secondReader, refine, escalateBelow and detSecondSide (set any to override). fast: the project's plate-det and one reader (70 ms CPU per 720p dev frame on one core). thorough: PP-OCRv4's detector at 1440 px, a second reader and a second look on every frame (~400 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (reads better than thorough on dev frames at a tenth of its median CPU time, 37 ms; README figures, models/README.md)",
       ),
     escalateBelow: z
       .number()
@@ -97,7 +97,7 @@ export const recognizeSection = z
       .refine((v) => v % 32 === 0, 'must be a multiple of 32')
       .optional()
       .describe(
-        "Long side the detector sees (multiple of 32). Default: the profile's (fast: 960; thorough and accurate: 1440, which finds and splits the characters of distant plates better than 960 does)",
+        'Long side the detector sees (multiple of 32). Default: by detector, 1440 for ppocr (it finds and separates the small characters of distant plates better than at 960) and 960 for plate-det',
       ),
     detSecondSide: z
       .number()
@@ -175,7 +175,7 @@ export type ResolvedRecognize = RecognizeSection &
 
 type ProfileDefaults = Pick<
   ResolvedRecognize,
-  'detector' | 'secondReader' | 'refine' | 'escalateBelow' | 'detSecondSide' | 'detMaxSide'
+  'detector' | 'secondReader' | 'refine' | 'escalateBelow' | 'detSecondSide'
 >;
 
 /**
@@ -188,6 +188,15 @@ type ProfileDefaults = Pick<
 export const THOROUGH_MAX_SIDE = 1440;
 
 /**
+ * The detector's long side where the config sets none, by detector: PP-OCRv4's at
+ * THOROUGH_MAX_SIDE; the project's plate-det was distilled at 960 px and reads best there.
+ */
+const DET_MAX_SIDE: Record<NonNullable<RecognizeSection['detector']>, number> = {
+  ppocr: THOROUGH_MAX_SIDE,
+  'plate-det': 960,
+};
+
+/**
  * thorough: a coarse second detector pass at 480 px (dev frames: detection 98.2 → 99.1%, reads
  * unchanged; models/README.md); only frames the screen is unsure of pay for it in accurate.
  */
@@ -197,33 +206,26 @@ const THOROUGH: ProfileDefaults = {
   refine: 1,
   escalateBelow: 0,
   detSecondSide: 480,
-  detMaxSide: THOROUGH_MAX_SIDE,
 };
 const PROFILES: Record<RecognizeSection['profile'], ProfileDefaults> = {
-  fast: {
-    detector: 'plate-det',
-    secondReader: 'none',
-    refine: 0,
-    escalateBelow: 0,
-    detSecondSide: 0,
-    detMaxSide: 960,
-  },
+  fast: { detector: 'plate-det', secondReader: 'none', refine: 0, escalateBelow: 0, detSecondSide: 0 },
   thorough: THOROUGH,
   // "unsure": the fast pass's best read is more likely wrong than right to take at face value
   accurate: { ...THOROUGH, escalateBelow: 0.5 },
 };
 
-/** Fills detector, secondReader, refine, escalateBelow and the detector sides from the profile where the config leaves them unset. */
+/** Fills detector, secondReader, refine, escalateBelow and detSecondSide from the profile, and detMaxSide from the detector, where the config leaves them unset. */
 export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
   const p = PROFILES[cfg.profile];
+  const detector = cfg.detector ?? p.detector;
   return {
     ...cfg,
-    detector: cfg.detector ?? p.detector,
+    detector,
     secondReader: cfg.secondReader ?? p.secondReader,
     refine: cfg.refine ?? p.refine,
     escalateBelow: cfg.escalateBelow ?? p.escalateBelow,
     detSecondSide: cfg.detSecondSide ?? p.detSecondSide,
-    detMaxSide: cfg.detMaxSide ?? p.detMaxSide,
+    detMaxSide: cfg.detMaxSide ?? DET_MAX_SIDE[detector],
   };
 }
 
