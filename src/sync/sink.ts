@@ -57,6 +57,24 @@ export interface SinkOptions {
   onPurge?: (p: PurgeEntry) => void;
   /** The store refused a message (it is not acknowledged, so the broker sends it again). */
   onStoreError?: (err: unknown) => void;
+  /**
+   * How long start() keeps trying a broker that is not up yet (refuses the connection, closes it
+   * before its CONNACK, or answers "server unavailable"), 1 s apart, each node of a cluster in
+   * turn (default 30 s). A refusal of the receiver's credentials fails at once.
+   */
+  connectWaitMs?: number;
+}
+
+/**
+ * True when a first connection failed for a reason that passes once the broker is up: nothing
+ * listens yet, the connection was closed before its CONNACK (a clustered broker still electing
+ * its leaders), or the broker said it is unavailable or busy (3.1.1 code 3, MQTT 5 0x88/0x89).
+ */
+export function brokerNotUpYet(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 3 || code === 0x88 || code === 0x89) return true;
+  if (typeof code === 'string') return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code);
+  return (err as Error | null)?.message === "Couldn't connect to server";
 }
 
 /** The partition of a unit (FNV-1a of `<agency>/<unit>`, modulo `count`): stable across receivers. */
@@ -110,6 +128,29 @@ export class CentralSink {
     this.store = opts.store ?? new SqliteCentralStore(opts.dbFile!);
   }
 
+  /**
+   * The first connection: a broker that is not up yet is tried again, 1 s apart, each node of a
+   * cluster in turn, for up to connectWaitMs; any other failure ends start() at once.
+   */
+  private async connectFirst(options: IClientOptions): Promise<MqttClient> {
+    const urls = [this.opts.url, ...(this.opts.clusterUrls ?? [])];
+    const until = Date.now() + (this.opts.connectWaitMs ?? 30_000);
+    for (let attempt = 0; ; attempt++) {
+      const url = urls[attempt % urls.length]!;
+      try {
+        return await connectNegotiated(url, options, this.opts.protocolVersion ?? 5);
+      } catch (err) {
+        if (!brokerNotUpYet(err) || Date.now() + 1000 > until) {
+          throw new AlprError(
+            ErrorCodes.SYNC,
+            `central sink cannot connect to ${url}: ${(err as Error).message}`,
+          );
+        }
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
   async start(): Promise<void> {
     await this.store.start();
     const p = this.opts.partition;
@@ -124,15 +165,7 @@ export class CentralSink {
     if (this.opts.ca) options.ca = this.opts.ca;
     if (this.opts.cert) options.cert = this.opts.cert;
     if (this.opts.key) options.key = this.opts.key;
-    let client: MqttClient;
-    try {
-      client = await connectNegotiated(this.opts.url, options, this.opts.protocolVersion ?? 5);
-    } catch (err) {
-      throw new AlprError(
-        ErrorCodes.SYNC,
-        `central sink cannot connect to ${this.opts.url}: ${(err as Error).message}`,
-      );
-    }
+    const client = await this.connectFirst(options);
     this.client = client;
     // The PUBACK goes out when the callback is called: only once the store has the message.
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
