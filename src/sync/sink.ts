@@ -136,9 +136,15 @@ export class CentralSink {
     const urls = [this.opts.url, ...(this.opts.clusterUrls ?? [])];
     const until = Date.now() + (this.opts.connectWaitMs ?? 30_000);
     for (let attempt = 0; ; attempt++) {
-      const url = urls[attempt % urls.length]!;
+      // a new client starts at the first of its servers: this attempt's node first, the rest after
+      const k = attempt % urls.length;
+      const [url, ...rest] = [...urls.slice(k), ...urls.slice(0, k)] as [string, ...string[]];
       try {
-        return await connectNegotiated(url, options, this.opts.protocolVersion ?? 5);
+        return await connectNegotiated(
+          url,
+          { ...options, ...clusterServers(url, rest) },
+          this.opts.protocolVersion ?? 5,
+        );
       } catch (err) {
         if (!brokerNotUpYet(err) || Date.now() + 1000 > until) {
           throw new AlprError(
@@ -160,7 +166,6 @@ export class CentralSink {
       properties: { sessionExpiryInterval: 86_400 },
       reconnectPeriod: 1000,
       rejectUnauthorized: true,
-      ...clusterServers(this.opts.url, this.opts.clusterUrls ?? []),
     };
     if (this.opts.ca) options.ca = this.opts.ca;
     if (this.opts.cert) options.cert = this.opts.cert;

@@ -5,7 +5,7 @@
  * nats-server's MQTT does while its JetStream is not ready, and only then lets them through.
  */
 import { rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,10 +23,7 @@ type Mode = 'closing' | 'open';
 
 /** A TCP proxy on `port` to the broker: 'closing' drops every connection at once, 'open' passes it on. */
 async function startGate(port: number, target: number, mode: () => Mode): Promise<Server> {
-  const sockets = new Set<Socket>();
   const server = createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
     client.on('error', () => {});
     if (mode() === 'closing') {
       client.destroy();
@@ -36,15 +33,24 @@ async function startGate(port: number, target: number, mode: () => Mode): Promis
     up.on('error', () => client.destroy());
     client.pipe(up).pipe(client);
   });
-  server.on('close', () => {
-    for (const s of sockets) s.destroy();
-  });
   await new Promise<void>((res) => server.listen(port, '127.0.0.1', res));
   return server;
 }
 
 describe.skipIf(!hasMosquitto)('central receiver started before its broker', () => {
   let broker: Broker;
+  let n = 0;
+
+  /** A unit publishes a read; the receiver writing to `db` stores it. */
+  async function storesARead(db: string): Promise<void> {
+    const unit = await mqtt.connectAsync(broker.url, { clientId: `late-unit-${++n}`, protocolVersion: 4 });
+    const r = makeRead(n);
+    await unit.publishAsync(topics('alpr', UNIT).read, JSON.stringify(payloads.read(UNIT, r, Date.now())), {
+      qos: 1,
+    });
+    await unit.endAsync();
+    await waitFor(() => readSinkCounts(db).records >= 1, 10_000, 'the read stored');
+  }
   const tmp = tempDirs('alpr-sink-late-');
   const servers: Server[] = [];
   const sinks: CentralSink[] = [];
@@ -82,13 +88,21 @@ describe.skipIf(!hasMosquitto)('central receiver started before its broker', () 
     mode = 'open';
     await started;
 
-    const unit = await mqtt.connectAsync(broker.url, { clientId: 'late-unit', protocolVersion: 4 });
-    const r = makeRead(1);
-    await unit.publishAsync(topics('alpr', UNIT).read, JSON.stringify(payloads.read(UNIT, r, Date.now())), {
-      qos: 1,
+    await storesARead(db);
+  });
+
+  it('tries the next node of a cluster when the first is down', async () => {
+    const dead = await freePort();
+    const sink = new CentralSink({
+      url: `mqtt://127.0.0.1:${dead}`,
+      clusterUrls: [broker.url],
+      dbFile: join(tmp.root, 'cluster.sqlite'),
+      topicBase: 'alpr',
+      connectWaitMs: 5000,
     });
-    await unit.endAsync();
-    await waitFor(() => readSinkCounts(db).records >= 1, 10_000, 'the read stored');
+    sinks.push(sink);
+    await sink.start();
+    await storesARead(join(tmp.root, 'cluster.sqlite'));
   });
 
   it('gives up when the broker is still not up after connectWaitMs, naming the broker', async () => {
