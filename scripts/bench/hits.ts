@@ -14,11 +14,12 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
+import { framePlatePrior } from '../../src/domain/plate.ts';
 import { US_JURISDICTIONS } from '../../src/domain/us-plates.ts';
 import type { HitMatch, PlateReading, RgbImage } from '../../src/domain/types.ts';
 import { paintOver } from '../../src/eval/run.ts';
 import { confusable } from '../../src/hotlist/confusion.ts';
-import { judgeMatches, LEVEL_RULE, STATE_GATE } from '../../src/hotlist/evidence.ts';
+import { judgeMatches, LEVEL_RULE, STATE_GATE, textProbability } from '../../src/hotlist/evidence.ts';
 import { matchRead, type StoredEntry } from '../../src/hotlist/match.ts';
 import { shapeDensity, shapeOf } from '../../src/hotlist/shape.ts';
 import { createRecognizer, ctcLogProb, decodeImageFile } from '../../src/recognize/index.ts';
@@ -267,6 +268,12 @@ function densityOf(plates: Iterable<string>): (text: string) => number {
   return (t) => shapeDensity(counts, t);
 }
 
+/** The probability the unit's judgement gives `text` for a reading (its CTC evidence and plate prior). */
+function truthProbability(p: PlateReading, text: string): number {
+  const ev = { frames: [p.evidence ?? []], candidates: p.candidates };
+  return textProbability(ev, text, (e, t) => ctcLogProb(e.probs, e.T, e.K, t)) * framePlatePrior(text);
+}
+
 /** The unit's matching and judgement of one plate reading against a list held in memory. */
 function alerts(
   p: PlateReading,
@@ -356,7 +363,7 @@ function figuresAt(all: FrameReads[], size: number, minConf: number, floor: numb
     if (levels.length > 0) any++;
     else if (process.env.ALPR_BENCH_VERBOSE)
       process.stderr.write(
-        `missed ${f.truth.join('/')} at ${size}: ${f.plates.map((p) => `${p.text} ${p.confidence.toFixed(3)} [${p.candidates.map((c) => c.text).join(' ')}]`).join('; ')}\n`,
+        `missed ${f.truth.join('/')} at ${size}: ${f.plates.map((p) => `${p.text} ${p.confidence.toFixed(3)} [${p.candidates.map((c) => c.text).join(' ')}] ${f.truth.map((t) => `p(${t})=${truthProbability(p, t).toFixed(3)} density=${listedDensity(t).toExponential(1)}`).join(' ')}`).join('; ')}\n`,
       );
     for (const p of [...f.plates, ...f.masked]) {
       if (p.confidence >= minConf) reads++;

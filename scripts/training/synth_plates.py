@@ -31,12 +31,18 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # typefaces of many families, per-character spacing, motion blur; 4 = as 3 with more plates as
 # small as distant ones on a 720p frame (40-90 px wide); 5 = as 4, and half the plates made as a
 # car camera makes a distant one (scene brought down to 40-120 px, blurred, noised and
-# JPEG-compressed whole, then cut: _distant_sample). train_rec.py --gen sets it.
+# JPEG-compressed whole, then cut: _distant_sample); 6 = as 4, with 35% of serials drawn from the
+# glyphs a reader confuses on small plates (CONFUSABLE_*) and a motion blur that repeats the edge
+# columns instead of wrapping round. train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
 ALL_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
+# glyphs that lose their telling stroke at 10-15 px of character height: E/F, V/Y, M/W/H/N, B/8/5,
+# 2/Z, 1/L/T, 0/D/U, 3/E, 6/G, K/X (generator 6 draws a share of serials from these only)
+CONFUSABLE_LETTERS = "BDEFGHKLMNTUVWXYZ"
+CONFUSABLE_DIGITS = "0123568"
 
 # (state name, serial patterns, slogans). L letter, D digit, ' ' gap, '-' dash.
 STATES = [
@@ -167,12 +173,15 @@ def font(path: str, size: int) -> ImageFont.FreeTypeFont:
 def serial_from_pattern(rng: random.Random, pat: str) -> tuple[str, str]:
     """Returns (display text with gaps/dashes, label A-Z0-9)."""
     letters = LETTERS if rng.random() < 0.93 else ALL_LETTERS
+    digits = DIGITS
+    if GEN >= 6 and rng.random() < 0.35:
+        letters, digits = CONFUSABLE_LETTERS, CONFUSABLE_DIGITS
     disp = []
     for ch in pat:
         if ch == "L":
             disp.append(rng.choice(letters))
         elif ch == "D":
-            disp.append(rng.choice(DIGITS))
+            disp.append(rng.choice(digits))
         else:
             disp.append(ch)
     text = "".join(disp)
@@ -459,7 +468,7 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
         padx = [rng.uniform(0.05, 0.4) * th for _ in range(2)]
         pady = [rng.uniform(-0.05, 0.25) * th for _ in range(2)]
         box = (min(px) - padx[0], min(py) - pady[0], max(px) + padx[1], max(py) + pady[1])
-    if GEN >= 5 and rng.random() < 0.5:
+    if GEN == 5 and rng.random() < 0.5:
         return _distant_sample(rng, warped, box), label
     crop = warped.crop(tuple(int(round(v)) for v in box))
     # low resolution
@@ -475,7 +484,11 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     if GEN >= 3 and rng.random() < 0.2:  # horizontal motion blur of a passing car
         k = rng.randint(2, 4)
         a = np.asarray(crop, np.float32)
-        blurred = sum(np.roll(a, i, axis=1) for i in range(k)) / k
+        if GEN >= 6:  # shifted copies with the edge column repeated (np.roll wraps the far edge in)
+            p = np.pad(a, ((0, 0), (k - 1, 0), (0, 0)), mode="edge")
+            blurred = sum(p[:, k - 1 - i : k - 1 - i + a.shape[1]] for i in range(k)) / k
+        else:
+            blurred = sum(np.roll(a, i, axis=1) for i in range(k)) / k
         crop = Image.fromarray(blurred.clip(0, 255).astype(np.uint8))
     arr = np.asarray(crop, np.float32)
     # lighting, contrast, colour cast, noise
