@@ -30,13 +30,17 @@ const FOLDED_PLATE_WORDS: ReadonlySet<string> = new Set([...PLATE_WORDS].map(fol
 
 /**
  * Drops letters-only reads stacked right above or below another plate read (the state name or
- * legend of that plate): they overlap it by half its width and sit within 1.5 line heights.
+ * legend of that plate): they overlap it by half its width and sit within 1.5 line heights. With
+ * scores, only a read that scores at least as well can drop one: a legend misread with a digit
+ * (`GREAT LAKES` as `NATLAN1`) must not drop the vanity registration above it.
  */
-export function dropStackedWords<T extends { text: string; box: Box }>(plates: readonly T[]): T[] {
+export function dropStackedWords<T extends { text: string; box: Box; score?: number }>(
+  plates: readonly T[],
+): T[] {
   const mixed = plates.filter((p) => /[0-9]/.test(p.text));
   return plates.filter((p) => {
     if (/[0-9]/.test(p.text)) return true;
-    return !mixed.some((m) => stackedOn(p.box, m.box));
+    return !mixed.some((m) => stackedOn(p.box, m.box) && (m.score ?? 1) >= (p.score ?? 0));
   });
 }
 

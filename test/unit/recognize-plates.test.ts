@@ -130,6 +130,14 @@ describe('dropStackedWords', () => {
   it('keeps a vanity plate when no plate read is stacked with it', () => {
     expect(dropStackedWords([at('FZRULZ', 0, 0)]).map((p) => p.text)).toEqual(['FZRULZ']);
   });
+
+  it('keeps a vanity plate above a legend misread with a digit, which scores far lower', () => {
+    const plate = { ...at('FZRULZ', 149, 331, 62, 20), score: 0.0068 };
+    const legend = { ...at('NATLAN1', 159, 349, 40, 7), score: 0.00001 };
+    expect(dropStackedWords([plate, legend]).map((p) => p.text)).toEqual(['FZRULZ', 'NATLAN1']);
+    // the same legend line scoring above the plate still drops it
+    expect(dropStackedWords([plate, { ...legend, score: 0.01 }]).map((p) => p.text)).toEqual(['NATLAN1']);
+  });
 });
 
 describe('alternates ordered by the standard serial series', () => {
