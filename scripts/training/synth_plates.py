@@ -33,7 +33,11 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # car camera makes a distant one (scene brought down to 40-120 px, blurred, noised and
 # JPEG-compressed whole, then cut: _distant_sample); 6 = as 4, with 35% of serials drawn from the
 # glyphs a reader confuses on small plates (CONFUSABLE_*) and a motion blur that repeats the edge
-# columns instead of wrapping round. train_rec.py --gen sets it.
+# columns instead of wrapping round; 7 = as 4 with that motion blur, and on 30% of plates a stacked
+# pair of small characters beside the serial (a specialty plate's type letters, as on many states'
+# plates), which is not part of the label; 8 = as 7 with the stacked pair on whole-plate crops only
+# (a text detector gives the pair its own box, so a text-line crop of the serial leaves it out).
+# train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
@@ -174,7 +178,7 @@ def serial_from_pattern(rng: random.Random, pat: str) -> tuple[str, str]:
     """Returns (display text with gaps/dashes, label A-Z0-9)."""
     letters = LETTERS if rng.random() < 0.93 else ALL_LETTERS
     digits = DIGITS
-    if GEN >= 6 and rng.random() < 0.35:
+    if GEN == 6 and rng.random() < 0.35:
         letters, digits = CONFUSABLE_LETTERS, CONFUSABLE_DIGITS
     disp = []
     for ch in pat:
@@ -250,8 +254,9 @@ def _fit_text(draw: ImageDraw.ImageDraw, text: str, fpath: str, max_w: int, max_
     return f, draw.textbbox((0, 0), text, font=f, stroke_width=stroke)
 
 
-def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, float, float, float]]:
-    """The plate image (600x300), its label and the serial's box (x0, y0, x1, y1) in plate pixels."""
+def render_plate(rng: random.Random, stack_ok: bool = True) -> tuple[Image.Image, str, tuple[float, float, float, float]]:
+    """The plate image (600x300), its label and the serial's box (x0, y0, x1, y1) in plate pixels;
+    `stack_ok` False: no stacked pair beside the serial (generators 7 and later)."""
     W, H = 600, 300
     disp, label, state, slogans = random_serial(rng)
     img = _background(rng, W, H)
@@ -290,7 +295,10 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     sx = rng.uniform(0.55, 1.05)  # condensed plate typefaces
     new_w = int(layer.width * char_h / layer.height * sx)
     emblem = (rng.choice(["L", "R"]) if rng.random() < 0.35 else None) if GEN >= 2 else None
+    stack = rng.choice(["L", "R"]) if GEN >= 7 and stack_ok and rng.random() < 0.3 else None
     max_w = int(W * (rng.uniform(0.55, 0.72) if emblem else rng.uniform(0.8, 0.95)))
+    if stack:
+        max_w = int(max_w * 0.85)
     if new_w > max_w:
         char_h = int(char_h * max_w / new_w)
         new_w = max_w
@@ -298,11 +306,16 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     x0 = (W - layer.width) // 2 + rng.randint(-15, 15)
     if emblem:  # leave room for a graphic beside the serial
         x0 = W - layer.width - rng.randint(15, 40) if emblem == "L" else rng.randint(15, 40)
+    if stack:  # and for the stacked pair on its side
+        shift = int(layer.height * 0.35)
+        x0 = min(W - layer.width - 5, x0 + shift) if stack == "L" else max(5, x0 - shift)
     y0 = top_h + (avail_h - layer.height) // 2 + rng.randint(-6, 6)
     if rng.random() < 0.2:  # embossed shadow
         shadow = Image.new("RGB", layer.size, tuple(max(0, c - 60) for c in _color(rng, False)))
         img.paste(shadow, (x0 + 3, y0 + 3), layer)
     img.paste(Image.new("RGB", layer.size, fg), (x0, y0), layer)
+    if stack:
+        _draw_stack(rng, img, fpath, fg, (x0, y0, x0 + layer.width, y0 + layer.height), stack)
     # small stickers / county text near the corners
     for _ in range(rng.randint(0, 3)):
         sw, sh = rng.randint(30, 70), rng.randint(20, 40)
@@ -341,6 +354,31 @@ def render_plate(rng: random.Random) -> tuple[Image.Image, str, tuple[float, flo
     ink = layer.getbbox() or (0, 0, layer.width, layer.height)
     serial_box = (x0 + ink[0], y0 + ink[1], x0 + ink[2], y0 + ink[3])
     return img, label.replace("O", "0"), serial_box
+
+
+def _draw_stack(rng: random.Random, img: Image.Image, fpath: str, fg, serial: tuple[int, int, int, int], side: str) -> None:
+    """Two small characters one above the other beside the serial (WY, MA, MS and other states mark
+    plate types so); records and the benchmark leave them out of the registration."""
+    x0, y0, x1, y1 = serial
+    h = y1 - y0
+    ch = int(h * rng.uniform(0.36, 0.48))
+    if ch < 6:
+        return
+    pair = "".join(rng.choice(ALL_LETTERS if rng.random() < 0.85 else DIGITS) for _ in range(2))
+    f = font(fpath if rng.random() < 0.7 else text_font(rng), max(8, int(ch * 1.25)))
+    d = ImageDraw.Draw(img)
+    col = fg if rng.random() < 0.7 else _color(rng, True)
+    gap = int(h * rng.uniform(0.04, 0.2))
+    widths = [d.textbbox((0, 0), c, font=f)[2] - d.textbbox((0, 0), c, font=f)[0] for c in pair]
+    cw = max(widths)
+    x = x1 + gap if side == "R" else x0 - gap - cw
+    if x < 0 or x + cw > img.width:
+        return
+    top = y0 + int(h * rng.uniform(-0.03, 0.05))
+    for i, c in enumerate(pair):
+        b = d.textbbox((0, 0), c, font=f)
+        cy = top + i * int(h * rng.uniform(0.5, 0.56))
+        d.text((x + (cw - (b[2] - b[0])) // 2 - b[0], cy - b[1]), c, font=f, fill=col)
 
 
 def _spaced_text(rng: random.Random, disp: str, f: ImageFont.FreeTypeFont, stroke: int) -> Image.Image:
@@ -419,7 +457,9 @@ def _perspective_coeffs(src, dst):
 
 def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     """A plate crop as a detector / the benchmark would cut it (RGB PIL image) and its label."""
-    plate, label, sbox = render_plate(rng)
+    # generator 8 picks a text-line crop first: its plate gets no stacked pair
+    textline = GEN >= 8 and rng.random() < 0.3
+    plate, label, sbox = render_plate(rng, stack_ok=not textline)
     W, H = plate.size
     # place the plate on a car-body background with margins, then warp
     m = 0.35
@@ -451,7 +491,7 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     else:
         pl, pr, pt, pb = (rng.uniform(-0.02, 0.2) for _ in range(4))
     box = (min(xs) - pl * bw, min(ys) - pt * bh, max(xs) + pr * bw, max(ys) + pb * bh)
-    if rng.random() < 0.3:
+    if textline if GEN >= 8 else rng.random() < 0.3:
         # a text-line box as a text detector gives it: the serial only, padded by a share of its height
         fwd = _perspective_coeffs(dst, corners)  # canvas -> warped
 
