@@ -108,6 +108,9 @@ export class HotlistSubscriber implements Stage {
   private refresh: RefreshSchedule | null = null;
   /** The manifest last refused on each topic (live version and hash): not refused again. */
   private readonly refused = new Map<string, string>();
+  /** The topic and key of the manifest being handled, and of each one fetched (for refusing it after). */
+  private origin: { topic: string; seen: string } | null = null;
+  private readonly origins = new WeakMap<Manifest, { topic: string; seen: string }>();
   private readonly keys = new Map<string, KeyObject>();
   /** Snapshots being gathered, by `<list>/<version>`. */
   private readonly pending = new Map<string, Pending>();
@@ -217,7 +220,12 @@ export class HotlistSubscriber implements Stage {
       const seen = `${this.opts.target.listVersion(parts[0]!)}:${createHash('sha256').update(payload).digest('hex')}`;
       if (this.refused.get(topic) === seen) return;
       this.refused.delete(topic);
-      if (!this.onManifest(parts[0]!, payload, parts[1] === 'delta')) this.refused.set(topic, seen);
+      this.origin = { topic, seen };
+      try {
+        if (!this.onManifest(parts[0]!, payload, parts[1] === 'delta')) this.refused.set(topic, seen);
+      } finally {
+        this.origin = null;
+      }
     } else if (parts.length === 4 && parts[1] === 'chunk')
       this.onChunk(parts[0]!, Number(parts[2]), Number(parts[3]), payload);
   }
@@ -283,6 +291,7 @@ export class HotlistSubscriber implements Stage {
   private fetch(m: Manifest): void {
     const key = `${m.list}/${m.listVersion}`;
     if (this.pending.has(key)) return;
+    if (this.origin) this.origins.set(m, this.origin);
     const topic = topics.chunkAll(this.opts.topicBase, this.opts.agency, m.list, m.listVersion);
     const timer = setTimeout(() => {
       const p = this.pending.get(key);
@@ -394,7 +403,7 @@ export class HotlistSubscriber implements Stage {
       this.ack(m.list, m.listVersion, 'applied', null);
       this.deltas.delete(m.list);
     } catch (err) {
-      this.reject(m.list, m.listVersion, (err as Error).message);
+      this.refuseContent(m, (err as Error).message);
     }
   }
 
@@ -414,8 +423,20 @@ export class HotlistSubscriber implements Stage {
       this.ack(m.list, m.listVersion, 'applied', null);
       this.afterApply(m.list);
     } catch (err) {
-      this.reject(m.list, m.listVersion, (err as Error).message);
+      this.refuseContent(m, (err as Error).message);
     }
+  }
+
+  /**
+   * A signed body whose rows the store refuses (a bad row, a wrong count): the same manifest read
+   * again by a refresh would fetch and refuse the same body, so it is remembered as refused.
+   * Truncated and corrupted bodies are not: a chunk missing or stale on one broker node may arrive
+   * whole on the next read.
+   */
+  private refuseContent(m: Manifest, reason: string): void {
+    const o = this.origins.get(m);
+    if (o) this.refused.set(o.topic, o.seen);
+    this.reject(m.list, m.listVersion, reason);
   }
 
   private reject(list: string, listVersion: number, reason: string): void {
