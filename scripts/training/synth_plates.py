@@ -36,8 +36,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # columns instead of wrapping round; 7 = as 4 with that motion blur, and on 30% of plates a stacked
 # pair of small characters beside the serial (a specialty plate's type letters, as on many states'
 # plates), which is not part of the label; 8 = as 7 with the stacked pair on whole-plate crops only
-# (a text detector gives the pair its own box, so a text-line crop of the serial leaves it out).
-# train_rec.py --gen sets it.
+# (a text detector gives the pair its own box, so a text-line crop of the serial leaves it out);
+# 9 = as 8 with the pair set apart from the serial (a gap of 0.2-0.4 of the serial's height, as a
+# text detector sees two lines) and no taller than 0.44 of it. train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
@@ -307,7 +308,7 @@ def render_plate(rng: random.Random, stack_ok: bool = True) -> tuple[Image.Image
     if emblem:  # leave room for a graphic beside the serial
         x0 = W - layer.width - rng.randint(15, 40) if emblem == "L" else rng.randint(15, 40)
     if stack:  # and for the stacked pair on its side
-        shift = int(layer.height * 0.35)
+        shift = int(layer.height * (0.5 if GEN >= 9 else 0.35))
         x0 = min(W - layer.width - 5, x0 + shift) if stack == "L" else max(5, x0 - shift)
     y0 = top_h + (avail_h - layer.height) // 2 + rng.randint(-6, 6)
     if rng.random() < 0.2:  # embossed shadow
@@ -361,14 +362,14 @@ def _draw_stack(rng: random.Random, img: Image.Image, fpath: str, fg, serial: tu
     plate types so); records and the benchmark leave them out of the registration."""
     x0, y0, x1, y1 = serial
     h = y1 - y0
-    ch = int(h * rng.uniform(0.36, 0.48))
+    ch = int(h * (rng.uniform(0.36, 0.44) if GEN >= 9 else rng.uniform(0.36, 0.48)))
     if ch < 6:
         return
     pair = "".join(rng.choice(ALL_LETTERS if rng.random() < 0.85 else DIGITS) for _ in range(2))
     f = font(fpath if rng.random() < 0.7 else text_font(rng), max(8, int(ch * 1.25)))
     d = ImageDraw.Draw(img)
     col = fg if rng.random() < 0.7 else _color(rng, True)
-    gap = int(h * rng.uniform(0.04, 0.2))
+    gap = int(h * (rng.uniform(0.2, 0.4) if GEN >= 9 else rng.uniform(0.04, 0.2)))
     widths = [d.textbbox((0, 0), c, font=f)[2] - d.textbbox((0, 0), c, font=f)[0] for c in pair]
     cw = max(widths)
     x = x1 + gap if side == "R" else x0 - gap - cw
