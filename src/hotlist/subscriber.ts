@@ -108,8 +108,7 @@ export class HotlistSubscriber implements Stage {
   private refresh: RefreshSchedule | null = null;
   /** The manifest last refused on each topic (live version and hash): not refused again. */
   private readonly refused = new Map<string, string>();
-  /** The topic and key of the manifest being handled, and of each one fetched (for refusing it after). */
-  private origin: { topic: string; seen: string } | null = null;
+  /** The topic and refusal key each manifest came with (refuseContent remembers it there). */
   private readonly origins = new WeakMap<Manifest, { topic: string; seen: string }>();
   private readonly keys = new Map<string, KeyObject>();
   /** Snapshots being gathered, by `<list>/<version>`. */
@@ -220,18 +219,19 @@ export class HotlistSubscriber implements Stage {
       const seen = `${this.opts.target.listVersion(parts[0]!)}:${createHash('sha256').update(payload).digest('hex')}`;
       if (this.refused.get(topic) === seen) return;
       this.refused.delete(topic);
-      this.origin = { topic, seen };
-      try {
-        if (!this.onManifest(parts[0]!, payload, parts[1] === 'delta')) this.refused.set(topic, seen);
-      } finally {
-        this.origin = null;
-      }
+      if (!this.onManifest(parts[0]!, payload, parts[1] === 'delta', { topic, seen }))
+        this.refused.set(topic, seen);
     } else if (parts.length === 4 && parts[1] === 'chunk')
       this.onChunk(parts[0]!, Number(parts[2]), Number(parts[3]), payload);
   }
 
   /** Handles one manifest or delta manifest; false when it was refused. */
-  private onManifest(list: string, payload: Buffer, delta: boolean): boolean {
+  private onManifest(
+    list: string,
+    payload: Buffer,
+    delta: boolean,
+    origin: { topic: string; seen: string },
+  ): boolean {
     if (payload.length === 0) return true; // a cleared retained manifest
     if (payload.length > MAX_MANIFEST_BYTES) {
       return this.refuse(list, 0, `manifest too large (${payload.length} bytes)`);
@@ -248,6 +248,7 @@ export class HotlistSubscriber implements Stage {
       return this.refuse(list, claimed, problem);
     }
     const m = raw as Manifest;
+    this.origins.set(m, origin);
     const live = this.opts.target.listVersion(list);
     this.opts.log.debug({ list, version: m.listVersion, live, delta }, 'hot-list manifest seen');
     if (m.listVersion === live) return true; // already applied (a retained manifest seen again)
@@ -291,7 +292,6 @@ export class HotlistSubscriber implements Stage {
   private fetch(m: Manifest): void {
     const key = `${m.list}/${m.listVersion}`;
     if (this.pending.has(key)) return;
-    if (this.origin) this.origins.set(m, this.origin);
     const topic = topics.chunkAll(this.opts.topicBase, this.opts.agency, m.list, m.listVersion);
     const timer = setTimeout(() => {
       const p = this.pending.get(key);

@@ -5,36 +5,19 @@
  * one broker node may arrive on the next read), and any refused one is looked at anew once the
  * live version moves.
  */
-import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { HotlistEntry } from '../../src/hotlist/match.ts';
 import { generateAdminKey } from '../../src/hotlist/push.ts';
-import { cutChunks, type Manifest, sha256, signManifest } from '../../src/hotlist/snapshot.ts';
 import { HotlistSubscriber, type HotlistTarget } from '../../src/hotlist/subscriber.ts';
+import { signedSnapshot } from '../support/signed-snapshot.ts';
 
 const admin = generateAdminKey();
 const TOPIC = 'alpr-admin/metro/hotlist/SVS';
 
 function snapshot(version: number, rows: string[]) {
-  const body = gzipSync(`plate,state,priority,case_number,reason\n${rows.join('\n')}\n`);
-  const chunks = cutChunks(body, 64);
-  const fields: Omit<Manifest, 'sig'> = {
-    type: 'hotlist-manifest',
-    version: 1,
-    id: `m-${version}`,
-    agency: 'metro',
-    list: 'SVS',
-    listVersion: version,
-    issuedAt: 1_700_000_000_000,
-    entries: rows.length,
-    bytes: body.length,
-    sha256: sha256(body),
-    chunkSize: 64,
-    chunks: chunks.map(sha256),
-    keyId: 'k1',
-  };
-  return { manifest: Buffer.from(JSON.stringify(signManifest(fields, admin.privateKeyPem))), chunks };
+  const { manifest, chunks } = signedSnapshot(admin.privateKeyPem, 'SVS', version, rows);
+  return { manifest: Buffer.from(JSON.stringify(manifest)), chunks };
 }
 
 class Target implements HotlistTarget {

@@ -9,13 +9,12 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signBytes } from '../../src/domain/signed.ts';
 import type { HotlistEntry } from '../../src/hotlist/match.ts';
 import { generateAdminKey } from '../../src/hotlist/push.ts';
-import { cutChunks, type Manifest, sha256, signManifest } from '../../src/hotlist/snapshot.ts';
+import { type Manifest, signManifest } from '../../src/hotlist/snapshot.ts';
 import { HotlistSubscriber, type HotlistTarget } from '../../src/hotlist/subscriber.ts';
 import { applyHoldCommand } from '../../src/sync/link.ts';
 import {
@@ -29,6 +28,7 @@ import { wrapContext, wrapRosterKey } from '../../src/domain/roster-key.ts';
 import { parseHoldCommand, parseUnitTopic, signHoldCommand } from '../../src/sync/topics.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { junk, NASTY_FIELDS, type Rng, rng } from '../support/prng.ts';
+import { signedSnapshot } from '../support/signed-snapshot.ts';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 600);
 const log = pino({ level: 'silent' });
@@ -238,29 +238,9 @@ describe('rosters (roster sync)', () => {
   });
 });
 
-const CSV_HEADER = 'plate,state,priority,case_number,reason';
-
 /** A signed snapshot manifest for `list` at `version` over a gzipped CSV body, and its chunks. */
-function snapshot(list: string, version: number, rows: string[], chunkSize = 64) {
-  const body = gzipSync(`${CSV_HEADER}\n${rows.join('\n')}\n`);
-  const chunks = cutChunks(body, chunkSize);
-  const fields: Omit<Manifest, 'sig'> = {
-    type: 'hotlist-manifest',
-    version: 1,
-    id: `m-${version}`,
-    agency: 'metro',
-    list,
-    listVersion: version,
-    issuedAt: 1_700_000_000_000,
-    entries: rows.length,
-    bytes: body.length,
-    sha256: sha256(body),
-    chunkSize,
-    chunks: chunks.map(sha256),
-    keyId: 'k1',
-  };
-  return { manifest: signManifest(fields, admin.privateKeyPem), chunks };
-}
+const snapshot = (list: string, version: number, rows: string[]) =>
+  signedSnapshot(admin.privateKeyPem, list, version, rows);
 
 class FakeTarget implements HotlistTarget {
   readonly versions = new Map<string, number>();
