@@ -38,12 +38,15 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # plates), which is not part of the label; 8 = as 7 with the stacked pair on whole-plate crops only
 # (a text detector gives the pair its own box, so a text-line crop of the serial leaves it out);
 # 9 = as 8 with the pair set apart from the serial (a gap of 0.2-0.4 of the serial's height, as a
-# text detector sees two lines) and no taller than 0.44 of it. train_rec.py --gen sets it.
+# text detector sees two lines) and no taller than 0.44 of it; 10 = as 7 with the pair only on plates
+# that end up at least 110 px wide; 11 = as 10 with a graphic splitting the serial on 30% of plates
+# (_draw_separator). train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
 ALL_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
+GAPS = " -·"  # what separates a serial's groups on the plate
 # glyphs that lose their telling stroke at 10-15 px of character height: E/F, V/Y, M/W/H/N, B/8/5,
 # 2/Z, 1/L/T, 0/D/U, 3/E, 6/G, K/X (generator 6 draws a share of serials from these only)
 CONFUSABLE_LETTERS = "BDEFGHKLMNTUVWXYZ"
@@ -285,12 +288,25 @@ def render_plate(rng: random.Random, stack_ok: bool = True) -> tuple[Image.Image
     f = font(fpath, size)
     if rng.random() < 0.15 and " " in disp:
         disp = disp.replace(" ", rng.choice(["  ", "-", " · "]))
-    if GEN >= 3 and rng.random() < 0.35:
+    # generator 11: on 30% of plates a graphic splits the serial (a state outline, a fruit, a star),
+    # in its gap or between two characters: not part of the label
+    sep_at = None
+    if GEN >= 11 and rng.random() < 0.3 and len(disp) >= 4:
+        gi = next((i for i, ch in enumerate(disp) if ch in GAPS), None)
+        if gi is None:
+            gi = rng.randint(2, len(disp) - 2)
+        left = disp[:gi].rstrip(GAPS)
+        disp = left + "   " + disp[gi:].lstrip(GAPS)
+        sep_at = len(left)
+    if GEN >= 3 and rng.random() < 0.35 and sep_at is None:
         layer = _spaced_text(rng, disp, f, stroke)
     else:
         tb = d.textbbox((0, 0), disp, font=f, stroke_width=stroke)
         layer = Image.new("L", (tb[2] - tb[0] + 20, tb[3] - tb[1] + 20), 0)
         ImageDraw.Draw(layer).text((10 - tb[0], 10 - tb[1]), disp, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
+        if sep_at is not None:  # the gap's centre and width in layer pixels
+            gap_w = d.textlength("   ", font=f)
+            sep_at = (10 - tb[0] + d.textlength(disp[:sep_at], font=f) + gap_w / 2, gap_w, layer.width)
     avail_h = H - top_h - bot_h - rng.randint(0, 20)
     char_h = int(avail_h * rng.uniform(0.75, 1.0))
     sx = rng.uniform(0.55, 1.05)  # condensed plate typefaces
@@ -308,7 +324,7 @@ def render_plate(rng: random.Random, stack_ok: bool = True) -> tuple[Image.Image
     if emblem:  # leave room for a graphic beside the serial
         x0 = W - layer.width - rng.randint(15, 40) if emblem == "L" else rng.randint(15, 40)
     if stack:  # and for the stacked pair on its side
-        shift = int(layer.height * (0.5 if GEN >= 9 else 0.35))
+        shift = int(layer.height * (0.5 if GEN == 9 else 0.35))
         x0 = min(W - layer.width - 5, x0 + shift) if stack == "L" else max(5, x0 - shift)
     y0 = top_h + (avail_h - layer.height) // 2 + rng.randint(-6, 6)
     if rng.random() < 0.2:  # embossed shadow
@@ -317,6 +333,9 @@ def render_plate(rng: random.Random, stack_ok: bool = True) -> tuple[Image.Image
     img.paste(Image.new("RGB", layer.size, fg), (x0, y0), layer)
     if stack:
         _draw_stack(rng, img, fpath, fg, (x0, y0, x0 + layer.width, y0 + layer.height), stack)
+    if sep_at is not None:
+        k = layer.width / sep_at[2]
+        _draw_separator(rng, img, x0 + sep_at[0] * k, sep_at[1] * k, (y0 + 10 * layer.height / 180, y0 + layer.height))
     # small stickers / county text near the corners
     for _ in range(rng.randint(0, 3)):
         sw, sh = rng.randint(30, 70), rng.randint(20, 40)
@@ -362,14 +381,14 @@ def _draw_stack(rng: random.Random, img: Image.Image, fpath: str, fg, serial: tu
     plate types so); records and the benchmark leave them out of the registration."""
     x0, y0, x1, y1 = serial
     h = y1 - y0
-    ch = int(h * (rng.uniform(0.36, 0.44) if GEN >= 9 else rng.uniform(0.36, 0.48)))
+    ch = int(h * (rng.uniform(0.36, 0.44) if GEN == 9 else rng.uniform(0.36, 0.48)))
     if ch < 6:
         return
     pair = "".join(rng.choice(ALL_LETTERS if rng.random() < 0.85 else DIGITS) for _ in range(2))
     f = font(fpath if rng.random() < 0.7 else text_font(rng), max(8, int(ch * 1.25)))
     d = ImageDraw.Draw(img)
     col = fg if rng.random() < 0.7 else _color(rng, True)
-    gap = int(h * (rng.uniform(0.2, 0.4) if GEN >= 9 else rng.uniform(0.04, 0.2)))
+    gap = int(h * (rng.uniform(0.2, 0.4) if GEN == 9 else rng.uniform(0.04, 0.2)))
     widths = [d.textbbox((0, 0), c, font=f)[2] - d.textbbox((0, 0), c, font=f)[0] for c in pair]
     cw = max(widths)
     x = x1 + gap if side == "R" else x0 - gap - cw
@@ -402,6 +421,39 @@ def _pad(layer: Image.Image) -> Image.Image:
     out = Image.new("L", (bb[2] - bb[0] + 20, bb[3] - bb[1] + 20), 0)
     out.paste(layer.crop(bb), (10, 10))
     return out
+
+
+def _draw_separator(rng: random.Random, img: Image.Image, cx: float, gap_w: float, yr: tuple[float, float]) -> None:
+    """Generator 11: a graphic in the serial's gap, as several states print one (an outline of the
+    state, a fruit, a star), in a colour of its own."""
+    d = ImageDraw.Draw(img)
+    ch = yr[1] - yr[0]
+    h = ch * rng.uniform(0.45, 0.95)
+    w = min(gap_w * rng.uniform(0.6, 0.95), h * rng.uniform(0.7, 1.3))
+    cy = (yr[0] + yr[1]) / 2 + rng.uniform(-0.1, 0.1) * ch
+    rx, ry = w / 2, h / 2
+    col = _color(rng, True) if rng.random() < 0.4 else tuple(rng.randint(0, 255) for _ in range(3))
+    kind = rng.random()
+    if kind < 0.5:  # an outline of a state
+        n = rng.randint(5, 12)
+        pts = []
+        for i in range(n):
+            a = 2 * np.pi * i / n + rng.uniform(-0.3, 0.3)
+            r = rng.uniform(0.55, 1.0)
+            pts.append((cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)))
+        d.polygon(pts, fill=col)
+    elif kind < 0.8:  # a fruit, with a leaf
+        r = min(rx, ry)
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col)
+        if rng.random() < 0.6:
+            d.ellipse([cx, cy - r * 1.3, cx + r * 0.7, cy - r * 0.8], fill=(40, rng.randint(110, 170), 50))
+    else:  # a star
+        pts = []
+        for i in range(10):
+            a = -np.pi / 2 + np.pi * i / 5
+            r = 1.0 if i % 2 == 0 else 0.45
+            pts.append((cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)))
+        d.polygon(pts, fill=col)
 
 
 def _draw_emblem(rng: random.Random, img: Image.Image, xr: tuple[int, int], yr: tuple[int, int]) -> None:
@@ -459,8 +511,12 @@ def _perspective_coeffs(src, dst):
 def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     """A plate crop as a detector / the benchmark would cut it (RGB PIL image) and its label."""
     # generator 8 picks a text-line crop first: its plate gets no stacked pair
-    textline = GEN >= 8 and rng.random() < 0.3
-    plate, label, sbox = render_plate(rng, stack_ok=not textline)
+    textline = GEN in (8, 9) and rng.random() < 0.3
+    # generator 10 picks the plate's final width first: a pair on a plate under 110 px is a blob
+    # of a few pixels that cannot be told from a narrow serial glyph, so those plates get none
+    pre_w = _target_width(rng) if GEN >= 10 else None
+    stack_ok = not textline and (pre_w is None or pre_w >= 110)
+    plate, label, sbox = render_plate(rng, stack_ok=stack_ok)
     W, H = plate.size
     # place the plate on a car-body background with margins, then warp
     m = 0.35
@@ -492,7 +548,7 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     else:
         pl, pr, pt, pb = (rng.uniform(-0.02, 0.2) for _ in range(4))
     box = (min(xs) - pl * bw, min(ys) - pt * bh, max(xs) + pr * bw, max(ys) + pb * bh)
-    if textline if GEN >= 8 else rng.random() < 0.3:
+    if textline if GEN in (8, 9) else rng.random() < 0.3:
         # a text-line box as a text detector gives it: the serial only, padded by a share of its height
         fwd = _perspective_coeffs(dst, corners)  # canvas -> warped
 
@@ -513,9 +569,10 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
         return _distant_sample(rng, warped, box), label
     crop = warped.crop(tuple(int(round(v)) for v in box))
     # low resolution
-    if GEN >= 4:  # plates at a distance: half the frame plates a car camera sees are under 90 px wide
-        r = rng.random()
-        target_w = int(rng.uniform(40, 90) if r < 0.4 else rng.uniform(90, 160) if r < 0.7 else rng.uniform(150, 330))
+    if pre_w is not None:
+        target_w = pre_w
+    elif GEN >= 4:
+        target_w = _target_width(rng)
     else:
         target_w = int(rng.choice([rng.uniform(50, 120), rng.uniform(100, 330)]))
     target_h = max(12, int(crop.height * target_w / crop.width))
@@ -548,6 +605,13 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
         crop.save(buf, format="JPEG", quality=rng.randint(15, 90))
         crop = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     return crop, label
+
+
+def _target_width(rng: random.Random) -> int:
+    """Generators 4 and later: plates at a distance, as half the frame plates a car camera sees are
+    under 90 px wide."""
+    r = rng.random()
+    return int(rng.uniform(40, 90) if r < 0.4 else rng.uniform(90, 160) if r < 0.7 else rng.uniform(150, 330))
 
 
 def _distant_sample(rng: random.Random, warped: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
