@@ -60,11 +60,13 @@ export function textSimilarity(a: string, b: string): number {
  * How likely a text read on a frame is a plate rather than other text, for ordering the plates of
  * a frame: digits-only texts are mostly timestamps, overlays and phone numbers, letters-only
  * texts mostly words on signs and badges (few US standard plates are either), so both rank after
- * texts that mix letters and digits.
+ * texts that mix letters and digits. A round O reads as the digit 0 (the plates' own convention),
+ * so letters whose only digits are zeros are a word too (`0NLY` painted on the road, `PR0CHEM` on a
+ * van): a standard serial whose digits are all 0 is one in thousands.
  */
 export function framePlatePrior(text: string): number {
   if (DATE_LIKE.test(text)) return 0.05;
-  return /[A-Z]/.test(text) && /[0-9]/.test(text) ? 1 : 0.2;
+  return /[A-Z]/.test(text) && /[1-9]/.test(text) ? 1 : 0.2;
 }
 
 /**

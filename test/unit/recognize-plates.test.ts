@@ -68,6 +68,10 @@ describe('priors', () => {
     ['5201403', 0.2], // digits only, not a year at the start
     ['FZRULZ', 0.2],
     ['2014ABC', 1],
+    ['0NLY', 0.2], // ONLY painted on the road: a round O reads as 0
+    ['PR0CHEM', 0.2], // lettering on a van
+    ['CH0P8Y', 1], // a 0 beside other digits is a serial's
+    ['A075307', 1],
   ])('framePlatePrior(%s) = %f', (t, v) => {
     expect(framePlatePrior(t)).toBe(v);
   });
