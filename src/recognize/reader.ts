@@ -50,7 +50,7 @@ export function ppocrReader(keys: readonly string[]): ReaderSpec {
 export function plateRecReader(): ReaderSpec {
   return {
     kind: 'plate-rec',
-    modelVersion: 'plate-rec-2',
+    modelVersion: 'plate-rec-3',
     height: 48,
     maxW: 160,
     minTensorW: 160,

@@ -15,13 +15,13 @@ describe('plate-rec reader (recognize.reader: plate-rec) on the demo frames', ()
   });
 
   it('names its models: plate-rec, with PP-OCRv4 as the second reader of unsure reads', async () => {
-    expect(rec.modelVersion).toBe('plate-rec-2+ppocr-v4-plate-1');
+    expect(rec.modelVersion).toBe('plate-rec-3+ppocr-v4-plate-1');
     const alone = await createRecognizer(
       recognizeSection.parse({ reader: 'plate-rec', secondReader: 'none' }),
       pino({ level: 'silent' }),
     );
     try {
-      expect(alone.modelVersion).toBe('plate-rec-2');
+      expect(alone.modelVersion).toBe('plate-rec-3');
     } finally {
       await alone.close();
     }

@@ -64,6 +64,6 @@ describe('worker-thread recognizer', () => {
       ['4RDW219', '4RDW219'],
       ['8DLP047', '8DLP047'],
     ]);
-    expect(out.modelVersion).toBe('plate-rec-2+ppocr-v4-plate-1');
+    expect(out.modelVersion).toBe('plate-rec-3+ppocr-v4-plate-1');
   }, 120_000);
 });
