@@ -102,7 +102,7 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
 
   it('delivers every read and hit exactly once, lists still reach every unit, lights go amber/red and back', {
     // Each wait below is bounded on its own; on a loaded 2-core machine the whole runs 30–75 s.
-    timeout: 240_000,
+    timeout: 360_000,
   }, async () => {
     const total = want.read.size + want.hit.size;
     const n1 = cluster.nodes[0]!;
@@ -124,7 +124,8 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
       csv,
       'plate,state,priority,case_number,reason\nFLT0001,CA,1,N1,stolen\nFLT0002,CA,2,N2,stolen\n',
     );
-    // The streams elect new leaders for a few seconds: an admin tool that fails then is run again.
+    // The streams elect new leaders for a few seconds (tens under a loaded host: one try then runs
+    // out its read-back rounds): an admin tool that fails then is run again.
     const push = () =>
       pushHotlist({
         url: cluster.mqttUrls[1]!,
@@ -140,7 +141,7 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
     while (!pushed) {
       pushTries++;
       pushed = await push().catch((err: Error) => {
-        if (Date.now() - killedAt > 45_000) throw err;
+        if (Date.now() - killedAt > 120_000) throw err;
         return null;
       });
     }
