@@ -333,7 +333,7 @@ def render_plate(rng: random.Random, stack_ok: bool = True) -> tuple[Image.Image
     img.paste(Image.new("RGB", layer.size, fg), (x0, y0), layer)
     if stack:
         _draw_stack(rng, img, fpath, fg, (x0, y0, x0 + layer.width, y0 + layer.height), stack)
-    if sep_at is not None:
+    if sep_at is not None:  # the band below the layer's 10-px top margin (of ~180 px before resizing)
         k = layer.width / sep_at[2]
         _draw_separator(rng, img, x0 + sep_at[0] * k, sep_at[1] * k, (y0 + 10 * layer.height / 180, y0 + layer.height))
     # small stickers / county text near the corners
