@@ -423,6 +423,16 @@ def _pad(layer: Image.Image) -> Image.Image:
     return out
 
 
+def _blob(rng: random.Random, cx: float, cy: float, rx: float, ry: float, n: int, rmin: float) -> list:
+    """A random n-gon around (cx, cy): each corner at a jittered angle, rmin-1 of the radii out."""
+    pts = []
+    for i in range(n):
+        a = 2 * np.pi * i / n + rng.uniform(-0.3, 0.3)
+        r = rng.uniform(rmin, 1.0)
+        pts.append((cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)))
+    return pts
+
+
 def _draw_separator(rng: random.Random, img: Image.Image, cx: float, gap_w: float, yr: tuple[float, float]) -> None:
     """Generator 11: a graphic in the serial's gap, as several states print one (an outline of the
     state, a fruit, a star), in a colour of its own."""
@@ -435,13 +445,7 @@ def _draw_separator(rng: random.Random, img: Image.Image, cx: float, gap_w: floa
     col = _color(rng, True) if rng.random() < 0.4 else tuple(rng.randint(0, 255) for _ in range(3))
     kind = rng.random()
     if kind < 0.5:  # an outline of a state
-        n = rng.randint(5, 12)
-        pts = []
-        for i in range(n):
-            a = 2 * np.pi * i / n + rng.uniform(-0.3, 0.3)
-            r = rng.uniform(0.55, 1.0)
-            pts.append((cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)))
-        d.polygon(pts, fill=col)
+        d.polygon(_blob(rng, cx, cy, rx, ry, rng.randint(5, 12), 0.55), fill=col)
     elif kind < 0.8:  # a fruit, with a leaf
         r = min(rx, ry)
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=col)
@@ -468,13 +472,7 @@ def _draw_emblem(rng: random.Random, img: Image.Image, xr: tuple[int, int], yr: 
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     rx, ry = (x1 - x0) / 2 * rng.uniform(0.5, 1.0), (y1 - y0) / 2 * rng.uniform(0.5, 1.0)
     if kind < 0.45:  # blob / state outline
-        n = rng.randint(5, 11)
-        pts = []
-        for i in range(n):
-            a = 2 * np.pi * i / n + rng.uniform(-0.3, 0.3)
-            r = rng.uniform(0.5, 1.0)
-            pts.append((cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)))
-        d.polygon(pts, fill=col)
+        d.polygon(_blob(rng, cx, cy, rx, ry, rng.randint(5, 11), 0.5), fill=col)
         if rng.random() < 0.4:
             d.ellipse([cx - rx / 3, cy - ry / 3, cx + rx / 3, cy + ry / 3], fill=_color(rng, False))
     elif kind < 0.7:  # vertical word (county, "TRUCK", month)
