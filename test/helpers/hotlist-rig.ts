@@ -27,7 +27,7 @@ import {
   signManifest,
   topics,
 } from '../../src/hotlist/snapshot.ts';
-import { HotlistSubscriber } from '../../src/hotlist/subscriber.ts';
+import { HotlistSubscriber, type HotlistSubscriberOptions } from '../../src/hotlist/subscriber.ts';
 import { type Broker, destroyMosquitto, startMosquitto } from './mosquitto.ts';
 import { aesSealer } from '../../src/domain/seal.ts';
 
@@ -61,8 +61,11 @@ export interface HotlistRig {
   adminBroker(): BrokerOptions;
   /** `alpr hotlist push` of `file` as list SVS, signed with the admin key; `more` adds or overrides options. */
   push(file: string, more?: Partial<PushOptions>): ReturnType<typeof pushHotlist>;
-  /** A started unit `id` (database `<dir>/<id>.db`), subscribed; stopped by close(). */
-  startUnit(id: string): Promise<HotlistUnit>;
+  /**
+   * A started unit `id` (database `<dir>/<id>.db`), subscribed; stopped by close(). `more` adds or
+   * overrides subscriber options (a faster refresh).
+   */
+  startUnit(id: string, more?: Partial<HotlistSubscriberOptions>): Promise<HotlistUnit>;
   /** `body` cut in 4 KiB chunks and its manifest, signed with `key` (the admin's by default). */
   sign(body: Buffer, fields: ManifestFields, key?: string): { m: Manifest; chunks: Buffer[] };
   /** Publishes chunks (null: never sent) then the manifest, retained, on the list's full or delta topic. */
@@ -112,7 +115,7 @@ export async function startHotlistRig(prefix = 'alpr-hotlist-'): Promise<Hotlist
         keyId: ADMIN_KEY_ID,
         ...more,
       }),
-    async startUnit(id) {
+    async startUnit(id, more = {}) {
       const bus = new Bus();
       const acks: Ack[] = [];
       const hits: Hit[] = [];
@@ -138,6 +141,7 @@ export async function startHotlistRig(prefix = 'alpr-hotlist-'): Promise<Hotlist
         log,
         chunkTimeoutMs: 1500,
         onResult: (a) => acks.push(a),
+        ...more,
       });
       const u = { bus, stage, sub, acks, hits };
       units.push(u);
