@@ -68,6 +68,8 @@ export interface HotlistRig {
   startUnit(id: string, more?: Partial<HotlistSubscriberOptions>): Promise<HotlistUnit>;
   /** `body` cut in 4 KiB chunks and its manifest, signed with `key` (the admin's by default). */
   sign(body: Buffer, fields: ManifestFields, key?: string): { m: Manifest; chunks: Buffer[] };
+  /** Publishes chunks (null: never sent), retained, and no manifest: a chunk that arrives late. */
+  publishChunks(m: Manifest, chunks: (Buffer | null)[]): Promise<void>;
   /** Publishes chunks (null: never sent) then the manifest, retained, on the list's full or delta topic. */
   publish(
     m: Manifest | Record<string, unknown>,
@@ -100,6 +102,20 @@ export async function startHotlistRig(prefix = 'alpr-hotlist-'): Promise<Hotlist
     topicBase: BASE,
     agency: AGENCY,
   });
+  const publishAsAdmin = async (m: Manifest, chunks: (Buffer | null)[], to: 'manifest' | 'delta' | null) => {
+    const c = await mqtt.connectAsync(broker.url, tls('admin'));
+    for (let i = 0; i < chunks.length; i++) {
+      const b = chunks[i];
+      if (b)
+        await c.publishAsync(topics.chunk(BASE, AGENCY, m.list, m.listVersion, i), b, {
+          qos: 1,
+          retain: true,
+        });
+    }
+    if (to)
+      await c.publishAsync(topics[to](BASE, AGENCY, m.list), JSON.stringify(m), { qos: 1, retain: true });
+    await c.endAsync();
+  };
   return {
     broker,
     dir,
@@ -168,20 +184,8 @@ export async function startHotlistRig(prefix = 'alpr-hotlist-'): Promise<Hotlist
       );
       return { m, chunks };
     },
-    async publish(m, chunks, to = 'manifest') {
-      const c = await mqtt.connectAsync(broker.url, tls('admin'));
-      const mm = m as Manifest;
-      for (let i = 0; i < chunks.length; i++) {
-        const b = chunks[i];
-        if (b)
-          await c.publishAsync(topics.chunk(BASE, AGENCY, mm.list, mm.listVersion, i), b, {
-            qos: 1,
-            retain: true,
-          });
-      }
-      await c.publishAsync(topics[to](BASE, AGENCY, mm.list), JSON.stringify(m), { qos: 1, retain: true });
-      await c.endAsync();
-    },
+    publishChunks: (m, chunks) => publishAsAdmin(m, chunks, null),
+    publish: (m, chunks, to = 'manifest') => publishAsAdmin(m as Manifest, chunks, to),
     async close() {
       for (const u of units.splice(0)) {
         await u.sub.stop();

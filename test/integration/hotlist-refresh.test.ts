@@ -1,23 +1,14 @@
 /**
  * The unit's refresh of its retained hot-list manifests over a real mosquitto (TLS): each refresh
  * reads every retained manifest again. A snapshot refused for a missing chunk is fetched again and
- * applies once the chunk is there; a snapshot whose signed rows the store refused is neither
- * downloaded nor acknowledged again while the live version stands.
+ * applies once the chunk is there; a snapshot whose signed rows the store refused is not
+ * acknowledged again while the live version stands (hotlist-refused-again.test.ts: nor downloaded).
  */
 import { gzipSync } from 'node:zlib';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../src/hotlist/csv.ts';
 import type { Ack } from '../../src/hotlist/snapshot.ts';
-import { topics } from '../../src/hotlist/snapshot.ts';
-import {
-  AGENCY,
-  BASE,
-  type HotlistRig,
-  type HotlistUnit,
-  startHotlistRig,
-  waitAck,
-} from '../helpers/hotlist-rig.ts';
+import { type HotlistRig, type HotlistUnit, startHotlistRig, waitAck } from '../helpers/hotlist-rig.ts';
 import { hasMosquitto } from '../helpers/mosquitto.ts';
 import { rng } from '../support/prng.ts';
 
@@ -76,13 +67,10 @@ describe.skipIf(!hasMosquitto)('hot-list manifests read again by the refresh (mo
     expect(truncated.last.reason).toMatch(/truncated/);
 
     // The missing chunk alone, its manifest not sent again: only a refresh can apply it.
-    const c = await mqtt.connectAsync(rig.broker.url, rig.tls('admin'));
-    const last = good.chunks.length - 1;
-    await c.publishAsync(topics.chunk(BASE, AGENCY, 'LPR', 3, last), good.chunks[last]!, {
-      qos: 1,
-      retain: true,
-    });
-    await c.endAsync();
+    await rig.publishChunks(
+      good.m,
+      good.chunks.map((b, i) => (i === good.chunks.length - 1 ? b : null)),
+    );
     await waitAck(acks, (a) => of('LPR')(a) && a.last.status === 'applied', 15_000);
     expect(unit.stage.listVersion('LPR')).toBe(3);
     expect(unit.stage.match({ plate: plates[2999]!, candidates: [] })).toHaveLength(1);
