@@ -272,6 +272,21 @@ grep -Eiq '^Status: "([a-z]+ (green|amber|red|off)(, )?)+"$' <<<"$status_line" |
   fail "systemctl status: no daemon status line (STATUS=) with the lights: '$status_line'"
 pass "systemctl status: $status_line"
 
+# The thorough worker's thread runs at nice 19 below the screens (setpriority passes the unit's
+# system call filter); every other thread of the daemon stays at nice 0.
+nice_of_threads() {
+  C sh -c "for s in /proc/$(prop MainPID)/task/*/stat; do sed 's/^.*) //' \$s | cut -d' ' -f17; done" 2>/dev/null |
+    sort -n | uniq -c | awk '{printf "%s thread(s) at nice %s; ", $1, $2}'
+}
+for _ in $(seq 1 60); do
+  nices=$(nice_of_threads)
+  grep -q 'at nice 19;' <<<"$nices" && break
+  sleep 0.5
+done
+grep -q 'at nice 19;' <<<"$nices" || fail "no thread of the daemon runs at nice 19 (the thorough worker): $nices"
+if grep -Eq 'at nice ([1-9]|1[0-8]|-[0-9]+);' <<<"$nices"; then fail "a thread runs at another priority: $nices"; fi
+pass "thread priorities: $nices"
+
 # --- systemd-analyze security, inside -----------------------------------------------------------
 sec=$(C systemd-analyze security alpr.service --no-pager 2>&1) || true
 exposure=$(sed -n 's/.*Overall exposure level for alpr\.service: \([0-9.]*\).*/\1/p' <<<"$sec")

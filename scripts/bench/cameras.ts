@@ -14,9 +14,15 @@
  *
  *   npx tsx scripts/bench/cameras.ts [captureSeconds] [pipelineSeconds] [soakCycles]   (default 15 30 8)
  *   npm run bench -- cameras --config config/default.yaml   (recognize section and workers of a config)
+ *   npm run bench -- cameras --config config/default.yaml --frames M [--hold N]
+ *     real traffic instead of the demo's frames: the 1280×720 frames of manifest M (e.g.
+ *     ../shared/data/plates-dev/endtoend-us.jsonl), each shown for N frames in a row (default 1:
+ *     a new vehicle every frame, the worst case for the thorough looks; 15: one a second)
  */
 import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { CaptureStage } from '../../src/capture/index.ts';
@@ -28,11 +34,43 @@ import { createWorkerPool, RecognizeStage } from '../../src/recognize/index.ts';
 import { TrackStage } from '../../src/track/index.ts';
 import { cameraDecoders, freePort, serveMjpeg } from '../../test/support/camera-servers.ts';
 
-const FRAMES = resolve(import.meta.dirname, '../../fixtures/demo/frames/frame-%03d.jpg');
+const DEMO_FRAMES = resolve(import.meta.dirname, '../../fixtures/demo/frames/frame-%03d.jpg');
 const FPS = 15;
 const log = pino({ level: 'silent' });
 
-/** An MJPEG-over-HTTP camera: the demo JPEGs looped at 15 fps, copied (not re-encoded). */
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/**
+ * `--frames M`: the 1280×720 frames of manifest M copied (each `--hold` times in a row) into a
+ * temporary folder as an image sequence ffmpeg can loop; null without `--frames`.
+ */
+function realFrames(): { pattern: string; count: number; dir: string } | null {
+  const manifest = arg('--frames');
+  if (!manifest) return null;
+  const root = arg('--root') ?? dirname(resolve(manifest));
+  const hold = Math.max(1, Number(arg('--hold') ?? 1));
+  const images = readFileSync(manifest, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { image: string; width?: number; height?: number; crop?: boolean })
+    .filter((l) => !l.crop && l.width === 1280 && l.height === 720)
+    .map((l) => resolve(root, l.image));
+  if (images.length === 0) throw new Error(`no 1280x720 frames in ${manifest}`);
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-frames-'));
+  let n = 0;
+  for (const img of images)
+    for (let k = 0; k < hold; k++) copyFileSync(img, join(dir, `frame-${String(n++).padStart(4, '0')}.jpg`));
+  return { pattern: join(dir, 'frame-%04d.jpg'), count: images.length, dir };
+}
+
+const REAL = realFrames();
+process.on('exit', () => REAL && rmSync(REAL.dir, { recursive: true, force: true }));
+const FRAMES = REAL?.pattern ?? DEMO_FRAMES;
+
+/** An MJPEG-over-HTTP camera: the frames' JPEGs looped at 15 fps, copied (not re-encoded). */
 function serve(port: number): ChildProcess {
   return serveMjpeg(port, ['-loop', '1', '-framerate', String(FPS), '-i', FRAMES, '-c:v', 'copy']);
 }
@@ -133,6 +171,9 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
       escalation: section.escalation,
     });
     out['pipeline: recognizer workers'] = workers;
+    out['pipeline: frames'] = REAL
+      ? `${REAL.count} real 1280x720 frames of ${arg('--frames')}, each ${arg('--hold') ?? 1} in a row`
+      : 'the demo frames';
     // Every read is hot: each track settles on its first read, as a hit would (detection count
     // is unchanged: a track is emitted once either way).
     const track = new TrackStage({ bus: bus2, log, isHot: () => true });

@@ -5,7 +5,8 @@
  *
  * Workers by role (poolRoles): with `escalation: idle`, the cameras' frames only ever need the
  * screen, so all workers but one load the screen alone; the one full worker takes the thorough
- * looks (and any other call), and screens when the screen workers are busy.
+ * looks (and any other call), and screens when the screen workers are busy. It runs at the lowest
+ * thread priority (thread-priority.ts): its looks only get the CPU the screens leave spare.
  */
 import { escalates, resolveRecognize } from '../config/sections/recognize.ts';
 import type { Logger } from '../core/log.ts';
@@ -143,14 +144,18 @@ class WorkerPool implements Recognizer {
  */
 export async function createWorkerPool(cfg: RecognizeConfig, log: Logger, n: number): Promise<WorkerPool> {
   const roles = poolRoles(cfg, n);
+  // beside screen workers, the full worker reads thorough looks: in the background, so the
+  // kernel gives the cameras' screens the CPU first on every machine
+  const start = (role: RecognizerRole) =>
+    createWorkerRecognizer(cfg, log, role, role === 'all' && roles.includes('screen'));
   const workers: Recognizer[] = [];
   try {
-    for (const role of roles) workers.push(await createWorkerRecognizer(cfg, log, role));
+    for (const role of roles) workers.push(await start(role));
   } catch (err) {
     await Promise.all(workers.map((w) => w.close()));
     throw err;
   }
-  return new WorkerPool(workers, (role) => createWorkerRecognizer(cfg, log, role), log, 2000, roles);
+  return new WorkerPool(workers, start, log, 2000, roles);
 }
 
 export { WorkerPool };

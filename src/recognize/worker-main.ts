@@ -4,6 +4,7 @@ import { createLogger } from '../core/log.ts';
 import type { RgbImage } from '../domain/types.ts';
 import { createRecognizer, type RecognizerRole } from './load.ts';
 import type { RecognizeConfig } from './ppocr.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
 
 export interface WorkerRequest {
   id: number;
@@ -11,12 +12,22 @@ export interface WorkerRequest {
   img?: RgbImage;
 }
 
-const { cfg, logLevel, role } = workerData as {
+const { cfg, logLevel, role, background } = workerData as {
   cfg: RecognizeConfig;
   logLevel: string;
   role: RecognizerRole;
+  /** Run below the other threads (a pool's thorough worker): set before the models load. */
+  background?: boolean;
 };
-const log = createLogger({ level: logLevel }).child({ stage: 'recognize', thread: 'worker', role });
+const priority = background ? lowerThreadPriority() : null;
+const log = createLogger({ level: logLevel }).child({
+  stage: 'recognize',
+  thread: 'worker',
+  role,
+  ...(background ? { nice: priority?.nice ?? null } : {}),
+});
+if (background && !priority)
+  log.warn("cannot lower the thorough worker's priority: it competes with the screens");
 const port = parentPort!;
 
 try {

@@ -112,17 +112,19 @@ class WorkerRecognizer implements Recognizer {
 
 /**
  * Starts a worker, loads and warms the models of `role` there (see RecognizerRole), and resolves
- * once it is ready.
+ * once it is ready. `background`: the worker's thread runs at the lowest priority
+ * (thread-priority.ts), for work that must only take the time other workers leave spare.
  */
 export async function createWorkerRecognizer(
   cfg: RecognizeConfig,
   log: Logger,
   role: RecognizerRole = 'all',
+  background = false,
 ): Promise<Recognizer> {
   const worker = new Worker(bootScript(), {
     eval: true,
     execArgv: [],
-    workerData: { cfg, logLevel: log.level, role },
+    workerData: { cfg, logLevel: log.level, role, background },
   });
   const first = await new Promise<{ ready: boolean; modelVersion?: string; error?: { message: string } }>(
     (resolve) => {

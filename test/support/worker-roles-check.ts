@@ -2,8 +2,10 @@
  * An idle-escalating pool of two workers as the daemon starts it (outside vitest's module runner):
  * prints the workers' 'recognizer ready' lines (role, models loaded) as they log them, then one
  * JSON line: whether the pool's screens and thorough reads of the demo frames equal an in-thread
- * recognizer's, and what the pool's workers answered.
+ * recognizer's, what the pool's workers answered, and the nice values of this process's threads
+ * before, during and after the pool.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
@@ -22,8 +24,23 @@ const expected: Pair[] = [];
 for (const img of imgs) expected.push([await inThread.screenFrame!(img), await inThread.thoroughFrame!(img)]);
 await inThread.close();
 
+/** The nice value of each of this process's threads, from the kernel (Linux: nice is per thread). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task')
+    .map((t) =>
+      Number(
+        readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[16],
+      ),
+    )
+    .sort((a, b) => a - b);
+}
+
 // the workers log at info to this process's stdout
+const before = threadNices();
 const pool = await createWorkerPool(cfg, pino({ level: 'info' }), 2);
+const during = threadNices();
 const got: Pair[] = [];
 for (const img of imgs) {
   // two screens at once (two cameras) and a thorough look
@@ -31,10 +48,13 @@ for (const img of imgs) {
   got.push([s, t]);
 }
 await pool.close();
+await new Promise((r) => setTimeout(r, 200));
+const after = threadNices();
 process.stdout.write(
   `${JSON.stringify({
     same: JSON.stringify(got) === JSON.stringify(expected),
     texts: got.map(([s, t]) => [s.plates[0]?.text, t[0]?.text]),
     modelVersion: pool.modelVersion,
+    nices: { before, during, after },
   })}\n`,
 );

@@ -150,8 +150,8 @@ describe('config schema', () => {
       refine: 0,
       cropVariants: 1,
       detMaxSide: 768,
-      // the screen: 6 regions, no coarse second detector pass
-      maxRegions: 6,
+      // the screen: 4 regions, no coarse second detector pass
+      maxRegions: 4,
       detSecondSide: 0,
       recModel: '/m/rec.onnx',
     });
