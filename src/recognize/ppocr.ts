@@ -6,7 +6,9 @@ import type { Box, CtcEvidence, PlateReading, PlateState, RgbImage } from '../do
 import {
   clipBox,
   iou,
+  type LabelScratch,
   labelComponents,
+  labelScratch,
   nms,
   padBox,
   scaleBox,
@@ -137,6 +139,8 @@ function cutImage(img: RgbImage, b: Box): RgbImage {
 /** PP-OCRv4's detector with a text reader (`recognize.reader`: PP-OCRv4's recognizer or plate-rec). */
 export class PpocrRecognizer implements Recognizer {
   readonly modelVersion: string;
+  /** The detector's input tensor and map work arrays of the last frame, for the next (detect). */
+  private detWork: { input: Float32Array; map: Float32Array | null; label: LabelScratch } | null = null;
 
   constructor(
     private readonly cfg: ResolvedRecognize,
@@ -159,21 +163,36 @@ export class PpocrRecognizer implements Recognizer {
    */
   async detect(img: RgbImage, maxSide = this.cfg.detMaxSide, frame = false): Promise<Region[]> {
     const { w, h } = detInputSize(img.width, img.height, maxSide);
-    const input = regionToChw(img, { x: 0, y: 0, w: img.width, h: img.height }, w, h, DET_NORM);
-    const out = await this.det.run({
-      [this.det.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, h, w]),
-    });
-    const res = out[this.det.outputNames[0]!]!;
+    // The input tensor and the map's work arrays are reused from frame to frame (~7 MB a frame
+    // at 768 px: allocated anew, they keep the garbage collector busy, ~a third of a core at
+    // 2 × 15 fps); a call that overlaps another one takes fresh ones.
+    const work = this.detWork;
+    this.detWork = null;
+    const buf = work?.input.length === 3 * w * h ? work.input : new Float32Array(3 * w * h);
+    const input = regionToChw(img, { x: 0, y: 0, w: img.width, h: img.height }, w, h, DET_NORM, w, buf);
+    let res: ort.Tensor;
+    try {
+      const out = await this.det.run({
+        [this.det.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, h, w]),
+      });
+      res = out[this.det.outputNames[0]!]!;
+    } catch (err) {
+      this.detWork = work;
+      throw err;
+    }
     const mh = res.dims[2];
     // plate-det maps at a quarter of the input's resolution; PP-OCRv4's at full resolution
     const map =
       mh === h / 4
-        ? upsampleQuarterMap(res.data as Float32Array, w / 4, h / 4, this.cfg.detThreshold)
+        ? upsampleQuarterMap(res.data as Float32Array, w / 4, h / 4, this.cfg.detThreshold, work?.map)
         : (res.data as Float32Array);
+    const label = labelScratch(w * h, work?.label);
+    const components = labelComponents(map, w, h, this.cfg.detThreshold, label);
+    this.detWork = { input: buf, map: map === res.data ? (work?.map ?? null) : map, label };
     const sx = img.width / w;
     const sy = img.height / h;
     const regions: Region[] = [];
-    for (const c of labelComponents(map, w, h, this.cfg.detThreshold)) {
+    for (const c of components) {
       if (c.score < this.cfg.detBoxThreshold || Math.min(c.box.w, c.box.h) < 3) continue;
       const box = clipBox(scaleBox(unclipBox(c.box, this.cfg.unclipRatio), sx, sy), img.width, img.height);
       if (!box || !isPlausibleTextBox(box)) continue;

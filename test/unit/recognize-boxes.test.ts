@@ -3,6 +3,7 @@ import {
   clipBox,
   iou,
   labelComponents,
+  labelScratch,
   nms,
   padBox,
   unclipBox,
@@ -150,5 +151,19 @@ describe('upsampleQuarterMap', () => {
       if (full[i]! >= 0.3) expect(sparse[i]).toBeCloseTo(full[i]!, 6);
       else expect(sparse[i]).toBeLessThan(0.3);
     }
+    // arrays reused from another frame (as the detector reuses them) give the same map and
+    // components, whatever they held
+    const dirtyMap = new Float32Array(full.length).fill(0.9);
+    const again = upsampleQuarterMap(m, w4, h4, 0.3, dirtyMap);
+    expect(again).toBe(dirtyMap);
+    expect(Array.from(again)).toEqual(Array.from(sparse));
+    const scratch = labelScratch(full.length);
+    scratch.seen.fill(1);
+    scratch.stack.fill(-1);
+    expect(labelComponents(again, w4 * 4, h4 * 4, 0.3, scratch)).toEqual(got);
+    // a larger scratch is kept, a smaller one replaced; a map of another size is not written into
+    expect(labelScratch(10, scratch)).toBe(scratch);
+    expect(labelScratch(full.length + 1, scratch)).not.toBe(scratch);
+    expect(upsampleQuarterMap(m, w4, h4, 0.3, new Float32Array(5))).toHaveLength(full.length);
   });
 });
