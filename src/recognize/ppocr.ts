@@ -75,6 +75,11 @@ const FRAME_VARIANTS: readonly [number, number][] = [
   [0.05, -0.1],
   [0.1, -0.05],
 ];
+/**
+ * Text lines looked at on a whole-plate image, at least: the registration, the state's name, a
+ * slogan, a county, stickers. `recognize.maxRegions` is about frames (the screen reads fewer).
+ */
+const CROP_LINES = 6;
 /** Detector input long side for whole-plate crops (they are ~320 px wide; 960 costs 2.5× more for +0.3 points). */
 const CROP_DET_SIDE = 320;
 /**
@@ -158,10 +163,16 @@ export class PpocrRecognizer implements Recognizer {
   }
 
   /**
-   * Text regions the detector finds, in image pixels, best first. On a frame (`frame`), with
-   * recognize.skipBorderRegions (the screen), regions touching the frame's border are left out.
+   * Text regions the detector finds, in image pixels, best first, at most `limit`. On a frame
+   * (`frame`), with recognize.skipBorderRegions (the screen), regions touching the frame's border
+   * are left out.
    */
-  async detect(img: RgbImage, maxSide = this.cfg.detMaxSide, frame = false): Promise<Region[]> {
+  async detect(
+    img: RgbImage,
+    maxSide = this.cfg.detMaxSide,
+    frame = false,
+    limit = this.cfg.maxRegions,
+  ): Promise<Region[]> {
     const { w, h } = detInputSize(img.width, img.height, maxSide);
     // The input tensor and the map's work arrays are reused from frame to frame: ~7 MB a frame
     // at 768 px, which allocated anew kept V8's collector threads at ~30% of a core at 2 × 15
@@ -205,7 +216,7 @@ export class PpocrRecognizer implements Recognizer {
       (r) => r.box,
       (r) => r.score,
       0.3,
-    ).slice(0, this.cfg.maxRegions);
+    ).slice(0, limit);
   }
 
   /**
@@ -409,9 +420,9 @@ export class PpocrRecognizer implements Recognizer {
       clipBox(scaleBox(v, img.width, img.height), img.width, img.height),
     ).filter((b): b is Box => b !== null);
     // plus the largest text line the detector finds on the crop (the registration, usually)
-    const lines = (await this.detect(img, CROP_DET_SIDE)).sort(
-      (a, b) => b.box.w * b.box.h - a.box.w * a.box.h,
-    );
+    const lines = (
+      await this.detect(img, CROP_DET_SIDE, false, Math.max(this.cfg.maxRegions, CROP_LINES))
+    ).sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h);
     const line = lines[0];
     if (line) crops.push(clipBox(padBox(line.box, ...FRAME_VARIANTS[0]!), img.width, img.height)!);
     const group = (await this.readGroups(img, [crops], { lazy: false }))[0] ?? { ranked: [], reads: [] };
