@@ -26,7 +26,8 @@ let stderr = '';
 let exitMsg = null;
 
 function send(f) {
-  parentPort.postMessage({ type: 'frame', data: f.data.buffer, at: f.at, dropped }, [f.data.buffer]);
+  // shared memory: the main thread and the recognizer workers read these pixels without a copy
+  parentPort.postMessage({ type: 'frame', data: f.data.buffer, at: f.at, dropped });
   dropped = 0;
 }
 function deliver(f) {
@@ -47,14 +48,14 @@ function onData(chunk) {
     pos += n;
     if (off === frameBytes) {
       const done = buf;
-      buf = new Uint8Array(new ArrayBuffer(frameBytes));
+      buf = new Uint8Array(new SharedArrayBuffer(frameBytes));
       off = 0;
       deliver({ data: done, at: Date.now() });
     }
   }
 }
 function start(cmd, args, input) {
-  buf = new Uint8Array(new ArrayBuffer(frameBytes));
+  buf = new Uint8Array(new SharedArrayBuffer(frameBytes));
   off = 0;
   pending = null;
   exitMsg = null;
@@ -101,7 +102,7 @@ parentPort.on('message', (m) => {
 `;
 
 export type PipeMessage =
-  | { type: 'frame'; data: ArrayBuffer; at: number; dropped: number }
+  | { type: 'frame'; data: SharedArrayBuffer; at: number; dropped: number }
   | { type: 'spawned' }
   | { type: 'error'; code: string | null; message: string }
   | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; stderr: string };

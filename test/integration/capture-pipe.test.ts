@@ -90,8 +90,9 @@ describe('ffmpeg source pipe thread', () => {
       expect([f.width, f.height, f.data.length]).toEqual([W, H, BYTES]);
       expect(f.data.every((b) => b === i)).toBe(true);
     });
-    // every frame has its own memory
+    // every frame has its own memory, shared: recognizer workers read it without a copy
     expect(new Set(c.frames.map((f) => f.data.buffer)).size).toBe(6);
+    for (const f of c.frames) expect(f.data.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
   it('keeps only the newest frame while the main thread is busy, and counts the drops', async () => {
