@@ -136,7 +136,7 @@ export class FfmpegSource implements CameraSource {
     }
   }
 
-  private frame(data: SharedArrayBuffer, at: number, dropped: number): void {
+  private frame(data: ArrayBuffer, at: number, dropped: number): void {
     this.lastActivity = at;
     this.failures = 0;
     this.framesThisRun++;

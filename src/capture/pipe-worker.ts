@@ -26,8 +26,7 @@ let stderr = '';
 let exitMsg = null;
 
 function send(f) {
-  // shared memory: the main thread and the recognizer workers read these pixels without a copy
-  parentPort.postMessage({ type: 'frame', data: f.data.buffer, at: f.at, dropped });
+  parentPort.postMessage({ type: 'frame', data: f.data.buffer, at: f.at, dropped }, [f.data.buffer]);
   dropped = 0;
 }
 function deliver(f) {
@@ -48,14 +47,14 @@ function onData(chunk) {
     pos += n;
     if (off === frameBytes) {
       const done = buf;
-      buf = new Uint8Array(new SharedArrayBuffer(frameBytes));
+      buf = new Uint8Array(new ArrayBuffer(frameBytes));
       off = 0;
       deliver({ data: done, at: Date.now() });
     }
   }
 }
 function start(cmd, args, input) {
-  buf = new Uint8Array(new SharedArrayBuffer(frameBytes));
+  buf = new Uint8Array(new ArrayBuffer(frameBytes));
   off = 0;
   pending = null;
   exitMsg = null;
@@ -102,7 +101,7 @@ parentPort.on('message', (m) => {
 `;
 
 export type PipeMessage =
-  | { type: 'frame'; data: SharedArrayBuffer; at: number; dropped: number }
+  | { type: 'frame'; data: ArrayBuffer; at: number; dropped: number }
   | { type: 'spawned' }
   | { type: 'error'; code: string | null; message: string }
   | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; stderr: string };

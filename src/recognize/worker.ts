@@ -87,9 +87,7 @@ class WorkerRecognizer implements Recognizer {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      // Only the pixels travel: shared when they are in a SharedArrayBuffer (the cameras' frames:
-      // no copy of 2.7 MB per 720p frame), copied otherwise (the tracker keeps the frame for its
-      // images).
+      // Only the pixels travel (copied: the tracker keeps the frame for its images).
       const msg: WorkerRequest = { id, kind };
       if (img) msg.img = { width: img.width, height: img.height, data: img.data };
       this.worker.postMessage(msg);
