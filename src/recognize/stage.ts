@@ -31,10 +31,11 @@ export interface RecognizeStageDeps {
 /** A camera counts as live while its last frame is at most this old. */
 const LIVE_MS = 1000;
 /**
- * Thorough looks start at least this far apart: each takes ~0.4 s of a core that the live lanes
- * share on a small unit (every frame unsure, 2 cameras × 15 fps on 2 cores, `npm run bench --
- * cameras`: 1 live frame in 900 lost, p99 85 ms; a vehicle seldom passes faster than one every
- * half second).
+ * Thorough looks start at least this far apart: each takes ~0.4-0.8 s of a core (by CPU) that the
+ * live lanes share on a small unit (every frame unsure, 2 cameras × 15 fps on 2 cores, `npm run
+ * bench -- cameras`: 1 live frame in 900 lost, p99 85 ms; a vehicle seldom passes faster than one
+ * every half second). A pool's thorough worker also runs at nice 19 (pool.ts), so on a slower CPU
+ * the looks, not the live frames, give way.
  */
 const LOOK_GAP_MS = 500;
 
