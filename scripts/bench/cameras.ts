@@ -33,15 +33,11 @@ import { Bus } from '../../src/core/bus.ts';
 import { createWorkerPool, RecognizeStage } from '../../src/recognize/index.ts';
 import { TrackStage } from '../../src/track/index.ts';
 import { cameraDecoders, freePort, serveMjpeg } from '../../test/support/camera-servers.ts';
+import { arg } from './args.ts';
 
 const DEMO_FRAMES = resolve(import.meta.dirname, '../../fixtures/demo/frames/frame-%03d.jpg');
 const FPS = 15;
 const log = pino({ level: 'silent' });
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 /**
  * `--frames M`: the 1280×720 frames of manifest M copied (each `--hold` times in a row) into a
@@ -77,8 +73,7 @@ function serve(port: number): ChildProcess {
 
 /** The recognize section of the config file after `--config`, if given (its cameras are not used). */
 function configRecognize() {
-  const i = process.argv.indexOf('--config');
-  const file = i >= 0 ? process.argv[i + 1] : undefined;
+  const file = arg('--config');
   return file ? { file, section: loadConfig(file).recognize } : undefined;
 }
 

@@ -25,14 +25,10 @@ import { shapeDensity, shapeOf } from '../../src/hotlist/shape.ts';
 import { createRecognizer, ctcLogProb, decodeImageFile } from '../../src/recognize/index.ts';
 import { hotlistSection } from '../../src/config/sections/hotlist.ts';
 import { mulberry32 } from '../prng.ts';
+import { arg } from './args.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DEV = resolve(ROOT, '../shared/data/plates-dev');
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 /** A seeded PRNG: the same lists on every run. */
 const rng = mulberry32;

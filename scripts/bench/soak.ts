@@ -19,6 +19,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { Daemon } from '../../src/daemon.ts';
+import { arg } from './args.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -159,8 +160,7 @@ export async function runSoak(opts: {
 export async function benchSoak(): Promise<Record<string, number | string>> {
   const durationS = Number(process.env.ALPR_BENCH_SOAK_S ?? 3600);
   const sampleS = Number(process.env.ALPR_BENCH_SOAK_SAMPLE_S ?? 10);
-  const i = process.argv.indexOf('--config');
-  const file = i >= 0 ? process.argv[i + 1] : undefined;
+  const file = arg('--config');
   const r = await runSoak({
     durationS,
     sampleS,
