@@ -48,8 +48,10 @@ export interface LevelRule {
   /** …within this factor of the best text's probability… */
   possibleRatio: number;
   /**
-   * …and at least this many times the chance that a text of its shape is on the lists at all
-   * (shapeDensity): the fuller the lists around a text, the more a misread lands on some entry.
+   * …and its odds p / (1 − p) at least this many times the chance that a text of its shape is on
+   * the lists at all (shapeDensity): the fuller the lists around a text, the more a misread lands
+   * on some entry. An alert on the entry is false with probability (1 − p) when the entry is
+   * listed by chance (density), true with p: the ratio of the two is what this bounds.
    */
   possibleOdds: number;
 }
@@ -64,7 +66,7 @@ export const LEVEL_RULE: LevelRule = {
   // "a real chance": worth a look, shown with ≈ and the differing characters
   possibleMin: 0.02,
   possibleRatio: 50,
-  // "ten times likelier to be this plate than to be on the lists by chance"
+  // "ten times likelier to be this plate than to be another one on the lists by chance"
   possibleOdds: 10,
 };
 
@@ -93,7 +95,7 @@ export function judge(
   if (
     pEntry >= rule.possibleMin &&
     pEntry * rule.possibleRatio >= best.p &&
-    pEntry >= rule.possibleOdds * density
+    pEntry >= rule.possibleOdds * density * Math.max(0, 1 - pEntry)
   )
     return { level: 'possible', probability: pEntry };
   return null;

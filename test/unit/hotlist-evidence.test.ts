@@ -147,6 +147,10 @@ describe('hits by evidence', () => {
     expect(judge('ABC128', 0.05, best, 0.9, LEVEL_RULE, 0.001)?.level).toBe('possible');
     // … nothing where 1 in 100 is (10 × 0.01 > 0.05): a misread there lands on an entry too often
     expect(judge('ABC128', 0.05, best, 0.9, LEVEL_RULE, 0.01)).toBeNull();
+    // by odds: a 35% read (odds 7 to 13) stands where 1 in 25 is listed (10 × 0.04 × 0.65 = 0.26),
+    // a 20% one does not (10 × 0.04 × 0.8 = 0.32 > 0.2)
+    expect(judge('ABC128', 0.35, best, 0.9, LEVEL_RULE, 0.04)?.level).toBe('possible');
+    expect(judge('ABC128', 0.2, best, 0.9, LEVEL_RULE, 0.04)).toBeNull();
     // the density never touches a confirmed read
     expect(judge('ABC123', 0.9, best, 0.01, LEVEL_RULE, 1)?.level).toBe('confirmed');
     // judgeMatches asks the density of the entry's own text
