@@ -3,8 +3,9 @@
     /usr/bin/python3 scripts/training/export_rec.py --ckpt .tmp/plate-rec/run1/ckpt.pt \
         --out models/plate-rec/plate-rec.onnx
 
-Input  "x":     float32 [N, 3, 48, 160], RGB, (x/255-0.5)/0.5, aspect kept, right-padded with 0.
-Output "probs": float32 [N, 20, 37], per-step softmax; class 0 = CTC blank, 1..36 = "0-9A-Z"
+Input  "x":     float32 [N, 3, 48, W], RGB, (x/255-0.5)/0.5, aspect kept, W a multiple of 8 (trained
+               at 160, right-padded with 0; dynamic_width.py lets W vary).
+Output "probs": float32 [N, W/8, 37], per-step softmax; class 0 = CTC blank, 1..36 = "0-9A-Z"
                (EXPORT_ALPHABET, the order of src/recognize/ctc.ts PLATE_ALPHABET).
 The check runs the ONNX in onnxruntime-node and compares with PyTorch.
 """
@@ -79,6 +80,9 @@ def main() -> None:
         subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "fuse_onnx.py"), "--src", unfused,
                         "--out", args.out, "--check-shape", f"{IN_H},{IN_W}"], check=True)
         os.remove(unfused)
+    # any width, not only the traced 160: the runtime reads a crop at its own width
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "dynamic_width.py"), "--src", args.out,
+                    "--out", args.out, "--height", str(IN_H), "--width", str(IN_W)], check=True)
 
 
 if __name__ == "__main__":
