@@ -127,6 +127,13 @@ const SESSIONS: [string, number[][]][] = [
     ],
   ],
   [
+    'models/plate-rec/plate-rec-int8.onnx',
+    [
+      [1, 3, 48, 128],
+      [1, 3, 48, 160],
+    ],
+  ],
+  [
     'models/plate-cls/plate-cls.onnx',
     [
       [1, 3, 48, 128],

@@ -14,7 +14,14 @@ import type { RgbImage } from '../domain/types.ts';
 import { CascadeRecognizer, ScreenRecognizer } from './cascade.ts';
 import { PlateClassifier } from './plate-cls.ts';
 import { PpocrRecognizer, type RecognizeConfig, type Recognizer } from './ppocr.ts';
-import { PLATE_REC_MODEL, plateRecReader, ppocrReader, type ReaderKind, type ReaderSpec } from './reader.ts';
+import {
+  PLATE_REC_INT8_MODEL,
+  PLATE_REC_MODEL,
+  plateRecReader,
+  ppocrReader,
+  type ReaderKind,
+  type ReaderSpec,
+} from './reader.ts';
 
 const MODEL_DIR = fileURLToPath(new URL('../../models/ppocr/', import.meta.url));
 export const DEFAULT_MODELS = {
@@ -74,8 +81,9 @@ export const PLATE_CLS_MODEL = fileURLToPath(
   new URL('../../models/plate-cls/plate-cls.onnx', import.meta.url),
 );
 
-function shippedRec(kind: ReaderKind): string {
-  return kind === 'plate-rec' ? PLATE_REC_MODEL : DEFAULT_MODELS.rec;
+function shippedRec(kind: ReaderKind, int8 = false): string {
+  if (kind === 'plate-rec') return int8 ? PLATE_REC_INT8_MODEL : PLATE_REC_MODEL;
+  return DEFAULT_MODELS.rec;
 }
 
 /** Sessions by model path, each loaded once (an escalating recognizer shares its reader). */
@@ -117,10 +125,12 @@ async function pipeline(cfg: ResolvedRecognize, cache: SessionCache, legendReade
     cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
   const paths = {
     det: cfg.detModel ?? (cfg.detector === 'plate-det' ? PLATE_DET_MODEL : DEFAULT_MODELS.det),
-    rec: cfg.recModel ?? shippedRec(cfg.reader),
+    rec: cfg.recModel ?? shippedRec(cfg.reader, cfg.quantized),
     second: secondKind && shippedRec(secondKind),
   };
-  const reader = await loadReader(cfg.reader, cfg);
+  const spec = await loadReader(cfg.reader, cfg);
+  const int8 = cfg.quantized && cfg.reader === 'plate-rec' && !cfg.recModel;
+  const reader = int8 ? { ...spec, modelVersion: `${spec.modelVersion}-int8` } : spec;
   const secondSpec = secondKind && (await loadReader(secondKind, cfg));
   // One after the other: a session left alive after its twin failed would outlive a worker thread.
   const det = await cache.get(paths.det);

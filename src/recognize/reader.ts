@@ -27,6 +27,14 @@ export const PLATE_REC_MODEL = fileURLToPath(
   new URL('../../models/plate-rec/plate-rec.onnx', import.meta.url),
 );
 
+/**
+ * The same reader for int8 inference (models/plate-rec.md, "int8"): weights fine-tuned to give the
+ * float model's outputs with its dense convolutions in int8 (QLinearConv), the stem's three float.
+ */
+export const PLATE_REC_INT8_MODEL = fileURLToPath(
+  new URL('../../models/plate-rec/plate-rec-int8.onnx', import.meta.url),
+);
+
 /** PP-OCRv4's recognizer: BGR, width up to its training width 320, 6,625 classes masked to A-Z0-9. */
 export function ppocrReader(keys: readonly string[]): ReaderSpec {
   return {

@@ -2,6 +2,7 @@
  * The project's own plate recognizer ONNX (models/plate-rec/plate-rec.onnx, built by
  * scripts/training/): its input/output contract and that it reads clean rendered plates.
  */
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
@@ -89,5 +90,42 @@ describe('plate-rec ONNX (project-trained recognizer)', () => {
     const reads = texts.map((_, i) => greedy(data, i * (tw / 8) * K, tw / 8));
     const correct = reads.filter((r, i) => r === texts[i]).length;
     expect(correct, `read ${reads.join(',')}`).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('plate-rec int8 ONNX (the screen reader)', () => {
+  const INT8 = fileURLToPath(new URL('../../models/plate-rec/plate-rec-int8.onnx', import.meta.url));
+  let float: ort.InferenceSession;
+  let int8: ort.InferenceSession;
+  beforeAll(async () => {
+    float = await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1 });
+    int8 = await ort.InferenceSession.create(INT8, { intraOpNumThreads: 1 });
+  });
+  afterAll(async () => {
+    await float?.release();
+    await int8?.release();
+  });
+
+  it('is the float reader in int8: same contract, the same reads of rendered plates, close distributions', async () => {
+    const texts = ['7ABC123', 'KXR4820', '5TRM29', '2WPK817', '8DLP047', 'ZRT519'];
+    const tw = 104;
+    const input = new Float32Array(texts.length * 3 * H * tw);
+    for (let i = 0; i < texts.length; i++) await toTensor(texts[i]!, input.subarray(i * 3 * H * tw), tw);
+    const feed = { x: new ort.Tensor('float32', input, [texts.length, 3, H, tw]) };
+    const [f, q] = [(await float.run(feed)).probs!, (await int8.run(feed)).probs!];
+    expect(q.dims).toEqual(f.dims);
+    const steps = tw / 8;
+    const read = (t: ort.Tensor) => texts.map((_, i) => greedy(t.data as Float32Array, i * steps * K, steps));
+    expect(read(q)).toEqual(read(f));
+    // the int8 model's per-step distributions stay near the float one's (mean total variation)
+    const a = f.data as Float32Array;
+    const b = q.data as Float32Array;
+    let tv = 0;
+    for (let i = 0; i < a.length; i++) tv += Math.abs(a[i]! - b[i]!) / 2;
+    expect(tv / (texts.length * steps)).toBeLessThan(0.05);
+  });
+
+  it('holds int8 weights: its file is under half the float one', () => {
+    expect(statSync(INT8).size).toBeLessThan(statSync(MODEL).size / 2);
   });
 });

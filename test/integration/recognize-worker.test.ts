@@ -55,7 +55,10 @@ describe('worker-thread recognizer', () => {
     const models = (role: string) =>
       ((ready.find((l) => l.role === role)?.models ?? []) as string[]).map((m) => m.split('/').pop());
     expect(ready.map((l) => l.role).sort()).toEqual(['all', 'screen']);
-    expect(models('screen')).toEqual(['plate-det.onnx', 'plate-rec.onnx']);
+    // the screen reads with the int8 plate-rec (recognize.int8: screen), the thorough look with the float one
+    expect(models('screen')).toEqual(['plate-det.onnx', 'plate-rec-int8.onnx']);
+    expect(models('all')).toContain('plate-rec-int8.onnx');
+    expect(models('all')).toContain('plate-rec.onnx');
     expect(models('all')).toContain('ch_PP-OCRv4_det_fused.onnx');
     const out = lines.at(-1)!;
     expect(out.same).toBe(true);

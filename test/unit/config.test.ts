@@ -156,6 +156,10 @@ describe('config schema', () => {
       recModel: '/m/rec.onnx',
     });
     expect(firstPass(r({ detMaxSide: 640 })).detMaxSide).toBe(640);
+    // int8 plate-rec: by default the screen's alone; 'all' everywhere, 'none' nowhere
+    expect([r({}).quantized, firstPass(r({})).quantized]).toEqual([false, true]);
+    expect([r({ int8: 'all' }).quantized, firstPass(r({ int8: 'all' })).quantized]).toEqual([true, true]);
+    expect([r({ int8: 'none' }).quantized, firstPass(r({ int8: 'none' })).quantized]).toEqual([false, false]);
   });
 
   it('accepts images on when both sides agree', () => {

@@ -63,6 +63,12 @@ export const recognizeSection = z
       .optional()
       .describe("Recognizer ONNX for the chosen reader; default: the reader's shipped model"),
     keys: pathString.optional().describe('Recognizer character list; default: the shipped one'),
+    int8: z
+      .enum(['none', 'screen', 'all'])
+      .default('screen')
+      .describe(
+        "Where the plate-rec reader runs in int8 (models/plate-rec/plate-rec-int8.onnx, trained to give the float model's outputs on int8 arithmetic: about half the time per read). screen: the screen of an escalating profile, which reads every frame; the thorough look keeps the float reader. all: everywhere. none: float everywhere. Ignored with recModel or the ppocr reader",
+      ),
     state: z
       .boolean()
       .default(true)
@@ -171,6 +177,8 @@ export type ResolvedRecognize = RecognizeSection &
      * its read of one is never taken as sure, so reading it only costs time).
      */
     skipBorderRegions?: boolean;
+    /** Read with the int8 plate-rec (recognize.int8: set on the pipelines it names). */
+    quantized?: boolean;
   };
 
 type ProfileDefaults = Pick<
@@ -226,6 +234,7 @@ export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
     escalateBelow: cfg.escalateBelow ?? p.escalateBelow,
     detSecondSide: cfg.detSecondSide ?? p.detSecondSide,
     detMaxSide: cfg.detMaxSide ?? DET_MAX_SIDE[detector],
+    quantized: cfg.int8 === 'all',
   };
 }
 
@@ -270,6 +279,7 @@ export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
     detMaxSide: Math.min(cfg.detMaxSide, FIRST_PASS_MAX_SIDE),
     plateClassifier: false,
     skipBorderRegions: true,
+    quantized: cfg.int8 !== 'none',
   };
 }
 
