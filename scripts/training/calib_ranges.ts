@@ -34,7 +34,7 @@ for (const f of files) {
     input = regionToChw(img, box, w, h, DET_NORM);
     dims = [1, 3, h, w];
   } else {
-    const { w, tensorW } = recInputSize(img.width, img.height, spec.height, spec.maxW, spec.minTensorW);
+    const { w, tensorW } = recInputSize(img.width, img.height, spec.height, spec.maxW, spec.minTensorW, spec.padW);
     input = regionToChw(img, box, w, spec.height, spec.norm, tensorW);
     dims = [1, 3, spec.height, tensorW];
   }

@@ -35,6 +35,7 @@ from train_rec import IN_W, preprocess, resized_width  # noqa: E402
 
 EXPORT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MIN_W = 96  # the runtime's PLATE_REC_MIN_W
+PAD_W = 16  # and PLATE_REC_PAD_W
 
 
 def _ints(t) -> list[int]:
@@ -146,14 +147,15 @@ class Graph(nn.Module):
 
 
 def batch(rng: random.Random, n: int) -> tuple[torch.Tensor, list[str]]:
-    """n synthetic crops as the runtime feeds them: own width, at least MIN_W, padded to the batch's widest."""
+    """n synthetic crops as the runtime feeds them: own width and PAD_W zero columns (at least MIN_W, at
+    most IN_W), the batch padded to its widest."""
     imgs, ys = [], []
     for _ in range(n):
         img, label = synth_plates.make_sample(rng)
         imgs.append(img)
         ys.append(label)
     bw = max(resized_width(im) for im in imgs)
-    bw = min(IN_W, max(MIN_W, (bw + 7) // 8 * 8))
+    bw = max(MIN_W, (bw + 7) // 8 * 8, min(IN_W, (bw + PAD_W + 7) // 8 * 8))
     return torch.from_numpy(np.stack([preprocess(im, bw) for im in imgs])), ys
 
 

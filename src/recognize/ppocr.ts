@@ -243,11 +243,11 @@ export class PpocrRecognizer implements Recognizer {
     crops: readonly Box[],
     model: ReaderModel = { rec: this.rec, reader: this.reader },
   ): Promise<RegionRead[]> {
-    const { height: H, maxW, minTensorW, norm, groups, weights } = model.reader;
+    const { height: H, maxW, minTensorW, padW, norm, groups, weights } = model.reader;
     const K = groups.length + 1;
     const reads: RegionRead[] = [];
     for (const c of crops) {
-      const { w, tensorW } = recInputSize(c.w, c.h, H, maxW, minTensorW);
+      const { w, tensorW } = recInputSize(c.w, c.h, H, maxW, minTensorW, padW);
       const input = regionToChw(img, c, w, H, norm, tensorW);
       const feeds = { [model.rec.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, H, tensorW]) };
       const out = (await model.rec.run(feeds))[model.rec.outputNames[0]!]!;

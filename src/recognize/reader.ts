@@ -16,6 +16,8 @@ export interface ReaderSpec {
   maxW: number;
   /** Narrowest tensor width (the fixed width for fixed-width models). */
   minTensorW: number;
+  /** Zero columns kept right of the image, up to maxW (0: none). */
+  padW?: number;
   norm: Norm;
   /** Model classes summed into each plate character (class 0 = blank). */
   groups: number[][];
@@ -56,6 +58,13 @@ export function ppocrReader(keys: readonly string[]): ReaderSpec {
  * 12 CTC steps, room for 7 characters with the blanks between doubled letters.
  */
 export const PLATE_REC_MIN_W = 96;
+/**
+ * Zero columns the plate recognizer always sees right of a crop (up to 160): it was trained on
+ * batches padded to their widest crop, so nearly every crop it learned from had some; read with
+ * none, it dropped a first character on two dev frames of the fast profile that it reads with 16
+ * (models/plate-rec.md).
+ */
+export const PLATE_REC_PAD_W = 16;
 
 /**
  * The project's fine-tuned plate recognizer (models/plate-rec.md, "Runtime contract"): RGB, the
@@ -71,6 +80,7 @@ export function plateRecReader(): ReaderSpec {
     height: 48,
     maxW: 160,
     minTensorW: PLATE_REC_MIN_W,
+    padW: PLATE_REC_PAD_W,
     norm: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], bgr: false },
     groups: plateClassGroups([...PLATE_ALPHABET], false),
     weights: classWeights(PLATE_ALPHABET),

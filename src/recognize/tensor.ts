@@ -87,14 +87,20 @@ export function detInputSize(width: number, height: number, maxSide: number): { 
   return { w: round32(width * r), h: round32(height * r) };
 }
 
-/** Recognizer input: height 48, width from the aspect, at most maxW; the tensor is at least minTensorW wide. */
+/**
+ * Recognizer input: height 48, width from the aspect, at most maxW; the tensor is at least
+ * minTensorW wide, and at least padW columns wider than the image where maxW allows (zeros right of
+ * it, a multiple of 8).
+ */
 export function recInputSize(
   boxW: number,
   boxH: number,
   height = 48,
   maxW = 320,
   minTensorW = 320,
+  padW = 0,
 ): { w: number; tensorW: number } {
   const w = Math.max(8, Math.min(maxW, Math.ceil((height * boxW) / Math.max(1, boxH))));
-  return { w, tensorW: Math.max(minTensorW, Math.ceil(w / 8) * 8) };
+  const padded = Math.max(Math.ceil(w / 8) * 8, Math.min(maxW, Math.ceil((w + padW) / 8) * 8));
+  return { w, tensorW: Math.max(minTensorW, padded) };
 }

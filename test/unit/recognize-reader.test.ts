@@ -35,13 +35,14 @@ describe('text readers', () => {
   it.each([
     // [box w, box h, image width, tensor width]
     [320, 48, 160, 160],
-    [100, 48, 100, 104],
-    [60, 30, 96, 96],
+    [100, 48, 100, 120],
+    [60, 30, 96, 112],
     [40, 30, 64, 96],
+    [150, 48, 150, 160],
     [1000, 50, 160, 160],
   ])('plate-rec input of a %ix%i crop is %i px in a %i-px tensor', (w, h, outW, tensorW) => {
     const r = plateRecReader();
-    expect(recInputSize(w, h, r.height, r.maxW, r.minTensorW)).toEqual({ w: outW, tensorW });
+    expect(recInputSize(w, h, r.height, r.maxW, r.minTensorW, r.padW)).toEqual({ w: outW, tensorW });
   });
 
   it('ppocr: BGR, lowercase folded into plate classes, width up to 320', () => {
