@@ -30,8 +30,8 @@ export const PLATE_REC_MODEL = fileURLToPath(
 );
 
 /**
- * The same reader for int8 inference (models/plate-rec.md, "int8"): weights fine-tuned to give the
- * float model's outputs with its dense convolutions in int8 (QLinearConv), the stem's three float.
+ * The same reader for int8 inference (models/plate-rec.md, "int8"): the float model's weights
+ * quantized after training, 16 of its 24 dense convolutions in int8 (QLinearConv), the first 8 float.
  */
 export const PLATE_REC_INT8_MODEL = fileURLToPath(
   new URL('../../models/plate-rec/plate-rec-int8.onnx', import.meta.url),
