@@ -12,7 +12,7 @@ import { ErrorCodes } from '../../src/domain/errors.ts';
 import { decodeImageFile, DEFAULT_MODELS, type Recognizer } from '../../src/recognize/index.ts';
 import { createRecognizer, PLATE_CLS_MODEL, PLATE_DET_MODEL } from '../../src/recognize/load.ts';
 import { framePositionPrior } from '../../src/recognize/plates.ts';
-import { PLATE_REC_MODEL } from '../../src/recognize/reader.ts';
+import { PLATE_REC_INT8_MODEL, PLATE_REC_MODEL } from '../../src/recognize/reader.ts';
 import type { RgbImage } from '../../src/domain/types.ts';
 import { DEMO_FRAMES, DEMO_PLATES } from '../helpers/demo.ts';
 
@@ -50,13 +50,15 @@ describe('recognizer roles, real models (profile accurate)', () => {
   });
 
   it('a screen recognizer loads the screen models only; the whole one the thorough ones too', () => {
-    expect(screenModels).toEqual([PLATE_DET_MODEL, PLATE_REC_MODEL]);
+    // the screen reads with the int8 plate-rec (recognize.int8: screen), the thorough look with the float one
+    expect(screenModels).toEqual([PLATE_DET_MODEL, PLATE_REC_INT8_MODEL]);
     expect(wholeModels).toEqual(
       expect.arrayContaining([
         DEFAULT_MODELS.det,
         DEFAULT_MODELS.rec,
         PLATE_DET_MODEL,
         PLATE_REC_MODEL,
+        PLATE_REC_INT8_MODEL,
         PLATE_CLS_MODEL,
       ]),
     );
