@@ -21,15 +21,12 @@ import random
 import sys
 
 import numpy as np
-import onnx
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(__file__))
 import synth_plates  # noqa: E402
-from ppocr_torch import _attrs, _run  # noqa: E402
+from ppocr_torch import _run, load_graph  # noqa: E402
 from quantize_int8 import act_params  # noqa: E402
 from train_rec import IN_W, preprocess, resized_width  # noqa: E402
 
@@ -80,54 +77,26 @@ def run_op(op: str, args: list, a: dict):
     return _run(op, args, a)
 
 
-class Graph(nn.Module):
-    """An exported plate-rec ONNX as a PyTorch module; `quant` makes its dense convs int8-aware."""
+class Graph:
+    """An exported plate-rec ONNX run node by node in PyTorch; with `ranges`, its dense convs after the
+    first `skip` computed as int8 (quantize_int8.py's scheme)."""
 
     def __init__(self, path: str, ranges: dict | None = None, skip: int = 0):
-        super().__init__()
-        m = onnx.load(path)
-        g = m.graph
-        self.input_name, self.output_name = g.input[0].name, g.output[0].name
-        consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
-        self.nodes = []
-        for n in g.node:
-            if n.op_type == "Constant":
-                consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
-            else:
-                self.nodes.append((n.op_type, list(n.input), list(n.output), _attrs(n)))
-        trainable = set()
-        for op, ins, _, _ in self.nodes:
-            if op in ("Conv", "MatMul"):
-                trainable.update(i for i in ins[1:] if i in consts)
-            if op in ("Add", "Mul"):
-                trainable.update(i for i in ins if i in consts and consts[i].dtype == np.float32 and consts[i].size > 1)
-        self.params = nn.ParameterDict()
-        self.safe = {}
-        for k, v in consts.items():
-            s = "p" + str(len(self.safe))
-            self.safe[k] = s
-            t = torch.from_numpy(np.array(v))
-            if k in trainable and v.dtype == np.float32:
-                self.params[s] = nn.Parameter(t.clone())
-            else:
-                self.register_buffer("c" + s, t.clone())
+        self.input_name, self.output_name, consts, self.nodes = load_graph(path)
+        self.consts = {k: torch.from_numpy(np.array(v)) for k, v in consts.items()}
         dense = [i for i, (op, ins, _, a) in enumerate(self.nodes)
                  if op == "Conv" and ins[1] in consts and a.get("group", 1) == 1]
         # quantize_int8.py --skip: the first convs stay float
         self.dense = set(dense[skip:])
         self.ranges = ranges
 
-    def const(self, k: str):
-        s = self.safe[k]
-        return self.params[s] if s in self.params else getattr(self, "c" + s)
-
     def fq_act(self, x: torch.Tensor, name: str) -> torch.Tensor:
         s, zp = act_params(*self.ranges[name])
         return torch.fake_quantize_per_tensor_affine(x, float(s), int(zp), 0, 255)
 
-    def forward(self, x: torch.Tensor, logits: bool = True) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, logits: bool = True) -> torch.Tensor:
         env = {self.input_name: x}
-        get = lambda n: env[n] if n in env else (self.const(n) if n in self.safe else None)  # noqa: E731
+        get = lambda n: env[n] if n in env else self.consts.get(n)  # noqa: E731
         last = len(self.nodes) - 1
         for k, (op, ins, outs, a) in enumerate(self.nodes):
             if logits and k == last and op == "Softmax":
@@ -184,13 +153,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     synth_plates.GEN = args.gen
     ranges = json.load(open(args.ranges))
-    ref = Graph(args.model).eval()
+    ref = Graph(args.model)
     rng = random.Random(args.seed)
     xs = [batch(rng, 32)[0] for _ in range(max(1, args.n // 32))]
     with torch.no_grad():
         outs = [ref(x) for x in xs]
     for skip in [int(v) for v in args.skip.split(",")]:
-        q = Graph(args.model, ranges, skip).eval()
+        q = Graph(args.model, ranges, skip)
         kl = same = n = 0
         with torch.no_grad():
             for x, o in zip(xs, outs):

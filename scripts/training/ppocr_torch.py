@@ -32,6 +32,21 @@ def _attrs(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
+def load_graph(onnx_path: str) -> tuple[str, str, dict[str, np.ndarray], list]:
+    """An ONNX graph as (input name, output name, constants by name, nodes). Constants are the
+    initializers and the Constant nodes' values; nodes are (op, inputs, outputs, attributes) of the
+    other nodes, in graph order."""
+    g = onnx.load(onnx_path).graph
+    consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    nodes = []
+    for n in g.node:
+        if n.op_type == "Constant":
+            consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+        else:
+            nodes.append((n.op_type, list(n.input), list(n.output), _attrs(n)))
+    return g.input[0].name, g.output[0].name, consts, nodes
+
+
 def load_keys(path: str) -> list[str]:
     with open(path, encoding="utf-8") as f:
         keys = [line.rstrip("\n") for line in f]
@@ -44,17 +59,7 @@ class OnnxInterp(nn.Module):
 
     def __init__(self, onnx_path: str):
         super().__init__()
-        model = onnx.load(onnx_path)
-        g = model.graph
-        self.input_name = g.input[0].name
-        self.output_name = g.output[0].name
-        consts: dict[str, np.ndarray] = {}
-        self.nodes = []
-        for n in g.node:
-            if n.op_type == "Constant":
-                consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
-            else:
-                self.nodes.append((n.op_type, list(n.input), list(n.output), _attrs(n)))
+        self.input_name, self.output_name, consts, self.nodes = load_graph(onnx_path)
         # decide which constants are trainable weights
         weight_inputs = set()
         for op, ins, _, _ in self.nodes:

@@ -123,13 +123,14 @@ async function pipeline(cfg: ResolvedRecognize, cache: SessionCache, legendReade
   // the same model twice is no second opinion
   const secondKind =
     cfg.secondReader === 'none' || cfg.secondReader === cfg.reader ? undefined : cfg.secondReader;
+  // the shipped int8 plate-rec where recognize.int8 names this pipeline (a recModel wins)
+  const int8 = cfg.quantized === true && cfg.reader === 'plate-rec' && !cfg.recModel;
   const paths = {
     det: cfg.detModel ?? (cfg.detector === 'plate-det' ? PLATE_DET_MODEL : DEFAULT_MODELS.det),
-    rec: cfg.recModel ?? shippedRec(cfg.reader, cfg.quantized),
+    rec: cfg.recModel ?? shippedRec(cfg.reader, int8),
     second: secondKind && shippedRec(secondKind),
   };
   const spec = await loadReader(cfg.reader, cfg);
-  const int8 = cfg.quantized && cfg.reader === 'plate-rec' && !cfg.recModel;
   const reader = int8 ? { ...spec, modelVersion: `${spec.modelVersion}-int8` } : spec;
   const secondSpec = secondKind && (await loadReader(secondKind, cfg));
   // One after the other: a session left alive after its twin failed would outlive a worker thread.
