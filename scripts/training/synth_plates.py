@@ -40,7 +40,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # 9 = as 8 with the pair set apart from the serial (a gap of 0.2-0.4 of the serial's height, as a
 # text detector sees two lines) and no taller than 0.44 of it; 10 = as 7 with the pair only on plates
 # that end up at least 110 px wide; 11 = as 10 with a graphic splitting the serial on 30% of plates
-# (_draw_separator). train_rec.py --gen sets it.
+# (_draw_separator); 12 = as 7 with text-line boxes as tight as a plate detector's often are: on
+# each side, half the time, from 0.12 of the serial's height into its end character to 0.05 clear
+# of it (else 0.05-0.4 clear, as before). train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
@@ -291,7 +293,7 @@ def render_plate(rng: random.Random, stack_ok: bool = True) -> tuple[Image.Image
     # generator 11: on 30% of plates a graphic splits the serial (a state outline, a fruit, a star),
     # in its gap or between two characters: not part of the label
     sep_at = None
-    if GEN >= 11 and rng.random() < 0.3 and len(disp) >= 4:
+    if GEN == 11 and rng.random() < 0.3 and len(disp) >= 4:
         gi = next((i for i, ch in enumerate(disp) if ch in GAPS), None)
         if gi is None:
             gi = rng.randint(2, len(disp) - 2)
@@ -512,7 +514,7 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
     textline = GEN in (8, 9) and rng.random() < 0.3
     # generator 10 picks the plate's final width first: a pair on a plate under 110 px is a blob
     # of a few pixels that cannot be told from a narrow serial glyph, so those plates get none
-    pre_w = _target_width(rng) if GEN >= 10 else None
+    pre_w = _target_width(rng) if GEN in (10, 11) else None
     stack_ok = not textline and (pre_w is None or pre_w >= 110)
     plate, label, sbox = render_plate(rng, stack_ok=stack_ok)
     W, H = plate.size
@@ -560,7 +562,11 @@ def make_sample(rng: random.Random) -> tuple[Image.Image, str]:
         px = [p[0] for p in pts]
         py = [p[1] for p in pts]
         th = max(py) - min(py)
-        padx = [rng.uniform(0.05, 0.4) * th for _ in range(2)]
+        if GEN == 12:  # as a plate detector's box: often touching the serial's ends or a little into them
+            padx = [rng.uniform(-0.12, 0.05) * th if rng.random() < 0.5 else rng.uniform(0.05, 0.4) * th
+                    for _ in range(2)]
+        else:
+            padx = [rng.uniform(0.05, 0.4) * th for _ in range(2)]
         pady = [rng.uniform(-0.05, 0.25) * th for _ in range(2)]
         box = (min(px) - padx[0], min(py) - pady[0], max(px) + padx[1], max(py) + pady[1])
     if GEN == 5 and rng.random() < 0.5:
