@@ -30,7 +30,7 @@ import {
 } from './plates.ts';
 import { type PlateClassifier, plateWeight } from './plate-cls.ts';
 import type { ReaderSpec } from './reader.ts';
-import { applyState, guessState, stateEvidence } from './state.ts';
+import { applyState, guessState, joinedLines, type PlacedLine, stateEvidence } from './state.ts';
 import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
@@ -438,7 +438,9 @@ export class PpocrRecognizer implements Recognizer {
       lines.map((l) => l.box),
       this.legend,
     );
-    return guessState(stateEvidence(reads.map((r) => r.greedy.text)));
+    const texts = reads.map((r) => r.greedy.text);
+    const placed = lines.map((l, i) => ({ text: texts[i]!, box: l.box }));
+    return guessState(stateEvidence([...texts, ...joinedLines(placed)]));
   }
 
   async close(): Promise<void> {
@@ -462,9 +464,11 @@ function stackedState(
   groups: readonly { reads: readonly RegionRead[] }[],
   i: number,
 ): PlateState | null {
-  const texts: string[] = [];
+  const placed: PlacedLine[] = [];
   regions.forEach((r, j) => {
-    if (j !== i && stackedOn(r.box, regions[i]!.box)) texts.push(groups[j]!.reads[0]?.greedy.text ?? '');
+    if (j !== i && stackedOn(r.box, regions[i]!.box))
+      placed.push({ text: groups[j]!.reads[0]?.greedy.text ?? '', box: r.box });
   });
-  return texts.length > 0 ? guessState(stateEvidence(texts)) : null;
+  const texts = placed.map((p) => p.text);
+  return texts.length > 0 ? guessState(stateEvidence([...texts, ...joinedLines(placed)])) : null;
 }

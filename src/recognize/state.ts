@@ -135,6 +135,57 @@ export function stateEvidence(lines: readonly string[]): Map<string, number> {
   return ev;
 }
 
+/** A text line read on a plate, where it lies. */
+export interface PlacedLine {
+  text: string;
+  box: { x: number; y: number; w: number; h: number };
+}
+
+/**
+ * Two lines read as one word when they sit side by side: at least this share of the shorter one's
+ * height in common, and a gap between them of at most this many of its heights. A text detector
+ * cuts a legend in script or spaced capitals where its letters stand apart (`CALIP` + `FORNA`).
+ */
+const JOIN_OVERLAP = 0.5;
+const JOIN_GAP = 1;
+
+/** True when `b` continues `a` to the right on the same row (JOIN_OVERLAP, JOIN_GAP). */
+function continues(a: PlacedLine, b: PlacedLine): boolean {
+  const h = Math.min(a.box.h, b.box.h);
+  const common = Math.min(a.box.y + a.box.h, b.box.y + b.box.h) - Math.max(a.box.y, b.box.y);
+  const gap = b.box.x - (a.box.x + a.box.w);
+  return common >= JOIN_OVERLAP * h && b.box.x > a.box.x + a.box.w / 2 && gap <= JOIN_GAP * h;
+}
+
+/**
+ * The rows of lines side by side, each joined left to right into one text: a legend the detector
+ * cut where its letters stand apart is then read whole as well (`CALIP` + `FORNA`, `GREEN` +
+ * `MOUNTAIN` + `STATE`). Each line continues into its nearest neighbour on the right; only rows of
+ * two lines or more. Pure.
+ */
+export function joinedLines(lines: readonly PlacedLine[]): string[] {
+  const live = lines.filter((l) => l.text.length > 0);
+  const next = live.map((a) => {
+    let best = -1;
+    live.forEach((b, j) => {
+      if (a !== b && continues(a, b) && (best < 0 || b.box.x < live[best]!.box.x)) best = j;
+    });
+    return best;
+  });
+  const out: string[] = [];
+  live.forEach((_, i) => {
+    if (next.includes(i) || next[i]! < 0) return; // not the start of a row of two or more
+    let text = '';
+    const seen = new Set<number>();
+    for (let k = i; k >= 0 && !seen.has(k); k = next[k]!) {
+      seen.add(k);
+      text += live[k]!.text;
+    }
+    out.push(text);
+  });
+  return out;
+}
+
 /**
  * Evidence margin (letters) at which confidence reaches 1 - 1/e: a state name of 8 letters
  * read cleanly, with no rival, gives ~0.93.

@@ -8,6 +8,7 @@ import {
 import {
   applyState,
   guessState,
+  joinedLines,
   statePrior,
   stateEvidence,
   substringDistance,
@@ -70,6 +71,43 @@ describe('telling the state from words on the plate', () => {
     const both = guessState(stateEvidence(['VIRGINIA', 'TEXAS']))!;
     expect(alone.confidence).toBeGreaterThan(both.confidence);
     expect(alone.confidence).toBeGreaterThan(0.9);
+  });
+});
+
+describe('legends cut in several lines', () => {
+  const line = (text: string, x: number, y: number, w: number, h: number) => ({ text, box: { x, y, w, h } });
+
+  it('joins lines side by side on one row, left to right, whatever order they come in', () => {
+    // a script "California" the detector cut at its letter gap, a month sticker on its left
+    const lines = [
+      line('FORNA', 140, 18, 110, 33),
+      line('5PPP064', 40, 60, 270, 90),
+      line('CALIP', 20, 8, 110, 44),
+    ];
+    expect(joinedLines(lines)).toEqual(['CALIPFORNA']);
+    expect(guessState(stateEvidence(lines.map((l) => l.text)))).toBeNull();
+    expect(guessState(stateEvidence([...lines.map((l) => l.text), ...joinedLines(lines)]))?.code).toBe('CA');
+  });
+
+  it('joins a whole row, so a longer legend outweighs a word of another state inside it', () => {
+    const lines = [
+      line('STATE', 200, 120, 60, 20),
+      line('GREEN', 20, 120, 60, 20),
+      line('MOUNTAIN', 90, 121, 100, 19),
+      line('VERMONT', 60, 5, 180, 30),
+    ];
+    expect(joinedLines(lines)).toEqual(['GREENMOUNTAINSTATE']);
+    // West Virginia's "Mountain State" is in the row too; Vermont's whole legend is longer
+    const texts = [...lines.map((l) => l.text), ...joinedLines(lines)];
+    expect(guessState(stateEvidence(texts))?.code).toBe('VT');
+  });
+
+  it('leaves lines apart: on other rows, far apart, overlapping or empty', () => {
+    expect(joinedLines([line('CALI', 0, 0, 50, 20), line('FORNIA', 55, 40, 70, 20)])).toEqual([]);
+    expect(joinedLines([line('CALI', 0, 0, 50, 20), line('FORNIA', 75, 0, 70, 20)])).toEqual([]);
+    expect(joinedLines([line('CALI', 0, 0, 50, 20), line('FORNIA', 20, 0, 70, 20)])).toEqual([]);
+    expect(joinedLines([line('', 0, 0, 50, 20), line('FORNIA', 55, 0, 70, 20)])).toEqual([]);
+    expect(joinedLines([line('CALI', 0, 0, 50, 20), line('FORNIA', 65, 2, 70, 20)])).toEqual(['CALIFORNIA']);
   });
 });
 
