@@ -6,6 +6,7 @@
  */
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { PlateReading, RgbImage } from '../domain/types.ts';
+import { iou } from './boxes.ts';
 import { framePlatePrior, framePositionPrior } from './plates.ts';
 import type { Recognizer, ScreenResult } from './ppocr.ts';
 
@@ -31,6 +32,19 @@ export function screenSure(best: PlateReading | null | undefined, below: number,
   return !frame || framePositionPrior(best.box, frame.width, frame.height) === 1;
 }
 
+/**
+ * The full pipeline's read of a crop, with the state the screen named where the full pipeline
+ * names none or is less sure of its own: the two passes find the plate's text lines with
+ * different detectors and each can read the legend the other misses; their reads of the state
+ * are evidence of the same plate.
+ */
+export function withState(full: PlateReading, screen: PlateReading | null | undefined): PlateReading {
+  const a = full.state ?? null;
+  const b = screen?.state ?? null;
+  if (!b || (a && a.confidence >= b.confidence)) return full;
+  return { ...full, state: b };
+}
+
 export class CascadeRecognizer implements Recognizer {
   readonly modelVersion: string;
   /** Images read, and how many of them went to the full pipeline. */
@@ -53,7 +67,14 @@ export class CascadeRecognizer implements Recognizer {
     const quick = await this.screenFrame(img);
     if (quick.sure) return quick.plates;
     const again = await this.thoroughFrame(img);
-    return again.length > 0 ? again : quick.plates;
+    if (again.length === 0) return quick.plates;
+    // each plate keeps a state the screen named on the same plate (withState)
+    return again.map((p) =>
+      withState(
+        p,
+        quick.plates.find((q) => iou(q.box, p.box) > 0.3),
+      ),
+    );
   }
 
   async screenFrame(img: RgbImage): Promise<ScreenResult> {
@@ -72,7 +93,8 @@ export class CascadeRecognizer implements Recognizer {
     const quick = await this.first.readCrop(img);
     if (this.sure(quick)) return quick;
     this.stats.escalated++;
-    return (await this.full.readCrop(img)) ?? quick;
+    const again = await this.full.readCrop(img);
+    return again ? withState(again, quick) : quick;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 /** Pure parts of tracking: box overlap, text similarity and the consensus vote across frames. */
 import { editDistance, textSimilarity } from '../domain/plate.ts';
-import type { Box, Candidate, FrameMeta, PlateReading } from '../domain/types.ts';
+import type { Box, Candidate, FrameMeta, PlateReading, PlateState } from '../domain/types.ts';
 
 export { editDistance, textSimilarity };
 
@@ -65,6 +65,20 @@ export function consensus(obs: readonly Observation[], topN: number): Consensus 
     if (top > bestTop || (top === bestTop && p(o) > p(best))) best = o;
   }
   return { text: winner.text, confidence: winner.confidence, candidates, best };
+}
+
+/**
+ * The state a vehicle's reads name with the most confidence, or null when none names one: each
+ * frame, screen and thorough look alike, reads the legend on its own crop, and one clear view of
+ * it is enough (a look that reads the registration better may see the legend worse).
+ */
+export function trackState(obs: readonly Observation[]): PlateState | null {
+  let best: PlateState | null = null;
+  for (const o of obs) {
+    const s = o.reading.state;
+    if (s && (!best || s.confidence > best.confidence)) best = s;
+  }
+  return best;
 }
 
 /** The reading a detection carries: the best frame's box, the consensus text and alternatives. */

@@ -4,7 +4,7 @@
  */
 import { foldLookalikes } from '../domain/plate.ts';
 import type { CtcEvidence, Detection, FrameResult } from '../domain/types.ts';
-import { consensus, consensusReading, iou, type Observation, textSimilarity } from './pure.ts';
+import { consensus, consensusReading, iou, type Observation, textSimilarity, trackState } from './pure.ts';
 
 export interface TrackerConfig {
   leaveMs: number;
@@ -193,9 +193,12 @@ export class Tracker {
     }
     this.recent.set(key, t.lastAt);
     this.counts.emitted++;
+    const reading = consensusReading(c);
+    // the state from every frame of the vehicle, the screen's reads too
+    const state = trackState(t.obs);
     const detection: Detection = {
       frame: c.best.frame,
-      reading: consensusReading(c),
+      reading: state ? { ...reading, state } : reading,
       frames: t.frames,
       evidence: trackEvidence(voters),
     };

@@ -166,6 +166,35 @@ describe('escalation (recognize.escalateBelow)', () => {
     expect(c.stats.escalated).toBe(1);
   });
 
+  it('keeps a state the screen named on the plate where the full pipeline names none or a less sure one', async () => {
+    const named = (text: string, p: number, code: string | null, conf = 0, box?: PlateReading['box']) => ({
+      ...reading(text, p, box),
+      state: code ? { code, confidence: conf } : null,
+    });
+    // crop: the screen read the legend, the full pipeline's detector missed it
+    let { c } = cascade([named('7ABC123', 0.4, 'CA', 0.86)], [named('7ABC128', 0.9, null)]);
+    expect(await c.readCrop(frame)).toMatchObject({
+      text: '7ABC128',
+      state: { code: 'CA', confidence: 0.86 },
+    });
+    // the full pipeline's own state wins when at least as sure
+    ({ c } = cascade([named('7ABC123', 0.4, 'CA', 0.86)], [named('7ABC128', 0.9, 'NV', 0.9)]));
+    expect((await c.readCrop(frame))?.state?.code).toBe('NV');
+    ({ c } = cascade([named('7ABC123', 0.4, 'CA', 0.95)], [named('7ABC128', 0.9, 'NV', 0.5)]));
+    expect((await c.readCrop(frame))?.state?.code).toBe('CA');
+    // frame: only from the screen's read of the same plate (boxes overlapping), not of another
+    const elsewhere = { x: 10, y: 300, w: 100, h: 30 };
+    ({ c } = cascade(
+      [named('7ABC123', 0.4, 'CA', 0.86), named('TEXAS', 0.4, 'TX', 0.9, elsewhere)],
+      [named('7ABC128', 0.9, null), named('5XYZ999', 0.8, null, 0, { x: 300, y: 40, w: 100, h: 30 })],
+    ));
+    const plates = await c.readFrame(frame);
+    expect(plates.map((p) => [p.text, p.state?.code ?? null])).toEqual([
+      ['7ABC128', 'CA'],
+      ['5XYZ999', null],
+    ]);
+  });
+
   it('keeps the first reads when the full pipeline finds nothing', async () => {
     const { c } = cascade([reading('7ABC123', 0.3)], []);
     expect((await c.readFrame(frame))[0]?.text).toBe('7ABC123');

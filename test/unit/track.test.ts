@@ -241,4 +241,23 @@ describe('Tracker', () => {
       );
     }
   });
+
+  it("names the state the vehicle's reads name most surely, the screen's reads included", () => {
+    const t = new Tracker(cfg);
+    const withState = (r: PlateReading, code: string, confidence: number) => ({
+      ...r,
+      state: { code, confidence },
+    });
+    t.update(result('rear', 0, 0, [withState(reading('7ABC123', 0.4), 'NV', 0.6)]));
+    t.update(result('rear', 1, 100, [withState(reading('7ABC123', 0.5), 'CA', 0.86)]));
+    // a thorough look reads the registration better and the legend not at all: its read wins the
+    // vote, the state stays
+    t.update({ ...result('rear', 1, 100, [reading('7ABC128', 0.9)]), thorough: true });
+    const d = t.flush()[0]!.detection;
+    expect([d.reading.text, d.reading.state]).toEqual(['7ABC128', { code: 'CA', confidence: 0.86 }]);
+    // no state read on any frame: none
+    const u = new Tracker(cfg);
+    u.update(result('rear', 0, 0, [reading('7ABC123', 0.8)]));
+    expect(u.flush()[0]!.detection.reading.state ?? null).toBeNull();
+  });
 });
