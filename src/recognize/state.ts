@@ -25,28 +25,29 @@ const alnum = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
  */
 const MIN_WORD = 4;
 
-/** Single words of a multi-word legend count on their own from this length (legends wrap and get cut). */
+/**
+ * Single words and runs of neighbouring words of a multi-word legend count on their own from this
+ * length (legends wrap and get cut, and a detector reads a long slogan as several lines).
+ */
 const MIN_SPLIT_WORD = 6;
 
 function buildNeedles(): Needle[] {
   const whole = US_JURISDICTIONS.flatMap((j) => j.words.map((w) => ({ code: j.code, text: alnum(w) })));
-  // the words of multi-word legends that only one state prints
-  const owners = new Map<string, Set<string>>();
+  // the words and word runs of multi-word legends that only one state prints (in any of its words)
+  const parts: Needle[] = [];
   for (const j of US_JURISDICTIONS) {
     for (const w of j.words) {
-      const parts = w.split(/[\s.,&-]+/).map(alnum);
-      if (parts.length < 2) continue;
-      for (const p of parts) {
-        if (p.length < MIN_SPLIT_WORD) continue;
-        const set = owners.get(p) ?? new Set<string>();
-        set.add(j.code);
-        owners.set(p, set);
+      const words = w.split(/[\s.,&-]+/).map(alnum);
+      // each word, and each run of neighbouring words short of the whole legend
+      for (let i = 0; i < words.length; i++) {
+        for (let e = i + 1; e <= words.length; e++) {
+          const text = words.slice(i, e).join('');
+          if (e - i < words.length && text.length >= MIN_SPLIT_WORD) parts.push({ code: j.code, text });
+        }
       }
     }
   }
-  const split = [...owners]
-    .filter(([, codes]) => codes.size === 1)
-    .map(([text, codes]) => ({ code: [...codes][0]!, text }));
+  const split = parts.filter((p) => whole.every((w) => w.code === p.code || !w.text.includes(p.text)));
   const seen = new Set<string>();
   return [...whole, ...split].filter((n) => {
     const k = `${n.code}|${n.text}`;

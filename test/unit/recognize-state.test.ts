@@ -58,8 +58,19 @@ describe('telling the state from words on the plate', () => {
     [['NEW HAMPSHIRE'], 'NH'],
     [['HAMPSHIRE'], 'NH'], // one distinctive word of a legend
     [['BIRTHPLACE'], 'OH'],
+    [['GREATFACR', 'APAES'], 'SD'], // a run of a slogan's words ("Great Faces")
+    [['STARSFELLON'], 'AL'],
+    [['GARDENSTATE'], 'NJ'], // not North Dakota, whose "Peace Garden State" holds it
+    [['VIRGINIA'], 'VA'], // not West Virginia
   ])('%j → %s', (lines, code) => {
     expect(guessState(stateEvidence(lines))?.code).toBe(code);
+  });
+
+  it('counts a word or run of a legend only where no other state prints it', () => {
+    // "VIRGINIA" is inside West Virginia's name: Virginia's evidence alone
+    expect([...stateEvidence(['VIRGINIA'])]).toEqual([['VA', 8]]);
+    // "GARDEN STATE" is inside North Dakota's "Peace Garden State": New Jersey's alone
+    expect(stateEvidence(['GARDENSTATE']).get('ND')).toBeUndefined();
   });
 
   it('names no state from a registration or a short unrelated word', () => {
