@@ -50,7 +50,7 @@ def main() -> None:
     torch.set_num_threads(2)
     model = PlateRec(os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"), os.path.join(ASSETS, "ppocr_keys_v1.txt"))
     if args.ckpt:
-        model.load_state_dict(torch.load(args.ckpt)["model"])
+        model.load_state_dict(torch.load(args.ckpt, map_location="cpu")["model"])
     model = Exported(model.eval()).eval()
     # the big 6625-way head is not part of the exported graph: drop its buffers
     x = torch.randn(2, 3, IN_H, IN_W)

@@ -201,7 +201,8 @@ def _run(op: str, args: list, a: dict):
     if op == "Concat":
         ts = [t if t.dim() > 0 else t.reshape(1) for t in args]
         if all(not t.is_floating_point() for t in ts):
-            ts = [t.to(torch.int64) for t in ts]
+            # shape arithmetic: on the CPU, where Shape puts its result, whatever the model's device
+            ts = [t.to("cpu", torch.int64) for t in ts]
         return torch.cat(ts, dim=a["axis"])
     if op == "Reshape":
         x = args[0]

@@ -109,18 +109,22 @@ STATES = [
     ("OKLAHOMA", ["LLL-DDD", "LLL DDD"], ["NATIVE AMERICA", "OK.gov"]),
 ]
 
+# Where the Debian font packages put their files; SYNTH_SHARE names a copy of that layout instead
+# (a machine without the packages: scripts/training/pack_fonts.py makes one).
+_SHARE = os.environ.get("SYNTH_SHARE", "/usr/share")
+
 FONT_PATTERNS = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans*Bold.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed*.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSerifCondensed-Bold.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation*/Liberation*Bold.ttf",
-    "/usr/share/fonts/truetype/liberation*/LiberationSansNarrow-Bold.ttf",
+    f"{_SHARE}/fonts/truetype/dejavu/DejaVuSans*Bold.ttf",
+    f"{_SHARE}/fonts/truetype/dejavu/DejaVuSansCondensed*.ttf",
+    f"{_SHARE}/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    f"{_SHARE}/fonts/truetype/dejavu/DejaVuSerifCondensed-Bold.ttf",
+    f"{_SHARE}/fonts/truetype/dejavu/DejaVuSans.ttf",
+    f"{_SHARE}/fonts/truetype/liberation*/Liberation*Bold.ttf",
+    f"{_SHARE}/fonts/truetype/liberation*/LiberationSansNarrow-Bold.ttf",
 ]
 TEXT_FONT_PATTERNS = [
-    "/usr/share/fonts/truetype/dejavu/*.ttf",
-    "/usr/share/fonts/truetype/liberation*/*.ttf",
+    f"{_SHARE}/fonts/truetype/dejavu/*.ttf",
+    f"{_SHARE}/fonts/truetype/liberation*/*.ttf",
 ]
 
 
@@ -128,7 +132,7 @@ def _fonts(patterns: list[str]) -> list[str]:
     out: list[str] = []
     for p in patterns:
         out += [f for f in sorted(glob.glob(p)) if "Oblique" not in f and "Italic" not in f and "Math" not in f]
-    return sorted(set(out)) or ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"]
+    return sorted(set(out)) or [f"{_SHARE}/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"]
 
 
 SERIAL_FONTS = _fonts(FONT_PATTERNS)
@@ -137,7 +141,7 @@ TEXT_FONTS = _fonts(TEXT_FONT_PATTERNS)
 # Generator 3: one entry per family, drawn uniformly, then a file within it. Condensed
 # grotesques (the common US plate look), rounded and squared faces (open 4s, narrow Ws),
 # and a few wide ones. Faces with slashed or dotted zeros are left out.
-_T, _O, _X = "/usr/share/fonts/truetype", "/usr/share/fonts/opentype", "/usr/share/texmf/fonts/opentype/public"
+_T, _O, _X = f"{_SHARE}/fonts/truetype", f"{_SHARE}/fonts/opentype", f"{_SHARE}/texmf/fonts/opentype/public"
 SERIAL_FAMILIES_V3 = [
     [f"{_T}/dejavu/DejaVuSans*Bold.ttf", f"{_T}/dejavu/DejaVuSansCondensed*.ttf", f"{_T}/dejavu/DejaVuSans.ttf"],
     [f"{_T}/dejavu/DejaVuSerifCondensed-Bold.ttf", f"{_T}/dejavu/DejaVuSansMono-Bold.ttf"],

@@ -120,7 +120,11 @@ def main() -> None:
     ap.add_argument("--ckpt-min", type=float, default=4.0)
     ap.add_argument("--val", type=int, default=128)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when there is one)")
     args = ap.parse_args()
+    dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
+                       else "cpu" if args.device == "auto" else args.device)
+    print(f"device {dev}", flush=True)
     synth_plates.GEN = args.gen
     torch.set_num_threads(args.threads)
     os.makedirs(args.run, exist_ok=True)
@@ -128,8 +132,8 @@ def main() -> None:
 
     onnx_path = os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx")
     keys_path = os.path.join(ASSETS, "ppocr_keys_v1.txt")
-    student = PlateRec(onnx_path, keys_path)
-    teacher = PlateRec(onnx_path, keys_path).eval()
+    student = PlateRec(onnx_path, keys_path).to(dev)
+    teacher = PlateRec(onnx_path, keys_path).to(dev).eval()
     for p in teacher.parameters():
         p.requires_grad_(False)
     student.body.freeze_prefix(args.freeze_nodes)
@@ -143,7 +147,7 @@ def main() -> None:
     step = 0
     seed = args.seed
     if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location=dev)
         student.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
@@ -162,7 +166,7 @@ def main() -> None:
         with torch.no_grad():
             preds = []
             for i in range(0, len(val_y), 64):
-                preds += greedy_decode(student(val_x[i:i + 64]))
+                preds += greedy_decode(student(val_x[i:i + 64].to(dev)))
         student.train()
         return sum(p == y for p, y in zip(preds, val_y)) / len(val_y)
 
@@ -180,11 +184,12 @@ def main() -> None:
         decay = 0.5 * (1 + math.cos(math.pi * min(1.0, step / args.steps)))
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * warm * (0.05 + 0.95 * decay)
+        x = x.to(dev, non_blocking=True)
         logits = student(x)  # [N, T, 37]
         logp = F.log_softmax(logits, -1)
-        targets = torch.tensor([c for lab in labels for c in encode(lab)], dtype=torch.long)
-        tl = torch.tensor([len(lab) for lab in labels], dtype=torch.long)
-        il = torch.full((x.shape[0],), logits.shape[1], dtype=torch.long)
+        targets = torch.tensor([c for lab in labels for c in encode(lab)], dtype=torch.long, device=dev)
+        tl = torch.tensor([len(lab) for lab in labels], dtype=torch.long, device=dev)
+        il = torch.full((x.shape[0],), logits.shape[1], dtype=torch.long, device=dev)
         ctc = F.ctc_loss(logp.transpose(0, 1), targets, il, tl, blank=0, zero_infinity=True)
         loss = ctc
         if args.l2sp > 0:
