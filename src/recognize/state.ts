@@ -176,12 +176,9 @@ export function joinedLines(lines: readonly PlacedLine[]): string[] {
   const out: string[] = [];
   live.forEach((_, i) => {
     if (next.includes(i) || next[i]! < 0) return; // not the start of a row of two or more
+    // each step moves right (continues), so the walk ends
     let text = '';
-    const seen = new Set<number>();
-    for (let k = i; k >= 0 && !seen.has(k); k = next[k]!) {
-      seen.add(k);
-      text += live[k]!.text;
-    }
+    for (let k = i; k >= 0; k = next[k]!) text += live[k]!.text;
     out.push(text);
   });
   return out;
