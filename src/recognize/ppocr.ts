@@ -30,7 +30,7 @@ import {
 } from './plates.ts';
 import { type PlateClassifier, plateWeight } from './plate-cls.ts';
 import type { ReaderSpec } from './reader.ts';
-import { applyState, guessState, joinedLines, type PlacedLine, stateEvidence } from './state.ts';
+import { applyState, type PlacedLine, stateOfLines } from './state.ts';
 import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
@@ -438,9 +438,7 @@ export class PpocrRecognizer implements Recognizer {
       lines.map((l) => l.box),
       this.legend,
     );
-    const texts = reads.map((r) => r.greedy.text);
-    const placed = lines.map((l, i) => ({ text: texts[i]!, box: l.box }));
-    return guessState(stateEvidence([...texts, ...joinedLines(placed)]));
+    return stateOfLines(lines.map((l, i) => ({ text: reads[i]!.greedy.text, box: l.box })));
   }
 
   async close(): Promise<void> {
@@ -469,6 +467,5 @@ function stackedState(
     if (j !== i && stackedOn(r.box, regions[i]!.box))
       placed.push({ text: groups[j]!.reads[0]?.greedy.text ?? '', box: r.box });
   });
-  const texts = placed.map((p) => p.text);
-  return texts.length > 0 ? guessState(stateEvidence([...texts, ...joinedLines(placed)])) : null;
+  return placed.length > 0 ? stateOfLines(placed) : null;
 }

@@ -87,26 +87,32 @@ const LOOKALIKE = new Set(
   ].flatMap((p) => [p, p[1]! + p[0]!]),
 );
 
+/** LOOKALIKE as a table of ASCII code pairs, for the alignment's inner loop. */
+const LOOKALIKE_CODES = new Uint8Array(128 * 128);
+for (const p of LOOKALIKE) LOOKALIKE_CODES[p.charCodeAt(0) * 128 + p.charCodeAt(1)] = 1;
+const isLookalike = (a: number, b: number) => a < 128 && b < 128 && LOOKALIKE_CODES[a * 128 + b] === 1;
+
 /**
  * The fewest edits that turn `needle` into some substring of `hay` (free start and end in the
  * haystack: semi-global alignment).
  */
 export function substringDistance(needle: string, hay: string): number {
   const n = needle.length;
-  let prev = new Array<number>(n + 1);
+  // two rows of the edit table, swapped per hay letter (no allocation per column)
+  let prev = new Float64Array(n + 1);
+  let cur = new Float64Array(n + 1);
   for (let i = 0; i <= n; i++) prev[i] = i;
   let best = prev[n]!;
   for (let j = 1; j <= hay.length; j++) {
-    const cur = new Array<number>(n + 1);
+    const b = hay.charCodeAt(j - 1);
     cur[0] = 0;
     for (let i = 1; i <= n; i++) {
-      const a = needle[i - 1]!;
-      const b = hay[j - 1]!;
-      const cost = a === b ? 0 : LOOKALIKE.has(a + b) ? 0.5 : 1;
+      const a = needle.charCodeAt(i - 1);
+      const cost = a === b ? 0 : isLookalike(a, b) ? 0.5 : 1;
       cur[i] = Math.min(prev[i - 1]! + cost, prev[i]! + 1, cur[i - 1]! + 1);
     }
     best = Math.min(best, cur[n]!);
-    prev = cur;
+    [prev, cur] = [cur, prev];
   }
   return best;
 }
@@ -182,6 +188,11 @@ export function joinedLines(lines: readonly PlacedLine[]): string[] {
     out.push(text);
   });
   return out;
+}
+
+/** The state told by lines read on a plate: each line, and the rows of lines side by side joined. */
+export function stateOfLines(lines: readonly PlacedLine[]): StateGuess | null {
+  return guessState(stateEvidence([...lines.map((l) => l.text), ...joinedLines(lines)]));
 }
 
 /**
