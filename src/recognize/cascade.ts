@@ -7,29 +7,16 @@
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { PlateReading, RgbImage } from '../domain/types.ts';
 import { iou } from './boxes.ts';
-import { framePlatePrior, framePositionPrior } from './plates.ts';
+import { looksSure } from './plates.ts';
 import type { Recognizer, ScreenResult } from './ppocr.ts';
 
 /**
- * A first-pass read shorter than SURE_MIN_LENGTH or longer than SURE_MAX_LENGTH is sent on even
- * when confident: the screen reads one crop at a coarse resolution, and its confident mistakes
- * are mostly reads cut short or run past the plate's edge (`YG9X2`, `V921`, `4ASC7399`: a glyph
- * of the plate's frame or legend taken for a character); US standard plates carry 6-7 characters,
- * so any other read only costs the full pipeline's time when it is right.
- */
-export const SURE_MIN_LENGTH = 6;
-export const SURE_MAX_LENGTH = 7;
-
-/**
  * The screen's best read is taken as it is when it is confident (at least `below`) and looks like
- * a plate: letters and digits mixed, 6-7 characters, and (on a frame) away
- * from the border. A confident `2014` in a corner is a timestamp or a sticker, and the plate may be
- * elsewhere.
+ * a plate (plates.ts, looksSure). A confident `2014` in a corner is a timestamp or a sticker, and
+ * the plate may be elsewhere.
  */
 export function screenSure(best: PlateReading | null | undefined, below: number, frame?: RgbImage): boolean {
-  if (!best || best.confidence < below || framePlatePrior(best.text) < 1) return false;
-  if (best.text.length < SURE_MIN_LENGTH || best.text.length > SURE_MAX_LENGTH) return false;
-  return !frame || framePositionPrior(best.box, frame.width, frame.height) === 1;
+  return !!best && looksSure(best.text, best.confidence, below, best.box, frame);
 }
 
 /**

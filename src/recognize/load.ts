@@ -146,7 +146,9 @@ async function pipeline(cfg: ResolvedRecognize, cache: SessionCache, legendReade
           reader: { ...(await loadReader('ppocr', cfg)), weights: undefined },
         }
       : undefined;
-  const plateCls = cfg.plateClassifier ? new PlateClassifier(await cache.get(PLATE_CLS_MODEL)) : undefined;
+  // the classifier ranks regions (plateClassifier) or gates the screen's after a sure read (sureStop)
+  const plateCls =
+    cfg.plateClassifier || cfg.sureStop ? new PlateClassifier(await cache.get(PLATE_CLS_MODEL)) : undefined;
   return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second, legend, plateCls), paths, reader };
 }
 

@@ -1,5 +1,5 @@
 /** Pure plate-level rules: plausibility, format priors, merging candidates from several crops. */
-import { foldLookalikes } from '../domain/plate.ts';
+import { foldLookalikes, framePlatePrior } from '../domain/plate.ts';
 import { patternMisfits, US_JURISDICTIONS } from '../domain/us-plates.ts';
 import type { Box } from '../domain/types.ts';
 import type { Scored } from './ctc.ts';
@@ -103,6 +103,32 @@ export function framePositionPrior(box: Box, width: number, height: number): num
   const my = Math.max(1, 0.01 * height);
   const touches = box.x <= mx || box.y <= my || box.x + box.w >= width - mx || box.y + box.h >= height - my;
   return touches ? 0.2 : 1;
+}
+
+/**
+ * A first-pass read shorter than SURE_MIN_LENGTH or longer than SURE_MAX_LENGTH is sent on even
+ * when confident: the screen reads one crop at a coarse resolution, and its confident mistakes
+ * are mostly reads cut short or run past the plate's edge (`YG9X2`, `V921`, `4ASC7399`: a glyph
+ * of the plate's frame or legend taken for a character); US standard plates carry 6-7 characters,
+ * so any other read only costs the full pipeline's time when it is right.
+ */
+export const SURE_MIN_LENGTH = 6;
+export const SURE_MAX_LENGTH = 7;
+
+/**
+ * A read the screen may take as it is: confident (at least `below`), letters and digits mixed,
+ * 6-7 characters and (on a frame) away from the border.
+ */
+export function looksSure(
+  text: string,
+  confidence: number,
+  below: number,
+  box: Box,
+  frame?: { width: number; height: number },
+): boolean {
+  if (confidence < below || framePlatePrior(text) < 1) return false;
+  if (text.length < SURE_MIN_LENGTH || text.length > SURE_MAX_LENGTH) return false;
+  return !frame || framePositionPrior(box, frame.width, frame.height) === 1;
 }
 
 /**

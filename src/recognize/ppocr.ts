@@ -22,6 +22,7 @@ import {
   framePositionPrior,
   isPlausibleText,
   isPlausibleTextBox,
+  looksSure,
   mergeCandidates,
   orderAlternates,
   type Ranked,
@@ -312,17 +313,21 @@ export class PpocrRecognizer implements Recognizer {
       lazy: boolean;
       keep?: (t: string) => boolean;
       rank?: (group: number, ranked: readonly Ranked[]) => number;
+      /** Asked before each group is read, with the groups read so far: true leaves it unread. */
+      skip?: (group: number, done: readonly { ranked: readonly Ranked[] }[]) => Promise<boolean>;
     },
   ): Promise<{ ranked: Ranked[]; reads: RegionRead[] }[]> {
-    const { keep, rank, lazy } = opts;
+    const { keep, rank, lazy, skip } = opts;
     const first = groups.map((g) => (lazy ? g.slice(0, 1) : g));
-    const reads = await this.recognize(img, first.flat());
-    let at = 0;
-    const out = first.map((g) => {
-      const mine = reads.slice(at, at + g.length);
-      at += g.length;
-      return { ranked: rescore(mergeCandidates(mine.map((x) => x.beams)), keep), reads: mine };
-    });
+    const out: { ranked: Ranked[]; reads: RegionRead[] }[] = [];
+    for (let i = 0; i < first.length; i++) {
+      if (await skip?.(i, out)) {
+        out.push({ ranked: [], reads: [] });
+        continue;
+      }
+      const mine = await this.recognize(img, first[i]!);
+      out.push({ ranked: rescore(mergeCandidates(mine.map((x) => x.beams)), keep), reads: mine });
+    }
     const unsure = out
       .map((g, i) => ({ i, score: this.unsure(g.ranked) ? (rank?.(i, g.ranked) ?? 1) : -1 }))
       .filter((g) => g.score >= 0)
@@ -348,12 +353,13 @@ export class PpocrRecognizer implements Recognizer {
       variants.map(([fx, fy]) => clipBox(padBox(r.box, fx, fy), img.width, img.height)!),
     );
     // where a region lies, and (with the classifier) whether it is a plate at all
-    const plateP = this.plateCls
-      ? await this.plateCls.score(
-          img,
-          regions.map((r) => r.box),
-        )
-      : null;
+    const plateP =
+      this.plateCls && this.cfg.plateClassifier
+        ? await this.plateCls.score(
+            img,
+            regions.map((r) => r.box),
+          )
+        : null;
     const where = regions.map(
       (r, i) => framePositionPrior(r.box, img.width, img.height) * (plateP ? plateWeight(plateP[i]!) : 1),
     );
@@ -361,6 +367,7 @@ export class PpocrRecognizer implements Recognizer {
       lazy: true,
       keep: isPlausibleText,
       rank: (i, ranked) => plateScore(ranked, regions[i]!.score, where[i]!),
+      skip: this.afterSure(img, regions),
     });
     const plates: FramePlate[] = [];
     regions.forEach((r, i) => {
@@ -376,6 +383,42 @@ export class PpocrRecognizer implements Recognizer {
     return kept
       .sort((a, b) => b.score - a.score)
       .map((p, i) => (i < EVIDENCE_PLATES ? p.reading : { ...p.reading, evidence: undefined }));
+  }
+
+  /**
+   * The screen's gate (recognize sureStop): once a region reads sure, a later region is read only
+   * where the plate classifier takes it for a plate or it is stacked on the sure plate (its legend
+   * names the state). The classifier scores the unread regions once, on the first gated one.
+   */
+  private afterSure(
+    img: RgbImage,
+    regions: readonly Region[],
+  ): ((i: number, done: readonly { ranked: readonly Ranked[] }[]) => Promise<boolean>) | undefined {
+    const below = this.cfg.sureStop;
+    const cls = this.plateCls;
+    if (!below || !cls) return undefined;
+    let sure: Box | null = null;
+    let plateP: Map<number, number> | null = null;
+    return async (i, done) => {
+      if (!sure) {
+        const j = done.findIndex((g, k) => {
+          const top = g.ranked[0];
+          return top !== undefined && looksSure(top.text, top.prob, below, regions[k]!.box, img);
+        });
+        if (j < 0) return false;
+        sure = regions[j]!.box;
+      }
+      if (stackedOn(regions[i]!.box, sure)) return false;
+      if (!plateP) {
+        const rest = regions.slice(i);
+        const p = await cls.score(
+          img,
+          rest.map((r) => r.box),
+        );
+        plateP = new Map(p.map((v, k) => [i + k, v]));
+      }
+      return (plateP.get(i) ?? 1) < this.cfg.screenGate;
+    };
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Workers by role with the real models: a screen worker of an idle-escalating pool loads the
- * screen's models alone (no PP-OCRv4 detector, no PP-OCRv4 reader for the second opinion or the
- * state's legend), and screens every demo frame exactly as the whole cascade does.
+ * screen's models alone (plate-det, the int8 plate-rec and the plate classifier; no PP-OCRv4
+ * detector, no PP-OCRv4 reader for the second opinion or the state's legend), and screens every
+ * demo frame exactly as the whole cascade does.
  */
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -50,8 +51,9 @@ describe('recognizer roles, real models (profile accurate)', () => {
   });
 
   it('a screen recognizer loads the screen models only; the whole one the thorough ones too', () => {
-    // the screen reads with the int8 plate-rec (recognize.int8: screen), the thorough look with the float one
-    expect(screenModels).toEqual([PLATE_DET_MODEL, PLATE_REC_INT8_MODEL]);
+    // the screen reads with the int8 plate-rec (recognize.int8: screen), the thorough look with the
+    // float one; the screen's plate classifier gates the regions after a sure read (screenGate)
+    expect(screenModels).toEqual([PLATE_DET_MODEL, PLATE_REC_INT8_MODEL, PLATE_CLS_MODEL]);
     expect(wholeModels).toEqual(
       expect.arrayContaining([
         DEFAULT_MODELS.det,

@@ -56,7 +56,7 @@ describe('worker-thread recognizer', () => {
       ((ready.find((l) => l.role === role)?.models ?? []) as string[]).map((m) => m.split('/').pop());
     expect(ready.map((l) => l.role).sort()).toEqual(['all', 'screen']);
     // the screen reads with the int8 plate-rec (recognize.int8: screen), the thorough look with the float one
-    expect(models('screen')).toEqual(['plate-det.onnx', 'plate-rec-int8.onnx']);
+    expect(models('screen')).toEqual(['plate-det.onnx', 'plate-rec-int8.onnx', 'plate-cls.onnx']);
     expect(models('all')).toContain('plate-rec-int8.onnx');
     expect(models('all')).toContain('plate-rec.onnx');
     expect(models('all')).toContain('ch_PP-OCRv4_det_fused.onnx');

@@ -160,6 +160,10 @@ describe('config schema', () => {
     expect([r({}).quantized, firstPass(r({})).quantized]).toEqual([false, true]);
     expect([r({ int8: 'all' }).quantized, firstPass(r({ int8: 'all' })).quantized]).toEqual([true, true]);
     expect([r({ int8: 'none' }).quantized, firstPass(r({ int8: 'none' })).quantized]).toEqual([false, false]);
+    // the screen's gate after a sure read: at the screen's own sure threshold, off at screenGate 0
+    expect([r({}).sureStop, firstPass(r({})).sureStop]).toEqual([undefined, 0.5]);
+    expect(firstPass(r({ escalateBelow: 0.7 })).sureStop).toBe(0.7);
+    expect(firstPass(r({ screenGate: 0 })).sureStop).toBeUndefined();
   });
 
   it('accepts images on when both sides agree', () => {

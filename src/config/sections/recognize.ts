@@ -81,6 +81,14 @@ export const recognizeSection = z
       .describe(
         "Weigh each text region by the project's plate classifier (models/plate-cls/): a registration on a plate ranks before badges, signs, stickers, phone and fleet numbers and overlays. In the accurate profile it weighs the full pipeline's regions (the frames the screen is unsure of), not the screen's",
       ),
+    screenGate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        "An escalating profile's screen (accurate): once a text region reads sure, the frame's later regions are read only where the plate classifier scores them at least this (or they are stacked on the sure plate, as its state's legend is): a dealer's name, a sticker or a badge beside a plate already read costs no reader run, a second vehicle's plate still gets one (real plates score at least 0.5 in 9 of 10 frames, and a vehicle is seen on many). 0: every region read",
+      ),
     worker: z
       .boolean()
       .default(true)
@@ -177,6 +185,12 @@ export type ResolvedRecognize = RecognizeSection &
      * its read of one is never taken as sure, so reading it only costs time).
      */
     skipBorderRegions?: boolean;
+    /**
+     * Once a region reads sure (confidence at least this, plates.ts looksSure), the frame's later
+     * regions are read only where the plate classifier scores them at least recognize.screenGate
+     * or they are stacked on the sure plate (its legend): the screen of an escalating pipeline.
+     */
+    sureStop?: number;
     /** Read with the int8 plate-rec (recognize.int8: set on the pipelines it names). */
     quantized?: boolean;
   };
@@ -279,6 +293,7 @@ export function firstPass(cfg: ResolvedRecognize): ResolvedRecognize {
     detMaxSide: Math.min(cfg.detMaxSide, FIRST_PASS_MAX_SIDE),
     plateClassifier: false,
     skipBorderRegions: true,
+    sureStop: cfg.screenGate > 0 ? cfg.escalateBelow : undefined,
     quantized: cfg.int8 !== 'none',
   };
 }
