@@ -261,6 +261,7 @@ export class Daemon {
           hotlistFloor: c.recognize.hotlistFloor,
           concurrency: workers,
           escalation: c.recognize.escalation,
+          legendLooks: c.recognize.state,
         });
       }),
       factory(

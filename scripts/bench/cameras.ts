@@ -165,6 +165,7 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
       minConfidence: 0.5,
       concurrency: workers,
       escalation: section.escalation,
+      legendLooks: section.state,
     });
     out['pipeline: recognizer workers'] = workers;
     out['pipeline: frames'] = REAL
@@ -211,8 +212,10 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
       if (r.plates.length > 0) readAt.set(key(r.frame), t);
     });
     let detections = 0;
+    let withState = 0;
     bus2.on('detection', (d) => {
       detections++;
+      if (d.reading.state) withState++;
       const t0 = readAt.get(key(d.frame));
       if (t0 !== undefined) parts.hit.push(now() - t0);
       readAt.delete(key(d.frame));
@@ -274,6 +277,12 @@ export async function benchCameras(captureS = 15, pipelineS = 30): Promise<Recor
         recognize.idle.stats.replaced,
         recognize.idle.stats.expired,
       ].join(' / ');
+      out['pipeline: sure frames offered / legend looks / states named (legend look)'] = [
+        recognize.idle.stats.legendOffered,
+        r1.legendLooks - r0.legendLooks,
+        r1.statesNamed - r0.statesNamed,
+      ].join(' / ');
+      out['pipeline: detections naming a state'] = `${withState} of ${detections}`;
       out['pipeline: frame→thorough read p50 / p99 ms'] =
         `${Math.round(pct(lookLat, 50))} / ${Math.round(pct(lookLat, 99))}`;
     }

@@ -1,4 +1,15 @@
-import type { Detection, Fix, Frame, FrameResult, HealthReport, Hit, Read } from './types.ts';
+import type {
+  Box,
+  Detection,
+  Fix,
+  Frame,
+  FrameMeta,
+  FrameResult,
+  HealthReport,
+  Hit,
+  PlateState,
+  Read,
+} from './types.ts';
 
 /** Every event that crosses a stage boundary, with its payload. */
 export interface BusEvents {
@@ -21,6 +32,19 @@ export interface BusEvents {
    * stage holds it to cut the detection's images from, however late the result comes.
    */
   recognizing: Frame;
+  /**
+   * recognize → track: the state read, in spare time, from the legend around one plate of a frame
+   * the screen read surely without one (the legend look); it joins that plate's vehicle.
+   */
+  plateState: PlateStateLook;
+}
+
+export interface PlateStateLook {
+  frame: FrameMeta;
+  /** The plate's box and text on that frame, as the screen read them. */
+  box: Box;
+  text: string;
+  state: PlateState;
 }
 
 export type BusEventName = keyof BusEvents;

@@ -32,7 +32,7 @@ import {
 import { type PlateClassifier, plateWeight } from './plate-cls.ts';
 import type { ReaderSpec } from './reader.ts';
 import { applyState, type PlacedLine, stateOfLines } from './state.ts';
-import { DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
+import { cutImage, DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
 
 export type RecognizeConfig = Config['recognize'];
 
@@ -130,16 +130,6 @@ interface FramePlate {
 
 function plateScore(ranked: readonly Ranked[], detScore: number, where: number): number {
   return ranked[0]!.score * detScore * where * framePlatePrior(ranked[0]!.text);
-}
-
-/** Copies a whole-pixel region of an image. */
-function cutImage(img: RgbImage, b: Box): RgbImage {
-  const data = Buffer.alloc(b.w * b.h * 3);
-  for (let y = 0; y < b.h; y++) {
-    const src = ((b.y + y) * img.width + b.x) * 3;
-    data.set(img.data.subarray(src, src + b.w * 3), y * b.w * 3);
-  }
-  return { width: b.w, height: b.h, data };
 }
 
 /** PP-OCRv4's detector with a text reader (`recognize.reader`: PP-OCRv4's recognizer or plate-rec). */

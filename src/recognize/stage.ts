@@ -3,8 +3,10 @@ import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Frame, FrameMeta, FrameResult, PlateReading } from '../domain/types.ts';
-import { IdleQueue } from './idle-queue.ts';
+import { IdleQueue, type LegendLook } from './idle-queue.ts';
+import { plateWindow } from './plate-cls.ts';
 import type { Recognizer } from './ppocr.ts';
+import { cutImage } from './tensor.ts';
 
 export interface RecognizeStageDeps {
   bus: Bus;
@@ -26,6 +28,11 @@ export interface RecognizeStageDeps {
    * thorough way only by a lane the cameras leave spare, so live frames never wait for it.
    */
   escalation?: 'inline' | 'idle';
+  /**
+   * With idle escalation: a vehicle the screen reads surely but without a state gets a legend look
+   * in spare time (its plate's window read as a whole plate, for the state; 'plateState').
+   */
+  legendLooks?: boolean;
 }
 
 /** A camera counts as live while its last frame is at most this old. */
@@ -51,6 +58,9 @@ export interface RecognizeStats {
   unsure: number;
   /** Frames read again the thorough way in spare time. */
   thorough: number;
+  /** Legend looks done, and those that named a state. */
+  legendLooks: number;
+  statesNamed: number;
 }
 
 /**
@@ -63,7 +73,15 @@ export class RecognizeStage implements Stage {
   readonly name = 'recognize';
   readonly critical = true;
   private readonly pending = new Map<string, Frame>();
-  private readonly counts: RecognizeStats = { processed: 0, dropped: 0, errors: 0, unsure: 0, thorough: 0 };
+  private readonly counts: RecognizeStats = {
+    processed: 0,
+    dropped: 0,
+    errors: 0,
+    unsure: 0,
+    thorough: 0,
+    legendLooks: 0,
+    statesNamed: 0,
+  };
   readonly idle = new IdleQueue();
   private thoroughBusy = 0;
   private lastLookAt = Number.NEGATIVE_INFINITY;
@@ -164,8 +182,13 @@ export class RecognizeStage implements Stage {
       }
       if (!this.mayLook()) return;
       const u = this.idle.take(Date.now());
-      if (!u) return;
-      await this.readThorough(u);
+      if (u) {
+        await this.readThorough(u);
+        continue;
+      }
+      const l = this.idle.takeLegend(Date.now());
+      if (!l) return;
+      await this.readLegend(l);
     }
   }
 
@@ -201,6 +224,8 @@ export class RecognizeStage implements Stage {
         if (!r.sure) {
           this.counts.unsure++;
           this.idle.offer(f, r.plates);
+        } else if (this.deps.legendLooks && r.plates[0] && !r.plates[0].state) {
+          this.idle.offerLegend(f, r.plates[0]);
         }
       } else plates = await rec.readFrame(f);
       this.counts.processed++;
@@ -225,6 +250,31 @@ export class RecognizeStage implements Stage {
       this.inFlight.delete(f.cameraId);
     }
     this.kick();
+  }
+
+  /**
+   * The legend look: the plate-shaped window around a sure plate read as a whole plate, for the
+   * state its legend names ('plateState'); the text the screen read stands.
+   */
+  private async readLegend({ frame, plate }: LegendLook): Promise<void> {
+    this.thoroughBusy++;
+    this.lastLookAt = Date.now();
+    try {
+      const win = plateWindow(plate.box, frame.width, frame.height);
+      if (!win) return;
+      const read = await this.deps.recognizer.readCrop(cutImage(frame, win));
+      this.counts.legendLooks++;
+      const state = read?.state;
+      if (!state) return;
+      this.counts.statesNamed++;
+      const { data: _data, ...meta } = frame;
+      this.deps.bus.emit('plateState', { frame: meta, box: plate.box, text: plate.text, state });
+    } catch (err) {
+      this.counts.errors++;
+      this.deps.log.warn({ err, cameraId: frame.cameraId, seq: frame.seq }, 'legend look failed');
+    } finally {
+      this.thoroughBusy--;
+    }
   }
 
   /** The thorough look at a frame the screen was unsure of; its result supersedes the screen's reads. */

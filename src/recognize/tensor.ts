@@ -104,3 +104,13 @@ export function recInputSize(
   const padded = Math.max(Math.ceil(w / 8) * 8, Math.min(maxW, Math.ceil((w + padW) / 8) * 8));
   return { w, tensorW: Math.max(minTensorW, padded) };
 }
+
+/** Copies a whole-pixel region of an image (clipBox gives one). */
+export function cutImage(img: RgbImage, b: Box): RgbImage {
+  const data = Buffer.alloc(b.w * b.h * 3);
+  for (let y = 0; y < b.h; y++) {
+    const src = ((b.y + y) * img.width + b.x) * 3;
+    data.set(img.data.subarray(src, src + b.w * 3), y * b.w * 3);
+  }
+  return { width: b.w, height: b.h, data };
+}

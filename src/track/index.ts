@@ -56,6 +56,7 @@ export class TrackStage implements Stage {
     this.cfg = cfg;
     this.tracker = new Tracker(cfg);
     this.offs.push(this.deps.bus.on('frameResult', (r) => this.onResult(r)));
+    this.offs.push(this.deps.bus.on('plateState', (s) => this.tracker?.addState(s)));
     if (cfg.images) {
       this.offs.push(this.deps.bus.on('frame', (f) => this.keep(f)));
       this.offs.push(this.deps.bus.on('recognizing', (f) => this.hold(f)));

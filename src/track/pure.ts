@@ -70,12 +70,15 @@ export function consensus(obs: readonly Observation[], topN: number): Consensus 
 /**
  * The state a vehicle's reads name with the most confidence, or null when none names one: each
  * frame, screen and thorough look alike, reads the legend on its own crop, and one clear view of
- * it is enough (a look that reads the registration better may see the legend worse).
+ * it is enough (a look that reads the registration better may see the legend worse). `looks`:
+ * states read later from the legend around the vehicle's plate (the legend look).
  */
-export function trackState(obs: readonly Observation[]): PlateState | null {
+export function trackState(
+  obs: readonly Observation[],
+  looks: readonly PlateState[] = [],
+): PlateState | null {
   let best: PlateState | null = null;
-  for (const o of obs) {
-    const s = o.reading.state;
+  for (const s of [...obs.map((o) => o.reading.state), ...looks]) {
     if (s && (!best || s.confidence > best.confidence)) best = s;
   }
   return best;

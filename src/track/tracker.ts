@@ -3,7 +3,8 @@
  * frames per camera and settles one detection per vehicle.
  */
 import { foldLookalikes } from '../domain/plate.ts';
-import type { CtcEvidence, Detection, FrameResult } from '../domain/types.ts';
+import type { PlateStateLook } from '../domain/events.ts';
+import type { CtcEvidence, Detection, FrameResult, PlateState } from '../domain/types.ts';
 import { consensus, consensusReading, iou, type Observation, textSimilarity, trackState } from './pure.ts';
 
 export interface TrackerConfig {
@@ -38,6 +39,8 @@ interface Track {
   lastAt: number;
   last: Observation;
   obs: Observation[];
+  /** States read later from the legend around the vehicle's plate (addState). */
+  states: PlateState[];
   frames: number;
   emitted: boolean;
 }
@@ -84,6 +87,7 @@ export class Tracker {
         lastAt: at,
         last: o,
         obs: [o],
+        states: [],
         frames: 1,
         emitted: false,
       };
@@ -119,6 +123,22 @@ export class Tracker {
     if (!t || t.emitted) return null;
     t.emitted = true;
     return this.settle(t);
+  }
+
+  /**
+   * A state read later for one plate of a frame (the legend look): it joins the unsettled track
+   * holding that frame's read of the plate, or, where that read was dropped, the camera's track
+   * reading a similar text. False when no such track is open (it left, or a hit settled it).
+   */
+  addState(look: PlateStateLook): boolean {
+    const { frame, box, text, state } = look;
+    const open = this.tracks.filter((t) => t.cameraId === frame.cameraId && !t.emitted);
+    const t =
+      open.find((x) => x.obs.some((o) => o.frame.seq === frame.seq && iou(o.reading.box, box) > 0.5)) ??
+      open.find((x) => textSimilarity(x.last.reading.text, text) >= this.cfg.similarityMin);
+    if (!t) return false;
+    t.states.push(state);
+    return true;
   }
 
   /** Settles every open track (on stop). */
@@ -194,8 +214,8 @@ export class Tracker {
     this.recent.set(key, t.lastAt);
     this.counts.emitted++;
     const reading = consensusReading(c);
-    // the state from every frame of the vehicle, the screen's reads too
-    const state = trackState(t.obs);
+    // the state from every frame of the vehicle, the screen's reads and legend looks too
+    const state = trackState(t.obs, t.states);
     const detection: Detection = {
       frame: c.best.frame,
       reading: state ? { ...reading, state } : reading,

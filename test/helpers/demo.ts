@@ -8,10 +8,11 @@ import { type Broker, writeCredentials } from './mosquitto.ts';
 export const DEMO = resolve(import.meta.dirname, '../../fixtures/demo');
 export const DEMO_FRAMES = join(DEMO, 'frames');
 
-/** fixtures/demo/plates.json: the plate shown on each demo frame, in frame order. */
+/** fixtures/demo/plates.json: the plate shown on each demo frame, and its state's name, in frame order. */
 export const DEMO_PLATES = JSON.parse(readFileSync(join(DEMO, 'plates.json'), 'utf8')) as {
   file: string;
   plate: string;
+  state: string;
 }[];
 /** The hot-list plate of the demo (fixtures/demo/hotlist.csv). */
 export const DEMO_HOT = '4RDW219';

@@ -219,3 +219,106 @@ describe('RecognizeStage: the hot-list floor', () => {
     ]);
   });
 });
+
+describe('IdleQueue: the legend look for sure frames without a state', () => {
+  it("keeps one per camera, the vehicle's best view, and looks at a vehicle once", () => {
+    const q = new IdleQueue();
+    q.offerLegend(frame('a', 1), reading('BGB3282', 0.9, 20));
+    q.offerLegend(frame('a', 2), reading('BGB3282', 0.9, 30));
+    q.offerLegend(frame('a', 3), reading('BGB3282', 0.9, 25));
+    expect(q.has()).toBe(true);
+    expect(q.takeLegend(frame('a', 3).capturedAt)?.frame.seq).toBe(2);
+    expect(q.takeLegend(2000)).toBeUndefined();
+    // looked at: later sure frames of the same plate are not offered again
+    q.offerLegend(frame('a', 9), reading('BGB3282', 0.9, 40));
+    expect(q.has()).toBe(false);
+    expect(q.stats).toMatchObject({ legendOffered: 3, legendTaken: 1 });
+  });
+
+  it('gives way to a thorough look, and skips a vehicle a thorough look has read since', () => {
+    const q = new IdleQueue();
+    q.offerLegend(frame('a', 1), reading('BGB3282', 0.9));
+    q.offer(frame('b', 2), [reading('XYZ123', 0.3)]);
+    expect(q.takeLegend(1200)).toBeUndefined();
+    expect(q.take(1200)?.cameraId).toBe('b');
+    q.lookedAt('a', 'BGB3282', 1150);
+    expect(q.takeLegend(1200)).toBeUndefined();
+    expect(q.has()).toBe(false);
+    // a vehicle that had a thorough look is never offered
+    q.offerLegend(frame('a', 5), reading('8GB3282', 0.9));
+    expect(q.has()).toBe(false);
+  });
+});
+
+describe('RecognizeStage: legend looks (escalation: idle)', () => {
+  function sureScreen(state: PlateReading['state']) {
+    const crops: { width: number; height: number }[] = [];
+    const rec: Recognizer = {
+      modelVersion: 'fake',
+      async readFrame() {
+        return [];
+      },
+      async readCrop(img) {
+        crops.push({ width: img.width, height: img.height });
+        return { ...reading('BGB3282', 0.9), state: { code: 'TX', confidence: 0.8 } };
+      },
+      async screenFrame(): Promise<ScreenResult> {
+        const p = { ...reading('BGB3282', 0.9, 20), box: { x: 100, y: 100, w: 80, h: 20 }, state };
+        return { plates: [p], sure: true };
+      },
+      async thoroughFrame() {
+        return [];
+      },
+      async close() {},
+    };
+    return { rec, crops };
+  }
+
+  async function run(state: PlateReading['state'], legendLooks: boolean) {
+    const bus = new Bus();
+    const s = sureScreen(state);
+    const states: unknown[] = [];
+    bus.on('plateState', (p) => states.push(p));
+    const stage = new RecognizeStage({
+      bus,
+      log: pino({ level: 'silent' }),
+      recognizer: s.rec,
+      minConfidence: 0.2,
+      concurrency: 2,
+      escalation: 'idle',
+      legendLooks,
+    });
+    await stage.start();
+    const f = {
+      ...frame('a', 1),
+      width: 640,
+      height: 480,
+      data: Buffer.alloc(640 * 480 * 3),
+      capturedAt: Date.now(),
+    };
+    bus.emit('frame', f);
+    for (let i = 0; i < 10; i++) await tick();
+    await stage.stop();
+    return { states, crops: s.crops, stats: stage.stats() };
+  }
+
+  it("reads the sure plate's window for its state and tells the track", async () => {
+    const { states, crops, stats } = await run(null, true);
+    // the window: the plate 15% wider each side and 60% of its height above and below
+    expect(crops).toEqual([{ width: 104, height: 44 }]);
+    expect(states).toEqual([
+      expect.objectContaining({ text: 'BGB3282', state: { code: 'TX', confidence: 0.8 } }),
+    ]);
+    expect(stats).toMatchObject({ legendLooks: 1, statesNamed: 1 });
+  });
+
+  it('no look where the screen named the state, or with legend looks off', async () => {
+    for (const [state, on] of [
+      [{ code: 'CA', confidence: 0.9 }, true],
+      [null, false],
+    ] as const) {
+      const { states, crops } = await run(state, on);
+      expect([states.length, crops.length]).toEqual([0, 0]);
+    }
+  });
+});

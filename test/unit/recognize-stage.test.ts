@@ -88,7 +88,15 @@ describe('RecognizeStage', () => {
     expect(results.map((r) => r.frame.seq)).toEqual([1, 5, 10]);
     expect(results[0]!.plates.map((p) => p.text)).toEqual(['ABC123']);
     expect('data' in results[0]!.frame).toBe(false);
-    expect(stage.stats()).toEqual({ processed: 3, dropped: 3, errors: 0, unsure: 0, thorough: 0 });
+    expect(stage.stats()).toEqual({
+      processed: 3,
+      dropped: 3,
+      errors: 0,
+      unsure: 0,
+      thorough: 0,
+      legendLooks: 0,
+      statesNamed: 0,
+    });
     await stage.stop();
     expect(g.isClosed()).toBe(true);
     bus.emit('frame', frame('front', 99));

@@ -260,4 +260,35 @@ describe('Tracker', () => {
     u.update(result('rear', 0, 0, [reading('7ABC123', 0.8)]));
     expect(u.flush()[0]!.detection.reading.state ?? null).toBeNull();
   });
+
+  it("takes a legend look's state into the track of the plate it looked at", () => {
+    const t = new Tracker(cfg);
+    const left = { x: 100, y: 500, w: 200, h: 60 };
+    const right = { x: 900, y: 500, w: 200, h: 60 };
+    t.update(result('rear', 0, 0, [reading('7ABC123', 0.9, left), reading('BGB3282', 0.9, right)]));
+    t.update(result('rear', 1, 100, [reading('7ABC123', 0.9, left), reading('BGB3282', 0.9, right)]));
+    const look = (seq: number, box: Box, text: string, code: string) => ({
+      frame: meta('rear', seq, seq * 100),
+      box,
+      text,
+      state: { code, confidence: 0.8 },
+    });
+    // by the frame and box it looked at; a later look at a frame whose read was dropped: by text
+    expect(t.addState(look(0, right, 'BGB3282', 'TX'))).toBe(true);
+    expect(t.addState(look(7, left, '7ABC128', 'CA'))).toBe(true);
+    // another camera's plate, or a text no open track reads: no track takes it
+    expect(t.addState({ ...look(1, left, '7ABC123', 'NV'), frame: meta('front', 1, 100) })).toBe(false);
+    expect(t.addState(look(1, { x: 0, y: 0, w: 50, h: 20 }, 'ZZZ999', 'NV'))).toBe(false);
+    const byText = new Map(t.flush().map((s) => [s.detection.reading.text, s.detection.reading.state]));
+    expect(Object.fromEntries(byText)).toEqual({
+      '7ABC123': { code: 'CA', confidence: 0.8 },
+      BGB3282: { code: 'TX', confidence: 0.8 },
+    });
+    // a track already settled (a hit settles at once) takes no later state
+    const h = new Tracker(cfg);
+    const [id] = h.update(result('rear', 0, 0, [reading('7ABC123', 0.9, left)]));
+    expect(h.addState(look(0, left, '7ABC123', 'CA'))).toBe(true);
+    h.settleNow(id!);
+    expect(h.addState(look(0, left, '7ABC123', 'NV'))).toBe(false);
+  });
 });
