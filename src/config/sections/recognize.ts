@@ -73,7 +73,7 @@ export const recognizeSection = z
       .boolean()
       .default(true)
       .describe(
-        "Tell each plate's issuing state from the words printed on it (name, legend, slogan; PP-OCRv4's recognizer reads them) and rank readings by that state's serial series",
+        "Tell each plate's issuing state from the words printed on it (name, legend, slogan; PP-OCRv4's recognizer reads them) and rank readings by that state's serial series. With escalation idle, a vehicle the screen reads surely but names no state for also gets a legend look in spare time (its plate's window read as a whole plate, for the state)",
       ),
     plateClassifier: z
       .boolean()
@@ -87,7 +87,7 @@ export const recognizeSection = z
       .max(1)
       .default(0.5)
       .describe(
-        "An escalating profile's screen (accurate): once a text region reads sure, the frame's later regions are read only where the plate classifier scores them at least this (or they are stacked on the sure plate, as its state's legend is): a dealer's name, a sticker or a badge beside a plate already read costs no reader run, a second vehicle's plate still gets one (real plates score at least 0.5 in 9 of 10 frames, and a vehicle is seen on many). 0: every region read",
+        "An escalating profile's screen (accurate): once a text region reads sure, the frame's later regions are read only where the plate classifier scores them at least this (or they are stacked on the sure plate, as its state's legend is): a dealer's name, a sticker or a badge beside a plate already read costs no reader run, a second vehicle's plate still gets one on most frames (8 in 10 of the screen's plate regions on dev frames score at least 0.5, and a vehicle is seen on many frames). 0: every region read",
       ),
     worker: z
       .boolean()
