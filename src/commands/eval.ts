@@ -6,7 +6,7 @@ import { createLogger } from '../core/log.ts';
 import { readManifest } from '../eval/manifest.ts';
 import { runEval } from '../eval/run.ts';
 import { type FalsePlates, falsePlates, formatSummary } from '../eval/score.ts';
-import { CascadeRecognizer, createRecognizer, decodeImageFile } from '../recognize/index.ts';
+import { CascadeRecognizer, createRecognizer, decodeImageFile, legendLook } from '../recognize/index.ts';
 
 interface EvalOpts {
   manifest: string;
@@ -96,6 +96,10 @@ export function registerEvalCommands(program: Command): void {
           decode: decodeImageFile,
           onProgress: (n) => bar.update(n),
           maskPlates: opts.plateFree === true,
+          // the car's legend look, where the config runs it (an idle-escalating profile's)
+          ...(cfg.state && cfg.escalation === 'idle' && stats
+            ? { legendLook: (img, plate) => legendLook(recognizer, img, plate.box) }
+            : {}),
         });
         bar.stop();
         if (opts.plateFree) {

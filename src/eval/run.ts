@@ -1,7 +1,7 @@
 /** Runs a recognizer over a manifest and writes predictions JSON Lines. */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Box, PlateReading } from '../domain/types.ts';
+import type { Box, PlateReading, PlateState } from '../domain/types.ts';
 import type { ManifestLine, Prediction, XYWH } from './score.ts';
 import { quantile, summarize, type Summary } from './score.ts';
 
@@ -25,6 +25,11 @@ export interface EvalOptions {
   decode: (path: string) => Promise<EvalImage>;
   /** Paint over every labelled plate before reading: plate-free frames for counting false plates. */
   maskPlates?: boolean;
+  /**
+   * The car's legend look, run (untimed) on each frame whose read names no state: the state a
+   * vehicle's detection would name in the car (recognize.escalation: idle).
+   */
+  legendLook?: (img: EvalImage, plate: PlateReading) => Promise<PlateState | null>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -84,6 +89,9 @@ export async function runEval(opts: EvalOptions): Promise<{ predictions: Predict
   const predictions: Prediction[] = [];
   // CPU time per image: on a shared machine wall time also counts other processes' work.
   const cpuMs: number[] = [];
+  let frames = 0;
+  let named = 0;
+  let looked = 0;
   try {
     for (const [i, line] of opts.lines.entries()) {
       const img = await opts.decode(resolve(opts.root, line.image));
@@ -100,6 +108,15 @@ export async function runEval(opts: EvalOptions): Promise<{ predictions: Predict
       const pred = toPrediction(line.image, plates, performance.now() - t0);
       const cpu = process.cpuUsage(c0);
       cpuMs.push((cpu.user + cpu.system) / 1000);
+      if (!line.crop) {
+        frames++;
+        if (pred.state) named++;
+        const best = plates[0];
+        if (opts.legendLook && !opts.maskPlates && best && !best.state) {
+          pred.legend_state = (await opts.legendLook(img, best))?.code ?? null;
+          if (pred.legend_state) looked++;
+        }
+      }
       predictions.push(pred);
       stream.write(`${JSON.stringify(pred)}\n`);
       opts.onProgress?.(i + 1, opts.lines.length);
@@ -109,6 +126,11 @@ export async function runEval(opts: EvalOptions): Promise<{ predictions: Predict
   }
   return {
     predictions,
-    summary: { ...summarize(opts.lines, predictions), medianCpuMs: quantile(cpuMs, 0.5) },
+    summary: {
+      ...summarize(opts.lines, predictions),
+      medianCpuMs: quantile(cpuMs, 0.5),
+      ...(frames > 0 ? { framesStateNamed: named } : {}),
+      ...(frames > 0 && opts.legendLook ? { framesStateNamedWithLook: named + looked } : {}),
+    },
   };
 }

@@ -28,6 +28,11 @@ export interface Prediction {
   /** The primary plate's issuing state (USPS code) as read, or null; absent in old prediction files. */
   state?: string | null;
   state_confidence?: number | null;
+  /**
+   * A frame whose read names no state: the state the car's legend look (its plate's window read
+   * as a whole plate, in spare time) names for the vehicle, or null; absent where none was looked.
+   */
+  legend_state?: string | null;
 }
 
 export interface ImageScore {
@@ -56,6 +61,9 @@ export interface Summary {
   /** The share of those lines with any state read, and the accuracy among them. */
   stateCoverage: number | null;
   statePrecision: number | null;
+  /** Frames (not crops) whose read names a state, and with the legend look too (when it ran). */
+  framesStateNamed?: number;
+  framesStateNamedWithLook?: number;
 }
 
 export interface Calibration {
@@ -233,6 +241,11 @@ export function formatSummary(s: Summary): string {
       ? []
       : [
           `state           ${pct(s.stateAccuracy)} (named on ${pct(s.stateCoverage ?? 0)}, right when named ${pct(s.statePrecision ?? 0)})`,
+        ]),
+    ...(s.framesStateNamed === undefined || s.detection === null
+      ? []
+      : [
+          `state on frames named on ${s.framesStateNamed} of ${s.images} by their reads${s.framesStateNamedWithLook === undefined ? '' : `, ${s.framesStateNamedWithLook} with the car's legend look`} (no label to check)`,
         ]),
     `median ms       ${s.medianMs.toFixed(1)}`,
     `p90 ms          ${s.p90Ms.toFixed(1)}`,

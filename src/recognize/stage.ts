@@ -4,9 +4,8 @@ import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Frame, FrameMeta, FrameResult, PlateReading } from '../domain/types.ts';
 import { IdleQueue, type LegendLook } from './idle-queue.ts';
-import { plateWindow } from './plate-cls.ts';
+import { legendLook } from './legend-look.ts';
 import type { Recognizer } from './ppocr.ts';
-import { cutImage } from './tensor.ts';
 
 export interface RecognizeStageDeps {
   bus: Bus;
@@ -260,11 +259,8 @@ export class RecognizeStage implements Stage {
     this.thoroughBusy++;
     this.lastLookAt = Date.now();
     try {
-      const win = plateWindow(plate.box, frame.width, frame.height);
-      if (!win) return;
-      const read = await this.deps.recognizer.readCrop(cutImage(frame, win));
+      const state = await legendLook(this.deps.recognizer, frame, plate.box);
       this.counts.legendLooks++;
-      const state = read?.state;
       if (!state) return;
       this.counts.statesNamed++;
       const { data: _data, ...meta } = frame;

@@ -1,14 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/eval/manifest.ts';
-import { toPrediction } from '../../src/eval/run.ts';
+import { runEval, toPrediction } from '../../src/eval/run.ts';
 import {
   boxIou,
+  formatSummary,
   type ManifestLine,
   type Prediction,
   quantile,
   scoreImage,
   summarize,
 } from '../../src/eval/score.ts';
+import type { PlateReading } from '../../src/domain/types.ts';
 
 const line = (image: string, text: string, crop = false): ManifestLine => ({
   image,
@@ -160,5 +165,78 @@ describe('manifest and predictions', () => {
       state: 'CA',
       state_confidence: 0.91,
     });
+  });
+});
+
+describe('runEval: the legend look on frames', () => {
+  const reading = (text: string, state: PlateReading['state'] = null): PlateReading => ({
+    box: { x: 10, y: 10, w: 40, h: 10 },
+    text,
+    confidence: 0.9,
+    candidates: [{ text, confidence: 0.9 }],
+    charConfidences: [],
+    detScore: 1,
+    state,
+  });
+  /** Each image's reads, keyed by its file name (decode passes the name along). */
+  const READS: Record<string, PlateReading[]> = {
+    'a.jpg': [reading('7ABC123', { code: 'CA', confidence: 0.9 })],
+    'b.jpg': [reading('BGB3282')],
+    'c.jpg': [reading('EUS664')],
+    'd.jpg': [],
+  };
+  type Named = { width: number; height: number; data: Buffer; name: string };
+
+  async function run(look?: (p: PlateReading) => PlateReading['state']) {
+    const dir = mkdtempSync(join(tmpdir(), 'alpr-eval-'));
+    const looked: string[] = [];
+    try {
+      const { summary, predictions } = await runEval({
+        lines: Object.keys(READS).map((i) => line(i, 'X')),
+        root: dir,
+        out: join(dir, 'p.jsonl'),
+        decode: async (path): Promise<Named> => ({
+          width: 4,
+          height: 4,
+          data: Buffer.alloc(48),
+          name: basename(path),
+        }),
+        recognizer: {
+          readFrame: async (i) => READS[(i as Named).name] ?? [],
+          readCrop: async () => null,
+        },
+        ...(look
+          ? {
+              legendLook: async (_i: unknown, p: PlateReading) => {
+                looked.push(p.text);
+                return look(p) ?? null;
+              },
+            }
+          : {}),
+      });
+      return { summary, predictions, looked };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('looks only at frames whose read names no state, and counts what it names', async () => {
+    const { summary, predictions, looked } = await run((p) =>
+      p.text === 'BGB3282' ? { code: 'TX', confidence: 0.8 } : null,
+    );
+    expect(looked).toEqual(['BGB3282', 'EUS664']);
+    expect(predictions.map((p) => [p.state, p.legend_state])).toEqual([
+      ['CA', undefined],
+      [null, 'TX'],
+      [null, null],
+      [null, undefined],
+    ]);
+    expect([summary.framesStateNamed, summary.framesStateNamedWithLook]).toEqual([1, 2]);
+    expect(formatSummary(summary)).toMatch(/named on 1 of 4 by their reads, 2 with the car's legend look/);
+  });
+
+  it('without the look: the reads alone', async () => {
+    const { summary, looked } = await run();
+    expect([summary.framesStateNamed, summary.framesStateNamedWithLook, looked]).toEqual([1, undefined, []]);
   });
 });
