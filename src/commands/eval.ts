@@ -98,7 +98,17 @@ export function registerEvalCommands(program: Command): void {
           maskPlates: opts.plateFree === true,
           // the car's legend look, where the config runs it (an idle-escalating profile's)
           ...(cfg.state && cfg.escalation === 'idle' && stats
-            ? { legendLook: (img, plate) => legendLook(recognizer, img, plate.box) }
+            ? {
+                legendLook: async (img, plate) => {
+                  // a crop read that counts in neither the images nor the share sent on
+                  const kept = { ...stats };
+                  try {
+                    return await legendLook(recognizer, img, plate.box);
+                  } finally {
+                    Object.assign(stats, kept);
+                  }
+                },
+              }
             : {}),
         });
         bar.stop();

@@ -76,7 +76,8 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
       }
       expect(p.ms).toBeGreaterThan(0);
     }
-    const { medianCpuMs, escalated, ...scores } = printed;
+    const { medianCpuMs, escalated, framesStateNamed, ...scores } = printed;
+    expect(framesStateNamed).toBe(preds.filter((p) => p.state).length);
     expect(scores).toEqual(summarize(lines, preds));
     expect(medianCpuMs).toBeGreaterThan(0);
     // the default profile escalates: a share of the 10 frames, in tenths
@@ -87,4 +88,44 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
     expect(printed.top1).toBeGreaterThanOrEqual(0.2);
     expect(printed.detection).toBeGreaterThanOrEqual(0.5);
   }, 120_000);
+
+  it("with the car's config: the legend look adds states, not reads or frames sent on", async () => {
+    const evalRun = async (name: string, extra: string[]) => {
+      const out = join(dir, `${name}.jsonl`);
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli.ts',
+          'eval',
+          ...['--config', 'config/default.yaml', '--manifest', MANIFEST, '--root', DEV],
+          ...['--out', out, '--limit', '10', '--json', ...extra],
+        ],
+        { cwd: ROOT, env: { ...process.env, ALPR_LOG_LEVEL: 'warn' }, timeout: 120_000 },
+      );
+      const preds = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Prediction);
+      return { printed: JSON.parse(stdout.trim().split('\n').at(-1)!), preds };
+    };
+    // escalation idle (the car's): the legend look runs; inline: the same reads without it
+    const car = await evalRun('car', []);
+    const inline = await evalRun('inline', ['--recognize', '{"escalation":"inline"}']);
+    const reads = (ps: Prediction[]) => ps.map(({ ms: _ms, legend_state: _l, ...p }) => p);
+    expect(reads(car.preds)).toEqual(reads(inline.preds));
+    expect(car.printed.escalated).toBe(inline.printed.escalated);
+    // looked at: exactly the frames whose read names no state
+    expect(car.preds.map((p) => 'legend_state' in p)).toEqual(
+      car.preds.map((p) => !p.state && p.boxes.length > 0),
+    );
+    expect(inline.preds.some((p) => 'legend_state' in p)).toBe(false);
+    const looked = car.preds.filter((p) => p.legend_state).length;
+    expect([car.printed.framesStateNamed, car.printed.framesStateNamedWithLook]).toEqual([
+      inline.printed.framesStateNamed,
+      inline.printed.framesStateNamed + looked,
+    ]);
+    expect(inline.printed.framesStateNamedWithLook).toBeUndefined();
+  }, 240_000);
 });
