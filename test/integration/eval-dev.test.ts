@@ -19,33 +19,27 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alpr-eval-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes well-formed predictions and scores consistent with them', async () => {
-    const out = join(dir, 'pred.jsonl');
+  /** `alpr eval --json` on the first 10 frames (plus `extra`): the printed summary and predictions. */
+  async function evalRun(name: string, extra: string[] = []) {
+    const out = join(dir, `${name}.jsonl`);
     const { stdout } = await run(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'src/cli.ts',
-        'eval',
-        '--manifest',
-        MANIFEST,
-        '--root',
-        DEV,
-        '--out',
-        out,
-        '--limit',
-        '10',
-        '--json',
+        ...['--import', 'tsx', 'src/cli.ts', 'eval', '--manifest', MANIFEST, '--root', DEV],
+        ...['--out', out, '--limit', '10', '--json', ...extra],
       ],
       { cwd: ROOT, env: { ...process.env, ALPR_LOG_LEVEL: 'warn' }, timeout: 120_000 },
     );
-    const printed = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    const lines = parseManifest(readFileSync(MANIFEST, 'utf8')).slice(0, 10);
     const preds = readFileSync(out, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Prediction);
+    return { printed: JSON.parse(stdout.trim().split('\n').at(-1)!), preds };
+  }
+
+  it('writes well-formed predictions and scores consistent with them', async () => {
+    const { printed, preds } = await evalRun('pred');
+    const lines = parseManifest(readFileSync(MANIFEST, 'utf8')).slice(0, 10);
     expect(preds.map((p) => p.image)).toEqual(lines.map((l) => l.image));
     for (const p of preds) {
       expect(Object.keys(p).sort()).toEqual([
@@ -90,29 +84,14 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
   }, 120_000);
 
   it("with the car's config: the legend look adds states, not reads or frames sent on", async () => {
-    const evalRun = async (name: string, extra: string[]) => {
-      const out = join(dir, `${name}.jsonl`);
-      const { stdout } = await run(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'src/cli.ts',
-          'eval',
-          ...['--config', 'config/default.yaml', '--manifest', MANIFEST, '--root', DEV],
-          ...['--out', out, '--limit', '10', '--json', ...extra],
-        ],
-        { cwd: ROOT, env: { ...process.env, ALPR_LOG_LEVEL: 'warn' }, timeout: 120_000 },
-      );
-      const preds = readFileSync(out, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Prediction);
-      return { printed: JSON.parse(stdout.trim().split('\n').at(-1)!), preds };
-    };
     // escalation idle (the car's): the legend look runs; inline: the same reads without it
-    const car = await evalRun('car', []);
-    const inline = await evalRun('inline', ['--recognize', '{"escalation":"inline"}']);
+    const car = await evalRun('car', ['--config', 'config/default.yaml']);
+    const inline = await evalRun('inline', [
+      '--config',
+      'config/default.yaml',
+      '--recognize',
+      '{"escalation":"inline"}',
+    ]);
     const reads = (ps: Prediction[]) => ps.map(({ ms: _ms, legend_state: _l, ...p }) => p);
     expect(reads(car.preds)).toEqual(reads(inline.preds));
     expect(car.printed.escalated).toBe(inline.printed.escalated);
