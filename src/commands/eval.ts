@@ -87,6 +87,7 @@ export function registerEvalCommands(program: Command): void {
       // An escalating recognizer counts what it sent on; the warm-up's images are not the manifest's.
       const stats = recognizer instanceof CascadeRecognizer ? recognizer.stats : null;
       const before = stats ? { ...stats } : null;
+      let sentOnBefore = stats?.escalated ?? 0;
       try {
         const { summary, predictions } = await runEval({
           lines,
@@ -94,12 +95,18 @@ export function registerEvalCommands(program: Command): void {
           out: opts.out,
           recognizer,
           decode: decodeImageFile,
-          onProgress: (n) => bar.update(n),
+          onProgress: (n) => {
+            bar.update(n);
+            if (stats) sentOnBefore = stats.escalated;
+          },
           maskPlates: opts.plateFree === true,
           // the car's legend look, where the config runs it (an idle-escalating profile's)
           ...(cfg.state && cfg.escalation === 'idle' && stats
             ? {
                 legendLook: async (img, plate) => {
+                  // as in the car, only where the screen was sure: a frame sent on had the
+                  // thorough look, which reads the plate's window, legend included
+                  if (stats.escalated > sentOnBefore) return undefined;
                   // a crop read that counts in neither the images nor the share sent on
                   const kept = { ...stats };
                   try {

@@ -26,10 +26,11 @@ export interface EvalOptions {
   /** Paint over every labelled plate before reading: plate-free frames for counting false plates. */
   maskPlates?: boolean;
   /**
-   * The car's legend look, run (untimed) on each frame whose read names no state: the state a
-   * vehicle's detection would name in the car (recognize.escalation: idle).
+   * The car's legend look, offered (untimed) each frame whose read names no state: the state a
+   * vehicle's detection would name in the car (recognize.escalation: idle); undefined where the
+   * car would not look.
    */
-  legendLook?: (img: EvalImage, plate: PlateReading) => Promise<PlateState | null>;
+  legendLook?: (img: EvalImage, plate: PlateReading) => Promise<PlateState | null | undefined>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -113,8 +114,9 @@ export async function runEval(opts: EvalOptions): Promise<{ predictions: Predict
         if (pred.state) named++;
         const best = plates[0];
         if (opts.legendLook && !opts.maskPlates && best && !best.state) {
-          pred.legend_state = (await opts.legendLook(img, best))?.code ?? null;
-          if (pred.legend_state) looked++;
+          const state = await opts.legendLook(img, best);
+          if (state !== undefined) pred.legend_state = state?.code ?? null;
+          if (state) looked++;
         }
       }
       predictions.push(pred);

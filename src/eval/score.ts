@@ -29,8 +29,9 @@ export interface Prediction {
   state?: string | null;
   state_confidence?: number | null;
   /**
-   * A frame whose read names no state: the state the car's legend look (its plate's window read
-   * as a whole plate, in spare time) names for the vehicle, or null; absent where none was looked.
+   * A frame the screen was sure of whose read names no state: the state the car's legend look
+   * (its plate's window read as a whole plate, in spare time) names for the vehicle, or null;
+   * absent where the car would not look.
    */
   legend_state?: string | null;
 }

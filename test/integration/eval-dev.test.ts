@@ -95,10 +95,12 @@ describe.skipIf(!present)('alpr eval on the first 10 dev frames', () => {
     const reads = (ps: Prediction[]) => ps.map(({ ms: _ms, legend_state: _l, ...p }) => p);
     expect(reads(car.preds)).toEqual(reads(inline.preds));
     expect(car.printed.escalated).toBe(inline.printed.escalated);
-    // looked at: exactly the frames whose read names no state
-    expect(car.preds.map((p) => 'legend_state' in p)).toEqual(
-      car.preds.map((p) => !p.state && p.boxes.length > 0),
-    );
+    // looked at: frames whose read names no state, of those the screen was sure of (the car looks
+    // at no vehicle sent on: the thorough look reads the plate's window itself)
+    const looks = car.preds.filter((p) => 'legend_state' in p);
+    expect(looks.every((p) => !p.state && p.boxes.length > 0)).toBe(true);
+    expect(looks.length).toBeLessThanOrEqual(Math.round((1 - car.printed.escalated) * 10));
+    expect(looks.length).toBeGreaterThan(0);
     expect(inline.preds.some((p) => 'legend_state' in p)).toBe(false);
     const looked = car.preds.filter((p) => p.legend_state).length;
     expect([car.printed.framesStateNamed, car.printed.framesStateNamedWithLook]).toEqual([

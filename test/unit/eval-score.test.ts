@@ -187,7 +187,7 @@ describe('runEval: the legend look on frames', () => {
   };
   type Named = { width: number; height: number; data: Buffer; name: string };
 
-  async function run(look?: (p: PlateReading) => PlateReading['state']) {
+  async function run(look?: (p: PlateReading) => PlateReading['state'] | undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'alpr-eval-'));
     const looked: string[] = [];
     try {
@@ -209,7 +209,7 @@ describe('runEval: the legend look on frames', () => {
           ? {
               legendLook: async (_i: unknown, p: PlateReading) => {
                 looked.push(p.text);
-                return look(p) ?? null;
+                return look(p);
               },
             }
           : {}),
@@ -225,14 +225,20 @@ describe('runEval: the legend look on frames', () => {
       p.text === 'BGB3282' ? { code: 'TX', confidence: 0.8 } : null,
     );
     expect(looked).toEqual(['BGB3282', 'EUS664']);
-    expect(predictions.map((p) => [p.state, p.legend_state])).toEqual([
-      ['CA', undefined],
-      [null, 'TX'],
-      [null, null],
-      [null, undefined],
+    expect(predictions.map((p) => [p.state, 'legend_state' in p, p.legend_state])).toEqual([
+      ['CA', false, undefined],
+      [null, true, 'TX'],
+      [null, true, null],
+      [null, false, undefined],
     ]);
     expect([summary.framesStateNamed, summary.framesStateNamedWithLook]).toEqual([1, 2]);
     expect(formatSummary(summary)).toMatch(/named on 1 of 4 by their reads, 2 with the car's legend look/);
+  });
+
+  it('a frame the car would not look at (undefined) carries no legend_state', async () => {
+    const { summary, predictions } = await run((p) => (p.text === 'EUS664' ? undefined : null));
+    expect(predictions.map((p) => 'legend_state' in p)).toEqual([false, true, false, false]);
+    expect([summary.framesStateNamed, summary.framesStateNamedWithLook]).toEqual([1, 1]);
   });
 
   it('without the look: the reads alone', async () => {
