@@ -3,7 +3,7 @@ import { type TrackConfig, trackSection } from '../config/sections/track.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
-import type { Detection, Frame, FrameResult, PlateReading } from '../domain/types.ts';
+import type { Box, Detection, Frame, FrameResult, PlateReading } from '../domain/types.ts';
 import { cutImages } from './images.ts';
 import { type Settled, Tracker, type TrackerStats } from './tracker.ts';
 
@@ -44,7 +44,8 @@ export class TrackStage implements Stage {
   private readonly recent = new Map<string, Frame[]>();
   /** Frames being read (announced by 'recognizing'), by `camera:seq`, until their result comes. */
   private readonly reading = new Map<string, Frame>();
-  private readonly trackFrames = new Map<number, { frame: Frame; conf: number }[]>();
+  /** Per track, its best-read frames kept for the images, with the plate's box on each. */
+  private readonly trackFrames = new Map<number, { frame: Frame; conf: number; box: Box }[]>();
   private readonly settledIds = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
   private imagesMissing = 0;
@@ -138,7 +139,8 @@ export class TrackStage implements Stage {
     ids.forEach((id, i) => {
       if (this.settledIds.has(id)) return;
       const list = this.trackFrames.get(id) ?? [];
-      if (!list.some((e) => e.frame === frame)) list.push({ frame, conf: r.plates[i]!.confidence });
+      if (!list.some((e) => e.frame === frame))
+        list.push({ frame, conf: r.plates[i]!.confidence, box: r.plates[i]!.box });
       list.sort((a, b) => b.conf - a.conf);
       list.length = Math.min(list.length, FRAMES_PER_TRACK);
       this.trackFrames.set(id, list);
@@ -149,13 +151,22 @@ export class TrackStage implements Stage {
     const frames = this.trackFrames.get(s.trackId);
     this.trackFrames.delete(s.trackId);
     this.settledIds.add(s.trackId);
-    const det = s.detection;
-    const frame = frames?.find((e) => e.frame.seq === det.frame.seq)?.frame;
-    if (!this.cfg!.images || !frame) {
+    let det = s.detection;
+    // The detection's own frame, or else (a thorough read comes a second or more after its frame,
+    // which is no longer kept) the vehicle's best-read frame that is: the detection then takes
+    // that frame's time and box, so its photo, time and place agree.
+    const own = frames?.find((e) => e.frame.seq === det.frame.seq);
+    const kept = own ?? frames?.[0];
+    if (!this.cfg!.images || !kept) {
       if (this.cfg!.images) this.imagesMissing++;
       this.publish(det);
       return;
     }
+    if (!own) {
+      const { data: _data, ...meta } = kept.frame;
+      det = { ...det, frame: meta, reading: { ...det.reading, box: kept.box } };
+    }
+    const { frame } = kept;
     const p = cutImages(frame, det.reading.box)
       .then(
         (img) => this.publish({ ...det, ...img }),

@@ -139,6 +139,66 @@ describe('track stage with a slow reader', () => {
   });
 });
 
+describe('track stage with a thorough look that comes late', () => {
+  it("takes the photo, time and box of the vehicle's best kept frame when the looked-at frame is gone", async () => {
+    const bus = new Bus((_e, err) => {
+      throw err;
+    });
+    const dets: Detection[] = [];
+    bus.on('detection', (d) => dets.push(d));
+    const track = new TrackStage({ bus, log, config: { keepFrames: 2, leaveMs: 300 } });
+    await track.start();
+    running.push(track);
+    const t0 = Date.now();
+    const frame = (seq: number): Frame => ({
+      cameraId: 'a',
+      orientation: 'rear',
+      seq,
+      capturedAt: t0 + seq * 66,
+      width: 320,
+      height: 240,
+      data: Buffer.alloc(320 * 240 * 3, seq * 40),
+    });
+    const result = (f: Frame, text: string, confidence: number, thorough = false) => {
+      const { data: _d, ...meta } = f;
+      const reading = {
+        box: { x: 100 + f.seq, y: 100, w: 80, h: 30 },
+        text,
+        confidence,
+        candidates: [{ text, confidence }],
+        charConfidences: Array(text.length).fill(confidence),
+        detScore: 0.9,
+      };
+      bus.emit('frameResult', { frame: meta, ms: 30, plates: [reading], ...(thorough ? { thorough } : {}) });
+    };
+    // live reads: frame 1 unsure (it goes to the thorough look), the others sure; the track keeps
+    // the 3 best-read frames (0, 2, 3), the stage the last 2 frames
+    const frames = [0, 1, 2, 3, 4].map(frame);
+    const conf = [0.9, 0.3, 0.85, 0.8, 0.75];
+    for (const f of frames) {
+      bus.emit('frame', f);
+      bus.emit('recognizing', f);
+      result(f, f.seq === 1 ? '7A8C12' : '7ABC123', conf[f.seq]!);
+    }
+    for (let s = 5; s < 10; s++) bus.emit('frame', frame(s));
+    // the thorough read of frame 1, a second later: it decides the text, its frame is gone
+    result(frames[1]!, '7ABC123', 0.95, true);
+    await waitFor('detection', () => dets.length === 1, 3000);
+    const d = dets[0]!;
+    expect([d.reading.text, d.frame.seq, d.frame.capturedAt, d.reading.box.x]).toEqual([
+      '7ABC123',
+      0,
+      t0,
+      100,
+    ]);
+    // the images are of frame 0 (all pixels 0)
+    const px = await sharp(d.overviewJpeg!).raw().toBuffer();
+    expect(Math.max(...px.subarray(0, 3000))).toBeLessThan(4);
+    expect(d.plateJpeg?.length).toBeGreaterThan(100);
+    expect(track.stats().imagesMissing).toBe(0);
+  });
+});
+
 describe('track stage with a hot-list port', () => {
   it('a hot read is emitted at once, not when the vehicle leaves, and only once', async () => {
     const bus = new Bus((_e, err) => {
