@@ -33,6 +33,11 @@ export interface BusEvents {
    */
   recognizing: Frame;
   /**
+   * recognize → track: the frame a thorough look starts on, a second or more after it was read
+   * live (its thorough frameResult follows); held like `recognizing`, for the detection's images.
+   */
+  looking: Frame;
+  /**
    * recognize → track: the state read, in spare time, from the legend around one plate of a frame
    * the screen read surely without one (the legend look); it joins that plate's vehicle.
    */

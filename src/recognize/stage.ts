@@ -277,6 +277,7 @@ export class RecognizeStage implements Stage {
   private async readThorough(f: Frame): Promise<void> {
     this.thoroughBusy++;
     this.lastLookAt = Date.now();
+    this.deps.bus.emit('looking', f);
     const t0 = performance.now();
     try {
       const plates = await this.deps.recognizer.thoroughFrame!(f);

@@ -44,6 +44,8 @@ export class TrackStage implements Stage {
   private readonly recent = new Map<string, Frame[]>();
   /** Frames being read (announced by 'recognizing'), by `camera:seq`, until their result comes. */
   private readonly reading = new Map<string, Frame>();
+  /** The frames thorough looks read now ('looking'), the same way, one per camera. */
+  private readonly looking = new Map<string, Frame>();
   /** Per track, its best-read frames kept for the images, with the plate's box on each. */
   private readonly trackFrames = new Map<number, { frame: Frame; conf: number; box: Box }[]>();
   private readonly settledIds = new Set<number>();
@@ -61,6 +63,7 @@ export class TrackStage implements Stage {
     if (cfg.images) {
       this.offs.push(this.deps.bus.on('frame', (f) => this.keep(f)));
       this.offs.push(this.deps.bus.on('recognizing', (f) => this.hold(f)));
+      this.offs.push(this.deps.bus.on('looking', (f) => this.hold(f, this.looking)));
     }
     this.timer = setInterval(() => this.tick(Date.now()), Math.min(250, cfg.leaveMs / 4));
     this.timer.unref();
@@ -74,6 +77,7 @@ export class TrackStage implements Stage {
     await Promise.allSettled([...this.inFlight]);
     this.recent.clear();
     this.reading.clear();
+    this.looking.clear();
     this.trackFrames.clear();
     this.settledIds.clear();
     if (this.tracker) this.deps.log.info({ ...this.stats() }, 'track stopped');
@@ -107,17 +111,19 @@ export class TrackStage implements Stage {
    * Holds the frame recognition reads now until its result: with a slow or busy reader the result
    * comes after more than keepFrames newer frames (measured: 5 of 46 detections without images
    * at 680 ms p99 latency with keepFrames 6 at 15 fps). One per camera: a camera's next frame read
-   * replaces it (a read that failed gives no result).
+   * replaces it (a read that failed gives no result). Frames of thorough looks ('looking') are held
+   * apart, in `looking`, the same way: a look takes a second or more and ends long after its frame.
    */
-  private hold(f: Frame): void {
-    for (const [k, held] of this.reading) if (held.cameraId === f.cameraId) this.reading.delete(k);
-    this.reading.set(`${f.cameraId}:${f.seq}`, f);
+  private hold(f: Frame, map: Map<string, Frame> = this.reading): void {
+    for (const [k, held] of map) if (held.cameraId === f.cameraId) map.delete(k);
+    map.set(`${f.cameraId}:${f.seq}`, f);
   }
 
   private onResult(r: FrameResult): void {
     const k = `${r.frame.cameraId}:${r.frame.seq}`;
-    const held = this.reading.get(k);
-    this.reading.delete(k);
+    const map = r.thorough ? this.looking : this.reading;
+    const held = map.get(k);
+    map.delete(k);
     const { isHot } = this.deps;
     // a faint plate (below the read threshold) joins the frame's plates only when it is hot
     const hotFaint = isHot && r.faint ? r.faint.filter((p) => isHot(p)) : [];

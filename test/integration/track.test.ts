@@ -136,6 +136,28 @@ describe('track stage with a slow reader', () => {
     expect(Math.max(...px.subarray(0, 3000))).toBeLessThan(4);
     expect(byCam.b!.overviewJpeg).toBeUndefined();
     expect(track.stats().imagesMissing).toBe(1);
+    // camera c: a thorough look at its frame 0 starts a second later ('looking'): its thorough
+    // read, on a vehicle no live read had, still has the frame's images
+    const c0 = frame('c', 0);
+    bus.emit('frame', c0);
+    for (let s = 1; s <= 10; s++) bus.emit('frame', frame('c', s));
+    bus.emit('recognizing', frame('c', 11));
+    bus.emit('looking', c0);
+    const { data: _d, ...meta } = c0;
+    const reading = {
+      box: { x: 100, y: 100, w: 80, h: 30 },
+      text: '5HGT372',
+      confidence: 0.9,
+      candidates: [{ text: '5HGT372', confidence: 0.9 }],
+      charConfidences: Array(7).fill(0.9),
+      detScore: 0.9,
+    };
+    bus.emit('frameResult', { frame: meta, ms: 900, plates: [reading], thorough: true });
+    await waitFor('the third detection', () => dets.length === 3, 3000);
+    const c = dets.find((d) => d.frame.cameraId === 'c')!;
+    const cpx = await sharp(c.overviewJpeg!).raw().toBuffer();
+    expect(Math.max(...cpx.subarray(0, 3000))).toBeLessThan(4);
+    expect(track.stats().imagesMissing).toBe(1);
   });
 });
 

@@ -94,7 +94,9 @@ describe('RecognizeStage with escalation: idle', () => {
     const bus = new Bus();
     const s = scripted();
     const results: FrameResult[] = [];
+    const looking: Frame[] = [];
     bus.on('frameResult', (r) => results.push(r));
+    bus.on('looking', (f) => looking.push(f));
     const stage = new RecognizeStage({
       bus,
       log: pino({ level: 'silent' }),
@@ -106,13 +108,15 @@ describe('RecognizeStage with escalation: idle', () => {
     await stage.start();
     for (const [i, c] of cameras.entries()) bus.emit('frame', { ...frame(c, i), capturedAt: Date.now() });
     for (let i = 0; i < 5; i++) await tick();
-    return { stage, s, results };
+    return { stage, s, results, looking };
   }
 
   it('reads live frames by the screen at once, and the unsure one again in a spare lane', async () => {
-    const { stage, s, results } = await run(2, ['a']);
+    const { stage, s, results, looking } = await run(2, ['a']);
     expect(results.map((r) => [r.plates[0]?.text, r.thorough ?? false])).toEqual([['BDJ0529', false]]);
     expect(s.calls).toEqual(['screen:a', 'thorough']);
+    // the look's frame is announced, for the track stage to hold its pixels until the read
+    expect(looking.map((f) => [f.cameraId, f.seq])).toEqual([['a', 0]]);
     s.gates.shift()!();
     for (let i = 0; i < 5; i++) await tick();
     expect(results.map((r) => [r.plates[0]?.text, r.thorough ?? false])).toEqual([
