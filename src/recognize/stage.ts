@@ -255,38 +255,38 @@ export class RecognizeStage implements Stage {
    * The legend look: the plate-shaped window around a sure plate read as a whole plate, for the
    * state its legend names ('plateState'); the text the screen read stands.
    */
-  private async readLegend({ frame, plate }: LegendLook): Promise<void> {
-    this.thoroughBusy++;
-    this.lastLookAt = Date.now();
-    try {
+  private readLegend({ frame, plate }: LegendLook): Promise<void> {
+    return this.look(frame, 'legend look failed', async () => {
       const state = await legendLook(this.deps.recognizer, frame, plate.box);
       this.counts.legendLooks++;
       if (!state) return;
       this.counts.statesNamed++;
       const { data: _data, ...meta } = frame;
       this.deps.bus.emit('plateState', { frame: meta, box: plate.box, text: plate.text, state });
-    } catch (err) {
-      this.counts.errors++;
-      this.deps.log.warn({ err, cameraId: frame.cameraId, seq: frame.seq }, 'legend look failed');
-    } finally {
-      this.thoroughBusy--;
-    }
+    });
   }
 
   /** The thorough look at a frame the screen was unsure of; its result supersedes the screen's reads. */
-  private async readThorough(f: Frame): Promise<void> {
-    this.thoroughBusy++;
-    this.lastLookAt = Date.now();
+  private readThorough(f: Frame): Promise<void> {
     this.deps.bus.emit('looking', f);
     const t0 = performance.now();
-    try {
+    return this.look(f, 'thorough read failed', async () => {
       const plates = await this.deps.recognizer.thoroughFrame!(f);
       this.counts.thorough++;
       this.idle.lookedAt(f.cameraId, plates[0]?.text ?? '', f.capturedAt);
       this.deps.bus.emit('frameResult', this.result(f, plates, t0, true));
+    });
+  }
+
+  /** One look in spare time: it holds a lane, starts the gap to the next look, and never throws. */
+  private async look(f: Frame, failed: string, run: () => Promise<void>): Promise<void> {
+    this.thoroughBusy++;
+    this.lastLookAt = Date.now();
+    try {
+      await run();
     } catch (err) {
       this.counts.errors++;
-      this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, 'thorough read failed');
+      this.deps.log.warn({ err, cameraId: f.cameraId, seq: f.seq }, failed);
     } finally {
       this.thoroughBusy--;
     }

@@ -29,16 +29,22 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Prom
   }
 }
 
+/** A bus that throws a handler's error, a started track stage on it, and the detections it emits. */
+async function startTrack(deps: Omit<ConstructorParameters<typeof TrackStage>[0], 'bus' | 'log'>) {
+  const bus = new Bus((_e, err) => {
+    throw err;
+  });
+  const dets: Detection[] = [];
+  bus.on('detection', (d) => dets.push(d));
+  const track = new TrackStage({ bus, log, ...deps });
+  await track.start();
+  running.push(track);
+  return { bus, dets, track };
+}
+
 describe('track stage with synthetic reads', () => {
   it('emits one detection per vehicle with a plate crop and an overview from the best frame', async () => {
-    const bus = new Bus((_e, err) => {
-      throw err;
-    });
-    const dets: Detection[] = [];
-    bus.on('detection', (d) => dets.push(d));
-    const track = new TrackStage({ bus, log, config: { leaveMs: 300 } });
-    await track.start();
-    running.push(track);
+    const { bus, dets, track } = await startTrack({ config: { leaveMs: 300 } });
     const t0 = Date.now();
     const box = { x: 600, y: 400, w: 200, h: 80 };
     for (let seq = 0; seq < 4; seq++) {
@@ -87,14 +93,7 @@ describe('track stage with synthetic reads', () => {
 
 describe('track stage with a slow reader', () => {
   it('cuts the images from the frame being read, however many frames came after it', async () => {
-    const bus = new Bus((_e, err) => {
-      throw err;
-    });
-    const dets: Detection[] = [];
-    bus.on('detection', (d) => dets.push(d));
-    const track = new TrackStage({ bus, log, config: { keepFrames: 2 }, isHot: () => true });
-    await track.start();
-    running.push(track);
+    const { bus, dets, track } = await startTrack({ config: { keepFrames: 2 }, isHot: () => true });
     const frame = (cameraId: string, seq: number): Frame => ({
       cameraId,
       orientation: 'rear',
@@ -163,14 +162,7 @@ describe('track stage with a slow reader', () => {
 
 describe('track stage with a thorough look that comes late', () => {
   it("takes the photo, time and box of the vehicle's best kept frame when the looked-at frame is gone", async () => {
-    const bus = new Bus((_e, err) => {
-      throw err;
-    });
-    const dets: Detection[] = [];
-    bus.on('detection', (d) => dets.push(d));
-    const track = new TrackStage({ bus, log, config: { keepFrames: 2, leaveMs: 300 } });
-    await track.start();
-    running.push(track);
+    const { bus, dets, track } = await startTrack({ config: { keepFrames: 2, leaveMs: 300 } });
     const t0 = Date.now();
     const frame = (seq: number): Frame => ({
       cameraId: 'a',
