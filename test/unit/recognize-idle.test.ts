@@ -26,6 +26,19 @@ const frame = (cameraId: string, seq: number, capturedAt = 1000 + seq * 66): Fra
   data: Buffer.alloc(48),
 });
 
+/** A recognize stage with idle escalation on a scripted recognizer (minConfidence 0.2). */
+function idleStage(bus: Bus, rec: Recognizer, concurrency: number, legendLooks?: boolean): RecognizeStage {
+  return new RecognizeStage({
+    bus,
+    log: pino({ level: 'silent' }),
+    recognizer: rec,
+    minConfidence: 0.2,
+    concurrency,
+    escalation: 'idle',
+    ...(legendLooks === undefined ? {} : { legendLooks }),
+  });
+}
+
 describe('IdleQueue: which unsure frames get the thorough look', () => {
   it("keeps one frame per camera: the same vehicle's best view, or the newer vehicle", () => {
     const q = new IdleQueue();
@@ -97,14 +110,7 @@ describe('RecognizeStage with escalation: idle', () => {
     const looking: Frame[] = [];
     bus.on('frameResult', (r) => results.push(r));
     bus.on('looking', (f) => looking.push(f));
-    const stage = new RecognizeStage({
-      bus,
-      log: pino({ level: 'silent' }),
-      recognizer: s.rec,
-      minConfidence: 0.2,
-      concurrency,
-      escalation: 'idle',
-    });
+    const stage = idleStage(bus, s.rec, concurrency);
     await stage.start();
     for (const [i, c] of cameras.entries()) bus.emit('frame', { ...frame(c, i), capturedAt: Date.now() });
     for (let i = 0; i < 5; i++) await tick();
@@ -283,15 +289,7 @@ describe('RecognizeStage: legend looks (escalation: idle)', () => {
     const s = sureScreen(state);
     const states: unknown[] = [];
     bus.on('plateState', (p) => states.push(p));
-    const stage = new RecognizeStage({
-      bus,
-      log: pino({ level: 'silent' }),
-      recognizer: s.rec,
-      minConfidence: 0.2,
-      concurrency: 2,
-      escalation: 'idle',
-      legendLooks,
-    });
+    const stage = idleStage(bus, s.rec, 2, legendLooks);
     await stage.start();
     const f = {
       ...frame('a', 1),
