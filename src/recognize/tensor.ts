@@ -1,5 +1,6 @@
 /** Pure image-to-tensor helpers: bilinear resampling of an RGB region into a normalised CHW tensor. */
 import type { Box, RgbImage } from '../domain/types.ts';
+import { resampleChwWasm } from './resample.ts';
 
 /** Per-channel normalisation in tensor channel order: value = (pixel/255 - mean[c]) / std[c]. */
 export interface Norm {
@@ -18,8 +19,23 @@ export const REC_NORM: Norm = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], bgr
  * Resamples `src` (a region of `img`, in pixels, may be fractional) to outW×outH and writes it,
  * normalised, into a 1×3×H×W tensor of width `tensorW` (≥ outW). Columns right of outW keep
  * whatever `out` held (callers pass zeros: PaddleOCR pads recognizer inputs with 0 after normalising).
+ * WebAssembly SIMD does it (resample.ts) where the thread has it; regionToChwJs otherwise.
  */
 export function regionToChw(
+  img: RgbImage,
+  src: Box,
+  outW: number,
+  outH: number,
+  norm: Norm,
+  tensorW = outW,
+  out: Float32Array = new Float32Array(3 * outH * tensorW),
+): Float32Array {
+  if (resampleChwWasm(img, src, outW, outH, norm, tensorW, out)) return out;
+  return regionToChwJs(img, src, outW, outH, norm, tensorW, out);
+}
+
+/** regionToChw in JavaScript, in double precision: the reference the WebAssembly kernel follows. */
+export function regionToChwJs(
   img: RgbImage,
   src: Box,
   outW: number,
