@@ -15,6 +15,11 @@ export async function loadBenches(): Promise<Bench[]> {
       run: async () => (await import('./recognize.ts')).benchRecognize(),
     },
     {
+      name: 'resample',
+      what: 'frame-to-tensor resampling: the WebAssembly SIMD kernel against the JavaScript loop, ms per call and speed-up',
+      run: async () => (await import('./resample.ts')).benchResample(),
+    },
+    {
       name: 'memory',
       what: 'RSS of a process holding a recognizer, by profile and worker count, after reading the demo frames',
       onlyWhenNamed: true,

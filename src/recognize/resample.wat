@@ -22,7 +22,7 @@
     (local $y i32) (local $x i32) (local $yt i32) (local $xt i32) (local $row0 i32) (local $drow i32)
     (local $a i32) (local $b i32) (local $o i32) (local $plane i32)
     (local $wy v128) (local $wx v128) (local $sRG v128) (local $fRG v128) (local $sB v128)
-    (local $fB v128) (local $p0 v128) (local $p1 v128) (local $topRG v128) (local $topB v128)
+    (local $fB v128) (local $v0 v128) (local $d v128) (local $topRG v128) (local $topB v128)
     (local $botRG v128) (local $botB v128) (local $vRG v128) (local $vB v128)
     (local.set $plane (i32.mul (i32.mul (local.get $outW) (local.get $outH)) (i32.const 4)))
     (local.set $sRG (f64x2.replace_lane 1 (f64x2.splat (local.get $sr)) (local.get $sg)))
@@ -46,33 +46,33 @@
             (local.set $a (i32.add (local.get $row0) (i32.load (local.get $xt))))
             (local.set $b (i32.add (local.get $a) (local.get $drow)))
             (local.set $wx (f64x2.splat (f64.promote_f32 (f32.load offset=4 (local.get $xt)))))
-            ;; upper row, R and G: bytes at a (left pixel) and a + 3 (right pixel) widened to lanes
-            (local.set $p0 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u (local.get $a)))))
-            (local.set $p1 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=3 (local.get $a)))))
-            (local.set $topRG (f64x2.add (local.get $p0)
-              (f64x2.mul (f64x2.sub (local.get $p1) (local.get $p0)) (local.get $wx))))
-            ;; upper row, B: bytes at a + 2 and a + 5
-            (local.set $p0 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=2 (local.get $a)))))
-            (local.set $p1 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=5 (local.get $a)))))
-            (local.set $topB (f64x2.add (local.get $p0)
-              (f64x2.mul (f64x2.sub (local.get $p1) (local.get $p0)) (local.get $wx))))
+            ;; upper row: (R0 G0 B0 R1) at a and (R1 G1 B1 R2) at a + 3 widened to i32 lanes; their
+            ;; difference is exact in integers, as it is in doubles
+            (local.set $v0 (i32x4.extend_low_i16x8_u (v128.load8x8_u (local.get $a))))
+            (local.set $d (i32x4.sub
+              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=3 (local.get $a))) (local.get $v0)))
+            (local.set $topRG (f64x2.add (f64x2.convert_low_i32x4_s (local.get $v0))
+              (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $d)) (local.get $wx))))
+            (local.set $topB (f64x2.add
+              (f64x2.convert_low_i32x4_s
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v0) (local.get $v0)))
+              (f64x2.mul
+                (f64x2.convert_low_i32x4_s
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))
+                (local.get $wx))))
             ;; lower row
-            (local.set $p0 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u (local.get $b)))))
-            (local.set $p1 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=3 (local.get $b)))))
-            (local.set $botRG (f64x2.add (local.get $p0)
-              (f64x2.mul (f64x2.sub (local.get $p1) (local.get $p0)) (local.get $wx))))
-            (local.set $p0 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=2 (local.get $b)))))
-            (local.set $p1 (f64x2.convert_low_i32x4_s
-              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=5 (local.get $b)))))
-            (local.set $botB (f64x2.add (local.get $p0)
-              (f64x2.mul (f64x2.sub (local.get $p1) (local.get $p0)) (local.get $wx))))
+            (local.set $v0 (i32x4.extend_low_i16x8_u (v128.load8x8_u (local.get $b))))
+            (local.set $d (i32x4.sub
+              (i32x4.extend_low_i16x8_u (v128.load8x8_u offset=3 (local.get $b))) (local.get $v0)))
+            (local.set $botRG (f64x2.add (f64x2.convert_low_i32x4_s (local.get $v0))
+              (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $d)) (local.get $wx))))
+            (local.set $botB (f64x2.add
+              (f64x2.convert_low_i32x4_s
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v0) (local.get $v0)))
+              (f64x2.mul
+                (f64x2.convert_low_i32x4_s
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))
+                (local.get $wx))))
             ;; between the rows, then normalised
             (local.set $vRG (f64x2.sub
               (f64x2.mul
