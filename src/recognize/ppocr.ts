@@ -136,7 +136,12 @@ function plateScore(ranked: readonly Ranked[], detScore: number, where: number):
 export class PpocrRecognizer implements Recognizer {
   readonly modelVersion: string;
   /** The detector's input tensor and map work arrays of the last frame, for the next (detect). */
-  private detWork: { input: Float32Array; map: Float32Array | null; label: LabelScratch } | null = null;
+  private detWork: {
+    input: Float32Array;
+    map: Float32Array | null;
+    label: LabelScratch;
+    filled: Uint8Array | null;
+  } | null = null;
 
   constructor(
     private readonly cfg: ResolvedRecognize,
@@ -185,13 +190,24 @@ export class PpocrRecognizer implements Recognizer {
     }
     const mh = res.dims[2];
     // plate-det maps at a quarter of the input's resolution; PP-OCRv4's at full resolution
-    const map =
-      mh === h / 4
-        ? upsampleQuarterMap(res.data as Float32Array, w / 4, h / 4, this.cfg.detThreshold, work?.map)
-        : (res.data as Float32Array);
+    const quarter = mh === h / 4;
+    const filled = quarter
+      ? work?.filled?.length === (w * h) / 16
+        ? work.filled
+        : new Uint8Array((w * h) / 16)
+      : null;
+    const map = quarter
+      ? upsampleQuarterMap(res.data as Float32Array, w / 4, h / 4, this.cfg.detThreshold, work?.map, filled!)
+      : (res.data as Float32Array);
     const label = labelScratch(w * h, work?.label);
-    const components = labelComponents(map, w, h, this.cfg.detThreshold, label);
-    this.detWork = { input: buf, map: map === res.data ? (work?.map ?? null) : map, label };
+    // the scan for regions skips the blocks the upsampling left empty
+    const components = labelComponents(map, w, h, this.cfg.detThreshold, label, filled ?? undefined);
+    this.detWork = {
+      input: buf,
+      map: map === res.data ? (work?.map ?? null) : map,
+      label,
+      filled: filled ?? work?.filled ?? null,
+    };
     const sx = img.width / w;
     const sy = img.height / h;
     const regions: Region[] = [];

@@ -166,4 +166,33 @@ describe('upsampleQuarterMap', () => {
     expect(labelScratch(full.length + 1, scratch)).not.toBe(scratch);
     expect(upsampleQuarterMap(m, w4, h4, 0.3, new Float32Array(5))).toHaveLength(full.length);
   });
+
+  it('marks the blocks it computed; labelling with that mask skips the rest and finds the same components', () => {
+    const [w4, h4] = [40, 24];
+    const m = new Float32Array(w4 * h4).fill(0.05);
+    const put = (x0: number, y0: number, x1: number, y1: number) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m[y * w4 + x] = 0.8;
+    };
+    put(5, 5, 15, 8);
+    put(0, 0, 3, 2);
+    put(36, 21, 40, 24);
+    put(20, 12, 21, 13);
+    const filled = new Uint8Array(w4 * h4).fill(1);
+    const map = upsampleQuarterMap(m, w4, h4, 0.3, null, filled);
+    // the 3×3 cells around each hot cell, nothing else
+    expect(filled[6 * w4 + 10]).toBe(1);
+    expect(filled[12 * w4 + 21]).toBe(1);
+    expect(filled[12 * w4 + 22]).toBe(0);
+    expect(filled[15 * w4 + 10]).toBe(0);
+    const plain = labelComponents(map, w4 * 4, h4 * 4, 0.3);
+    const skipping = labelComponents(map, w4 * 4, h4 * 4, 0.3, undefined, filled);
+    expect(plain).toHaveLength(4);
+    expect(skipping).toEqual(plain);
+    // the mask is believed: a region in a block it marks empty is not found
+    const lying = filled.slice();
+    lying.fill(0, 12 * w4, 13 * w4);
+    expect(labelComponents(map, w4 * 4, h4 * 4, 0.3, undefined, lying)).toHaveLength(3);
+    // a mask of the wrong size is ignored
+    expect(labelComponents(map, w4 * 4, h4 * 4, 0.3, undefined, new Uint8Array(3))).toEqual(plain);
+  });
 });
