@@ -89,6 +89,72 @@ describe('beamSearch', () => {
     for (let i = 1; i < r.length; i++) expect(r[i]!.prob).toBeLessThanOrEqual(r[i - 1]!.prob);
   });
 
+  it('gives exactly what a search keyed by prefix strings gives, on random outputs', () => {
+    /** The plain prefix beam search (prefix strings as keys): the reference. */
+    function byStrings(probs: Float32Array, T: number, K: number, beam: number, minProb: number) {
+      let beams = new Map<string, [number, number]>([['', [1, 0]]]);
+      for (let t = 0; t < T; t++) {
+        const next = new Map<string, [number, number]>();
+        const add = (key: string, pb: number, pnb: number) => {
+          const e = next.get(key);
+          if (e) {
+            e[0] += pb;
+            e[1] += pnb;
+          } else next.set(key, [pb, pnb]);
+        };
+        for (const [prefix, [pb, pnb]] of beams) {
+          add(prefix, (pb + pnb) * probs[t * K]!, 0);
+          const last = prefix.slice(-1);
+          for (let k = 1; k < K; k++) {
+            const p = probs[t * K + k]!;
+            if (p < minProb) continue;
+            const ch = PLATE_ALPHABET[k - 1]!;
+            if (ch === last) {
+              add(prefix, 0, pnb * p);
+              add(prefix + ch, 0, pb * p);
+            } else add(prefix + ch, 0, (pb + pnb) * p);
+          }
+        }
+        beams = new Map([...next].sort((a, b) => b[1][0] + b[1][1] - (a[1][0] + a[1][1])).slice(0, beam));
+      }
+      return [...beams]
+        .map(([text, [pb, pnb]]) => ({ text, prob: pb + pnb }))
+        .filter((s) => s.text.length > 0 && s.prob > 0)
+        .sort((a, b) => b.prob - a.prob);
+    }
+    let seed = 11;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const K = PLATE_ALPHABET.length + 1;
+    let compared = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const T = 1 + Math.floor(rnd() * 24);
+      const probs = new Float32Array(T * K);
+      for (let t = 0; t < T; t++) {
+        // a few strong classes a step (often the same letter twice in a row, often the blank),
+        // the rest small: prefixes meet from different beams and repeats collapse
+        let sum = 0;
+        for (let k = 0; k < K; k++) {
+          const strong = k === 0 ? rnd() < 0.6 : rnd() < 0.08 || (t > 0 && probs[(t - 1) * K + k]! > 0.2);
+          probs[t * K + k] = strong ? 0.2 + rnd() : rnd() * 0.004;
+          sum += probs[t * K + k]!;
+        }
+        for (let k = 0; k < K; k++) probs[t * K + k]! /= sum;
+        // every fifth output in eighths: prefixes tie, and the ranking must keep their order
+        if (trial % 5 === 4)
+          for (let k = 0; k < K; k++) probs[t * K + k] = Math.round(probs[t * K + k]! * 8) / 8;
+      }
+      const beam = [1, 4, 16, 64][trial % 4]!;
+      const minProb = trial % 3 === 0 ? 0 : 1e-3;
+      const got = beamSearch(probs, T, K, beam, PLATE_ALPHABET, minProb);
+      expect(got).toEqual(byStrings(probs, T, K, beam, minProb));
+      compared += got.length;
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
   it('keeps at most `beam` texts', () => {
     const step = Object.fromEntries([...'ABCDEFGH'].map((c) => [c, 0.125]));
     const { probs, T, K } = mat([step, step, step]);
