@@ -8,7 +8,7 @@ export const recognizeSection = z
       .enum(['fast', 'accurate', 'thorough'])
       .default('accurate')
       .describe(
-        "Defaults for detector, secondReader, refine, escalateBelow and detSecondSide (set any to override). fast: the project's plate-det and one reader (70 ms CPU per 720p dev frame on one core). thorough: PP-OCRv4's detector at 1440 px, a second reader and a second look on every frame (~400 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (reads better than thorough on dev frames at a tenth of its median CPU time, 29-32 ms; README figures, models/README.md)",
+        "Defaults for detector, secondReader, refine, escalateBelow and detSecondSide (set any to override). fast: the project's plate-det and one reader (70 ms CPU per 720p dev frame on one core). thorough: PP-OCRv4's detector at 1440 px, a second reader and a second look on every frame (~400 ms). accurate: a fast screen first (768 px, one crop per region), and the frames it is unsure of again the thorough way (reads better than thorough on dev frames at a tenth of its median CPU time, 26-29 ms; README figures, models/README.md)",
       ),
     escalateBelow: z
       .number()
