@@ -50,40 +50,24 @@ export async function benchResample(): Promise<Record<string, number | string>> 
     'kernel in use': wasmResampler() ? 'WebAssembly SIMD' : 'JavaScript',
   };
   const hd = frame(1280, 720);
-  const cases: [string, RgbImage, Box, number, number, Norm, number, number][] = [
-    [
-      'screen detector input, 1280x720 -> 768x448',
-      hd,
-      { x: 0, y: 0, w: 1280, h: 720 },
-      ...sized(1280, 720, 768),
-      DET_NORM,
-      0,
-      40,
-    ],
-    [
-      'thorough detector input, 1280x720 -> 1440x832',
-      hd,
-      { x: 0, y: 0, w: 1280, h: 720 },
-      ...sized(1280, 720, 1440),
-      DET_NORM,
-      0,
-      10,
-    ],
-    [
-      'plate crop, 97x42 px -> 112x48 (tensor 128)',
-      hd,
-      { x: 301.3, y: 200.7, w: 97.2, h: 41.5 },
-      112,
-      48,
-      REC_NORM,
-      128,
-      2000,
-    ],
+  const whole = { x: 0, y: 0, w: 1280, h: 720 };
+  const detector = (side: number) => ({ src: whole, ...detInputSize(1280, 720, side), norm: DET_NORM });
+  const cases: { name: string; src: Box; w: number; h: number; norm: Norm; tw?: number; calls: number }[] = [
+    { name: 'screen detector input, 1280x720 -> 768x448', ...detector(768), calls: 40 },
+    { name: 'thorough detector input, 1280x720 -> 1440x832', ...detector(1440), calls: 10 },
+    {
+      name: 'plate crop, 97x42 px -> 112x48 (tensor 128)',
+      src: { x: 301.3, y: 200.7, w: 97.2, h: 41.5 },
+      w: 112,
+      h: 48,
+      norm: REC_NORM,
+      tw: 128,
+      calls: 2000,
+    },
   ];
-  for (const [name, img, src, w, h, norm, tw0, calls] of cases) {
-    const tw = tw0 || w;
-    const js = time(regionToChwJs, img, src, w, h, norm, tw, calls);
-    const now = time(regionToChw, img, src, w, h, norm, tw, calls);
+  for (const { name, src, w, h, norm, tw = w, calls } of cases) {
+    const js = time(regionToChwJs, hd, src, w, h, norm, tw, calls);
+    const now = time(regionToChw, hd, src, w, h, norm, tw, calls);
     let same = true;
     for (let i = 0; i < js.out.length && same; i++) same = Object.is(js.out[i], now.out[i]);
     fig[`${name}: JavaScript / in use ms`] = `${js.ms.toFixed(3)} / ${now.ms.toFixed(3)}`;
@@ -91,9 +75,4 @@ export async function benchResample(): Promise<Record<string, number | string>> 
     fig[`${name}: same tensor`] = same ? 'yes' : 'NO';
   }
   return fig;
-}
-
-function sized(width: number, height: number, side: number): [number, number] {
-  const { w, h } = detInputSize(width, height, side);
-  return [w, h];
 }

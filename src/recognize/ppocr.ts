@@ -191,17 +191,18 @@ export class PpocrRecognizer implements Recognizer {
     const mh = res.dims[2];
     // plate-det maps at a quarter of the input's resolution; PP-OCRv4's at full resolution
     const quarter = mh === h / 4;
+    // the 4×4 blocks the sparse upsampling computes: labelling skips the others
+    const blocks = (w * h) / 16;
     const filled = quarter
-      ? work?.filled?.length === (w * h) / 16
+      ? work?.filled?.length === blocks
         ? work.filled
-        : new Uint8Array((w * h) / 16)
-      : null;
+        : new Uint8Array(blocks)
+      : undefined;
     const map = quarter
-      ? upsampleQuarterMap(res.data as Float32Array, w / 4, h / 4, this.cfg.detThreshold, work?.map, filled!)
+      ? upsampleQuarterMap(res.data as Float32Array, w / 4, h / 4, this.cfg.detThreshold, work?.map, filled)
       : (res.data as Float32Array);
     const label = labelScratch(w * h, work?.label);
-    // the scan for regions skips the blocks the upsampling left empty
-    const components = labelComponents(map, w, h, this.cfg.detThreshold, label, filled ?? undefined);
+    const components = labelComponents(map, w, h, this.cfg.detThreshold, label, filled);
     this.detWork = {
       input: buf,
       map: map === res.data ? (work?.map ?? null) : map,
