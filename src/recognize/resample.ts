@@ -64,7 +64,8 @@ export function wasmResampler(): boolean {
 /**
  * As regionToChw (tensor.ts): resamples `src` of `img` to outW×outH into `out`, a 1×3×outH×tensorW
  * tensor, normalised; columns right of outW are left as they are. False (nothing written) where
- * the kernel cannot run: no WebAssembly SIMD, or an image narrower than 2 pixels.
+ * the kernel cannot run: no WebAssembly SIMD, an image narrower than 2 pixels, or a region too
+ * large for its memory.
  */
 export function resampleChwWasm(
   img: RgbImage,
@@ -121,7 +122,13 @@ export function resampleChwWasm(
   const pix = align(dst + 12 * plane);
   const need = pix + (y1 - y0 + 1) * rowBytes + 8;
   const mem = k.memory;
-  if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / PAGE));
+  if (mem.buffer.byteLength < need) {
+    try {
+      mem.grow(Math.ceil((need - mem.buffer.byteLength) / PAGE));
+    } catch {
+      return false; // past what the kernel's memory can hold: the JavaScript loop does it
+    }
+  }
   const buf = mem.buffer;
   const bytes = new Uint8Array(buf);
   // the region's rows (one copy when it spans the image's width)
