@@ -5,6 +5,8 @@ const $ = (id) => document.getElementById(id);
 const LIGHTS = ['cameras', 'server', 'gps', 'system'];
 let session = null;
 let events = null;
+/** Resolves once the live stream is open (openEvents). */
+let eventsOpen = Promise.resolve();
 let lastEvent = 0;
 
 function el(tag, cls, text) {
@@ -185,10 +187,12 @@ $('signout').addEventListener('click', async () => {
 
 async function startMain() {
   show('main');
-  openEvents();
+  // The stream first, then the lists: a hit raised while the page loads arrives live or is in
+  // the list (both merge into one card), never lost between the two.
+  clearHits();
+  await openEvents();
   loadStatus();
   const [h, r] = await Promise.all([api('/api/hits'), api('/api/reads')]);
-  clearHits();
   for (const hit of h.hits.slice().reverse()) renderHit(hit, false);
   recallUnacknowledged();
   $('reads').tBodies[0].replaceChildren();
@@ -196,9 +200,15 @@ async function startMain() {
 }
 
 // ---- live stream; a lost stream means a gone daemon ----
+/** Opens the live stream; resolves once it is open (or after 3 s: a slow stream must not hold the page back). */
 function openEvents() {
-  if (events) return;
+  if (events) return eventsOpen;
   events = new EventSource('/api/events');
+  const opened = new Promise((resolve) => {
+    events.addEventListener('open', resolve, { once: true });
+    setTimeout(resolve, 3000);
+  });
+  eventsOpen = opened;
   lastEvent = Date.now();
   const seen = () => {
     lastEvent = Date.now();
@@ -234,6 +244,7 @@ function openEvents() {
       if (err.status === 401) closeEvents();
     }
   });
+  return opened;
 }
 function closeEvents() {
   if (events) events.close();
