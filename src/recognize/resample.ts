@@ -81,39 +81,17 @@ export function resampleChwWasm(
   if (!k || width < 2 || height < 1 || outW < 1 || outH < 1) return false;
   const sx = src.w / outW;
   const sy = src.h / outH;
-  // sample columns, as regionToChwJs computes them (the weight rounded to float32 as there)
-  const ix = new Int32Array(outW);
-  const wx = new Float32Array(outW);
-  let x0 = width;
-  let x1 = 0;
-  for (let x = 0; x < outW; x++) {
-    const fx = Math.min(width - 1, Math.max(0, src.x + (x + 0.5) * sx - 0.5));
-    let i = Math.floor(fx);
-    wx[x] = fx - i;
-    // the last column as the pair before it, weight 1: the same value
-    if (i === width - 1) {
-      i = width - 2;
-      wx[x] = 1;
-    }
-    ix[x] = i;
-    if (i < x0) x0 = i;
-    if (i + 1 > x1) x1 = i + 1;
-  }
-  const iy = new Int32Array(outH);
-  const wy = new Float64Array(outH);
-  let y0 = height;
-  let y1 = 0;
-  for (let y = 0; y < outH; y++) {
-    const fy = Math.min(height - 1, Math.max(0, src.y + (y + 0.5) * sy - 0.5));
-    const i = Math.floor(fy);
-    iy[y] = i;
-    wy[y] = fy - i;
-    if (i < y0) y0 = i;
-    const below = Math.min(height - 1, i + 1);
-    if (below > y1) y1 = below;
-  }
+  // Sample positions, as regionToChwJs computes them; they grow with the output index, so the
+  // first and last give the source pixels the region spans.
+  const px = (x: number) => Math.min(width - 1, Math.max(0, src.x + (x + 0.5) * sx - 0.5));
+  const py = (y: number) => Math.min(height - 1, Math.max(0, src.y + (y + 0.5) * sy - 0.5));
+  // a column's left pixel (the last column is read as the pair before it, weight 1: the same value)
+  const left = (f: number) => Math.min(Math.floor(f), width - 2);
+  const x0 = left(px(0));
+  const subW = left(px(outW - 1)) + 2 - x0;
+  const y0 = Math.floor(py(0));
+  const y1 = Math.min(height - 1, Math.floor(py(outH - 1)) + 1);
   // memory: [xtab 8·outW][ytab 16·outH][planes 12·outW·outH][region's pixels + 8 bytes]
-  const subW = x1 - x0 + 1;
   const rowBytes = subW * 3;
   const xtab = 0;
   const ytab = align(xtab + 8 * outW);
@@ -138,19 +116,23 @@ export function resampleChwWasm(
       const from = (y * width + x0) * 3;
       bytes.set(data.subarray(from, from + rowBytes), pix + (y - y0) * rowBytes);
     }
+  // the tables: the weight of the right pixel rounded to float32, as regionToChwJs keeps it
   const xi = new Int32Array(buf, xtab, 2 * outW);
   const xf = new Float32Array(buf, xtab, 2 * outW);
   for (let x = 0; x < outW; x++) {
-    xi[2 * x] = (ix[x]! - x0) * 3;
-    xf[2 * x + 1] = wx[x]!;
+    const f = px(x);
+    const i = left(f);
+    xi[2 * x] = (i - x0) * 3;
+    xf[2 * x + 1] = f - i;
   }
   const yi = new Int32Array(buf, ytab, 4 * outH);
   const yf = new Float64Array(buf, ytab, 2 * outH);
   for (let y = 0; y < outH; y++) {
-    const i = iy[y]!;
+    const f = py(y);
+    const i = Math.floor(f);
     yi[4 * y] = (i - y0) * rowBytes;
     yi[4 * y + 1] = (Math.min(height - 1, i + 1) - i) * rowBytes;
-    yf[2 * y + 1] = wy[y]!;
+    yf[2 * y + 1] = f - i;
   }
   // scale and offset per RGB lane: tensor channel c reads RGB channel rgbOf[c]
   const rgbOf = norm.bgr ? [2, 1, 0] : [0, 1, 2];
