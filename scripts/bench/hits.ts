@@ -7,7 +7,8 @@
  *  - recall: labelled plates raised, by level (confirmed; confirmed or possible);
  *  - false alerts per 10,000 reads, by level, from reads of plates not on the list: the same
  *    frames with their plates left off the list, and the frames with their plates painted over.
- * `--manifest M --root R` takes any manifest of labelled frames; `--json` prints one line.
+ * `--manifest M --root R` takes any manifest of labelled frames or plate crops (a crop is read as
+ * a whole plate and has no painted-over version); `--json` prints one line.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -199,18 +200,22 @@ function lookalikeVariants(text: string, maxSubs: number): string[] {
   return [...all];
 }
 
-interface FrameReads {
+export interface FrameReads {
   truth: string[];
   plates: PlateReading[];
   masked: PlateReading[];
 }
 
-async function readFrames(manifest: string, root: string, config?: string): Promise<FrameReads[]> {
-  const section = config ? loadConfig(config).recognize : recognizeSection.parse({});
-  const rec = await createRecognizer({ ...section, threads: 1 }, pino({ level: 'silent' }));
+/**
+ * Reads every image of a manifest as the unit would: a frame whole (and again with its labelled
+ * plates painted over, for reads of plates not on the list), a plate crop (`"crop": true`) as a
+ * whole plate (nothing is left of it painted over). A manifest with no image is an error, not a
+ * row of zeros.
+ */
+export async function readManifest(manifest: string, root: string, config?: string): Promise<FrameReads[]> {
   const lines = readFileSync(manifest, 'utf8')
-    .trim()
     .split('\n')
+    .filter((l) => l.trim() !== '')
     .map(
       (l) =>
         JSON.parse(l) as {
@@ -218,20 +223,29 @@ async function readFrames(manifest: string, root: string, config?: string): Prom
           crop?: boolean;
           plates: { text: string; box: [number, number, number, number] }[];
         },
-    )
-    .filter((l) => !l.crop);
+    );
+  if (lines.length === 0) throw new Error(`no labelled images in ${manifest}`);
+  const section = config ? loadConfig(config).recognize : recognizeSection.parse({});
+  const rec = await createRecognizer({ ...section, threads: 1 }, pino({ level: 'silent' }));
   const out: FrameReads[] = [];
-  // every plate is kept here; figuresAt drops those the unit would drop (minConfidence)
-  const minConf = 0;
-  for (const l of lines) {
-    const img: RgbImage = await decodeImageFile(resolve(root, l.image));
-    const plates = (await rec.readFrame(img)).filter((p) => p.confidence >= minConf);
-    const copy = { ...img, data: Buffer.from(img.data) };
-    for (const p of l.plates) paintOver(copy, p.box);
-    const masked = (await rec.readFrame(copy)).filter((p) => p.confidence >= minConf);
-    out.push({ truth: l.plates.map((p) => p.text.toUpperCase()), plates, masked });
+  try {
+    // every plate is kept here; figuresAt drops those the unit would drop (minConfidence)
+    for (const l of lines) {
+      const img: RgbImage = await decodeImageFile(resolve(root, l.image));
+      const truth = l.plates.map((p) => p.text.toUpperCase());
+      if (l.crop) {
+        const p = await rec.readCrop(img);
+        out.push({ truth, plates: p ? [p] : [], masked: [] });
+        continue;
+      }
+      const plates = await rec.readFrame(img);
+      const copy = { ...img, data: Buffer.from(img.data) };
+      for (const p of l.plates) paintOver(copy, p.box);
+      out.push({ truth, plates, masked: await rec.readFrame(copy) });
+    }
+  } finally {
+    await rec.close();
   }
-  await rec.close();
   return out;
 }
 
@@ -333,7 +347,12 @@ function expectedFalse(
   return out;
 }
 
-function figuresAt(all: FrameReads[], size: number, minConf: number, floor: number): Record<string, number> {
+export function figuresAt(
+  all: FrameReads[],
+  size: number,
+  minConf: number,
+  floor: number,
+): Record<string, number> {
   const keep = (ps: PlateReading[]) => ps.filter((p) => p.confidence >= Math.min(floor, minConf));
   const frames = all.map((f) => ({ ...f, plates: keep(f.plates), masked: keep(f.masked) }));
   const base = drawList(size, 20261204 + size);
@@ -398,7 +417,7 @@ export async function benchHits(): Promise<Record<string, number | string>> {
   const frames: FrameReads[] =
     cache && existsSync(cache)
       ? revive(JSON.parse(readFileSync(cache, 'utf8')))
-      : await readFrames(manifest, root, arg('--config'));
+      : await readManifest(manifest, root, arg('--config'));
   if (cache && !existsSync(cache))
     writeFileSync(
       cache,

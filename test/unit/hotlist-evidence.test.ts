@@ -69,14 +69,35 @@ describe('hits by evidence', () => {
     expect(textProbability(ev, 'ABC123', score)).toBeCloseTo(0.75, 5);
   });
 
+  it('weighs each crop by how far it reads the plate: a crop showing something else does not dilute', () => {
+    // two crops of the plate, and the plate-shaped window around it read as other text entirely
+    const plate = [spell('ABC123', 0.9, { 2: 'E' }), spell('ABC123', 1)];
+    const window = spell('XK7', 1);
+    const ev = {
+      frames: [[...plate, window]],
+      candidates: [
+        { text: 'ABC123', confidence: 0.6 },
+        { text: 'ABE123', confidence: 0.03 },
+      ],
+    };
+    // (0.9 * 0.9 + 1 * 1 + 0 * 0) / (0.9 + 1 + 0); a plain mean would give (0.9 + 1 + 0) / 3
+    expect(textProbability(ev, 'ABC123', score)).toBeCloseTo((0.81 + 1) / 1.9, 5);
+    expect(textProbability(ev, 'ABE123', score)).toBeCloseTo((0.9 * 0.1) / 1.9, 5);
+    // what only the unsupported crop reads gets no weight from it
+    expect(textProbability(ev, 'XK7', score)).toBeLessThan(1e-6);
+    // no crop reads any candidate (or there are none): a plain mean
+    const none = { frames: [[spell('ABC123', 1), spell('XK7', 1)]], candidates: [] };
+    expect(textProbability(none, 'ABC123', score)).toBeCloseTo(0.5, 5);
+  });
+
   it('confirms only the best text when sure and well clear; possible for a real chance; else nothing', () => {
     const best = { text: 'ABC123', p: 0.9 };
     expect(judge('ABC123', 0.9, best, 0.05)?.level).toBe('confirmed');
     // the best text, but a close rival: possible
     expect(judge('ABC123', 0.55, { text: 'ABC123', p: 0.55 }, 0.4)?.level).toBe('possible');
-    // confirmed needs 5 to 1 against the runner-up: 4 to 1 is only possible
-    expect(judge('ABC123', 0.8, { text: 'ABC123', p: 0.8 }, 0.2)?.level).toBe('possible');
-    expect(judge('ABC123', 0.8, { text: 'ABC123', p: 0.8 }, 0.16)?.level).toBe('confirmed');
+    // confirmed needs 6 to 1 against the runner-up: 5 to 1 is only possible
+    expect(judge('ABC123', 0.8, { text: 'ABC123', p: 0.8 }, 0.16)?.level).toBe('possible');
+    expect(judge('ABC123', 0.8, { text: 'ABC123', p: 0.8 }, 0.13)?.level).toBe('confirmed');
     expect(judge('ABC128', 0.05, best, 0.9)?.level).toBe('possible');
     expect(judge('ABC128', LEVEL_RULE.possibleMin / 2, best, 0.9)).toBeNull();
     // a wildcard is never confirmed
