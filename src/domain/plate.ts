@@ -57,6 +57,17 @@ export function textSimilarity(a: string, b: string): number {
 }
 
 /**
+ * Prior weight of a plate text from general US format knowledge (never from the evaluation
+ * images): most standard plates have 5-7 characters and mix letters and digits.
+ */
+export function formatPrior(text: string): number {
+  const n = text.length;
+  let w = n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1;
+  if (!/[0-9]/.test(text)) w *= 0.3;
+  return w;
+}
+
+/**
  * How likely a text read on a frame is a plate rather than other text, for ordering the plates of
  * a frame: digits-only texts are mostly timestamps, overlays and phone numbers, letters-only
  * texts mostly words on signs and badges (few US standard plates are either), so both rank after

@@ -4,7 +4,7 @@
  * text, over every frame and crop of the vehicle — and raised only when that probability stands
  * up against the best competing text. Pure.
  */
-import { framePlatePrior } from '../domain/plate.ts';
+import { formatPrior, framePlatePrior } from '../domain/plate.ts';
 import type { Candidate, CtcEvidence, HitLevel, HitMatch } from '../domain/types.ts';
 
 /**
@@ -112,7 +112,8 @@ export interface Judgement {
 
 /**
  * The alert level of an entry for a read, or null (no alert). `best` is the read's most probable
- * text and `runnerUp` the next one's probability (both measured the same way as the entry).
+ * text and `runnerUp` the best other text's probability, weighed by how far it could be a plate
+ * (judgeMatches).
  * Wildcard entries (`*`) can never be confirmed: their probability is that of the read's text.
  */
 export function judge(
@@ -186,7 +187,13 @@ export function judgeMatches(
     const text = wild ? (ev.candidates[m.candidateIndex]?.text ?? best.text) : m.entryPlate;
     // the text's probability, and that such a text is a plate at all (not a date, a phone number, a word)
     const p = (probs.get(text) ?? textProbability(ev, text, score)) * platePrior(text);
-    const runnerUp = Math.max(0, ...[...probs].filter(([t]) => t !== text).map(([, q]) => q));
+    // a rival text counts as far as it could be a plate, as the entry's own probability does (and
+    // weighed by its length as the decoder ranks readings): a crop that reads only a fragment of the
+    // serial (`694` of `CW1694`, a state's name) leaves the plate's text confirmable
+    const runnerUp = Math.max(
+      0,
+      ...[...probs].filter(([t]) => t !== text).map(([t, q]) => q * platePrior(t) * formatPrior(t)),
+    );
     const j = judge(wild ? `${text}*` : text, p, best, runnerUp, rule, density(text));
     if (j) out.push(withLevel(m, j));
   }

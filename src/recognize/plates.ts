@@ -1,5 +1,5 @@
 /** Pure plate-level rules: plausibility, format priors, merging candidates from several crops. */
-import { foldLookalikes, framePlatePrior } from '../domain/plate.ts';
+import { foldLookalikes, formatPrior, framePlatePrior } from '../domain/plate.ts';
 import { patternMisfits, US_JURISDICTIONS } from '../domain/us-plates.ts';
 import type { Box } from '../domain/types.ts';
 import type { Scored } from './ctc.ts';
@@ -79,18 +79,7 @@ export function classWeights(alphabet: string): number[] {
   return [...alphabet].map((c) => (c === 'O' ? O_WEIGHT : RARE_LETTERS.includes(c) ? RARE_LETTER_WEIGHT : 1));
 }
 
-/**
- * Prior weight of a plate text from general US format knowledge (never from the evaluation
- * images): most standard plates have 5-7 characters and mix letters and digits.
- */
-export function formatPrior(text: string): number {
-  const n = text.length;
-  let w = n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1;
-  if (!/[0-9]/.test(text)) w *= 0.3;
-  return w;
-}
-
-export { framePlatePrior } from '../domain/plate.ts';
+export { formatPrior, framePlatePrior } from '../domain/plate.ts';
 
 /**
  * How likely a text region is a plate from where it lies on the frame: text touching the frame's

@@ -119,6 +119,22 @@ describe('hits by evidence', () => {
     candidateIndex,
   });
 
+  it('weighs a rival text by how far it could be a plate: a crop reading a fragment does not block confirmed', () => {
+    const read = (rival: string) => ({
+      frames: [[spell('CW1694', 1), spell('CW1694', 1), spell(rival, 1)]],
+      candidates: [
+        { text: 'CW1694', confidence: 0.67 },
+        { text: rival, confidence: 0.33 },
+      ],
+    });
+    // the third crop reads the serial's digits alone: 2/3 against a 3-digit fragment is confirmed
+    const fragment = judgeMatches([match('CW1694')], read('694'), score);
+    expect(fragment.map((m) => m.level)).toEqual(['confirmed']);
+    expect(fragment[0]!.probability).toBeCloseTo(2 / 3, 3);
+    // the same odds against a text that could be the plate (one glyph off) are only possible
+    expect(judgeMatches([match('CW1694')], read('CW1604'), score).map((m) => m.level)).toEqual(['possible']);
+  });
+
   it('keeps the found entries the evidence supports, confirmed first', () => {
     const ev = {
       frames: [[spell('CH0P8Y', 0.97, { 2: 'O' })]],
