@@ -2,9 +2,8 @@
  * The screen's gate (recognize.screenGate): once a frame's region reads sure, its later regions
  * are read only where the plate classifier takes them for plates. On the demo frames with a fleet
  * number, a badge and a camera overlay painted beside the car, the gated screen must read the same
- * sure plate and leave the painted texts unread (the ungated screen reads them, and on one frame
- * ranks a chrome badge, read sure, before the plate); on a frame with two plates, both must still
- * be read.
+ * sure plate and leave the painted texts unread (the ungated screen reads them); on a frame with
+ * two plates, both must still be read.
  */
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -64,7 +63,6 @@ describe('screen gate (recognize.screenGate)', () => {
 
   it('reads the sure plate and leaves the painted texts after it unread', async () => {
     let readOpen = 0;
-    let badgeFirst = 0;
     for (const p of DEMO_PLATES.slice(0, 6)) {
       const { img, boxes } = await paintedFrame(p.file);
       const g = await gated.screenFrame!(img);
@@ -74,16 +72,13 @@ describe('screen gate (recognize.screenGate)', () => {
         o.plates.map((x) => x.text),
         p.file,
       ).toContain(p.plate);
-      if (o.plates[0]?.text !== p.plate) badgeFirst++;
       const painted = (plates: { box: Box }[]) =>
         plates.filter((r) => boxes.some((b) => overlaps(r.box, b))).length;
       expect(painted(g.plates), `${p.file}: painted texts read by the gated screen`).toBe(0);
       readOpen += painted(o.plates);
     }
-    // the test can fail: without the gate the same screen reads the painted texts, and on one
-    // frame (frame-004) even ranks the chrome badge `SV2500`, read sure, before the plate
+    // the test can fail: without the gate the same screen reads the painted texts
     expect(readOpen).toBeGreaterThan(0);
-    expect(badgeFirst).toBeGreaterThan(0);
   });
 
   it('still reads a second plate on a frame whose first plate is sure', async () => {

@@ -150,8 +150,8 @@ describe('config schema', () => {
       refine: 0,
       cropVariants: 1,
       detMaxSide: 768,
-      // the screen: 4 regions, no coarse second detector pass
-      maxRegions: 4,
+      // the screen: 3 regions, no coarse second detector pass
+      maxRegions: 3,
       detSecondSide: 0,
       recModel: '/m/rec.onnx',
     });

@@ -263,14 +263,17 @@ export const FIRST_PASS_MAX_SIDE = 768;
 /**
  * Text regions the screen reads per frame, best first by the detector's score: a frame seldom
  * shows more plates, and a frame whose plate is not among them is unsure and goes on to the full
- * pipeline (12 regions). Each region read costs a reader run (~8 ms on one core), so the cluttered
- * frames, not the median one, decide whether the screens keep up with the cameras. Measured on
- * dev (models/README.md): a labelled plate's region ranks 1st-4th when the screen finds it, never
- * lower. 4 regions read every dev frame as 6 did (12 before that); the screen alone on the dev
- * frames, one core of an AMD EPYC: median 34 ms either way, p90 71 → 53 ms, slowest 88 → 68 ms
- * (a camera at 15 fps sends a frame every 67 ms).
+ * pipeline (12 regions). Each region read costs a reader run (~4-5 ms on one core in int8), so the
+ * cluttered frames, not the median one, decide whether the screens keep up with the cameras.
+ * Measured on dev (models/README.md): a labelled plate's region ranks 1st-3rd when the screen
+ * finds it, 4th on one frame, which 3 regions send on to the thorough look (read right there);
+ * every dev frame's top read and candidates as with 4. The screen alone per dev frame, one core of
+ * an AMD EPYC: median 21.5 → 21.0 ms, p90 33 → 29, p99 42 → 33; on real frames at 2 × 15 fps
+ * (`npm run bench -- cameras`, four runs each, alternating): 0 frames dropped in every run and
+ * frame→read p99 72-93 ms, against 0-3 dropped and p99 100-112 ms with 4 regions (a camera at
+ * 15 fps sends a frame every 67 ms).
  */
-export const SCREEN_MAX_REGIONS = 4;
+export const SCREEN_MAX_REGIONS = 3;
 
 /**
  * The first pass of an escalating configuration: the fast profile's pipeline with the same reader,
