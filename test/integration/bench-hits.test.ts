@@ -10,19 +10,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { figuresAt, readManifest } from '../../scripts/bench/hits.ts';
+import { plateSvg } from '../helpers/plate-svg.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-hits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A white plate with black condensed DejaVu Sans Bold text, as an SVG. */
-function plateSvg(text: string, w: number, h: number): string {
-  const fs = h * 0.5;
-  const sx = Math.min(1, (w * 0.85) / (text.length * 0.75 * fs));
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">
-  <rect x="2" y="2" width="${w - 4}" height="${h - 4}" rx="8" fill="#fafafa" stroke="#1a1a1a" stroke-width="4"/>
-  <text x="0" y="0" transform="translate(${w / 2} ${h * 0.72}) scale(${sx} 1)" font-family="DejaVu Sans"
-    font-weight="bold" font-size="${fs}" text-anchor="middle" fill="#111">${text}</text></svg>`;
-}
 
 async function writeCrop(name: string, text: string): Promise<void> {
   await sharp(Buffer.from(plateSvg(text, 320, 160)))

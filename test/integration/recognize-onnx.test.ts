@@ -6,19 +6,9 @@ import type { RgbImage } from '../../src/domain/types.ts';
 import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts';
 import { iou } from '../../src/recognize/boxes.ts';
 import { CascadeRecognizer } from '../../src/recognize/cascade.ts';
+import { plateSvg } from '../helpers/plate-svg.ts';
 
 const PLATE = { x: 520, y: 400, w: 240, h: 120 };
-
-/** A white plate with a dark border and black DejaVu Sans Bold text, as an SVG. */
-function plateSvg(text: string, w: number, h: number): string {
-  // US plate characters are condensed: squeeze the bold glyphs to fit 85% of the width
-  const fs = h * 0.5;
-  const sx = Math.min(1, (w * 0.85) / (text.length * 0.75 * fs));
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">
-  <rect x="2" y="2" width="${w - 4}" height="${h - 4}" rx="8" fill="#fafafa" stroke="#1a1a1a" stroke-width="4"/>
-  <text x="0" y="0" transform="translate(${w / 2} ${h * 0.72}) scale(${sx} 1)" font-family="DejaVu Sans"
-    font-weight="bold" font-size="${fs}" text-anchor="middle" fill="#111">${text}</text></svg>`;
-}
 
 async function toRgb(s: Sharp): Promise<RgbImage> {
   const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
