@@ -269,9 +269,9 @@ export const FIRST_PASS_MAX_SIDE = 768;
  * finds it, 4th on one frame, which 3 regions send on to the thorough look (read right there);
  * every dev frame's top read and candidates as with 4. The screen alone per dev frame, one core of
  * an AMD EPYC: median 21.5 → 21.0 ms, p90 33 → 29, p99 42 → 33; on real frames at 2 × 15 fps
- * (`npm run bench -- cameras`, four runs each, alternating): 0 frames dropped in every run and
- * frame→read p99 72-93 ms, against 0-3 dropped and p99 100-112 ms with 4 regions (a camera at
- * 15 fps sends a frame every 67 ms).
+ * (`npm run bench -- cameras`, every read hot, four runs each, alternating): 0 frames dropped in
+ * every run and frame→read p99 72-93 ms, against 0-3 dropped and p99 100-112 ms with 4 regions
+ * (with no read hot: 0-6 dropped, p99 96-132 ms; a camera at 15 fps sends a frame every 67 ms).
  */
 export const SCREEN_MAX_REGIONS = 3;
 
