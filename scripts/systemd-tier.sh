@@ -272,19 +272,20 @@ grep -Eiq '^Status: "([a-z]+ (green|amber|red|off)(, )?)+"$' <<<"$status_line" |
   fail "systemctl status: no daemon status line (STATUS=) with the lights: '$status_line'"
 pass "systemctl status: $status_line"
 
-# The thorough worker's thread runs at nice 19 below the screens (setpriority passes the unit's
-# system call filter); every other thread of the daemon stays at nice 0.
+# The thorough worker's thread runs at nice 19 under SCHED_IDLE below the screens (setpriority and
+# sched_setscheduler pass the unit's system call filter, chrt is in the image); every other thread
+# of the daemon stays at nice 0 under SCHED_OTHER. Listed as "nice/policy" (0 other, 5 idle).
 nice_of_threads() {
-  C sh -c "for s in /proc/$(prop MainPID)/task/*/stat; do sed 's/^.*) //' \$s | cut -d' ' -f17; done" 2>/dev/null |
-    sort -n | uniq -c | awk '{printf "%s thread(s) at nice %s; ", $1, $2}'
+  C sh -c "for s in /proc/$(prop MainPID)/task/*/stat; do sed 's/^.*) //' \$s | cut -d' ' -f17,39 | tr ' ' /; done" 2>/dev/null |
+    sort | uniq -c | awk '{printf "%s thread(s) at %s; ", $1, $2}'
 }
 for _ in $(seq 1 60); do
   nices=$(nice_of_threads)
-  grep -q 'at nice 19;' <<<"$nices" && break
+  grep -q 'at 19/5;' <<<"$nices" && break
   sleep 0.5
 done
-grep -q 'at nice 19;' <<<"$nices" || fail "no thread of the daemon runs at nice 19 (the thorough worker): $nices"
-if grep -Eq 'at nice ([1-9]|1[0-8]|-[0-9]+);' <<<"$nices"; then fail "a thread runs at another priority: $nices"; fi
+grep -q 'at 19/5;' <<<"$nices" || fail "no thread of the daemon runs at nice 19 under SCHED_IDLE (the thorough worker): $nices"
+if grep -Ev '^ *$' <<<"$(tr ';' '\n' <<<"$nices")" | grep -Evq 'at (0/0|19/5)$'; then fail "a thread runs at another priority or policy: $nices"; fi
 pass "thread priorities: $nices"
 
 # --- systemd-analyze security, inside -----------------------------------------------------------

@@ -24,10 +24,14 @@ const log = createLogger({ level: logLevel }).child({
   stage: 'recognize',
   thread: 'worker',
   role,
-  ...(background ? { nice: priority?.nice ?? null } : {}),
+  ...(background ? { nice: priority?.nice ?? null, sched: priority?.idle ? 'idle' : 'other' } : {}),
 });
 if (background && !priority)
   log.warn("cannot lower the thorough worker's priority: it competes with the screens");
+else if (background && !priority?.idle)
+  log.warn(
+    "cannot run the thorough worker under SCHED_IDLE (no chrt?): nice 19 alone, the screens' latency is less steady",
+  );
 const port = parentPort!;
 
 try {

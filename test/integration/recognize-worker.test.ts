@@ -40,7 +40,7 @@ describe('worker-thread recognizer', () => {
     expect(out.failure).toBe(ErrorCodes.MODEL_LOAD);
   }, 120_000);
 
-  it('an idle-escalating pool: screen workers load the screen alone, the thorough worker runs at nice 19, reads unchanged', () => {
+  it('an idle-escalating pool: screen workers load the screen alone, the thorough worker runs at nice 19 under SCHED_IDLE, reads unchanged', () => {
     const r = spawnSync(
       process.execPath,
       ['--import', 'tsx', resolve(ROOT, 'test/support/worker-roles-check.ts')],
@@ -68,13 +68,16 @@ describe('worker-thread recognizer', () => {
       ['8DLP047', '8DLP047'],
     ]);
     expect(out.modelVersion).toBe('plate-rec-3+ppocr-v4-plate-1');
-    // the full worker (thorough looks) says so and the kernel agrees: one thread more, at nice 19,
-    // while the pool runs; the screen worker stays at the process's priority
+    // the full worker (thorough looks) says so and the kernel agrees: one thread more, at nice 19
+    // under SCHED_IDLE (policy 5), while the pool runs; the screen worker stays at the process's
+    // priority and policy (0/0)
     expect(ready.find((l) => l.role === 'all')?.nice).toBe(19);
+    expect(ready.find((l) => l.role === 'all')?.sched).toBe('idle');
     expect(ready.find((l) => l.role === 'screen')).not.toHaveProperty('nice');
-    const nices = out.nices as { before: number[]; during: number[]; after: number[] };
-    expect(nices.before.filter((n) => n !== 0)).toEqual([]);
-    expect(nices.during.filter((n) => n !== 0)).toEqual([19]);
-    expect(nices.after.filter((n) => n !== 0)).toEqual([]);
+    expect(ready.find((l) => l.role === 'screen')).not.toHaveProperty('sched');
+    const nices = out.nices as { before: string[]; during: string[]; after: string[] };
+    expect(nices.before.filter((n) => n !== '0/0')).toEqual([]);
+    expect(nices.during.filter((n) => n !== '0/0')).toEqual(['19/5']);
+    expect(nices.after.filter((n) => n !== '0/0')).toEqual([]);
   }, 120_000);
 });

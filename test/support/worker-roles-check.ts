@@ -2,7 +2,8 @@
  * An idle-escalating pool of two workers as the daemon starts it (outside vitest's module runner):
  * prints the workers' 'recognizer ready' lines (role, models loaded) as they log them, then one
  * JSON line: whether the pool's screens and thorough reads of the demo frames equal an in-thread
- * recognizer's, what the pool's workers answered, and the nice values of this process's threads
+ * recognizer's, what the pool's workers answered, and the nice values and scheduling policies of
+ * this process's threads
  * before, during and after the pool.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,17 +25,19 @@ const expected: Pair[] = [];
 for (const img of imgs) expected.push([await inThread.screenFrame!(img), await inThread.thoroughFrame!(img)]);
 await inThread.close();
 
-/** The nice value of each of this process's threads, from the kernel (Linux: nice is per thread). */
-function threadNices(): number[] {
+/**
+ * The nice value and scheduling policy of each of this process's threads, from the kernel (Linux:
+ * both are per thread), as "nice/policy" (policy 0 SCHED_OTHER, 5 SCHED_IDLE).
+ */
+function threadNices(): string[] {
   return readdirSync('/proc/self/task')
-    .map((t) =>
-      Number(
-        readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
-          .replace(/^.*\) /s, '')
-          .split(' ')[16],
-      ),
-    )
-    .sort((a, b) => a - b);
+    .map((t) => {
+      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ');
+      return `${f[16]}/${f[38]}`;
+    })
+    .sort();
 }
 
 // the workers log at info to this process's stdout
