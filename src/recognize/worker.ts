@@ -13,6 +13,9 @@ import type { WorkerRequest } from './worker-main.ts';
 
 type Reply = { id: number; result?: unknown; error?: { message: string; code?: string } };
 
+/** Pixel buffers kept for reuse per worker: one per call in flight is the most a pool gives one. */
+const SPARE_PIXEL_BUFFERS = 2;
+
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 /**
@@ -32,7 +35,20 @@ function bootScript(): string {
 class WorkerRecognizer implements Recognizer {
   private nextId = 1;
   private closed = false;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; pixels?: SharedArrayBuffer }
+  >();
+  /**
+   * Shared pixel buffers whose call has been answered. A frame travels as a copy into one of them:
+   * the worker reads it in place, and no 2.7 MB buffer (1280×720 RGB) is allocated per read on
+   * either side. Posting the frame's own buffer made the worker allocate its copy: at 2 × 15 fps of
+   * real frames (`npm run bench -- cameras`, two runs each) V8's garbage-collector threads took
+   * 17-19% of a core against 10-11%, and frame→read p99 was 73-74 ms against 59-62. A buffer
+   * allocated per read instead of reused is freed only when every thread that saw it collects its
+   * garbage: RSS grew by a gigabyte in a minute.
+   */
+  private readonly spare: SharedArrayBuffer[] = [];
 
   constructor(
     private readonly worker: Worker,
@@ -86,18 +102,38 @@ class WorkerRecognizer implements Recognizer {
     if (this.closed) return Promise.reject(new AlprError(ErrorCodes.MODEL_LOAD, 'recognizer is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      // Only the pixels travel (copied: the tracker keeps the frame for its images).
+      // Only the pixels travel, copied (the tracker keeps the frame for its images) into a shared
+      // buffer the worker is done with once it answers.
       const msg: WorkerRequest = { id, kind };
-      if (img) msg.img = { width: img.width, height: img.height, data: img.data };
+      let pixels: SharedArrayBuffer | undefined;
+      if (img) {
+        pixels = this.pixelBuffer(img.data.length);
+        const data = Buffer.from(pixels, 0, img.data.length);
+        img.data.copy(data);
+        msg.img = { width: img.width, height: img.height, data };
+      }
+      this.waiting.set(id, { resolve, reject, pixels });
       this.worker.postMessage(msg);
     });
+  }
+
+  /** A spare shared buffer of exactly `bytes`, or a new one (frames of a camera keep their size). */
+  private pixelBuffer(bytes: number): SharedArrayBuffer {
+    const i = this.spare.findIndex((b) => b.byteLength === bytes);
+    return i >= 0 ? this.spare.splice(i, 1)[0]! : new SharedArrayBuffer(bytes);
+  }
+
+  private release(pixels: SharedArrayBuffer | undefined): void {
+    if (!pixels) return;
+    this.spare.push(pixels);
+    if (this.spare.length > SPARE_PIXEL_BUFFERS) this.spare.shift();
   }
 
   private settle(m: Reply): void {
     const w = this.waiting.get(m.id);
     if (!w) return;
     this.waiting.delete(m.id);
+    this.release(w.pixels);
     if (m.error) w.reject(new AlprError(ErrorCodes.MODEL_LOAD, m.error.message));
     else w.resolve(m.result);
   }
@@ -105,6 +141,7 @@ class WorkerRecognizer implements Recognizer {
   private failAll(err: Error): void {
     if (err.message.startsWith('recognizer worker exited')) this.closed = true;
     if (this.waiting.size) this.log.error({ err }, 'recognizer worker failed');
+    // a failed worker may still hold its buffers: they are not reused
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
   }

@@ -28,6 +28,15 @@ describe('worker-thread recognizer', () => {
     // The loop turned through the inference: at least a third of the 5 ms slots it lasted.
     expect(out.ticks).toBeGreaterThan(out.ms / 5 / 3);
     expect(out.pair).toEqual([['4RDW219'], ['7ABC123']]);
+    expect(out.reused).toEqual([
+      ['4RDW219'],
+      ['7ABC123'],
+      ['4RDW219'],
+      ['7ABC123'],
+      ['7ABC123'],
+      ['4RDW219'],
+    ]);
+    expect(out.untouched).toBe(true);
     expect(out.afterClose).toBe('rejected');
     // a pool of two workers (recognize.workers: 2) answers two frames at once, each its own
     expect(out.poolPair).toEqual([['4RDW219'], ['7ABC123']]);

@@ -31,6 +31,17 @@ const got = await rec.readFrame(img);
 const ms = performance.now() - t0;
 clearInterval(iv);
 const [a, b] = await Promise.all([rec.readFrame(img), rec.readFrame(other)]);
+// frames travel through the worker's reused pixel buffers: reads one after the other, and two at
+// once, each answer its own frame, and the caller's pixels are never written
+const before = Buffer.from(img.data);
+const reused: string[][] = [];
+for (const f of [img, other, img, other]) reused.push((await rec.readFrame(f)).map((p) => p.text));
+const [ra, rb] = await Promise.all([rec.readFrame(other), rec.readFrame(img)]);
+reused.push(
+  ra.map((p) => p.text),
+  rb.map((p) => p.text),
+);
+const untouched = Buffer.compare(before, img.data) === 0;
 await rec.close();
 const afterClose = await rec.readFrame(img).then(
   () => 'resolved',
@@ -70,6 +81,8 @@ process.stdout.write(
     ms,
     ticks,
     pair: [a.map((p) => p.text), b.map((p) => p.text)],
+    reused,
+    untouched,
     afterClose,
     poolPair: [pa.map((p) => p.text), pb.map((p) => p.text)],
     poolLoad,
