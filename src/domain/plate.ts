@@ -81,6 +81,15 @@ export function framePlatePrior(text: string): number {
 }
 
 /**
+ * A date stamp burned into the video (`20140428`: eight digits that make a valid YYYYMMDD date of
+ * 1900-2099), as surveillance and dash cameras print one in a corner. No US series issues
+ * eight-digit serials, so such a text is never a plate, however surely it is read.
+ */
+export function isDateStamp(text: string): boolean {
+  return /^(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$/.test(text);
+}
+
+/**
  * Digits that read as a year or a date (19xx/20xx, then more digits): registration stickers,
  * timestamps burned into the video, dealer frames. A digits-only plate seldom starts with a year.
  */

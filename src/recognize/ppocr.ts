@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.ts';
 import type { ResolvedRecognize } from '../config/sections/recognize.ts';
 import type { Box, CtcEvidence, PlateReading, PlateState, RgbImage } from '../domain/types.ts';
+import { isDateStamp } from '../domain/plate.ts';
 import {
   clipBox,
   iou,
@@ -381,7 +382,8 @@ export class PpocrRecognizer implements Recognizer {
       const state = this.cfg.state ? stackedState(regions, groups, i) : null;
       const ranked = applyState(groups[i]!.ranked, state);
       const reading = this.toReading(r.box, r.score, ranked, groups[i]!.reads, state);
-      if (reading)
+      // a region whose best read is the video's date stamp is an overlay, not a plate
+      if (reading && !isDateStamp(reading.text))
         plates.push({ reading, ranked, where: where[i]!, score: plateScore(ranked, r.score, where[i]!) });
     });
     plates.sort((a, b) => b.score - a.score);

@@ -86,6 +86,38 @@ describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
     }
   });
 
+  it("never reads the video's date stamp as a plate; the same overlay with no valid date is read", async () => {
+    // white digits on a black strip in the bottom right corner, as a camera burns its clock in
+    const stamp = (text: string) =>
+      sharp(
+        Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="300" height="56">
+  <rect width="300" height="56" fill="#000"/>
+  <text x="150" y="44" font-family="DejaVu Sans Mono" font-weight="bold" font-size="40" text-anchor="middle"
+    fill="#fff">${text}</text></svg>`),
+      )
+        .png()
+        .toBuffer();
+    const plate = await sharp(Buffer.from(plateSvg('7ABC123', PLATE.w, PLATE.h)))
+      .png()
+      .toBuffer();
+    const scene = async (text: string, withPlate: boolean) =>
+      toRgb(
+        sharp({
+          create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
+        }).composite([
+          ...(withPlate ? [{ input: plate, left: PLATE.x, top: PLATE.y }] : []),
+          { input: await stamp(text), left: 900, top: 620 },
+        ]),
+      );
+    const texts = async (text: string, withPlate = false) =>
+      (await rec.readFrame(await scene(text, withPlate))).map((p) => p.text);
+    // month 14 is no date: the overlay alone is read (digits only), so the reader sees it
+    expect(await texts('20141428')).toContain('20141428');
+    // a valid date in the same place is no plate, alone or beside one
+    expect(await texts('20140428')).toEqual([]);
+    expect(await texts('20140428', true)).toEqual(['7ABC123']);
+  });
+
   it('finds nothing on an empty scene', async () => {
     const blank = await toRgb(
       sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }),

@@ -13,6 +13,7 @@ import {
   orderAlternates,
   rescore,
 } from '../../src/recognize/plates.ts';
+import { isDateStamp } from '../../src/domain/plate.ts';
 
 describe('plate plausibility', () => {
   it.each([
@@ -74,6 +75,21 @@ describe('priors', () => {
     ['A075307', 1],
   ])('framePlatePrior(%s) = %f', (t, v) => {
     expect(framePlatePrior(t)).toBe(v);
+  });
+
+  it.each([
+    ['20140428', true], // a camera's date stamp
+    ['19991231', true],
+    ['20240229', true],
+    ['20141428', false], // no month 14
+    ['20140400', false], // no day 0
+    ['20140432', false], // no day 32
+    ['21140428', false], // not 19xx/20xx
+    ['2014042', false], // seven digits: a digits-only serial may start so
+    ['201404281', false],
+    ['2014O428', false],
+  ])('isDateStamp(%s) = %s', (t, v) => {
+    expect(isDateStamp(t)).toBe(v);
   });
 
   it.each([
