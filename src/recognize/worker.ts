@@ -13,7 +13,7 @@ import type { WorkerRequest } from './worker-main.ts';
 
 type Reply = { id: number; result?: unknown; error?: { message: string; code?: string } };
 
-/** Pixel buffers kept for reuse per worker: one per call in flight is the most a pool gives one. */
+/** Answered pixel buffers a worker's proxy keeps for its next calls (a pool has one or two in flight per worker). */
 const SPARE_PIXEL_BUFFERS = 2;
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -44,9 +44,10 @@ class WorkerRecognizer implements Recognizer {
    * the worker reads it in place, and no 2.7 MB buffer (1280×720 RGB) is allocated per read on
    * either side. Posting the frame's own buffer made the worker allocate its copy: at 2 × 15 fps of
    * real frames (`npm run bench -- cameras`, two runs each) V8's garbage-collector threads took
-   * 17-19% of a core against 10-11%, and frame→read p99 was 73-74 ms against 59-62. A buffer
-   * allocated per read instead of reused is freed only when every thread that saw it collects its
-   * garbage: RSS grew by a gigabyte in a minute.
+   * 17-19% of a core against 10-11%, and frame→read p99 was 73-74 ms against 59-62. Reuse matters:
+   * with each frame in a SharedArrayBuffer of its own from the camera's pipe thread (no copy at all),
+   * a frame is freed only once every thread that saw it has collected its garbage, and RSS grew by
+   * 1.2 GB in the bench's first minute.
    */
   private readonly spare: SharedArrayBuffer[] = [];
 
