@@ -15,16 +15,26 @@ async function toRgb(s: Sharp): Promise<RgbImage> {
   return { width: info.width, height: info.height, data };
 }
 
-/** A 1280x720 gray scene with the plate placed at PLATE. */
-async function renderScene(text: string): Promise<RgbImage> {
-  const plate = await sharp(Buffer.from(plateSvg(text, PLATE.w, PLATE.h)))
-    .png()
-    .toBuffer();
+/** A 1280x720 gray scene with the given images laid on it (none: an empty scene). */
+async function renderFrame(layers: { input: Buffer; left: number; top: number }[]): Promise<RgbImage> {
   return toRgb(
     sharp({
       create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
-    }).composite([{ input: plate, left: PLATE.x, top: PLATE.y }]),
+    }).composite(layers),
   );
+}
+
+/** The plate `text`, rendered, placed at PLATE. */
+async function plateLayer(text: string): Promise<{ input: Buffer; left: number; top: number }> {
+  const input = await sharp(Buffer.from(plateSvg(text, PLATE.w, PLATE.h)))
+    .png()
+    .toBuffer();
+  return { input, left: PLATE.x, top: PLATE.y };
+}
+
+/** A 1280x720 gray scene with the plate placed at PLATE. */
+async function renderScene(text: string): Promise<RgbImage> {
+  return renderFrame([await plateLayer(text)]);
 }
 
 describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
@@ -97,18 +107,11 @@ describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
       )
         .png()
         .toBuffer();
-    const plate = await sharp(Buffer.from(plateSvg('7ABC123', PLATE.w, PLATE.h)))
-      .png()
-      .toBuffer();
     const scene = async (text: string, withPlate: boolean) =>
-      toRgb(
-        sharp({
-          create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
-        }).composite([
-          ...(withPlate ? [{ input: plate, left: PLATE.x, top: PLATE.y }] : []),
-          { input: await stamp(text), left: 900, top: 620 },
-        ]),
-      );
+      renderFrame([
+        ...(withPlate ? [await plateLayer('7ABC123')] : []),
+        { input: await stamp(text), left: 900, top: 620 },
+      ]);
     const texts = async (text: string, withPlate = false) =>
       (await rec.readFrame(await scene(text, withPlate))).map((p) => p.text);
     // month 14 is no date: the overlay alone is read (digits only), so the reader sees it
@@ -119,10 +122,7 @@ describe('PP-OCR recognizer on onnxruntime (rendered plates)', () => {
   });
 
   it('finds nothing on an empty scene', async () => {
-    const blank = await toRgb(
-      sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }),
-    );
-    expect(await rec.readFrame(blank)).toEqual([]);
+    expect(await rec.readFrame(await renderFrame([]))).toEqual([]);
   });
 
   it('reads a plate crop whole', async () => {
