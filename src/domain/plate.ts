@@ -81,6 +81,15 @@ export function framePlatePrior(text: string): number {
 }
 
 /**
+ * A text shaped like a standard serial: letters and digits mixed (framePlatePrior 1), 5-7
+ * characters. Anything else read on a frame (a word, a number, a badge's `RAV4`) may still be a
+ * vanity, specialty or all-digit plate, but the text alone does not say so.
+ */
+export function serialShaped(text: string): boolean {
+  return text.length >= 5 && text.length <= 7 && framePlatePrior(text) === 1;
+}
+
+/**
  * A date stamp burned into the video (`20140428`: eight digits that make a valid YYYYMMDD date of
  * 1900-2099), as surveillance and dash cameras print one in a corner. No US series issues
  * eight-digit serials, so such a text is never a plate, however surely it is read.

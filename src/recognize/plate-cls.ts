@@ -5,7 +5,8 @@
  * plate and car body it sits on). Its score weighs the region's rank among a frame's plates.
  */
 import * as ort from 'onnxruntime-node';
-import type { Box, RgbImage } from '../domain/types.ts';
+import { framePlatePrior, serialShaped } from '../domain/plate.ts';
+import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, padBox } from './boxes.ts';
 import { type Norm, regionToChw } from './tensor.ts';
 
@@ -37,6 +38,37 @@ export function windowTensor(img: RgbImage, box: Box, out?: Float32Array): Float
 export const PLATE_CLS_FLOOR = 0.1;
 export function plateWeight(p: number): number {
   return PLATE_CLS_FLOOR + (1 - PLATE_CLS_FLOOR) * p;
+}
+
+/**
+ * How much more often a text of this shape is a plate's registration than other text, as odds
+ * against a serial: framePlatePrior (a word or a number 0.2, a year or a date 0.05) times 0.4 for
+ * 4 or 8 characters and 0.1 for any other length outside 5-7 (formatPrior's length weights).
+ */
+export function textPlateOdds(text: string): number {
+  const n = text.length;
+  return framePlatePrior(text) * (n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1);
+}
+
+/**
+ * A frame's read as a plate: its confidence is the probability that the region is a plate and
+ * reads as its text. A text shaped like a serial is a plate on its own evidence. Any other text (a
+ * word, a number, a badge's `RAV4`) is a plate only as far as the classifier's probability for its
+ * window, taken with the odds of its shape (the classifier learned from plates and other text in
+ * equal numbers, textPlateOdds), says so: the confidence and the candidates' are weighed by
+ * plateWeight of that. A badge's `CAMRY` read at 0.97 (p 0.002) becomes 0.1: below
+ * recognize.minConfidence, matched against the hot lists only; a vanity plate the classifier is
+ * sure of (p 0.95) keeps most of its confidence.
+ */
+export function asPlate(reading: PlateReading, p: number | undefined): PlateReading {
+  if (p === undefined || serialShaped(reading.text)) return reading;
+  const odds = p >= 1 ? Number.POSITIVE_INFINITY : (p / (1 - p)) * textPlateOdds(reading.text);
+  const w = plateWeight(Number.isFinite(odds) ? odds / (1 + odds) : 1);
+  return {
+    ...reading,
+    confidence: reading.confidence * w,
+    candidates: reading.candidates.map((c) => ({ ...c, confidence: c.confidence * w })),
+  };
 }
 
 export class PlateClassifier {

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.ts';
 import type { ResolvedRecognize } from '../config/sections/recognize.ts';
 import type { Box, CtcEvidence, PlateReading, PlateState, RgbImage } from '../domain/types.ts';
-import { isDateStamp } from '../domain/plate.ts';
+import { isDateStamp, serialShaped } from '../domain/plate.ts';
 import {
   clipBox,
   iou,
@@ -30,7 +30,7 @@ import {
   rescore,
   stackedOn,
 } from './plates.ts';
-import { type PlateClassifier, plateWeight } from './plate-cls.ts';
+import { asPlate, type PlateClassifier, plateWeight } from './plate-cls.ts';
 import type { ReaderSpec } from './reader.ts';
 import { applyState, type PlacedLine, stateOfLines } from './state.ts';
 import { cutImage, DET_NORM, detInputSize, recInputSize, regionToChw } from './tensor.ts';
@@ -127,6 +127,8 @@ interface FramePlate {
   where: number;
   /** Orders the plates of a frame. */
   score: number;
+  /** The plate classifier's probability for its region, where it scored it. */
+  plateP?: number;
 }
 
 function plateScore(ranked: readonly Ranked[], detScore: number, where: number): number {
@@ -384,14 +386,40 @@ export class PpocrRecognizer implements Recognizer {
       const reading = this.toReading(r.box, r.score, ranked, groups[i]!.reads, state);
       // a region whose best read is the video's date stamp is an overlay, not a plate
       if (reading && !isDateStamp(reading.text))
-        plates.push({ reading, ranked, where: where[i]!, score: plateScore(ranked, r.score, where[i]!) });
+        plates.push({
+          reading,
+          ranked,
+          where: where[i]!,
+          score: plateScore(ranked, r.score, where[i]!),
+          plateP: plateP?.[i],
+        });
     });
     plates.sort((a, b) => b.score - a.score);
     await this.refine(img, plates.slice(0, this.cfg.refine));
     const kept = dropStackedWords(plates.map((p) => ({ ...p, text: p.reading.text, box: p.reading.box })));
-    return kept
-      .sort((a, b) => b.score - a.score)
-      .map((p, i) => (i < EVIDENCE_PLATES ? p.reading : { ...p.reading, evidence: undefined }));
+    kept.sort((a, b) => b.score - a.score);
+    await this.scoreWords(img, kept);
+    return kept.map((p, i) => {
+      const reading = asPlate(p.reading, p.plateP);
+      return i < EVIDENCE_PLATES ? reading : { ...reading, evidence: undefined };
+    });
+  }
+
+  /**
+   * The classifier's word on each plate whose text is not shaped like a serial (asPlate), where
+   * the frame's ranking did not score its region already (the screen): one batched run.
+   */
+  private async scoreWords(img: RgbImage, plates: FramePlate[]): Promise<void> {
+    if (!this.plateCls) return;
+    const todo = plates.filter((p) => p.plateP === undefined && !serialShaped(p.reading.text));
+    if (todo.length === 0) return;
+    const p = await this.plateCls.score(
+      img,
+      todo.map((t) => t.reading.box),
+    );
+    todo.forEach((t, i) => {
+      t.plateP = p[i];
+    });
   }
 
   /**
