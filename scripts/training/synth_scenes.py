@@ -31,6 +31,10 @@ BIG = False
 # Text on and around cars that is not a plate (badges, dealer names, bumper stickers, fleet and
 # phone numbers, registration stickers): --distractors, for the plate classifier's frames.
 DISTRACTORS = False
+# Text that looks most like a plate without being one: bordered sign panels of a plate's size and
+# shape (a word or a number, small lines above and below), badges inside a chrome outline, lit roof
+# signs: --panels (with --distractors), the plate classifier's fourth set of frames.
+PANELS = False
 WORDS = ["STOP", "ONE WAY", "PARKING", "EXIT", "SALE", "OPEN", "PIZZA", "MOTEL", "BANK", "AUTO",
          "TOYOTA", "FORD", "HONDA", "DEALER", "SPEED LIMIT 35", "NO PARKING", "BUS", "TAXI",
          "CAFE", "HOTEL", "MARKET", "SCHOOL", "WASH", "TIRES", "OIL", "SERVICE", "RAV4", "CIVIC",
@@ -185,6 +189,8 @@ def car(rng: random.Random, img: Image.Image) -> dict:
            "serial": [px + serial[0], py + serial[1], px + serial[2], py + serial[3]], "label": label}
     if DISTRACTORS:
         badges(rng, img, (cx, cy, cx + cw, cy + ch), out["plate"], body)
+        if PANELS and rng.random() < 0.5:
+            emblem_badge(rng, img, (cx, cy, cx + cw, cy + ch), out["plate"])
         trims(rng, img, (cx, cy, cx + cw, cy + ch), out["plate"])
         if rng.random() < 0.3:  # a separator mark between the serial's groups (a dot, a state's emblem)
             sx0, sy0, sx1, sy1 = out["serial"]
@@ -266,6 +272,88 @@ def signs(rng: random.Random, img: Image.Image) -> None:
     fgs = [tuple(255 - v if rng.random() < 0.8 else rng.randint(0, 255) for v in bg) for _ in range(2)]
     for k, t in enumerate(lines):
         d.text((x, y + int(k * size * 1.3)), t, font=f, fill=rng.choice(fgs))
+
+
+PANEL_SMALL = ["PRIVATE PROPERTY", "NO PARKING", "TOW AWAY ZONE", "RESERVED", "VISITOR", "CUSTOMER",
+               "NO TRESPASSING", "AUTHORIZED ONLY", "LOADING ZONE", "FIRE LANE", "EMPLOYEE", "CALL",
+               "VISIT US", "SINCE 1987", "24 HOURS", "VIOLATORS TOWED", "AT ALL TIMES", "BY PERMIT"]
+
+
+def _panel_text(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.45:
+        return rng.choice(WORDS + STICKERS + BADGES + ["PRIVATE", "RESIDENT", "PERMIT", "CAUTION", "DANGER",
+                                                        "ENTRANCE", "OFFICE", "GARAGE", "VALET", "ONLY"])
+    if r < 0.75:
+        n = rng.choice([3, 4, 4, 5, 6, 7, 7])
+        digits = "".join(rng.choice("0123456789") for _ in range(n))
+        return digits if n != 7 or rng.random() < 0.5 else f"{digits[:3]}-{digits[3:]}"
+    return "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(rng.randint(3, 7)))
+
+
+def panels(rng: random.Random, img: Image.Image) -> None:
+    """A sign of a plate's size and shape: a light (or coloured) panel with a border, one large
+    line (a word, a number) and now and then small lines above and below it, as parking, property
+    and business signs and van lettering are made."""
+    d = ImageDraw.Draw(img)
+    pw = int(rng.choice([rng.uniform(40, 90), rng.uniform(60, 150), rng.uniform(100, 230)]))
+    ph = int(pw * rng.uniform(0.35, 0.75))
+    x, y = rng.randint(-pw // 4, W - pw * 3 // 4), rng.randint(0, H - ph)
+    light = rng.random() < 0.7
+    bg = tuple(rng.randint(200, 255) for _ in range(3)) if light else rng.choice(
+        [(20, 90, 40), (30, 50, 140), (180, 30, 30), (230, 190, 30), (20, 20, 20)])
+    fg = rng.choice([(20, 20, 20), (150, 20, 20), (20, 40, 130), (20, 90, 40)]) if light else (
+        (20, 20, 20) if sum(bg) > 400 else (245, 245, 245))
+    radius = max(1, ph // rng.randint(4, 12)) if rng.random() < 0.5 else 0
+    if rng.random() < 0.5:  # a post or a wall bracket
+        d.rectangle((x + pw // 2 - 2, y + ph, x + pw // 2 + 2, min(H, y + ph * 4)), fill=(110, 110, 115))
+    d.rounded_rectangle((x, y, x + pw, y + ph), radius=radius, fill=bg)
+    if rng.random() < 0.8:  # the border, often inset
+        inset = rng.choice([0, 0, max(1, ph // 14)])
+        d.rounded_rectangle((x + inset, y + inset, x + pw - inset, y + ph - inset), radius=radius,
+                            outline=fg, width=max(1, ph // rng.randint(12, 30)))
+    big = _panel_text(rng)
+    small = [rng.choice(PANEL_SMALL) for _ in range(rng.choice([0, 1, 1, 2]))]
+    above = small[:1] if small and rng.random() < 0.5 else []
+    below = [t for t in small if t not in above]
+    size = int(ph * (0.42 if small else 0.6) * rng.uniform(0.8, 1.1))
+    f = font(rng.choice(TEXT_FONTS), max(6, size))
+    while d.textlength(big, font=f) > pw * 0.9 and size > 6:
+        size -= 1
+        f = font(rng.choice(TEXT_FONTS), size)
+    sf = font(rng.choice(TEXT_FONTS), max(5, size // 3))
+    y0 = y + (ph - size) // 2 + (size // 4 if above else 0) - (size // 4 if below else 0)
+    for t in above:
+        d.text((x + (pw - d.textlength(t, font=sf)) / 2, y0 - size // 3 - size // 5), t, font=sf, fill=fg)
+    d.text((x + (pw - d.textlength(big, font=f)) / 2, y0), big, font=f, fill=fg)
+    for k, t in enumerate(below):
+        d.text((x + (pw - d.textlength(t, font=sf)) / 2, y0 + size * 1.15 + k * size // 2.5), t, font=sf, fill=fg)
+
+
+def emblem_badge(rng: random.Random, img: Image.Image, car_box, plate_box) -> None:
+    """A maker's name inside a chrome outline (an oval or a rounded bar), or a lit sign on a roof."""
+    d = ImageDraw.Draw(img)
+    cx0, cy0, cx1, cy1 = car_box
+    ph = max(8, plate_box[3] - plate_box[1])
+    s = rng.choice(BADGES + ["SAAB", "KIA", "TAXI", "CAB", "MINI", "FIAT", "LEXUS", "ACURA", "VOLVO", "MAZDA"])
+    size = max(7, int(ph * rng.uniform(0.35, 0.7)))
+    f = font(rng.choice(TEXT_FONTS), size)
+    tw = int(d.textlength(s, font=f))
+    roof = "TAXI" in s or "CAB" in s or rng.random() < 0.15
+    x = rng.randint(int(cx0), max(int(cx0) + 1, int(cx1) - tw - size))
+    y = int(cy0) - size * 2 if roof else rng.randint(int(cy0), max(int(cy0) + 1, int(plate_box[1]) - size * 2))
+    box = (x - size // 2, y - size // 3, x + tw + size // 2, y + size * 4 // 3)
+    if roof:
+        d.rounded_rectangle(box, radius=size // 3, fill=rng.choice([(250, 250, 240), (250, 220, 60)]))
+        d.text((x, y), s, font=f, fill=(15, 15, 15))
+        return
+    c = rng.randint(160, 250)
+    if rng.random() < 0.5:
+        d.ellipse(box, outline=(c, c, c), width=max(1, size // 8))
+    else:
+        d.rounded_rectangle(box, radius=size // 2, outline=(c, c, c), width=max(1, size // 8),
+                            fill=rng.choice([None, (20, 20, 25), (c // 2, c // 2, c // 2)]))
+    d.text((x, y), s, font=f, fill=(c, c, c), stroke_width=rng.choice([0, 1]), stroke_fill=(60, 60, 60))
 
 
 def stamp(rng: random.Random, img: Image.Image) -> None:
@@ -361,6 +449,9 @@ def scene(rng: random.Random, nrg: np.random.Generator, plates: list | None = No
     if DISTRACTORS:  # behind the cars: a sign never hides a plate
         for _ in range(rng.randint(0, 2)):
             signs(rng, img)
+    if PANELS:
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            panels(rng, img)
     for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3, 4])):
         boxes = car(rng, img)
         if plates is not None:
@@ -394,12 +485,14 @@ def main() -> None:
     ap.add_argument("--no-clutter", action="store_true", help="frames without non-text clutter (stage 1)")
     ap.add_argument("--big", action="store_true", help="close-up plates as well (stage 4)")
     ap.add_argument("--distractors", action="store_true", help="badges, stickers and numbers on the cars")
+    ap.add_argument("--panels", action="store_true", help="plate-like sign panels and outlined badges too")
     ap.add_argument("--boxes", help="write each frame's plate and serial boxes here (JSON lines)")
     args = ap.parse_args()
-    global CLUTTER, BIG, DISTRACTORS
+    global CLUTTER, BIG, DISTRACTORS, PANELS
     CLUTTER = not args.no_clutter
     BIG = args.big
     DISTRACTORS = args.distractors
+    PANELS = args.panels
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     rng = random.Random(args.seed)
     nrg = np.random.default_rng(args.seed)
