@@ -146,9 +146,12 @@ async function pipeline(cfg: ResolvedRecognize, cache: SessionCache, legendReade
           reader: { ...(await loadReader('ppocr', cfg)), weights: undefined },
         }
       : undefined;
-  // the classifier ranks regions (plateClassifier) or gates the screen's after a sure read (sureStop)
+  // the classifier ranks regions (plateClassifier), gates the screen's after a sure read (sureStop)
+  // and weighs the confidence of reads that are not shaped like a serial (weighWords)
   const plateCls =
-    cfg.plateClassifier || cfg.sureStop ? new PlateClassifier(await cache.get(PLATE_CLS_MODEL)) : undefined;
+    cfg.plateClassifier || cfg.sureStop || cfg.weighWords
+      ? new PlateClassifier(await cache.get(PLATE_CLS_MODEL))
+      : undefined;
   return { recognizer: new PpocrRecognizer(cfg, det, rec, reader, second, legend, plateCls), paths, reader };
 }
 

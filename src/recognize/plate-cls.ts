@@ -2,7 +2,8 @@
  * Plates, not text: the project's plate classifier (models/plate-cls/) scores how likely a text
  * region is a licence plate's registration rather than a badge, a sign, a sticker, a phone or
  * fleet number or a camera overlay, from the plate-shaped window around it (the region plus the
- * plate and car body it sits on). Its score weighs the region's rank among a frame's plates.
+ * plate and car body it sits on). Its score weighs the region's rank among a frame's plates, and
+ * the confidence of a read whose text is not shaped like a serial (asPlate).
  */
 import * as ort from 'onnxruntime-node';
 import { framePlatePrior, serialShaped } from '../domain/plate.ts';

@@ -398,9 +398,10 @@ export class PpocrRecognizer implements Recognizer {
     await this.refine(img, plates.slice(0, this.cfg.refine));
     const kept = dropStackedWords(plates.map((p) => ({ ...p, text: p.reading.text, box: p.reading.box })));
     kept.sort((a, b) => b.score - a.score);
-    await this.scoreWords(img, kept);
+    const weigh = this.cfg.weighWords === true;
+    if (weigh) await this.scoreWords(img, kept);
     return kept.map((p, i) => {
-      const reading = asPlate(p.reading, p.plateP);
+      const reading = weigh ? asPlate(p.reading, p.plateP) : p.reading;
       return i < EVIDENCE_PLATES ? reading : { ...reading, evidence: undefined };
     });
   }

@@ -4,6 +4,7 @@
  * odds of its shape.
  */
 import { describe, expect, it } from 'vitest';
+import { firstPass, recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
 import { serialShaped } from '../../src/domain/plate.ts';
 import type { PlateReading } from '../../src/domain/types.ts';
 import { asPlate, plateWeight, textPlateOdds } from '../../src/recognize/plate-cls.ts';
@@ -96,5 +97,17 @@ describe('asPlate', () => {
     expect(num).toBeCloseTo(word, 12);
     expect(date).toBeLessThan(num);
     expect(asPlate(reading('CAMRY', 0.9), 1).confidence).toBe(0.9);
+  });
+});
+
+describe('recognize.plateClassifier governs the weighing of words', () => {
+  it.each([true, false])('plateClassifier %s: the screen and the full pipeline weigh words alike', (on) => {
+    const full = resolveRecognize(recognizeSection.parse({ profile: 'accurate', plateClassifier: on }));
+    const screen = firstPass(full);
+    expect(full.weighWords).toBe(on);
+    expect(screen.weighWords).toBe(on);
+    // the screen loads the classifier for its gate either way, and never ranks by it
+    expect(screen.sureStop).toBeDefined();
+    expect(screen.plateClassifier).toBe(false);
   });
 });

@@ -79,7 +79,7 @@ export const recognizeSection = z
       .boolean()
       .default(true)
       .describe(
-        "Weigh each text region by the project's plate classifier (models/plate-cls/): a registration on a plate ranks before badges, signs, stickers, phone and fleet numbers and overlays. In the accurate profile it weighs the full pipeline's regions (the frames the screen is unsure of), not the screen's",
+        "Weigh each text region by the project's plate classifier (models/plate-cls/): a registration on a plate ranks before badges, signs, stickers, phone and fleet numbers and overlays. In the accurate profile it ranks the full pipeline's regions (the frames the screen is unsure of), not the screen's. A frame read whose text is not shaped like a serial (a word, a number, 4 or 8 characters) gets the classifier's plate probability in its confidence, in the screen too: a badge or a sign falls below minConfidence and is matched against the hot lists only",
       ),
     screenGate: z
       .number()
@@ -193,6 +193,11 @@ export type ResolvedRecognize = RecognizeSection &
     sureStop?: number;
     /** Read with the int8 plate-rec (recognize.int8: set on the pipelines it names). */
     quantized?: boolean;
+    /**
+     * Weigh the confidence of every frame read not shaped like a serial by the plate classifier
+     * (plate-cls.ts asPlate): recognize.plateClassifier, in the screen as in the full pipeline.
+     */
+    weighWords?: boolean;
   };
 
 type ProfileDefaults = Pick<
@@ -249,6 +254,7 @@ export function resolveRecognize(cfg: RecognizeSection): ResolvedRecognize {
     detSecondSide: cfg.detSecondSide ?? p.detSecondSide,
     detMaxSide: cfg.detMaxSide ?? DET_MAX_SIDE[detector],
     quantized: cfg.int8 === 'all',
+    weighWords: cfg.plateClassifier,
   };
 }
 
