@@ -37,11 +37,16 @@ async function progressBar(total: number): Promise<{ update: (n: number) => void
   return { update: (n) => bar.update(n), stop: () => bar.stop() };
 }
 
-function formatFalsePlates(f: FalsePlates, threshold?: number): string {
+function formatFalsePlates(f: FalsePlates, threshold?: number, readFloor?: number): string {
   return [
     `plate-free frames       ${f.frames} (labelled plates painted over)`,
-    `false plates per frame  ${f.perFrame.toFixed(3)}`,
+    `false plates per frame  ${f.perFrame.toFixed(3)} (every text region read, any confidence)`,
     `frames with any         ${(f.framesWithAny * 100).toFixed(1)}%`,
+    ...(f.perFrameReads === undefined
+      ? []
+      : [
+          `reads per frame         ${f.perFrameReads.toFixed(3)} (>= minConfidence ${readFloor}: what the unit reports)`,
+        ]),
     ...(f.perFrameAbove === undefined ? [] : [`per frame at >= ${threshold}  ${f.perFrameAbove.toFixed(3)}`]),
     ...(f.perFrameAlertable === undefined
       ? []
@@ -120,9 +125,11 @@ export function registerEvalCommands(program: Command): void {
         });
         bar.stop();
         if (opts.plateFree) {
-          const f = falsePlates(predictions, opts.threshold);
+          const f = falsePlates(predictions, opts.threshold, cfg.minConfidence);
           process.stdout.write(
-            opts.json ? `${JSON.stringify(f)}\n` : `${formatFalsePlates(f, opts.threshold)}\n`,
+            opts.json
+              ? `${JSON.stringify(f)}\n`
+              : `${formatFalsePlates(f, opts.threshold, cfg.minConfidence)}\n`,
           );
           return;
         }

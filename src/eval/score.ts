@@ -114,6 +114,11 @@ export interface FalsePlates {
   frames: number;
   perFrame: number;
   framesWithAny: number;
+  /**
+   * Plates at or above the read threshold (recognize.minConfidence, when given): what the unit
+   * reports as reads; the rest are only matched against the hot lists.
+   */
+  perFrameReads?: number;
   /** The same counting only plates at or above a confidence threshold (when one is given). */
   perFrameAbove?: number;
   /**
@@ -123,8 +128,15 @@ export interface FalsePlates {
   perFrameAlertable?: number;
 }
 
-export function falsePlates(preds: readonly Prediction[], threshold?: number | null): FalsePlates {
+export function falsePlates(
+  preds: readonly Prediction[],
+  threshold?: number | null,
+  readFloor?: number,
+): FalsePlates {
   const counts = preds.map((p) => p.boxes.length);
+  const reads = preds.map(
+    (p) => (p.confidences ?? []).filter((c) => readFloor !== undefined && c >= readFloor).length,
+  );
   const above = preds.map(
     (p) => (p.confidences ?? []).filter((c) => threshold != null && c >= threshold).length,
   );
@@ -139,6 +151,7 @@ export function falsePlates(preds: readonly Prediction[], threshold?: number | n
     frames: preds.length,
     perFrame: counts.reduce((a, b) => a + b, 0) / n,
     framesWithAny: counts.filter((c) => c > 0).length / n,
+    ...(readFloor !== undefined ? { perFrameReads: reads.reduce((a, b) => a + b, 0) / n } : {}),
     ...(threshold != null
       ? {
           perFrameAbove: above.reduce((a, b) => a + b, 0) / n,

@@ -52,6 +52,21 @@ describe('falsePlates', () => {
       perFrameAbove: 0.5,
     });
     expect(falsePlates(preds).perFrameAbove).toBeUndefined();
+    expect(falsePlates(preds).perFrameReads).toBeUndefined();
+  });
+
+  it('counts the reads the unit would report: plates at or above the read threshold', () => {
+    const preds = [
+      pred('a', 'A1', 0.9, [0.2, 0.19, 0.05]),
+      pred('b', 'B1', 0.19),
+      { image: 'c', candidates: [], boxes: [], ms: 1 },
+    ];
+    expect(falsePlates(preds, 0.5, 0.2)).toMatchObject({
+      perFrame: 5 / 3,
+      perFrameReads: 2 / 3,
+      perFrameAbove: 1 / 3,
+    });
+    expect(falsePlates(preds, null, 0.3).perFrameReads).toBeCloseTo(1 / 3, 12);
   });
 
   it('counts the plates that could raise a confirmed hit: confidence times plate-likeness', () => {
