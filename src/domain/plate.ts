@@ -61,10 +61,13 @@ export function textSimilarity(a: string, b: string): number {
  * images): most standard plates have 5-7 characters and mix letters and digits.
  */
 export function formatPrior(text: string): number {
-  const n = text.length;
-  let w = n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1;
-  if (!/[0-9]/.test(text)) w *= 0.3;
-  return w;
+  const w = lengthPrior(text.length);
+  return /[0-9]/.test(text) ? w : w * 0.3;
+}
+
+/** The length part of formatPrior: 5-7 characters 1, 4 or 8 0.4, any other length 0.1. */
+export function lengthPrior(n: number): number {
+  return n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1;
 }
 
 /**

@@ -6,7 +6,7 @@
  * the confidence of a read whose text is not shaped like a serial (asPlate).
  */
 import * as ort from 'onnxruntime-node';
-import { framePlatePrior, serialShaped } from '../domain/plate.ts';
+import { framePlatePrior, lengthPrior, serialShaped } from '../domain/plate.ts';
 import type { Box, PlateReading, RgbImage } from '../domain/types.ts';
 import { clipBox, padBox } from './boxes.ts';
 import { type Norm, regionToChw } from './tensor.ts';
@@ -43,12 +43,11 @@ export function plateWeight(p: number): number {
 
 /**
  * How much more often a text of this shape is a plate's registration than other text, as odds
- * against a serial: framePlatePrior (a word or a number 0.2, a year or a date 0.05) times 0.4 for
- * 4 or 8 characters and 0.1 for any other length outside 5-7 (formatPrior's length weights).
+ * against a serial: framePlatePrior (a word or a number 0.2, a year or a date 0.05) times
+ * lengthPrior (0.4 for 4 or 8 characters, 0.1 for any other length outside 5-7).
  */
 export function textPlateOdds(text: string): number {
-  const n = text.length;
-  return framePlatePrior(text) * (n >= 5 && n <= 7 ? 1 : n === 4 || n === 8 ? 0.4 : 0.1);
+  return framePlatePrior(text) * lengthPrior(text.length);
 }
 
 /**
@@ -63,8 +62,9 @@ export function textPlateOdds(text: string): number {
  */
 export function asPlate(reading: PlateReading, p: number | undefined): PlateReading {
   if (p === undefined || serialShaped(reading.text)) return reading;
-  const odds = p >= 1 ? Number.POSITIVE_INFINITY : (p / (1 - p)) * textPlateOdds(reading.text);
-  const w = plateWeight(Number.isFinite(odds) ? odds / (1 + odds) : 1);
+  // odds p / (1 − p) times k, as a probability: p·k / (p·k + 1 − p)
+  const pk = p * textPlateOdds(reading.text);
+  const w = plateWeight(pk / (pk + (1 - p)));
   return {
     ...reading,
     confidence: reading.confidence * w,

@@ -373,11 +373,13 @@ export class PpocrRecognizer implements Recognizer {
     const where = regions.map(
       (r, i) => framePositionPrior(r.box, img.width, img.height) * (plateP ? plateWeight(plateP[i]!) : 1),
     );
+    // the screen's gate scores regions too (afterSure): asPlate reuses its scores
+    const gateScores = new Map<number, number>();
     const groups = await this.readGroups(img, crops, {
       lazy: true,
       keep: isPlausibleText,
       rank: (i, ranked) => plateScore(ranked, regions[i]!.score, where[i]!),
-      skip: this.afterSure(img, regions),
+      skip: this.afterSure(img, regions, gateScores),
     });
     const plates: FramePlate[] = [];
     regions.forEach((r, i) => {
@@ -391,7 +393,7 @@ export class PpocrRecognizer implements Recognizer {
           ranked,
           where: where[i]!,
           score: plateScore(ranked, r.score, where[i]!),
-          plateP: plateP?.[i],
+          plateP: plateP?.[i] ?? gateScores.get(i),
         });
     });
     plates.sort((a, b) => b.score - a.score);
@@ -431,12 +433,14 @@ export class PpocrRecognizer implements Recognizer {
   private afterSure(
     img: RgbImage,
     regions: readonly Region[],
+    /** Filled with the scores it gets, by region index. */
+    plateP: Map<number, number>,
   ): ((i: number, done: readonly { ranked: readonly Ranked[] }[]) => Promise<boolean>) | undefined {
     const below = this.cfg.sureStop;
     const cls = this.plateCls;
     if (!below || !cls) return undefined;
     let sure: Box | null = null;
-    let plateP: Map<number, number> | null = null;
+    let scored = false;
     return async (i, done) => {
       if (!sure) {
         const j = done.findIndex((g, k) => {
@@ -447,13 +451,14 @@ export class PpocrRecognizer implements Recognizer {
         sure = regions[j]!.box;
       }
       if (stackedOn(regions[i]!.box, sure)) return false;
-      if (!plateP) {
+      if (!scored) {
+        scored = true;
         const rest = regions.slice(i);
         const p = await cls.score(
           img,
           rest.map((r) => r.box),
         );
-        plateP = new Map(p.map((v, k) => [i + k, v]));
+        p.forEach((v, k) => plateP.set(i + k, v));
       }
       return (plateP.get(i) ?? 1) < this.cfg.screenGate;
     };
