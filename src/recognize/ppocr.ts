@@ -458,7 +458,7 @@ export class PpocrRecognizer implements Recognizer {
           img,
           rest.map((r) => r.box),
         );
-        p.forEach((v, k) => plateP.set(i + k, v));
+        for (let k = 0; k < p.length; k++) plateP.set(i + k, p[k]!);
       }
       return (plateP.get(i) ?? 1) < this.cfg.screenGate;
     };
