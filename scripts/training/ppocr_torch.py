@@ -24,8 +24,13 @@ from onnx import numpy_helper
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"  # training order: class i+1; class 0 is the CTC blank
 # class order of the exported ONNX (src/recognize/ctc.ts PLATE_ALPHABET): blank, 0-9, A-Z
 EXPORT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-HEAD_W = "linear_85.w_0"
-HEAD_B = "linear_85.b_0"
+
+
+def head_names(nodes: list) -> tuple[str, str]:
+    """The weight and bias of a recognizer graph's classifier head: its last MatMul and the Add after it."""
+    k = max(i for i, n in enumerate(nodes) if n[0] == "MatMul")
+    add = next(n for n in nodes[k + 1:] if n[0] == "Add")
+    return nodes[k][1][1], next(i for i in add[1] if i != nodes[k][2][0])
 
 
 def _attrs(node):
@@ -83,6 +88,7 @@ class OnnxInterp(nn.Module):
             else:
                 self.register_buffer("c_" + safe, t.clone(), persistent=True)
         self.const_keys = list(consts.keys())
+        self.head_w, self.head_b = head_names(self.nodes)
 
     def const(self, k: str) -> torch.Tensor:
         safe = self.names[k]
@@ -109,7 +115,7 @@ class OnnxInterp(nn.Module):
             return self.const(name)
 
         for k, (op, ins, outs, a) in enumerate(self.nodes):
-            if stop_at_head and op == "MatMul" and ins[1] == HEAD_W:
+            if stop_at_head and op == "MatMul" and ins[1] == self.head_w:
                 return get(ins[0])
             args = [get(i) for i in ins]
             if k < n_frozen:
@@ -165,7 +171,10 @@ def _run(op: str, args: list, a: dict):
     if op == "HardSigmoid":
         return torch.clamp(args[0] * a.get("alpha", 0.2) + a.get("beta", 0.5), 0.0, 1.0)
     if op == "Clip":
-        return torch.clamp(args[0], a.get("min", -3.4e38), a.get("max", 3.4e38))
+        # opset < 11: bounds as attributes; from 11: as optional inputs
+        lo = float(args[1]) if len(args) > 1 and args[1] is not None else a.get("min", -3.4e38)
+        hi = float(args[2]) if len(args) > 2 and args[2] is not None else a.get("max", 3.4e38)
+        return torch.clamp(args[0], lo, hi)
     if op == "MatMul":
         return torch.matmul(args[0], args[1])
     if op == "Softmax":
@@ -195,8 +204,16 @@ def _run(op: str, args: list, a: dict):
     if op == "Slice":
         x = args[0]
         sl = [slice(None)] * x.dim()
-        for ax, s, e in zip(a["axes"], a["starts"], a["ends"]):
-            sl[ax] = slice(s, min(e, x.shape[ax]))
+        if "starts" in a:  # opset < 10: attributes
+            starts, ends, axes, steps = a["starts"], a["ends"], a.get("axes"), None
+        else:  # opset >= 10: inputs (starts, ends, axes, steps)
+            starts, ends = _to_int_list(args[1]), _to_int_list(args[2])
+            axes = _to_int_list(args[3]) if len(args) > 3 else None
+            steps = _to_int_list(args[4]) if len(args) > 4 else None
+        axes = axes if axes is not None else list(range(len(starts)))
+        for i, (ax, s, e) in enumerate(zip(axes, starts, ends)):
+            ax = ax % x.dim()
+            sl[ax] = slice(s, min(e, x.shape[ax]), steps[i] if steps else None)
         return x[tuple(sl)]
     if op == "Concat":
         ts = [t if t.dim() > 0 else t.reshape(1) for t in args]
@@ -225,14 +242,14 @@ class PlateRec(nn.Module):
         keys = load_keys(keys_path)
         idx = [0] + [keys.index(c) for c in ALPHABET]
         self.register_buffer("idx", torch.tensor(idx, dtype=torch.int64), persistent=False)
-        w = self.body.const(HEAD_W).detach()  # [120, 6625]
-        b = self.body.const(HEAD_B).detach()
+        w = self.body.const(self.body.head_w).detach()  # [120, classes]
+        b = self.body.const(self.body.head_b).detach()
         self.head = nn.Linear(w.shape[0], len(idx))
         with torch.no_grad():
             self.head.weight.copy_(w[:, idx].t())
             self.head.bias.copy_(b[idx])
         # drop the big 6625-way head from the trainable set (still used by full_forward)
-        for k in (HEAD_W, HEAD_B):
+        for k in (self.body.head_w, self.body.head_b):
             safe = self.body.names[k]
             if safe in self.body.params:
                 t = self.body.params[safe].detach().clone()
@@ -246,6 +263,6 @@ class PlateRec(nn.Module):
     def full_logits_masked(self, x: torch.Tensor) -> torch.Tensor:
         """Original 6625-way logits restricted to the plate classes (the teacher)."""
         feats = self.body(x, stop_at_head=True)
-        w = self.body.const(HEAD_W)
-        b = self.body.const(HEAD_B)
+        w = self.body.const(self.body.head_w)
+        b = self.body.const(self.body.head_b)
         return feats @ w[:, self.idx] + b[self.idx]

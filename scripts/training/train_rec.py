@@ -121,6 +121,9 @@ def main() -> None:
     ap.add_argument("--val", type=int, default=128)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when there is one)")
+    ap.add_argument("--src", default=os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"),
+                    help="the recognizer to start from (a PaddleOCR CTC recognizer in ONNX)")
+    ap.add_argument("--keys", default=os.path.join(ASSETS, "ppocr_keys_v1.txt"), help="its character list")
     args = ap.parse_args()
     dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                        else "cpu" if args.device == "auto" else args.device)
@@ -130,8 +133,8 @@ def main() -> None:
     os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "ckpt.pt")
 
-    onnx_path = os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx")
-    keys_path = os.path.join(ASSETS, "ppocr_keys_v1.txt")
+    onnx_path = args.src
+    keys_path = args.keys
     student = PlateRec(onnx_path, keys_path).to(dev)
     teacher = PlateRec(onnx_path, keys_path).to(dev).eval()
     for p in teacher.parameters():
