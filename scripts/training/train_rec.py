@@ -124,6 +124,9 @@ def main() -> None:
     ap.add_argument("--src", default=os.path.join(ASSETS, "ch_PP-OCRv4_rec_infer.onnx"),
                     help="the recognizer to start from (a PaddleOCR CTC recognizer in ONNX)")
     ap.add_argument("--keys", default=os.path.join(ASSETS, "ppocr_keys_v1.txt"), help="its character list")
+    ap.add_argument("--teacher2", help="a second teacher (another PaddleOCR CTC recognizer): the KL term targets "
+                                       "the mean of both teachers' distributions")
+    ap.add_argument("--teacher2-keys", help="its character list")
     args = ap.parse_args()
     dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                        else "cpu" if args.device == "auto" else args.device)
@@ -138,6 +141,9 @@ def main() -> None:
     student = PlateRec(onnx_path, keys_path).to(dev)
     teacher = PlateRec(onnx_path, keys_path).to(dev).eval()
     for p in teacher.parameters():
+        p.requires_grad_(False)
+    teacher2 = PlateRec(args.teacher2, args.teacher2_keys).to(dev).eval() if args.teacher2 else None
+    for p in teacher2.parameters() if teacher2 else []:
         p.requires_grad_(False)
     student.body.freeze_prefix(args.freeze_nodes)
     head_params = list(student.head.parameters())
@@ -198,10 +204,12 @@ def main() -> None:
         if args.l2sp > 0:
             loss = loss + args.l2sp * sum(((p - p0) ** 2).sum() for p, p0 in zip(body_params, init_body))
         if args.distill > 0 and step % args.distill_every == 0:
-            with torch.no_grad():
-                t_logits = teacher(x)
             T = args.temp
-            kl = F.kl_div(F.log_softmax(logits / T, -1), F.softmax(t_logits / T, -1), reduction="none").sum(-1).mean()
+            with torch.no_grad():
+                target = F.softmax(teacher(x) / T, -1)
+                if teacher2 is not None:
+                    target = 0.5 * (target + F.softmax(teacher2(x) / T, -1))
+            kl = F.kl_div(F.log_softmax(logits / T, -1), target, reduction="none").sum(-1).mean()
             loss = loss + args.distill * T * T * kl
         opt.zero_grad()
         loss.backward()
