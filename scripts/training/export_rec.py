@@ -67,7 +67,8 @@ def main() -> None:
         torch.onnx.export(model, (x,), args.out, opset_version=13, input_names=["x"], output_names=["probs"],
                           dynamic_axes={"x": {0: "n", 3: "w"}, "probs": {0: "n", 1: "t"}} if args.shape_ops
                           else {"x": {0: "n"}, "probs": {0: "n"}}, do_constant_folding=True)
-    m = 1 if args.shape_ops else 3  # another batch size than traced: the batch axis stays dynamic
+    # checked at another batch size than traced (the batch axis stays dynamic), or at 1 as the runtime reads
+    m = 1 if args.shape_ops else 3
     xb = np.random.default_rng(0).uniform(-1, 1, (m, 3, IN_H, IN_W)).astype(np.float32)
     with torch.no_grad():
         ref = model(torch.from_numpy(xb)).numpy()

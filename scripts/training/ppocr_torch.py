@@ -248,7 +248,7 @@ class PlateRec(nn.Module):
         with torch.no_grad():
             self.head.weight.copy_(w[:, idx].t())
             self.head.bias.copy_(b[idx])
-        # drop the big 6625-way head from the trainable set (still used by full_forward)
+        # drop the original head (6,625 classes in PP-OCRv4) from the trainable set (still used by full_logits_masked)
         for k in (self.body.head_w, self.body.head_b):
             safe = self.body.names[k]
             if safe in self.body.params:
