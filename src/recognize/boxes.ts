@@ -147,6 +147,50 @@ export function nms<T>(
 }
 
 /**
+ * Joins the pieces of one text line that the detector split: two regions of like height (the
+ * taller at most 1.5× the shorter) on one line (overlapping vertically by at least 0.6 of the
+ * shorter's height) whose boxes touch or overlap horizontally become one, their union, with the
+ * better score. PP-OCRv4's detector splits a plate's serial at its gap or graphic into boxes that
+ * overlap once unclipped (`980Y` and `CYTB` of `980YTB`); read apart, neither is the plate. Regions
+ * with any gap between them stay apart (a plate beside a sticker or a dealer's word). Repeated
+ * until no pair joins; the order of the rest is kept.
+ */
+export function joinSplitLines<T extends { box: Box; score: number }>(regions: readonly T[]): T[] {
+  const out = [...regions];
+  for (let joined = true; joined; ) {
+    joined = false;
+    for (let i = 0; i < out.length && !joined; i++) {
+      for (let j = i + 1; j < out.length; j++) {
+        const a = out[i]!;
+        const b = out[j]!;
+        if (!sameLineTouching(a.box, b.box)) continue;
+        const x = Math.min(a.box.x, b.box.x);
+        const y = Math.min(a.box.y, b.box.y);
+        const box = {
+          x,
+          y,
+          w: Math.max(a.box.x + a.box.w, b.box.x + b.box.w) - x,
+          h: Math.max(a.box.y + a.box.h, b.box.y + b.box.h) - y,
+        };
+        out[i] = { ...a, box, score: Math.max(a.score, b.score) };
+        out.splice(j, 1);
+        joined = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function sameLineTouching(a: Box, b: Box): boolean {
+  const low = Math.min(a.h, b.h);
+  if (Math.max(a.h, b.h) > 1.5 * low) return false;
+  const overlapY = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  if (overlapY < 0.6 * low) return false;
+  return Math.max(a.x, b.x) <= Math.min(a.x + a.w, b.x + b.w);
+}
+
+/**
  * The full-resolution map of a detector that outputs a quarter-resolution one: bilinear with
  * half-pixel centres (as onnxruntime's Resize and torch's interpolate, align_corners false, with
  * edges clamped), computed only where the result can reach `threshold`: a bilinear value is a

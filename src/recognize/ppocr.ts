@@ -8,6 +8,7 @@ import {
   clipBox,
   iou,
   type LabelScratch,
+  joinSplitLines,
   labelComponents,
   labelScratch,
   nms,
@@ -233,15 +234,16 @@ export class PpocrRecognizer implements Recognizer {
   /**
    * A frame's text regions: at detMaxSide, plus (recognize.detSecondSide) a coarser pass whose
    * regions are added where they overlap none of the first's: a plate close to the camera, too big
-   * for the fine pass's map, is one line at the coarse scale.
+   * for the fine pass's map, is one line at the coarse scale. A line the detector split in two
+   * (touching or overlapping pieces of one height) is joined (joinSplitLines).
    */
   async detectFrame(img: RgbImage): Promise<Region[]> {
     const fine = await this.detect(img, this.cfg.detMaxSide, true);
     const side = this.cfg.detSecondSide;
-    if (!side || side >= this.cfg.detMaxSide) return fine;
+    if (!side || side >= this.cfg.detMaxSide) return joinSplitLines(fine);
     const coarse = await this.detect(img, side, true);
     const merged = [...fine, ...coarse.filter((c) => !fine.some((f) => iou(f.box, c.box) > 0.3))];
-    return merged.slice(0, this.cfg.maxRegions);
+    return joinSplitLines(merged).slice(0, this.cfg.maxRegions);
   }
 
   /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   clipBox,
   iou,
+  joinSplitLines,
   labelComponents,
   labelScratch,
   nms,
@@ -98,6 +99,38 @@ describe('box helpers', () => {
       0.3,
     );
     expect(kept.map((k) => k.id)).toEqual(['b', 'c']);
+  });
+});
+
+describe('joinSplitLines', () => {
+  const r = (x: number, y: number, w: number, h: number, score = 0.8) => ({ box: { x, y, w, h }, score });
+
+  it('joins the two overlapping halves of one line (a serial split at its gap) into their union', () => {
+    // the boxes PP-OCRv4 gave for 980YTB: `980Y` and `CYTB`, overlapping once unclipped
+    const out = joinSplitLines([r(85, 324, 64, 30, 0.7), r(135, 322, 49, 27, 0.9), r(400, 100, 80, 20)]);
+    expect(out).toHaveLength(2);
+    expect(out[0]).toEqual({ box: { x: 85, y: 322, w: 99, h: 32 }, score: 0.9 });
+    expect(out[1]).toEqual(r(400, 100, 80, 20));
+  });
+
+  it('joins pieces that only touch, and a line split in three, whatever their order', () => {
+    expect(joinSplitLines([r(50, 0, 50, 20), r(0, 0, 50, 20)])).toEqual([r(0, 0, 100, 20)]);
+    const three = joinSplitLines([r(200, 2, 40, 20), r(0, 0, 110, 22), r(100, 1, 105, 20)]);
+    expect(three).toEqual([r(0, 0, 240, 22)]);
+  });
+
+  it('keeps apart regions with a gap, lines stacked above one another, and text of another size', () => {
+    const gap = [r(0, 0, 50, 20), r(51, 0, 50, 20)];
+    expect(joinSplitLines(gap)).toEqual(gap);
+    // a legend right above the serial, overlapping it horizontally
+    const stacked = [r(0, 30, 100, 20), r(10, 12, 80, 20)];
+    expect(joinSplitLines(stacked)).toEqual(stacked);
+    // a small sticker touching the serial's end: twice as short
+    const sticker = [r(0, 0, 100, 30), r(95, 5, 20, 14)];
+    expect(joinSplitLines(sticker)).toEqual(sticker);
+    // half a line off: overlapping by less than 0.6 of the height
+    const offset = [r(0, 0, 50, 20), r(45, 9, 50, 20)];
+    expect(joinSplitLines(offset)).toEqual(offset);
   });
 });
 
