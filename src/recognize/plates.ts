@@ -56,6 +56,28 @@ export function stackedOn(p: Box, m: Box): boolean {
 }
 
 /**
+ * A US plate carries one line of large characters, its registration; its legends, slogans and
+ * stacked letters are at most about half as tall. Text in lines of like size (a sign's `PRIVATE`
+ * over `PROPERTY`, a van's name over its phone number, a dealer's name over a model badge) is
+ * lettering, not a registration.
+ */
+export const LINE_HEIGHT_SHARE = 0.7;
+
+/**
+ * True when another text line at least LINE_HEIGHT_SHARE of `box`'s height sits right above or
+ * below it (stackedOn) and not beside it (no rows in common): `box` is one line of lettering in
+ * lines.
+ */
+export function inLinesOfLettering(box: Box, others: readonly Box[]): boolean {
+  return others.some(
+    (o) =>
+      o.h >= LINE_HEIGHT_SHARE * box.h &&
+      Math.min(o.y + o.h, box.y + box.h) <= Math.max(o.y, box.y) &&
+      stackedOn(o, box),
+  );
+}
+
+/**
  * A text box that could hold a plate's characters: wider than tall, not a long line of text.
  * US plate characters span about 2-6× their height; margins for tilt and unclip.
  */

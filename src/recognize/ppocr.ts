@@ -29,6 +29,7 @@ import {
   orderAlternates,
   type Ranked,
   rescore,
+  inLinesOfLettering,
   stackedOn,
 } from './plates.ts';
 import { asPlate, type PlateClassifier, plateWeight } from './plate-cls.ts';
@@ -404,8 +405,11 @@ export class PpocrRecognizer implements Recognizer {
     kept.sort((a, b) => b.score - a.score);
     const weigh = this.cfg.weighWords === true;
     if (weigh) await this.scoreWords(img, kept);
+    const lines = regions.map((r) => r.box);
     return kept.map((p, i) => {
-      const reading = weigh ? asPlate(p.reading, p.plateP) : p.reading;
+      // a word or a number in lines of like-sized lettering is no registration, whatever its window
+      const lettering = inLinesOfLettering(p.reading.box, lines);
+      const reading = weigh ? asPlate(p.reading, lettering ? 0 : p.plateP) : p.reading;
       return i < EVIDENCE_PLATES ? reading : { ...reading, evidence: undefined };
     });
   }

@@ -5,6 +5,8 @@ import {
   formatPrior,
   framePlatePrior,
   framePositionPrior,
+  inLinesOfLettering,
+  LINE_HEIGHT_SHARE,
   isPlausibleText,
   isPlausibleTextBox,
   fitsAnyStandardSeries,
@@ -131,6 +133,31 @@ describe('candidate merging', () => {
     expect(r[0]).toEqual({ text: 'ABC12', prob: 0.4, score: 0.4 });
     expect(r[1]!.prob).toBe(0.5);
     expect(r[1]!.score).toBeCloseTo(0.5 * 0.4 * 0.3);
+  });
+});
+
+describe('inLinesOfLettering', () => {
+  const box = (x: number, y: number, w: number, h: number) => ({ x, y, w, h });
+  // a sign's number, 40 px tall
+  const number = box(960, 150, 180, 40);
+
+  it('finds a like-sized line right above or below', () => {
+    expect(inLinesOfLettering(number, [box(964, 92, 150, 38)])).toBe(true); // STORAGE above
+    expect(inLinesOfLettering(number, [box(940, 200, 220, 30)])).toBe(true); // 0.75 of its height, below
+    // exactly the share of the height counts, a pixel less does not
+    expect(inLinesOfLettering(number, [box(960, 100, 180, 40 * LINE_HEIGHT_SHARE)])).toBe(true);
+    expect(inLinesOfLettering(number, [box(960, 100, 180, 40 * LINE_HEIGHT_SHARE - 1)])).toBe(false);
+  });
+
+  it("ignores a plate's own legend, text beside it, far away or off to the side, and itself", () => {
+    const serial = box(500, 500, 120, 40);
+    const legend = box(510, 480, 100, 14); // the state's name: a third of the serial's height
+    const besides = box(640, 505, 90, 36); // a sticker or a dealer's word on the same rows
+    const farBelow = box(500, 600, 120, 40); // 60 px gap: 1.5 line heights
+    const offside = box(640, 455, 120, 40); // above, but overlapping none of its width
+    expect(inLinesOfLettering(serial, [serial, legend, besides, farBelow, offside])).toBe(false);
+    // a gap a little under 1.5 line heights still counts (a sign's spaced lines)
+    expect(inLinesOfLettering(serial, [box(500, 599, 120, 40)])).toBe(true);
   });
 });
 
