@@ -166,13 +166,14 @@ export class PpocrRecognizer implements Recognizer {
   /**
    * Text regions the detector finds, in image pixels, best first, at most `limit`. On a frame
    * (`frame`), with recognize.skipBorderRegions (the screen), regions touching the frame's border
-   * are left out.
+   * are left out. `lines`, where given, gets the box of every region found, past `limit` too.
    */
   async detect(
     img: RgbImage,
     maxSide = this.cfg.detMaxSide,
     frame = false,
     limit = this.cfg.maxRegions,
+    lines?: Box[],
   ): Promise<Region[]> {
     const { w, h } = detInputSize(img.width, img.height, maxSide);
     // The input tensor and the map's work arrays are reused from frame to frame: ~7 MB a frame
@@ -224,12 +225,14 @@ export class PpocrRecognizer implements Recognizer {
       if (frame && this.cfg.skipBorderRegions && framePositionPrior(box, img.width, img.height) < 1) continue;
       regions.push({ box, score: c.score });
     }
-    return nms(
+    const kept = nms(
       regions,
       (r) => r.box,
       (r) => r.score,
       0.3,
-    ).slice(0, limit);
+    );
+    if (lines) for (const r of kept) lines.push(r.box);
+    return kept.slice(0, limit);
   }
 
   /**
@@ -238,11 +241,11 @@ export class PpocrRecognizer implements Recognizer {
    * for the fine pass's map, is one line at the coarse scale. A line the detector split in two
    * (touching or overlapping pieces of one height) is joined (joinSplitLines).
    */
-  async detectFrame(img: RgbImage): Promise<Region[]> {
-    const fine = await this.detect(img, this.cfg.detMaxSide, true);
+  async detectFrame(img: RgbImage, lines?: Box[]): Promise<Region[]> {
+    const fine = await this.detect(img, this.cfg.detMaxSide, true, this.cfg.maxRegions, lines);
     const side = this.cfg.detSecondSide;
     if (!side || side >= this.cfg.detMaxSide) return joinSplitLines(fine);
-    const coarse = await this.detect(img, side, true);
+    const coarse = await this.detect(img, side, true, this.cfg.maxRegions, lines);
     const merged = [...fine, ...coarse.filter((c) => !fine.some((f) => iou(f.box, c.box) > 0.3))];
     return joinSplitLines(merged).slice(0, this.cfg.maxRegions);
   }
@@ -360,7 +363,9 @@ export class PpocrRecognizer implements Recognizer {
   }
 
   async readFrame(img: RgbImage): Promise<PlateReading[]> {
-    const regions = await this.detectFrame(img);
+    // every text line the detector finds, read or not: the lettering a read may stand in (below)
+    const lines: Box[] = [];
+    const regions = await this.detectFrame(img, lines);
     const variants = FRAME_VARIANTS.slice(0, this.cfg.cropVariants);
     const crops = regions.map((r) =>
       variants.map(([fx, fy]) => clipBox(padBox(r.box, fx, fy), img.width, img.height)!),
@@ -390,14 +395,17 @@ export class PpocrRecognizer implements Recognizer {
       const ranked = applyState(groups[i]!.ranked, state);
       const reading = this.toReading(r.box, r.score, ranked, groups[i]!.reads, state);
       // a region whose best read is the video's date stamp is an overlay, not a plate
-      if (reading && !isDateStamp(reading.text))
-        plates.push({
-          reading,
-          ranked,
-          where: where[i]!,
-          score: plateScore(ranked, r.score, where[i]!),
-          plateP: plateP?.[i] ?? gateScores.get(i),
-        });
+      if (!reading || isDateStamp(reading.text)) return;
+      // a word or a number in lines of like-sized lettering ranks as a region the classifier rejects
+      const lettering = !serialShaped(reading.text) && inLinesOfLettering(r.box, lines);
+      const w = lettering ? framePositionPrior(r.box, img.width, img.height) * plateWeight(0) : where[i]!;
+      plates.push({
+        reading,
+        ranked,
+        where: w,
+        score: plateScore(ranked, r.score, w),
+        plateP: plateP?.[i] ?? gateScores.get(i),
+      });
     });
     plates.sort((a, b) => b.score - a.score);
     await this.refine(img, plates.slice(0, this.cfg.refine));
@@ -405,7 +413,6 @@ export class PpocrRecognizer implements Recognizer {
     kept.sort((a, b) => b.score - a.score);
     const weigh = this.cfg.weighWords === true;
     if (weigh) await this.scoreWords(img, kept);
-    const lines = regions.map((r) => r.box);
     return kept.map((p, i) => {
       // a word or a number in lines of like-sized lettering is no registration, whatever its window
       const lettering = inLinesOfLettering(p.reading.box, lines);
