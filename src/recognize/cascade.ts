@@ -56,12 +56,15 @@ export class CascadeRecognizer implements Recognizer {
     const again = await this.thoroughFrame(img);
     if (again.length === 0) return quick.plates;
     // each plate keeps a state the screen named on the same plate (withState)
-    return again.map((p) =>
+    const full = again.map((p) =>
       withState(
         p,
         quick.plates.find((q) => iou(q.box, p.box) > 0.3),
       ),
     );
+    // the screen's reads of regions the full pipeline did not find stay, after its own: in the car
+    // they were reads already, of vehicles the thorough look does not supersede (tracker.ts)
+    return [...full, ...quick.plates.filter((q) => !again.some((p) => iou(q.box, p.box) > 0.3))];
   }
 
   async screenFrame(img: RgbImage): Promise<ScreenResult> {

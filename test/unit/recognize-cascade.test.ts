@@ -192,6 +192,23 @@ describe('escalation (recognize.escalateBelow)', () => {
     expect(plates.map((p) => [p.text, p.state?.code ?? null])).toEqual([
       ['7ABC128', 'CA'],
       ['5XYZ999', null],
+      ['TEXAS', 'TX'], // the screen's read of a region the full pipeline did not find (below)
+    ]);
+  });
+
+  it("keeps, after the full pipeline's reads, the screen's reads of regions it did not find", async () => {
+    const fence = { x: 700, y: 190, w: 60, h: 25 };
+    const stamp = { x: 1200, y: 700, w: 60, h: 14 };
+    const { c } = cascade(
+      [reading('CEMENT0', 0.3, fence), reading('7ABC123', 0.45)],
+      [reading('7ABC128', 0.9, { x: 305, y: 152, w: 78, h: 28 }), reading('20140504', 0.03, stamp)],
+    );
+    const plates = await c.readFrame(frame);
+    // the screen's 7ABC123 is the full pipeline's 7ABC128 (boxes overlapping): superseded
+    expect(plates.map((p) => [p.text, p.box])).toEqual([
+      ['7ABC128', { x: 305, y: 152, w: 78, h: 28 }],
+      ['20140504', stamp],
+      ['CEMENT0', fence],
     ]);
   });
 
