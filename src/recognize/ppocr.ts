@@ -22,6 +22,7 @@ import {
   dropStackedWords,
   framePlatePrior,
   framePositionPrior,
+  inLinesOfLettering,
   isPlausibleText,
   isPlausibleTextBox,
   looksSure,
@@ -29,7 +30,6 @@ import {
   orderAlternates,
   type Ranked,
   rescore,
-  inLinesOfLettering,
   stackedOn,
 } from './plates.ts';
 import { asPlate, type PlateClassifier, plateWeight } from './plate-cls.ts';
@@ -125,12 +125,17 @@ export interface ReaderModel {
 interface FramePlate {
   reading: PlateReading;
   ranked: Ranked[];
-  /** framePositionPrior of its region. */
+  /**
+   * framePositionPrior of its region, times plateWeight of the classifier's probability where it
+   * ranks (of 0 for lettering in lines).
+   */
   where: number;
   /** Orders the plates of a frame. */
   score: number;
   /** The plate classifier's probability for its region, where it scored it. */
   plateP?: number;
+  /** A like-sized text line sits right above or below its region (inLinesOfLettering). */
+  inLines: boolean;
 }
 
 function plateScore(ranked: readonly Ranked[], detScore: number, where: number): number {
@@ -396,15 +401,20 @@ export class PpocrRecognizer implements Recognizer {
       const reading = this.toReading(r.box, r.score, ranked, groups[i]!.reads, state);
       // a region whose best read is the video's date stamp is an overlay, not a plate
       if (!reading || isDateStamp(reading.text)) return;
-      // a word or a number in lines of like-sized lettering ranks as a region the classifier rejects
-      const lettering = !serialShaped(reading.text) && inLinesOfLettering(r.box, lines);
-      const w = lettering ? framePositionPrior(r.box, img.width, img.height) * plateWeight(0) : where[i]!;
+      // a word or a number in lines of like-sized lettering is no registration, whatever its
+      // window: it ranks (and below, weighs) as a region the classifier rejects
+      const inLines = inLinesOfLettering(r.box, lines);
+      const w =
+        inLines && !serialShaped(reading.text)
+          ? framePositionPrior(r.box, img.width, img.height) * plateWeight(0)
+          : where[i]!;
       plates.push({
         reading,
         ranked,
         where: w,
         score: plateScore(ranked, r.score, w),
         plateP: plateP?.[i] ?? gateScores.get(i),
+        inLines,
       });
     });
     plates.sort((a, b) => b.score - a.score);
@@ -414,9 +424,7 @@ export class PpocrRecognizer implements Recognizer {
     const weigh = this.cfg.weighWords === true;
     if (weigh) await this.scoreWords(img, kept);
     return kept.map((p, i) => {
-      // a word or a number in lines of like-sized lettering is no registration, whatever its window
-      const lettering = inLinesOfLettering(p.reading.box, lines);
-      const reading = weigh ? asPlate(p.reading, lettering ? 0 : p.plateP) : p.reading;
+      const reading = weigh ? asPlate(p.reading, p.inLines ? 0 : p.plateP) : p.reading;
       return i < EVIDENCE_PLATES ? reading : { ...reading, evidence: undefined };
     });
   }
