@@ -1,19 +1,10 @@
-/**
- * Lettering in lines is no registration (plates.ts inLinesOfLettering), in the car's profile: on
- * the demo frames, beside the car's plate, a phone number on a bordered white panel the size of a
- * plate (which the plate classifier takes for a plate) is a read at the reader's confidence; the
- * same kind of panel with a line of like-sized lettering above it (a shop's sign) is still read,
- * but ranks behind it and falls below the read threshold (matched against the hot lists only).
- * The car's plate is read first and keeps its confidence.
- */
-import { join } from 'node:path';
 import { pino } from 'pino';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import type { Box, PlateReading, RgbImage } from '../../src/domain/types.ts';
 import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts';
-import { DEMO, DEMO_PLATES } from '../helpers/demo.ts';
+import { DEMO_PLATES } from '../helpers/demo.ts';
+import { paintOnDemoFrame } from '../helpers/painted-frame.ts';
 
 const FONT_PX = 40;
 const LONE = '8675309';
@@ -33,14 +24,9 @@ async function frame(
     const w = Math.round(t.length * FONT_PX * 0.68);
     const h = Math.round(FONT_PX * 1.5);
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="#ffffff" stroke="#202020" stroke-width="6"/><text x="${FONT_PX * 0.2}" y="${FONT_PX * 1.1}" font-family="DejaVu Sans" font-weight="bold" font-size="${FONT_PX}" fill="#101010">${t}</text></svg>`;
-    return { input: Buffer.from(svg), left, top, box: { x: left, y: top, w, h } };
+    return { svg, box: { x: left, y: top, w, h } };
   });
-  const { data, info } = await sharp(join(DEMO, 'frames', file))
-    .composite(overlays.map(({ input, left, top }) => ({ input, left, top })))
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { img: { width: info.width, height: info.height, data }, boxes: overlays.map((o) => o.box) };
+  return paintOnDemoFrame(file, overlays);
 }
 
 const inside = (r: PlateReading, b: Box) => {

@@ -1,20 +1,13 @@
-/**
- * Plates, not text (models/plate-cls/): the classifier that weighs each text region's rank by how
- * plate-like its window is. On the demo frames with a fleet number, a chrome badge and a camera
- * overlay painted beside the car, the plate must stay the frame's best read (it does not without
- * the classifier), and the classifier must score the plate's window above every painted text's.
- */
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
 import type { Box, RgbImage } from '../../src/domain/types.ts';
 import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts';
 import { PLATE_CLS_MODEL } from '../../src/recognize/load.ts';
 import { PLATE_CLS_H, PLATE_CLS_W, PlateClassifier, plateWeight } from '../../src/recognize/plate-cls.ts';
-import { DEMO, DEMO_PLATES } from '../helpers/demo.ts';
+import { DEMO_PLATES } from '../helpers/demo.ts';
+import { paintOnDemoFrame } from '../helpers/painted-frame.ts';
 
 /** Texts painted on the frame: [text, x, y, font px, fill, background or null]. */
 type Painted = [string, number, number, number, string, string | null][];
@@ -38,14 +31,9 @@ async function paintedFrame(
     const w = Math.round(t.length * s * 0.68);
     const h = Math.round(s * 1.5);
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${bg ? `<rect width="100%" height="100%" fill="${bg}"/>` : ''}<text x="${s * 0.2}" y="${s * 1.1}" font-family="DejaVu Sans" font-weight="bold" font-size="${s}" fill="${fill}" stroke="#000" stroke-width="${bg ? 0 : 1}">${t}</text></svg>`;
-    return { input: Buffer.from(svg), left: x, top: y, box: { x, y, w, h } };
+    return { svg, box: { x, y, w, h } };
   });
-  const { data, info } = await sharp(join(DEMO, 'frames', file))
-    .composite(overlays.map(({ input, left, top }) => ({ input, left, top })))
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { img: { width: info.width, height: info.height, data }, boxes: overlays.map((o) => o.box) };
+  return paintOnDemoFrame(file, overlays);
 }
 
 describe('plate classifier (recognize.plateClassifier)', () => {
