@@ -6,6 +6,7 @@ import {
   framePlatePrior,
   framePositionPrior,
   inLinesOfLettering,
+  LINE_GAP_SHARE,
   LINE_HEIGHT_SHARE,
   isPlausibleText,
   isPlausibleTextBox,
@@ -142,22 +143,30 @@ describe('inLinesOfLettering', () => {
   const number = box(960, 150, 180, 40);
 
   it('finds a like-sized line right above or below', () => {
-    expect(inLinesOfLettering(number, [box(964, 92, 150, 38)])).toBe(true); // STORAGE above
+    expect(inLinesOfLettering(number, [box(964, 100, 150, 38)])).toBe(true); // STORAGE, 12 px above
     expect(inLinesOfLettering(number, [box(940, 200, 220, 30)])).toBe(true); // 0.75 of its height, below
     // exactly the share of the height counts, a pixel less does not
-    expect(inLinesOfLettering(number, [box(960, 100, 180, 40 * LINE_HEIGHT_SHARE)])).toBe(true);
-    expect(inLinesOfLettering(number, [box(960, 100, 180, 40 * LINE_HEIGHT_SHARE - 1)])).toBe(false);
+    expect(inLinesOfLettering(number, [box(960, 110, 180, 40 * LINE_HEIGHT_SHARE)])).toBe(true);
+    expect(inLinesOfLettering(number, [box(960, 110, 180, 40 * LINE_HEIGHT_SHARE - 1)])).toBe(false);
   });
 
-  it("ignores a plate's own legend, text beside it, far away or off to the side, and itself", () => {
+  it('counts lines set less than half a line apart, not farther', () => {
+    const gapOf = (px: number) => box(960, 150 + 40 + px, 180, 40);
+    expect(LINE_GAP_SHARE).toBe(0.5);
+    expect(inLinesOfLettering(number, [gapOf(0)])).toBe(true); // touching
+    expect(inLinesOfLettering(number, [gapOf(19)])).toBe(true);
+    expect(inLinesOfLettering(number, [gapOf(20)])).toBe(false); // half a line: a badge above a plate
+    expect(inLinesOfLettering(number, [gapOf(45)])).toBe(false);
+  });
+
+  it("ignores a plate's own legend, text beside it, off to the side, and itself", () => {
     const serial = box(500, 500, 120, 40);
-    const legend = box(510, 480, 100, 14); // the state's name: a third of the serial's height
+    const legend = box(510, 484, 100, 14); // the state's name: a third of the serial's height
     const besides = box(640, 505, 90, 36); // a sticker or a dealer's word on the same rows
-    const farBelow = box(500, 600, 120, 40); // 60 px gap: 1.5 line heights
     const offside = box(640, 455, 120, 40); // above, but overlapping none of its width
-    expect(inLinesOfLettering(serial, [serial, legend, besides, farBelow, offside])).toBe(false);
-    // a gap a little under 1.5 line heights still counts (a sign's spaced lines)
-    expect(inLinesOfLettering(serial, [box(500, 599, 120, 40)])).toBe(true);
+    const halfOver = box(561, 545, 120, 40); // below, overlapping under half of the narrower width
+    expect(inLinesOfLettering(serial, [serial, legend, besides, offside, halfOver])).toBe(false);
+    expect(inLinesOfLettering(serial, [box(560, 545, 120, 40)])).toBe(true); // half of it: counts
   });
 });
 
