@@ -46,13 +46,15 @@ export function dropStackedWords<T extends { text: string; box: Box; score?: num
 
 /**
  * True when the text line `p` sits right above or below the line `m`, as a plate's legend sits
- * on its registration: overlapping half the narrower width and within 1.5 line heights.
+ * on its registration: overlapping half the narrower width and less than `lines` of the taller
+ * line's height apart (1.5 by default: a legend's reach). With `apart`, only lines with no rows in
+ * common count (not two boxes of one line).
  */
-export function stackedOn(p: Box, m: Box): boolean {
+export function stackedOn(p: Box, m: Box, lines = 1.5, apart = false): boolean {
   const overlap = Math.min(p.x + p.w, m.x + m.w) - Math.max(p.x, m.x);
   const h = Math.max(p.h, m.h);
   const gap = Math.max(p.y, m.y) - Math.min(p.y + p.h, m.y + m.h);
-  return overlap >= 0.5 * Math.min(p.w, m.w) && gap < 1.5 * h;
+  return overlap >= 0.5 * Math.min(p.w, m.w) && gap < lines * h && (!apart || gap >= 0);
 }
 
 /**
@@ -78,12 +80,7 @@ export const LINE_GAP_SHARE = 0.5;
  * the taller line's height apart): `box` is one line of lettering in lines.
  */
 export function inLinesOfLettering(box: Box, others: readonly Box[]): boolean {
-  return others.some((o) => {
-    if (o.h < LINE_HEIGHT_SHARE * box.h) return false;
-    const gap = Math.max(o.y, box.y) - Math.min(o.y + o.h, box.y + box.h);
-    const overlap = Math.min(o.x + o.w, box.x + box.w) - Math.max(o.x, box.x);
-    return gap >= 0 && gap < LINE_GAP_SHARE * Math.max(o.h, box.h) && overlap >= 0.5 * Math.min(o.w, box.w);
-  });
+  return others.some((o) => o.h >= LINE_HEIGHT_SHARE * box.h && stackedOn(o, box, LINE_GAP_SHARE, true));
 }
 
 /**
