@@ -21,7 +21,7 @@ def main() -> None:
     dest = sys.argv[1]
     share = synth_plates._SHARE
     files = set(synth_plates.SERIAL_FONTS) | set(synth_plates.TEXT_FONTS) | set(synth_plates.TEXT_FONTS_V3)
-    files |= {f for fam in synth_plates.SERIAL_FONTS_V3 for f in fam}
+    files |= {f for fam in synth_plates.SERIAL_FONTS_V13 for f in fam}
     size = 0
     for f in sorted(files):
         rel = os.path.relpath(f, share)

@@ -10,7 +10,7 @@ serials in many more typefaces, grouped by family (SERIAL_FAMILIES_V3); install 
       fonts-texgyre fonts-bebas-neue fonts-freefont-ttf fonts-croscore fonts-b612 fonts-dosis \
       fonts-jura fonts-lato fonts-adf-gillius
 
-(families that are not installed are skipped; the list in use is printed by --fonts).
+and for generator 13 also fonts-roadgeek fonts-opendin fonts-routed-gothic (families that are not installed are skipped; the list in use is printed by --fonts).
 
     /usr/bin/python3 scripts/training/synth_plates.py --out /tmp/synth --n 32   # preview PNGs
 """
@@ -42,7 +42,10 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # that end up at least 110 px wide; 11 = as 10 with a graphic splitting the serial on 30% of plates
 # (_draw_separator); 12 = as 7 with text-line boxes as tight as a plate detector's often are: on
 # each side, half the time, from 0.12 of the serial's height into its end character to 0.05 clear
-# of it (else 0.05-0.4 clear, as before). train_rec.py --gen sets it.
+# of it (else 0.05-0.4 clear, as before); 13 = as 7 with three more families of serial typefaces
+# (SERIAL_FAMILIES_V13): the US road-sign alphabets many states' plate lettering follows (the FHWA
+# series as fonts-roadgeek draws them), DIN (fonts-opendin) and a routed signage face
+# (fonts-routed-gothic). train_rec.py --gen sets it.
 GEN = 2
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O, Q in standard serials
@@ -161,12 +164,22 @@ SERIAL_FAMILIES_V3 = [
     [f"{_T}/adf/GilliusADF-BoldCond.otf", f"{_T}/adf/GilliusADFNo2-BoldCond.otf", f"{_T}/adf/GilliusADF-Bold.otf"],
     [f"{_O}/b612/B612-Bold.otf", f"{_O}/b612/B612-Regular.otf"],
 ]
+# Generator 13 adds: the FHWA road-sign series (narrow B and C, wider D, E and E modified: the
+# letterforms of many states' plates), DIN, and routed signage lettering.
+SERIAL_FAMILIES_V13 = [
+    [f"{_T}/roadgeek/RG2014B.ttf", f"{_T}/roadgeek/RG2014C.ttf"],
+    [f"{_T}/roadgeek/RG2014D.ttf", f"{_T}/roadgeek/RG2014E.ttf", f"{_T}/roadgeek/RG2014EM.ttf"],
+    [f"{_T}/opendin/OSP-DIN.ttf", f"{_T}/routed-gothic/routed-gothic-narrow.ttf", f"{_T}/routed-gothic/routed-gothic.ttf"],
+]
 # a family none of whose files is installed is skipped (_fonts would fall back to DejaVu Sans Bold)
 SERIAL_FONTS_V3 = [_fonts(g) for g in SERIAL_FAMILIES_V3 if any(glob.glob(x) for x in g)]
+SERIAL_FONTS_V13 = SERIAL_FONTS_V3 + [_fonts(g) for g in SERIAL_FAMILIES_V13 if any(glob.glob(x) for x in g)]
 TEXT_FONTS_V3 = sorted(set(TEXT_FONTS + [f for fam in SERIAL_FONTS_V3 for f in fam]))
 
 
 def serial_font(rng: random.Random) -> str:
+    if GEN >= 13:
+        return rng.choice(rng.choice(SERIAL_FONTS_V13))
     if GEN >= 3:
         return rng.choice(rng.choice(SERIAL_FONTS_V3))
     return rng.choice(SERIAL_FONTS)
@@ -671,7 +684,7 @@ def main() -> None:
     args = ap.parse_args()
     globals()["GEN"] = args.gen
     if args.fonts:
-        for fam in SERIAL_FONTS_V3 if args.gen >= 3 else [SERIAL_FONTS]:
+        for fam in SERIAL_FONTS_V13 if args.gen >= 13 else SERIAL_FONTS_V3 if args.gen >= 3 else [SERIAL_FONTS]:
             print(" ".join(os.path.basename(f) for f in fam))
         return
     os.makedirs(args.out, exist_ok=True)
