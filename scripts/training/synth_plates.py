@@ -10,7 +10,8 @@ serials in many more typefaces, grouped by family (SERIAL_FAMILIES_V3); install 
       fonts-texgyre fonts-bebas-neue fonts-freefont-ttf fonts-croscore fonts-b612 fonts-dosis \
       fonts-jura fonts-lato fonts-adf-gillius
 
-and for generator 13 also fonts-roadgeek fonts-opendin fonts-routed-gothic (families that are not installed are skipped; the list in use is printed by --fonts).
+and for generator 13 also fonts-roadgeek fonts-opendin fonts-routed-gothic (families that are
+not installed are skipped; the list in use is printed by --fonts).
 
     /usr/bin/python3 scripts/training/synth_plates.py --out /tmp/synth --n 32   # preview PNGs
 """
