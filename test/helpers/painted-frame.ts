@@ -4,6 +4,13 @@ import sharp from 'sharp';
 import type { Box, RgbImage } from '../../src/domain/types.ts';
 import { DEMO } from './demo.ts';
 
+/** True when a read's box centre lies inside `b` (a painted overlay's box). */
+export function centredIn(r: { box: Box }, b: Box): boolean {
+  const cx = r.box.x + r.box.w / 2;
+  const cy = r.box.y + r.box.h / 2;
+  return cx >= b.x && cx <= b.x + b.w && cy >= b.y && cy <= b.y + b.h;
+}
+
 export interface Overlay {
   svg: string;
   box: Box;

@@ -7,12 +7,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
-import type { Box, PlateReading } from '../../src/domain/types.ts';
 import { iou } from '../../src/recognize/boxes.ts';
 import { CascadeRecognizer } from '../../src/recognize/cascade.ts';
 import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts';
 import { DEMO_PLATES } from '../helpers/demo.ts';
-import { type Overlay, paintOnDemoFrame } from '../helpers/painted-frame.ts';
+import { centredIn as inside, type Overlay, paintOnDemoFrame } from '../helpers/painted-frame.ts';
 
 /** A bordered panel with a serial behind diagonal wire, 2 px every 10 px. */
 function fencedPanel(x: number, y: number): Overlay {
@@ -27,12 +26,6 @@ function fencedPanel(x: number, y: number): Overlay {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect x="20" y="25" width="220" height="80" fill="#f4f4f4" stroke="#202020" stroke-width="4"/><text x="34" y="85" font-family="DejaVu Sans" font-weight="bold" font-size="48" fill="#1d2f80">5ABC123</text>${wire}</svg>`;
   return { svg, box: { x, y, w, h } };
 }
-
-const inside = (r: PlateReading, b: Box) => {
-  const cx = r.box.x + r.box.w / 2;
-  const cy = r.box.y + r.box.h / 2;
-  return cx >= b.x && cx <= b.x + b.w && cy >= b.y && cy <= b.y + b.h;
-};
 
 describe('a frame sent on keeps the screen reads the full pipeline has no region for', () => {
   let rec: Recognizer;

@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recognizeSection } from '../../src/config/sections/recognize.ts';
-import type { Box, PlateReading, RgbImage } from '../../src/domain/types.ts';
+import type { Box, RgbImage } from '../../src/domain/types.ts';
 import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts';
 import { DEMO_PLATES } from '../helpers/demo.ts';
-import { paintOnDemoFrame } from '../helpers/painted-frame.ts';
+import { centredIn as inside, paintOnDemoFrame } from '../helpers/painted-frame.ts';
 
 const FONT_PX = 40;
 const LONE = '8675309';
@@ -28,12 +28,6 @@ async function frame(
   });
   return paintOnDemoFrame(file, overlays);
 }
-
-const inside = (r: PlateReading, b: Box) => {
-  const cx = r.box.x + r.box.w / 2;
-  const cy = r.box.y + r.box.h / 2;
-  return cx >= b.x && cx <= b.x + b.w && cy >= b.y && cy <= b.y + b.h;
-};
 
 describe('lettering in lines (inLinesOfLettering), the car profile', () => {
   let rec: Recognizer;

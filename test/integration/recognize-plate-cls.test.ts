@@ -7,7 +7,7 @@ import { createRecognizer, type Recognizer } from '../../src/recognize/index.ts'
 import { PLATE_CLS_MODEL } from '../../src/recognize/load.ts';
 import { PLATE_CLS_H, PLATE_CLS_W, PlateClassifier, plateWeight } from '../../src/recognize/plate-cls.ts';
 import { DEMO_PLATES } from '../helpers/demo.ts';
-import { paintOnDemoFrame } from '../helpers/painted-frame.ts';
+import { centredIn as inside, paintOnDemoFrame } from '../helpers/painted-frame.ts';
 
 /** Texts painted on the frame: [text, x, y, font px, fill, background or null]. */
 type Painted = [string, number, number, number, string, string | null][];
@@ -113,11 +113,6 @@ describe('plate classifier (recognize.plateClassifier)', () => {
       pino({ level: 'silent' }),
     );
     const minConfidence = recognizeSection.parse({}).minConfidence;
-    const inside = (r: { box: Box }, b: Box) => {
-      const cx = r.box.x + r.box.w / 2;
-      const cy = r.box.y + r.box.h / 2;
-      return cx >= b.x && cx <= b.x + b.w && cy >= b.y && cy <= b.y + b.h;
-    };
     try {
       const seen: string[] = [];
       for (const p of DEMO_PLATES.slice(0, 6)) {
