@@ -435,7 +435,8 @@ export class PpocrRecognizer implements Recognizer {
    */
   private async scoreWords(img: RgbImage, plates: FramePlate[]): Promise<void> {
     if (!this.plateCls) return;
-    const todo = plates.filter((p) => p.plateP === undefined && !serialShaped(p.reading.text));
+    // lettering in lines is weighed as a rejected region whatever its window scores (readFrame)
+    const todo = plates.filter((p) => p.plateP === undefined && !p.inLines && !serialShaped(p.reading.text));
     if (todo.length === 0) return;
     const p = await this.plateCls.score(
       img,
