@@ -14,7 +14,7 @@
  *   rest (legends, slogans, dealer frames, stickers) is left out.
  * Writes win.u8 (N × 3 × 48 × 128, uint8 RGB planes) and win.jsonl (label, detector, frame, box).
  */
-import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { firstPass, recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
@@ -24,6 +24,7 @@ import { PLATE_DET_MODEL } from '../../src/recognize/load.ts';
 import { PLATE_CLS_H, PLATE_CLS_W, windowTensor } from '../../src/recognize/plate-cls.ts';
 import { PpocrRecognizer } from '../../src/recognize/ppocr.ts';
 import { plateRecReader } from '../../src/recognize/reader.ts';
+import { area, forEachScene, inter, type Truth, xyxy } from './scene-frames.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -40,21 +41,6 @@ const detectors = [
   { name: 'screen', r: new PpocrRecognizer(screenCfg, await ort.InferenceSession.create(PLATE_DET_MODEL, opts), rec, plateRecReader()) },
   { name: 'thorough', r: new PpocrRecognizer(accurate, await ort.InferenceSession.create(DEFAULT_MODELS.det, opts), rec, plateRecReader()) },
 ];
-
-type XYXY = [number, number, number, number];
-interface Truth {
-  plate: XYXY;
-  serial?: XYXY;
-  hidden?: boolean;
-}
-const area = (b: XYXY) => Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
-const inter = (a: XYXY, b: XYXY): XYXY => [
-  Math.max(a[0], b[0]),
-  Math.max(a[1], b[1]),
-  Math.min(a[2], b[2]),
-  Math.min(a[3], b[3]),
-];
-const xyxy = (b: Box): XYXY => [b.x, b.y, b.x + b.w, b.y + b.h];
 
 /** 1 plate, 0 not a plate, -1 left out. */
 function label(box: Box, truths: readonly Truth[]): number {
@@ -105,29 +91,11 @@ async function frame(img: RgbImage, truths: Truth[], id: string | number): Promi
 const t0 = Date.now();
 const npy = arg('--npy');
 if (npy) {
-  const fd = openSync(npy, 'r');
-  const head = Buffer.alloc(256);
-  readSync(fd, head, 0, 256, 0);
-  const hlen = head.readUInt16LE(8);
-  const shape = /\((\d+), (\d+), (\d+), 3\)/.exec(head.subarray(10, 10 + hlen).toString('latin1'));
-  if (!shape) throw new Error(`${npy}: not an N x H x W x 3 uint8 .npy`);
-  const [, H, W] = shape.slice(1).map(Number) as [number, number, number];
-  const lines = readFileSync(arg('--boxes')!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  const limit = Number(arg('--limit') ?? lines.length);
-  for (const l of lines.slice(0, limit)) {
-    const img = { width: W, height: H, data: Buffer.alloc(H * W * 3) };
-    readSync(fd, img.data, 0, img.data.length, 10 + hlen + l.i * img.data.length);
-    const cars = (l.plates as { car: XYXY }[]).map((p) => p.car);
-    // a plate is hidden when a car drawn after it covers any of it
-    const truths: Truth[] = (l.plates as { plate: XYXY; serial: XYXY }[]).map((p, k) => ({
-      plate: p.plate,
-      serial: p.serial,
-      hidden: cars.slice(k + 1).some((c) => area(inter(c, p.plate)) > 0),
-    }));
-    await frame(img, truths, l.i);
-    if (l.i % 200 === 0) console.error(`${l.i}/${lines.length} ${((Date.now() - t0) / 1000).toFixed(0)} s ${counts}`);
-  }
-  closeSync(fd);
+  const limit = arg('--limit') ? Number(arg('--limit')) : undefined;
+  await forEachScene(npy, arg('--boxes')!, limit, async (img, truths, i, total) => {
+    await frame(img, truths, i);
+    if (i % 200 === 0) console.error(`${i}/${total} ${((Date.now() - t0) / 1000).toFixed(0)} s ${counts}`);
+  });
 } else {
   const manifest = arg('--manifest')!;
   const root = arg('--root') ?? resolve(manifest, '..');

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, os.path.dirname(__file__))
+import synth_plates  # noqa: E402
 from synth_plates import TEXT_FONTS, font, render_plate  # noqa: E402
 
 W, H = 960, 544
@@ -199,6 +200,7 @@ def car(rng: random.Random, img: Image.Image) -> dict:
             my = (sy0 + sy1) / 2
             col = rng.choice([(200, 30, 30), (30, 60, 160), (20, 20, 20), (200, 160, 30)])
             ImageDraw.Draw(img).rectangle((mx - r, my - r, mx + r, my + r), fill=col)
+            out["mark"] = True  # it may cover part of a character: no fair sample for the reader
     return out
 
 
@@ -487,7 +489,9 @@ def main() -> None:
     ap.add_argument("--distractors", action="store_true", help="badges, stickers and numbers on the cars")
     ap.add_argument("--panels", action="store_true", help="plate-like sign panels and outlined badges too")
     ap.add_argument("--boxes", help="write each frame's plate and serial boxes here (JSON lines)")
+    ap.add_argument("--gen", type=int, default=synth_plates.GEN, help="the plates' generator (synth_plates.GEN)")
     args = ap.parse_args()
+    synth_plates.GEN = args.gen
     global CLUTTER, BIG, DISTRACTORS, PANELS
     CLUTTER = not args.no_clutter
     BIG = args.big

@@ -15,6 +15,7 @@ PP-OCRv4 learned from real text. BatchNorm statistics are frozen.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -24,6 +25,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
 from ppocr_torch import ALPHABET, PlateRec  # noqa: E402
@@ -70,9 +72,27 @@ def greedy_decode(logits: torch.Tensor) -> list[str]:
     return out
 
 
+class CarCrops:
+    """reader_crops.ts's output (PREFIX.u8, PREFIX.jsonl): crops cut by the runtime's detectors and
+    crop rules from rendered street frames, already at the reader's height (48 x width <= 160)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.meta = [json.loads(line) for line in open(prefix + ".jsonl") if line.strip()]
+        self.pix = None
+
+    def sample(self, rng: random.Random):
+        if self.pix is None:  # opened in the worker that reads it
+            self.pix = np.memmap(self.prefix + ".u8", np.uint8, "r").reshape(-1, IN_H, IN_W, 3)
+        i = rng.randrange(len(self.meta))
+        m = self.meta[i]
+        return Image.fromarray(np.array(self.pix[i, :, : m["w"]])), m["label"]
+
+
 class SynthStream(torch.utils.data.IterableDataset):
-    def __init__(self, seed: int, batch: int):
+    def __init__(self, seed: int, batch: int, crops: CarCrops | None = None, crops_share: float = 0.0):
         self.seed, self.batch = seed, batch
+        self.crops, self.crops_share = crops, crops_share
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -80,7 +100,10 @@ class SynthStream(torch.utils.data.IterableDataset):
         while True:
             imgs, ys = [], []
             for _ in range(self.batch):
-                img, label = make_sample(rng)
+                if self.crops and rng.random() < self.crops_share:
+                    img, label = self.crops.sample(rng)
+                else:
+                    img, label = make_sample(rng)
                 imgs.append(img)
                 ys.append(label)
             # pad to the widest crop of the batch (multiple of 8, >= 64): same maths, less compute
@@ -127,6 +150,9 @@ def main() -> None:
     ap.add_argument("--teacher2", help="a second teacher (another PaddleOCR CTC recognizer): the KL term targets "
                                        "the mean of both teachers' distributions")
     ap.add_argument("--teacher2-keys", help="its character list")
+    ap.add_argument("--crops", help="PREFIX of reader_crops.ts's output: the car's own crops of rendered frames, "
+                                    "mixed into the batches")
+    ap.add_argument("--crops-share", type=float, default=0.5, help="share of each batch drawn from --crops")
     args = ap.parse_args()
     dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                        else "cpu" if args.device == "auto" else args.device)
@@ -181,7 +207,7 @@ def main() -> None:
 
     if step == 0:
         print(f"val exact before training: {validate():.3f}", flush=True)
-    loader = torch.utils.data.DataLoader(SynthStream(seed, args.batch), batch_size=None, num_workers=args.workers)
+    loader = torch.utils.data.DataLoader(SynthStream(seed, args.batch, CarCrops(args.crops) if args.crops else None, args.crops_share), batch_size=None, num_workers=args.workers)
     t_start = time.time()
     t_ckpt = time.time()
     ema = None

@@ -74,7 +74,7 @@ const SECOND_MAX = 3;
  * slogans out. Measured on the dev frames (models/README.md): 1 variant 73.0% top-1 at ~240 ms
  * CPU per frame, 2 variants 73.9% (~330 ms), 3 variants 74.8% (~465 ms).
  */
-const FRAME_VARIANTS: readonly [number, number][] = [
+export const FRAME_VARIANTS: readonly [number, number][] = [
   [0, -0.1],
   [0.05, -0.1],
   [0.1, -0.05],
