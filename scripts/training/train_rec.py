@@ -152,6 +152,7 @@ def main() -> None:
     ap.add_argument("--teacher2-keys", help="its character list")
     ap.add_argument("--crops", help="PREFIX of reader_crops.ts's output: the car's own crops of rendered frames, "
                                     "mixed into the batches")
+    ap.add_argument("--init", help="start from these weights (a checkpoint or soup_rec.py output) instead of --src's")
     ap.add_argument("--crops-share", type=float, default=0.5, help="share of each batch drawn from --crops")
     args = ap.parse_args()
     dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
@@ -171,6 +172,10 @@ def main() -> None:
     teacher2 = PlateRec(args.teacher2, args.teacher2_keys).to(dev).eval() if args.teacher2 else None
     for p in teacher2.parameters() if teacher2 else []:
         p.requires_grad_(False)
+    if args.init and not os.path.exists(ckpt_path):
+        # continue from a trained reader (soup_rec.py's or a run's weights); L2-SP then pulls towards them
+        student.load_state_dict(torch.load(args.init, map_location=dev)["model"])
+        print(f"initialised from {args.init}", flush=True)
     student.body.freeze_prefix(args.freeze_nodes)
     head_params = list(student.head.parameters())
     body_params = [p for p in student.body.params.values() if p.requires_grad]
