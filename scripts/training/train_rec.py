@@ -152,8 +152,8 @@ def main() -> None:
     ap.add_argument("--teacher2-keys", help="its character list")
     ap.add_argument("--crops", help="PREFIX of reader_crops.ts's output: the car's own crops of rendered frames, "
                                     "mixed into the batches")
-    ap.add_argument("--init", help="start from these weights (a checkpoint or soup_rec.py output) instead of --src's")
     ap.add_argument("--crops-share", type=float, default=0.5, help="share of each batch drawn from --crops")
+    ap.add_argument("--init", help="start from these weights (a checkpoint or soup_rec.py output) instead of --src's")
     args = ap.parse_args()
     dev = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                        else "cpu" if args.device == "auto" else args.device)
@@ -212,7 +212,9 @@ def main() -> None:
 
     if step == 0:
         print(f"val exact before training: {validate():.3f}", flush=True)
-    loader = torch.utils.data.DataLoader(SynthStream(seed, args.batch, CarCrops(args.crops) if args.crops else None, args.crops_share), batch_size=None, num_workers=args.workers)
+    crops = CarCrops(args.crops) if args.crops else None
+    stream = SynthStream(seed, args.batch, crops, args.crops_share)
+    loader = torch.utils.data.DataLoader(stream, batch_size=None, num_workers=args.workers)
     t_start = time.time()
     t_ckpt = time.time()
     ema = None
