@@ -1,7 +1,8 @@
 """A manifest's frames rescaled (images and plate boxes) as an evaluation set: how the runtime's
 pipeline holds when the same plates come from a camera with fewer or more pixels, or from farther
-or nearer. Writes img/*.jpg (JPEG quality 92) and manifest.jsonl in the format of `alpr eval`;
-nothing is kept from the source but the rescaled copies, under --out.
+or nearer; --quality and --gamma also make them blockier or darker (dusk). Writes img/*.jpg and
+manifest.jsonl in the format of `alpr eval`; nothing is kept from the source but the changed
+copies, under --out.
 
     /usr/bin/python3 scripts/training/scaled_manifest.py --manifest ../shared/data/plates-dev/endtoend-us.jsonl \\
       --scale 0.75 --out .tmp/scaled75
@@ -21,7 +22,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--root", help="the images' folder (default: the manifest's)")
-    ap.add_argument("--scale", type=float, required=True, help="e.g. 0.5, 0.75, 1.5")
+    ap.add_argument("--scale", type=float, default=1.0, help="e.g. 0.5, 0.75, 1.5")
+    ap.add_argument("--quality", type=int, default=92, help="JPEG quality of the copies")
+    ap.add_argument("--gamma", type=float, default=1.0, help="> 1 darkens the mid-tones (2: dusk)")
     ap.add_argument("--out", required=True, help="folder for img/*.jpg and manifest.jsonl")
     args = ap.parse_args()
     root = args.root or os.path.dirname(os.path.abspath(args.manifest))
@@ -37,7 +40,11 @@ def main() -> None:
             im = Image.open(os.path.join(root, d["image"])).convert("RGB")
             w, h = round(im.width * s), round(im.height * s)
             name = "img/" + d["image"].replace("/", "_")
-            im.resize((w, h), resample).save(os.path.join(args.out, name), quality=92)
+            if s != 1:
+                im = im.resize((w, h), resample)
+            if args.gamma != 1:
+                im = im.point([round(255 * (v / 255) ** args.gamma) for v in range(256)] * 3)
+            im.save(os.path.join(args.out, name), quality=args.quality)
             d["image"] = name
             if "width" in d:
                 d["width"], d["height"] = w, h
