@@ -15,16 +15,12 @@
  * (width, label, detector, frame, crop box). train_rec.py --crops mixes them into its batches.
  */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
-import { firstPass, recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
 import type { Box, RgbImage } from '../../src/domain/types.ts';
 import { clipBox, padBox } from '../../src/recognize/boxes.ts';
-import { DEFAULT_MODELS } from '../../src/recognize/index.ts';
-import { PLATE_DET_MODEL } from '../../src/recognize/load.ts';
-import { FRAME_VARIANTS, PpocrRecognizer } from '../../src/recognize/ppocr.ts';
+import { FRAME_VARIANTS } from '../../src/recognize/ppocr.ts';
 import { plateRecReader } from '../../src/recognize/reader.ts';
 import { regionToChw } from '../../src/recognize/tensor.ts';
-import { forEachScene, type Truth, xyxy } from './scene-frames.ts';
+import { forEachScene, runtimeDetectors, type Truth, xyxy } from './scene-frames.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -35,23 +31,8 @@ const npy = arg('--npy');
 const boxes = arg('--boxes');
 if (!out || !npy || !boxes) throw new Error('usage: reader_crops.ts --npy F --boxes B --out PREFIX [--limit N]');
 
-const accurate = resolveRecognize(recognizeSection.parse({ profile: 'accurate', threads: 2 }));
-const screenCfg = firstPass(accurate);
-const opts = { intraOpNumThreads: 2, interOpNumThreads: 1 };
-const rec = await ort.InferenceSession.create(DEFAULT_MODELS.rec, opts);
+const detectors = await runtimeDetectors();
 const reader = plateRecReader();
-const detectors = [
-  {
-    name: 'screen',
-    variants: screenCfg.cropVariants,
-    r: new PpocrRecognizer(screenCfg, await ort.InferenceSession.create(PLATE_DET_MODEL, opts), rec, reader),
-  },
-  {
-    name: 'thorough',
-    variants: accurate.cropVariants,
-    r: new PpocrRecognizer(accurate, await ort.InferenceSession.create(DEFAULT_MODELS.det, opts), rec, reader),
-  },
-];
 
 /** The label a crop teaches, or null when it is no fair sample of its plate. */
 function cropLabel(crop: Box, truths: readonly Truth[]): string | null {

@@ -16,15 +16,10 @@
  */
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { firstPass, recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
 import type { Box, RgbImage } from '../../src/domain/types.ts';
-import { DEFAULT_MODELS, decodeImageFile } from '../../src/recognize/index.ts';
-import { PLATE_DET_MODEL } from '../../src/recognize/load.ts';
+import { decodeImageFile } from '../../src/recognize/index.ts';
 import { PLATE_CLS_H, PLATE_CLS_W, windowTensor } from '../../src/recognize/plate-cls.ts';
-import { PpocrRecognizer } from '../../src/recognize/ppocr.ts';
-import { plateRecReader } from '../../src/recognize/reader.ts';
-import { area, forEachScene, inter, type Truth, xyxy } from './scene-frames.ts';
+import { area, forEachScene, inter, runtimeDetectors, type Truth, xyxy } from './scene-frames.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -33,14 +28,7 @@ function arg(name: string): string | undefined {
 const out = arg('--out');
 if (!out) throw new Error('usage: region_windows.ts (--npy F --boxes B | --manifest M --root R) --out PREFIX');
 
-const accurate = resolveRecognize(recognizeSection.parse({ profile: 'accurate', threads: 2 }));
-const screenCfg = firstPass(accurate);
-const opts = { intraOpNumThreads: 2, interOpNumThreads: 1 };
-const rec = await ort.InferenceSession.create(DEFAULT_MODELS.rec, opts);
-const detectors = [
-  { name: 'screen', r: new PpocrRecognizer(screenCfg, await ort.InferenceSession.create(PLATE_DET_MODEL, opts), rec, plateRecReader()) },
-  { name: 'thorough', r: new PpocrRecognizer(accurate, await ort.InferenceSession.create(DEFAULT_MODELS.det, opts), rec, plateRecReader()) },
-];
+const detectors = await runtimeDetectors();
 
 /** 1 plate, 0 not a plate, -1 left out. */
 function label(box: Box, truths: readonly Truth[]): number {

@@ -1,11 +1,42 @@
 /**
  * Frames rendered by synth_scenes.py (an N x H x W x 3 uint8 .npy and its --boxes JSON lines), read
  * one at a time, with each plate's truth: its box, its serial's box, its label, and whether a car
- * drawn after it hides part of it. Shared by the scripts that cut training samples from what the
- * runtime's detectors find on those frames (region_windows.ts, reader_crops.ts).
+ * drawn after it hides part of it; and the runtime's two detectors that find text on them. Shared
+ * by the scripts that cut training samples from what those detectors find (region_windows.ts,
+ * reader_crops.ts).
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { firstPass, recognizeSection, resolveRecognize } from '../../src/config/sections/recognize.ts';
 import type { Box, RgbImage } from '../../src/domain/types.ts';
+import { DEFAULT_MODELS } from '../../src/recognize/index.ts';
+import { PLATE_DET_MODEL } from '../../src/recognize/load.ts';
+import { PpocrRecognizer } from '../../src/recognize/ppocr.ts';
+import { plateRecReader } from '../../src/recognize/reader.ts';
+
+/** A detector of the car's pipeline, with how many crop variants its regions are read at. */
+export interface RuntimeDetector {
+  name: 'screen' | 'thorough';
+  variants: number;
+  r: PpocrRecognizer;
+}
+
+/**
+ * The car's two detectors (the accurate profile): the screen's plate-det at its side and
+ * PP-OCRv4's detector of the thorough look, each in a recognizer that reads with plate-rec.
+ */
+export async function runtimeDetectors(): Promise<RuntimeDetector[]> {
+  const accurate = resolveRecognize(recognizeSection.parse({ profile: 'accurate', threads: 2 }));
+  const screen = firstPass(accurate);
+  const opts = { intraOpNumThreads: 2, interOpNumThreads: 1 };
+  const rec = await ort.InferenceSession.create(DEFAULT_MODELS.rec, opts);
+  const reader = plateRecReader();
+  const session = (path: string) => ort.InferenceSession.create(path, opts);
+  return [
+    { name: 'screen', variants: screen.cropVariants, r: new PpocrRecognizer(screen, await session(PLATE_DET_MODEL), rec, reader) },
+    { name: 'thorough', variants: accurate.cropVariants, r: new PpocrRecognizer(accurate, await session(DEFAULT_MODELS.det), rec, reader) },
+  ];
+}
 
 export type XYXY = [number, number, number, number];
 export interface Truth {
