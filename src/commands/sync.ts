@@ -106,6 +106,13 @@ export function registerSyncCommands(program: Command): void {
         onStoreError: (err) =>
           process.stderr.write(`central-sink: not stored, left unacknowledged: ${(err as Error).message}\n`),
       };
+      // An operator sees when the receiver lost the broker and where it came back.
+      opts.onConnection = (event, url) =>
+        process.stderr.write(
+          event === 'lost'
+            ? 'central-sink: connection to the broker lost, reconnecting\n'
+            : `central-sink: reconnected to ${url}; the broker holds the session\n`,
+        );
       if (o.partition) opts.partition = { ...parsePartition(o.partition), copies: Number(o.copies) };
       if (o.postgres) {
         // The retention is checked (90..730 days) before anything is opened.

@@ -63,6 +63,11 @@ export interface SinkOptions {
    * turn (default 30 s). A refusal of the receiver's credentials fails at once.
    */
   connectWaitMs?: number;
+  /**
+   * The connection to the broker after start(): `lost` when it drops, `back` (with the node's
+   * address) when the client has reconnected and the broker holds the session again.
+   */
+  onConnection?: (event: 'lost' | 'back', url?: string) => void;
 }
 
 /**
@@ -183,6 +188,11 @@ export class CentralSink {
         },
       );
     };
+    client.on('offline', () => this.opts.onConnection?.('lost'));
+    client.on('connect', () => {
+      const o = client.options;
+      this.opts.onConnection?.('back', `${o.protocol}://${o.hostname}:${o.port}`);
+    });
     const filters = serverSubscriptions(this.opts.topicBase);
     if (this.opts.adminKeys && this.store.applyHold) {
       this.keys = adminKeyMap(this.opts.adminKeys);

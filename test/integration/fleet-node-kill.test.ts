@@ -40,6 +40,7 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
   const units: FleetUnit[] = [];
   const tmp = tempDirs('alpr-fleet-kill-');
   const want = { read: new Set<string>(), hit: new Set<string>() };
+  const sinkEvents: string[] = [];
 
   beforeAll(async () => {
     cluster = await startNatsCluster({ nodes: 3 });
@@ -51,6 +52,7 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
       dbFile: join(tmp.root, 'central.sqlite'),
       topicBase: 'alpr',
       clientId: 'alpr-central-test',
+      onConnection: (event, url) => sinkEvents.push(event === 'lost' ? 'lost' : `back ${url}`),
     });
     await sink.start();
     // Six units with the cluster's other nodes to fail over to, two per node; two more that know
@@ -160,6 +162,9 @@ describe.skipIf(!hasNatsServer)('a 3-node NATS cluster loses a node mid-drain', 
     // The drain goes on without node 1 once the streams have new leaders.
     await waitFor(() => sink.counts().records > atKill, 30_000, 'the drain to go on without node 1');
     const downMs = Date.now() - killedAt;
+    // The receiver said it lost node 1 and where it came back: on a node that is up.
+    expect(sinkEvents).toContain('lost');
+    expect(cluster.mqttUrls.slice(1).map((u) => `back ${u}`)).toContain(sinkEvents.at(-1));
 
     await n1.start();
     await waitFor(() => sink.counts().records >= total, 60_000, 'the whole backlog').catch((e) => {

@@ -118,19 +118,24 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
       d.close();
       const missing = [...want].filter((id) => !have.has(id));
       const parts = missing.map((id) => unitPartition('metro', `car-${unitOf.get(id)}`, SINKS));
-      console.log(readSinkCounts(db), `${missing.length} of ${want.size} missing, partitions ${parts}`);
-      console.log(sinkLogs.join('\n'));
-      for (const n of cluster.nodes)
-        console.log(
-          `[${n.name}]`,
-          n
+      const warnings = cluster.nodes.map(
+        (n) =>
+          `[${n.name}] ${n
             .log()
             .split('\n')
             .filter((l) => /\[(WRN|ERR)\]/.test(l))
-            .slice(-20)
-            .join('\n'),
-        );
-      throw e;
+            .slice(-10)
+            .join('\n')}`,
+      );
+      // The whole story goes into the error: a CI log keeps only its tail, where failures are listed.
+      throw new Error(
+        [
+          `${(e as Error).message}: ${missing.length} of ${want.size} missing, partitions ${[...new Set(parts)]}`,
+          JSON.stringify(readSinkCounts(db)),
+          ...sinkLogs.slice(-20),
+          ...warnings,
+        ].join('\n'),
+      );
     });
     const c = readSinkCounts(db);
     const d = new Database(db, { readonly: true });
