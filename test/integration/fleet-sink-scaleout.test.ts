@@ -57,6 +57,45 @@ function spawnSink(cluster: NatsCluster, i: number, db: string): Promise<ChildPr
   });
 }
 
+/** Each node's view of the MQTT sessions' JetStream consumers: what each has delivered and had acknowledged. */
+async function mqttConsumers(cluster: NatsCluster): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of cluster.nodes) {
+    try {
+      const r = await fetch(
+        `http://127.0.0.1:${n.monitorPort}/jsz?accounts=true&streams=true&consumers=true`,
+      );
+      const j = (await r.json()) as {
+        account_details?: {
+          stream_detail?: {
+            name: string;
+            state?: { messages: number; last_seq: number };
+            consumer_detail?: {
+              name: string;
+              delivered: { stream_seq: number };
+              ack_floor: { stream_seq: number };
+              num_ack_pending: number;
+              num_redelivered: number;
+              num_pending: number;
+            }[];
+          }[];
+        }[];
+      };
+      for (const a of j.account_details ?? [])
+        for (const st of a.stream_detail ?? []) {
+          out.push(`[${n.name}] ${st.name}: ${st.state?.messages} messages, last ${st.state?.last_seq}`);
+          for (const c of st.consumer_detail ?? [])
+            out.push(
+              `[${n.name}] ${st.name}/${c.name}: delivered ${c.delivered.stream_seq}, ack floor ${c.ack_floor.stream_seq}, ack pending ${c.num_ack_pending}, redelivered ${c.num_redelivered}, pending ${c.num_pending}`,
+            );
+        }
+    } catch (err) {
+      out.push(`[${n.name}] /jsz: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
 describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster', () => {
   let cluster: NatsCluster;
   const sinks: ChildProcess[] = [];
@@ -92,6 +131,7 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
   }, async () => {
     const want = new Set<string>();
     const unitOf = new Map<string, number>();
+    const sentAt = new Map<string, string>();
     const publishRound = async (from: number, to: number) => {
       const sent: Promise<unknown>[] = [];
       for (let k = from; k < to; k++) {
@@ -100,6 +140,7 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
           const r = { ...makeRead(k), unitId: unit.id };
           want.add(r.id);
           unitOf.set(r.id, u);
+          sentAt.set(r.id, `read ${k} of car-${u}`);
           const body = JSON.stringify(payloads.read(unit, r, Date.now()));
           sent.push(units[u]!.publishAsync(topics('alpr', unit).read, body, { qos: 1 }));
         }
@@ -112,12 +153,13 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
     await publishRound(READS / 3, READS);
     await new Promise((r) => setTimeout(r, 1000));
     sinks[1] = await spawnSink(cluster, 1, db);
-    await waitFor(() => readSinkCounts(db).records >= want.size, 60_000, 'every read').catch((e) => {
+    await waitFor(() => readSinkCounts(db).records >= want.size, 60_000, 'every read').catch(async (e) => {
       const d = new Database(db, { readonly: true });
       const have = new Set(d.prepare('SELECT id FROM records').pluck().all() as string[]);
       d.close();
       const missing = [...want].filter((id) => !have.has(id));
       const parts = missing.map((id) => unitPartition('metro', `car-${unitOf.get(id)}`, SINKS));
+      const consumers = await mqttConsumers(cluster);
       const warnings = cluster.nodes.map(
         (n) =>
           `[${n.name}] ${n
@@ -130,10 +172,14 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
       // The whole story goes into the error: a CI log keeps only its tail, where failures are listed.
       throw new Error(
         [
-          `${(e as Error).message}: ${missing.length} of ${want.size} missing, partitions ${[...new Set(parts)]}`,
+          `${(e as Error).message}: ${missing.length} of ${want.size} missing, partitions ${[...new Set(parts)]}: ${missing
+            .slice(0, 5)
+            .map((id) => sentAt.get(id))
+            .join(', ')}`,
           JSON.stringify(readSinkCounts(db)),
           ...sinkLogs.slice(-20),
           ...warnings,
+          ...consumers,
         ].join('\n'),
       );
     });
