@@ -134,8 +134,8 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
     timeout: 120_000,
   }, async () => {
     const want = new Set<string>();
-    const unitOf = new Map<string, number>();
-    const sentAt = new Map<string, string>();
+    /** Each read's unit and index, to name the missing ones. */
+    const sentAs = new Map<string, { u: number; k: number }>();
     const publishRound = async (from: number, to: number) => {
       const sent: Promise<unknown>[] = [];
       for (let k = from; k < to; k++) {
@@ -143,8 +143,7 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
           const unit = { agency: 'metro', id: `car-${u}` };
           const r = { ...makeRead(k), unitId: unit.id };
           want.add(r.id);
-          unitOf.set(r.id, u);
-          sentAt.set(r.id, `read ${k} of car-${u}`);
+          sentAs.set(r.id, { u, k });
           const body = JSON.stringify(payloads.read(unit, r, Date.now()));
           sent.push(units[u]!.publishAsync(topics('alpr', unit).read, body, { qos: 1 }));
         }
@@ -162,7 +161,7 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
       const have = new Set(d.prepare('SELECT id FROM records').pluck().all() as string[]);
       d.close();
       const missing = [...want].filter((id) => !have.has(id));
-      const parts = missing.map((id) => unitPartition('metro', `car-${unitOf.get(id)}`, SINKS));
+      const parts = missing.map((id) => unitPartition('metro', `car-${sentAs.get(id)?.u}`, SINKS));
       const consumers = await mqttConsumers(cluster);
       const warnings = cluster.nodes.map(
         (n) =>
@@ -178,7 +177,7 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
         [
           `${(e as Error).message}: ${missing.length} of ${want.size} missing, partitions ${[...new Set(parts)]}: ${missing
             .slice(0, 5)
-            .map((id) => sentAt.get(id))
+            .map((id) => `read ${sentAs.get(id)?.k} of car-${sentAs.get(id)?.u}`)
             .join(', ')}`,
           JSON.stringify(readSinkCounts(db)),
           ...sinkLogs.slice(-12),
