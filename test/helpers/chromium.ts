@@ -6,10 +6,11 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`page tests: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
 
-/** The in-car screens the page is checked at: a 10" tablet and a 7" head unit. */
+/** The in-car screens the page is checked at: a 10" tablet, a 7" head unit and a tablet mounted upright. */
 export const VIEWPORTS = [
   { width: 1024, height: 768 },
   { width: 800, height: 480 },
+  { width: 768, height: 1024 },
 ];
 
 /** Starts Chromium headless without sandbox, GPU or any background traffic of its own. */

@@ -9,6 +9,9 @@ import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-ha
 const SHOTS = process.env.ALPR_WEB_SHOTS_DIR;
 const H = 3600_000;
 
+// The page's globals that the functions run in the page use (this project has no DOM lib).
+declare const document: { documentElement: { scrollWidth: number } };
+
 function entry(list: string, plate: string): HotlistEntry {
   return {
     list,
@@ -124,6 +127,13 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     );
     for (const s of ['#status-lights', '#status-lists', '#status-upload'])
       expect(await fitsScreen(s)).toBe(true);
+    // The header with its longest light words still holds the officer's name and Sign out, on
+    // screen, and the page does not scroll sideways.
+    for (const s of ['#mini-lights', '#theme', '#who', '#signout']) expect(await fitsScreen(s), s).toBe(true);
+    expect(await page.textContent('#who')).toContain('A100');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      viewport.width,
+    );
     await shot('status');
 
     // A unit without a server link says so in words, in grey.

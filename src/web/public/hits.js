@@ -278,13 +278,32 @@ function showTakeover() {
     $('hits').append(held);
     sortCards();
   }
+  const box = $('takeover');
+  const wasShown = !box.classList.contains('hidden');
   document.body.classList.toggle('taken-over', !!key);
-  $('takeover').classList.toggle('hidden', !key);
-  if (!key) return;
+  box.classList.toggle('hidden', !key);
+  // What the takeover covers can be neither tapped nor reached by Tab, nor read out behind it.
+  for (const id of ['bar', 'screen-main']) $(id).inert = !!key;
+  if (!key) {
+    $('takeover-say').textContent = '';
+    return;
+  }
   const card = cardOf(key);
-  if (card && card.parentElement !== slot) slot.replaceChildren(card);
+  const changed = card && card.parentElement !== slot;
+  if (changed) slot.replaceChildren(card);
   $('takeover-more').textContent =
     queue.length > 1 ? `+${queue.length - 1} more new hit(s) after this one` : '';
+  if (changed) $('takeover-say').textContent = spoken(card);
+  // The dialog itself takes focus, not its Acknowledge button: an Enter meant for a form field
+  // must not acknowledge a hit the officer has not seen.
+  if (!wasShown) box.focus();
+}
+
+/** The hit in one sentence for a screen reader (the plate spelled out, glyph by glyph). */
+function spoken(card) {
+  const text = (sel) => card.querySelector(sel)?.textContent || '';
+  const plate = [...text('.plate')].join(' ');
+  return `New hit. ${text('.kind')}. Plate ${plate}. ${text('.category')}. ${text('.banner')}`;
 }
 
 function acknowledge(key) {
