@@ -2,6 +2,7 @@ import type { CameraConfig } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
 import { feeding } from '../core/crash-guard.ts';
 import type { Logger } from '../core/log.ts';
+import { RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Frame, Light } from '../domain/types.ts';
 import { createSource, noFrameTimeoutMs } from './create.ts';
@@ -64,6 +65,8 @@ interface Camera {
   startRetries: number;
   retryTimer: NodeJS.Timeout | null;
   lastStartError: string | null;
+  /** Errors of a running source (a frame it could not read): the first logged, the rest counted. */
+  errors: RejectCounter;
 }
 
 /**
@@ -102,6 +105,8 @@ export class CaptureStage implements Stage {
         startRetries: 0,
         retryTimer: null,
         lastStartError: null,
+        // a folder gone or a stream broken fails every frame: a line per minute, counted
+        errors: new RejectCounter(this.deps.log.child({ cameraId: cfg.id }), 'camera error'),
       }));
     for (const cam of this.cameras) this.report(cam, cam.health.current);
     // fps processed per camera, from whoever reads the frames (recognize), over the bus.
@@ -159,7 +164,7 @@ export class CaptureStage implements Stage {
         onFrame: (frame) => feeding('capture', `camera:${cam.cfg.id}`, () => this.frame(cam, frame)),
         onError: (reason) => {
           cam.health.note(reason);
-          this.deps.log.warn({ cameraId: cam.cfg.id, reason }, 'camera error');
+          cam.errors.reject(reason);
         },
         onEnd: () => this.report(cam, cam.health.end()),
       });

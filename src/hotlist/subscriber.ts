@@ -118,9 +118,15 @@ export class HotlistSubscriber implements Stage {
   private queue: Promise<void> = Promise.resolve();
   /** Messages that could not be handled: counted, warned about once a minute. */
   readonly rejects: RejectCounter;
+  /**
+   * Snapshots refused (each is also acknowledged to the server as rejected): the first is logged
+   * at once, a flood is counted and summed up once a minute.
+   */
+  readonly refusals: RejectCounter;
 
   constructor(private readonly opts: HotlistSubscriberOptions) {
     this.rejects = new RejectCounter(opts.log, 'hot-list message rejected');
+    this.refusals = new RejectCounter(opts.log, 'hot-list snapshot rejected; current list kept');
   }
 
   async start(): Promise<void> {
@@ -440,10 +446,9 @@ export class HotlistSubscriber implements Stage {
   }
 
   private reject(list: string, listVersion: number, reason: string): void {
-    this.opts.log.warn(
-      { list, version: listVersion, reason },
-      'hot-list snapshot rejected; current list kept',
-    );
+    // the list's name comes from a topic anyone allowed to write it chose: a log line gets 64 characters of it
+    const name = list.length > 64 ? `${list.slice(0, 64)}…` : list;
+    this.refusals.reject(`${name} v${listVersion}: ${reason}`);
     this.ack(list, listVersion, 'rejected', reason);
   }
 

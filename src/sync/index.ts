@@ -415,6 +415,8 @@ export class SyncStage implements Stage {
         this.now(),
         this.opts.log,
         keys,
+        (problem) =>
+          this.rejects.reject(`hold command ignored (malformed, unsigned or not for this unit): ${problem}`),
       );
       if (result) this.client?.publish(t.holdResult, result, { qos: 1 });
     });

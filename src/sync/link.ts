@@ -113,7 +113,12 @@ export function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   return Promise.race([p, new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
 }
 
-/** Applies an evidence-hold command from the server; returns the result to publish, or null. */
+/**
+ * Applies an evidence-hold command from the server; returns the result to publish, or null.
+ * A command refused (malformed, unsigned, not for this unit) goes to `refused` when given (the
+ * stage's counted, rate-limited warning: whoever can write the topic can send thousands), else
+ * is logged.
+ */
 export function applyHoldCommand(
   payload: Buffer,
   holds: HoldPort | undefined,
@@ -121,10 +126,12 @@ export function applyHoldCommand(
   now: number,
   log: Logger,
   keys: ReadonlyMap<string, KeyObject>,
+  refused?: (problem: string) => void,
 ): string | null {
   const cmd = parseHoldCommand(payload, unit, keys);
   if (typeof cmd === 'string') {
-    log.warn({ problem: cmd }, 'ignored hold command (malformed, unsigned or not for this unit)');
+    if (refused) refused(cmd);
+    else log.warn({ problem: cmd }, 'ignored hold command (malformed, unsigned or not for this unit)');
     return null;
   }
   if (!holds) {

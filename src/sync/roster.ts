@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
+import { RejectCounter } from '../core/rejects.ts';
 import { publishRetainedConfirmed } from '../core/retained-confirm.ts';
 import { RefreshSchedule } from '../core/retained-refresh.ts';
 import { subscribeAgain, subscribeWithRetry } from '../core/subscribe-retry.ts';
@@ -158,8 +159,12 @@ export class RosterSubscriber implements Stage {
   private chain: Promise<void> = Promise.resolve();
   /** Outcomes, for tests and status. */
   readonly stats = { applied: 0, rejected: 0, lastProblem: null as string | null };
+  /** Rosters refused: the first logged at once, a flood counted and summed up once a minute. */
+  private readonly refusals: RejectCounter;
 
-  constructor(private readonly opts: RosterSubscriberOptions) {}
+  constructor(private readonly opts: RosterSubscriberOptions) {
+    this.refusals = new RejectCounter(opts.log, 'roster refused; the current roster stays');
+  }
 
   async start(): Promise<void> {
     const o = this.opts;
@@ -228,7 +233,7 @@ export class RosterSubscriber implements Stage {
   private refuse(problem: string): void {
     this.stats.rejected++;
     this.stats.lastProblem = problem;
-    this.opts.log.warn({ problem }, 'roster refused; the current roster stays');
+    this.refusals.reject(problem);
   }
 
   async stop(): Promise<void> {

@@ -10,6 +10,7 @@ import { cameraSchema } from '../../src/config/sections/capture.ts';
 import { Bus } from '../../src/core/bus.ts';
 import type { HealthReport } from '../../src/domain/types.ts';
 import { freePort, mjpegCamera, serveMjpeg } from '../support/camera-servers.ts';
+import { captureLog } from '../helpers/sync-fixtures.ts';
 import { cameraConfig as cam, captureHarness, waitFor } from '../support/capture-harness.ts';
 
 const DEMO = resolve(import.meta.dirname, '../../fixtures/demo/frames');
@@ -65,6 +66,32 @@ describe('file camera', () => {
     expect(st.framesIn).toBe(12);
     expect(st.fpsIn).toBeGreaterThan(5);
     await stage.stop();
+  });
+
+  it('a folder that disappears mid-run turns the light red and logs one counted line, not one per frame', async () => {
+    const dir = join(tmp, 'vanishing');
+    mkdirSync(dir);
+    for (let i = 0; i < 3; i++)
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } })
+        .jpeg()
+        .toFile(join(dir, `f${i}.jpg`));
+    const cap = captureLog('info');
+    const h = captureHarness({
+      cameras: [cam({ id: 'van', type: 'file', path: dir, fps: 20 })],
+      log: cap.log,
+    });
+    stages.push(h.stage);
+    await h.stage.start();
+    await waitFor('frames', () => h.count('van') >= 3, 10_000);
+    rmSync(dir, { recursive: true, force: true });
+    await waitFor('red light', () => h.light('van')?.light === 'red', 10_000);
+    // at 20 fps the source has failed many frames by now; the log says so once, with the reason
+    await new Promise((r) => setTimeout(r, 1000));
+    const errors = cap.lines().filter((l) => l['msg'] === 'camera error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ cameraId: 'van', rejected: 1 });
+    expect(String(errors[0]!['reason'])).toMatch(/ENOENT|no such file|missing/i);
+    await h.stage.stop();
   });
 
   it('blacks out the masks and everything outside the region of interest', async () => {

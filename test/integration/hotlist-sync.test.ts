@@ -14,6 +14,7 @@ import type { HotlistStage } from '../../src/hotlist/index.ts';
 import { buildSnapshotBody, generateAdminKey, hotlistStatus } from '../../src/hotlist/push.ts';
 import type { Ack, Manifest } from '../../src/hotlist/snapshot.ts';
 import { hotlistRead } from '../helpers/hotlist-fixtures.ts';
+import { captureLog } from '../helpers/sync-fixtures.ts';
 import { type HotlistRig, startHotlistRig, waitAck } from '../helpers/hotlist-rig.ts';
 import { hasMosquitto } from '../helpers/mosquitto.ts';
 
@@ -169,5 +170,22 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
     await waitAck(acks, (x) => x.last.listVersion === v + 4 && x.last.status === 'applied');
     expect(stage.match({ plate: 'NW0001', candidates: [] })).toHaveLength(1);
     expect(stage.match({ plate: 'SV0001', candidates: [] })).toEqual([]);
+  });
+
+  it('a flood of refused snapshots is acknowledged each, logged once and counted', async () => {
+    const cap = captureLog('info');
+    const u2 = await rig.startUnit('unit2', { log: cap.log });
+    const file = csvOf('flood.csv', 3, 'FL');
+    const base = stage.listVersion('SVS') + 100;
+    const { m, chunks } = await snapshot('SVS', file, base);
+    const { sig: _sig, ...unsigned } = m;
+    for (let i = 0; i < 40; i++) await publishRaw({ ...unsigned, listVersion: base + i }, chunks);
+    await expect
+      .poll(() => u2.acks.filter((a) => a.last.status === 'rejected').length, { timeout: 20_000 })
+      .toBe(40);
+    const lines = cap.lines().filter((l) => l['msg'] === 'hot-list snapshot rejected; current list kept');
+    expect(lines).toHaveLength(1);
+    expect(String(lines[0]!['reason'])).toMatch(/^SVS v\d+: unsigned/);
+    expect(u2.sub.refusals.total).toBe(40);
   });
 });

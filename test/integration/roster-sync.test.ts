@@ -13,7 +13,7 @@ import { hashPin, verifyKeyedPin } from '../../src/web/pin.ts';
 import { parseRoster, type RosterEntry } from '../../src/web/roster.ts';
 import { pushRoster, RosterSubscriber, rosterTopic, signRoster } from '../../src/sync/roster.ts';
 import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-import { waitFor } from '../helpers/sync-fixtures.ts';
+import { captureLog, waitFor } from '../helpers/sync-fixtures.ts';
 
 if (!hasMosquitto) console.warn('roster-sync: skipped, mosquitto not installed (apt-get install mosquitto)');
 
@@ -22,6 +22,7 @@ const pem = (k: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
 const admin = pem(generateKeyPairSync('ed25519').privateKey);
 const stranger = pem(generateKeyPairSync('ed25519').privateKey);
 const PIN = '482913';
+const cap = captureLog('info');
 const PIN_HASH = await hashPin(PIN);
 const user = (badge: string): RosterEntry => ({
   badge,
@@ -65,7 +66,7 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
         applied.push(users);
         keys.push(key);
       },
-      log: pino({ level: 'silent' }),
+      log: cap.log,
     });
     await sub.start();
   });
@@ -216,6 +217,16 @@ describe.skipIf(!hasMosquitto)('signed roster over a real mosquitto', () => {
     await send();
     await waitFor(() => sub.stats.rejected === before + 1, 10_000, 'rejection');
     expect(sub.stats.lastProblem).toContain(problem);
+    expect(applied).toHaveLength(1);
+  });
+
+  it('a flood of bad rosters is counted, with one warning a minute, not one line each', async () => {
+    const before = sub.stats.rejected;
+    for (let i = 0; i < 30; i++) await raw(i % 2 ? 'not json' : '{"type":"roster"}');
+    await waitFor(() => sub.stats.rejected >= before + 30, 10_000, 'the flood refused');
+    const warned = cap.lines().filter((l) => l['msg'] === 'roster refused; the current roster stays');
+    // the refusals above and this flood fall within one minute: the first was logged, the rest counted
+    expect(warned).toHaveLength(1);
     expect(applied).toHaveLength(1);
   });
 

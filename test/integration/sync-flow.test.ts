@@ -126,6 +126,23 @@ describe.skipIf(!hasMosquitto)('store and sync through a real mosquitto', () => 
     expect(cap.text()).toContain('evidence hold set');
   });
 
+  it('a flood of bad hold commands is counted, with one warning, not one line each', async () => {
+    const before = sync.rejects.total;
+    const server = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+    const t = topics('alpr', UNIT);
+    const bad = ['not json', '{"type":"hold"}', JSON.stringify({ type: 'hold', id: 'x', action: 'nuke' })];
+    for (let i = 0; i < 300; i++) await server.publishAsync(t.holdCommand, bad[i % bad.length]!, { qos: 1 });
+    await server.endAsync();
+    await waitFor(() => sync.rejects.total - before >= 300, 10_000, 'the bad commands counted');
+    const warned = cap
+      .lines()
+      .filter((l) => String(l['reason'] ?? '').startsWith('hold command ignored'))
+      .filter((l) => l['msg'] === 'server message rejected');
+    expect(warned.length).toBeGreaterThanOrEqual(1);
+    expect(warned.length).toBeLessThanOrEqual(2);
+    expect(cap.text()).not.toContain('ignored hold command');
+  });
+
   it('publishes a retained offline status on clean stop, and never logs plates', async () => {
     await sync.stop();
     await waitFor(() => sink.unitStatus(UNIT.agency, UNIT.id) === 'offline', 5000, 'offline status');
