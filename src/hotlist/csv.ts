@@ -2,8 +2,9 @@
  * Hot-list CSV: the one file format admins push and units load.
  *
  * First line is a header naming the columns, in any order (unknown columns are an error):
- *   plate (required)    plate as printed; spaces and dashes are dropped; `*` = one unknown character (at most 2)
- *   state               2-letter issuing state, empty = any
+ *   plate (required)    plate as printed; spaces and dashes are dropped, other characters than
+ *                       letters, digits and `*` refused; `*` = one unknown character (at most 2)
+ *   state               2-letter issuing state, empty = any (match.ts gates only on US jurisdictions)
  *   list                must equal the list being loaded when present
  *   priority            1 (most urgent) .. 9, default 5
  *   case_number, xref   case number, or the subject's cross-reference number
@@ -155,6 +156,9 @@ export function rowToEntry(
       throw new Error(`${c}: longer than ${MAX_FIELD_CHARS[c]} characters`);
     f[c] = fields[i]!;
   });
+  // spaces and dashes go; anything else but letters, digits and `*` is a mistake, not a separator
+  if (/[^A-Za-z0-9* -]/.test(f.plate ?? ''))
+    throw new Error(`plate: "${f.plate}" has characters other than letters, digits, spaces, dashes and "*"`);
   const plate = normalizeEntryPlate(f.plate ?? '');
   if (plate.length < 2 || plate.length > 8)
     throw new Error(`plate: "${f.plate}" must have 2-8 letters/digits`);

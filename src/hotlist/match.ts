@@ -4,6 +4,7 @@
  */
 import { normalizePlate } from '../domain/plate.ts';
 import type { HitMatch } from '../domain/types.ts';
+import { US_JURISDICTIONS } from '../domain/us-plates.ts';
 import { foldKey, lookalikeDiff, wildcardDiff } from './confusion.ts';
 
 /** One hot-list entry as the store keeps it. `plate` is normalized; it may hold `*` (wildcard). */
@@ -81,9 +82,18 @@ export function candidateTexts(input: MatchInput, n: number): string[] {
   return out;
 }
 
+/** The codes the recognizer can name a plate's state by: only an entry of one of these is gated. */
+const NAMEABLE = new Set(US_JURISDICTIONS.map((j) => j.code));
+
+/**
+ * Expired entries never match; an entry of another state than the read's does not either, when
+ * the recognizer could have named the entry's state. An entry of a jurisdiction it cannot name (a
+ * Canadian province, a territory, a mistyped code) is never gated out: the recognizer would name
+ * such a plate some other state, and a stolen car must not pass for it.
+ */
 function live(e: HotlistEntry, now: number, state: string | null | undefined): boolean {
   if (e.expires !== null && e.expires <= now) return false;
-  return !(state && e.state && state !== e.state);
+  return !(state && e.state && NAMEABLE.has(e.state) && state !== e.state);
 }
 
 function toMatch(e: StoredEntry, approximate: boolean, subs: number[], candidateIndex: number): HitMatch {

@@ -37,6 +37,8 @@ describe('CSV', () => {
       '4XYZ,,,,,',
       '',
       '"5 X-Y Z",,,,,,2030-01-01T00:00:00Z',
+      '!!!bad plate!!!,ZZ,,,,,',
+      '6X.YZ,,,,,,',
     ];
     const r = await validateCsv(lines, { list: 'SVS', now: NOW, source: null });
     expect(r.rows).toBe(2);
@@ -49,7 +51,10 @@ describe('CSV', () => {
       '8: informational',
       '9: expires',
       '10: 6 fields, header has 7',
+      '13: plate',
+      '14: plate',
     ]);
+    expect(r.errors.at(-1)!.message).toContain('other than letters, digits, spaces, dashes');
   });
 
   it('round-trips entries and applies list defaults (SPECIAL: informational, not shareable)', async () => {

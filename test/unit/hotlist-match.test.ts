@@ -96,6 +96,13 @@ describe('matchRead', () => {
       [['ABC123', false, [], 0]],
     ],
     ['same state', [entry('ABC123', { state: 'CA' })], read('ABC123', [], 'CA'), [['ABC123', false, [], 0]]],
+    // the recognizer names US jurisdictions only: an Ontario plate it names Michigan is still a hit
+    [
+      'entry of a state the recognizer cannot name',
+      [entry('ABC123', { state: 'ON' })],
+      read('ABC123', [], 'MI'),
+      [['ABC123', false, [], 0]],
+    ],
     [
       'exact ranks before look-alike',
       [entry('0BC123', { priority: 1 }), entry('OBC123', { priority: 9 })],
