@@ -41,6 +41,8 @@ export class FfmpegSource implements CameraSource {
   private framesThisRun = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
+  /** How long the run that checkStall killed had been silent (its exit reports that, not SIGKILL). */
+  private stalledMs: number | null = null;
   private spawnWait: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private exitWaiters: (() => void)[] = [];
   private readonly counts = { restarts: 0, dropped: 0 };
@@ -130,6 +132,13 @@ export class FfmpegSource implements CameraSource {
           if (!this.stopping) this.handlers?.onEnd();
           return;
         }
+        if (this.stalledMs !== null) {
+          // killed by checkStall: the cause is the silence, not the signal it got for it
+          const s = Math.round(this.stalledMs / 1000);
+          this.stalledMs = null;
+          this.failed(`stalled: no frame for ${s} s, ffmpeg restarted`);
+          return;
+        }
         this.failed(
           `ffmpeg exited (${m.signal ?? `code ${m.code}`})${m.stderr ? `: ${stderrLine(m.stderr)}` : ''}`,
         );
@@ -180,6 +189,7 @@ export class FfmpegSource implements CameraSource {
         : Math.max(this.o.stallTimeoutMs, this.o.startupGraceMs ?? 15_000);
     if (Date.now() - this.lastActivity > limit) {
       this.o.log.warn({ cameraId: this.o.id }, 'camera stalled; killing ffmpeg');
+      this.stalledMs = Date.now() - this.lastActivity;
       this.reader?.kill('SIGKILL');
     }
   }

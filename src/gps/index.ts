@@ -235,12 +235,18 @@ export class GpsStage implements Stage {
     });
   }
 
-  /** Sends the light when its colour changes, and every HEALTH_REPEAT_MS regardless. */
+  /**
+   * Sends the light when its colour or the words of its reason change (`not started` → `cannot
+   * open /dev/ttyUSB0`: the officer needs the cause at once), and every HEALTH_REPEAT_MS regardless
+   * (counts in the reason, a fix's satellites, go out then).
+   */
   private evaluate(force: boolean): void {
     const now = Date.now();
     const l = this.computeLight(now);
+    const words = (r: string) => r.replace(/\d+(\.\d+)?/g, '#');
     const changed = this.light?.light !== l.light;
-    if (!force && !changed && now - this.lightSentAt < HEALTH_REPEAT_MS) return;
+    const reworded = this.light !== null && words(this.light.reason) !== words(l.reason);
+    if (!force && !changed && !reworded && now - this.lightSentAt < HEALTH_REPEAT_MS) return;
     if (changed) this.deps.log.info({ light: l.light, reason: l.reason }, 'GPS light');
     this.light = l;
     this.lightSentAt = now;

@@ -310,10 +310,15 @@ export class SyncStage implements Stage {
     this.opts.session?.attach(client);
   }
 
-  /** The link works end to end: forget the backoff and the last error. */
+  /**
+   * The link works end to end: forget the backoff and the last error, and say so on the light at
+   * once (it said "uploads fail: <the error from while it was down>" since the connect).
+   */
   private markHealthy(): void {
     this.attempt = 0;
+    const had = this.lastError !== null;
     this.lastError = null;
+    if (had) this.evaluate(true);
   }
 
   private onError(err: unknown): void {

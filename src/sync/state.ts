@@ -52,10 +52,15 @@ export function serverLight(s: LinkState): { light: Light; reason: string } {
   return { light: 'green', reason: `reconnecting, ${depth} queued` };
 }
 
-/** The server light over time: the last six queue depths, re-emitted on a change and every sixth tick. */
+/**
+ * The server light over time: the last six queue depths; re-emitted when its colour or words
+ * change, every tick while it is not green and its counts move (how long the server has been
+ * unreachable, how many reads wait: what the officer and the technician need), and every sixth tick.
+ */
 export class LightReporter {
   private depths: number[] = [];
   private last = '';
+  private lastReason = '';
   private ticks = 0;
 
   /** One queue depth sample per health tick. */
@@ -68,8 +73,10 @@ export class LightReporter {
   next(s: Omit<LinkState, 'depths'>, depth: number): { light: Light; reason: string } | null {
     const out = serverLight({ ...s, depths: this.depths.length > 0 ? this.depths : [depth] });
     const key = `${out.light}|${out.reason.replace(/\d+/g, '#')}`;
-    const emit = key !== this.last || ++this.ticks % 6 === 0;
+    const counts = out.light !== 'green' && out.reason !== this.lastReason;
+    const emit = key !== this.last || counts || ++this.ticks % 6 === 0;
     this.last = key;
+    this.lastReason = out.reason;
     return emit ? out : null;
   }
 }

@@ -123,6 +123,25 @@ describe('ffmpeg source pipe thread', () => {
     expect(source!.stats().restarts).toBeGreaterThanOrEqual(2);
   });
 
+  it('kills a producer that goes silent and says it stalled, not that it got a SIGKILL', async () => {
+    const c = collect();
+    // two frames, then silence with the pipe open (a camera frozen mid-stream)
+    const silent = [
+      '-e',
+      `process.stdout.write(Buffer.alloc(${2 * BYTES}, 1)); setInterval(() => {}, 1000);`,
+    ];
+    await make(silent, {
+      type: 'mjpeg',
+      stallTimeoutMs: 400,
+      startupGraceMs: 400,
+      backoffBaseMs: 50,
+      backoffMaxMs: 100,
+    }).start(c.h);
+    await waitFor('a stall reported', () => c.errors.length >= 1);
+    expect(c.errors[0]).toMatch(/^stalled: no frame for \d+ s, ffmpeg restarted$/);
+    expect(c.frames.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('fails to start when the binary is missing', async () => {
     const c = collect();
     const s = make([], { ffmpegPath: '/nonexistent/ffmpeg' });

@@ -1,6 +1,7 @@
 /**
  * Real captures through a pseudo-terminal made by socat into the real serialport source, and an
- * unplug (socat killed) and replug: the light goes red, then green again.
+ * unplug (socat killed) and replug: the light goes red, then green again; and a device missing at
+ * start-up, named at once.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -159,4 +160,16 @@ describe.skipIf(!hasSocat)('serial source: unplug and replug', () => {
     expect(afterGreen).toContain('red');
     expect(afterGreen.at(-1)).toBe('green');
   }, 90_000);
+});
+
+describe('serial source whose device is missing at start-up', () => {
+  it('says at once that the device cannot be opened, not that the receiver has not started', async () => {
+    const { stage, health } = startStage(join(tmp, 'no-such-receiver'));
+    await stage.start();
+    // the light went out amber or red at start; the cause follows as soon as the open fails,
+    // not at the next periodic report (30 s)
+    expect(await until(() => /cannot open/.test(health.at(-1)?.reason ?? ''), 5_000)).toBe(true);
+    expect(health.at(-1)!.light).not.toBe('green');
+    await stage.stop();
+  });
 });

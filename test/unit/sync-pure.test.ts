@@ -3,6 +3,7 @@ import {
   backlogGrowing,
   backoffMs,
   describeMqttError,
+  LightReporter,
   refusesMqtt5,
   serverLight,
   TokenBucket,
@@ -66,6 +67,31 @@ describe('serverLight', () => {
     const r = serverLight({ ...base, ...s });
     expect(r.light).toBe(light);
     expect(r.reason).toMatch(reason);
+  });
+});
+
+describe('LightReporter', () => {
+  const state = (connected: boolean, downSince: number | null, now: number) => ({
+    connected,
+    downSince,
+    lastError: null,
+    now,
+    amberAfterMinutes: 0,
+    redAfterMinutes: 15,
+  });
+  it('while not green, says each tick how long the server is down and how much waits', () => {
+    const r = new LightReporter();
+    const down = [1, 2, 3].map((i) => r.next(state(false, 0, i * 10_000), 20 * i));
+    expect(down.map((x) => x?.reason)).toEqual([
+      'server unreachable for 10 s, 20 queued',
+      'server unreachable for 20 s, 40 queued',
+      'server unreachable for 30 s, 60 queued',
+    ]);
+  });
+  it('while green, a moving count alone waits for the sixth tick', () => {
+    const r = new LightReporter();
+    const up = [1, 2, 3, 4, 5, 6, 7].map((i) => r.next(state(true, null, i * 10_000), i));
+    expect(up.map((x) => x !== null)).toEqual([true, false, false, false, false, false, true]);
   });
 });
 
