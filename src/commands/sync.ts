@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
@@ -24,6 +24,7 @@ interface SinkCli {
   retentionDays: string;
   purgeEveryS: string;
   adminKey?: string[];
+  trace?: string;
 }
 
 /** `--admin-key id=<base64 public key>` as units pin it (hotlist.adminKeys). */
@@ -88,6 +89,10 @@ export function registerSyncCommands(program: Command): void {
     )
     .option('--purge-every-s <s>', 'PostgreSQL: run the retention purge this often (seconds)', '3600')
     .option(
+      '--trace <file>',
+      'append each delivery (packet id, topic, record id) and its acknowledgement to FILE: which records reached this receiver',
+    )
+    .option(
       '--admin-key <id=key>',
       'PostgreSQL: an admin public key (as units pin it) whose signed hold commands the store obeys (repeat for each)',
       collect,
@@ -114,6 +119,10 @@ export function registerSyncCommands(program: Command): void {
             : `central-sink: reconnected to ${url}; the broker holds the session\n`,
         );
       if (o.partition) opts.partition = { ...parsePartition(o.partition), copies: Number(o.copies) };
+      if (o.trace) {
+        const file = o.trace;
+        opts.trace = (line) => appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+      }
       if (o.postgres) {
         // The retention is checked (90..730 days) before anything is opened.
         const days = Number(o.retentionDays);

@@ -68,6 +68,12 @@ export interface SinkOptions {
    * address) when the client has reconnected and the broker holds the session again.
    */
   onConnection?: (event: 'lost' | 'back', url?: string) => void;
+  /**
+   * Each delivery as the receiver sees it, for tracing a missing record to the broker or the
+   * receiver: `in <packet id> <topic> <record id>` when it arrives, `done <packet id>` once it is
+   * stored or skipped (and acknowledged). Record ids and topics only, never a payload's contents.
+   */
+  trace?: (line: string) => void;
 }
 
 /**
@@ -80,6 +86,16 @@ export function brokerNotUpYet(err: unknown): boolean {
   if (code === 3 || code === 0x88 || code === 0x89) return true;
   if (typeof code === 'string') return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code);
   return (err as Error | null)?.message === "Couldn't connect to server";
+}
+
+/** A message's record id for a trace line (`-` when it has none). */
+function recordId(payload: Buffer): string {
+  try {
+    const id = (JSON.parse(payload.toString('utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' && /^[\w.:-]{1,80}$/.test(id) ? id : '-';
+  } catch {
+    return '-';
+  }
 }
 
 /** The partition of a unit (FNV-1a of `<agency>/<unit>`, modulo `count`): stable across receivers. */
@@ -178,9 +194,14 @@ export class CentralSink {
     const client = await this.connectFirst(options);
     this.client = client;
     // The PUBACK goes out when the callback is called: only once the store has the message.
+    const trace = this.opts.trace;
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
+      if (trace) trace(`in ${packet.messageId ?? '-'} ${packet.topic} ${recordId(packet.payload as Buffer)}`);
       this.receive(packet.topic, packet.payload as Buffer).then(
-        () => done(),
+        () => {
+          if (trace) trace(`done ${packet.messageId ?? '-'}`);
+          done();
+        },
         (err: unknown) => {
           this.stats.storeErrors++;
           this.opts.onStoreError?.(err);

@@ -10,7 +10,7 @@
  * the partition's other receiver the one killed, those reads are missing and this test fails.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,12 +35,31 @@ if (!hasNatsServer) console.warn(`fleet-sink-scaleout: skipped, ${NATS_SKIP_REAS
 
 const sinkLogs: string[] = [];
 
+/** Receiver i's trace of its deliveries (`alpr central-sink --trace`), beside the store. */
+const traceFile = (db: string, i: number) => join(db, '..', `sink-${i + 1}.trace`);
+
+/** The record ids each receiver's trace says reached it. */
+function delivered(db: string): Set<string>[] {
+  return Array.from({ length: SINKS }, (_, i) => {
+    const f = traceFile(db, i);
+    const ids = existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .split('\n')
+          .map((l) => l.split(' '))
+          .filter((w) => w[1] === 'in')
+          .map((w) => w[4]!)
+      : [];
+    return new Set(ids);
+  });
+}
+
 function spawnSink(cluster: NatsCluster, i: number, db: string): Promise<ChildProcess> {
   const urls = cluster.mqttUrls;
   const first = urls[i % urls.length]!;
   const args = ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'central-sink', '--url', first, '--db', db];
   for (const u of urls.filter((x) => x !== first)) args.push('--cluster-url', u);
   args.push('--partition', `${i + 1}/${SINKS}`, '--copies', '2', '--report-every', '0');
+  args.push('--trace', traceFile(db, i));
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -166,6 +185,17 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
       const missing = [...want].filter((id) => !have.has(id));
       const parts = missing.map((id) => unitPartition('metro', `car-${sentAs.get(id)?.u}`, SINKS));
       const consumers = await mqttConsumers(cluster);
+      // whether the broker ever handed each missing read to each receiver (their traces)
+      const got = delivered(db);
+      const reached = missing.slice(0, 5).map(
+        (id) =>
+          `read ${sentAs.get(id)?.k} of car-${sentAs.get(id)?.u} reached receivers: ${
+            got
+              .map((g, i) => (g.has(id) ? i + 1 : null))
+              .filter((x) => x !== null)
+              .join(', ') || 'none'
+          }`,
+      );
       const warnings = cluster.nodes.map(
         (n) =>
           `[${n.name}] ${n
@@ -183,6 +213,7 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
             .map((id) => `read ${sentAs.get(id)?.k} of car-${sentAs.get(id)?.u}`)
             .join(', ')}`,
           JSON.stringify(readSinkCounts(db)),
+          ...reached,
           ...sinkLogs.slice(-12),
           ...consumers,
           ...warnings,
@@ -198,6 +229,13 @@ describe.skipIf(!hasNatsServer)('central receivers scale out over a NATS cluster
     );
     expect(new Set(rows.map((r) => r.id))).toEqual(want);
     expect(rows).toHaveLength(want.size);
+    // The receivers' traces account for every read: each reached the two receivers of its
+    // partition, or one of them when the other was the one killed.
+    const got = delivered(db);
+    for (const id of want) {
+      const owners = got.filter((g) => g.has(id)).length;
+      expect(owners, `read ${sentAs.get(id)?.k} of car-${sentAs.get(id)?.u}`).toBeGreaterThanOrEqual(1);
+    }
     expect(c.conflicts).toBe(0);
     // Two copies of every partition: the survivors stored the dead receiver's share as well.
     expect(c.duplicates).toBeGreaterThan(0);
