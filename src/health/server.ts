@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostAllowed } from '../core/host-header.ts';
 
 export class HealthServer {
   private server: Server | null = null;
@@ -18,6 +19,11 @@ export class HealthServer {
   /** Listens; resolves with the bound port (useful with port 0). */
   async start(): Promise<number> {
     const server = createServer((req, res) => {
+      // DNS rebinding: a page elsewhere that resolves its own name to the unit reads nothing here
+      if (!hostAllowed(req.headers.host, this.host)) {
+        res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end('unexpected Host\n');
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/health') {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
@@ -29,7 +35,11 @@ export class HealthServer {
         return;
       }
       const text = `${JSON.stringify(this.body())}\n`;
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'cross-origin-resource-policy': 'same-origin',
+      });
       res.end(req.method === 'HEAD' ? undefined : text);
     });
     server.keepAliveTimeout = 1000;

@@ -1,19 +1,12 @@
 /** The JSON API of the officer's page. Everything needs an operator session except the lights. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostAllowed } from '../core/host-header.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import { normalizePlate } from '../domain/plate.ts';
 import { VERIFY_BANNER } from '../domain/policy.ts';
 import type { AuditEntry } from './audit.ts';
 import { nextHitState, OUTCOMES, OUTCOMES_BY_STATE, parseHitAction, REJECT_REASONS } from './hit-state.ts';
-import {
-  crossSiteProblem,
-  HttpError,
-  hostName,
-  readJson,
-  sendJson,
-  serveStatic,
-  SECURITY_HEADERS,
-} from './http.ts';
+import { crossSiteProblem, HttpError, readJson, sendJson, serveStatic, SECURITY_HEADERS } from './http.ts';
 import { cancelHotPlate, hotPlate, ownHotPlates } from './api-hotplates.ts';
 import type { WebStage } from './index.ts';
 import { pinProblem } from './pin.ts';
@@ -21,7 +14,6 @@ import { clearedCookie, parseCookies, SESSION_COOKIE, type Session, sessionCooki
 import { statusView } from './status.ts';
 import { allGreen, readView } from './views.ts';
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 /** A roster badge's shape (roster.ts): anything else is not even looked up. */
 const BADGE = /^[A-Za-z0-9_-]{1,32}$/;
 /** A case number's shape: an agency's numbers carry digits ("xx" is no case). */
@@ -30,9 +22,7 @@ const CASE_NUMBER = /^[A-Za-z0-9][A-Za-z0-9/_-]{2,39}$/;
 export async function handleRequest(web: WebStage, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     // DNS rebinding: a page elsewhere that resolves its own name to this unit is refused.
-    const host = hostName(req.headers.host);
-    if (!LOOPBACK_NAMES.has(host) && host !== web.deps.config.host.toLowerCase())
-      throw new HttpError(421, 'unexpected Host');
+    if (!hostAllowed(req.headers.host, web.deps.config.host)) throw new HttpError(421, 'unexpected Host');
     const url = new URL(req.url ?? '/', 'http://unit');
     const path = url.pathname;
     const method = req.method ?? 'GET';

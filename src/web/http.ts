@@ -22,6 +22,8 @@ export const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
+  // no other site (another port of 127.0.0.1 is the same site to a browser) may embed a response
+  'cross-origin-resource-policy': 'same-origin',
 } as const;
 
 export class HttpError extends Error {
@@ -105,10 +107,4 @@ export async function serveStatic(res: ServerResponse, path: string, head: boole
   return true;
 }
 
-/** The Host header's name part, lower case, without the port ("[::1]:80" → "::1"). */
-export function hostName(header: string | undefined): string {
-  const h = (header ?? '').trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
-  const i = h.lastIndexOf(':');
-  return i >= 0 ? h.slice(0, i) : h;
-}
+export { hostName } from '../core/host-header.ts';

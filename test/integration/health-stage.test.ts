@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -151,9 +152,21 @@ describe('health stage: lights from reports and system checks, endpoint, LEDs, a
     expect(JSON.parse(json.out).lights.cameras.light).toBe('red');
   });
 
-  it('serves only /health', async () => {
+  it('serves only /health, only under its own names', async () => {
     expect((await fetch(`http://127.0.0.1:${stage.port}/`)).status).toBe(404);
     expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+    // a page elsewhere that points its own name at the unit (DNS rebinding) reads nothing
+    const asHost = (host: string) =>
+      new Promise<{ status: number; corp: unknown }>((resolve, reject) => {
+        const req = request(url, { headers: { host } }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, corp: res.headers['cross-origin-resource-policy'] });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect((await asHost(`evil.example:${stage.port}`)).status).toBe(421);
+    expect(await asHost(`localhost:${stage.port}`)).toEqual({ status: 200, corp: 'same-origin' });
   });
 
   it('after stop: LEDs dark, status exits 2 with plain words', async () => {

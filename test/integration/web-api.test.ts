@@ -80,6 +80,10 @@ describe('web API over HTTP', () => {
       });
     expect(await status('evil.example')).toBe(421);
     expect(await status(`localhost:${u.web.port}`)).toBe(200);
+    // no other site (another port of 127.0.0.1 is the same site to a browser) may embed an answer
+    expect((await fetch(`${u.base}/api/lights`)).headers.get('cross-origin-resource-policy')).toBe(
+      'same-origin',
+    );
   });
 
   it('answers unknown badges like wrong PINs, names nobody, bars untrained and expired, then locks', async () => {
