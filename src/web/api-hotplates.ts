@@ -23,7 +23,8 @@ export function hotPlate(
     caseNumber: text(body.caseNumber, 40),
     xref: text(body.xref, 40),
     reason: text(body.reason, 300),
-    officerName: text(body.officerName, 100) ?? s.name,
+    // the signed-in officer, never a name the request gives: "own" plates are found by it
+    officerName: enteredBy(s),
     officerPhone: text(body.officerPhone, 40),
     synopsis: text(body.synopsis, 500),
     expires: time(body.expires, 'expires') ?? null,
@@ -46,10 +47,15 @@ export function hotPlate(
   sendJson(res, 200, { added });
 }
 
-/** The signed-in officer's own live hot plates (entered under their name), soonest to expire first. */
+/** Who entered a hot plate, as the entry and its hits name them: the officer's name and badge. */
+function enteredBy(s: Session): string {
+  return `${s.name} (${s.badge})`;
+}
+
+/** The signed-in officer's own live hot plates (entered under their name and badge), soonest to expire first. */
 function own(web: WebStage, s: Session): OwnHotPlate[] {
   return (web.deps.officerPlates?.() ?? [])
-    .filter((e) => e.officerName === s.name)
+    .filter((e) => e.officerName === enteredBy(s))
     .map((e) => ({ ...e }))
     .sort((a, b) => (a.expires ?? Infinity) - (b.expires ?? Infinity));
 }

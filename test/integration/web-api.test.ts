@@ -302,10 +302,12 @@ describe('web API over HTTP', () => {
       reason: 'armed robbery suspect',
       expires: exp,
       inStateSystems: true,
+      // a name the request gives is not taken: the entry names the officer signed in
+      officerName: 'Doe, Dana',
     });
     expect(hp.status).toBe(200);
     expect(u.hotlist.officerPlates().map((e) => [e.plate, e.officerName])).toEqual([
-      ['7ABC123', 'Alex Rivera'],
+      ['7ABC123', 'Alex Rivera (A100)'],
     ]);
     const late = await c.call('/api/hotplates', {
       plate: '7abc124',

@@ -171,7 +171,7 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     await expect.poll(() => page.textContent('#hp-result')).toMatch(/^Added 7ABC123 until /);
     await shot('hot-plate');
     expect(u.hotlist.officerPlates().map((e) => [e.plate, e.officerName, e.officerPhone])).toEqual([
-      ['7ABC123', 'Alex Rivera', '555-0142'],
+      ['7ABC123', 'Alex Rivera (A100)', '555-0142'],
     ]);
 
     // Search (audited), then see it in the audit trail.
