@@ -123,13 +123,20 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
   const pin = String(body.pin ?? '');
   if (!BADGE.test(badge)) throw new HttpError(400, 'Enter your badge number.');
   if (pinProblem(pin)) throw new HttpError(400, 'Enter your PIN (4 to 12 digits).');
-  const r = await web.signIn.attempt(badge, pin);
+  const r = await web.signIn.attempt(badge, pin, req.socket.remoteAddress ?? '');
   const seconds = (ms: number) => Math.ceil(ms / 1000);
-  if (r.kind === 'busy') throw new HttpError(429, 'A sign-in for this badge is being checked. Try again.');
+  if (r.kind === 'busy')
+    throw new HttpError(
+      429,
+      r.why === 'badge'
+        ? 'A sign-in for this badge is being checked. Try again.'
+        : 'Other sign-ins from this device are being checked. Try again.',
+    );
   if (r.kind === 'locked')
     throw new HttpError(429, `Too many wrong tries for this badge. Try again in ${seconds(r.waitMs)} s.`);
   if (r.kind === 'wrong') {
-    web.deps.log.warn('wrong badge or PIN');
+    // counted: a flood of guesses makes a line a minute, not one a guess
+    web.wrongPins.reject('wrong badge or PIN');
     throw new HttpError(
       401,
       r.left === 0

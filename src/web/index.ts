@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { WebConfig } from '../config/sections/web.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
+import { RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { HitHistoryPort, ImagePort, ReadSearchPort, RecordQueuePort } from '../domain/ports.ts';
 import type { Fix, HealthReport, Hit, OfficerPlateInput } from '../domain/types.ts';
@@ -129,6 +130,8 @@ export class WebStage implements Stage {
   /** Wrong PINs and unknown badges of everyone together: slows a walk through many badges. */
   readonly pace: UnitPace;
   readonly signIn: SignInGuard;
+  /** Refused sign-ins, logged counted (the first at once, then a sum a minute). */
+  readonly wrongPins: RejectCounter;
   readonly reads: ReadView[] = [];
   readonly hits = new Map<string, Hit>();
   /** The hot-list stage's latest freshness report (its age), shown beside the lights. */
@@ -156,12 +159,17 @@ export class WebStage implements Stage {
       () => this.now(),
       deps.config.sessionIdleMinutes * 60_000,
     );
-    this.throttle = new PinThrottle(deps.config.pinMaxFailures, deps.config.pinLockoutS * 1000);
+    this.throttle = new PinThrottle(
+      deps.config.pinMaxFailures,
+      deps.config.pinLockoutS * 1000,
+      (badge) => this.db?.rosterEntry(badge) !== undefined,
+    );
     this.pace = new UnitPace(
       deps.config.pinMaxFailures * 4,
       deps.config.pinLockoutS * 1000,
       deps.config.pinSlowdownMaxS * 1000,
     );
+    this.wrongPins = new RejectCounter(deps.log, 'sign-in refused');
     this.signIn = new SignInGuard({
       throttle: this.throttle,
       pace: this.pace,

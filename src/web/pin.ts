@@ -145,6 +145,11 @@ export class PinThrottle {
   constructor(
     private readonly maxFailures: number,
     private readonly lockoutMs: number,
+    /**
+     * Badges whose count is never dropped to make room (the roster's): a flood of made-up badges
+     * must not wipe a real badge's wrong tries just short of its lockout.
+     */
+    private readonly keep: (badge: string) => boolean = () => false,
   ) {}
 
   /** Keeps the state in `store` from now on, taking up what it holds. */
@@ -207,10 +212,10 @@ export class PinThrottle {
     this.state.delete(badge);
     this.state.set(badge, s);
     this.store?.save(badge, s);
-    // The oldest touched badges go first; a badge locked now is kept.
+    // The oldest touched badges go first; a badge locked now, or on the roster, is kept.
     for (const [k, old] of this.state) {
       if (this.state.size <= MAX_KEYS) break;
-      if (old.lockedUntil > now) continue;
+      if (old.lockedUntil > now || this.keep(k)) continue;
       this.state.delete(k);
       this.store?.save(k, null);
     }

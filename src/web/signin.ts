@@ -11,8 +11,11 @@ import type { RosterEntry } from './roster.ts';
 
 export type SignInOutcome =
   | { kind: 'ok'; entry: RosterEntry }
-  /** Another try of this badge is being checked now: nothing was counted or checked. */
-  | { kind: 'busy' }
+  /**
+   * Another try of this badge is being checked now (`badge`), or CLIENT_IN_FLIGHT tries from the
+   * same address are (`client`): nothing was counted or checked.
+   */
+  | { kind: 'busy'; why: 'badge' | 'client' }
   | { kind: 'locked'; waitMs: number }
   /** A wrong PIN or a badge not on the roster (the same answer): tries left, 0 = now locked. */
   | { kind: 'wrong'; left: number; lockedMs: number }
@@ -31,20 +34,33 @@ export interface SignInDeps {
   storedForm?: 'keyed' | 'scrypt';
 }
 
+/**
+ * Tries one address may have checked at once. Each costs a PIN hash (and a wrong one is held back
+ * by the unit-wide pace): without a cap, one device sending hundreds of made-up badges at once
+ * had them hashed side by side, and the officer's own sign-in waited behind them (15 s behind
+ * 600). The cap is the same for every badge, known or not, so it tells nothing of the roster.
+ */
+export const CLIENT_IN_FLIGHT = 2;
+
 export class SignInGuard {
   /** Badges with a try being checked now. */
   private readonly busy = new Set<string>();
+  /** Tries being checked now, by client address. */
+  private readonly clients = new Map<string, number>();
   private standIn: Promise<string> | null = null;
 
   constructor(private readonly deps: SignInDeps) {}
 
-  async attempt(badge: string, pin: string): Promise<SignInOutcome> {
+  async attempt(badge: string, pin: string, client = ''): Promise<SignInOutcome> {
     const { throttle, pace, now } = this.deps;
-    if (this.busy.has(badge)) return { kind: 'busy' };
+    if (this.busy.has(badge)) return { kind: 'busy', why: 'badge' };
+    const inFlight = this.clients.get(client) ?? 0;
+    if (inFlight >= CLIENT_IN_FLIGHT) return { kind: 'busy', why: 'client' };
     // Counted (and stored) before the hash: a crash or a parallel flood cannot skip the count.
     const wait = throttle.begin(badge, now());
     if (wait > 0) return { kind: 'locked', waitMs: wait };
     this.busy.add(badge);
+    this.clients.set(client, inFlight + 1);
     try {
       const entry = this.deps.roster(badge);
       // A stand-in hash for unknown badges costs the same time as a real check.
@@ -60,6 +76,9 @@ export class SignInGuard {
       return { kind: 'wrong', left, lockedMs: throttle.waitMs(badge, now()) };
     } finally {
       this.busy.delete(badge);
+      const n = (this.clients.get(client) ?? 1) - 1;
+      if (n > 0) this.clients.set(client, n);
+      else this.clients.delete(client);
     }
   }
 

@@ -107,6 +107,44 @@ describe('sign-in: parallel guesses', () => {
   });
 });
 
+describe('sign-in: one device flooding', () => {
+  it('600 made-up badges at once from one address get 2 checks at a time; the officer elsewhere is checked at once', async () => {
+    const r = rig(5);
+    const flood = Array.from({ length: 600 }, (_, i) => r.guard.attempt(`Z${i}`, '0000', '192.0.2.7'));
+    // (a made-up badge's stand-in hash is a real scrypt hash, made once: wait for the checks)
+    const checks = async (n: number) => {
+      for (let i = 0; i < 2000 && r.checked.length < n; i++) await new Promise((res) => setTimeout(res, 1));
+      return r.checked.length;
+    };
+    // before any check answers: the device has two in flight, the rest were turned away unhashed
+    expect(await checks(2)).toBe(2);
+    const officer = r.guard.attempt('A100', '1234', '127.0.0.1');
+    expect(await checks(3)).toBe(3);
+    const [mine, ...theirs] = await r.settle([officer, ...flood]);
+    expect(mine).toMatchObject({ kind: 'ok', entry: { badge: 'A100' } });
+    expect(theirs.filter((o) => o.kind === 'busy' && o.why === 'client')).toHaveLength(598);
+    // once its checks are answered the device may try again
+    const [again] = await r.settle([r.guard.attempt('Z9999', '0000', '192.0.2.7')]);
+    expect(again!.kind).toBe('wrong');
+  });
+
+  it("a flood of made-up badges does not wipe a roster badge's wrong tries", () => {
+    const onRoster = (b: string) => b in ROSTER;
+    const t = new PinThrottle(5, 60_000, onRoster);
+    for (let i = 0; i < 4; i++) t.fail('A100', 1000 + i);
+    for (let i = 0; i < 10_050; i++) t.fail(`Z${i}`, 2000 + i);
+    // the fifth wrong try on A100 still locks it
+    t.fail('A100', 20_000);
+    expect(t.waitMs('A100', 20_001)).toBeGreaterThan(0);
+    // without the roster, the flood pushes A100's count out and the fifth try locks nothing
+    const plain = new PinThrottle(5, 60_000);
+    for (let i = 0; i < 4; i++) plain.fail('A100', 1000 + i);
+    for (let i = 0; i < 10_050; i++) plain.fail(`Z${i}`, 2000 + i);
+    plain.fail('A100', 20_000);
+    expect(plain.waitMs('A100', 20_001)).toBe(0);
+  });
+});
+
 describe('sign-in: unit-wide pace', () => {
   it('made-up badges slow wrong answers down but never keep the right PIN of a real badge out', async () => {
     const r = rig(5);
