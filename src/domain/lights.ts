@@ -7,6 +7,14 @@
 /** The reason the health fold gives a light nobody is expected to report into. */
 export const NOT_CONFIGURED = 'not configured';
 
+/**
+ * A light's reason with its counts taken out (`no data for 12 s` and `… 13 s` read the same): a
+ * light is sent again at once when its words change, while counts alone wait for the next report.
+ */
+export function reasonWords(reason: string): string {
+  return reason.replace(/\d+(\.\d+)?/g, '#');
+}
+
 /** Whether a light's reasons all say "<part>: not configured". */
 export function isNotConfigured(reasons: readonly string[]): boolean {
   return reasons.length > 0 && reasons.every((r) => r.endsWith(`: ${NOT_CONFIGURED}`));

@@ -10,6 +10,7 @@ import { feeding } from '../core/crash-guard.ts';
 import { guarded, RejectCounter } from '../core/rejects.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Fix, HealthReport, ReadPosition } from '../domain/types.ts';
+import { reasonWords } from '../domain/lights.ts';
 import { NmeaDecoder } from './decoder.ts';
 import type { FixEvent } from './fix-state.ts';
 import { type GpsLight, gpsLight } from './gps-health.ts';
@@ -243,9 +244,8 @@ export class GpsStage implements Stage {
   private evaluate(force: boolean): void {
     const now = Date.now();
     const l = this.computeLight(now);
-    const words = (r: string) => r.replace(/\d+(\.\d+)?/g, '#');
     const changed = this.light?.light !== l.light;
-    const reworded = this.light !== null && words(this.light.reason) !== words(l.reason);
+    const reworded = this.light !== null && reasonWords(this.light.reason) !== reasonWords(l.reason);
     if (!force && !changed && !reworded && now - this.lightSentAt < HEALTH_REPEAT_MS) return;
     if (changed) this.deps.log.info({ light: l.light, reason: l.reason }, 'GPS light');
     this.light = l;

@@ -115,9 +115,8 @@ export function withTimeout(p: Promise<void>, ms: number): Promise<void> {
 
 /**
  * Applies an evidence-hold command from the server; returns the result to publish, or null.
- * A command refused (malformed, unsigned, not for this unit) goes to `refused` when given (the
- * stage's counted, rate-limited warning: whoever can write the topic can send thousands), else
- * is logged.
+ * A command refused (malformed, unsigned, not for this unit) goes to `refused` (the stage's
+ * counted, rate-limited warning: whoever can write the topic can send thousands).
  */
 export function applyHoldCommand(
   payload: Buffer,
@@ -126,12 +125,11 @@ export function applyHoldCommand(
   now: number,
   log: Logger,
   keys: ReadonlyMap<string, KeyObject>,
-  refused?: (problem: string) => void,
+  refused: (problem: string) => void,
 ): string | null {
   const cmd = parseHoldCommand(payload, unit, keys);
   if (typeof cmd === 'string') {
-    if (refused) refused(cmd);
-    else log.warn({ problem: cmd }, 'ignored hold command (malformed, unsigned or not for this unit)');
+    refused(cmd);
     return null;
   }
   if (!holds) {

@@ -1,4 +1,5 @@
 /** Pure pieces of the sync stage: reconnect backoff, the server light, error wording, bandwidth cap. */
+import { reasonWords } from '../domain/lights.ts';
 import type { Light } from '../domain/types.ts';
 
 /** Exponential backoff with full jitter in [min/2, cap]: attempt 0 → ~min, doubling up to max. */
@@ -72,7 +73,7 @@ export class LightReporter {
   /** The light for this state, or null when it need not be emitted again. */
   next(s: Omit<LinkState, 'depths'>, depth: number): { light: Light; reason: string } | null {
     const out = serverLight({ ...s, depths: this.depths.length > 0 ? this.depths : [depth] });
-    const key = `${out.light}|${out.reason.replace(/\d+/g, '#')}`;
+    const key = `${out.light}|${reasonWords(out.reason)}`;
     const counts = out.light !== 'green' && out.reason !== this.lastReason;
     const emit = key !== this.last || counts || ++this.ticks % 6 === 0;
     this.last = key;

@@ -106,5 +106,3 @@ export async function serveStatic(res: ServerResponse, path: string, head: boole
   res.end(head ? undefined : body);
   return true;
 }
-
-export { hostName } from '../core/host-header.ts';

@@ -277,7 +277,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const calls: string[][] = [];
     const holds = { setHold: (ids: readonly string[]) => calls.push([...ids]) };
     const keys = adminKeyMap(KEYS);
-    const results = got.map((p) => applyHoldCommand(p, holds, unitA, 0, log, keys));
+    const results = got.map((p) => applyHoldCommand(p, holds, unitA, 0, log, keys, () => {}));
     expect(results[0]).toBeNull();
     expect(JSON.parse(results[1]!).requestId).toBe('good');
     expect(calls).toEqual([['r1']]);
@@ -310,7 +310,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     await waitFor(() => got.length === 1, 10_000, 'the command at the unit');
     const calls: string[][] = [];
     const holds = { setHold: (ids: readonly string[]) => calls.push([...ids]) };
-    const out = applyHoldCommand(got[0]!, holds, unitA, 0, log, adminKeyMap(KEYS));
+    const out = applyHoldCommand(got[0]!, holds, unitA, 0, log, adminKeyMap(KEYS), () => {});
     expect(JSON.parse(out!).requestId).toBe('from-server');
     expect(calls).toEqual([['r7', 'r8']]);
   });

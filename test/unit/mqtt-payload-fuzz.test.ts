@@ -117,7 +117,7 @@ describe('hold commands (sync)', () => {
     const holds = { setHold: (ids: readonly string[]) => ids.length };
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
-      const out = applyHoldCommand(payloadOf(r, mutate(r, good)), holds, UNIT, 0, log, keys);
+      const out = applyHoldCommand(payloadOf(r, mutate(r, good)), holds, UNIT, 0, log, keys, () => {});
       if (out !== null) expect(JSON.parse(out).type, `seed ${seed}`).toBe('holdResult');
     }
   });

@@ -10,7 +10,7 @@ import {
   OUTCOMES_BY_STATE,
   parseHitAction,
 } from '../../src/web/hit-state.ts';
-import { hostName } from '../../src/web/http.ts';
+import { hostName } from '../../src/core/host-header.ts';
 import { hashPin, PinThrottle, parsePinHash, pinProblem, verifyPin } from '../../src/web/pin.ts';
 import { csvRows, parseRoster } from '../../src/web/roster.ts';
 import type { SessionRow } from '../../src/web/db.ts';
