@@ -1,0 +1,34 @@
+/**
+ * One device sending many sign-ins at once over real HTTP, with real PIN hashes: it has at most
+ * two checked at a time, the rest are answered 429 at once, and the officer's right PIN still
+ * signs in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_IN_FLIGHT } from '../../src/web/signin.ts';
+import { client, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
+
+let u: WebUnit;
+beforeAll(async () => {
+  u = await startWebUnit();
+});
+afterAll(async () => {
+  await u?.stop();
+});
+
+describe('sign-in flood from one device', () => {
+  it('checks at most two at a time and turns the rest away unhashed; the right PIN still gets in', async () => {
+    const flood = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        client(u.base).call('/api/signin', { badge: `Z${i}`, pin: '0000' }),
+      ),
+    );
+    const turnedAway = flood.filter((r) => r.status === 429);
+    const checked = flood.filter((r) => r.status === 401);
+    expect(turnedAway.length + checked.length).toBe(12);
+    // sent together: only the first CLIENT_IN_FLIGHT can be in their hash when the rest arrive
+    expect(checked.length).toBeLessThan(12 - CLIENT_IN_FLIGHT);
+    expect(turnedAway[0]!.data.error).toBe('Other sign-ins from this device are being checked. Try again.');
+    const me = await client(u.base).call('/api/signin', { badge: 'A100', pin: '1234' });
+    expect(me.status).toBe(200);
+  });
+});
