@@ -218,6 +218,35 @@ describe('mjpeg camera over HTTP (ffmpeg -listen 1)', () => {
   });
 });
 
+describe('a real ffmpeg stream that freezes', () => {
+  it('is restarted, and the light says it stalled, not that ffmpeg got a SIGKILL', async () => {
+    const port = await freePort();
+    const server = serveMjpeg(port);
+    children.push(server);
+    const { stage, frames, health } = harness([cam(mjpegCamera('frozen', port))]);
+    await stage.start();
+    await waitFor('first frames', () => frames.length >= 5, 15_000);
+    // the camera's server freezes with its connection open: ffmpeg waits, no frame comes
+    server.kill('SIGSTOP');
+    try {
+      await waitFor(
+        'the stall named',
+        () =>
+          /stalled: no frame for \d+ s, ffmpeg restarted/.test(
+            lastLight(health, 'camera:frozen')?.reason ?? '',
+          ),
+        20_000,
+      );
+      expect(lastLight(health, 'camera:frozen')?.light).toBe('red');
+      expect(JSON.stringify(health)).not.toContain('SIGKILL');
+    } finally {
+      server.kill('SIGCONT');
+      server.kill('SIGKILL');
+      await stage.stop();
+    }
+  });
+});
+
 describe('alpr camera test', () => {
   it('prints fps and saves a snapshot JPEG', async () => {
     const cfgFile = join(tmp, 'cam.yaml');
