@@ -1,7 +1,7 @@
 /**
  * One device sending many sign-ins at once over real HTTP, with real PIN hashes: it has at most
  * two checked at a time, the rest are answered 429 at once, and the officer's right PIN still
- * signs in.
+ * signs in; and a roster badge's wrong tries outlast a flood of made-up badges in the count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_IN_FLIGHT } from '../../src/web/signin.ts';
@@ -30,5 +30,15 @@ describe('sign-in flood from one device', () => {
     expect(turnedAway[0]!.data.error).toBe('Other sign-ins from this device are being checked. Try again.');
     const me = await client(u.base).call('/api/signin', { badge: 'A100', pin: '1234' });
     expect(me.status).toBe(200);
+  });
+
+  it("keeps a roster badge's wrong tries while made-up badges fill the count (the unit's own roster)", () => {
+    const t = u.web.throttle;
+    const max = u.web.deps.config.pinMaxFailures;
+    const now = Date.now();
+    for (let i = 0; i < max - 1; i++) t.fail('A100', now + i);
+    for (let i = 0; i < 10_050; i++) t.fail(`Y${i}`, now + 100 + i);
+    t.fail('A100', now + 20_000);
+    expect(t.waitMs('A100', now + 20_001)).toBeGreaterThan(0);
   });
 });
