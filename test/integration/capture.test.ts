@@ -90,7 +90,8 @@ describe('file camera', () => {
     const errors = cap.lines().filter((l) => l['msg'] === 'camera error');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ cameraId: 'van', rejected: 1 });
-    expect(String(errors[0]!['reason'])).toMatch(/ENOENT|no such file|missing/i);
+    // the first failure names the file: gone, or cut short while it was being removed
+    expect(String(errors[0]!['reason'])).toMatch(/ENOENT|no such file|missing|cannot decode/i);
     await h.stage.stop();
   });
 
