@@ -364,6 +364,7 @@ export class Daemon {
             outbox: store!.outbox(),
             records: store!.records(),
             holds: store!.holds(),
+            reconcile: store!.reconcile(),
             adminKeys: c.hotlist.adminKeys,
             clientIdFile: join(dataDir, 'mqtt-client-id'),
             session,

@@ -5,6 +5,8 @@
  * purge log. Every statement is one statement, so any pooled connection may run it.
  */
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { TallyBucket } from '../domain/ports.ts';
+import { toBuckets } from '../domain/tally.ts';
 import type { HoldCommand } from '../sync/topics.ts';
 import { checkRetentionDays, type PurgeEntry, purgeCutoff } from './retention.ts';
 import type { SqlPort } from './sql-port.ts';
@@ -19,6 +21,7 @@ CREATE TABLE IF NOT EXISTS alpr_records (
 );
 CREATE INDEX IF NOT EXISTS alpr_records_captured ON alpr_records (captured_at) WHERE type IN ('read', 'hit', 'image');
 CREATE INDEX IF NOT EXISTS alpr_records_read ON alpr_records (agency, unit, read_id);
+CREATE INDEX IF NOT EXISTS alpr_records_unit_captured ON alpr_records (agency, unit, captured_at) WHERE type IN ('read', 'hit');
 CREATE TABLE IF NOT EXISTS alpr_counters (k text PRIMARY KEY, n bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS alpr_unit_status (
   agency text NOT NULL, unit text NOT NULL, state text NOT NULL, at timestamptz NOT NULL,
@@ -122,6 +125,20 @@ export class PostgresCentralStore implements CentralStore {
       [cmd.agency, cmd.unit, cmd.ref, now, ids, cmd.keyId, cmd.id, cmd.action, cmd.readIds.length],
     );
     return Number(rows[0]?.changed ?? 0);
+  }
+
+  /** One unit's reads and hits per hour of capture (reconciliation). */
+  async stored(agency: string, unit: string, since: number, until: number): Promise<TallyBucket[]> {
+    const { rows } = await this.run(
+      `SELECT floor(extract(epoch FROM captured_at) / 3600) * 3600000 AS h, type, count(*) AS n
+       FROM alpr_records WHERE agency = $1 AND unit = $2 AND type IN ('read', 'hit')
+       AND captured_at >= to_timestamp($3::double precision / 1000) AND captured_at < to_timestamp($4::double precision / 1000)
+       GROUP BY h, type`,
+      [agency, unit, since, until],
+    );
+    const of = (t: string) =>
+      rows.filter((r) => r.type === t).map((r) => ({ h: Number(r.h), n: Number(r.n) }));
+    return toBuckets(of('read'), of('hit'));
   }
 
   /** Deletes the detection data past retention that no hold names, and logs the purge. */

@@ -4,6 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import type { TallyBucket } from '../domain/ports.ts';
+import { HOUR_MS, toBuckets } from '../domain/tally.ts';
 import type { CentralRecord, CentralStore, PutOutcome } from './store.ts';
 
 export interface SinkCounts {
@@ -18,8 +20,10 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
   type TEXT NOT NULL, id TEXT NOT NULL, agency TEXT NOT NULL, unit TEXT NOT NULL,
   received_at INTEGER NOT NULL, digest TEXT NOT NULL, payload TEXT NOT NULL,
+  captured_at INTEGER,
   PRIMARY KEY (type, id)
 );
+CREATE INDEX IF NOT EXISTS records_unit_captured ON records (agency, unit, captured_at) WHERE captured_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (k TEXT PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS unit_status (agency TEXT, unit TEXT, state TEXT, at INTEGER, PRIMARY KEY (agency, unit));
 `;
@@ -36,11 +40,15 @@ export class SqliteCentralStore implements CentralStore {
     db.pragma('synchronous = NORMAL');
     // Several receivers may share one file: wait for the other's write rather than fail.
     db.pragma('busy_timeout = 5000');
+    // files from before captured_at was kept get the column; their old rows have none
+    const cols = db.prepare('PRAGMA table_info(records)').all() as { name: string }[];
+    if (cols.length > 0 && !cols.some((c) => c.name === 'captured_at'))
+      db.exec('ALTER TABLE records ADD COLUMN captured_at INTEGER');
     db.exec(SCHEMA);
     this.db = db;
     this.st = {
       insert: db.prepare(
-        'INSERT OR IGNORE INTO records (type, id, agency, unit, received_at, digest, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO records (type, id, agency, unit, received_at, digest, payload, captured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       digest: db.prepare('SELECT digest FROM records WHERE type = ? AND id = ?').pluck(),
       bump: db.prepare('INSERT INTO counters (k, n) VALUES (?, 1) ON CONFLICT(k) DO UPDATE SET n = n + 1'),
@@ -51,12 +59,24 @@ export class SqliteCentralStore implements CentralStore {
   }
 
   async put(r: CentralRecord, receivedAt: number): Promise<PutOutcome> {
-    const res = this.st.insert!.run(r.type, r.id, r.agency, r.unit, receivedAt, r.digest, r.payload);
+    const at = r.type === 'read' || r.type === 'hit' ? r.capturedAt : null;
+    const res = this.st.insert!.run(r.type, r.id, r.agency, r.unit, receivedAt, r.digest, r.payload, at);
     if (res.changes > 0) return 'new';
     this.st.bump!.run('duplicates');
     if (this.st.digest!.get(r.type, r.id) === r.digest) return 'duplicate';
     this.st.bump!.run('conflicts');
     return 'conflict';
+  }
+
+  async stored(agency: string, unit: string, since: number, until: number): Promise<TallyBucket[]> {
+    const rows = this.open()
+      .prepare(
+        `SELECT (captured_at / ${HOUR_MS}) * ${HOUR_MS} AS h, type, count(*) AS n FROM records
+         WHERE agency = ? AND unit = ? AND captured_at >= ? AND captured_at < ? GROUP BY h, type`,
+      )
+      .all(agency, unit, since, until) as { h: number; type: string; n: number }[];
+    const of = (t: string) => rows.filter((r) => r.type === t);
+    return toBuckets(of('read'), of('hit'));
   }
 
   async status(agency: string, unit: string, state: string, at: number): Promise<void> {

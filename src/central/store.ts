@@ -6,6 +6,7 @@
  * see the same copy.
  */
 import { createHash } from 'node:crypto';
+import type { TallyBucket } from '../domain/ports.ts';
 import { type HoldCommand, parseUnitTopic } from '../sync/topics.ts';
 import type { PurgeEntry } from './retention.ts';
 
@@ -37,6 +38,11 @@ export interface CentralStore {
   malformed(): Promise<void>;
   /** A verified hold or release (holds.ts); stores without retention have none. */
   applyHold?(cmd: HoldCommand, now: number): Promise<number>;
+  /**
+   * Reads and hits of one unit stored per hour of capture, captured in [since, until): what a
+   * unit's tally is checked against (src/sync/reconcile.ts).
+   */
+  stored?(agency: string, unit: string, since: number, until: number): Promise<TallyBucket[]>;
   /** Purges detection data past retention that no hold names, and logs it. */
   purge?(now: number): Promise<PurgeEntry>;
   stop(): Promise<void>;

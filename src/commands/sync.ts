@@ -25,6 +25,7 @@ interface SinkCli {
   purgeEveryS: string;
   adminKey?: string[];
   trace?: string;
+  resendAfterS: string;
 }
 
 /** `--admin-key id=<base64 public key>` as units pin it (hotlist.adminKeys). */
@@ -93,6 +94,11 @@ export function registerSyncCommands(program: Command): void {
       'append each delivery (packet id, topic, record id) and its acknowledgement to FILE: which records reached this receiver',
     )
     .option(
+      '--resend-after-s <s>',
+      'ask a unit to send again an hour of reads its tally counts delivered but the store is still short of this long after (0 = never)',
+      '600',
+    )
+    .option(
       '--admin-key <id=key>',
       'PostgreSQL: an admin public key (as units pin it) whose signed hold commands the store obeys (repeat for each)',
       collect,
@@ -117,6 +123,17 @@ export function registerSyncCommands(program: Command): void {
           event === 'lost'
             ? 'central-sink: connection to the broker lost, reconnecting\n'
             : `central-sink: reconnected to ${url}; the broker holds the session\n`,
+        );
+      const resendAfterS = Number(o.resendAfterS);
+      if (!Number.isFinite(resendAfterS) || resendAfterS < 0)
+        throw new AlprError(
+          ErrorCodes.INPUT,
+          `--resend-after-s ${o.resendAfterS}: must be 0 or more seconds`,
+        );
+      opts.resendAfterMs = resendAfterS * 1000;
+      opts.onResend = (agency, unit, from, to) =>
+        process.stderr.write(
+          `central-sink: ${agency}/${unit} delivered reads the store lacks; asked for ${new Date(from).toISOString()} to ${new Date(to).toISOString()} again\n`,
         );
       if (o.partition) opts.partition = { ...parsePartition(o.partition), copies: Number(o.copies) };
       if (o.trace) {

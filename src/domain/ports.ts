@@ -44,6 +44,24 @@ export interface OutboxPort {
   onEnqueue(listener: (priority: number) => void): () => void;
 }
 
+/** Records held as synced that were captured in one hour (`from`: epoch ms at the hour's start). */
+export interface TallyBucket {
+  from: number;
+  reads: number;
+  hits: number;
+}
+
+/**
+ * Reconciliation with the server (src/sync/reconcile.ts): what the unit holds as delivered, and
+ * sending a window of it again when the server did not get all of it.
+ */
+export interface ReconcilePort {
+  /** Synced reads and hits per hour of capture: captured in [since, until), acknowledged before `ackedBefore`. */
+  tally(since: number, until: number, ackedBefore: number): TallyBucket[];
+  /** Queues again (as not synced) the synced reads and hits captured in [from, to), at most `limit` of each. */
+  requeue(from: number, to: number, limit: number): { reads: number; hits: number };
+}
+
 /** Evidence holds requested by the server: held reads are never purged until released. */
 export interface HoldPort {
   /** Holds (or releases) reads by id under a case reference; returns how many reads changed. */

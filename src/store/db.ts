@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type OutboxCursor, type OutboxMessage, OutboxPriority } from '../domain/ports.ts';
+import { HOUR_MS } from '../domain/tally.ts';
 import type { Hit, Read } from '../domain/types.ts';
 import { bestEffort, emptyPurge, type PurgeResult, type SpaceFreed } from './freed.ts';
 import type { PurgeRule } from './retention.ts';
@@ -9,6 +10,8 @@ import type { Sealer } from './seal.ts';
 export type { PurgeResult, SpaceFreed } from './freed.ts';
 
 type Db = Database.Database;
+
+const HOUR = HOUR_MS;
 
 interface OutboxRow {
   seq: number;
@@ -232,6 +235,54 @@ export class StoreDb {
       if (reads > 0) this.st.setMeta.run('last_acked_at', String(now));
       this.pending -= n;
       return n;
+    });
+
+  /** Synced reads and hits per hour of capture (captured in [since, until), acknowledged before `ackedBefore`). */
+  tally(since: number, until: number, ackedBefore: number): { h: number; n: number }[][] {
+    return ['reads', 'hits'].map(
+      (t) =>
+        this.db
+          .prepare(
+            `SELECT (captured_at / ${HOUR}) * ${HOUR} AS h, count(*) AS n FROM ${t}
+             WHERE captured_at >= ? AND captured_at < ? AND synced_at IS NOT NULL AND synced_at < ?
+             GROUP BY h ORDER BY h`,
+          )
+          .all(since, until, ackedBefore) as { h: number; n: number }[],
+    );
+  }
+
+  /**
+   * Queues the synced reads and hits captured in [from, to) again, at most `limit` of each, and
+   * marks them not synced (so each is queued once, and retention keeps it until it is acknowledged
+   * again). Returns how many of each.
+   */
+  readonly requeue = (
+    from: number,
+    to: number,
+    limit: number,
+    now: number,
+  ): { reads: number; hits: number } =>
+    this.atomic(() => {
+      const again = (table: 'reads' | 'hits', kind: 'read' | 'hit', priority: number): number => {
+        const ids = this.db
+          .prepare(
+            `SELECT id FROM ${table} WHERE captured_at >= ? AND captured_at < ? AND synced_at IS NOT NULL
+             ORDER BY captured_at LIMIT ?`,
+          )
+          .pluck()
+          .all(from, to, limit) as string[];
+        const unsync = this.db.prepare(`UPDATE ${table} SET synced_at = NULL WHERE id = ?`);
+        for (const id of ids) {
+          unsync.run(id);
+          this.st.enqueue.run(priority, kind, id, now);
+        }
+        this.pending += ids.length;
+        return ids.length;
+      };
+      return {
+        hits: again('hits', 'hit', OutboxPriority.hit),
+        reads: again('reads', 'read', OutboxPriority.read),
+      };
     });
 
   depth(): number {

@@ -14,8 +14,11 @@ import type {
   OutboxMessage,
   OutboxPort,
   ReadSearchPort,
+  ReconcilePort,
   RecordQueuePort,
 } from '../domain/ports.ts';
+import { OutboxPriority } from '../domain/ports.ts';
+import { toBuckets } from '../domain/tally.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
 import { StoreDb } from './db.ts';
 import { logFreed, logPurge, type PurgeResult } from './freed.ts';
@@ -304,6 +307,22 @@ export class StoreStage implements Stage {
           { requested: ids.length, changed: n, ref, held },
           held ? 'evidence hold set' : 'evidence hold released',
         );
+        return n;
+      },
+    };
+  }
+
+  /** What the unit holds as delivered, and sending a window again (src/sync/reconcile.ts). */
+  reconcile(): ReconcilePort {
+    return {
+      tally: (since, until, ackedBefore) => {
+        const [reads = [], hits = []] = this.store.tally(since, until, ackedBefore);
+        return toBuckets(reads, hits);
+      },
+      requeue: (from, to, limit) => {
+        const n = this.store.requeue(from, to, limit, this.now());
+        if (n.hits > 0) this.notify(OutboxPriority.hit);
+        if (n.reads > 0) this.notify(OutboxPriority.read);
         return n;
       },
     };

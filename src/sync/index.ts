@@ -7,7 +7,7 @@ import { guarded, RejectCounter } from '../core/rejects.ts';
 import { subscribeWithRetry } from '../core/subscribe-retry.ts';
 import type { Stage } from '../core/stage.ts';
 import type { TelemetryConfig } from '../config/sections/telemetry.ts';
-import type { HoldPort, OutboxPort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
+import type { HoldPort, OutboxPort, ReconcilePort, RecordQueuePort, TelemetryPort } from '../domain/ports.ts';
 import { adminKeyMap } from '../domain/signed.ts';
 import type { Light } from '../domain/types.ts';
 import {
@@ -20,6 +20,7 @@ import {
   withTimeout,
 } from './link.ts';
 import { RecordDrain } from './records.ts';
+import { UnitReconciler } from './resend.ts';
 import { backoffMs, describeMqttError, LightReporter, refusesMqtt5 } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
 import { payloads, topics } from './topics.ts';
@@ -38,6 +39,11 @@ export interface SyncStageOptions {
   records?: RecordQueuePort;
   /** Where evidence-hold commands from the server go; without it they are refused. */
   holds?: HoldPort;
+  /**
+   * What the unit holds as delivered (tallies for the server) and where the server's resend
+   * commands go (reconcile.ts); without it neither is sent nor obeyed.
+   */
+  reconcile?: ReconcilePort;
   /**
    * Where the link's unguessable client-id suffix is kept (linkClientId); without it the id is
    * `alpr-<agency>-<unit>`, which any certificate can take over.
@@ -96,6 +102,7 @@ export class SyncStage implements Stage {
   private telemetry: TelemetryPublisher | null = null;
   private records: RecordDrain | null = null;
   private uploader: Uploader | null = null;
+  private reconciler: UnitReconciler | null = null;
   /** Which of `url` and `clusterUrls` the next connection goes to (advanced on failure or loss). */
   private node = 0;
   /** The broker refused MQTT 5: the next connection retries the same node with 3.1.1. */
@@ -123,6 +130,11 @@ export class SyncStage implements Stage {
   /** The broker node the link is connected to now (one of `url` and `clusterUrls`), or null. */
   get serverUrl(): string | null {
     return this.connected ? this.liveUrl : null;
+  }
+
+  /** Tallies sent, resend commands obeyed and the records they queued again (null without reconciliation). */
+  get reconcileStats(): UnitReconciler['stats'] | null {
+    return this.reconciler?.stats ?? null;
   }
 
   /** The last link or publish error, in plain words (null once the link works). */
@@ -160,6 +172,18 @@ export class SyncStage implements Stage {
       onRefused: (err) => this.onRefused(err),
     });
     this.uploader = uploader;
+    const rp = this.opts.reconcile;
+    this.reconciler = rp
+      ? new UnitReconciler({
+          port: rp,
+          unit: this.opts.unit,
+          tallyTopic: topics(config.topicBase, this.opts.unit).tally,
+          intervalMs: config.tallyIntervalS * 1000,
+          log,
+          rejects: this.rejects,
+          now: this.now,
+        })
+      : null;
     const offOutbox = this.opts.outbox.onEnqueue((priority) => uploader.enqueued(priority));
     const offRecords = rq?.onPut(() => uploader.pump());
     this.offEnqueue = () => {
@@ -283,10 +307,11 @@ export class SyncStage implements Stage {
     this.opts.log.info({ url, window, pending: this.opts.outbox.depth() }, 'connected to server');
     const online = JSON.stringify(payloads.status(this.opts.unit, 'online', this.now()));
     const gen = this.gen;
-    subscribeWithRetry(client, [t.holdCommand], {
+    const commands = this.reconciler ? [t.holdCommand, t.resendCommand] : [t.holdCommand];
+    subscribeWithRetry(client, commands, {
       wanted: () => gen === this.gen,
       onRefused: (err) =>
-        this.opts.log.warn({ err: describeMqttError(err) }, 'cannot subscribe to hold commands; retrying'),
+        this.opts.log.warn({ err: describeMqttError(err) }, 'cannot subscribe to server commands; retrying'),
     });
     // The retained `online` status goes first; draining starts on its PUBACK. A broker that
     // refuses it (ACL, identity) would refuse the reads too: say so instead of pushing the queue.
@@ -298,6 +323,7 @@ export class SyncStage implements Stage {
       }
       this.markHealthy();
       this.uploader?.begin(client, window);
+      this.sendTally(true);
       this.telemetry?.connected(
         (topic, body) =>
           new Promise<void>((res, rej) =>
@@ -406,9 +432,26 @@ export class SyncStage implements Stage {
     this.uploader?.retryLater();
   }
 
+  /** The tally of delivered records (reconcile.ts), when due or at once on a new connection. */
+  private sendTally(force: boolean): void {
+    const client = this.client;
+    if (!client || !this.connected || !this.reconciler) return;
+    try {
+      this.reconciler.tally((topic, body) => client.publish(topic, body, { qos: 1 }), force);
+    } catch (err) {
+      // a store that cannot count now: the next tick tries again; nothing is lost meanwhile
+      this.opts.log.warn({ err: (err as Error).message }, 'cannot count delivered records for the tally');
+    }
+  }
+
   private onMessage(topic: string, payload: Buffer): void {
     const c = this.cfg;
     const t = c && topics(c.topicBase, this.opts.unit);
+    if (t && topic === t.resendCommand && this.reconciler) {
+      const r = this.reconciler;
+      guarded(this.rejects, 'resend command', () => r.command(payload));
+      return;
+    }
     if (!t || topic !== t.holdCommand) return;
     // A store error taking the hold must not throw into mqtt.js's packet handler.
     guarded(this.rejects, 'hold command', () => {
@@ -429,6 +472,7 @@ export class SyncStage implements Stage {
 
   private tick(): void {
     if (this.connected) this.uploader?.resendStuck();
+    this.sendTally(false);
     this.evaluate(false);
   }
 

@@ -8,7 +8,8 @@ import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { adminKeyMap } from '../domain/signed.ts';
 import { clusterServers } from './link.ts';
 import { refusesMqtt5 } from './state.ts';
-import { type HoldCommand, parseUnitTopic, serverSubscriptions } from './topics.ts';
+import { HOUR_MS, parseBuckets, ShortfallWatch } from './reconcile.ts';
+import { type HoldCommand, parseUnitTopic, payloads, serverSubscriptions, topics } from './topics.ts';
 
 export { type SinkCounts, sinkCounts } from '../central/sqlite-store.ts';
 
@@ -74,6 +75,14 @@ export interface SinkOptions {
    * stored or skipped (and acknowledged). Record ids and topics only, never a payload's contents.
    */
   trace?: (line: string) => void;
+  /**
+   * Reconciliation (reconcile.ts): a unit's tally hour that the store is still short of this long
+   * after it was first found short is asked for again (`cmd/resend`). 0 or absent: tallies are
+   * taken and dropped.
+   */
+  resendAfterMs?: number;
+  /** Each resend command sent: the unit and the window. */
+  onResend?: (agency: string, unit: string, from: number, to: number) => void;
 }
 
 /**
@@ -140,13 +149,16 @@ export class CentralSink {
   private readonly store: CentralStore;
   private keys: ReadonlyMap<string, KeyObject> = new Map();
   private purgeTimer: NodeJS.Timeout | null = null;
+  private readonly shortfalls: ShortfallWatch | null;
   /** Counters for tests and status. */
-  readonly stats = { stored: 0, skipped: 0, storeErrors: 0 };
+  readonly stats = { stored: 0, skipped: 0, storeErrors: 0, tallies: 0, resends: 0 };
 
   constructor(private readonly opts: SinkOptions) {
     if (!opts.store && !opts.dbFile)
       throw new AlprError(ErrorCodes.INPUT, 'central sink: a store or an SQLite file is needed');
     this.store = opts.store ?? new SqliteCentralStore(opts.dbFile!);
+    const settle = opts.resendAfterMs ?? 0;
+    this.shortfalls = settle > 0 ? new ShortfallWatch(settle) : null;
   }
 
   /**
@@ -263,12 +275,46 @@ export class CentralSink {
       this.opts.onHold?.(o);
       return;
     }
+    if (where?.rest === 'tally') return this.tally(where.agency, where.unit, payload);
     const m = parseUnitMessage(this.opts.topicBase, topic, payload);
     if (m.kind === 'malformed') return this.store.malformed();
     if (m.kind === 'status') return this.store.status(m.agency, m.unit, m.state, m.at);
     const outcome = await this.store.put(m.record, Date.now());
     this.stats.stored++;
     this.opts.onMessage?.(m.record.type, m.record.id, outcome !== 'new');
+  }
+
+  /**
+   * A unit's tally: live state, never stored. Hours the store is still short of after the settling
+   * time are asked for again; a malformed tally is counted as malformed.
+   */
+  private async tally(agency: string, unit: string, payload: Buffer): Promise<void> {
+    let hours: ReturnType<typeof parseBuckets> = null;
+    try {
+      const m = JSON.parse(payload.toString('utf8')) as { type?: unknown; hours?: unknown };
+      if (m?.type === 'tally') hours = parseBuckets(m.hours);
+    } catch {
+      // not JSON: malformed below
+    }
+    if (!hours) return this.store.malformed();
+    this.stats.tallies++;
+    const watch = this.shortfalls;
+    const client = this.client;
+    if (!watch || !client || !this.store.stored || hours.length === 0) return;
+    const since = hours[0]!.from;
+    const until = hours[hours.length - 1]!.from + HOUR_MS;
+    const stored = await this.store.stored(agency, unit, since, until);
+    for (const from of watch.check(`${agency}/${unit}`, hours, stored, Date.now())) {
+      const to = from + HOUR_MS;
+      const cmd = payloads.resend({ agency, id: unit }, from, to);
+      // Not awaited: its PUBACK is an incoming packet, and mqtt.js reads none until this message is done.
+      client.publish(topics(this.opts.topicBase, { agency, id: unit }).resendCommand, JSON.stringify(cmd), {
+        qos: 1,
+      });
+      this.stats.resends++;
+      this.opts.trace?.(`resend ${agency}/${unit} ${from} ${to}`);
+      this.opts.onResend?.(agency, unit, from, to);
+    }
   }
 
   private sqlite(): SqliteCentralStore {

@@ -5,15 +5,16 @@
  */
 import { type KeyObject, randomUUID } from 'node:crypto';
 import { signBytes, verifyBytes } from '../domain/signed.ts';
-import type { HealthSnapshot, HeartbeatSnapshot, QueuedRecord } from '../domain/ports.ts';
+import type { HealthSnapshot, HeartbeatSnapshot, QueuedRecord, TallyBucket } from '../domain/ports.ts';
 import type { Hit, Read } from '../domain/types.ts';
+import { resendWindow } from './reconcile.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** A hold command is a few hundred bytes: anything far bigger is refused before it is parsed. */
 export const MAX_HOLD_COMMAND_BYTES = 16 * 1024;
 /**
  * The largest MQTT packet the unit's link takes from the broker (MQTT 5 Maximum Packet Size: the
- * broker drops bigger ones instead of sending them). The link receives hold commands only.
+ * broker drops bigger ones instead of sending them). The link receives hold and resend commands only.
  */
 export const MAX_LINK_PACKET_BYTES = 64 * 1024;
 
@@ -39,6 +40,10 @@ export function topics(base: string, unit: UnitRef) {
     holdCommand: `${root}/cmd/hold`,
     /** unit → server: the outcome of a hold command */
     holdResult: `${root}/cmd/hold/result`,
+    /** server → unit: send a window of reads and hits again (reconcile.ts) */
+    resendCommand: `${root}/cmd/resend`,
+    /** QoS 1, not retained: synced reads and hits per hour of the last day (reconcile.ts) */
+    tally: `${root}/tally`,
     /** retained, QoS 1: the health lights, on every change and every `healthIntervalS` */
     health: `${root}/health`,
     /** retained, QoS 1: versions, uptime, fps, queue, disk, temperature, last self-test */
@@ -71,7 +76,7 @@ export function recordTopic(base: string, unit: UnitRef, kind: string): string {
 
 /** Server-side subscriptions (the reference sink uses these): every unit of every agency. */
 export function serverSubscriptions(base: string): string[] {
-  return ['status', 'read', 'hit', 'image', 'cmd/hold/result', ...RECORD_KINDS, 'record'].map(
+  return ['status', 'read', 'hit', 'image', 'cmd/hold/result', 'tally', ...RECORD_KINDS, 'record'].map(
     (t) => `${base}/+/+/${t}`,
   );
 }
@@ -156,6 +161,30 @@ export function signHoldCommand(
 }
 export type HoldResultPayload = Envelope<'holdResult'> & { requestId: string; changed: number };
 export type HealthPayload = Envelope<'health'> & HealthSnapshot;
+/** What the unit holds as delivered (reconcile.ts); live state, never queued. */
+export type TallyPayload = Envelope<'tally'> & {
+  /** The tally covers captures in [since, until) acknowledged before `ackedBefore` (epoch ms). */
+  since: number;
+  until: number;
+  ackedBefore: number;
+  hours: TallyBucket[];
+};
+/**
+ * Server → unit: send the reads and hits captured in [from, to) again. Not signed: it only makes
+ * the unit send records it already sent, to the same server; the broker lets only the server
+ * certificate write it, and the unit obeys a bounded number (ResendGate).
+ */
+export type ResendCommand = {
+  type: 'resend';
+  version: typeof PROTOCOL_VERSION;
+  id: string;
+  agency: string;
+  unit: string;
+  from: number;
+  to: number;
+};
+/** A resend command is a couple of hundred bytes. */
+export const MAX_RESEND_COMMAND_BYTES = 4096;
 export type HeartbeatPayload = Envelope<'heartbeat'> &
   HeartbeatSnapshot & {
     /** Messages waiting in the unit's outbox (reads, hits, images not yet acknowledged). */
@@ -176,7 +205,8 @@ export type UnitPayload =
   | ImagePayload
   | HoldResultPayload
   | HealthPayload
-  | HeartbeatPayload;
+  | HeartbeatPayload
+  | TallyPayload;
 
 function envelope<T extends string>(type: T, id: string, unit: UnitRef, sentAt: number): Envelope<T> {
   return { type, version: PROTOCOL_VERSION, id, agency: unit.agency, unit: unit.id, sentAt };
@@ -222,6 +252,20 @@ export const payloads = {
     status: h.status,
     phase: h.phase,
     lights: h.lights,
+  }),
+  tally: (
+    unit: UnitRef,
+    t: { since: number; until: number; ackedBefore: number; hours: TallyBucket[] },
+    now: number,
+  ): TallyPayload => ({ ...envelope('tally', randomUUID(), unit, now), ...t }),
+  resend: (unit: UnitRef, from: number, to: number): ResendCommand => ({
+    type: 'resend',
+    version: PROTOCOL_VERSION,
+    id: randomUUID(),
+    agency: unit.agency,
+    unit: unit.id,
+    from,
+    to,
   }),
   heartbeat: (unit: UnitRef, hb: HeartbeatSnapshot, outboxDepth: number, now: number): HeartbeatPayload => ({
     ...envelope('heartbeat', randomUUID(), unit, now),
@@ -269,6 +313,24 @@ export function parseHoldCommand(
   const cmd = c as HoldCommand;
   if (!verifyBytes(Buffer.from(holdSignedText(cmd)), cmd.sig, key)) return 'bad signature';
   return cmd;
+}
+
+/** Validates a resend command from the server for `unit`; a reason string when it is not one to obey. */
+export function parseResendCommand(buf: Buffer, unit: UnitRef, now: number): ResendCommand | string {
+  if (buf.length > MAX_RESEND_COMMAND_BYTES) return `too large (${buf.length} bytes)`;
+  let c: Partial<ResendCommand>;
+  try {
+    c = JSON.parse(buf.toString('utf8')) as Partial<ResendCommand>;
+  } catch {
+    return 'not JSON';
+  }
+  if (c?.type !== 'resend') return 'type must be "resend"';
+  if (c.version !== PROTOCOL_VERSION) return `unsupported version ${String(c.version)}`;
+  if (typeof c.id !== 'string' || !ID.test(c.id)) return 'bad id';
+  if (c.agency !== unit.agency || c.unit !== unit.id) return 'for another unit';
+  const w = resendWindow(c.from, c.to, now);
+  if (typeof w === 'string') return w;
+  return { type: 'resend', version: PROTOCOL_VERSION, id: c.id, agency: unit.agency, unit: unit.id, ...w };
 }
 
 /** Splits a unit topic `<base>/<agency>/<unit>/<rest>`; null when it is not under `base`. */

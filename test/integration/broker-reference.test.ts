@@ -116,11 +116,12 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const writes = [...acl.matchAll(/^pattern write alpr\/\{\{agency\}\}\/%u\/(\S+)$/gm)].map((m) => m[1]);
     const t = topics('alpr', { agency: AGENCY, id: '%u' });
     const published = Object.entries(t)
-      .filter(([k]) => k !== 'root' && k !== 'holdCommand')
+      .filter(([k]) => k !== 'root' && k !== 'holdCommand' && k !== 'resendCommand')
       .map(([, v]) => v.slice(`${t.root}/`.length));
     const ack = hotlistTopics.ack('alpr', AGENCY, '%u', '+').slice(`${t.root}/`.length);
     expect(writes.sort()).toEqual([...published, ack].sort());
     expect(writes).not.toContain('cmd/hold');
+    expect(writes).not.toContain('cmd/resend');
   });
 
   it('a unit certificate reads its own roster copy only: the fleet roster cannot be harvested', async () => {
@@ -281,6 +282,25 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     expect(results[0]).toBeNull();
     expect(JSON.parse(results[1]!).requestId).toBe('good');
     expect(calls).toEqual([['r1']]);
+  });
+
+  it('a unit cannot send resend commands to itself or another unit; the server can, and its unit reads them', async () => {
+    const unitA = { agency: AGENCY, id: 'unit-a' };
+    const cmd = (from: number) => JSON.stringify(payloads.resend(unitA, from, from + 3_600_000));
+    const topic = topics('alpr', unitA).resendCommand;
+    await refused('unit-a', topic, cmd(0));
+    await refused('unit-b', topic, cmd(3_600_000));
+    const a = await connect('unit-a');
+    const got: number[] = [];
+    a.on('message', (t, p) => {
+      if (t === topic) got.push(JSON.parse(p.toString()).from);
+    });
+    await a.subscribeAsync(topic, { qos: 1 });
+    const server = await connect(NAMES.server);
+    await server.publishAsync(topic, cmd(7_200_000), { qos: 1 });
+    await waitFor(() => got.length === 1, 10_000, 'the server command');
+    // only the server's: the units' two attempts never reached the unit
+    expect(got).toEqual([7_200_000]);
   });
 
   it('`alpr sync hold` signs and sends with the server certificate; with a unit certificate it is refused', async () => {

@@ -110,6 +110,20 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
     expect(await store.counter('conflicts')).toBe(0);
   });
 
+  it("counts a unit's reads and hits per hour of capture, as the unit's tally does", async () => {
+    const HOUR = 3_600_000;
+    const at = (age: number) => Date.parse(byAge(age).capturedAt);
+    const hour = (t: number) => Math.floor(t / HOUR) * HOUR;
+    const all = AGES.map((a) => ({ from: hour(at(a)), reads: 1, hits: a === 400 || a === 800 ? 1 : 0 }));
+    expect(await store.stored(UNIT.agency, UNIT.id, at(800) - HOUR, now + HOUR)).toEqual(
+      all.sort((x, y) => x.from - y.from),
+    );
+    expect(await store.stored(UNIT.agency, UNIT.id, at(10), at(10) + 1)).toEqual([
+      { from: hour(at(10)), reads: 1, hits: 0 },
+    ]);
+    expect(await store.stored(UNIT.agency, 'unit-8', 0, now + HOUR)).toEqual([]);
+  });
+
   it('applies signed holds from the broker and refuses forged ones', async () => {
     await hold('hold', 'req-1', ['read-400d']);
     await hold('hold', 'req-2', ['read-800d'], ROGUE.privateKeyPem);

@@ -298,3 +298,59 @@ describe('store: retention', () => {
     expect(lights.at(-1)).toMatchObject({ component: 'storage', light: 'green' });
   });
 });
+
+describe('store: reconciliation (tally and sending a window again)', () => {
+  const HOUR = 3_600_000;
+  const t0 = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+
+  it('tallies synced reads and hits per hour of capture, acknowledged before the cut', async () => {
+    const now = t0 + 6 * HOUR;
+    const { store, bus } = await openStore({}, { now: () => now });
+    const reads = [0, 1, 2, 3, 4].map((i) => makeRead(i, t0 + (i < 3 ? 10 * 60_000 : HOUR + 60_000 * i)));
+    for (const r of reads) bus.emit('read', r);
+    bus.emit('hit', makeHit(reads[0]!));
+    const out = store.outbox();
+    const all = out.peek(10);
+    // acknowledge the hit and three reads of the first hour and one of the second
+    out.ack(
+      all.filter((m) => m.kind === 'hit' || (m.kind === 'read' && m.id !== reads[4]!.id)).map((m) => m.seq),
+    );
+    const rc = store.reconcile();
+    expect(rc.tally(t0 - HOUR, now + 1, now + 1)).toEqual([
+      { from: t0, reads: 3, hits: 1 },
+      { from: t0 + HOUR, reads: 1, hits: 0 },
+    ]);
+    // not yet a minute since the acknowledgement: counted in a later tally
+    expect(rc.tally(t0 - HOUR, now + 1, now)).toEqual([]);
+    // outside [since, until)
+    expect(rc.tally(t0 + HOUR, now + 1, now + 1)).toEqual([{ from: t0 + HOUR, reads: 1, hits: 0 }]);
+  });
+
+  it('queues a window again once, as not synced, and keeps it until acknowledged again', async () => {
+    const now = t0 + 6 * HOUR;
+    const { store, bus } = await openStore({}, { now: () => now });
+    const reads = [0, 1, 2].map((i) => makeRead(i, t0 + i * 60_000));
+    const late = makeRead(9, t0 + 2 * HOUR);
+    for (const r of [...reads, late]) bus.emit('read', r);
+    bus.emit('hit', makeHit(reads[1]!));
+    const out = store.outbox();
+    out.ack(out.peek(10).map((m) => m.seq));
+    expect(out.depth()).toBe(0);
+    const rc = store.reconcile();
+    const enqueued: number[] = [];
+    out.onEnqueue((p) => enqueued.push(p));
+    expect(rc.requeue(t0, t0 + HOUR, 50_000)).toEqual({ reads: 3, hits: 1 });
+    expect(enqueued.sort()).toEqual([0, 1]);
+    const again = out.peek(10);
+    expect(again.map((m) => m.kind)).toEqual(['hit', 'read', 'read', 'read']);
+    expect(new Set(again.filter((m) => m.kind === 'read').map((m) => m.id))).toEqual(
+      new Set(reads.map((r) => r.id)),
+    );
+    // not synced now: a second command finds nothing more to queue, and the tally leaves them out
+    expect(rc.requeue(t0, t0 + HOUR, 50_000)).toEqual({ reads: 0, hits: 0 });
+    expect(rc.tally(t0 - HOUR, now, now + 1)).toEqual([{ from: t0 + 2 * HOUR, reads: 1, hits: 0 }]);
+    // the limit bounds one command
+    out.ack(again.map((m) => m.seq));
+    expect(rc.requeue(t0, t0 + HOUR, 2)).toEqual({ reads: 2, hits: 1 });
+  });
+});

@@ -92,6 +92,15 @@ export const syncSection = z
           .describe(
             'MQTT keepalive (s): a broker silent for 1.5× this long is dropped and the server light goes amber',
           ),
+        tallyIntervalS: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(300)
+          .describe(
+            'How often, while connected, the unit tells the server how many reads and hits of the last day it delivered, so the server can ask again for any it lost (0 = never)',
+          ),
         amberAfterMinutes: z
           .number()
           .min(0)
