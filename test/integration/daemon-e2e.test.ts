@@ -92,6 +92,12 @@ describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () =
     db.close();
   });
 
+  it('tells the server what it delivered (a tally on connect), never stored as a record', () => {
+    expect(sink.stats.tallies).toBeGreaterThanOrEqual(1);
+    expect(sink.counts().byType.tally).toBeUndefined();
+    expect(sink.stats.resends).toBe(0);
+  });
+
   it('sends the hot plates entered on the unit (list LOCAL) upstream, ids free of plate text', () => {
     const db = new Database(join(tmp, 'sink.sqlite'), { readonly: true });
     const rows = db.prepare("SELECT id, payload FROM records WHERE type = 'hot-plate'").all() as {
