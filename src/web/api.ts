@@ -300,6 +300,16 @@ async function search(
   if (partial && plate.length < 2) problems.push('partial plate: at least 2 characters');
   if (from !== undefined && to !== undefined && from > to) problems.push('from: must be before to');
   if (problems.length) throw new HttpError(400, 'the search was not run', problems);
+  const wait = web.searchLimit.admit(s.badge, web.now());
+  if (wait > 0) {
+    // counted, never audited: no search ran
+    web.searchRefusals.reject('too many searches');
+    const per = web.deps.config.searchesPerMinute;
+    throw new HttpError(
+      429,
+      `Too many searches: at most ${per} a minute and ${per * 6} an hour. Try again in ${Math.ceil(wait / 1000)} s.`,
+    );
+  }
   const limit = web.deps.config.searchMaxResults;
   const reads = await web.deps.search.search({
     limit,

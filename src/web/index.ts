@@ -11,6 +11,7 @@ import type { WebConfig } from '../config/sections/web.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import { RejectCounter } from '../core/rejects.ts';
+import { SearchLimiter } from './search-limit.ts';
 import type { Stage } from '../core/stage.ts';
 import type { HitHistoryPort, ImagePort, ReadSearchPort, RecordQueuePort } from '../domain/ports.ts';
 import type { Fix, HealthReport, Hit, OfficerPlateInput } from '../domain/types.ts';
@@ -132,6 +133,9 @@ export class WebStage implements Stage {
   readonly signIn: SignInGuard;
   /** Refused sign-ins, logged counted (the first at once, then a sum a minute). */
   readonly wrongPins: RejectCounter;
+  /** Searches per badge (search-limit.ts); refused ones are logged counted. */
+  readonly searchLimit: SearchLimiter;
+  readonly searchRefusals: RejectCounter;
   readonly reads: ReadView[] = [];
   readonly hits = new Map<string, Hit>();
   /** The hot-list stage's latest freshness report (its age), shown beside the lights. */
@@ -170,6 +174,8 @@ export class WebStage implements Stage {
       deps.config.pinSlowdownMaxS * 1000,
     );
     this.wrongPins = new RejectCounter(deps.log, 'sign-in refused');
+    this.searchLimit = new SearchLimiter(deps.config.searchesPerMinute);
+    this.searchRefusals = new RejectCounter(deps.log, 'search refused');
     this.signIn = new SignInGuard({
       throttle: this.throttle,
       pace: this.pace,

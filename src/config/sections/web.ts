@@ -57,6 +57,15 @@ export const webSection = z
       .max(5000)
       .default(500)
       .describe('Most reads one search returns'),
+    searchesPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(120)
+      .default(12)
+      .describe(
+        'Most searches of the stored reads one badge may run in a minute (and six times as many in an hour); more are refused with 429',
+      ),
   })
   .prefault({})
   .describe("The officer's local web page");
