@@ -34,6 +34,23 @@ export const REDACT_PATHS = [
   '*.lon',
 ];
 
+/**
+ * pino's error serializer, except that a cause whose message the error's own message already
+ * quotes is not appended again (`store failed to start: cannot read secret "x"`, not the reason
+ * twice); causes it does not quote are still appended.
+ */
+export function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error);
+  if (!(err instanceof Error) || !out || typeof out !== 'object') return out;
+  let message = err.message;
+  const seen = new Set<unknown>([err]);
+  for (let c = err.cause; c instanceof Error && !seen.has(c); c = c.cause) {
+    seen.add(c);
+    if (c.message && !message.includes(c.message)) message += `: ${c.message}`;
+  }
+  return { ...out, message };
+}
+
 export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
   const options: LoggerOptions = {
     level: opts.level ?? process.env.ALPR_LOG_LEVEL ?? 'info',
@@ -41,6 +58,7 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError },
   };
   return opts.destination ? pino(options, opts.destination as pino.DestinationStream) : pino(options);
 }
