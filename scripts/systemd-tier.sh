@@ -272,6 +272,15 @@ grep -Eiq '^Status: "([a-z]+ (green|amber|red|off)(, )?)+"$' <<<"$status_line" |
   fail "systemctl status: no daemon status line (STATUS=) with the lights: '$status_line'"
 pass "systemctl status: $status_line"
 
+# Every stage started under the unit's sandbox: one that fails is isolated and the daemon runs on
+# without it (its light red), which READY and the status line alone would not show.
+failed_stages=$(journal | grep -o '"failed":\[[^]]*\]' | grep -v '"failed":\[\]' | head -n 1 || true)
+if journal | grep -q 'stage failed to start'; then
+  journal | grep 'stage failed to start' | head -n 3 >&2
+  fail "a stage failed to start under the unit's sandbox: $failed_stages"
+fi
+pass "every stage started (no 'stage failed to start' in the journal)"
+
 # The thorough worker's thread runs at nice 19 under SCHED_IDLE below the screens (setpriority and
 # sched_setscheduler pass the unit's system call filter, chrt is in the image); every other thread
 # of the daemon stays at nice 0 under SCHED_OTHER. Listed as "nice/policy" (0 other, 5 idle).

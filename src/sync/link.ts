@@ -140,9 +140,19 @@ export function applyHoldCommand(
   return JSON.stringify(payloads.holdResult(unit, cmd.id, changed, now));
 }
 
-/** The host's non-internal addresses, sorted: changes when a link comes, goes or is renumbered. */
-export function hostNetworkKey(): string {
-  return Object.values(networkInterfaces())
+/**
+ * The host's non-internal addresses, sorted: changes when a link comes, goes or is renumbered.
+ * Empty when they cannot be read (a sandbox without netlink): the link then only reconnects on
+ * its own backoff.
+ */
+export function hostNetworkKey(read: typeof networkInterfaces = networkInterfaces): string {
+  let all: ReturnType<typeof networkInterfaces>;
+  try {
+    all = read();
+  } catch {
+    return '';
+  }
+  return Object.values(all)
     .flatMap((l) => l ?? [])
     .filter((a) => !a.internal)
     .map((a) => a.address)

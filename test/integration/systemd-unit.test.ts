@@ -56,7 +56,8 @@ describe('systemd/alpr.service content', () => {
     ['PrivateTmp', 'yes'],
     ['NoNewPrivileges', 'yes'],
     ['CapabilityBoundingSet', ''],
-    ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6'],
+    ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'],
+    ['LimitCORE', '0'],
     ['DevicePolicy', 'closed'],
     ['MemoryDenyWriteExecute', 'no'],
     // The release's own Node.js (the bundle's node/bin/node), not whichever node is on PATH.

@@ -205,3 +205,27 @@ describe('topics', () => {
     else expect(r).toBe(problem);
   });
 });
+
+describe('hostNetworkKey', () => {
+  it("lists the host's non-internal addresses, sorted", async () => {
+    const { hostNetworkKey } = await import('../../src/sync/link.ts');
+    const addr = (address: string, internal: boolean) =>
+      ({ address, internal, family: 'IPv4', netmask: '', mac: '', cidr: null }) as const;
+    expect(
+      hostNetworkKey(() => ({
+        lo: [addr('127.0.0.1', true)],
+        wlan0: [addr('10.0.0.9', false)],
+        eth0: [addr('10.0.0.2', false)],
+      })),
+    ).toBe('10.0.0.2,10.0.0.9');
+  });
+
+  it('is empty, not a throw, where the addresses cannot be read (a sandbox without netlink)', async () => {
+    const { hostNetworkKey } = await import('../../src/sync/link.ts');
+    expect(
+      hostNetworkKey(() => {
+        throw new Error('A system error occurred: uv_interface_addresses returned Unknown system error 97');
+      }),
+    ).toBe('');
+  });
+});
