@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { SEALED_SUFFIX } from '../config/sealed.ts';
-import { credentialsDir, readSecret } from '../config/secrets.ts';
+import { credentialsDir, PROVISIONED_CREDENTIALS, readSecret } from '../config/secrets.ts';
 import { parseKey } from '../domain/seal.ts';
 import { csvEntries, fileLines } from '../hotlist/csv.ts';
 
@@ -78,7 +78,7 @@ function secret(dir: string | undefined, name: string): { bytes: Buffer | null; 
   if (!dir)
     return {
       bytes: null,
-      problem: `"${name}" needed but no credentials folder (paths.credentialsDir or systemd LoadCredential=)`,
+      problem: `"${name}" needed but no credentials folder (paths.credentialsDir, systemd LoadCredential=, or ${PROVISIONED_CREDENTIALS} readable)`,
     };
   const path = join(dir, name);
   // A sealed key is opened with this unit's TPM: the reason a sealed unit cannot start shows here.

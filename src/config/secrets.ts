@@ -1,12 +1,29 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Config } from './schema.ts';
 import { SEALED_SUFFIX, unsealCredential } from './sealed.ts';
 
-/** The folder secrets come from: config's credentialsDir, else systemd's $CREDENTIALS_DIRECTORY. */
-export function credentialsDir(configured: string | undefined): string | undefined {
-  return configured ?? process.env.CREDENTIALS_DIRECTORY;
+/** Where `alpr provision` puts a unit's secrets (root-only; the service gets them through systemd). */
+export const PROVISIONED_CREDENTIALS = '/etc/alpr/credentials';
+
+/**
+ * The folder secrets come from: config's credentialsDir, else systemd's $CREDENTIALS_DIRECTORY
+ * (the service), else the provisioned folder when this process may read it (a technician's
+ * `alpr selftest`, `config check --deep` or `roster import` as root on the unit).
+ */
+export function credentialsDir(
+  configured: string | undefined,
+  provisioned: string = PROVISIONED_CREDENTIALS,
+): string | undefined {
+  const dir = configured ?? process.env.CREDENTIALS_DIRECTORY;
+  if (dir !== undefined) return dir;
+  try {
+    accessSync(provisioned, constants.R_OK | constants.X_OK);
+    return provisioned;
+  } catch {
+    return undefined;
+  }
 }
 
 /** How a secret reached the daemon: unsealed here, handed over by systemd, or a plain file. */
@@ -30,7 +47,7 @@ export function readSecret(dir: string | undefined, name: string): Buffer {
   if (!dir) {
     throw new AlprError(
       ErrorCodes.SECRET_MISSING,
-      `secret "${name}" needed but no credentials folder: set paths.credentialsDir or run under systemd with LoadCredential=`,
+      `secret "${name}" needed but no credentials folder: set paths.credentialsDir, run under systemd with LoadCredential=, or provision the unit (${PROVISIONED_CREDENTIALS})`,
     );
   }
   const sealed = join(dir, name + SEALED_SUFFIX);
