@@ -347,6 +347,13 @@ if grep -Eq 'PRIVATE KEY|CERTIFICATE' "$ROOTFS/etc/alpr/config.yaml"; then
   fail "/etc/alpr/config.yaml carries key material"
 fi
 pass "secrets: the daemon's user reads them only in $creds (not /etc/alpr/credentials/); other users read neither; none in config.yaml"
+# A technician's root shell has no $CREDENTIALS_DIRECTORY: the deep check finds the provisioned
+# secrets itself (its GPS line may still fail: the container has no receiver).
+deep=$(C env -u CREDENTIALS_DIRECTORY /usr/local/bin/alpr config check --deep /etc/alpr/config.yaml 2>&1) || true
+if grep -Eq 'no credentials folder|store\.key|unit\.key|unit\.crt|ca\.pem' <<<"$deep"; then
+  fail "alpr config check --deep as root does not find the provisioned secrets:\n$deep"
+fi
+pass "alpr config check --deep as root reads the provisioned secrets (no credential problem)"
 
 # --- the watchdog restarts a hung main process --------------------------------------------------
 restarts=$(prop NRestarts)
