@@ -127,14 +127,16 @@ export class PostgresCentralStore implements CentralStore {
     return Number(rows[0]?.changed ?? 0);
   }
 
-  /** One unit's reads and hits per hour of capture (reconciliation). */
-  async stored(agency: string, unit: string, since: number, until: number): Promise<TallyBucket[]> {
+  /** One unit's reads and hits per hour of capture, for the given hours (reconciliation). */
+  async stored(agency: string, unit: string, hours: readonly number[]): Promise<TallyBucket[]> {
+    if (hours.length === 0) return [];
     const { rows } = await this.run(
-      `SELECT floor(extract(epoch FROM captured_at) / 3600) * 3600000 AS h, type, count(*) AS n
-       FROM alpr_records WHERE agency = $1 AND unit = $2 AND type IN ('read', 'hit')
-       AND captured_at >= to_timestamp($3::double precision / 1000) AND captured_at < to_timestamp($4::double precision / 1000)
-       GROUP BY h, type`,
-      [agency, unit, since, until],
+      `SELECT h.h AS h, r.type, count(*) AS n
+       FROM unnest(string_to_array($3, ',')::bigint[]) AS h(h)
+       JOIN alpr_records r ON r.agency = $1 AND r.unit = $2 AND r.type IN ('read', 'hit')
+         AND r.captured_at >= to_timestamp(h.h / 1000.0) AND r.captured_at < to_timestamp((h.h + 3600000) / 1000.0)
+       GROUP BY h.h, r.type`,
+      [agency, unit, hours.join(',')],
     );
     const of = (t: string) =>
       rows.filter((r) => r.type === t).map((r) => ({ h: Number(r.h), n: Number(r.n) }));

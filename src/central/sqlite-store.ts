@@ -68,15 +68,16 @@ export class SqliteCentralStore implements CentralStore {
     return 'conflict';
   }
 
-  async stored(agency: string, unit: string, since: number, until: number): Promise<TallyBucket[]> {
-    const rows = this.open()
-      .prepare(
-        `SELECT (captured_at / ${HOUR_MS}) * ${HOUR_MS} AS h, type, count(*) AS n FROM records
-         WHERE agency = ? AND unit = ? AND captured_at >= ? AND captured_at < ? GROUP BY h, type`,
-      )
-      .all(agency, unit, since, until) as { h: number; type: string; n: number }[];
-    const of = (t: string) => rows.filter((r) => r.type === t);
-    return toBuckets(of('read'), of('hit'));
+  async stored(agency: string, unit: string, hours: readonly number[]): Promise<TallyBucket[]> {
+    const q = this.open().prepare(
+      'SELECT type, count(*) AS n FROM records WHERE agency = ? AND unit = ? AND captured_at >= ? AND captured_at < ? GROUP BY type',
+    );
+    const reads: { h: number; n: number }[] = [];
+    const hits: { h: number; n: number }[] = [];
+    for (const h of hours)
+      for (const r of q.all(agency, unit, h, h + HOUR_MS) as { type: string; n: number }[])
+        (r.type === 'read' ? reads : r.type === 'hit' ? hits : []).push({ h, n: r.n });
+    return toBuckets(reads, hits);
   }
 
   async status(agency: string, unit: string, state: string, at: number): Promise<void> {

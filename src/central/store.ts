@@ -39,10 +39,10 @@ export interface CentralStore {
   /** A verified hold or release (holds.ts); stores without retention have none. */
   applyHold?(cmd: HoldCommand, now: number): Promise<number>;
   /**
-   * Reads and hits of one unit stored per hour of capture, captured in [since, until): what a
-   * unit's tally is checked against (src/sync/reconcile.ts).
+   * Reads and hits of one unit stored per hour of capture, for the given hours (epoch ms at each
+   * hour's start): what a unit's tally is checked against (src/sync/reconcile.ts).
    */
-  stored?(agency: string, unit: string, since: number, until: number): Promise<TallyBucket[]>;
+  stored?(agency: string, unit: string, hours: readonly number[]): Promise<TallyBucket[]>;
   /** Purges detection data past retention that no hold names, and logs it. */
   purge?(now: number): Promise<PurgeEntry>;
   stop(): Promise<void>;

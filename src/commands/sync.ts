@@ -5,7 +5,8 @@ import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { openPostgres } from '../central/pg-client.ts';
 import { PostgresCentralStore } from '../central/pg-store.ts';
 import { checkRetentionDays } from '../central/retention.ts';
-import { CentralSink, type SinkOptions, sinkCounts } from '../sync/sink.ts';
+import { MAX_ASKS } from '../sync/reconcile.ts';
+import { CentralSink, type ResendReport, type SinkOptions, sinkCounts } from '../sync/sink.ts';
 
 interface SinkCli {
   url: string;
@@ -131,9 +132,16 @@ export function registerSyncCommands(program: Command): void {
           `--resend-after-s ${o.resendAfterS}: must be 0 or more seconds`,
         );
       opts.resendAfterMs = resendAfterS * 1000;
-      opts.onResend = (agency, unit, from, to) =>
+      const hours = (r: ResendReport) =>
+        `${r.agency}/${r.unit} ${new Date(r.from).toISOString()} to ${new Date(r.to).toISOString()}: the unit counts ${r.reads} read(s) and ${r.hits} hit(s) delivered that the store lacks`;
+      opts.onResend = (r) => process.stderr.write(`central-sink: ${hours(r)}; asked for that hour again\n`);
+      opts.onGiveUp = (r) =>
         process.stderr.write(
-          `central-sink: ${agency}/${unit} delivered reads the store lacks; asked for ${new Date(from).toISOString()} to ${new Date(to).toISOString()} again\n`,
+          `central-sink: ERROR ${hours(r)}, still, after ${MAX_ASKS} asks; not asked again\n`,
+        );
+      opts.onResendFailed = (agency, unit, err) =>
+        process.stderr.write(
+          `central-sink: the broker refused a resend command to ${agency}/${unit}: ${err.message}\n`,
         );
       if (o.partition) opts.partition = { ...parsePartition(o.partition), copies: Number(o.copies) };
       if (o.trace) {

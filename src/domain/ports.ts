@@ -8,6 +8,11 @@ import type { Hit, Light, Read } from './types.ts';
 /** Upload priority: lower goes first. Hits before reads, reads before images. */
 export const OutboxPriority = { hit: 0, read: 1, image: 2 } as const;
 export type OutboxKind = keyof typeof OutboxPriority;
+/**
+ * Reads and hits the server asked for again (reconciliation): after every new record and image,
+ * so a resend never holds up what the unit reads now.
+ */
+export const RESEND_PRIORITY = 3;
 
 export type OutboxMessage =
   | { seq: number; priority: number; kind: 'hit'; id: string; enqueuedAt: number; hit: Hit }
@@ -56,9 +61,22 @@ export interface TallyBucket {
  * sending a window of it again when the server did not get all of it.
  */
 export interface ReconcilePort {
-  /** Synced reads and hits per hour of capture: captured in [since, until), acknowledged before `ackedBefore`. */
-  tally(since: number, until: number, ackedBefore: number): TallyBucket[];
-  /** Queues again (as not synced) the synced reads and hits captured in [from, to), at most `limit` of each. */
+  /**
+   * Synced reads and hits per hour of capture, counting those acknowledged before `ackedBefore`:
+   * the hours captured in [since, until), and the hours of records acknowledged in
+   * [ackedSince, ackedBefore) (a backlog sent after a day offline), at most `maxHours`, newest kept.
+   */
+  tally(q: {
+    since: number;
+    until: number;
+    ackedSince: number;
+    ackedBefore: number;
+    maxHours: number;
+  }): TallyBucket[];
+  /**
+   * Queues again, after everything new, the synced reads and hits captured in [from, to) that are
+   * not queued already, at most `limit` of each. They stay synced: retention treats them as sent.
+   */
   requeue(from: number, to: number, limit: number): { reads: number; hits: number };
 }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type OutboxCursor, type OutboxMessage, OutboxPriority } from '../domain/ports.ts';
+import { type OutboxCursor, type OutboxMessage, OutboxPriority, RESEND_PRIORITY } from '../domain/ports.ts';
 import { HOUR_MS } from '../domain/tally.ts';
 import type { Hit, Read } from '../domain/types.ts';
 import { bestEffort, emptyPurge, type PurgeResult, type SpaceFreed } from './freed.ts';
@@ -237,24 +237,51 @@ export class StoreDb {
       return n;
     });
 
-  /** Synced reads and hits per hour of capture (captured in [since, until), acknowledged before `ackedBefore`). */
-  tally(since: number, until: number, ackedBefore: number): { h: number; n: number }[][] {
-    return ['reads', 'hits'].map(
-      (t) =>
-        this.db
-          .prepare(
-            `SELECT (captured_at / ${HOUR}) * ${HOUR} AS h, count(*) AS n FROM ${t}
-             WHERE captured_at >= ? AND captured_at < ? AND synced_at IS NOT NULL AND synced_at < ?
-             GROUP BY h ORDER BY h`,
-          )
-          .all(since, until, ackedBefore) as { h: number; n: number }[],
+  /**
+   * Synced reads and hits per hour of capture (acknowledged before `ackedBefore`): the hours
+   * captured in [since, until) and the hours of records acknowledged in [ackedSince, ackedBefore),
+   * at most `maxHours` (the newest). Each hour is counted on the capture index.
+   */
+  tally(q: {
+    since: number;
+    until: number;
+    ackedSince: number;
+    ackedBefore: number;
+    maxHours: number;
+  }): { h: number; n: number }[][] {
+    const hours = new Set<number>();
+    for (let h = Math.floor(q.since / HOUR) * HOUR; h < q.until; h += HOUR) hours.add(h);
+    for (const t of ['reads', 'hits'])
+      for (const h of this.db
+        .prepare(
+          `SELECT DISTINCT (captured_at / ${HOUR}) * ${HOUR} FROM ${t} WHERE synced_at >= ? AND synced_at < ?`,
+        )
+        .pluck()
+        .all(q.ackedSince, q.ackedBefore) as number[])
+        hours.add(h);
+    const counted = ['reads', 'hits'].map((t) => {
+      const count = this.db
+        .prepare(
+          `SELECT count(*) FROM ${t} WHERE captured_at >= ? AND captured_at < ? AND synced_at IS NOT NULL AND synced_at < ?`,
+        )
+        .pluck();
+      return new Map([...hours].map((h) => [h, count.get(h, h + HOUR, q.ackedBefore) as number]));
+    });
+    const [reads = new Map(), hits = new Map()] = counted;
+    const kept = new Set(
+      [...hours]
+        .filter((h) => (reads.get(h) ?? 0) + (hits.get(h) ?? 0) > 0)
+        .sort((a, b) => a - b)
+        .slice(-q.maxHours),
     );
+    return counted.map((m) => [...m].filter(([h, n]) => kept.has(h) && n > 0).map(([h, n]) => ({ h, n })));
   }
 
   /**
-   * Queues the synced reads and hits captured in [from, to) again, at most `limit` of each, and
-   * marks them not synced (so each is queued once, and retention keeps it until it is acknowledged
-   * again). Returns how many of each.
+   * Queues the synced reads and hits captured in [from, to) again, after everything new
+   * (RESEND_PRIORITY), at most `limit` of each, leaving out those queued already. They stay
+   * synced: retention and the disk watermark treat them as sent, and a queue entry whose record
+   * was purged meanwhile is dropped when it comes up. Returns how many of each.
    */
   readonly requeue = (
     from: number,
@@ -263,26 +290,20 @@ export class StoreDb {
     now: number,
   ): { reads: number; hits: number } =>
     this.atomic(() => {
-      const again = (table: 'reads' | 'hits', kind: 'read' | 'hit', priority: number): number => {
-        const ids = this.db
+      const again = (table: 'reads' | 'hits', kind: 'read' | 'hit'): number => {
+        const r = this.db
           .prepare(
-            `SELECT id FROM ${table} WHERE captured_at >= ? AND captured_at < ? AND synced_at IS NOT NULL
+            `INSERT INTO outbox (priority, kind, ref, enqueued_at)
+             SELECT ${RESEND_PRIORITY}, '${kind}', id, ? FROM ${table} t
+             WHERE captured_at >= ? AND captured_at < ? AND synced_at IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ref = t.id AND o.kind = '${kind}')
              ORDER BY captured_at LIMIT ?`,
           )
-          .pluck()
-          .all(from, to, limit) as string[];
-        const unsync = this.db.prepare(`UPDATE ${table} SET synced_at = NULL WHERE id = ?`);
-        for (const id of ids) {
-          unsync.run(id);
-          this.st.enqueue.run(priority, kind, id, now);
-        }
-        this.pending += ids.length;
-        return ids.length;
+          .run(now, from, to, limit);
+        this.pending += r.changes;
+        return r.changes;
       };
-      return {
-        hits: again('hits', 'hit', OutboxPriority.hit),
-        reads: again('reads', 'read', OutboxPriority.read),
-      };
+      return { hits: again('hits', 'hit'), reads: again('reads', 'read') };
     });
 
   depth(): number {

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS outbox (
   enqueued_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox(priority, seq);
+-- reconciliation: whether a record is queued already, and which hours were acknowledged lately
+CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref, kind);
+CREATE INDEX IF NOT EXISTS reads_synced ON reads(synced_at) WHERE synced_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS hits_synced ON hits(synced_at) WHERE synced_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS records (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,

@@ -17,7 +17,7 @@ import type {
   ReconcilePort,
   RecordQueuePort,
 } from '../domain/ports.ts';
-import { OutboxPriority } from '../domain/ports.ts';
+import { RESEND_PRIORITY } from '../domain/ports.ts';
 import { toBuckets } from '../domain/tally.ts';
 import type { Hit, Light, Read } from '../domain/types.ts';
 import { StoreDb } from './db.ts';
@@ -315,14 +315,13 @@ export class StoreStage implements Stage {
   /** What the unit holds as delivered, and sending a window again (src/sync/reconcile.ts). */
   reconcile(): ReconcilePort {
     return {
-      tally: (since, until, ackedBefore) => {
-        const [reads = [], hits = []] = this.store.tally(since, until, ackedBefore);
+      tally: (q) => {
+        const [reads = [], hits = []] = this.store.tally(q);
         return toBuckets(reads, hits);
       },
       requeue: (from, to, limit) => {
         const n = this.store.requeue(from, to, limit, this.now());
-        if (n.hits > 0) this.notify(OutboxPriority.hit);
-        if (n.reads > 0) this.notify(OutboxPriority.read);
+        if (n.hits + n.reads > 0) this.notify(RESEND_PRIORITY);
         return n;
       },
     };

@@ -265,9 +265,9 @@ export class SyncStage implements Stage {
     });
     client.on('error', (err) => this.onError(err));
     client.on('close', () => this.onClose(client, gen));
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       if (gen !== this.gen) return;
-      this.onMessage(topic, payload);
+      this.onMessage(topic, payload, packet.retain);
       this.opts.session?.dispatch(topic, payload);
     });
     client.on('packetreceive', () => {
@@ -444,12 +444,12 @@ export class SyncStage implements Stage {
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, retained = false): void {
     const c = this.cfg;
     const t = c && topics(c.topicBase, this.opts.unit);
     if (t && topic === t.resendCommand && this.reconciler) {
       const r = this.reconciler;
-      guarded(this.rejects, 'resend command', () => r.command(payload));
+      guarded(this.rejects, 'resend command', () => r.command(payload, retained));
       return;
     }
     if (!t || topic !== t.holdCommand) return;

@@ -6,7 +6,7 @@
 import type { Logger } from '../core/log.ts';
 import type { RejectCounter } from '../core/rejects.ts';
 import type { ReconcilePort } from '../domain/ports.ts';
-import { RESEND_MAX_RECORDS, ResendGate, TALLY_LAG_MS, TALLY_SPAN_MS } from './reconcile.ts';
+import { RESEND_MAX_RECORDS, ResendGate, TALLY_LAG_MS, TALLY_MAX_HOURS, TALLY_SPAN_MS } from './reconcile.ts';
 import { parseResendCommand, payloads, type UnitRef } from './topics.ts';
 
 export interface UnitReconcilerOptions {
@@ -36,7 +36,13 @@ export class UnitReconciler {
     this.lastTally = t;
     const since = t - TALLY_SPAN_MS;
     const ackedBefore = t - TALLY_LAG_MS;
-    const hours = this.opts.port.tally(since, t, ackedBefore);
+    const hours = this.opts.port.tally({
+      since,
+      until: t,
+      ackedSince: since,
+      ackedBefore,
+      maxHours: TALLY_MAX_HOURS,
+    });
     publish(
       this.opts.tallyTopic,
       JSON.stringify(payloads.tally(this.opts.unit, { since, until: t, ackedBefore, hours }, t)),
@@ -44,9 +50,16 @@ export class UnitReconciler {
     this.stats.tallies++;
   }
 
-  /** A resend command from the server: checked, bounded, obeyed (the records go out as the queue drains). */
-  command(payload: Buffer): void {
+  /**
+   * A resend command from the server: checked, bounded, obeyed (the records go out as the queue
+   * drains). A retained one is a leftover on the broker, not a request: ignored.
+   */
+  command(payload: Buffer, retained = false): void {
     const t = this.opts.now();
+    if (retained) {
+      this.opts.rejects.reject('resend command ignored: retained on the broker');
+      return;
+    }
     const c = parseResendCommand(payload, this.opts.unit, t);
     if (typeof c === 'string') {
       this.opts.rejects.reject(`resend command ignored: ${c}`);
@@ -54,7 +67,10 @@ export class UnitReconciler {
     }
     const ok = this.gate.admit(c.from, c.to, t);
     if (ok !== true) {
-      this.opts.rejects.reject(`resend command not obeyed: ${ok}`);
+      // a second receiver of the partition asking for the same hour is expected: not a warning
+      if (ok.kind === 'repeat')
+        this.opts.log.debug({ requestId: c.id }, `resend command not obeyed: ${ok.reason}`);
+      else this.opts.rejects.reject(`resend command not obeyed: ${ok.reason}`);
       return;
     }
     const n = this.opts.port.requeue(c.from, c.to, RESEND_MAX_RECORDS);

@@ -81,8 +81,24 @@ export interface SinkOptions {
    * taken and dropped.
    */
   resendAfterMs?: number;
-  /** Each resend command sent: the unit and the window. */
-  onResend?: (agency: string, unit: string, from: number, to: number) => void;
+  /** A unit's tallies are judged at most this often (ms; reconcile.ts TALLY_MIN_GAP_MS by default). */
+  tallyMinGapMs?: number;
+  /** Each resend command sent: the unit, the window, and how many of its reads and hits the store lacks. */
+  onResend?: (r: ResendReport) => void;
+  /** A resend command the broker refused. */
+  onResendFailed?: (agency: string, unit: string, err: Error) => void;
+  /** An hour still short after every ask: given up on (said once). */
+  onGiveUp?: (r: ResendReport) => void;
+}
+
+/** One unit's window the store lacks records of. */
+export interface ResendReport {
+  agency: string;
+  unit: string;
+  from: number;
+  to: number;
+  reads: number;
+  hits: number;
 }
 
 /**
@@ -158,7 +174,7 @@ export class CentralSink {
       throw new AlprError(ErrorCodes.INPUT, 'central sink: a store or an SQLite file is needed');
     this.store = opts.store ?? new SqliteCentralStore(opts.dbFile!);
     const settle = opts.resendAfterMs ?? 0;
-    this.shortfalls = settle > 0 ? new ShortfallWatch(settle) : null;
+    this.shortfalls = settle > 0 ? new ShortfallWatch(settle, opts.tallyMinGapMs) : null;
   }
 
   /**
@@ -300,21 +316,29 @@ export class CentralSink {
     this.stats.tallies++;
     const watch = this.shortfalls;
     const client = this.client;
-    if (!watch || !client || !this.store.stored || hours.length === 0) return;
-    const since = hours[0]!.from;
-    const until = hours[hours.length - 1]!.from + HOUR_MS;
-    const stored = await this.store.stored(agency, unit, since, until);
-    for (const from of watch.check(`${agency}/${unit}`, hours, stored, Date.now())) {
-      const to = from + HOUR_MS;
-      const cmd = payloads.resend({ agency, id: unit }, from, to);
+    const key = `${agency}/${unit}`;
+    const now = Date.now();
+    if (!watch || !client || !this.store.stored || !watch.due(key, now)) return;
+    const stored = await this.store.stored(
+      agency,
+      unit,
+      hours.map((b) => b.from),
+    );
+    const verdict = watch.check(key, hours, stored, now);
+    const topic = topics(this.opts.topicBase, { agency, id: unit }).resendCommand;
+    for (const lack of verdict.ask) {
+      const to = lack.from + HOUR_MS;
+      const cmd = payloads.resend({ agency, id: unit }, lack.from, to);
       // Not awaited: its PUBACK is an incoming packet, and mqtt.js reads none until this message is done.
-      client.publish(topics(this.opts.topicBase, { agency, id: unit }).resendCommand, JSON.stringify(cmd), {
-        qos: 1,
+      client.publish(topic, JSON.stringify(cmd), { qos: 1 }, (err) => {
+        if (err) this.opts.onResendFailed?.(agency, unit, err);
       });
       this.stats.resends++;
-      this.opts.trace?.(`resend ${agency}/${unit} ${from} ${to}`);
-      this.opts.onResend?.(agency, unit, from, to);
+      this.opts.trace?.(`resend ${agency}/${unit} ${lack.from} ${to}`);
+      this.opts.onResend?.({ agency, unit, from: lack.from, to, reads: lack.reads, hits: lack.hits });
     }
+    for (const lost of verdict.givenUp)
+      this.opts.onGiveUp?.({ agency, unit, ...lost, to: lost.from + HOUR_MS });
   }
 
   private sqlite(): SqliteCentralStore {

@@ -115,13 +115,19 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
     const at = (age: number) => Date.parse(byAge(age).capturedAt);
     const hour = (t: number) => Math.floor(t / HOUR) * HOUR;
     const all = AGES.map((a) => ({ from: hour(at(a)), reads: 1, hits: a === 400 || a === 800 ? 1 : 0 }));
-    expect(await store.stored(UNIT.agency, UNIT.id, at(800) - HOUR, now + HOUR)).toEqual(
-      all.sort((x, y) => x.from - y.from),
-    );
-    expect(await store.stored(UNIT.agency, UNIT.id, at(10), at(10) + 1)).toEqual([
+    expect(
+      await store.stored(
+        UNIT.agency,
+        UNIT.id,
+        all.map((b) => b.from),
+      ),
+    ).toEqual(all.sort((x, y) => x.from - y.from));
+    // only the hours asked for; an hour with nothing stored is left out
+    expect(await store.stored(UNIT.agency, UNIT.id, [hour(at(10)), hour(at(10)) + HOUR])).toEqual([
       { from: hour(at(10)), reads: 1, hits: 0 },
     ]);
-    expect(await store.stored(UNIT.agency, 'unit-8', 0, now + HOUR)).toEqual([]);
+    expect(await store.stored(UNIT.agency, 'unit-8', [hour(at(10))])).toEqual([]);
+    expect(await store.stored(UNIT.agency, UNIT.id, [])).toEqual([]);
   });
 
   it('applies signed holds from the broker and refuses forged ones', async () => {

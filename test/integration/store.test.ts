@@ -9,6 +9,7 @@ import type { HealthReport } from '../../src/domain/types.ts';
 import { readStoreStatus } from '../../src/store/file.ts';
 import { StoreStage } from '../../src/store/index.ts';
 import { DAY_MS } from '../../src/store/retention.ts';
+import { RESEND_PRIORITY } from '../../src/domain/ports.ts';
 import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -301,32 +302,49 @@ describe('store: retention', () => {
 
 describe('store: reconciliation (tally and sending a window again)', () => {
   const HOUR = 3_600_000;
+  const DAY = 24 * HOUR;
   const t0 = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+  const q = (now: number, ackedBefore = now + 1) => ({
+    since: now - DAY,
+    until: now,
+    ackedSince: now - DAY,
+    ackedBefore,
+    maxHours: 72,
+  });
 
-  it('tallies synced reads and hits per hour of capture, acknowledged before the cut', async () => {
-    const now = t0 + 6 * HOUR;
+  it("tallies synced reads and hits per hour of capture: the last day's hours and a backlog's", async () => {
+    let now = t0 + 6 * HOUR;
     const { store, bus } = await openStore({}, { now: () => now });
     const reads = [0, 1, 2, 3, 4].map((i) => makeRead(i, t0 + (i < 3 ? 10 * 60_000 : HOUR + 60_000 * i)));
-    for (const r of reads) bus.emit('read', r);
+    // captured three days ago, delivered only now (a unit back from a long time offline)
+    const old = makeRead(7, t0 - 3 * DAY);
+    for (const r of [...reads, old]) bus.emit('read', r);
     bus.emit('hit', makeHit(reads[0]!));
     const out = store.outbox();
     const all = out.peek(10);
-    // acknowledge the hit and three reads of the first hour and one of the second
+    // acknowledge the hit, the old read, three reads of the first hour and one of the second
     out.ack(
       all.filter((m) => m.kind === 'hit' || (m.kind === 'read' && m.id !== reads[4]!.id)).map((m) => m.seq),
     );
     const rc = store.reconcile();
-    expect(rc.tally(t0 - HOUR, now + 1, now + 1)).toEqual([
+    expect(rc.tally(q(now))).toEqual([
+      { from: t0 - 3 * DAY, reads: 1, hits: 0 },
       { from: t0, reads: 3, hits: 1 },
       { from: t0 + HOUR, reads: 1, hits: 0 },
     ]);
     // not yet a minute since the acknowledgement: counted in a later tally
-    expect(rc.tally(t0 - HOUR, now + 1, now)).toEqual([]);
-    // outside [since, until)
-    expect(rc.tally(t0 + HOUR, now + 1, now + 1)).toEqual([{ from: t0 + HOUR, reads: 1, hits: 0 }]);
+    expect(rc.tally(q(now, now))).toEqual([]);
+    // at most maxHours, the newest kept
+    expect(rc.tally({ ...q(now), maxHours: 2 })).toEqual([
+      { from: t0, reads: 3, hits: 1 },
+      { from: t0 + HOUR, reads: 1, hits: 0 },
+    ]);
+    // a day later the old hour has left the tally: it was delivered more than a day ago
+    now += DAY + 1;
+    expect(rc.tally(q(now))).toEqual([]);
   });
 
-  it('queues a window again once, as not synced, and keeps it until acknowledged again', async () => {
+  it('queues a window again after everything new, once, and leaves it synced', async () => {
     const now = t0 + 6 * HOUR;
     const { store, bus } = await openStore({}, { now: () => now });
     const reads = [0, 1, 2].map((i) => makeRead(i, t0 + i * 60_000));
@@ -340,17 +358,40 @@ describe('store: reconciliation (tally and sending a window again)', () => {
     const enqueued: number[] = [];
     out.onEnqueue((p) => enqueued.push(p));
     expect(rc.requeue(t0, t0 + HOUR, 50_000)).toEqual({ reads: 3, hits: 1 });
-    expect(enqueued.sort()).toEqual([0, 1]);
+    expect(enqueued).toEqual([RESEND_PRIORITY]);
+    // a new read goes before the window sent again
+    const fresh = makeRead(20, t0 + 5 * HOUR);
+    bus.emit('read', fresh);
     const again = out.peek(10);
-    expect(again.map((m) => m.kind)).toEqual(['hit', 'read', 'read', 'read']);
+    expect(again.map((m) => m.id)[0]).toBe(fresh.id);
+    expect(
+      again
+        .slice(1)
+        .map((m) => m.kind)
+        .sort(),
+    ).toEqual(['hit', 'read', 'read', 'read']);
     expect(new Set(again.filter((m) => m.kind === 'read').map((m) => m.id))).toEqual(
-      new Set(reads.map((r) => r.id)),
+      new Set([fresh, ...reads].map((r) => r.id)),
     );
-    // not synced now: a second command finds nothing more to queue, and the tally leaves them out
+    // queued already: a second command queues nothing more; still synced, still in the tally
     expect(rc.requeue(t0, t0 + HOUR, 50_000)).toEqual({ reads: 0, hits: 0 });
-    expect(rc.tally(t0 - HOUR, now, now + 1)).toEqual([{ from: t0 + 2 * HOUR, reads: 1, hits: 0 }]);
+    expect(rc.tally(q(now))).toContainEqual({ from: t0, reads: 3, hits: 1 });
     // the limit bounds one command
     out.ack(again.map((m) => m.seq));
     expect(rc.requeue(t0, t0 + HOUR, 2)).toEqual({ reads: 2, hits: 1 });
+  });
+
+  it('lets retention purge a read queued again; its queue entry is then dropped', async () => {
+    let now = t0 + 6 * HOUR;
+    const { store, bus } = await openStore({ retentionDays: 1 }, { now: () => now });
+    const r = makeRead(0, t0);
+    bus.emit('read', r);
+    const out = store.outbox();
+    out.ack(out.peek(10).map((m) => m.seq));
+    expect(store.reconcile().requeue(t0, t0 + HOUR, 10)).toEqual({ reads: 1, hits: 0 });
+    now += 2 * DAY;
+    store.purgeNow();
+    expect(out.peek(10)).toEqual([]);
+    expect(out.depth()).toBe(0);
   });
 });

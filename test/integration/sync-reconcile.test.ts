@@ -33,17 +33,31 @@ describe.skipIf(!hasMosquitto)('reconciliation: the server asks again for what i
   let sync: SyncStage;
   const bus = new Bus();
   const cap = captureLog();
-  const resends: { from: number; to: number }[] = [];
+  const resends: { from: number; to: number; reads: number; hits: number }[] = [];
 
   beforeAll(async () => {
     rig = await startSyncRig({
       prefix: 'alpr-reconcile-',
       sinkOptions: () => ({
         resendAfterMs: 1500,
-        onResend: (_a, _u, from, to) => resends.push({ from, to }),
+        tallyMinGapMs: 500,
+        onResend: (r) => resends.push({ from: r.from, to: r.to, reads: r.reads, hits: r.hits }),
       }),
     });
     sink = rig.sink;
+    // A resend command left retained on the broker: the unit gets it when it subscribes, and must
+    // take it for the leftover it is, not a request (the first test sees no resend obeyed).
+    const stale = await mqtt.connectAsync(rig.broker.url);
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    await stale.publishAsync(
+      topics('alpr', UNIT).resendCommand,
+      JSON.stringify(payloads.resend(UNIT, hour, hour + 3_600_000)),
+      {
+        qos: 1,
+        retain: true,
+      },
+    );
+    await stale.endAsync();
     ({ store, sync } = await rig.stages({
       bus,
       log: cap.log,
@@ -70,6 +84,7 @@ describe.skipIf(!hasMosquitto)('reconciliation: the server asks again for what i
     await waitFor(() => sink.stats.tallies >= before + 3, 10_000, 'tallies');
     expect(sink.stats.resends).toBe(0);
     expect(sync.reconcileStats?.resends).toBe(0);
+    expect(cap.text()).toContain('retained on the broker');
     expect(sink.counts().byType).toEqual({ read: 30, hit: 3 });
   });
 
@@ -84,10 +99,10 @@ describe.skipIf(!hasMosquitto)('reconciliation: the server asks again for what i
     await waitFor(() => sink.counts().records === 33, 20_000, 'the lost records to come back');
     expect(new Set(sink.ids('read'))).toEqual(new Set(reads.map((r) => r.id)));
     expect(new Set(sink.ids('hit'))).toEqual(new Set(hits.map((h) => h.id)));
-    // one hour asked for, once per loss (both the tally that found it and the one after)
+    // one hour asked for, once, saying what the store lacked
     expect(resends.length).toBe(1);
     const hour = Math.floor(Date.parse(reads[0]!.capturedAt) / 3_600_000) * 3_600_000;
-    expect(resends[0]).toEqual({ from: hour, to: hour + 3_600_000 });
+    expect(resends[0]).toEqual({ from: hour, to: hour + 3_600_000, reads: 3, hits: 1 });
     expect(sync.reconcileStats?.resends).toBe(1);
     // the whole hour went again: the records the store had count as duplicates, never twice
     expect(sync.reconcileStats?.requeued).toBe(33);
@@ -110,23 +125,64 @@ describe.skipIf(!hasMosquitto)('reconciliation: the server asks again for what i
       const cmd = JSON.stringify(payloads.resend(UNIT, hour - 3_600_000, hour));
       await client.publishAsync(topic, cmd, { qos: 1 });
       await waitFor(() => sync.reconcileStats!.resends === before + 1, 5000, 'the first command');
+      // the same window again: a second receiver's ask, expected, not a warning
       await client.publishAsync(topic, cmd, { qos: 1 });
+      const bad = { type: 'resend', version: 1, id: 'x', agency: UNIT.agency, unit: UNIT.id, from: 0, to: 1 };
+      await client.publishAsync(topic, JSON.stringify(bad), { qos: 1 });
+      await waitFor(() => sync.rejects.total === rejected + 1, 5000, 'the malformed command refused');
+      // both arrived (in order): the repeat was taken and not obeyed, and not counted as a refusal
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sync.reconcileStats!.resends).toBe(before + 1);
+      expect(sync.rejects.total).toBe(rejected + 1);
+      expect(sync.rejects.last).toBe('resend command ignored: window older than 31 days');
+      expect(cap.text()).toContain('the same window was sent again less than 10 minutes ago');
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it('counts a hostile tally as malformed and asks nothing for it', async () => {
+    const client = await mqtt.connectAsync(rig.broker.url);
+    try {
+      const topic = topics('alpr', { agency: UNIT.agency, id: 'rogue-1' }).tally;
+      const h = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+      const before = sink.counts().malformed;
+      const resent = sink.stats.resends;
+      const tally = (hours: unknown) =>
+        JSON.stringify({
+          type: 'tally',
+          version: 1,
+          id: 't',
+          agency: UNIT.agency,
+          unit: 'rogue-1',
+          sentAt: 0,
+          hours,
+        });
+      // newest first; an hour twice; 73 hours; a count past ten million
       await client.publishAsync(
         topic,
-        JSON.stringify({
-          type: 'resend',
-          version: 1,
-          id: 'x',
-          agency: UNIT.agency,
-          unit: UNIT.id,
-          from: 0,
-          to: 1,
-        }),
+        tally([
+          { from: h, reads: 5, hits: 0 },
+          { from: h - 3_600_000, reads: 5, hits: 0 },
+        ]),
         { qos: 1 },
       );
-      await waitFor(() => sync.rejects.total === rejected + 2, 5000, 'two refusals');
-      expect(sync.reconcileStats!.resends).toBe(before + 1);
-      expect(cap.text()).toContain('resend command');
+      await client.publishAsync(
+        topic,
+        tally([
+          { from: h, reads: 5, hits: 0 },
+          { from: h, reads: 6, hits: 0 },
+        ]),
+        { qos: 1 },
+      );
+      await client.publishAsync(
+        topic,
+        tally(Array.from({ length: 73 }, (_, i) => ({ from: h - (73 - i) * 3_600_000, reads: 1, hits: 0 }))),
+        { qos: 1 },
+      );
+      await client.publishAsync(topic, tally([{ from: h, reads: 1e8, hits: 0 }]), { qos: 1 });
+      await waitFor(() => sink.counts().malformed === before + 4, 5000, 'four malformed tallies');
+      expect(sink.stats.resends).toBe(resent);
     } finally {
       await client.endAsync();
     }
