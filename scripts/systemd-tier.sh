@@ -281,6 +281,14 @@ if journal | grep -q 'stage failed to start'; then
 fi
 pass "every stage started (no 'stage failed to start' in the journal)"
 
+# Each JSON line is filed at its level's syslog priority (the daemon prefixes <N> on journald's
+# stream): `journalctl -p warning` shows the daemon's warnings (the broker is unreachable here) and
+# none of its info lines.
+warned=$(journal -p warning | grep -c '^{.*"level":"\(warn\|error\|fatal\)"' || true)
+[ "$warned" -gt 0 ] || fail "journalctl -p warning shows none of the daemon's warnings (every line filed as info?)"
+if journal -p warning | grep -q '^{.*"level":"info"'; then fail "info lines filed at priority warning or above"; fi
+pass "journal priorities: $warned daemon warning/error line(s) at -p warning, no info lines among them"
+
 # The thorough worker's thread runs at nice 19 under SCHED_IDLE below the screens (setpriority and
 # sched_setscheduler pass the unit's system call filter, chrt is in the image); every other thread
 # of the daemon stays at nice 0 under SCHED_OTHER. Listed as "nice/policy" (0 other, 5 idle).

@@ -2,18 +2,21 @@
 // First, before any command module loads onnxruntime-node: see no-egress.ts.
 import './core/no-egress.ts';
 import { buildProgram } from './cli-program.ts';
+import { isJournalStream } from './core/log.ts';
 import { isAlprError } from './domain/errors.ts';
 import { ExitCodes } from './exit-codes.ts';
 
 const program = buildProgram();
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  // Users see the message and the code; the stack only with ALPR_DEBUG=1.
+  // Users see the message and the code; the stack only with ALPR_DEBUG=1. Under systemd each line
+  // is filed in the journal as an error (`journalctl -p err`).
+  const err3 = isJournalStream(2) ? '<3>' : '';
   if (isAlprError(err)) {
-    process.stderr.write(`alpr: ${err.message} [${err.code}]\n`);
-    for (const d of err.details) process.stderr.write(`  ${d}\n`);
+    process.stderr.write(`${err3}alpr: ${err.message} [${err.code}]\n`);
+    for (const d of err.details) process.stderr.write(`${err3}  ${d}\n`);
   } else {
-    process.stderr.write(`alpr: ${(err as Error)?.message ?? String(err)}\n`);
+    process.stderr.write(`${err3}alpr: ${(err as Error)?.message ?? String(err)}\n`);
   }
   if (process.env.ALPR_DEBUG === '1') process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
   process.exit(ExitCodes.failed);

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
@@ -51,6 +52,37 @@ export function serializeError(err: unknown): unknown {
   return { ...out, message };
 }
 
+/** syslog priorities of pino's levels (journald's PRIORITY: 2 crit … 7 debug). */
+const PRIORITY: Record<string, number> = { fatal: 2, error: 3, warn: 4, info: 6, debug: 7, trace: 7 };
+
+/**
+ * True when file descriptor `fd` is journald's stream for this service ($JOURNAL_STREAM names its
+ * device and inode, as systemd.exec(5) says to check).
+ */
+export function isJournalStream(fd: number, env: string | undefined = process.env.JOURNAL_STREAM): boolean {
+  if (!env) return false;
+  try {
+    const st = fstatSync(fd);
+    return env === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A destination that starts each JSON line with its syslog priority (`<3>` for error…): journald
+ * takes the prefix off and files the line at that priority, so `journalctl -p err` shows the
+ * daemon's errors; the message itself stays pure JSON.
+ */
+export function journalDestination(out: { write(s: string): unknown }): { write(line: string): void } {
+  return {
+    write(line: string) {
+      const level = /"level":"(\w+)"/.exec(line)?.[1] ?? 'info';
+      out.write(`<${PRIORITY[level] ?? 6}>${line}`);
+    },
+  };
+}
+
 export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
   const options: LoggerOptions = {
     level: opts.level ?? process.env.ALPR_LOG_LEVEL ?? 'info',
@@ -60,7 +92,10 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { err: serializeError },
   };
-  return opts.destination ? pino(options, opts.destination as pino.DestinationStream) : pino(options);
+  if (opts.destination) return pino(options, opts.destination as pino.DestinationStream);
+  // Under systemd, stdout is journald's stream: each line carries its priority.
+  if (isJournalStream(1)) return pino(options, journalDestination(process.stdout) as pino.DestinationStream);
+  return pino(options);
 }
 
 /** One child logger per stage: `{"stage":"gps", ...}`. */

@@ -37,3 +37,26 @@ describe('logged errors', () => {
     expect(logged(b)).toBe('b: a');
   });
 });
+
+describe('journald priorities', () => {
+  it('starts each line with the syslog priority of its level, the JSON left as it is', async () => {
+    const { journalDestination } = await import('../../src/core/log.ts');
+    const lines: string[] = [];
+    const d = journalDestination({ write: (s: string) => lines.push(s) });
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      d.write(`{"level":"${level}","msg":"x"}\n`);
+    d.write('not json\n');
+    expect(lines.map((l) => l.slice(0, 3))).toEqual(['<2>', '<3>', '<4>', '<6>', '<7>', '<7>', '<6>']);
+    expect(lines[1]!.slice(3)).toBe('{"level":"error","msg":"x"}\n');
+  });
+
+  it("knows journald's stream only by $JOURNAL_STREAM's device and inode", async () => {
+    const { isJournalStream } = await import('../../src/core/log.ts');
+    const { fstatSync } = await import('node:fs');
+    const st = fstatSync(1);
+    expect(isJournalStream(1, `${st.dev}:${st.ino}`)).toBe(true);
+    expect(isJournalStream(1, `${st.dev}:${st.ino + 1}`)).toBe(false);
+    expect(isJournalStream(1, undefined)).toBe(false);
+    expect(isJournalStream(999, `${st.dev}:${st.ino}`)).toBe(false);
+  });
+});
