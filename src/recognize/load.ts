@@ -208,7 +208,8 @@ export async function createRecognizer(
   if (!screen) await r.readCrop(gray);
   log.info(
     {
-      role: screen ? 'screen' : 'all',
+      // a worker's logger carries its role already: one `role` key per line
+      ...('role' in log.bindings() ? {} : { role: screen ? 'screen' : 'all' }),
       models: cache.paths(),
       det: main.paths.det,
       rec: main.paths.rec,

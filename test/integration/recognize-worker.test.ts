@@ -61,6 +61,9 @@ describe('worker-thread recognizer', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const ready = lines.filter((l) => l.msg === 'recognizer ready');
+    // one `role` key per line (JSON.parse would hide a second one)
+    const raw = r.stdout.split('\n').filter((l) => l.includes('"recognizer ready"'));
+    expect(raw.map((l) => l.split('"role":').length - 1)).toEqual(raw.map(() => 1));
     const models = (role: string) =>
       ((ready.find((l) => l.role === role)?.models ?? []) as string[]).map((m) => m.split('/').pop());
     expect(ready.map((l) => l.role).sort()).toEqual(['all', 'screen']);
