@@ -5,13 +5,16 @@
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { clearCrashRecords, writeCrashRecord } from './core/crash-guard.ts';
-import { createLogger, stageLogger } from './core/log.ts';
+import { createLogger, isJournalStream, stageLogger } from './core/log.ts';
 import { Daemon } from './daemon.ts';
 import { isAlprError } from './domain/errors.ts';
 import { ExitCodes } from './exit-codes.ts';
 import { statusLine } from './health/format.ts';
 import { Liveness } from './notify/liveness.ts';
 import { Notifier, notifierEnv } from './notify/sd-notify.ts';
+
+/** pino's levels: what ALPR_LOG_LEVEL may name. */
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
  * When the logs go to a file and a person watches the terminal (the demo), the reason the daemon
@@ -31,14 +34,20 @@ export async function runDaemon(
     config = loadConfig(configFile);
   } catch (err) {
     if (isAlprError(err)) {
+      // under systemd, filed as errors (`journalctl -p err`)
+      const p = isJournalStream(2) ? '<3>' : '';
       process.stderr.write(
-        `alpr: ${err.message} [${err.code}]\n${err.details.map((d) => `  ${d}\n`).join('')}`,
+        `${p}alpr: ${err.message} [${err.code}]\n${err.details.map((d) => `${p}  ${d}\n`).join('')}`,
       );
       process.exit(ExitCodes.config);
     }
     throw err;
   }
-  const log = createLogger({ level: config.log.level });
+  // ALPR_LOG_LEVEL (a technician's systemd drop-in) wins over the config's level
+  const envLevel = process.env.ALPR_LOG_LEVEL;
+  const log = createLogger({ level: envLevel && LEVELS.includes(envLevel) ? envLevel : config.log.level });
+  if (envLevel && !LEVELS.includes(envLevel))
+    log.warn({ ALPR_LOG_LEVEL: envLevel }, `ALPR_LOG_LEVEL is not one of ${LEVELS.join(', ')}: ignored`);
   // Whatever escapes (device input despite every guard): note which source was being fed, so a
   // source that kills the unit twice in a row is left out at the next start (core/crash-guard.ts).
   process.on('uncaughtException', (err) => {

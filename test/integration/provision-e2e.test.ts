@@ -143,9 +143,11 @@ web: { port: 0 }
 
   it('the installed daemon reads every demo plate and raises the hit', async () => {
     const t = performance.now();
+    // a technician's drop-in (Environment=ALPR_LOG_LEVEL=debug) wins over the config's info
     const child = spawn(alpr, ['run', '--config', config, '--exit-after', '18'], {
       cwd: tmp,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ALPR_LOG_LEVEL: 'debug' },
     });
     let stdout = '';
     let stderr = '';
@@ -164,5 +166,7 @@ web: { port: 0 }
     expect(display.filter((l) => l.startsWith('*** CONFIRMED HIT'))).toHaveLength(1);
     expect(display.join('\n')).toContain(HOT);
     expect(existsSync(join(tmp, 'data', 'reads.sqlite'))).toBe(true);
+    expect(stdout).toContain('"level":"debug"');
+    expect(stdout).toContain('"msg":"stage started"');
   }, 60_000);
 });

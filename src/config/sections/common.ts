@@ -41,7 +41,7 @@ export const logSection = z
     level: logLevel
       .default('info')
       .describe(
-        'Lowest level written (JSON lines on stdout, the journal under systemd); plates never appear',
+        'Lowest level written (JSON lines on stdout, the journal under systemd); plates never appear. ALPR_LOG_LEVEL in the environment (a systemd drop-in) overrides it',
       ),
   })
   .prefault({})
