@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { activate } from '../provision/activate.ts';
 import { inspectTarget } from '../provision/apply.ts';
 import { DEFAULT_CHECK, provision, rollback } from '../provision/index.ts';
 
@@ -63,6 +64,9 @@ export function registerProvisionCommand(program: Command): void {
       if (o.rollback) {
         const [from, to] = rollback(o.root);
         process.stdout.write(`rolled back: ${from ?? '(none)'} -> ${to}\n`);
+        for (const step of activate(o.root))
+          if (step.problem !== null)
+            process.stdout.write(`WARNING: ${step.command.join(' ')} failed (${step.problem})\n`);
         return;
       }
       if (!o.bundle) throw new Error('--bundle is required (or --rollback)');
@@ -105,6 +109,13 @@ export function registerProvisionCommand(program: Command): void {
           : 'WARNING: KEYS NOT SEALED: the store key and the unit key are plain files on the card (--no-tpm)',
       ];
       if (r.csr) lines.push(`certificate request for the agency CA: ${r.csr}`);
+      // On the running unit itself: the user, the unit files and the LED rule take effect now.
+      for (const step of activate(o.root))
+        lines.push(
+          step.problem === null
+            ? `ran ${step.command.join(' ')}`
+            : `WARNING: ${step.command.join(' ')} failed (${step.problem}): run it, or reboot, before starting alpr`,
+        );
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }
