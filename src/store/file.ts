@@ -2,6 +2,8 @@
  * The store's SQLite file: its schema, opening it (WAL, incremental vacuum), and the queue status
  * that `alpr store status` reads without the unit's key. Typed access is db.ts (StoreDb).
  */
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 
@@ -68,22 +70,39 @@ export const PARKED = 100;
 
 /** Opens (creating if needed) the store file: WAL, incremental vacuum, the schema. */
 export function openDb(file: string, opts: { synchronous?: 'full' | 'normal'; readonly?: boolean } = {}): Db {
-  let db: Db;
+  let db: Db | null = null;
   try {
     db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    if (opts.readonly) return db;
+    // auto_vacuum only takes effect before the first table exists: purges must give space back.
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    return db;
   } catch (err) {
-    throw new AlprError(ErrorCodes.STORE, `cannot open store ${file}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    db?.close();
+    throw new AlprError(
+      ErrorCodes.STORE,
+      `cannot open store ${file}: ${(err as Error).message}${folderProblem(file)}`,
+      {
+        cause: err,
+      },
+    );
   }
-  if (opts.readonly) return db;
-  // auto_vacuum only takes effect before the first table exists: purges must give space back.
-  db.pragma('auto_vacuum = INCREMENTAL');
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
-  return db;
+}
+
+/** Why the store's folder cannot take its files (a read-only file system, no permission), or ''. */
+function folderProblem(file: string): string {
+  try {
+    accessSync(dirname(file), constants.W_OK);
+    return '';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EROFS' ? 'a read-only file system' : code === 'EACCES' ? 'no permission' : code;
+    return ` (the folder ${dirname(file)} is not writable: ${why})`;
+  }
 }
 
 /** Queue depth and last acknowledgement, read from a store file without its key. */

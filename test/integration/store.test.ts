@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -393,5 +394,46 @@ describe('store: reconciliation (tally and sending a window again)', () => {
     store.purgeNow();
     expect(out.peek(10)).toEqual([]);
     expect(out.depth()).toBe(0);
+  });
+});
+
+describe('store: a data folder it cannot write', () => {
+  /** A 4 MB tmpfs to remount read-only (root with mount rights only). */
+  const canMount = (() => {
+    if (process.getuid?.() !== 0) return false;
+    const d = tempDirs();
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', d.data], { stdio: 'ignore' });
+      execFileSync('umount', [d.data], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      rmSync(d.root, { recursive: true, force: true });
+    }
+  })();
+  if (!canMount) console.warn('store: read-only folder test skipped: needs root and mount (tmpfs)');
+
+  it.skipIf(!canMount)('says which folder and why: a read-only file system', async () => {
+    const dirs = tempDirs();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dirs.data]);
+    cleanup.push(() => {
+      execFileSync('umount', [dirs.data]);
+      rmSync(dirs.root, { recursive: true, force: true });
+    });
+    const first = await openStore({}, { dirs });
+    await first.store.stop();
+    execFileSync('mount', ['-o', 'remount,ro', dirs.data]);
+    const cap = captureLog();
+    const store = new StoreStage({
+      bus: new Bus(),
+      log: cap.log,
+      config: storeConfig(),
+      dataDir: dirs.data,
+      credentialsDir: dirs.creds,
+    });
+    await expect(store.start()).rejects.toThrow(
+      `the folder ${dirs.data} is not writable: a read-only file system`,
+    );
   });
 });
