@@ -195,6 +195,10 @@ export class Daemon {
             search: store!.search(),
             images: store!.images(),
             hitHistory: store!.hitHistory(),
+            // web.tls: the page's certificate and key come from the credentials folder, like the unit's
+            ...(c.web.tls
+              ? { tls: { cert: readSecret(creds, c.web.certFile), key: readSecret(creds, c.web.keyFile) } }
+              : {}),
             records: store!.records(),
             addHotPlate: (input) => hotlist!.addOfficerPlate(input),
             officerPlates: () => hotlist?.officerPlates() ?? [],

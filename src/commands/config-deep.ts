@@ -197,6 +197,8 @@ export async function deepProblems(c: Readonly<Config>): Promise<string[]> {
       if (name) add(`sync.${k}`, pemProblem(creds, name));
     }
   }
+  if (c.web.enabled && c.web.tls)
+    for (const k of ['certFile', 'keyFile'] as const) add(`web.${k}`, pemProblem(creds, c.web[k]));
   if (c.health.http.enabled)
     add('health.http.port', await portProblem(c.health.http.host, c.health.http.port));
   if (c.web.enabled) add('web.port', await portProblem(c.web.host, c.web.port));

@@ -6,7 +6,15 @@ import { normalizePlate } from '../domain/plate.ts';
 import { VERIFY_BANNER } from '../domain/policy.ts';
 import type { AuditEntry } from './audit.ts';
 import { nextHitState, OUTCOMES, OUTCOMES_BY_STATE, parseHitAction, REJECT_REASONS } from './hit-state.ts';
-import { crossSiteProblem, HttpError, readJson, sendJson, serveStatic, SECURITY_HEADERS } from './http.ts';
+import {
+  crossSiteProblem,
+  HttpError,
+  overTls,
+  readJson,
+  sendJson,
+  serveStatic,
+  SECURITY_HEADERS,
+} from './http.ts';
 import { cancelHotPlate, hotPlate, ownHotPlates } from './api-hotplates.ts';
 import type { WebStage } from './index.ts';
 import { pinProblem } from './pin.ts';
@@ -23,6 +31,8 @@ export async function handleRequest(web: WebStage, req: IncomingMessage, res: Se
   try {
     // DNS rebinding: a page elsewhere that resolves its own name to this unit is refused.
     if (!hostAllowed(req.headers.host, web.deps.config.host)) throw new HttpError(421, 'unexpected Host');
+    // Over HTTPS the browser is told to come back only over HTTPS (a year).
+    if (overTls(req)) res.setHeader('strict-transport-security', 'max-age=31536000');
     const url = new URL(req.url ?? '/', 'http://unit');
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -36,7 +46,7 @@ export async function handleRequest(web: WebStage, req: IncomingMessage, res: Se
       return sendJson(res, 200, { lights, allGreen: allGreen(lights), hotlist: web.hotlist });
     }
     if (method !== 'GET' && method !== 'HEAD') {
-      const problem = crossSiteProblem(req.headers);
+      const problem = crossSiteProblem(req.headers, overTls(req) ? 'https' : 'http');
       if (problem === 'not JSON') throw new HttpError(415, 'send JSON (content-type: application/json)');
       if (problem) throw new HttpError(403, `refused: a request from ${problem}`);
     }
@@ -86,7 +96,7 @@ async function route(
     web.sessions.end(s.id);
     web.reportOperator();
     audit(web, s, { kind: 'sign-out', detail: {} });
-    return sendJson(res, 200, { ok: true }, { 'set-cookie': clearedCookie() });
+    return sendJson(res, 200, { ok: true }, { 'set-cookie': clearedCookie(overTls(req)) });
   }
   if (method === 'GET' && path === '/api/events') return web.subscribe(res, s.id);
   if (method === 'GET' && path === '/api/reads') return sendJson(res, 200, { reads: web.reads });
@@ -158,7 +168,7 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
     200,
     { operator: { badge: s.badge, name: s.name }, expiresAt: s.expiresAt },
     {
-      'set-cookie': sessionCookie(s, token, web.now()),
+      'set-cookie': sessionCookie(s, token, web.now(), overTls(req)),
     },
   );
 }

@@ -26,6 +26,11 @@ export const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
+/** True when the request came over TLS (web.tls). */
+export function overTls(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true;
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -56,10 +61,13 @@ export function sendJson(
  * every POST (Origin, Sec-Fetch-Site). A client without them (curl) holds no officer's cookie.
  * JSON only: a form or a no-CORS fetch from another page cannot send it without a preflight.
  */
-export function crossSiteProblem(headers: IncomingMessage['headers']): string | null {
+export function crossSiteProblem(
+  headers: IncomingMessage['headers'],
+  scheme: 'http' | 'https' = 'http',
+): string | null {
   const host = (headers.host ?? '').trim().toLowerCase();
   const origin = headers.origin?.trim().toLowerCase();
-  if (origin !== undefined && origin !== `http://${host}`) return 'another origin';
+  if (origin !== undefined && origin !== `${scheme}://${host}`) return 'another origin';
   const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') return 'another site';
   if (!(headers['content-type'] ?? '').startsWith('application/json')) return 'not JSON';

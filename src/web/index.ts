@@ -4,7 +4,8 @@
  * the read search, images and officer hot plates come in as injected callbacks and ports.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type ServerResponse, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { WebConfig } from '../config/sections/web.ts';
@@ -92,6 +93,8 @@ export interface WebDeps {
   images?: ImagePort;
   /** Stored hits, to show the last `web.hitHistoryHours` again after a restart. */
   hitHistory?: HitHistoryPort;
+  /** web.tls: the page's certificate and key (PEM), read from the credentials folder by the root. */
+  tls?: { cert: Buffer; key: Buffer };
   /** Adds an officer hot plate (hot-list stage); throws AlprError with `details` when invalid. */
   addHotPlate?: (input: HotPlateInput) => { plate: string; expires: number | null };
   /** Every component's latest health report (health stage's body().components): seeds the hot-list age. */
@@ -232,7 +235,11 @@ export class WebStage implements Stage {
       }),
       this.deps.onLights((l) => this.broadcast('lights', l)),
     );
-    const server = createServer((req, res) => void handleRequest(this, req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void handleRequest(this, req, res);
+    const tls = this.deps.tls;
+    const server = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler)
+      : createServer(handler);
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -255,7 +262,10 @@ export class WebStage implements Stage {
       this.reportOperator();
     }, 15_000);
     this.ping.unref();
-    log.info({ host: config.host, port: this.port, mode: this.deps.mode }, "officer's page listening");
+    log.info(
+      { host: config.host, port: this.port, mode: this.deps.mode, https: !!tls },
+      "officer's page listening",
+    );
   }
 
   async stop(): Promise<void> {

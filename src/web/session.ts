@@ -143,11 +143,12 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
-export function sessionCookie(s: Session, token: string, now: number): string {
+/** The sign-in cookie; `Secure` over HTTPS (web.tls), so a browser never sends it in clear. */
+export function sessionCookie(s: Session, token: string, now: number, secure = false): string {
   const maxAge = Math.max(0, Math.floor((s.expiresAt - now) / 1000));
-  return `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}`;
+  return `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 }
 
-export function clearedCookie(): string {
-  return `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
+export function clearedCookie(secure = false): string {
+  return `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${secure ? '; Secure' : ''}`;
 }

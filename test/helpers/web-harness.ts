@@ -44,6 +44,8 @@ export async function startWebUnit(
     web?: Record<string, unknown>;
     now?: () => number;
     sleep?: (ms: number) => Promise<void>;
+    /** Serve over HTTPS with this certificate and key (web.tls). */
+    tls?: { cert: Buffer; key: Buffer };
   } = {},
 ) {
   const dirs = tempDirs('alpr-web-');
@@ -100,13 +102,14 @@ export async function startWebUnit(
     records: store.records(),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
   });
   // The root's order: store, web, hot lists (the web stage hears the hot list's first report).
   await store.start();
   await web.start();
   await hotlist.start();
   web.db!.replaceRoster(await parseRoster(ROSTER_CSV, 'csv'), Date.now());
-  const base = `http://127.0.0.1:${web.port}`;
+  const base = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${web.port}`;
   let i = 0;
   return {
     dirs,

@@ -116,6 +116,22 @@ web: { port: ${webPort} }
     }
   });
 
+  it("web.tls names the page's certificate and key: missing ones are problems", async () => {
+    const tls = (t: string) => t.replace('web: { port: ', 'web: { tls: true, port: ');
+    expect(await check(tls)).toEqual([
+      expect.stringMatching(/^web\.certFile: .*web\.crt does not exist/),
+      expect.stringMatching(/^web\.keyFile: .*web\.key does not exist/),
+    ]);
+    writeFileSync(join(creds, 'web.crt'), PEM);
+    writeFileSync(join(creds, 'web.key'), PEM);
+    try {
+      expect(await check(tls)).toEqual([]);
+    } finally {
+      rmSync(join(creds, 'web.crt'));
+      rmSync(join(creds, 'web.key'));
+    }
+  });
+
   it.skipIf(isRoot)('an unreadable store.key', async () => {
     chmodSync(join(creds, 'store.key'), 0o000);
     try {

@@ -9,7 +9,8 @@
  * - the JSON logs never carry plate text;
  * - a clean stop on SIGTERM exits 0.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -32,6 +33,8 @@ describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () =
   let sink: CentralSink;
   let stdout = '';
   let code: number | null = null;
+  /** What the page answered over HTTPS while the daemon ran. */
+  let page = '';
 
   beforeAll(async () => {
     broker = await startMosquitto({
@@ -45,7 +48,11 @@ describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () =
       unit: UNIT,
       agency: 'e2e-pd',
       serverCn: 'central-sink',
+      // the officer's page over HTTPS, its certificate (for 127.0.0.1) from the unit's credentials
+      edit: (yaml) => yaml.replace('web: { port: 0 }', 'web: { port: 0, tls: true }'),
     }));
+    copyFileSync(broker.certs!.serverCert, join(tmp, 'creds', 'web.crt'));
+    copyFileSync(broker.certs!.serverKey, join(tmp, 'creds', 'web.key'));
     const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -59,6 +66,21 @@ describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () =
     while (Date.now() < deadline && sink.counts().byType.read !== plates.length) {
       await new Promise((r) => setTimeout(r, 250));
     }
+    const listening = stdout
+      .split('\n')
+      .filter((l) => l.includes("officer's page listening"))
+      .map((l) => JSON.parse(l) as { port: number; https: boolean })[0];
+    if (listening)
+      page = await new Promise<string>((resolve) => {
+        const req = httpsRequest(
+          `https://127.0.0.1:${listening.port}/api/lights`,
+          { ca: readFileSync(broker.certs!.ca) },
+          (res) =>
+            resolve(`${listening.https} ${res.statusCode} ${res.headers['strict-transport-security']}`),
+        );
+        req.on('error', (e) => resolve(`error ${e.message}`));
+        req.end();
+      });
     await new Promise((r) => setTimeout(r, 1000));
     child.kill('SIGTERM');
     code = await new Promise((r) => child.on('exit', (c) => r(c)));
@@ -90,6 +112,10 @@ describe.skipIf(!hasMosquitto)('alpr run, end to end on the demo fixtures', () =
     expect(hits.map((h) => JSON.parse(h.payload).hit.plate)).toEqual([HOT]);
     expect(sink.counts().conflicts).toBe(0);
     db.close();
+  });
+
+  it("serves the officer's page over HTTPS with web.tls (the certificate from the credentials folder)", () => {
+    expect(page).toBe('true 200 max-age=31536000');
   });
 
   it('tells the server what it delivered (a tally on connect), never stored as a record', () => {

@@ -8,6 +8,24 @@ export const webSection = z
       .default('127.0.0.1')
       .describe('Bind address: loopback, or the in-car network interface address (never the cellular side)'),
     port: z.number().int().min(0).max(65535).default(8730).describe('TCP port (0 = any free port)'),
+    tls: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Serve the page over HTTPS (certFile and keyFile from the credentials folder): the PIN and the sign-in cookie never cross the car's network in clear",
+      ),
+    certFile: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a file name inside the credentials folder')
+      .default('web.crt')
+      .describe(
+        "With tls: the page's certificate (PEM, its chain after it), a file in the credentials folder",
+      ),
+    keyFile: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a file name inside the credentials folder')
+      .default('web.key')
+      .describe("With tls: the certificate's private key (PEM), a file in the credentials folder"),
     file: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a file name inside paths.dataDir')
