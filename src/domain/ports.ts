@@ -56,6 +56,15 @@ export interface TallyBucket {
   hits: number;
 }
 
+/** Which hours a tally counts (ReconcilePort.tally). Epoch ms. */
+export interface TallyQuery {
+  since: number;
+  until: number;
+  ackedSince: number;
+  ackedBefore: number;
+  maxHours: number;
+}
+
 /**
  * Reconciliation with the server (src/sync/reconcile.ts): what the unit holds as delivered, and
  * sending a window of it again when the server did not get all of it.
@@ -66,13 +75,7 @@ export interface ReconcilePort {
    * the hours captured in [since, until), and the hours of records acknowledged in
    * [ackedSince, ackedBefore) (a backlog sent after a day offline), at most `maxHours`, newest kept.
    */
-  tally(q: {
-    since: number;
-    until: number;
-    ackedSince: number;
-    ackedBefore: number;
-    maxHours: number;
-  }): TallyBucket[];
+  tally(q: TallyQuery): TallyBucket[];
   /**
    * Queues again, after everything new, the synced reads and hits captured in [from, to) that are
    * not queued already, at most `limit` of each. They stay synced: retention treats them as sent.

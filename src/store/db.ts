@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import { type OutboxCursor, type OutboxMessage, OutboxPriority, RESEND_PRIORITY } from '../domain/ports.ts';
+import {
+  type OutboxCursor,
+  type OutboxMessage,
+  OutboxPriority,
+  RESEND_PRIORITY,
+  type TallyQuery,
+} from '../domain/ports.ts';
 import { HOUR_MS } from '../domain/tally.ts';
 import type { Hit, Read } from '../domain/types.ts';
 import { bestEffort, emptyPurge, type PurgeResult, type SpaceFreed } from './freed.ts';
@@ -242,13 +248,7 @@ export class StoreDb {
    * captured in [since, until) and the hours of records acknowledged in [ackedSince, ackedBefore),
    * at most `maxHours` (the newest). Each hour is counted on the capture index.
    */
-  tally(q: {
-    since: number;
-    until: number;
-    ackedSince: number;
-    ackedBefore: number;
-    maxHours: number;
-  }): { h: number; n: number }[][] {
+  tally(q: TallyQuery): { h: number; n: number }[][] {
     const hours = new Set<number>();
     for (let h = Math.floor(q.since / HOUR) * HOUR; h < q.until; h += HOUR) hours.add(h);
     for (const t of ['reads', 'hits'])
