@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { WebConfig } from '../config/sections/web.ts';
@@ -73,6 +74,16 @@ export type WebRecord =
       body: { by: string | null; at: number; allGreen: boolean; lights: LightsView; note: string | null };
     }
   | { id: string; kind: 'audit'; body: AuditRow };
+
+/** Live streams one session may hold open, and all sessions together. */
+export const STREAMS_PER_SESSION = 3;
+export const STREAMS_TOTAL = 32;
+/** A connection that has sent no request this long after it opened is closed (ms). */
+export const FIRST_BYTE_MS = 20_000;
+/** Connections the page takes at once (a car has a tablet or two). */
+export const MAX_CONNECTIONS = 128;
+/** A live stream with more than this waiting to be read is closed. */
+export const STREAM_BUFFER_BYTES = 256 * 1024;
 
 export interface WebDeps {
   bus: Bus;
@@ -238,9 +249,27 @@ export class WebStage implements Stage {
     const handler = (req: IncomingMessage, res: ServerResponse) => void handleRequest(this, req, res);
     const tls = this.deps.tls;
     const server = tls
-      ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler)
+      ? createHttpsServer(
+          // a TCP connection that never finishes its handshake is closed after FIRST_BYTE_MS too
+          { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: FIRST_BYTE_MS },
+          handler,
+        )
       : createServer(handler);
     server.keepAliveTimeout = 5000;
+    // A connection that sends nothing (no request, or a request never finished) is closed: idle
+    // sockets must not pile up to the file limit. Live streams write a ping every 15 s.
+    server.setTimeout(60_000, (socket) => socket.destroy());
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 20_000;
+    server.maxConnections = MAX_CONNECTIONS;
+    // Node's timeouts start at a request's first byte: a connection that never sends one is
+    // closed here (TLS included: its handshake bytes do not count as a request).
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      const idle = setTimeout(() => socket.destroy(), FIRST_BYTE_MS);
+      idle.unref();
+      socket.once('data', () => clearTimeout(idle));
+      socket.once('close', () => clearTimeout(idle));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -345,10 +374,27 @@ export class WebStage implements Stage {
       'x-content-type-options': 'nosniff',
     });
     res.write('retry: 3000\n\n');
+    // A page needs one stream (a reload briefly two): a session's oldest streams beyond
+    // STREAMS_PER_SESSION, and the oldest of all beyond STREAMS_TOTAL, are closed.
+    const mine = [...this.clients].filter(([, id]) => id === sessionId).map(([c]) => c);
+    for (const c of mine.slice(0, Math.max(0, mine.length + 1 - STREAMS_PER_SESSION))) this.drop(c);
+    for (const c of [...this.clients.keys()].slice(0, Math.max(0, this.clients.size + 1 - STREAMS_TOTAL)))
+      this.drop(c);
     this.clients.set(res, sessionId);
     res.on('close', () => this.clients.delete(res));
     this.send(res, 'lights', this.deps.lights());
     if (this.hotlist) this.send(res, 'hotlist', this.hotlist);
+  }
+
+  /** Live streams open now. */
+  get streamCount(): number {
+    return this.clients.size;
+  }
+
+  /** Closes a live stream (the page reconnects if it is still there). */
+  private drop(res: ServerResponse): void {
+    this.clients.delete(res);
+    res.destroy();
   }
 
   /** Sends to every live stream; a stream whose session has ended is closed instead. */
@@ -362,7 +408,16 @@ export class WebStage implements Stage {
     }
   }
 
+  /**
+   * Writes one event. A stream that does not read (its buffer past STREAM_BUFFER_BYTES) is closed
+   * instead: a page that stopped reading must not hold the daemon's memory.
+   */
   private send(res: ServerResponse, event: string, data: unknown): void {
+    if (res.writableLength > STREAM_BUFFER_BYTES) {
+      this.deps.log.warn({ buffered: res.writableLength }, 'a live stream stopped reading; closed');
+      this.drop(res);
+      return;
+    }
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
