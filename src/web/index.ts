@@ -80,8 +80,8 @@ export const STREAMS_PER_SESSION = 3;
 export const STREAMS_TOTAL = 32;
 /** A connection that has sent no request this long after it opened is closed (ms). */
 export const FIRST_BYTE_MS = 20_000;
-/** Connections the page takes at once (a car has a tablet or two). */
-export const MAX_CONNECTIONS = 128;
+/** Connections the page takes at once (a car has a tablet or two; a browser opens up to 6 each). */
+export const MAX_CONNECTIONS = 256;
 /** A live stream with more than this waiting to be read is closed. */
 export const STREAM_BUFFER_BYTES = 256 * 1024;
 
