@@ -358,13 +358,18 @@ function viewImage(
     throw new HttpError(403, 'images of a stored read open from a search that found it (audited)');
   const jpeg = web.deps.images?.image(readId, kind) ?? null;
   if (!jpeg) throw new HttpError(404, 'no such image');
-  if (found)
+  // The first opening of each image under a search is the audit row; opening it again under the
+  // same search adds nothing to the trail (and a loop of re-openings cannot flood it).
+  const key = `${readId}:${kind}`;
+  if (found && !found.viewed?.has(key)) {
     audit(web, s, {
       kind: 'image-view',
       detail: { readId, image: kind, search: found.seq },
       reason: found.reason,
       caseNumber: found.caseNumber,
     });
+    (found.viewed ??= new Set()).add(key);
+  }
   res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'image/jpeg' });
   res.end(jpeg);
 }

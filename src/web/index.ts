@@ -133,6 +133,8 @@ export interface FoundReads {
   readIds: Set<string>;
   reason: string | null;
   caseNumber: string | null;
+  /** `<readId>:<image>` already opened under this search (audited once each). */
+  viewed?: Set<string>;
 }
 const SEARCHES_KEPT = 20;
 

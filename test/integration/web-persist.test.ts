@@ -134,6 +134,20 @@ describe('web: audit at rest and image views', () => {
       salt: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
     expect(u.web.db!.verifyAudit()).toMatchObject({ ok: true });
+    // The same image opened again under the same search (a reload, or a loop of them) is served
+    // but audited once; opening it under a new search is a row of its own.
+    const rows = u.web.db!.recentAudit(1000).length;
+    for (let i = 0; i < 5; i++)
+      expect((await c.call(`/api/images/${read.id}/overview?search=${seq}`)).status).toBe(200);
+    expect(u.web.db!.recentAudit(1000).length).toBe(rows);
+    const again = await c.call('/api/search', {
+      plate: read.plate,
+      reason: 'robbery follow-up with detective',
+      caseNumber: 'C-2026-0077',
+    });
+    expect((await c.call(`/api/images/${read.id}/overview?search=${again.data.audit.seq}`)).status).toBe(200);
+    expect(u.web.db!.recentAudit(1000).length).toBe(rows + 2);
+    expect(u.web.db!.verifyAudit()).toMatchObject({ ok: true });
 
     // At rest: none of it in clear.
     const text = fileText(u);
@@ -145,7 +159,7 @@ describe('web: audit at rest and image views', () => {
     const other = client(u.base);
     expect((await other.call('/api/signin', { badge: 'D400', pin: '5678' })).status).toBe(200);
     const theirs = (await other.call('/api/audit')).data;
-    expect(theirs.chain).toMatchObject({ ok: true, rows: view.seq + 1 });
+    expect(theirs.chain).toMatchObject({ ok: true, rows: view.seq + 3 });
     expect(theirs.rows.map((r: { badge: string; kind: string }) => [r.badge, r.kind])).toEqual([
       ['D400', 'sign-in'],
     ]);
