@@ -9,6 +9,9 @@ import { HttpError, sendJson } from './http.ts';
 import type { HotPlateInput, OwnHotPlate, WebStage } from './index.ts';
 import type { Session } from './session.ts';
 
+/** Live hot plates one officer may have entered at once. */
+export const MAX_OWN_PLATES = 50;
+
 export function hotPlate(
   web: WebStage,
   s: Session,
@@ -17,6 +20,12 @@ export function hotPlate(
 ): void {
   const add = web.deps.addHotPlate;
   if (!add) throw new HttpError(503, 'hot plates cannot be entered on this unit');
+  // each is a live alert for up to 30 days: a session must not fill the list
+  if (own(web, s).length >= MAX_OWN_PLATES)
+    throw new HttpError(
+      409,
+      `You have ${MAX_OWN_PLATES} hot plates live: cancel one before entering another.`,
+    );
   const input: HotPlateInput = {
     plate: String(body.plate ?? ''),
     state: text(body.state, 8),
