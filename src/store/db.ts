@@ -9,7 +9,7 @@ import {
 import { HOUR_MS } from '../domain/tally.ts';
 import type { Hit, Read } from '../domain/types.ts';
 import { bestEffort, emptyPurge, type PurgeResult, type SpaceFreed } from './freed.ts';
-import type { PurgeRule } from './retention.ts';
+import { CLOCK_FLOOR_MS, type PurgeRule } from './retention.ts';
 import { PARKED } from './file.ts';
 import type { Sealer } from './seal.ts';
 
@@ -334,15 +334,17 @@ export class StoreDb {
   }
 
   private purgeRule(rule: PurgeRule): PurgeResult {
-    const where = `captured_at < @before AND hold_ref IS NULL AND (@all = 1 OR (synced_at IS NOT NULL
+    // At the hard maximum unsynced records go too, except those stamped by a clock not yet set.
+    const where = `captured_at < @before AND hold_ref IS NULL AND ((@all = 1 AND captured_at >= @floor)
+      OR (synced_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)))`;
-    const p = { before: rule.before, all: rule.includeUnsynced ? 1 : 0 };
+    const p = { before: rule.before, all: rule.includeUnsynced ? 1 : 0, floor: CLOCK_FLOOR_MS };
     const stats = this.db
       .prepare(
         `SELECT count(*) AS count, min(captured_at) AS "from", max(captured_at) AS "to" FROM reads WHERE ${where}`,
       )
       .get(p) as PurgeResult;
-    const hitWhere = `captured_at < @before AND (@all = 1 OR synced_at IS NOT NULL)
+    const hitWhere = `captured_at < @before AND ((@all = 1 AND captured_at >= @floor) OR synced_at IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM reads r WHERE r.id = hits.read_id AND r.hold_ref IS NOT NULL)`;
     const batch = this.db.prepare(`SELECT id FROM reads WHERE ${where} LIMIT 2000`).pluck();
     stats.hits = 0;

@@ -271,6 +271,27 @@ describe('store: retention', () => {
     expect(store.purgeNow()['hard-max'].count).toBe(1);
   });
 
+  it('keeps unsynced reads and hits stamped by a clock not yet set (2019) past the hard maximum until synced', async () => {
+    const now = Date.UTC(2026, 11, 7);
+    const { store } = await openStore({}, { now: () => now });
+    const undated = makeRead(1, Date.UTC(2019, 5, 1));
+    const ancient = makeRead(2, now - 800 * DAY_MS);
+    store.putRead(undated);
+    store.putRead(ancient);
+    store.putHit(makeHit(undated));
+    const r = store.purgeNow();
+    // the 800-day read goes (its age is known); the one from an unset clock stays, with its hit
+    expect(r['hard-max'].count).toBe(1);
+    const port = store.outbox();
+    expect(port.peek(10).map((m) => [m.kind, m.kind === 'hit' ? m.hit.readId : m.id])).toEqual([
+      ['hit', undated.id],
+      ['read', undated.id],
+    ]);
+    // once the server has them, the retention rule takes them
+    port.ack(port.peek(10).map((m) => m.seq));
+    expect(store.purgeNow().retention).toMatchObject({ count: 1, hits: 1 });
+  });
+
   it('disk watermark: frees synced images, then synced reads, never unsynced hits; raises the storage light', async () => {
     const { store, bus } = await openStore({ minFreeMb: 100, outboxImages: true });
     const lights: HealthReport[] = [];
