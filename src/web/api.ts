@@ -368,7 +368,9 @@ function viewImage(
       reason: found.reason,
       caseNumber: found.caseNumber,
     });
-    (found.viewed ??= new Set()).add(key);
+    const viewed = found.viewed ?? new Set<string>();
+    viewed.add(key);
+    found.viewed = viewed;
   }
   res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'image/jpeg' });
   res.end(jpeg);
