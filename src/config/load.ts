@@ -128,7 +128,13 @@ export function parseConfigText(text: string, baseDir: string, name = 'config'):
     }
     throw new ConfigError(`${name} is not valid YAML: ${problemCount(details.length)}`, details);
   }
-  const raw = doc.toJS();
+  let raw: unknown;
+  try {
+    // aliases are expanded here: a document of nested aliases ("billion laughs") is refused
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(`${name} is not valid YAML: 1 problem`, [`yaml: ${(err as Error).message}`]);
+  }
   const problems = configProblems(raw, yamlLocator(doc, lines));
   if (problems.length > 0) throw new ConfigError(`${name} has ${problemCount(problems.length)}`, problems);
   const parsed = configSchema.parse(raw);

@@ -156,6 +156,20 @@ describe('config mistakes in plain words', () => {
   });
 });
 
+describe('a document of nested aliases ("billion laughs")', () => {
+  it('is a config error (exit 2 under systemd), not a crash', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      levels.push(`${cur}: &${cur} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const e = problems(`version: 1\n${levels.join('\n')}\n`);
+    expect(e.message).toBe('config car.yaml is not valid YAML: 1 problem');
+    expect(e.details[0]).toMatch(/^yaml: .*alias/i);
+  });
+});
+
 describe('the file is named once', () => {
   it('in the error loadConfig throws', () => {
     const f = join(tmp, 'once.yaml');
