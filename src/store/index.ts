@@ -26,6 +26,7 @@ import { openDb } from './file.ts';
 import { type HeldStats, isDiskFull, WriteGuard } from './guard.ts';
 import type { HeldKind } from './holding.ts';
 import { DiskReserve } from './pressure.ts';
+import { claimDataDir } from './owner.ts';
 import { StoreQueries } from './queries.ts';
 import { diskState, type PurgeReason, retentionRules } from './retention.ts';
 import { aesSealer, parseKey, plainSealer, type Sealer } from './seal.ts';
@@ -54,6 +55,8 @@ export class StoreStage implements Stage {
   readonly critical = true;
   private db: StoreDb | null = null;
   private queries: StoreQueries | null = null;
+  /** Gives the data folder back (owner.ts). */
+  private release: (() => void) | null = null;
   private readonly listeners = new Set<(priority: number) => void>();
   private readonly recordListeners = new Set<() => void>();
   private readonly offs: (() => void)[] = [];
@@ -77,6 +80,7 @@ export class StoreStage implements Stage {
     const sealer = this.makeSealer();
     this.sealer = sealer;
     mkdirSync(dataDir, { recursive: true });
+    this.release = claimDataDir(dataDir);
     const file = join(dataDir, config.file);
     this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
     this.queries = new StoreQueries(this.db.db, sealer);
@@ -106,6 +110,8 @@ export class StoreStage implements Stage {
     this.db?.close();
     this.db = null;
     this.queries = null;
+    this.release?.();
+    this.release = null;
   }
 
   /** A keyed hash of `text` (hex), for record ids that must be stable but must not show plate text. */
