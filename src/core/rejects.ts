@@ -3,12 +3,16 @@
  *
  * A receiver or a broker that sends something bad usually keeps sending it: one warning per
  * message would flood journald (and, at one per GPS epoch, wear the car computer's flash). The
- * first refusal is logged at once; later ones are counted and summed up at most once per interval,
- * so the log still says how many and why.
+ * first refusal is logged at once; later ones are counted and summed up once the interval is over
+ * (whether or not more come), with the distinct reasons among them, so the log still says how many
+ * and why.
  */
 export interface WarnLog {
   warn(obj: object, msg: string): void;
 }
+
+/** Distinct reasons a summary names (a forged snapshot after a truncated one must show). */
+const MAX_REASONS = 8;
 
 export class RejectCounter {
   /** Every refusal since start, for status pages and tests. */
@@ -33,12 +37,39 @@ export class RejectCounter {
     this.total++;
     this.unreported++;
     this.lastReason = reason;
+    if (this.reasons.size < MAX_REASONS) this.reasons.add(reason);
     const t = this.now();
-    if (t - this.lastWarnAt < this.intervalMs) return;
-    this.log.warn({ reason, rejected: this.unreported, total: this.total }, this.message);
+    if (t - this.lastWarnAt < this.intervalMs) {
+      // the refusals counted meanwhile are summed up when the interval ends, even if none follow
+      this.flushTimer ??= setTimeout(() => this.flush(), this.lastWarnAt + this.intervalMs - t);
+      this.flushTimer.unref?.();
+      return;
+    }
+    this.warn(reason, t);
+  }
+
+  /** Sums up the refusals not yet reported (the timer at the end of an interval). */
+  flush(): void {
+    this.flushTimer = null;
+    if (this.unreported > 0) this.warn(this.lastReason, this.now());
+  }
+
+  private warn(reason: string, t: number): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const reasons = [...this.reasons];
+    this.log.warn(
+      { reason, ...(reasons.length > 1 ? { reasons } : {}), rejected: this.unreported, total: this.total },
+      this.message,
+    );
     this.unreported = 0;
+    this.reasons.clear();
     this.lastWarnAt = t;
   }
+
+  /** The distinct reasons since the last warning (at most MAX_REASONS), named in the next one. */
+  private readonly reasons = new Set<string>();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   /** The reason given last (status, tests). */
   get last(): string {

@@ -107,4 +107,35 @@ describe('RejectCounter', () => {
     expect(warns[0]).toMatchObject({ rejected: 1, total: 1, reason: 'reason 0' });
     expect(warns[1]).toMatchObject({ rejected: 60, total: 61 });
   });
+
+  it('sums up the refusals of an interval when it ends, naming their distinct reasons, even if none follow', () => {
+    vi.useFakeTimers();
+    try {
+      const warns: Record<string, unknown>[] = [];
+      const r = new RejectCounter(
+        { warn: (o) => warns.push(o as Record<string, unknown>) },
+        'snapshot refused',
+        60_000,
+      );
+      r.reject('truncated: 4 of 5 chunks');
+      vi.advanceTimersByTime(10_000);
+      r.reject('bad signature');
+      r.reject('bad signature');
+      r.reject('signed by unknown key "rogue"');
+      expect(warns).toHaveLength(1);
+      vi.advanceTimersByTime(50_000);
+      expect(warns).toHaveLength(2);
+      expect(warns[1]).toMatchObject({
+        rejected: 3,
+        total: 4,
+        reason: 'signed by unknown key "rogue"',
+        reasons: ['bad signature', 'signed by unknown key "rogue"'],
+      });
+      // nothing more refused: nothing more said
+      vi.advanceTimersByTime(600_000);
+      expect(warns).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
