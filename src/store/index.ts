@@ -31,6 +31,9 @@ import { StoreQueries } from './queries.ts';
 import { diskState, type PurgeReason, retentionRules } from './retention.ts';
 import { aesSealer, parseKey, plainSealer, type Sealer } from './seal.ts';
 
+/** How often the storage light looks at free disk space without waiting for writes (ms). */
+export const DISK_CHECK_MS = 30_000;
+
 export interface StoreStageOptions {
   bus: Bus;
   log: Logger;
@@ -39,6 +42,8 @@ export interface StoreStageOptions {
   credentialsDir?: string;
   /** Clock, for tests. */
   now?: () => number;
+  /** How often free disk space is checked for the storage light (ms; DISK_CHECK_MS by default). */
+  diskCheckMs?: number;
   /** How often records held through a full disk are retried (ms); tests set 0 and call retryHeld. */
   retryMs?: number;
 }
@@ -55,6 +60,7 @@ export class StoreStage implements Stage {
   readonly critical = true;
   private db: StoreDb | null = null;
   private queries: StoreQueries | null = null;
+  private diskTimer: NodeJS.Timeout | null = null;
   /** Gives the data folder back (owner.ts). */
   private release: (() => void) | null = null;
   private readonly listeners = new Set<(priority: number) => void>();
@@ -100,12 +106,26 @@ export class StoreStage implements Stage {
     this.maintain();
     this.timer = setInterval(() => this.maintain(), config.purgeIntervalMinutes * 60_000);
     this.timer.unref();
+    // Free space also changes without writes (a parked car, a technician freeing the card): the
+    // storage light follows it within diskCheckMs, not at the next 200 writes or purge.
+    this.diskTimer = setInterval(() => this.watchDisk(), this.opts.diskCheckMs ?? DISK_CHECK_MS);
+    this.diskTimer.unref();
+  }
+
+  private watchDisk(): void {
+    try {
+      if (this.checkDisk() === 'green') this.reserve?.ensure();
+    } catch (err) {
+      this.opts.log.error({ err }, 'cannot check free disk space');
+    }
   }
 
   async stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.diskTimer) clearInterval(this.diskTimer);
+    this.diskTimer = null;
     this.guard?.stop();
     this.db?.close();
     this.db = null;

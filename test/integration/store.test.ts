@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -457,4 +457,55 @@ describe('store: a data folder it cannot write', () => {
       `the folder ${dirs.data} is not writable: a read-only file system`,
     );
   });
+});
+
+describe('store: free space that changes without writes', () => {
+  const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
+
+  it.skipIf(!canMount)(
+    'the storage light follows a card filled and freed while nothing is written',
+    async () => {
+      const dirs = tempDirs();
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', dirs.data]);
+      } catch {
+        console.warn('store: free-space test skipped: cannot mount a tmpfs here');
+        return;
+      }
+      cleanup.push(() => {
+        execFileSync('umount', [dirs.data]);
+        rmSync(dirs.root, { recursive: true, force: true });
+      });
+      const bus = new Bus();
+      const lights: string[] = [];
+      bus.on('health', (h) => {
+        if (h.component === 'storage') lights.push(h.light);
+      });
+      const cap = captureLog();
+      const store = new StoreStage({
+        bus,
+        log: cap.log,
+        config: storeConfig({ minFreeMb: 6, reserveMb: 0 }),
+        dataDir: dirs.data,
+        credentialsDir: dirs.creds,
+        diskCheckMs: 200,
+      });
+      await store.start();
+      cleanup.push(() => store.stop());
+      const waitLight = async (want: string) => {
+        const end = Date.now() + 5000;
+        while (lights.at(-1) !== want) {
+          if (Date.now() > end) throw new Error(`storage light ${lights.at(-1)}, wanted ${want}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      await waitLight('green');
+      // another program fills the card: nothing is written by the store meanwhile
+      const filler = join(dirs.data, 'filler');
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', 'count=13'], { stdio: 'ignore' });
+      await waitLight('red');
+      rmSync(filler);
+      await waitLight('green');
+    },
+  );
 });
