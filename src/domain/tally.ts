@@ -3,11 +3,6 @@ import type { TallyBucket } from './ports.ts';
 
 export const HOUR_MS = 3_600_000;
 
-/** The hour bucket of a capture time. */
-export function hourOf(t: number): number {
-  return Math.floor(t / HOUR_MS) * HOUR_MS;
-}
-
 /** Merges per-hour counts of reads and of hits into buckets, oldest first (empty hours left out). */
 export function toBuckets(
   reads: readonly { h: number; n: number }[],

@@ -13,7 +13,7 @@
 import type { TallyBucket } from '../domain/ports.ts';
 import { HOUR_MS } from '../domain/tally.ts';
 
-export { HOUR_MS, hourOf, toBuckets } from '../domain/tally.ts';
+export { HOUR_MS, toBuckets } from '../domain/tally.ts';
 
 /** A tally counts the hours captured this far back, and those of records delivered this far back (ms). */
 export const TALLY_SPAN_MS = 24 * HOUR_MS;

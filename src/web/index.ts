@@ -6,14 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { WebConfig } from '../config/sections/web.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import { RejectCounter } from '../core/rejects.ts';
-import { SearchLimiter } from './search-limit.ts';
 import type { Stage } from '../core/stage.ts';
 import type { HitHistoryPort, ImagePort, ReadSearchPort, RecordQueuePort } from '../domain/ports.ts';
 import type { Fix, HealthReport, Hit, OfficerPlateInput } from '../domain/types.ts';
@@ -26,6 +24,7 @@ import { PinThrottle, UnitPace, verifyKeyedPin } from './pin.ts';
 import { SignInGuard } from './signin.ts';
 import { throttleTable } from './throttle-db.ts';
 import type { RosterEntry } from './roster.ts';
+import { SearchLimiter } from './search-limit.ts';
 import { Sessions } from './session.ts';
 import type { HotlistAge, LightPart, UploadState } from './status.ts';
 import { type HitView, hitView, type LightsView, type ReadView, readView } from './views.ts';
@@ -258,8 +257,8 @@ export class WebStage implements Stage {
         )
       : createServer(handler);
     server.keepAliveTimeout = 5000;
-    // A connection that sends nothing (no request, or a request never finished) is closed: idle
-    // sockets must not pile up to the file limit. Live streams write a ping every 15 s.
+    // Idle sockets must not pile up to the file limit: one silent both ways for 60 s is closed
+    // (live streams write a ping every 15 s), a request not received whole in 30 s too.
     server.setTimeout(60_000, (socket) => socket.destroy());
     server.requestTimeout = 30_000;
     server.headersTimeout = 20_000;

@@ -47,6 +47,24 @@ web: { port: 0 }
 }
 
 /**
+ * A demo unit's folders under `tmp` (data, and credentials holding only a store key) and its
+ * config file (demoDaemonConfig with `sync`): what a test runs `alpr run --config` on.
+ */
+export function writeDemoUnit(
+  tmp: string,
+  o: { unit: string; agency: string; sync: string },
+): { config: string; data: string; creds: string } {
+  const data = join(tmp, 'data');
+  const creds = join(tmp, 'creds');
+  mkdirSync(data, { recursive: true });
+  mkdirSync(creds, { recursive: true });
+  writeFileSync(join(creds, 'store.key'), 'ab'.repeat(32));
+  const config = join(tmp, 'config.yaml');
+  writeFileSync(config, demoDaemonConfig({ ...o, dataDir: data, credentialsDir: creds }));
+  return { config, data, creds };
+}
+
+/**
  * A demo daemon set up against a TLS broker, as a unit and its agency would be: the unit's
  * credentials folder (its certificate and a store key) under `tmp`, the reference receiver
  * storing what arrives into `tmp/sink.sqlite` with the certificate `serverCn`, and the daemon's

@@ -5,13 +5,13 @@
  * daemon runs on the demo frames, reads every plate, raises the hit, and shows the server light red
  * with the reason.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../helpers/cli.ts';
-import { DEMO_HOT, DEMO_PLATES, demoDaemonConfig } from '../helpers/demo.ts';
+import { DEMO_HOT, DEMO_PLATES, writeDemoUnit } from '../helpers/demo.ts';
 
 describe('alpr run with a credentials folder lacking ca.crt', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'alpr-isolation-'));
@@ -36,22 +36,12 @@ describe('alpr run with a credentials folder lacking ca.crt', () => {
   };
 
   beforeAll(async () => {
-    const creds = join(tmp, 'creds');
-    mkdirSync(creds);
-    mkdirSync(data);
     // The store key is there; the server link's CA, certificate and key are not.
-    writeFileSync(join(creds, 'store.key'), 'ab'.repeat(32));
-    const config = join(tmp, 'config.yaml');
-    writeFileSync(
-      config,
-      demoDaemonConfig({
-        unit: 'iso-0001',
-        agency: 'iso-pd',
-        dataDir: data,
-        credentialsDir: creds,
-        sync: "{ type: mqtt, url: 'mqtts://127.0.0.1:1', caFile: ca.crt, certFile: client.crt, keyFile: client.key }",
-      }),
-    );
+    const { config } = writeDemoUnit(tmp, {
+      unit: 'iso-0001',
+      agency: 'iso-pd',
+      sync: "{ type: mqtt, url: 'mqtts://127.0.0.1:1', caFile: ca.crt, certFile: client.crt, keyFile: client.key }",
+    });
     const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();

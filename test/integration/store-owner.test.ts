@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claimDataDir, OWNER_FILE } from '../../src/store/owner.ts';
 import { spawnCli } from '../helpers/cli.ts';
-import { demoDaemonConfig } from '../helpers/demo.ts';
+import { writeDemoUnit } from '../helpers/demo.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alpr-owner-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -51,22 +51,11 @@ describe('the data folder has one owner', () => {
   });
 
   it('a second alpr run on the same data folder exits 3 naming the first', { timeout: 90_000 }, async () => {
-    const data = join(tmp, 'data');
-    const creds = join(tmp, 'creds');
-    mkdirSync(data);
-    mkdirSync(creds);
-    writeFileSync(join(creds, 'store.key'), 'ab'.repeat(32));
-    const config = join(tmp, 'config.yaml');
-    writeFileSync(
-      config,
-      demoDaemonConfig({
-        unit: 'own-0001',
-        agency: 'own-pd',
-        dataDir: data,
-        credentialsDir: creds,
-        sync: '{ type: none }',
-      }),
-    );
+    const { config, data } = writeDemoUnit(tmp, {
+      unit: 'own-0001',
+      agency: 'own-pd',
+      sync: '{ type: none }',
+    });
     const first = spawnCli(['run', '--config', config]);
     let out = '';
     first.stdout.on('data', (d: Buffer) => {
