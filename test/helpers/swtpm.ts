@@ -31,8 +31,21 @@ export interface SoftTpm {
 /** Starts a fresh software TPM 2.0 (new state folder: a new chip) and waits until it answers. */
 export async function startSoftTpm(): Promise<SoftTpm> {
   const state = mkdtempSync(join(tmpdir(), 'alpr-swtpm-'));
-  const port = await freePort(2);
-  const proc: ChildProcess = spawn(
+  // Test files run side by side: another's swtpm may take a port between freePort and the spawn.
+  // A start that fails is stopped and tried again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(2);
+    const proc = spawnSwtpm(state, port);
+    const device = `swtpm:host=127.0.0.1,port=${port}`;
+    const env = { SYSTEMD_TPM2_DEVICE: device, TPM2TOOLS_TCTI: device };
+    if (await answers(proc, env)) return softTpm(proc, state, device, env);
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    if (attempt === 3) throw new Error(`swtpm on port ${port} did not start`);
+  }
+}
+
+function spawnSwtpm(state: string, port: number): ChildProcess {
+  return spawn(
     'swtpm',
     [
       'socket',
@@ -48,14 +61,19 @@ export async function startSoftTpm(): Promise<SoftTpm> {
     ],
     { stdio: 'ignore' },
   );
-  const device = `swtpm:host=127.0.0.1,port=${port}`;
-  const env = { SYSTEMD_TPM2_DEVICE: device, TPM2TOOLS_TCTI: device };
+}
+
+/** Whether the TPM answers within 10 s (false at once when swtpm exits). */
+async function answers(proc: ChildProcess, env: Record<string, string>): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   while (spawnSync('tpm2_getrandom', ['4'], { env: { ...process.env, ...env } }).status !== 0) {
-    if (Date.now() > deadline || proc.exitCode !== null)
-      throw new Error(`swtpm on port ${port} did not start`);
+    if (Date.now() > deadline || proc.exitCode !== null) return false;
     await new Promise((r) => setTimeout(r, 100));
   }
+  return true;
+}
+
+function softTpm(proc: ChildProcess, state: string, device: string, env: Record<string, string>): SoftTpm {
   return {
     device,
     env,
