@@ -163,7 +163,7 @@ export class CaptureStage implements Stage {
       await cam.source.start({
         onFrame: (frame) => feeding('capture', `camera:${cam.cfg.id}`, () => this.frame(cam, frame)),
         onError: (reason) => {
-          cam.health.note(reason);
+          this.report(cam, cam.health.note(reason, Date.now()));
           cam.errors.reject(reason);
         },
         onEnd: () => this.report(cam, cam.health.end()),

@@ -204,9 +204,18 @@ export class CameraHealth {
     this.lastFrameAt = now;
   }
 
-  /** A transient error the source recovers from by itself; named in the red reason if frames stop. */
-  note(reason: string): void {
+  /**
+   * A transient error the source recovers from by itself; named in the red reason if frames stop.
+   * When the light is already red for want of frames, the reason changes at once to name it (a
+   * stalled camera whose ffmpeg is killed says so, whichever of the two clocks noticed first).
+   */
+  note(reason: string, now: number): HealthChange | null {
+    const changed = reason !== this.lastError;
     this.lastError = reason;
+    if (!changed || this.light !== 'red' || this.ended || this.failure !== null) return null;
+    const idle = now - this.lastFrameAt;
+    if (idle <= this.timeoutMs) return null;
+    return this.set('red', this.noFrameReason(idle), true);
   }
 
   end(): HealthChange | null {
@@ -217,16 +226,19 @@ export class CameraHealth {
   tick(now: number): HealthChange | null {
     if (this.ended || this.failure !== null) return null;
     const idle = now - this.lastFrameAt;
-    if (idle > this.timeoutMs) {
-      const last = this.lastError ? ` (last error: ${this.lastError})` : '';
-      return this.set('red', `camera ${this.cameraId}: no frame for ${Math.floor(idle / 1000)} s${last}`);
-    }
+    if (idle > this.timeoutMs) return this.set('red', this.noFrameReason(idle));
     return null;
   }
 
-  private set(light: Light, reason: string): HealthChange | null {
+  private noFrameReason(idle: number): string {
+    const last = this.lastError ? ` (last error: ${this.lastError})` : '';
+    return `camera ${this.cameraId}: no frame for ${Math.floor(idle / 1000)} s${last}`;
+  }
+
+  /** `newCause`: a red reason that names a new cause is reported even within a red spell. */
+  private set(light: Light, reason: string, newCause = false): HealthChange | null {
     // Red is reported once per red spell: "no frame for N s" would otherwise change every tick.
-    if (light === this.light && (reason === this.reason || light === 'red')) return null;
+    if (light === this.light && (reason === this.reason || (light === 'red' && !newCause))) return null;
     this.light = light;
     this.reason = reason;
     return { light, reason };

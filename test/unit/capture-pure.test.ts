@@ -174,7 +174,7 @@ describe('CameraHealth', () => {
     expect(h.frame(1000)?.light).toBe('green');
     expect(h.frame(1100)).toBeNull();
     expect(h.tick(6000)).toBeNull();
-    h.note('ffmpeg exited (code 1)');
+    expect(h.note('ffmpeg exited (code 1)', 6100)).toBeNull();
     const red = h.tick(6200);
     expect(red?.light).toBe('red');
     expect(red?.reason).toContain('camera rear');
@@ -182,6 +182,21 @@ describe('CameraHealth', () => {
     expect(red?.reason).toContain('ffmpeg exited');
     expect(h.tick(9000)).toBeNull();
     expect(h.frame(9500)?.light).toBe('green');
+  });
+  it('a cause that comes after the light went red for want of frames is named at once, once', () => {
+    const h = new CameraHealth('frozen', 1000, 0);
+    h.frame(0);
+    expect(h.tick(1100)).toEqual({ light: 'red', reason: 'camera frozen: no frame for 1 s' });
+    expect(h.note('stalled: no frame for 1 s, ffmpeg restarted', 1300)).toEqual({
+      light: 'red',
+      reason: 'camera frozen: no frame for 1 s (last error: stalled: no frame for 1 s, ffmpeg restarted)',
+    });
+    expect(h.note('stalled: no frame for 1 s, ffmpeg restarted', 2300)).toBeNull();
+    expect(h.tick(5000)).toBeNull();
+    // a failure's reason is not overwritten by a later note
+    const f = new CameraHealth('gone', 1000, 0);
+    f.fail('failed to start: no ffmpeg');
+    expect(f.note('ffmpeg exited (code 1)', 3000)).toBeNull();
   });
   it('goes red when it never gets a frame', () => {
     const h = new CameraHealth('front', 3000, 0);
