@@ -22,6 +22,13 @@ export interface GpsHealthInput {
   now: number;
   /** Last time the receiver said anything (bytes, gpsd report), or null if never. */
   lastDataAt: number | null;
+  /**
+   * Since when bytes have come without a single valid NMEA sentence among them (the first byte
+   * after the last valid one), or null when the last data held one (or came decoded, from gpsd).
+   */
+  noSentenceSince?: number | null;
+  /** Lines refused (garbage, missing or wrong checksums) since the last valid sentence. */
+  unreadableLines?: number;
   linkUp: boolean;
   linkReason: string;
   lastFix: Fix | null;
@@ -46,6 +53,15 @@ export function gpsLight(h: GpsHealthInput): GpsLight {
     if (h.lastDataAt === null)
       return { light: 'red', reason: `no data from the GPS receiver yet (${h.linkReason})` };
     return { light: 'red', reason: `no data from the GPS receiver for ${secs(h.now - h.lastDataAt)}` };
+  }
+  const since = h.noSentenceSince ?? null;
+  if (since !== null && h.now - since > h.noDataTimeoutMs) {
+    // bytes, but nothing a receiver at the right speed would send: the light says what to check
+    const lines = h.unreadableLines ? `, ${h.unreadableLines} unreadable lines` : '';
+    return {
+      light: 'red',
+      reason: `GPS receiver sends data but no valid NMEA sentence for ${secs(h.now - since)}${lines}: wrong baud rate, or not an NMEA receiver?`,
+    };
   }
   const inView = h.satellitesInView === null ? '' : ` (${h.satellitesInView} satellites in view)`;
   if (h.lastFix === null)

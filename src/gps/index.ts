@@ -87,6 +87,10 @@ export class GpsStage implements Stage {
   private source: GpsSource | null = null;
   private tick: NodeJS.Timeout | null = null;
   private lastDataAt: number | null = null;
+  /** First byte after the last valid NMEA sentence (null: the last data held one). */
+  private noSentenceSince: number | null = null;
+  /** The decoder's unreadable-line count at the last valid sentence. */
+  private unreadableAtSentence = 0;
   private linkUp = false;
   private linkReason = 'GPS receiver not started';
   private lastFix: Fix | null = null;
@@ -173,23 +177,30 @@ export class GpsStage implements Stage {
         feeding('gps', 'gps', () =>
           guard('NMEA data', () => {
             this.lastDataAt = at;
-            this.onEvents(this.decoder.push(chunk, at));
+            const ok = this.decoder.stats.ok;
+            const events = this.decoder.push(chunk, at);
+            if (this.decoder.stats.ok > ok) this.sentenceSeen();
+            else this.noSentenceSince ??= at;
+            this.onEvents(events);
           }),
         ),
       fix: (fix) =>
         feeding('gps', 'gps', () =>
           guard('gpsd fix', () => {
             this.lastDataAt = fix.receivedAt;
+            this.sentenceSeen();
             this.onEvents([{ type: 'fix', fix }]);
           }),
         ),
       noFix: (at) =>
         guard('gpsd no-fix', () => {
           this.lastDataAt = at;
+          this.sentenceSeen();
           this.onEvents([{ type: 'nofix', time: null, at }]);
         }),
       alive: (at) => {
         this.lastDataAt = at;
+        this.sentenceSeen();
       },
       link: (up, reason) =>
         guard('GPS link change', () => {
@@ -198,6 +209,11 @@ export class GpsStage implements Stage {
           this.evaluate(false);
         }),
     };
+  }
+
+  private sentenceSeen(): void {
+    this.noSentenceSince = null;
+    this.unreadableAtSentence = unreadable(this.decoder.stats);
   }
 
   private onEvents(events: FixEvent[]): void {
@@ -225,6 +241,8 @@ export class GpsStage implements Stage {
     return gpsLight({
       now,
       lastDataAt: this.lastDataAt,
+      noSentenceSince: this.noSentenceSince,
+      unreadableLines: unreadable(this.decoder.stats) - this.unreadableAtSentence,
       linkUp: this.linkUp,
       linkReason: this.linkReason,
       lastFix: this.lastFix,
@@ -253,4 +271,9 @@ export class GpsStage implements Stage {
     const report: HealthReport = { component: 'gps', light: l.light, reason: l.reason, at: now };
     this.deps.bus.emit('health', report);
   }
+}
+
+/** Lines the framer refused: not NMEA at all, or without a right checksum. */
+function unreadable(s: { garbage: number; badChecksum: number; noChecksum: number }): number {
+  return s.garbage + s.badChecksum + s.noChecksum;
 }

@@ -173,3 +173,53 @@ describe('serial source whose device is missing at start-up', () => {
     await stage.stop();
   });
 });
+
+describe.skipIf(!hasSocat)(
+  'serial source that gets only line noise (a receiver at another baud rate)',
+  () => {
+    it('says no valid NMEA sentence comes and names the baud rate; valid sentences put it right', async () => {
+      const cab = await cable('noise');
+      const { stage, health, fixes } = startStage(cab.dev, { noDataTimeoutS: 1 });
+      await stage.start();
+      // what a port at the wrong speed reads: bytes that frame no sentence, with line ends among them
+      let seed = 7;
+      const noise = Buffer.from(
+        Array.from({ length: 4000 }, () => {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          const b = seed >>> 24;
+          return b % 40 === 0 ? 10 : b;
+        }),
+      );
+      let off = 0;
+      let bytes: Buffer = noise;
+      let feeding = true;
+      const feeder = (async () => {
+        while (feeding) {
+          await send(cab.feed, bytes.subarray(off % bytes.length, (off % bytes.length) + 300), 300, 0);
+          off += 300;
+          await sleep(100);
+        }
+      })();
+      try {
+        expect(await until(() => /no valid NMEA sentence/.test(health.at(-1)?.reason ?? ''), 15_000)).toBe(
+          true,
+        );
+        const red = health.at(-1)!;
+        expect(red.light).toBe('red');
+        expect(red.reason).toMatch(/\d+ unreadable lines: wrong baud rate, or not an NMEA receiver\?/);
+        expect(fixes).toEqual([]);
+        // the receiver set to the port's speed: its sentences end the red
+        const route = readFileSync(ROUTE, 'latin1');
+        bytes = Buffer.from(route.slice(route.lastIndexOf('$', route.indexOf(',A,'))), 'latin1');
+        off = 0;
+        expect(await until(() => health.at(-1)?.light === 'green', 15_000)).toBe(true);
+        expect(fixes.length).toBeGreaterThan(0);
+      } finally {
+        feeding = false;
+        await feeder;
+        await stage.stop();
+        stages.delete(stage);
+      }
+    }, 60_000);
+  },
+);

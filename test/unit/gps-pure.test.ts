@@ -50,6 +50,19 @@ describe('GPS light', () => {
     ],
     ['silent 6 s', { lastDataAt: 95_000 }, 'red', /no data from the GPS receiver for 6 s/],
     [
+      'bytes but no valid sentence for 6 s (a wrong baud rate)',
+      { lastFix: null, noSentenceSince: 95_000, unreadableLines: 31 },
+      'red',
+      /no valid NMEA sentence for 6 s, 31 unreadable lines: wrong baud rate/,
+    ],
+    [
+      'a fix, then only garbage',
+      { noSentenceSince: 95_500, unreadableLines: 0 },
+      'red',
+      /no valid NMEA sentence for 5.5 s: wrong baud rate/,
+    ],
+    ['garbage for less than the timeout', { lastFix: null, noSentenceSince: 96_000 }, 'amber', /no fix yet/],
+    [
       'unplugged',
       { lastDataAt: 90_000, linkUp: false, linkReason: 'GPS receiver went away' },
       'red',
