@@ -15,11 +15,13 @@ export function listKind(name: string): ListKind {
 
 /**
  * Red when no state or special list is loaded; amber when a state list was issued more than
- * 12 h ago or a special list more than 24 h ago; green otherwise.
+ * 12 h ago or a special list more than 24 h ago, or a list file given at start was refused
+ * (`refused`: why, one per file); green otherwise.
  */
 export function hotlistHealth(
   lists: readonly { name: string; issuedAt: number }[],
   now: number,
+  refused: readonly string[] = [],
 ): HealthReport {
   const pushed = lists.filter((l) => listKind(l.name) !== 'local');
   const report = (light: Light, reason: string): HealthReport => ({
@@ -28,8 +30,8 @@ export function hotlistHealth(
     reason,
     at: now,
   });
-  if (pushed.length === 0) return report('red', 'no hot list loaded');
-  const stale: string[] = [];
+  if (pushed.length === 0) return report('red', ['no hot list loaded', ...refused].join('; '));
+  const stale: string[] = [...refused];
   for (const l of pushed) {
     const max = listKind(l.name) === 'special' ? SPECIAL_MAX_AGE_MS : STATE_MAX_AGE_MS;
     const age = now - l.issuedAt;

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
 import type { Stage } from '../core/stage.ts';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { uuidv7 } from '../domain/ids.ts';
 import type { Sealer } from '../domain/seal.ts';
 import { evidenceOf } from '../domain/read.ts';
@@ -52,6 +53,8 @@ export class HotlistStage implements Stage {
   private unsub: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastHealth = '';
+  /** Why each seed file given at start was not loaded (shown on the light until a restart). */
+  private readonly seedRefused: string[] = [];
   private readonly now: () => number;
 
   constructor(private readonly opts: HotlistStageOptions) {
@@ -69,10 +72,9 @@ export class HotlistStage implements Stage {
         await this.loadSeed(seed.list, seed.path);
       } catch (err) {
         // A demo seed that cannot be read must not stop the unit: the live lists stay, health says so.
-        this.opts.log.error(
-          { list: seed.list, path: seed.path, err: (err as Error).message },
-          'seed list not loaded',
-        );
+        const why = (err as Error).message;
+        this.opts.log.error({ list: seed.list, path: seed.path, err: why }, 'seed list not loaded');
+        this.seedRefused.push(`seed ${seed.list} not loaded: ${why}`);
       }
     }
     this.unsub = this.opts.bus.on('read', (r) => this.onRead(r));
@@ -219,7 +221,13 @@ export class HotlistStage implements Stage {
         source,
         expectedEntries: st.size / 16,
       },
-      csvEntries(fileLines(path), { list, now, source: 'seed' }, (e) => errors.push(e)),
+      atLeastOne(
+        csvEntries(fileLines(path), { list, now, source: 'seed' }, (e) => errors.push(e)),
+        () =>
+          errors.length === 0
+            ? `${path} holds no rows`
+            : `none of the ${errors.length} rows of ${path} is valid (line ${errors[0]!.line}: ${errors[0]!.message.split(':')[0]})`,
+      ),
       { now },
     );
     if (errors.length > 0) {
@@ -312,10 +320,23 @@ export class HotlistStage implements Stage {
   }
 
   private emitHealth(force: boolean): void {
-    const h = hotlistHealth(this.lists(), this.now());
+    const h = hotlistHealth(this.lists(), this.now(), this.seedRefused);
     const sig = `${h.light}:${h.reason}`;
     if (!force && sig === this.lastHealth) return;
     this.lastHealth = sig;
     this.opts.bus.emit('health', h);
   }
+}
+
+/**
+ * The entries, or a throw after the last when there were none (`why` says why): a seed file whose
+ * every row is bad must not replace the list loaded before with an empty one.
+ */
+async function* atLeastOne<T>(entries: AsyncIterable<T>, why: () => string): AsyncGenerator<T> {
+  let n = 0;
+  for await (const e of entries) {
+    n++;
+    yield e;
+  }
+  if (n === 0) throw new AlprError(ErrorCodes.HOTLIST, why());
 }

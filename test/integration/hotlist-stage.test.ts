@@ -96,6 +96,37 @@ describe('HotlistStage', () => {
     await again.stage.stop();
   });
 
+  it('refuses a seed file whose every row is bad: the list loaded before stays, the light names the file', async () => {
+    const csv = join(dir, 'seed-turns-bad.csv');
+    writeFileSync(csv, 'plate,state,priority\n7ABC123,CA,1\n');
+    const first = setup('seed-turns-bad', { seedCsv: [{ list: 'SVS', path: csv }] });
+    await first.stage.start();
+    expect(first.stage.lists()[0]).toMatchObject({ name: 'SVS', entries: 1 });
+    await first.stage.stop();
+    // the file is overwritten by one whose rows all fail (a wrong export)
+    writeFileSync(csv, 'plate,state,priority\nNOT A PLATE!,CA,1\n7ABC124,CA,urgent\n');
+    const again = setup('seed-turns-bad', { seedCsv: [{ list: 'SVS', path: csv }] });
+    await again.stage.start();
+    expect(again.stage.lists()[0]).toMatchObject({ name: 'SVS', entries: 1 });
+    const light = again.health.at(-1)!;
+    expect(light.light).toBe('amber');
+    expect(light.reason).toBe(`seed SVS not loaded: none of the 2 rows of ${csv} is valid (line 2: plate)`);
+    again.bus.emit('read', read('7ABC123'));
+    expect(again.hits.map((h) => h.plate)).toEqual(['7ABC123']);
+    await again.stage.stop();
+    // on a unit with no list yet, the light is red and says both
+    const empty = join(dir, 'seed-header-only.csv');
+    writeFileSync(empty, 'plate,state\n');
+    const fresh = setup('seed-empty', { seedCsv: [{ list: 'SVS', path: empty }] });
+    await fresh.stage.start();
+    expect(fresh.stage.lists()).toEqual([]);
+    expect(fresh.health.at(-1)).toMatchObject({
+      light: 'red',
+      reason: `no hot list loaded; seed SVS not loaded: ${empty} holds no rows`,
+    });
+    await fresh.stage.stop();
+  });
+
   it('raises late hits when a list version arrives, only for reads within the window', async () => {
     const clock = { t: 1_000_000_000_000 };
     const { bus, hits, stage } = setup('late', { recheckMinutes: 30 }, clock);
