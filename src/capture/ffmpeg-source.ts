@@ -107,6 +107,8 @@ export class FfmpegSource implements CameraSource {
   private message(m: PipeMessage): void {
     switch (m.type) {
       case 'frame':
+        // told before the frame, so the frame's light already knows of its damage
+        if (m.errLines > 0) this.handlers?.onDamaged?.(m.errLines, stderrLine(m.errLine));
         this.frame(m.data, m.at, m.dropped);
         return;
       case 'spawned':

@@ -167,6 +167,7 @@ export class CaptureStage implements Stage {
           cam.errors.reject(reason);
         },
         onEnd: () => this.report(cam, cam.health.end()),
+        onDamaged: (_lines, line) => cam.health.damaged(Date.now(), line),
       });
     } catch (err) {
       const reason = (err as Error).message;

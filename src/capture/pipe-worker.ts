@@ -22,11 +22,17 @@ let pending = null;
 let ready = true;
 let dropped = 0;
 let stderr = '';
+// ffmpeg's error lines (-loglevel error) since the last frame sent: a damaged frame's decoder errors
+let errLines = 0;
+let errLine = '';
 // An exit that comes while a frame waits is told after that frame, so no frame follows its exit.
 let exitMsg = null;
 
 function send(f) {
-  parentPort.postMessage({ type: 'frame', data: f.data.buffer, at: f.at, dropped }, [f.data.buffer]);
+  parentPort.postMessage(
+    { type: 'frame', data: f.data.buffer, at: f.at, dropped, errLines: f.errLines, errLine: f.errLine },
+    [f.data.buffer],
+  );
   dropped = 0;
 }
 function deliver(f) {
@@ -34,7 +40,12 @@ function deliver(f) {
     ready = false;
     send(f);
   } else {
-    if (pending) dropped++;
+    if (pending) {
+      // the dropped frame's decoder errors are told with the one that replaces it
+      dropped++;
+      f.errLines += pending.errLines;
+      f.errLine = f.errLine || pending.errLine;
+    }
     pending = f;
   }
 }
@@ -49,7 +60,9 @@ function onData(chunk) {
       const done = buf;
       buf = new Uint8Array(new ArrayBuffer(frameBytes));
       off = 0;
-      deliver({ data: done, at: Date.now() });
+      deliver({ data: done, at: Date.now(), errLines, errLine });
+      errLines = 0;
+      errLine = '';
     }
   }
 }
@@ -59,6 +72,8 @@ function start(cmd, args, input) {
   pending = null;
   exitMsg = null;
   stderr = '';
+  errLines = 0;
+  errLine = '';
   const c = spawn(cmd, args, { stdio: [input == null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   child = c;
   if (input != null) {
@@ -76,8 +91,11 @@ function start(cmd, args, input) {
   });
   c.stderr.setEncoding('utf8');
   c.stderr.on('data', (s) => {
-    const line = s.trim().split('\n').pop();
+    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l);
+    const line = lines.pop();
     if (line) stderr = line.slice(0, 300);
+    errLines += lines.length + (line ? 1 : 0);
+    if (line) errLine = stderr;
   });
   c.stdout.on('data', onData);
 }
@@ -101,7 +119,15 @@ parentPort.on('message', (m) => {
 `;
 
 export type PipeMessage =
-  | { type: 'frame'; data: ArrayBuffer; at: number; dropped: number }
+  | {
+      type: 'frame';
+      data: ArrayBuffer;
+      at: number;
+      dropped: number;
+      /** ffmpeg error lines since the frame before (a damaged frame's decoder errors), and the last. */
+      errLines: number;
+      errLine: string;
+    }
   | { type: 'spawned' }
   | { type: 'error'; code: string | null; message: string }
   | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; stderr: string };

@@ -156,6 +156,14 @@ export interface HealthChange {
 export const HEALTH_TICK_MS = 500;
 
 /**
+ * Damaged frames (the decoder reported errors on them) over this window turn a camera amber when
+ * they are at least DAMAGED_MIN and DAMAGED_SHARE of its frames; a window without any turns it back.
+ */
+export const DAMAGED_WINDOW_MS = 10_000;
+export const DAMAGED_MIN = 3;
+export const DAMAGED_SHARE = 0.1;
+
+/**
  * One camera's light: amber while starting, green while frames arrive, red after `timeoutMs`
  * without a frame or on a failure, amber when a finite replay has ended. Returns a change only
  * when the light or reason changes, so the bus is not flooded.
@@ -167,6 +175,10 @@ export class CameraHealth {
   private ended = false;
   private failure: string | null = null;
   private lastError: string | null = null;
+  /** Arrival times of recent frames, and of those the decoder reported damaged (last window). */
+  private readonly recentFrames: number[] = [];
+  private readonly recentDamaged: number[] = [];
+  private damagedLine = '';
 
   constructor(
     private readonly cameraId: string,
@@ -187,7 +199,25 @@ export class CameraHealth {
     this.failure = null;
     this.lastError = null;
     this.ended = false;
+    this.recentFrames.push(now);
+    trimBefore(this.recentFrames, now - DAMAGED_WINDOW_MS);
+    trimBefore(this.recentDamaged, now - DAMAGED_WINDOW_MS);
+    const damaged = this.recentDamaged.length;
+    if (damaged > 0 && this.light === 'amber' && this.reason.includes(DAMAGED_WORDS)) return null;
+    if (damaged >= DAMAGED_MIN && damaged >= DAMAGED_SHARE * this.recentFrames.length) {
+      // once per amber spell, with the decoder's words when it began (a technician's first clue)
+      return this.set(
+        'amber',
+        `camera ${this.cameraId}: ${DAMAGED_WORDS}: ${damaged} of the last ${this.recentFrames.length} frames (${this.damagedLine})`,
+      );
+    }
     return this.set('green', `camera ${this.cameraId}: frames arriving`);
+  }
+
+  /** The decoder reported errors on the frame about to arrive (`line`: its last error line). */
+  damaged(now: number, line: string): void {
+    this.recentDamaged.push(now);
+    this.damagedLine = line;
   }
 
   fail(reason: string): HealthChange | null {
@@ -283,4 +313,13 @@ export function fillBlack(data: Buffer, width: number, rects: readonly Box[]): v
       data.fill(0, start, start + r.w * 3);
     }
   }
+}
+
+const DAMAGED_WORDS = 'frames arrive damaged';
+
+/** Drops the leading times before `t` (the array is in time order). */
+function trimBefore(times: number[], t: number): void {
+  let k = 0;
+  while (k < times.length && times[k]! < t) k++;
+  if (k > 0) times.splice(0, k);
 }

@@ -8,6 +8,11 @@ export interface SourceHandlers {
   onError(reason: string): void;
   /** A finite replay reached its end (file camera with loop: false). */
   onEnd(): void;
+  /**
+   * The decoder reported errors on the frame just delivered (`lines` of them, the last `line`): a
+   * corrupt JPEG or a broken stream decodes into a frame partly grey or smeared.
+   */
+  onDamaged?(lines: number, line: string): void;
 }
 
 /**

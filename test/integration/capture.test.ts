@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -242,6 +242,51 @@ describe('a real ffmpeg stream that freezes', () => {
       expect(JSON.stringify(health)).not.toContain('SIGKILL');
     } finally {
       server.kill('SIGCONT');
+      server.kill('SIGKILL');
+      await stage.stop();
+    }
+  });
+});
+
+describe('a real ffmpeg stream of damaged JPEGs (a failing camera or cable)', () => {
+  it("goes amber naming the damage and the decoder's words, while the frames still come", async () => {
+    // a clean 10 fps MJPEG clip, then every third JPEG's scan data overwritten in places
+    const clip = join(tmp, 'clip.mjpeg');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=10', '-t', '3', '-f', 'mjpeg', clip],
+    ]);
+    const jpegs = readFileSync(clip).toString('latin1').split('\xff\xd8').slice(1);
+    const damaged = jpegs.map((j, i) => {
+      if (i % 3 !== 0) return `\xff\xd8${j}`;
+      const b = Buffer.from(j, 'latin1');
+      for (let k = 0; k < 20; k++) b[700 + ((k * 997) % (b.length - 800))] = (k * 61) % 256;
+      return `\xff\xd8${b.toString('latin1')}`;
+    });
+    const bad = join(tmp, 'damaged.mjpeg');
+    writeFileSync(bad, Buffer.from(damaged.join(''), 'latin1'));
+    const port = await freePort();
+    // served as it is (stream copy): the JPEGs reach the unit's decoder damaged
+    const server = serveMjpeg(port, [
+      ...['-stream_loop', '-1', '-f', 'mjpeg', '-framerate', '10', '-i', bad, '-c:v', 'copy'],
+    ]);
+    children.push(server);
+    const { stage, frames, health } = harness([cam(mjpegCamera('damaged', port, { noFrameTimeoutS: 3 }))]);
+    await stage.start();
+    try {
+      await waitFor(
+        'amber',
+        () => lastLight(health, 'camera:damaged')?.light === 'amber' && frames.length > 5,
+        20_000,
+      );
+      const light = lastLight(health, 'camera:damaged')!;
+      expect(light.reason).toMatch(
+        /^camera damaged: frames arrive damaged: \d+ of the last \d+ frames \(.*error/,
+      );
+      const n = frames.length;
+      await waitFor('more frames', () => frames.length > n + 5, 10_000);
+      expect(lastLight(health, 'camera:damaged')?.light).toBe('amber');
+    } finally {
       server.kill('SIGKILL');
       await stage.stop();
     }

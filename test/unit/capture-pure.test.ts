@@ -4,6 +4,7 @@ import {
   blackoutRects,
   fillBlack,
   CameraHealth,
+  type HealthChange,
   FpsMeter,
   ffmpegArgs,
   ffmpegCommand,
@@ -197,6 +198,36 @@ describe('CameraHealth', () => {
     const f = new CameraHealth('gone', 1000, 0);
     f.fail('failed to start: no ffmpeg');
     expect(f.note('ffmpeg exited (code 1)', 3000)).toBeNull();
+  });
+  it('turns amber while the decoder reports damaged frames, once per spell, and green a window after', () => {
+    const h = new CameraHealth('front', 2000, 0);
+    expect(h.frame(0)?.light).toBe('green');
+    // 10 fps; every 5th frame damaged from t=1 s: 2 of 20 are not yet enough (at least 3)
+    const seen: (HealthChange | null)[] = [];
+    for (let t = 100; t <= 4000; t += 100) {
+      if (t >= 1000 && t % 500 === 0) h.damaged(t, 'error count: 64');
+      seen.push(h.frame(t));
+    }
+    const changes = seen.filter((c) => c !== null);
+    expect(changes).toEqual([
+      {
+        light: 'amber',
+        reason: 'camera front: frames arrive damaged: 3 of the last 21 frames (error count: 64)',
+      },
+    ]);
+    // damage stops: amber until a whole window passes without any
+    const after: (HealthChange | null)[] = [];
+    for (let t = 4100; t <= 15_000; t += 100) after.push(h.frame(t));
+    expect(after.filter((c) => c !== null)).toEqual([{ light: 'green', reason: 'camera front: frames arriving' }]);
+    expect(after.findIndex((c) => c !== null)).toBe((14_100 - 4100) / 100);
+    // one damaged frame in many is not a damaged camera
+    const rare = new CameraHealth('rear', 2000, 0);
+    const out: (HealthChange | null)[] = [];
+    for (let t = 0; t <= 20_000; t += 100) {
+      if (t % 2000 === 0) rare.damaged(t, 'error dc');
+      out.push(rare.frame(t));
+    }
+    expect(out.filter((c) => c !== null).map((c) => c!.light)).toEqual(['green']);
   });
   it('goes red when it never gets a frame', () => {
     const h = new CameraHealth('front', 3000, 0);
