@@ -31,6 +31,8 @@ async function cameraTest(id: string, opts: TestOptions): Promise<void> {
   let last: Frame | null = null;
   let count = 0;
   let lastError = '';
+  let damaged = 0;
+  let damage = '';
   // Camera URLs often carry a password: never print it.
   const where = cam.type === 'file' ? cam.path : redactUrl(cam.url);
   process.stdout.write(`camera ${id} (${cam.type}, ${cam.orientation}): ${where}\n`);
@@ -44,13 +46,18 @@ async function cameraTest(id: string, opts: TestOptions): Promise<void> {
       lastError = reason;
     },
     onEnd: () => {},
+    onDamaged: (_lines, line) => {
+      damaged++;
+      damage = line;
+    },
   });
   try {
     for (let s = 1; s <= seconds; s++) {
       await new Promise((r) => setTimeout(r, 1000));
       const f = last as Frame | null;
       const size = f ? `${f.width}x${f.height}` : '-';
-      const err = lastError ? `  last error: ${lastError}` : '';
+      const hurt = damaged > 0 ? `  damaged ${damaged} (${damage})` : '';
+      const err = `${hurt}${lastError ? `  last error: ${lastError}` : ''}`;
       process.stdout.write(
         `${String(s).padStart(3)} s  frames ${String(count).padStart(5)}  fps ${meter.fps(Date.now()).toFixed(1).padStart(5)}  ${size}${err}\n`,
       );
@@ -67,7 +74,8 @@ async function cameraTest(id: string, opts: TestOptions): Promise<void> {
   await sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } })
     .jpeg({ quality: 90 })
     .toFile(out);
-  process.stdout.write(`${count} frames, target ${cam.fps} fps; snapshot saved to ${out}\n`);
+  const hurt = damaged > 0 ? ` (${damaged} reported damaged by the decoder)` : '';
+  process.stdout.write(`${count} frames${hurt}, target ${cam.fps} fps; snapshot saved to ${out}\n`);
 }
 
 /** `alpr camera …` subcommands. */

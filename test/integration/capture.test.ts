@@ -290,6 +290,26 @@ describe('a real ffmpeg stream of damaged JPEGs (a failing camera or cable)', ()
       server.kill('SIGKILL');
       await stage.stop();
     }
+    // the technician's camera test on the same camera says so too
+    const port2 = await freePort();
+    const again = serveMjpeg(port2, [
+      ...['-stream_loop', '-1', '-f', 'mjpeg', '-framerate', '10', '-i', bad, '-c:v', 'copy'],
+    ]);
+    children.push(again);
+    const cfgFile = join(tmp, 'damaged.yaml');
+    writeFileSync(
+      cfgFile,
+      `version: 1\nunit: { id: t1, agency: t }\ncameras:\n  - { id: cab, type: mjpeg, orientation: rear, url: "http://127.0.0.1:${port2}/", width: 320, height: 180, fps: 5 }\n`,
+    );
+    const cli = resolve(import.meta.dirname, '../../src/cli.ts');
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', cli, 'camera', 'test', '-c', cfgFile, 'cab', '-s', '3', '-o', join(tmp, 'cab.jpg')],
+      { encoding: 'utf8' },
+    );
+    again.kill('SIGKILL');
+    expect(out).toMatch(/ s\s+frames\s+\d+\s+fps\s+[\d.]+\s+320x180\s+damaged \d+ \(.*error/);
+    expect(out).toMatch(/\d+ frames \(\d+ reported damaged by the decoder\), target 5 fps/);
   });
 });
 
