@@ -81,21 +81,60 @@ export type ChainVerdict =
   | { ok: true; rows: number; head: string }
   | { ok: false; rows: number; firstBad: number; why: string };
 
+/**
+ * The chain checked row by row, in seq order (the rows may come in several batches): `add` returns
+ * the verdict on the first row whose link or hash does not hold, `verdict` the one so far.
+ */
+export class ChainCheck {
+  private prev = GENESIS;
+  private expectSeq = 1;
+  private n = 0;
+  private bad: ChainVerdict | null = null;
+
+  /** The seq of the last row that held (0 before any). */
+  get lastSeq(): number {
+    return this.expectSeq - 1;
+  }
+
+  add(r: AuditRow): ChainVerdict | null {
+    if (this.bad) return this.bad;
+    this.n++;
+    if (r.seq !== this.expectSeq)
+      this.bad = {
+        ok: false,
+        rows: this.n,
+        firstBad: r.seq,
+        why: `row ${this.expectSeq} is missing (found ${r.seq})`,
+      };
+    else if (r.prevHash !== this.prev)
+      this.bad = { ok: false, rows: this.n, firstBad: r.seq, why: 'does not link to the row before it' };
+    else if (rowHash(this.prev, r) !== r.hash)
+      this.bad = {
+        ok: false,
+        rows: this.n,
+        firstBad: r.seq,
+        why: 'its content does not match its hash (altered)',
+      };
+    if (this.bad) return this.bad;
+    this.prev = r.hash;
+    this.expectSeq++;
+    return null;
+  }
+
+  /** A row that cannot even be read (its sealed content does not open) ends the check. */
+  fail(seq: number, why: string): ChainVerdict {
+    this.bad ??= { ok: false, rows: this.n + 1, firstBad: seq, why };
+    return this.bad;
+  }
+
+  verdict(): ChainVerdict {
+    return this.bad ?? { ok: true, rows: this.n, head: this.prev };
+  }
+}
+
 /** Checks rows in seq order; reports the first row whose link or hash does not hold. */
 export function verifyAuditChain(rows: Iterable<AuditRow>): ChainVerdict {
-  let prev = GENESIS;
-  let expectSeq = 1;
-  let n = 0;
-  for (const r of rows) {
-    n++;
-    if (r.seq !== expectSeq)
-      return { ok: false, rows: n, firstBad: r.seq, why: `row ${expectSeq} is missing (found ${r.seq})` };
-    if (r.prevHash !== prev)
-      return { ok: false, rows: n, firstBad: r.seq, why: 'does not link to the row before it' };
-    if (rowHash(prev, r) !== r.hash)
-      return { ok: false, rows: n, firstBad: r.seq, why: 'its content does not match its hash (altered)' };
-    prev = r.hash;
-    expectSeq++;
-  }
-  return { ok: true, rows: n, head: prev };
+  const check = new ChainCheck();
+  for (const r of rows) if (check.add(r)) break;
+  return check.verdict();
 }
