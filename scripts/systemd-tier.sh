@@ -272,6 +272,17 @@ grep -Eiq '^Status: "([a-z]+ (green|amber|red|off)(, )?)+"$' <<<"$status_line" |
   fail "systemctl status: no daemon status line (STATUS=) with the lights: '$status_line'"
 pass "systemctl status: $status_line"
 
+# The memory ceiling is set on the unit's cgroup (MemoryHigh=1G, MemoryMax=1536M), and the daemon
+# runs well under it.
+[ "$(prop MemoryMax)" = 1610612736 ] && [ "$(prop MemoryHigh)" = 1073741824 ] ||
+  fail "memory limits not applied: MemoryMax=$(prop MemoryMax) MemoryHigh=$(prop MemoryHigh)"
+mem_now=$(prop MemoryCurrent)
+case $mem_now in
+''|*[!0-9]*) mem_now="memory use not accounted in this container" ;;
+*) mem_now="using $((mem_now / 1048576)) MB" ;;
+esac
+pass "memory: MemoryHigh=1G MemoryMax=1536M on the unit ($mem_now)"
+
 # Every stage started under the unit's sandbox: one that fails is isolated and the daemon runs on
 # without it (its light red), which READY and the status line alone would not show.
 failed_stages=$(journal | grep -o '"failed":\[[^]]*\]' | grep -v '"failed":\[\]' | head -n 1 || true)

@@ -58,6 +58,9 @@ describe('systemd/alpr.service content', () => {
     ['CapabilityBoundingSet', ''],
     ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'],
     ['LimitCORE', '0'],
+    // a leak gets the daemon restarted before the car's computer swaps (README "memory soak")
+    ['MemoryHigh', '1G'],
+    ['MemoryMax', '1536M'],
     ['DevicePolicy', 'closed'],
     ['MemoryDenyWriteExecute', 'no'],
     // The release's own Node.js (the bundle's node/bin/node), not whichever node is on PATH.
