@@ -31,6 +31,8 @@ export interface GpsHealthInput {
   unreadableLines?: number;
   linkUp: boolean;
   linkReason: string;
+  /** When the stage started: the receiver gets noDataTimeoutMs from then for its first data. */
+  startedAt?: number;
   lastFix: Fix | null;
   /** True when the newest epoch had no fix (the receiver lost it after lastFix). */
   fixLost: boolean;
@@ -50,8 +52,12 @@ const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 export function gpsLight(h: GpsHealthInput): GpsLight {
   if (h.lastDataAt === null || h.now - h.lastDataAt > h.noDataTimeoutMs) {
     if (!h.linkUp) return { light: 'red', reason: h.linkReason };
-    if (h.lastDataAt === null)
+    if (h.lastDataAt === null) {
+      // a receiver just opened has its first no-data timeout to speak (no red flash at start-up)
+      if (h.startedAt !== undefined && h.now - h.startedAt <= h.noDataTimeoutMs)
+        return { light: 'amber', reason: `waiting for the GPS receiver's first data (${h.linkReason})` };
       return { light: 'red', reason: `no data from the GPS receiver yet (${h.linkReason})` };
+    }
     return { light: 'red', reason: `no data from the GPS receiver for ${secs(h.now - h.lastDataAt)}` };
   }
   const since = h.noSentenceSince ?? null;

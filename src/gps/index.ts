@@ -98,6 +98,7 @@ export class GpsStage implements Stage {
   private offsets: { offset: number; at: number }[] = [];
   private light: GpsLight | null = null;
   private lightSentAt = 0;
+  private startedAt: number | undefined;
 
   constructor(private readonly deps: GpsStageDeps) {
     this.rejects = new RejectCounter(deps.log, 'GPS input rejected');
@@ -111,6 +112,7 @@ export class GpsStage implements Stage {
       this.evaluate(true);
       return;
     }
+    this.startedAt = Date.now();
     this.source = this.deps.source ?? createGpsSource(config, log);
     log.info({ source: this.source.description }, 'GPS stage starting');
     await this.source.start(this.sink());
@@ -245,6 +247,7 @@ export class GpsStage implements Stage {
       unreadableLines: unreadable(this.decoder.stats) - this.unreadableAtSentence,
       linkUp: this.linkUp,
       linkReason: this.linkReason,
+      startedAt: this.startedAt,
       lastFix: this.lastFix,
       fixLost: this.fixLost,
       satellitesInView: this.decoder.satellitesInView(),

@@ -218,14 +218,19 @@ function shiftCheck(web: WebStage, s: Session, body: Record<string, unknown>, re
     lights: seen,
     note,
   });
+  // a light with nothing behind it (no server link configured) counts as green but is not one:
+  // the record says which the officer confirmed that way
+  const notConfigured = Object.entries(lights)
+    .filter(([, v]) => v.reasons.length > 0 && v.reasons.every((r) => r.endsWith(': not configured')))
+    .map(([k]) => k);
   audit(web, s, {
     kind: 'shift-check',
-    detail: { allGreen: claimed, lights: summary(lights), hotlist, note },
+    detail: { allGreen: claimed, lights: summary(lights), notConfigured, hotlist, note },
   });
   web.upstream({
     id: `shift-check:${uuidv7(check.at)}`,
     kind: 'shift-check',
-    body: { by: s.badge, at: check.at, allGreen: claimed, lights, note },
+    body: { by: s.badge, at: check.at, allGreen: claimed, lights, notConfigured, note },
   });
   sendJson(res, 200, { shiftCheck: check });
 }

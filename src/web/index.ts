@@ -70,7 +70,15 @@ export type WebRecord =
   | {
       id: string;
       kind: 'shift-check';
-      body: { by: string | null; at: number; allGreen: boolean; lights: LightsView; note: string | null };
+      body: {
+        by: string | null;
+        at: number;
+        allGreen: boolean;
+        lights: LightsView;
+        /** Lights green only because nothing is configured behind them (no server link). */
+        notConfigured: string[];
+        note: string | null;
+      };
     }
   | { id: string; kind: 'audit'; body: AuditRow };
 

@@ -149,7 +149,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
   it("lists the officer's own hot plates and cancels one", async () => {
     await page.click('button[data-tab=hotplate]');
     await expect.poll(() => page.isVisible('#hp-none')).toBe(true);
-    for (const plate of ['7abc123', '8xyz999']) {
+    const fill = async (plate: string) => {
       await page.fill('#hp-plate', plate);
       await page.fill('#hp-case', 'C-2026-0099');
       await page.fill('#hp-reason', 'armed robbery suspect');
@@ -158,10 +158,17 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
         '#hp-expires',
         new Date(exp.getTime() - exp.getTimezoneOffset() * 60_000).toISOString().slice(0, 16),
       );
+    };
+    for (const plate of ['7abc123', '8xyz999']) {
+      await fill(plate);
       await page.click('#hp-form button[type=submit]');
-      await expect.poll(() => page.textContent('#hp-result')).toMatch(/^Added /);
+      await expect.poll(() => page.textContent('#hp-result')).toContain(`Added ${plate.toUpperCase()} `);
+      // the form is empty for the next plate: nothing of this one's case goes in under another
+      expect(await page.inputValue('#hp-plate')).toBe('');
+      expect(await page.inputValue('#hp-case')).toBe('');
     }
     // The same plate twice is refused, in words.
+    await fill('8xyz999');
     await page.click('#hp-form button[type=submit]');
     await expect.poll(() => page.textContent('#hp-result')).toContain('plate: already an officer hot plate');
     const rows = page.locator('#hp-mine tbody tr');

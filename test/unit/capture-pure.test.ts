@@ -218,7 +218,9 @@ describe('CameraHealth', () => {
     // damage stops: amber until a whole window passes without any
     const after: (HealthChange | null)[] = [];
     for (let t = 4100; t <= 15_000; t += 100) after.push(h.frame(t));
-    expect(after.filter((c) => c !== null)).toEqual([{ light: 'green', reason: 'camera front: frames arriving' }]);
+    expect(after.filter((c) => c !== null)).toEqual([
+      { light: 'green', reason: 'camera front: frames arriving' },
+    ]);
     expect(after.findIndex((c) => c !== null)).toBe((14_100 - 4100) / 100);
     // one damaged frame in many is not a damaged camera
     const rare = new CameraHealth('rear', 2000, 0);

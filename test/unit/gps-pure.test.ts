@@ -50,6 +50,30 @@ describe('GPS light', () => {
     ],
     ['silent 6 s', { lastDataAt: 95_000 }, 'red', /no data from the GPS receiver for 6 s/],
     [
+      'just started, no data yet',
+      { lastDataAt: null, lastFix: null, startedAt: 97_000 },
+      'amber',
+      /waiting for the GPS receiver's first data/,
+    ],
+    [
+      'started longer ago than the timeout, no data yet',
+      { lastDataAt: null, lastFix: null, startedAt: 95_000 },
+      'red',
+      /no data from the GPS receiver yet/,
+    ],
+    [
+      'just started, device cannot be opened',
+      {
+        lastDataAt: null,
+        lastFix: null,
+        startedAt: 100_500,
+        linkUp: false,
+        linkReason: 'cannot open /dev/ttyUSB0',
+      },
+      'red',
+      /cannot open/,
+    ],
+    [
       'bytes but no valid sentence for 6 s (a wrong baud rate)',
       { lastFix: null, noSentenceSince: 95_000, unreadableLines: 31 },
       'red',

@@ -87,15 +87,24 @@ function onLights(lights) {
   renderLights('check-lights', lights, true);
   const green = LIGHTS.every((n) => lights[n] && lights[n].light === 'green');
   $('ack-green').disabled = !green;
+  // a light with nothing behind it is not green to the officer: the button says what it confirms
+  const grey = LIGHTS.filter((n) => lights[n] && lightShown(lights[n]).cls === 'grey');
+  $('ack-green').textContent = grey.length
+    ? `All green (${grey.join(', ')} not configured): acknowledge`
+    : 'All green: acknowledge';
   loadStatus();
 }
 
 // The main screen's status panel: refreshed on every change of the lights or the hot lists, and
 // every 30 s so that ages keep counting.
+let statusAsked = 0;
 async function loadStatus() {
   if (!session || $('screen-main').classList.contains('hidden')) return;
+  // answers may come back out of order: only the newest question's answer is shown
+  const asked = ++statusAsked;
   try {
-    renderStatus(await api('/api/status'));
+    const st = await api('/api/status');
+    if (asked === statusAsked) renderStatus(st);
   } catch {
     /* the offline overlay or the sign-in screen shows it */
   }
@@ -254,17 +263,34 @@ setInterval(() => {
   if (events && Date.now() - lastEvent > 40000) showOffline(true);
 }, 5000);
 
+/** Reads that raised a hit (their rows are marked). */
+const hitReads = new Set();
+
+/** A read in the recent reads, newest capture first (reads may arrive out of capture order). */
 function addRead(r) {
   const tb = $('reads').tBodies[0];
   const tr = el('tr');
+  tr.dataset.id = r.id;
+  tr.dataset.at = String(Date.parse(r.capturedAt) || r.capturedAt);
   tr.append(
     el('td', 'plate', r.plate),
     el('td', '', `${Math.round(r.confidence * 100)}%`),
     el('td', '', r.cameraId),
     el('td', '', new Date(r.capturedAt).toLocaleTimeString()),
+    el('td', 'hit-mark', hitReads.has(r.id) ? '⚠ hit' : ''),
   );
-  tb.prepend(tr);
+  const at = Number(tr.dataset.at);
+  const after = [...tb.rows].find((row) => Number(row.dataset.at) < at);
+  tb.insertBefore(tr, after || null);
   while (tb.rows.length > 30) tb.deleteRow(-1);
+}
+
+/** Marks the recent read that raised a hit. */
+// biome-ignore lint/correctness/noUnusedVariables: called from hits.js (the page's shared script scope)
+function markHitRead(readId) {
+  hitReads.add(readId);
+  for (const row of $('reads').tBodies[0].rows)
+    if (row.dataset.id === readId) row.cells[4].textContent = '⚠ hit';
 }
 
 // ---- tabs, search, hot plate, audit ----
@@ -324,15 +350,16 @@ $('search-form').addEventListener('submit', async (ev) => {
         cell.append(view);
         tr.append(
           el('td', 'plate', x.plate),
-          el('td', '', new Date(x.capturedAt).toLocaleString()),
+          el('td', 'nowrap', new Date(x.capturedAt).toLocaleString()),
           el('td', '', x.cameraId),
           el('td', '', x.lat === null ? 'no position' : `${x.lat.toFixed(5)}, ${x.lon.toFixed(5)}`),
-          el('td', '', x.operatorId || ''),
+          el('td', 'nowrap', x.operatorId || ''),
           cell,
         );
         return tr;
       }),
     );
+    $('search-summary').scrollIntoView({ block: 'start', behavior: 'smooth' });
   } catch (e) {
     $('search-error').textContent = e.message;
   }
@@ -350,6 +377,7 @@ function viewImages(read, seq) {
     img.alt = `${kind} image`;
     img.src = `/api/images/${encodeURIComponent(read.id)}/${kind}?search=${seq}`;
     img.addEventListener('error', () => img.remove());
+    zoomable(img);
     box.append(img);
   }
 }
@@ -371,6 +399,8 @@ $('hp-form').addEventListener('submit', async (ev) => {
     });
     out.className = 'ok';
     out.textContent = `Added ${r.added.plate} until ${new Date(r.added.expires).toLocaleString()}.`;
+    // the form is empty for the next plate (a second plate must not go in under this one's case)
+    $('hp-form').reset();
     loadHotPlates();
   } catch (e) {
     out.className = 'error';
@@ -397,6 +427,7 @@ function applyTheme() {
   const hour = new Date().getHours();
   const day = choice === 'day' || (choice === 'auto' && hour >= DAY_HOURS[0] && hour < DAY_HOURS[1]);
   document.body.classList.toggle('day', day);
+  document.documentElement.classList.toggle('day', day);
   $('theme').textContent = choice === 'auto' ? `Auto: ${day ? 'day' : 'night'}` : day ? 'Day' : 'Night';
 }
 

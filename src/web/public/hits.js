@@ -56,6 +56,7 @@ function clearHits() {
 }
 
 function renderHit(h, fresh) {
+  markHitRead(h.readId);
   $('no-hits').classList.add('hidden');
   const key = groupKey(h);
   let g = groups.get(key);
@@ -104,13 +105,12 @@ function where(p) {
 const timeOf = (iso) => new Date(iso).toLocaleTimeString();
 
 function levelWords(h) {
+  const prio = `priority ${h.priority}`;
   if (h.informational)
-    return { cls: 'level-info', icon: 'ℹ', kind: 'INFORMATIONAL (special list, this agency only)' };
-  if (h.level === 'possible')
-    return { cls: 'level-possible', icon: '≈', kind: `POSSIBLE ≈ HIT priority ${h.priority}` };
-  if (h.level === 'confirmed')
-    return { cls: 'level-confirmed', icon: '⚠', kind: `CONFIRMED HIT priority ${h.priority}` };
-  return { cls: 'level-confirmed', icon: '⚠', kind: `HIT priority ${h.priority}` };
+    return { cls: 'level-info', icon: 'ℹ', kind: 'INFORMATIONAL (special list, this agency only)', prio: '' };
+  if (h.level === 'possible') return { cls: 'level-possible', icon: '≈', kind: 'POSSIBLE ≈ HIT', prio };
+  if (h.level === 'confirmed') return { cls: 'level-confirmed', icon: '⚠', kind: 'CONFIRMED HIT', prio };
+  return { cls: 'level-confirmed', icon: '⚠', kind: 'HIT', prio };
 }
 
 // The state and national lists by their codes (the agency's order names them), in words and an icon
@@ -148,10 +148,15 @@ function drawCard(g, list) {
   node.classList.toggle('informational', h.informational);
   node.querySelector('.banner').textContent = h.banner;
   node.querySelector('.level-icon').textContent = lv.icon;
-  node.querySelector('.kind').textContent = lv.kind;
+  // the priority kept whole on one line, framed for priority 1 (not underlined: that reads as a link)
+  const kind = node.querySelector('.kind');
+  kind.replaceChildren(lv.prio ? `${lv.kind} ` : lv.kind);
+  if (lv.prio) kind.append(el('span', 'prio', lv.prio));
   const [catIcon, catWords, catCls] = category(h);
   const cat = node.querySelector('.category');
-  cat.textContent = `${catIcon} ${catWords}${h.reason ? `: ${h.reason}` : ''}`;
+  // the entry's reason, after the list's words unless it already starts with them
+  const repeats = h.reason?.toLowerCase().startsWith(catWords.toLowerCase());
+  cat.textContent = `${catIcon} ${repeats ? h.reason : `${catWords}${h.reason ? `: ${h.reason}` : ''}`}`;
   cat.classList.add(catCls);
   node.querySelector('.handling').textContent = handlingWords(st);
   const marks =
@@ -194,6 +199,7 @@ function drawCard(g, list) {
     img.alt = `${kind} image`;
     img.src = `/api/images/${encodeURIComponent(h.readId)}/${kind}`;
     img.addEventListener('error', () => img.remove());
+    zoomable(img);
     imgs.append(img);
   }
   drawActions(node, g, d);
@@ -283,7 +289,7 @@ function showTakeover() {
   document.body.classList.toggle('taken-over', !!key);
   box.classList.toggle('hidden', !key);
   // What the takeover covers can be neither tapped nor reached by Tab, nor read out behind it.
-  for (const id of ['bar', 'screen-main']) $(id).inert = !!key;
+  for (const id of ['bar', 'screen-signin', 'screen-check', 'screen-main']) $(id).inert = !!key;
   if (!key) {
     $('takeover-say').textContent = '';
     return;
@@ -333,4 +339,37 @@ function initHits() {
     document.addEventListener(ev, unlockAudio, { capture: true });
   // A kiosk may allow sound without a tap; otherwise the page says that sound is off.
   unlockAudio();
+}
+
+/**
+ * A tap on an image shows it on the whole screen (a thumbnail is too small to compare a vehicle);
+ * a tap, Escape or Close puts it away. The same URL: an image of a found read is audited once per
+ * search, however often it is opened.
+ */
+function zoomable(img) {
+  img.addEventListener('click', () => {
+    const back = document.activeElement;
+    const box = el('div');
+    box.id = 'zoom';
+    box.setAttribute('role', 'dialog');
+    box.setAttribute('aria-label', img.alt);
+    const big = el('img');
+    big.alt = img.alt;
+    big.src = img.src;
+    const close = el('button', 'zoom-close', 'Close');
+    close.type = 'button';
+    const done = () => {
+      box.remove();
+      document.removeEventListener('keydown', onKey);
+      back?.focus?.();
+    };
+    const onKey = (e) => {
+      if (e.key === 'Escape') done();
+    };
+    box.addEventListener('click', done);
+    document.addEventListener('keydown', onKey);
+    box.append(big, close);
+    document.body.append(box);
+    close.focus();
+  });
 }

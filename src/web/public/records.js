@@ -69,9 +69,10 @@ function auditWhat(a) {
       return `${d.image} image of a found read, under search ${d.search}`;
     case 'shift-check': {
       const notGreen = Object.entries(d.lights || {}).filter(([, v]) => v !== 'green');
+      const grey = (d.notConfigured || []).length ? ` (${d.notConfigured.join(', ')} not configured)` : '';
       const lights = d.allGreen
-        ? 'all lights green'
-        : `not green: ${notGreen.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`;
+        ? `all lights green${grey}`
+        : `not green: ${notGreen.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${grey}`;
       return [lights, d.note ? `note: ${d.note}` : ''].filter(Boolean).join(' · ');
     }
     case 'hit-action':
@@ -109,9 +110,9 @@ async function loadAudit() {
       tr.dataset.seq = a.seq;
       tr.dataset.kind = a.kind;
       tr.append(
-        el('td', '', a.seq),
-        el('td', '', when(a.at)),
-        el('td', '', a.badge || ''),
+        el('td', 'nowrap', a.seq),
+        el('td', 'nowrap', when(a.at)),
+        el('td', 'nowrap', a.badge || ''),
         el('td', '', AUDIT_ACTIONS[a.kind] || a.kind),
         el('td', '', auditWhat(a)),
         el('td', '', [a.caseNumber, auditReason(a)].filter(Boolean).join(' · ')),

@@ -21,6 +21,11 @@ function ageWords(ms) {
   return `${Math.floor(s / 86_400)} days`;
 }
 
+/** A list's version as shown: a pushed list's number; none for a version that is a timestamp (a seed file's). */
+function versionWords(v) {
+  return v < 1e9 ? ` v${v}` : '';
+}
+
 function statusEl(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -66,7 +71,7 @@ function renderStatus(st) {
     const s = statusEl(
       'span',
       `hl ${h.stale ? 'amber' : 'green'}`,
-      `${h.stale ? '▲ ' : ''}${h.name} v${h.version}: ${ageWords(h.ageMs)} old${limit}${h.stale ? ' (TOO OLD)' : ''}`,
+      `${h.stale ? '▲ ' : ''}${h.name}${versionWords(h.version)}: ${ageWords(h.ageMs)} old${limit}${h.stale ? ' (TOO OLD)' : ''}`,
     );
     s.dataset.list = h.name;
     lists.append(s);
