@@ -356,8 +356,13 @@ export class SyncStage implements Stage {
       return;
     }
     const msg = describeMqttError(err);
-    if (msg !== this.lastError) this.opts.log.warn({ err: msg }, 'server link error');
+    if (msg === this.lastError) return;
+    this.opts.log.warn({ err: msg }, 'server link error');
     this.lastError = msg;
+    // A link that cannot come up names its cause on the light at once, not at the next health tick
+    // (a refused certificate, a wrong CA: what the technician must fix). An error on a live link
+    // is followed by its close, which says so.
+    if (!this.connected && !this.stopping) this.evaluate(true);
   }
 
   private onClose(client: MqttClient, gen: number): void {

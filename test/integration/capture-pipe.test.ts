@@ -97,10 +97,12 @@ describe('ffmpeg source pipe thread', () => {
   it('keeps only the newest frame while the main thread is busy, and counts the drops', async () => {
     const blocker = new Int32Array(new SharedArrayBuffer(4));
     let blocked = false;
+    let unblockedAt = 0;
     const c = collect(() => {
       if (!blocked) {
         blocked = true;
         Atomics.wait(blocker, 0, 0, 600); // the main thread is stuck for 600 ms
+        unblockedAt = Date.now();
       }
     });
     await make(producer(30, BYTES, 10)).start(c.h);
@@ -110,9 +112,9 @@ describe('ffmpeg source pipe thread', () => {
     expect(values.at(-1)).toBe(29); // the newest frame is never lost
     expect(c.frames.length).toBeLessThan(25);
     expect(source!.stats().dropped).toBe(30 - c.frames.length);
-    // frames are stamped when they arrive, not when the busy main thread gets to them
-    const gaps = c.frames.slice(1).map((f, i) => f.capturedAt - c.frames[i]!.capturedAt);
-    expect(Math.max(...gaps)).toBeLessThan(550);
+    // frames are stamped when they arrive, not when the busy main thread gets to them: the frame
+    // handed over once it was free came while it was stuck (however slowly the producer wrote)
+    expect(c.frames[1]!.capturedAt).toBeLessThan(unblockedAt);
   });
 
   it('restarts a producer that dies, with backoff, and reports why', async () => {
@@ -133,7 +135,9 @@ describe('ffmpeg source pipe thread', () => {
     await make(silent, {
       type: 'mjpeg',
       stallTimeoutMs: 400,
-      startupGraceMs: 400,
+      // the producer (a node) may take longer than 400 ms to start on a loaded machine: killed
+      // before its two frames, that is no stall after frames, which is what this test is about
+      startupGraceMs: 10_000,
       backoffBaseMs: 50,
       backoffMaxMs: 100,
     }).start(c.h);

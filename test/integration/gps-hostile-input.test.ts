@@ -68,8 +68,9 @@ describe.skipIf(!hasSocat)('GPS receiver sending a ZDA with a 7-digit year', () 
     const config = gpsSection.parse({ type: 'serial', path: dev, baud: 9600, reconnectMaxS: 1 });
     stage = new GpsStage({ bus, log, config, tickMs: 50 });
     await stage.start();
-    // The port opens asynchronously; bytes written before that are lost by the pty.
-    await sleep(200);
+    // The port opens asynchronously (on the thread pool) and flushes what the pty holds: bytes
+    // written before that are lost. The light says when it is open.
+    expect(await until(() => health.some((h) => h.reason.includes(`${dev} open`)), 5000)).toBe(true);
     const fh = await open(feed, 'w');
     try {
       // The deadly sentence first, then again inside the stream, as a receiver repeating it would.

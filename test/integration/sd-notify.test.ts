@@ -54,8 +54,7 @@ describe('sd_notify against a socket the test owns', () => {
     await until(() => got.length > 0);
     expect(got).toEqual(['READY=1\nSTATUS=model warm, database open']);
     expect(n.startWatchdog(() => alive)).toBe(true);
-    await sleep(300);
-    expect(count('WATCHDOG=1')).toBeGreaterThanOrEqual(3);
+    await until(() => count('WATCHDOG=1') >= 3);
     alive = false;
     // Pings sent before this point may still be in the socket buffer.
     await sleep(200);
@@ -63,8 +62,7 @@ describe('sd_notify against a socket the test owns', () => {
     await sleep(300);
     expect(count('WATCHDOG=1')).toBe(before);
     alive = true;
-    await sleep(200);
-    expect(count('WATCHDOG=1')).toBeGreaterThan(before);
+    await until(() => count('WATCHDOG=1') > before);
     await n.status('2 cameras, 4.8 fps');
     await n.status('2 cameras, 4.8 fps');
     await n.stopping();
