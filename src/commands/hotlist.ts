@@ -203,10 +203,10 @@ export function registerHotlistCommands(program: Command): void {
       ),
   ).action(async (o: BrokerCli & { trust?: string[] }) => {
     const trusted = o.trust?.length ? o.trust.map(parseTrust) : undefined;
-    const [acks, published] = await Promise.all([
-      hotlistStatus(brokerOptions(o)),
-      publishedVersions(brokerOptions(o), 1000, trusted),
-    ]);
+    // One connection after the other: the agency's broker takes a certificate's name as the client
+    // id, so a second connection at the same time would throw the first off.
+    const acks = await hotlistStatus(brokerOptions(o));
+    const published = await publishedVersions(brokerOptions(o), 1000, trusted);
     const now = Date.now();
     for (const [list, p] of published) {
       const age = ((now - p.issuedAt) / 3600_000).toFixed(1);

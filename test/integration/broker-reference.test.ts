@@ -14,6 +14,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerHoldCommand } from '../../src/commands/hold.ts';
+import { registerHotlistCommands } from '../../src/commands/hotlist.ts';
 import { checkBroker } from '../../src/health/broker.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { generateAdminKey, publishedVersions, pushHotlist } from '../../src/hotlist/push.ts';
@@ -237,6 +238,31 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     expect((await publishedVersions(adminBroker, 300, KEYS)).get('SVS')?.listVersion).toBe(
       second.manifest.listVersion,
     );
+  });
+
+  it('`alpr hotlist status` with the admin certificate answers (its connections do not throw each other off)', async () => {
+    const c = broker.certs!.client(NAMES.admin);
+    const program = new Command().exitOverride();
+    registerHotlistCommands(program);
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      out.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(
+        [
+          ...['hotlist', 'status', '--url', broker.url, '--agency', AGENCY, '--ca', broker.certs!.ca],
+          ...['--cert', c.cert, '--client-key', c.key, '--trust', `admin=${ADMIN.publicKey}`],
+        ],
+        { from: 'user' },
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+    // the list pushed above is published, signed by the pinned key
+    expect(out.join('')).toMatch(/^published SVS\s+\d+\s+[\d.]+ h old$/m);
   });
 
   it('a unit cannot publish evidence-hold commands to itself or to another unit', async () => {
