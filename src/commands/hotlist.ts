@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { IClientOptions } from 'mqtt';
 import { loadConfig } from '../config/load.ts';
 import { credentialsDir, readSecret } from '../config/secrets.ts';
+import { adminKeyId } from '../provision/plan.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { aesSealer, fieldSealer, parseKey, type Sealer } from '../domain/seal.ts';
 import { CSV_COLUMNS, type CsvError, csvEntries, fileLines, validateCsv } from '../hotlist/csv.ts';
@@ -118,9 +119,19 @@ export function registerHotlistCommands(program: Command): void {
     .requiredOption('--out <file>', 'private key file to write (PEM, mode 0600)')
     .action((o: { out: string }) => {
       const k = generateAdminKey();
+      // the public key beside it, named as provision pins it: `--admin-key admin.pub` pins id "admin"
+      const pub = `${o.out.replace(/\.(key|pem)$/, '')}.pub`;
+      const id = adminKeyId(pub);
       writeFileSync(o.out, k.privateKeyPem, { mode: 0o600, flag: 'wx' });
+      writeFileSync(pub, `${k.publicKey}\n`, { mode: 0o644, flag: 'wx' });
       process.stdout.write(
-        `private key: ${o.out}\nunit config: hotlist.adminKeys: [{ id: <name>, publicKey: ${k.publicKey} }]\n`,
+        [
+          `private key: ${o.out} (stays with the admin)`,
+          `public key:  ${pub} (alpr provision --admin-key ${pub} pins it on a unit as id "${id}")`,
+          `push with:   --key ${o.out} --key-id ${id}`,
+          `unit config: hotlist.adminKeys: [{ id: ${id}, publicKey: ${k.publicKey} }]`,
+          '',
+        ].join('\n'),
       );
     });
 

@@ -123,7 +123,7 @@ export function registerSyncCommands(program: Command): void {
         process.stderr.write(
           event === 'lost'
             ? 'central-sink: connection to the broker lost, reconnecting\n'
-            : `central-sink: reconnected to ${url}; the broker holds the session\n`,
+            : `central-sink: reconnected to ${url}\n`,
         );
       const resendAfterS = Number(o.resendAfterS);
       if (!Number.isFinite(resendAfterS) || resendAfterS < 0)
@@ -158,7 +158,7 @@ export function registerSyncCommands(program: Command): void {
         opts.onPurge = (p) => process.stderr.write(`central-sink: purge ${JSON.stringify(p)}\n`);
         opts.onHold = (h) =>
           process.stderr.write(
-            `central-sink: hold ${h.ok ? `${h.cmd.action} ${h.cmd.id} applied (${h.changed})` : `refused: ${h.problem}`}\n`,
+            `central-sink: ${h.ok ? `${h.cmd.action} ${h.cmd.id} applied (${h.changed} row(s) changed)` : `hold command refused: ${h.problem}`}\n`,
           );
       }
       if (o.ca) opts.ca = readFileSync(o.ca);

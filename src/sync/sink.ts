@@ -240,7 +240,8 @@ export class CentralSink {
     client.on('offline', () => this.opts.onConnection?.('lost'));
     client.on('connect', () => {
       const o = client.options;
-      this.opts.onConnection?.('back', `${o.protocol}://${o.hostname}:${o.port}`);
+      // mqtt.js keeps a URL's host under `host` or `hostname`, by how the client was made
+      this.opts.onConnection?.('back', `${o.protocol}://${o.hostname ?? o.host}:${o.port}`);
     });
     const filters = serverSubscriptions(this.opts.topicBase);
     if (this.opts.adminKeys && this.store.applyHold) {

@@ -1,5 +1,8 @@
 /** `alpr gps monitor` and `alpr gps decode` as a technician runs them. */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatOffset, monitorConfig } from '../../src/commands/gps.ts';
@@ -20,6 +23,21 @@ describe('alpr gps', () => {
       /^\[GREEN\] GPS fix \(gps, \d+ satellites, HDOP [\d.]+\) \| position 38\.\d{6},-121\.\d{6}/,
     );
     expect(lines.at(-1)).toMatch(/utc 2026-05-14T17:3\d:\d\d\.000Z/);
+  });
+
+  it('decode into a reader that stops early (`| head`) stops quietly, exit 0, no stack trace', () => {
+    // the route 30 times: far more fixes than a pipe holds, so the decoder is still writing
+    const big = join(mkdtempSync(join(tmpdir(), 'alpr-gps-epipe-')), 'long.nmea');
+    writeFileSync(big, readFileSync(ROUTE, 'latin1').repeat(30), 'latin1');
+    const r = spawnSync(
+      'bash',
+      ['-c', `"${TSX}" "${CLI}" gps decode "${big}" | head -n 2; echo "rc=\${PIPESTATUS[0]}" >&2`],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    expect(r.stderr).toContain('rc=0');
+    expect(r.stderr).not.toMatch(/EPIPE|at .*\.ts:\d+/);
+    rmSync(dirname(big), { recursive: true, force: true });
   });
 
   it('monitor on a missing device is red and exits 1', () => {

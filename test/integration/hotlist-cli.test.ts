@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAdminPublicKey } from '../../src/provision/apply.ts';
+import { adminKeyId } from '../../src/provision/plan.ts';
 import { runCli } from '../helpers/cli.ts';
 import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
 
@@ -94,6 +96,12 @@ describe.skipIf(!hasMosquitto)('alpr hotlist keygen / push / status (plain mosqu
     const key = join(dir, 'admin.key');
     const kg = runCli(['hotlist', 'keygen', '--out', key]);
     expect(kg.stdout).toMatch(/publicKey: [A-Za-z0-9+/]{43}=/);
+    // the public key beside it, as provision reads it and under the id it pins and push sends
+    const pub = join(dir, 'admin.pub');
+    expect(kg.stdout).toContain(`--admin-key ${pub} pins it on a unit as id "admin"`);
+    expect(kg.stdout).toContain(`push with:   --key ${key} --key-id admin`);
+    expect(kg.stdout).toContain(`publicKey: ${readAdminPublicKey(pub)} }`);
+    expect(adminKeyId(pub)).toBe('admin');
     const f = join(dir, 'push.csv');
     writeFileSync(f, 'plate,reason\nAAA111,x\nBBB222,y\n');
     const b = ['--url', broker.url, '--agency', 'pd1'];
