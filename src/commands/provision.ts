@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { activate } from '../provision/activate.ts';
 import { inspectTarget } from '../provision/apply.ts';
@@ -108,6 +109,12 @@ export function registerProvisionCommand(program: Command): void {
           ? "keys sealed to the unit's own TPM (etc/alpr/credentials/*.cred)"
           : 'WARNING: KEYS NOT SEALED: the store key and the unit key are plain files on the card (--no-tpm)',
       ];
+      // Sealing goes to the TPM of the machine provision runs on: right on the unit (--root /), a
+      // mistake on a workbench with the unit's card mounted (the unit could not open its keys).
+      if (o.tpm && resolve(o.root) !== '/')
+        lines.push(
+          `WARNING: keys sealed to THIS machine's TPM, into ${o.root}: if that is a unit's card mounted here, the unit cannot open them; provision --tpm on the unit itself (--root /)`,
+        );
       if (r.csr) lines.push(`certificate request for the agency CA: ${r.csr}`);
       // On the running unit itself: the user, the unit files and the LED rule take effect now.
       for (const step of activate(o.root))

@@ -132,6 +132,8 @@ describe.skipIf(missing.length > 0)('keys sealed to the unit TPM (swtpm)', () =>
 
   it('provision --tpm leaves only sealed keys on the card and a unit that unseals them', () => {
     expect(provisionOut).toMatch(/keys sealed to the unit's own TPM/);
+    // provisioned into a folder, not on the unit itself: the technician is told what that means
+    expect(provisionOut).toContain(`WARNING: keys sealed to THIS machine's TPM, into ${root}`);
     for (const k of ['store.key', 'unit.key']) {
       expect(existsSync(join(creds, k))).toBe(false);
       expect(statSync(join(creds, `${k}.cred`)).mode & 0o777).toBe(0o600);
