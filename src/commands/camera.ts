@@ -25,7 +25,7 @@ async function cameraTest(id: string, opts: TestOptions): Promise<void> {
   }
   const seconds = Math.max(1, Math.min(600, Number(opts.seconds) || 5));
   const out = resolve(opts.out ?? `camera-${id}.jpg`);
-  const log = createLogger({ level: process.env.ALPR_LOG_LEVEL ?? 'warn' });
+  const log = createLogger({ level: process.env.ALPR_LOG_LEVEL ?? 'warn', destination: process.stderr });
   const source = createSource(cam, log.child({ stage: 'capture' }), credentialsDir(cfg.paths.credentialsDir));
   const meter = new FpsMeter(2000);
   let last: Frame | null = null;

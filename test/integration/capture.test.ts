@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -314,6 +314,38 @@ describe('a real ffmpeg stream of damaged JPEGs (a failing camera or cable)', ()
 });
 
 describe('alpr camera test', () => {
+  it('on a camera that does not answer: says so on stdout, its log lines go to stderr, exit 1', async () => {
+    const port = await freePort();
+    const cfgFile = join(tmp, 'dead.yaml');
+    writeFileSync(
+      cfgFile,
+      `version: 1\nunit: { id: t1, agency: t }\ncameras:\n  - { id: dead, type: mjpeg, orientation: rear, url: "http://127.0.0.1:${port}/", width: 320, height: 180, fps: 5 }\n`,
+    );
+    const cli = resolve(import.meta.dirname, '../../src/cli.ts');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cli,
+        'camera',
+        'test',
+        '-c',
+        cfgFile,
+        'dead',
+        '-s',
+        '2',
+        '-o',
+        join(tmp, 'dead.jpg'),
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('no frame from camera dead in 2 s');
+    expect(r.stdout).not.toContain('"level"');
+    expect(r.stderr).toMatch(/"level":"warn".*camera ffmpeg failed; restarting/);
+  });
+
   it('prints fps and saves a snapshot JPEG', async () => {
     const cfgFile = join(tmp, 'cam.yaml');
     const snap = join(tmp, 'snap.jpg');
