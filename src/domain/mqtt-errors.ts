@@ -24,8 +24,8 @@ const TLS_HINTS: Record<string, string> = {
 /** TLS alerts a broker sends when it refuses the client certificate. */
 const ALERT_HINTS: Record<string, string> = {
   'unknown ca': 'issued by a CA the broker does not trust',
-  'certificate revoked': 'the unit certificate is revoked',
-  'certificate expired': 'the unit certificate has expired',
+  'certificate revoked': 'the agency revoked it: the unit needs a new one',
+  'certificate expired': 'the unit needs a new one',
   'certificate required': 'no client certificate sent (certFile/keyFile missing?)',
   'bad certificate': 'the certificate or its key is unusable',
 };

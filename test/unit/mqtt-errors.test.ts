@@ -20,7 +20,10 @@ describe('describeMqttError (pure)', () => {
       openssl('unknown ca'),
       /^TLS handshake refused by the broker \(client certificate not accepted: unknown ca, issued by a CA the broker does not trust\)$/,
     ],
-    [openssl('certificate revoked'), /not accepted: certificate revoked, the unit certificate is revoked\)$/],
+    [
+      openssl('certificate revoked'),
+      /not accepted: certificate revoked, the agency revoked it: the unit needs a new one\)$/,
+    ],
     [openssl('handshake failure'), /not accepted: handshake failure\)$/],
     [new Error('Connection refused: Not authorized'), /^broker refused: not authorized \(ACL or identity\)/],
     [new Error('something else  \n'), /^something else$/],
