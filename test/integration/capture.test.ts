@@ -248,6 +248,21 @@ describe('a real ffmpeg stream that freezes', () => {
   });
 });
 
+/** `alpr camera test` on an MJPEG camera at 127.0.0.1:`port` (320×180, 5 fps) for `seconds`. */
+function cameraTest(id: string, port: number, seconds: number) {
+  const cfgFile = join(tmp, `${id}.yaml`);
+  writeFileSync(
+    cfgFile,
+    `version: 1\nunit: { id: t1, agency: t }\ncameras:\n  - { id: ${id}, type: mjpeg, orientation: rear, url: "http://127.0.0.1:${port}/", width: 320, height: 180, fps: 5 }\n`,
+  );
+  const cli = resolve(import.meta.dirname, '../../src/cli.ts');
+  const args = ['camera', 'test', '-c', cfgFile, id, '-s', String(seconds), '-o', join(tmp, `${id}.jpg`)];
+  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
 describe('a real ffmpeg stream of damaged JPEGs (a failing camera or cable)', () => {
   it("goes amber naming the damage and the decoder's words, while the frames still come", async () => {
     // a clean 10 fps MJPEG clip, then every third JPEG's scan data overwritten in places
@@ -296,18 +311,9 @@ describe('a real ffmpeg stream of damaged JPEGs (a failing camera or cable)', ()
       ...['-stream_loop', '-1', '-f', 'mjpeg', '-framerate', '10', '-i', bad, '-c:v', 'copy'],
     ]);
     children.push(again);
-    const cfgFile = join(tmp, 'damaged.yaml');
-    writeFileSync(
-      cfgFile,
-      `version: 1\nunit: { id: t1, agency: t }\ncameras:\n  - { id: cab, type: mjpeg, orientation: rear, url: "http://127.0.0.1:${port2}/", width: 320, height: 180, fps: 5 }\n`,
-    );
-    const cli = resolve(import.meta.dirname, '../../src/cli.ts');
-    const out = execFileSync(
-      process.execPath,
-      ['--import', 'tsx', cli, 'camera', 'test', '-c', cfgFile, 'cab', '-s', '3', '-o', join(tmp, 'cab.jpg')],
-      { encoding: 'utf8' },
-    );
+    const { status, stdout: out } = cameraTest('cab', port2, 3);
     again.kill('SIGKILL');
+    expect(status).toBe(0);
     expect(out).toMatch(/ s\s+frames\s+\d+\s+fps\s+[\d.]+\s+320x180\s+damaged \d+ \(.*error/);
     expect(out).toMatch(/\d+ frames \(\d+ reported damaged by the decoder\), target 5 fps/);
   });
@@ -315,31 +321,7 @@ describe('a real ffmpeg stream of damaged JPEGs (a failing camera or cable)', ()
 
 describe('alpr camera test', () => {
   it('on a camera that does not answer: says so on stdout, its log lines go to stderr, exit 1', async () => {
-    const port = await freePort();
-    const cfgFile = join(tmp, 'dead.yaml');
-    writeFileSync(
-      cfgFile,
-      `version: 1\nunit: { id: t1, agency: t }\ncameras:\n  - { id: dead, type: mjpeg, orientation: rear, url: "http://127.0.0.1:${port}/", width: 320, height: 180, fps: 5 }\n`,
-    );
-    const cli = resolve(import.meta.dirname, '../../src/cli.ts');
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        cli,
-        'camera',
-        'test',
-        '-c',
-        cfgFile,
-        'dead',
-        '-s',
-        '2',
-        '-o',
-        join(tmp, 'dead.jpg'),
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
+    const r = cameraTest('dead', await freePort(), 2);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('no frame from camera dead in 2 s');
     expect(r.stdout).not.toContain('"level"');
