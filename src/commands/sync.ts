@@ -160,7 +160,9 @@ export function registerSyncCommands(program: Command): void {
           process.stderr.write(
             `central-sink: ${h.ok ? `${h.cmd.action} ${h.cmd.id} applied (${h.changed} row(s) changed)` : `hold command refused: ${h.problem}`}\n`,
           );
-      }
+      } else if (o.adminKey?.length)
+        // holds and retention live in the agency's PostgreSQL store only: say so, not silently
+        process.stderr.write('central-sink: --admin-key applies with --postgres only (holds); ignored\n');
       if (o.ca) opts.ca = readFileSync(o.ca);
       if (o.cert) opts.cert = readFileSync(o.cert);
       if (o.clientKey) opts.key = readFileSync(o.clientKey);
