@@ -9,11 +9,13 @@ import { ExitCodes } from './exit-codes.ts';
 const program = buildProgram();
 
 // Output piped into a reader that stops early (`alpr gps decode log | head`): stop quietly, as
-// other command-line tools do, instead of a stack trace.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(ExitCodes.ok);
-  throw err;
-});
+// other command-line tools do, instead of a stack trace. Not the daemon: its stdout is the
+// journal, and one that goes away is a failure for systemd to restart it after.
+if (process.argv[2] !== 'run')
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCodes.ok);
+    throw err;
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Users see the message and the code; the stack only with ALPR_DEBUG=1. Under systemd each line

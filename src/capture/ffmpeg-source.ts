@@ -108,7 +108,7 @@ export class FfmpegSource implements CameraSource {
     switch (m.type) {
       case 'frame':
         // told before the frame, so the frame's light already knows of its damage
-        if (m.errLines > 0) this.handlers?.onDamaged?.(m.errLines, stderrLine(m.errLine));
+        if (m.damaged > 0) this.handlers?.onDamaged?.(m.damaged, stderrLine(m.errLine));
         this.frame(m.data, m.at, m.dropped);
         return;
       case 'spawned':

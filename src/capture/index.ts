@@ -59,6 +59,8 @@ interface Camera {
   processedMeter: FpsMeter;
   processed: number;
   lastFrameAt: number | null;
+  /** The source's dropped-frame count at the last frame (the drops since count in its health). */
+  droppedSeen: number;
   running: boolean;
   /** Start attempts that failed in a row; the next retry waits backoffMs(startFailures). */
   startFailures: number;
@@ -100,6 +102,7 @@ export class CaptureStage implements Stage {
         processedMeter: new FpsMeter(5000),
         processed: 0,
         lastFrameAt: null,
+        droppedSeen: 0,
         running: false,
         startFailures: 0,
         startRetries: 0,
@@ -167,7 +170,7 @@ export class CaptureStage implements Stage {
           cam.errors.reject(reason);
         },
         onEnd: () => this.report(cam, cam.health.end()),
-        onDamaged: (_lines, line) => cam.health.damaged(Date.now(), line),
+        onDamaged: (frames, line) => cam.health.damaged(Date.now(), line, frames),
       });
     } catch (err) {
       const reason = (err as Error).message;
@@ -221,7 +224,11 @@ export class CaptureStage implements Stage {
     cam.framesIn++;
     cam.lastFrameAt = now;
     cam.meter.tick(now);
-    this.report(cam, cam.health.frame(now));
+    // the frames dropped before this one count in the damaged share, as their damage does
+    const dropped = cam.source.stats?.().dropped ?? 0;
+    const stands = 1 + Math.max(0, dropped - cam.droppedSeen);
+    cam.droppedSeen = dropped;
+    this.report(cam, cam.health.frame(now, stands));
     this.deps.bus.emit('frame', frame);
   }
 

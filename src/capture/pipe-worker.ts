@@ -30,7 +30,15 @@ let exitMsg = null;
 
 function send(f) {
   parentPort.postMessage(
-    { type: 'frame', data: f.data.buffer, at: f.at, dropped, errLines: f.errLines, errLine: f.errLine },
+    {
+      type: 'frame',
+      data: f.data.buffer,
+      at: f.at,
+      dropped,
+      damaged: f.damaged,
+      errLines: f.errLines,
+      errLine: f.errLine,
+    },
     [f.data.buffer],
   );
   dropped = 0;
@@ -45,6 +53,7 @@ function deliver(f) {
       dropped++;
       f.errLines += pending.errLines;
       f.errLine = f.errLine || pending.errLine;
+      f.damaged += pending.damaged;
     }
     pending = f;
   }
@@ -60,7 +69,7 @@ function onData(chunk) {
       const done = buf;
       buf = new Uint8Array(new ArrayBuffer(frameBytes));
       off = 0;
-      deliver({ data: done, at: Date.now(), errLines, errLine });
+      deliver({ data: done, at: Date.now(), errLines, errLine, damaged: errLines > 0 ? 1 : 0 });
       errLines = 0;
       errLine = '';
     }
@@ -127,6 +136,8 @@ export type PipeMessage =
       /** ffmpeg error lines since the frame before (a damaged frame's decoder errors), and the last. */
       errLines: number;
       errLine: string;
+      /** Of this frame and those dropped before it, how many came with error lines. */
+      damaged: number;
     }
   | { type: 'spawned' }
   | { type: 'error'; code: string | null; message: string }

@@ -175,9 +175,12 @@ export class CameraHealth {
   private ended = false;
   private failure: string | null = null;
   private lastError: string | null = null;
-  /** Arrival times of recent frames, and of those the decoder reported damaged (last window). */
-  private readonly recentFrames: number[] = [];
-  private readonly recentDamaged: number[] = [];
+  /**
+   * Recent frames (last window): when each came and how many source frames it stands for (itself
+   * and those dropped before it while the main thread was busy), and how many were damaged.
+   */
+  private readonly recentFrames: Tally[] = [];
+  private readonly recentDamaged: Tally[] = [];
   private damagedLine = '';
 
   constructor(
@@ -194,29 +197,34 @@ export class CameraHealth {
     return { light: this.light, reason: this.reason };
   }
 
-  frame(now: number): HealthChange | null {
+  /** A frame arrived; `stands` is how many source frames it stands for (1 + those dropped before it). */
+  frame(now: number, stands = 1): HealthChange | null {
     this.lastFrameAt = now;
     this.failure = null;
     this.lastError = null;
     this.ended = false;
-    this.recentFrames.push(now);
+    this.recentFrames.push({ at: now, n: stands });
     trimBefore(this.recentFrames, now - DAMAGED_WINDOW_MS);
     trimBefore(this.recentDamaged, now - DAMAGED_WINDOW_MS);
-    const damaged = this.recentDamaged.length;
+    const damaged = total(this.recentDamaged);
+    const frames = total(this.recentFrames);
     if (damaged > 0 && this.light === 'amber' && this.reason.includes(DAMAGED_WORDS)) return null;
-    if (damaged >= DAMAGED_MIN && damaged >= DAMAGED_SHARE * this.recentFrames.length) {
+    if (damaged >= DAMAGED_MIN && damaged >= DAMAGED_SHARE * frames) {
       // once per amber spell, with the decoder's words when it began (a technician's first clue)
       return this.set(
         'amber',
-        `camera ${this.cameraId}: ${DAMAGED_WORDS}: ${damaged} of the last ${this.recentFrames.length} frames (${this.damagedLine})`,
+        `camera ${this.cameraId}: ${DAMAGED_WORDS}: ${damaged} of the last ${frames} frames (${this.damagedLine})`,
       );
     }
     return this.set('green', `camera ${this.cameraId}: frames arriving`);
   }
 
-  /** The decoder reported errors on the frame about to arrive (`line`: its last error line). */
-  damaged(now: number, line: string): void {
-    this.recentDamaged.push(now);
+  /**
+   * The decoder reported errors on `frames` of the source frames the next frame stands for
+   * (`line`: its last error line).
+   */
+  damaged(now: number, line: string, frames = 1): void {
+    this.recentDamaged.push({ at: now, n: frames });
     this.damagedLine = line;
   }
 
@@ -240,7 +248,9 @@ export class CameraHealth {
    * stalled camera whose ffmpeg is killed says so, whichever of the two clocks noticed first).
    */
   note(reason: string, now: number): HealthChange | null {
-    const changed = reason !== this.lastError;
+    // a new kind of cause, not the next file or second of the same one (a folder whose every
+    // frame fails names each file): at most one report per kind within a red spell
+    const changed = this.lastError === null || causeKind(reason) !== causeKind(this.lastError);
     this.lastError = reason;
     if (!changed || this.light !== 'red' || this.ended || this.failure !== null) return null;
     const idle = now - this.lastFrameAt;
@@ -317,9 +327,21 @@ export function fillBlack(data: Buffer, width: number, rects: readonly Box[]): v
 
 const DAMAGED_WORDS = 'frames arrive damaged';
 
-/** Drops the leading times before `t` (the array is in time order). */
-function trimBefore(times: number[], t: number): void {
+interface Tally {
+  at: number;
+  n: number;
+}
+
+const total = (tallies: readonly Tally[]) => tallies.reduce((sum, x) => sum + x.n, 0);
+
+/** Drops the leading tallies before `t` (the array is in time order). */
+function trimBefore(tallies: Tally[], t: number): void {
   let k = 0;
-  while (k < times.length && times[k]! < t) k++;
-  if (k > 0) times.splice(0, k);
+  while (k < tallies.length && tallies[k]!.at < t) k++;
+  if (k > 0) tallies.splice(0, k);
+}
+
+/** A cause's words without its paths and numbers: "cannot decode <path>: …" for every file. */
+function causeKind(reason: string): string {
+  return reason.replace(/[^\s:]*\/[^\s:]*/g, '<path>').replace(/\d+/g, '#');
 }

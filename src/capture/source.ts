@@ -9,10 +9,11 @@ export interface SourceHandlers {
   /** A finite replay reached its end (file camera with loop: false). */
   onEnd(): void;
   /**
-   * The decoder reported errors on the frame just delivered (`lines` of them, the last `line`): a
-   * corrupt JPEG or a broken stream decodes into a frame partly grey or smeared.
+   * The decoder reported errors on the frame about to be delivered: on `frames` of it and the frames
+   * dropped before it (the last error `line`). A corrupt JPEG or a broken stream decodes into a
+   * frame partly grey or smeared.
    */
-  onDamaged?(lines: number, line: string): void;
+  onDamaged?(frames: number, line: string): void;
 }
 
 /**

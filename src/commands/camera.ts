@@ -46,8 +46,8 @@ async function cameraTest(id: string, opts: TestOptions): Promise<void> {
       lastError = reason;
     },
     onEnd: () => {},
-    onDamaged: (_lines, line) => {
-      damaged++;
+    onDamaged: (frames, line) => {
+      damaged += frames;
       damage = line;
     },
   });

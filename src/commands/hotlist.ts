@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -122,6 +122,10 @@ export function registerHotlistCommands(program: Command): void {
       // the public key beside it, named as provision pins it: `--admin-key admin.pub` pins id "admin"
       const pub = `${o.out.replace(/\.(key|pem)$/, '')}.pub`;
       const id = adminKeyId(pub);
+      // neither file is overwritten, and none is written unless both can be
+      for (const f of [o.out, pub])
+        if (existsSync(f))
+          throw new AlprError(ErrorCodes.INPUT, `${f} exists already: keygen overwrites no key`);
       writeFileSync(o.out, k.privateKeyPem, { mode: 0o600, flag: 'wx' });
       writeFileSync(pub, `${k.publicKey}\n`, { mode: 0o644, flag: 'wx' });
       process.stdout.write(

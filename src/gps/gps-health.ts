@@ -33,6 +33,8 @@ export interface GpsHealthInput {
   linkReason: string;
   /** When the stage started: the receiver gets noDataTimeoutMs from then for its first data. */
   startedAt?: number;
+  /** Whether the source has said yet whether its link is up (false: still opening it). */
+  linkReported?: boolean;
   lastFix: Fix | null;
   /** True when the newest epoch had no fix (the receiver lost it after lastFix). */
   fixLost: boolean;
@@ -51,13 +53,15 @@ const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 export function gpsLight(h: GpsHealthInput): GpsLight {
   if (h.lastDataAt === null || h.now - h.lastDataAt > h.noDataTimeoutMs) {
+    // a receiver being opened, or just opened, has its first no-data timeout to speak (no red
+    // flash at start-up); one that cannot be opened is red at once
+    const starting =
+      h.lastDataAt === null && h.startedAt !== undefined && h.now - h.startedAt <= h.noDataTimeoutMs;
+    if (starting && (h.linkUp || h.linkReported === false))
+      return { light: 'amber', reason: `waiting for the GPS receiver's first data (${h.linkReason})` };
     if (!h.linkUp) return { light: 'red', reason: h.linkReason };
-    if (h.lastDataAt === null) {
-      // a receiver just opened has its first no-data timeout to speak (no red flash at start-up)
-      if (h.startedAt !== undefined && h.now - h.startedAt <= h.noDataTimeoutMs)
-        return { light: 'amber', reason: `waiting for the GPS receiver's first data (${h.linkReason})` };
+    if (h.lastDataAt === null)
       return { light: 'red', reason: `no data from the GPS receiver yet (${h.linkReason})` };
-    }
     return { light: 'red', reason: `no data from the GPS receiver for ${secs(h.now - h.lastDataAt)}` };
   }
   const since = h.noSentenceSince ?? null;

@@ -99,6 +99,7 @@ export class GpsStage implements Stage {
   private light: GpsLight | null = null;
   private lightSentAt = 0;
   private startedAt: number | undefined;
+  private linkReported = false;
 
   constructor(private readonly deps: GpsStageDeps) {
     this.rejects = new RejectCounter(deps.log, 'GPS input rejected');
@@ -178,6 +179,10 @@ export class GpsStage implements Stage {
       bytes: (chunk, at) =>
         feeding('gps', 'gps', () =>
           guard('NMEA data', () => {
+            // data again after a silence: the bytes-without-a-sentence count starts anew
+            const c = this.deps.config;
+            const timeout = c.type === 'none' ? 0 : c.noDataTimeoutS * 1000;
+            if (this.lastDataAt !== null && at - this.lastDataAt > timeout) this.sentenceSeen();
             this.lastDataAt = at;
             const ok = this.decoder.stats.ok;
             const events = this.decoder.push(chunk, at);
@@ -208,6 +213,10 @@ export class GpsStage implements Stage {
         guard('GPS link change', () => {
           this.linkUp = up;
           this.linkReason = reason;
+          this.linkReported = true;
+          // a new link starts a new count of bytes without a sentence (no silence counted in it)
+          this.noSentenceSince = null;
+          this.unreadableAtSentence = unreadable(this.decoder.stats);
           this.evaluate(false);
         }),
     };
@@ -248,6 +257,7 @@ export class GpsStage implements Stage {
       linkUp: this.linkUp,
       linkReason: this.linkReason,
       startedAt: this.startedAt,
+      linkReported: this.linkReported,
       lastFix: this.lastFix,
       fixLost: this.fixLost,
       satellitesInView: this.decoder.satellitesInView(),

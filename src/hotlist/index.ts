@@ -53,8 +53,11 @@ export class HotlistStage implements Stage {
   private unsub: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastHealth = '';
-  /** Why each seed file given at start was not loaded (shown on the light until a restart). */
-  private readonly seedRefused: string[] = [];
+  /**
+   * Why each seed file given at start was not loaded, by list: on the light until that list gets a
+   * version another way (signed sync, import) or the unit restarts.
+   */
+  private readonly seedRefused = new Map<string, string>();
   private readonly now: () => number;
 
   constructor(private readonly opts: HotlistStageOptions) {
@@ -74,7 +77,7 @@ export class HotlistStage implements Stage {
         // A demo seed that cannot be read must not stop the unit: the live lists stay, health says so.
         const why = (err as Error).message;
         this.opts.log.error({ list: seed.list, path: seed.path, err: why }, 'seed list not loaded');
-        this.seedRefused.push(`seed ${seed.list} not loaded: ${why}`);
+        this.seedRefused.set(seed.list, `seed ${seed.list} not loaded: ${why}`);
       }
     }
     this.unsub = this.opts.bus.on('read', (r) => this.onRead(r));
@@ -113,6 +116,7 @@ export class HotlistStage implements Stage {
   ): Promise<number> {
     const n = await this.requireStore().applyVersion(meta, entries, { now: this.now(), onProgress });
     this.opts.log.info({ list: meta.list, version: meta.version, entries: n }, 'hot-list version applied');
+    this.seedRefused.delete(meta.list);
     this.changed();
     return n;
   }
@@ -127,6 +131,7 @@ export class HotlistStage implements Stage {
       { list: meta.list, version: meta.version, base: meta.baseVersion, changes: changes.length, entries: n },
       'hot-list delta applied',
     );
+    this.seedRefused.delete(meta.list);
     this.changed();
     return n;
   }
@@ -320,7 +325,7 @@ export class HotlistStage implements Stage {
   }
 
   private emitHealth(force: boolean): void {
-    const h = hotlistHealth(this.lists(), this.now(), this.seedRefused);
+    const h = hotlistHealth(this.lists(), this.now(), [...this.seedRefused.values()]);
     const sig = `${h.light}:${h.reason}`;
     if (!force && sig === this.lastHealth) return;
     this.lastHealth = sig;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,13 @@ describe.skipIf(!hasMosquitto)('alpr hotlist keygen / push / status (plain mosqu
     expect(kg.stdout).toContain(`push with:   --key ${key} --key-id admin`);
     expect(kg.stdout).toContain(`publicKey: ${readAdminPublicKey(pub)} }`);
     expect(adminKeyId(pub)).toBe('admin');
+    // a second keygen onto a name in use overwrites neither file, and writes none
+    const other = join(dir, 'second.key');
+    writeFileSync(join(dir, 'second.pub'), 'OLD-PUBLIC-KEY\n');
+    const taken = runCli(['hotlist', 'keygen', '--out', other]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(`${join(dir, 'second.pub')} exists already: keygen overwrites no key`);
+    expect(existsSync(other)).toBe(false);
     const f = join(dir, 'push.csv');
     writeFileSync(f, 'plate,reason\nAAA111,x\nBBB222,y\n');
     const b = ['--url', broker.url, '--agency', 'pd1'];

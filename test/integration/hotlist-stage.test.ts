@@ -124,6 +124,11 @@ describe('HotlistStage', () => {
       light: 'red',
       reason: `no hot list loaded; seed SVS not loaded: ${empty} holds no rows`,
     });
+    // the list arrives another way (signed sync): the light is about that list now, not the seed
+    await fresh.stage.applyVersion({ list: 'SVS', version: 5, issuedAt: fresh.clock.t }, [
+      hotlistEntry('7ABC123', { priority: 1, caseNumber: 'C', reason: 'r' }),
+    ]);
+    expect(fresh.health.at(-1)).toMatchObject({ light: 'green', reason: '1 list(s) current' });
     await fresh.stage.stop();
   });
 

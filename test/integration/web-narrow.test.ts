@@ -114,6 +114,22 @@ describe.skipIf(!hasChromium)('the page at 600×1024 (a tablet held upright)', (
     expect(await check.textContent()).toContain('all lights green (server not configured)');
   });
 
+  it('a new hit closes an open picture: nothing sits over the takeover', async () => {
+    await page.tap('button[data-tab=live]');
+    await page.locator('#hits .hit .images img').first().tap();
+    await page.locator('#zoom').waitFor();
+    const hit = await u.emitHit({ priority: 1, reason: 'stolen vehicle' });
+    await page.locator(`#takeover-slot .hit[data-id="${hit.id}"]`).waitFor();
+    expect(await page.locator('#zoom').count()).toBe(0);
+    const atAck = await page.evaluate(`(() => {
+      const r = document.getElementById('ack').getBoundingClientRect();
+      return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)?.id;
+    })()`);
+    expect(atAck).toBe('ack');
+    await page.tap('#ack');
+    await page.locator('#takeover').waitFor({ state: 'hidden' });
+  });
+
   it('an older status answer that comes back last does not overwrite the newer one', async () => {
     await page.tap('button[data-tab=live]');
     let first = true;

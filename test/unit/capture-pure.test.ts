@@ -193,6 +193,18 @@ describe('CameraHealth', () => {
       reason: 'camera frozen: no frame for 1 s (last error: stalled: no frame for 1 s, ffmpeg restarted)',
     });
     expect(h.note('stalled: no frame for 1 s, ffmpeg restarted', 2300)).toBeNull();
+    // the same kind of cause again (another second, another file) is no new report
+    expect(h.note('stalled: no frame for 16 s, ffmpeg restarted', 17_000)).toBeNull();
+    const folder = new CameraHealth('stills', 1000, 0);
+    folder.frame(0);
+    expect(folder.tick(1100)?.light).toBe('red');
+    const reports = [19, 20, 21, 22].map((n) =>
+      folder.note(
+        `cannot decode /var/lib/alpr/replay/f0${n}.jpg: Input buffer contains unsupported image format`,
+        1200 + n,
+      ),
+    );
+    expect(reports.filter((r) => r !== null)).toHaveLength(1);
     expect(h.tick(5000)).toBeNull();
     // a failure's reason is not overwritten by a later note
     const f = new CameraHealth('gone', 1000, 0);
@@ -222,6 +234,14 @@ describe('CameraHealth', () => {
       { light: 'green', reason: 'camera front: frames arriving' },
     ]);
     expect(after.findIndex((c) => c !== null)).toBe((14_100 - 4100) / 100);
+    // frames dropped while the main thread was busy count too: a busy unit sees the same share
+    const busy = new CameraHealth('busy', 2000, 0);
+    const seenBusy: (HealthChange | null)[] = [];
+    for (let t = 250; t <= 10_000; t += 250) {
+      if (t % 2500 === 0) busy.damaged(t, 'error dc', 1);
+      seenBusy.push(busy.frame(t, 4)); // each delivered frame stands for itself and 3 dropped
+    }
+    expect(seenBusy.filter((c) => c !== null).map((c) => c!.light)).toEqual(['green']);
     // one damaged frame in many is not a damaged camera
     const rare = new CameraHealth('rear', 2000, 0);
     const out: (HealthChange | null)[] = [];

@@ -56,6 +56,19 @@ describe('GPS light', () => {
       /waiting for the GPS receiver's first data/,
     ],
     [
+      'just started, the port still being opened',
+      {
+        lastDataAt: null,
+        lastFix: null,
+        startedAt: 100_990,
+        linkUp: false,
+        linkReported: false,
+        linkReason: 'GPS receiver not started',
+      },
+      'amber',
+      /waiting for the GPS receiver's first data/,
+    ],
+    [
       'started longer ago than the timeout, no data yet',
       { lastDataAt: null, lastFix: null, startedAt: 95_000 },
       'red',

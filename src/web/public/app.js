@@ -47,12 +47,15 @@ function show(name) {
   $('signout').classList.toggle('hidden', !session);
   $('who').textContent = session ? `${session.operator.name} (${session.operator.badge})` : '';
   if (name === 'signin') {
+    closeZoom();
+    hitReads.clear();
     closeEvents();
     pollLights();
   }
 }
 
 function showOffline(off) {
+  if (off) closeZoom();
   $('offline').classList.toggle('hidden', !off);
 }
 

@@ -286,6 +286,7 @@ function showTakeover() {
   }
   const box = $('takeover');
   const wasShown = !box.classList.contains('hidden');
+  if (key) closeZoom();
   document.body.classList.toggle('taken-over', !!key);
   box.classList.toggle('hidden', !key);
   // What the takeover covers can be neither tapped nor reached by Tab, nor read out behind it.
@@ -346,8 +347,11 @@ function initHits() {
  * a tap, Escape or Close puts it away. The same URL: an image of a found read is audited once per
  * search, however often it is opened.
  */
+let closeZoom = () => {};
+
 function zoomable(img) {
   img.addEventListener('click', () => {
+    closeZoom();
     const back = document.activeElement;
     const box = el('div');
     box.id = 'zoom';
@@ -358,15 +362,18 @@ function zoomable(img) {
     big.src = img.src;
     const close = el('button', 'zoom-close', 'Close');
     close.type = 'button';
-    const done = () => {
+    const done = (refocus = true) => {
       box.remove();
       document.removeEventListener('keydown', onKey);
-      back?.focus?.();
+      closeZoom = () => {};
+      if (refocus) back?.focus?.();
     };
+    // a new hit, the offline sign or the sign-in screen closes it: nothing may sit over them
+    closeZoom = () => done(false);
     const onKey = (e) => {
       if (e.key === 'Escape') done();
     };
-    box.addEventListener('click', done);
+    box.addEventListener('click', () => done());
     document.addEventListener('keydown', onKey);
     box.append(big, close);
     document.body.append(box);

@@ -21,7 +21,7 @@ function ageWords(ms) {
   return `${Math.floor(s / 86_400)} days`;
 }
 
-/** A list's version as shown: a pushed list's number; none for a version that is a timestamp (a seed file's). */
+/** A list's version as shown: a small number given at push; none for one that is a timestamp (the default). */
 function versionWords(v) {
   return v < 1e9 ? ` v${v}` : '';
 }
