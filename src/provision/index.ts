@@ -2,12 +2,14 @@
  * `alpr provision`: install a bundle onto a target root (a mounted SD card or eMMC image, or `/`),
  * write the unit's identity and credentials, enable the service; A/B updates with rollback.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { join, resolve } from 'node:path';
 import { applyActions, inspectTarget, readAdminPublicKey, runCheck } from './apply.ts';
 import { readManifest, verifyBundle } from './manifest.ts';
+import { SEALED_SUFFIX } from '../config/sealed.ts';
 import {
+  type Action,
   adminKeyId,
   type CertChoice,
   type Identity,
@@ -125,11 +127,15 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     adminKeys,
     keySealing,
   });
+  // The files this run creates (keys, request, config, sealed copies): a failure removes them, so a
+  // failed `--tpm` leaves no plain key behind and no config that says the keys are sealed.
+  const created = newFiles(root, actions);
   try {
     applyActions(root, actions);
   } catch (err) {
     // Half an install is worse than none: links, units and the new folder go back as they were.
     applyActions(root, planRestore(state, manifest.version));
+    for (const f of created) rmSync(f, { force: true });
     throw err;
   }
 
@@ -176,4 +182,24 @@ export function rollback(rootDir: string): [string | null, string] {
   const state = inspectTarget(root);
   applyActions(root, planRollback(state));
   return [state.current, state.previous!];
+}
+
+/** The files (absolute) that `actions` would write and that do not exist yet. */
+function newFiles(root: string, actions: readonly Action[]): string[] {
+  const paths = actions.flatMap((a) => {
+    switch (a.op) {
+      case 'write':
+      case 'randomKey':
+        return [a.path];
+      case 'copyFile':
+        return [a.to];
+      case 'keyAndCsr':
+        return [a.key, a.csr];
+      case 'seal':
+        return a.names.map((n) => join(LAYOUT.credentials, `${n}${SEALED_SUFFIX}`));
+      default:
+        return [];
+    }
+  });
+  return paths.map((p) => join(root, p)).filter((f) => !existsSync(f));
 }

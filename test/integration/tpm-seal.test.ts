@@ -239,3 +239,31 @@ web: { port: 0 }
     expect(r.stdout).toMatch(/!! WARNING: KEYS NOT SEALED \(paths\.keySealing: none\)/);
   });
 });
+
+describe('provision --tpm where no TPM answers', () => {
+  it('fails, naming --no-tpm, and leaves no plain key, request, sealed copy or config behind', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'alpr-notpm-'));
+    const root = join(tmp, 'card');
+    const bundle = await fakeBundle(join(tmp, 'bundle'), '1.0.0');
+    const before = process.env.SYSTEMD_TPM2_DEVICE;
+    // a TPM device nothing answers on (the workbench without one)
+    process.env.SYSTEMD_TPM2_DEVICE = 'swtpm:port=1';
+    try {
+      await expect(
+        provisionCli([
+          ...['--bundle', bundle, '--root', root, '--unit-id', 'unit-0043', '--agency', 'example-pd'],
+          ...['--csr', '--tpm', '--no-check'],
+        ]),
+      ).rejects.toThrow(/cannot seal|TPM/);
+    } finally {
+      if (before === undefined) delete process.env.SYSTEMD_TPM2_DEVICE;
+      else process.env.SYSTEMD_TPM2_DEVICE = before;
+    }
+    const creds = join(root, 'etc/alpr/credentials');
+    for (const f of ['store.key', 'unit.key', 'store.key.cred', 'unit.key.cred'])
+      expect(existsSync(join(creds, f)), f).toBe(false);
+    expect(existsSync(join(root, 'etc/alpr/unit.csr'))).toBe(false);
+    expect(existsSync(join(root, 'etc/alpr/config.yaml'))).toBe(false);
+    rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
+});
