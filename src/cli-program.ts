@@ -1,5 +1,4 @@
 /** The `alpr` command tree (every subcommand registered), apart from running it: tests walk its help. */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCameraCommands } from './commands/camera.ts';
 import { registerConfigCommands } from './commands/config.ts';
@@ -16,15 +15,12 @@ import { registerSelftestCommand } from './commands/selftest.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerStoreCommands } from './commands/store.ts';
 import { registerSyncCommands } from './commands/sync.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+import { SOFTWARE_VERSION } from './core/version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('alpr')
     .description('In-car automated license plate reader')
-    .version(pkg.version)
+    .version(SOFTWARE_VERSION)
     .showHelpAfterError();
   registerRunCommand(program);
   registerConfigCommands(program);

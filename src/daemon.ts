@@ -2,7 +2,6 @@
  * Composition root: the only place that knows every stage. It builds them in order, starts them
  * in that order and stops them in reverse. Stages talk through the bus and the ports injected here.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlertsStage } from './alerts/index.ts';
 import { CaptureStage } from './capture/index.ts';
@@ -11,6 +10,7 @@ import { credentialsDir, keySealingWarnings, readSecret, keySources } from './co
 import { Bus } from './core/bus.ts';
 import { readCrashRecords, sourcesToDrop } from './core/crash-guard.ts';
 import { FailedStages } from './core/failed-stages.ts';
+import { SOFTWARE_VERSION } from './core/version.ts';
 import { type Logger, stageLogger } from './core/log.ts';
 import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
 import { AlprError, ErrorCodes } from './domain/errors.ts';
@@ -33,10 +33,6 @@ import { TrackStage } from './track/index.ts';
 import { type HotlistAge, type LightPart, WebStage } from './web/index.ts';
 import { parseRoster } from './web/roster.ts';
 import { readsGlue } from './reads-glue.ts';
-
-const SOFTWARE_VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 export class Daemon {
   readonly bus: Bus;

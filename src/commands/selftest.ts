@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.ts';
 import { type HealthConfig, healthSection } from '../config/sections/health.ts';
 import { Bus } from '../core/bus.ts';
 import { createLogger, type Logger } from '../core/log.ts';
+import { SOFTWARE_VERSION } from '../core/version.ts';
 import { isAlprError } from '../domain/errors.ts';
 import type { Fix } from '../domain/types.ts';
 import { GpsStage } from '../gps/index.ts';
@@ -46,15 +47,6 @@ export interface SelftestOptions {
   brokerTimeoutS?: number;
   /** Logs (warnings) go here; the report is returned, not printed. */
   log?: Logger;
-}
-
-function softwareVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    return String(pkg.version);
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** The nearest existing folder at or above `dir` (a fresh unit has no data folder yet). */
@@ -210,7 +202,7 @@ async function runBroker(c: Config, timeoutS: number): Promise<SelftestCheck[]> 
 /** Runs every check and returns the report (nothing printed). */
 export async function runSelftest(o: SelftestOptions): Promise<SelftestReport> {
   const log = o.log ?? createLogger({ level: 'warn', destination: process.stderr });
-  const versions: Record<string, string> = { software: softwareVersion(), node: process.version };
+  const versions: Record<string, string> = { software: SOFTWARE_VERSION, node: process.version };
   const checks: SelftestCheck[] = [];
   let c: Config;
   try {

@@ -118,6 +118,10 @@ web: { port: 0 }
     expect(readFileSync(join(target, LAYOUT.config), 'utf8')).toContain('id: garage-0001');
     expect(readFileSync(join(target, LAYOUT.credentials, 'store.key'))).toHaveLength(32);
     expect(readlinkSync(join(target, LAYOUT.wants))).toBe('/etc/systemd/system/alpr.service');
+    // the installed copy names its release (version and commit), not only the package's version
+    const v = spawnSync(alpr, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+    expect(v.stdout.trim()).toBe(bundle.version);
+    expect(bundle.version).toMatch(/\+/);
   });
 
   it('the installed copy passes its self-test', () => {
