@@ -36,7 +36,6 @@ function send(f) {
       at: f.at,
       dropped,
       damaged: f.damaged,
-      errLines: f.errLines,
       errLine: f.errLine,
     },
     [f.data.buffer],
@@ -51,7 +50,6 @@ function deliver(f) {
     if (pending) {
       // the dropped frame's decoder errors are told with the one that replaces it
       dropped++;
-      f.errLines += pending.errLines;
       f.errLine = f.errLine || pending.errLine;
       f.damaged += pending.damaged;
     }
@@ -69,7 +67,7 @@ function onData(chunk) {
       const done = buf;
       buf = new Uint8Array(new ArrayBuffer(frameBytes));
       off = 0;
-      deliver({ data: done, at: Date.now(), errLines, errLine, damaged: errLines > 0 ? 1 : 0 });
+      deliver({ data: done, at: Date.now(), errLine, damaged: errLines > 0 ? 1 : 0 });
       errLines = 0;
       errLine = '';
     }
@@ -133,11 +131,10 @@ export type PipeMessage =
       data: ArrayBuffer;
       at: number;
       dropped: number;
-      /** ffmpeg error lines since the frame before (a damaged frame's decoder errors), and the last. */
-      errLines: number;
-      errLine: string;
-      /** Of this frame and those dropped before it, how many came with error lines. */
+      /** Of this frame and those dropped before it, how many came with ffmpeg error lines… */
       damaged: number;
+      /** …and the last of those lines. */
+      errLine: string;
     }
   | { type: 'spawned' }
   | { type: 'error'; code: string | null; message: string }

@@ -180,9 +180,8 @@ export class GpsStage implements Stage {
         feeding('gps', 'gps', () =>
           guard('NMEA data', () => {
             // data again after a silence: the bytes-without-a-sentence count starts anew
-            const c = this.deps.config;
-            const timeout = c.type === 'none' ? 0 : c.noDataTimeoutS * 1000;
-            if (this.lastDataAt !== null && at - this.lastDataAt > timeout) this.sentenceSeen();
+            if (this.lastDataAt !== null && at - this.lastDataAt > this.noDataTimeoutMs())
+              this.sentenceSeen();
             this.lastDataAt = at;
             const ok = this.decoder.stats.ok;
             const events = this.decoder.push(chunk, at);
@@ -215,13 +214,18 @@ export class GpsStage implements Stage {
           this.linkReason = reason;
           this.linkReported = true;
           // a new link starts a new count of bytes without a sentence (no silence counted in it)
-          this.noSentenceSince = null;
-          this.unreadableAtSentence = unreadable(this.decoder.stats);
+          this.sentenceSeen();
           this.evaluate(false);
         }),
     };
   }
 
+  private noDataTimeoutMs(): number {
+    const c = this.deps.config;
+    return c.type === 'none' ? 0 : c.noDataTimeoutS * 1000;
+  }
+
+  /** A valid sentence (or a new start): the count of bytes without one begins again. */
   private sentenceSeen(): void {
     this.noSentenceSince = null;
     this.unreadableAtSentence = unreadable(this.decoder.stats);

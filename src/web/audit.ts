@@ -98,30 +98,22 @@ export class ChainCheck {
 
   add(r: AuditRow): ChainVerdict | null {
     if (this.bad) return this.bad;
+    const why =
+      r.seq !== this.expectSeq
+        ? `row ${this.expectSeq} is missing (found ${r.seq})`
+        : r.prevHash !== this.prev
+          ? 'does not link to the row before it'
+          : rowHash(this.prev, r) !== r.hash
+            ? 'its content does not match its hash (altered)'
+            : null;
+    if (why) return this.fail(r.seq, why);
     this.n++;
-    if (r.seq !== this.expectSeq)
-      this.bad = {
-        ok: false,
-        rows: this.n,
-        firstBad: r.seq,
-        why: `row ${this.expectSeq} is missing (found ${r.seq})`,
-      };
-    else if (r.prevHash !== this.prev)
-      this.bad = { ok: false, rows: this.n, firstBad: r.seq, why: 'does not link to the row before it' };
-    else if (rowHash(this.prev, r) !== r.hash)
-      this.bad = {
-        ok: false,
-        rows: this.n,
-        firstBad: r.seq,
-        why: 'its content does not match its hash (altered)',
-      };
-    if (this.bad) return this.bad;
     this.prev = r.hash;
     this.expectSeq++;
     return null;
   }
 
-  /** A row that cannot even be read (its sealed content does not open) ends the check. */
+  /** A bad row (or one that cannot even be read: its sealed content does not open) ends the check. */
   fail(seq: number, why: string): ChainVerdict {
     this.bad ??= { ok: false, rows: this.n + 1, firstBad: seq, why };
     return this.bad;

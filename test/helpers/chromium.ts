@@ -1,6 +1,6 @@
 /** Debian's headless Chromium for the page tests (driven by playwright-core), and the car's screen sizes. */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -26,4 +26,21 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * Chromium with one touch-screen page of `viewport` (and `initScript` run before the page's own),
+ * the page's script errors collected in `errors`.
+ */
+export async function openTouchPage(
+  viewport: { width: number; height: number },
+  initScript?: string,
+): Promise<{ browser: Browser; page: Page; errors: string[] }> {
+  const browser = await launchChromium();
+  const ctx = await browser.newContext({ viewport, hasTouch: true });
+  if (initScript) await ctx.addInitScript({ content: initScript });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { browser, page, errors };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium, VIEWPORTS } from '../helpers/chromium.ts';
+import { hasChromium, openTouchPage, VIEWPORTS } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hit } from '../../src/domain/types.ts';
 import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
@@ -53,15 +53,11 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
   let u: WebUnit;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   beforeAll(async () => {
     u = await startWebUnit();
-    browser = await launchChromium();
-    const ctx = await browser.newContext({ viewport, hasTouch: true });
-    await ctx.addInitScript({ content: AUTOPLAY_RULE });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    ({ browser, page, errors } = await openTouchPage(viewport, AUTOPLAY_RULE));
     await page.goto(u.base);
     await page.fill('#badge', 'A100');
     await page.fill('#pin', '1234');

@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from '../helpers/chromium.ts';
+import { hasChromium, openTouchPage } from '../helpers/chromium.ts';
 import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
 const VIEWPORT = { width: 600, height: 1024 };
@@ -29,16 +29,13 @@ describe.skipIf(!hasChromium)('the page at 600×1024 (a tablet held upright)', (
   let u: WebUnit;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   beforeAll(async () => {
     u = await startWebUnit();
     // a unit without a server link: its server light is grey, "not configured"
     u.setLights({ ...lightsAll('green'), server: { light: 'green', reasons: ['server: not configured'] } });
-    browser = await launchChromium();
-    const ctx = await browser.newContext({ viewport: VIEWPORT, hasTouch: true });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    ({ browser, page, errors } = await openTouchPage(VIEWPORT));
     await page.goto(u.base);
   }, 60_000);
 

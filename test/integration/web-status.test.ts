@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium, VIEWPORTS } from '../helpers/chromium.ts';
+import { hasChromium, openTouchPage, VIEWPORTS } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HotlistEntry } from '../../src/hotlist/match.ts';
 import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
@@ -39,13 +39,11 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
   let u: WebUnit;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   beforeAll(async () => {
     u = await startWebUnit();
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport, hasTouch: true })).newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    ({ browser, page, errors } = await openTouchPage(viewport));
   }, 60_000);
 
   afterAll(async () => {
