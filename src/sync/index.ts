@@ -65,6 +65,8 @@ export interface SyncStageOptions {
   telemetryConfig?: Pick<TelemetryConfig, 'healthIntervalS' | 'heartbeatIntervalS'>;
   /** The host's network addresses, as a comparable key (tests inject one); os.networkInterfaces by default. */
   networkKey?: () => string;
+  /** How long a refused publish, or a kind of record with no receiver, waits to be tried again (ms; tests). */
+  retryMs?: number;
 }
 
 /**
@@ -167,9 +169,12 @@ export class SyncStage implements Stage {
       now: this.now,
       stats: this.stats,
       onAcked: () => {
+        if (uploader.unheardKinds.length > 0) return;
         if (this.stats.acked === 1 || this.attempt > 0 || this.lastError) this.markHealthy();
       },
       onRefused: (err) => this.onRefused(err),
+      onUnheard: (kinds) => this.onUnheard(kinds),
+      ...(this.opts.retryMs !== undefined ? { retryMs: this.opts.retryMs } : {}),
     });
     this.uploader = uploader;
     const rp = this.opts.reconcile;
@@ -338,13 +343,16 @@ export class SyncStage implements Stage {
 
   /**
    * The link works end to end: forget the backoff and the last error, and say so on the light at
-   * once (it said "uploads fail: <the error from while it was down>" since the connect).
+   * once (it said "uploads fail: <the error from while it was down>" since the connect). Kinds of
+   * record still without a receiver stay named.
    */
   private markHealthy(): void {
     this.attempt = 0;
-    const had = this.lastError !== null;
-    this.lastError = null;
-    if (had) this.evaluate(true);
+    const kinds = this.uploader?.unheardKinds ?? [];
+    const now = kinds.length > 0 ? unheardReason(kinds) : null;
+    if (now === this.lastError) return;
+    this.lastError = now;
+    this.evaluate(true);
   }
 
   private onError(err: unknown): void {
@@ -437,6 +445,23 @@ export class SyncStage implements Stage {
     this.uploader?.retryLater();
   }
 
+  /**
+   * The kinds of record the broker has no receiver for changed (unheard.ts): while any is held the
+   * light says which, and that they are kept on the unit; once all are heard, the link is healthy.
+   */
+  private onUnheard(kinds: string[]): void {
+    if (kinds.length === 0) {
+      this.opts.log.info('the server receives every kind of record again; sending what was kept');
+      this.markHealthy();
+      return;
+    }
+    const msg = unheardReason(kinds);
+    if (msg === this.lastError) return;
+    this.opts.log.error({ kinds }, msg);
+    this.lastError = msg;
+    this.evaluate(true);
+  }
+
   /** The tally of delivered records (reconcile.ts), when due or at once on a new connection. */
   private sendTally(force: boolean): void {
     const client = this.client;
@@ -502,4 +527,9 @@ export class SyncStage implements Stage {
   private emitHealth(light: Light, reason: string): void {
     this.opts.bus.emit('health', { component: 'server', light, reason, at: this.now() });
   }
+}
+
+/** The server light's reason while kinds of record have no receiver on the broker. */
+function unheardReason(kinds: readonly string[]): string {
+  return `the broker has no receiver for ${kinds.join(', ')} (no matching subscribers): kept on the unit until the server subscribes`;
 }

@@ -18,6 +18,8 @@ export interface FillOptions {
   /** Takes `bytes` from the bandwidth cap; returns ms to wait (0 = go). */
   take: (bytes: number) => number;
   publish: Publish;
+  /** May a record on this topic go now (false: its kind has no receiver; it stays queued)? */
+  may?: (topic: string) => boolean;
   topicBase: string;
   batch: number;
 }
@@ -58,6 +60,11 @@ export class RecordDrain {
     this.flush();
   }
 
+  /** Reads the queue again from its start on the next fill (records skipped while held). */
+  rewind(): void {
+    this.after = 0;
+  }
+
   /** Publishes queued records while the window and the cap allow. */
   fill(o: FillOptions): FillResult {
     while (o.room() > 0) {
@@ -66,6 +73,10 @@ export class RecordDrain {
       for (const r of recs) {
         if (o.room() <= 0) return 'full';
         if (this.inflight.has(r.seq)) {
+          this.after = r.seq;
+          continue;
+        }
+        if (o.may && !o.may(recordTopic(o.topicBase, this.unit, r.kind))) {
           this.after = r.seq;
           continue;
         }

@@ -13,13 +13,17 @@ import type { OutboxCursor, OutboxMessage, OutboxPort } from '../domain/ports.ts
 import type { RecordDrain } from './records.ts';
 import { TokenBucket } from './state.ts';
 import { payloads, topics, type UnitRef } from './topics.ts';
+import { NO_MATCHING_SUBSCRIBERS, UnheardTopics } from './unheard.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
 
 /** Unacknowledged publishes older than this are given up on and sent again (idempotent by id). */
 export const STUCK_MS = 120_000;
-/** After the broker refuses a publish (ACL, quota), wait this long before trying the queue again. */
-const REFUSED_RETRY_MS = 30_000;
+/**
+ * After the broker refuses a publish (ACL, quota), or has no receiver for its topic, wait this long
+ * before trying the queue (or that topic) again.
+ */
+export const REFUSED_RETRY_MS = 30_000;
 
 export interface UploaderOptions {
   config: MqttConfig;
@@ -34,6 +38,13 @@ export interface UploaderOptions {
   onAcked: () => void;
   /** The broker refused a publish on the live connection (the stage logs and lights it). */
   onRefused: (err: unknown) => void;
+  /**
+   * The kinds of record (topics' last segments) the broker has no receiver for changed: held on
+   * the unit while the list is not empty (unheard.ts).
+   */
+  onUnheard?: (kinds: string[]) => void;
+  /** REFUSED_RETRY_MS unless given (tests). */
+  retryMs?: number;
 }
 
 export class Uploader {
@@ -52,10 +63,26 @@ export class Uploader {
   private capTimer: NodeJS.Timeout | null = null;
   /** The bandwidth cap (maxBytesPerSecond; 0 = none), with at least one message of burst. */
   private readonly bucket: TokenBucket;
+  private readonly retryMs: number;
+  /** Topics the broker has no receiver for: their messages stay queued (unheard.ts). */
+  private readonly unheard: UnheardTopics;
+  /** Packet ids the broker acknowledged with "no matching subscribers", until their callbacks run. */
+  private readonly unheardIds = new Set<number>();
+  private readonly onPacket = (p: { cmd: string; reasonCode?: number; messageId?: number }): void => {
+    if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined)
+      this.unheardIds.add(p.messageId);
+  };
 
   constructor(private readonly o: UploaderOptions) {
     const rate = o.config.maxBytesPerSecond;
     this.bucket = new TokenBucket(rate, Math.max(rate, 16 * 1024), o.now());
+    this.retryMs = o.retryMs ?? REFUSED_RETRY_MS;
+    this.unheard = new UnheardTopics(this.retryMs);
+  }
+
+  /** The kinds of record held on the unit for want of a receiver (empty: none). */
+  get unheardKinds(): string[] {
+    return this.unheard.kinds();
   }
 
   /** Publishes not yet acknowledged (outbox and record queue). */
@@ -66,6 +93,9 @@ export class Uploader {
   /** The broker accepted our status on this connection: start draining with this window. */
   begin(client: MqttClient, window: number): void {
     this.gen++;
+    this.client?.off('packetreceive', this.onPacket);
+    client.on('packetreceive', this.onPacket);
+    this.unheardIds.clear();
     this.client = client;
     this.window = window;
     this.paused = false;
@@ -82,6 +112,8 @@ export class Uploader {
   /** The connection ended: forget what was in flight (sent again next time), keep what was acked. */
   halt(): void {
     this.gen++;
+    this.client?.off('packetreceive', this.onPacket);
+    this.unheardIds.clear();
     this.client = null;
     for (const t of [this.retryTimer, this.capTimer]) if (t) clearTimeout(t);
     this.retryTimer = this.capTimer = null;
@@ -135,6 +167,8 @@ export class Uploader {
           if (this.inflight.has(m.seq)) continue;
           const out = this.encode(m);
           if (!out) continue;
+          // no receiver for its kind: it stays queued (the retry comes back for it)
+          if (!this.unheard.mayPublish(out.topic, this.o.now())) continue;
           const wait = this.bucket.take(out.body.length, this.o.now());
           if (wait > 0) {
             this.cursor = before;
@@ -155,14 +189,19 @@ export class Uploader {
     }
   }
 
-  /** The broker refused a publish (e.g. ACL): the message stays queued; try the queue again later. */
+  /**
+   * The broker refused a publish (e.g. ACL) or had no receiver for it: the message stays queued;
+   * try the queue again later (and again while a topic is held, for its probe).
+   */
   retryLater(): void {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.cursor = null;
+      this.o.records?.rewind();
       this.pump();
-    }, REFUSED_RETRY_MS);
+      if (this.unheard.size > 0 && this.client) this.retryLater();
+    }, this.retryMs);
   }
 
   /** Free slots in the in-flight window, shared by the outbox and the record queue. */
@@ -185,6 +224,7 @@ export class Uploader {
         room: () => this.room(),
         take: (bytes) => this.bucket.take(bytes, this.o.now()),
         publish: (topic, body, done) => this.send(client, topic, body, done),
+        may: (topic) => this.unheard.mayPublish(topic, this.o.now()),
         topicBase: this.o.config.topicBase,
         batch: this.o.config.batch,
       }) ?? 'done';
@@ -219,9 +259,17 @@ export class Uploader {
   private send(client: MqttClient, topic: string, body: Buffer, done: (ok: boolean) => void): void {
     const gen = this.gen;
     this.o.stats.published++;
-    client.publish(topic, body, { qos: 1 }, (err) => {
-      if (!err) {
+    client.publish(topic, body, { qos: 1 }, (err, packet) => {
+      const id = (packet as { messageId?: number } | undefined)?.messageId;
+      if (!err && id !== undefined && this.unheardIds.delete(id)) {
+        // acknowledged, but for no one: not delivered
+        if (gen === this.gen) {
+          done(false);
+          this.hold(topic);
+        }
+      } else if (!err) {
         this.o.stats.acked++;
+        if (this.unheard.heard(topic)) this.o.onUnheard?.(this.unheard.kinds());
         this.o.onAcked();
         done(true);
         this.scheduleFlush();
@@ -230,6 +278,12 @@ export class Uploader {
         this.o.onRefused(err);
       }
     });
+  }
+
+  /** The broker has no receiver for `topic`: its messages stay queued, probed every retryMs. */
+  private hold(topic: string): void {
+    if (this.unheard.unheard(topic, this.o.now())) this.o.onUnheard?.(this.unheard.kinds());
+    this.retryLater();
   }
 
   private scheduleFlush(): void {
