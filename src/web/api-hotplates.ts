@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { AlprError } from '../domain/errors.ts';
 import { audit, text, time } from './api.ts';
-import { HttpError, sendJson } from './http.ts';
+import { field, HttpError, sendJson } from './http.ts';
 import type { HotPlateInput, OwnHotPlate, WebStage } from './index.ts';
 import type { Session } from './session.ts';
 
@@ -27,7 +27,7 @@ export function hotPlate(
       `You have ${MAX_OWN_PLATES} hot plates live: cancel one before entering another.`,
     );
   const input: HotPlateInput = {
-    plate: String(body.plate ?? ''),
+    plate: field(body.plate, 'plate'),
     state: text(body.state, 8),
     caseNumber: text(body.caseNumber, 40),
     xref: text(body.xref, 40),
@@ -82,8 +82,8 @@ export function cancelHotPlate(
 ): void {
   const cancel = web.deps.cancelHotPlate;
   if (!cancel) throw new HttpError(503, 'hot plates cannot be cancelled on this unit');
-  const plate = String(body.plate ?? '').toUpperCase();
-  const created = Number(body.created);
+  const plate = field(body.plate, 'plate').toUpperCase();
+  const created = Number(field(body.created, 'created'));
   const mine = own(web, s).find((e) => e.plate === plate && e.created === created);
   if (!mine) throw new HttpError(404, 'no such hot plate of yours (expired, or already cancelled?)');
   if (!cancel(mine.plate, mine.created))

@@ -8,6 +8,8 @@ import type { AuditEntry } from './audit.ts';
 import { nextHitState, OUTCOMES, OUTCOMES_BY_STATE, parseHitAction, REJECT_REASONS } from './hit-state.ts';
 import {
   crossSiteProblem,
+  field,
+  fromThePage,
   HttpError,
   overTls,
   readJson,
@@ -41,6 +43,8 @@ export async function handleRequest(web: WebStage, req: IncomingMessage, res: Se
         return;
       throw new HttpError(404, 'not found');
     }
+    // another page's request (an image tag on another local port) is no page contact
+    if (!fromThePage(req.headers)) throw new HttpError(403, 'refused: a request from another page');
     if (method === 'GET' && path === '/api/lights') {
       const lights = web.deps.lights();
       return sendJson(res, 200, { lights, allGreen: allGreen(lights), hotlist: web.hotlist });
@@ -130,8 +134,8 @@ const WRONG = 'Wrong badge or PIN';
 
 async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJson(req);
-  const badge = String(body.badge ?? '').trim();
-  const pin = String(body.pin ?? '');
+  const badge = field(body.badge, 'badge').trim();
+  const pin = field(body.pin, 'pin');
   if (!BADGE.test(badge)) throw new HttpError(400, 'Enter your badge number.');
   if (pinProblem(pin)) throw new HttpError(400, 'Enter your PIN (4 to 12 digits).');
   const r = await web.signIn.attempt(badge, pin, req.socket.remoteAddress ?? '');
@@ -176,7 +180,7 @@ async function signIn(web: WebStage, req: IncomingMessage, res: ServerResponse):
 
 export function text(v: unknown, max: number): string | null {
   if (v === undefined || v === null) return null;
-  const t = String(v).trim();
+  const t = field(v, 'a text field').trim();
   if (t.length > max) throw new HttpError(400, `at most ${max} characters`);
   return t === '' ? null : t;
 }
@@ -285,7 +289,7 @@ function handleHit(
 
 export function time(v: unknown, what: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
-  const t = typeof v === 'number' ? v : Date.parse(String(v));
+  const t = typeof v === 'number' ? v : Date.parse(field(v, what));
   if (Number.isNaN(t)) throw new HttpError(400, `${what}: not a date and time`);
   return t;
 }
@@ -300,7 +304,7 @@ async function search(
   const problems: string[] = [];
   const reason = text(body.reason, 300);
   const caseNumber = text(body.caseNumber, 40);
-  const plate = normalizePlate(String(body.plate ?? ''));
+  const plate = normalizePlate(field(body.plate, 'plate'));
   const partial = body.partial === true;
   const from = time(body.from, 'from');
   const to = time(body.to, 'to');
@@ -386,7 +390,8 @@ function viewImage(
 function place(v: unknown, problems: string[]): { lat: number; lon: number; radiusM: number } | null {
   if (v === undefined || v === null) return null;
   const p = v as Record<string, unknown>;
-  const [lat, lon, radiusM] = [Number(p.lat), Number(p.lon), Number(p.radiusM)];
+  const num = (x: unknown) => (typeof x === 'number' || typeof x === 'string' ? Number(x) : Number.NaN);
+  const [lat, lon, radiusM] = [num(p.lat), num(p.lon), num(p.radiusM)];
   if (!(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180) || !(radiusM >= 10 && radiusM <= 50_000)) {
     problems.push('place: latitude, longitude and a radius of 10 m to 50 km');
     return null;

@@ -74,6 +74,29 @@ export function crossSiteProblem(
   return null;
 }
 
+/**
+ * A JSON field as text: a string as it is, a number or a boolean written out, absent as ''; any
+ * other value (an object, an array) is a 400 naming the field, never a 500 from String().
+ */
+export function field(v: unknown, name: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new HttpError(400, `${name}: must be text`);
+}
+
+/**
+ * Whether a request for the API comes from the page itself, by the browser's word: Sec-Fetch-Site
+ * `same-origin` (the page's own fetches, pictures and live stream) or `none` (typed in), or absent
+ * (no browser). Another local service's page (`same-site`: another port of the same host) could
+ * otherwise send the officer's cookie with an image tag: it reads nothing (CORP), but its requests
+ * would keep an unattended session from idling out.
+ */
+export function fromThePage(headers: IncomingMessage['headers']): boolean {
+  const site = headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
+
 /** Reads a JSON body (≤ maxBytes); 415 without a JSON content type (no cross-site form posts). */
 export async function readJson(req: IncomingMessage, maxBytes = 16_384): Promise<Record<string, unknown>> {
   if (!(req.headers['content-type'] ?? '').startsWith('application/json'))

@@ -17,15 +17,15 @@ import type { HitHistoryPort, ImagePort, ReadSearchPort, RecordQueuePort } from 
 import type { Fix, HealthReport, Hit, OfficerPlateInput } from '../domain/types.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { Sealer } from '../domain/seal.ts';
-import { handleRequest } from './api.ts';
+import { audit, handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
 import { openWebDb, type WebDb } from './db.ts';
 import { PinThrottle, UnitPace, verifyKeyedPin } from './pin.ts';
-import { SignInGuard } from './signin.ts';
+import { mayOperate, SignInGuard } from './signin.ts';
 import { throttleTable } from './throttle-db.ts';
 import type { RosterEntry } from './roster.ts';
 import { SearchLimiter } from './search-limit.ts';
-import { Sessions } from './session.ts';
+import { type Session, Sessions } from './session.ts';
 import type { HotlistAge, LightPart, UploadState } from './status.ts';
 import { type HitView, hitView, type LightsView, type ReadView, readView } from './views.ts';
 
@@ -185,6 +185,11 @@ export class WebStage implements Stage {
       deps.config.sessionHours * 3600_000,
       () => this.now(),
       deps.config.sessionIdleMinutes * 60_000,
+      (badge) => {
+        const e = this.db?.rosterEntry(badge);
+        return e !== undefined && mayOperate(e, this.now());
+      },
+      (s) => this.barred(s),
     );
     this.throttle = new PinThrottle(
       deps.config.pinMaxFailures,
@@ -352,11 +357,34 @@ export class WebStage implements Stage {
     });
   }
 
-  /** Replaces the roster (an admin push routed here by the root); the entries are already checked. */
+  /**
+   * Replaces the roster (an admin push routed here by the root); the entries are already checked.
+   * An officer signed in whom the new roster leaves out, untrained or expired is signed out now.
+   */
   applyRoster(entries: readonly RosterEntry[], rosterKey?: Buffer): void {
     if (!this.db) throw new AlprError(ErrorCodes.INPUT, 'the web stage is not started');
     this.db.replaceRoster(entries, this.now(), rosterKey);
     this.deps.log.info({ users: entries.length }, 'roster replaced');
+    this.sessions.current();
+  }
+
+  /**
+   * A session the roster no longer allows was ended: the trail says so, its live streams close
+   * (the page shows sign-in), and the operator light says no one is signed in.
+   */
+  private barred(s: Session): void {
+    this.deps.log.warn(
+      { badge: s.badge },
+      'operator signed out: the roster no longer lets this account operate the unit',
+    );
+    if (this.db)
+      audit(this, s, { kind: 'sign-out', detail: { reason: 'account no longer allowed by the roster' } });
+    for (const [c, id] of this.clients) {
+      if (id !== s.id) continue;
+      this.clients.delete(c);
+      c.end();
+    }
+    this.reportOperator();
   }
 
   /** Hits newest first, each with its handling state. */

@@ -26,6 +26,8 @@ interface Crypt {
 export class RosterTable {
   /** undefined = not read yet; null = none stored. */
   private key: Buffer | null | undefined;
+  /** The sealed key the cached one was opened from (null: none stored). */
+  private keyBlob: Buffer | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -57,6 +59,7 @@ export class RosterTable {
       this.db.prepare('INSERT OR REPLACE INTO roster_key (id, key) VALUES (1, ?)').run(sealed);
     })();
     this.key = Buffer.from(key);
+    this.keyBlob = sealed;
   }
 
   entry(badge: string): RosterEntry | undefined {
@@ -72,13 +75,18 @@ export class RosterTable {
     return this.db.prepare('SELECT count(*) FROM roster').pluck().get() as number;
   }
 
-  /** The roster key, opened with the cipher; undefined when no roster was stored in this format. */
+  /**
+   * The roster key, opened with the cipher; undefined when no roster was stored in this format.
+   * Read again whenever the stored (sealed) key changes: `alpr roster import` on a running unit
+   * writes a new key with its verifiers, and a key kept from before would fail every right PIN.
+   */
   rosterKey(): Buffer | undefined {
-    if (this.key === undefined) {
-      const blob = this.db.prepare('SELECT key FROM roster_key WHERE id = 1').pluck().get() as
-        | Buffer
-        | undefined;
+    const blob = this.db.prepare('SELECT key FROM roster_key WHERE id = 1').pluck().get() as
+      | Buffer
+      | undefined;
+    if (this.key === undefined || !sameBlob(blob, this.keyBlob)) {
       this.key = blob ? this.crypt().open(blob, AAD) : null;
+      this.keyBlob = blob ?? null;
     }
     return this.key ?? undefined;
   }
@@ -102,7 +110,12 @@ export class RosterTable {
       this.db.prepare('INSERT OR REPLACE INTO roster_key (id, key) VALUES (1, ?)').run(sealed);
     })();
     this.key = Buffer.from(key);
+    this.keyBlob = sealed;
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     return plain.length;
   }
+}
+
+function sameBlob(a: Buffer | undefined, b: Buffer | null): boolean {
+  return a === undefined ? b === null : b !== null && a.equals(b);
 }

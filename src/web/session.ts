@@ -46,6 +46,14 @@ export class Sessions {
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
     private readonly idleMs: number = Number.POSITIVE_INFINITY,
+    /**
+     * Whether the roster still lets this badge operate the unit (on it, trained, not expired),
+     * asked whenever a session is used: an officer taken off the roster, or whose account expires
+     * mid-shift, is signed out at once, not at the end of the shift. Absent: always.
+     */
+    private readonly mayOperate: (badge: string) => boolean = () => true,
+    /** A session ended because the roster no longer lets its officer operate the unit. */
+    private readonly onBarred: (s: Session) => void = () => {},
   ) {}
 
   /** Keeps sessions in `store` from now on, and takes up the live ones it holds (after a restart). */
@@ -101,6 +109,11 @@ export class Sessions {
       this.end(id);
       return null;
     }
+    if (!this.mayOperate(s.badge)) {
+      this.end(id);
+      this.onBarred(s);
+      return null;
+    }
     return s;
   }
 
@@ -121,7 +134,7 @@ export class Sessions {
     this.store?.deleteSession(id);
   }
 
-  /** The signed-in operator's badge (for tagging reads), or null. */
+  /** The signed-in operator's badge (for tagging reads), or null; ends any session no longer allowed. */
   current(): string | null {
     for (const id of [...this.byId.keys()]) {
       const s = this.live(id);

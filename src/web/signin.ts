@@ -61,24 +61,34 @@ export class SignInGuard {
     if (wait > 0) return { kind: 'locked', waitMs: wait };
     this.busy.add(badge);
     this.clients.set(client, inFlight + 1);
+    let holding = true;
+    // The address's slot bounds the PIN hashes it runs at once; a wrong answer held back by the
+    // pace hashes nothing, so it gives the slot back (only its badge stays busy): two held wrong
+    // tries must not keep the officer's right PIN from the same address (one car's network) out.
+    const release = () => {
+      if (!holding) return;
+      holding = false;
+      const n = (this.clients.get(client) ?? 1) - 1;
+      if (n > 0) this.clients.set(client, n);
+      else this.clients.delete(client);
+    };
     try {
       const entry = this.deps.roster(badge);
       // A stand-in hash for unknown badges costs the same time as a real check.
       const right = await (this.deps.verify ?? verifyPin)(pin, entry?.pinHash ?? (await this.standInHash()));
       if (right && entry) {
         throttle.success(badge);
-        return allowed(entry, now()) ? { kind: 'ok', entry } : { kind: 'barred' };
+        return mayOperate(entry, now()) ? { kind: 'ok', entry } : { kind: 'barred' };
       }
       const left = throttle.wrong(badge, now());
       const hold = pace.wrong(now());
       // The badge stays busy while the answer is held back: one guess per badge per pause.
+      release();
       if (hold > 0) await this.deps.sleep(hold);
       return { kind: 'wrong', left, lockedMs: throttle.waitMs(badge, now()) };
     } finally {
       this.busy.delete(badge);
-      const n = (this.clients.get(client) ?? 1) - 1;
-      if (n > 0) this.clients.set(client, n);
-      else this.clients.delete(client);
+      release();
     }
   }
 
@@ -91,6 +101,7 @@ export class SignInGuard {
   }
 }
 
-function allowed(e: RosterEntry, now: number): boolean {
+/** Whether a roster entry may operate the unit now (policy: trained users with a current account). */
+export function mayOperate(e: RosterEntry, now: number): boolean {
   return e.trained && (e.expires === null || e.expires > now);
 }

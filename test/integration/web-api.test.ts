@@ -384,6 +384,48 @@ describe('web API over HTTP', () => {
     }
   });
 
+  it("another local page's GET (an image tag) is refused before it can count as page contact", async () => {
+    let now = Date.now();
+    const t = await startWebUnit({ now: () => now, web: { sessionIdleMinutes: 10 } });
+    try {
+      const c = client(t.base);
+      expect((await c.call('/api/signin', { badge: 'A100', pin: '1234' })).status).toBe(200);
+      // every 5 minutes for 20 minutes, a page on another port loads the session with the cookie
+      for (let i = 0; i < 4; i++) {
+        now += 5 * 60_000;
+        const r = await c.call('/api/session', undefined, { 'sec-fetch-site': 'same-site' });
+        expect(r.status).toBe(403);
+      }
+      // so the unattended session idled out; the page's own requests and typed URLs still work
+      expect((await c.call('/api/session', undefined, { 'sec-fetch-site': 'same-origin' })).status).toBe(401);
+      expect((await c.call('/api/lights', undefined, { 'sec-fetch-site': 'none' })).status).toBe(200);
+      expect((await c.call('/api/lights', undefined, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('a JSON field that is not text is a 400 naming it, not a 500', async () => {
+    const c = client(u.base);
+    const bad = await c.call('/api/signin', { badge: { toString: 1 }, pin: '1234' });
+    expect(bad.status).toBe(400);
+    expect(bad.data.error).toBe('badge: must be text');
+    expect((await c.call('/api/signin', { badge: 'A100', pin: '1234' })).status).toBe(200);
+    for (const body of [
+      { plate: { toString: 1 }, reason: 'stolen car report', caseNumber: 'C-2026-7' },
+      { plate: 'ABC123', reason: ['x'], caseNumber: 'C-2026-7' },
+      { plate: 'ABC123', reason: 'stolen car report', caseNumber: 'C-2026-7', from: { valueOf: 1 } },
+    ]) {
+      const r = await c.call('/api/search', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.data.error).toMatch(/must be text/);
+    }
+    const cancel = await c.call('/api/hotplates/cancel', { plate: 'ABC123', created: { toString: 1 } });
+    expect(cancel.status).toBe(400);
+    expect(cancel.data.error).toMatch(/must be text/);
+    expect(u.cap.text()).not.toContain('web request failed');
+  });
+
   it('slows a walk through made-up badges without ever keeping the real officer out', async () => {
     const held: number[] = [];
     const t = await startWebUnit({

@@ -22,7 +22,7 @@ function memoryStore(): ThrottleStore & { rows: Map<string, ThrottleState> } {
  * A guard whose hash checks are counted and answer only when the test lets them (`settle`), so
  * that parallel tries really overlap; the fake hash of PIN p is `hash-of-p`.
  */
-function rig(max = 5, opts: { store?: ThrottleStore; hang?: boolean } = {}) {
+function rig(max = 5, opts: { store?: ThrottleStore; hang?: boolean; holdSleeps?: boolean } = {}) {
   let now = 1_000_000;
   const throttle = new PinThrottle(max, 60_000);
   throttle.attach(opts.store ?? null);
@@ -36,6 +36,8 @@ function rig(max = 5, opts: { store?: ThrottleStore; hang?: boolean } = {}) {
     now: () => now,
     sleep: async (ms) => {
       sleeps.push(ms);
+      // held answers stay held for the whole test
+      if (opts.holdSleeps) await new Promise(() => {});
     },
     verify: (pin, stored) => {
       checked.push(pin);
@@ -126,6 +128,26 @@ describe('sign-in: one device flooding', () => {
     // once its checks are answered the device may try again
     const [again] = await r.settle([r.guard.attempt('Z9999', '0000', '192.0.2.7')]);
     expect(again!.kind).toBe('wrong');
+  });
+
+  it("wrong answers held back by the pace do not keep the officer's right PIN from the same address out", async () => {
+    const r = rig(5, { holdSleeps: true });
+    // the unit-wide allowance used up (20 wrong tries answered at once)
+    for (let i = 0; i < 20; i++) await r.settle([r.guard.attempt(`X${i}`, '1111', '192.0.2.9')]);
+    expect(r.sleeps).toEqual([]);
+    // two more from the car's network address: checked, then held back by the pace
+    const held = [r.guard.attempt('Y1', '1111', '10.0.0.5'), r.guard.attempt('Y2', '1111', '10.0.0.5')];
+    for (let i = 0; i < 2000 && r.sleeps.length < 2; i++) {
+      await r.settle();
+      await new Promise((res) => setTimeout(res, 1));
+    }
+    expect(r.sleeps).toEqual([1000, 2000]);
+    const [mine] = await r.settle([r.guard.attempt('A100', '1234', '10.0.0.5')]);
+    expect(mine).toMatchObject({ kind: 'ok', entry: { badge: 'A100' } });
+    // the held badges themselves stay busy: one guess per badge per pause
+    const [again] = await r.settle([r.guard.attempt('Y1', '1111', '192.0.2.10')]);
+    expect(again).toEqual({ kind: 'busy', why: 'badge' });
+    void held;
   });
 
   it("a flood of made-up badges does not wipe a roster badge's wrong tries", () => {
