@@ -1,10 +1,11 @@
 /**
  * Legal holds at the central store, by the same signed command that holds evidence on a unit
- * (`alpr sync hold`, HOLD_FORMAT 2 in sync/topics.ts): signed by an admin key the store pins, and
+ * (`alpr sync hold`, HOLD_FORMAT 3 in sync/topics.ts): signed by an admin key the store pins, and
  * naming the agency and unit whose reads it holds. Anything unsigned, badly signed or by an
  * unknown key is refused with the reason; the store never changes on an unverified command.
  */
 import type { KeyObject } from 'node:crypto';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { type HoldCommand, parseHoldCommand } from '../sync/topics.ts';
 
 export interface HoldTarget {
@@ -30,7 +31,13 @@ export async function applySignedHold(
       return { ok: false, problem: 'not JSON' };
     }
   }
-  const cmd = parseHoldCommand(payload, named, keys);
+  const cmd = parseHoldCommand(payload, named, keys, now);
   if (typeof cmd === 'string') return { ok: false, problem: cmd };
-  return { ok: true, cmd, changed: await target.applyHold(cmd, now) };
+  try {
+    return { ok: true, cmd, changed: await target.applyHold(cmd, now) };
+  } catch (err) {
+    // the store's ledger: an old command sent again, or an id used twice
+    if (err instanceof AlprError && err.code === ErrorCodes.INPUT) return { ok: false, problem: err.message };
+    throw err;
+  }
 }

@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS alpr_hold_log (
   agency text NOT NULL, unit text NOT NULL, ref text NOT NULL, key_id text NOT NULL,
   read_ids integer NOT NULL, changed integer NOT NULL
 );
+ALTER TABLE alpr_hold_log ADD COLUMN IF NOT EXISTS issued_at bigint;
+ALTER TABLE alpr_hold_log ADD COLUMN IF NOT EXISTS sig text;
+CREATE INDEX IF NOT EXISTS alpr_hold_log_ref ON alpr_hold_log (agency, unit, ref, issued_at);
+CREATE INDEX IF NOT EXISTS alpr_hold_log_request ON alpr_hold_log (agency, unit, request_id);
 CREATE TABLE IF NOT EXISTS alpr_purge_log (
   seq bigserial PRIMARY KEY, at timestamptz NOT NULL, cutoff timestamptz NOT NULL,
   retention_days integer NOT NULL, purged bigint NOT NULL, held_kept bigint NOT NULL,
@@ -106,9 +110,30 @@ export class PostgresCentralStore implements CentralStore {
   /**
    * Applies a hold or release that holds.ts has verified: a hold protects the read and every
    * record naming it (hits, images) from purges; a release removes that ref's hold only.
-   * Returns how many hold rows changed; logged either way.
+   * Returns how many hold rows changed; logged either way. Each command applies once (the same
+   * one delivered again, to this receiver or another, changes nothing) and in the order issued per
+   * unit and ref: a command issued before the last one applied for its ref (an old release sent
+   * again after the case was held again) is refused (ALPR_E_INPUT), as is an id used by another.
    */
   async applyHold(cmd: HoldCommand, now: number): Promise<number> {
+    const { rows: seen } = await this.run(
+      `SELECT sig FROM alpr_hold_log WHERE agency = $1 AND unit = $2 AND request_id = $3 AND sig IS NOT NULL LIMIT 1`,
+      [cmd.agency, cmd.unit, cmd.id],
+    );
+    if (seen[0]) {
+      if (seen[0].sig === cmd.sig) return 0;
+      throw new AlprError(ErrorCodes.INPUT, `command id ${cmd.id} was used by another command already`);
+    }
+    const { rows: last } = await this.run(
+      'SELECT max(issued_at) AS last FROM alpr_hold_log WHERE agency = $1 AND unit = $2 AND ref = $3',
+      [cmd.agency, cmd.unit, cmd.ref],
+    );
+    const lastAt = ms(last[0]?.last);
+    if (lastAt !== null && lastAt >= cmd.issuedAt)
+      throw new AlprError(
+        ErrorCodes.INPUT,
+        `command ${cmd.id} was issued before the last one applied for ${cmd.ref} (${new Date(lastAt).toISOString()}): an old command sent again?`,
+      );
     const ids = cmd.readIds.join(',');
     const change =
       cmd.action === 'hold'
@@ -119,10 +144,22 @@ export class PostgresCentralStore implements CentralStore {
            AND read_id = ANY (string_to_array($5, ',')) RETURNING 1`;
     const { rows } = await this.run(
       `WITH c AS (${change})
-       INSERT INTO alpr_hold_log (at, request_id, action, agency, unit, ref, key_id, read_ids, changed)
-       SELECT to_timestamp($4::double precision / 1000), $7, $8, $1, $2, $3, $6, $9, (SELECT count(*) FROM c)
+       INSERT INTO alpr_hold_log (at, request_id, action, agency, unit, ref, key_id, read_ids, changed, issued_at, sig)
+       SELECT to_timestamp($4::double precision / 1000), $7, $8, $1, $2, $3, $6, $9, (SELECT count(*) FROM c), $10, $11
        RETURNING changed`,
-      [cmd.agency, cmd.unit, cmd.ref, now, ids, cmd.keyId, cmd.id, cmd.action, cmd.readIds.length],
+      [
+        cmd.agency,
+        cmd.unit,
+        cmd.ref,
+        now,
+        ids,
+        cmd.keyId,
+        cmd.id,
+        cmd.action,
+        cmd.readIds.length,
+        cmd.issuedAt,
+        cmd.sig,
+      ],
     );
     return Number(rows[0]?.changed ?? 0);
   }

@@ -61,6 +61,7 @@ export function registerHoldCommand(program: Command): void {
           action: o.release ? 'release' : 'hold',
           ref: o.ref,
           readIds,
+          issuedAt: Date.now(),
         },
         readFileSync(o.key),
         o.keyId,

@@ -84,9 +84,30 @@ export interface ReconcilePort {
 }
 
 /** Evidence holds requested by the server: held reads are never purged until released. */
+/**
+ * How long the stores remember the signed hold commands they applied: a little longer than the
+ * oldest command a receiver accepts (HOLD_MAX_AGE_MS in sync/topics.ts, 30 days).
+ */
+export const HOLD_LEDGER_MS = 31 * 24 * 3600_000;
+
+/** A signed hold command's place in its case's order (HoldCommand in sync/topics.ts). */
+export interface HoldOrder {
+  id: string;
+  issuedAt: number;
+  /** The command's signature: the same id with the same signature is the same command. */
+  sig: string;
+  /** The receiver's clock: commands older than the ledger keeps are forgotten. */
+  now: number;
+}
+
 export interface HoldPort {
-  /** Holds (or releases) reads by id under a case reference; returns how many reads changed. */
-  setHold(readIds: readonly string[], ref: string, held: boolean): number;
+  /**
+   * Holds (or releases) reads by id under a case reference; returns how many reads changed. With
+   * `order` (a signed command) it applies once per command (the same one delivered again changes
+   * nothing: 0), and only when issued after every command already applied for `ref`; else nothing
+   * changes and it throws (ALPR_E_INPUT) saying why.
+   */
+  setHold(readIds: readonly string[], ref: string, held: boolean, order?: HoldOrder): number;
 }
 
 /** A search of stored reads (the web page's audited search). Times are epoch ms, inclusive. */

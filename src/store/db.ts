@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import {
+  HOLD_LEDGER_MS,
+  type HoldOrder,
   type OutboxCursor,
   type OutboxMessage,
   OutboxPriority,
@@ -315,13 +318,43 @@ export class StoreDb {
     return v === undefined ? null : Number(v);
   }
 
-  readonly setHold = (ids: readonly string[], ref: string, held: boolean): number =>
+  readonly setHold = (ids: readonly string[], ref: string, held: boolean, order?: HoldOrder): number =>
     this.atomic(() => {
+      if (order && this.admitHold(ref, order) === 'again') return 0;
       let n = 0;
       for (const id of ids)
         n += (held ? this.st.hold.run(ref, id, ref) : this.st.release.run(id, ref)).changes;
       return n;
     });
+
+  /**
+   * The ledger of signed hold commands (in setHold's transaction): `again` for a command applied
+   * already (a broker's second delivery); a command is refused when its id was used by another one,
+   * or when it was issued before the last one applied for its ref (an old command sent again). The
+   * ledger forgets commands older than HOLD_LEDGER_MS (receivers refuse those before they get here).
+   */
+  private admitHold(ref: string, o: HoldOrder): 'new' | 'again' {
+    this.db.prepare('DELETE FROM hold_commands WHERE issued_at < ?').run(o.now - HOLD_LEDGER_MS);
+    const seen = this.db.prepare('SELECT sig FROM hold_commands WHERE id = ?').pluck().get(o.id) as
+      | string
+      | undefined;
+    if (seen === o.sig) return 'again';
+    if (seen !== undefined)
+      throw new AlprError(ErrorCodes.INPUT, `command id ${o.id} was used by another command already`);
+    const last = this.db
+      .prepare('SELECT max(issued_at) FROM hold_commands WHERE ref = ?')
+      .pluck()
+      .get(ref) as number | null;
+    if (last !== null && last >= o.issuedAt)
+      throw new AlprError(
+        ErrorCodes.INPUT,
+        `command ${o.id} was issued before the last one applied for ${ref} (${new Date(last).toISOString()}): an old command sent again?`,
+      );
+    this.db
+      .prepare('INSERT INTO hold_commands (id, ref, issued_at, sig) VALUES (?, ?, ?, ?)')
+      .run(o.id, ref, o.issuedAt, o.sig);
+    return 'new';
+  }
 
   /** Applies one retention rule, in batches; held reads and reads with unsent hits stay. */
   purge(rule: PurgeRule): PurgeResult {

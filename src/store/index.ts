@@ -327,8 +327,8 @@ export class StoreStage implements Stage {
 
   holds(): HoldPort {
     return {
-      setHold: (ids, ref, held) => {
-        const n = this.store.setHold(ids, ref, held);
+      setHold: (ids, ref, held, order) => {
+        const n = this.store.setHold(ids, ref, held, order);
         this.opts.log.info(
           { requested: ids.length, changed: n, ref, held },
           held ? 'evidence hold set' : 'evidence hold released',

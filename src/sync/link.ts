@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { UNIT_SESSION_EXPIRY_S } from '../core/broker-session.ts';
 import { readSecret } from '../config/secrets.ts';
 import type { Logger } from '../core/log.ts';
+import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { HoldPort } from '../domain/ports.ts';
 import { MAX_LINK_PACKET_BYTES, parseHoldCommand, payloads, topics, type UnitRef } from './topics.ts';
 
@@ -127,7 +128,7 @@ export function applyHoldCommand(
   keys: ReadonlyMap<string, KeyObject>,
   refused: (problem: string) => void,
 ): string | null {
-  const cmd = parseHoldCommand(payload, unit, keys);
+  const cmd = parseHoldCommand(payload, unit, keys, now);
   if (typeof cmd === 'string') {
     refused(cmd);
     return null;
@@ -136,7 +137,20 @@ export function applyHoldCommand(
     log.error({ requestId: cmd.id }, 'hold command received but no store is wired to take it');
     return null;
   }
-  const changed = holds.setHold(cmd.readIds, cmd.ref, cmd.action === 'hold');
+  let changed: number;
+  try {
+    changed = holds.setHold(cmd.readIds, cmd.ref, cmd.action === 'hold', {
+      id: cmd.id,
+      issuedAt: cmd.issuedAt,
+      sig: cmd.sig,
+      now,
+    });
+  } catch (err) {
+    // the ledger's refusal (a command applied already, or older than the last for its case)
+    if (!(err instanceof AlprError) || err.code !== ErrorCodes.INPUT) throw err;
+    refused(err.message);
+    return null;
+  }
   return JSON.stringify(payloads.holdResult(unit, cmd.id, changed, now));
 }
 

@@ -110,11 +110,20 @@ export type ImagePayload = Envelope<'image'> & {
 /**
  * Hold commands are signed like hot lists, by an admin key the unit pins (hotlist.adminKeys), and
  * name their unit: anyone who can write the command topic (a broker ACL mistake, a stolen server
- * certificate without the key) can neither hold nor release evidence. Format 1 (unsigned) is refused.
+ * certificate without the key) can neither hold nor release evidence. They carry the time they
+ * were issued, signed, and each is applied once and in order per case (the store's ledger): a
+ * signed command seen on the broker and sent again (an old release after the case was held again)
+ * changes nothing. Formats 1 (unsigned) and 2 (no issue time) are refused.
  */
-export const HOLD_FORMAT = 2;
+export const HOLD_FORMAT = 3;
 /** Prefix of the signed bytes, so a hold signature can never pass for another message's. */
-export const HOLD_TAG = 'alpr-hold-v2\n';
+export const HOLD_TAG = 'alpr-hold-v3\n';
+/**
+ * A command issued longer ago than this is refused (the ledger of applied commands keeps this
+ * long); one issued more than HOLD_MAX_AHEAD_MS in the future (by the receiver's clock) too.
+ */
+export const HOLD_MAX_AGE_MS = 30 * 24 * 3600_000;
+export const HOLD_MAX_AHEAD_MS = 10 * 60_000;
 
 export type HoldCommand = {
   type: 'hold';
@@ -128,6 +137,8 @@ export type HoldCommand = {
   ref: string;
   readIds: string[];
   keyId: string;
+  /** When the admin signed it (epoch ms): commands for one ref apply in this order, each once. */
+  issuedAt: number;
   /** base64 Ed25519 signature of HOLD_TAG + holdSignedText(every other field) */
   sig: string;
 };
@@ -136,13 +147,13 @@ export type HoldCommand = {
 export function holdSignedText(c: Omit<HoldCommand, 'sig'>): string {
   return (
     HOLD_TAG +
-    JSON.stringify([c.type, c.version, c.id, c.agency, c.unit, c.action, c.ref, c.readIds, c.keyId])
+    JSON.stringify([c.type, c.version, c.id, c.agency, c.unit, c.action, c.ref, c.readIds, c.keyId, c.issuedAt])
   );
 }
 
 /** Server / admin side: a signed hold or release for one unit. */
 export function signHoldCommand(
-  c: { id: string; unit: UnitRef; action: 'hold' | 'release'; ref: string; readIds: string[] },
+  c: { id: string; unit: UnitRef; action: 'hold' | 'release'; ref: string; readIds: string[]; issuedAt: number },
   privateKeyPem: string | Buffer,
   keyId: string,
 ): HoldCommand {
@@ -156,6 +167,7 @@ export function signHoldCommand(
     ref: c.ref,
     readIds: c.readIds,
     keyId,
+    issuedAt: c.issuedAt,
   };
   return { ...fields, sig: signBytes(Buffer.from(holdSignedText(fields)), privateKeyPem) };
 }
@@ -284,6 +296,7 @@ export function parseHoldCommand(
   buf: Buffer,
   unit: UnitRef,
   keys: ReadonlyMap<string, KeyObject>,
+  now: number,
 ): HoldCommand | string {
   if (buf.length > MAX_HOLD_COMMAND_BYTES) return `too large (${buf.length} bytes)`;
   let m: unknown;
@@ -295,7 +308,7 @@ export function parseHoldCommand(
   const c = m as Partial<HoldCommand>;
   if (c?.type !== 'hold') return 'type must be "hold"';
   if (c.version !== HOLD_FORMAT)
-    return `unsupported version ${String(c.version)} (hold commands must be signed)`;
+    return `unsupported version ${String(c.version)} (hold commands must be signed, with their issue time)`;
   if (typeof c.id !== 'string' || !ID.test(c.id)) return 'bad id';
   if (c.action !== 'hold' && c.action !== 'release') return 'action must be hold or release';
   if (typeof c.ref !== 'string' || c.ref.length < 1 || c.ref.length > 128) return 'bad ref';
@@ -311,7 +324,12 @@ export function parseHoldCommand(
   const key = typeof c.keyId === 'string' ? keys.get(c.keyId) : undefined;
   if (!key) return `signed by unknown key "${String(c.keyId)}"`;
   const cmd = c as HoldCommand;
+  if (!Number.isSafeInteger(cmd.issuedAt)) return 'issuedAt must be epoch ms';
   if (!verifyBytes(Buffer.from(holdSignedText(cmd)), cmd.sig, key)) return 'bad signature';
+  if (cmd.issuedAt < now - HOLD_MAX_AGE_MS)
+    return `issued ${new Date(cmd.issuedAt).toISOString()}, more than 30 days ago: sign and send it again`;
+  if (cmd.issuedAt > now + HOLD_MAX_AHEAD_MS)
+    return `issued ${new Date(cmd.issuedAt).toISOString()}, in the future by this clock`;
   return cmd;
 }
 

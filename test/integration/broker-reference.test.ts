@@ -270,7 +270,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const signed = (id: string) =>
       JSON.stringify(
         signHoldCommand(
-          { id, unit: unitA, action: 'release', ref: 'CASE-1', readIds: ['r1'] },
+          { id, unit: unitA, action: 'release', ref: 'CASE-1', readIds: ['r1'], issuedAt: Date.now() },
           ADMIN.privateKeyPem,
           'admin',
         ),
@@ -304,7 +304,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const calls: string[][] = [];
     const holds = { setHold: (ids: readonly string[]) => calls.push([...ids]) };
     const keys = adminKeyMap(KEYS);
-    const results = got.map((p) => applyHoldCommand(p, holds, unitA, 0, log, keys, () => {}));
+    const results = got.map((p) => applyHoldCommand(p, holds, unitA, Date.now(), log, keys, () => {}));
     expect(results[0]).toBeNull();
     expect(JSON.parse(results[1]!).requestId).toBe('good');
     expect(calls).toEqual([['r1']]);
@@ -356,7 +356,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     await waitFor(() => got.length === 1, 10_000, 'the command at the unit');
     const calls: string[][] = [];
     const holds = { setHold: (ids: readonly string[]) => calls.push([...ids]) };
-    const out = applyHoldCommand(got[0]!, holds, unitA, 0, log, adminKeyMap(KEYS), () => {});
+    const out = applyHoldCommand(got[0]!, holds, unitA, Date.now(), log, adminKeyMap(KEYS), () => {});
     expect(JSON.parse(out!).requestId).toBe('from-server');
     expect(calls).toEqual([['r7', 'r8']]);
   });
@@ -410,7 +410,7 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const cmd = (id: string) =>
       JSON.stringify(
         signHoldCommand(
-          { id, unit: unitB, action: 'hold', ref: 'CASE-9', readIds: ['r9'] },
+          { id, unit: unitB, action: 'hold', ref: 'CASE-9', readIds: ['r9'], issuedAt: Date.now() },
           ADMIN.privateKeyPem,
           'admin',
         ),
@@ -457,7 +457,14 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const server = await connect(NAMES.server);
     const cmd = JSON.stringify(
       signHoldCommand(
-        { id: 'while-away', unit: unitC, action: 'hold', ref: 'CASE-3', readIds: ['r3'] },
+        {
+          id: 'while-away',
+          unit: unitC,
+          action: 'hold',
+          ref: 'CASE-3',
+          readIds: ['r3'],
+          issuedAt: Date.now(),
+        },
         ADMIN.privateKeyPem,
         'admin',
       ),

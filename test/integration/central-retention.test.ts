@@ -51,7 +51,11 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
     server.publishAsync(
       topics('alpr', UNIT).holdCommand,
       JSON.stringify(
-        signHoldCommand({ id, unit: UNIT, action, ref: 'CASE-2026-0042', readIds }, key, 'admin'),
+        signHoldCommand(
+          { id, unit: UNIT, action, ref: 'CASE-2026-0042', readIds, issuedAt: Date.now() },
+          key,
+          'admin',
+        ),
       ),
       { qos: 1 },
     );
@@ -141,6 +145,7 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
         action: 'hold',
         ref: 'X',
         readIds: ['read-731d'],
+        issuedAt: Date.now(),
       },
       ADMIN.privateKeyPem,
       'admin',
@@ -152,6 +157,28 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
       'bad signature',
       'for another unit',
     ]);
+  });
+
+  it('refuses a signed release issued before the hold it would undo (an old command sent again)', async () => {
+    // signed a minute before req-1 was, never applied: a captured command held back and sent now
+    const old = signHoldCommand(
+      {
+        id: 'req-0',
+        unit: UNIT,
+        action: 'release',
+        ref: 'CASE-2026-0042',
+        readIds: ['read-400d'],
+        issuedAt: Date.now() - 60_000,
+      },
+      ADMIN.privateKeyPem,
+      'admin',
+    );
+    await server.publishAsync(topics('alpr', UNIT).holdCommand, JSON.stringify(old), { qos: 1 });
+    await waitFor(() => holds.length >= 4, 10_000, 'the old release');
+    expect(holds[3]).toMatchObject({ ok: false });
+    expect(holds[3]!.ok ? '' : holds[3]!.problem).toMatch(
+      /^command req-0 was issued before the last one applied/,
+    );
   });
 
   it('purges detection data past retention unless held, and logs each purge', async () => {
@@ -167,8 +194,8 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
 
     // Released by a signed command with the same ref: the next purge takes them.
     await hold('release', 'req-4', ['read-400d']);
-    await waitFor(() => holds.length >= 4, 10_000, 'the release');
-    expect(holds[3]).toMatchObject({ ok: true, changed: 1 });
+    await waitFor(() => holds.length >= 5, 10_000, 'the release');
+    expect(holds[4]).toMatchObject({ ok: true, changed: 1 });
     const second = await sink.purgeNow(now + 1000);
     expect(second).toMatchObject({ purged: 3, heldKept: 0 });
     expect(await store.ids('read')).toEqual(['read-10d', 'read-89d']);

@@ -111,7 +111,14 @@ describe.skipIf(!hasMosquitto)('store and sync through a real mosquitto', () => 
       t.holdCommand,
       JSON.stringify(
         signHoldCommand(
-          { id: 'req-1', unit: UNIT, action: 'hold', ref: 'CASE-42', readIds: [read.id] },
+          {
+            id: 'req-1',
+            unit: UNIT,
+            action: 'hold',
+            ref: 'CASE-42',
+            readIds: [read.id],
+            issuedAt: Date.now(),
+          },
           ADMIN.privateKeyPem,
           'admin',
         ),

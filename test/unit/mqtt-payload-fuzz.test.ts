@@ -89,7 +89,14 @@ describe('hold commands (sync)', () => {
   const keys = adminKeyMap(ADMIN_KEYS);
   // Well signed, so the fuzz reaches past the signature check when a mutation leaves it intact.
   const good: Record<string, unknown> = signHoldCommand(
-    { id: 'req-1', unit: UNIT, action: 'hold', ref: 'case-42', readIds: ['r1', 'r2'] },
+    {
+      id: 'req-1',
+      unit: UNIT,
+      action: 'hold',
+      ref: 'case-42',
+      readIds: ['r1', 'r2'],
+      issuedAt: 1_700_000_000_000,
+    },
     admin.privateKeyPem,
     'k1',
   );
@@ -99,7 +106,7 @@ describe('hold commands (sync)', () => {
     for (let seed = 1; seed <= CASES; seed++) {
       const r = rng(seed);
       const payload = payloadOf(r, mutate(r, good));
-      const c = parseHoldCommand(payload, UNIT, keys);
+      const c = parseHoldCommand(payload, UNIT, keys, 1_700_000_000_000);
       if (typeof c === 'string') continue;
       accepted++;
       expect(c.action === 'hold' || c.action === 'release', `seed ${seed}`).toBe(true);

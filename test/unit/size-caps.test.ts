@@ -29,7 +29,7 @@ describe('oversize MQTT messages are refused before they are parsed', () => {
   it('a hold command above the cap', () => {
     const parse = vi.spyOn(JSON, 'parse');
     const cmd = bigJson(MAX_HOLD_COMMAND_BYTES + 1, { type: 'hold', version: 1, id: 'h1' });
-    expect(parseHoldCommand(cmd, { agency: 'a', id: 'u' }, new Map())).toMatch(/^too large/);
+    expect(parseHoldCommand(cmd, { agency: 'a', id: 'u' }, new Map(), 0)).toMatch(/^too large/);
     expect(parse).not.toHaveBeenCalled();
   });
 

@@ -170,9 +170,17 @@ describe('topics', () => {
   const admin = generateAdminKey();
   const stranger = generateAdminKey();
   const keys = adminKeyMap([{ id: 'k1', publicKey: admin.publicKey }]);
-  const cmd = (o: { unit?: typeof unit; readIds?: string[]; key?: string } = {}) =>
+  const NOW = 1_700_000_000_000;
+  const cmd = (o: { unit?: typeof unit; readIds?: string[]; key?: string; issuedAt?: number } = {}) =>
     signHoldCommand(
-      { id: 'req-1', unit: o.unit ?? unit, action: 'hold', ref: 'CASE-1', readIds: o.readIds ?? ['a', 'b'] },
+      {
+        id: 'req-1',
+        unit: o.unit ?? unit,
+        action: 'hold',
+        ref: 'CASE-1',
+        readIds: o.readIds ?? ['a', 'b'],
+        issuedAt: o.issuedAt ?? NOW,
+      },
       o.key ?? admin.privateKeyPem,
       'k1',
     );
@@ -184,7 +192,24 @@ describe('topics', () => {
     [
       'unsigned (format 1)',
       { type: 'hold', version: 1, id: 'req-1', action: 'hold', ref: 'CASE-1', readIds: ['a'] },
-      'unsupported version 1 (hold commands must be signed)',
+      'unsupported version 1 (hold commands must be signed, with their issue time)',
+    ],
+    [
+      'without an issue time (format 2)',
+      { ...good, version: 2 },
+      'unsupported version 2 (hold commands must be signed, with their issue time)',
+    ],
+    ['issue time changed after signing', { ...good, issuedAt: NOW + 1 }, 'bad signature'],
+    ['issue time not a number', { ...good, issuedAt: '1700000000000' }, 'issuedAt must be epoch ms'],
+    [
+      'issued more than 30 days ago',
+      cmd({ issuedAt: NOW - 31 * 24 * 3600_000 }),
+      'issued 2023-10-14T22:13:20.000Z, more than 30 days ago: sign and send it again',
+    ],
+    [
+      'issued in the future',
+      cmd({ issuedAt: NOW + 3600_000 }),
+      'issued 2023-11-14T23:13:20.000Z, in the future by this clock',
     ],
     ['bad action', { ...good, action: 'delete' }, 'action must be hold or release'],
     ['no ref', { ...good, ref: '' }, 'bad ref'],
@@ -200,6 +225,7 @@ describe('topics', () => {
       Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
       unit,
       keys,
+      NOW,
     );
     if (problem === null) expect(r).toEqual(good);
     else expect(r).toBe(problem);
