@@ -341,10 +341,9 @@ export class StoreDb {
     if (seen === o.sig) return 'again';
     if (seen !== undefined)
       throw new AlprError(ErrorCodes.INPUT, `command id ${o.id} was used by another command already`);
-    const last = this.db
-      .prepare('SELECT max(issued_at) FROM hold_commands WHERE ref = ?')
-      .pluck()
-      .get(ref) as number | null;
+    const last = this.db.prepare('SELECT max(issued_at) FROM hold_commands WHERE ref = ?').pluck().get(ref) as
+      | number
+      | null;
     if (last !== null && last >= o.issuedAt)
       throw new AlprError(
         ErrorCodes.INPUT,

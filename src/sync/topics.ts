@@ -147,13 +147,31 @@ export type HoldCommand = {
 export function holdSignedText(c: Omit<HoldCommand, 'sig'>): string {
   return (
     HOLD_TAG +
-    JSON.stringify([c.type, c.version, c.id, c.agency, c.unit, c.action, c.ref, c.readIds, c.keyId, c.issuedAt])
+    JSON.stringify([
+      c.type,
+      c.version,
+      c.id,
+      c.agency,
+      c.unit,
+      c.action,
+      c.ref,
+      c.readIds,
+      c.keyId,
+      c.issuedAt,
+    ])
   );
 }
 
 /** Server / admin side: a signed hold or release for one unit. */
 export function signHoldCommand(
-  c: { id: string; unit: UnitRef; action: 'hold' | 'release'; ref: string; readIds: string[]; issuedAt: number },
+  c: {
+    id: string;
+    unit: UnitRef;
+    action: 'hold' | 'release';
+    ref: string;
+    readIds: string[];
+    issuedAt: number;
+  },
   privateKeyPem: string | Buffer,
   keyId: string,
 ): HoldCommand {
