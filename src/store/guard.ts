@@ -28,15 +28,20 @@ export interface HeldStats {
 export type WriteError = (kind: HeldKind, err: unknown) => never;
 
 /**
- * Writes to the store through a full disk without losing hits. A write refused for lack of space
- * releases the reserve, frees space in the policy's order and tries again; if the disk still
- * refuses, the record is held in memory (bounded, see holding.ts) and retried on every later write
- * and on a timer. The storage light turns red when the first record is held and green on the first
- * write that succeeds after that, not on the next disk check.
+ * Writes to the store through a full disk or a failing card without losing hits. A write refused
+ * for lack of space releases the reserve, frees space in the policy's order and tries again; if the
+ * disk still refuses, the record is held in memory (bounded, see holding.ts) and retried on every
+ * later write and on a timer. A write that fails with an I/O error (an SD card's transient EIO, a
+ * filesystem remounted read-only, the file locked away: isWriteError) is held the same way, with
+ * no purge (space is not what is missing). The storage light turns red when the first record is
+ * held and green on the first write that succeeds after that, not on the next disk check.
  */
 export class WriteGuard {
   private readonly held: Holding<() => void>;
-  private failing = false;
+  /** Why records are held now: a full disk, or an I/O error (its message); null when none are. */
+  private failing: { cause: 'full' | 'io' } | null = null;
+  /** The last write's I/O error, set by attempt(). */
+  private ioError: Error | null = null;
   private timer: NodeJS.Timeout | null = null;
   private dropped = { read: 0, hit: 0 };
 
@@ -59,7 +64,7 @@ export class WriteGuard {
 
   /** Stores with `write`, or holds it for a retry; true when it is stored now. */
   write(kind: HeldKind, size: () => number, write: () => void): boolean {
-    if (this.attempt(kind, write) || this.freeAndRetry(kind, write)) {
+    if (this.attempt(kind, write) || (!this.ioError && this.freeAndRetry(kind, write))) {
       this.wrote();
       return true;
     }
@@ -74,7 +79,10 @@ export class WriteGuard {
       this.stopTimer();
       return;
     }
-    if (this.attempt(first.kind, first.value) || this.freeAndRetry(first.kind, first.value)) {
+    if (
+      this.attempt(first.kind, first.value) ||
+      (!this.ioError && this.freeAndRetry(first.kind, first.value))
+    ) {
       this.held.done(first);
       this.wrote();
     }
@@ -98,11 +106,13 @@ export class WriteGuard {
   }
 
   private attempt(kind: HeldKind, write: () => void): boolean {
+    this.ioError = null;
     try {
       write();
       return true;
     } catch (err) {
-      if (!isDiskFull(err)) this.failed(kind, err);
+      if (isWriteError(err)) this.ioError = err as Error;
+      else if (!isDiskFull(err)) this.failed(kind, err);
       return false;
     }
   }
@@ -134,8 +144,9 @@ export class WriteGuard {
   /** A good write: the light goes green at once, then held records follow and the reserve returns. */
   private wrote(): void {
     if (this.failing) {
-      this.failing = false;
-      this.deps.light('green', 'storing again after a full disk');
+      const after = this.failing.cause === 'full' ? 'a full disk' : 'a write error';
+      this.failing = null;
+      this.deps.light('green', `storing again after ${after}`);
       this.deps.log.info({ held: this.held.size }, 'disk accepts writes again');
     }
     let flushed = 0;
@@ -161,12 +172,23 @@ export class WriteGuard {
     ) {
       this.deps.log.error(
         { droppedReads: this.dropped.read, droppedHits: this.dropped.hit, held: this.held.size },
-        'disk full and memory hold full: records dropped',
+        `${this.failing?.cause === 'io' ? 'store unwritable' : 'disk full'} and memory hold full: records dropped`,
       );
     }
+    const io = this.ioError;
     if (!this.failing) {
-      this.failing = true;
-      this.deps.light('red', 'disk full: reads and hits held in memory until space returns');
+      this.failing = { cause: io ? 'io' : 'full' };
+      if (io) {
+        // once a spell (each held read would otherwise log its own stack)
+        this.deps.log.error(
+          { err: io.message, code: (io as { code?: string }).code },
+          'cannot write to the store: reads and hits held in memory and retried',
+        );
+        this.deps.light(
+          'red',
+          `cannot write to the store (${io.message}): reads and hits held in memory, retried`,
+        );
+      } else this.deps.light('red', 'disk full: reads and hits held in memory until space returns');
     }
     if (!this.timer && this.deps.retryMs > 0) {
       this.timer = setInterval(() => {
@@ -188,4 +210,14 @@ export class WriteGuard {
 
 export function isDiskFull(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === 'SQLITE_FULL';
+}
+
+/**
+ * A write the storage refused for a reason that may pass: an I/O error (SQLITE_IOERR_*: an SD
+ * card's EIO, a file made immutable), a database or filesystem become read-only, a file that cannot
+ * be opened now, a lock held too long. The record is held and retried, not lost.
+ */
+export function isWriteError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(IOERR|READONLY|CANTOPEN|BUSY|LOCKED)(_|$)/.test(code);
 }

@@ -23,7 +23,7 @@ import type { Hit, Light, Read } from '../domain/types.ts';
 import { StoreDb } from './db.ts';
 import { logFreed, logPurge, type PurgeResult } from './freed.ts';
 import { openDb } from './file.ts';
-import { type HeldStats, isDiskFull, WriteGuard } from './guard.ts';
+import { type HeldStats, isDiskFull, isWriteError, WriteGuard } from './guard.ts';
 import type { HeldKind } from './holding.ts';
 import { DiskReserve } from './pressure.ts';
 import { claimDataDir } from './owner.ts';
@@ -201,6 +201,8 @@ export class StoreStage implements Stage {
   }
 
   private writeFailed(kind: string, err: unknown): never {
+    // the next disk check (or good write) that finds the store fine says so
+    this.lastLight = 'red';
     this.opts.bus.emit('health', {
       component: 'storage',
       light: 'red',
@@ -274,18 +276,19 @@ export class StoreStage implements Stage {
     try {
       added = this.store.putImage(readId, kind, jpeg, this.opts.config.outboxImages, this.now());
     } catch (err) {
-      if (!isDiskFull(err)) throw err;
-      // Images come last in the policy's order: on a full disk they are not kept, nor held.
-      this.imageRefused();
+      if (!isDiskFull(err) && !isWriteError(err)) throw err;
+      // Images come last in the policy's order: on a full disk (or one that refuses writes now)
+      // they are not kept, nor held.
+      this.imageRefused(isDiskFull(err) ? 'disk full' : `store unwritable (${(err as Error).message})`);
       return false;
     }
     if (added && this.opts.config.outboxImages) this.notify(2);
     return added;
   }
 
-  private imageRefused(): void {
+  private imageRefused(why = 'disk full'): void {
     if (this.imagesRefused++ % 100 === 0)
-      this.opts.log.warn({ refused: this.imagesRefused }, 'disk full: images not stored');
+      this.opts.log.warn({ refused: this.imagesRefused }, `${why}: images not stored`);
   }
 
   private notify(priority: number): void {
