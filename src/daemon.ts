@@ -156,10 +156,7 @@ export class Daemon {
           versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion }),
           warnings: () => keyWarnings,
           // alpr status: queue depth and last acknowledged read. The store is built after health.
-          upload: () =>
-            store && c.sync.type !== 'none'
-              ? { depth: store.outbox().depth(), lastAckedAt: store.outbox().lastAckedAt() }
-              : null,
+          upload: () => (store && c.sync.type !== 'none' ? store.uploadInfo() : null),
           // alpr status: fps each camera delivers and recognition reads. Capture is built last.
           cameras: () =>
             capture?.stats().map((s) => ({ id: s.id, fpsIn: s.fpsIn, fpsProcessed: s.fpsProcessed })) ?? null,
@@ -201,10 +198,7 @@ export class Daemon {
             cancelHotPlate: (plate, created) => hotlist!.cancelOfficerPlate(plate, created) !== null,
             lightParts: () => lightParts(this.health!.body().components),
             hotlists: () => hotlistAges(hotlist?.lists() ?? []),
-            upload: () =>
-              c.sync.type !== 'none'
-                ? { depth: store!.outbox().depth(), lastAckedAt: store!.outbox().lastAckedAt() }
-                : null,
+            upload: () => (c.sync.type !== 'none' ? store!.uploadInfo() : null),
           });
           return web;
         },

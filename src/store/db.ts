@@ -313,6 +313,15 @@ export class StoreDb {
     return this.pending;
   }
 
+  /** When the oldest message still waiting for the server was queued (parked ones aside), or null. */
+  oldestPendingAt(): number | null {
+    return (
+      (this.db.prepare(`SELECT min(enqueued_at) FROM outbox WHERE priority < ${PARKED}`).pluck().get() as
+        | number
+        | null) ?? null
+    );
+  }
+
   lastAckedAt(): number | null {
     const v = this.st.getMeta.get('last_acked_at') as string | undefined;
     return v === undefined ? null : Number(v);

@@ -341,6 +341,19 @@ export class StoreStage implements Stage {
     };
   }
 
+  /**
+   * The upload queue for `alpr status`, the health page and the officer's status: how many wait,
+   * since when the oldest, and when the server last acknowledged a read.
+   */
+  uploadInfo(): { depth: number; lastAckedAt: number | null; oldestPendingAt: number | null } {
+    const db = this.db;
+    return {
+      depth: db?.depth() ?? 0,
+      lastAckedAt: db?.lastAckedAt() ?? null,
+      oldestPendingAt: db && db.depth() > 0 ? db.oldestPendingAt() : null,
+    };
+  }
+
   /** What the unit holds as delivered, and sending a window again (src/sync/reconcile.ts). */
   reconcile(): ReconcilePort {
     return {

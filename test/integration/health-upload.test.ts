@@ -47,7 +47,7 @@ describe('health endpoint `upload` section from the real store outbox, and `alpr
     bus,
     log,
     config: healthSection.parse({ http: { enabled: true, host: '127.0.0.1', port: 0 } }),
-    upload: () => ({ depth: store.outbox().depth(), lastAckedAt: store.outbox().lastAckedAt() }),
+    upload: () => store.uploadInfo(),
   });
   let url = '';
   const get = async () => (await (await fetch(url)).json()) as HealthBody;
@@ -80,6 +80,9 @@ describe('health endpoint `upload` section from the real store outbox, and `alpr
     await waitFor(() => store.outbox().depth() === 3, 5000, 'three reads queued');
     let body = await get();
     expect(body.upload).toMatchObject({ depth: 3, lastAckedAt: null });
+    // the oldest read waiting was queued just now, not never
+    expect(body.upload?.oldestPendingAgeS).toBeGreaterThanOrEqual(0);
+    expect(body.upload?.oldestPendingAgeS).toBeLessThanOrEqual(5);
     const t0 = Date.now();
     const outbox = store.outbox();
     outbox.ack(outbox.peek(2).map((m) => m.seq));
@@ -90,7 +93,9 @@ describe('health endpoint `upload` section from the real store outbox, and `alpr
     expect(acked).toBeLessThanOrEqual(Date.now());
     expect(body.upload?.lastAckedAgeS).toBeLessThanOrEqual(2);
     const r = await status(['--url', url]);
-    expect(r.out).toMatch(/\nupload: 1 queued, last read acknowledged \d\d:\d\d:\d\d \(\d s ago\)\n/);
+    expect(r.out).toMatch(
+      /\nupload: 1 queued \(oldest \d s\), last read acknowledged \d\d:\d\d:\d\d \(\d s ago\)\n/,
+    );
     const json = await status(['--url', url, '--json']);
     expect(JSON.parse(json.out).upload.depth).toBe(1);
   });
