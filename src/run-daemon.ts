@@ -7,7 +7,7 @@ import type { Config } from './config/schema.ts';
 import { clearCrashRecords, writeCrashRecord } from './core/crash-guard.ts';
 import { createLogger, isJournalStream, stageLogger } from './core/log.ts';
 import { Daemon } from './daemon.ts';
-import { isAlprError } from './domain/errors.ts';
+import { ErrorCodes, isAlprError } from './domain/errors.ts';
 import { ExitCodes } from './exit-codes.ts';
 import { statusLine } from './health/format.ts';
 import { Liveness } from './notify/liveness.ts';
@@ -68,7 +68,9 @@ export async function runDaemon(
     log.fatal({ err }, 'start failed');
     alsoOnTerminal(`start failed: ${(err as Error).message}`);
     await notifier.status(`start failed: ${(err as Error).message}`);
-    process.exit(ExitCodes.criticalStart);
+    // a model file the config names (or the release ships) that is missing or damaged is not
+    // mended by a restart: exit as for a bad config, so systemd does not loop on it
+    process.exit(causedBy(err, ErrorCodes.MODEL_LOAD) ? ExitCodes.config : ExitCodes.criticalStart);
   }
   // READY=1 only now: the model is warm, the database open, every stage started.
   daemon.health?.settle();
@@ -91,4 +93,11 @@ export async function runDaemon(
   clearCrashRecords(config.paths.dataDir);
   notifier.close();
   process.exit(ExitCodes.ok);
+}
+
+/** Whether `err` or an error it was caused by carries `code`. */
+function causedBy(err: unknown, code: string): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++)
+    if (isAlprError(e) && e.code === code) return true;
+  return false;
 }

@@ -146,6 +146,18 @@ async function seedCsvProblem(list: string, path: string): Promise<string | null
 }
 
 /** Every problem that would stop or blind the unit, as `config.path: what is wrong`. */
+/** A model file onnxruntime cannot load (damaged, truncated, not ONNX): what the daemon would hit at start. */
+async function modelProblem(path: string): Promise<string | null> {
+  try {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
+    await session.release();
+    return null;
+  } catch (err) {
+    return `${path}: not a model onnxruntime can load (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
 export async function deepProblems(c: Readonly<Config>): Promise<string[]> {
   const out: string[] = [];
   const add = (where: string, problem: string | null) => {
@@ -174,7 +186,9 @@ export async function deepProblems(c: Readonly<Config>): Promise<string[]> {
     add(`hotlist.seedCsv[${i}].path`, await seedCsvProblem(s.list, s.path));
   for (const k of ['detModel', 'recModel', 'keys'] as const) {
     const p = c.recognize[k];
-    if (p) add(`recognize.${k}`, fileProblem(p));
+    if (!p) continue;
+    const missing = fileProblem(p);
+    add(`recognize.${k}`, missing ?? (k === 'keys' ? null : await modelProblem(p)));
   }
   if (c.paths.keySealing === 'tpm2') {
     if (c.store.encryption !== 'none') add('store.keyFile', sealingProblem(creds, c.store.keyFile));

@@ -116,6 +116,26 @@ web: { port: ${webPort} }
     }
   });
 
+  it('a model file that onnxruntime cannot load is a problem naming its key, and `alpr run` exits 2 on it, not 3', async () => {
+    const bad = join(tmp, 'damaged.onnx');
+    writeFileSync(bad, Buffer.alloc(5000, 0x5a));
+    const edit = (t: string) => t.replace('web: {', `recognize: { recModel: ${bad} }\nweb: {`);
+    const problems = await check(edit);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^recognize\.recModel: .*damaged\.onnx: not a model onnxruntime can load \(/);
+    // the daemon meets the same file at start: a config error (2), which systemd does not restart
+    const file = join(tmp, 'damaged-model.yaml');
+    writeFileSync(
+      file,
+      edit(configText())
+        .replace(/sync: \{[^\n]*\}/, 'sync: { type: none }')
+        .replace(/health: \{[^\n]*\}/, ''),
+    );
+    const r = runCli(['run', '--config', file], { timeoutMs: 60_000 });
+    expect(r.stderr + r.stdout).toMatch(/cannot load model .*damaged\.onnx/);
+    expect(r.code).toBe(2);
+  });
+
   it("web.tls names the page's certificate and key: missing ones are problems", async () => {
     const tls = (t: string) => t.replace('web: { port: ', 'web: { tls: true, port: ');
     expect(await check(tls)).toEqual([
