@@ -266,23 +266,46 @@ export class CameraHealth {
   tick(now: number): HealthChange | null {
     if (this.ended || this.failure !== null) return null;
     const idle = now - this.lastFrameAt;
-    if (idle > this.timeoutMs) return this.set('red', this.noFrameReason(idle));
-    return null;
+    if (idle <= this.timeoutMs) return null;
+    // said again as the stall passes each step (1 min, 5 min, …): true until the next, never a flood
+    const longer =
+      this.light === 'red' && !this.reason.includes(`no frame for ${stallWords(idle, this.timeoutMs)}`);
+    return this.set('red', this.noFrameReason(idle), longer);
   }
 
   private noFrameReason(idle: number): string {
     const last = this.lastError ? ` (last error: ${this.lastError})` : '';
-    return `camera ${this.cameraId}: no frame for ${Math.floor(idle / 1000)} s${last}`;
+    return `camera ${this.cameraId}: no frame for ${stallWords(idle, this.timeoutMs)}${last}`;
   }
 
   /** `newCause`: a red reason that names a new cause is reported even within a red spell. */
   private set(light: Light, reason: string, newCause = false): HealthChange | null {
-    // Red is reported once per red spell: "no frame for N s" would otherwise change every tick.
+    // Red is reported once per red spell and cause, and as a stall passes each step of stallWords.
     if (light === this.light && (reason === this.reason || (light === 'red' && !newCause))) return null;
     this.light = light;
     this.reason = reason;
     return { light, reason };
   }
+}
+
+/** Steps a stall's length is told in (ms, words). */
+const STALL_STEPS: readonly [number, string][] = [
+  [86_400_000, '1 day'],
+  [4 * 3_600_000, '4 h'],
+  [3_600_000, '1 h'],
+  [15 * 60_000, '15 min'],
+  [5 * 60_000, '5 min'],
+  [60_000, '1 min'],
+];
+
+/**
+ * A stall's length in words that stay true until the next step: `over 5 s` (the timeout), then
+ * `over 1 min`, `over 5 min`, `over 15 min`, `over 1 h`, `over 4 h`, `over 1 day`. A reason said
+ * once per step never understates an outage (a camera dead for 20 minutes read "no frame for 2 s").
+ */
+export function stallWords(idleMs: number, timeoutMs: number): string {
+  for (const [ms, words] of STALL_STEPS) if (idleMs > ms && ms > timeoutMs) return `over ${words}`;
+  return `over ${Math.max(1, Math.floor(timeoutMs / 1000))} s`;
 }
 
 /** Image files of a replay folder, in replay (name) order. */

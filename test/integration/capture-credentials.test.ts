@@ -98,7 +98,7 @@ describe('MJPEG camera behind HTTP Basic auth', () => {
     expect(h.count('wrong')).toBe(0);
     // a technician reads why: the server refused the password
     expect(h.light('wrong')?.reason).toMatch(
-      /^camera wrong: no frame for \d+ s \(last error: ffmpeg exited \(code \d+\): Server returned 401 Unauthorized/,
+      /^camera wrong: no frame for over \d+ s \(last error: ffmpeg exited \(code \d+\): Server returned 401 Unauthorized/,
     );
     await h.stage.stop();
     expect(h.logs()).toContain('401');

@@ -179,18 +179,37 @@ describe('CameraHealth', () => {
     const red = h.tick(6200);
     expect(red?.light).toBe('red');
     expect(red?.reason).toContain('camera rear');
-    expect(red?.reason).toContain('no frame for 5 s');
+    expect(red?.reason).toContain('no frame for over 5 s');
     expect(red?.reason).toContain('ffmpeg exited');
     expect(h.tick(9000)).toBeNull();
     expect(h.frame(9500)?.light).toBe('green');
   });
+  it('a long stall is said again as it passes each step, never more often', () => {
+    const h = new CameraHealth('front', 2000, 0);
+    h.frame(0);
+    const said: string[] = [];
+    for (let t = 1000; t <= 3 * 3_600_000; t += 1000) {
+      const c = h.tick(t);
+      if (c) said.push(c.reason);
+    }
+    expect(said).toEqual([
+      'camera front: no frame for over 2 s',
+      'camera front: no frame for over 1 min',
+      'camera front: no frame for over 5 min',
+      'camera front: no frame for over 15 min',
+      'camera front: no frame for over 1 h',
+    ]);
+    expect(h.frame(3 * 3_600_000 + 1)?.light).toBe('green');
+    expect(h.tick(3 * 3_600_000 + 2500)?.reason).toBe('camera front: no frame for over 2 s');
+  });
   it('a cause that comes after the light went red for want of frames is named at once, once', () => {
     const h = new CameraHealth('frozen', 1000, 0);
     h.frame(0);
-    expect(h.tick(1100)).toEqual({ light: 'red', reason: 'camera frozen: no frame for 1 s' });
+    expect(h.tick(1100)).toEqual({ light: 'red', reason: 'camera frozen: no frame for over 1 s' });
     expect(h.note('stalled: no frame for 1 s, ffmpeg restarted', 1300)).toEqual({
       light: 'red',
-      reason: 'camera frozen: no frame for 1 s (last error: stalled: no frame for 1 s, ffmpeg restarted)',
+      reason:
+        'camera frozen: no frame for over 1 s (last error: stalled: no frame for 1 s, ffmpeg restarted)',
     });
     expect(h.note('stalled: no frame for 1 s, ffmpeg restarted', 2300)).toBeNull();
     // the same kind of cause again (another second, another file) is no new report
