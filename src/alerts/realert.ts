@@ -32,13 +32,15 @@ export class RealertGate {
     const key = realertKey(h);
     const prev = this.last.get(key);
     const r = rank(h);
-    if (prev && at - prev.at < this.windowMs && r <= prev.rank) return false;
+    // a sighting stamped before the window's start (the clock stepped back) starts a new window:
+    // a step back must not mute the alert for as long as the step
+    if (prev && at >= prev.at && at - prev.at < this.windowMs && r <= prev.rank) return false;
     this.last.set(key, { at, rank: r });
     return true;
   }
 
   /** Entries whose window is over (the map stays as small as the hits of the last window). */
   private forget(now: number): void {
-    for (const [k, v] of this.last) if (now - v.at >= this.windowMs) this.last.delete(k);
+    for (const [k, v] of this.last) if (now - v.at >= this.windowMs || now < v.at) this.last.delete(k);
   }
 }

@@ -157,6 +157,14 @@ describe('RealertGate', () => {
     expect(g.admit(hit({ level: 'confirmed' }), t0 + 2 * min)).toBe(true);
     expect(g.admit(hit({ level: 'possible' }), t0 + 3 * min)).toBe(false);
   });
+  it('a clock stepped back starts a new window instead of muting the alert for the length of the step', () => {
+    const g = new RealertGate(10 * min);
+    expect(g.admit(hit(), t0)).toBe(true);
+    // the system clock is set back an hour: the same car an hour "earlier" alerts again, once
+    expect(g.admit(hit(), t0 - 60 * min)).toBe(true);
+    expect(g.admit(hit(), t0 - 59 * min)).toBe(false);
+    expect(g.admit(hit(), t0 - 50 * min)).toBe(true);
+  });
   it('window 0 alerts every hit', () => {
     const g = new RealertGate(0);
     expect([g.admit(hit(), t0), g.admit(hit(), t0), g.admit(hit(), t0 + 1)]).toEqual([true, true, true]);
