@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { SEALED_SUFFIX } from '../config/sealed.ts';
-import { credentialsDir, PROVISIONED_CREDENTIALS, readSecret } from '../config/secrets.ts';
+import { certKeyProblem, credentialsDir, PROVISIONED_CREDENTIALS, readSecret } from '../config/secrets.ts';
 import { parseKey } from '../domain/seal.ts';
 import { csvEntries, fileLines } from '../hotlist/csv.ts';
 
@@ -206,9 +206,22 @@ export async function deepProblems(c: Readonly<Config>): Promise<string[]> {
     }
   }
   if (c.sync.type === 'mqtt') {
+    let pems = 0;
     for (const k of ['caFile', 'certFile', 'keyFile'] as const) {
       const name = c.sync[k];
-      if (name) add(`sync.${k}`, pemProblem(creds, name));
+      if (!name) continue;
+      const problem = pemProblem(creds, name);
+      add(`sync.${k}`, problem);
+      if (!problem && k !== 'caFile') pems++;
+    }
+    // both readable: they must be a pair, or every connection fails with OpenSSL's "key values mismatch"
+    if (pems === 2 && c.sync.certFile && c.sync.keyFile) {
+      const cert = secret(creds, c.sync.certFile).bytes;
+      const key = secret(creds, c.sync.keyFile).bytes;
+      if (cert && key) {
+        const p = certKeyProblem(cert, key);
+        add('sync.keyFile', p && `${c.sync.certFile} and ${c.sync.keyFile} do not go together: ${p}`);
+      }
     }
   }
   if (c.web.enabled && c.web.tls)

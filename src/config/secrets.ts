@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
@@ -96,4 +97,21 @@ export function keySources(c: Readonly<Config>, creds: string | undefined): Map<
   if (c.store.encryption !== 'none') out.set(c.store.keyFile, secretSource(creds, c.store.keyFile));
   if (c.sync.type === 'mqtt' && c.sync.keyFile) out.set(c.sync.keyFile, secretSource(creds, c.sync.keyFile));
   return out;
+}
+
+/** Why a client certificate and key cannot be used together (not PEM, or not a pair), or null. */
+export function certKeyProblem(cert: Buffer, key: Buffer): string | null {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (err) {
+    return `the certificate cannot be read (${(err as Error).message})`;
+  }
+  try {
+    return x509.checkPrivateKey(createPrivateKey(key))
+      ? null
+      : 'the certificate was not issued for this key (provision again, or name the matching pair)';
+  } catch (err) {
+    return `the key cannot be read (${(err as Error).message})`;
+  }
 }

@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import type { Config } from '../config/schema.ts';
 import { UNIT_SESSION_EXPIRY_S } from '../core/broker-session.ts';
-import { readSecret } from '../config/secrets.ts';
+import { certKeyProblem, readSecret } from '../config/secrets.ts';
 import type { Logger } from '../core/log.ts';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { HoldPort } from '../domain/ports.ts';
@@ -23,6 +23,15 @@ export function loadTls(
   if (c.caFile) out.ca = readSecret(dir, c.caFile);
   if (c.certFile) out.cert = readSecret(dir, c.certFile);
   if (c.keyFile) out.key = readSecret(dir, c.keyFile);
+  if (out.cert && out.key) {
+    // named here, with the two keys, rather than as OpenSSL's "key values mismatch" on every connect
+    const problem = certKeyProblem(out.cert as Buffer, out.key as Buffer);
+    if (problem)
+      throw new AlprError(
+        ErrorCodes.SYNC,
+        `sync.certFile (${c.certFile}) and sync.keyFile (${c.keyFile}) do not go together: ${problem}`,
+      );
+  }
   if (!/^(mqtts|wss|ssl):/.test(c.url)) {
     log.warn({ url: c.url }, 'sync link is NOT encrypted (policy rule 9 asks for TLS): test and demo only');
   }

@@ -2,7 +2,8 @@
  * `alpr config check --deep` says everything that would stop or blind the unit, each with its
  * config path: ten configs the schema accepts but the unit cannot run, and one it can.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,39 @@ const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 describe('config check --deep', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'alpr-deep-'));
   const creds = join(tmp, 'creds');
+  /** A certificate and its key, made once. */
+  const pair = (() => {
+    const dir = mkdtempSync(join(tmpdir(), 'alpr-deep-pair-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=deep-1',
+        '-days',
+        '2',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
+    const out = { cert: readFileSync(join(dir, 'c.pem')), key: readFileSync(join(dir, 'k.pem')) };
+    rmSync(dir, { recursive: true, force: true });
+    return out;
+  })();
+  const restoreTls = () => {
+    writeFileSync(join(creds, 'ca.crt'), PEM);
+    writeFileSync(join(creds, 'client.crt'), pair.cert);
+    writeFileSync(join(creds, 'client.key'), pair.key);
+  };
   let healthPort = 0;
   let webPort = 0;
   const servers: Server[] = [];
@@ -40,7 +74,7 @@ web: { port: ${webPort} }
   beforeAll(async () => {
     mkdirSync(creds);
     writeFileSync(join(creds, 'store.key'), 'ab'.repeat(32));
-    for (const f of ['ca.crt', 'client.crt', 'client.key']) writeFileSync(join(creds, f), PEM);
+    restoreTls();
     writeFileSync(join(tmp, 'a-file'), 'not a folder');
     healthPort = await freePort();
     webPort = await freePort();
@@ -100,6 +134,30 @@ web: { port: ${webPort} }
     ],
     ['a missing TLS file', () => rmSync(join(creds, 'ca.crt')), /^sync\.caFile: .*ca\.crt does not exist/],
     [
+      'a client certificate and a key that are not a pair',
+      () => {
+        const other = mkdtempSync(join(tmpdir(), 'alpr-deep-other-'));
+        execFileSync(
+          'openssl',
+          [
+            'genpkey',
+            '-algorithm',
+            'EC',
+            '-pkeyopt',
+            'ec_paramgen_curve:P-256',
+            '-out',
+            join(other, 'k.pem'),
+          ],
+          {
+            stdio: 'pipe',
+          },
+        );
+        writeFileSync(join(creds, 'client.key'), readFileSync(join(other, 'k.pem')));
+        rmSync(other, { recursive: true, force: true });
+      },
+      /^sync\.keyFile: client\.crt and client\.key do not go together: the certificate was not issued for this key/,
+    ],
+    [
       'a TLS file that is not PEM',
       () => writeFileSync(join(creds, 'client.crt'), ''),
       /^sync\.certFile: .*client\.crt is not PEM/,
@@ -112,7 +170,7 @@ web: { port: ${webPort} }
       expect(problems[0]).toMatch(expected);
     } finally {
       writeFileSync(join(creds, 'store.key'), 'ab'.repeat(32));
-      for (const f of ['ca.crt', 'client.crt']) writeFileSync(join(creds, f), PEM);
+      restoreTls();
     }
   });
 
