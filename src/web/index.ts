@@ -21,8 +21,8 @@ import { audit, handleRequest } from './api.ts';
 import type { AuditRow } from './audit.ts';
 import { openWebDb, type WebDb } from './db.ts';
 import { PinThrottle, UnitPace, verifyKeyedPin } from './pin.ts';
-import { mayOperate, SignInGuard } from './signin.ts';
-import { throttleTable } from './throttle-db.ts';
+import { type HomeAddresses, mayOperate, SignInGuard } from './signin.ts';
+import { homeTable, throttleTable } from './throttle-db.ts';
 import type { RosterEntry } from './roster.ts';
 import { SearchLimiter } from './search-limit.ts';
 import { type Session, Sessions } from './session.ts';
@@ -151,6 +151,9 @@ export class WebStage implements Stage {
   db: WebDb | null = null;
   sessions: Sessions;
   throttle: PinThrottle;
+  /** Wrong tries per badge and address (signin.ts). */
+  readonly localThrottle: PinThrottle;
+  private homes: HomeAddresses | null = null;
   /** Wrong PINs and unknown badges of everyone together: slows a walk through many badges. */
   readonly pace: UnitPace;
   readonly signIn: SignInGuard;
@@ -191,10 +194,17 @@ export class WebStage implements Stage {
       },
       (s) => this.barred(s),
     );
+    // a device's wrong tries lock that device out (local); only four times as many across devices
+    // lock the badge, and never at the screen it last signed in from (signin.ts)
     this.throttle = new PinThrottle(
-      deps.config.pinMaxFailures,
+      deps.config.pinMaxFailures * 4,
       deps.config.pinLockoutS * 1000,
       (badge) => this.db?.rosterEntry(badge) !== undefined,
+    );
+    this.localThrottle = new PinThrottle(
+      deps.config.pinMaxFailures,
+      deps.config.pinLockoutS * 1000,
+      (key) => this.db?.rosterEntry(key.split(' ')[0] ?? '') !== undefined,
     );
     this.pace = new UnitPace(
       deps.config.pinMaxFailures * 4,
@@ -206,6 +216,11 @@ export class WebStage implements Stage {
     this.searchRefusals = new RejectCounter(deps.log, 'search refused');
     this.signIn = new SignInGuard({
       throttle: this.throttle,
+      local: this.localThrottle,
+      homes: {
+        get: (badge) => this.homes?.get(badge),
+        set: (badge, address) => this.homes?.set(badge, address),
+      },
       pace: this.pace,
       roster: (badge) => this.db?.rosterEntry(badge),
       // Keyed verifiers only (roster-db.ts): the key is the unit's, never in a roster copy.
@@ -231,6 +246,8 @@ export class WebStage implements Stage {
     this.db = openWebDb(join(dataDir, config.file), this.deps.cipher);
     this.sessions.attach(this.db);
     this.throttle.attach(throttleTable(this.db.db, 'badge'));
+    this.localThrottle.attach(throttleTable(this.db.db, 'badge-address'));
+    this.homes = homeTable(this.db.db);
     const since = this.now() - config.hitHistoryHours * 3600_000;
     for (const h of (this.deps.hitHistory?.recent(since, config.recentHits) ?? []).reverse())
       this.hits.set(h.id, h);
@@ -325,6 +342,8 @@ export class WebStage implements Stage {
     }
     this.sessions.attach(null);
     this.throttle.attach(null);
+    this.localThrottle.attach(null);
+    this.homes = null;
     this.searches.clear();
     this.db?.close();
     this.db = null;

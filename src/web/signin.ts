@@ -4,6 +4,8 @@
  * the limit. Badges not on the roster are checked against a stand-in hash and answered exactly like
  * a wrong PIN: the answers never say which badges exist, nor whose they are. Wrong tries unit-wide
  * only slow the answers down (UnitPace); they never lock out a badge that is not itself guessed at.
+ * Lockouts are per badge and address: tries from another device lock that device out, and only a
+ * larger number of them across addresses locks the badge, never at the screen it last signed in from.
  */
 import { randomInt } from 'node:crypto';
 import { hashPin, keyPinHash, newRosterKey, type PinThrottle, type UnitPace, verifyPin } from './pin.ts';
@@ -22,8 +24,24 @@ export type SignInOutcome =
   /** The right PIN of an account that may not operate the unit now (untrained or expired). */
   | { kind: 'barred' };
 
+/** Where each badge last signed in from (its officer's screen), kept across restarts. */
+export interface HomeAddresses {
+  get(badge: string): string | undefined;
+  set(badge: string, address: string): void;
+}
+
 export interface SignInDeps {
+  /**
+   * Wrong tries per badge. With `local`, this is the count across every address (a larger limit:
+   * it bounds guessing from many addresses), and it does not lock the badge's own screen.
+   */
   throttle: PinThrottle;
+  /**
+   * Wrong tries per badge and address (`badge address`), locking at the badge's limit: tries from
+   * elsewhere lock that address out, not the officer at the screen the badge last signed in from.
+   */
+  local?: PinThrottle;
+  homes?: HomeAddresses;
   pace: UnitPace;
   roster: (badge: string) => RosterEntry | undefined;
   now: () => number;
@@ -56,9 +74,23 @@ export class SignInGuard {
     if (this.busy.has(badge)) return { kind: 'busy', why: 'badge' };
     const inFlight = this.clients.get(client) ?? 0;
     if (inFlight >= CLIENT_IN_FLIGHT) return { kind: 'busy', why: 'client' };
+    const { local, homes } = this.deps;
+    const localKey = `${badge} ${client}`;
+    const atHome = local !== undefined && homes?.get(badge) === client;
+    // the badge-wide lock: for every address but the badge's own screen
+    if (local && !atHome) {
+      const w = throttle.waitMs(badge, now());
+      if (w > 0) return { kind: 'locked', waitMs: w };
+    }
     // Counted (and stored) before the hash: a crash or a parallel flood cannot skip the count.
-    const wait = throttle.begin(badge, now());
+    const wait = local ? local.begin(localKey, now()) : throttle.begin(badge, now());
     if (wait > 0) return { kind: 'locked', waitMs: wait };
+    let badgeCounted = !local;
+    if (local) {
+      const w = throttle.begin(badge, now());
+      badgeCounted = w === 0;
+      if (w > 0 && !atHome) return { kind: 'locked', waitMs: w };
+    }
     this.busy.add(badge);
     this.clients.set(client, inFlight + 1);
     let holding = true;
@@ -78,18 +110,33 @@ export class SignInGuard {
       const right = await (this.deps.verify ?? verifyPin)(pin, entry?.pinHash ?? (await this.standInHash()));
       if (right && entry) {
         throttle.success(badge);
+        local?.success(localKey);
+        homes?.set(badge, client);
         return mayOperate(entry, now()) ? { kind: 'ok', entry } : { kind: 'barred' };
       }
-      const left = throttle.wrong(badge, now());
+      const left = this.wrong(badge, localKey, atHome, badgeCounted);
       const hold = pace.wrong(now());
       // The badge stays busy while the answer is held back: one guess per badge per pause.
       release();
       if (hold > 0) await this.deps.sleep(hold);
-      return { kind: 'wrong', left, lockedMs: throttle.waitMs(badge, now()) };
+      const lockedMs = Math.max(
+        local ? local.waitMs(localKey, now()) : 0,
+        !local || !atHome ? throttle.waitMs(badge, now()) : 0,
+      );
+      return { kind: 'wrong', left, lockedMs };
     } finally {
       this.busy.delete(badge);
       release();
     }
+  }
+
+  /** Counts a wrong PIN; returns the tries left before this address is locked out (0: now). */
+  private wrong(badge: string, localKey: string, atHome: boolean, badgeCounted: boolean): number {
+    const { throttle, local, now } = this.deps;
+    const badgeLeft = badgeCounted ? throttle.wrong(badge, now()) : Number.POSITIVE_INFINITY;
+    if (!local) return badgeLeft;
+    const localLeft = local.wrong(localKey, now());
+    return atHome ? localLeft : Math.min(localLeft, badgeLeft);
   }
 
   /** Of the same form (and cost) as the stored verifiers; its key is thrown away. */

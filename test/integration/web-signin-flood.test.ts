@@ -33,12 +33,17 @@ describe('sign-in flood from one device', () => {
   });
 
   it("keeps a roster badge's wrong tries while made-up badges fill the count (the unit's own roster)", () => {
-    const t = u.web.throttle;
     const max = u.web.deps.config.pinMaxFailures;
     const now = Date.now();
-    for (let i = 0; i < max - 1; i++) t.fail('A100', now + i);
-    for (let i = 0; i < 10_050; i++) t.fail(`Y${i}`, now + 100 + i);
-    t.fail('A100', now + 20_000);
-    expect(t.waitMs('A100', now + 20_001)).toBeGreaterThan(0);
+    // per badge and address (the badge's limit), and per badge across addresses (four times it)
+    for (const [t, key, limit] of [
+      [u.web.localThrottle, 'A100 10.0.0.5', max],
+      [u.web.throttle, 'A100', 4 * max],
+    ] as const) {
+      for (let i = 0; i < limit - 1; i++) t.fail(key, now + i);
+      for (let i = 0; i < 10_050; i++) t.fail(`Y${i}${key.slice(4)}`, now + 100 + i);
+      t.fail(key, now + 20_000);
+      expect(t.waitMs(key, now + 20_001), key).toBeGreaterThan(0);
+    }
   });
 });

@@ -22,15 +22,24 @@ function memoryStore(): ThrottleStore & { rows: Map<string, ThrottleState> } {
  * A guard whose hash checks are counted and answer only when the test lets them (`settle`), so
  * that parallel tries really overlap; the fake hash of PIN p is `hash-of-p`.
  */
-function rig(max = 5, opts: { store?: ThrottleStore; hang?: boolean; holdSleeps?: boolean } = {}) {
+function rig(
+  max = 5,
+  opts: { store?: ThrottleStore; hang?: boolean; holdSleeps?: boolean; perAddress?: boolean } = {},
+) {
   let now = 1_000_000;
-  const throttle = new PinThrottle(max, 60_000);
+  // as the web stage wires it with per-address lockouts: the badge-wide count four times the limit
+  const throttle = new PinThrottle(opts.perAddress ? max * 4 : max, 60_000);
   throttle.attach(opts.store ?? null);
+  const homes = new Map<string, string>();
+  const local = opts.perAddress ? new PinThrottle(max, 60_000) : undefined;
   const sleeps: number[] = [];
   const checked: string[] = [];
   const waiting: (() => void)[] = [];
   const guard = new SignInGuard({
     throttle,
+    ...(local
+      ? { local, homes: { get: (b: string) => homes.get(b), set: (b: string, a: string) => homes.set(b, a) } }
+      : {}),
     pace: new UnitPace(max * 4, 60_000, 30_000),
     roster: (b) => ROSTER[b],
     now: () => now,
@@ -106,6 +115,40 @@ describe('sign-in: parallel guesses', () => {
     const o = await r.guard.attempt('A100', '1234');
     expect(o.kind).toBe('locked');
     expect(r.checked).toEqual([]);
+  });
+});
+
+describe('sign-in: lockouts per badge and address', () => {
+  it("another device's wrong tries lock that device out, never the officer at the screen the badge signs in from", async () => {
+    const r = rig(5, { perAddress: true });
+    const at = async (badge: string, pin: string, client: string) =>
+      (await r.settle([r.guard.attempt(badge, pin, client)]))[0]!;
+    expect(await at('A100', '1234', '10.0.0.5')).toMatchObject({ kind: 'ok' });
+    // someone else, from another address, with the officer's badge
+    const tries = [];
+    for (let i = 0; i < 6; i++) tries.push(await at('A100', pins(1, i)[0]!, '192.0.2.66'));
+    expect(tries.map((o) => o.kind)).toEqual(['wrong', 'wrong', 'wrong', 'wrong', 'wrong', 'locked']);
+    expect(await at('A100', '1234', '192.0.2.66')).toMatchObject({ kind: 'locked' });
+    // the officer at the screen signs in all the same
+    expect(await at('A100', '1234', '10.0.0.5')).toMatchObject({ kind: 'ok' });
+    // many addresses: four times the limit across them (counted since the badge's last right PIN)
+    // locks the badge everywhere else...
+    let n = 0;
+    for (let a = 67; n < 20; a++)
+      for (let i = 0; i < 5 && n < 20; i++, n++) await at('A100', pins(1, 100 + n)[0]!, `192.0.2.${a}`);
+    expect(await at('A100', '1234', '192.0.2.99')).toMatchObject({ kind: 'locked' });
+    // ...but not at the officer's screen
+    expect(await at('A100', '1234', '10.0.0.5')).toMatchObject({ kind: 'ok' });
+  });
+
+  it('wrong tries at the screen itself still lock it, at the badge limit', async () => {
+    const r = rig(3, { perAddress: true });
+    const at = async (pin: string) => (await r.settle([r.guard.attempt('A100', pin, '10.0.0.5')]))[0]!;
+    expect(await at('1234')).toMatchObject({ kind: 'ok' });
+    const out = [];
+    for (const p of pins(4)) out.push((await at(p)).kind);
+    expect(out).toEqual(['wrong', 'wrong', 'wrong', 'locked']);
+    expect(await at('1234')).toMatchObject({ kind: 'locked' });
   });
 });
 
