@@ -144,7 +144,9 @@ export function manifestProblem(
       return 'delta has a bad base version';
     if (!Number.isSafeInteger(m.changes) || (m.changes as number) < 0) return 'delta has a bad change count';
   }
-  if (m.agency !== expect.agency || m.list !== expect.list) return 'manifest is for another agency or list';
+  if (typeof m.agency !== 'string' || m.agency === '') return 'manifest names no agency';
+  if (m.agency !== expect.agency) return 'manifest is for another agency';
+  if (m.list !== expect.list) return 'manifest is for another list than its topic names';
   const ints = [m.listVersion, m.issuedAt, m.entries, m.bytes, m.chunkSize];
   if (!ints.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) return 'manifest has bad numbers';
   if (!Array.isArray(m.chunks) || !m.chunks.every((c) => typeof c === 'string' && /^[0-9a-f]{64}$/.test(c))) {

@@ -93,6 +93,14 @@ describe('delta manifests', () => {
     ['a change count changed after signing', { changes: 3 }, null, /bad signature/],
     ['a delta on the full-snapshot topic', {}, { delta: false }, /delta on the full-snapshot topic/],
     ['a full snapshot on the delta topic', { version: 1 }, null, /full snapshot on the delta topic/],
+    ['no agency', { agency: undefined }, null, /^manifest names no agency$/],
+    ["another agency's", { agency: 'pd2' }, null, /^manifest is for another agency$/],
+    [
+      'a list its topic does not name',
+      { list: 'LOCAL' },
+      null,
+      /^manifest is for another list than its topic names$/,
+    ],
   ])('%s', (_name, change, expectOver, problem) => {
     const m = { ...signManifest(base, admin.privateKeyPem), ...change };
     expect(manifestProblem(m, { ...expectDelta, ...expectOver }, keys) ?? null).toSatisfy(
