@@ -111,9 +111,10 @@ export class PostgresCentralStore implements CentralStore {
    * Applies a hold or release that holds.ts has verified: a hold protects the read and every
    * record naming it (hits, images) from purges; a release removes that ref's hold only.
    * Returns how many hold rows changed; logged either way. Each command applies once (the same
-   * one delivered again, to this receiver or another, changes nothing) and in the order issued per
-   * unit and ref: a command issued before the last one applied for its ref (an old release sent
-   * again after the case was held again) is refused (ALPR_E_INPUT), as is an id used by another.
+   * one delivered again, to this receiver or another, changes nothing), and never undoes a later
+   * command of the other action for its unit and ref: a release issued before the last hold applied
+   * (an old release sent again after the case was held again), or a hold before the last release,
+   * is refused (ALPR_E_INPUT), as is an id used by another.
    */
   async applyHold(cmd: HoldCommand, now: number): Promise<number> {
     const { rows: seen } = await this.run(
@@ -124,15 +125,16 @@ export class PostgresCentralStore implements CentralStore {
       if (seen[0].sig === cmd.sig) return 0;
       throw new AlprError(ErrorCodes.INPUT, `command id ${cmd.id} was used by another command already`);
     }
+    const other = cmd.action === 'hold' ? 'release' : 'hold';
     const { rows: last } = await this.run(
-      'SELECT max(issued_at) AS last FROM alpr_hold_log WHERE agency = $1 AND unit = $2 AND ref = $3',
-      [cmd.agency, cmd.unit, cmd.ref],
+      'SELECT max(issued_at) AS last FROM alpr_hold_log WHERE agency = $1 AND unit = $2 AND ref = $3 AND action = $4',
+      [cmd.agency, cmd.unit, cmd.ref, other],
     );
     const lastAt = ms(last[0]?.last);
     if (lastAt !== null && lastAt >= cmd.issuedAt)
       throw new AlprError(
         ErrorCodes.INPUT,
-        `command ${cmd.id} was issued before the last one applied for ${cmd.ref} (${new Date(lastAt).toISOString()}): an old command sent again?`,
+        `command ${cmd.id} was issued before the last ${other} applied for ${cmd.ref} (${new Date(lastAt).toISOString()}): an old command sent again?`,
       );
     const ids = cmd.readIds.join(',');
     const change =

@@ -329,7 +329,7 @@ export class StoreDb {
 
   readonly setHold = (ids: readonly string[], ref: string, held: boolean, order?: HoldOrder): number =>
     this.atomic(() => {
-      if (order && this.admitHold(ref, order) === 'again') return 0;
+      if (order && this.admitHold(ref, held, order) === 'again') return 0;
       let n = 0;
       for (const id of ids)
         n += (held ? this.st.hold.run(ref, id, ref) : this.st.release.run(id, ref)).changes;
@@ -339,10 +339,12 @@ export class StoreDb {
   /**
    * The ledger of signed hold commands (in setHold's transaction): `again` for a command applied
    * already (a broker's second delivery); a command is refused when its id was used by another one,
-   * or when it was issued before the last one applied for its ref (an old command sent again). The
-   * ledger forgets commands older than HOLD_LEDGER_MS (receivers refuse those before they get here).
+   * or when it was issued before the last command of the other action applied for its ref (an old
+   * release sent again after the case was held again; an old hold after its release). Two holds,
+   * or two releases, apply in whatever order they come. The ledger forgets commands older than
+   * HOLD_LEDGER_MS (receivers refuse those before they get here).
    */
-  private admitHold(ref: string, o: HoldOrder): 'new' | 'again' {
+  private admitHold(ref: string, held: boolean, o: HoldOrder): 'new' | 'again' {
     this.db.prepare('DELETE FROM hold_commands WHERE issued_at < ?').run(o.now - HOLD_LEDGER_MS);
     const seen = this.db.prepare('SELECT sig FROM hold_commands WHERE id = ?').pluck().get(o.id) as
       | string
@@ -350,17 +352,18 @@ export class StoreDb {
     if (seen === o.sig) return 'again';
     if (seen !== undefined)
       throw new AlprError(ErrorCodes.INPUT, `command id ${o.id} was used by another command already`);
-    const last = this.db.prepare('SELECT max(issued_at) FROM hold_commands WHERE ref = ?').pluck().get(ref) as
-      | number
-      | null;
+    const last = this.db
+      .prepare('SELECT max(issued_at) FROM hold_commands WHERE ref = ? AND held = ?')
+      .pluck()
+      .get(ref, held ? 0 : 1) as number | null;
     if (last !== null && last >= o.issuedAt)
       throw new AlprError(
         ErrorCodes.INPUT,
-        `command ${o.id} was issued before the last one applied for ${ref} (${new Date(last).toISOString()}): an old command sent again?`,
+        `command ${o.id} was issued before the last ${held ? 'release' : 'hold'} applied for ${ref} (${new Date(last).toISOString()}): an old command sent again?`,
       );
     this.db
-      .prepare('INSERT INTO hold_commands (id, ref, issued_at, sig) VALUES (?, ?, ?, ?)')
-      .run(o.id, ref, o.issuedAt, o.sig);
+      .prepare('INSERT INTO hold_commands (id, ref, held, issued_at, sig) VALUES (?, ?, ?, ?, ?)')
+      .run(o.id, ref, held ? 1 : 0, o.issuedAt, o.sig);
     return 'new';
   }
 

@@ -56,14 +56,15 @@ CREATE INDEX IF NOT EXISTS outbox_order ON outbox(priority, seq);
 CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref, kind);
 CREATE INDEX IF NOT EXISTS reads_synced ON reads(synced_at) WHERE synced_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS hits_synced ON hits(synced_at) WHERE synced_at IS NOT NULL;
--- signed hold commands applied (ids and issue times, per case ref): none applies twice or out of order
+-- signed hold commands applied (ids, issue times, per case ref): none applies twice, none undoes a later one
 CREATE TABLE IF NOT EXISTS hold_commands (
   id TEXT PRIMARY KEY,
   ref TEXT NOT NULL,
+  held INTEGER NOT NULL,
   issued_at INTEGER NOT NULL,
   sig TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS hold_commands_ref ON hold_commands(ref, issued_at);
+CREATE INDEX IF NOT EXISTS hold_commands_ref ON hold_commands(ref, held, issued_at);
 CREATE TABLE IF NOT EXISTS records (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,

@@ -52,6 +52,11 @@ export class WriteGuard {
     this.held = new Holding(deps.limits);
   }
 
+  /** Whether writes are failing now (records held for a full disk or a write error): the light is red. */
+  get holding(): boolean {
+    return this.failing !== null;
+  }
+
   /** Records held in memory now, and those given up since start. */
   stats(): HeldStats {
     return {
@@ -215,9 +220,10 @@ export function isDiskFull(err: unknown): boolean {
 /**
  * A write the storage refused for a reason that may pass: an I/O error (SQLITE_IOERR_*: an SD
  * card's EIO, a file made immutable), a database or filesystem become read-only, a file that cannot
- * be opened now, a lock held too long. The record is held and retried, not lost.
+ * be opened now. The record is held and retried, not lost. (A lock held by another process is not
+ * among them: each try would wait out the busy timeout on the event loop.)
  */
 export function isWriteError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(IOERR|READONLY|CANTOPEN|BUSY|LOCKED)(_|$)/.test(code);
+  return typeof code === 'string' && /^SQLITE_(IOERR|READONLY|CANTOPEN)(_|$)/.test(code);
 }

@@ -436,6 +436,9 @@ export class StoreStage implements Stage {
       state = diskState(freeBytes(), min);
     }
     const light: Light = state === 'ok' ? 'green' : state === 'low' ? 'amber' : 'red';
+    // records held because writes fail: the guard's red stands (room on the disk is not the
+    // problem) until its first good write says green
+    if (this.guard?.holding) return 'red';
     if (light !== this.lastLight || light !== 'green') {
       this.opts.bus.emit('health', {
         component: 'storage',

@@ -155,10 +155,11 @@ export function applyHoldCommand(
       now,
     });
   } catch (err) {
-    // the ledger's refusal (a command applied already, or older than the last for its case)
+    // the ledger's refusal (an id used twice, a command older than the last of the other action
+    // for its case): said in the result too, so the admin who sent it learns why
     if (!(err instanceof AlprError) || err.code !== ErrorCodes.INPUT) throw err;
     refused(err.message);
-    return null;
+    return JSON.stringify(payloads.holdResult(unit, cmd.id, 0, now, err.message));
   }
   return JSON.stringify(payloads.holdResult(unit, cmd.id, changed, now));
 }

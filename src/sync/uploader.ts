@@ -66,11 +66,16 @@ export class Uploader {
   private readonly retryMs: number;
   /** Topics the broker has no receiver for: their messages stay queued (unheard.ts). */
   private readonly unheard: UnheardTopics;
-  /** Packet ids the broker acknowledged with "no matching subscribers", until their callbacks run. */
+  /**
+   * The packet ids of this uploader's own publishes in flight (not the stage's status, health or
+   * hold results, which may well have no subscriber), and those of them the broker acknowledged
+   * with "no matching subscribers", until their callbacks run.
+   */
+  private readonly ownIds = new Set<number>();
   private readonly unheardIds = new Set<number>();
   private readonly onPacket = (p: { cmd: string; reasonCode?: number; messageId?: number }): void => {
-    if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined)
-      this.unheardIds.add(p.messageId);
+    if (p.cmd !== 'puback' || p.reasonCode !== NO_MATCHING_SUBSCRIBERS || p.messageId === undefined) return;
+    if (this.ownIds.has(p.messageId)) this.unheardIds.add(p.messageId);
   };
 
   constructor(private readonly o: UploaderOptions) {
@@ -95,6 +100,7 @@ export class Uploader {
     this.gen++;
     this.client?.off('packetreceive', this.onPacket);
     client.on('packetreceive', this.onPacket);
+    this.ownIds.clear();
     this.unheardIds.clear();
     this.client = client;
     this.window = window;
@@ -102,6 +108,8 @@ export class Uploader {
     this.cursor = null;
     this.o.records?.reset();
     this.pump();
+    // kinds still held from the last connection: their probes go on
+    if (this.unheard.size > 0) this.retryLater();
   }
 
   /** Stops taking new rows (stopping); acknowledgements of what is in flight still count. */
@@ -113,6 +121,7 @@ export class Uploader {
   halt(): void {
     this.gen++;
     this.client?.off('packetreceive', this.onPacket);
+    this.ownIds.clear();
     this.unheardIds.clear();
     this.client = null;
     for (const t of [this.retryTimer, this.capTimer]) if (t) clearTimeout(t);
@@ -165,10 +174,11 @@ export class Uploader {
           const before = this.cursor;
           this.cursor = { priority: m.priority, seq: m.seq };
           if (this.inflight.has(m.seq)) continue;
+          // no receiver for its kind: it stays queued, not even encoded (the retry comes back for it)
+          const topic = this.topicOf(m);
+          if (topic === null || !this.unheard.mayPublish(topic, this.o.now())) continue;
           const out = this.encode(m);
           if (!out) continue;
-          // no receiver for its kind: it stays queued (the retry comes back for it)
-          if (!this.unheard.mayPublish(out.topic, this.o.now())) continue;
           const wait = this.bucket.take(out.body.length, this.o.now());
           if (wait > 0) {
             this.cursor = before;
@@ -232,6 +242,14 @@ export class Uploader {
     return r === 'done';
   }
 
+  /** The topic a queued message goes to; null for one not sent (images, when they are off). */
+  private topicOf(m: OutboxMessage): string | null {
+    const t = topics(this.o.config.topicBase, this.o.unit);
+    if (m.kind === 'hit') return t.hit;
+    if (m.kind === 'read') return t.read;
+    return this.o.config.images ? t.image : null;
+  }
+
   private encode(m: OutboxMessage): { topic: string; body: Buffer } | null {
     const c = this.o.config;
     const t = topics(c.topicBase, this.o.unit);
@@ -261,6 +279,7 @@ export class Uploader {
     this.o.stats.published++;
     client.publish(topic, body, { qos: 1 }, (err, packet) => {
       const id = (packet as { messageId?: number } | undefined)?.messageId;
+      if (id !== undefined) this.ownIds.delete(id);
       if (!err && id !== undefined && this.unheardIds.delete(id)) {
         // acknowledged, but for no one: not delivered
         if (gen === this.gen) {
@@ -269,15 +288,25 @@ export class Uploader {
         }
       } else if (!err) {
         this.o.stats.acked++;
-        if (this.unheard.heard(topic)) this.o.onUnheard?.(this.unheard.kinds());
+        const released = this.unheard.heard(topic);
         this.o.onAcked();
         done(true);
         this.scheduleFlush();
+        if (released) {
+          this.o.onUnheard?.(this.unheard.kinds());
+          // what was kept of that kind goes now, not at the next turn of the probe timer
+          this.cursor = null;
+          this.o.records?.rewind();
+          this.pump();
+        }
       } else if (gen === this.gen) {
         done(false);
         this.o.onRefused(err);
       }
     });
+    // the id the publish took (mqtt.js gives it at once on a live connection): ours to watch
+    const sent = client.getLastMessageId?.();
+    if (typeof sent === 'number') this.ownIds.add(sent);
   }
 
   /** The broker has no receiver for `topic`: its messages stay queued, probed every retryMs. */

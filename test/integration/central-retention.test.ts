@@ -177,7 +177,7 @@ describe.skipIf(!ready)('the central store in PostgreSQL keeps the retention pol
     await waitFor(() => holds.length >= 4, 10_000, 'the old release');
     expect(holds[3]).toMatchObject({ ok: false });
     expect(holds[3]!.ok ? '' : holds[3]!.problem).toMatch(
-      /^command req-0 was issued before the last one applied/,
+      /^command req-0 was issued before the last hold applied/,
     );
   });
 

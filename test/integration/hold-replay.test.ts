@@ -99,12 +99,28 @@ describe.skipIf(!hasMosquitto)('hold commands sent again', () => {
         throw new Error(`${(e as Error).message}\n${cap.text().slice(-2500)}`);
       });
       expect(heldRef()).toBe('CASE-1');
-      expect(cap.text()).toContain('issued before the last one applied for CASE-1');
+      expect(cap.text()).toContain('issued before the last hold applied for CASE-1');
+      // the admin who sent it is told why, in its result
+      await waitFor(() => (sink.counts().byType['holdResult'] ?? 0) >= 6, 10_000, 'the refusal result');
+      const db = new Database(rig.sinkFile, { readonly: true });
+      const results = (
+        db.prepare("SELECT payload FROM records WHERE type = 'holdResult'").pluck().all() as string[]
+      ).map((p) => JSON.parse(p) as { requestId: string; changed: number; refused?: string });
+      db.close();
+      expect(results.find((r) => r.requestId === 'rel-0')).toMatchObject({
+        changed: 0,
+        refused: expect.stringMatching(/^command rel-0 was issued before the last hold applied for CASE-1/),
+      });
       // the same id under another signature (another command) is refused too
       await server.publishAsync(topic, sign('hold-2', 'release', t0 + 3000), { qos: 1 });
       await waitFor(() => sync.rejects.total - before >= 2, 10_000, 'the reused id refused');
       expect(heldRef()).toBe('CASE-1');
-      expect(sink.counts().byType['holdResult']).toBe(5);
+      await waitFor(() => (sink.counts().byType['holdResult'] ?? 0) >= 7, 10_000, 'its refusal result');
+      // two holds reach the unit out of signing order (two admins, two runs): both are taken
+      await send(sign('hold-4', 'hold', t0 + 4000), 8);
+      await send(sign('hold-3', 'hold', t0 + 3500), 9);
+      expect(sync.rejects.total - before).toBe(2);
+      expect(heldRef()).toBe('CASE-1');
     } finally {
       await server.endAsync();
     }

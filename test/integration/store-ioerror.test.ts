@@ -58,6 +58,8 @@ describe.skipIf(!canChattr)('store files that refuse writes for a while (chattr 
       dataDir: dirs.data,
       credentialsDir: dirs.creds,
       retryMs: 100,
+      // the disk checks run meanwhile: room on the disk must not turn the light green
+      diskCheckMs: 50,
     });
     open = store;
     await store.start();
@@ -80,6 +82,8 @@ describe.skipIf(!canChattr)('store files that refuse writes for a while (chattr 
     attr('+i');
     for (let i = 21; i <= 60; i++) expect(readOne(i).read).toBe(false);
     expect(store.heldStats()).toMatchObject({ heldReads: 36, heldHits: 4, droppedReads: 0, droppedHits: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(health.at(-1)?.light).toBe('red');
     const red = health.filter((h) => h.light === 'red');
     expect(red).toHaveLength(1);
     expect(red[0]!.reason).toMatch(

@@ -113,3 +113,41 @@ describe.skipIf(!hasMosquitto)('a broker with no receiver subscribed (real mosqu
     expect(cap.text()).toContain('the server receives every kind of record again');
   });
 });
+
+describe.skipIf(!hasMosquitto)('a kind held when the link drops (real mosquitto, MQTT 5)', () => {
+  let rig: SyncRig;
+  let sink: CentralSink | null = null;
+
+  afterAll(async () => {
+    await sink?.stop();
+    await rig?.close();
+  });
+
+  it('its probes go on after the reconnect, and all of it is sent once a receiver has subscribed', async () => {
+    rig = await startSyncRig({ sink: 'none', prefix: 'alpr-unheard-reconnect-' });
+    const health: HealthReport[] = [];
+    const bus = new Bus();
+    bus.on('health', (h) => {
+      if (h.component === 'server') health.push(h);
+    });
+    const { store, sync } = await rig.stages({
+      bus,
+      log: captureLog().log,
+      wire: (st) => ({ records: st.records(), healthIntervalMs: 200, retryMs: 3000 }),
+    });
+    await waitFor(() => sync.isConnected, 10_000, 'connect');
+    const q = store.records();
+    for (let i = 1; i <= 3; i++) expect(q.put(audit(i))).toBe(true);
+    await waitFor(() => /no receiver for audit/.test(health.at(-1)?.reason ?? ''), 10_000, 'audit held');
+    sink = new CentralSink({ url: rig.broker.url, dbFile: rig.sinkFile, topicBase: 'alpr' });
+    await sink.start();
+    // the broker restarts (its sessions persisted): every connection drops and comes back
+    await rig.broker.stop();
+    await rig.broker.start();
+    await waitFor(() => q.depth() === 0, 20_000, 'the kept audit rows to go').catch((e) => {
+      throw new Error(`${(e as Error).message}: ${q.depth()} left; light ${JSON.stringify(health.at(-1))}`);
+    });
+    await waitFor(() => (sink?.counts().byType['audit'] ?? 0) === 3, 10_000, 'three audit rows stored');
+    await waitFor(() => health.at(-1)?.light === 'green', 10_000, 'green');
+  }, 60_000);
+});
