@@ -68,9 +68,10 @@ export async function runDaemon(
     log.fatal({ err }, 'start failed');
     alsoOnTerminal(`start failed: ${(err as Error).message}`);
     await notifier.status(`start failed: ${(err as Error).message}`);
-    // a model file the config names (or the release ships) that is missing or damaged is not
-    // mended by a restart: exit as for a bad config, so systemd does not loop on it
-    process.exit(causedBy(err, ErrorCodes.MODEL_LOAD) ? ExitCodes.config : ExitCodes.criticalStart);
+    // a model file the config names (or the release ships) that is missing or not a model is not
+    // mended by a restart: exit as for a bad config, so systemd does not loop on it (a read error
+    // or a worker that ran out of memory may pass: those are restarted)
+    process.exit(causedBy(err, ErrorCodes.MODEL_FILE) ? ExitCodes.config : ExitCodes.criticalStart);
   }
   // READY=1 only now: the model is warm, the database open, every stage started.
   daemon.health?.settle();

@@ -8,6 +8,9 @@ import type { Hit } from '../domain/types.ts';
 
 const LEVEL_RANK = { possible: 1, confirmed: 2 } as const;
 
+/** A hit stamped this much before the last alert of its window means the clock stepped back. */
+const STEP_BACK_MS = 60_000;
+
 function rank(h: Hit): number {
   return h.match.level ? LEVEL_RANK[h.match.level] : LEVEL_RANK.confirmed;
 }
@@ -32,15 +35,18 @@ export class RealertGate {
     const key = realertKey(h);
     const prev = this.last.get(key);
     const r = rank(h);
-    // a sighting stamped before the window's start (the clock stepped back) starts a new window:
-    // a step back must not mute the alert for as long as the step
-    if (prev && at >= prev.at && at - prev.at < this.windowMs && r <= prev.rank) return false;
+    // a sighting stamped well before the window's start (the clock stepped back) starts a new
+    // window: a step back must not mute the alert for as long as the step. Hits come a little out
+    // of capture order (cameras, the tracker, thorough looks): within STEP_BACK_MS that is no step.
+    const stepped = prev !== undefined && at < prev.at - STEP_BACK_MS;
+    if (prev && !stepped && at - prev.at < this.windowMs && r <= prev.rank) return false;
     this.last.set(key, { at, rank: r });
     return true;
   }
 
   /** Entries whose window is over (the map stays as small as the hits of the last window). */
   private forget(now: number): void {
-    for (const [k, v] of this.last) if (now - v.at >= this.windowMs || now < v.at) this.last.delete(k);
+    for (const [k, v] of this.last)
+      if (now - v.at >= this.windowMs || now < v.at - STEP_BACK_MS) this.last.delete(k);
   }
 }

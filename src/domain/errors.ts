@@ -8,6 +8,8 @@ export const ErrorCodes = {
   /** A roster copy's PIN key does not open with this unit's key (or none could be made for a unit). */
   ROSTER_KEY: 'ALPR_E_ROSTER_KEY',
   MODEL_LOAD: 'ALPR_E_MODEL_LOAD',
+  /** A model file that is missing, or is not a model at all: a restart does not mend it. */
+  MODEL_FILE: 'ALPR_E_MODEL_FILE',
   CAMERA: 'ALPR_E_CAMERA',
   GPS: 'ALPR_E_GPS',
   HOTLIST: 'ALPR_E_HOTLIST',

@@ -1,4 +1,5 @@
 /** Loading the recognizer: which models, which readers, onnxruntime sessions, warm-up. */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -52,9 +53,15 @@ async function loadSession(path: string, threads: number, arena = false): Promis
       enableCpuMemArena: arena,
     });
   } catch (err) {
-    throw new AlprError(ErrorCodes.MODEL_LOAD, `cannot load model ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    const message = (err as Error).message;
+    // the file is not there, or is not a model: what no restart mends (anything else, such as a
+    // read error from the card or memory running out, may pass)
+    const fileProblem = !existsSync(path) || /Protobuf parsing failed/i.test(message);
+    throw new AlprError(
+      fileProblem ? ErrorCodes.MODEL_FILE : ErrorCodes.MODEL_LOAD,
+      `cannot load model ${path}: ${message}`,
+      { cause: err },
+    );
   }
 }
 

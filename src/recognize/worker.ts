@@ -164,23 +164,27 @@ export async function createWorkerRecognizer(
     execArgv: [],
     workerData: { cfg, logLevel: log.level, role, background },
   });
-  const first = await new Promise<{ ready: boolean; modelVersion?: string; error?: { message: string } }>(
-    (resolve) => {
-      const onExit = (code: number) =>
-        resolve({ ready: false, error: { message: `exited during start (code ${code})` } });
-      const onError = (err: Error) => resolve({ ready: false, error: { message: err.message } });
-      worker.once('message', (m) => {
-        worker.off('exit', onExit);
-        worker.off('error', onError);
-        resolve(m);
-      });
-      worker.once('error', onError);
-      worker.once('exit', onExit);
-    },
-  );
+  const first = await new Promise<{
+    ready: boolean;
+    modelVersion?: string;
+    error?: { message: string; code?: string };
+  }>((resolve) => {
+    const onExit = (code: number) =>
+      resolve({ ready: false, error: { message: `exited during start (code ${code})` } });
+    const onError = (err: Error) => resolve({ ready: false, error: { message: err.message } });
+    worker.once('message', (m) => {
+      worker.off('exit', onExit);
+      worker.off('error', onError);
+      resolve(m);
+    });
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+  });
   if (!first.ready) {
     await worker.terminate();
-    throw new AlprError(ErrorCodes.MODEL_LOAD, `recognizer worker failed to start: ${first.error?.message}`);
+    // a model file problem keeps its code (run-daemon: no restart); anything else may pass
+    const code = first.error?.code === ErrorCodes.MODEL_FILE ? ErrorCodes.MODEL_FILE : ErrorCodes.MODEL_LOAD;
+    throw new AlprError(code, `recognizer worker failed to start: ${first.error?.message}`);
   }
   return new WorkerRecognizer(worker, first.modelVersion ?? 'unknown', log);
 }

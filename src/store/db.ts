@@ -313,12 +313,16 @@ export class StoreDb {
     return this.pending;
   }
 
-  /** When the oldest message still waiting for the server was queued (parked ones aside), or null. */
+  /**
+   * When the oldest message still waiting for the server was queued (parked ones aside), or null:
+   * the first by seq (seq and enqueue time grow together), read by its key, not a scan.
+   */
   oldestPendingAt(): number | null {
     return (
-      (this.db.prepare(`SELECT min(enqueued_at) FROM outbox WHERE priority < ${PARKED}`).pluck().get() as
-        | number
-        | null) ?? null
+      (this.db
+        .prepare(`SELECT enqueued_at FROM outbox WHERE priority < ${PARKED} ORDER BY seq LIMIT 1`)
+        .pluck()
+        .get() as number | undefined) ?? null
     );
   }
 

@@ -165,6 +165,14 @@ describe('RealertGate', () => {
     expect(g.admit(hit(), t0 - 59 * min)).toBe(false);
     expect(g.admit(hit(), t0 - 50 * min)).toBe(true);
   });
+  it('hits a little out of capture order (another camera, a thorough look) are no clock step', () => {
+    const g = new RealertGate(10 * min);
+    expect(g.admit(hit(), t0)).toBe(true);
+    expect(g.admit(hit(), t0 - 2000)).toBe(false);
+    // and another car's late frame does not re-arm this one's alert
+    expect(g.admit(hit({ entryPlate: '7ABC128', list: 'SFR' }), t0 - 3000)).toBe(true);
+    expect(g.admit(hit(), t0 + 1000)).toBe(false);
+  });
   it('window 0 alerts every hit', () => {
     const g = new RealertGate(0);
     expect([g.admit(hit(), t0), g.admit(hit(), t0), g.admit(hit(), t0 + 1)]).toEqual([true, true, true]);
