@@ -115,7 +115,10 @@ describe('capture stage', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(slow.starts).toBe(2);
     await vi.advanceTimersByTimeAsync(9500);
-    expect(h.lights('slow').map((l) => l.split(' ')[0])).toEqual(['amber', 'red']);
+    // red for the failed start, then red for what is wrong now: started, but no frame
+    const lights = h.lights('slow');
+    expect(lights.map((l) => l.split(' ')[0])).toEqual(['amber', 'red', 'red']);
+    expect(lights[2]).toMatch(/^red camera slow: no frame for over 2 s/);
     await vi.advanceTimersByTimeAsync(1000);
     expect(h.lights('slow').at(-1)).toBe('green camera slow: frames arriving');
     await h.stage.stop();
