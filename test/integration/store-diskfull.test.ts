@@ -4,10 +4,10 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/core/bus.ts';
-import type { HealthReport, Hit, Read } from '../../src/domain/types.ts';
+import type { Hit, Read } from '../../src/domain/types.ts';
 import { StoreStage } from '../../src/store/index.ts';
-import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
+import { pipelineRead, storageBus } from '../helpers/storage-rig.ts';
+import { captureLog, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
 
 const dirs = tempDirs('alpr-full-');
 const mnt = join(dirs.root, 'small');
@@ -48,13 +48,7 @@ function fillDisk(dir: string): string {
 
 describe.skipIf(!mounted)('store on a full disk (30 MB tmpfs, server unreachable)', () => {
   it('loses no hit, drops reads only past the memory hold, and is green on the first good write', async () => {
-    const bus = new Bus((_e, err) => {
-      throw err;
-    });
-    const health: HealthReport[] = [];
-    bus.on('health', (h) => {
-      if (h.component === 'storage') health.push(h);
-    });
+    const { bus, health } = storageBus();
     const cap = captureLog();
     // Policy under test: hold at most 300 records in memory; past that the oldest read goes.
     const holdMaxRecords = 300;
@@ -73,16 +67,8 @@ describe.skipIf(!mounted)('store on a full disk (30 MB tmpfs, server unreachable
     const reads: Read[] = [];
     /** One read through the store as the reads pipeline sends it: every 10th raises a hit. */
     const readOne = (i: number): { read: boolean; hits: number } => {
-      const r = makeRead(i);
-      reads.push(r);
-      const added = store.putReadWithHits(r, () => {
-        bus.emit('read', r);
-        if (i % 10 === 0) {
-          const h = makeHit(r);
-          hits.push(h);
-          bus.emit('hit', h);
-        }
-      });
+      const added = pipelineRead(store, bus, i, reads, hits);
+      const r = reads.at(-1)!;
       store.putImage(r.id, 'plate', randomBytes(2_000));
       store.putImage(r.id, 'overview', randomBytes(15_000));
       return added;

@@ -11,10 +11,10 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/core/bus.ts';
-import type { HealthReport, Hit, Read } from '../../src/domain/types.ts';
+import type { Hit, Read } from '../../src/domain/types.ts';
 import { StoreStage } from '../../src/store/index.ts';
-import { captureLog, makeHit, makeRead, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
+import { pipelineRead, storageBus } from '../helpers/storage-rig.ts';
+import { captureLog, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
 
 const dirs = tempDirs('alpr-ioerr-');
 const probe = join(dirs.root, 'attr-probe');
@@ -43,13 +43,7 @@ afterAll(async () => {
 
 describe.skipIf(!canChattr)('store files that refuse writes for a while (chattr +i)', () => {
   it('holds reads and hits through the I/O errors and stores every one once writes work again', async () => {
-    const bus = new Bus((_e, err) => {
-      throw err;
-    });
-    const health: HealthReport[] = [];
-    bus.on('health', (h) => {
-      if (h.component === 'storage') health.push(h);
-    });
+    const { bus, health } = storageBus();
     const cap = captureLog();
     const store = new StoreStage({
       bus,
@@ -65,18 +59,7 @@ describe.skipIf(!canChattr)('store files that refuse writes for a while (chattr 
     await store.start();
     const reads: Read[] = [];
     const hits: Hit[] = [];
-    const readOne = (i: number) => {
-      const r = makeRead(i);
-      reads.push(r);
-      return store.putReadWithHits(r, () => {
-        bus.emit('read', r);
-        if (i % 10 === 0) {
-          const h = makeHit(r);
-          hits.push(h);
-          bus.emit('hit', h);
-        }
-      });
-    };
+    const readOne = (i: number) => pipelineRead(store, bus, i, reads, hits);
     for (let i = 1; i <= 20; i++) expect(readOne(i).read).toBe(true);
 
     attr('+i');
