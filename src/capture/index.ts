@@ -14,6 +14,7 @@ import {
   fillBlack,
   HEALTH_TICK_MS,
   type HealthChange,
+  pictureSignature,
 } from './pure.ts';
 import type { CameraSource } from './source.ts';
 
@@ -228,7 +229,9 @@ export class CaptureStage implements Stage {
     const dropped = cam.source.stats?.().dropped ?? 0;
     const stands = 1 + Math.max(0, dropped - cam.droppedSeen);
     cam.droppedSeen = dropped;
-    this.report(cam, cam.health.frame(now, stands));
+    // a live camera's picture is watched for a freeze (a replay folder may repeat a still)
+    const picture = cam.cfg.type === 'file' ? undefined : pictureSignature(frame.data);
+    this.report(cam, cam.health.frame(now, stands, picture));
     this.deps.bus.emit('frame', frame);
   }
 

@@ -182,6 +182,9 @@ export class CameraHealth {
   private readonly recentFrames: Tally[] = [];
   private readonly recentDamaged: Tally[] = [];
   private damagedLine = '';
+  /** The last frame's picture signature, and since when frames have shown it. */
+  private picture: number | null = null;
+  private pictureSince = 0;
 
   constructor(
     private readonly cameraId: string,
@@ -197,12 +200,28 @@ export class CameraHealth {
     return { light: this.light, reason: this.reason };
   }
 
-  /** A frame arrived; `stands` is how many source frames it stands for (1 + those dropped before it). */
-  frame(now: number, stands = 1): HealthChange | null {
+  /**
+   * A frame arrived; `stands` is how many source frames it stands for (1 + those dropped before it);
+   * `picture`, a signature of its pixels (pictureSignature), for a live camera: the same picture
+   * for FROZEN_MS is a camera or encoder that repeats one frame (frames flow, but show nothing new).
+   */
+  frame(now: number, stands = 1, picture?: number): HealthChange | null {
     this.lastFrameAt = now;
     this.failure = null;
     this.lastError = null;
     this.ended = false;
+    if (picture !== undefined) {
+      if (picture !== this.picture) {
+        this.picture = picture;
+        this.pictureSince = now;
+      } else if (now - this.pictureSince > FROZEN_MS) {
+        // said again as it passes each step, as a stall is
+        return this.set(
+          'amber',
+          `camera ${this.cameraId}: the picture has not changed for ${stallWords(now - this.pictureSince, FROZEN_MS)} (a frozen camera or encoder?)`,
+        );
+      }
+    }
     this.recentFrames.push({ at: now, n: stands });
     trimBefore(this.recentFrames, now - DAMAGED_WINDOW_MS);
     trimBefore(this.recentDamaged, now - DAMAGED_WINDOW_MS);
@@ -349,6 +368,26 @@ export function fillBlack(data: Buffer, width: number, rects: readonly Box[]): v
 }
 
 const DAMAGED_WORDS = 'frames arrive damaged';
+
+/**
+ * How long a live camera may show the very same picture before its light says so. A live sensor's
+ * noise changes some pixels in every frame, and a stream's key frames (every second or two) do
+ * too, even on a still scene at night.
+ */
+export const FROZEN_MS = 15_000;
+
+/**
+ * A signature of a frame's pixels: FNV-1a over every 97th byte (about 28,000 of a 1280×720 frame,
+ * ~0.05 ms). Two frames with the same signature almost surely show the same picture.
+ */
+export function pictureSignature(data: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i += 97) {
+    h ^= data[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
 
 interface Tally {
   at: number;

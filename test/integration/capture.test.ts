@@ -319,6 +319,36 @@ describe('a real ffmpeg stream of damaged JPEGs (a failing camera or cable)', ()
   });
 });
 
+describe('a real ffmpeg stream that repeats one picture (an encoder that froze)', () => {
+  it('goes amber once the picture has not changed for 15 s, while frames keep coming', async () => {
+    const still = join(tmp, 'still.jpg');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=1', '-frames:v', '1', still],
+    ]);
+    const port = await freePort();
+    // the same JPEG, 10 times a second: frames flow, the picture never changes
+    const server = serveMjpeg(port, ['-loop', '1', '-framerate', '10', '-i', still, '-c:v', 'mjpeg']);
+    children.push(server);
+    const { stage, frames, health } = harness([cam(mjpegCamera('frozen', port, { noFrameTimeoutS: 3 }))]);
+    await stage.start();
+    try {
+      await waitFor('green', () => lastLight(health, 'camera:frozen')?.light === 'green', 15_000);
+      const t0 = Date.now();
+      await waitFor('amber', () => lastLight(health, 'camera:frozen')?.light === 'amber', 30_000);
+      expect(Date.now() - t0).toBeGreaterThan(10_000);
+      expect(lastLight(health, 'camera:frozen')!.reason).toBe(
+        'camera frozen: the picture has not changed for over 15 s (a frozen camera or encoder?)',
+      );
+      const n = frames.length;
+      await waitFor('frames still flowing', () => frames.length > n + 5, 10_000);
+    } finally {
+      server.kill('SIGKILL');
+      await stage.stop();
+    }
+  }, 90_000);
+});
+
 describe('alpr camera test', () => {
   it('on a camera that does not answer: says so on stdout, its log lines go to stderr, exit 1', async () => {
     const r = cameraTest('dead', await freePort(), 2);

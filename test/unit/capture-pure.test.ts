@@ -12,6 +12,7 @@ import {
   redactUrl,
   withCredentials,
   replayOrder,
+  pictureSignature,
 } from '../../src/capture/pure.ts';
 
 describe('backoffMs', () => {
@@ -183,6 +184,29 @@ describe('CameraHealth', () => {
     expect(red?.reason).toContain('ffmpeg exited');
     expect(h.tick(9000)).toBeNull();
     expect(h.frame(9500)?.light).toBe('green');
+  });
+  it('a live camera whose picture stops changing goes amber after 15 s, says so at each step, green when it moves', () => {
+    const h = new CameraHealth('front', 2000, 0);
+    const said: (string | null)[] = [];
+    for (let t = 0; t <= 70_000; t += 100) said.push(h.frame(t, 1, 42)?.reason ?? null);
+    expect(said.filter((r) => r !== null)).toEqual([
+      'camera front: frames arriving',
+      'camera front: the picture has not changed for over 15 s (a frozen camera or encoder?)',
+      'camera front: the picture has not changed for over 1 min (a frozen camera or encoder?)',
+    ]);
+    expect(h.current.light).toBe('amber');
+    expect(h.frame(70_100, 1, 43)).toEqual({ light: 'green', reason: 'camera front: frames arriving' });
+    // a picture that changes now and then (noise, key frames) is never frozen
+    const live = new CameraHealth('rear', 2000, 0);
+    for (let t = 0; t <= 120_000; t += 100) live.frame(t, 1, Math.floor(t / 10_000));
+    expect(live.current.light).toBe('green');
+  });
+  it('the picture signature tells two frames apart by a single sampled pixel, and is the same for the same bytes', () => {
+    const a = new Uint8Array(1280 * 720 * 3).fill(7);
+    const b = Uint8Array.from(a);
+    expect(pictureSignature(a)).toBe(pictureSignature(b));
+    b[97 * 1000] = 8;
+    expect(pictureSignature(a)).not.toBe(pictureSignature(b));
   });
   it('a long stall is said again as it passes each step, never more often', () => {
     const h = new CameraHealth('front', 2000, 0);
