@@ -41,7 +41,7 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     code: ExitCodes.config,
     commands: '`alpr run`',
     meaning:
-      'The config is invalid (every problem is printed), or a model file it names (or the release ships) is missing or cannot be loaded; systemd does not restart it',
+      'The config is invalid (every problem is printed), or a model file it names (or the release ships) is missing or is not a model; systemd does not restart it',
   },
   {
     code: ExitCodes.unreachable,
