@@ -347,10 +347,11 @@ export class StoreStage implements Stage {
    */
   uploadInfo(): { depth: number; lastAckedAt: number | null; oldestPendingAt: number | null } {
     const db = this.db;
+    const depth = db?.depth() ?? 0;
     return {
-      depth: db?.depth() ?? 0,
+      depth,
       lastAckedAt: db?.lastAckedAt() ?? null,
-      oldestPendingAt: db && db.depth() > 0 ? db.oldestPendingAt() : null,
+      oldestPendingAt: db && depth > 0 ? db.oldestPendingAt() : null,
     };
   }
 

@@ -64,6 +64,8 @@ export class Uploader {
   /** The bandwidth cap (maxBytesPerSecond; 0 = none), with at least one message of burst. */
   private readonly bucket: TokenBucket;
   private readonly retryMs: number;
+  /** This unit's topics (fixed for the uploader's life). */
+  private readonly topics: ReturnType<typeof topics>;
   /** Topics the broker has no receiver for: their messages stay queued (unheard.ts). */
   private readonly unheard: UnheardTopics;
   /**
@@ -83,6 +85,7 @@ export class Uploader {
     this.bucket = new TokenBucket(rate, Math.max(rate, 16 * 1024), o.now());
     this.retryMs = o.retryMs ?? REFUSED_RETRY_MS;
     this.unheard = new UnheardTopics(this.retryMs);
+    this.topics = topics(o.config.topicBase, o.unit);
   }
 
   /** The kinds of record held on the unit for want of a receiver (empty: none). */
@@ -177,15 +180,14 @@ export class Uploader {
           // no receiver for its kind: it stays queued, not even encoded (the retry comes back for it)
           const topic = this.topicOf(m);
           if (topic === null || !this.unheard.mayPublish(topic, this.o.now())) continue;
-          const out = this.encode(m);
-          if (!out) continue;
-          const wait = this.bucket.take(out.body.length, this.o.now());
+          const body = this.encode(m);
+          const wait = this.bucket.take(body.length, this.o.now());
           if (wait > 0) {
             this.cursor = before;
             this.waitCap(wait);
             return;
           }
-          this.publish(client, m.seq, out.topic, out.body);
+          this.publish(client, m.seq, topic, body);
         }
         if (msgs.length < want) {
           this.fillRecords(client);
@@ -244,24 +246,22 @@ export class Uploader {
 
   /** The topic a queued message goes to; null for one not sent (images, when they are off). */
   private topicOf(m: OutboxMessage): string | null {
-    const t = topics(this.o.config.topicBase, this.o.unit);
-    if (m.kind === 'hit') return t.hit;
-    if (m.kind === 'read') return t.read;
-    return this.o.config.images ? t.image : null;
+    if (m.kind === 'hit') return this.topics.hit;
+    if (m.kind === 'read') return this.topics.read;
+    return this.o.config.images ? this.topics.image : null;
   }
 
-  private encode(m: OutboxMessage): { topic: string; body: Buffer } | null {
-    const c = this.o.config;
-    const t = topics(c.topicBase, this.o.unit);
+  /** A queued message's payload (its topic: topicOf). */
+  private encode(m: OutboxMessage): Buffer {
     const now = this.o.now();
     const u = this.o.unit;
-    if (m.kind === 'hit')
-      return { topic: t.hit, body: Buffer.from(JSON.stringify(payloads.hit(u, m.hit, now))) };
-    if (m.kind === 'read')
-      return { topic: t.read, body: Buffer.from(JSON.stringify(payloads.read(u, m.read, now))) };
-    if (!c.images) return null;
-    const p = payloads.image(u, m.id, m.readId, m.imageKind, m.jpeg, now);
-    return { topic: t.image, body: Buffer.from(JSON.stringify(p)) };
+    const p =
+      m.kind === 'hit'
+        ? payloads.hit(u, m.hit, now)
+        : m.kind === 'read'
+          ? payloads.read(u, m.read, now)
+          : payloads.image(u, m.id, m.readId, m.imageKind, m.jpeg, now);
+    return Buffer.from(JSON.stringify(p));
   }
 
   private publish(client: MqttClient, seq: number, topic: string, body: Buffer): void {

@@ -131,3 +131,12 @@ export async function waitFor(cond: () => boolean, ms = 20_000, what = 'conditio
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A queued audit-row record (RecordQueuePort), as the page queues one for the server. */
+export function auditRecord(n: number) {
+  return {
+    id: `audit:${n}`,
+    kind: 'audit',
+    body: { seq: n, by: 'B12', at: 1_700_000_000_000 + n, reason: 'case', hash: `h${n}`, results: 3 },
+  };
+}

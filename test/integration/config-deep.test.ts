@@ -3,6 +3,7 @@
  * config path: ten configs the schema accepts but the unit cannot run, and one it can.
  */
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -135,26 +136,14 @@ web: { port: ${webPort} }
     ['a missing TLS file', () => rmSync(join(creds, 'ca.crt')), /^sync\.caFile: .*ca\.crt does not exist/],
     [
       'a client certificate and a key that are not a pair',
-      () => {
-        const other = mkdtempSync(join(tmpdir(), 'alpr-deep-other-'));
-        execFileSync(
-          'openssl',
-          [
-            'genpkey',
-            '-algorithm',
-            'EC',
-            '-pkeyopt',
-            'ec_paramgen_curve:P-256',
-            '-out',
-            join(other, 'k.pem'),
-          ],
-          {
-            stdio: 'pipe',
-          },
-        );
-        writeFileSync(join(creds, 'client.key'), readFileSync(join(other, 'k.pem')));
-        rmSync(other, { recursive: true, force: true });
-      },
+      () =>
+        writeFileSync(
+          join(creds, 'client.key'),
+          generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+            type: 'pkcs8',
+            format: 'pem',
+          }),
+        ),
       /^sync\.keyFile: client\.crt and client\.key do not go together: the certificate was not issued for this key/,
     ],
     [

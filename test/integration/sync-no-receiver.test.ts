@@ -12,17 +12,13 @@ import type { StoreStage } from '../../src/store/index.ts';
 import type { SyncStage } from '../../src/sync/index.ts';
 import { CentralSink } from '../../src/sync/sink.ts';
 import { hasMosquitto } from '../helpers/mosquitto.ts';
-import { captureLog, makeHit, makeRead, waitFor } from '../helpers/sync-fixtures.ts';
+import { auditRecord, captureLog, makeHit, makeRead, waitFor } from '../helpers/sync-fixtures.ts';
 import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 if (!hasMosquitto)
   console.warn('sync-no-receiver: skipped, mosquitto not installed (apt-get install mosquitto)');
 
-const audit = (n: number) => ({
-  id: `audit:${n}`,
-  kind: 'audit',
-  body: { seq: n, by: 'B12', at: 1_700_000_000_000 + n, reason: 'case', hash: `h${n}`, results: 3 },
-});
+const audit = auditRecord;
 
 describe.skipIf(!hasMosquitto)('a broker with no receiver subscribed (real mosquitto, MQTT 5)', () => {
   let rig: SyncRig;

@@ -6,7 +6,7 @@ import type { SyncStage } from '../../src/sync/index.ts';
 import { hotPlateRecord } from '../../src/sync/records.ts';
 import type { CentralSink } from '../../src/sync/sink.ts';
 import { type Broker, hasMosquitto } from '../helpers/mosquitto.ts';
-import { captureLog, makeHit, makeRead, waitFor } from '../helpers/sync-fixtures.ts';
+import { auditRecord, captureLog, makeHit, makeRead, waitFor } from '../helpers/sync-fixtures.ts';
 import { type SyncRig, startSyncRig } from '../helpers/sync-rig.ts';
 
 if (!hasMosquitto) console.warn('sync-records: skipped, mosquitto not installed (apt-get install mosquitto)');
@@ -25,11 +25,7 @@ const hitState = (n: number) => ({
     note: null,
   },
 });
-const audit = (n: number) => ({
-  id: `audit:${n}`,
-  kind: 'audit',
-  body: { seq: n, by: 'B12', at: 1_700_000_000_000 + n, reason: 'case', hash: `h${n}`, results: 3 },
-});
+const audit = auditRecord;
 
 describe.skipIf(!hasMosquitto)('sync drains the record queue through a real mosquitto', () => {
   let rig: SyncRig;
