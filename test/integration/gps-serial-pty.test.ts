@@ -45,17 +45,28 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A virtual null-modem cable: `dev` is the receiver's port, `feed` the receiver itself. */
+/**
+ * A virtual null-modem cable: `dev` is the receiver's port, `feed` the receiver itself. A socat
+ * that exits before both links are up (its words are kept) is started again: the cable, not the
+ * source under test, failed.
+ */
 async function cable(name: string): Promise<{ dev: string; feed: string; proc: ChildProcess }> {
   const dev = join(tmp, `${name}-dev`);
   const feed = join(tmp, `${name}-feed`);
-  const proc = spawn('socat', [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${feed}`], {
-    stdio: 'ignore',
-  });
-  children.add(proc);
-  proc.on('exit', () => children.delete(proc));
-  for (let i = 0; i < 200 && !(existsSync(dev) && existsSync(feed)); i++) await sleep(10);
-  return { dev, feed, proc };
+  const said: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const proc = spawn('socat', [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${feed}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    proc.stderr?.on('data', (b: Buffer) => said.push(b.toString()));
+    children.add(proc);
+    proc.on('exit', () => children.delete(proc));
+    const up = () => existsSync(dev) && existsSync(feed);
+    for (let i = 0; i < 500 && !up() && proc.exitCode === null; i++) await sleep(10);
+    if (up() && proc.exitCode === null) return { dev, feed, proc };
+    proc.kill('SIGKILL');
+  }
+  throw new Error(`socat gave no cable for ${name}: ${said.join('')}`);
 }
 
 async function unplug(proc: ChildProcess): Promise<void> {
@@ -66,7 +77,9 @@ async function unplug(proc: ChildProcess): Promise<void> {
 
 /** Writes bytes as a receiver would: in small slices, paced. */
 async function send(feed: string, bytes: Buffer, chunk = 256, gapMs = 2): Promise<void> {
-  const fh = await open(feed, 'w');
+  // 'r+' as a receiver would: never creating a file where the unplugged cable's link was (a file
+  // there, made between socat's unlink and symlink, would stop the next cable coming up)
+  const fh = await open(feed, 'r+');
   try {
     for (let i = 0; i < bytes.length; i += chunk) {
       await fh.write(bytes.subarray(i, i + chunk));
