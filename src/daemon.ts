@@ -10,6 +10,7 @@ import { credentialsDir, keySealingWarnings, readSecret, keySources } from './co
 import { Bus } from './core/bus.ts';
 import { readCrashRecords, sourcesToDrop } from './core/crash-guard.ts';
 import { FailedStages } from './core/failed-stages.ts';
+import { StageRetries } from './core/stage-retry.ts';
 import { SOFTWARE_VERSION } from './core/version.ts';
 import { type Logger, stageLogger } from './core/log.ts';
 import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
@@ -45,12 +46,30 @@ export class Daemon {
   private dropped = new Map<string, string>();
   health: HealthStage | null = null;
 
+  /** Stages that failed to start, tried again until they start (core/stage-retry.ts). */
+  private readonly retries: StageRetries;
+
   constructor(
     readonly config: Readonly<Config>,
     readonly log: Logger,
   ) {
     this.bus = new Bus((event, err) => log.error({ event, err }, 'bus handler failed'));
     this.failedReports = new FailedStages((r) => this.bus.emit('health', r));
+    this.retries = new StageRetries(config.health.stageRetryS * 1000, {
+      attempt: (f) => this.attempt(f),
+      started: (f, stage, tries) => {
+        this.started.push(stage);
+        const i = this.failed.indexOf(f.name);
+        if (i >= 0) this.failed.splice(i, 1);
+        const red = this.failedReports.remove(f.component);
+        if (red) this.health?.withdraw(red);
+        this.log.info({ stage: f.name, tries }, 'stage started after failing to start');
+      },
+      failedAgain: (f, err, tries, nextMs) => {
+        this.log.info({ stage: f.name, tries, retryInMs: nextMs, err }, 'stage failed to start again');
+        this.failedReports.add(f.component, failedReason(f, err));
+      },
+    });
   }
 
   /**
@@ -85,17 +104,39 @@ export class Daemon {
     this.log.info({ stages: this.started.map((s) => s.name), failed: this.failed }, 'daemon started');
   }
 
-  /** A non-critical stage failed: release what it may have opened, say so, run on without it. */
+  /**
+   * A non-critical stage failed: release what it may have opened, say so, run on without it, and
+   * try it again later.
+   */
   private async isolate(f: StageFactory, stage: Stage | null, err: unknown): Promise<void> {
-    f.failed?.();
     this.failed.push(f.name);
-    this.log.error({ stage: f.name, err }, 'stage failed to start; running without it');
+    this.log.error({ stage: f.name, err }, 'stage failed to start; running without it, trying again later');
+    await this.release(f, stage);
+    this.failedReports.add(f.component, failedReason(f, err));
+    this.retries.schedule(f);
+  }
+
+  /** One more try at a stage that failed to start: built anew and started, or released. */
+  private async attempt(f: StageFactory): Promise<Stage> {
+    let stage: Stage | null = null;
+    try {
+      stage = await f.make();
+      await stage.start();
+      return stage;
+    } catch (err) {
+      await this.release(f, stage);
+      throw err;
+    }
+  }
+
+  /** The root drops its references to a stage that did not start, and the stage what it opened. */
+  private async release(f: StageFactory, stage: Stage | null): Promise<void> {
+    f.failed?.();
     try {
       await stage?.stop();
     } catch (stopErr) {
       this.log.debug({ stage: f.name, err: stopErr }, 'stage failed to stop after a failed start');
     }
-    this.failedReports.add(f.component, `${f.name} failed to start: ${(err as Error).message}`);
   }
 
   /** Stages that could not be built or started (the unit runs without them). */
@@ -107,6 +148,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.failedReports.stop();
     this.stopping ??= (async () => {
+      await this.retries.stop();
       while (this.started.length) {
         const s = this.started.pop()!;
         try {
@@ -407,6 +449,11 @@ export class Daemon {
     );
     return factories;
   }
+}
+
+/** The light's words for a stage that did not start: what failed, and that the unit tries again. */
+function failedReason(f: StageFactory, err: unknown): string {
+  return `${f.name} failed to start: ${(err as Error).message} (the unit tries again)`;
 }
 
 /** The page's view of the health reports: each component under the light it folds into. */

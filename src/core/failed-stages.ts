@@ -9,6 +9,7 @@ import type { HealthReport } from '../domain/types.ts';
 export class FailedStages {
   private readonly reports: HealthReport[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(
     private readonly emit: (r: HealthReport) => void,
@@ -16,16 +17,24 @@ export class FailedStages {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Records a failure and reports it at once. */
+  /** Records a failure (in place of the component's earlier one) and reports it at once. */
   add(component: string, reason: string): void {
     const r: HealthReport = { component, light: 'red', reason, at: this.now() };
+    this.remove(component);
     this.reports.push(r);
     this.emit(r);
   }
 
-  /** Starts repeating the reports (no timer when nothing failed). */
+  /** The component's stage has started after all: its report is no longer said; returns it. */
+  remove(component: string): HealthReport | null {
+    const i = this.reports.findIndex((r) => r.component === component);
+    if (i < 0) return null;
+    return this.reports.splice(i, 1)[0] ?? null;
+  }
+
+  /** Starts repeating the reports (no timer when nothing failed); a stopped repeater stays stopped. */
   start(): void {
-    if (this.reports.length === 0 || this.timer) return;
+    if (this.reports.length === 0 || this.timer || this.stopped) return;
     this.timer = setInterval(() => {
       for (const r of this.reports) this.emit({ ...r, at: this.now() });
     }, this.repeatMs);
@@ -33,6 +42,7 @@ export class FailedStages {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }

@@ -235,6 +235,18 @@ export class HealthStage implements Stage {
     return this.phase === 'starting' ? startingLights(lights) : lights;
   }
 
+  /**
+   * Takes back a report that no longer holds (a part that failed to start has started since),
+   * unless the component has reported anew: its light is folded from the rest until it does.
+   */
+  withdraw(r: HealthReport): void {
+    const now = this.latest.get(r.component);
+    if (!now || now.reason !== r.reason || now.light !== r.light) return;
+    this.latest.delete(r.component);
+    this.deps.log.info({ component: r.component }, 'health report withdrawn');
+    this.refresh(false);
+  }
+
   private report(r: HealthReport): void {
     const prev = this.latest.get(r.component);
     this.latest.set(r.component, r);

@@ -35,6 +35,31 @@ describe('FailedStages', () => {
     expect(got).toHaveLength(2);
   });
 
+  it('a new failure of a component replaces its earlier one; a stage that started is no longer said', () => {
+    vi.useFakeTimers();
+    const got: HealthReport[] = [];
+    const f = new FailedStages((r) => got.push(r), 1000);
+    f.add('server', 'sync failed to start: cannot read secret "ca.crt"');
+    f.add('web', 'web failed to start: listen EADDRINUSE');
+    f.add('server', 'sync failed to start: cannot read secret "client.key"');
+    f.start();
+    got.length = 0;
+    vi.advanceTimersByTime(1000);
+    expect(got.map((r) => r.reason).sort()).toEqual([
+      'sync failed to start: cannot read secret "client.key"',
+      'web failed to start: listen EADDRINUSE',
+    ]);
+    expect(f.remove('web')?.reason).toBe('web failed to start: listen EADDRINUSE');
+    expect(f.remove('web')).toBeNull();
+    got.length = 0;
+    vi.advanceTimersByTime(1000);
+    expect(got.map((r) => r.component)).toEqual(['server']);
+    f.stop();
+    f.start();
+    vi.advanceTimersByTime(5000);
+    expect(got).toHaveLength(1);
+  });
+
   it('without failures no timer runs', () => {
     vi.useFakeTimers();
     const got: HealthReport[] = [];

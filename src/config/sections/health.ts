@@ -29,6 +29,14 @@ export const healthSection = z
       .max(600)
       .default(60)
       .describe('Lights stay amber ("checking") at most this long when the daemon never reports started'),
+    stageRetryS: z
+      .number()
+      .min(1)
+      .max(3600)
+      .default(30)
+      .describe(
+        'A part that failed to start (server link, GPS, page, cameras) is started again after this long, the wait doubling up to 10 minutes',
+      ),
     http: z
       .strictObject({
         enabled: z.boolean().default(true).describe('Serve GET /health (lights, reasons, versions)'),
