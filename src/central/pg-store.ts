@@ -2,14 +2,15 @@
  * The central store in PostgreSQL, as an agency runs it: every unit record once per (type, id),
  * retention by policy rule 8 (detection data kept `retentionDays`, 90 to 730, then purged unless a
  * legal hold names its read), holds set and released only by signed commands (holds.ts), and a
- * purge log. Every statement is one statement, so any pooled connection may run it.
+ * purge log. Every statement is one statement, so any pooled connection may run it, but a hold
+ * command's checks and change, which run in one transaction under a lock per unit.
  */
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { TallyBucket } from '../domain/ports.ts';
 import { toBuckets } from '../domain/tally.ts';
 import type { HoldCommand } from '../sync/topics.ts';
 import { checkRetentionDays, type PurgeEntry, purgeCutoff } from './retention.ts';
-import type { SqlPort } from './sql-port.ts';
+import type { SqlClient, SqlPort } from './sql-port.ts';
 import type { CentralRecord, CentralStore, PutOutcome } from './store.ts';
 
 const SCHEMA = `
@@ -117,9 +118,25 @@ export class PostgresCentralStore implements CentralStore {
    * is refused (ALPR_E_INPUT), as is an id used by another.
    */
   async applyHold(cmd: HoldCommand, now: number): Promise<number> {
+    return this.inTransaction(async (db) => {
+      // One command of a unit at a time, whichever receiver has it: two receivers given a hold and
+      // a newer release of one case together would each pass the checks below without the other's
+      // change, and the hold could land after the release. The lock lasts until the commit.
+      await this.run(
+        'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
+        [`alpr-hold/${cmd.agency}/${cmd.unit}`],
+        db,
+      );
+      return this.applyHoldLocked(cmd, now, db);
+    });
+  }
+
+  /** applyHold's checks and change, in its transaction. */
+  private async applyHoldLocked(cmd: HoldCommand, now: number, db: SqlClient): Promise<number> {
     const { rows: seen } = await this.run(
       `SELECT sig FROM alpr_hold_log WHERE agency = $1 AND unit = $2 AND request_id = $3 AND sig IS NOT NULL LIMIT 1`,
       [cmd.agency, cmd.unit, cmd.id],
+      db,
     );
     if (seen[0]) {
       if (seen[0].sig === cmd.sig) return 0;
@@ -129,6 +146,7 @@ export class PostgresCentralStore implements CentralStore {
     const { rows: last } = await this.run(
       'SELECT max(issued_at) AS last FROM alpr_hold_log WHERE agency = $1 AND unit = $2 AND ref = $3 AND action = $4',
       [cmd.agency, cmd.unit, cmd.ref, other],
+      db,
     );
     const lastAt = ms(last[0]?.last);
     if (lastAt !== null && lastAt >= cmd.issuedAt)
@@ -162,6 +180,7 @@ export class PostgresCentralStore implements CentralStore {
         cmd.issuedAt,
         cmd.sig,
       ],
+      db,
     );
     return Number(rows[0]?.changed ?? 0);
   }
@@ -247,9 +266,41 @@ export class PostgresCentralStore implements CentralStore {
     );
   }
 
-  private async run(text: string, params: (string | number | null)[] = []) {
+  /** `fn` in one transaction on one connection: committed when it returns, rolled back when it throws. */
+  private async inTransaction<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
+    if (!this.sql.connect)
+      throw new AlprError(
+        ErrorCodes.CENTRAL_STORE,
+        'central store: the database client cannot run transactions',
+      );
+    let db: SqlClient;
     try {
-      return await this.sql.query(text, params);
+      db = await this.sql.connect();
+    } catch (err) {
+      throw new AlprError(ErrorCodes.CENTRAL_STORE, `central store: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    try {
+      await this.run('BEGIN', [], db);
+      const out = await fn(db);
+      await this.run('COMMIT', [], db);
+      return out;
+    } catch (err) {
+      await db.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      db.release();
+    }
+  }
+
+  private async run(
+    text: string,
+    params: (string | number | null)[] = [],
+    db: SqlClient | SqlPort = this.sql,
+  ) {
+    try {
+      return await db.query(text, params);
     } catch (err) {
       throw new AlprError(ErrorCodes.CENTRAL_STORE, `central store: ${(err as Error).message}`, {
         cause: err,
