@@ -6,6 +6,7 @@
  * command's checks and change, which run in one transaction under a lock per unit.
  */
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
+import { CLOCK_FLOOR_MS } from '../domain/policy.ts';
 import type { TallyBucket } from '../domain/ports.ts';
 import { toBuckets } from '../domain/tally.ts';
 import type { HoldCommand } from '../sync/topics.ts';
@@ -49,10 +50,15 @@ CREATE TABLE IF NOT EXISTS alpr_purge_log (
 );
 `;
 
-/** A record's capture time: its own, else its read's (images), else when the server got it. */
-const CAPTURED = `coalesce(r.captured_at,
+/**
+ * A record's capture time: its own, else its read's (images), else when the server got it; a time
+ * before the clock floor (a unit's clock not yet set) is no age at all, and counts as when the
+ * server got the record: purged by that, never at once.
+ */
+const STAMPED = `coalesce(r.captured_at,
   (SELECT x.captured_at FROM alpr_records x WHERE x.type = 'read' AND x.id = r.read_id),
   r.received_at)`;
+const CAPTURED = `(CASE WHEN ${STAMPED} < to_timestamp(${CLOCK_FLOOR_MS / 1000}) THEN r.received_at ELSE ${STAMPED} END)`;
 const HELD = `EXISTS (SELECT 1 FROM alpr_holds h
   WHERE h.agency = r.agency AND h.unit = r.unit AND h.read_id = r.read_id)`;
 const PAST = `r.type IN ('read', 'hit', 'image') AND ${CAPTURED} < to_timestamp($1::double precision / 1000)`;

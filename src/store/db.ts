@@ -382,17 +382,21 @@ export class StoreDb {
   }
 
   private purgeRule(rule: PurgeRule): PurgeResult {
-    // At the hard maximum unsynced records go too, except those stamped by a clock not yet set.
-    const where = `captured_at < @before AND hold_ref IS NULL AND ((@all = 1 AND captured_at >= @floor)
-      OR (synced_at IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)))`;
+    // At the hard maximum unsynced records go too. A record stamped by a clock not yet set has no
+    // known age: it stays until the server has it and is then aged from that acknowledgement
+    // (stamped by a set clock: the link's TLS checks certificates against it).
+    const sent = 'synced_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)';
+    const where = `hold_ref IS NULL AND (
+      (captured_at >= @floor AND captured_at < @before AND (@all = 1 OR (${sent})))
+      OR (captured_at < @floor AND synced_at < @before AND ${sent}))`;
     const p = { before: rule.before, all: rule.includeUnsynced ? 1 : 0, floor: CLOCK_FLOOR_MS };
     const stats = this.db
       .prepare(
         `SELECT count(*) AS count, min(captured_at) AS "from", max(captured_at) AS "to" FROM reads WHERE ${where}`,
       )
       .get(p) as PurgeResult;
-    const hitWhere = `captured_at < @before AND ((@all = 1 AND captured_at >= @floor) OR synced_at IS NOT NULL)
+    const hitWhere = `((captured_at >= @floor AND captured_at < @before AND (@all = 1 OR synced_at IS NOT NULL))
+      OR (captured_at < @floor AND synced_at < @before))
       AND NOT EXISTS (SELECT 1 FROM reads r WHERE r.id = hits.read_id AND r.hold_ref IS NOT NULL)`;
     const batch = this.db.prepare(`SELECT id FROM reads WHERE ${where} LIMIT 2000`).pluck();
     stats.hits = 0;

@@ -5,12 +5,10 @@ export const DAY_MS = 86_400_000;
 export const HARD_MAX_DAYS = 730;
 
 /**
- * Records stamped before this (2024-01-01 UTC, the unit's health.clock.minYear by default) were
- * stamped by a clock not yet set: a unit without a real-time clock boots in its image's past until
- * its first GPS fix or NTP answer. Their age is unknown, so the hard maximum never purges them
- * while they are unsynced: they go once the server has them (then by the retention rule).
+ * Records stamped before CLOCK_FLOOR_MS were stamped by a clock not yet set: the hard maximum never
+ * purges them while they are unsynced; they go once the server has them (then by the retention rule).
  */
-export const CLOCK_FLOOR_MS = Date.UTC(2024, 0, 1);
+export { CLOCK_FLOOR_MS } from '../domain/policy.ts';
 
 export type PurgeReason = 'retention' | 'hard-max' | 'disk-watermark';
 

@@ -271,9 +271,9 @@ describe('store: retention', () => {
     expect(store.purgeNow()['hard-max'].count).toBe(1);
   });
 
-  it('keeps unsynced reads and hits stamped by a clock not yet set (2019) past the hard maximum until synced', async () => {
-    const now = Date.UTC(2026, 11, 7);
-    const { store } = await openStore({}, { now: () => now });
+  it('keeps reads and hits stamped by a clock not yet set (2019) until synced, then ages them from the acknowledgement', async () => {
+    let now = Date.UTC(2026, 11, 7);
+    const { store } = await openStore({ retentionDays: 30 }, { now: () => now });
     const undated = makeRead(1, Date.UTC(2019, 5, 1));
     const ancient = makeRead(2, now - 800 * DAY_MS);
     store.putRead(undated);
@@ -287,8 +287,13 @@ describe('store: retention', () => {
       ['hit', undated.id],
       ['read', undated.id],
     ]);
-    // once the server has them, the retention rule takes them
+    // once the server has them, they are as old as the acknowledgement: the retention rule takes
+    // them that long after it, not at once
     port.ack(port.peek(10).map((m) => m.seq));
+    expect(store.purgeNow().retention).toMatchObject({ count: 0, hits: 0 });
+    now += 29 * DAY_MS;
+    expect(store.purgeNow().retention).toMatchObject({ count: 0, hits: 0 });
+    now += 2 * DAY_MS;
     expect(store.purgeNow().retention).toMatchObject({ count: 1, hits: 1 });
   });
 
