@@ -385,7 +385,8 @@ export class StoreDb {
     // At the hard maximum unsynced records go too. A record stamped by a clock not yet set has no
     // known age: it stays until the server has it and is then aged from that acknowledgement
     // (stamped by a set clock: the link's TLS checks certificates against it).
-    const sent = 'synced_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)';
+    const sent =
+      'synced_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.read_id = reads.id AND h.synced_at IS NULL)';
     const where = `hold_ref IS NULL AND (
       (captured_at >= @floor AND captured_at < @before AND (@all = 1 OR (${sent})))
       OR (captured_at < @floor AND synced_at < @before AND ${sent}))`;
