@@ -15,6 +15,7 @@ import { SOFTWARE_VERSION } from './core/version.ts';
 import { type Logger, stageLogger } from './core/log.ts';
 import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
 import { AlprError, ErrorCodes } from './domain/errors.ts';
+import { clockMark } from './domain/read.ts';
 import { fieldSealer } from './domain/seal.ts';
 import type { HealthReport } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
@@ -274,6 +275,11 @@ export class Daemon {
           () => store!,
           () => modelVersion,
           () => Object.fromEntries((hotlist?.lists() ?? []).map((l) => [l.name, l.version])),
+          // a replayed log carries its recording's time: no mark from it
+          () =>
+            c.gps.type === 'replay'
+              ? null
+              : clockMark(gps?.clockOffsetMs() ?? null, c.health.clock.maxOffsetS),
         ),
       ),
       factory('recognize', true, 'model', async () => {

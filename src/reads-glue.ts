@@ -18,6 +18,8 @@ export function readsGlue(
   store: () => StoreStage,
   modelVersion: () => string,
   hotlistVersions: () => Record<string, number>,
+  /** The clock's mark for a read captured now (domain/read.ts clockMark), or null. */
+  clockOffset: () => number | null = () => null,
 ): Stage {
   let off: (() => void) | null = null;
   return {
@@ -34,6 +36,7 @@ export function readsGlue(
           operatorId: operator(),
           modelVersion: modelVersion(),
           hotlistVersions: hotlistVersions(),
+          clockOffsetMs: clockOffset(),
         });
         // The hot list raises hits while the read is announced: the store keeps the read and
         // those hits in one transaction (never one without the other after a crash).

@@ -15,6 +15,14 @@ function time(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
+/** After a capture time the unit's clock got wrong: by how much, and the time by GPS. */
+function clockNote(iso: string, offsetMs: number | undefined): string {
+  if (offsetMs === undefined) return '';
+  const s = Math.round(Math.abs(offsetMs) / 1000);
+  const gps = new Date(Date.parse(iso) + offsetMs).toISOString();
+  return ` [unit clock ${s} s ${offsetMs > 0 ? 'behind' : 'ahead of'} GPS: ${time(gps)} by GPS]`;
+}
+
 /** One line for the operator's terminal per read (with the state read on the plate, when one was). */
 export function formatRead(r: Read): string {
   const alts = r.candidates
@@ -22,7 +30,7 @@ export function formatRead(r: Read): string {
     .map((c) => c.text)
     .join(' ');
   const state = r.state ? ` ${r.state.code}` : '';
-  return `READ  ${r.plate.padEnd(8)} ${(r.confidence * 100).toFixed(0).padStart(3)}%${state}  cam ${r.cameraId}  ${time(r.capturedAt)}  ${where(r.position)}${alts ? `  alt: ${alts}` : ''}`;
+  return `READ  ${r.plate.padEnd(8)} ${(r.confidence * 100).toFixed(0).padStart(3)}%${state}  cam ${r.cameraId}  ${time(r.capturedAt)}${clockNote(r.capturedAt, r.clockOffsetMs)}  ${where(r.position)}${alts ? `  alt: ${alts}` : ''}`;
 }
 
 /** The block shown for a hit: list, case, reason, look-alike marks, place, direction and the banner. */
@@ -45,7 +53,7 @@ export function formatHit(h: Hit): string {
   const lines = [
     `*** ${kind}  ${h.plate}  list ${m.list}${m.state ? ` (${m.state})` : ''}${h.late ? '  [late: list updated]' : ''}`,
     `    case ${m.caseNumber ?? '-'}  reason ${m.reason ?? '-'}${marks}${likely}${state}`,
-    `    cam ${h.cameraId}  ${time(h.capturedAt)}  ${where(h.position)}  travelling ${h.direction ?? 'unknown'}`,
+    `    cam ${h.cameraId}  ${time(h.capturedAt)}${clockNote(h.capturedAt, h.clockOffsetMs)}  ${where(h.position)}  travelling ${h.direction ?? 'unknown'}`,
     `    ${VERIFY_BANNER}`,
   ];
   return lines.join('\n');

@@ -7,6 +7,18 @@ export interface ReadContext {
   modelVersion: string;
   /** List name → version of the hot lists the read is matched against. */
   hotlistVersions?: Record<string, number>;
+  /** clockMark's mark for the moment of capture, or null. */
+  clockOffsetMs?: number | null;
+}
+
+/**
+ * The mark a read carries when the system clock that stamps it disagrees with GPS time by
+ * `maxOffsetS` or more (the same limit turns the clock light red): GPS time minus the system
+ * clock in whole ms, or null when they agree or no timed fix tells.
+ */
+export function clockMark(gpsOffsetMs: number | null, maxOffsetS: number): number | null {
+  if (gpsOffsetMs === null || !Number.isFinite(gpsOffsetMs)) return null;
+  return Math.abs(gpsOffsetMs) >= maxOffsetS * 1000 ? Math.round(gpsOffsetMs) : null;
 }
 
 /** Turns a settled detection plus the position at capture time into the record the unit keeps. */
@@ -27,6 +39,7 @@ export function buildRead(det: Detection, position: ReadPosition, ctx: ReadConte
     modelVersion: ctx.modelVersion,
     ...(reading.state ? { state: reading.state } : {}),
     ...(ctx.hotlistVersions ? { hotlistVersions: ctx.hotlistVersions } : {}),
+    ...(ctx.clockOffsetMs != null ? { clockOffsetMs: ctx.clockOffsetMs } : {}),
   };
 }
 

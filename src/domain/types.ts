@@ -156,6 +156,12 @@ export interface Read {
   hotlistVersions?: Record<string, number>;
   /** The issuing state read on the plate (USPS code) and its confidence; absent when none was read. */
   state?: PlateState | null;
+  /**
+   * GPS time minus the system clock at capture, in ms, when they disagreed by health.clock.maxOffsetS
+   * or more (the clock light red): the capture's true time is capturedAt + clockOffsetMs. Absent
+   * when they agreed or nothing could tell (no timed GPS fix).
+   */
+  clockOffsetMs?: number;
 }
 
 export interface HitMatch {
@@ -199,6 +205,8 @@ export interface Hit {
   direction: string | null;
   /** The issuing state the recognizer read on the plate, when it read one (the entry's is match.state). */
   readState?: PlateState | null;
+  /** The read's clock mark (Read.clockOffsetMs), when its capture time is off GPS time. */
+  clockOffsetMs?: number;
 }
 
 export interface HealthReport {

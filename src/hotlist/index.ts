@@ -271,6 +271,7 @@ export class HotlistStage implements Stage {
       late,
       direction: observedDirection(courseForDirection(read.position), read.orientation),
       readState: read.state ?? null,
+      ...(read.clockOffsetMs !== undefined ? { clockOffsetMs: read.clockOffsetMs } : {}),
     };
     this.opts.log.info(
       { readId: read.id, list: match.list, approximate: match.approximate, late },

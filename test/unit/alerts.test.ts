@@ -52,6 +52,17 @@ describe('hit display', () => {
     expect(text).toContain('34.10000, -118.20000');
   });
 
+  it('gives the time by GPS beside a capture time the unit clock got wrong', () => {
+    const h = { ...hit(), capturedAt: '2026-06-01T12:00:00.000Z' };
+    expect(formatHit(h)).not.toContain('unit clock');
+    expect(formatHit({ ...h, clockOffsetMs: 3_599_600 })).toContain(
+      '2026-06-01 12:00:00Z [unit clock 3600 s behind GPS: 2026-06-01 12:59:59Z by GPS]',
+    );
+    expect(formatHit({ ...h, clockOffsetMs: -90_000 })).toContain(
+      '[unit clock 90 s ahead of GPS: 2026-06-01 11:58:30Z by GPS]',
+    );
+  });
+
   it('marks look-alike positions and special lists as informational', () => {
     const text = formatHit(
       hit({ approximate: true, substitutions: [3], entryPlate: '7AB0123', informational: true }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
 import { uuidv7 } from '../../src/domain/ids.ts';
 import { foldLookalikes, isLookalike, isPlausiblePlate, normalizePlate } from '../../src/domain/plate.ts';
-import { buildRead } from '../../src/domain/read.ts';
+import { buildRead, clockMark } from '../../src/domain/read.ts';
 import type { Detection, HealthReport } from '../../src/domain/types.ts';
 import { foldLights, lightOf } from '../../src/health/lights.ts';
 
@@ -140,5 +140,23 @@ describe('buildRead', () => {
       { unitId: 'u1', operatorId: null, modelVersion: 'm1', hotlistVersions: { SVS: 7, LOCAL: 3 } },
     );
     expect(versioned.hotlistVersions).toEqual({ SVS: 7, LOCAL: 3 });
+    expect(read).not.toHaveProperty('clockOffsetMs');
+    const marked = buildRead(
+      det,
+      { lat: null, lon: null, reason: 'no-fix' },
+      { unitId: 'u1', operatorId: null, modelVersion: 'm1', clockOffsetMs: clockMark(-5_400.4, 2) },
+    );
+    expect(marked.clockOffsetMs).toBe(-5_400);
+  });
+});
+
+describe('clockMark', () => {
+  it('marks a capture only when the clock is off GPS time by the limit or more', () => {
+    expect(clockMark(null, 2)).toBeNull();
+    expect(clockMark(Number.NaN, 2)).toBeNull();
+    expect(clockMark(1_999, 2)).toBeNull();
+    expect(clockMark(-1_999, 2)).toBeNull();
+    expect(clockMark(2_000, 2)).toBe(2_000);
+    expect(clockMark(-3_600_000.6, 2)).toBe(-3_600_001);
   });
 });
