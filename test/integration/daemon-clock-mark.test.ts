@@ -61,6 +61,8 @@ describe.skipIf(!hasMosquitto || !hasSocat)('alpr run with a system clock an hou
   let socat: ChildProcess | null = null;
   let stdout = '';
   let code: number | null = null;
+  /** The daemon; killed after the tests whatever happened (a timed-out hook leaves it running). */
+  let child: ReturnType<typeof spawnCli> | null = null;
   let delivered = false;
 
   beforeAll(async () => {
@@ -90,7 +92,10 @@ describe.skipIf(!hasMosquitto || !hasSocat)('alpr run with a system clock an hou
         await sleep(1000);
       }
     })();
-    const child = spawnCli(['run', '--config', join(tmp, 'config.yaml')], { env: { ALPR_LOG_PLATES: '0' } });
+    const started = spawnCli(['run', '--config', join(tmp, 'config.yaml')], {
+      env: { ALPR_LOG_PLATES: '0' },
+    });
+    child = started;
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -104,8 +109,9 @@ describe.skipIf(!hasMosquitto || !hasSocat)('alpr run with a system clock an hou
       const c = sink.counts().byType;
       delivered = c.read === DEMO_PLATES.length && c.hit === 1;
     }
-    child.kill('SIGTERM');
-    code = await new Promise((r) => child.on('exit', (c) => r(c)));
+    const daemon = child;
+    daemon.kill('SIGTERM');
+    code = await new Promise((r) => daemon.on('exit', (c) => r(c)));
     feeding = false;
     await feeder;
     await fh.close();
@@ -113,6 +119,7 @@ describe.skipIf(!hasMosquitto || !hasSocat)('alpr run with a system clock an hou
   }, 150_000);
 
   afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
     socat?.kill('SIGKILL');
     await sink?.stop();
     await destroyMosquitto(broker);

@@ -44,6 +44,8 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
   let squatter: Server | null = null;
   let stdout = '';
   let code: number | null = null;
+  /** The daemon; killed after the tests whatever happened (a timed-out hook leaves it running). */
+  let child: ReturnType<typeof spawnCli> | null = null;
   const seen: Record<string, unknown> = {};
 
   const logs = () =>
@@ -80,7 +82,10 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
     await new Promise<void>((r) => held.listen(webPort, '127.0.0.1', r));
     squatter = held;
 
-    const child = spawnCli(['run', '--config', join(tmp, 'config.yaml')], { env: { ALPR_LOG_PLATES: '0' } });
+    const started = spawnCli(['run', '--config', join(tmp, 'config.yaml')], {
+      env: { ALPR_LOG_PLATES: '0' },
+    });
+    child = started;
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -122,13 +127,15 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
         });
       }),
     );
-    child.kill('SIGTERM');
-    code = await new Promise((r) => child.on('exit', (c) => r(c)));
+    const daemon = child;
+    daemon.kill('SIGTERM');
+    code = await new Promise((r) => daemon.on('exit', (c) => r(c)));
     if (code !== 0) console.error(stderr);
     writeFileSync(join(tmp, 'stdout.log'), stdout);
   }, 170_000);
 
   afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
     squatter?.close();
     await sink?.stop();
     await destroyMosquitto(broker);
