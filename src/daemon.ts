@@ -114,7 +114,7 @@ export class Daemon {
     this.log.error({ stage: f.name, err }, 'stage failed to start; running without it, trying again later');
     await this.release(f, stage);
     this.failedReports.add(f.component, failedReason(f, err));
-    this.retries.schedule(f);
+    if (f.retry !== false) this.retries.schedule(f);
   }
 
   /** One more try at a stage that failed to start: built anew and started, or released. */
@@ -180,32 +180,37 @@ export class Daemon {
     for (const w of keyWarnings) log.warn(w);
 
     const factories: StageFactory[] = [
-      factory('health', false, 'health', () => {
-        this.health = new HealthStage({
-          bus,
-          log: child('health'),
-          config: c.health,
-          dataDir,
-          expected: {
-            gps: c.gps.type !== 'none',
-            server: c.sync.type !== 'none',
-            cameras: c.cameras.length > 0,
-          },
-          required: ['storage', 'model'],
-          // GPS re-reports every 30 s and sync every 60 s: silence past these limits turns them red.
-          staleAfterMs: { gps: 90_000, server: 180_000 },
-          // A replayed log carries its recording's time: comparing the clock with it means nothing.
-          clockOffsetMs: () => (c.gps.type === 'replay' ? null : (gps?.clockOffsetMs() ?? null)),
-          versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion }),
-          warnings: () => keyWarnings,
-          // alpr status: queue depth and last acknowledged read. The store is built after health.
-          upload: () => (store && c.sync.type !== 'none' ? store.uploadInfo() : null),
-          // alpr status: fps each camera delivers and recognition reads. Capture is built last.
-          cameras: () =>
-            capture?.stats().map((s) => ({ id: s.id, fpsIn: s.fpsIn, fpsProcessed: s.fpsProcessed })) ?? null,
-        });
-        return this.health;
-      }),
+      // Not started again after a failed start: the page, the telemetry and the service's
+      // status line hold the instance it made (an endpoint that cannot listen is only amber).
+      noRetry(
+        factory('health', false, 'health', () => {
+          this.health = new HealthStage({
+            bus,
+            log: child('health'),
+            config: c.health,
+            dataDir,
+            expected: {
+              gps: c.gps.type !== 'none',
+              server: c.sync.type !== 'none',
+              cameras: c.cameras.length > 0,
+            },
+            required: ['storage', 'model'],
+            // GPS re-reports every 30 s and sync every 60 s: silence past these limits turns them red.
+            staleAfterMs: { gps: 90_000, server: 180_000 },
+            // A replayed log carries its recording's time: comparing the clock with it means nothing.
+            clockOffsetMs: () => (c.gps.type === 'replay' ? null : (gps?.clockOffsetMs() ?? null)),
+            versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion }),
+            warnings: () => keyWarnings,
+            // alpr status: queue depth and last acknowledged read. The store is built after health.
+            upload: () => (store && c.sync.type !== 'none' ? store.uploadInfo() : null),
+            // alpr status: fps each camera delivers and recognition reads. Capture is built last.
+            cameras: () =>
+              capture?.stats().map((s) => ({ id: s.id, fpsIn: s.fpsIn, fpsProcessed: s.fpsProcessed })) ??
+              null,
+          });
+          return this.health;
+        }),
+      ),
       factory('store', true, 'storage', () => {
         store = new StoreStage({ bus, log: child('store'), config: c.store, dataDir, credentialsDir: creds });
         return store;
@@ -459,8 +464,11 @@ export class Daemon {
 
 /** The light's words for a stage that did not start: what failed, and that the unit tries again. */
 function failedReason(f: StageFactory, err: unknown): string {
-  return `${f.name} failed to start: ${(err as Error).message} (the unit tries again)`;
+  const again = f.retry === false ? 'restart the unit once it is mended' : 'the unit tries again';
+  return `${f.name} failed to start: ${(err as Error).message} (${again})`;
 }
+
+const noRetry = (f: StageFactory): StageFactory => ({ ...f, retry: false });
 
 /** The page's view of the health reports: each component under the light it folds into. */
 function lightParts(reports: readonly HealthReport[]): Record<string, LightPart[]> {

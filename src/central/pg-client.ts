@@ -6,9 +6,18 @@
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import type { SqlPort } from './sql-port.ts';
 
-type PoolCtor = new (o: { connectionString: string; max?: number }) => SqlPort;
+type Pool = SqlPort & { on(event: 'error', fn: (err: Error) => void): unknown };
+type PoolCtor = new (o: { connectionString: string; max?: number }) => Pool;
 
-export async function openPostgres(connectionString: string, max = 4): Promise<SqlPort> {
+/**
+ * `onIdleError` hears of an idle pooled connection the server closed (a restart, a failover):
+ * the pool drops it and opens another when needed. Without a listener that would end the process.
+ */
+export async function openPostgres(
+  connectionString: string,
+  max = 4,
+  onIdleError: (err: Error) => void = () => {},
+): Promise<SqlPort> {
   // A variable specifier: the type checker does not look for a package that may be absent.
   const name = 'pg';
   let mod: { Pool?: PoolCtor; default?: { Pool?: PoolCtor } };
@@ -22,5 +31,7 @@ export async function openPostgres(connectionString: string, max = 4): Promise<S
   }
   const Pool = mod.Pool ?? mod.default?.Pool;
   if (!Pool) throw new AlprError(ErrorCodes.CENTRAL_STORE, 'the "pg" package has no Pool');
-  return new Pool({ connectionString, max });
+  const pool = new Pool({ connectionString, max });
+  pool.on('error', onIdleError);
+  return pool;
 }

@@ -53,12 +53,14 @@ CREATE TABLE IF NOT EXISTS alpr_purge_log (
 /**
  * A record's capture time: its own, else its read's (images), else when the server got it; a time
  * before the clock floor (a unit's clock not yet set) is no age at all, and counts as when the
- * server got the record: purged by that, never at once.
+ * server got the record: purged by that, never at once. A time after the record's arrival (a unit
+ * clock set ahead) counts as its arrival: nothing is kept past the maximum by a wrong clock.
  */
 const STAMPED = `coalesce(r.captured_at,
   (SELECT x.captured_at FROM alpr_records x WHERE x.type = 'read' AND x.id = r.read_id),
   r.received_at)`;
-const CAPTURED = `(CASE WHEN ${STAMPED} < to_timestamp(${CLOCK_FLOOR_MS / 1000}) THEN r.received_at ELSE ${STAMPED} END)`;
+const CAPTURED = `(SELECT CASE WHEN s.at < to_timestamp(${CLOCK_FLOOR_MS / 1000}) THEN r.received_at
+  ELSE least(s.at, r.received_at) END FROM (SELECT ${STAMPED} AS at) s)`;
 const HELD = `EXISTS (SELECT 1 FROM alpr_holds h
   WHERE h.agency = r.agency AND h.unit = r.unit AND h.read_id = r.read_id)`;
 const PAST = `r.type IN ('read', 'hit', 'image') AND ${CAPTURED} < to_timestamp($1::double precision / 1000)`;
@@ -272,7 +274,13 @@ export class PostgresCentralStore implements CentralStore {
     );
   }
 
-  /** `fn` in one transaction on one connection: committed when it returns, rolled back when it throws. */
+  /**
+   * `fn` in one transaction on one connection: committed when it returns, rolled back when it
+   * throws. A lock not granted in 10 s, or a transaction left idle 30 s (a receiver cut off from
+   * the database while it holds the lock), ends in an error instead of holding up every receiver's
+   * messages behind it; the command is not acknowledged, so the broker sends it again. A connection
+   * that breaks meanwhile is thrown away, not handed back to the pool.
+   */
   private async inTransaction<T>(fn: (db: SqlClient) => Promise<T>): Promise<T> {
     if (!this.sql.connect)
       throw new AlprError(
@@ -287,16 +295,27 @@ export class PostgresCentralStore implements CentralStore {
         cause: err,
       });
     }
+    // a checked-out client's connection error would otherwise be an uncaught 'error' event
+    let broken: Error | null = null;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    db.on?.('error', onError);
     try {
       await this.run('BEGIN', [], db);
+      await this.run("SET LOCAL lock_timeout = '10s'", [], db);
+      await this.run("SET LOCAL idle_in_transaction_session_timeout = '30s'", [], db);
       const out = await fn(db);
       await this.run('COMMIT', [], db);
       return out;
     } catch (err) {
-      await db.query('ROLLBACK').catch(() => {});
+      await db.query('ROLLBACK').catch((rollbackErr: Error) => {
+        broken ??= rollbackErr;
+      });
       throw err;
     } finally {
-      db.release();
+      db.off?.('error', onError);
+      db.release(broken ?? undefined);
     }
   }
 

@@ -18,5 +18,9 @@ export interface SqlPort {
 
 export interface SqlClient {
   query(text: string, params?: readonly (string | number | null)[]): Promise<{ rows: SqlRow[] }>;
+  /** Given back to the pool; with an error, the connection is closed instead. */
   release(err?: Error | boolean): void;
+  /** A connection lost while checked out ('error'): pg's client is an EventEmitter. */
+  on?(event: 'error', fn: (err: Error) => void): unknown;
+  off?(event: 'error', fn: (err: Error) => void): unknown;
 }

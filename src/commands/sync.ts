@@ -152,7 +152,12 @@ export function registerSyncCommands(program: Command): void {
         // The retention is checked (90..730 days) before anything is opened.
         const days = Number(o.retentionDays);
         checkRetentionDays(days);
-        opts.store = new PostgresCentralStore(await openPostgres(o.postgres), days);
+        const sql = await openPostgres(o.postgres, 4, (err) =>
+          process.stderr.write(
+            `central-sink: an idle database connection was lost (${err.message}); opening another\n`,
+          ),
+        );
+        opts.store = new PostgresCentralStore(sql, days);
         opts.adminKeys = (o.adminKey ?? []).map(parseAdminKey);
         opts.purgeEveryMs = Number(o.purgeEveryS) * 1000;
         opts.onPurge = (p) => process.stderr.write(`central-sink: purge ${JSON.stringify(p)}\n`);

@@ -22,6 +22,8 @@ export interface StageFactory {
   make: () => Stage | Promise<Stage>;
   /** Called when the stage could not be built or started: the root drops its references to it. */
   failed?: () => void;
+  /** false: not started again after a failed start (others hold the instance it made). */
+  retry?: boolean;
 }
 
 /** A stage the root builds; its name, criticality and light are known before it exists. */

@@ -68,4 +68,14 @@ describe.skipIf(!hasPostgres)('central retention of reads stamped by a clock not
     expect(later.oldest).toBe(now);
     expect(await store.ids('read')).toEqual([]);
   });
+
+  it('ages a read stamped ahead of its arrival (a unit clock set ahead) from its arrival: never kept past the maximum', async () => {
+    const now = Date.now();
+    const t = topics('alpr', UNIT);
+    const ahead = makeRead(3, now + 3 * 365 * DAY_MS, 'read-clock-ahead');
+    await put(t.read, payloads.read(UNIT, ahead, now), now);
+    expect((await store.purge(now + 89 * DAY_MS)).purged).toBe(0);
+    expect((await store.purge(now + 91 * DAY_MS)).purged).toBe(1);
+    expect(await store.ids('read')).toEqual([]);
+  });
 });

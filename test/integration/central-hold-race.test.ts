@@ -4,7 +4,11 @@
  * resend hands them out. Whatever the interleaving:
  * - a case's hold and its newer release given to the two together leave the reads unheld (the
  *   release is the last word), never the hold applied after the release;
- * - one command given to both applies once: one ledger row, one receiver reports the change.
+ * - one command given to both applies once: one ledger row, one receiver reports the change;
+ * - a receiver whose command waits behind a stuck one (a receiver cut off from the database while
+ *   holding the unit's lock) gives up with an error after the lock timeout instead of holding up
+ *   its messages, and one whose connection is cut while it waits fails that command, not the
+ *   process; the command applies when sent again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/central/pg-client.ts';
@@ -91,6 +95,38 @@ describe.skipIf(!hasPostgres)('hold commands given to two receivers at once', ()
       }
     }
   });
+
+  it('a command behind a stuck one gives up after the lock timeout; a cut connection fails only that command', async () => {
+    // a receiver that took the unit's lock and went quiet (its transaction left open)
+    const stuck = await sqlB.connect!();
+    await stuck.query('BEGIN');
+    await stuck.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `alpr-hold/${UNIT.agency}/${UNIT.id}`,
+    ]);
+    const cmd = command('late-1', 'hold', 'LATE', Date.now());
+    const t0 = Date.now();
+    await expect(a.applyHold(cmd, Date.now())).rejects.toMatchObject({ code: 'ALPR_E_CENTRAL_STORE' });
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(9_000);
+    expect(waited).toBeLessThan(30_000);
+    // the next one waits too; its connection is cut while it waits (a failover, a DBA)
+    const waiting = a.applyHold(cmd, Date.now());
+    let cut = 0;
+    for (let i = 0; i < 50 && cut === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const { rows } = await sqlB.query(
+        "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'",
+      );
+      cut = rows.length;
+    }
+    expect(cut).toBe(1);
+    await expect(waiting).rejects.toMatchObject({ code: 'ALPR_E_CENTRAL_STORE' });
+    await stuck.query('ROLLBACK');
+    stuck.release();
+    // sent again, it applies: nothing of the failed tries was kept
+    expect(await a.applyHold(cmd, Date.now())).toBe(2);
+    expect(await heldRefs()).toContain('LATE');
+  }, 60_000);
 
   it('one command given to both receivers applies once', async () => {
     const t0 = Date.now();

@@ -102,7 +102,7 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
     seen.started = await until(() => logs().some((l) => l.msg === 'daemon started'), 60_000);
     seen.startedLog = logs().find((l) => l.msg === 'daemon started');
     seen.failedAgain = await until(
-      () => stdout.includes('"stage":"sync"') && stdout.includes('failed to start again'),
+      () => logs().some((l) => l.msg === 'stage failed to start again' && l.stage === 'sync'),
       15_000,
     );
     seen.pageWhileHeld = await probe(webPort);
@@ -112,7 +112,7 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
     squatter = null;
     seen.recovered = await until(
       () => sink.counts().byType.read === DEMO_PLATES.length && sink.counts().byType.hit === 1,
-      60_000,
+      90_000,
     );
     seen.page = await probe(webPort);
     seen.status = JSON.parse(
@@ -132,7 +132,7 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
     code = await new Promise((r) => daemon.on('exit', (c) => r(c)));
     if (code !== 0) console.error(stderr);
     writeFileSync(join(tmp, 'stdout.log'), stdout);
-  }, 170_000);
+  }, 200_000);
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
