@@ -367,14 +367,27 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
     expect(banner!.height).toBeLessThan(60);
 
     // One tap: "Correct read" asks dispatch and acknowledges; then "Dispatch verified".
-    await card.locator('button[data-outcome=correct]').click();
+    await card.locator('.actions[data-ready] button[data-outcome=correct]').click();
     await page.locator('#takeover').waitFor({ state: 'hidden' });
     expect(u.web.db!.hitStates([hit.id]).get(hit.id)).toMatchObject({ to: 'requested' });
     const listed = page.locator(`#hits .hit[data-id="${hit.id}"]`);
     // In the list too the card with its outcomes is on screen, without scrolling further.
     const listBox = await listed.locator('.actions').boundingBox();
     expect(listBox!.y + listBox!.height).toBeLessThanOrEqual(viewport.height);
+    // A double tap on "Correct read" lands its second tap on the button drawn under the finger:
+    // it records nothing (the buttons take no tap in their first moment, and that one asks twice).
     await listed.locator('button[data-outcome=verify]').click();
+    await page.waitForTimeout(300);
+    expect(u.web.db!.hitStates([hit.id]).get(hit.id)).toMatchObject({ to: 'requested' });
+    await page.waitForTimeout(5200); // an armed button goes back after 5 s
+    // "Dispatch verified" asks for a second tap: one tap arms it and records nothing
+    const verify = listed.locator('.actions[data-ready] button[data-outcome=verify]');
+    await verify.click();
+    expect(await verify.textContent()).toBe('Tap again: dispatch verified');
+    await page.waitForTimeout(300);
+    expect(await listed.getAttribute('data-state')).toBe('requested');
+    expect(u.web.db!.hitStates([hit.id]).get(hit.id)).toMatchObject({ to: 'requested' });
+    await verify.click();
     await expect.poll(() => listed.getAttribute('data-state')).toBe('verified');
     expect(await listed.locator('.handling').textContent()).toBe('✔ VERIFIED BY DISPATCH (A100)');
     const style = await listed.evaluate((e) => ({
@@ -386,7 +399,9 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
 
     // "Wrong state" on another hit: one tap, a reject with that reason, shown as its label.
     const other = await hitOn('WST2020', { priority: 2 });
-    await page.locator(`#takeover-slot .hit[data-id="${other.id}"] button[data-outcome=wrong-state]`).click();
+    await page
+      .locator(`#takeover-slot .hit[data-id="${other.id}"] [data-ready] button[data-outcome=wrong-state]`)
+      .click();
     await expect
       .poll(() => page.locator(`.hit[data-id="${other.id}"] .handling`).textContent())
       .toBe('REJECTED: Wrong state (A100)');

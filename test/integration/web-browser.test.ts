@@ -71,6 +71,8 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     await page.locator('#screen-check').waitFor({ state: 'visible' });
     await page.locator('#check-lights .light.amber[data-light="gps"]').waitFor();
     expect(await page.isDisabled('#ack-green')).toBe(true);
+    // the disabled button says why, not "All green"
+    expect(await page.textContent('#ack-green')).toBe('Not all green (gps): record it below');
     // No list loaded in this unit: the hot-list line says so in red.
     expect(await page.textContent('#check-hotlist')).toBe('Hot lists: no hot list loaded');
     expect(await page.getAttribute('#check-hotlist', 'class')).toBe('hotlist red');
@@ -144,7 +146,7 @@ describe.skipIf(!hasChromium)('officer page in headless Chromium', () => {
     // Reject in one tap, with a note.
     const listed = page.locator(`#hits .hit[data-id="${hit.id}"]`);
     await listed.locator('.note').fill('plate reads 8 not B');
-    await listed.locator('button[data-outcome=misread]').click();
+    await listed.locator('.actions[data-ready] button[data-outcome=misread]').click();
     await expect
       .poll(() => page.locator(`.hit[data-id="${hit.id}"] .handling`).textContent())
       .toBe('REJECTED: Misread (the plate is not the one read) (A100)');

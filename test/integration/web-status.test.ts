@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HotlistEntry } from '../../src/hotlist/match.ts';
 import { client, lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
+/** In the page: an element's computed text colour (run by Playwright in the browser). */
+declare function getComputedStyle(e: unknown): { color: string };
+
 // Screenshots of the status panel and the lists at each size, on request, into a folder of one's choosing.
 const SHOTS = process.env.ALPR_WEB_SHOTS_DIR;
 const H = 3600_000;
@@ -102,11 +105,38 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     const system = page.locator('#status-lights details[data-light="system"]');
     await system.locator('summary').tap();
     await expect.poll(() => system.locator('.slight-words').textContent()).toBe('working');
-    expect(await gps.locator('summary').textContent()).toBe('● gps: OK');
+    expect(await gps.locator('summary').textContent()).toBe('● gps: GREEN');
     // The open light stays open when the status is refreshed.
     u.setLights({ ...lightsAll('green'), server: { light: 'green', reasons: ['server: not configured'] } });
     await page.waitForTimeout(300);
     expect(await gpsParts.first().isVisible()).toBe(true);
+
+    // Under a red cameras light, a working camera is in its own green, and a reason that names
+    // its camera is not prefixed with the name again.
+    u.setLightParts({
+      gps: [{ component: 'gps', light: 'green', reason: '3D fix, 9 satellites' }],
+      cameras: [
+        { component: 'camera:front', light: 'green', reason: 'camera front: frames arriving' },
+        { component: 'camera:rear', light: 'red', reason: 'camera rear: no frame for over 1 min' },
+      ],
+    });
+    u.setLights({ ...lightsAll('green'), cameras: { light: 'red', reasons: ['camera rear: no frame'] } });
+    const cams = page.locator('#status-lights details[data-light="cameras"]');
+    await page.locator('#status-lights details.red[data-light="cameras"]').waitFor();
+    await cams.locator('summary').tap();
+    const camParts = cams.locator('.slight-parts li');
+    await expect
+      .poll(() => camParts.allTextContents())
+      .toEqual(['camera front: frames arriving', 'camera rear: no frame for over 1 min']);
+    const colours = await camParts.evaluateAll((n) => n.map((e) => getComputedStyle(e).color));
+    expect(colours[0]).not.toBe(colours[1]);
+    expect(await cams.locator('summary').textContent()).toBe('■ cameras: RED');
+    await cams.locator('summary').tap(); // closed again, as the rest of the walk expects
+    u.setLights({
+      ...lightsAll('green'),
+      server: { light: 'green', reasons: ['server: not configured'] },
+    });
+    await page.locator('#status-lights details.green[data-light="cameras"]').waitFor();
 
     const server = page.locator('#status-lights details[data-light="server"]');
     expect(await server.getAttribute('class')).toBe('slight grey');
@@ -183,6 +213,16 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     const cancel = mine.locator('button.cancel');
     await cancel.scrollIntoViewIfNeeded();
     expect(await fitsScreen('#hp-mine tr[data-plate="7ABC123"] button.cancel')).toBe(true);
+    // one tap only arms it (a stray tap takes no plate off the list); the second cancels
+    await cancel.tap();
+    expect(await cancel.textContent()).toBe('Tap again to cancel');
+    await page.waitForTimeout(300);
+    expect(
+      u.hotlist
+        .officerPlates()
+        .map((e) => e.plate)
+        .sort(),
+    ).toEqual(['7ABC123', '8XYZ999']);
     await cancel.tap();
     await expect.poll(() => page.textContent('#hp-result')).toBe('Cancelled 7ABC123.');
     await expect.poll(() => rows.count()).toBe(1);
@@ -200,7 +240,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     await page.click('#ack');
     const card = page.locator(`#hits .hit[data-id="${hit.id}"]`);
     await card.locator('.note').fill('different make');
-    await card.locator('button[data-outcome=vehicle-mismatch]').click();
+    await card.locator('.actions[data-ready] button[data-outcome=vehicle-mismatch]').click();
     await expect
       .poll(() => card.locator('.handling').textContent())
       .toBe('REJECTED: Vehicle does not match the entry (A100)');

@@ -92,9 +92,12 @@ function onLights(lights) {
   $('ack-green').disabled = !green;
   // a light with nothing behind it is not green to the officer: the button says what it confirms
   const grey = LIGHTS.filter((n) => lights[n] && lightShown(lights[n]).cls === 'grey');
-  $('ack-green').textContent = grey.length
-    ? `All green (${grey.join(', ')} not configured): acknowledge`
-    : 'All green: acknowledge';
+  const notGreen = LIGHTS.filter((n) => lights[n]?.light !== 'green');
+  $('ack-green').textContent = !green
+    ? `Not all green (${notGreen.join(', ')}): record it below`
+    : grey.length
+      ? `All green (${grey.join(', ')} not configured): acknowledge`
+      : 'All green: acknowledge';
   loadStatus();
 }
 

@@ -206,16 +206,41 @@ function drawCard(g, list) {
   return node;
 }
 
+// Taps this soon after the buttons were drawn are not taken: the redraw after one outcome puts
+// another button under the same finger, and a double tap must not record the second.
+const SETTLE_MS = 700;
+// "Dispatch verified" records what a stop may follow: it asks for a second tap, as sign out does.
+const ARM_MS = 5000;
+
 function drawActions(node, g, d) {
   const actions = node.querySelector('.actions');
   const keys = session?.outcomesByState?.[d.handling.state] || [];
   if (!keys.length) actions.classList.add('hidden');
+  const drawnAt = performance.now();
+  // (tests wait for this mark before they tap)
+  setTimeout(() => {
+    actions.dataset.ready = '1';
+  }, SETTLE_MS);
   for (const k of keys) {
     const o = session.outcomes[k];
     const b = el('button', `outcome ${o.type}`, o.label);
     b.type = 'button';
     b.dataset.outcome = k;
+    let armed = null;
     b.addEventListener('click', async () => {
+      if (performance.now() - drawnAt < SETTLE_MS) return;
+      if (o.type === 'verify' && !armed) {
+        b.textContent = `Tap again: ${o.label.toLowerCase()}`;
+        b.classList.add('armed');
+        armed = setTimeout(() => {
+          armed = null;
+          b.textContent = o.label;
+          b.classList.remove('armed');
+        }, ARM_MS);
+        return;
+      }
+      clearTimeout(armed);
+      armed = null;
       const body = { type: o.type, note: node.querySelector('.note').value };
       if (o.reason) body.reason = o.reason;
       try {

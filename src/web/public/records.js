@@ -14,7 +14,20 @@ async function loadHotPlates() {
       tr.dataset.plate = p.plate;
       const cancel = el('button', 'cancel', 'Cancel');
       cancel.type = 'button';
+      // a stray tap must not take a plate off the list: a second tap within 5 s does
+      let armed = null;
       cancel.addEventListener('click', async () => {
+        if (!armed) {
+          cancel.textContent = 'Tap again to cancel';
+          cancel.classList.add('armed');
+          armed = setTimeout(() => {
+            armed = null;
+            cancel.textContent = 'Cancel';
+            cancel.classList.remove('armed');
+          }, 5000);
+          return;
+        }
+        clearTimeout(armed);
         try {
           await api('/api/hotplates/cancel', { plate: p.plate, created: p.created });
           $('hp-result').className = 'ok';

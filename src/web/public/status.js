@@ -2,7 +2,8 @@
 // version and age (amber past its limit), and the last upload the server acknowledged.
 // Text from the server only ever goes into textContent.
 
-const LIGHT_WORDS = { green: 'OK', amber: 'CHECK', red: 'FAULT', grey: 'NOT CONFIGURED' };
+// the words of the start-of-shift check's lights, here too: one name for each state everywhere
+const LIGHT_WORDS = { green: 'GREEN', amber: 'AMBER', red: 'RED', grey: 'NOT CONFIGURED' };
 const LIGHT_ICONS = { green: '●', amber: '▲', red: '■', grey: '○' };
 
 /** A light as shown: grey with words when nothing is configured behind it, never green. */
@@ -33,6 +34,12 @@ function statusEl(tag, cls, text) {
   return e;
 }
 
+/** A part's line: its name, unless its reason names it already ("camera rear: no frame…"). */
+function partWords(p) {
+  const name = p.component.replace(':', ' ');
+  return p.reason.toLowerCase().startsWith(name.toLowerCase()) ? p.reason : `${p.component}: ${p.reason}`;
+}
+
 // biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
 function renderStatus(st) {
   const box = document.getElementById('status-lights');
@@ -50,7 +57,7 @@ function renderStatus(st) {
       if (!l.parts.length) d.append(statusEl('p', 'slight-words', l.words));
       else {
         const ul = statusEl('ul', 'slight-parts');
-        for (const p of l.parts) ul.append(statusEl('li', p.light, `${p.component}: ${p.reason}`));
+        for (const p of l.parts) ul.append(statusEl('li', p.light, partWords(p)));
         d.append(ul);
       }
       return d;
