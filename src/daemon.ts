@@ -15,7 +15,7 @@ import { SOFTWARE_VERSION } from './core/version.ts';
 import { type Logger, stageLogger } from './core/log.ts';
 import { disabledStage, factory, type Stage, type StageFactory } from './core/stage.ts';
 import { AlprError, ErrorCodes } from './domain/errors.ts';
-import { clockMark } from './domain/read.ts';
+import { clockConfirmed, clockMark } from './domain/read.ts';
 import { fieldSealer } from './domain/seal.ts';
 import type { HealthReport } from './domain/types.ts';
 import { GpsStage } from './gps/index.ts';
@@ -212,7 +212,16 @@ export class Daemon {
         }),
       ),
       factory('store', true, 'storage', () => {
-        store = new StoreStage({ bus, log: child('store'), config: c.store, dataDir, credentialsDir: creds });
+        store = new StoreStage({
+          bus,
+          log: child('store'),
+          config: c.store,
+          dataDir,
+          credentialsDir: creds,
+          // the GPS stage is built later: asked at each purge
+          clockConfirmed: () =>
+            clockConfirmed(c.gps.type, gps?.clockOffsetMs() ?? null, c.health.clock.maxOffsetS),
+        });
         return store;
       }),
       // Before the hot list, so the page hears its first health report.

@@ -12,6 +12,20 @@ export interface ReadContext {
 }
 
 /**
+ * Whether the system clock may date evidence for its purge at the hard maximum: on a unit with a
+ * receiver, only while a recent timed fix agrees with it within `maxOffsetS`.
+ */
+export function clockConfirmed(
+  gpsType: 'none' | 'replay' | 'serial' | 'gpsd',
+  gpsOffsetMs: number | null,
+  maxOffsetS: number,
+): boolean {
+  // without a receiver (or with a replayed log) nothing can check the clock: it is taken as it is
+  if (gpsType === 'none' || gpsType === 'replay') return true;
+  return gpsOffsetMs !== null && Number.isFinite(gpsOffsetMs) && Math.abs(gpsOffsetMs) < maxOffsetS * 1000;
+}
+
+/**
  * The mark a read carries when the system clock that stamps it disagrees with GPS time by
  * `maxOffsetS` or more (the same limit turns the clock light red): GPS time minus the system
  * clock in whole ms, or null when they agree or no timed fix tells.

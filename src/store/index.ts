@@ -46,6 +46,13 @@ export interface StoreStageOptions {
   diskCheckMs?: number;
   /** How often records held through a full disk are retried (ms); tests set 0 and call retryHeld. */
   retryMs?: number;
+  /**
+   * Whether the system clock may date records for the hard maximum's purge of unsynced ones
+   * (domain/read.ts clockConfirmed: GPS time agrees). While it may not, records the server never
+   * got are kept whatever their stamped age: a clock jumped years ahead must not delete evidence.
+   * Absent: the clock is trusted.
+   */
+  clockConfirmed?: () => boolean;
 }
 
 /**
@@ -58,6 +65,8 @@ export interface StoreStageOptions {
 export class StoreStage implements Stage {
   readonly name = 'store';
   readonly critical = true;
+  /** Whether the last purge was told the clock is not confirmed (said once per spell). */
+  private unconfirmedSaid = false;
   private db: StoreDb | null = null;
   private queries: StoreQueries | null = null;
   private diskTimer: NodeJS.Timeout | null = null;
@@ -416,8 +425,14 @@ export class StoreStage implements Stage {
   /** Runs retention now; returns what each rule purged. Every purge with a count is logged. */
   purgeNow(): Record<PurgeReason, PurgeResult> {
     const out = {} as Record<PurgeReason, PurgeResult>;
+    const confirmed = this.opts.clockConfirmed?.() ?? true;
+    if (!confirmed && !this.unconfirmedSaid)
+      this.opts.log.warn(
+        'the clock is not confirmed by GPS time: records the server has not got are not purged by age until it is',
+      );
+    this.unconfirmedSaid = !confirmed;
     for (const rule of retentionRules(this.now(), this.opts.config.retentionDays)) {
-      const r = this.store.purge(rule);
+      const r = this.store.purge(confirmed ? rule : { ...rule, includeUnsynced: false });
       out[rule.reason] = r;
       this.logPurge(rule.reason, r);
     }

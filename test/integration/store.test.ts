@@ -297,6 +297,55 @@ describe('store: retention', () => {
     expect(store.purgeNow().retention).toMatchObject({ count: 1, hits: 1 });
   });
 
+  it('keeps unsynced records past the hard maximum while GPS time does not confirm the clock (a clock jumped years ahead)', async () => {
+    const real = Date.UTC(2026, 11, 7);
+    let now = real;
+    let confirmed = true;
+    const dirs = tempDirs();
+    const cap = captureLog();
+    const store = new StoreStage({
+      bus: new Bus(),
+      log: cap.log,
+      config: storeConfig({}),
+      dataDir: dirs.data,
+      credentialsDir: dirs.creds,
+      now: () => now,
+      clockConfirmed: () => confirmed,
+    });
+    await store.start();
+    const unsynced = [makeRead(1, real - DAY_MS), makeRead(2, real - 2 * DAY_MS)];
+    const synced = makeRead(3, real - DAY_MS);
+    for (const r of [...unsynced, synced]) store.putRead(r);
+    store.putHit(makeHit(unsynced[0]!));
+    const port = store.outbox();
+    port.ack(
+      port
+        .peek(10)
+        .filter((m) => m.kind === 'read' && m.id === synced.id)
+        .map((m) => m.seq),
+    );
+    // the clock steps three years ahead; GPS time says otherwise
+    now = real + 3 * 365 * DAY_MS;
+    confirmed = false;
+    const r = store.purgeNow();
+    // the synced read goes by the retention rule (the server has it); the unsynced stay
+    expect(r.retention).toMatchObject({ count: 1, hits: 0 });
+    expect(r['hard-max']).toMatchObject({ count: 0, hits: 0 });
+    expect(port.depth()).toBe(3);
+    expect(cap.lines().filter((l) => String(l['msg']).startsWith('the clock is not confirmed'))).toHaveLength(
+      1,
+    );
+    store.purgeNow();
+    expect(cap.lines().filter((l) => String(l['msg']).startsWith('the clock is not confirmed'))).toHaveLength(
+      1,
+    );
+    // once GPS time agrees with the clock, its ages hold again
+    confirmed = true;
+    expect(store.purgeNow()['hard-max']).toMatchObject({ count: 2, hits: 1 });
+    expect(port.depth()).toBe(0);
+    await store.stop();
+  });
+
   it('disk watermark: frees synced images, then synced reads, never unsynced hits; raises the storage light', async () => {
     const { store, bus } = await openStore({ minFreeMb: 100, outboxImages: true });
     const lights: HealthReport[] = [];

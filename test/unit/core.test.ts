@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.ts';
 import { uuidv7 } from '../../src/domain/ids.ts';
 import { foldLookalikes, isLookalike, isPlausiblePlate, normalizePlate } from '../../src/domain/plate.ts';
-import { buildRead, clockMark } from '../../src/domain/read.ts';
+import { buildRead, clockConfirmed, clockMark } from '../../src/domain/read.ts';
 import type { Detection, HealthReport } from '../../src/domain/types.ts';
 import { foldLights, lightOf } from '../../src/health/lights.ts';
 
@@ -147,6 +147,17 @@ describe('buildRead', () => {
       { unitId: 'u1', operatorId: null, modelVersion: 'm1', clockOffsetMs: clockMark(-5_400.4, 2) },
     );
     expect(marked.clockOffsetMs).toBe(-5_400);
+  });
+});
+
+describe('clockConfirmed', () => {
+  it('takes the clock as it is without a receiver; with one, only while a timed fix agrees', () => {
+    expect(clockConfirmed('none', null, 2)).toBe(true);
+    expect(clockConfirmed('replay', null, 2)).toBe(true);
+    expect(clockConfirmed('serial', null, 2)).toBe(false);
+    expect(clockConfirmed('gpsd', -300, 2)).toBe(true);
+    expect(clockConfirmed('gpsd', -2_000, 2)).toBe(false);
+    expect(clockConfirmed('serial', 3 * 365 * 86_400_000, 2)).toBe(false);
   });
 });
 
