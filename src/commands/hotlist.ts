@@ -245,13 +245,20 @@ export function registerHotlistCommands(program: Command): void {
       .description('Load a CSV as a new version of a list on this unit (demo, bench, recovery)')
       .requiredOption('--list <name>', 'list name')
       .requiredOption('--file <csv>', CSV_FILE_HELP)
-      .option('--skip-bad', 'drop bad rows instead of refusing'),
-  ).action(async (o: DbOpts & { list: string; file: string; skipBad?: boolean }) => {
+      .option('--skip-bad', 'drop bad rows instead of refusing')
+      .option('--allow-empty', 'load a file without rows: the list then has no entries'),
+  ).action(async (o: DbOpts & { list: string; file: string; skipBad?: boolean; allowEmpty?: boolean }) => {
     const list = o.list.toUpperCase();
     const now = Date.now();
     const ctx = { list, now, source: `import:${o.file}` };
     const check = await validateCsv(fileLines(o.file), ctx);
     if (check.errors.length > 0 && !o.skipBad) throw csvFailure(check.errors, 'import');
+    // a header and nothing else (an export cut short, the wrong file) must not empty a list
+    if (check.rows === 0 && !o.allowEmpty)
+      throw new AlprError(
+        ErrorCodes.HOTLIST_CSV,
+        `${o.file} holds no rows: ${list} is kept as it is (--allow-empty to empty it on purpose)`,
+      );
     const store = openStore(o);
     try {
       const version = Math.max(now, (store.list(list)?.version ?? 0) + 1);

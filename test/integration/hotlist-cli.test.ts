@@ -45,6 +45,24 @@ describe('alpr hotlist (unit side)', () => {
     });
   });
 
+  it('import refuses a file with a header and no rows, keeping the list; --allow-empty empties it', () => {
+    const f = join(dir, 'header-only.csv');
+    writeFileSync(f, 'plate,state\n');
+    const args = ['hotlist', 'import', '--db', db, '--key-file', key, '--list', 'SVS', '--file', f];
+    const refused = runCli(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('holds no rows: SVS is kept as it is');
+    const check = () => runCli(['hotlist', 'check', '--db', db, '--key-file', key, '7ABC123']).stdout.trim();
+    expect(JSON.parse(check())).toMatchObject({ list: 'SVS' });
+    const emptied = runCli([...args, '--allow-empty']);
+    expect(emptied.stdout).toMatch(/SVS version \d+: 0 entries/);
+    expect(check()).not.toContain('SVS');
+    // put the list back for the tests below
+    const back = join(dir, 'back.csv');
+    writeFileSync(back, 'plate,state,reason\n7ABC123,CA,stolen\n');
+    expect(runCli([...args.slice(0, -1), back]).code).toBe(0);
+  });
+
   it('add caps expiry and requires case number or XREF and a reason', () => {
     const base = ['hotlist', 'add', '--db', db, '--key-file', key, '--plate', 'HOT 1'];
     const missing = runCli([...base, '--expires', '2h']);
