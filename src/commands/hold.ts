@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { IClientOptions } from 'mqtt';
 import { AlprError, ErrorCodes } from '../domain/errors.ts';
 import { connectNegotiated } from '../sync/sink.ts';
-import { signHoldCommand, topics } from '../sync/topics.ts';
+import { signHoldCommands, topics } from '../sync/topics.ts';
 
 interface HoldCli {
   unit: string;
@@ -54,7 +54,8 @@ export function registerHoldCommand(program: Command): void {
       if (readIds.some((r) => !/^[A-Za-z0-9:_-]{1,128}$/.test(r)))
         throw new AlprError(ErrorCodes.INPUT, '--reads: read ids are [A-Za-z0-9:_-], comma-separated');
       const unit = { agency: o.agency, id: o.unit };
-      const cmd = signHoldCommand(
+      // more reads than one command holds go as several (`<id>-1`, `<id>-2`…)
+      const cmds = signHoldCommands(
         {
           id: o.id ?? `hold-${Date.now()}`,
           unit,
@@ -72,14 +73,16 @@ export function registerHoldCommand(program: Command): void {
       if (o.clientKey) options.key = readFileSync(o.clientKey);
       const client = await connectNegotiated(o.url, options, o.protocolVersion === '4' ? 4 : 5);
       try {
-        await client.publishAsync(topics(o.topicBase, unit).holdCommand, JSON.stringify(cmd), { qos: 1 });
+        for (const cmd of cmds)
+          await client.publishAsync(topics(o.topicBase, unit).holdCommand, JSON.stringify(cmd), { qos: 1 });
       } catch (err) {
         throw new AlprError(ErrorCodes.SYNC, `the broker refused the command: ${(err as Error).message}`);
       } finally {
         await client.endAsync(true);
       }
-      process.stdout.write(
-        `${cmd.action} ${cmd.id} sent to ${o.agency}/${o.unit}: ${readIds.length} read(s)\n`,
-      );
+      for (const cmd of cmds)
+        process.stdout.write(
+          `${cmd.action} ${cmd.id} sent to ${o.agency}/${o.unit}: ${cmd.readIds.length} read(s)\n`,
+        );
     });
 }

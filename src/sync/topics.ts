@@ -186,6 +186,41 @@ export function signHoldCommand(
   };
   return { ...fields, sig: signBytes(Buffer.from(holdSignedText(fields)), privateKeyPem) };
 }
+/**
+ * A hold or release for any number of reads, as commands that each fit MAX_HOLD_COMMAND_BYTES
+ * (about 400 read ids): one command when they fit, else `<id>-1`, `<id>-2`… with the same ref,
+ * action and issue time, each signed on its own. Holds (or releases) of one ref apply in any order.
+ */
+export function signHoldCommands(
+  c: Parameters<typeof signHoldCommand>[0],
+  privateKeyPem: string | Buffer,
+  keyId: string,
+): HoldCommand[] {
+  const sign = (id: string, readIds: string[]) =>
+    signHoldCommand({ ...c, id, readIds }, privateKeyPem, keyId);
+  const fits = (cmd: HoldCommand) => Buffer.byteLength(JSON.stringify(cmd)) <= MAX_HOLD_COMMAND_BYTES;
+  const whole = sign(c.id, c.readIds);
+  if (fits(whole)) return [whole];
+  // the room a command has for ids: what an empty one with the longest suffixed id leaves free
+  const empty = Buffer.byteLength(JSON.stringify(sign(`${c.id}-${c.readIds.length}`, [])));
+  const room = MAX_HOLD_COMMAND_BYTES - empty;
+  const parts: string[][] = [];
+  let part: string[] = [];
+  let used = 0;
+  for (const r of c.readIds) {
+    const cost = Buffer.byteLength(JSON.stringify(r)) + 1;
+    if (part.length > 0 && used + cost > room) {
+      parts.push(part);
+      part = [];
+      used = 0;
+    }
+    part.push(r);
+    used += cost;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts.map((ids, k) => sign(`${c.id}-${k + 1}`, ids));
+}
+
 export type HoldResultPayload = Envelope<'holdResult'> & {
   requestId: string;
   changed: number;

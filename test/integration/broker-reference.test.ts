@@ -333,13 +333,13 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const unitA = { agency: AGENCY, id: 'unit-a' };
     const key = join(dir, 'admin.key');
     writeFileSync(key, ADMIN.privateKeyPem, { mode: 0o600 });
-    const run = (cn: string, id: string) => {
+    const run = (cn: string, id: string, reads = 'r7,r8') => {
       const c = broker.certs!.client(cn);
       const program = new Command().exitOverride();
       registerHoldCommand(program);
       return program.parseAsync(
         [
-          ...['sync', 'hold', '--unit', 'unit-a', '--agency', AGENCY, '--ref', 'CASE-7', '--reads', 'r7,r8'],
+          ...['sync', 'hold', '--unit', 'unit-a', '--agency', AGENCY, '--ref', 'CASE-7', '--reads', reads],
           ...['--id', id, '--key', key, '--url', broker.url, '--ca', broker.certs!.ca],
           ...['--cert', c.cert, '--client-key', c.key],
         ],
@@ -359,6 +359,32 @@ describe.skipIf(!hasMosquitto)('reference broker configuration (config/mosquitto
     const out = applyHoldCommand(got[0]!, holds, unitA, Date.now(), log, adminKeyMap(KEYS), () => {});
     expect(JSON.parse(out!).requestId).toBe('from-server');
     expect(calls).toEqual([['r7', 'r8']]);
+
+    // A hold for 1,500 reads (more than one command holds) arrives as several, each obeyed.
+    const many = Array.from(
+      { length: 1500 },
+      (_, i) => `read-${String(i).padStart(4, '0')}-${'x'.repeat(24)}`,
+    );
+    await run(NAMES.server, 'big-case', many.join(','));
+    await waitFor(() => got.length > 2, 10_000, 'the first parts at the unit');
+    const applied = new Set<string>();
+    const answered: string[] = [];
+    let n = 1;
+    await waitFor(
+      () => {
+        for (; n < got.length; n++) {
+          calls.length = 0;
+          const o = applyHoldCommand(got[n]!, holds, unitA, Date.now(), log, adminKeyMap(KEYS), () => {});
+          answered.push(JSON.parse(o!).requestId);
+          for (const ids of calls) for (const r of ids) applied.add(r);
+        }
+        return applied.size === many.length;
+      },
+      10_000,
+      'every part of the big hold',
+    );
+    expect(answered.length).toBeGreaterThan(1);
+    expect(answered).toEqual(answered.map((_, k) => `big-case-${k + 1}`));
   });
 
   it("another unit's certificate cannot take a unit's client id, not even the real one: the broker binds ids to certificates", async () => {

@@ -8,11 +8,14 @@ import {
   serverLight,
   TokenBucket,
 } from '../../src/sync/state.ts';
+import { uuidv7 } from '../../src/domain/ids.ts';
 import { adminKeyMap } from '../../src/domain/signed.ts';
 import { generateAdminKey } from '../../src/hotlist/push.ts';
 import {
+  MAX_HOLD_COMMAND_BYTES,
   parseHoldCommand,
   signHoldCommand,
+  signHoldCommands,
   parseUnitTopic,
   payloads,
   serverSubscriptions,
@@ -224,6 +227,27 @@ describe('topics', () => {
     );
     if (problem === null) expect(r).toEqual(good);
     else expect(r).toBe(problem);
+  });
+
+  it('a hold for 10,000 reads goes as commands that each fit and each verify, covering every read once', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => uuidv7(NOW - i * 1000));
+    const c = { id: 'req-big', unit, action: 'hold' as const, ref: 'CASE-9', readIds: ids, issuedAt: NOW };
+    const cmds = signHoldCommands(c, admin.privateKeyPem, 'k1');
+    expect(cmds.length).toBeGreaterThan(20);
+    expect(cmds.map((x) => x.id)).toEqual(cmds.map((_, k) => `req-big-${k + 1}`));
+    const seen: string[] = [];
+    for (const x of cmds) {
+      const buf = Buffer.from(JSON.stringify(x));
+      expect(buf.length).toBeLessThanOrEqual(MAX_HOLD_COMMAND_BYTES);
+      const parsed = parseHoldCommand(buf, unit, keys, NOW);
+      expect(typeof parsed).not.toBe('string');
+      seen.push(...(parsed as { readIds: string[] }).readIds);
+    }
+    expect(seen).toEqual(ids);
+    // a hold that fits stays one command with its own id
+    expect(
+      signHoldCommands({ ...c, readIds: ids.slice(0, 3) }, admin.privateKeyPem, 'k1').map((x) => x.id),
+    ).toEqual(['req-big']);
   });
 });
 
