@@ -194,8 +194,12 @@ export interface QueuedRecord {
  * and acknowledges on the broker's PUBACK, like the outbox.
  */
 export interface RecordQueuePort {
-  /** Queues a record; false when one with this id is already queued. */
-  put(r: { id: string; kind: string; body: unknown }): boolean;
+  /**
+   * Queues a record; false when one with this id is already queued. `enqueuedAt` (default: now)
+   * is sent as `queuedAt`: a record queued again with the same id and body must give the same one,
+   * so the server sees the same record, byte for byte.
+   */
+  put(r: { id: string; kind: string; body: unknown; enqueuedAt?: number }): boolean;
   /** Up to `limit` records after seq `after` (exclusive), oldest first. */
   peek(limit: number, after?: number): QueuedRecord[];
   /** Drops acknowledged records. Unknown seqs are ignored. */

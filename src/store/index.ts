@@ -393,7 +393,7 @@ export class StoreStage implements Stage {
   records(): RecordQueuePort {
     return {
       put: (r) => {
-        const added = this.q.putRecord(r.id, r.kind, r.body, this.now());
+        const added = this.q.putRecord(r.id, r.kind, r.body, r.enqueuedAt ?? this.now());
         if (added) {
           for (const l of this.recordListeners) {
             try {

@@ -150,12 +150,14 @@ export class RecordDrain {
 export function hotPlateRecord<E extends { plate: string; state: string | null; created: number }>(
   entry: E,
   tag: (text: string) => string,
-): { id: string; kind: 'hot-plate'; body: E } {
+): { id: string; kind: 'hot-plate'; body: E; enqueuedAt: number } {
   return {
     // Stable across restarts (the server keeps one copy) yet without plate text: the id column and
     // the MQTT envelope are not encrypted. `tag` is a keyed hash (the store's).
     id: `hot-plate:${tag(`${entry.plate}|${entry.state ?? ''}|${entry.created}`)}`,
     kind: 'hot-plate',
     body: entry,
+    // queued again at every start: the same time each time, so every copy is the same record
+    enqueuedAt: entry.created,
   };
 }

@@ -84,7 +84,13 @@ describe('record topics and payloads', () => {
   it('hot-plate records have a stable id per entry', () => {
     const e = { plate: 'ABC123', state: null, created: 42, list: 'LOCAL' };
     const tag = (t: string) => `T(${t.length})`;
-    expect(hotPlateRecord(e, tag)).toEqual({ id: 'hot-plate:T(10)', kind: 'hot-plate', body: e });
+    // queued at the entry's creation time, whenever it is queued (again at every start)
+    expect(hotPlateRecord(e, tag)).toEqual({
+      id: 'hot-plate:T(10)',
+      kind: 'hot-plate',
+      body: e,
+      enqueuedAt: 42,
+    });
     expect(hotPlateRecord({ ...e }, tag).id).toBe(hotPlateRecord(e, tag).id);
     expect(hotPlateRecord(e, (t) => t).id).toBe('hot-plate:ABC123||42');
   });
