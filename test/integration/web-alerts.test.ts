@@ -455,6 +455,8 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
     expect(u.web.currentOperator()).toBe('A100');
     await page.click('#signout');
     await page.locator('#screen-signin').waitFor({ state: 'visible' });
+    // the next officer's sign-in starts blank
+    expect(await page.inputValue('#badge')).toBe('');
     expect(errors).toEqual([]);
   });
 });

@@ -197,6 +197,8 @@ $('signout').addEventListener('click', async () => {
     /* signed out locally anyway */
   }
   session = null;
+  // the next officer's sign-in starts blank, not with the last one's badge
+  $('badge').value = '';
   show('signin');
 });
 
@@ -268,6 +270,16 @@ function closeEvents() {
 setInterval(() => {
   if (events && Date.now() - lastEvent > 40000) showOffline(true);
 }, 5000);
+
+/**
+ * Names each cell of a table's body after its column (`data-label`), for the stacked layout of
+ * narrow screens (app.css: a row becomes a card, each cell under its column's name).
+ */
+function labelCells(table) {
+  const names = [...table.tHead.rows[0].cells].map((th) => th.textContent);
+  for (const row of table.tBodies[0].rows)
+    for (const [i, td] of [...row.cells].entries()) td.dataset.label = names[i] || '';
+}
 
 /** Reads that raised a hit (their rows are marked). */
 const hitReads = new Set();
@@ -365,6 +377,7 @@ $('search-form').addEventListener('submit', async (ev) => {
         return tr;
       }),
     );
+    labelCells($('search-results'));
     $('search-summary').scrollIntoView({ block: 'start', behavior: 'smooth' });
   } catch (e) {
     $('search-error').textContent = e.message;

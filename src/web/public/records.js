@@ -50,6 +50,7 @@ async function loadHotPlates() {
       return tr;
     }),
   );
+  labelCells($('hp-mine'));
 }
 
 const AUDIT_ACTIONS = {
@@ -134,4 +135,5 @@ async function loadAudit() {
       return tr;
     }),
   );
+  labelCells($('audit'));
 }
