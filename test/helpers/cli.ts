@@ -25,3 +25,32 @@ export function spawnCli(
     env: { ...process.env, ...opts.env },
   });
 }
+
+/**
+ * `alpr run --config FILE` in the background with plates kept out of its logs, its output
+ * collected as it comes; `stop` sends SIGTERM and gives the exit code, `kill` ends it whatever it
+ * is doing (for an afterAll after a failed hook).
+ */
+export function runDaemon(config: string) {
+  const child = spawnCli(['run', '--config', config], { env: { ALPR_LOG_PLATES: '0' } });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => {
+    out.stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out.stderr += d.toString();
+  });
+  return {
+    child,
+    out,
+    stop: () =>
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}

@@ -6,7 +6,7 @@
  * system clock), so the capture's true time can be told; the officer's console says it beside the
  * hit's time.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,18 +14,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CentralSink } from '../../src/sync/sink.ts';
-import { spawnCli } from '../helpers/cli.ts';
+import { runDaemon } from '../helpers/cli.ts';
 import { DEMO_HOT, DEMO_PLATES, demoUnitOnBroker } from '../helpers/demo.ts';
 import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
+import { hasSocat } from '../helpers/tools.ts';
 
-const hasSocat = (() => {
-  try {
-    execFileSync('socat', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 if (!hasMosquitto)
   console.warn('daemon-clock-mark: skipped, mosquitto not installed (apt-get install mosquitto)');
 if (!hasSocat) console.warn('daemon-clock-mark: skipped, socat not installed (apt-get install socat)');
@@ -59,10 +52,10 @@ describe.skipIf(!hasMosquitto || !hasSocat)('alpr run with a system clock an hou
   let broker: Broker;
   let sink: CentralSink;
   let socat: ChildProcess | null = null;
-  let stdout = '';
   let code: number | null = null;
   /** The daemon; killed after the tests whatever happened (a timed-out hook leaves it running). */
-  let child: ReturnType<typeof spawnCli> | null = null;
+  let daemon: ReturnType<typeof runDaemon> | null = null;
+  const stdout = () => daemon?.out.stdout ?? '';
   let delivered = false;
 
   beforeAll(async () => {
@@ -92,34 +85,23 @@ describe.skipIf(!hasMosquitto || !hasSocat)('alpr run with a system clock an hou
         await sleep(1000);
       }
     })();
-    const started = spawnCli(['run', '--config', join(tmp, 'config.yaml')], {
-      env: { ALPR_LOG_PLATES: '0' },
-    });
-    child = started;
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const run = runDaemon(join(tmp, 'config.yaml'));
+    daemon = run;
     const end = Date.now() + 90_000;
     while (Date.now() < end && !delivered) {
       await sleep(250);
       const c = sink.counts().byType;
       delivered = c.read === DEMO_PLATES.length && c.hit === 1;
     }
-    const daemon = child;
-    daemon.kill('SIGTERM');
-    code = await new Promise((r) => daemon.on('exit', (c) => r(c)));
+    code = await run.stop();
     feeding = false;
     await feeder;
     await fh.close();
-    if (code !== 0) console.error(stderr);
+    if (code !== 0) console.error(run.out.stderr);
   }, 150_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    daemon?.kill();
     socat?.kill('SIGKILL');
     await sink?.stop();
     await destroyMosquitto(broker);
@@ -156,14 +138,14 @@ describe.skipIf(!hasMosquitto || !hasSocat)('alpr run with a system clock an hou
     const [hit] = records('hit').map((m) => m.hit!);
     expect(hit?.plate).toBe(DEMO_HOT);
     expect(Math.abs((hit?.clockOffsetMs as number) - AHEAD_MS)).toBeLessThan(2500);
-    const line = stdout
+    const line = stdout()
       .split('\n')
-      .find((l) => l.trimStart().startsWith('cam ') && stdout.includes('CONFIRMED HIT'));
+      .find((l) => l.trimStart().startsWith('cam ') && stdout().includes('CONFIRMED HIT'));
     expect(line).toMatch(/\[unit clock 3(599|60\d) s behind GPS: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ by GPS\]/);
   });
 
   it('shows the clock light red with the offset', () => {
-    const clock = stdout
+    const clock = stdout()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)

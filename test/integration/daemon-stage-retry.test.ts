@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CentralSink } from '../../src/sync/sink.ts';
-import { spawnCli } from '../helpers/cli.ts';
+import { runDaemon } from '../helpers/cli.ts';
 import { DEMO_HOT, DEMO_PLATES, demoUnitOnBroker } from '../helpers/demo.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { type Broker, destroyMosquitto, hasMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
@@ -42,14 +42,14 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
   let broker: Broker;
   let sink: CentralSink;
   let squatter: Server | null = null;
-  let stdout = '';
   let code: number | null = null;
   /** The daemon; killed after the tests whatever happened (a timed-out hook leaves it running). */
-  let child: ReturnType<typeof spawnCli> | null = null;
+  let daemon: ReturnType<typeof runDaemon> | null = null;
+  const stdout = () => daemon?.out.stdout ?? '';
   const seen: Record<string, unknown> = {};
 
   const logs = () =>
-    stdout
+    stdout()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -82,17 +82,8 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
     await new Promise<void>((r) => held.listen(webPort, '127.0.0.1', r));
     squatter = held;
 
-    const started = spawnCli(['run', '--config', join(tmp, 'config.yaml')], {
-      env: { ALPR_LOG_PLATES: '0' },
-    });
-    child = started;
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const run = runDaemon(join(tmp, 'config.yaml'));
+    daemon = run;
     const until = async (cond: () => boolean, ms: number) => {
       const end = Date.now() + ms;
       while (Date.now() < end && !cond()) await sleep(200);
@@ -127,15 +118,13 @@ describe.skipIf(!hasMosquitto)('alpr run: parts that failed to start are started
         });
       }),
     );
-    const daemon = child;
-    daemon.kill('SIGTERM');
-    code = await new Promise((r) => daemon.on('exit', (c) => r(c)));
-    if (code !== 0) console.error(stderr);
-    writeFileSync(join(tmp, 'stdout.log'), stdout);
+    code = await run.stop();
+    if (code !== 0) console.error(run.out.stderr);
+    writeFileSync(join(tmp, 'stdout.log'), stdout());
   }, 200_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    daemon?.kill();
     squatter?.close();
     await sink?.stop();
     await destroyMosquitto(broker);

@@ -3,7 +3,7 @@
  * .chk oracle, the project's demo route compared with our own decoder, and a gpsd (run by gpsfake,
  * gpsd's own test harness) that goes away and comes back.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { GpsStage } from '../../src/gps/index.ts';
 import type { GpsSource } from '../../src/gps/source.ts';
 import { startGpsdPty } from '../helpers/gpsd-pty.ts';
 import { compareWithOracle, oracleTpvs } from './gps-oracle.ts';
+import { hasTool } from '../helpers/tools.ts';
 
 const DIR = fileURLToPath(new URL('../../../shared/data/nmea', import.meta.url));
 const ROUTE = fileURLToPath(new URL('../../fixtures/gps/demo-route.nmea', import.meta.url));
@@ -30,14 +31,7 @@ const LOGS = [
   'foretrex-201.log',
 ];
 const have = existsSync(DIR);
-const hasGpsfake = (() => {
-  try {
-    execFileSync('gpsfake', ['--help'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasGpsfake = hasTool('gpsfake', ['--help']);
 if (!hasGpsfake)
   console.warn('gps-gpsfake: skipped, gpsfake is not installed (apt-get install gpsd gpsd-clients)');
 if (!have) console.warn(`gps-gpsfake: captures skipped, ${DIR} is absent`);

@@ -3,7 +3,7 @@
  * real serialport source: the stage keeps decoding the fixes that follow, counts the refusal, and
  * no throw reaches the port's data handler (vitest fails the run on any uncaught exception).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,17 +15,10 @@ import { gpsSection } from '../../src/config/sections/gps.ts';
 import { Bus } from '../../src/core/bus.ts';
 import type { Fix, HealthReport } from '../../src/domain/types.ts';
 import { GpsStage } from '../../src/gps/index.ts';
+import { hasSocat } from '../helpers/tools.ts';
 
 const ROUTE = fileURLToPath(new URL('../../fixtures/gps/demo-route.nmea', import.meta.url));
 const DEADLY_ZDA = '$GPZDA,120000.00,01,01,3000000,00,00*56';
-const hasSocat = (() => {
-  try {
-    execFileSync('socat', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 if (!hasSocat) console.warn('gps-hostile-input: skipped, socat is not installed (apt-get install socat)');
 
 const log = pino({ level: 'silent' });

@@ -3,7 +3,7 @@
  * unplug (socat killed) and replug: the light goes red, then green again; and a device missing at
  * start-up, named at once.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,19 +17,12 @@ import type { Fix, HealthReport } from '../../src/domain/types.ts';
 import { type DecoderStats, NmeaDecoder } from '../../src/gps/decoder.ts';
 import { GpsStage } from '../../src/gps/index.ts';
 import { compareWithOracle, oracleTpvs } from './gps-oracle.ts';
+import { hasSocat } from '../helpers/tools.ts';
 
 const DIR = fileURLToPath(new URL('../../../shared/data/nmea', import.meta.url));
 const ROUTE = fileURLToPath(new URL('../../fixtures/gps/demo-route.nmea', import.meta.url));
 const LOGS = ['neo-m8n.log', 'gp-320fw-2019-04-07-coldboot.log', 'sirfstarv-nmea.log', 'foretrex-201.log'];
 const have = existsSync(DIR);
-const hasSocat = (() => {
-  try {
-    execFileSync('socat', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 if (!hasSocat) console.warn('gps-serial-pty: skipped, socat is not installed (apt-get install socat)');
 if (!have) console.warn(`gps-serial-pty: captures skipped, ${DIR} is absent`);
 
