@@ -273,7 +273,16 @@ function handleHit(
   });
   audit(web, s, {
     kind: 'hit-action',
-    detail: { hitId: id, action: action.type, from, to: t.state, note },
+    // the plate and list too: the trail says which hit was handled without the hit at hand
+    detail: {
+      hitId: id,
+      plate: hit.plate,
+      list: hit.match.list,
+      action: action.type,
+      from,
+      to: t.state,
+      note,
+    },
     reason,
   });
   // The machine never returns to a state: (hit, state) is a stable id.

@@ -266,7 +266,9 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     await rejected.waitFor();
     const text = (await rejected.textContent())!;
     expect(text).toContain('Handled a hit');
-    expect(text).toContain('rejected: new → rejected · note: different make');
+    expect(text).toContain(
+      `${hit.plate} (${hit.match.list}): rejected: new → rejected · note: different make`,
+    );
     expect(text).toContain('Vehicle does not match the entry');
     expect(text).not.toContain('vehicle-mismatch');
     const cancelled = (await page.locator('#audit tr[data-kind="hot-plate-cancel"]').textContent())!;

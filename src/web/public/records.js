@@ -91,7 +91,7 @@ function auditWhat(a) {
     }
     case 'hit-action':
       return [
-        `${HIT_ACTIONS[d.action] || d.action}: ${HIT_STATES[d.from] || d.from} → ${HIT_STATES[d.to] || d.to}`,
+        `${d.plate ? `${d.plate}${d.list ? ` (${d.list})` : ''}: ` : ''}${HIT_ACTIONS[d.action] || d.action}: ${HIT_STATES[d.from] || d.from} → ${HIT_STATES[d.to] || d.to}`,
         d.note ? `note: ${d.note}` : '',
       ]
         .filter(Boolean)
