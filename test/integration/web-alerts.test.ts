@@ -313,7 +313,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
     expect(await cmp.locator('mark.diff').allTextContents()).toEqual(['9', '8']);
   });
 
-  it('the card and its one-tap outcomes fit the screen; a verified hit stands out', async () => {
+  it('the card and its one-tap outcomes fit the screen; a verified hit stands out in red', async () => {
     const hit = await hitOn('FIT5150', {
       priority: 1,
       level: 'possible',
@@ -395,7 +395,8 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
       border: getComputedStyle(e).borderLeftColor,
     }));
     expect(style.opacity).toBe('1');
-    expect(style.border).toBe('rgb(31, 191, 91)');
+    // red (the car is wanted), not the green that means "all clear" everywhere else
+    expect(style.border).toBe('rgb(229, 56, 59)');
 
     // "Wrong state" on another hit: one tap, a reject with that reason, shown as its label.
     const other = await hitOn('WST2020', { priority: 2 });
