@@ -54,10 +54,20 @@ export function foldLights(
     }
     reports.sort((a, b) => RANK[b.light] - RANK[a.light] || a.component.localeCompare(b.component));
     const worst = reports[0]!.light;
-    const bad = reports.filter((r) => r.light !== 'green').map((r) => `${r.component}: ${r.reason}`);
+    const bad = reports.filter((r) => r.light !== 'green').map(partReason);
     out[name] = { light: worst, reasons: bad.length ? bad : ['ok'] };
   }
   return out;
+}
+
+/**
+ * One component's words under its light: its name, then its reason, unless the reason names it
+ * already (`camera rear: no frame…` for `camera:rear`, not `camera:rear: camera rear: …`).
+ */
+export function partReason(r: { component: string; reason: string }): string {
+  if (!r.component.includes(':')) return `${r.component}: ${r.reason}`;
+  const name = r.component.replace(':', ' ').toLowerCase();
+  return r.reason.toLowerCase().startsWith(`${name}:`) ? r.reason : `${r.component}: ${r.reason}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { hasChromium, openTouchPage, VIEWPORTS } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hit } from '../../src/domain/types.ts';
+import { makeRead } from '../helpers/sync-fixtures.ts';
 import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
 // Screenshots of the takeover at each size, on request, into a folder of one's choosing.
@@ -27,6 +28,7 @@ const AUTOPLAY_RULE = `{
 interface PageNode {
   id: string;
   inert: boolean;
+  click(): void;
   parentElement: PageNode | null;
   closest(s: string): PageNode | null;
 }
@@ -387,10 +389,21 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
     await page.waitForTimeout(300);
     expect(await listed.getAttribute('data-state')).toBe('requested');
     expect(u.web.db!.hitStates([hit.id]).get(hit.id)).toMatchObject({ to: 'requested' });
-    await verify.click();
-    await expect.poll(() => listed.getAttribute('data-state')).toBe('verified');
-    expect(await listed.locator('.handling').textContent()).toBe('✔ VERIFIED BY DISPATCH (A100)');
-    const style = await listed.evaluate((e) => ({
+    // A new sighting of the same car redraws its card: the note being typed and the armed button
+    // stay, and the next tap is taken (the card's buttons are not new)
+    const key = (await listed.getAttribute('data-key'))!;
+    const byKey = page.locator(`#hits .hit[data-key="${key}"]`);
+    await byKey.locator('.note').fill('driver matches BOLO');
+    await hitOn('FIT5150', { priority: 1, level: 'possible', entryPlate: 'FIT5158', probability: 0.41 });
+    await expect.poll(() => byKey.locator('.seen .count').textContent()).toBe('2');
+    expect(await byKey.locator('.note').inputValue()).toBe('driver matches BOLO');
+    const armed = byKey.locator('button[data-outcome=verify]');
+    expect(await armed.textContent()).toBe('Tap again: dispatch verified');
+    await armed.click();
+    await expect.poll(() => byKey.getAttribute('data-state')).toBe('verified');
+    expect(await byKey.locator('.handling').textContent()).toBe('✔ VERIFIED BY DISPATCH (A100)');
+    expect(await byKey.textContent()).toContain('driver matches BOLO');
+    const style = await byKey.evaluate((e) => ({
       opacity: getComputedStyle(e).opacity,
       border: getComputedStyle(e).borderLeftColor,
     }));
@@ -447,6 +460,28 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
       await page.click('#theme');
       await page.click('#theme');
     }
+    // a search of this officer's, to see it gone after sign-out
+    const read = makeRead(4343);
+    u.bus.emit('read', read);
+    await page.click('button[data-tab=search]');
+    await page.fill('#s-plate', read.plate);
+    await page.fill('#s-case', 'C-2026-0042');
+    await page.fill('#s-reason', 'sign out check');
+    await page.click('#search-form button[type=submit]');
+    await page.locator(`#search-results tr[data-id="${read.id}"]`).waitFor();
+    // Taps meant for a hit's Acknowledge (tapped three times) that land on Sign out once the
+    // takeover closes are not taken: the officer stays signed in.
+    await hitOn('ACK7777');
+    await page.locator('#takeover').waitFor({ state: 'visible' });
+    await page.evaluate(() => {
+      document.getElementById('ack').click();
+      document.getElementById('signout').click();
+      document.getElementById('signout').click();
+    });
+    await page.locator('#takeover').waitFor({ state: 'hidden' });
+    expect(await page.textContent('#signout')).toBe('Sign out');
+    expect(u.web.currentOperator()).toBe('A100');
+    await page.waitForTimeout(800);
     const signout = await page.locator('#signout').boundingBox();
     const who = await page.locator('#who').boundingBox();
     expect(signout!.x).toBeGreaterThan(who!.x); // at the far end of the bar
@@ -456,8 +491,11 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
     expect(u.web.currentOperator()).toBe('A100');
     await page.click('#signout');
     await page.locator('#screen-signin').waitFor({ state: 'visible' });
-    // the next officer's sign-in starts blank
+    // the next officer's sign-in starts blank, and nothing of this officer's search is left
     expect(await page.inputValue('#badge')).toBe('');
+    expect(await page.locator('#search-results tbody tr').count()).toBe(0);
+    expect(await page.inputValue('#s-reason')).toBe('');
+    expect(await page.inputValue('#s-case')).toBe('');
     expect(errors).toEqual([]);
   });
 });

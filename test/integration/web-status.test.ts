@@ -215,7 +215,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     expect(await fitsScreen('#hp-mine tr[data-plate="7ABC123"] button.cancel')).toBe(true);
     // one tap only arms it (a stray tap takes no plate off the list); the second cancels
     await cancel.tap();
-    expect(await cancel.textContent()).toBe('Tap again to cancel');
+    expect(await cancel.textContent()).toBe('Tap again: cancel 7ABC123');
     await page.waitForTimeout(300);
     expect(
       u.hotlist

@@ -62,6 +62,16 @@ const all = (light: 'green' | 'amber' | 'red'): Lights => {
   return { cameras: s, server: s, gps: s, system: s };
 };
 
+describe('a part named once under its light', () => {
+  it('keeps a reason that names its component as it is, and names the others', () => {
+    const l = foldLights([
+      { component: 'camera:rear', light: 'red', reason: 'camera rear: no frame for over 1 min', at: 0 },
+      { component: 'camera:side', light: 'amber', reason: 'starting', at: 0 },
+    ]);
+    expect(l.cameras.reasons).toEqual(['camera rear: no frame for over 1 min', 'camera:side: starting']);
+  });
+});
+
 describe('lights shown', () => {
   it('overall light is the worst one', () => {
     expect(overallLight(all('green'))).toBe('green');

@@ -184,6 +184,8 @@ function disarmSignout() {
   $('signout').classList.remove('armed');
 }
 $('signout').addEventListener('click', async () => {
+  // a tap just after a hit's takeover closed was meant for its Acknowledge, not for Sign out
+  if (performance.now() - takeoverClosedAt < SETTLE_MS) return;
   if (!signoutArmed) {
     $('signout').textContent = 'Tap again to sign out';
     $('signout').classList.add('armed');
@@ -197,10 +199,20 @@ $('signout').addEventListener('click', async () => {
     /* signed out locally anyway */
   }
   session = null;
-  // the next officer's sign-in starts blank, not with the last one's badge
+  // the next officer starts blank: no badge, and nothing of the last one's searches, hot plates or
+  // audit trail (what they found was audited under their badge, not the next one's)
   $('badge').value = '';
+  clearOfficerViews();
   show('signin');
 });
+
+function clearOfficerViews() {
+  for (const f of ['search-form', 'hp-form']) $(f)?.reset();
+  for (const t of ['search-results', 'hp-mine', 'audit']) $(t).tBodies[0].replaceChildren();
+  for (const p of ['search-summary', 'search-error', 'hp-result', 'audit-chain']) $(p).textContent = '';
+  $('search-view').classList.add('hidden');
+  $('search-images').replaceChildren();
+}
 
 async function startMain() {
   show('main');

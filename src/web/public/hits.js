@@ -70,8 +70,8 @@ function renderHit(h, fresh) {
   const list = members(g);
   g.latest = list.at(-1);
   g.decided = decided(list);
-  const node = drawCard(g, list);
   const existing = cardOf(key);
+  const node = drawCard(g, list, existing);
   if (existing) existing.replaceWith(node);
   else (h.late ? $('hits-history') : $('hits')).append(node);
   sortCards();
@@ -135,7 +135,12 @@ function handlingWords(st) {
   return `${what[st.state] || st.state.toUpperCase()}${reason} (${st.by || ''})`;
 }
 
-function drawCard(g, list) {
+/**
+ * `was`: the card this one replaces (a new sighting, a decision elsewhere). In the same state its
+ * note being typed, an armed button and the buttons' time on screen carry over: a redraw must not
+ * wipe what the officer is writing, disarm what they armed, or drop their next tap.
+ */
+function drawCard(g, list, was) {
   const h = g.latest;
   const d = g.decided;
   const st = d.handling;
@@ -202,7 +207,9 @@ function drawCard(g, list) {
     zoomable(img);
     imgs.append(img);
   }
-  drawActions(node, g, d);
+  const same = was && was.dataset.state === st.state;
+  if (same) node.querySelector('.note').value = was.querySelector('.note')?.value || '';
+  drawActions(node, g, d, same ? was : null);
   return node;
 }
 
@@ -212,35 +219,46 @@ const SETTLE_MS = 700;
 // "Dispatch verified" records what a stop may follow: it asks for a second tap, as sign out does.
 const ARM_MS = 5000;
 
-function drawActions(node, g, d) {
+function drawActions(node, g, d, was) {
   const actions = node.querySelector('.actions');
   const keys = session?.outcomesByState?.[d.handling.state] || [];
   if (!keys.length) actions.classList.add('hidden');
-  const drawnAt = performance.now();
+  // the buttons' first moment on screen: kept from the card this one redraws in the same state
+  const drawnAt = was?._drawnAt ?? performance.now();
+  node._drawnAt = drawnAt;
   // (tests wait for this mark before they tap)
-  setTimeout(() => {
-    actions.dataset.ready = '1';
-  }, SETTLE_MS);
+  setTimeout(
+    () => {
+      actions.dataset.ready = '1';
+    },
+    Math.max(0, SETTLE_MS - (performance.now() - drawnAt)),
+  );
+  const armedBefore = was?.querySelector('.actions button.armed')?.dataset.outcome;
   for (const k of keys) {
     const o = session.outcomes[k];
     const b = el('button', `outcome ${o.type}`, o.label);
     b.type = 'button';
     b.dataset.outcome = k;
     let armed = null;
+    const arm = () => {
+      b.textContent = `Tap again: ${o.label.toLowerCase()}`;
+      b.classList.add('armed');
+      armed = setTimeout(disarm, ARM_MS);
+    };
+    const disarm = () => {
+      clearTimeout(armed);
+      armed = null;
+      b.textContent = o.label;
+      b.classList.remove('armed');
+    };
+    if (k === armedBefore) arm();
     b.addEventListener('click', async () => {
       if (performance.now() - drawnAt < SETTLE_MS) return;
       if (o.type === 'verify' && !armed) {
-        b.textContent = `Tap again: ${o.label.toLowerCase()}`;
-        b.classList.add('armed');
-        armed = setTimeout(() => {
-          armed = null;
-          b.textContent = o.label;
-          b.classList.remove('armed');
-        }, ARM_MS);
+        arm();
         return;
       }
-      clearTimeout(armed);
-      armed = null;
+      disarm();
       const body = { type: o.type, note: node.querySelector('.note').value };
       if (o.reason) body.reason = o.reason;
       try {
@@ -300,6 +318,10 @@ function alertFor(g) {
   sound(g.latest, false);
 }
 
+/** When the takeover last closed: what lay under its Acknowledge must not take the next taps. */
+// biome-ignore lint/correctness/noUnusedVariables: read by app.js (the page's shared script scope)
+let takeoverClosedAt = -Infinity;
+
 function showTakeover() {
   const slot = $('takeover-slot');
   const held = slot.querySelector('.hit');
@@ -318,6 +340,7 @@ function showTakeover() {
   for (const id of ['bar', 'screen-signin', 'screen-check', 'screen-main']) $(id).inert = !!key;
   if (!key) {
     $('takeover-say').textContent = '';
+    if (wasShown) takeoverClosedAt = performance.now();
     return;
   }
   const card = cardOf(key);

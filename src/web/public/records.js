@@ -18,7 +18,7 @@ async function loadHotPlates() {
       let armed = null;
       cancel.addEventListener('click', async () => {
         if (!armed) {
-          cancel.textContent = 'Tap again to cancel';
+          cancel.textContent = `Tap again: cancel ${p.plate}`;
           cancel.classList.add('armed');
           armed = setTimeout(() => {
             armed = null;

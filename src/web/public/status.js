@@ -36,8 +36,9 @@ function statusEl(tag, cls, text) {
 
 /** A part's line: its name, unless its reason names it already ("camera rear: no frame…"). */
 function partWords(p) {
-  const name = p.component.replace(':', ' ');
-  return p.reason.toLowerCase().startsWith(name.toLowerCase()) ? p.reason : `${p.component}: ${p.reason}`;
+  const name = p.component.replace(':', ' ').toLowerCase();
+  const named = p.component.includes(':') && p.reason.toLowerCase().startsWith(`${name}:`);
+  return named ? p.reason : `${p.component}: ${p.reason}`;
 }
 
 // biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
