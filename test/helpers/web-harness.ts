@@ -4,6 +4,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { hotlistSection } from '../../src/config/sections/hotlist.ts';
 import { webSection } from '../../src/config/sections/web.ts';
@@ -196,4 +197,21 @@ export function client(base: string) {
       return { status: res.status, data: data as Record<string, any>, headers: res.headers };
     },
   };
+}
+
+/**
+ * A read stored on the unit (as the reads stage stores one), then found from the page's Search
+ * tab with a case number and `reason`: the row the page shows for it.
+ */
+export async function searchStoredRead(u: WebUnit, page: Page, reason: string, n = 4343) {
+  const read = makeRead(n);
+  u.bus.emit('read', read);
+  await page.click('button[data-tab=search]');
+  await page.fill('#s-plate', read.plate);
+  await page.fill('#s-case', 'C-2026-0042');
+  await page.fill('#s-reason', reason);
+  await page.click('#search-form button[type=submit]');
+  const row = page.locator(`#search-results tr[data-id="${read.id}"]`);
+  await row.waitFor();
+  return { read, row };
 }

@@ -3,8 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { hasChromium, openTouchPage, VIEWPORTS } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hit } from '../../src/domain/types.ts';
-import { makeRead } from '../helpers/sync-fixtures.ts';
-import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
+import { lightsAll, searchStoredRead, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
 // Screenshots of the takeover at each size, on request, into a folder of one's choosing.
 const SHOTS = process.env.ALPR_WEB_SHOTS_DIR;
@@ -461,14 +460,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('hit alerts at $width×$height', (
       await page.click('#theme');
     }
     // a search of this officer's, to see it gone after sign-out
-    const read = makeRead(4343);
-    u.bus.emit('read', read);
-    await page.click('button[data-tab=search]');
-    await page.fill('#s-plate', read.plate);
-    await page.fill('#s-case', 'C-2026-0042');
-    await page.fill('#s-reason', 'sign out check');
-    await page.click('#search-form button[type=submit]');
-    await page.locator(`#search-results tr[data-id="${read.id}"]`).waitFor();
+    await searchStoredRead(u, page, 'sign out check');
     // Taps meant for a hit's Acknowledge (tapped three times) that land on Sign out once the
     // takeover closes are not taken: the officer stays signed in.
     await hitOn('ACK7777');

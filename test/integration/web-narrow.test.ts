@@ -7,8 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, openTouchPage } from '../helpers/chromium.ts';
-import { makeRead } from '../helpers/sync-fixtures.ts';
-import { lightsAll, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
+import { lightsAll, searchStoredRead, startWebUnit, type WebUnit } from '../helpers/web-harness.ts';
 
 const VIEWPORT = { width: 600, height: 1024 };
 
@@ -113,15 +112,7 @@ describe.skipIf(!hasChromium)('the page at 600×1024 (a tablet held upright)', (
     // the audit trail and search results: each row a card, each cell under its column's name,
     // nothing off the right edge (the Images button included)
     expect(await overflow(page, '#audit td')).toEqual({ page: 0, elements: 0 });
-    const read = makeRead(4242);
-    u.bus.emit('read', read);
-    await page.tap('button[data-tab=search]');
-    await page.fill('#s-plate', read.plate);
-    await page.fill('#s-case', 'C-2026-0042');
-    await page.fill('#s-reason', 'narrow screen check');
-    await page.tap('#search-form button[type=submit]');
-    const row = page.locator(`#search-results tr[data-id="${read.id}"]`);
-    await row.waitFor();
+    const { row } = await searchStoredRead(u, page, 'narrow screen check', 4242);
     expect(await overflow(page, '#search-results td, #search-results button')).toEqual({
       page: 0,
       elements: 0,
