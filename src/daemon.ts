@@ -179,6 +179,10 @@ export class Daemon {
     const keyWarnings = keySealingWarnings(c.paths.keySealing, keySources(c, creds));
     for (const w of keyWarnings) log.warn(w);
 
+    // GPS time minus the system clock, for the clock light, the reads' mark and the purge. A
+    // replayed log carries its recording's time: comparing the clock with it means nothing.
+    const gpsClockOffset = () => (c.gps.type === 'replay' ? null : (gps?.clockOffsetMs() ?? null));
+
     const factories: StageFactory[] = [
       // Not started again after a failed start: the page, the telemetry and the service's
       // status line hold the instance it made (an endpoint that cannot listen is only amber).
@@ -197,8 +201,7 @@ export class Daemon {
             required: ['storage', 'model'],
             // GPS re-reports every 30 s and sync every 60 s: silence past these limits turns them red.
             staleAfterMs: { gps: 90_000, server: 180_000 },
-            // A replayed log carries its recording's time: comparing the clock with it means nothing.
-            clockOffsetMs: () => (c.gps.type === 'replay' ? null : (gps?.clockOffsetMs() ?? null)),
+            clockOffsetMs: gpsClockOffset,
             versions: () => ({ software: SOFTWARE_VERSION, model: modelVersion }),
             warnings: () => keyWarnings,
             // alpr status: queue depth and last acknowledged read. The store is built after health.
@@ -219,8 +222,7 @@ export class Daemon {
           dataDir,
           credentialsDir: creds,
           // the GPS stage is built later: asked at each purge
-          clockConfirmed: () =>
-            clockConfirmed(c.gps.type, gps?.clockOffsetMs() ?? null, c.health.clock.maxOffsetS),
+          clockConfirmed: () => clockConfirmed(c.gps.type, gpsClockOffset(), c.health.clock.maxOffsetS),
         });
         return store;
       }),
@@ -289,11 +291,7 @@ export class Daemon {
           () => store!,
           () => modelVersion,
           () => Object.fromEntries((hotlist?.lists() ?? []).map((l) => [l.name, l.version])),
-          // a replayed log carries its recording's time: no mark from it
-          () =>
-            c.gps.type === 'replay'
-              ? null
-              : clockMark(gps?.clockOffsetMs() ?? null, c.health.clock.maxOffsetS),
+          () => clockMark(gpsClockOffset(), c.health.clock.maxOffsetS),
         ),
       ),
       factory('recognize', true, 'model', async () => {

@@ -22,7 +22,7 @@ export function clockConfirmed(
 ): boolean {
   // without a receiver (or with a replayed log) nothing can check the clock: it is taken as it is
   if (gpsType === 'none' || gpsType === 'replay') return true;
-  return gpsOffsetMs !== null && Number.isFinite(gpsOffsetMs) && Math.abs(gpsOffsetMs) < maxOffsetS * 1000;
+  return gpsOffsetMs !== null && Number.isFinite(gpsOffsetMs) && clockMark(gpsOffsetMs, maxOffsetS) === null;
 }
 
 /**

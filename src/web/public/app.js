@@ -175,24 +175,37 @@ async function ack(allGreen) {
 }
 $('ack-green').addEventListener('click', () => ack(true));
 $('ack-notgreen').addEventListener('click', () => ack(false));
-// Sign out sits apart from Silence and asks for a second tap: a stray tap must not end the shift.
-let signoutArmed = null;
-function disarmSignout() {
-  clearTimeout(signoutArmed);
-  signoutArmed = null;
-  $('signout').textContent = 'Sign out';
-  $('signout').classList.remove('armed');
+/**
+ * A button that acts only on a second tap within 5 s: the first shows `armedText` (class `armed`)
+ * and does nothing else, so a stray tap cannot end a shift, cancel a plate or verify a hit.
+ */
+function twoTap(b, armedText) {
+  const label = b.textContent;
+  let timer = null;
+  const disarm = () => {
+    clearTimeout(timer);
+    timer = null;
+    b.textContent = label;
+    b.classList.remove('armed');
+  };
+  const arm = () => {
+    b.textContent = armedText;
+    b.classList.add('armed');
+    timer = setTimeout(disarm, 5000);
+  };
+  return { armed: () => timer !== null, arm, disarm };
 }
+
+// Sign out sits apart from Silence and asks for a second tap: a stray tap must not end the shift.
+const signoutTap = twoTap($('signout'), 'Tap again to sign out');
 $('signout').addEventListener('click', async () => {
   // a tap just after a hit's takeover closed was meant for its Acknowledge, not for Sign out
   if (performance.now() - takeoverClosedAt < SETTLE_MS) return;
-  if (!signoutArmed) {
-    $('signout').textContent = 'Tap again to sign out';
-    $('signout').classList.add('armed');
-    signoutArmed = setTimeout(disarmSignout, 5000);
+  if (!signoutTap.armed()) {
+    signoutTap.arm();
     return;
   }
-  disarmSignout();
+  signoutTap.disarm();
   try {
     await api('/api/signout', {});
   } catch {

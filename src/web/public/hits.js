@@ -216,8 +216,8 @@ function drawCard(g, list, was) {
 // Taps this soon after the buttons were drawn are not taken: the redraw after one outcome puts
 // another button under the same finger, and a double tap must not record the second.
 const SETTLE_MS = 700;
-// "Dispatch verified" records what a stop may follow: it asks for a second tap, as sign out does.
-const ARM_MS = 5000;
+// "Dispatch verified" records what a stop may follow: it asks for a second tap (twoTap, app.js),
+// as sign out does.
 
 function drawActions(node, g, d, was) {
   const actions = node.querySelector('.actions');
@@ -239,26 +239,15 @@ function drawActions(node, g, d, was) {
     const b = el('button', `outcome ${o.type}`, o.label);
     b.type = 'button';
     b.dataset.outcome = k;
-    let armed = null;
-    const arm = () => {
-      b.textContent = `Tap again: ${o.label.toLowerCase()}`;
-      b.classList.add('armed');
-      armed = setTimeout(disarm, ARM_MS);
-    };
-    const disarm = () => {
-      clearTimeout(armed);
-      armed = null;
-      b.textContent = o.label;
-      b.classList.remove('armed');
-    };
-    if (k === armedBefore) arm();
+    const tap = twoTap(b, `Tap again: ${o.label.toLowerCase()}`);
+    if (k === armedBefore) tap.arm();
     b.addEventListener('click', async () => {
       if (performance.now() - drawnAt < SETTLE_MS) return;
-      if (o.type === 'verify' && !armed) {
-        arm();
+      if (o.type === 'verify' && !tap.armed()) {
+        tap.arm();
         return;
       }
-      disarm();
+      tap.disarm();
       const body = { type: o.type, note: node.querySelector('.note').value };
       if (o.reason) body.reason = o.reason;
       try {

@@ -15,19 +15,13 @@ async function loadHotPlates() {
       const cancel = el('button', 'cancel', 'Cancel');
       cancel.type = 'button';
       // a stray tap must not take a plate off the list: a second tap within 5 s does
-      let armed = null;
+      const tap = twoTap(cancel, `Tap again: cancel ${p.plate}`);
       cancel.addEventListener('click', async () => {
-        if (!armed) {
-          cancel.textContent = `Tap again: cancel ${p.plate}`;
-          cancel.classList.add('armed');
-          armed = setTimeout(() => {
-            armed = null;
-            cancel.textContent = 'Cancel';
-            cancel.classList.remove('armed');
-          }, 5000);
+        if (!tap.armed()) {
+          tap.arm();
           return;
         }
-        clearTimeout(armed);
+        tap.disarm();
         try {
           await api('/api/hotplates/cancel', { plate: p.plate, created: p.created });
           $('hp-result').className = 'ok';
