@@ -19,3 +19,13 @@ export function reasonWords(reason: string): string {
 export function isNotConfigured(reasons: readonly string[]): boolean {
   return reasons.length > 0 && reasons.every((r) => r.endsWith(`: ${NOT_CONFIGURED}`));
 }
+
+/**
+ * One component's words under its light: its name, then its reason, unless the reason names it
+ * already (`camera rear: no frame…` for `camera:rear`, not `camera:rear: camera rear: …`).
+ */
+export function partReason(r: { component: string; reason: string }): string {
+  if (!r.component.includes(':')) return `${r.component}: ${r.reason}`;
+  const name = r.component.replace(':', ' ').toLowerCase();
+  return r.reason.toLowerCase().startsWith(`${name}:`) ? r.reason : `${r.component}: ${r.reason}`;
+}

@@ -1,4 +1,4 @@
-import { isNotConfigured, NOT_CONFIGURED } from '../domain/lights.ts';
+import { isNotConfigured, NOT_CONFIGURED, partReason } from '../domain/lights.ts';
 import type { HealthReport, Light } from '../domain/types.ts';
 
 /** The four lights an officer checks at the start of a shift. */
@@ -58,16 +58,6 @@ export function foldLights(
     out[name] = { light: worst, reasons: bad.length ? bad : ['ok'] };
   }
   return out;
-}
-
-/**
- * One component's words under its light: its name, then its reason, unless the reason names it
- * already (`camera rear: no frame…` for `camera:rear`, not `camera:rear: camera rear: …`).
- */
-export function partReason(r: { component: string; reason: string }): string {
-  if (!r.component.includes(':')) return `${r.component}: ${r.reason}`;
-  const name = r.component.replace(':', ' ').toLowerCase();
-  return r.reason.toLowerCase().startsWith(`${name}:`) ? r.reason : `${r.component}: ${r.reason}`;
 }
 
 /**

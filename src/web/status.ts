@@ -3,7 +3,7 @@
  * hot lists are current): each light with the reports behind it, every hot list's version and
  * age against its limit, and the last upload the server acknowledged. Pure.
  */
-import { isNotConfigured } from '../domain/lights.ts';
+import { isNotConfigured, partReason } from '../domain/lights.ts';
 import type { Light } from '../domain/types.ts';
 import type { LightsView } from './views.ts';
 
@@ -33,7 +33,8 @@ export interface StatusLight {
   /** grey: nothing configured behind this light (it is neither working nor failing). */
   light: Light | 'grey';
   words: string;
-  parts: { component: string; light: Light; reason: string }[];
+  /** Each component's report, with `words`: its line as shown (partReason: its name said once). */
+  parts: (LightPart & { words: string })[];
 }
 
 export interface StatusView {
@@ -58,10 +59,14 @@ export function statusView(
       ? 'not configured'
       : l.light === 'green'
         ? mine.length
-          ? mine.map((p) => `${p.component}: ${p.reason}`).join('; ')
+          ? mine.map(partReason).join('; ')
           : 'working'
         : l.reasons.join('; ');
-    out[name] = { light: unconfigured ? 'grey' : l.light, words, parts: mine.map((p) => ({ ...p })) };
+    out[name] = {
+      light: unconfigured ? 'grey' : l.light,
+      words,
+      parts: mine.map((p) => ({ ...p, words: partReason(p) })),
+    };
   }
   return {
     at: now,

@@ -11,6 +11,7 @@ import {
   parseHitAction,
 } from '../../src/web/hit-state.ts';
 import { hostName } from '../../src/core/host-header.ts';
+import { statusView } from '../../src/web/status.ts';
 import { hashPin, PinThrottle, parsePinHash, pinProblem, verifyPin } from '../../src/web/pin.ts';
 import { csvRows, parseRoster } from '../../src/web/roster.ts';
 import type { SessionRow } from '../../src/web/db.ts';
@@ -328,4 +329,32 @@ describe('domain: distanceM', () => {
     [{ lat: 47.6097, lon: -122.3331 }, { lat: 47.62, lon: -122.3331 }, 1145],
     [{ lat: 10, lon: 20 }, { lat: 10, lon: 20 }, 0],
   ])('%j → %j ≈ %d m', (a, b, m) => expect(distanceM(a, b)).toBeCloseTo(m, -1));
+});
+
+describe('web: status view', () => {
+  it("each part's line names its component once, on a green light and a red one", () => {
+    const parts = {
+      cameras: [
+        { component: 'camera:rear', light: 'green' as const, reason: 'camera rear: frames arriving' },
+        { component: 'camera:front', light: 'green' as const, reason: 'frames arriving' },
+      ],
+      gps: [{ component: 'gps', light: 'red' as const, reason: 'no fix for 40 s' }],
+    };
+    const v = statusView(
+      {
+        cameras: { light: 'green', reasons: ['ok'] },
+        gps: { light: 'red', reasons: ['gps: no fix for 40 s'] },
+      },
+      parts,
+      [],
+      null,
+      1_000,
+    );
+    expect(v.lights.cameras!.words).toBe('camera:front: frames arriving; camera rear: frames arriving');
+    expect(v.lights.cameras!.parts.map((p) => p.words)).toEqual([
+      'camera:front: frames arriving',
+      'camera rear: frames arriving',
+    ]);
+    expect(v.lights.gps!.parts[0]!.words).toBe('gps: no fix for 40 s');
+  });
 });

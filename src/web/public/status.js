@@ -34,13 +34,6 @@ function statusEl(tag, cls, text) {
   return e;
 }
 
-/** A part's line: its name, unless its reason names it already ("camera rear: no frame…"). */
-function partWords(p) {
-  const name = p.component.replace(':', ' ').toLowerCase();
-  const named = p.component.includes(':') && p.reason.toLowerCase().startsWith(`${name}:`);
-  return named ? p.reason : `${p.component}: ${p.reason}`;
-}
-
 // biome-ignore lint/correctness/noUnusedVariables: called from app.js (the page's shared script scope)
 function renderStatus(st) {
   const box = document.getElementById('status-lights');
@@ -58,7 +51,7 @@ function renderStatus(st) {
       if (!l.parts.length) d.append(statusEl('p', 'slight-words', l.words));
       else {
         const ul = statusEl('ul', 'slight-parts');
-        for (const p of l.parts) ul.append(statusEl('li', p.light, partWords(p)));
+        for (const p of l.parts) ul.append(statusEl('li', p.light, p.words));
         d.append(ul);
       }
       return d;
