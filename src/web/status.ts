@@ -3,7 +3,7 @@
  * hot lists are current): each light with the reports behind it, every hot list's version and
  * age against its limit, and the last upload the server acknowledged. Pure.
  */
-import { isNotConfigured, partReason } from '../domain/lights.ts';
+import { isNotConfigured, NOT_CONFIGURED, partReason } from '../domain/lights.ts';
 import type { Light } from '../domain/types.ts';
 import type { LightsView } from './views.ts';
 
@@ -44,6 +44,15 @@ export interface StatusView {
   upload: { configured: false } | ({ configured: true } & UploadState);
 }
 
+/**
+ * What a light with nothing configured behind it means for the officer, under its grey NOT
+ * CONFIGURED (the summary says that much already).
+ */
+const UNCONFIGURED_WORDS: Readonly<Record<string, string>> = {
+  server: 'no server link is set up: reads and hits stay on this unit',
+  gps: 'no GPS receiver is set up: reads carry no position',
+};
+
 export function statusView(
   lights: LightsView,
   parts: Readonly<Record<string, readonly LightPart[]>>,
@@ -56,7 +65,7 @@ export function statusView(
     const mine = [...(parts[name] ?? [])].sort((a, b) => a.component.localeCompare(b.component));
     const unconfigured = isNotConfigured(l.reasons);
     const words = unconfigured
-      ? 'not configured'
+      ? (UNCONFIGURED_WORDS[name] ?? NOT_CONFIGURED)
       : l.light === 'green'
         ? mine.length
           ? mine.map(partReason).join('; ')

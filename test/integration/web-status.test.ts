@@ -61,7 +61,11 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
 
   const fitsScreen = async (selector: string) => {
     const box = (await page.locator(selector).boundingBox())!;
-    return box.y >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width;
+    // (to the half pixel: a box scrolled to the screen's edge ends at fractions of one)
+    const edge = (v: number, end: number) => v <= end + 0.5;
+    return (
+      box.y >= -0.5 && edge(box.y + box.height, viewport.height) && edge(box.x + box.width, viewport.width)
+    );
   };
 
   it('shows every light with its reasons, hot-list ages and the last acknowledged upload', async () => {
@@ -106,6 +110,13 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     await system.locator('summary').tap();
     await expect.poll(() => system.locator('.slight-words').textContent()).toBe('working');
     expect(await gps.locator('summary').textContent()).toBe('● gps: GREEN');
+    // A grey light opens to what it means, not to its summary's words again.
+    const greyServer = page.locator('#status-lights details[data-light="server"]');
+    expect(await greyServer.locator('summary').textContent()).toBe('○ server: NOT CONFIGURED');
+    await greyServer.locator('summary').tap();
+    await expect
+      .poll(() => greyServer.locator('.slight-words').textContent())
+      .toBe('no server link is set up: reads and hits stay on this unit');
     // The open light stays open when the status is refreshed.
     u.setLights({ ...lightsAll('green'), server: { light: 'green', reasons: ['server: not configured'] } });
     await page.waitForTimeout(300);
@@ -214,8 +225,16 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('status and records at $width×$he
     await cancel.scrollIntoViewIfNeeded();
     expect(await fitsScreen('#hp-mine tr[data-plate="7ABC123"] button.cancel')).toBe(true);
     // one tap only arms it (a stray tap takes no plate off the list); the second cancels
+    const cellsAt = () =>
+      mine.locator('td').evaluateAll((tds) => tds.map((td) => Math.round(td.getBoundingClientRect().left)));
+    const before = { cells: await cellsAt(), width: (await cancel.boundingBox())!.width };
     await cancel.tap();
-    expect(await cancel.textContent()).toBe('Tap again: cancel 7ABC123');
+    expect(await cancel.textContent()).toBe('Tap again to cancel');
+    // the armed words wrap in the button's own width: no cell of the row moves under the finger
+    expect(await cellsAt()).toEqual(before.cells);
+    expect((await cancel.boundingBox())!.width).toBeCloseTo(before.width, 0);
+    await cancel.scrollIntoViewIfNeeded();
+    expect(await fitsScreen('#hp-mine tr[data-plate="7ABC123"] button.cancel')).toBe(true);
     await page.waitForTimeout(300);
     expect(
       u.hotlist

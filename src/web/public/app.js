@@ -178,8 +178,10 @@ $('ack-notgreen').addEventListener('click', () => ack(false));
 /**
  * A button that acts only on a second tap within 5 s: the first shows `armedText` (class `armed`)
  * and does nothing else, so a stray tap cannot end a shift, cancel a plate or verify a hit.
+ * `keepWidth`: the armed words wrap inside the button's own width (a table's column does not
+ * widen and push the row's other cells aside at 800 px).
  */
-function twoTap(b, armedText) {
+function twoTap(b, armedText, keepWidth = false) {
   const label = b.textContent;
   let timer = null;
   const disarm = () => {
@@ -187,8 +189,10 @@ function twoTap(b, armedText) {
     timer = null;
     b.textContent = label;
     b.classList.remove('armed');
+    b.style.width = '';
   };
   const arm = () => {
+    if (keepWidth) b.style.width = `${b.getBoundingClientRect().width}px`;
     b.textContent = armedText;
     b.classList.add('armed');
     timer = setTimeout(disarm, 5000);

@@ -15,7 +15,7 @@ async function loadHotPlates() {
       const cancel = el('button', 'cancel', 'Cancel');
       cancel.type = 'button';
       // a stray tap must not take a plate off the list: a second tap within 5 s does
-      const tap = twoTap(cancel, `Tap again: cancel ${p.plate}`);
+      const tap = twoTap(cancel, 'Tap again to cancel', true);
       cancel.addEventListener('click', async () => {
         if (!tap.armed()) {
           tap.arm();
