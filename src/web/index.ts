@@ -196,16 +196,8 @@ export class WebStage implements Stage {
     );
     // a device's wrong tries lock that device out (local); only four times as many across devices
     // lock the badge, and never at the screen it last signed in from (signin.ts)
-    this.throttle = new PinThrottle(
-      deps.config.pinMaxFailures * 4,
-      deps.config.pinLockoutS * 1000,
-      (badge) => this.db?.rosterEntry(badge) !== undefined,
-    );
-    this.localThrottle = new PinThrottle(
-      deps.config.pinMaxFailures,
-      deps.config.pinLockoutS * 1000,
-      (key) => this.db?.rosterEntry(key.split(' ')[0] ?? '') !== undefined,
-    );
+    this.throttle = new PinThrottle(deps.config.pinMaxFailures * 4, deps.config.pinLockoutS * 1000);
+    this.localThrottle = new PinThrottle(deps.config.pinMaxFailures, deps.config.pinLockoutS * 1000);
     this.pace = new UnitPace(
       deps.config.pinMaxFailures * 4,
       deps.config.pinLockoutS * 1000,

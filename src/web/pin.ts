@@ -127,8 +127,11 @@ export interface ThrottleStore {
   save(key: string, state: ThrottleState | null): void;
 }
 
-/** Badges with throttle state kept at most: made-up badges cannot grow the table without bound. */
-const MAX_KEYS = 10_000;
+/**
+ * Badges with throttle state kept before any is dropped (those with a single wrong try first), and
+ * at most (any unlocked one then, oldest first): made-up badges cannot grow the table without bound.
+ */
+export const THROTTLE_KEYS = { soft: 10_000, hard: 50_000 } as const;
 
 /**
  * Wrong-PIN throttle per badge (any badge typed, on the roster or not, so that a lockout says
@@ -140,23 +143,21 @@ const MAX_KEYS = 10_000;
  */
 export class PinThrottle {
   private readonly state = new Map<string, ThrottleState>();
+  /** The badges with a single wrong try and no lockout, oldest touched first: the first to go. */
+  private readonly single = new Set<string>();
   private store: ThrottleStore | null = null;
 
   constructor(
     private readonly maxFailures: number,
     private readonly lockoutMs: number,
-    /**
-     * Badges whose count is never dropped to make room (the roster's): a flood of made-up badges
-     * must not wipe a real badge's wrong tries just short of its lockout.
-     */
-    private readonly keep: (badge: string) => boolean = () => false,
   ) {}
 
   /** Keeps the state in `store` from now on, taking up what it holds. */
   attach(store: ThrottleStore | null): void {
     this.store = store;
     this.state.clear();
-    for (const [k, s] of store?.load() ?? []) this.state.set(k, { ...s });
+    this.single.clear();
+    for (const [k, s] of store?.load() ?? []) this.track(k, { ...s });
   }
 
   /** 0 when the badge may try now, else the ms to wait. */
@@ -199,6 +200,7 @@ export class PinThrottle {
   }
 
   success(badge: string): void {
+    this.single.delete(badge);
     if (this.state.delete(badge)) this.store?.save(badge, null);
   }
 
@@ -209,16 +211,35 @@ export class PinThrottle {
   }
 
   private put(badge: string, s: ThrottleState, now: number): void {
+    this.track(badge, s);
+    this.store?.save(badge, s);
+    // Making room never asks whether a badge is on the roster: a flood of made-up badges would
+    // otherwise drop theirs and keep the real ones', and a badge probed before the flood would
+    // say which it is by its tries left. Past the soft limit, the oldest touched badges with a
+    // single wrong try and no lockout go (a flood costs a badge one counted try at most); past
+    // the hard limit, the oldest of any not locked now. Never the badge being counted.
+    for (const k of this.single) {
+      if (this.state.size <= THROTTLE_KEYS.soft) break;
+      if (k !== badge) this.drop(k);
+    }
+    for (const [k, old] of this.state) {
+      if (this.state.size <= THROTTLE_KEYS.hard) break;
+      if (k !== badge && old.lockedUntil <= now) this.drop(k);
+    }
+  }
+
+  /** Takes `s` as the badge's state, its newest touched. */
+  private track(badge: string, s: ThrottleState): void {
     this.state.delete(badge);
     this.state.set(badge, s);
-    this.store?.save(badge, s);
-    // The oldest touched badges go first; a badge locked now, or on the roster, is kept.
-    for (const [k, old] of this.state) {
-      if (this.state.size <= MAX_KEYS) break;
-      if (old.lockedUntil > now || this.keep(k)) continue;
-      this.state.delete(k);
-      this.store?.save(k, null);
-    }
+    this.single.delete(badge);
+    if (s.failures <= 1 && s.lockouts === 0) this.single.add(badge);
+  }
+
+  private drop(badge: string): void {
+    this.state.delete(badge);
+    this.single.delete(badge);
+    this.store?.save(badge, null);
   }
 }
 

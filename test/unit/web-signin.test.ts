@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PinThrottle, type ThrottleState, type ThrottleStore, UnitPace } from '../../src/web/pin.ts';
+import {
+  PinThrottle,
+  THROTTLE_KEYS,
+  type ThrottleState,
+  type ThrottleStore,
+  UnitPace,
+} from '../../src/web/pin.ts';
 import type { RosterEntry } from '../../src/web/roster.ts';
 import { SignInGuard, type SignInOutcome } from '../../src/web/signin.ts';
 
@@ -193,20 +199,30 @@ describe('sign-in: one device flooding', () => {
     void held;
   });
 
-  it("a flood of made-up badges does not wipe a roster badge's wrong tries", () => {
-    const onRoster = (b: string) => b in ROSTER;
-    const t = new PinThrottle(5, 60_000, onRoster);
-    for (let i = 0; i < 4; i++) t.fail('A100', 1000 + i);
-    for (let i = 0; i < 10_050; i++) t.fail(`Z${i}`, 2000 + i);
-    // the fifth wrong try on A100 still locks it
-    t.fail('A100', 20_000);
-    expect(t.waitMs('A100', 20_001)).toBeGreaterThan(0);
-    // without the roster, the flood pushes A100's count out and the fifth try locks nothing
-    const plain = new PinThrottle(5, 60_000);
-    for (let i = 0; i < 4; i++) plain.fail('A100', 1000 + i);
-    for (let i = 0; i < 10_050; i++) plain.fail(`Z${i}`, 2000 + i);
-    plain.fail('A100', 20_000);
-    expect(plain.waitMs('A100', 20_001)).toBe(0);
+  it("a flood of made-up badges neither wipes a badge's wrong tries nor tells roster badges apart", () => {
+    const t = new PinThrottle(5, 60_000);
+    // probed before the flood: a roster badge and a made-up one once each, another roster badge 4 times
+    t.fail('A100', 1000);
+    t.fail('Q999', 1001);
+    for (let i = 0; i < 4; i++) t.fail('B200', 1002 + i);
+    for (let i = 0; i < THROTTLE_KEYS.soft + 50; i++) t.fail(`Z${i}`, 2000 + i);
+    // the same answer for both badges tried once (their single try made room, whoever's it was)
+    expect(t.fail('A100', 20_000)).toBe(t.fail('Q999', 20_000));
+    // the fifth wrong try on B200 still locks it
+    t.fail('B200', 20_000);
+    expect(t.waitMs('B200', 20_001)).toBeGreaterThan(0);
+  });
+
+  it('made-up badges tried twice fill the table only up to its hard limit', () => {
+    const t = new PinThrottle(5, 60_000);
+    for (let i = 0; i < 4; i++) t.fail('B200', 1000 + i);
+    for (let i = 0; i < THROTTLE_KEYS.hard + 50; i++) {
+      t.fail(`Z${i}`, 2000 + 2 * i);
+      t.fail(`Z${i}`, 2001 + 2 * i);
+    }
+    // B200, the oldest, went to make room: its next wrong try is its first again
+    expect(t.fail('B200', 500_000)).toBe(4);
+    expect(t.fail(`Z${THROTTLE_KEYS.hard + 49}`, 500_001)).toBe(2);
   });
 });
 
