@@ -115,7 +115,10 @@ export class TokenBucket {
   /** Takes `bytes`; returns 0 when allowed now, else the ms to wait before trying again. */
   take(bytes: number, now: number): number {
     if (this.rate <= 0) return 0;
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    // a clock set back (Date.now() corrected by NTP or GPS) gains nothing, and owes nothing: the
+    // time since `last` would be negative by the step, and the wait as long as the step
+    const elapsed = Math.max(0, now - this.last);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
     this.last = now;
     if (this.tokens >= Math.min(bytes, this.burst)) {
       this.tokens -= bytes;

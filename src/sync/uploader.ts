@@ -32,6 +32,12 @@ export interface UploaderOptions {
   records: RecordDrain | null;
   log: Logger;
   now: () => number;
+  /**
+   * A clock for the pace, the probes of topics without a receiver and the publishes' time in
+   * flight (ms): monotonic, so that NTP or GPS setting the wall clock back by hours does not hold
+   * every upload back as long (default performance.now).
+   */
+  tick?: () => number;
   /** Shared with the stage: what was published and acknowledged. */
   stats: { published: number; acked: number };
   /** A publish was acknowledged (the link works end to end). */
@@ -80,9 +86,12 @@ export class Uploader {
     if (this.ownIds.has(p.messageId)) this.unheardIds.add(p.messageId);
   };
 
+  private readonly tick: () => number;
+
   constructor(private readonly o: UploaderOptions) {
+    this.tick = o.tick ?? (() => performance.now());
     const rate = o.config.maxBytesPerSecond;
-    this.bucket = new TokenBucket(rate, Math.max(rate, 16 * 1024), o.now());
+    this.bucket = new TokenBucket(rate, Math.max(rate, 16 * 1024), this.tick());
     this.retryMs = o.retryMs ?? REFUSED_RETRY_MS;
     this.unheard = new UnheardTopics(this.retryMs);
     this.topics = topics(o.config.topicBase, o.unit);
@@ -144,7 +153,7 @@ export class Uploader {
   /** Gives up on publishes unacknowledged for STUCK_MS and sends them again; returns how many. */
   resendStuck(): number {
     if (!this.client) return 0;
-    const now = this.o.now();
+    const now = this.tick();
     let stuck = 0;
     for (const [seq, at] of this.inflight) {
       if (now - at > STUCK_MS) {
@@ -179,9 +188,9 @@ export class Uploader {
           if (this.inflight.has(m.seq)) continue;
           // no receiver for its kind: it stays queued, not even encoded (the retry comes back for it)
           const topic = this.topicOf(m);
-          if (topic === null || !this.unheard.mayPublish(topic, this.o.now())) continue;
+          if (topic === null || !this.unheard.mayPublish(topic, this.tick())) continue;
           const body = this.encode(m);
-          const wait = this.bucket.take(body.length, this.o.now());
+          const wait = this.bucket.take(body.length, this.tick());
           if (wait > 0) {
             this.cursor = before;
             this.waitCap(wait);
@@ -234,9 +243,9 @@ export class Uploader {
     const r =
       this.o.records?.fill({
         room: () => this.room(),
-        take: (bytes) => this.bucket.take(bytes, this.o.now()),
+        take: (bytes) => this.bucket.take(bytes, this.tick()),
         publish: (topic, body, done) => this.send(client, topic, body, done),
-        may: (topic) => this.unheard.mayPublish(topic, this.o.now()),
+        may: (topic) => this.unheard.mayPublish(topic, this.tick()),
         topicBase: this.o.config.topicBase,
         batch: this.o.config.batch,
       }) ?? 'done';
@@ -266,7 +275,7 @@ export class Uploader {
 
   private publish(client: MqttClient, seq: number, topic: string, body: Buffer): void {
     const gen = this.gen;
-    this.inflight.set(seq, this.o.now());
+    this.inflight.set(seq, this.tick());
     this.send(client, topic, body, (ok) => {
       if (ok) this.acks.push(seq);
       if (gen === this.gen) this.inflight.delete(seq);
@@ -311,7 +320,7 @@ export class Uploader {
 
   /** The broker has no receiver for `topic`: its messages stay queued, probed every retryMs. */
   private hold(topic: string): void {
-    if (this.unheard.unheard(topic, this.o.now())) this.o.onUnheard?.(this.unheard.kinds());
+    if (this.unheard.unheard(topic, this.tick())) this.o.onUnheard?.(this.unheard.kinds());
     this.retryLater();
   }
 

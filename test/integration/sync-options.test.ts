@@ -26,8 +26,16 @@ describe.skipIf(!hasMosquitto)('sync options: MQTT 3.1.1, images, bandwidth cap'
     store: Record<string, unknown>,
     sync: Record<string, unknown>,
     log = captureLog('warn').log,
+    now?: () => number,
   ) {
-    const s = await rig.stages({ dataDir, store, sync, log, startSync: false });
+    const s = await rig.stages({
+      dataDir,
+      store,
+      sync,
+      log,
+      startSync: false,
+      ...(now ? { wire: () => ({ now }) } : {}),
+    });
     return { bus: s.bus, st: s.store, sy: s.sync };
   }
 
@@ -85,6 +93,28 @@ describe.skipIf(!hasMosquitto)('sync options: MQTT 3.1.1, images, bandwidth cap'
     const floor = (bytes - Math.max(cap, 16 * 1024)) / cap;
     expect(floor).toBeGreaterThan(1);
     expect(s).toBeGreaterThan(floor * 0.9);
+    await sy.stop();
+    await st.stop();
+  });
+
+  it('under the cap, a wall clock set back by two hours (a wrong RTC corrected) holds nothing back', async () => {
+    let offset = 2 * 3_600_000;
+    const wall = () => Date.now() + offset;
+    const { st, sy } = await stages(
+      join(rig.dirs.root, 'c'),
+      {},
+      { maxBytesPerSecond: 50_000 },
+      undefined,
+      wall,
+    );
+    const before = sink.counts().byType['read'] ?? 0;
+    for (let i = 0; i < 20; i++) st.putRead(makeRead(400 + i));
+    await sy.start();
+    await waitFor(() => (sink.counts().byType['read'] ?? 0) === before + 20, 10_000, 'reads before the step');
+    offset = 0;
+    for (let i = 0; i < 20; i++) st.putRead(makeRead(420 + i));
+    // 20 reads are well inside one second's allowance: they go at once, not two hours later
+    await waitFor(() => (sink.counts().byType['read'] ?? 0) === before + 40, 10_000, 'reads after the step');
     await sy.stop();
     await st.stop();
   });

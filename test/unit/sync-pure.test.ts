@@ -132,6 +132,15 @@ describe('TokenBucket', () => {
     expect(b.take(800, 600)).toBe(0);
     expect(new TokenBucket(0, 0, 0).take(1e9, 0)).toBe(0);
   });
+
+  it('a clock set back (an RTC two hours ahead at boot, then corrected) costs no wait beyond the pace', () => {
+    const ahead = 2 * 3_600_000;
+    const b = new TokenBucket(1000, 1000, ahead);
+    expect(b.take(800, ahead)).toBe(0);
+    // the step back gains nothing, and owes nothing either: only the missing 600 bytes' time
+    expect(b.take(800, 0)).toBe(600);
+    expect(b.take(800, 600)).toBe(0);
+  });
 });
 
 describe('topics', () => {
