@@ -148,6 +148,7 @@ export function registerHotlistCommands(program: Command): void {
       .requiredOption('--key <file>', 'admin Ed25519 private key (PEM)')
       .option('--key-id <id>', 'key id the units pinned', 'admin')
       .option('--skip-bad', 'drop bad rows instead of refusing the push')
+      .option('--allow-empty', 'publish a list with no entries: every unit then holds none')
       .option('--list-version <n>', 'list version (default: now in ms)', Number)
       .option('--delta', 'publish only the changes against the previous pushed version')
       .option(
@@ -164,6 +165,7 @@ export function registerHotlistCommands(program: Command): void {
         key: string;
         keyId: string;
         skipBad?: boolean;
+        allowEmpty?: boolean;
         listVersion?: number;
         delta?: boolean;
         stateDir: string;
@@ -179,6 +181,7 @@ export function registerHotlistCommands(program: Command): void {
         privateKeyPem: readFileSync(o.key),
         keyId: o.keyId,
         skipBad: o.skipBad,
+        allowEmpty: o.allowEmpty === true,
         version: o.listVersion,
         delta: o.delta === true,
         stateDir: o.stateDir,

@@ -42,6 +42,12 @@ export interface PushOptions extends BrokerOptions {
   privateKeyPem: string | Buffer;
   keyId: string;
   skipBad?: boolean;
+  /**
+   * Publish a list with no entries (every unit's list is emptied). Without it a file with no good
+   * row is refused before anything is sent: a header-only export, or one whose every row is bad,
+   * would otherwise wipe the list on every unit while each reports it current.
+   */
+  allowEmpty?: boolean;
   /** Defaults to now in ms: versions then order by issue time. */
   version?: number;
   /** Publish only the changes against the previous pushed version (needs `stateDir`). */
@@ -218,6 +224,11 @@ export async function pushHotlist(
   o.onProgress?.('validate', 0, 1);
   const { body, entries, errors } = await buildSnapshotBody(o.file, o.list, now, o.skipBad);
   o.onProgress?.('validate', 1, 1);
+  if (entries === 0 && !o.allowEmpty)
+    throw new AlprError(
+      ErrorCodes.HOTLIST_CSV,
+      `${o.file} holds no ${errors.length ? 'good ' : ''}rows${errors.length ? ` (${errors.length} bad)` : ''}: nothing was sent, and ${o.list} stays as the units hold it (--allow-empty to empty it on purpose)`,
+    );
   const client = await connect(o, 'push');
   try {
     const got = await retained(client, topics.list(o.topicBase, o.agency, o.list), 500);

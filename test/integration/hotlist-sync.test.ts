@@ -83,6 +83,28 @@ describe.skipIf(!hasMosquitto)('hot-list signed sync over mosquitto (TLS)', () =
     expect(ok.entries).toBe(1);
   });
 
+  it('refuses to push a list with no good row (it would empty every unit) unless --allow-empty', async () => {
+    const before = stage.lists().find((l) => l.name === 'SVS')!;
+    expect(before.entries).toBeGreaterThan(0);
+    const headerOnly = join(dir, 'empty.csv');
+    writeFileSync(headerOnly, 'plate,priority\n');
+    await expect(rig.push(headerOnly)).rejects.toMatchObject({
+      code: 'ALPR_E_HOTLIST_CSV',
+      message: expect.stringContaining('holds no rows: nothing was sent'),
+    });
+    const allBad = join(dir, 'allbad.csv');
+    writeFileSync(allBad, 'plate,priority\nX,1\nY,1\n');
+    await expect(rig.push(allBad, { skipBad: true })).rejects.toMatchObject({
+      message: expect.stringContaining('holds no good rows (2 bad)'),
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stage.lists().find((l) => l.name === 'SVS')).toEqual(before);
+    // on purpose, it goes
+    const { manifest } = await rig.push(headerOnly, { allowEmpty: true });
+    await waitAck(acks, (a) => a.last.listVersion === manifest.listVersion);
+    expect(stage.lists().find((l) => l.name === 'SVS')?.entries).toBe(0);
+  });
+
   it('refuses tampered, unsigned, foreign-key, corrupted, truncated and older snapshots', async () => {
     const live = stage.listVersion('SVS');
     const file = csvOf('svs2.csv', 300, 'NW');
