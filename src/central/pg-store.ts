@@ -327,9 +327,15 @@ export class PostgresCentralStore implements CentralStore {
     try {
       return await db.query(text, params);
     } catch (err) {
-      throw new AlprError(ErrorCodes.CENTRAL_STORE, `central store: ${(err as Error).message}`, {
-        cause: err,
-      });
+      // SQLSTATE class 22 (data exception: a value out of range, a byte sequence the encoding
+      // refuses) is the message's fault, never the database's: sent again, it fails again
+      const code = (err as { code?: unknown }).code;
+      const refused = typeof code === 'string' && code.startsWith('22');
+      throw new AlprError(
+        refused ? ErrorCodes.INPUT : ErrorCodes.CENTRAL_STORE,
+        `central store: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }

@@ -56,28 +56,53 @@ export type Parsed =
   | { kind: 'status'; agency: string; unit: string; state: string; at: number }
   | { kind: 'malformed' };
 
-/** What a unit message on `topic` is, for the store (pure). */
+/** The latest time a record may carry (9999-12-31): past it, no database keeps it as a time. */
+const LAST_TIME_MS = Date.UTC(9999, 11, 31);
+
+/** A time a database can keep (epoch ms, 1970 to 9999), else null. */
+function storableTime(t: number): number | null {
+  return Number.isFinite(t) && t >= 0 && t <= LAST_TIME_MS ? t : null;
+}
+
+/** An id or type as every store keeps it: 1-200 characters, no control character (NUL above all). */
+function isKey(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 200) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/**
+ * What a unit message on `topic` is, for the store (pure). What no store could keep (an id with a
+ * NUL, a NUL escaped anywhere in the text: PostgreSQL refuses both) is malformed, counted and
+ * acknowledged, so that it can never sit unacknowledged ahead of every later message; a time no
+ * store can keep is no time (null), as an unreadable one is.
+ */
 export function parseUnitMessage(topicBase: string, topic: string, payload: Buffer): Parsed {
   const where = parseUnitTopic(topicBase, topic);
+  const text = payload.toString('utf8');
   let m: Record<string, unknown>;
   try {
-    m = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+    m = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return { kind: 'malformed' };
   }
-  if (!where || typeof m?.type !== 'string' || typeof m.id !== 'string') return { kind: 'malformed' };
+  if (!where || !isKey(m?.type) || !isKey(m.id) || /\\u0000/i.test(text)) return { kind: 'malformed' };
   if (m.type === 'status')
     return {
       kind: 'status',
       agency: where.agency,
       unit: where.unit,
       state: String(m.state),
-      at: Number(m.sentAt) || Date.now(),
+      at: storableTime(Number(m.sentAt)) ?? Date.now(),
     };
   // Identity is the record, not the copy: sentAt differs between resends.
   const { sentAt: _sentAt, ...record } = m;
   const digest = createHash('sha256').update(JSON.stringify(record)).digest('hex');
   const { readId, capturedAt } = detectionOf(m);
+  if (readId !== null && !isKey(readId)) return { kind: 'malformed' };
   return {
     kind: 'record',
     record: {
@@ -88,15 +113,14 @@ export function parseUnitMessage(topicBase: string, topic: string, payload: Buff
       readId,
       capturedAt,
       digest,
-      payload: payload.toString('utf8'),
+      payload: text,
     },
   };
 }
 
 function detectionOf(m: Record<string, unknown>): { readId: string | null; capturedAt: number | null } {
   const at = (v: unknown) => {
-    const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
-    return Number.isFinite(t) ? t : null;
+    return typeof v === 'string' ? storableTime(Date.parse(v)) : null;
   };
   const read = m.read as { id?: unknown; capturedAt?: unknown } | undefined;
   const hit = m.hit as { readId?: unknown; capturedAt?: unknown } | undefined;

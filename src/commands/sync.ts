@@ -114,9 +114,13 @@ export function registerSyncCommands(program: Command): void {
         topicBase: o.topicBase,
         clientId: o.clientId,
         protocolVersion: protocolOf(o.protocolVersion),
-        // Not acknowledged: the broker sends the message again after its ack wait.
+        // Not acknowledged: the receiver reconnects shortly and the broker sends the message again.
         onStoreError: (err) =>
           process.stderr.write(`central-sink: not stored, left unacknowledged: ${(err as Error).message}\n`),
+        onRefused: (err) =>
+          process.stderr.write(
+            `central-sink: refused by the store, counted as malformed: ${(err as Error).message}\n`,
+          ),
       };
       // An operator sees when the receiver lost the broker and where it came back.
       opts.onConnection = (event, url) =>

@@ -56,8 +56,20 @@ export interface SinkOptions {
   /** Runs the store's retention purge this often (ms; stores with retention only). */
   purgeEveryMs?: number;
   onPurge?: (p: PurgeEntry) => void;
-  /** The store refused a message (it is not acknowledged, so the broker sends it again). */
+  /**
+   * The store failed on a message (down, unreachable): it is not acknowledged, and the receiver
+   * reconnects after `redeliverMs` (doubling up to a minute while the store keeps failing) so
+   * that the broker sends it again: Mosquitto sends a session's unacknowledged messages again
+   * only on a new connection.
+   */
   onStoreError?: (err: unknown) => void;
+  /**
+   * The store refused a message for what it holds (a value no database keeps): counted as
+   * malformed and acknowledged, never left to block the messages behind it.
+   */
+  onRefused?: (err: unknown) => void;
+  /** The first wait before a reconnect that has the broker send unstored messages again (ms; 2000). */
+  redeliverMs?: number;
   /**
    * How long start() keeps trying a broker that is not up yet (refuses the connection, closes it
    * before its CONNACK, or answers "server unavailable"), 1 s apart, each node of a cluster in
@@ -167,7 +179,17 @@ export class CentralSink {
   private purgeTimer: NodeJS.Timeout | null = null;
   private readonly shortfalls: ShortfallWatch | null;
   /** Counters for tests and status. */
-  readonly stats = { stored: 0, skipped: 0, storeErrors: 0, tallies: 0, resends: 0 };
+  readonly stats = {
+    stored: 0,
+    skipped: 0,
+    storeErrors: 0,
+    refused: 0,
+    redeliveries: 0,
+    tallies: 0,
+    resends: 0,
+  };
+  private redeliverTimer: NodeJS.Timeout | null = null;
+  private redeliverWait = 0;
 
   constructor(private readonly opts: SinkOptions) {
     if (!opts.store && !opts.dbFile)
@@ -228,12 +250,23 @@ export class CentralSink {
       this.receive(packet.topic, packet.payload as Buffer).then(
         () => {
           if (trace) trace(`done ${packet.messageId ?? '-'}`);
+          this.redeliverWait = 0;
           done();
         },
         (err: unknown) => {
+          if (err instanceof AlprError && err.code === ErrorCodes.INPUT) {
+            this.stats.refused++;
+            this.opts.onRefused?.(err);
+            void this.store
+              .malformed()
+              .catch(() => {})
+              .finally(() => done());
+            return;
+          }
           this.stats.storeErrors++;
           this.opts.onStoreError?.(err);
           done(err as Error);
+          this.redeliverLater();
         },
       );
     };
@@ -366,7 +399,30 @@ export class CentralSink {
     return this.sqlite().unitStatus(agency, unit);
   }
 
+  /**
+   * A new connection after a wait, so that the broker sends again what the store failed on (the
+   * persistent session keeps it): one at a time, the wait doubling up to a minute while the store
+   * keeps failing, back to the first once a message is stored.
+   */
+  private redeliverLater(): void {
+    if (this.redeliverTimer || !this.client) return;
+    const first = this.opts.redeliverMs ?? 2000;
+    this.redeliverWait = Math.min(60_000, this.redeliverWait ? this.redeliverWait * 2 : first);
+    this.redeliverTimer = setTimeout(() => {
+      this.redeliverTimer = null;
+      const c = this.client;
+      if (!c) return;
+      this.stats.redeliveries++;
+      c.end(true, {}, () => {
+        if (this.client === c) c.reconnect();
+      });
+    }, this.redeliverWait);
+    this.redeliverTimer.unref();
+  }
+
   async stop(): Promise<void> {
+    if (this.redeliverTimer) clearTimeout(this.redeliverTimer);
+    this.redeliverTimer = null;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = null;
     const c = this.client;

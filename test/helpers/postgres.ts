@@ -23,6 +23,10 @@ export interface PgCluster {
   db: string;
   /** A connection string for the `pg` package (its Unix socket in the `host` parameter). */
   url: string;
+  /** Stops the server as an operator's restart does (fast: connections cut), keeping its data. */
+  halt(): void;
+  /** Starts the halted server again, on the same socket and port. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -48,16 +52,18 @@ export async function startPostgres(): Promise<PgCluster> {
   const user = 'alpr';
   const port = await freePort();
   pgRun(owner, 'initdb', ['-D', data, '-U', user, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  pgRun(owner, 'pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'server.log'),
-    '-w',
-    '-o',
-    `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off`,
-    'start',
-  ]);
+  const start = () =>
+    pgRun(owner, 'pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-o',
+      `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off`,
+      'start',
+    ]);
+  start();
   const c: PgCluster = {
     dir,
     host: dir,
@@ -65,6 +71,12 @@ export async function startPostgres(): Promise<PgCluster> {
     user,
     db: 'postgres',
     url: `postgresql://${user}@localhost:${port}/postgres?host=${encodeURIComponent(dir)}`,
+    halt() {
+      pgRun(owner, 'pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    resume() {
+      start();
+    },
     async stop() {
       try {
         pgRun(owner, 'pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
