@@ -98,7 +98,17 @@ export class PostgresCentralStore implements CentralStore {
       [r.type, r.id, r.agency, r.unit, r.readId, r.capturedAt, receivedAt, r.digest, r.payload],
     );
     if (Number(rows[0]?.inserted) === 1) return 'new';
-    const outcome: PutOutcome = rows[0]?.digest === r.digest ? 'duplicate' : 'conflict';
+    let digest = rows[0]?.digest;
+    if (digest == null) {
+      // Inserted by another receiver while this statement ran: its snapshot shows no row, the
+      // conflict target does. A statement of its own sees it (committed: the insert waited for it).
+      const again = await this.run('SELECT digest FROM alpr_records WHERE type = $1 AND id = $2', [
+        r.type,
+        r.id,
+      ]);
+      digest = again.rows[0]?.digest;
+    }
+    const outcome: PutOutcome = digest === r.digest ? 'duplicate' : 'conflict';
     await this.bump('duplicates');
     if (outcome === 'conflict') await this.bump('conflicts');
     return outcome;

@@ -148,4 +148,27 @@ describe.skipIf(!hasPostgres)('hold commands given to two receivers at once', ()
     }
     expect((await heldRefs()).filter((r) => r.startsWith('SAME-'))).toHaveLength(CASES);
   });
+
+  it('one record stored by both receivers at once (two copies) is new once and a duplicate once, never a conflict', async () => {
+    const conflicts = async () =>
+      Number((await sqlA.query("SELECT n FROM alpr_counters WHERE k = 'conflicts'")).rows[0]?.n ?? 0);
+    const before = await conflicts();
+    const pairs = new Map<string, number>();
+    for (let i = 0; i < 150; i++) {
+      const r = {
+        type: 'read',
+        id: `copy-${i}`,
+        agency: UNIT.agency,
+        unit: UNIT.id,
+        readId: `copy-${i}`,
+        capturedAt: Date.now(),
+        digest: 'd'.repeat(64),
+        payload: `{"id":"copy-${i}"}`,
+      };
+      const got = (await Promise.all([a.put(r, Date.now()), b.put(r, Date.now())])).sort().join('+');
+      pairs.set(got, (pairs.get(got) ?? 0) + 1);
+    }
+    expect([...pairs]).toEqual([['duplicate+new', 150]]);
+    expect(await conflicts()).toBe(before);
+  });
 });
