@@ -38,6 +38,8 @@ export interface GpsHealthInput {
   lastFix: Fix | null;
   /** True when the newest epoch had no fix (the receiver lost it after lastFix). */
   fixLost: boolean;
+  /** The receiver time it keeps repeating lastFix under (frozen), else null or absent. */
+  repeating?: string | null;
   satellitesInView: number | null;
   maxFixAgeMs: number;
   noDataTimeoutMs: number;
@@ -78,6 +80,11 @@ export function gpsLight(h: GpsHealthInput): GpsLight {
     return { light: 'amber', reason: `GPS receiver sends data but has no fix yet${inView}` };
   if (h.fixLost) return { light: 'amber', reason: `GPS receiver lost its fix${inView}` };
   const age = h.now - h.lastFix.receivedAt;
+  if (age > h.maxFixAgeMs && h.repeating)
+    return {
+      light: 'amber',
+      reason: `GPS receiver repeats its fix of ${h.repeating.slice(11, 19)} UTC: its time has not moved for ${secs(age)} (reads carry no position)`,
+    };
   if (age > h.maxFixAgeMs) return { light: 'amber', reason: `last GPS fix is ${secs(age)} old` };
   const f = h.lastFix;
   if (!qualityAtLeast(f.quality, h.minQuality)) {

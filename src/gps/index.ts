@@ -95,6 +95,11 @@ export class GpsStage implements Stage {
   private linkReason = 'GPS receiver not started';
   private lastFix: Fix | null = null;
   private fixLost = false;
+  /**
+   * The receiver's time of day it keeps sending fixes under without moving on (a receiver frozen
+   * on its last fix), or null while its time moves.
+   */
+  private repeating: string | null = null;
   private offsets: { offset: number; at: number }[] = [];
   private light: GpsLight | null = null;
   private lightSentAt = 0;
@@ -237,6 +242,14 @@ export class GpsStage implements Stage {
         this.fixLost = true;
         continue;
       }
+      // A fix under the receiver's time of the last one is that fix again, not a new one: a
+      // receiver stuck on it would keep a frozen position fresh on every read, and its frozen time
+      // would put the system clock wrong. Its position ages as a stale one instead.
+      if (e.fix.time !== null && e.fix.time === this.lastFix?.time && !this.fixLost) {
+        this.repeating = e.fix.time;
+        continue;
+      }
+      this.repeating = null;
       this.lastFix = e.fix;
       this.fixLost = false;
       const offset = e.fix.time === null ? Number.NaN : Date.parse(e.fix.time) - e.fix.receivedAt;
@@ -263,6 +276,7 @@ export class GpsStage implements Stage {
       startedAt: this.startedAt,
       linkReported: this.linkReported,
       lastFix: this.lastFix,
+      repeating: this.repeating,
       fixLost: this.fixLost,
       satellitesInView: this.decoder.satellitesInView(),
       maxFixAgeMs: c.maxFixAgeS * 1000,

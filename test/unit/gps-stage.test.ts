@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,7 +27,49 @@ function collect(bus: Bus) {
   return { fixes, health };
 }
 
+function nmea(body: string): string {
+  let x = 0;
+  for (const ch of body) x ^= ch.charCodeAt(0);
+  return `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}\r\n`;
+}
+
+/** One epoch (RMC + GGA) stamped 12:00:`s` UTC on 7 Dec 2026. */
+function epochAt(s: number): string {
+  const hms = `1200${String(s).padStart(2, '0')}.00`;
+  return (
+    nmea(`GPRMC,${hms},A,3834.5456,N,12128.7310,W,25.0,90.0,071226,,,A`) +
+    nmea(`GPGGA,${hms},3834.5456,N,12128.7310,W,1,08,0.9,10.0,M,-20.0,M,,`)
+  );
+}
+
 describe('GpsStage', () => {
+  it('a receiver repeating one fix under a time that stands still: no new fix, the position goes stale, the light says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alpr-gps-frozen-'));
+    try {
+      const path = join(dir, 'frozen.nmea');
+      // four epochs a second apart, then the last one sent again 40 times (its time frozen)
+      writeFileSync(path, [1, 2, 3, 4].map(epochAt).join('') + epochAt(4).repeat(40));
+      const bus = new Bus();
+      const { fixes, health } = collect(bus);
+      const config = gpsSection.parse({ type: 'replay', path, speed: 10, loop: false, maxFixAgeS: 0.5 });
+      stage = new GpsStage({ bus, log, config, tickMs: 25 });
+      await stage.start();
+      const t0 = Date.now();
+      while (!health.some((h) => /repeats its fix/.test(h.reason)) && Date.now() - t0 < 6000) await sleep(25);
+      expect(fixes.map((f) => f.time)).toEqual([1, 2, 3, 4].map((s) => `2026-12-07T12:00:0${s}.000Z`));
+      expect(health.at(-1)).toMatchObject({
+        component: 'gps',
+        light: 'amber',
+        reason: expect.stringMatching(
+          /^GPS receiver repeats its fix of 12:00:04 UTC: its time has not moved for/,
+        ),
+      });
+      expect(stage.position(Date.now())).toMatchObject({ lat: null, reason: 'stale-fix' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with GPS off: red light, reads say no-gps', async () => {
     const bus = new Bus();
     const { health } = collect(bus);
