@@ -24,7 +24,7 @@ import { UnitReconciler } from './resend.ts';
 import { backoffMs, describeMqttError, LightReporter, refusesMqtt5 } from './state.ts';
 import { TelemetryPublisher } from './telemetry.ts';
 import { payloads, topics } from './topics.ts';
-import { Uploader } from './uploader.ts';
+import { REFUSED_RETRY_MS, Uploader } from './uploader.ts';
 
 type MqttConfig = Extract<Config['sync'], { type: 'mqtt' }>;
 
@@ -116,6 +116,10 @@ export class SyncStage implements Stage {
   private readonly now: () => number;
   /** Counters for tests, benchmarks and status. */
   readonly stats = { published: 0, acked: 0, refused: 0, connects: 0 };
+  /** When the broker last refused a publish (now()), or null. */
+  private refusedAt: number | null = null;
+  /** The light's words while kinds of record are refused (kept across reconnects). */
+  private refusedReason: string | null = null;
   /** Server messages that could not be handled: counted, warned about once a minute. */
   readonly rejects: RejectCounter;
 
@@ -169,10 +173,11 @@ export class SyncStage implements Stage {
       now: this.now,
       stats: this.stats,
       onAcked: () => {
-        if (uploader.unheardKinds.length > 0) return;
+        // a held kind (no receiver, or refused) keeps its reason on the light
+        if (uploader.unheardKinds.length > 0 || uploader.refusedKinds.length > 0) return;
         if (this.stats.acked === 1 || this.attempt > 0 || this.lastError) this.markHealthy();
       },
-      onRefused: (err) => this.onRefused(err),
+      onRefused: (err, topic) => this.onRefused(err, topic),
       onUnheard: (kinds) => this.onUnheard(kinds),
       ...(this.opts.retryMs !== undefined ? { retryMs: this.opts.retryMs } : {}),
     });
@@ -349,7 +354,8 @@ export class SyncStage implements Stage {
   private markHealthy(): void {
     this.attempt = 0;
     const kinds = this.uploader?.unheardKinds ?? [];
-    const now = kinds.length > 0 ? unheardReason(kinds) : null;
+    const refused = (this.uploader?.refusedKinds.length ?? 0) > 0 ? this.refusedReason : null;
+    const now = kinds.length > 0 ? unheardReason(kinds) : refused;
     if (now === this.lastError) return;
     this.lastError = now;
     this.evaluate(true);
@@ -365,6 +371,12 @@ export class SyncStage implements Stage {
     }
     const msg = describeMqttError(err);
     if (msg === this.lastError) return;
+    // a broker that refuses a publish may close the connection right after: the refusal is the
+    // cause the light keeps (a reset is not a rejected certificate then)
+    if (this.refusedAt !== null && this.now() - this.refusedAt < 5000) {
+      this.opts.log.warn({ err: msg }, 'server link closed after a refused publish');
+      return;
+    }
     this.opts.log.warn({ err: msg }, 'server link error');
     this.lastError = msg;
     // A link that cannot come up names its cause on the light at once, not at the next health tick
@@ -435,10 +447,19 @@ export class SyncStage implements Stage {
     return t;
   }
 
-  /** The broker refused a publish (e.g. ACL): the message stays queued; try again later, loudly. */
-  private onRefused(err: unknown): void {
+  /**
+   * The broker refused a publish (e.g. ACL): the message stays queued; try again later, loudly.
+   * With its topic, the light names the kind held back while the others go on.
+   */
+  private onRefused(err: unknown, topic?: string): void {
     this.stats.refused++;
-    const msg = `publish refused by the broker: ${describeMqttError(err)}`;
+    this.refusedAt = this.now();
+    const kinds = this.uploader?.refusedKinds ?? [];
+    const msg =
+      topic && kinds.length > 0
+        ? `the broker refuses ${kinds.join(', ')} records (${describeMqttError(err)}): kept on the unit and tried again every ${Math.round((this.opts.retryMs ?? REFUSED_RETRY_MS) / 1000)} s; other records go on`
+        : `publish refused by the broker: ${describeMqttError(err)}`;
+    if (topic && kinds.length > 0) this.refusedReason = msg;
     if (msg !== this.lastError)
       this.opts.log.error({ err: msg }, 'upload refused; messages kept in the outbox');
     this.lastError = msg;

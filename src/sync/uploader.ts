@@ -42,8 +42,11 @@ export interface UploaderOptions {
   stats: { published: number; acked: number };
   /** A publish was acknowledged (the link works end to end). */
   onAcked: () => void;
-  /** The broker refused a publish on the live connection (the stage logs and lights it). */
-  onRefused: (err: unknown) => void;
+  /**
+   * The broker refused a publish on `topic` (the stage logs and lights it); that topic is held
+   * from then on, probed every retryMs, until the broker takes one.
+   */
+  onRefused: (err: unknown, topic: string) => void;
   /**
    * The kinds of record (topics' last segments) the broker has no receiver for changed: held on
    * the unit while the list is not empty (unheard.ts).
@@ -75,6 +78,12 @@ export class Uploader {
   /** Topics the broker has no receiver for: their messages stay queued (unheard.ts). */
   private readonly unheard: UnheardTopics;
   /**
+   * Topics the broker refused a publish on (an ACL without `hit`): held as unheard ones are, one
+   * probe every retryMs, across connections (Mosquitto drops the connection after a refused
+   * publish, and the next would lead with the same message), so that the other kinds go on.
+   */
+  private readonly refused: UnheardTopics;
+  /**
    * The packet ids of this uploader's own publishes in flight (not the stage's status, health or
    * hold results, which may well have no subscriber), and those of them the broker acknowledged
    * with "no matching subscribers", until their callbacks run.
@@ -94,10 +103,16 @@ export class Uploader {
     this.bucket = new TokenBucket(rate, Math.max(rate, 16 * 1024), this.tick());
     this.retryMs = o.retryMs ?? REFUSED_RETRY_MS;
     this.unheard = new UnheardTopics(this.retryMs);
+    this.refused = new UnheardTopics(this.retryMs);
     this.topics = topics(o.config.topicBase, o.unit);
   }
 
   /** The kinds of record held on the unit for want of a receiver (empty: none). */
+  /** The kinds of record the broker refuses (held, probed every retryMs). */
+  get refusedKinds(): string[] {
+    return this.refused.kinds();
+  }
+
   get unheardKinds(): string[] {
     return this.unheard.kinds();
   }
@@ -121,7 +136,7 @@ export class Uploader {
     this.o.records?.reset();
     this.pump();
     // kinds still held from the last connection: their probes go on
-    if (this.unheard.size > 0) this.retryLater();
+    if (this.unheard.size + this.refused.size > 0) this.retryLater();
   }
 
   /** Stops taking new rows (stopping); acknowledgements of what is in flight still count. */
@@ -188,7 +203,7 @@ export class Uploader {
           if (this.inflight.has(m.seq)) continue;
           // no receiver for its kind: it stays queued, not even encoded (the retry comes back for it)
           const topic = this.topicOf(m);
-          if (topic === null || !this.unheard.mayPublish(topic, this.tick())) continue;
+          if (topic === null || !this.mayPublish(topic)) continue;
           const body = this.encode(m);
           const wait = this.bucket.take(body.length, this.tick());
           if (wait > 0) {
@@ -221,7 +236,7 @@ export class Uploader {
       this.cursor = null;
       this.o.records?.rewind();
       this.pump();
-      if (this.unheard.size > 0 && this.client) this.retryLater();
+      if (this.unheard.size + this.refused.size > 0 && this.client) this.retryLater();
     }, this.retryMs);
   }
 
@@ -245,7 +260,7 @@ export class Uploader {
         room: () => this.room(),
         take: (bytes) => this.bucket.take(bytes, this.tick()),
         publish: (topic, body, done) => this.send(client, topic, body, done),
-        may: (topic) => this.unheard.mayPublish(topic, this.tick()),
+        may: (topic) => this.mayPublish(topic),
         topicBase: this.o.config.topicBase,
         batch: this.o.config.batch,
       }) ?? 'done';
@@ -298,6 +313,8 @@ export class Uploader {
       } else if (!err) {
         this.o.stats.acked++;
         const released = this.unheard.heard(topic);
+        if (this.refused.heard(topic))
+          this.o.log.info({ topic }, 'the broker takes this kind of record again');
         this.o.onAcked();
         done(true);
         this.scheduleFlush();
@@ -308,14 +325,26 @@ export class Uploader {
           this.o.records?.rewind();
           this.pump();
         }
-      } else if (gen === this.gen) {
-        done(false);
-        this.o.onRefused(err);
+      } else {
+        // a refusal (an MQTT 5 reason code of 0x80 or more: not authorized, quota) holds its
+        // topic whatever became of the connection, which the broker may close right after; a
+        // publish cut short by a lost connection holds nothing
+        if (isRefusal(err)) this.refused.unheard(topic, this.tick());
+        if (gen === this.gen) {
+          done(false);
+          this.o.onRefused(err, topic);
+        }
       }
     });
     // the id the publish took (mqtt.js gives it at once on a live connection): ours to watch
     const sent = client.getLastMessageId?.();
     if (typeof sent === 'number') this.ownIds.add(sent);
+  }
+
+  /** Whether a message on `topic` may go now: always, unless its topic is held (a probe per turn). */
+  private mayPublish(topic: string): boolean {
+    const now = this.tick();
+    return this.unheard.mayPublish(topic, now) && this.refused.mayPublish(topic, now);
   }
 
   /** The broker has no receiver for `topic`: its messages stay queued, probed every retryMs. */
@@ -347,4 +376,10 @@ export class Uploader {
     }
     if (this.room() >= this.window / 2) this.pump();
   }
+}
+
+/** A broker's refusal of a publish: an MQTT 5 PUBACK reason code of 0x80 or more. */
+function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && code >= 0x80;
 }
