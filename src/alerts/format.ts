@@ -1,6 +1,7 @@
 import type { Hit, Read, ReadPosition } from '../domain/types.ts';
 
 import { VERIFY_BANNER } from '../domain/policy.ts';
+import { printable } from '../domain/text.ts';
 
 /** Policy rule 4: shown with every hit, everywhere a hit is shown (the text lives in src/domain). */
 export { VERIFY_BANNER };
@@ -50,9 +51,10 @@ export function formatHit(h: Hit): string {
       : m.approximate
         ? `  approximate match: entry ${m.entryPlate}`
         : '';
+  // the entry's fields are free text from a list or an officer's form: printed, never obeyed
   const lines = [
-    `*** ${kind}  ${h.plate}  list ${m.list}${m.state ? ` (${m.state})` : ''}${h.late ? '  [late: list updated]' : ''}`,
-    `    case ${m.caseNumber ?? '-'}  reason ${m.reason ?? '-'}${marks}${likely}${state}`,
+    `*** ${kind}  ${h.plate}  list ${printable(m.list)}${m.state ? ` (${printable(m.state)})` : ''}${h.late ? '  [late: list updated]' : ''}`,
+    `    case ${printable(m.caseNumber ?? '-')}  reason ${printable(m.reason ?? '-')}${marks}${likely}${state}`,
     `    cam ${h.cameraId}  ${time(h.capturedAt)}${clockNote(h.capturedAt, h.clockOffsetMs)}  ${where(h.position)}  travelling ${h.direction ?? 'unknown'}`,
     `    ${VERIFY_BANNER}`,
   ];

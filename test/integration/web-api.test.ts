@@ -296,6 +296,15 @@ describe('web API over HTTP', () => {
       'case number or XREF: one is required (the XREF when there is no case)',
     );
     const exp = new Date(Date.now() + 3600_000).toISOString();
+    // an escape sequence is no officer's words (it could redraw the console's hit display)
+    const escaped = await c.call('/api/hotplates', {
+      plate: '7abc123',
+      caseNumber: 'C-9',
+      reason: 'stolen\u001b[2K\u001b[1A faked line',
+      expires: exp,
+    });
+    expect(escaped.status).toBe(400);
+    expect(escaped.data.error).toContain('control characters are not allowed');
     const hp = await c.call('/api/hotplates', {
       plate: '7abc123',
       caseNumber: 'C-9',

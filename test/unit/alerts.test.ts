@@ -6,6 +6,7 @@ import { formatHit, markPositions, VERIFY_BANNER } from '../../src/alerts/format
 import { RealertGate } from '../../src/alerts/realert.ts';
 import { alertsSection } from '../../src/config/sections/alerts.ts';
 import { Bus } from '../../src/core/bus.ts';
+import { isControl } from '../../src/domain/text.ts';
 import type { Hit } from '../../src/domain/types.ts';
 
 const hit = (over: Partial<Hit['match']> = {}): Hit => ({
@@ -50,6 +51,22 @@ describe('hit display', () => {
     expect(text).toContain('case C-1');
     expect(text).toContain('travelling E');
     expect(text).toContain('34.10000, -118.20000');
+  });
+
+  it("prints a hostile entry's escape sequences and line breaks as text: no faked line, no hidden banner", () => {
+    const text = formatHit(
+      hit({
+        reason: 'stolen\u001b[2K\u001b[1A\r\n    VERIFIED BY DISPATCH - NO CALL NEEDED\u001b[8m',
+        caseNumber: 'C-1\u202e',
+        list: 'SVS\u0007',
+      }),
+    );
+    expect(text.split('\n')).toHaveLength(4);
+    expect(text.split('\n')[3]).toBe(`    ${VERIFY_BANNER}`);
+    expect([...text].filter((ch) => ch !== '\n' && isControl(ch.codePointAt(0)!))).toEqual([]);
+    expect(text).toContain(
+      'reason stolen\uFFFD[2K\uFFFD[1A      VERIFIED BY DISPATCH - NO CALL NEEDED\uFFFD[8m',
+    );
   });
 
   it('gives the time by GPS beside a capture time the unit clock got wrong', () => {
