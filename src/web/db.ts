@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), sealed BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
   token_hash TEXT PRIMARY KEY, badge TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL, last_seen INTEGER NOT NULL
@@ -62,12 +63,29 @@ export interface SessionRow {
   lastSeen: number;
 }
 
-/** The sealed part of an audit row. */
+/**
+ * The sealed part of an audit row. `hash`, the row's chain hash, is sealed with it (rows written
+ * since it was): whoever holds the file but not the key can then neither write a row of their own
+ * nor rewrite a row and the hashes after it, and every row after such a row must carry it too.
+ */
 interface SealedAudit {
   detail: Record<string, unknown>;
   reason: string | null;
   salt?: string;
+  hash?: string;
 }
+
+/**
+ * The trail's last row (seq and hash), sealed and rewritten with every append: rows removed from
+ * the end (with the append-only triggers dropped) leave a trail shorter than its head.
+ */
+interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/** An audit row as read, with whether its sealed part carries its hash. */
+type ReadAuditRow = AuditRow & { bound: boolean };
 
 export interface ShiftCheck {
   id: number;
@@ -153,13 +171,19 @@ export class WebDb {
     return v === null ? null : this.open<string>(typeof v === 'string' ? JSON.stringify(v) : v, aad);
   }
 
-  /** Throws AlprError (STORE) when the sealed part does not open: altered, or another key. */
-  private toAudit(r: AuditDbRow): AuditRow {
+  /**
+   * Throws AlprError (STORE) when the sealed part does not open (altered, or another key), or
+   * carries another hash than the row's.
+   */
+  private toAudit(r: AuditDbRow): ReadAuditRow {
     const s: SealedAudit =
       typeof r.detail === 'string'
         ? { detail: JSON.parse(r.detail) as Record<string, unknown>, reason: r.reason }
         : this.open<SealedAudit>(r.detail, `audit:${r.seq}`);
+    if (s.hash !== undefined && s.hash !== r.hash)
+      throw new AlprError(ErrorCodes.STORE, `audit row ${r.seq}: its hash is not the one sealed with it`);
     return {
+      bound: s.hash !== undefined,
       seq: r.seq,
       at: r.at,
       badge: r.badge,
@@ -296,7 +320,12 @@ export class WebDb {
           | AuditDbRow
           | undefined;
         const row = chainRow(last ? { seq: last.seq, hash: last.hash } : null, e);
-        const sealed: SealedAudit = { detail: row.detail, reason: row.reason, salt: row.salt! };
+        const sealed: SealedAudit = {
+          detail: row.detail,
+          reason: row.reason,
+          salt: row.salt!,
+          hash: row.hash,
+        };
         this.db
           .prepare(
             'INSERT INTO audit (seq, at, badge, kind, detail, reason, case_number, result_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -313,6 +342,10 @@ export class WebDb {
             row.prevHash,
             row.hash,
           );
+        const head: AuditHead = { seq: row.seq, hash: row.hash };
+        this.db
+          .prepare('INSERT OR REPLACE INTO audit_head (id, sealed) VALUES (1, ?)')
+          .run(this.seal(head, 'audit-head'));
         return row;
       })
       .immediate();
@@ -330,12 +363,11 @@ export class WebDb {
     ) as AuditDbRow[];
     return rows.map((r) => {
       try {
-        return this.toAudit(r);
+        const { bound: _bound, ...row } = this.toAudit(r);
+        return row;
       } catch {
-        return {
-          ...this.toAudit({ ...r, detail: '{"unreadable":true}', reason: null }),
-          salt: undefined,
-        } as AuditRow;
+        const { bound: _bound, ...row } = this.toAudit({ ...r, detail: '{"unreadable":true}', reason: null });
+        return { ...row, salt: undefined } as AuditRow;
       }
     });
   }
@@ -343,9 +375,10 @@ export class WebDb {
   /** Checks the whole chain (needs the key: it covers the plaintext). A row that does not open is bad. */
   verifyAudit(): ChainVerdict {
     const check = new ChainCheck();
+    const seen = { bound: false };
     // in batches: the trail grows for years, and only one batch of rows is in memory at a time
-    while (this.checkAuditBatch(check, 10_000)) {}
-    return check.verdict();
+    while (this.checkAuditBatch(check, 10_000, seen)) {}
+    return this.checkHead(check, seen.bound);
   }
 
   /**
@@ -355,8 +388,34 @@ export class WebDb {
    */
   async verifyAuditInBatches(batchRows = 2000): Promise<ChainVerdict> {
     const check = new ChainCheck();
-    while (this.checkAuditBatch(check, batchRows)) await new Promise((r) => setImmediate(r));
-    return check.verdict();
+    const seen = { bound: false };
+    while (this.checkAuditBatch(check, batchRows, seen)) await new Promise((r) => setImmediate(r));
+    return this.checkHead(check, seen.bound);
+  }
+
+  /**
+   * The chain's end against the sealed head: a trail whose rows carry their sealed hashes must end
+   * where its head says (rows removed from its end, or the head taken away, are found here).
+   */
+  private checkHead(check: ChainCheck, bound: boolean): ChainVerdict {
+    const v = check.verdict();
+    if (!v.ok || !bound) return v;
+    const got = this.db.prepare('SELECT sealed FROM audit_head WHERE id = 1').get() as
+      | { sealed: Buffer }
+      | undefined;
+    if (!got) return check.fail(check.lastSeq + 1, "the trail's sealed head is missing (rows removed?)");
+    let head: AuditHead;
+    try {
+      head = this.open<AuditHead>(got.sealed, 'audit-head');
+    } catch {
+      return check.fail(check.lastSeq + 1, "the trail's sealed head does not open (altered)");
+    }
+    if (head.seq !== check.lastSeq || head.hash !== v.head)
+      return check.fail(
+        Math.min(head.seq, check.lastSeq + 1),
+        `the trail ends at row ${check.lastSeq} but its sealed head is row ${head.seq} (rows removed or rewritten at its end)`,
+      );
+    return v;
   }
 
   /** verifyAuditInBatches, one at a time: callers that come while one runs share its verdict. */
@@ -367,20 +426,33 @@ export class WebDb {
     return this.auditCheck;
   }
 
-  /** Checks the next rows after the last checked; false when the check is over (end or a bad row). */
-  private checkAuditBatch(check: ChainCheck, limit: number): boolean {
+  /**
+   * Checks the next rows after the last checked; false when the check is over (end or a bad row).
+   * Once a row carries its sealed hash, every later one must (this version writes it on each).
+   */
+  private checkAuditBatch(check: ChainCheck, limit: number, seen: { bound: boolean }): boolean {
     const rows = this.db
       .prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?')
       // from the very first row, whatever its seq (a row slipped in before seq 1 is caught)
       .all(check.lastSeq === 0 ? Number.MIN_SAFE_INTEGER : check.lastSeq, limit) as AuditDbRow[];
     for (const r of rows) {
-      let row: AuditRow;
+      let row: ReadAuditRow;
       try {
         row = this.toAudit(r);
-      } catch {
-        check.fail(r.seq, 'its sealed content does not open (altered, or not this unit key)');
+      } catch (err) {
+        check.fail(
+          r.seq,
+          (err as Error).message.includes('not the one sealed')
+            ? 'its hash is not the one sealed with it (rewritten)'
+            : 'its sealed content does not open (altered, or not this unit key)',
+        );
         return false;
       }
+      if (seen.bound && !row.bound) {
+        check.fail(r.seq, 'it is not sealed with its hash as every row before it is (written into the file)');
+        return false;
+      }
+      seen.bound ||= row.bound;
       if (check.add(row)) return false;
     }
     return rows.length === limit;

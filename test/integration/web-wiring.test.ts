@@ -2,7 +2,7 @@
  * The web stage wired the way the composition root wires it: the real health stage's lights, and
  * `alpr roster import` (in-process) filling the database the stage signs users in against.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,120 @@ describe('web stage wiring', () => {
     raw2.close();
     expect((await verify('--json')).out).toBe(
       `${JSON.stringify({ ok: false, rows: 3, firstBad: 3, why: 'its sealed content does not open (altered, or not this unit key)' })}\n`,
+    );
+    process.exitCode = 0;
+  });
+
+  it('a trail cut short, a row forged in the old clear form, a row rewritten with the hashes after it, or the head taken away: alpr audit verify finds each without the key', async () => {
+    const keyFile = join(tmp, 'tamper.key');
+    writeFileSync(keyFile, randomBytes(32).toString('hex'));
+    const cipher = fieldSealer('aes-256-gcm', () => readFileSync(keyFile), 'web');
+    const fresh = (name: string) => {
+      const db = join(tmp, `${name}.sqlite`);
+      const w = openWebDb(db, cipher);
+      for (const [i, kind] of (['shift-check', 'hot-plate', 'search'] as const).entries())
+        w.appendAudit({
+          at: 1000 + i,
+          badge: 'A1',
+          kind,
+          detail: { plate: `QJZ${i}77` },
+          reason: i === 2 ? 'curious about my ex partner' : null,
+          caseNumber: null,
+          resultCount: i,
+        });
+      w.close();
+      return db;
+    };
+    const verify = async (db: string) =>
+      (await cli(['audit', 'verify', '--db', db, '--key-file', keyFile])).out.trim();
+    const canon = (v: unknown): string =>
+      v === null || typeof v !== 'object'
+        ? (JSON.stringify(v) ?? 'null')
+        : `{${Object.keys(v as object)
+            .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canon((v as Record<string, unknown>)[k])}`)
+            .join(',')}}`;
+    /** What a tamperer without the key can do to the file: drop the triggers, change rows. */
+    const tamper = (db: string, fn: (raw: Database.Database) => void) => {
+      const raw = new Database(db);
+      raw.exec('DROP TRIGGER IF EXISTS audit_no_delete; DROP TRIGGER IF EXISTS audit_no_update;');
+      fn(raw);
+      raw.close();
+    };
+    /** A row in the clear form an older version wrote (accepted as legacy), chained after `prev`. */
+    const forged = (raw: Database.Database, seq: number, prev: string) => {
+      const e = {
+        seq,
+        at: 1002,
+        badge: 'A1',
+        kind: 'search',
+        detail: { plate: '7ABC123' },
+        reason: 'stolen vehicle follow up',
+        caseNumber: 'C-2026-0042',
+        resultCount: 0,
+      };
+      const hash = createHash('sha256').update(prev).update(canon(e)).digest('hex');
+      raw
+        .prepare(
+          'INSERT INTO audit (seq, at, badge, kind, detail, reason, case_number, result_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          seq,
+          e.at,
+          e.badge,
+          e.kind,
+          JSON.stringify(e.detail),
+          e.reason,
+          e.caseNumber,
+          e.resultCount,
+          prev,
+          hash,
+        );
+      return hash;
+    };
+    const intact = fresh('intact');
+    expect(await verify(intact)).toMatch(/^audit chain intact: 3 rows/);
+    // the search's row removed from the end
+    const cut = fresh('cut');
+    tamper(cut, (raw) => raw.prepare('DELETE FROM audit WHERE seq = 3').run());
+    expect(await verify(cut)).toBe(
+      'AUDIT CHAIN BROKEN at row 3: the trail ends at row 2 but its sealed head is row 3 (rows removed or rewritten at its end)',
+    );
+    expect(process.exitCode).toBe(1);
+    // …and a row of the tamperer's own put in its place, in the old clear form
+    const forgedAt = fresh('forged');
+    tamper(forgedAt, (raw) => {
+      const prev = raw.prepare('SELECT prev_hash FROM audit WHERE seq = 3').pluck().get() as string;
+      raw.prepare('DELETE FROM audit WHERE seq = 3').run();
+      forged(raw, 3, prev);
+    });
+    expect(await verify(forgedAt)).toBe(
+      'AUDIT CHAIN BROKEN at row 3: it is not sealed with its hash as every row before it is (written into the file)',
+    );
+    // a middle row rewritten, and every hash after it computed again
+    const rewritten = fresh('rewritten');
+    tamper(rewritten, (raw) => {
+      const rows = raw.prepare('SELECT seq, prev_hash, hash FROM audit ORDER BY seq').all() as {
+        seq: number;
+        hash: string;
+      }[];
+      raw.prepare('DELETE FROM audit WHERE seq >= 2').run();
+      let prev = rows[0]!.hash;
+      for (const seq of [2, 3]) prev = forged(raw, seq, prev);
+    });
+    expect(await verify(rewritten)).toMatch(/^AUDIT CHAIN BROKEN at row 2: /);
+    // the head taken away
+    const headless = fresh('headless');
+    tamper(headless, (raw) => raw.prepare('DELETE FROM audit_head').run());
+    expect(await verify(headless)).toBe(
+      "AUDIT CHAIN BROKEN at row 4: the trail's sealed head is missing (rows removed?)",
+    );
+    // a row's hash column changed to match a rewritten content is not the one sealed with it
+    const swapped = fresh('swapped');
+    tamper(swapped, (raw) => raw.prepare('UPDATE audit SET hash = ? WHERE seq = 3').run('0'.repeat(64)));
+    expect(await verify(swapped)).toBe(
+      'AUDIT CHAIN BROKEN at row 3: its hash is not the one sealed with it (rewritten)',
     );
     process.exitCode = 0;
   });
