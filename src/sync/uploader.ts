@@ -107,12 +107,12 @@ export class Uploader {
     this.topics = topics(o.config.topicBase, o.unit);
   }
 
-  /** The kinds of record held on the unit for want of a receiver (empty: none). */
   /** The kinds of record the broker refuses (held, probed every retryMs). */
   get refusedKinds(): string[] {
     return this.refused.kinds();
   }
 
+  /** The kinds of record held on the unit for want of a receiver (empty: none). */
   get unheardKinds(): string[] {
     return this.unheard.kinds();
   }
