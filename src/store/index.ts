@@ -97,10 +97,10 @@ export class StoreStage implements Stage {
     mkdirSync(dataDir, { recursive: true });
     this.release = claimDataDir(dataDir);
     const file = join(dataDir, config.file);
-    this.db = new StoreDb(openDb(file, { synchronous: config.synchronous }), sealer);
+    this.reserve = new DiskReserve(dataDir, config.reserveMb, log);
+    this.db = new StoreDb(this.openOnFullDisk(file), sealer);
     this.queries = new StoreQueries(this.db.db, sealer);
     log.info({ file, encrypted: sealer.encrypted, pending: this.db.depth() }, 'store open');
-    this.reserve = new DiskReserve(dataDir, config.reserveMb, log);
     this.guard = this.makeGuard(this.reserve);
     this.offs.push(
       this.opts.bus.on('read', (r) => {
@@ -119,6 +119,25 @@ export class StoreStage implements Stage {
     // storage light follows it within diskCheckMs, not at the next 200 writes or purge.
     this.diskTimer = setInterval(() => this.watchDisk(), this.opts.diskCheckMs ?? DISK_CHECK_MS);
     this.diskTimer.unref();
+  }
+
+  /**
+   * Opens the store file; on a disk filled while the unit was off (opening it writes: the WAL, the
+   * schema), the reserve is given up and the open tried once more, as a full disk at run time
+   * gives it up. Without that, the unit would stop at every start beside 16 MB of its own.
+   */
+  private openOnFullDisk(file: string): ReturnType<typeof openDb> {
+    const synchronous = this.opts.config.synchronous;
+    try {
+      return openDb(file, { synchronous });
+    } catch (err) {
+      if (!this.reserve?.release()) throw err;
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'store did not open on a full disk: reserve released, trying again',
+      );
+      return openDb(file, { synchronous });
+    }
   }
 
   private watchDisk(): void {

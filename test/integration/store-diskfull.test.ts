@@ -144,4 +144,43 @@ describe.skipIf(!mounted)('store on a full disk (30 MB tmpfs, server unreachable
     expect(readsLost).toBe(full.droppedReads);
     expect(earlyUnsynced.every((id) => readIds.has(id))).toBe(true);
   });
+
+  it('starts on a disk filled while the unit was off: gives up its reserve to open the store, loses nothing', async () => {
+    const dir = join(mnt, 'parked');
+    const cap = captureLog();
+    const config = storeConfig({ minFreeMb: 1, reserveMb: 2, synchronous: 'full' });
+    const first = new StoreStage({
+      bus: storageBus().bus,
+      log: cap.log,
+      config,
+      dataDir: dir,
+      credentialsDir: dirs.creds,
+    });
+    await first.start();
+    const reads: Read[] = [];
+    for (let i = 0; i < 20; i++) pipelineRead(first, storageBus().bus, 100_000 + i, reads, []);
+    await first.stop();
+    expect(statSync(join(dir, '.alpr-reserve')).size).toBe(2 * 1024 * 1024);
+    // parked: another program fills the card to the last byte
+    const filler = fillDisk(mnt);
+    try {
+      const again = new StoreStage({
+        bus: storageBus().bus,
+        log: cap.log,
+        config,
+        dataDir: dir,
+        credentialsDir: dirs.creds,
+      });
+      open = again;
+      await again.start();
+      expect(cap.text()).toContain('store did not open on a full disk: reserve released, trying again');
+      expect(existsSync(join(dir, '.alpr-reserve'))).toBe(false);
+      // every read stored before is there, and a hit still has room
+      expect(again.outbox().depth()).toBe(20);
+      await again.stop();
+      open = null;
+    } finally {
+      rmSync(filler);
+    }
+  });
 });
