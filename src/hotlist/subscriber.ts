@@ -113,6 +113,12 @@ export class HotlistSubscriber implements Stage {
   private readonly keys = new Map<string, KeyObject>();
   /** Snapshots being gathered, by `<list>/<version>`. */
   private readonly pending = new Map<string, Pending>();
+  /**
+   * Versions gathered and waiting for (or in) their apply, `list/version`: a refresh of the
+   * retained manifests meanwhile (the live version still the old one) must not fetch the body
+   * again, nor have the second apply refused as "not newer" once the first went live.
+   */
+  private readonly applying = new Set<string>();
   /** The last verified delta of each list, kept until its base is live or a newer version is. */
   private readonly deltas = new Map<string, Manifest>();
   private queue: Promise<void> = Promise.resolve();
@@ -297,7 +303,7 @@ export class HotlistSubscriber implements Stage {
 
   private fetch(m: Manifest): void {
     const key = `${m.list}/${m.listVersion}`;
-    if (this.pending.has(key)) return;
+    if (this.pending.has(key) || this.applying.has(key)) return;
     const topic = topics.chunkAll(this.opts.topicBase, this.opts.agency, m.list, m.listVersion);
     const timer = setTimeout(() => {
       const p = this.pending.get(key);
@@ -356,11 +362,13 @@ export class HotlistSubscriber implements Stage {
     // The chunks go now: a state list's body is tens of MB, and it waits for earlier applies.
     p.chunks.fill(undefined);
     const m = p.m;
+    this.applying.add(key);
     // apply/applyDelta catch their own errors; the catch keeps one unforeseen throw (in an ack, a
     // log call) from rejecting the queue, which would stop every later version.
     this.queue = this.queue
       .then(() => (isDelta(m) ? this.applyDelta(m, body) : this.apply(m, body)))
-      .catch((err: unknown) => this.rejects.reject(`applying ${m.list}: ${(err as Error)?.message}`));
+      .catch((err: unknown) => this.rejects.reject(`applying ${m.list}: ${(err as Error)?.message}`))
+      .finally(() => this.applying.delete(key));
   }
 
   private drop(p: Pending): void {
