@@ -277,6 +277,8 @@ export class Daemon {
           onOfficerPlate: (e) => void store!.records().put(hotPlateRecord(e, (t) => store!.tag(t))),
           // hits are judged by the recognizer's own output: the entry's CTC probability
           scoreText: (ev, text) => ctcLogProb(ev.probs, ev.T, ev.K, text),
+          // a new list leaves the store's watermark and reserve free (both on the data folder)
+          keepFreeBytes: (c.store.minFreeMb + c.store.reserveMb) * 2 ** 20,
         });
         return hotlist;
       }),

@@ -2,7 +2,9 @@
  * The hot-list stage: matches every read against the local lists and raises hits; re-checks
  * recent reads when a list changes (late hits); reports list freshness to health.
  */
+import { statfsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/log.ts';
@@ -40,7 +42,20 @@ export interface HotlistStageOptions {
   onOfficerPlate?: (entry: HotlistEntry) => void;
   /** A text's CTC log-probability on one crop (the recognizer's forward algorithm), to judge hits by evidence. */
   scoreText?: CtcScorer;
+  /**
+   * Free space a new version must leave on the list's disk (the store's watermark and reserve,
+   * bytes): a list too big for the card is refused before a row is written, not once the card is
+   * full and the store has begun purging the images of unsent reads.
+   */
+  keepFreeBytes?: number;
 }
+
+/**
+ * Disk a new version takes while it applies, per entry (an estimate, on the high side): its rows,
+ * sealed fields and plate index, once in the staging table and once in the list's own, beside the
+ * live version (about 185 bytes an entry on disk for a 300,000-entry state list, twice over).
+ */
+export const APPLY_BYTES_PER_ENTRY = 400;
 
 const hitKey = (m: HitMatch) =>
   `${m.list}\u0000${m.entryPlate}\u0000${m.state ?? ''}\u0000${m.caseNumber ?? ''}`;
@@ -114,11 +129,28 @@ export class HotlistStage implements Stage {
     entries: Iterable<HotlistEntry> | AsyncIterable<HotlistEntry>,
     onProgress?: (rows: number) => void,
   ): Promise<number> {
+    this.checkRoom(meta);
     const n = await this.requireStore().applyVersion(meta, entries, { now: this.now(), onProgress });
     this.opts.log.info({ list: meta.list, version: meta.version, entries: n }, 'hot-list version applied');
     this.seedRefused.delete(meta.list);
     this.changed();
     return n;
+  }
+
+  /** Refuses a version whose entries would not fit beside what the disk must keep free. */
+  private checkRoom(meta: ApplyMeta): void {
+    const n = meta.expectedEntries ?? 0;
+    if (n <= 0) return;
+    const s = statfsSync(dirname(this.opts.dbPath));
+    const free = s.bavail * s.bsize;
+    const need = n * APPLY_BYTES_PER_ENTRY;
+    const keep = this.opts.keepFreeBytes ?? 0;
+    if (free - need >= keep) return;
+    const mb = (b: number) => Math.ceil(b / 2 ** 20);
+    throw new AlprError(
+      ErrorCodes.HOTLIST,
+      `not enough free disk for ${meta.list} v${meta.version} (${n} entries): about ${mb(need)} MB needed besides the ${mb(keep)} MB kept free, ${mb(free)} MB free; the live list is kept`,
+    );
   }
 
   /**

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Hit, Read } from '../../src/domain/types.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { aesSealer } from '../../src/domain/seal.ts';
+import { HotlistStage } from '../../src/hotlist/index.ts';
 import { StoreStage } from '../../src/store/index.ts';
 import { pipelineRead, storageBus } from '../helpers/storage-rig.ts';
 import { captureLog, storeConfig, tempDirs } from '../helpers/sync-fixtures.ts';
@@ -181,6 +184,70 @@ describe.skipIf(!mounted)('store on a full disk (30 MB tmpfs, server unreachable
       open = null;
     } finally {
       rmSync(filler);
+    }
+  });
+
+  it('refuses a hot list too big for the card before writing a row, and keeps the live one', async () => {
+    const dir = join(mnt, 'lists');
+    mkdirSync(dir, { recursive: true });
+    const cap = captureLog();
+    const stage = new HotlistStage({
+      bus: storageBus().bus,
+      log: cap.log,
+      config: configSchema.shape.hotlist.parse({}),
+      sealer: aesSealer(Buffer.alloc(32, 7), 'hotlist'),
+      dbPath: join(dir, 'hotlist.sqlite'),
+      keepFreeBytes: 2 * 2 ** 20,
+    });
+    await stage.start();
+    try {
+      const entries = (n: number, prefix: string) =>
+        Array.from({ length: n }, (_, i) => ({
+          list: 'SVS',
+          plate: `${prefix}${String(i).padStart(5, '0')}`,
+          raw: `${prefix}${String(i).padStart(5, '0')}`,
+          state: null,
+          priority: 1,
+          caseNumber: null,
+          xref: null,
+          reason: null,
+          officerName: null,
+          officerPhone: null,
+          synopsis: null,
+          informational: false,
+          shareable: true,
+          source: 'test',
+          created: 1,
+          expires: null,
+        }));
+      const meta = (version: number, n: number) => ({
+        list: 'SVS',
+        version,
+        issuedAt: version,
+        source: 'test',
+        expectedEntries: n,
+      });
+      expect(await stage.applyVersion(meta(1, 500), entries(500, 'A'))).toBe(500);
+      const size = statSync(join(dir, 'hotlist.sqlite')).size;
+      // a state list of 200,000 entries on a card with under 30 MB free
+      let consumed = 0;
+      const many = (function* () {
+        for (const e of entries(200_000, 'B')) {
+          consumed++;
+          yield e;
+        }
+      })();
+      await expect(stage.applyVersion(meta(2, 200_000), many)).rejects.toMatchObject({
+        code: 'ALPR_E_HOTLIST',
+        message: expect.stringMatching(
+          /^not enough free disk for SVS v2 \(200000 entries\): about 77 MB needed besides the 2 MB kept free, \d+ MB free; the live list is kept$/,
+        ),
+      });
+      expect(consumed).toBe(0);
+      expect(stage.listVersion('SVS')).toBe(1);
+      expect(statSync(join(dir, 'hotlist.sqlite')).size).toBe(size);
+    } finally {
+      await stage.stop();
     }
   });
 });
