@@ -4,6 +4,8 @@
  * its subscriber on one bus, trusting one admin key) and hand-made signed snapshots published as
  * the admin tool would, so that a test can get any part of one wrong. `close()` undoes all of it.
  */
+import { gzipSync } from 'node:zlib';
+import { CSV_COLUMNS } from '../../src/hotlist/csv.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,3 +209,7 @@ export async function waitAck(acks: Ack[], pred: (a: Ack) => boolean, ms = 20_00
   }
   throw new Error(`no matching ack; got ${JSON.stringify(acks.map((a) => a.last))}`);
 }
+
+/** A snapshot body of `list` holding `plates` (store rows: plate, state, list, priority, …), gzipped. */
+export const snapshotRows = (list: string, plates: string[]) =>
+  gzipSync(`${CSV_COLUMNS.join(',')}\n${plates.map((p) => `${p},,${list},1,,,,,,,,,`).join('\n')}\n`);

@@ -4,11 +4,15 @@
  * applies once the chunk is there; a snapshot whose signed rows the store refused is not
  * acknowledged again while the live version stands (hotlist-refused-again.test.ts: nor downloaded).
  */
-import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSV_COLUMNS } from '../../src/hotlist/csv.ts';
 import type { Ack } from '../../src/hotlist/snapshot.ts';
-import { type HotlistRig, type HotlistUnit, startHotlistRig, waitAck } from '../helpers/hotlist-rig.ts';
+import {
+  type HotlistRig,
+  type HotlistUnit,
+  snapshotRows,
+  startHotlistRig,
+  waitAck,
+} from '../helpers/hotlist-rig.ts';
 import { hasMosquitto } from '../helpers/mosquitto.ts';
 import { rng } from '../support/prng.ts';
 
@@ -28,14 +32,12 @@ describe.skipIf(!hasMosquitto)('hot-list manifests read again by the refresh (mo
   });
 
   /** A snapshot body of `list` holding `plates` (store rows: plate, state, list, priority, …). */
-  const rows = (list: string, plates: string[]) =>
-    gzipSync(`${CSV_COLUMNS.join(',')}\n${plates.map((p) => `${p},,${list},1,,,,,,,,,`).join('\n')}\n`);
   const of = (list: string) => (a: Ack) => a.list === list;
 
   it('applies a truncated snapshot once its chunk arrives, and does not re-ack a refused one', async () => {
     const { acks } = unit;
     // A signed snapshot with a bad row inside: refused by the store.
-    const bad = rig.sign(rows('SVS', ['GOOD1', 'X']), {
+    const bad = rig.sign(snapshotRows('SVS', ['GOOD1', 'X']), {
       id: 'bad-row',
       list: 'SVS',
       listVersion: 5,
@@ -54,7 +56,7 @@ describe.skipIf(!hasMosquitto)('hot-list manifests read again by the refresh (mo
       { length: 3000 },
       (_, i) => `${glyph()}${glyph()}${String(i).padStart(4, '0')}${glyph()}`,
     );
-    const good = rig.sign(rows('LPR', plates), {
+    const good = rig.sign(snapshotRows('LPR', plates), {
       id: 'lpr-1',
       list: 'LPR',
       listVersion: 3,

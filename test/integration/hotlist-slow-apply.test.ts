@@ -5,11 +5,16 @@
  * after the first went live, and acknowledged that second apply as "rejected: not newer", so
  * `alpr hotlist status` showed a list that had applied as refused.
  */
-import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSV_COLUMNS } from '../../src/hotlist/csv.ts';
 import { type Ack, topics } from '../../src/hotlist/snapshot.ts';
-import { AGENCY, BASE, type HotlistRig, startHotlistRig, waitAck } from '../helpers/hotlist-rig.ts';
+import {
+  AGENCY,
+  BASE,
+  type HotlistRig,
+  snapshotRows,
+  startHotlistRig,
+  waitAck,
+} from '../helpers/hotlist-rig.ts';
 import { hasMosquitto } from '../helpers/mosquitto.ts';
 import { waitFor } from '../helpers/sync-fixtures.ts';
 
@@ -26,8 +31,6 @@ describe.skipIf(!hasMosquitto)('a hot-list version seen again while it applies (
     await rig?.close();
   });
 
-  const rows = (list: string, plates: string[]) =>
-    gzipSync(`${CSV_COLUMNS.join(',')}\n${plates.map((p) => `${p},,${list},1,,,,,,,,,`).join('\n')}\n`);
   const of = (list: string) => (a: Ack) => a.list === list;
 
   it('is neither fetched again nor refused as not newer: applied once, acknowledged once', async () => {
@@ -43,7 +46,7 @@ describe.skipIf(!hasMosquitto)('a hot-list version seen again while it applies (
         },
       },
     });
-    const snap = rig.sign(rows('SFR', ['SFR001', 'SFR002']), {
+    const snap = rig.sign(snapshotRows('SFR', ['SFR001', 'SFR002']), {
       id: 'sfr-9',
       list: 'SFR',
       listVersion: 9,

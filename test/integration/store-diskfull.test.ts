@@ -152,13 +152,15 @@ describe.skipIf(!mounted)('store on a full disk (30 MB tmpfs, server unreachable
     const dir = join(mnt, 'parked');
     const cap = captureLog();
     const config = storeConfig({ minFreeMb: 1, reserveMb: 2, synchronous: 'full' });
-    const first = new StoreStage({
-      bus: storageBus().bus,
-      log: cap.log,
-      config,
-      dataDir: dir,
-      credentialsDir: dirs.creds,
-    });
+    const parked = () =>
+      new StoreStage({
+        bus: storageBus().bus,
+        log: cap.log,
+        config,
+        dataDir: dir,
+        credentialsDir: dirs.creds,
+      });
+    const first = parked();
     await first.start();
     const reads: Read[] = [];
     for (let i = 0; i < 20; i++) pipelineRead(first, storageBus().bus, 100_000 + i, reads, []);
@@ -167,13 +169,7 @@ describe.skipIf(!mounted)('store on a full disk (30 MB tmpfs, server unreachable
     // parked: another program fills the card to the last byte
     const filler = fillDisk(mnt);
     try {
-      const again = new StoreStage({
-        bus: storageBus().bus,
-        log: cap.log,
-        config,
-        dataDir: dir,
-        credentialsDir: dirs.creds,
-      });
+      const again = parked();
       open = again;
       await again.start();
       expect(cap.text()).toContain('store did not open on a full disk: reserve released, trying again');
