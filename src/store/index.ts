@@ -131,7 +131,16 @@ export class StoreStage implements Stage {
     try {
       return openDb(file, { synchronous });
     } catch (err) {
-      if (!this.reserve?.release()) throw err;
+      // only a full card (SQLite says "disk is full", or fails its first write as an I/O error);
+      // a read-only one or a wrong key keeps its own words
+      const full = /disk is full|disk I\/O error/.test((err as Error).message);
+      let released = false;
+      try {
+        released = full && (this.reserve?.release() ?? false);
+      } catch {
+        // the reserve cannot go either: the store's own error says why
+      }
+      if (!released) throw err;
       this.opts.log.warn(
         { err: (err as Error).message },
         'store did not open on a full disk: reserve released, trying again',
