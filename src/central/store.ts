@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TallyBucket } from '../domain/ports.ts';
+import { isControl } from '../domain/text.ts';
 import { type HoldCommand, parseUnitTopic } from '../sync/topics.ts';
 import type { PurgeEntry } from './retention.ts';
 
@@ -67,10 +68,7 @@ function storableTime(t: number): number | null {
 /** An id or type as every store keeps it: 1-200 characters, no control character (NUL above all). */
 function isKey(v: unknown): v is string {
   if (typeof v !== 'string' || v.length === 0 || v.length > 200) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return false;
-  }
+  for (const ch of v) if (isControl(ch.codePointAt(0)!)) return false;
   return true;
 }
 

@@ -11,6 +11,11 @@ export function isControl(c: number): boolean {
   return c < 0x20 || (c >= 0x7f && c <= 0x9f) || BIDI.has(c);
 }
 
+/** A line break or a tab: the control characters typed text may hold. */
+export function isLineSpace(c: number): boolean {
+  return c === 0x0a || c === 0x0d || c === 0x09;
+}
+
 /**
  * `s` on one line with nothing a terminal would act on: line breaks and tabs become spaces, every
  * other control character (an escape sequence's ESC above all: it can move the cursor, erase the
@@ -22,7 +27,7 @@ export function printable(s: string): string {
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     if (!isControl(c)) out += ch;
-    else out += c === 0x0a || c === 0x0d || c === 0x09 ? ' ' : '\uFFFD';
+    else out += isLineSpace(c) ? ' ' : '\uFFFD';
   }
   return out;
 }

@@ -23,7 +23,7 @@ import { pinProblem } from './pin.ts';
 import { clearedCookie, parseCookies, SESSION_COOKIE, type Session, sessionCookie } from './session.ts';
 import { statusView } from './status.ts';
 import { allGreen, readView } from './views.ts';
-import { isControl } from '../domain/text.ts';
+import { isControl, isLineSpace } from '../domain/text.ts';
 
 /** A roster badge's shape (roster.ts): anything else is not even looked up. */
 const BADGE = /^[A-Za-z0-9_-]{1,32}$/;
@@ -186,8 +186,7 @@ export function text(v: unknown, max: number): string | null {
   // typed text has line breaks and tabs at most: an escape sequence is no officer's words
   for (const ch of t) {
     const c = ch.codePointAt(0)!;
-    if (isControl(c) && c !== 0x0a && c !== 0x0d && c !== 0x09)
-      throw new HttpError(400, 'control characters are not allowed');
+    if (isControl(c) && !isLineSpace(c)) throw new HttpError(400, 'control characters are not allowed');
   }
   return t === '' ? null : t;
 }
